@@ -1,0 +1,3 @@
+module github.com/portico-ingress/portico
+
+go 1.26.0
