@@ -1,0 +1,98 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Backend is one entry of the Lua balancer's configuration, as pushed to
+// /configuration/backends.
+type Backend struct {
+	Name        string     `json:"name"`
+	LoadBalance string     `json:"loadBalance"`
+	Endpoints   []Endpoint `json:"endpoints"`
+	// NoEndpoints is the reason an empty Endpoints gives in its 503.
+	NoEndpoints string `json:"noEndpoints,omitempty"`
+}
+
+// Endpoint is a peer of a Backend.
+type Endpoint struct {
+	Address string `json:"address"`
+	Port    int32  `json:"port"`
+}
+
+// Backends is the body of a push.
+type Backends struct {
+	Backends []Backend `json:"backends"`
+}
+
+// Status talks to the loopback status server in nginx.
+type Status struct {
+	// BaseURL is e.g. http://127.0.0.1:10246.
+	BaseURL string
+	Client  *http.Client
+}
+
+// NewStatus returns a Status for the status server on 127.0.0.1:port.
+func NewStatus(port int) *Status {
+	return &Status{
+		BaseURL: fmt.Sprintf("http://127.0.0.1:%d", port),
+		// Loopback only: never through a proxy.
+		Client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConns: 4}},
+	}
+}
+
+// PushBackends replaces the balancer's backends with body (JSON Backends).
+func (s *Status) PushBackends(ctx context.Context, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.BaseURL+"/configuration/backends", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("push backends: %w", err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("push backends: nginx answered %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
+
+// GetBackends returns the balancer's backends as nginx holds them.
+func (s *Status) GetBackends(ctx context.Context) ([]byte, error) {
+	return s.get(ctx, "/configuration/backends")
+}
+
+// Checksum returns the checksum of the config the answering worker runs.
+func (s *Status) Checksum(ctx context.Context) (string, error) {
+	b, err := s.get(ctx, "/configuration/checksum")
+	return strings.TrimSpace(string(b)), err
+}
+
+func (s *Status) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.BaseURL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return body, nil
+}

@@ -1,0 +1,136 @@
+package apply
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Nginx is one nginx master process run in the foreground as a child.
+type Nginx struct {
+	// Binary is the nginx executable.
+	Binary string
+	// Conf is the path of nginx.conf.
+	Conf string
+	// Stderr receives nginx's error log.
+	Stderr *os.File
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd exits
+	err    error         // cmd's exit status, once exited is closed
+}
+
+// Test runs nginx -t on the config file at path.
+func (n *Nginx) Test(path string) error {
+	cmd := exec.Command(n.Binary, "-t", "-q", "-e", "stderr", "-c", path)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("nginx -t: %w: %s", err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// Start starts the master process with Conf.
+func (n *Nginx) Start() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd != nil && !isClosed(n.exited) {
+		return errors.New("nginx is already running")
+	}
+	cmd := exec.Command(n.Binary, "-e", "stderr", "-c", n.Conf, "-g", "daemon off; master_process on;")
+	cmd.Stdout, cmd.Stderr = os.Stdout, n.Stderr
+	// If the controller dies, nginx finishes its requests and exits.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGQUIT}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start nginx: %w", err)
+	}
+	exited := make(chan struct{})
+	n.cmd, n.exited = cmd, exited
+	go func() {
+		err := cmd.Wait()
+		n.mu.Lock()
+		n.err = err
+		n.mu.Unlock()
+		close(exited)
+	}()
+	return nil
+}
+
+// Exited returns a channel closed when the current master exits, and nil
+// when none was started.
+func (n *Nginx) Exited() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.exited
+}
+
+// ExitErr is the last master's exit status.
+func (n *Nginx) ExitErr() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.err
+}
+
+// Running reports whether the master process is alive.
+func (n *Nginx) Running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cmd != nil && !isClosed(n.exited)
+}
+
+// PID is the master's process id, or 0.
+func (n *Nginx) PID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || isClosed(n.exited) {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
+// Reload makes the master re-read Conf (SIGHUP): new workers start with it
+// and old ones finish their requests.
+func (n *Nginx) Reload() error { return n.signal(syscall.SIGHUP) }
+
+// Stop asks the master for a graceful shutdown (SIGQUIT) and waits up to
+// grace for it, then kills it.
+func (n *Nginx) Stop(grace time.Duration) error {
+	if err := n.signal(syscall.SIGQUIT); err != nil {
+		return nil // not running
+	}
+	exited := n.Exited()
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(grace):
+	}
+	_ = n.signal(syscall.SIGKILL)
+	<-exited
+	return fmt.Errorf("nginx did not stop within %s and was killed", grace)
+}
+
+func (n *Nginx) signal(sig syscall.Signal) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || isClosed(n.exited) {
+		return errors.New("nginx is not running")
+	}
+	return n.cmd.Process.Signal(sig)
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}

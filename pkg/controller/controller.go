@@ -1,0 +1,177 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/render"
+	"github.com/portico-ingress/portico/pkg/report"
+	"github.com/portico-ingress/portico/pkg/watch"
+)
+
+// Config is everything the controller needs; cmd/portico fills it from flags.
+type Config struct {
+	Client kubernetes.Interface
+	Watch  watch.Options
+	Model  model.Options
+	// Render.RunDir is derived from ConfigDir.
+	Render      render.Options
+	NginxBinary string
+	// ConfigDir is where nginx.conf is written.
+	ConfigDir string
+	// HealthzPort serves /healthz, /metrics and /status.
+	HealthzPort int
+	// PublishStatusAddresses go into status.loadBalancer of our Ingresses.
+	PublishStatusAddresses []string
+	// ShutdownGrace bounds nginx's graceful stop.
+	ShutdownGrace time.Duration
+	Log           *zap.Logger
+}
+
+// Controller is a running Portico.
+type Controller struct {
+	cfg     Config
+	log     *zap.Logger
+	watcher *watch.Watcher
+	applier *apply.Applier
+	status  *report.Status
+	events  *report.Events
+	metrics *metrics
+
+	synced   atomic.Bool  // one sync has completed
+	lastErr  atomic.Value // string: error of the last sync, "" when it worked
+	lastSync atomic.Value // *model.Config of the last successful sync
+}
+
+// Run runs the controller until ctx ends, then stops nginx gracefully.
+func Run(ctx context.Context, cfg Config) error {
+	c, err := newController(cfg)
+	if err != nil {
+		return err
+	}
+	return c.run(ctx)
+}
+
+func newController(cfg Config) (*Controller, error) {
+	cfg.Render.RunDir = filepath.Join(cfg.ConfigDir, "run")
+	if err := os.MkdirAll(cfg.Render.RunDir, 0o755); err != nil {
+		return nil, fmt.Errorf("config dir: %w", err)
+	}
+	log := cfg.Log
+	broadcaster := record.NewBroadcaster()
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cfg.Client.CoreV1().Events("")})
+	c := &Controller{
+		cfg:     cfg,
+		log:     log,
+		watcher: watch.New(cfg.Client, cfg.Watch),
+		applier: &apply.Applier{
+			Nginx:       &apply.Nginx{Binary: cfg.NginxBinary, Conf: filepath.Join(cfg.ConfigDir, "nginx.conf"), Stderr: os.Stderr},
+			Status:      apply.NewStatus(cfg.Render.StatusPort),
+			Log:         log.Named("apply"),
+			LoadTimeout: 30 * time.Second,
+		},
+		status: &report.Status{Client: cfg.Client, Addresses: cfg.PublishStatusAddresses, Timeout: 10 * time.Second},
+		events: &report.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "portico"})},
+	}
+	c.lastErr.Store("")
+	c.metrics = newMetrics(prometheus.NewRegistry(), c)
+	return c, nil
+}
+
+func (c *Controller) run(ctx context.Context) error {
+	srv, err := c.serveHealth(ctx)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	c.log.Info("waiting for caches")
+	if err := c.watcher.Start(ctx); err != nil {
+		return err
+	}
+	c.log.Info("caches synced; starting")
+	go c.applier.Supervise(ctx)
+	for {
+		reasons, ok := c.watcher.Next()
+		if !ok {
+			break
+		}
+		err := c.sync(ctx, reasons)
+		if err != nil && ctx.Err() == nil {
+			c.log.Error("sync failed; nginx keeps its last good config; will retry", zap.Error(err))
+		}
+		c.watcher.Done(err)
+	}
+	c.log.Info("shutting down nginx gracefully")
+	if err := c.applier.Nginx.Stop(c.cfg.ShutdownGrace); err != nil {
+		c.log.Warn("nginx stop", zap.Error(err))
+	}
+	return nil
+}
+
+// sync runs the pipeline once.
+func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
+	start := time.Now()
+	defer func() {
+		c.metrics.observeSync(time.Since(start), err)
+		if err != nil {
+			c.lastErr.Store(err.Error())
+		} else {
+			c.lastErr.Store("")
+		}
+	}()
+	snap := c.watcher.Snapshot()
+	cfg := model.Build(model.Input{
+		Ingresses:      snap.Ingresses,
+		IngressClasses: snap.IngressClasses,
+		Services:       snap.Services,
+		EndpointSlices: snap.EndpointSlices,
+		Secrets:        snap.Secrets,
+		ConfigMap:      snap.ConfigMap,
+		Options:        c.cfg.Model,
+	})
+	conf, sum, err := render.Render(cfg, c.cfg.Render)
+	if err != nil {
+		return err
+	}
+	reason := strings.Join(reasons, ", ")
+	res, err := c.applier.Apply(ctx, conf, sum, wireBackends(cfg.Backends), reason)
+	if err != nil {
+		return err
+	}
+	c.lastSync.Store(cfg)
+	c.synced.Store(true)
+	c.log.Debug("synced", zap.String("reason", reason), zap.Bool("reloaded", res.Reloaded),
+		zap.Bool("pushed", res.Pushed), zap.Duration("took", time.Since(start)))
+	c.reportDiagnostics(snap, cfg)
+	owned := ownedIngresses(snap, cfg)
+	return errors.Join(c.status.Update(ctx, owned))
+}
+
+// wireBackends converts model backends to the Lua wire format.
+func wireBackends(bs []*model.Backend) []apply.Backend {
+	out := make([]apply.Backend, 0, len(bs))
+	for _, b := range bs {
+		eps := make([]apply.Endpoint, 0, len(b.Endpoints))
+		for _, e := range b.Endpoints {
+			eps = append(eps, apply.Endpoint{Address: e.Address, Port: e.Port})
+		}
+		out = append(out, apply.Backend{Name: b.Name, LoadBalance: string(b.LoadBalance), Endpoints: eps, NoEndpoints: b.NoEndpoints})
+	}
+	return out
+}

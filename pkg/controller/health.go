@@ -1,0 +1,125 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/portico-ingress/portico/pkg/model"
+)
+
+type metrics struct {
+	registry     *prometheus.Registry
+	syncDuration *prometheus.HistogramVec
+}
+
+func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
+	m := &metrics{
+		registry: reg,
+		syncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "portico_sync_duration_seconds",
+			Help:    "Time of one watch→model→render→apply pass.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}, []string{"result"}),
+	}
+	stat := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.syncDuration,
+		stat("portico_nginx_reloads_total", "Config loads (start or reload) that took effect.",
+			func() float64 { return float64(c.applier.Stats().Reloads) }),
+		stat("portico_nginx_reload_failures_total", "Config loads refused by nginx -t or that did not take effect.",
+			func() float64 { return float64(c.applier.Stats().ReloadFailures) }),
+		stat("portico_nginx_restarts_total", "Restarts of an nginx master that died.",
+			func() float64 { return float64(c.applier.Stats().Restarts) }),
+		stat("portico_lua_pushes_total", "Backend sets pushed to the Lua balancer.",
+			func() float64 { return float64(c.applier.Stats().Pushes) }),
+	)
+	return m
+}
+
+func (m *metrics) observeSync(d time.Duration, err error) {
+	result := "success"
+	if err != nil {
+		result = "error"
+	}
+	m.syncDuration.WithLabelValues(result).Observe(d.Seconds())
+}
+
+// serveHealth serves /healthz, /metrics and /status on the healthz port.
+func (c *Controller) serveHealth(ctx context.Context) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", c.healthz)
+	mux.Handle("/metrics", promhttp.HandlerFor(c.metrics.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/status", c.statusJSON)
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", c.cfg.HealthzPort))
+	if err != nil {
+		return nil, fmt.Errorf("healthz port: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.log.Error("healthz server", zap.Error(err))
+		}
+	}()
+	return srv, nil
+}
+
+// healthz is 200 when a sync has completed and nginx runs it with the
+// backends pushed; otherwise 503 with the reason.
+func (c *Controller) healthz(w http.ResponseWriter, r *http.Request) {
+	var problems []string
+	if !c.synced.Load() {
+		problems = append(problems, "no sync has completed yet")
+	}
+	if !c.applier.Nginx.Running() {
+		problems = append(problems, "nginx is not running")
+	} else if _, err := c.applier.Status.Checksum(r.Context()); err != nil {
+		problems = append(problems, "nginx status port does not answer: "+err.Error())
+	}
+	if msg, _ := c.lastErr.Load().(string); msg != "" {
+		// nginx still serves the last good config: report, do not fail.
+		w.Header().Set("X-Portico-Last-Sync-Error", "true")
+	}
+	if len(problems) > 0 {
+		http.Error(w, "unhealthy: "+joinProblems(problems), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+func joinProblems(ps []string) string {
+	out := ps[0]
+	for _, p := range ps[1:] {
+		out += "; " + p
+	}
+	return out
+}
+
+// statusJSON reports the controller's state for people and tools.
+func (c *Controller) statusJSON(w http.ResponseWriter, _ *http.Request) {
+	cfg, _ := c.lastSync.Load().(*model.Config)
+	lastErr, _ := c.lastErr.Load().(string)
+	out := struct {
+		Synced        bool          `json:"synced"`
+		LastSyncError string        `json:"lastSyncError,omitempty"`
+		Nginx         any           `json:"nginx"`
+		Model         *model.Config `json:"model,omitempty"`
+	}{c.synced.Load(), lastErr, c.applier.Stats(), cfg}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
+}

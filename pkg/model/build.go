@@ -1,0 +1,230 @@
+package model
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// Build translates in into a Config. See the package doc for its contract.
+func Build(in Input) *Config {
+	b := &builder{
+		backends: newBackends(in.Services, in.EndpointSlices),
+		servers:  map[string]*serverBuild{},
+	}
+	var ds []diag.Diagnostic
+	b.cfg.Global, ds = parseConfigMap(in.ConfigMap)
+	b.diags = append(b.diags, ds...)
+	b.defaultBackend(in.Options.DefaultBackend)
+
+	cls := newClassifier(in.Options, in.IngressClasses)
+	var ings []*networkingv1.Ingress
+	for _, ing := range in.Ingresses {
+		if cls.owns(ing) {
+			ings = append(ings, ing)
+		}
+	}
+	// Oldest first: on conflicts the oldest Ingress wins, as in ingress-nginx.
+	slices.SortFunc(ings, func(x, y *networkingv1.Ingress) int {
+		return cmp.Or(x.CreationTimestamp.Compare(y.CreationTimestamp.Time),
+			cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
+	})
+	b.server("") // the catch-all server always exists
+	for _, ing := range ings {
+		b.cfg.Ingresses = append(b.cfg.Ingresses, IngressRef{ing.Namespace, ing.Name})
+		b.addIngress(ing)
+	}
+	slices.SortFunc(b.cfg.Ingresses, func(x, y IngressRef) int {
+		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
+	})
+	b.finishServers()
+	b.cfg.Backends = b.backends.sorted()
+	diag.Sort(b.diags)
+	b.cfg.Diagnostics = b.diags
+	return &b.cfg
+}
+
+type builder struct {
+	cfg      Config
+	diags    []diag.Diagnostic
+	backends *backends
+	servers  map[string]*serverBuild
+	// fallback is the backend for requests that match no rule at all.
+	fallback string
+}
+
+// serverBuild collects one host's routes before they become a Server.
+type serverBuild struct {
+	host     string
+	routes   map[match]*route
+	fallback string // the oldest defaultBackend among this host's Ingresses
+}
+
+// route is a claim of one Ingress path on one nginx location.
+type route struct {
+	pathType networkingv1.PathType
+	loc      Location
+	field    string
+}
+
+func (b *builder) server(host string) *serverBuild {
+	s, ok := b.servers[host]
+	if !ok {
+		s = &serverBuild{host: host, routes: map[match]*route{}}
+		b.servers[host] = s
+	}
+	return s
+}
+
+func (b *builder) defaultBackend(ref *ServiceRef) {
+	if ref == nil {
+		return
+	}
+	port := "-"
+	if svc := b.backends.services[*ref]; svc != nil && len(svc.Spec.Ports) > 0 {
+		port = fmt.Sprint(svc.Spec.Ports[0].Port)
+	}
+	be := b.backends.get(*ref, port, b.cfg.Global.LoadBalance)
+	b.fallback = be.Name
+}
+
+func (b *builder) addIngress(ing *networkingv1.Ingress) {
+	obj := diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
+	ref := IngressRef{ing.Namespace, ing.Name}
+	set, ds := annotations.Parse(ing.Annotations)
+	b.diags = append(b.diags, diag.For(obj, ds)...)
+	if diag.HasError(ds) {
+		b.diags = append(b.diags, diag.For(obj, []diag.Diagnostic{diag.Errorf("", "IngressRejected",
+			"the Ingress is not served because of invalid annotations")})...)
+		return
+	}
+	lb := cmp.Or(set.LoadBalance, b.cfg.Global.LoadBalance)
+
+	var fallback string
+	if db := ing.Spec.DefaultBackend; db != nil {
+		fallback = b.routeBackend(obj, "spec.defaultBackend", db, lb)
+		if b.fallback == "" {
+			b.fallback = fallback
+		}
+	}
+	for ri, rule := range ing.Spec.Rules {
+		if rule.Host != "" {
+			if _, err := parseHost(rule.Host); err != nil {
+				b.diag(obj, diag.Errorf(fmt.Sprintf("spec.rules[%d].host", ri), "InvalidHost", "%v; the rule is not served", err))
+				continue
+			}
+		}
+		srv := b.server(rule.Host)
+		if srv.fallback == "" {
+			srv.fallback = fallback
+		}
+		if rule.HTTP == nil {
+			continue
+		}
+		for pi, p := range rule.HTTP.Paths {
+			field := fmt.Sprintf("spec.rules[%d].http.paths[%d]", ri, pi)
+			b.addPath(obj, ref, srv, field, p, set, lb)
+		}
+	}
+}
+
+func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, field string, p networkingv1.HTTPIngressPath, set annotations.Set, lb annotations.LoadBalance) {
+	pt := networkingv1.PathTypeImplementationSpecific
+	if p.PathType != nil {
+		pt = *p.PathType
+	}
+	path := p.Path
+	if path == "" {
+		path = "/"
+	}
+	ms, err := pathMatches(path, pt)
+	if err != nil {
+		b.diag(obj, diag.Errorf(field, "InvalidPath", "%v; the path is not served", err))
+		return
+	}
+	be := b.routeBackend(obj, field+".backend", &p.Backend, lb)
+	if be == "" {
+		return
+	}
+	lost := false
+	for _, m := range ms {
+		r := &route{pathType: pt, field: field, loc: Location{
+			Modifier: m.mod, Path: m.path, Backend: be, Ingress: ref, RewriteTarget: set.RewriteTarget,
+		}}
+		cur, taken := srv.routes[m]
+		switch {
+		case !taken:
+			srv.routes[m] = r
+		case exactBeatsPrefix(r, cur):
+			srv.routes[m] = r
+		case exactBeatsPrefix(cur, r):
+		case !lost:
+			// The older claim wins; report each losing path once.
+			lost = true
+			b.diag(obj, diag.Warnf(field, "PathConflict",
+				"%s path %s on host %q is already served by Ingress %s (%s), which is older; this path is not served",
+				pt, path, srv.host, cur.loc.Ingress, cur.field))
+		}
+	}
+}
+
+// exactBeatsPrefix reports whether a wins over b because a is an Exact path
+// and b is the exact half of a Prefix path: the Ingress API prefers Exact.
+func exactBeatsPrefix(a, b *route) bool {
+	return a.pathType == networkingv1.PathTypeExact && b.pathType == networkingv1.PathTypePrefix
+}
+
+// routeBackend validates an Ingress backend and returns its Backend name,
+// or "" when the reference is invalid.
+func (b *builder) routeBackend(obj diag.Object, field string, ib *networkingv1.IngressBackend, lb annotations.LoadBalance) string {
+	if ib.Service == nil {
+		b.diag(obj, diag.Errorf(field, "UnsupportedBackend", "only service backends are supported; the path is not served"))
+		return ""
+	}
+	svc, port, err := parseServiceBackend(obj.Namespace, ib.Service)
+	if err != nil {
+		b.diag(obj, diag.Errorf(field+".service", "InvalidBackend", "%v; the path is not served", err))
+		return ""
+	}
+	be := b.backends.get(svc, port, lb)
+	if why := b.backends.problem(be.Name); why != "" {
+		b.diag(obj, diag.Warnf(field+".service", "BackendNotFound", "%s; requests get 503", why))
+	}
+	return be.Name
+}
+
+func (b *builder) diag(obj diag.Object, d diag.Diagnostic) {
+	d.Object = obj
+	b.diags = append(b.diags, d)
+}
+
+// finishServers turns the collected routes into sorted Servers. A server
+// without a "/" location gets one that sends what matches nothing to the
+// fallback backend, or answers 404.
+func (b *builder) finishServers() {
+	for _, s := range b.servers {
+		root := match{ModPrefix, "/"}
+		if _, ok := s.routes[root]; !ok {
+			fb := s.fallback
+			if fb == "" {
+				fb = b.fallback
+			}
+			s.routes[root] = &route{loc: Location{Modifier: ModPrefix, Path: "/", Backend: fb}}
+		}
+		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == ""}
+		for _, r := range s.routes {
+			loc := r.loc
+			srv.Locations = append(srv.Locations, &loc)
+		}
+		slices.SortFunc(srv.Locations, func(x, y *Location) int {
+			return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.Modifier, y.Modifier))
+		})
+		b.cfg.Servers = append(b.cfg.Servers, srv)
+	}
+	slices.SortFunc(b.cfg.Servers, func(x, y *Server) int { return cmp.Compare(x.Host, y.Host) })
+}

@@ -1,0 +1,16 @@
+// Package model translates Kubernetes objects into Portico's typed
+// configuration.
+//
+// Contract: Build is a pure, deterministic function. The same Input gives the
+// same Config, byte for byte once rendered, whatever the order of the input
+// slices. It does no I/O, reads no clock, and never mutates its input. Every
+// user-written value that reaches Config (hosts, paths, annotation values,
+// ConfigMap values) has passed a typed parser; what fails one is left out and
+// reported as a diagnostic naming the object and field. One bad Ingress, or
+// one bad path of an Ingress, never removes another's routes.
+//
+// Config has two parts with different lifecycles: Servers and Global are the
+// structure that is rendered into nginx.conf (a change means a reload);
+// Backends carry endpoints that are pushed to the Lua balancer (a change means
+// no reload).
+package model

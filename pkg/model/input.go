@@ -1,0 +1,40 @@
+package model
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// Input is everything Build reads.
+type Input struct {
+	Ingresses      []*networkingv1.Ingress
+	IngressClasses []*networkingv1.IngressClass
+	Services       []*corev1.Service
+	EndpointSlices []*discoveryv1.EndpointSlice
+	Secrets        []*corev1.Secret
+	// ConfigMap is the controller's ConfigMap; nil means all defaults.
+	ConfigMap *corev1.ConfigMap
+	Options   Options
+}
+
+// Options are the controller's own settings that shape the model.
+type Options struct {
+	// IngressClass is the class name matched against the legacy
+	// kubernetes.io/ingress.class annotation.
+	IngressClass string
+	// ControllerClass is matched against IngressClass spec.controller.
+	ControllerClass string
+	// WatchWithoutClass serves Ingresses that name no class at all.
+	WatchWithoutClass bool
+	// DefaultBackend, when set, serves requests that match no rule.
+	DefaultBackend *ServiceRef
+}
+
+// ServiceRef names a Service.
+type ServiceRef struct {
+	Namespace string
+	Name      string
+}
+
+func (r ServiceRef) String() string { return r.Namespace + "/" + r.Name }

@@ -1,0 +1,8 @@
+// Package watch keeps informer caches of the objects Portico reads and turns
+// their changes into one coalescing work item.
+//
+// Contract: after Start returns, Snapshot lists every watched object from the
+// caches (shared, read-only: callers must not modify them). Any number of
+// changes between two Next calls yield one Next, which also says what
+// changed. The package knows client-go and nothing else of Portico's.
+package watch

@@ -1,0 +1,213 @@
+package watch
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/fields"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+)
+
+// Options select what to watch.
+type Options struct {
+	// Namespace limits namespaced objects to one namespace; "" is all.
+	Namespace string
+	// ConfigMapNamespace and ConfigMapName name the controller's ConfigMap;
+	// empty means none.
+	ConfigMapNamespace, ConfigMapName string
+	// Resync, when non-zero, replays every cached object this often.
+	Resync time.Duration
+}
+
+// Snapshot is the content of the caches at one moment.
+type Snapshot struct {
+	Ingresses      []*networkingv1.Ingress
+	IngressClasses []*networkingv1.IngressClass
+	Services       []*corev1.Service
+	EndpointSlices []*discoveryv1.EndpointSlice
+	Secrets        []*corev1.Secret
+	ConfigMap      *corev1.ConfigMap
+}
+
+// maxReasons caps how many changes one work item lists by name.
+const maxReasons = 8
+
+// Watcher owns the informers and the work queue.
+type Watcher struct {
+	opts      Options
+	factories []informers.SharedInformerFactory
+	queue     workqueue.TypedRateLimitingInterface[string]
+
+	ingresses, classes, services, slices, secrets, configMaps cache.SharedIndexInformer
+
+	mu      sync.Mutex
+	reasons []string
+	dropped int
+}
+
+// key is the one item the queue ever holds: every change means "sync".
+const key = "sync"
+
+// New creates a Watcher; nothing runs until Start.
+func New(client kubernetes.Interface, opts Options) *Watcher {
+	w := &Watcher{
+		opts: opts,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 30*time.Second),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "portico"}),
+	}
+	ns := informers.NewSharedInformerFactoryWithOptions(client, opts.Resync, informers.WithNamespace(opts.Namespace))
+	cluster := informers.NewSharedInformerFactoryWithOptions(client, opts.Resync)
+	w.factories = []informers.SharedInformerFactory{ns, cluster}
+	w.ingresses = ns.Networking().V1().Ingresses().Informer()
+	w.services = ns.Core().V1().Services().Informer()
+	w.slices = ns.Discovery().V1().EndpointSlices().Informer()
+	w.secrets = ns.Core().V1().Secrets().Informer()
+	w.classes = cluster.Networking().V1().IngressClasses().Informer()
+	informerList := []cache.SharedIndexInformer{w.ingresses, w.services, w.slices, w.secrets, w.classes}
+	if opts.ConfigMapName != "" {
+		cm := informers.NewSharedInformerFactoryWithOptions(client, opts.Resync,
+			informers.WithNamespace(opts.ConfigMapNamespace),
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.ConfigMapName).String()
+			}))
+		w.factories = append(w.factories, cm)
+		w.configMaps = cm.Core().V1().ConfigMaps().Informer()
+		informerList = append(informerList, w.configMaps)
+	}
+	for _, inf := range informerList {
+		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { w.changed("added", obj) },
+			UpdateFunc: func(_, obj any) { w.changed("updated", obj) },
+			DeleteFunc: func(obj any) { w.changed("deleted", obj) },
+		})
+	}
+	return w
+}
+
+func (w *Watcher) changed(verb string, obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	what := describe(obj)
+	w.mu.Lock()
+	if len(w.reasons) < maxReasons {
+		w.reasons = append(w.reasons, what+" "+verb)
+	} else {
+		w.dropped++
+	}
+	w.mu.Unlock()
+	w.queue.Add(key)
+}
+
+func describe(obj any) string {
+	kind := strings.TrimPrefix(fmt.Sprintf("%T", obj), "*v1.")
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return kind
+	}
+	if m.GetNamespace() == "" {
+		return kind + " " + m.GetName()
+	}
+	return kind + " " + m.GetNamespace() + "/" + m.GetName()
+}
+
+// Start runs the informers and waits until their caches are filled.
+func (w *Watcher) Start(ctx context.Context) error {
+	for _, f := range w.factories {
+		f.Start(ctx.Done())
+	}
+	for _, f := range w.factories {
+		for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
+			if !ok {
+				return fmt.Errorf("cache of %v did not sync: %w", typ, context.Cause(ctx))
+			}
+		}
+	}
+	go func() {
+		<-ctx.Done()
+		w.queue.ShutDown()
+	}()
+	return nil
+}
+
+// Next blocks until something changed and returns what, coalesced. ok is
+// false once the Watcher is shut down. Every Next must be followed by Done.
+func (w *Watcher) Next() (reasons []string, ok bool) {
+	_, shutdown := w.queue.Get()
+	if shutdown {
+		return nil, false
+	}
+	w.mu.Lock()
+	reasons, w.reasons = w.reasons, nil
+	if w.dropped > 0 {
+		reasons = append(reasons, fmt.Sprintf("and %d more changes", w.dropped))
+		w.dropped = 0
+	}
+	w.mu.Unlock()
+	sort.Strings(reasons)
+	return reasons, true
+}
+
+// Done ends the work item from Next. A non-nil err retries it later, with
+// exponential backoff.
+func (w *Watcher) Done(err error) {
+	if err != nil {
+		w.mu.Lock()
+		w.reasons = append(w.reasons, "retry after error")
+		w.mu.Unlock()
+		w.queue.AddRateLimited(key)
+	} else {
+		w.queue.Forget(key)
+	}
+	w.queue.Done(key)
+}
+
+// Trigger queues a sync that no object change caused (e.g. a timer).
+func (w *Watcher) Trigger(reason string) {
+	w.mu.Lock()
+	w.reasons = append(w.reasons, reason)
+	w.mu.Unlock()
+	w.queue.Add(key)
+}
+
+// Snapshot lists the caches.
+func (w *Watcher) Snapshot() Snapshot {
+	s := Snapshot{
+		Ingresses:      list[*networkingv1.Ingress](w.ingresses),
+		IngressClasses: list[*networkingv1.IngressClass](w.classes),
+		Services:       list[*corev1.Service](w.services),
+		EndpointSlices: list[*discoveryv1.EndpointSlice](w.slices),
+		Secrets:        list[*corev1.Secret](w.secrets),
+	}
+	if w.configMaps != nil {
+		if cms := list[*corev1.ConfigMap](w.configMaps); len(cms) > 0 {
+			s.ConfigMap = cms[0]
+		}
+	}
+	return s
+}
+
+func list[T any](inf cache.SharedIndexInformer) []T {
+	objs := inf.GetStore().List()
+	out := make([]T, 0, len(objs))
+	for _, o := range objs {
+		if t, ok := o.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+

@@ -1,0 +1,185 @@
+-- Portico's balancer: the controller POSTs every backend (name, endpoints,
+-- algorithm) as JSON to /configuration/backends on the loopback status
+-- server; the body is kept in a shared dict with a generation counter, and
+-- each worker rebuilds its pickers when the generation moves. Locations name
+-- their backend in $portico_backend; access() answers 503 when it has no
+-- endpoint, balance() picks the peer (and the next one on retries).
+local cjson = require("cjson.safe")
+local ngx_balancer = require("ngx.balancer")
+local round_robin = require("portico.round_robin")
+local ewma = require("portico.ewma")
+
+local shm = ngx.shared.portico_backends
+local ngx_log, WARN, ERR = ngx.log, ngx.WARN, ngx.ERR
+
+local _M = {}
+
+-- Most peers one request tries; proxy_next_upstream_tries caps it as well.
+local MAX_TRIES = 3
+
+local algorithms = { round_robin = round_robin, ewma = ewma }
+
+-- Per-worker view of the shared dict.
+local generation = nil
+local backends = {}
+
+local function valid_endpoint(ep)
+  return type(ep) == "table" and type(ep.address) == "string" and ep.address ~= ""
+    and type(ep.port) == "number" and ep.port >= 1 and ep.port <= 65535
+    and ep.port == math.floor(ep.port)
+end
+
+-- validate checks a decoded push; it returns nil or what is wrong.
+local function validate(data)
+  if type(data) ~= "table" or type(data.backends) ~= "table" then
+    return "want an object with a backends array"
+  end
+  for i, b in ipairs(data.backends) do
+    if type(b) ~= "table" or type(b.name) ~= "string" or b.name == "" then
+      return "backend " .. i .. " has no name"
+    end
+    if b.endpoints ~= nil and type(b.endpoints) ~= "table" then
+      return "backend " .. b.name .. ": endpoints must be an array"
+    end
+    for _, ep in ipairs(b.endpoints or {}) do
+      if not valid_endpoint(ep) then
+        return "backend " .. b.name .. ": endpoint needs an address and a port from 1 to 65535"
+      end
+    end
+  end
+  return nil
+end
+
+local function build(list)
+  local out = {}
+  for _, b in ipairs(list) do
+    local algo = algorithms[b.loadBalance] or round_robin
+    local prev = backends[b.name]
+    local eps = b.endpoints or {}
+    out[b.name] = {
+      name = b.name,
+      endpoints = eps,
+      reason = type(b.noEndpoints) == "string" and b.noEndpoints or nil,
+      picker = algo.new(eps, prev and prev.picker),
+    }
+  end
+  return out
+end
+
+-- sync brings this worker's backends up to the shared dict's generation.
+local function sync()
+  local gen = shm:get("generation")
+  if gen == generation then
+    return
+  end
+  local data, err = cjson.decode(shm:get("backends") or "")
+  if not data then
+    ngx_log(ERR, "portico: stored backends do not decode: ", err)
+  else
+    backends = build(data.backends)
+  end
+  generation = gen
+end
+_M.sync = sync
+
+local function reply(status, body)
+  ngx.status = status
+  ngx.header["Content-Type"] = "text/plain; charset=utf-8"
+  ngx.say(body)
+  return ngx.exit(ngx.HTTP_OK)
+end
+
+-- configure serves /configuration/backends: GET returns what nginx holds,
+-- POST replaces it.
+function _M.configure()
+  local method = ngx.req.get_method()
+  if method == "GET" then
+    ngx.header["Content-Type"] = "application/json"
+    ngx.header["X-Portico-Generation"] = tostring(shm:get("generation") or 0)
+    ngx.say(shm:get("backends") or '{"backends":[]}')
+    return ngx.exit(ngx.HTTP_OK)
+  end
+  if method ~= "POST" then
+    return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
+  end
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data()
+  if not body then
+    return reply(ngx.HTTP_BAD_REQUEST, "empty body, or larger than client_body_buffer_size")
+  end
+  local data, err = cjson.decode(body)
+  if not data then
+    return reply(ngx.HTTP_BAD_REQUEST, "invalid JSON: " .. tostring(err))
+  end
+  local bad = validate(data)
+  if bad then
+    return reply(ngx.HTTP_BAD_REQUEST, bad)
+  end
+  local ok, serr = shm:set("backends", body)
+  if not ok then
+    return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, "cannot store backends: " .. tostring(serr))
+  end
+  local gen = shm:incr("generation", 1, 0)
+  ngx.header["X-Portico-Generation"] = tostring(gen)
+  return reply(ngx.HTTP_CREATED, "ok")
+end
+
+-- access runs before proxying: it finds the location's backend and answers
+-- 503, naming the cause, when no endpoint can take the request.
+function _M.access()
+  sync()
+  local name = ngx.var.portico_backend
+  local b = backends[name]
+  if not b then
+    ngx_log(WARN, "portico: backend ", name, " is not known to nginx yet")
+    return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: backend " .. name .. " is not configured yet")
+  end
+  if #b.endpoints == 0 then
+    local why = b.reason or ("backend " .. name .. " has no endpoints")
+    ngx_log(WARN, "portico: ", why)
+    return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: " .. why)
+  end
+  ngx.ctx.portico_backend = b
+end
+
+-- balance runs in balancer_by_lua for every try of a request.
+function _M.balance()
+  local ctx = ngx.ctx
+  local b = ctx.portico_backend
+  if not b then
+    ngx_log(ERR, "portico: balancer called without a backend")
+    return ngx.exit(ngx.ERROR)
+  end
+  local tried = ctx.portico_tried
+  if not tried then
+    tried = {}
+    ctx.portico_tried = tried
+    local more = math.min(#b.endpoints, MAX_TRIES) - 1
+    if more > 0 then
+      ngx_balancer.set_more_tries(more)
+    end
+  end
+  local ep = b.picker:pick(tried)
+  tried[ep] = true
+  local ok, err = ngx_balancer.set_current_peer(ep.address, ep.port)
+  if not ok then
+    ngx_log(ERR, "portico: cannot set peer ", ep.address, ":", ep.port, ": ", err)
+    return ngx.exit(ngx.ERROR)
+  end
+end
+
+-- log feeds response times back to algorithms that use them.
+function _M.log()
+  local b = ngx.ctx.portico_backend
+  if b and b.picker.observe then
+    b.picker:observe(ngx.var.upstream_addr, ngx.var.upstream_response_time)
+  end
+end
+
+-- backends returns this worker's view, for tests.
+function _M.backends()
+  sync()
+  return backends
+end
+
+return _M
