@@ -1,0 +1,51 @@
+package annotations
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      Annotations
+		want    Set
+		reasons []string // Reason of each diagnostic, in order
+	}{
+		{"none", nil, Set{}, nil},
+		{"rewrite to root", Annotations{Prefix + "rewrite-target": "/"}, Set{RewriteTarget: "/"}, nil},
+		{"rewrite to path", Annotations{Prefix + "rewrite-target": "/app/v1"}, Set{RewriteTarget: "/app/v1"}, nil},
+		{"rewrite: directive injection", Annotations{Prefix + "rewrite-target": "/; } location /x { return 200"}, Set{}, []string{"InvalidAnnotation"}},
+		{"rewrite: quote", Annotations{Prefix + "rewrite-target": `/"`}, Set{}, []string{"InvalidAnnotation"}},
+		{"rewrite: newline", Annotations{Prefix + "rewrite-target": "/\nreturn 200;"}, Set{}, []string{"InvalidAnnotation"}},
+		{"rewrite: variable", Annotations{Prefix + "rewrite-target": "/$host"}, Set{}, []string{"InvalidAnnotation"}},
+		{"rewrite: relative", Annotations{Prefix + "rewrite-target": "app"}, Set{}, []string{"InvalidAnnotation"}},
+		{"rewrite: too long", Annotations{Prefix + "rewrite-target": "/" + strings.Repeat("a", maxURIPath)}, Set{}, []string{"InvalidAnnotation"}},
+		{"load-balance", Annotations{Prefix + "load-balance": "ewma"}, Set{LoadBalance: EWMA}, nil},
+		{"load-balance: unknown", Annotations{Prefix + "load-balance": "random"}, Set{}, []string{"InvalidAnnotation"}},
+		{"unsupported name is reported", Annotations{Prefix + "no-such": "x", "other.io/x": "y"}, Set{}, []string{"UnsupportedAnnotation"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ds := Parse(tc.in)
+			if got != tc.want {
+				t.Errorf("Parse() = %+v, want %+v", got, tc.want)
+			}
+			var reasons []string
+			for _, d := range ds {
+				reasons = append(reasons, d.Reason)
+				if d.Reason == "InvalidAnnotation" && d.Severity != diag.Error {
+					t.Errorf("invalid value must be an Error, got %s", d.Severity)
+				}
+				if strings.ContainsAny(d.Message, "\n\r") {
+					t.Errorf("message repeats a raw control character: %q", d.Message)
+				}
+			}
+			if strings.Join(reasons, ",") != strings.Join(tc.reasons, ",") {
+				t.Errorf("diagnostics %v, want reasons %v", ds, tc.reasons)
+			}
+		})
+	}
+}
