@@ -12,6 +12,9 @@ import (
 	"time"
 )
 
+// orphanGrace bounds how long workers of a dead master may drain.
+const orphanGrace = 5 * time.Second
+
 // Nginx is one nginx master process run in the foreground as a child.
 type Nginx struct {
 	// Binary is the nginx executable.
@@ -45,6 +48,10 @@ func (n *Nginx) Start() error {
 	if n.cmd != nil && !isClosed(n.exited) {
 		return errors.New("nginx is already running")
 	}
+	becomeSubreaper()
+	// Workers left by a master that died hold the ports; they get the
+	// graceful shutdown their master would have given them.
+	stopOrphans(orphanGrace)
 	cmd := exec.Command(n.Binary, "-e", "stderr", "-c", n.Conf, "-g", "daemon off; master_process on;")
 	cmd.Stdout, cmd.Stderr = os.Stdout, n.Stderr
 	// If the controller dies, nginx finishes its requests and exits.

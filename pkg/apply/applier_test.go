@@ -1,0 +1,257 @@
+package apply_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/render"
+)
+
+// These tests run the real nginx with the Lua balancer from rootfs/ against
+// loopback HTTP backends.
+
+type fixture struct {
+	t        *testing.T
+	applier  *apply.Applier
+	opts     render.Options
+	httpPort int
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skip("nginx not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	lua, _ := filepath.Abs("../../rootfs/etc/nginx/lua")
+	f := &fixture{t: t, httpPort: freePort(t)}
+	f.opts = render.Options{HTTPPort: f.httpPort, StatusPort: freePort(t), RunDir: dir, LuaDir: lua, ModulesDir: "/usr/lib/nginx/modules"}
+	f.applier = &apply.Applier{
+		Nginx:       &apply.Nginx{Binary: nginx, Conf: filepath.Join(dir, "nginx.conf"), Stderr: os.Stderr},
+		Status:      apply.NewStatus(f.opts.StatusPort),
+		Log:         zaptest.NewLogger(t),
+		LoadTimeout: 10 * time.Second,
+	}
+	t.Cleanup(func() { _ = f.applier.Nginx.Stop(5 * time.Second) })
+	return f
+}
+
+// config is one host, app.test, with one location per backend name.
+func (f *fixture) config(paths map[string]string) ([]byte, string) {
+	srv := &model.Server{Host: "app.test", ServerName: "app.test"}
+	for p, be := range paths {
+		srv.Locations = append(srv.Locations, &model.Location{Modifier: model.ModExact, Path: p, Backend: be})
+	}
+	cfg := &model.Config{Servers: []*model.Server{{ServerName: "_", Default: true, Locations: []*model.Location{{Path: "/"}}}, srv}}
+	conf, sum, err := render.Render(cfg, f.opts)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return conf, sum
+}
+
+func (f *fixture) apply(conf []byte, sum string, bs ...apply.Backend) apply.Result {
+	f.t.Helper()
+	res, err := f.applier.Apply(context.Background(), conf, sum, bs, "test")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return res
+}
+
+func (f *fixture) get(path string) (int, string) {
+	f.t.Helper()
+	req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", f.httpPort, path), nil)
+	req.Host = "app.test"
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	resp, err := c.Do(req)
+	if err != nil {
+		f.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// backendServer answers with its name on a loopback address.
+func backendServer(t *testing.T, name string) apply.Endpoint {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, name)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return apply.Endpoint{Address: "127.0.0.1", Port: int32(l.Addr().(*net.TCPAddr).Port)}
+}
+
+func TestApplyRoutesAndSkipsUnchanged(t *testing.T) {
+	f := newFixture(t)
+	a := backendServer(t, "a")
+	conf, sum := f.config(map[string]string{"/x": "ns/a:80"})
+	res := f.apply(conf, sum, apply.Backend{Name: "ns/a:80", LoadBalance: "round_robin", Endpoints: []apply.Endpoint{a}})
+	if !res.Reloaded || !res.Pushed {
+		t.Fatalf("first apply = %+v, want a start and a push", res)
+	}
+	if code, body := f.get("/x"); code != 200 || body != "a" {
+		t.Fatalf("GET /x = %d %q, want 200 from a", code, body)
+	}
+	res = f.apply(conf, sum, apply.Backend{Name: "ns/a:80", LoadBalance: "round_robin", Endpoints: []apply.Endpoint{a}})
+	if res.Reloaded || res.Pushed {
+		t.Fatalf("identical apply = %+v, want nothing done", res)
+	}
+	if got := f.applier.Stats().Reloads; got != 1 {
+		t.Fatalf("reloads = %d, want 1", got)
+	}
+	held, err := f.applier.Status.GetBackends(context.Background())
+	if err != nil || !strings.Contains(string(held), `"ns/a:80"`) {
+		t.Fatalf("GET /configuration/backends = %s, %v", held, err)
+	}
+}
+
+func TestEndpointChangesArePushedWithoutReload(t *testing.T) {
+	f := newFixture(t)
+	a, b, c := backendServer(t, "a"), backendServer(t, "b"), backendServer(t, "c")
+	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
+	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}})
+	res := f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a, b, c}})
+	if res.Reloaded || !res.Pushed {
+		t.Fatalf("endpoint change = %+v, want a push and no reload", res)
+	}
+	seen := map[string]int{}
+	for range 30 {
+		code, body := f.get("/x")
+		if code != 200 {
+			t.Fatalf("GET /x = %d %q", code, body)
+		}
+		seen[body]++
+	}
+	if len(seen) != 3 {
+		t.Fatalf("round robin reached %v, want all of a, b, c", seen)
+	}
+	if got := f.applier.Stats().Reloads; got != 1 {
+		t.Fatalf("reloads = %d, want 1", got)
+	}
+}
+
+func TestNoEndpointsAnswers503WithReason(t *testing.T) {
+	f := newFixture(t)
+	conf, sum := f.config(map[string]string{"/x": "ns/x:80", "/unknown": "ns/unknown:80"})
+	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", NoEndpoints: "service ns/x has no ready endpoints (2 not ready)"})
+	code, body := f.get("/x")
+	if code != 503 || !strings.Contains(body, "service ns/x has no ready endpoints (2 not ready)") {
+		t.Fatalf("GET /x = %d %q, want 503 naming the cause", code, body)
+	}
+	code, body = f.get("/unknown")
+	if code != 503 || !strings.Contains(body, "ns/unknown:80 is not configured") {
+		t.Fatalf("GET /unknown = %d %q, want 503 naming the backend", code, body)
+	}
+}
+
+func TestConnectFailureRetriesNextPeer(t *testing.T) {
+	f := newFixture(t)
+	a := backendServer(t, "a")
+	dead := apply.Endpoint{Address: "127.0.0.1", Port: int32(freePort(t))} // nothing listens
+	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
+	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{dead, a}})
+	for range 20 {
+		if code, body := f.get("/x"); code != 200 || body != "a" {
+			t.Fatalf("GET /x = %d %q, want every request retried onto a", code, body)
+		}
+	}
+}
+
+func TestRejectedConfigKeepsServing(t *testing.T) {
+	f := newFixture(t)
+	a := backendServer(t, "a")
+	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
+	be := apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}}
+	f.apply(conf, sum, be)
+	bad := []byte(strings.Replace(string(conf), "worker_processes auto;", "worker_processes auto; no_such_directive;", 1))
+	if _, err := f.applier.Apply(context.Background(), bad, "bad", []apply.Backend{be}, "test"); err == nil || !strings.Contains(err.Error(), "no_such_directive") {
+		t.Fatalf("Apply(bad) error = %v, want nginx -t to name the directive", err)
+	}
+	if code, body := f.get("/x"); code != 200 || body != "a" {
+		t.Fatalf("after a rejected config GET /x = %d %q", code, body)
+	}
+	onDisk, _ := os.ReadFile(f.applier.Nginx.Conf)
+	if string(onDisk) != string(conf) {
+		t.Fatal("nginx.conf on disk is not the last good config")
+	}
+	if s := f.applier.Stats(); s.ReloadFailures != 1 || s.Reloads != 1 {
+		t.Fatalf("stats = %+v, want 1 reload and 1 failure", s)
+	}
+}
+
+func TestStructuralChangeReloadsAndServesNewRoute(t *testing.T) {
+	f := newFixture(t)
+	a, b := backendServer(t, "a"), backendServer(t, "b")
+	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
+	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}})
+	conf2, sum2 := f.config(map[string]string{"/x": "ns/x:80", "/y": "ns/y:80"})
+	res := f.apply(conf2, sum2, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}}, apply.Backend{Name: "ns/y:80", Endpoints: []apply.Endpoint{b}})
+	if !res.Reloaded {
+		t.Fatal("a new location did not reload")
+	}
+	if code, body := f.get("/y"); code != 200 || body != "b" {
+		t.Fatalf("GET /y = %d %q, want 200 from b", code, body)
+	}
+}
+
+func TestDeadMasterIsRestarted(t *testing.T) {
+	f := newFixture(t)
+	a := backendServer(t, "a")
+	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
+	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.applier.Supervise(ctx)
+	old := f.applier.Nginx.PID()
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if pid := f.applier.Nginx.PID(); pid != 0 && pid != old && f.applier.Loaded() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx not restarted within 20s; stats %+v", f.applier.Stats())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, body := f.get("/x"); code != 200 || body != "a" {
+		t.Fatalf("after restart GET /x = %d %q", code, body)
+	}
+	if s := f.applier.Stats(); s.Restarts != 1 {
+		t.Fatalf("restarts = %d, want 1", s.Restarts)
+	}
+}
