@@ -6,6 +6,9 @@ import (
 	"os"
 )
 
+// version is set at build time (-X main.version=...).
+var version = "dev"
+
 func main() {
 	if err := newRootCommand().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "portico:", err)

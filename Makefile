@@ -1,0 +1,48 @@
+# Portico. `make dev` runs it on a local control plane with the seed apps;
+# `make test` runs every test. Both install what they need (as root).
+
+GO        ?= go
+GOFLAGS   ?=
+E2E_FLAGS ?=
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build deps tools test check unit e2e dev bench clean
+
+all: build
+
+build: bin/portico
+
+bin/portico: FORCE
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/portico
+
+# nginx, the Lua module and friends from Debian, when missing.
+deps:
+	bash hack/install-deps.sh
+
+# kube-apiserver and etcd from the Go module proxy, cached under .cache/.
+tools:
+	bash hack/build-tools.sh >/dev/null
+
+test: deps tools check unit e2e
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test $(GOFLAGS) -count=1 ./pkg/... ./cmd/... ./hack/echoserver/...
+
+e2e: build
+	$(GO) test $(GOFLAGS) -count=1 -timeout 45m ./e2e/... $(E2E_FLAGS)
+
+dev: deps tools build
+	$(GO) run ./hack/dev
+
+bench: deps tools build
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
+clean:
+	rm -rf bin _out
+
+FORCE:

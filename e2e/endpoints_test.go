@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// load sends GETs one after another until stopped (at most max requests or
+// limit time), counting answers per pod and failures.
+type load struct {
+	mu       sync.Mutex
+	pods     map[string]int
+	sent     int
+	failures []string
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+func startLoad(host, path string, max int, limit time.Duration) *load {
+	l := &load{pods: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		deadline := time.Now().Add(limit)
+		for i := 0; i < max && time.Now().Before(deadline); i++ {
+			select {
+			case <-l.stop:
+				return
+			default:
+			}
+			r, err := tryGet(host, path)
+			l.mu.Lock()
+			l.sent++
+			switch {
+			case err != nil:
+				l.failures = append(l.failures, err.Error())
+			case r.code != 200 || r.echo == nil:
+				l.failures = append(l.failures, fmt.Sprintf("%d %s", r.code, short(r.body)))
+			default:
+				l.pods[r.echo.Pod]++
+			}
+			l.mu.Unlock()
+		}
+	}()
+	return l
+}
+
+func (l *load) finish() (sent int, pods map[string]int, failures []string) {
+	close(l.stop)
+	<-l.done
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sent, l.pods, l.failures
+}
+
+// podsAnswering sends n requests and counts answers per pod.
+func podsAnswering(t *testing.T, host, path string, n int) map[string]int {
+	t.Helper()
+	seen := map[string]int{}
+	for range n {
+		r := get(t, host, path)
+		if r.echo == nil {
+			t.Fatalf("GET %s%s → %d %s", host, path, r.code, short(r.body))
+		}
+		seen[r.echo.Pod]++
+	}
+	return seen
+}
+
+// Scaling 1 → 10 → 1 endpoints under traffic: every endpoint serves, no
+// request fails, and nginx never reloads.
+func TestScaleEndpointsWithoutReload(t *testing.T) {
+	ns := namespace(t, "scale")
+	a := newApp(t, ns, "web", 1, "")
+	createIngress(t, newIngress(ns, "web", nil, hostRule("scale.example.com", prefixPath("/", "web"))))
+	servedBy(t, "scale.example.com", "/", a)
+	before := mustStatus(t).Nginx.Reloads
+
+	l := startLoad("scale.example.com", "/", 20000, 2*time.Minute)
+	for i := 1; i < 10; i++ {
+		a.addPod(t, fmt.Sprintf("web-%d", i))
+	}
+	a.syncSlice(t, "")
+	eventually(t, "all 10 pods answer", func() error {
+		seen := podsAnswering(t, "scale.example.com", "/", 40)
+		for _, p := range a.podNames() {
+			if seen[p] == 0 {
+				return fmt.Errorf("pod %s has not answered; seen %v", p, seen)
+			}
+		}
+		return nil
+	})
+	// Scale down: endpoints leave the slice first, the pods stop after.
+	gone := a.pods[1:]
+	a.pods = a.pods[:1]
+	a.syncSlice(t, "")
+	eventually(t, "Lua holds one endpoint", func() error {
+		bs, err := env.portico.luaBackends()
+		if err != nil {
+			return err
+		}
+		for _, b := range bs.Backends {
+			if b.Name == ns+"/web:80" && len(b.Endpoints) == 1 {
+				return nil
+			}
+		}
+		return fmt.Errorf("backends %+v", bs)
+	})
+	for _, p := range gone {
+		p.echo.Stop()
+	}
+	time.Sleep(500 * time.Millisecond)
+	sent, pods, failures := l.finish()
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed during scaling, first: %s", len(failures), sent, failures[0])
+	}
+	if len(pods) != 10 {
+		t.Errorf("traffic reached %d pods, want 10: %v", len(pods), pods)
+	}
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("scaling endpoints reloaded nginx %d times", after-before)
+	}
+	t.Logf("%d requests, 0 failed, spread %v", sent, pods)
+}
+
+// An endpoint marked not ready stops receiving traffic within a second; with
+// none ready, the route answers 503 naming the cause.
+func TestNotReadyEndpoints(t *testing.T) {
+	ns := namespace(t, "ready")
+	a := newApp(t, ns, "api", 3, "")
+	createIngress(t, newIngress(ns, "api", nil, hostRule("ready.example.com", prefixPath("/", "api"))))
+	servedBy(t, "ready.example.com", "/", a)
+	before := mustStatus(t).Nginx.Reloads
+
+	a.pods[0].ready = false
+	a.syncSlice(t, "")
+	time.Sleep(time.Second)
+	if seen := podsAnswering(t, "ready.example.com", "/", 30); seen[a.pods[0].name] > 0 {
+		t.Errorf("not-ready pod %s still got %d of 30 requests a second after the change", a.pods[0].name, seen[a.pods[0].name])
+	}
+
+	for _, p := range a.pods {
+		p.ready = false
+	}
+	a.syncSlice(t, "")
+	r := answers(t, "ready.example.com", "/", 503)
+	if want := "service " + ns + "/api has no ready endpoints (3 not ready)"; !strings.Contains(r.body, want) {
+		t.Errorf("503 body %q, want it to say %q", r.body, want)
+	}
+
+	for _, p := range a.pods {
+		p.ready = true
+	}
+	a.syncSlice(t, "")
+	servedBy(t, "ready.example.com", "/", a)
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("readiness changes reloaded nginx %d times", after-before)
+	}
+}

@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/portico-ingress/portico/e2e/framework"
+)
+
+// env is the stack shared by every test of the suite.
+var env struct {
+	cp      *framework.ControlPlane
+	client  kubernetes.Interface
+	net     *framework.Network
+	portico *portico
+	binary  string
+	workDir string
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "e2e: needs root for network namespaces; run `make e2e` as root")
+		return 1
+	}
+	ctx := context.Background()
+	work, err := os.MkdirTemp("", "portico-e2e-")
+	if err != nil {
+		return fail(err)
+	}
+	env.workDir = work
+	env.binary = filepath.Join(work, "portico")
+	if out, err := exec.Command("go", "build", "-o", env.binary, "../cmd/portico").CombinedOutput(); err != nil {
+		return fail(fmt.Errorf("build portico: %v\n%s", err, out))
+	}
+	env.cp, err = framework.StartControlPlane(ctx, framework.ControlPlaneOptions{WorkDir: filepath.Join(work, "cluster")})
+	if err != nil {
+		return fail(err)
+	}
+	defer env.cp.Stop()
+	env.client = env.cp.Client()
+	env.net, err = framework.NewNetwork("e2e", framework.DefaultSubnet(os.Getpid()))
+	if err != nil {
+		return fail(err)
+	}
+	defer env.net.Close()
+	if err := createIngressClass(ctx); err != nil {
+		return fail(err)
+	}
+	env.portico, err = startPortico(env.binary, env.cp.Kubeconfig(), work)
+	if err != nil {
+		return fail(err)
+	}
+	code := m.Run()
+	env.portico.stop()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "e2e: failed; controller log tail:\n%s\nwork dir kept: %s\n", env.portico.logTail(), work)
+		return code
+	}
+	os.RemoveAll(work)
+	return 0
+}
+
+func fail(err error) int {
+	fmt.Fprintln(os.Stderr, "e2e setup:", err)
+	return 1
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// portico is the controller under test, run as its own process.
+type portico struct {
+	cmd         *exec.Cmd
+	configDir   string
+	httpPort    int
+	healthzPort int
+	statusPort  int
+	logPath     string
+	exited      chan struct{}
+}
+
+// startPortico builds nothing: the binary comes from buildPortico.
+func startPortico(binary, kubeconfig, workDir string, extra ...string) (*portico, error) {
+	p := &portico{
+		configDir:   filepath.Join(workDir, "nginx"),
+		httpPort:    freePort(),
+		healthzPort: freePort(),
+		statusPort:  freePort(),
+		logPath:     filepath.Join(workDir, "portico.log"),
+		exited:      make(chan struct{}),
+	}
+	lua, err := filepath.Abs("../rootfs/etc/nginx/lua")
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"controller",
+		"--kubeconfig=" + kubeconfig,
+		fmt.Sprintf("--http-port=%d", p.httpPort),
+		fmt.Sprintf("--https-port=%d", freePort()),
+		fmt.Sprintf("--healthz-port=%d", p.healthzPort),
+		fmt.Sprintf("--status-port=%d", p.statusPort),
+		"--config-dir=" + p.configDir,
+		"--lua-dir=" + lua,
+		"--publish-status-address=127.0.0.1",
+		"--shutdown-grace-period=5s",
+	}, extra...)
+	logf, err := os.Create(p.logPath)
+	if err != nil {
+		return nil, err
+	}
+	p.cmd = exec.Command(binary, args...)
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = p.cmd.Wait(); logf.Close(); close(p.exited) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if code, _, err := p.healthz(); err == nil && code == 200 {
+			return p, nil
+		}
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("portico exited at start:\n%s", p.logTail())
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, fmt.Errorf("portico not healthy after 60s:\n%s", p.logTail())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (p *portico) healthz() (int, string, error) {
+	return plainGet(fmt.Sprintf("http://127.0.0.1:%d/healthz", p.healthzPort))
+}
+
+// controllerStatus is the part of /status the tests read.
+type controllerStatus struct {
+	Synced bool `json:"synced"`
+	Nginx  struct {
+		Reloads        int    `json:"reloads"`
+		ReloadFailures int    `json:"reloadFailures"`
+		Pushes         int    `json:"pushes"`
+		LastReason     string `json:"lastReloadReason"`
+		Checksum       string `json:"checksum"`
+	} `json:"nginx"`
+}
+
+func (p *portico) status() (controllerStatus, error) {
+	var s controllerStatus
+	code, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/status", p.healthzPort))
+	if err != nil {
+		return s, err
+	}
+	if code != 200 {
+		return s, fmt.Errorf("/status: %d", code)
+	}
+	return s, json.Unmarshal([]byte(body), &s)
+}
+
+// luaBackends is what GET /configuration/backends returns.
+type luaBackends struct {
+	Backends []struct {
+		Name      string `json:"name"`
+		Endpoints []struct {
+			Address string `json:"address"`
+			Port    int    `json:"port"`
+		} `json:"endpoints"`
+	} `json:"backends"`
+}
+
+func (p *portico) luaBackends() (luaBackends, error) {
+	var b luaBackends
+	_, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/configuration/backends", p.statusPort))
+	if err != nil {
+		return b, err
+	}
+	return b, json.Unmarshal([]byte(body), &b)
+}
+
+func (p *portico) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+func (p *portico) logTail() string {
+	b, _ := os.ReadFile(p.logPath)
+	lines := strings.Split(string(b), "\n")
+	if len(lines) > 40 {
+		lines = lines[len(lines)-40:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func plainGet(url string) (int, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := noProxyClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// noProxyClient never uses a proxy and never follows redirects.
+var noProxyClient = &http.Client{
+	Timeout:       10 * time.Second,
+	Transport:     &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}

@@ -1,0 +1,311 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+const rewriteTarget = "nginx.ingress.kubernetes.io/rewrite-target"
+
+// Seed 000, "경로 기반 라우팅": /api → api-service, / → frontend-service on
+// app.example.com, with rewrite-target: /.
+func TestSeedPathIngress(t *testing.T) {
+	ns := namespace(t, "ingress-lab")
+	api := newApp(t, ns, "api-service", 2, "")
+	fe := newApp(t, ns, "frontend-service", 2, "")
+	createIngress(t, newIngress(ns, "path-ingress", map[string]string{rewriteTarget: "/"},
+		hostRule("app.example.com", prefixPath("/api", "api-service"), prefixPath("/", "frontend-service"))))
+
+	r := servedBy(t, "app.example.com", "/api", api)
+	if r.echo.Path != "/" {
+		t.Errorf("api backend saw path %q, want / (rewrite-target)", r.echo.Path)
+	}
+	if r.echo.Host != "app.example.com" {
+		t.Errorf("backend saw Host %q, want app.example.com", r.echo.Host)
+	}
+	for _, h := range []string{"X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		if len(r.echo.Headers[h]) == 0 {
+			t.Errorf("backend did not receive %s; headers %v", h, r.echo.Headers)
+		}
+	}
+	if got := r.echo.Headers["X-Forwarded-Host"]; len(got) == 0 || got[0] != "app.example.com" {
+		t.Errorf("X-Forwarded-Host = %v", got)
+	}
+	if r.echo.Proto != "HTTP/1.1" {
+		t.Errorf("backend saw %s, want HTTP/1.1", r.echo.Proto)
+	}
+
+	r = get(t, "app.example.com", "/api/users?page=2")
+	if r.echo == nil || r.echo.Service != "api-service" || r.echo.Path != "/" || r.echo.RawQuery != "page=2" {
+		t.Errorf("/api/users?page=2 → %d %s, want api-service at / keeping the query", r.code, short(r.body))
+	}
+	if r := get(t, "app.example.com", "/"); r.echo == nil || r.echo.Service != "frontend-service" {
+		t.Errorf("/ → %d %s, want frontend-service", r.code, short(r.body))
+	}
+	// Prefix /api is element-wise: /apix belongs to "/".
+	if r := get(t, "app.example.com", "/apix"); r.echo == nil || r.echo.Service != "frontend-service" {
+		t.Errorf("/apix → %d %s, want frontend-service", r.code, short(r.body))
+	}
+	// Both api pods take traffic.
+	pods := map[string]bool{}
+	for range 20 {
+		if r := get(t, "app.example.com", "/api"); r.echo != nil {
+			pods[r.echo.Pod] = true
+		}
+	}
+	for _, p := range api.podNames() {
+		if !pods[p] {
+			t.Errorf("pod %s never answered; answered: %v", p, pods)
+		}
+	}
+	_ = fe
+}
+
+// Seed 000, "호스트 기반 라우팅": api.example.com and app.example.com.
+func TestSeedHostIngress(t *testing.T) {
+	ns := namespace(t, "ingress-lab")
+	api := newApp(t, ns, "api-service", 1, "")
+	fe := newApp(t, ns, "frontend-service", 1, "")
+	createIngress(t, newIngress(ns, "host-ingress", nil,
+		hostRule("api.example.com", prefixPath("/", "api-service")),
+		hostRule("app.example.com", prefixPath("/", "frontend-service"))))
+
+	r := servedBy(t, "api.example.com", "/v1/items", api)
+	if r.echo.Path != "/v1/items" {
+		t.Errorf("without rewrite the backend must see the request path, saw %q", r.echo.Path)
+	}
+	servedBy(t, "app.example.com", "/", fe)
+	// Host matching ignores a port in the Host header, as HTTP requires.
+	servedBy(t, fmt.Sprintf("api.example.com:%d", env.portico.httpPort), "/", api)
+	if r := get(t, "unknown.example.com", "/"); r.code != 404 {
+		t.Errorf("unknown host → %d, want 404 from the default server", r.code)
+	}
+}
+
+// Seed 002: one Ingress without host, four paths, rewrite-target: /.
+func TestSeedGameIngress(t *testing.T) {
+	ns := namespace(t, "game-prod")
+	apps := map[string]*app{}
+	var paths []networkingv1.HTTPIngressPath
+	for _, name := range []string{"lobby", "room", "chat", "ranking"} {
+		apps[name] = newApp(t, ns, "game-"+name, 1, "")
+		paths = append(paths, prefixPath("/"+name, "game-"+name))
+	}
+	createIngress(t, newIngress(ns, "game-ingress", map[string]string{rewriteTarget: "/"}, hostRule("", paths...)))
+
+	for name, a := range apps {
+		r := servedBy(t, "localhost", "/"+name, a)
+		if r.echo.Path != "/" {
+			t.Errorf("/%s: backend saw %q, want /", name, r.echo.Path)
+		}
+		if r := get(t, "any-host.example.org", "/"+name+"/123"); r.echo == nil || r.echo.Service != a.name || r.echo.Path != "/" {
+			t.Errorf("/%s/123 on any host → %d %s, want %s at /", name, r.code, short(r.body), a.name)
+		}
+	}
+	if r := get(t, "localhost", "/nope"); r.code != 404 {
+		t.Errorf("/nope → %d, want 404", r.code)
+	}
+}
+
+// The Ingress API's path rules: Exact, element-wise Prefix, trailing
+// slashes, Exact over Prefix, longest match, ImplementationSpecific.
+func TestPathTypes(t *testing.T) {
+	ns := namespace(t, "paths")
+	a := newApp(t, ns, "a", 1, "")
+	b := newApp(t, ns, "b", 1, "")
+	createIngress(t, newIngress(ns, "paths", nil, hostRule("paths.example.com",
+		pathOf("/aaa", networkingv1.PathTypePrefix, "a", 80),
+		pathOf("/aaa/bbb/", networkingv1.PathTypePrefix, "b", 80),
+		pathOf("/foo", networkingv1.PathTypeExact, "b", 80),
+		pathOf("/foo", networkingv1.PathTypePrefix, "a", 80),
+		pathOf("/impl", networkingv1.PathTypeImplementationSpecific, "b", 80),
+	)))
+	servedBy(t, "paths.example.com", "/aaa", a)
+	cases := []struct {
+		path string
+		want string // service, or "404"
+	}{
+		{"/aaa", "a"}, {"/aaa/", "a"}, {"/aaa/x", "a"}, {"/aaab", "404"},
+		{"/aaa/bbb", "b"}, {"/aaa/bbb/", "b"}, {"/aaa/bbb/c", "b"}, {"/aaa/bbbc", "a"},
+		{"/foo", "b"}, {"/foo/", "a"}, {"/foo/bar", "a"},
+		{"/impl", "b"}, {"/implx", "b"}, {"/other", "404"},
+	}
+	for _, c := range cases {
+		r := get(t, "paths.example.com", c.path)
+		got := fmt.Sprint(r.code)
+		if r.echo != nil {
+			got = r.echo.Service
+		}
+		if got != c.want {
+			t.Errorf("%s → %s, want %s", c.path, got, c.want)
+		}
+	}
+	_ = b
+}
+
+// A wildcard host matches exactly one DNS label.
+func TestWildcardHost(t *testing.T) {
+	ns := namespace(t, "wild")
+	a := newApp(t, ns, "a", 1, "")
+	exact := newApp(t, ns, "exact", 1, "")
+	createIngress(t, newIngress(ns, "wild", nil,
+		hostRule("*.wild.example.com", prefixPath("/", "a")),
+		hostRule("named.wild.example.com", prefixPath("/", "exact"))))
+	servedBy(t, "one.wild.example.com", "/", a)
+	servedBy(t, "named.wild.example.com", "/", exact)
+	for _, h := range []string{"two.one.wild.example.com", "wild.example.com"} {
+		if r := get(t, h, "/"); r.code != 404 {
+			t.Errorf("%s → %d, want 404", h, r.code)
+		}
+	}
+}
+
+// A missing Service answers 503 for its route only; creating it later
+// serves the route without a reload.
+func TestMissingServiceAndNamedPort(t *testing.T) {
+	ns := namespace(t, "refs")
+	a := newApp(t, ns, "a", 1, "")
+	named := newApp(t, ns, "named", 1, "http")
+	namedPath := networkingv1.HTTPIngressPath{Path: "/named", PathType: ptr(networkingv1.PathTypePrefix), Backend: networkingv1.IngressBackend{
+		Service: &networkingv1.IngressServiceBackend{Name: "named", Port: networkingv1.ServiceBackendPort{Name: "http"}}}}
+	createIngress(t, newIngress(ns, "refs", nil, hostRule("refs.example.com",
+		prefixPath("/ok", "a"), prefixPath("/ghost", "ghost"), namedPath)))
+	servedBy(t, "refs.example.com", "/ok", a)
+	servedBy(t, "refs.example.com", "/named", named)
+	r := answers(t, "refs.example.com", "/ghost", 503)
+	if !strings.Contains(r.body, "service "+ns+"/ghost does not exist") {
+		t.Errorf("503 body %q does not name the missing service", r.body)
+	}
+	before := mustStatus(t).Nginx.Reloads
+	ghost := newApp(t, ns, "ghost", 1, "")
+	servedBy(t, "refs.example.com", "/ghost", ghost)
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("creating the Service reloaded nginx (%d → %d); it must only push endpoints", before, after)
+	}
+}
+
+// Ingresses of another class are ignored completely, status included;
+// ours get the published address.
+func TestOtherClassIgnored(t *testing.T) {
+	ns := namespace(t, "classes")
+	a := newApp(t, ns, "a", 1, "")
+	theirs := newIngress(ns, "traefik", map[string]string{"kubernetes.io/ingress.class": "traefik"},
+		hostRule("traefik.example.com", prefixPath("/", "a")))
+	theirs.Spec.IngressClassName = nil
+	createIngress(t, theirs)
+	createIngress(t, newIngress(ns, "ours", nil, hostRule("ours.example.com", prefixPath("/", "a"))))
+	servedBy(t, "ours.example.com", "/", a)
+	eventually(t, "status of ours", func() error {
+		ing, err := env.client.NetworkingV1().Ingresses(ns).Get(context.Background(), "ours", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if lb := ing.Status.LoadBalancer.Ingress; len(lb) != 1 || lb[0].IP != "127.0.0.1" {
+			return fmt.Errorf("status %+v", lb)
+		}
+		return nil
+	})
+	if r := get(t, "traefik.example.com", "/"); r.code != 404 {
+		t.Errorf("traefik-class host → %d, want 404", r.code)
+	}
+	ing, err := env.client.NetworkingV1().Ingresses(ns).Get(context.Background(), "traefik", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ing.Status.LoadBalancer.Ingress) != 0 {
+		t.Errorf("status of another class's Ingress was written: %+v", ing.Status.LoadBalancer.Ingress)
+	}
+}
+
+// Updates and deletions take effect.
+func TestIngressUpdateAndDelete(t *testing.T) {
+	ns := namespace(t, "update")
+	a := newApp(t, ns, "a", 1, "")
+	b := newApp(t, ns, "b", 1, "")
+	createIngress(t, newIngress(ns, "web", nil, hostRule("update.example.com", prefixPath("/", "a"))))
+	servedBy(t, "update.example.com", "/", a)
+
+	ings := env.client.NetworkingV1().Ingresses(ns)
+	ing, err := ings.Get(context.Background(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = "b"
+	if _, err := ings.Update(context.Background(), ing, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	servedBy(t, "update.example.com", "/", b)
+
+	if err := ings.Delete(context.Background(), "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	answers(t, "update.example.com", "/", 404)
+}
+
+// The default IngressClass adopts Ingresses without a class, and an
+// Ingress's defaultBackend serves what matches no rule.
+func TestDefaultClassAndDefaultBackend(t *testing.T) {
+	ns := namespace(t, "defaults")
+	a := newApp(t, ns, "a", 1, "")
+	fb := newApp(t, ns, "fallback", 1, "")
+	ctx := context.Background()
+	_, err := env.client.NetworkingV1().IngressClasses().Create(ctx, &networkingv1.IngressClass{
+		ObjectMeta: metav1.ObjectMeta{Name: "portico-default", Annotations: map[string]string{"ingressclass.kubernetes.io/is-default-class": "true"}},
+		Spec:       networkingv1.IngressClassSpec{Controller: controllerClass},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.client.NetworkingV1().IngressClasses().Delete(ctx, "portico-default", metav1.DeleteOptions{}) })
+
+	classless := newIngress(ns, "classless", nil, hostRule("classless.example.com", prefixPath("/", "a")))
+	classless.Spec.IngressClassName = nil
+	createIngress(t, classless)
+	servedBy(t, "classless.example.com", "/", a)
+
+	withDefault := newIngress(ns, "with-default", nil, hostRule("fallback.example.com", prefixPath("/only", "a")))
+	withDefault.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "fallback", Port: networkingv1.ServiceBackendPort{Number: 80}}}
+	createIngress(t, withDefault)
+	servedBy(t, "fallback.example.com", "/elsewhere", fb)
+	servedBy(t, "fallback.example.com", "/only", a)
+	servedBy(t, "no-rule-matches.example.com", "/", fb)
+}
+
+// The config nginx runs passes nginx -t and is the one Portico rendered.
+func TestGeneratedConfigPassesNginxTest(t *testing.T) {
+	ns := namespace(t, "conf")
+	a := newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "conf", nil, hostRule("conf.example.com", prefixPath("/", "a"))))
+	servedBy(t, "conf.example.com", "/", a)
+	conf := filepath.Join(env.portico.configDir, "nginx.conf")
+	out, err := exec.Command("nginx", "-t", "-e", "stderr", "-c", conf).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nginx -t on the running config: %v\n%s", err, out)
+	}
+	st := mustStatus(t)
+	_, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/configuration/checksum", env.portico.statusPort))
+	if err != nil || strings.TrimSpace(body) != st.Nginx.Checksum {
+		t.Errorf("nginx runs checksum %q, controller applied %q (%v)", body, st.Nginx.Checksum, err)
+	}
+}
+
+func mustStatus(t *testing.T) controllerStatus {
+	t.Helper()
+	// Let the controller finish the sync in flight.
+	time.Sleep(300 * time.Millisecond)
+	s, err := env.portico.status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func ptr[T any](v T) *T { return &v }
