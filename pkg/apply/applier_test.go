@@ -255,3 +255,76 @@ func TestDeadMasterIsRestarted(t *testing.T) {
 		t.Fatalf("restarts = %d, want 1", s.Restarts)
 	}
 }
+
+// TestLua runs the Lua unit tests in testdata/lua inside a real nginx.
+func TestLua(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skip("nginx not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	lua, _ := filepath.Abs("../../rootfs/etc/nginx/lua")
+	tests, _ := filepath.Abs("testdata/lua")
+	port := freePort(t)
+	conf := fmt.Sprintf(`load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+pid %[1]s/nginx.pid;
+error_log stderr notice;
+events {}
+http {
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    access_log off;
+    lua_package_path "%[2]s/?.lua;%[3]s/?.lua;;";
+    lua_shared_dict portico_backends 1m;
+    init_by_lua_block { portico = require("portico.balancer") }
+    server {
+        listen 127.0.0.1:%[4]d;
+        location = /run { content_by_lua_block { require("runner").run() } }
+        location = /configuration/backends {
+            client_body_buffer_size 1m;
+            content_by_lua_block { portico.configure() }
+        }
+    }
+}
+`, dir, lua, tests, port)
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := &apply.Nginx{Binary: nginx, Conf: path, Stderr: os.Stderr}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(5 * time.Second)
+	for _, suite := range []string{"round_robin", "ewma", "configure"} {
+		t.Run(suite, func(t *testing.T) {
+			var body string
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/run?suite=%s", port, suite))
+				if err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					body = string(b)
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal(err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+				if strings.HasPrefix(line, "FAIL") {
+					t.Error(line)
+				}
+			}
+			if !strings.HasSuffix(strings.TrimSpace(body), " passed, 0 failed") || strings.HasPrefix(body, "0 passed") {
+				t.Errorf("lua suite %s:\n%s", suite, body)
+			}
+		})
+	}
+}

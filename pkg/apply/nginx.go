@@ -28,6 +28,7 @@ type Nginx struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd exits
 	err    error         // cmd's exit status, once exited is closed
+	pgid   int           // process group of the last master and its workers
 }
 
 // Test runs nginx -t on the config file at path.
@@ -49,18 +50,20 @@ func (n *Nginx) Start() error {
 		return errors.New("nginx is already running")
 	}
 	becomeSubreaper()
-	// Workers left by a master that died hold the ports; they get the
-	// graceful shutdown their master would have given them.
-	stopOrphans(orphanGrace)
+	if n.pgid != 0 {
+		// Workers of a master that died hold the ports: give them the
+		// graceful shutdown their master would have.
+		stopGroup(n.pgid, orphanGrace)
+	}
 	cmd := exec.Command(n.Binary, "-e", "stderr", "-c", n.Conf, "-g", "daemon off; master_process on;")
 	cmd.Stdout, cmd.Stderr = os.Stdout, n.Stderr
 	// If the controller dies, nginx finishes its requests and exits.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGQUIT}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGQUIT}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start nginx: %w", err)
 	}
 	exited := make(chan struct{})
-	n.cmd, n.exited = cmd, exited
+	n.cmd, n.exited, n.pgid = cmd, exited, cmd.Process.Pid
 	go func() {
 		err := cmd.Wait()
 		n.mu.Lock()
@@ -121,6 +124,10 @@ func (n *Nginx) Stop(grace time.Duration) error {
 	}
 	_ = n.signal(syscall.SIGKILL)
 	<-exited
+	n.mu.Lock()
+	pgid := n.pgid
+	n.mu.Unlock()
+	stopGroup(pgid, 0)
 	return fmt.Errorf("nginx did not stop within %s and was killed", grace)
 }
 

@@ -1,10 +1,7 @@
 package apply
 
 import (
-	"bytes"
-	"os"
-	"strconv"
-	"strings"
+	"errors"
 	"sync"
 	"syscall"
 	"time"
@@ -14,8 +11,10 @@ import (
 
 // When an nginx master dies without stopping its workers (SIGKILL, OOM),
 // the workers live on, still holding the listening sockets, and a new master
-// cannot bind. To find them, the controller makes itself a child subreaper:
-// orphaned workers are re-parented to it instead of to init.
+// cannot bind. Each master therefore leads its own process group, which its
+// workers share; before a new master starts, whatever is left of the old
+// group is stopped. The controller is a child subreaper, so the orphans are
+// re-parented to it and it can reap them.
 
 var subreaperOnce sync.Once
 
@@ -23,63 +22,37 @@ func becomeSubreaper() {
 	subreaperOnce.Do(func() { _ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) })
 }
 
-// orphanWorkers lists nginx worker processes whose parent is this process:
-// their master is gone.
-func orphanWorkers() []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	self := os.Getpid()
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// Fields after the parenthesised command: state, ppid, ...
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 2 || f[1] != strconv.Itoa(self) {
-			continue
-		}
-		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if bytes.HasPrefix(cmdline, []byte("nginx: worker process")) || bytes.HasPrefix(cmdline, []byte("nginx: cache")) {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-// stopOrphans asks orphaned workers to finish gracefully, kills those still
-// there after grace, and reaps them all.
-func stopOrphans(grace time.Duration) int {
-	pids := orphanWorkers()
-	for _, pid := range pids {
-		_ = syscall.Kill(pid, syscall.SIGQUIT)
+// stopGroup asks every process of group pgid to finish gracefully (SIGQUIT),
+// kills what is left after grace, and reaps them.
+func stopGroup(pgid int, grace time.Duration) {
+	if syscall.Kill(-pgid, syscall.SIGQUIT) != nil {
+		return // the group is empty
 	}
 	deadline := time.Now().Add(grace)
-	for _, pid := range pids {
-		for {
-			var ws syscall.WaitStatus
-			got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
-			if got == pid || err != nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-				_, _ = syscall.Wait4(pid, &ws, 0, nil)
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
+	killed := false
+	for {
+		reap(pgid)
+		if errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH) {
+			return
+		}
+		if !killed && time.Now().After(deadline) {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			killed = true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// reap collects exited children of group pgid without blocking.
+func reap(pgid int) {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-pgid, &ws, syscall.WNOHANG, nil)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if pid <= 0 || err != nil {
+			return
 		}
 	}
-	return len(pids)
 }

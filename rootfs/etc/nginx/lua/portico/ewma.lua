@@ -1,6 +1,6 @@
 -- Peak-EWMA: each endpoint keeps an exponentially weighted moving average of
 -- its response time, decaying towards zero with age; a pick takes the better
--- of two random untried endpoints ("power of two choices"). Scores are per
+-- of two distinct random untried endpoints ("power of two choices"). Scores are per
 -- worker and survive pushes for endpoints that stay.
 local _M = {}
 _M.__index = _M
@@ -29,20 +29,30 @@ function _M:score(ep)
 end
 
 function _M:pick(tried)
-  local eps = self.endpoints
-  local n = #eps
-  local a = eps[math.random(n)]
-  if n == 1 then
-    return a
-  end
-  local b = eps[math.random(n)]
-  for _ = 1, n do
-    if b ~= a and not tried[b] then
-      break
+  local cands = self.endpoints
+  if next(tried) ~= nil then
+    cands = {}
+    for _, ep in ipairs(self.endpoints) do
+      if not tried[ep] then
+        cands[#cands + 1] = ep
+      end
     end
-    b = eps[math.random(n)]
+    if #cands == 0 then
+      cands = self.endpoints
+    end
   end
-  if tried[a] or (not tried[b] and self:score(b) < self:score(a)) then
+  local n = #cands
+  if n == 1 then
+    return cands[1]
+  end
+  -- Two distinct random candidates; the lower score wins.
+  local i = math.random(n)
+  local j = math.random(n - 1)
+  if j >= i then
+    j = j + 1
+  end
+  local a, b = cands[i], cands[j]
+  if self:score(b) < self:score(a) then
     return b
   end
   return a

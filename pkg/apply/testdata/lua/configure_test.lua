@@ -1,0 +1,41 @@
+local cjson = require("cjson.safe")
+local balancer = require("portico.balancer")
+local eq = require("runner").eq
+
+local _M = {}
+
+local function post(body)
+  return ngx.location.capture("/configuration/backends", { method = ngx.HTTP_POST, body = body })
+end
+
+function _M.test_rejects_malformed_pushes()
+  for _, body in ipairs({
+    "not json",
+    "[]",
+    '{"backends":[{"endpoints":[]}]}',
+    '{"backends":[{"name":"a","endpoints":[{"address":"198.18.0.1","port":0}]}]}',
+    '{"backends":[{"name":"a","endpoints":[{"address":"198.18.0.1","port":1.5}]}]}',
+    '{"backends":[{"name":"a","endpoints":[{"port":80}]}]}',
+    '{"backends":[{"name":"a","endpoints":"x"}]}',
+  }) do
+    eq(post(body).status, 400, body)
+  end
+end
+
+function _M.test_push_is_visible_to_get_and_to_the_worker()
+  local body = cjson.encode({ backends = {
+    { name = "ns/a:80", loadBalance = "ewma", endpoints = { { address = "198.18.0.1", port = 8080 } } },
+    { name = "ns/b:80", endpoints = {}, noEndpoints = "service ns/b has no endpoints" },
+  } })
+  eq(post(body).status, 201, "push")
+  local got = ngx.location.capture("/configuration/backends")
+  eq(got.status, 200, "get")
+  eq(got.body, body .. "\n", "get body")
+  local bs = balancer.backends()
+  eq(#bs["ns/a:80"].endpoints, 1, "endpoints of a")
+  eq(bs["ns/a:80"].endpoints[1].port, 8080, "port of a")
+  eq(bs["ns/b:80"].reason, "service ns/b has no endpoints", "reason of b")
+  assert(bs["ns/a:80"].picker.observe ~= nil, "ewma picker for a")
+end
+
+return _M

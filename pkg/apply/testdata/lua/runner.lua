@@ -1,0 +1,42 @@
+-- Minimal test runner: GET /run?suite=NAME loads NAME_test.lua and calls
+-- every function whose name starts with "test_", printing PASS or FAIL per
+-- test and a closing "N passed, M failed" line.
+local _M = {}
+
+function _M.run()
+  local suite = ngx.var.arg_suite
+  local ok, tests = pcall(require, suite .. "_test")
+  if not ok then
+    ngx.say("FAIL load ", suite, ": ", tests)
+    ngx.say("0 passed, 1 failed")
+    return
+  end
+  local names = {}
+  for name, fn in pairs(tests) do
+    if type(fn) == "function" and name:sub(1, 5) == "test_" then
+      names[#names + 1] = name
+    end
+  end
+  table.sort(names)
+  local passed, failed = 0, 0
+  for _, name in ipairs(names) do
+    local good, err = pcall(tests[name])
+    if good then
+      passed = passed + 1
+      ngx.say("PASS ", suite, ".", name)
+    else
+      failed = failed + 1
+      ngx.say("FAIL ", suite, ".", name, ": ", tostring(err))
+    end
+  end
+  ngx.say(passed, " passed, ", failed, " failed")
+end
+
+-- eq fails the test when got differs from want.
+function _M.eq(got, want, what)
+  if got ~= want then
+    error((what or "value") .. ": got " .. tostring(got) .. ", want " .. tostring(want), 2)
+  end
+end
+
+return _M
