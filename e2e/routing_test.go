@@ -264,7 +264,9 @@ func TestDefaultClassAndDefaultBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = env.client.NetworkingV1().IngressClasses().Delete(ctx, "portico-default", metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = env.client.NetworkingV1().IngressClasses().Delete(ctx, "portico-default", metav1.DeleteOptions{})
+	})
 
 	classless := newIngress(ns, "classless", nil, hostRule("classless.example.com", prefixPath("/", "a")))
 	classless.Spec.IngressClassName = nil
