@@ -1,0 +1,434 @@
+package framework
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+const (
+	// ServiceClusterIPRange is the API server's --service-cluster-ip-range.
+	// Nothing routes it: there is no kube-proxy.
+	ServiceClusterIPRange = "10.96.0.0/16"
+	// ServiceAccountIssuer is the API server's --service-account-issuer.
+	ServiceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
+	// AdminUser is the user of Kubeconfig and RESTConfig, in system:masters.
+	AdminUser = "portico-e2e-admin"
+
+	defaultReadyTimeout = 90 * time.Second
+	// stopGrace is how long etcd and kube-apiserver get to exit after SIGTERM.
+	stopGrace = 10 * time.Second
+)
+
+// ControlPlaneOptions configures StartControlPlane.
+type ControlPlaneOptions struct {
+	// WorkDir receives etcd's data (etcd/), certificates and keys (pki/),
+	// the admin kubeconfig (kubeconfig) and the logs (logs/etcd.log,
+	// logs/kube-apiserver.log). Required.
+	WorkDir string
+	// ToolsDir holds the etcd and kube-apiserver binaries. Empty means the
+	// directory printed by hack/build-tools.sh, which it builds first if
+	// needed.
+	ToolsDir string
+	// Logs, if not nil, also receives the output of hack/build-tools.sh, etcd
+	// and kube-apiserver.
+	Logs io.Writer
+	// ReadyTimeout bounds each start, from launching etcd to a ready
+	// kube-apiserver. Zero means 90 s.
+	ReadyTimeout time.Duration
+}
+
+// ControlPlane is etcd and kube-apiserver serving on 127.0.0.1.
+type ControlPlane struct {
+	opts ControlPlaneOptions
+
+	etcdBin, etcdDir, etcdLog, etcdURL string
+	etcdArgs                           []string
+	etcdHTTP                           *http.Client
+	apiBin, apiLog, apiURL             string
+	apiArgs                            []string
+
+	pkiDir     string
+	ca         *authority
+	kubeconfig string
+	restConfig *rest.Config
+	client     kubernetes.Interface
+
+	mu              sync.Mutex
+	etcd, apiserver *process // both nil while stopped
+	stopped         bool     // Stop was called
+}
+
+// StartControlPlane generates certificates and keys, starts etcd and
+// kube-apiserver on free loopback ports and returns once /readyz answers ok.
+func StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (*ControlPlane, error) {
+	if opts.WorkDir == "" {
+		return nil, errors.New("start control plane: ControlPlaneOptions.WorkDir is required")
+	}
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = defaultReadyTimeout
+	}
+	workDir, err := filepath.Abs(opts.WorkDir)
+	if err != nil {
+		return nil, fmt.Errorf("start control plane: %w", err)
+	}
+	apiPort := FreePort()
+	cp := &ControlPlane{
+		opts:       opts,
+		etcdDir:    filepath.Join(workDir, "etcd"),
+		etcdLog:    filepath.Join(workDir, "logs", "etcd.log"),
+		etcdURL:    "http://127.0.0.1:" + strconv.Itoa(FreePort()),
+		etcdHTTP:   &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 2 * time.Second},
+		apiLog:     filepath.Join(workDir, "logs", "kube-apiserver.log"),
+		apiURL:     "https://127.0.0.1:" + strconv.Itoa(apiPort),
+		pkiDir:     filepath.Join(workDir, "pki"),
+		kubeconfig: filepath.Join(workDir, "kubeconfig"),
+	}
+	for _, d := range []string{cp.etcdDir, cp.pkiDir, filepath.Dir(cp.etcdLog)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("start control plane: %w", err)
+		}
+	}
+	if err := cp.findTools(ctx); err != nil {
+		return nil, fmt.Errorf("start control plane: %w", err)
+	}
+	if err := cp.writePKI(); err != nil {
+		return nil, fmt.Errorf("start control plane: %w", err)
+	}
+	cp.etcdArgs = cp.etcdFlags("http://127.0.0.1:" + strconv.Itoa(FreePort()))
+	cp.apiArgs = cp.apiServerFlags(apiPort)
+	if err := cp.StartAPIServer(ctx); err != nil {
+		return nil, fmt.Errorf("start control plane: %w", err)
+	}
+	return cp, nil
+}
+
+// findTools sets the binaries' paths, running hack/build-tools.sh if
+// ToolsDir is empty.
+func (cp *ControlPlane) findTools(ctx context.Context) error {
+	dir := cp.opts.ToolsDir
+	if dir == "" {
+		root, err := RepoRoot()
+		if err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "hack", "build-tools.sh"))
+		cmd.Dir = root
+		cmd.Stderr = os.Stderr
+		if cp.opts.Logs != nil {
+			cmd.Stderr = cp.opts.Logs
+		}
+		setPdeathsig(cmd)
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("hack/build-tools.sh: %w", err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		dir = lines[len(lines)-1]
+	}
+	cp.etcdBin = filepath.Join(dir, "etcd")
+	cp.apiBin = filepath.Join(dir, "kube-apiserver")
+	for _, bin := range []string{cp.etcdBin, cp.apiBin} {
+		if _, err := os.Stat(bin); err != nil {
+			return fmt.Errorf("control-plane binary: %w (build it with hack/build-tools.sh)", err)
+		}
+	}
+	return nil
+}
+
+// pki file names, under WorkDir/pki.
+const (
+	caCertFile      = "ca.crt"
+	servingCertFile = "apiserver.crt"
+	servingKeyFile  = "apiserver.key"
+	saKeyFile       = "sa.key"
+	saPubFile       = "sa.pub"
+)
+
+// writePKI generates the CA, the serving certificate, the service-account
+// key pair and the admin kubeconfig, and loads the admin REST config.
+func (cp *ControlPlane) writePKI() error {
+	ca, err := newAuthority("portico-e2e-ca")
+	if err != nil {
+		return err
+	}
+	serving, err := ca.serving("kube-apiserver",
+		[]string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
+		[]net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(10, 96, 0, 1)}) // 10.96.0.1: the kubernetes Service
+	if err != nil {
+		return err
+	}
+	saPriv, saPub, err := signingKey()
+	if err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{
+		caCertFile:      ca.certPEM,
+		servingCertFile: serving.certPEM,
+		servingKeyFile:  serving.keyPEM,
+		saKeyFile:       saPriv,
+		saPubFile:       saPub,
+	} {
+		if err := os.WriteFile(filepath.Join(cp.pkiDir, name), data, 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	cp.ca = ca
+	if err := cp.writeKubeconfig(cp.kubeconfig, AdminUser, []string{"system:masters"}); err != nil {
+		return err
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", cp.kubeconfig)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", cp.kubeconfig, err)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	cp.restConfig = cfg
+	if cp.client, err = kubernetes.NewForConfig(cfg); err != nil {
+		return fmt.Errorf("client for %s: %w", cp.kubeconfig, err)
+	}
+	return nil
+}
+
+// writeKubeconfig writes a kubeconfig at path that authenticates as user in
+// groups with a client certificate the control plane's CA signs.
+func (cp *ControlPlane) writeKubeconfig(path, user string, groups []string) error {
+	kp, err := cp.ca.client(user, groups)
+	if err != nil {
+		return err
+	}
+	const name = "portico-e2e"
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[name] = &clientcmdapi.Cluster{Server: cp.apiURL, CertificateAuthorityData: cp.ca.certPEM}
+	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{ClientCertificateData: kp.certPEM, ClientKeyData: kp.keyPEM}
+	cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: user}
+	cfg.CurrentContext = name
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		return fmt.Errorf("write kubeconfig %s: %w", path, err)
+	}
+	return nil
+}
+
+// UserKubeconfig writes WorkDir/kubeconfig-<user>, authenticating as user in
+// groups, for tests of what RBAC grants, and returns its path.
+func (cp *ControlPlane) UserKubeconfig(user string, groups ...string) (string, error) {
+	path := filepath.Join(filepath.Dir(cp.kubeconfig), "kubeconfig-"+user)
+	if err := cp.writeKubeconfig(path, user, groups); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+func (cp *ControlPlane) etcdFlags(peerURL string) []string {
+	return []string{
+		"--name=default",
+		"--data-dir=" + cp.etcdDir,
+		"--listen-client-urls=" + cp.etcdURL,
+		"--advertise-client-urls=" + cp.etcdURL,
+		"--listen-peer-urls=" + peerURL,
+		"--initial-advertise-peer-urls=" + peerURL,
+		"--initial-cluster=default=" + peerURL,
+		"--log-level=warn",
+		// Test data need not survive a machine crash.
+		"--unsafe-no-fsync=true",
+	}
+}
+
+func (cp *ControlPlane) apiServerFlags(port int) []string {
+	pki := func(name string) string { return filepath.Join(cp.pkiDir, name) }
+	return []string{
+		"--etcd-servers=" + cp.etcdURL,
+		"--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(port),
+		// The lease reconciler would publish 127.0.0.1 as the endpoint of
+		// the kubernetes Service, which Endpoints validation rejects.
+		"--endpoint-reconciler-type=none",
+		"--cert-dir=" + cp.pkiDir,
+		"--tls-cert-file=" + pki(servingCertFile),
+		"--tls-private-key-file=" + pki(servingKeyFile),
+		"--client-ca-file=" + pki(caCertFile),
+		"--authorization-mode=Node,RBAC",
+		"--service-account-issuer=" + ServiceAccountIssuer,
+		"--service-account-key-file=" + pki(saPubFile),
+		"--service-account-signing-key-file=" + pki(saKeyFile),
+		"--service-cluster-ip-range=" + ServiceClusterIPRange,
+		"--disable-admission-plugins=ServiceAccount",
+	}
+}
+
+// Kubeconfig returns the path of the admin kubeconfig.
+func (cp *ControlPlane) Kubeconfig() string { return cp.kubeconfig }
+
+// RESTConfig returns a copy of the admin REST config.
+func (cp *ControlPlane) RESTConfig() *rest.Config { return rest.CopyConfig(cp.restConfig) }
+
+// Client returns an admin clientset. It keeps working across
+// StopAPIServer and StartAPIServer.
+func (cp *ControlPlane) Client() kubernetes.Interface { return cp.client }
+
+// StartAPIServer starts etcd, on its data, and kube-apiserver again, on the
+// same ports, after StopAPIServer, and returns once /readyz answers ok.
+func (cp *ControlPlane) StartAPIServer(ctx context.Context) error {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	switch {
+	case cp.stopped:
+		return errors.New("start kube-apiserver: control plane stopped")
+	case cp.apiserver != nil:
+		return errors.New("start kube-apiserver: already running")
+	}
+	ctx, cancel := context.WithTimeout(ctx, cp.opts.ReadyTimeout)
+	defer cancel()
+
+	etcd, err := cp.launch("etcd", cp.etcdBin, cp.etcdArgs, cp.etcdLog)
+	if err != nil {
+		return err
+	}
+	if err := waitReady(ctx, etcd, cp.etcdLog, cp.etcdHealthy); err != nil {
+		return errors.Join(err, etcd.stop(stopGrace))
+	}
+	api, err := cp.launch("kube-apiserver", cp.apiBin, cp.apiArgs, cp.apiLog)
+	if err != nil {
+		return errors.Join(err, etcd.stop(stopGrace))
+	}
+	if err := waitReady(ctx, api, cp.apiLog, cp.apiServerReady); err != nil {
+		return errors.Join(err, api.stop(stopGrace), etcd.stop(stopGrace))
+	}
+	cp.etcd, cp.apiserver = etcd, api
+	return nil
+}
+
+// StopAPIServer stops kube-apiserver, then etcd, keeping etcd's data. It
+// does nothing if they are stopped already.
+func (cp *ControlPlane) StopAPIServer() error {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return cp.stopLocked()
+}
+
+// Stop stops kube-apiserver, then etcd, for good. WorkDir is left in place.
+func (cp *ControlPlane) Stop() error {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	cp.stopped = true
+	return cp.stopLocked()
+}
+
+func (cp *ControlPlane) stopLocked() error {
+	if cp.apiserver == nil {
+		return nil
+	}
+	err := errors.Join(cp.apiserver.stop(stopGrace), cp.etcd.stop(stopGrace))
+	cp.apiserver, cp.etcd = nil, nil
+	if err != nil {
+		return fmt.Errorf("stop control plane: %w", err)
+	}
+	return nil
+}
+
+// launch starts bin with args, its output appended to logPath and copied to
+// Logs.
+func (cp *ControlPlane) launch(name, bin string, args []string, logPath string) (*process, error) {
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	// The child has its own copy of the descriptor once started.
+	defer f.Close()
+	fmt.Fprintf(f, "=== %s %s\n", time.Now().Format(time.RFC3339), strings.Join(append([]string{bin}, args...), " "))
+	var out io.Writer = f
+	if cp.opts.Logs != nil {
+		out = io.MultiWriter(f, &linePrefixer{w: cp.opts.Logs, prefix: name + ": "})
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	return startProcess(name, cmd)
+}
+
+// waitReady polls probe until it succeeds, p exits or ctx ends.
+func waitReady(ctx context.Context, p *process, logPath string, probe func(context.Context) error) error {
+	for {
+		err := probe(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before it was ready: %v; log %s ends:\n%s", p.name, p.err, logPath, fileTail(logPath, 30))
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w (last probe: %v); log %s ends:\n%s", p.name, context.Cause(ctx), err, logPath, fileTail(logPath, 30))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func (cp *ControlPlane) etcdHealthy(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cp.etcdURL+"/health", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := cp.etcdHTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var h struct{ Health string }
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&h); err != nil {
+		return fmt.Errorf("GET /health: %s: %w", resp.Status, err)
+	}
+	if h.Health != "true" {
+		return fmt.Errorf("GET /health: %s, health %q", resp.Status, h.Health)
+	}
+	return nil
+}
+
+func (cp *ControlPlane) apiServerReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	body, err := cp.client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("GET /readyz: %w: %s", err, tail(body, 5))
+	}
+	return nil
+}
+
+// linePrefixer copies whole lines to w, each prefixed. It never fails, so a
+// broken w cannot block the child process writing to it.
+type linePrefixer struct {
+	mu      sync.Mutex
+	w       io.Writer
+	prefix  string
+	partial []byte
+}
+
+func (l *linePrefixer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.partial = append(l.partial, p...)
+	for {
+		line, rest, ok := bytes.Cut(l.partial, []byte("\n"))
+		if !ok {
+			break
+		}
+		fmt.Fprintf(l.w, "%s%s\n", l.prefix, line)
+		l.partial = rest
+	}
+	return len(p), nil
+}

@@ -1,0 +1,26 @@
+// Package framework runs, on one Linux machine and without containers, what
+// Portico's e2e tests and make dev need around the controller:
+//
+//   - ControlPlane: etcd and kube-apiserver on loopback, client-certificate
+//     authentication and RBAC. There is no controller-manager, scheduler or
+//     kubelet, so callers create Pods, their status and EndpointSlices
+//     themselves; deleted namespaces stay Terminating; the ServiceAccount
+//     admission plugin is off because no default ServiceAccounts get created.
+//   - Network and Host: network namespaces on a Linux bridge, addressed from
+//     the benchmarking range 198.18.0.0/15 (RFC 2544), standing in for pods.
+//   - Echo: hack/echoserver serving inside a Host.
+//   - NewHTTPClient and GetEcho: HTTP that never goes through a proxy, never
+//     follows redirects and refuses to connect anywhere but loopback and
+//     198.18.0.0/15.
+//
+// Contract:
+//   - Network and Host need root and iproute2; the control plane needs the
+//     binaries of hack/build-tools.sh. SkipUnlessRoot skips a test otherwise.
+//   - Every child process is killed with SIGKILL when the goroutine's OS
+//     thread that started it exits (Pdeathsig). Go only ends threads of
+//     goroutines that exit while locked with runtime.LockOSThread, so do not
+//     start processes from such goroutines.
+//   - Every wait is bounded in time.
+//   - Links and namespaces are named "ptc<pid in base 36>-…"; NewNetwork
+//     first removes those whose process is gone (CleanupStale).
+package framework

@@ -1,0 +1,134 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	// echoReadyTimeout bounds StartEcho's wait for the first answer.
+	echoReadyTimeout = 15 * time.Second
+	// echoStopGrace is how long StopAndWait lets the echo server drain:
+	// longer than its default --shutdown-timeout.
+	echoStopGrace = 15 * time.Second
+)
+
+var (
+	echoBinMu sync.Mutex
+	echoBin   string // built once per process
+)
+
+// Echo is a hack/echoserver process serving HTTP inside a Host.
+type Echo struct {
+	addr netip.AddrPort
+	proc *process
+	out  *syncBuffer
+}
+
+// StartEcho runs hack/echoserver in host's namespace on host.Addr():port,
+// answering as service and pod, and returns once it answers. The first call
+// in a process builds the binary into <repo>/.cache/bin.
+func StartEcho(ctx context.Context, host *Host, service, pod string, port int) (*Echo, error) {
+	bin, err := echoBinary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	addr := netip.AddrPortFrom(host.Addr(), uint16(port))
+	out := new(syncBuffer)
+	cmd := host.Command(bin, "--listen="+addr.String(), "--service="+service, "--pod="+pod)
+	cmd.Stdout, cmd.Stderr = out, out
+	proc, err := startProcess("echoserver "+pod, cmd)
+	if err != nil {
+		return nil, err
+	}
+	e := &Echo{addr: addr, proc: proc, out: out}
+	if err := e.waitReady(ctx, pod); err != nil {
+		return nil, errors.Join(err, proc.stop(echoStopGrace))
+	}
+	return e, nil
+}
+
+// waitReady polls GET / until the answer names pod.
+func (e *Echo) waitReady(ctx context.Context, pod string) error {
+	ctx, cancel := context.WithTimeout(ctx, echoReadyTimeout)
+	defer cancel()
+	c := NewHTTPClient()
+	c.Timeout = time.Second
+	url := "http://" + e.addr.String() + "/"
+	for {
+		_, resp, _, err := GetEcho(c, url, "")
+		if err == nil && resp != nil && resp.Pod == pod {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("GET %s: not an echo of pod %s", url, pod)
+		}
+		select {
+		case <-e.proc.done:
+			return e.proc.exitError(e.out.Bytes())
+		case <-ctx.Done():
+			return fmt.Errorf("%s not answering on %s: %w (last: %v); output:\n%s", e.proc.name, e.addr, context.Cause(ctx), err, tail(e.out.Bytes(), 30))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Addr returns where the echo server listens.
+func (e *Echo) Addr() netip.AddrPort { return e.addr }
+
+// Stop sends SIGTERM and returns at once; the server stops accepting and
+// exits once in-flight requests are done, as a pod being deleted does.
+func (e *Echo) Stop() { e.proc.signal(syscall.SIGTERM) }
+
+// StopAndWait sends SIGTERM, waits for the server to exit, and kills it if
+// it has not after 15 s.
+func (e *Echo) StopAndWait() error {
+	if err := e.proc.stop(echoStopGrace); err != nil {
+		return fmt.Errorf("%w; output:\n%s", err, tail(e.out.Bytes(), 30))
+	}
+	return nil
+}
+
+// echoBinary builds hack/echoserver once per process and returns its path.
+func echoBinary(ctx context.Context) (string, error) {
+	echoBinMu.Lock()
+	defer echoBinMu.Unlock()
+	if echoBin != "" {
+		return echoBin, nil
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return "", fmt.Errorf("build echoserver: %w", err)
+	}
+	dir := filepath.Join(root, ".cache", "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("build echoserver: %w", err)
+	}
+	// Build to a name of this process, then rename: concurrent test
+	// processes each replace the binary atomically with an identical one.
+	bin := filepath.Join(dir, "echoserver")
+	tmp := bin + "." + strconv.Itoa(os.Getpid())
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp, "./hack/echoserver")
+	cmd.Dir = root
+	setPdeathsig(cmd)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("build echoserver: %w\n%s", err, out)
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		return "", fmt.Errorf("build echoserver: %w", err)
+	}
+	echoBin = bin
+	return bin, nil
+}

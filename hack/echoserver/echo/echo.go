@@ -1,0 +1,90 @@
+// Package echo is the HTTP handler of the echo backend used by make dev and
+// the e2e suite, and the JSON document it answers with.
+package echo
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// PodHeader is the response header naming the pod that answered.
+const PodHeader = "X-Echo-Pod"
+
+// MaxSleep caps the delay a /__sleep/<ms> request can ask for.
+const MaxSleep = 60 * time.Second
+
+// Response is the JSON body of every answer: the request as the backend saw it.
+type Response struct {
+	Service    string              `json:"service"`
+	Pod        string              `json:"pod"`
+	Method     string              `json:"method"`
+	Path       string              `json:"path"`
+	RawQuery   string              `json:"rawQuery"`
+	RequestURI string              `json:"requestURI"`
+	Host       string              `json:"host"`
+	Proto      string              `json:"proto"`
+	Headers    map[string][]string `json:"headers"`
+	RemoteAddr string              `json:"remoteAddr"`
+}
+
+// Handler answers every request with 200 and a Response naming service and
+// pod, except two special path prefixes:
+//
+//	/__status/<code>  answers with status <code> (200-599)
+//	/__sleep/<ms>     waits <ms> milliseconds (at most MaxSleep) first
+//
+// A malformed special path answers 400.
+func Handler(service, pod string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status := http.StatusOK
+		if s, ok := strings.CutPrefix(r.URL.Path, "/__status/"); ok {
+			code, err := strconv.Atoi(s)
+			if err != nil || code < 200 || code > 599 {
+				http.Error(w, "want /__status/<code> with a code from 200 to 599", http.StatusBadRequest)
+				return
+			}
+			status = code
+		}
+		if s, ok := strings.CutPrefix(r.URL.Path, "/__sleep/"); ok {
+			ms, err := strconv.Atoi(s)
+			if err != nil || ms < 0 {
+				http.Error(w, "want /__sleep/<milliseconds>", http.StatusBadRequest)
+				return
+			}
+			d := MaxSleep
+			if ms < int(MaxSleep/time.Millisecond) {
+				d = time.Duration(ms) * time.Millisecond
+			}
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		body, err := json.Marshal(Response{
+			Service:    service,
+			Pod:        pod,
+			Method:     r.Method,
+			Path:       r.URL.Path,
+			RawQuery:   r.URL.RawQuery,
+			RequestURI: r.RequestURI,
+			Host:       r.Host,
+			Proto:      r.Proto,
+			Headers:    r.Header,
+			RemoteAddr: r.RemoteAddr,
+		})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set(PodHeader, pod)
+		w.WriteHeader(status)
+		w.Write(body) //nolint:errcheck // the client may be gone; nothing to do about it
+	})
+}

@@ -1,0 +1,74 @@
+package echo
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestHandler(t *testing.T) {
+	h := Handler("svc", "pod-0")
+	for _, tc := range []struct {
+		target     string
+		wantStatus int
+		wantPath   string
+		wantQuery  string
+	}{
+		{"/", 200, "/", ""},
+		{"/a/b?x=1&y=%20", 200, "/a/b", "x=1&y=%20"},
+		{"/__status/503", 503, "/__status/503", ""},
+		{"/__status/418?q", 418, "/__status/418", "q"},
+		{"/__sleep/1", 200, "/__sleep/1", ""},
+		{"/__status/99", 400, "", ""},
+		{"/__status/x", 400, "", ""},
+		{"/__sleep/-1", 400, "", ""},
+	} {
+		req := httptest.NewRequest(http.MethodPost, tc.target, nil)
+		req.Host = "app.example.com"
+		req.Header.Add("x-test", "a")
+		req.Header.Add("X-Test", "b")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.wantStatus {
+			t.Errorf("%s: status %d, want %d", tc.target, rec.Code, tc.wantStatus)
+			continue
+		}
+		if tc.wantStatus == 400 {
+			continue
+		}
+		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s: Content-Type %q", tc.target, ct)
+		}
+		if p := rec.Header().Get(PodHeader); p != "pod-0" {
+			t.Errorf("%s: %s %q", tc.target, PodHeader, p)
+		}
+		var got Response
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatalf("%s: %v", tc.target, err)
+		}
+		if got.Service != "svc" || got.Pod != "pod-0" || got.Method != "POST" || got.Host != "app.example.com" ||
+			got.Path != tc.wantPath || got.RawQuery != tc.wantQuery || got.RequestURI != tc.target || got.Proto != "HTTP/1.1" {
+			t.Errorf("%s: got %+v", tc.target, got)
+		}
+		if v := got.Headers["X-Test"]; len(v) != 2 || v[0] != "a" || v[1] != "b" {
+			t.Errorf("%s: X-Test %q, want [a b]", tc.target, v)
+		}
+	}
+}
+
+func TestSleepStopsWhenClientLeaves(t *testing.T) {
+	srv := httptest.NewServer(Handler("svc", "pod-0"))
+	defer srv.Close()
+	c := &http.Client{Timeout: 100 * time.Millisecond}
+	start := time.Now()
+	if _, err := c.Get(srv.URL + "/__sleep/60000"); err == nil {
+		t.Fatal("want a client timeout")
+	}
+	// Close waits for the handler, which must return once the client is gone.
+	srv.Close()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("handler kept sleeping for %v after the client left", d)
+	}
+}

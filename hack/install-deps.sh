@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Portico's tests and make dev need, if any is
+# missing. Idempotent; installing needs root. A system nginx service is never
+# left running: Portico runs its own nginx on its own ports.
+set -euo pipefail
+
+packages=(nginx-light libnginx-mod-http-lua lua-resty-core lua-cjson iproute2 curl openssl wrk ca-certificates)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg -s "$p" 2>/dev/null | grep -qx 'Status: install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if ((${#missing[@]} == 0)); then
+	echo "install-deps: all packages present" >&2
+	exit 0
+fi
+if ((EUID != 0)); then
+	echo "install-deps: missing ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+
+# policy-rc.d exiting 101 tells invoke-rc.d and deb-systemd-invoke not to
+# start services from maintainer scripts. Keep one that is already there.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Should a service have started anyway, stop it and keep it off at boot.
+if [[ -d /run/systemd/system ]]; then
+	systemctl disable --now nginx.service 2>/dev/null || true
+fi
+# is_nginx PID: whether PID is an nginx process (the pid file may be stale).
+is_nginx() { [[ $(cat "/proc/$1/comm" 2>/dev/null) == nginx ]]; }
+if [[ -s /run/nginx.pid ]]; then
+	pid=$(</run/nginx.pid)
+	if is_nginx "$pid"; then
+		kill -QUIT "$pid"
+		for _ in $(seq 50); do
+			is_nginx "$pid" || break
+			sleep 0.1
+		done
+		if is_nginx "$pid"; then kill -KILL "$pid"; fi
+	fi
+fi
