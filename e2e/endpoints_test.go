@@ -92,6 +92,13 @@ func TestScaleEndpointsWithoutReload(t *testing.T) {
 		}
 		return nil
 	})
+	// Round robin is even: each of the 10 takes about a tenth.
+	seen := podsAnswering(t, "scale.example.com", "/", 200)
+	for _, p := range a.podNames() {
+		if n := seen[p]; n < 10 || n > 30 {
+			t.Errorf("pod %s took %d of 200 requests, want about 20: %v", p, n, seen)
+		}
+	}
 	// Scale down: endpoints leave the slice first, the pods stop after.
 	gone := a.pods[1:]
 	a.pods = a.pods[:1]
