@@ -39,8 +39,11 @@ e2e: build
 dev: deps tools build
 	$(GO) run ./hack/dev
 
+# Go benchmarks of the pipeline, then the end-to-end ones on the real stack
+# (each prints a table).
 bench: deps tools build
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./e2e/
 
 clean:
 	rm -rf bin _out

@@ -35,7 +35,7 @@ func createIngressClass(ctx context.Context) error {
 var nsCounter atomic.Int32
 
 // namespace creates a fresh namespace for one test.
-func namespace(t *testing.T, prefix string) string {
+func namespace(t testing.TB, prefix string) string {
 	t.Helper()
 	name := fmt.Sprintf("%s-%d", prefix, nsCounter.Add(1))
 	_, err := env.client.CoreV1().Namespaces().Create(context.Background(),
@@ -63,7 +63,7 @@ type pod struct {
 
 // newApp starts n echo pods and creates a selector-less Service (port 80,
 // unnamed unless portName is set) and its EndpointSlice.
-func newApp(t *testing.T, ns, name string, n int, portName string) *app {
+func newApp(t testing.TB, ns, name string, n int, portName string) *app {
 	t.Helper()
 	a := &app{ns: ns, name: name, port: 80, target: 8080}
 	for i := range n {
@@ -82,7 +82,7 @@ func newApp(t *testing.T, ns, name string, n int, portName string) *app {
 	return a
 }
 
-func (a *app) addPod(t *testing.T, name string) *pod {
+func (a *app) addPod(t testing.TB, name string) *pod {
 	t.Helper()
 	h, err := env.net.AddHost(name)
 	if err != nil {
@@ -99,7 +99,7 @@ func (a *app) addPod(t *testing.T, name string) *pod {
 }
 
 // syncSlice writes the app's one EndpointSlice from its pods.
-func (a *app) syncSlice(t *testing.T, portName string) {
+func (a *app) syncSlice(t testing.TB, portName string) {
 	t.Helper()
 	proto := corev1.ProtocolTCP
 	es := &discoveryv1.EndpointSlice{
@@ -164,7 +164,7 @@ func newIngress(ns, name string, annotations map[string]string, rules ...network
 	}
 }
 
-func createIngress(t *testing.T, ing *networkingv1.Ingress) *networkingv1.Ingress {
+func createIngress(t testing.TB, ing *networkingv1.Ingress) *networkingv1.Ingress {
 	t.Helper()
 	out, err := env.client.NetworkingV1().Ingresses(ing.Namespace).Create(context.Background(), ing, metav1.CreateOptions{})
 	if err != nil {
