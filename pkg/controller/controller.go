@@ -25,6 +25,9 @@ import (
 	"github.com/portico-ingress/portico/pkg/watch"
 )
 
+// applyTimeout bounds one Apply: test, reload, wait, push.
+const applyTimeout = time.Minute
+
 // Config is everything the controller needs; cmd/portico fills it from flags.
 type Config struct {
 	Client kubernetes.Interface
@@ -95,7 +98,7 @@ func newController(cfg Config) (*Controller, error) {
 }
 
 func (c *Controller) run(ctx context.Context) error {
-	srv, err := c.serveHealth(ctx)
+	srv, err := c.serveHealth()
 	if err != nil {
 		return err
 	}
@@ -150,7 +153,10 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 		return err
 	}
 	reason := strings.Join(reasons, ", ")
-	res, err := c.applier.Apply(ctx, conf, sum, wireBackends(cfg.Backends), reason)
+	// A stuck nginx must not stall the loop: give up and retry with backoff.
+	actx, cancel := context.WithTimeout(ctx, applyTimeout)
+	defer cancel()
+	res, err := c.applier.Apply(actx, conf, sum, wireBackends(cfg.Backends), reason)
 	if err != nil {
 		return err
 	}

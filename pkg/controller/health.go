@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,7 +58,7 @@ func (m *metrics) observeSync(d time.Duration, err error) {
 }
 
 // serveHealth serves /healthz, /metrics and /status on the healthz port.
-func (c *Controller) serveHealth(ctx context.Context) (*http.Server, error) {
+func (c *Controller) serveHealth() (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", c.healthz)
 	mux.Handle("/metrics", promhttp.HandlerFor(c.metrics.registry, promhttp.HandlerOpts{}))

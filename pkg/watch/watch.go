@@ -52,6 +52,9 @@ type Watcher struct {
 
 	ingresses, classes, services, slices, secrets, configMaps cache.SharedIndexInformer
 
+	// handlersSynced report when the handlers have seen the initial lists.
+	handlersSynced []cache.InformerSynced
+
 	mu      sync.Mutex
 	reasons []string
 	dropped int
@@ -88,11 +91,12 @@ func New(client kubernetes.Interface, opts Options) *Watcher {
 		informerList = append(informerList, w.configMaps)
 	}
 	for _, inf := range informerList {
-		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { w.changed("added", obj) },
 			UpdateFunc: func(_, obj any) { w.changed("updated", obj) },
 			DeleteFunc: func(obj any) { w.changed("deleted", obj) },
 		})
+		w.handlersSynced = append(w.handlersSynced, reg.HasSynced)
 	}
 	return w
 }
@@ -124,7 +128,8 @@ func describe(obj any) string {
 	return kind + " " + m.GetNamespace() + "/" + m.GetName()
 }
 
-// Start runs the informers and waits until their caches are filled.
+// Start runs the informers and waits until their caches are filled and the
+// handlers have seen every initial object.
 func (w *Watcher) Start(ctx context.Context) error {
 	for _, f := range w.factories {
 		f.Start(ctx.Done())
@@ -135,6 +140,9 @@ func (w *Watcher) Start(ctx context.Context) error {
 				return fmt.Errorf("cache of %v did not sync: %w", typ, context.Cause(ctx))
 			}
 		}
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), w.handlersSynced...) {
+		return fmt.Errorf("event handlers did not sync: %w", context.Cause(ctx))
 	}
 	go func() {
 		<-ctx.Done()

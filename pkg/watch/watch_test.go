@@ -1,0 +1,107 @@
+package watch
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+func ingress(ns, name string) *networkingv1.Ingress {
+	return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+}
+
+func configMap(ns, name string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+}
+
+func start(t *testing.T, opts Options, objs ...any) (*Watcher, *fake.Clientset) {
+	t.Helper()
+	var ros []runtimeObject
+	for _, o := range objs {
+		ros = append(ros, o.(runtimeObject))
+	}
+	client := fake.NewClientset(toRuntime(ros)...)
+	w := New(client, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return w, client
+}
+
+// next waits for a work item, bounded in time.
+func next(t *testing.T, w *Watcher) []string {
+	t.Helper()
+	got := make(chan []string, 1)
+	go func() {
+		r, _ := w.Next()
+		got <- r
+	}()
+	select {
+	case r := <-got:
+		w.Done(nil)
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("no work item within 10s")
+		return nil
+	}
+}
+
+func TestInitialListIsOneWorkItem(t *testing.T) {
+	w, _ := start(t, Options{}, ingress("a", "one"), ingress("b", "two"))
+	reasons := next(t, w)
+	if len(reasons) != 2 || reasons[0] != "Ingress a/one added" || reasons[1] != "Ingress b/two added" {
+		t.Fatalf("reasons = %q", reasons)
+	}
+	if got := len(w.Snapshot().Ingresses); got != 2 {
+		t.Fatalf("snapshot has %d Ingresses, want 2", got)
+	}
+	if w.queue.Len() != 0 {
+		t.Fatalf("queue still holds %d items after the coalesced one", w.queue.Len())
+	}
+}
+
+func TestChangesWhileBusyCoalesce(t *testing.T) {
+	w, client := start(t, Options{})
+	ctx := context.Background()
+	for _, n := range []string{"x", "y", "z"} {
+		if _, err := client.NetworkingV1().Ingresses("ns").Create(ctx, ingress("ns", n), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Wait until all three reached the cache, then take one item.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(w.Snapshot().Ingresses) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("cache did not fill")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	reasons := next(t, w)
+	if len(reasons) != 3 {
+		t.Fatalf("three changes gave reasons %q, want all three in one item", reasons)
+	}
+	if w.queue.Len() != 0 {
+		t.Fatalf("%d items left after coalescing", w.queue.Len())
+	}
+}
+
+func TestNamespaceAndConfigMapFilters(t *testing.T) {
+	w, _ := start(t, Options{Namespace: "watched", ConfigMapNamespace: "ingress-nginx", ConfigMapName: "portico"},
+		ingress("watched", "in"), ingress("other", "out"),
+		configMap("ingress-nginx", "portico"), configMap("ingress-nginx", "unrelated"))
+	next(t, w)
+	snap := w.Snapshot()
+	if len(snap.Ingresses) != 1 || snap.Ingresses[0].Name != "in" {
+		t.Errorf("Ingresses outside --watch-namespace were listed: %v", snap.Ingresses)
+	}
+	if snap.ConfigMap == nil || snap.ConfigMap.Name != "portico" {
+		t.Errorf("ConfigMap = %v, want ingress-nginx/portico", snap.ConfigMap)
+	}
+}
