@@ -48,6 +48,7 @@ func startPortico(binary, kubeconfig, workDir string, extra ...string) (*portico
 		"--config-dir=" + p.configDir,
 		"--lua-dir=" + lua,
 		"--publish-status-address=127.0.0.1",
+		"--configmap=" + configMapNamespace + "/" + configMapName,
 		"--shutdown-grace-period=5s",
 	}, extra...)
 	logf, err := os.Create(p.logPath)
@@ -110,7 +111,8 @@ func (p *portico) status() (controllerStatus, error) {
 // luaBackends is what GET /configuration/backends returns.
 type luaBackends struct {
 	Backends []struct {
-		Name      string `json:"name"`
+		Name        string `json:"name"`
+		LoadBalance string `json:"loadBalance"`
 		Endpoints []struct {
 			Address string `json:"address"`
 			Port    int    `json:"port"`
