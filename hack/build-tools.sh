@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the pinned etcd and kube-apiserver from hack/tools/go.mod into
+# ${PORTICO_TOOLS_DIR:-<repo>/.cache/tools/k8s-<version>-etcd-<version>}.
+# A binary that is already there is kept. The directory is the last line of
+# stdout; build output goes to stderr.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root/hack/tools"
+
+k8s_version=$(go list -m -f '{{.Version}}' k8s.io/kubernetes)
+etcd_version=$(go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)
+dir=${PORTICO_TOOLS_DIR:-$root/.cache/tools/k8s-$k8s_version-etcd-$etcd_version}
+mkdir -p "$dir"
+
+# k8s_version is vMAJOR.MINOR.PATCH; kubectl version and discovery report these.
+IFS=. read -r major minor _ <<<"${k8s_version#v}"
+pkg=k8s.io/component-base/version
+k8s_ldflags="-X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+
+tmp=
+trap '[[ -z $tmp ]] || rm -f "$tmp"' EXIT
+
+# build NAME [GO BUILD FLAGS...] builds ./NAME into $dir/NAME via a temporary
+# file, so an interrupted build never leaves a truncated binary behind.
+build() {
+	local name=$1
+	shift
+	if [[ -x $dir/$name ]]; then
+		echo "$name: $dir/$name exists, not rebuilding" >&2
+		return
+	fi
+	echo "$name: building (several minutes on a cold build cache)" >&2
+	tmp=$(mktemp "$dir/.$name.XXXXXX")
+	go build -trimpath "$@" -o "$tmp" "./$name"
+	mv -f "$tmp" "$dir/$name"
+	tmp=
+}
+
+build etcd
+build kube-apiserver -ldflags "$k8s_ldflags"
+
+echo "$dir"
