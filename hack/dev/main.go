@@ -63,6 +63,9 @@ func run(o options) (err error) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// Cleanup must run even if the terminal or a pipe reading our output
+	// is gone.
+	signal.Ignore(syscall.SIGPIPE)
 
 	var cleanups []func() error
 	defer func() {
