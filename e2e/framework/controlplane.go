@@ -237,13 +237,13 @@ func (cp *ControlPlane) UserKubeconfig(user string, groups ...string) (string, e
 
 func (cp *ControlPlane) etcdFlags(peerURL string) []string {
 	return []string{
-		"--name=default",
+		"--name=portico-e2e",
 		"--data-dir=" + cp.etcdDir,
 		"--listen-client-urls=" + cp.etcdURL,
 		"--advertise-client-urls=" + cp.etcdURL,
 		"--listen-peer-urls=" + peerURL,
 		"--initial-advertise-peer-urls=" + peerURL,
-		"--initial-cluster=default=" + peerURL,
+		"--initial-cluster=portico-e2e=" + peerURL,
 		"--log-level=warn",
 		// Test data need not survive a machine crash.
 		"--unsafe-no-fsync=true",

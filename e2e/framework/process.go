@@ -30,9 +30,12 @@ func setPdeathsig(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 }
 
-// startProcess starts cmd with Pdeathsig set and reaps it in the background.
+// startProcess starts cmd with Pdeathsig set, in its own process group so
+// that a Ctrl-C meant for the parent does not reach it, and reaps it in the
+// background.
 func startProcess(name string, cmd *exec.Cmd) (*process, error) {
 	setPdeathsig(cmd)
+	cmd.SysProcAttr.Setpgid = true
 	// Bounds Wait when a leftover grandchild keeps an output pipe open.
 	cmd.WaitDelay = killWait
 	if err := cmd.Start(); err != nil {
