@@ -113,7 +113,7 @@ type luaBackends struct {
 	Backends []struct {
 		Name        string `json:"name"`
 		LoadBalance string `json:"loadBalance"`
-		Endpoints []struct {
+		Endpoints   []struct {
 			Address string `json:"address"`
 			Port    int    `json:"port"`
 		} `json:"endpoints"`
