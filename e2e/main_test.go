@@ -38,6 +38,10 @@ func run(m *testing.M) int {
 	if err != nil {
 		return fail(err)
 	}
+	// nginx workers run as nobody and must reach the config and temp dirs.
+	if err := os.Chmod(work, 0o755); err != nil {
+		return fail(err)
+	}
 	env.workDir = work
 	env.binary = filepath.Join(work, "portico")
 	if out, err := exec.Command("go", "build", "-o", env.binary, "../cmd/portico").CombinedOutput(); err != nil {

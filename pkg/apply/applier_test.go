@@ -31,6 +31,19 @@ type fixture struct {
 	httpPort int
 }
 
+// workerDir is a temporary directory that nginx workers can use: run as
+// root, nginx starts its workers as nobody, who cannot enter t.TempDir().
+func workerDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -47,7 +60,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Skip("nginx not installed (make deps installs it)")
 	}
-	dir := t.TempDir()
+	dir := workerDir(t)
 	lua, _ := filepath.Abs("../../rootfs/etc/nginx/lua")
 	f := &fixture{t: t, httpPort: freePort(t)}
 	f.opts = render.Options{HTTPPort: f.httpPort, StatusPort: freePort(t), RunDir: dir, LuaDir: lua, ModulesDir: "/usr/lib/nginx/modules"}
@@ -262,7 +275,7 @@ func TestLua(t *testing.T) {
 	if err != nil {
 		t.Skip("nginx not installed (make deps installs it)")
 	}
-	dir := t.TempDir()
+	dir := workerDir(t)
 	lua, _ := filepath.Abs("../../rootfs/etc/nginx/lua")
 	tests, _ := filepath.Abs("testdata/lua")
 	port := freePort(t)
@@ -280,7 +293,11 @@ http {
     access_log off;
     lua_package_path "%[2]s/?.lua;%[3]s/?.lua;;";
     lua_shared_dict portico_backends 1m;
-    init_by_lua_block { portico = require("portico.balancer") }
+    # The master loads every module: workers may not be able to read them.
+    init_by_lua_block {
+        portico = require("portico.balancer")
+        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test"}) do require(m) end
+    }
     server {
         listen 127.0.0.1:%[4]d;
         location = /run { content_by_lua_block { require("runner").run() } }

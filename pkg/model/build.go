@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/portico-ingress/portico/pkg/model/annotations"
@@ -16,11 +18,18 @@ func Build(in Input) *Config {
 	b := &builder{
 		backends: newBackends(in.Services, in.EndpointSlices),
 		servers:  map[string]*serverBuild{},
+		secrets:  make(map[SecretRef]*corev1.Secret, len(in.Secrets)),
+		certs:    map[string]*Certificate{},
+		now:      in.Now,
+	}
+	for _, s := range in.Secrets {
+		b.secrets[SecretRef{s.Namespace, s.Name}] = s
 	}
 	var ds []diag.Diagnostic
 	b.cfg.Global, ds = parseConfigMap(in.ConfigMap)
 	b.diags = append(b.diags, ds...)
 	b.defaultBackend(in.Options.DefaultBackend)
+	b.defaultCertificate(in.Options.DefaultCertificate)
 
 	cls := newClassifier(in.Options, in.IngressClasses)
 	var ings []*networkingv1.Ingress
@@ -44,6 +53,10 @@ func Build(in Input) *Config {
 	})
 	b.finishServers()
 	b.cfg.Backends = b.backends.sorted()
+	for _, c := range b.certs {
+		b.cfg.Certificates = append(b.cfg.Certificates, c)
+	}
+	slices.SortFunc(b.cfg.Certificates, func(x, y *Certificate) int { return cmp.Compare(x.Name, y.Name) })
 	diag.Sort(b.diags)
 	b.cfg.Diagnostics = b.diags
 	return &b.cfg
@@ -56,13 +69,17 @@ type builder struct {
 	servers  map[string]*serverBuild
 	// fallback is the backend for requests that match no rule at all.
 	fallback string
+	secrets  map[SecretRef]*corev1.Secret
+	certs    map[string]*Certificate // used certificates by name
+	now      time.Time
 }
 
 // serverBuild collects one host's routes before they become a Server.
 type serverBuild struct {
 	host     string
 	routes   map[match]*route
-	fallback string // the oldest defaultBackend among this host's Ingresses
+	fallback string     // the oldest defaultBackend among this host's Ingresses
+	tls      *ServerTLS // from the oldest Ingress that lists the host under spec.tls
 }
 
 // route is a claim of one Ingress path on one nginx location.
@@ -70,6 +87,11 @@ type route struct {
 	pathType networkingv1.PathType
 	loc      Location
 	field    string
+	// sslRedirect is the route's ssl-redirect annotation (nil: unset) and
+	// force its force-ssl-redirect; they become loc.SSLRedirect once the
+	// server's TLS is known.
+	sslRedirect *bool
+	force       bool
 }
 
 func (b *builder) server(host string) *serverBuild {
@@ -131,6 +153,64 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 			b.addPath(obj, ref, srv, field, p, set, lb)
 		}
 	}
+	b.addTLS(obj, ing)
+}
+
+// addTLS gives the hosts of spec.tls their certificate. A missing or bad
+// Secret is reported, and its hosts get the default certificate.
+func (b *builder) addTLS(obj diag.Object, ing *networkingv1.Ingress) {
+	for ti, t := range ing.Spec.TLS {
+		field := fmt.Sprintf("spec.tls[%d]", ti)
+		cert := ""
+		if t.SecretName != "" {
+			c, err := b.certificate(SecretRef{ing.Namespace, t.SecretName})
+			if err != nil {
+				b.diag(obj, diag.Warnf(field+".secretName", "InvalidTLSSecret",
+					"%v; hosts %v are served with the default certificate", err, t.Hosts))
+			} else {
+				cert = c.Name
+			}
+		}
+		for hi, h := range t.Hosts {
+			if _, err := parseHost(h); err != nil {
+				b.diag(obj, diag.Errorf(fmt.Sprintf("%s.hosts[%d]", field, hi), "InvalidHost", "%v; TLS is not set up for it", err))
+				continue
+			}
+			if srv := b.server(h); srv.tls == nil {
+				srv.tls = &ServerTLS{Certificate: cert}
+			}
+		}
+	}
+}
+
+// certificate returns the validated certificate of a Secret.
+func (b *builder) certificate(ref SecretRef) (*Certificate, error) {
+	if c, ok := b.certs[ref.String()]; ok {
+		return c, nil
+	}
+	s := b.secrets[ref]
+	if s == nil {
+		return nil, fmt.Errorf("secret %s does not exist", ref)
+	}
+	c, err := parseCertificate(s, b.now)
+	if err != nil {
+		return nil, err
+	}
+	b.certs[c.Name] = c
+	return c, nil
+}
+
+func (b *builder) defaultCertificate(ref *SecretRef) {
+	if ref == nil {
+		return
+	}
+	c, err := b.certificate(*ref)
+	if err != nil {
+		b.diag(diag.Object{Kind: "Secret", Namespace: ref.Namespace, Name: ref.Name},
+			diag.Errorf("", "InvalidTLSSecret", "%v; --default-ssl-certificate is not used", err))
+		return
+	}
+	b.cfg.DefaultCertificate = c.Name
 }
 
 func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, field string, p networkingv1.HTTPIngressPath, set annotations.Set, lb annotations.LoadBalance) {
@@ -153,7 +233,7 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 	}
 	lost := false
 	for _, m := range ms {
-		r := &route{pathType: pt, field: field, loc: Location{
+		r := &route{pathType: pt, field: field, sslRedirect: set.SSLRedirect, force: set.ForceSSLRedirect, loc: Location{
 			Modifier: m.mod, Path: m.path, Backend: be, Ingress: ref, RewriteTarget: set.RewriteTarget,
 		}}
 		cur, taken := srv.routes[m]
@@ -216,9 +296,14 @@ func (b *builder) finishServers() {
 			}
 			s.routes[root] = &route{loc: Location{Modifier: ModPrefix, Path: "/", Backend: fb}}
 		}
-		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == ""}
+		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == "", TLS: s.tls}
 		for _, r := range s.routes {
 			loc := r.loc
+			redirect := b.cfg.Global.SSLRedirect
+			if r.sslRedirect != nil {
+				redirect = *r.sslRedirect
+			}
+			loc.SSLRedirect = r.force || (s.tls != nil && redirect)
 			srv.Locations = append(srv.Locations, &loc)
 		}
 		slices.SortFunc(srv.Locations, func(x, y *Location) int {

@@ -250,7 +250,7 @@ func TestBuild(t *testing.T) {
 			ConfigMap: &corev1.ConfigMap{ObjectMeta: metaNS("ingress-nginx", "portico"), Data: map[string]string{"load-balance": "ewma", "no-such-option": "x"}},
 		},
 		want: Config{
-			Global: Global{LoadBalance: annotations.EWMA},
+			Global: func() Global { g := defaultGlobal; g.LoadBalance = annotations.EWMA; return g }(),
 			Servers: []*Server{catchAll(), {Host: "app.example.com", ServerName: "app.example.com", Locations: []*Location{
 				loc(ModPrefix, "/", "", "", ""),
 				loc(ModPrefix, "/static", api.Name, "lab", "impl"),
@@ -266,7 +266,7 @@ func TestBuild(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.want.Global == (Global{}) {
+			if tc.want.Global.LoadBalance == "" {
 				tc.want.Global = defaultGlobal
 			}
 			got := Build(tc.in)

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"time"
+
 	"github.com/portico-ingress/portico/pkg/model/annotations"
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
@@ -14,6 +16,12 @@ type Config struct {
 	// Ingresses are the Ingresses this controller owns, sorted, whether or
 	// not they were accepted; their status is ours to write.
 	Ingresses []IngressRef `json:"ingresses"`
+	// Certificates are the valid TLS Secrets in use, sorted by Name; they
+	// go to the Lua certificate store, not into nginx.conf.
+	Certificates []*Certificate `json:"certificates"`
+	// DefaultCertificate names the Certificate served when SNI matches no
+	// TLS host; "" means the controller's own.
+	DefaultCertificate string `json:"defaultCertificate,omitempty"`
 	// Diagnostics are sorted; see package diag.
 	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"`
 }
@@ -22,6 +30,14 @@ type Config struct {
 type Global struct {
 	// LoadBalance is the default algorithm of backends.
 	LoadBalance annotations.LoadBalance `json:"loadBalance"`
+	// SSLRedirect is the default of the ssl-redirect annotation.
+	SSLRedirect bool `json:"sslRedirect"`
+	// HSTS is the Strict-Transport-Security value for TLS hosts; "" is off.
+	HSTS string `json:"hsts,omitempty"`
+	// SSLProtocols are nginx ssl_protocols names.
+	SSLProtocols []string `json:"sslProtocols"`
+	// SSLCiphers is an OpenSSL cipher list.
+	SSLCiphers string `json:"sslCiphers"`
 }
 
 // IngressRef names an Ingress.
@@ -44,6 +60,28 @@ type Server struct {
 	Default bool `json:"default,omitempty"`
 	// Locations are sorted by Path, then Modifier.
 	Locations []*Location `json:"locations"`
+	// TLS is set when an Ingress lists the host under spec.tls.
+	TLS *ServerTLS `json:"tls,omitempty"`
+}
+
+// ServerTLS is the TLS setup of a host.
+type ServerTLS struct {
+	// Certificate names the entry of Config.Certificates served for the
+	// host; "" means the default certificate (the Secret is missing or
+	// invalid, which a diagnostic reports).
+	Certificate string `json:"certificate"`
+}
+
+// Certificate is a validated TLS key pair from a Secret.
+type Certificate struct {
+	// Name is "namespace/secret".
+	Name string `json:"name"`
+	// CertPEM is the chain, re-encoded from the parsed certificates.
+	CertPEM string `json:"-"`
+	// KeyPEM is the PKCS #8 private key; it never appears in output.
+	KeyPEM   string    `json:"-"`
+	NotAfter time.Time `json:"notAfter"`
+	DNSNames []string  `json:"dnsNames,omitempty"`
 }
 
 // Modifier is an nginx location modifier.
@@ -69,6 +107,8 @@ type Location struct {
 	Ingress IngressRef `json:"ingress"`
 	// RewriteTarget, when set, replaces the URI before proxying.
 	RewriteTarget annotations.URIPath `json:"rewriteTarget,omitempty"`
+	// SSLRedirect answers plain-HTTP requests with a 308 to HTTPS.
+	SSLRedirect bool `json:"sslRedirect,omitempty"`
 }
 
 // Backend is a Service port as the Lua balancer sees it.

@@ -1,7 +1,11 @@
 package model
 
 import (
+	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -9,15 +13,115 @@ import (
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
 
-// defaultGlobal is what an absent ConfigMap or key means.
-var defaultGlobal = Global{LoadBalance: annotations.RoundRobin}
+// hsts is the ConfigMap's HSTS settings before they become one header.
+type hsts struct {
+	on, includeSubdomains, preload bool
+	maxAge                         int
+}
+
+func (h hsts) header() string {
+	if !h.on {
+		return ""
+	}
+	v := "max-age=" + strconv.Itoa(h.maxAge)
+	if h.includeSubdomains {
+		v += "; includeSubDomains"
+	}
+	if h.preload {
+		v += "; preload"
+	}
+	return v
+}
+
+// globalBuild holds ConfigMap values while they are parsed.
+type globalBuild struct {
+	g    Global
+	hsts hsts
+}
+
+func defaults() globalBuild {
+	return globalBuild{
+		g: Global{
+			LoadBalance:  annotations.RoundRobin,
+			SSLRedirect:  true,
+			SSLProtocols: []string{"TLSv1.2", "TLSv1.3"},
+			SSLCiphers:   "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+		},
+		hsts: hsts{on: true, includeSubdomains: true, maxAge: 31536000},
+	}
+}
+
+// defaultGlobal is what an absent ConfigMap means.
+var defaultGlobal = func() Global { b := defaults(); b.g.HSTS = b.hsts.header(); return b.g }()
+
+var (
+	sslProtocols = map[string]bool{"TLSv1": true, "TLSv1.1": true, "TLSv1.2": true, "TLSv1.3": true}
+	cipherList   = regexp.MustCompile(`^[A-Za-z0-9_+!@=.:-]+$`)
+)
+
+// options maps each supported ConfigMap key to its parser. A parser
+// returns what the value must look like when it is outside the grammar.
+var options = map[string]func(v string, b *globalBuild) (want string){
+	"load-balance": func(v string, b *globalBuild) string {
+		lb, ok := annotations.ParseLoadBalance(v)
+		if !ok {
+			return "round_robin or ewma"
+		}
+		b.g.LoadBalance = lb
+		return ""
+	},
+	"ssl-redirect":            boolOption(func(b *globalBuild) *bool { return &b.g.SSLRedirect }),
+	"hsts":                    boolOption(func(b *globalBuild) *bool { return &b.hsts.on }),
+	"hsts-include-subdomains": boolOption(func(b *globalBuild) *bool { return &b.hsts.includeSubdomains }),
+	"hsts-preload":            boolOption(func(b *globalBuild) *bool { return &b.hsts.preload }),
+	"hsts-max-age": func(v string, b *globalBuild) string {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1<<31-1 {
+			return "a number of seconds"
+		}
+		b.hsts.maxAge = n
+		return ""
+	},
+	"ssl-protocols": func(v string, b *globalBuild) string {
+		ps := strings.Fields(v)
+		for _, p := range ps {
+			if !sslProtocols[p] {
+				return "a space-separated list of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"
+			}
+		}
+		if len(ps) == 0 {
+			return "at least one protocol"
+		}
+		b.g.SSLProtocols = ps
+		return ""
+	},
+	"ssl-ciphers": func(v string, b *globalBuild) string {
+		if len(v) > 1024 || !cipherList.MatchString(v) {
+			return "an OpenSSL cipher list such as ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"
+		}
+		b.g.SSLCiphers = v
+		return ""
+	},
+}
+
+func boolOption(field func(*globalBuild) *bool) func(string, *globalBuild) string {
+	return func(v string, b *globalBuild) string {
+		x, err := strconv.ParseBool(v)
+		if err != nil {
+			return "true or false"
+		}
+		*field(b) = x
+		return ""
+	}
+}
 
 // parseConfigMap parses the controller's ConfigMap. A bad value is reported
 // and the default is used in its place.
 func parseConfigMap(cm *corev1.ConfigMap) (Global, []diag.Diagnostic) {
-	g := defaultGlobal
+	b := defaults()
 	if cm == nil {
-		return g, nil
+		b.g.HSTS = b.hsts.header()
+		return b.g, nil
 	}
 	obj := diag.Object{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}
 	var ds []diag.Diagnostic
@@ -27,19 +131,18 @@ func parseConfigMap(cm *corev1.ConfigMap) (Global, []diag.Diagnostic) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		v := cm.Data[k]
 		field := "data[" + truncate(k) + "]"
-		switch k {
-		case "load-balance":
-			lb, ok := annotations.ParseLoadBalance(v)
-			if !ok {
-				ds = append(ds, diag.Errorf(field, "InvalidOption", "invalid value %q: want round_robin or ewma; using %s", truncate(v), g.LoadBalance))
-				continue
-			}
-			g.LoadBalance = lb
-		default:
+		parse, ok := options[k]
+		if !ok {
 			ds = append(ds, diag.Warnf(field, "UnsupportedOption", "option is not supported by Portico and is ignored"))
+			continue
+		}
+		if want := parse(cm.Data[k], &b); want != "" {
+			ds = append(ds, diag.Errorf(field, "InvalidOption", "invalid value %s: want %s; the default is used", quote(cm.Data[k]), want))
 		}
 	}
-	return g, diag.For(obj, ds)
+	b.g.HSTS = b.hsts.header()
+	return b.g, diag.For(obj, ds)
 }
+
+func quote(v string) string { return fmt.Sprintf("%q", truncate(v)) }

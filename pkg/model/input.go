@@ -1,6 +1,8 @@
 package model
 
 import (
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -16,6 +18,8 @@ type Input struct {
 	// ConfigMap is the controller's ConfigMap; nil means all defaults.
 	ConfigMap *corev1.ConfigMap
 	Options   Options
+	// Now is the time certificates are checked against.
+	Now time.Time
 }
 
 // Options are the controller's own settings that shape the model.
@@ -29,7 +33,18 @@ type Options struct {
 	WatchWithoutClass bool
 	// DefaultBackend, when set, serves requests that match no rule.
 	DefaultBackend *ServiceRef
+	// DefaultCertificate, when set, is the TLS Secret served when SNI
+	// matches no host, instead of the controller's own.
+	DefaultCertificate *SecretRef
 }
+
+// SecretRef names a Secret.
+type SecretRef struct {
+	Namespace string
+	Name      string
+}
+
+func (r SecretRef) String() string { return r.Namespace + "/" + r.Name }
 
 // ServiceRef names a Service.
 type ServiceRef struct {

@@ -17,6 +17,10 @@ type Set struct {
 	RewriteTarget URIPath
 	// LoadBalance overrides the ConfigMap's load-balance algorithm.
 	LoadBalance LoadBalance
+	// SSLRedirect overrides the ConfigMap's ssl-redirect; nil when unset.
+	SSLRedirect *bool
+	// ForceSSLRedirect redirects to HTTPS even without a TLS section.
+	ForceSSLRedirect bool
 }
 
 // Annotations are the annotations of one object.
@@ -30,8 +34,10 @@ func (a Annotations) lookup(name string) (string, bool) {
 
 // supported lists the names (without Prefix) that Parse understands.
 var supported = map[string]bool{
-	nameRewriteTarget: true,
-	nameLoadBalance:   true,
+	nameRewriteTarget:    true,
+	nameLoadBalance:      true,
+	nameSSLRedirect:      true,
+	nameForceSSLRedirect: true,
 }
 
 // Supported reports whether name (without Prefix) is a supported annotation.
@@ -47,6 +53,10 @@ func Parse(a Annotations) (Set, []diag.Diagnostic) {
 	s.RewriteTarget, d = parseRewriteTarget(a)
 	ds = append(ds, d...)
 	s.LoadBalance, d = parseLoadBalance(a)
+	ds = append(ds, d...)
+	s.SSLRedirect, d = parseSSLRedirect(a)
+	ds = append(ds, d...)
+	s.ForceSSLRedirect, d = parseForceSSLRedirect(a)
 	ds = append(ds, d...)
 	return s, append(ds, unknown(a)...)
 }
