@@ -25,11 +25,11 @@ import (
 const controllerGrace = 20 * time.Second
 
 type options struct {
-	root                          string
-	portico                       string
-	noController                  bool
-	workDir                       string
-	httpPort, httpsPort, healthzP int
+	root                             string
+	portico                          string
+	noController                     bool
+	workDir                          string
+	httpPort, httpsPort, healthzPort int
 }
 
 func main() {
@@ -45,7 +45,7 @@ func main() {
 	flag.StringVar(&o.workDir, "work-dir", "_out/dev", "directory for the control plane's data and nginx's configuration, relative to the repository root unless absolute")
 	flag.IntVar(&o.httpPort, "http-port", envInt("HTTP_PORT", 8080), "controller's HTTP port (default from $HTTP_PORT)")
 	flag.IntVar(&o.httpsPort, "https-port", envInt("HTTPS_PORT", 8443), "controller's HTTPS port (default from $HTTPS_PORT)")
-	flag.IntVar(&o.healthzP, "healthz-port", envInt("HEALTHZ_PORT", 10254), "controller's healthz and metrics port (default from $HEALTHZ_PORT)")
+	flag.IntVar(&o.healthzPort, "healthz-port", envInt("HEALTHZ_PORT", 10254), "controller's healthz and metrics port (default from $HEALTHZ_PORT)")
 	flag.Parse()
 	o.portico = underRoot(root, o.portico)
 	o.workDir = underRoot(root, o.workDir)
@@ -140,7 +140,7 @@ func startController(o options, kubeconfig, configDir string) (stop func() error
 		"--kubeconfig="+kubeconfig,
 		"--http-port="+strconv.Itoa(o.httpPort),
 		"--https-port="+strconv.Itoa(o.httpsPort),
-		"--healthz-port="+strconv.Itoa(o.healthzP),
+		"--healthz-port="+strconv.Itoa(o.healthzPort),
 		"--config-dir="+configDir,
 		"--lua-dir="+filepath.Join(o.root, "rootfs", "etc", "nginx", "lua"),
 		"--publish-status-address=127.0.0.1",
@@ -193,7 +193,7 @@ Portico dev environment is up. In another terminal:
   curl %[1]s/lobby                              # game-lobby (also /room /chat /ranking)
   curl http://127.0.0.1:%[2]d/healthz
 
-`, base, o.healthzP)
+`, base, o.healthzPort)
 	}
 	fmt.Println("Each pod directly:")
 	fmt.Println()
