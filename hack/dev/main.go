@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -21,8 +22,12 @@ import (
 	"github.com/portico-ingress/portico/e2e/framework"
 )
 
-// controllerGrace is how long the controller gets to exit after SIGTERM.
-const controllerGrace = 20 * time.Second
+const (
+	// controllerGrace is how long the controller gets to exit after SIGTERM.
+	controllerGrace = 20 * time.Second
+	// controllerReadyTimeout bounds the wait for the controller's /healthz.
+	controllerReadyTimeout = 60 * time.Second
+)
 
 type options struct {
 	root                             string
@@ -121,6 +126,12 @@ func run(o options) (err error) {
 		}
 		cleanups = append(cleanups, stopController)
 		controllerDone = done
+		if err := waitHealthy(ctx, o.healthzPort, done); err != nil {
+			if ctx.Err() != nil { // interrupted while waiting
+				return nil
+			}
+			return err
+		}
 	}
 	printUsage(o, cp.Kubeconfig(), pods)
 
@@ -171,6 +182,33 @@ func startController(o options, kubeconfig, configDir string) (stop func() error
 		return fmt.Errorf("controller ignored SIGTERM for %v and was killed", controllerGrace)
 	}
 	return stop, exited, nil
+}
+
+// waitHealthy polls the controller's /healthz until it answers 200, for at
+// most controllerReadyTimeout; the controller exiting or ctx ending stop it.
+func waitHealthy(ctx context.Context, port int, exited <-chan error) error {
+	ctx, cancel := context.WithTimeout(ctx, controllerReadyTimeout)
+	defer cancel()
+	c := framework.NewHTTPClient()
+	c.Timeout = time.Second
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
+	for {
+		resp, err := c.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("controller exited: %v", err)
+		case <-ctx.Done():
+			return fmt.Errorf("controller not healthy after %v: %w", controllerReadyTimeout, err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 func printUsage(o options, kubeconfig string, pods []*backendPod) {
