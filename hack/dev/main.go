@@ -161,7 +161,7 @@ func startController(o options, kubeconfig, configDir string) (stop func() error
 	// the controller before the API server.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, nil, fmt.Errorf("start controller (build it with make build, or pass --no-controller): %w", err)
+		return nil, nil, fmt.Errorf("start controller (build it with go build -o bin/portico ./cmd/portico, or pass --no-controller): %w", err)
 	}
 	log.Printf("controller started: %s", cmd)
 	exited := make(chan error, 1)
