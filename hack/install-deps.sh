@@ -8,7 +8,8 @@ packages=(nginx-light libnginx-mod-http-lua lua-resty-core lua-cjson iproute2 cu
 
 missing=()
 for p in "${packages[@]}"; do
-	if ! dpkg -s "$p" 2>/dev/null | grep -qx 'Status: install ok installed'; then
+	# sed reads all of dpkg's output: grep -q could make it fail with SIGPIPE.
+	if [[ $(dpkg -s "$p" 2>/dev/null | sed -n 's/^Status: //p') != "install ok installed" ]]; then
 		missing+=("$p")
 	fi
 done

@@ -38,6 +38,9 @@ type Echo struct {
 // answering as service and pod, and returns once it answers. The first call
 // in a process builds the binary into <repo>/.cache/bin.
 func StartEcho(ctx context.Context, host *Host, service, pod string, port int) (*Echo, error) {
+	if port < 1 || port > 65535 {
+		return nil, fmt.Errorf("echo %s: port %d out of range", pod, port)
+	}
 	bin, err := echoBinary(ctx)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -21,15 +22,19 @@ import (
 	"github.com/portico-ingress/portico/e2e/framework"
 )
 
-// controllerGrace is how long the controller gets to exit after SIGTERM.
-const controllerGrace = 20 * time.Second
+const (
+	// controllerGrace is how long the controller gets to exit after SIGTERM.
+	controllerGrace = 20 * time.Second
+	// controllerReadyTimeout bounds the wait for the controller's /healthz.
+	controllerReadyTimeout = 60 * time.Second
+)
 
 type options struct {
-	root                          string
-	portico                       string
-	noController                  bool
-	workDir                       string
-	httpPort, httpsPort, healthzP int
+	root                             string
+	portico                          string
+	noController                     bool
+	workDir                          string
+	httpPort, httpsPort, healthzPort int
 }
 
 func main() {
@@ -45,7 +50,7 @@ func main() {
 	flag.StringVar(&o.workDir, "work-dir", "_out/dev", "directory for the control plane's data and nginx's configuration, relative to the repository root unless absolute")
 	flag.IntVar(&o.httpPort, "http-port", envInt("HTTP_PORT", 8080), "controller's HTTP port (default from $HTTP_PORT)")
 	flag.IntVar(&o.httpsPort, "https-port", envInt("HTTPS_PORT", 8443), "controller's HTTPS port (default from $HTTPS_PORT)")
-	flag.IntVar(&o.healthzP, "healthz-port", envInt("HEALTHZ_PORT", 10254), "controller's healthz and metrics port (default from $HEALTHZ_PORT)")
+	flag.IntVar(&o.healthzPort, "healthz-port", envInt("HEALTHZ_PORT", 10254), "controller's healthz and metrics port (default from $HEALTHZ_PORT)")
 	flag.Parse()
 	o.portico = underRoot(root, o.portico)
 	o.workDir = underRoot(root, o.workDir)
@@ -121,6 +126,12 @@ func run(o options) (err error) {
 		}
 		cleanups = append(cleanups, stopController)
 		controllerDone = done
+		if err := waitHealthy(ctx, o.healthzPort, done); err != nil {
+			if ctx.Err() != nil { // interrupted while waiting
+				return nil
+			}
+			return err
+		}
 	}
 	printUsage(o, cp.Kubeconfig(), pods)
 
@@ -140,7 +151,7 @@ func startController(o options, kubeconfig, configDir string) (stop func() error
 		"--kubeconfig="+kubeconfig,
 		"--http-port="+strconv.Itoa(o.httpPort),
 		"--https-port="+strconv.Itoa(o.httpsPort),
-		"--healthz-port="+strconv.Itoa(o.healthzP),
+		"--healthz-port="+strconv.Itoa(o.healthzPort),
 		"--config-dir="+configDir,
 		"--lua-dir="+filepath.Join(o.root, "rootfs", "etc", "nginx", "lua"),
 		"--publish-status-address=127.0.0.1",
@@ -150,7 +161,7 @@ func startController(o options, kubeconfig, configDir string) (stop func() error
 	// the controller before the API server.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, nil, fmt.Errorf("start controller (build it with make build, or pass --no-controller): %w", err)
+		return nil, nil, fmt.Errorf("start controller (build it with go build -o bin/portico ./cmd/portico, or pass --no-controller): %w", err)
 	}
 	log.Printf("controller started: %s", cmd)
 	exited := make(chan error, 1)
@@ -173,6 +184,33 @@ func startController(o options, kubeconfig, configDir string) (stop func() error
 	return stop, exited, nil
 }
 
+// waitHealthy polls the controller's /healthz until it answers 200, for at
+// most controllerReadyTimeout; the controller exiting or ctx ending stop it.
+func waitHealthy(ctx context.Context, port int, exited <-chan error) error {
+	ctx, cancel := context.WithTimeout(ctx, controllerReadyTimeout)
+	defer cancel()
+	c := framework.NewHTTPClient()
+	c.Timeout = time.Second
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
+	for {
+		resp, err := c.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("controller exited: %v", err)
+		case <-ctx.Done():
+			return fmt.Errorf("controller not healthy after %v: %w", controllerReadyTimeout, err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 func printUsage(o options, kubeconfig string, pods []*backendPod) {
 	base := "http://127.0.0.1:" + strconv.Itoa(o.httpPort)
 	fmt.Printf(`
@@ -193,7 +231,7 @@ Portico dev environment is up. In another terminal:
   curl %[1]s/lobby                              # game-lobby (also /room /chat /ranking)
   curl http://127.0.0.1:%[2]d/healthz
 
-`, base, o.healthzP)
+`, base, o.healthzPort)
 	}
 	fmt.Println("Each pod directly:")
 	fmt.Println()
