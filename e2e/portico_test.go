@@ -19,6 +19,7 @@ type portico struct {
 	cmd         *exec.Cmd
 	configDir   string
 	httpPort    int
+	httpsPort   int
 	healthzPort int
 	statusPort  int
 	logPath     string
@@ -30,6 +31,7 @@ func startPortico(binary, kubeconfig, workDir string, extra ...string) (*portico
 	p := &portico{
 		configDir:   filepath.Join(workDir, "nginx"),
 		httpPort:    freePort(),
+		httpsPort:   freePort(),
 		healthzPort: freePort(),
 		statusPort:  freePort(),
 		logPath:     filepath.Join(workDir, "portico.log"),
@@ -42,7 +44,7 @@ func startPortico(binary, kubeconfig, workDir string, extra ...string) (*portico
 	args := append([]string{"controller",
 		"--kubeconfig=" + kubeconfig,
 		fmt.Sprintf("--http-port=%d", p.httpPort),
-		fmt.Sprintf("--https-port=%d", freePort()),
+		fmt.Sprintf("--https-port=%d", p.httpsPort),
 		fmt.Sprintf("--healthz-port=%d", p.healthzPort),
 		fmt.Sprintf("--status-port=%d", p.statusPort),
 		"--config-dir=" + p.configDir,

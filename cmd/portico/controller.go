@@ -33,6 +33,7 @@ type controllerFlags struct {
 	watchWithoutClass      bool
 	configMap              string
 	defaultBackendService  string
+	defaultSSLCertificate  string
 	publishStatusAddresses []string
 	httpPort, httpsPort    int
 	healthzPort            int
@@ -71,6 +72,7 @@ func newControllerCommand() *cobra.Command {
 	fs.BoolVar(&f.watchWithoutClass, "watch-ingress-without-class", false, "also serve Ingresses that name no class")
 	fs.StringVar(&f.configMap, "configmap", "", "the controller's ConfigMap as namespace/name")
 	fs.StringVar(&f.defaultBackendService, "default-backend-service", "", "Service (namespace/name) for requests that match no rule; empty answers 404")
+	fs.StringVar(&f.defaultSSLCertificate, "default-ssl-certificate", "", "TLS Secret (namespace/name) served for unknown SNI names and hosts whose Secret is unusable; empty uses a self-signed one made at start")
 	fs.StringSliceVar(&f.publishStatusAddresses, "publish-status-address", nil, "addresses (IPs or host names, comma-separated) written to the status of served Ingresses")
 	fs.IntVar(&f.httpPort, "http-port", 80, "port for HTTP traffic")
 	fs.IntVar(&f.httpsPort, "https-port", 443, "port for HTTPS traffic")
@@ -124,6 +126,14 @@ func (f *controllerFlags) config() (controller.Config, error) {
 			bad("--default-backend-service=%q: want namespace/name", f.defaultBackendService)
 		}
 		defBackend = &model.ServiceRef{Namespace: ns, Name: name}
+	}
+	var defCert *model.SecretRef
+	if f.defaultSSLCertificate != "" {
+		ns, name, ok := splitNamespacedName(f.defaultSSLCertificate)
+		if !ok {
+			bad("--default-ssl-certificate=%q: want namespace/name", f.defaultSSLCertificate)
+		}
+		defCert = &model.SecretRef{Namespace: ns, Name: name}
 	}
 	for _, a := range f.publishStatusAddresses {
 		if _, err := netip.ParseAddr(a); err != nil && !isDNSName(a) {
@@ -184,13 +194,15 @@ func (f *controllerFlags) config() (controller.Config, error) {
 			Resync:             f.syncPeriod,
 		},
 		Model: model.Options{
-			IngressClass:      f.ingressClass,
-			ControllerClass:   f.controllerClass,
-			WatchWithoutClass: f.watchWithoutClass,
-			DefaultBackend:    defBackend,
+			IngressClass:       f.ingressClass,
+			ControllerClass:    f.controllerClass,
+			WatchWithoutClass:  f.watchWithoutClass,
+			DefaultBackend:     defBackend,
+			DefaultCertificate: defCert,
 		},
 		Render: render.Options{
 			HTTPPort:   f.httpPort,
+			HTTPSPort:  f.httpsPort,
 			StatusPort: f.statusPort,
 			LuaDir:     luaDir,
 			ModulesDir: f.modulesDir,

@@ -23,11 +23,41 @@ type Applier struct {
 	LoadTimeout time.Duration
 
 	mu       sync.Mutex
-	conf     []byte // last config nginx loaded
-	checksum string // its checksum
-	pushed   []byte // last backends body nginx acknowledged
-	desired  []byte // last backends body asked for
+	conf     []byte            // last config nginx loaded
+	checksum string            // its checksum
+	pushed   map[string][]byte // per Lua endpoint, the last body nginx took
+	desired  map[string][]byte // per Lua endpoint, the last body asked for
 	stats    Stats
+}
+
+// Dynamic is what nginx takes without a reload.
+type Dynamic struct {
+	Backends     []Backend
+	Certificates Certificates
+}
+
+// pushOrder is the order of pushes: certificates before the backends that
+// new routes depend on.
+var pushOrder = []string{certificatesPath, backendsPath}
+
+// bodies encodes d per Lua endpoint.
+func (d Dynamic) bodies() (map[string][]byte, error) {
+	certs := d.Certificates
+	if certs.Servers == nil {
+		certs.Servers = map[string]string{}
+	}
+	if certs.Certificates == nil {
+		certs.Certificates = []Certificate{}
+	}
+	b, err := json.Marshal(Backends{Backends: nonNil(d.Backends)})
+	if err != nil {
+		return nil, err
+	}
+	c, err := json.Marshal(certs)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{backendsPath: b, certificatesPath: c}, nil
 }
 
 // Stats counts what the Applier did.
@@ -59,35 +89,55 @@ func (a *Applier) Stats() Stats {
 func (a *Applier) Loaded() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.checksum != "" && a.Nginx.Running() && a.pushed != nil && string(a.pushed) == string(a.desired)
+	if a.checksum == "" || !a.Nginx.Running() || a.desired == nil {
+		return false
+	}
+	for path, body := range a.desired {
+		if string(a.pushed[path]) != string(body) {
+			return false
+		}
+	}
+	return true
 }
 
-// Apply makes nginx run conf (identified by checksum) with backends.
-// reason says what changed, for logs and stats.
-func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, backends []Backend, reason string) (Result, error) {
-	body, err := json.Marshal(Backends{Backends: nonNil(backends)})
+// Apply makes nginx run conf (identified by checksum) with dyn. reason
+// says what changed, for logs and stats.
+func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn Dynamic, reason string) (Result, error) {
+	bodies, err := dyn.bodies()
 	if err != nil {
 		return Result{}, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.desired = body
+	a.desired = bodies
 	var res Result
 	if checksum != a.checksum || !a.Nginx.Running() {
-		if err := a.load(ctx, conf, checksum, backends, reason); err != nil {
+		if err := a.load(ctx, conf, checksum, dyn.Backends, reason); err != nil {
 			a.stats.ReloadFailures++
 			a.stats.LastError = err.Error()
 			return res, err
 		}
 		res.Reloaded = true
 	}
-	if string(body) != string(a.pushed) {
-		if err := a.push(ctx, body); err != nil {
-			return res, err
+	pushed, err := a.pushChanged(ctx)
+	res.Pushed = pushed
+	return res, err
+}
+
+// pushChanged pushes every desired body nginx does not hold yet.
+func (a *Applier) pushChanged(ctx context.Context) (bool, error) {
+	did := false
+	for _, path := range pushOrder {
+		body := a.desired[path]
+		if body == nil || string(body) == string(a.pushed[path]) {
+			continue
 		}
-		res.Pushed = true
+		if err := a.push(ctx, path, body); err != nil {
+			return did, err
+		}
+		did = true
 	}
-	return res, nil
+	return did, nil
 }
 
 // load checks conf, swaps it in and starts or reloads nginx. On failure
@@ -102,11 +152,15 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		return fmt.Errorf("new config rejected, nginx keeps the running one: %w", err)
 	}
 	running := a.Nginx.Running()
-	if running && a.pushed != nil {
+	if running && a.pushed[backendsPath] != nil {
 		// Until the old workers are gone, both configs serve: give nginx the
-		// union of old and new backends so neither answers "not configured".
-		if body, err := unionBackends(a.pushed, backends); err == nil {
-			_ = a.push(ctx, body)
+		// new certificates and the union of old and new backends, so
+		// neither config answers "not configured".
+		if body := a.desired[certificatesPath]; body != nil {
+			_ = a.push(ctx, certificatesPath, body)
+		}
+		if body, err := unionBackends(a.pushed[backendsPath], backends); err == nil {
+			_ = a.push(ctx, backendsPath, body)
 		}
 	}
 	if err := renameSync(candidate, a.Nginx.Conf); err != nil {
@@ -114,7 +168,9 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 	}
 	start := time.Now()
 	kind := "reload"
+	var old []int
 	if running {
+		old = workers(a.Nginx.PID())
 		err := a.Nginx.Reload()
 		if err != nil {
 			return a.restore(fmt.Errorf("reload nginx: %w", err))
@@ -128,8 +184,13 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 	if err := a.waitChecksum(ctx, checksum); err != nil {
 		return a.restore(fmt.Errorf("nginx %s: %w", kind, err))
 	}
+	// Until the old workers have taken their shutdown signal they still
+	// accept connections and answer with the old config.
+	if err := a.waitOldWorkers(ctx, old); err != nil {
+		return a.restore(fmt.Errorf("nginx %s: %w", kind, err))
+	}
 	a.conf, a.checksum = conf, checksum
-	a.pushed = nil // push again: new workers must see the exact set
+	a.pushed = nil // push again: new workers must see the exact sets
 	a.stats.Reloads++
 	a.stats.LastReason, a.stats.LastError = reason, ""
 	a.stats.LastReload = time.Now()
@@ -142,7 +203,7 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 // restore puts the last good config back on disk after a failed load.
 func (a *Applier) restore(cause error) error {
 	if a.conf != nil {
-		if err := writeFileSync(a.Nginx.Conf, a.conf); err != nil {
+		if err := writeAtomic(a.Nginx.Conf, a.conf, 0o644); err != nil {
 			return errors.Join(cause, fmt.Errorf("restore last good config: %w", err))
 		}
 	}
@@ -176,18 +237,39 @@ func (a *Applier) waitChecksum(ctx context.Context, checksum string) error {
 	}
 }
 
-// push sends body to the balancer, retrying with backoff until nginx
-// takes it or ctx ends.
-func (a *Applier) push(ctx context.Context, body []byte) error {
+// waitOldWorkers waits until none of the workers in old accepts
+// connections any more.
+func (a *Applier) waitOldWorkers(ctx context.Context, old []int) error {
+	ctx, cancel := context.WithTimeout(ctx, a.LoadTimeout)
+	defer cancel()
+	for {
+		left := accepting(a.Nginx.PID(), old)
+		if len(left) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("old workers %v still accept after %s", left, a.LoadTimeout)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// push sends body to the Lua endpoint at path, retrying with backoff until
+// nginx takes it or ctx ends.
+func (a *Applier) push(ctx context.Context, path string, body []byte) error {
 	backoff := 10 * time.Millisecond
 	for {
-		err := a.Status.PushBackends(ctx, body)
+		err := a.Status.push(ctx, path, body)
 		if err == nil {
-			a.pushed = body
+			if a.pushed == nil {
+				a.pushed = map[string][]byte{}
+			}
+			a.pushed[path] = body
 			a.stats.Pushes++
 			return nil
 		}
-		a.Log.Warn("push backends failed; retrying", zap.Error(err), zap.Duration("in", backoff))
+		a.Log.Warn("push failed; retrying", zap.String("path", path), zap.Error(err), zap.Duration("in", backoff))
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w (gave up: %v)", err, ctx.Err())
@@ -213,10 +295,8 @@ func (a *Applier) Restart(ctx context.Context) error {
 	}
 	a.stats.Restarts++
 	a.pushed = nil
-	if a.desired != nil {
-		return a.push(ctx, a.desired)
-	}
-	return nil
+	_, err := a.pushChanged(ctx)
+	return err
 }
 
 // Supervise restarts nginx whenever the master exits, until ctx ends.

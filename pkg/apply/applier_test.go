@@ -63,7 +63,12 @@ func newFixture(t *testing.T) *fixture {
 	dir := workerDir(t)
 	lua, _ := filepath.Abs("../../rootfs/etc/nginx/lua")
 	f := &fixture{t: t, httpPort: freePort(t)}
-	f.opts = render.Options{HTTPPort: f.httpPort, StatusPort: freePort(t), RunDir: dir, LuaDir: lua, ModulesDir: "/usr/lib/nginx/modules"}
+	crt, key, err := apply.WriteDefaultCertificate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.opts = render.Options{HTTPPort: f.httpPort, HTTPSPort: freePort(t), StatusPort: freePort(t), RunDir: dir, LuaDir: lua,
+		ModulesDir: "/usr/lib/nginx/modules", DefaultCertificate: crt, DefaultCertificateKey: key}
 	f.applier = &apply.Applier{
 		Nginx:       &apply.Nginx{Binary: nginx, Conf: filepath.Join(dir, "nginx.conf"), Stderr: os.Stderr},
 		Status:      apply.NewStatus(f.opts.StatusPort),
@@ -80,7 +85,7 @@ func (f *fixture) config(paths map[string]string) ([]byte, string) {
 	for p, be := range paths {
 		srv.Locations = append(srv.Locations, &model.Location{Modifier: model.ModExact, Path: p, Backend: be})
 	}
-	cfg := &model.Config{Servers: []*model.Server{{ServerName: "_", Default: true, Locations: []*model.Location{{Path: "/"}}}, srv}}
+	cfg := &model.Config{Global: model.Build(model.Input{}).Global, Servers: []*model.Server{{ServerName: "_", Default: true, Locations: []*model.Location{{Path: "/"}}}, srv}}
 	conf, sum, err := render.Render(cfg, f.opts)
 	if err != nil {
 		f.t.Fatal(err)
@@ -90,7 +95,7 @@ func (f *fixture) config(paths map[string]string) ([]byte, string) {
 
 func (f *fixture) apply(conf []byte, sum string, bs ...apply.Backend) apply.Result {
 	f.t.Helper()
-	res, err := f.applier.Apply(context.Background(), conf, sum, bs, "test")
+	res, err := f.applier.Apply(context.Background(), conf, sum, apply.Dynamic{Backends: bs}, "test")
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -209,7 +214,7 @@ func TestRejectedConfigKeepsServing(t *testing.T) {
 	be := apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}}
 	f.apply(conf, sum, be)
 	bad := []byte(strings.Replace(string(conf), "worker_processes auto;", "worker_processes auto; no_such_directive;", 1))
-	if _, err := f.applier.Apply(context.Background(), bad, "bad", []apply.Backend{be}, "test"); err == nil || !strings.Contains(err.Error(), "no_such_directive") {
+	if _, err := f.applier.Apply(context.Background(), bad, "bad", apply.Dynamic{Backends: []apply.Backend{be}}, "test"); err == nil || !strings.Contains(err.Error(), "no_such_directive") {
 		t.Fatalf("Apply(bad) error = %v, want nginx -t to name the directive", err)
 	}
 	if code, body := f.get("/x"); code != 200 || body != "a" {
@@ -293,6 +298,7 @@ http {
     access_log off;
     lua_package_path "%[2]s/?.lua;%[3]s/?.lua;;";
     lua_shared_dict portico_backends 1m;
+    lua_shared_dict portico_certificates 1m;
     # The master loads every module: workers may not be able to read them.
     init_by_lua_block {
         portico = require("portico.balancer")

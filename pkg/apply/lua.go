@@ -26,10 +26,35 @@ type Endpoint struct {
 	Port    int32  `json:"port"`
 }
 
-// Backends is the body of a push.
+// Backends is the body of a push to /configuration/backends.
 type Backends struct {
 	Backends []Backend `json:"backends"`
 }
+
+// Certificates is the body of a push to /configuration/certificates: the
+// key material travels over loopback into nginx's memory only.
+type Certificates struct {
+	// Servers maps TLS host names ("*.example.com" for wildcards) to a
+	// certificate name; "" means the default certificate.
+	Servers map[string]string `json:"servers"`
+	// Default names the certificate for unknown SNI names; "" means the
+	// one in nginx.conf.
+	Default      string        `json:"default"`
+	Certificates []Certificate `json:"certificates"`
+}
+
+// Certificate is a PEM chain and key.
+type Certificate struct {
+	Name string `json:"name"`
+	Cert string `json:"cert"`
+	Key  string `json:"key"`
+}
+
+// Paths of the Lua configuration endpoints.
+const (
+	backendsPath     = "/configuration/backends"
+	certificatesPath = "/configuration/certificates"
+)
 
 // Status talks to the loopback status server in nginx.
 type Status struct {
@@ -47,28 +72,33 @@ func NewStatus(port int) *Status {
 	}
 }
 
-// PushBackends replaces the balancer's backends with body (JSON Backends).
-func (s *Status) PushBackends(ctx context.Context, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.BaseURL+"/configuration/backends", bytes.NewReader(body))
+// push replaces what the Lua endpoint at path holds with body.
+func (s *Status) push(ctx context.Context, path string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.BaseURL+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := s.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("push backends: %w", err)
+		return fmt.Errorf("push %s: %w", path, err)
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("push backends: nginx answered %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+		return fmt.Errorf("push %s: nginx answered %s: %s", path, resp.Status, strings.TrimSpace(string(msg)))
 	}
 	return nil
 }
 
+// PushBackends replaces the balancer's backends with body (JSON Backends).
+func (s *Status) PushBackends(ctx context.Context, body []byte) error {
+	return s.push(ctx, backendsPath, body)
+}
+
 // GetBackends returns the balancer's backends as nginx holds them.
 func (s *Status) GetBackends(ctx context.Context) ([]byte, error) {
-	return s.get(ctx, "/configuration/backends")
+	return s.get(ctx, backendsPath)
 }
 
 // Checksum returns the checksum of the config the answering worker runs.

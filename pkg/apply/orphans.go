@@ -1,7 +1,11 @@
 package apply
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -55,4 +59,54 @@ func reap(pgid int) {
 			return
 		}
 	}
+}
+
+// workers lists the worker processes of master that still accept
+// connections: children of it whose title is not "... is shutting down".
+func workers(master int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	want := strconv.Itoa(master)
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// The fields after the parenthesised command are: state, ppid, ...
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 2 || f[1] != want {
+			continue
+		}
+		title, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if bytes.HasPrefix(title, []byte("nginx: worker process")) && !bytes.Contains(title, []byte("shutting down")) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// accepting reports which of pids are still workers of master that accept.
+func accepting(master int, pids []int) []int {
+	live := map[int]bool{}
+	for _, p := range workers(master) {
+		live[p] = true
+	}
+	var out []int
+	for _, p := range pids {
+		if live[p] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

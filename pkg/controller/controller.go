@@ -76,6 +76,11 @@ func newController(cfg Config) (*Controller, error) {
 	if err := os.MkdirAll(cfg.Render.RunDir, 0o755); err != nil {
 		return nil, fmt.Errorf("config dir: %w", err)
 	}
+	crt, key, err := apply.WriteDefaultCertificate(cfg.Render.RunDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Render.DefaultCertificate, cfg.Render.DefaultCertificateKey = crt, key
 	log := cfg.Log
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cfg.Client.CoreV1().Events("")})
@@ -147,6 +152,7 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 		Secrets:        snap.Secrets,
 		ConfigMap:      snap.ConfigMap,
 		Options:        c.cfg.Model,
+		Now:            time.Now(),
 	})
 	conf, sum, err := render.Render(cfg, c.cfg.Render)
 	if err != nil {
@@ -156,7 +162,10 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 	// A stuck nginx must not stall the loop: give up and retry with backoff.
 	actx, cancel := context.WithTimeout(ctx, applyTimeout)
 	defer cancel()
-	res, err := c.applier.Apply(actx, conf, sum, wireBackends(cfg.Backends), reason)
+	res, err := c.applier.Apply(actx, conf, sum, apply.Dynamic{
+		Backends:     wireBackends(cfg.Backends),
+		Certificates: wireCertificates(cfg),
+	}, reason)
 	if err != nil {
 		return err
 	}
@@ -178,6 +187,20 @@ func wireBackends(bs []*model.Backend) []apply.Backend {
 			eps = append(eps, apply.Endpoint{Address: e.Address, Port: e.Port})
 		}
 		out = append(out, apply.Backend{Name: b.Name, LoadBalance: string(b.LoadBalance), Endpoints: eps, NoEndpoints: b.NoEndpoints})
+	}
+	return out
+}
+
+// wireCertificates converts the model's TLS setup to the Lua wire format.
+func wireCertificates(cfg *model.Config) apply.Certificates {
+	out := apply.Certificates{Servers: map[string]string{}, Default: cfg.DefaultCertificate}
+	for _, s := range cfg.Servers {
+		if s.TLS != nil {
+			out.Servers[s.Host] = s.TLS.Certificate
+		}
+	}
+	for _, c := range cfg.Certificates {
+		out.Certificates = append(out.Certificates, apply.Certificate{Name: c.Name, Cert: c.CertPEM, Key: c.KeyPEM})
 	}
 	return out
 }

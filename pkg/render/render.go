@@ -13,7 +13,11 @@ import (
 
 // Options are the controller's settings that appear in nginx.conf.
 type Options struct {
-	HTTPPort int
+	HTTPPort  int
+	HTTPSPort int
+	// DefaultCertificate and DefaultCertificateKey are the files of the
+	// certificate served when no TLS host matches the SNI name.
+	DefaultCertificate, DefaultCertificateKey string
 	// StatusPort is the loopback port of the Lua configuration endpoint
 	// and nginx's own health check.
 	StatusPort int
@@ -37,11 +41,17 @@ const placeholder = "{portico-checksum}"
 func Render(cfg *model.Config, opts Options) (conf []byte, checksum string, err error) {
 	var buf bytes.Buffer
 	buf.Grow(16 << 10)
+	// Redirects name the HTTPS port unless it is the scheme's default.
+	suffix := ""
+	if opts.HTTPSPort != 443 {
+		suffix = fmt.Sprintf(":%d", opts.HTTPSPort)
+	}
 	err = tmpl.Execute(&buf, struct {
-		Config   *model.Config
-		Options  Options
-		Checksum string
-	}{cfg, opts, placeholder})
+		Config          *model.Config
+		Options         Options
+		Checksum        string
+		HTTPSPortSuffix string
+	}{cfg, opts, placeholder, suffix})
 	if err != nil {
 		return nil, "", fmt.Errorf("render nginx.conf: %w", err)
 	}

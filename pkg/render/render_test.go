@@ -9,27 +9,28 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
-	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
-var testOptions = Options{HTTPPort: 80, StatusPort: 10246, RunDir: "/etc/nginx/run", LuaDir: "/etc/nginx/lua", ModulesDir: "/usr/lib/nginx/modules"}
+var testOptions = Options{HTTPPort: 80, HTTPSPort: 443, StatusPort: 10246, RunDir: "/etc/nginx/run", LuaDir: "/etc/nginx/lua",
+	ModulesDir: "/usr/lib/nginx/modules", DefaultCertificate: "/etc/nginx/run/default.crt", DefaultCertificateKey: "/etc/nginx/run/default.key"}
 
 func seedConfig() *model.Config {
 	ref := model.IngressRef{Namespace: "ingress-lab", Name: "path-ingress"}
 	return &model.Config{
-		Global: model.Global{LoadBalance: annotations.RoundRobin},
+		Global: model.Build(model.Input{}).Global,
 		Servers: []*model.Server{
 			{ServerName: "_", Default: true, Locations: []*model.Location{{Path: "/"}}},
 			{Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, Locations: []*model.Location{
 				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref},
 			}},
-			{Host: "app.example.com", ServerName: "app.example.com", Locations: []*model.Location{
-				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, RewriteTarget: "/"},
-				{Modifier: model.ModExact, Path: "/api", Backend: "ingress-lab/api-service:80", Ingress: ref, RewriteTarget: "/"},
-				{Modifier: model.ModPrefix, Path: "/api/", Backend: "ingress-lab/api-service:80", Ingress: ref, RewriteTarget: "/"},
+			{Host: "app.example.com", ServerName: "app.example.com", TLS: &model.ServerTLS{Certificate: "ingress-lab/app-tls-secret"}, Locations: []*model.Location{
+				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, RewriteTarget: "/", SSLRedirect: true},
+				{Modifier: model.ModExact, Path: "/api", Backend: "ingress-lab/api-service:80", Ingress: ref, RewriteTarget: "/", SSLRedirect: true},
+				{Modifier: model.ModPrefix, Path: "/api/", Backend: "ingress-lab/api-service:80", Ingress: ref, RewriteTarget: "/", SSLRedirect: true},
 			}},
 		},
 	}
@@ -81,7 +82,11 @@ func TestRenderPassesNginxTest(t *testing.T) {
 	dir := t.TempDir()
 	opts := testOptions
 	opts.RunDir = dir
-	opts.HTTPPort = 18080
+	opts.HTTPPort, opts.HTTPSPort = 18080, 18443
+	opts.DefaultCertificate, opts.DefaultCertificateKey, err = apply.WriteDefaultCertificate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
 	conf, _, err := Render(seedConfig(), opts)
 	if err != nil {

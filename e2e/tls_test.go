@@ -1,0 +1,361 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/hack/echoserver/echo"
+)
+
+// cert is a test certificate and its key, as PEM and as the leaf DER.
+type cert struct {
+	crt, key []byte
+	der      []byte
+}
+
+var serial int64 = 1000
+
+// newCert makes a self-signed certificate for hosts, like the seed's
+// `openssl req -x509 -subj /CN=app.example.com`.
+func newCert(t testing.TB, notAfter time.Time, hosts ...string) cert {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial++
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: hosts[0], Organization: []string{"example"}},
+		DNSNames: hosts, NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, _ := x509.MarshalPKCS8PrivateKey(k)
+	return cert{
+		crt: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		key: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}),
+		der: der,
+	}
+}
+
+func putTLSSecret(t testing.TB, ns, name string, c cert) {
+	t.Helper()
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: c.crt, corev1.TLSPrivateKeyKey: c.key}}
+	secrets := env.client.CoreV1().Secrets(ns)
+	ctx := context.Background()
+	if cur, err := secrets.Get(ctx, name, metav1.GetOptions{}); err == nil {
+		s.ResourceVersion = cur.ResourceVersion
+		_, err = secrets.Update(ctx, s, metav1.UpdateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if _, err := secrets.Create(ctx, s, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// handshake connects to the HTTPS port with SNI name and returns the leaf
+// certificate served and the negotiated ALPN protocol.
+func handshake(sni string) (*x509.Certificate, string, error) {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	conn, err := tls.DialWithDialer(d, "tcp", fmt.Sprintf("127.0.0.1:%d", env.portico.httpsPort), &tls.Config{
+		ServerName: sni, InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}, //nolint:gosec // we check the certificate ourselves
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	defer conn.Close()
+	st := conn.ConnectionState()
+	return st.PeerCertificates[0], st.NegotiatedProtocol, nil
+}
+
+// servesCert waits until SNI name gets certificate c.
+func servesCert(t *testing.T, sni string, c cert) {
+	t.Helper()
+	eventually(t, sni+" serves the expected certificate", func() error {
+		leaf, _, err := handshake(sni)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(leaf.Raw, c.der) {
+			return fmt.Errorf("served %q (serial %s)", leaf.Subject.CommonName, leaf.SerialNumber)
+		}
+		return nil
+	})
+}
+
+// httpsClient trusts only c and reaches Portico's HTTPS port for any host.
+func httpsClient(c cert) *http.Client {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(c.crt)
+	return &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			Proxy: nil,
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, fmt.Sprintf("127.0.0.1:%d", env.portico.httpsPort))
+			},
+			TLSClientConfig:   &tls.Config{RootCAs: pool},
+			ForceAttemptHTTP2: true,
+			DisableKeepAlives: true,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func httpsGet(c *http.Client, host, path string) (*http.Response, *echo.Response, error) {
+	resp, err := c.Get("https://" + host + path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp, nil, err
+	}
+	var e echo.Response
+	if resp.Header.Get("X-Echo-Pod") != "" {
+		if err := json.Unmarshal(body, &e); err != nil {
+			return resp, nil, err
+		}
+		return resp, &e, nil
+	}
+	return resp, nil, fmt.Errorf("%s: %s", resp.Status, short(string(body)))
+}
+
+// Seed 000, "TLS 종단": app.example.com with a Secret, ssl-redirect, HSTS,
+// HTTP/2, the default certificate for other names.
+func TestTLSTermination(t *testing.T) {
+	ns := namespace(t, "tls")
+	api := newApp(t, ns, "api-service", 1, "")
+	fe := newApp(t, ns, "frontend-service", 1, "")
+	c := newCert(t, time.Now().AddDate(1, 0, 0), "app.example.com")
+	putTLSSecret(t, ns, "app-tls-secret", c)
+	ing := newIngress(ns, "tls-ingress", map[string]string{"nginx.ingress.kubernetes.io/ssl-redirect": "true"},
+		hostRule("app.example.com", prefixPath("/api", "api-service"), prefixPath("/", "frontend-service")))
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"app.example.com"}, SecretName: "app-tls-secret"}}
+	createIngress(t, ing)
+
+	servesCert(t, "app.example.com", c)
+	client := httpsClient(c)
+	var resp *http.Response
+	var e *echo.Response
+	eventually(t, "https://app.example.com/api served by api", func() error {
+		var err error
+		resp, e, err = httpsGet(client, "app.example.com", "/api")
+		if err == nil && e.Service != api.name {
+			err = fmt.Errorf("served by %s", e.Service)
+		}
+		return err
+	})
+	if got := e.Headers["X-Forwarded-Proto"]; len(got) == 0 || got[0] != "https" {
+		t.Errorf("backend saw X-Forwarded-Proto %v, want https", got)
+	}
+	if resp.Proto != "HTTP/2.0" {
+		t.Errorf("HTTPS answered with %s, want HTTP/2.0", resp.Proto)
+	}
+	if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=31536000; includeSubDomains" {
+		t.Errorf("Strict-Transport-Security = %q", got)
+	}
+	if _, e, err := httpsGet(client, "app.example.com", "/"); err != nil || e.Service != fe.name {
+		t.Errorf("https / → %v %v, want frontend", e, err)
+	}
+
+	r := get(t, "app.example.com", "/some/path?q=1")
+
+	if want := fmt.Sprintf("https://app.example.com:%d/some/path?q=1", env.portico.httpsPort); r.code != 308 {
+		t.Errorf("http → %d, want 308 to %s", r.code, want)
+	}
+	if r := get(t, "app.example.com", "/api"); r.code != 308 || r.echo != nil {
+		t.Errorf("http /api → %d, want a redirect before proxying", r.code)
+	}
+	resp2, err := noProxyClient.Do(mustRequest(t, "app.example.com", "/x?y=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if loc, want := resp2.Header.Get("Location"), fmt.Sprintf("https://app.example.com:%d/x?y=1", env.portico.httpsPort); loc != want {
+		t.Errorf("Location = %q, want %q", loc, want)
+	}
+	if resp2.Header.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS sent over plain HTTP")
+	}
+
+	leaf, alpn, err := handshake("unknown.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leaf.Subject.CommonName != "Portico Default Certificate" {
+		t.Errorf("unknown SNI got %q, want the default certificate", leaf.Subject.CommonName)
+	}
+	if alpn != "h2" {
+		t.Errorf("ALPN = %q, want h2", alpn)
+	}
+}
+
+func mustRequest(t *testing.T, host, path string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", env.portico.httpPort, path), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	return req
+}
+
+// Certificate rotation, as cert-manager renews: the new certificate is
+// served within seconds, no request fails, nginx does not reload. A Secret
+// created after its Ingress is picked up the same way.
+func TestTLSRotationWithoutReloadOrFailures(t *testing.T) {
+	ns := namespace(t, "rotate")
+	a := newApp(t, ns, "a", 2, "")
+	first := newCert(t, time.Now().AddDate(0, 1, 0), "rotate.example.com")
+	putTLSSecret(t, ns, "rotate-tls", first)
+	ing := newIngress(ns, "rotate", nil, hostRule("rotate.example.com", prefixPath("/", "a")),
+		hostRule("late.example.com", prefixPath("/", "a")))
+	ing.Spec.TLS = []networkingv1.IngressTLS{
+		{Hosts: []string{"rotate.example.com"}, SecretName: "rotate-tls"},
+		{Hosts: []string{"late.example.com"}, SecretName: "late-tls"},
+	}
+	createIngress(t, ing)
+	servesCert(t, "rotate.example.com", first)
+	before := mustStatus(t).Nginx.Reloads
+
+	// The late Secret does not exist yet: default certificate and an Event.
+	if leaf, _, err := handshake("late.example.com"); err != nil || leaf.Subject.CommonName != "Portico Default Certificate" {
+		t.Errorf("late.example.com without its Secret: %v %v, want the default certificate", leaf, err)
+	}
+	eventually(t, "Warning Event about the missing Secret", func() error {
+		evs, err := warningEvents(ns, "rotate")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(strings.Join(evs, "\n"), "InvalidTLSSecret: spec.tls[1].secretName: secret "+ns+"/late-tls does not exist") {
+			return fmt.Errorf("events: %v", evs)
+		}
+		return nil
+	})
+
+	// Rotate under load: new TLS connections, one after another.
+	second := newCert(t, time.Now().AddDate(0, 3, 0), "rotate.example.com")
+	var mu sync.Mutex
+	var failures []string
+	sent := 0
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(first.crt)
+	pool.AppendCertsFromPEM(second.crt)
+	client := httpsClient(first)
+	client.Transport.(*http.Transport).TLSClientConfig.RootCAs = pool
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		deadline := time.Now().Add(time.Minute)
+		for i := 0; i < 5000 && time.Now().Before(deadline); i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, e, err := httpsGet(client, "rotate.example.com", "/")
+			mu.Lock()
+			sent++
+			if err != nil || e.Service != a.name {
+				failures = append(failures, fmt.Sprint(err))
+			}
+			mu.Unlock()
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	putTLSSecret(t, ns, "rotate-tls", second)
+	start := time.Now()
+	servesCert(t, "rotate.example.com", second)
+	took := time.Since(start)
+	late := newCert(t, time.Now().AddDate(0, 1, 0), "late.example.com")
+	putTLSSecret(t, ns, "late-tls", late)
+	servesCert(t, "late.example.com", late)
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	<-done
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed during rotation, first: %s", len(failures), sent, failures[0])
+	}
+	if took > 5*time.Second {
+		t.Errorf("new certificate served after %s, want seconds", took)
+	}
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("rotation reloaded nginx %d times; certificates are pushed", after-before)
+	}
+	t.Logf("rotation: %d requests, %d failed, new certificate live after %s", sent, len(failures), took.Round(time.Millisecond))
+}
+
+// A malformed Secret is reported; its host keeps serving with the default
+// certificate and other hosts are untouched.
+func TestBadTLSSecret(t *testing.T) {
+	ns := namespace(t, "badtls")
+	a := newApp(t, ns, "a", 1, "")
+	good := newCert(t, time.Now().AddDate(1, 0, 0), "good-tls.example.com")
+	putTLSSecret(t, ns, "good", good)
+	other := newCert(t, time.Now().AddDate(1, 0, 0), "other.example.com")
+	putTLSSecret(t, ns, "mismatched", cert{crt: good.crt, key: other.key})
+	expired := newCert(t, time.Now().Add(-time.Minute), "expired.example.com")
+	putTLSSecret(t, ns, "expired", expired)
+	ing := newIngress(ns, "bad", nil, hostRule("bad-tls.example.com", prefixPath("/", "a")),
+		hostRule("good-tls.example.com", prefixPath("/", "a")), hostRule("expired.example.com", prefixPath("/", "a")))
+	ing.Spec.TLS = []networkingv1.IngressTLS{
+		{Hosts: []string{"bad-tls.example.com"}, SecretName: "mismatched"},
+		{Hosts: []string{"good-tls.example.com"}, SecretName: "good"},
+		{Hosts: []string{"expired.example.com"}, SecretName: "expired"},
+	}
+	createIngress(t, ing)
+	servesCert(t, "good-tls.example.com", good)
+	for _, h := range []string{"bad-tls.example.com", "expired.example.com"} {
+		leaf, _, err := handshake(h)
+		if err != nil || leaf.Subject.CommonName != "Portico Default Certificate" {
+			t.Errorf("%s: %v %v, want the default certificate", h, leaf, err)
+		}
+	}
+	eventually(t, "Warning Events for both bad Secrets", func() error {
+		evs, err := warningEvents(ns, "bad")
+		if err != nil {
+			return err
+		}
+		all := strings.Join(evs, "\n")
+		for _, want := range []string{"private key does not match public key", "certificate expired at"} {
+			if !strings.Contains(all, want) {
+				return fmt.Errorf("no %q in %v", want, evs)
+			}
+		}
+		return nil
+	})
+	// Still served over HTTPS (with the default certificate).
+	insecure := httpsClient(good)
+	insecure.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the default certificate is self-signed
+	if _, e, err := httpsGet(insecure, "bad-tls.example.com", "/"); err != nil || e.Service != a.name {
+		t.Errorf("bad-tls host over HTTPS: %v %v", e, err)
+	}
+}

@@ -1,0 +1,167 @@
+package model
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// selfSigned returns PEM cert and key for hosts, valid from notBefore to
+// notAfter.
+func selfSigned(t *testing.T, notBefore, notAfter time.Time, hosts ...string) (crt, key []byte) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: hosts[0]}, DNSNames: hosts,
+		NotBefore: notBefore, NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, _ := x509.MarshalPKCS8PrivateKey(k)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd})
+}
+
+func tlsSecret(ns, name string, crt, key []byte) *corev1.Secret {
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: crt, corev1.TLSPrivateKeyKey: key}}
+}
+
+func withTLS(secret string, hosts ...string) ingOpt {
+	return func(i *networkingv1.Ingress) {
+		i.Spec.TLS = append(i.Spec.TLS, networkingv1.IngressTLS{Hosts: hosts, SecretName: secret})
+	}
+}
+
+func TestBuildTLS(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	year := now.AddDate(1, 0, 0)
+	goodCrt, goodKey := selfSigned(t, now.AddDate(0, -1, 0), year, "app.example.com")
+	wildCrt, wildKey := selfSigned(t, now.AddDate(0, -1, 0), year, "*.example.com")
+	oldCrt, oldKey := selfSigned(t, now.AddDate(-2, 0, 0), now.AddDate(-1, 0, 0), "old.example.com")
+	_, otherKey := selfSigned(t, now.AddDate(0, -1, 0), year, "x.example.com")
+	svcs, slices := labObjects()
+	secrets := []*corev1.Secret{
+		tlsSecret("lab", "app-tls", goodCrt, goodKey),
+		tlsSecret("lab", "wild-tls", wildCrt, wildKey),
+		tlsSecret("lab", "expired", oldCrt, oldKey),
+		tlsSecret("lab", "mismatch", goodCrt, otherKey),
+	}
+	api := "lab/api-service:80"
+	ref := IngressRef{"lab", "tls"}
+	in := Input{
+		Ingresses: []*networkingv1.Ingress{
+			ingress("lab", "tls", withTLS("app-tls", "app.example.com"), withTLS("wild-tls", "*.example.com"),
+				rule("app.example.com", path("/", prefix, "api-service", 80)),
+				rule("*.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "no-redirect", created(1), annotate(annotations.Prefix+"ssl-redirect", "false"), withTLS("expired", "old.example.com"),
+				rule("old.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "forced", created(2), annotate(annotations.Prefix+"force-ssl-redirect", "true"), withTLS("missing", "gone.example.com"),
+				withTLS("mismatch", "mismatch.example.com"),
+				rule("plain.example.com", path("/", prefix, "api-service", 80))),
+		},
+		IngressClasses: []*networkingv1.IngressClass{ourClass()},
+		Services:       svcs, EndpointSlices: slices, Secrets: secrets, Options: defaultOptions, Now: now,
+	}
+	got := Build(in)
+	redirect := func(l *Location) *Location { l.SSLRedirect = true; return l }
+	wantServers := []*Server{
+		catchAll(),
+		{Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, TLS: &ServerTLS{Certificate: "lab/wild-tls"},
+			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
+		{Host: "app.example.com", ServerName: "app.example.com", TLS: &ServerTLS{Certificate: "lab/app-tls"},
+			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
+		{Host: "gone.example.com", ServerName: "gone.example.com", TLS: &ServerTLS{},
+			Locations: []*Location{redirect(loc(ModPrefix, "/", "", "", ""))}},
+		{Host: "mismatch.example.com", ServerName: "mismatch.example.com", TLS: &ServerTLS{},
+			Locations: []*Location{redirect(loc(ModPrefix, "/", "", "", ""))}},
+		{Host: "old.example.com", ServerName: "old.example.com", TLS: &ServerTLS{},
+			Locations: []*Location{loc(ModPrefix, "/", api, "lab", "no-redirect")}},
+		{Host: "plain.example.com", ServerName: "plain.example.com",
+			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "forced"))}},
+	}
+	if diff := cmp.Diff(wantServers, got.Servers); diff != "" {
+		t.Errorf("servers (-want +got):\n%s", diff)
+	}
+	wantCerts := []*Certificate{
+		{Name: "lab/app-tls", NotAfter: year, DNSNames: []string{"app.example.com"}},
+		{Name: "lab/wild-tls", NotAfter: year, DNSNames: []string{"*.example.com"}},
+	}
+	if diff := cmp.Diff(wantCerts, got.Certificates, cmpopts.IgnoreFields(Certificate{}, "CertPEM", "KeyPEM")); diff != "" {
+		t.Errorf("certificates (-want +got):\n%s", diff)
+	}
+	for _, c := range got.Certificates {
+		if _, err := tls.X509KeyPair([]byte(c.CertPEM), []byte(c.KeyPEM)); err != nil {
+			t.Errorf("%s: re-encoded PEM is not a key pair: %v", c.Name, err)
+		}
+	}
+	wantDiags := []diag.Diagnostic{
+		warn("Ingress", "lab", "forced", "spec.tls[0].secretName", "InvalidTLSSecret",
+			"secret lab/missing does not exist; hosts [gone.example.com] are served with the default certificate"),
+		warn("Ingress", "lab", "forced", "spec.tls[1].secretName", "InvalidTLSSecret",
+			"secret lab/mismatch: tls: private key does not match public key; hosts [mismatch.example.com] are served with the default certificate"),
+		warn("Ingress", "lab", "no-redirect", "spec.tls[0].secretName", "InvalidTLSSecret",
+			"secret lab/expired: certificate expired at 2025-06-01T00:00:00Z; hosts [old.example.com] are served with the default certificate"),
+	}
+	if diff := cmp.Diff(wantDiags, got.Diagnostics); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+	_ = ref
+
+	// The ConfigMap can turn redirects off by default.
+	in.ConfigMap = &corev1.ConfigMap{ObjectMeta: metaNS("ingress-nginx", "portico"), Data: map[string]string{"ssl-redirect": "false", "hsts": "false"}}
+	got = Build(in)
+	if got.Global.HSTS != "" || got.Global.SSLRedirect {
+		t.Errorf("ConfigMap did not turn HSTS and ssl-redirect off: %+v", got.Global)
+	}
+	for _, s := range got.Servers {
+		for _, l := range s.Locations {
+			if l.SSLRedirect != (s.Host == "plain.example.com") {
+				t.Errorf("%s%s: SSLRedirect=%v with ssl-redirect off (only force-ssl-redirect should redirect)", s.Host, l.Path, l.SSLRedirect)
+			}
+		}
+	}
+}
+
+func TestConfigMapTLSOptions(t *testing.T) {
+	cm := &corev1.ConfigMap{ObjectMeta: metaNS("ingress-nginx", "portico"), Data: map[string]string{
+		"hsts-max-age": "600", "hsts-preload": "true", "hsts-include-subdomains": "false",
+		"ssl-protocols": "TLSv1.3", "ssl-ciphers": "ECDHE-RSA-AES128-GCM-SHA256",
+	}}
+	g, ds := parseConfigMap(cm)
+	if len(ds) != 0 {
+		t.Fatalf("diagnostics: %v", ds)
+	}
+	if g.HSTS != "max-age=600; preload" || len(g.SSLProtocols) != 1 || g.SSLProtocols[0] != "TLSv1.3" || g.SSLCiphers != "ECDHE-RSA-AES128-GCM-SHA256" {
+		t.Fatalf("global = %+v", g)
+	}
+	for k, v := range map[string]string{
+		"ssl-protocols": "TLSv1.2; include /etc/passwd", "ssl-ciphers": `HIGH"; return 200 "x`, "hsts-max-age": "-1", "hsts": "yes please",
+	} {
+		g, ds := parseConfigMap(&corev1.ConfigMap{ObjectMeta: metaNS("ingress-nginx", "portico"), Data: map[string]string{k: v}})
+		if len(ds) != 1 || ds[0].Reason != "InvalidOption" || ds[0].Severity != diag.Error {
+			t.Errorf("%s=%q: diagnostics %v, want one InvalidOption error", k, v, ds)
+		}
+		if diff := cmp.Diff(defaultGlobal, g); diff != "" {
+			t.Errorf("%s=%q changed the global config:\n%s", k, v, diff)
+		}
+	}
+}
