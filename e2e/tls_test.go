@@ -359,3 +359,53 @@ func TestBadTLSSecret(t *testing.T) {
 		t.Errorf("bad-tls host over HTTPS: %v %v", e, err)
 	}
 }
+
+// Several certificates on one listener, a wildcard certificate for a
+// wildcard host, ssl-redirect off for a TLS host and force-ssl-redirect for
+// a host without TLS.
+func TestTLSWildcardAndRedirectAnnotations(t *testing.T) {
+	ns := namespace(t, "tlsw")
+	a := newApp(t, ns, "a", 1, "")
+	wild := newCert(t, time.Now().AddDate(1, 0, 0), "*.wild.example.com")
+	exact := newCert(t, time.Now().AddDate(1, 0, 0), "exact.wild.example.com")
+	putTLSSecret(t, ns, "wild", wild)
+	putTLSSecret(t, ns, "exact", exact)
+	ing := newIngress(ns, "wild", map[string]string{"nginx.ingress.kubernetes.io/ssl-redirect": "false"},
+		hostRule("*.wild.example.com", prefixPath("/", "a")), hostRule("exact.wild.example.com", prefixPath("/", "a")))
+	ing.Spec.TLS = []networkingv1.IngressTLS{
+		{Hosts: []string{"*.wild.example.com"}, SecretName: "wild"},
+		{Hosts: []string{"exact.wild.example.com"}, SecretName: "exact"},
+	}
+	createIngress(t, ing)
+	createIngress(t, newIngress(ns, "forced", map[string]string{"nginx.ingress.kubernetes.io/force-ssl-redirect": "true"},
+		hostRule("forced.example.com", prefixPath("/", "a"))))
+
+	servesCert(t, "one.wild.example.com", wild)
+	servesCert(t, "exact.wild.example.com", exact)
+	// A wildcard covers exactly one label, in TLS as in routing.
+	if leaf, _, err := handshake("two.one.wild.example.com"); err != nil || leaf.Subject.CommonName != "Portico Default Certificate" {
+		t.Errorf("two labels below the wildcard: %v %v, want the default certificate", leaf, err)
+	}
+	eventually(t, "https://one.wild.example.com/x served by a", func() error {
+		_, e, err := httpsGet(httpsClient(wild), "one.wild.example.com", "/x")
+		if err == nil && e.Service != a.name {
+			err = fmt.Errorf("served by %s", e.Service)
+		}
+		return err
+	})
+	// ssl-redirect "false": plain HTTP is served, not redirected.
+	servedBy(t, "one.wild.example.com", "/x", a)
+	// force-ssl-redirect without a TLS section still redirects.
+	eventually(t, "forced.example.com redirects", func() error {
+		resp, err := noProxyClient.Do(mustRequest(t, "forced.example.com", "/p?q=1"))
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		want := fmt.Sprintf("https://forced.example.com:%d/p?q=1", env.portico.httpsPort)
+		if resp.StatusCode != http.StatusPermanentRedirect || resp.Header.Get("Location") != want {
+			return fmt.Errorf("%d Location %q, want 308 %s", resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+		return nil
+	})
+}
