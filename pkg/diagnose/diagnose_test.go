@@ -36,7 +36,7 @@ func ingress(name, class, host, path string, svc string, port networkingv1.Servi
 	}
 }
 
-func num(n int32) networkingv1.ServiceBackendPort   { return networkingv1.ServiceBackendPort{Number: n} }
+func num(n int32) networkingv1.ServiceBackendPort    { return networkingv1.ServiceBackendPort{Number: n} }
 func named(n string) networkingv1.ServiceBackendPort { return networkingv1.ServiceBackendPort{Name: n} }
 
 func withTLS(ing *networkingv1.Ingress, secret string) *networkingv1.Ingress {
