@@ -150,3 +150,34 @@ func (o *Objects) add(data []byte, ns string) error {
 	}
 	return nil
 }
+
+// Overlay returns base with the objects of top added, each replacing the
+// base object of the same kind, namespace and name.
+func Overlay(base, top *Objects) *Objects {
+	return &Objects{
+		Ingresses:      overlay(base.Ingresses, top.Ingresses),
+		IngressClasses: overlay(base.IngressClasses, top.IngressClasses),
+		Services:       overlay(base.Services, top.Services),
+		EndpointSlices: overlay(base.EndpointSlices, top.EndpointSlices),
+		Secrets:        overlay(base.Secrets, top.Secrets),
+		ConfigMaps:     overlay(base.ConfigMaps, top.ConfigMaps),
+		Skipped:        base.Skipped + top.Skipped,
+	}
+}
+
+func overlay[T interface {
+	GetNamespace() string
+	GetName() string
+}](base, top []T) []T {
+	replaced := map[string]bool{}
+	for _, t := range top {
+		replaced[t.GetNamespace()+"/"+t.GetName()] = true
+	}
+	var out []T
+	for _, b := range base {
+		if !replaced[b.GetNamespace()+"/"+b.GetName()] {
+			out = append(out, b)
+		}
+	}
+	return append(out, top...)
+}
