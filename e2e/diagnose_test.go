@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -213,3 +214,48 @@ func TestDiagnoseBreaks(t *testing.T) {
 }
 
 func intstrPort(p int) intstr.IntOrString { return intstr.FromInt(p) }
+
+// conf and backends read what the running controller and nginx hold.
+func TestConfAndBackendsCommands(t *testing.T) {
+	ns := namespace(t, "inspect")
+	a := newApp(t, ns, "shop", 2, "")
+	createIngress(t, newIngress(ns, "shop", nil, hostRule("shop.inspect.example.com", prefixPath("/", "shop"))))
+	servedBy(t, "shop.inspect.example.com", "/", a)
+	run := func(args ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, env.binary, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("portico %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	conf := run("conf", "--host", "shop.inspect.example.com", fmt.Sprintf("--controller-url=http://127.0.0.1:%d", env.portico.healthzPort))
+	if !strings.Contains(conf, `server_name "shop.inspect.example.com";`) || strings.Count(conf, "server_name") != 1 {
+		t.Errorf("conf --host: want exactly the shop server block:\n%s", conf)
+	}
+	if local := run("conf", "--config-dir", env.portico.configDir); !strings.Contains(local, `server_name "shop.inspect.example.com";`) {
+		t.Errorf("conf --config-dir lacks the shop server")
+	}
+	lua := fmt.Sprintf("--lua-url=http://127.0.0.1:%d", env.portico.statusPort)
+	table := run("backends", lua, ns+"/shop")
+	for _, p := range a.pods {
+		if !strings.Contains(table, p.host.Addr().String()+":8080") {
+			t.Errorf("backends table lacks %s:\n%s", p.host.Addr(), table)
+		}
+	}
+	var got struct {
+		Backends []struct {
+			Name      string `json:"name"`
+			Endpoints []struct {
+				Address string `json:"address"`
+			} `json:"endpoints"`
+		} `json:"backends"`
+	}
+	if err := json.Unmarshal([]byte(run("backends", lua, "-o", "json", ns+"/shop:80")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Backends) != 1 || got.Backends[0].Name != ns+"/shop:80" || len(got.Backends[0].Endpoints) != 2 {
+		t.Errorf("backends -o json: %+v", got)
+	}
+}
