@@ -36,6 +36,9 @@ func Build(in Input) *Config {
 	for _, ing := range in.Ingresses {
 		if cls.owns(ing) {
 			ings = append(ings, ing)
+		} else if in.Options.ReportUnknownClass && cls.unknownClass(ing) {
+			b.diag(diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}, diag.Warnf("spec.ingressClassName",
+				"UnknownIngressClass", "IngressClass %q does not exist; no controller serves this Ingress", *ing.Spec.IngressClassName))
 		}
 	}
 	// Oldest first: on conflicts the oldest Ingress wins, as in ingress-nginx.
