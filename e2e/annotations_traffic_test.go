@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/portico-ingress/portico/hack/echoserver/echo"
@@ -202,6 +204,27 @@ func TestRateLimitRPS(t *testing.T) {
 			t.Fatalf("allowlisted client got %d", r.code)
 		}
 	}
+
+	// The ConfigMap's limit-req-status-code replaces 503.
+	ctx := context.Background()
+	if _, err := env.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: configMapNamespace}},
+		metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	cms := env.client.CoreV1().ConfigMaps(configMapNamespace)
+	if _, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: configMapName},
+		Data: map[string]string{"limit-req-status-code": "429"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cms.Delete(ctx, configMapName, metav1.DeleteOptions{}) })
+	eventually(t, "limited requests answer 429", func() error {
+		for range 6 {
+			if r := get(t, "rps.example.com", "/"); r.code == 429 {
+				return nil
+			}
+		}
+		return fmt.Errorf("no 429 in a burst of 6")
+	})
 }
 
 // limit-connections caps concurrent requests of one client.
