@@ -54,6 +54,7 @@ func Build(in Input) *Config {
 	slices.SortFunc(b.cfg.Ingresses, func(x, y IngressRef) int {
 		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
 	})
+	b.attachCanaries() // traffic policy
 	b.finishServers()
 	b.cfg.Backends = b.backends.sorted()
 	for _, c := range b.certs {
@@ -75,6 +76,10 @@ type builder struct {
 	secrets  map[SecretRef]*corev1.Secret
 	certs    map[string]*Certificate // used certificates by name
 	now      time.Time
+	// --- traffic policy ---
+	trafficOf map[IngressRef]*ingressTraffic
+	canaries  []canaryIngress
+	// --- end traffic policy ---
 }
 
 // serverBuild collects one host's routes before they become a Server.
@@ -95,6 +100,7 @@ type route struct {
 	// server's TLS is known.
 	sslRedirect *bool
 	force       bool
+	canary      *Canary // traffic policy: attached by a canary Ingress
 }
 
 func (b *builder) server(host string) *serverBuild {
@@ -129,6 +135,13 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		return
 	}
 	lb := cmp.Or(set.LoadBalance, b.cfg.Global.LoadBalance)
+	// --- traffic policy ---
+	if set.Traffic.Canary.Enabled {
+		b.canaries = append(b.canaries, canaryIngress{ing: ing, set: set, lb: lb})
+		return
+	}
+	b.traffic(ref, set.Traffic)
+	// --- end traffic policy ---
 
 	var fallback string
 	if db := ing.Spec.DefaultBackend; db != nil {
@@ -239,6 +252,9 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 		r := &route{pathType: pt, field: field, sslRedirect: set.SSLRedirect, force: set.ForceSSLRedirect, loc: Location{
 			Modifier: m.mod, Path: m.path, Backend: be, Ingress: ref, RewriteTarget: set.RewriteTarget,
 		}}
+		if tr := b.trafficOf[ref]; tr != nil { // traffic policy
+			r.loc.RateLimit, r.loc.SourceRange = tr.rateLimit, tr.sourceRange
+		}
 		cur, taken := srv.routes[m]
 		switch {
 		case !taken:
@@ -307,6 +323,7 @@ func (b *builder) finishServers() {
 				redirect = *r.sslRedirect
 			}
 			loc.SSLRedirect = r.force || (s.tls != nil && redirect)
+			loc.Backend = b.variant(r) // traffic policy
 			srv.Locations = append(srv.Locations, &loc)
 		}
 		slices.SortFunc(srv.Locations, func(x, y *Location) int {
