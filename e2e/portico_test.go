@@ -92,6 +92,7 @@ type controllerStatus struct {
 	Nginx  struct {
 		Reloads        int    `json:"reloads"`
 		ReloadFailures int    `json:"reloadFailures"`
+		Restarts       int    `json:"restarts"`
 		Pushes         int    `json:"pushes"`
 		LastReason     string `json:"lastReloadReason"`
 		Checksum       string `json:"checksum"`
