@@ -398,7 +398,9 @@ func testCA(t *testing.T, dir string) (caPEM []byte, certFile, keyFile string) {
 }
 
 // The API server asks the webhook about Ingresses and refuses one whose
-// annotation fails validation, with the message its Event would carry.
+// annotation fails validation, with the "Reason: field: message" text its
+// Warning Event would carry (TestInvalidAnnotationRejectedWithEvent); an
+// accepted Ingress gets a Normal Sync Event.
 func TestClusterAdmissionWebhook(t *testing.T) {
 	ctx := context.Background()
 	caPEM, certFile, keyFile := testCA(t, t.TempDir())
@@ -463,13 +465,26 @@ func TestClusterAdmissionWebhook(t *testing.T) {
 	if !strings.Contains(denied.Error(), wantMsg) {
 		t.Fatalf("denial %q lacks %q", denied, wantMsg)
 	}
-	// The same text the Event carries, from the model.
 	good := newIngress(ns, "good", map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/"},
 		hostRule("admission.example.com", prefixPath("/", "api")))
 	if _, err := ings.Create(ctx, good, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("a valid Ingress was refused: %v", err)
 	}
 	t.Cleanup(func() { _ = ings.Delete(ctx, good.Name, metav1.DeleteOptions{}) })
+	// env.portico serves it and says so with a Normal Event.
+	eventually(t, "Normal Sync Event on the accepted Ingress", func() error {
+		list, err := env.client.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: fields.Set{
+			"involvedObject.kind": "Ingress", "involvedObject.name": "good", "type": corev1.EventTypeNormal}.String()})
+		if err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Reason == "Sync" && strings.Contains(e.Message, "the Ingress is served") {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d Normal events, no Sync", len(list.Items))
+	})
 	// An update that breaks it is refused too; the stored one is unchanged.
 	cur, err := ings.Get(ctx, "good", metav1.GetOptions{})
 	if err != nil {
