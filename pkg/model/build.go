@@ -29,6 +29,7 @@ func Build(in Input) *Config {
 	b.cfg.Global, ds = parseConfigMap(in.ConfigMap)
 	b.diags = append(b.diags, ds...)
 	b.defaultBackend(in.Options.DefaultBackend)
+	b.optFallback = b.fallback // HTTP annotations: the error backend of custom-http-errors
 	b.defaultCertificate(in.Options.DefaultCertificate)
 
 	cls := newClassifier(in.Options, in.IngressClasses)
@@ -57,6 +58,10 @@ func Build(in Input) *Config {
 		b.cfg.Certificates = append(b.cfg.Certificates, c)
 	}
 	slices.SortFunc(b.cfg.Certificates, func(x, y *Certificate) int { return cmp.Compare(x.Name, y.Name) })
+	for _, f := range b.authFiles {
+		b.cfg.AuthFiles = append(b.cfg.AuthFiles, f)
+	}
+	slices.SortFunc(b.cfg.AuthFiles, func(x, y *AuthFile) int { return cmp.Compare(x.Name, y.Name) })
 	diag.Sort(b.diags)
 	b.cfg.Diagnostics = b.diags
 	return &b.cfg
@@ -72,6 +77,10 @@ type builder struct {
 	secrets  map[SecretRef]*corev1.Secret
 	certs    map[string]*Certificate // used certificates by name
 	now      time.Time
+	// HTTP annotations: optFallback is --default-backend-service's
+	// backend; authFiles the htpasswd files in use by name.
+	optFallback string
+	authFiles   map[string]*AuthFile
 }
 
 // serverBuild collects one host's routes before they become a Server.
@@ -80,6 +89,9 @@ type serverBuild struct {
 	routes   map[match]*route
 	fallback string     // the oldest defaultBackend among this host's Ingresses
 	tls      *ServerTLS // from the oldest Ingress that lists the host under spec.tls
+	// HTTP annotations: app-root and server-snippet of the host's Ingresses.
+	appRoot  annotations.URIPath
+	snippets []annotations.Snippet
 }
 
 // route is a claim of one Ingress path on one nginx location.
@@ -119,6 +131,7 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 	obj := diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
 	ref := IngressRef{ing.Namespace, ing.Name}
 	set, ds := annotations.Parse(ing.Annotations)
+	ds = append(ds, annotations.Policy(ing.Annotations, b.cfg.Global.RiskLevel, b.cfg.Global.AllowSnippets)...)
 	b.diags = append(b.diags, diag.For(obj, ds)...)
 	if diag.HasError(ds) {
 		b.diags = append(b.diags, diag.For(obj, []diag.Diagnostic{diag.Errorf("", "IngressRejected",
@@ -126,6 +139,13 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		return
 	}
 	lb := cmp.Or(set.LoadBalance, b.cfg.Global.LoadBalance)
+	hx, ds := b.httpIngress(obj, ing, set, lb)
+	b.diags = append(b.diags, diag.For(obj, ds)...)
+	if diag.HasError(ds) {
+		b.diags = append(b.diags, diag.For(obj, []diag.Diagnostic{diag.Errorf("", "IngressRejected",
+			"the Ingress is not served because of invalid annotations")})...)
+		return
+	}
 
 	var fallback string
 	if db := ing.Spec.DefaultBackend; db != nil {
@@ -145,12 +165,18 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		if srv.fallback == "" {
 			srv.fallback = fallback
 		}
+		if srv.appRoot == "" {
+			srv.appRoot = set.AppRoot
+		}
+		if set.ServerSnippet != "" && !slices.Contains(srv.snippets, set.ServerSnippet) {
+			srv.snippets = append(srv.snippets, set.ServerSnippet)
+		}
 		if rule.HTTP == nil {
 			continue
 		}
 		for pi, p := range rule.HTTP.Paths {
 			field := fmt.Sprintf("spec.rules[%d].http.paths[%d]", ri, pi)
-			b.addPath(obj, ref, srv, field, p, set, lb)
+			b.addPath(obj, ref, srv, field, p, &hx, lb)
 		}
 	}
 	b.addTLS(obj, ing)
@@ -213,7 +239,8 @@ func (b *builder) defaultCertificate(ref *SecretRef) {
 	b.cfg.DefaultCertificate = c.Name
 }
 
-func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, field string, p networkingv1.HTTPIngressPath, set annotations.Set, lb annotations.LoadBalance) {
+func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, field string, p networkingv1.HTTPIngressPath, hx *ingressHTTP, lb annotations.LoadBalance) {
+	set := hx.set
 	pt := networkingv1.PathTypeImplementationSpecific
 	if p.PathType != nil {
 		pt = *p.PathType
@@ -222,7 +249,17 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 	if path == "" {
 		path = "/"
 	}
-	ms, err := pathMatches(path, pt)
+	var ms []match
+	var err error
+	if set.UseRegex {
+		var groups int
+		ms, groups, err = regexMatches(path, pt)
+		if err == nil && set.RewriteTarget.Captures() > groups {
+			err = fmt.Errorf("rewrite-target references $%d but the path has %d capture groups", set.RewriteTarget.Captures(), groups)
+		}
+	} else {
+		ms, err = pathMatches(path, pt)
+	}
 	if err != nil {
 		b.diag(obj, diag.Errorf(field, "InvalidPath", "%v; the path is not served", err))
 		return
@@ -236,6 +273,7 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 		r := &route{pathType: pt, field: field, sslRedirect: set.SSLRedirect, force: set.ForceSSLRedirect, loc: Location{
 			Modifier: m.mod, Path: m.path, Backend: be, Ingress: ref, RewriteTarget: set.RewriteTarget,
 		}}
+		hx.locationHTTP(&r.loc, p)
 		cur, taken := srv.routes[m]
 		switch {
 		case !taken:
@@ -296,7 +334,8 @@ func (b *builder) finishServers() {
 			}
 			s.routes[root] = &route{loc: Location{Modifier: ModPrefix, Path: "/", Backend: fb}}
 		}
-		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == "", TLS: s.tls}
+		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == "", TLS: s.tls,
+			AppRoot: s.appRoot, Snippets: s.snippets}
 		for _, r := range s.routes {
 			loc := r.loc
 			redirect := b.cfg.Global.SSLRedirect
@@ -306,9 +345,8 @@ func (b *builder) finishServers() {
 			loc.SSLRedirect = r.force || (s.tls != nil && redirect)
 			srv.Locations = append(srv.Locations, &loc)
 		}
-		slices.SortFunc(srv.Locations, func(x, y *Location) int {
-			return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.Modifier, y.Modifier))
-		})
+		sortLocations(srv.Locations)
+		nameInternalLocations(srv.Locations)
 		b.cfg.Servers = append(b.cfg.Servers, srv)
 	}
 	slices.SortFunc(b.cfg.Servers, func(x, y *Server) int { return cmp.Compare(x.Host, y.Host) })

@@ -63,7 +63,7 @@ func parseRewriteTarget(a Annotations, useRegex bool) (URIPath, []diag.Diagnosti
 		return "", invalid(nameRewriteTarget, v, "capture references such as $1 need "+Prefix+nameUseRegex+": \"true\"")
 	}
 	if len(v) > maxURIPath || !rewriteTarget.MatchString(v) {
-		return "", invalid(nameRewriteTarget, v, "want an absolute path such as / or /app/$1 made of letters, digits, -._~/!&()*+,=:@ and capture references $1..$9")
+		return "", invalid(nameRewriteTarget, v, "want an absolute path such as / or /app/ made of letters, digits and -._~/!&()*+,=:@")
 	}
 	return URIPath(v), nil
 }
