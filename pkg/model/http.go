@@ -206,3 +206,6 @@ func sortLocations(locs []*Location) {
 		return strings.Compare(x.Path+"\x00"+string(x.Modifier), y.Path+"\x00"+string(y.Modifier))
 	})
 }
+
+// IsRegex reports whether Path is a regular expression.
+func (l *Location) IsRegex() bool { return l.Modifier == ModRegex }

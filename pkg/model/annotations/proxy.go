@@ -80,13 +80,32 @@ var (
 		"non_idempotent": true, "off": true}
 )
 
-// ParseSize parses an nginx size such as 0, 1024, 8k or 8m.
+// ParseSize parses an nginx size such as 0, 1024, 8k or 8m, at most 1 TiB.
 func ParseSize(v string) (Size, bool) {
-	if !sizeGrammar.MatchString(v) {
+	if !sizeGrammar.MatchString(v) || Size(v).Bytes() > 1<<40 {
 		return "", false
 	}
 	return Size(v), true
 }
+
+// Bytes is the size in bytes.
+func (s Size) Bytes() int64 {
+	v := string(s)
+	mul := int64(1)
+	switch v[len(v)-1] {
+	case 'k', 'K':
+		mul = 1 << 10
+	case 'm', 'M':
+		mul = 1 << 20
+	case 'g', 'G':
+		mul = 1 << 30
+	}
+	n, _ := strconv.ParseInt(strings.TrimRight(v, "kKmMgG"), 10, 64)
+	return n * mul
+}
+
+// maxBufferSize bounds proxy-buffer-size: nginx allocates it per request.
+const maxBufferSize = 1 << 20
 
 // ParseSeconds parses whole seconds as ingress-nginx takes them ("30"),
 // also with an "s" suffix ("30s").
@@ -111,17 +130,17 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 			ds = append(ds, invalid(nameBackendProtocol, v, "want HTTP, HTTPS, GRPC or GRPCS")...)
 		}
 	}
-	size := func(name string, dst *Size) {
+	size := func(name string, dst *Size, min, max int64, want string) {
 		if v, ok := a.lookup(name); ok {
-			if s, ok := ParseSize(v); ok {
+			if s, ok := ParseSize(v); ok && s.Bytes() >= min && s.Bytes() <= max {
 				*dst = s
 			} else {
-				ds = append(ds, invalid(name, v, "want an nginx size such as 0, 1024, 8k or 8m")...)
+				ds = append(ds, invalid(name, v, want)...)
 			}
 		}
 	}
-	size(nameProxyBodySize, &p.BodySize)
-	size(nameProxyBufferSize, &p.BufferSize)
+	size(nameProxyBodySize, &p.BodySize, 0, 1<<40, "want an nginx size such as 0 (unlimited), 1024, 8k or 8m")
+	size(nameProxyBufferSize, &p.BufferSize, 1<<10, maxBufferSize, "want an nginx size from 1k to 1m such as 4k or 16k")
 	secs := func(name string, dst *Seconds) {
 		if v, ok := a.lookup(name); ok {
 			if s, ok := ParseSeconds(v); ok {
@@ -179,4 +198,17 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 		}
 	}
 	return p, ds
+}
+
+// PassScheme is the scheme of proxy_pass or grpc_pass.
+func (p Proxy) PassScheme() string {
+	switch p.Protocol {
+	case ProtoHTTPS:
+		return "https"
+	case ProtoGRPC:
+		return "grpc"
+	case ProtoGRPCS:
+		return "grpcs"
+	}
+	return "http"
 }

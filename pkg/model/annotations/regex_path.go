@@ -26,8 +26,8 @@ var quantifier = regexp.MustCompile(`^\{[0-9]{1,3}(,[0-9]{0,3})?\}`)
 // (use-regex). It must start with '/', compile as a Go regular expression
 // (a sanity check of the syntax PCRE shares), and stay within a grammar
 // that is safe in a double-quoted nginx string: no quotes or whitespace;
-// '\' only before a class letter or a metacharacter; '$' only as the final
-// end anchor (never a variable); '{' and '}' only as a quantifier {n},
+// '\' only before a class letter or a metacharacter; '$' only as an end
+// anchor, last or before ')' or '|' (never the start of a variable name); '{' and '}' only as a quantifier {n},
 // {n,} or {n,m}. It returns the number of capture groups.
 func ParseRegexPath(p string) (groups int, err error) {
 	if len(p) > maxRegexPath {
@@ -44,8 +44,8 @@ func ParseRegexPath(p string) (groups int, err error) {
 			}
 			i++
 		case '$':
-			if i != len(p)-1 {
-				return 0, fmt.Errorf("regular expression path %s: '$' is only allowed as the final end anchor", quoteValue(p))
+			if i != len(p)-1 && p[i+1] != ')' && p[i+1] != '|' {
+				return 0, fmt.Errorf("regular expression path %s: '$' is only allowed as an end anchor: last, or before ')' or '|'", quoteValue(p))
 			}
 		case '{':
 			m := quantifier.FindString(p[i:])
