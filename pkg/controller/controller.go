@@ -93,6 +93,7 @@ func newController(cfg Config) (*Controller, error) {
 			Status:      apply.NewStatus(cfg.Render.StatusPort),
 			Log:         log.Named("apply"),
 			LoadTimeout: 30 * time.Second,
+			AuthFiles:   &apply.AuthFiles{Dir: filepath.Join(cfg.Render.RunDir, "auth")},
 		},
 		status: &report.Status{Client: cfg.Client, Addresses: cfg.PublishStatusAddresses, Timeout: 10 * time.Second},
 		events: &report.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "portico"})},
@@ -165,6 +166,7 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 	res, err := c.applier.Apply(actx, conf, sum, apply.Dynamic{
 		Backends:     wireBackends(cfg.Backends),
 		Certificates: wireCertificates(cfg),
+		AuthFiles:    wireAuthFiles(cfg),
 	}, reason)
 	if err != nil {
 		return err
@@ -201,6 +203,15 @@ func wireCertificates(cfg *model.Config) apply.Certificates {
 	}
 	for _, c := range cfg.Certificates {
 		out.Certificates = append(out.Certificates, apply.Certificate{Name: c.Name, Cert: c.CertPEM, Key: c.KeyPEM})
+	}
+	return out
+}
+
+// wireAuthFiles gives pkg/apply the htpasswd files by name.
+func wireAuthFiles(cfg *model.Config) map[string][]byte {
+	out := make(map[string][]byte, len(cfg.AuthFiles))
+	for _, f := range cfg.AuthFiles {
+		out[f.Name] = []byte(f.Content)
 	}
 	return out
 }
