@@ -174,13 +174,20 @@ func (p *confParser) lua() string {
 // variadic directives take a list whose length follows the value.
 var variadic = map[string]bool{"error_page": true, "proxy_next_upstream": true, "grpc_next_upstream": true}
 
+// repeated directives come once per list item (auth-response-headers);
+// the skeleton keeps one of each run.
+var repeated = map[string]bool{"auth_request_set": true, "proxy_set_header": true}
+
 // skeleton is the directive structure of a config: one line per directive
 // with its depth, name, argument count (except variadic ones) and block.
 func skeleton(ds []*directive) string {
 	var b strings.Builder
 	var walk func([]*directive, int)
 	walk = func(ds []*directive, depth int) {
-		for _, d := range ds {
+		for i, d := range ds {
+			if repeated[d.name] && i > 0 && ds[i-1].name == d.name && len(ds[i-1].args) == len(d.args) {
+				continue
+			}
 			n := fmt.Sprint(len(d.args))
 			if variadic[d.name] {
 				n = "*"

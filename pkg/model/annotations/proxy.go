@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -53,8 +54,10 @@ type Proxy struct {
 	// NextUpstream are proxy_next_upstream conditions, each from
 	// nextUpstreamTokens.
 	NextUpstream        []string `json:"nextUpstream,omitempty"`
-	NextUpstreamTries   int      `json:"nextUpstreamTries,omitempty"`
-	NextUpstreamTimeout Seconds  `json:"nextUpstreamTimeout,omitempty"`
+	// NextUpstreamTries and NextUpstreamTimeout are nil when unset; 0
+	// means unlimited, as in nginx.
+	NextUpstreamTries   *int     `json:"nextUpstreamTries,omitempty"`
+	NextUpstreamTimeout *Seconds `json:"nextUpstreamTimeout,omitempty"`
 	// UpstreamVhost replaces the Host header sent to the backend.
 	UpstreamVhost string `json:"upstreamVhost,omitempty"`
 	// HTTPVersion is "1.0", "1.1" or "" (1.1).
@@ -65,7 +68,7 @@ type Proxy struct {
 func (p Proxy) IsZero() bool {
 	return p.Protocol == "" && p.BodySize == "" && p.ConnectTimeout == 0 && p.SendTimeout == 0 &&
 		p.ReadTimeout == 0 && p.Buffering == "" && p.BufferSize == "" && len(p.NextUpstream) == 0 &&
-		p.NextUpstreamTries == 0 && p.NextUpstreamTimeout == 0 && p.UpstreamVhost == "" && p.HTTPVersion == ""
+		p.NextUpstreamTries == nil && p.NextUpstreamTimeout == nil && p.UpstreamVhost == "" && p.HTTPVersion == ""
 }
 
 // IsGRPC reports whether the location uses grpc_pass.
@@ -141,19 +144,23 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 	}
 	size(nameProxyBodySize, &p.BodySize, 0, 1<<40, "want an nginx size such as 0 (unlimited), 1024, 8k or 8m")
 	size(nameProxyBufferSize, &p.BufferSize, 1<<10, maxBufferSize, "want an nginx size from 1k to 1m such as 4k or 16k")
-	secs := func(name string, dst *Seconds) {
+	secs := func(name string, dst *Seconds, min Seconds) bool {
 		if v, ok := a.lookup(name); ok {
-			if s, ok := ParseSeconds(v); ok {
+			if s, ok := ParseSeconds(v); ok && s >= min {
 				*dst = s
-			} else {
-				ds = append(ds, invalid(name, v, "want whole seconds such as 30 or 30s")...)
+				return true
 			}
+			ds = append(ds, invalid(name, v, fmt.Sprintf("want whole seconds from %d such as 30 or 30s", min))...)
 		}
+		return false
 	}
-	secs(nameProxyConnectTimeout, &p.ConnectTimeout)
-	secs(nameProxySendTimeout, &p.SendTimeout)
-	secs(nameProxyReadTimeout, &p.ReadTimeout)
-	secs(nameProxyNextTimeout, &p.NextUpstreamTimeout)
+	secs(nameProxyConnectTimeout, &p.ConnectTimeout, 1)
+	secs(nameProxySendTimeout, &p.SendTimeout, 1)
+	secs(nameProxyReadTimeout, &p.ReadTimeout, 1)
+	var nt Seconds
+	if secs(nameProxyNextTimeout, &nt, 0) {
+		p.NextUpstreamTimeout = &nt
+	}
 	if v, ok := a.lookup(nameProxyBuffering); ok {
 		if v == "on" || v == "off" {
 			p.Buffering = v
@@ -176,7 +183,7 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 	if v, ok := a.lookup(nameProxyNextTries); ok {
 		n, err := strconv.Atoi(v)
 		if err == nil && n >= 0 && n <= 100 {
-			p.NextUpstreamTries = n
+			p.NextUpstreamTries = &n
 		} else {
 			ds = append(ds, invalid(nameProxyNextTries, v, "want a number of tries from 0 (unlimited) to 100")...)
 		}
