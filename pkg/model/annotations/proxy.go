@@ -53,7 +53,7 @@ type Proxy struct {
 	BufferSize Size   `json:"bufferSize,omitempty"`
 	// NextUpstream are proxy_next_upstream conditions, each from
 	// nextUpstreamTokens.
-	NextUpstream        []string `json:"nextUpstream,omitempty"`
+	NextUpstream []string `json:"nextUpstream,omitempty"`
 	// NextUpstreamTries and NextUpstreamTimeout are nil when unset; 0
 	// means unlimited, as in nginx.
 	NextUpstreamTries   *int     `json:"nextUpstreamTries,omitempty"`
