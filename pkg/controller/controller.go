@@ -81,6 +81,9 @@ func newController(cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	cfg.Render.DefaultCertificate, cfg.Render.DefaultCertificateKey = crt, key
+	if cfg.Render.Resolvers == nil {
+		cfg.Render.Resolvers = apply.SystemResolvers("/etc/resolv.conf")
+	}
 	log := cfg.Log
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cfg.Client.CoreV1().Events("")})

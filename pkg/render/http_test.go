@@ -102,7 +102,9 @@ func renderInput(t *testing.T, in model.Input, opts Options) (*model.Config, []b
 }
 
 func TestHTTPAnnotationsGoldenAndNginxTest(t *testing.T) {
-	cfg, conf := renderInput(t, httpFeatures(), testOptions)
+	opts := testOptions
+	opts.Resolvers = []string{"10.96.0.10", "[fd00::a]"}
+	cfg, conf := renderInput(t, httpFeatures(), opts)
 	for _, d := range cfg.Diagnostics {
 		t.Errorf("unexpected diagnostic: %v", d)
 	}
@@ -138,6 +140,7 @@ func nginxTest(t *testing.T, in model.Input) {
 		t.Fatal(err)
 	}
 	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
+	opts.Resolvers = []string{"127.0.0.53", "[::1]"}
 	_, conf := renderInput(t, in, opts)
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, conf, 0o644); err != nil {
