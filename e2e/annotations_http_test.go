@@ -14,7 +14,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/portico-ingress/portico/e2e/framework"
 	"github.com/portico-ingress/portico/hack/echoserver/echo"
 )
 
@@ -398,4 +400,36 @@ func TestAnnotationsInjectionRefused(t *testing.T) {
 	}
 	// The preflight of the good Ingress still works: the config reloaded fine.
 	expect(t, "good CORS preflight", "OPTIONS", "good.inject.example.com", "/", map[string]string{"Origin": "https://x.example"}, "", status(204))
+}
+
+// backend-protocol HTTPS: nginx speaks TLS to a backend that only serves
+// HTTPS; without the annotation the same backend fails.
+func TestAnnotationsBackendProtocolHTTPS(t *testing.T) {
+	ns := namespace(t, "https")
+	a := &app{ns: ns, name: "tlsapp", port: 80, target: 8443}
+	h, err := env.net.AddHost("tlsapp-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCert(t, time.Now().Add(time.Hour), "tlsapp.internal")
+	e, err := framework.StartEchoTLS(context.Background(), h, a.name, "tlsapp-0", int(a.target), c.crt, c.key, t.TempDir())
+	if err != nil {
+		h.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Stop(); h.Close() })
+	a.pods = append(a.pods, &pod{name: "tlsapp-0", host: h, echo: e, ready: true})
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: a.name},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: a.port, TargetPort: intstr.FromInt32(a.target), Protocol: corev1.ProtocolTCP}}}}
+	if _, err := env.client.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a.syncSlice(t, "")
+	createIngress(t, newIngress(ns, "https", map[string]string{ann + "backend-protocol": "HTTPS"}, hostRule("https-backend.example.com", prefixPath("/", a.name))))
+	createIngress(t, newIngress(ns, "plain", nil, hostRule("plain-backend.example.com", prefixPath("/", a.name))))
+	r := expect(t, "HTTPS backend", "GET", "https-backend.example.com", "/x", nil, "", fromApp(a, 200))
+	if r.echo.Proto != "HTTP/1.1" || r.echo.Path != "/x" {
+		t.Errorf("backend saw %s %s", r.echo.Proto, r.echo.Path)
+	}
+	expect(t, "plain HTTP to a TLS backend fails", "GET", "plain-backend.example.com", "/", nil, "", status(400))
 }
