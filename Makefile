@@ -7,7 +7,7 @@ E2E_FLAGS ?=
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build deps tools test check unit e2e dev bench clean
+.PHONY: all build deps tools test check unit e2e dev bench reliability clean
 
 all: build
 
@@ -44,6 +44,13 @@ dev: deps tools build
 bench: deps tools build
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./e2e/
+
+# The fault-injection suite alone, then its table: fault, requests sent,
+# failed, recovery time (docs/reliability.md).
+reliability: deps tools build
+	@mkdir -p _out
+	PORTICO_FAULT_TABLE=$(CURDIR)/_out/reliability.txt $(GO) test -count=1 -timeout 30m -run '^TestFault' ./e2e/
+	@cat _out/reliability.txt
 
 clean:
 	rm -rf bin _out

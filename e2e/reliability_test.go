@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -446,4 +448,99 @@ func slowDownload(host string, chunks int) error {
 		return fmt.Errorf("%d, %d bytes, want 200 and %d bytes", resp.StatusCode, len(body), len(echo.SlowBody(chunks)))
 	}
 	return nil
+}
+
+// The config dir fills up (a full disk): the new config cannot be written,
+// nginx keeps the old one and serves on, the Ingress whose change is not
+// live gets a Warning Event, /metrics counts the failed load, and freeing
+// space applies the change without a restart.
+func TestFaultDiskFull(t *testing.T) {
+	ns := namespace(t, "disk")
+	a := newApp(t, ns, "a", 2, "")
+	createIngress(t, newIngress(ns, "one", nil, hostRule("disk-one.example.com", prefixPath("/", "a"))))
+
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	confDir := filepath.Join(dir, "nginx")
+	if err := os.Mkdir(confDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "portico-e2e-disk", confDir).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", confDir).Run() })
+	p, err := startPortico(env.binary, env.cp.Kubeconfig(), dir, "--watch-namespace="+ns, "--update-status=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := env.portico
+	env.portico = p
+	t.Cleanup(func() { env.portico = saved; p.stop() })
+	servedBy(t, "disk-one.example.com", "/", a)
+
+	l := startPacedLoad("disk-one.example.com", "/", 20000, 2*time.Minute, 2*time.Millisecond)
+	filler := filepath.Join(confDir, "filler")
+	if err := fill(filler); err != nil {
+		t.Fatal(err)
+	}
+	createIngress(t, newIngress(ns, "two", nil, hostRule("disk-two.example.com", prefixPath("/", "a"))))
+	eventually(t, "ConfigNotApplied Event on the new Ingress", func() error {
+		evs, err := warningEvents(ns, "two")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(strings.Join(evs, "\n"), "ConfigNotApplied") || !strings.Contains(strings.Join(evs, "\n"), "no space left on device") {
+			return fmt.Errorf("events: %v", evs)
+		}
+		return nil
+	})
+	if r := get(t, "disk-two.example.com", "/"); r.code != 404 {
+		t.Errorf("disk-two answered %d while its config could not be written, want 404 from the old config", r.code)
+	}
+	_, metrics, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.healthzPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`portico_findings_total{kind="Ingress",reason="ConfigNotApplied",severity="Error"} 1`, "portico_nginx_reload_failures_total "} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %q", want)
+		}
+	}
+	if strings.Contains(metrics, "portico_nginx_reload_failures_total 0") {
+		t.Error("portico_nginx_reload_failures_total is 0")
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	freed := time.Now()
+	waitServed(t, "disk-two.example.com", "/", a, time.Minute)
+	recovery := time.Since(freed)
+	sent, _, failures := l.finish()
+	recordFault(t, faultRow{fault: "config dir full (ENOSPC)", sent: sent, failed: len(failures), recovery: recovery,
+		note: "old config serves; Event + log + metric; recovery: space freed → change live (retry backoff)"})
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests to the unchanged Ingress failed, first: %s", len(failures), sent, failures[0])
+	}
+}
+
+// fill writes zeros to path until the file system is full.
+func fill(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for range 1 << 16 { // bounded: 4 GiB at most
+		if _, err := f.Write(buf); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				return nil
+			}
+			return err
+		}
+	}
+	return fmt.Errorf("%s: the file system never filled", path)
 }

@@ -72,6 +72,9 @@ type Controller struct {
 	// lastGoodCM is the ConfigMapValues of the last applied model; only
 	// the sync goroutine writes it.
 	lastGoodCM atomic.Pointer[map[string]string]
+	// applied holds the resourceVersion of each owned Ingress in the last
+	// config nginx took.
+	applied atomic.Pointer[map[model.IngressRef]string]
 
 	synced   atomic.Bool  // one sync has completed
 	lastErr  atomic.Value // string: error of the last sync, "" when it worked
@@ -209,8 +212,10 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 		c.metrics.observeLoad(reloadReason(wasRunning, reasons), time.Since(applyStart), loadErr)
 	}
 	if err != nil {
+		c.reportNotApplied(snap, cfg, err)
 		return err
 	}
+	c.rememberApplied(snap, cfg)
 	values := cfg.ConfigMapValues
 	c.lastGoodCM.Store(&values)
 	c.lastSync.Store(cfg)

@@ -24,6 +24,8 @@ type metrics struct {
 	reloads            *prometheus.CounterVec
 	lastReloadDuration prometheus.Gauge
 	lastReloadSuccess  prometheus.Gauge
+	// Findings reported as Events, by object kind, severity and reason.
+	findings *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
@@ -42,6 +44,10 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 			Name: "portico_nginx_last_reload_duration_seconds", Help: "Time the last successful config load took: nginx -t, reload, new workers serving, Lua pushes."}),
 		lastReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "portico_nginx_last_reload_success", Help: "1 when the last config load took effect, 0 when it failed."}),
+		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_findings_total",
+			Help: "Problems reported as Events and log lines (rejected values, missing references, configs nginx did not take), by object kind, severity and reason.",
+		}, []string{"kind", "severity", "reason"}),
 	}
 	stat := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
@@ -50,7 +56,7 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.syncDuration,
-		m.reloads, m.lastReloadDuration, m.lastReloadSuccess,
+		m.reloads, m.lastReloadDuration, m.lastReloadSuccess, m.findings,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "portico_config_hash",
 			Help: "The running nginx.conf's checksum: its first 52 bits as a number."},
 			func() float64 { return checksumNumber(c.applier.Stats().Checksum) }),

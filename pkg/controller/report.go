@@ -41,6 +41,7 @@ func (c *Controller) reportDiagnostics(snap watch.Snapshot, cfg *model.Config) {
 			return
 		}
 		for _, d := range ds {
+			c.metrics.findings.WithLabelValues(d.Object.Kind, string(d.Severity), d.Reason).Inc()
 			c.log.Warn("configuration problem", zap.Stringer("object", d.Object), zap.String("field", d.Field),
 				zap.String("severity", string(d.Severity)), zap.String("reason", d.Reason), zap.String("message", d.Message))
 		}
@@ -80,4 +81,51 @@ func ownedIngresses(snap watch.Snapshot, cfg *model.Config) []*networkingv1.Ingr
 		}
 	}
 	return out
+}
+
+// maxErrInEvent bounds how much of an nginx error an Event repeats.
+const maxErrInEvent = 512
+
+// reportNotApplied tells each owned Ingress that changed since the last
+// applied config, with a Warning Event and a log line, that nginx did not
+// take the config with its change, and why. Other Ingresses keep being
+// served by the previous config, as they were.
+func (c *Controller) reportNotApplied(snap watch.Snapshot, cfg *model.Config, cause error) {
+	msg := cause.Error()
+	if len(msg) > maxErrInEvent {
+		msg = msg[:maxErrInEvent] + "…"
+	}
+	applied := c.appliedVersions()
+	for _, ing := range ownedIngresses(snap, cfg) {
+		ref := model.IngressRef{Namespace: ing.Namespace, Name: ing.Name}
+		if applied[ref] == ing.ResourceVersion {
+			continue
+		}
+		f := report.Finding{Warning: true, Reason: "ConfigNotApplied",
+			Message: "nginx did not take the configuration with this Ingress's latest change; the previous configuration keeps serving: " + msg}
+		if c.events.Report("not-applied/"+ref.String(), ing, []report.Finding{f}, "") {
+			c.metrics.findings.WithLabelValues("Ingress", "Error", f.Reason).Inc()
+			c.log.Warn("configuration not applied", zap.Stringer("ingress", ref), zap.Error(cause))
+		}
+	}
+}
+
+// appliedVersions is the resourceVersion of each owned Ingress in the
+// last config nginx took.
+func (c *Controller) appliedVersions() map[model.IngressRef]string {
+	if m := c.applied.Load(); m != nil {
+		return *m
+	}
+	return nil
+}
+
+// rememberApplied records the Ingress versions of a config nginx took.
+func (c *Controller) rememberApplied(snap watch.Snapshot, cfg *model.Config) {
+	m := map[model.IngressRef]string{}
+	for _, ing := range ownedIngresses(snap, cfg) {
+		m[model.IngressRef{Namespace: ing.Namespace, Name: ing.Name}] = ing.ResourceVersion
+	}
+	// reportDiagnostics, which follows, forgets the not-applied reports,
+	// so a later failure is reported afresh.
+	c.applied.Store(&m)
 }

@@ -296,3 +296,7 @@ type Endpoint struct {
 	Address string `json:"address"`
 	Port    int32  `json:"port"`
 }
+
+// Upstreams are the nginx upstream blocks of the balancer, one per scheme;
+// locations name theirs (annotations.Proxy.Upstream).
+func (c *Config) Upstreams() []string { return annotations.Upstreams }

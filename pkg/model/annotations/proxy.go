@@ -219,3 +219,21 @@ func (p Proxy) PassScheme() string {
 	}
 	return "http"
 }
+
+// Upstreams are the nginx upstream blocks of the Lua balancer, one per
+// scheme: nginx keeps idle upstream connections per block, and a
+// connection of one scheme (TLS, HTTP/2) must never serve another.
+var Upstreams = []string{"portico_balancer", "portico_balancer_https", "portico_balancer_grpc", "portico_balancer_grpcs"}
+
+// Upstream is the upstream block of the location's scheme.
+func (p Proxy) Upstream() string {
+	switch p.Protocol {
+	case ProtoHTTPS:
+		return Upstreams[1]
+	case ProtoGRPC:
+		return Upstreams[2]
+	case ProtoGRPCS:
+		return Upstreams[3]
+	}
+	return Upstreams[0]
+}
