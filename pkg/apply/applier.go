@@ -23,6 +23,10 @@ type Applier struct {
 	LoadTimeout time.Duration
 	// AuthFiles, when set, receives Dynamic.AuthFiles (HTTP annotations).
 	AuthFiles *AuthFiles
+	// PushWait bounds how long Apply waits for the Lua endpoints to take
+	// a push; what is not taken by then PushLoop keeps pushing, so a slow
+	// or unreachable endpoint never stalls the sync loop. Zero means 2 s.
+	PushWait time.Duration
 
 	mu       sync.Mutex
 	conf     []byte            // last config nginx loaded
@@ -30,6 +34,7 @@ type Applier struct {
 	pushed   map[string][]byte // per Lua endpoint, the last body nginx took
 	desired  map[string][]byte // per Lua endpoint, the last body asked for
 	stats    Stats
+	kick     chan struct{} // wakes PushLoop; made on first use
 }
 
 // Dynamic is what nginx takes without a reload.
@@ -137,9 +142,92 @@ func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn D
 		}
 		res.Reloaded = true
 	}
-	pushed, err := a.pushChanged(ctx)
+	pctx, cancel := context.WithTimeout(ctx, a.pushWait())
+	defer cancel()
+	pushed, err := a.pushChanged(pctx)
 	res.Pushed = pushed
-	return res, err
+	if err != nil {
+		// nginx keeps its last backends meanwhile.
+		a.Log.Warn("nginx has not taken the new backends yet; pushing on in the background", zap.Error(err))
+		a.wake()
+	}
+	return res, nil
+}
+
+func (a *Applier) pushWait() time.Duration {
+	if a.PushWait > 0 {
+		return a.PushWait
+	}
+	return 2 * time.Second
+}
+
+// wake asks PushLoop to push what nginx does not hold yet; a.mu is held.
+func (a *Applier) wake() {
+	if a.kick == nil {
+		a.kick = make(chan struct{}, 1)
+	}
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// PushLoop pushes, with backoff, whatever Apply left for it, until ctx
+// ends.
+func (a *Applier) PushLoop(ctx context.Context) {
+	a.mu.Lock()
+	a.wake() // makes the channel
+	kick := a.kick
+	a.mu.Unlock()
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-kick:
+		}
+		for !a.pushPending(ctx) {
+			a.Log.Warn("background push failed; retrying", zap.Duration("in", backoff))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+		}
+		backoff = 100 * time.Millisecond
+	}
+}
+
+// pushPending makes one attempt, of at most a second, at each body nginx
+// does not hold, and reports whether nothing is left pending. It holds
+// a.mu, so pushes reach nginx in the order they were asked for.
+func (a *Applier) pushPending(ctx context.Context) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, path := range pushOrder {
+		body := a.desired[path]
+		if body == nil || string(body) == string(a.pushed[path]) {
+			continue
+		}
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		err := a.Status.push(actx, path, body)
+		cancel()
+		if err != nil {
+			return false
+		}
+		a.markPushed(path, body)
+	}
+	return true
+}
+
+// markPushed records that nginx holds body at path; a.mu is held.
+func (a *Applier) markPushed(path string, body []byte) {
+	if a.pushed == nil {
+		a.pushed = map[string][]byte{}
+	}
+	a.pushed[path] = body
+	a.stats.Pushes++
 }
 
 // pushChanged pushes every desired body nginx does not hold yet.
@@ -174,12 +262,14 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		// Until the old workers are gone, both configs serve: give nginx the
 		// new certificates and the union of old and new backends, so
 		// neither config answers "not configured".
+		pctx, cancel := context.WithTimeout(ctx, a.pushWait())
 		if body := a.desired[certificatesPath]; body != nil {
-			_ = a.push(ctx, certificatesPath, body)
+			_ = a.push(pctx, certificatesPath, body)
 		}
 		if body, err := unionBackends(a.pushed[backendsPath], backends); err == nil {
-			_ = a.push(ctx, backendsPath, body)
+			_ = a.push(pctx, backendsPath, body)
 		}
+		cancel()
 	}
 	if err := renameSync(candidate, a.Nginx.Conf); err != nil {
 		return fmt.Errorf("install config: %w", err)
@@ -280,11 +370,7 @@ func (a *Applier) push(ctx context.Context, path string, body []byte) error {
 	for {
 		err := a.Status.push(ctx, path, body)
 		if err == nil {
-			if a.pushed == nil {
-				a.pushed = map[string][]byte{}
-			}
-			a.pushed[path] = body
-			a.stats.Pushes++
+			a.markPushed(path, body)
 			return nil
 		}
 		a.Log.Warn("push failed; retrying", zap.String("path", path), zap.Error(err), zap.Duration("in", backoff))
@@ -313,8 +399,12 @@ func (a *Applier) Restart(ctx context.Context) error {
 	}
 	a.stats.Restarts++
 	a.pushed = nil
-	_, err := a.pushChanged(ctx)
-	return err
+	pctx, cancel := context.WithTimeout(ctx, a.pushWait())
+	defer cancel()
+	if _, err := a.pushChanged(pctx); err != nil {
+		a.wake()
+	}
+	return nil
 }
 
 // Supervise restarts nginx whenever the master exits, until ctx ends.

@@ -142,6 +142,7 @@ func (c *Controller) run(ctx context.Context) error {
 	}
 	c.log.Info("caches synced; starting")
 	go c.applier.Supervise(ctx)
+	go c.applier.PushLoop(ctx)
 	electDone := make(chan struct{})
 	if c.elector != nil {
 		go func() { c.elector.run(ctx); close(electDone) }()
