@@ -302,7 +302,7 @@ http {
     # The master loads every module: workers may not be able to read them.
     init_by_lua_block {
         portico = require("portico.balancer")
-        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test"}) do require(m) end
+        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test"}) do require(m) end
     }
     server {
         listen 127.0.0.1:%[4]d;
@@ -323,7 +323,7 @@ http {
 		t.Fatal(err)
 	}
 	defer n.Stop(5 * time.Second)
-	for _, suite := range []string{"round_robin", "ewma", "configure"} {
+	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky"} {
 		t.Run(suite, func(t *testing.T) {
 			var body string
 			deadline := time.Now().Add(10 * time.Second)

@@ -18,6 +18,34 @@ type Backend struct {
 	Endpoints   []Endpoint `json:"endpoints"`
 	// NoEndpoints is the reason an empty Endpoints gives in its 503.
 	NoEndpoints string `json:"noEndpoints,omitempty"`
+	// --- traffic policy ---
+	Canary   *Canary   `json:"canary,omitempty"`
+	Affinity *Affinity `json:"affinity,omitempty"`
+	// HashBy is a consistent-hashing key of nginx variables and literals.
+	HashBy string `json:"hashBy,omitempty"`
+	// --- end traffic policy ---
+}
+
+// Canary is a backend's alternative backend and when to use it: header,
+// then cookie, then Weight of WeightTotal requests.
+type Canary struct {
+	Backend       string `json:"backend"`
+	Weight        int    `json:"weight"`
+	WeightTotal   int    `json:"weightTotal"`
+	Header        string `json:"header,omitempty"`
+	HeaderValue   string `json:"headerValue,omitempty"`
+	HeaderPattern string `json:"headerPattern,omitempty"`
+	Cookie        string `json:"cookie,omitempty"`
+}
+
+// Affinity is cookie session affinity.
+type Affinity struct {
+	Cookie   string `json:"cookie"`
+	Path     string `json:"path"`
+	MaxAge   int    `json:"maxAge,omitempty"`
+	Expires  int    `json:"expires,omitempty"`
+	SameSite string `json:"sameSite,omitempty"`
+	Mode     string `json:"mode,omitempty"`
 }
 
 // Endpoint is a peer of a Backend.

@@ -186,9 +186,24 @@ func wireBackends(bs []*model.Backend) []apply.Backend {
 		for _, e := range b.Endpoints {
 			eps = append(eps, apply.Endpoint{Address: e.Address, Port: e.Port})
 		}
-		out = append(out, apply.Backend{Name: b.Name, LoadBalance: string(b.LoadBalance), Endpoints: eps, NoEndpoints: b.NoEndpoints})
+		w := apply.Backend{Name: b.Name, LoadBalance: string(b.LoadBalance), Endpoints: eps, NoEndpoints: b.NoEndpoints}
+		wireTraffic(&w, b)
+		out = append(out, w)
 	}
 	return out
+}
+
+// wireTraffic copies a backend's traffic policy to the wire format.
+func wireTraffic(w *apply.Backend, b *model.Backend) {
+	if c := b.Canary; c != nil {
+		w.Canary = &apply.Canary{Backend: c.Backend, Weight: c.Weight, WeightTotal: c.WeightTotal,
+			Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie}
+	}
+	if a := b.Affinity; a != nil {
+		w.Affinity = &apply.Affinity{Cookie: string(a.Cookie), Path: string(a.Path), MaxAge: a.MaxAge,
+			Expires: a.Expires, SameSite: a.SameSite, Mode: a.Mode}
+	}
+	w.HashBy = string(b.HashBy)
 }
 
 // wireCertificates converts the model's TLS setup to the Lua wire format.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,12 +58,14 @@ func (m *metrics) observeSync(d time.Duration, err error) {
 	m.syncDuration.WithLabelValues(result).Observe(d.Seconds())
 }
 
-// serveHealth serves /healthz, /metrics and /status on the healthz port.
+// serveHealth serves /healthz, /metrics, /status and /nginx.conf on the
+// healthz port.
 func (c *Controller) serveHealth() (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", c.healthz)
 	mux.Handle("/metrics", promhttp.HandlerFor(c.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/status", c.statusJSON)
+	mux.HandleFunc("/nginx.conf", c.nginxConf)
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", c.cfg.HealthzPort))
 	if err != nil {
 		return nil, fmt.Errorf("healthz port: %w", err)
@@ -115,10 +118,27 @@ func (c *Controller) statusJSON(w http.ResponseWriter, _ *http.Request) {
 		Synced        bool          `json:"synced"`
 		LastSyncError string        `json:"lastSyncError,omitempty"`
 		Nginx         any           `json:"nginx"`
+		Options       model.Options `json:"options"`
 		Model         *model.Config `json:"model,omitempty"`
-	}{c.synced.Load(), lastErr, c.applier.Stats(), cfg}
+	}{c.synced.Load(), lastErr, c.applier.Stats(), c.cfg.Model, cfg}
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(out)
+}
+
+// nginxConf serves the nginx.conf nginx runs, read-only; it holds no key
+// material (certificates live in Lua memory).
+func (c *Controller) nginxConf(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "use GET", http.StatusMethodNotAllowed)
+		return
+	}
+	b, err := os.ReadFile(c.applier.Nginx.Conf)
+	if err != nil {
+		http.Error(w, "no nginx.conf yet: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(b)
 }

@@ -36,6 +36,9 @@ func Build(in Input) *Config {
 	for _, ing := range in.Ingresses {
 		if cls.owns(ing) {
 			ings = append(ings, ing)
+		} else if in.Options.ReportUnknownClass && cls.unknownClass(ing) {
+			b.diag(diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}, diag.Warnf("spec.ingressClassName",
+				"UnknownIngressClass", "IngressClass %q does not exist; no controller serves this Ingress", *ing.Spec.IngressClassName))
 		}
 	}
 	// Oldest first: on conflicts the oldest Ingress wins, as in ingress-nginx.
@@ -51,6 +54,7 @@ func Build(in Input) *Config {
 	slices.SortFunc(b.cfg.Ingresses, func(x, y IngressRef) int {
 		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
 	})
+	b.attachCanaries() // traffic policy
 	b.finishServers()
 	b.cfg.Backends = b.backends.sorted()
 	for _, c := range b.certs {
@@ -72,6 +76,10 @@ type builder struct {
 	secrets  map[SecretRef]*corev1.Secret
 	certs    map[string]*Certificate // used certificates by name
 	now      time.Time
+	// --- traffic policy ---
+	trafficOf map[IngressRef]*ingressTraffic
+	canaries  []canaryIngress
+	// --- end traffic policy ---
 }
 
 // serverBuild collects one host's routes before they become a Server.
@@ -92,6 +100,7 @@ type route struct {
 	// server's TLS is known.
 	sslRedirect *bool
 	force       bool
+	canary      *Canary // traffic policy: attached by a canary Ingress
 }
 
 func (b *builder) server(host string) *serverBuild {
@@ -126,6 +135,13 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		return
 	}
 	lb := cmp.Or(set.LoadBalance, b.cfg.Global.LoadBalance)
+	// --- traffic policy ---
+	if set.Traffic.Canary.Enabled {
+		b.canaries = append(b.canaries, canaryIngress{ing: ing, set: set, lb: lb})
+		return
+	}
+	b.traffic(ref, set.Traffic)
+	// --- end traffic policy ---
 
 	var fallback string
 	if db := ing.Spec.DefaultBackend; db != nil {
@@ -236,6 +252,9 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 		r := &route{pathType: pt, field: field, sslRedirect: set.SSLRedirect, force: set.ForceSSLRedirect, loc: Location{
 			Modifier: m.mod, Path: m.path, Backend: be, Ingress: ref, RewriteTarget: set.RewriteTarget,
 		}}
+		if tr := b.trafficOf[ref]; tr != nil { // traffic policy
+			r.loc.RateLimit, r.loc.SourceRange = tr.rateLimit, tr.sourceRange
+		}
 		cur, taken := srv.routes[m]
 		switch {
 		case !taken:
@@ -304,6 +323,7 @@ func (b *builder) finishServers() {
 				redirect = *r.sslRedirect
 			}
 			loc.SSLRedirect = r.force || (s.tls != nil && redirect)
+			loc.Backend = b.variant(r) // traffic policy
 			srv.Locations = append(srv.Locations, &loc)
 		}
 		slices.SortFunc(srv.Locations, func(x, y *Location) int {

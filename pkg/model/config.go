@@ -22,6 +22,11 @@ type Config struct {
 	// DefaultCertificate names the Certificate served when SNI matches no
 	// TLS host; "" means the controller's own.
 	DefaultCertificate string `json:"defaultCertificate,omitempty"`
+	// --- traffic policy ---
+	// RateLimits are the limit zones of Ingresses with limits, in Ingress
+	// order; locations refer to them.
+	RateLimits []*RateLimit `json:"rateLimits,omitempty"`
+	// --- end traffic policy ---
 	// Diagnostics are sorted; see package diag.
 	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"`
 }
@@ -38,6 +43,11 @@ type Global struct {
 	SSLProtocols []string `json:"sslProtocols"`
 	// SSLCiphers is an OpenSSL cipher list.
 	SSLCiphers string `json:"sslCiphers"`
+	// --- traffic policy ---
+	// LimitReqStatus and LimitConnStatus answer requests over a limit.
+	LimitReqStatus  int `json:"limitReqStatus"`
+	LimitConnStatus int `json:"limitConnStatus"`
+	// --- end traffic policy ---
 }
 
 // IngressRef names an Ingress.
@@ -109,6 +119,12 @@ type Location struct {
 	RewriteTarget annotations.URIPath `json:"rewriteTarget,omitempty"`
 	// SSLRedirect answers plain-HTTP requests with a 308 to HTTPS.
 	SSLRedirect bool `json:"sslRedirect,omitempty"`
+	// --- traffic policy ---
+	// RateLimit is the location's Ingress's limits; nil when none.
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+	// SourceRange restricts client addresses; nil when unrestricted.
+	SourceRange *SourceRange `json:"sourceRange,omitempty"`
+	// --- end traffic policy ---
 }
 
 // Backend is a Service port as the Lua balancer sees it.
@@ -122,6 +138,11 @@ type Backend struct {
 	Endpoints []Endpoint `json:"endpoints"`
 	// NoEndpoints explains an empty Endpoints, for the 503 body and logs.
 	NoEndpoints string `json:"noEndpoints,omitempty"`
+	// --- traffic policy: travels to Lua, never into nginx.conf ---
+	Canary   *Canary               `json:"canary,omitempty"`
+	Affinity *annotations.Affinity `json:"affinity,omitempty"`
+	HashBy   annotations.HashBy    `json:"hashBy,omitempty"`
+	// --- end traffic policy ---
 }
 
 // Endpoint is one address and port of a Backend.

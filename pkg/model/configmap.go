@@ -42,10 +42,12 @@ type globalBuild struct {
 func defaults() globalBuild {
 	return globalBuild{
 		g: Global{
-			LoadBalance:  annotations.RoundRobin,
-			SSLRedirect:  true,
-			SSLProtocols: []string{"TLSv1.2", "TLSv1.3"},
-			SSLCiphers:   "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+			LoadBalance:     annotations.RoundRobin,
+			SSLRedirect:     true,
+			SSLProtocols:    []string{"TLSv1.2", "TLSv1.3"},
+			LimitReqStatus:  503,
+			LimitConnStatus: 503,
+			SSLCiphers:      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
 		},
 		hsts: hsts{on: true, includeSubdomains: true, maxAge: 31536000},
 	}
@@ -95,6 +97,10 @@ var options = map[string]func(v string, b *globalBuild) (want string){
 		b.g.SSLProtocols = ps
 		return ""
 	},
+	// --- traffic policy ---
+	"limit-req-status-code":  statusOption(func(b *globalBuild) *int { return &b.g.LimitReqStatus }),
+	"limit-conn-status-code": statusOption(func(b *globalBuild) *int { return &b.g.LimitConnStatus }),
+	// --- end traffic policy ---
 	"ssl-ciphers": func(v string, b *globalBuild) string {
 		if len(v) > 1024 || !cipherList.MatchString(v) {
 			return "an OpenSSL cipher list such as ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"
@@ -111,6 +117,18 @@ func boolOption(field func(*globalBuild) *bool) func(string, *globalBuild) strin
 			return "true or false"
 		}
 		*field(b) = x
+		return ""
+	}
+}
+
+// statusOption parses an HTTP error status from 400 to 599.
+func statusOption(field func(*globalBuild) *int) func(string, *globalBuild) string {
+	return func(v string, b *globalBuild) string {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 400 || n > 599 || len(v) != 3 {
+			return "an HTTP status code from 400 to 599"
+		}
+		*field(b) = n
 		return ""
 	}
 }

@@ -36,6 +36,10 @@ type Options struct {
 	// DefaultCertificate, when set, is the TLS Secret served when SNI
 	// matches no host, instead of the controller's own.
 	DefaultCertificate *SecretRef
+	// ReportUnknownClass adds an UnknownIngressClass diagnostic for each
+	// Ingress whose ingressClassName names no IngressClass (lint sets it;
+	// the controller does not, as such Ingresses are not its own).
+	ReportUnknownClass bool
 }
 
 // SecretRef names a Secret.

@@ -201,8 +201,12 @@ func (w *Watcher) Snapshot() Snapshot {
 		Secrets:        list[*corev1.Secret](w.secrets),
 	}
 	if w.configMaps != nil {
-		if cms := list[*corev1.ConfigMap](w.configMaps); len(cms) > 0 {
-			s.ConfigMap = cms[0]
+		// The field selector narrows the watch; the name check keeps the
+		// answer right where a selector is not honoured (fake clientsets).
+		for _, cm := range list[*corev1.ConfigMap](w.configMaps) {
+			if cm.Name == w.opts.ConfigMapName {
+				s.ConfigMap = cm
+			}
 		}
 	}
 	return s

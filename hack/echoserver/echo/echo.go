@@ -31,14 +31,18 @@ type Response struct {
 }
 
 // Handler answers every request with 200 and a Response naming service and
-// pod, except two special path prefixes:
+// pod, except for special paths:
 //
 //	/__status/<code>  answers with status <code> (200-599)
 //	/__sleep/<ms>     waits <ms> milliseconds (at most MaxSleep) first
 //
+// and the streaming paths of special (/__slow/<n>, /__ws).
 // A malformed special path answers 400.
 func Handler(service, pod string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if special(w, r, pod) {
+			return
+		}
 		status := http.StatusOK
 		if s, ok := strings.CutPrefix(r.URL.Path, "/__status/"); ok {
 			code, err := strconv.Atoi(s)

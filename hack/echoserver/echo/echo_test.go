@@ -1,7 +1,11 @@
 package echo
 
 import (
+	"io"
+	"strings"
+
 	"encoding/json"
+	"golang.org/x/net/websocket"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -70,5 +74,37 @@ func TestSleepStopsWhenClientLeaves(t *testing.T) {
 	srv.Close()
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("handler kept sleeping for %v after the client left", d)
+	}
+}
+
+func TestSlowAndWebSocket(t *testing.T) {
+	srv := httptest.NewServer(Handler("svc", "pod-0"))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/__slow/3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(body) != SlowBody(3) || resp.ContentLength != int64(len(SlowBody(3))) {
+		t.Errorf("/__slow/3 = %q (length %d), %v; want %q", body, resp.ContentLength, err, SlowBody(3))
+	}
+	if resp, err := http.Get(srv.URL + "/__slow/0"); err != nil || resp.StatusCode != 400 {
+		t.Errorf("/__slow/0: %v %v, want 400", resp, err)
+	}
+
+	ws, err := websocket.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/__ws", "", "http://test/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for _, msg := range []string{"one", "two"} {
+		if err := websocket.Message.Send(ws, msg); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := websocket.Message.Receive(ws, &got); err != nil || got != msg {
+			t.Errorf("echo of %q = %q, %v", msg, got, err)
+		}
 	}
 }

@@ -21,6 +21,10 @@ type Set struct {
 	SSLRedirect *bool
 	// ForceSSLRedirect redirects to HTTPS even without a TLS section.
 	ForceSSLRedirect bool
+
+	// --- traffic policy (canary, limits, source ranges, affinity, hash) ---
+	Traffic Traffic
+	// --- end traffic policy ---
 }
 
 // Annotations are the annotations of one object.
@@ -38,6 +42,13 @@ var supported = map[string]bool{
 	nameLoadBalance:      true,
 	nameSSLRedirect:      true,
 	nameForceSSLRedirect: true,
+}
+
+// The traffic-policy names (traffic.go) are supported too.
+func init() {
+	for _, n := range trafficNames {
+		supported[n] = true
+	}
 }
 
 // Supported reports whether name (without Prefix) is a supported annotation.
@@ -58,6 +69,10 @@ func Parse(a Annotations) (Set, []diag.Diagnostic) {
 	ds = append(ds, d...)
 	s.ForceSSLRedirect, d = parseForceSSLRedirect(a)
 	ds = append(ds, d...)
+	// --- traffic policy ---
+	s.Traffic, d = parseTraffic(a)
+	ds = append(ds, d...)
+	// --- end traffic policy ---
 	return s, append(ds, unknown(a)...)
 }
 

@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ func TestParse(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ds := Parse(tc.in)
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Parse() = %+v, want %+v", got, tc.want)
 			}
 			var reasons []string

@@ -4,10 +4,15 @@
 -- each worker rebuilds its pickers when the generation moves. Locations name
 -- their backend in $portico_backend; access() answers 503 when it has no
 -- endpoint, balance() picks the peer (and the next one on retries).
+-- Traffic policy travels with a backend too: a canary (an alternative
+-- backend chosen per request), cookie affinity and consistent hashing.
 local cjson = require("cjson.safe")
 local ngx_balancer = require("ngx.balancer")
 local round_robin = require("portico.round_robin")
 local ewma = require("portico.ewma")
+local canary = require("portico.canary")
+local chash = require("portico.chash")
+local sticky = require("portico.sticky")
 
 local shm = ngx.shared.portico_backends
 local ngx_log, WARN, ERR = ngx.log, ngx.WARN, ngx.ERR
@@ -46,6 +51,13 @@ local function validate(data)
         return "backend " .. b.name .. ": endpoint needs an address and a port from 1 to 65535"
       end
     end
+    local bad = (b.canary ~= nil and canary.validate(b.canary))
+      or (b.affinity ~= nil and sticky.validate(b.affinity))
+      or (b.hashBy ~= nil and (type(b.hashBy) ~= "string" or not b.hashBy:find("$", 1, true)
+        or b.hashBy:find("[^%w_%-%./:$]")) and "hashBy must be nginx variables and literal [A-Za-z0-9_-./:]")
+    if bad then
+      return "backend " .. b.name .. ": " .. bad
+    end
   end
   return nil
 end
@@ -61,6 +73,10 @@ local function build(list)
       endpoints = eps,
       reason = type(b.noEndpoints) == "string" and b.noEndpoints or nil,
       picker = algo.new(eps, prev and prev.picker),
+      canary = b.canary and canary.new(b.canary) or nil,
+      sticky = b.affinity and sticky.new(b.affinity, eps) or nil,
+      hash_by = b.hashBy,
+      ring = b.hashBy and chash.new(eps) or nil,
     }
   end
   return out
@@ -134,12 +150,31 @@ function _M.access()
     ngx_log(WARN, "portico: backend ", name, " is not known to nginx yet")
     return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: backend " .. name .. " is not configured yet")
   end
+  if b.canary and b.canary:use() then
+    local alt = backends[b.canary.backend]
+    -- A canary without endpoints leaves the request on the main backend.
+    if alt and #alt.endpoints > 0 then
+      b = alt
+    end
+  end
   if #b.endpoints == 0 then
     local why = b.reason or ("backend " .. name .. " has no endpoints")
     ngx_log(WARN, "portico: ", why)
     return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: " .. why)
   end
-  ngx.ctx.portico_backend = b
+  local ctx = ngx.ctx
+  ctx.portico_backend = b
+  if b.ring then
+    ctx.portico_hash_key = chash.key(b.hash_by)
+    ctx.portico_first = b.ring:pick(ctx.portico_hash_key, {})
+  elseif b.sticky then
+    local ep = b.sticky:find()
+    if not ep then
+      ep = b.picker:pick({})
+      ngx.header["Set-Cookie"] = b.sticky:cookie(ep, ngx.time(), ngx.var.scheme == "https")
+    end
+    ctx.portico_first = ep
+  end
 end
 
 -- balance runs in balancer_by_lua for every try of a request.
@@ -159,7 +194,14 @@ function _M.balance()
       ngx_balancer.set_more_tries(more)
     end
   end
-  local ep = b.picker:pick(tried)
+  local ep
+  if ctx.portico_first and next(tried) == nil then
+    ep = ctx.portico_first
+  elseif b.ring then
+    ep = b.ring:pick(ctx.portico_hash_key, tried)
+  else
+    ep = b.picker:pick(tried)
+  end
   tried[ep] = true
   local ok, err = ngx_balancer.set_current_peer(ep.address, ep.port)
   if not ok then

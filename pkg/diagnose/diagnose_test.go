@@ -1,0 +1,296 @@
+package diagnose
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/portico-ingress/portico/pkg/model"
+)
+
+var now = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+var opts = model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"}
+
+func ingress(name, class, host, path string, svc string, port networkingv1.ServiceBackendPort, age int) *networkingv1.Ingress {
+	pt := networkingv1.PathTypePrefix
+	return &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: name, CreationTimestamp: metav1.NewTime(now.Add(-time.Duration(age) * time.Hour))},
+		Spec: networkingv1.IngressSpec{IngressClassName: &class, Rules: []networkingv1.IngressRule{{Host: host,
+			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{
+				Path: path, PathType: &pt, Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: svc, Port: port}}}}}}}}},
+	}
+}
+
+func num(n int32) networkingv1.ServiceBackendPort    { return networkingv1.ServiceBackendPort{Number: n} }
+func named(n string) networkingv1.ServiceBackendPort { return networkingv1.ServiceBackendPort{Name: n} }
+
+func withTLS(ing *networkingv1.Ingress, secret string) *networkingv1.Ingress {
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{ing.Spec.Rules[0].Host}, SecretName: secret}}
+	return ing
+}
+
+func service(name, portName string) *corev1.Service {
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: name},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: portName, Port: 80, TargetPort: intstr.FromInt32(5678)}}}}
+}
+
+type endpoint struct {
+	addr, pod          string
+	ready, terminating bool
+}
+
+func slice(svc, portName string, eps ...endpoint) *discoveryv1.EndpointSlice {
+	port := int32(5678)
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Namespace: "lab", Name: svc + "-1", Labels: map[string]string{discoveryv1.LabelServiceName: svc}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: &portName, Port: &port}},
+	}
+	for _, e := range eps {
+		ready, term := e.ready, e.terminating
+		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{e.addr},
+			Conditions: discoveryv1.EndpointConditions{Ready: &ready, Serving: &ready, Terminating: &term},
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: "lab", Name: e.pod}})
+	}
+	return s
+}
+
+func pod(name string, ready corev1.ConditionStatus) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: name}, Status: corev1.PodStatus{
+		Phase:      corev1.PodRunning,
+		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready, LastTransitionTime: metav1.NewTime(now.Add(-time.Hour))}}}}
+}
+
+func event(podName, reason, msg string, age time.Duration) *corev1.Event {
+	return &corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: podName + "." + reason},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "lab", Name: podName},
+		Type:           corev1.EventTypeWarning, Reason: reason, Message: msg, LastTimestamp: metav1.NewTime(now.Add(-age))}
+}
+
+func ourClass() *networkingv1.IngressClass {
+	return &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "nginx"}, Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}
+}
+
+func otherClass() *networkingv1.IngressClass {
+	return &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "traefik"}, Spec: networkingv1.IngressClassSpec{Controller: "traefik.io/ingress-controller"}}
+}
+
+func tlsSecret(t *testing.T, name string, host string, notAfter time.Time) *corev1.Secret {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: now.Add(-24 * time.Hour), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, _ := x509.MarshalPKCS8PrivateKey(key)
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: name}, Type: corev1.SecretTypeTLS, Data: map[string][]byte{
+		corev1.TLSCertKey:       pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		corev1.TLSPrivateKeyKey: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd})}}
+}
+
+// lua is the Lua state of a controller holding the given backends with
+// the endpoints model.Build computes from s.
+func lua(s *Snapshot, names ...string) *Controller {
+	cfg := s.build()
+	l := &LuaBackends{Backends: []LuaBackend{}}
+	for _, b := range cfg.Backends {
+		for _, n := range names {
+			if b.Name == n {
+				l.Backends = append(l.Backends, LuaBackend{Name: b.Name, LoadBalance: "round_robin", Endpoints: b.Endpoints})
+			}
+		}
+	}
+	return &Controller{Status: &Status{Synced: true, Options: &opts, Model: cfg, Nginx: NginxStats{Reloads: 2, LastReason: "initial sync", LastReload: now}}, Lua: l}
+}
+
+func TestDiagnose(t *testing.T) {
+	healthy := func() *Snapshot {
+		return &Snapshot{
+			Ingresses:      []*networkingv1.Ingress{ingress("api", "nginx", "app.example.com", "/api", "api-service", num(80), 1)},
+			IngressClasses: []*networkingv1.IngressClass{ourClass(), otherClass()},
+			Services:       []*corev1.Service{service("api-service", "")},
+			EndpointSlices: []*discoveryv1.EndpointSlice{slice("api-service", "", endpoint{addr: "10.0.0.5", pod: "api-1", ready: true})},
+			Pods:           []*corev1.Pod{pod("api-1", corev1.ConditionTrue)},
+			Options:        opts, Now: now,
+		}
+	}
+	tests := []struct {
+		name   string
+		snap   func() *Snapshot
+		host   string
+		path   string
+		states string // hop:state, in order
+		text   []string
+	}{{
+		name: "healthy, controller holds the backend",
+		snap: func() *Snapshot { s := healthy(); s.Controller = lua(s, "lab/api-service:80"); return s },
+		host: "app.example.com", path: "/api/users",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:ok",
+		text: []string{`✓  ingress    Ingress lab/api, host app.example.com, path /api (Prefix)`,
+			"✓  service    Service lab/api-service port 80→5678",
+			"1 ready, 0 not ready, 0 terminating", "holds backend lab/api-service:80", "no hop is broken"},
+	}, {
+		name: "seed 000: the only Pod fails its readiness probe",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.EndpointSlices = []*discoveryv1.EndpointSlice{slice("api-service", "", endpoint{addr: "10.244.0.5", pod: "api-app-7d9f4c-xk2p9"})}
+			s.Pods = []*corev1.Pod{pod("api-app-7d9f4c-xk2p9", corev1.ConditionFalse)}
+			s.Events = []*corev1.Event{
+				event("api-app-7d9f4c-xk2p9", "Unhealthy", `Readiness probe failed: Get "http://10.244.0.5:5678/health": dial tcp 10.244.0.5:5678: connect: connection refused`, time.Minute),
+				event("api-app-7d9f4c-xk2p9", "BackOff", "older noise", 2*time.Hour),
+				event("other", "Unhealthy", "not this pod", 0),
+			}
+			s.Controller = lua(s, "lab/api-service:80")
+			return s
+		},
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:ok endpoints:fail tls:skip nginx:ok",
+		text: []string{"✗  endpoints  Service lab/api-service port 80: 0 ready, 1 not ready, 0 terminating: requests get 503",
+			"Pod lab/api-app-7d9f4c-xk2p9 (10.244.0.5): phase Running, Ready=False since 2026-02-28T23:00:00Z",
+			`last Warning event: Unhealthy: Readiness probe failed: Get "http://10.244.0.5:5678/health": dial tcp 10.244.0.5:5678: connect: connection refused`,
+			"✗ broken at endpoints: no endpoint is ready: Pod lab/api-app-7d9f4c-xk2p9 fails its readiness probe",
+			"kubectl describe pod -n lab api-app-7d9f4c-xk2p9"},
+	}, {
+		name: "one of two Pods not ready: a warning, still served",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.EndpointSlices = []*discoveryv1.EndpointSlice{slice("api-service", "",
+				endpoint{addr: "10.0.0.5", pod: "api-1", ready: true}, endpoint{addr: "10.0.0.6", pod: "api-2"}, endpoint{addr: "10.0.0.7", pod: "api-3", terminating: true})}
+			return s
+		},
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:ok endpoints:warn tls:skip nginx:skip",
+		text:   []string{"1 ready, 1 not ready, 1 terminating", "Pod lab/api-2 (10.0.0.6): not ready; the Pod was not found", "controller not asked"},
+	}, {
+		name: "missing Service",
+		snap: func() *Snapshot { s := healthy(); s.Services = nil; return s },
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:fail endpoints:skip tls:skip nginx:skip",
+		text:   []string{"Service lab/api-service does not exist: requests get 503", "broken at service: create Service lab/api-service"},
+	}, {
+		name: "port name the Service does not have",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Ingresses = []*networkingv1.Ingress{ingress("api", "nginx", "app.example.com", "/api", "api-service", named("web"), 1)}
+			s.Services = []*corev1.Service{service("api-service", "http")}
+			return s
+		},
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:fail endpoints:skip tls:skip nginx:skip",
+		text:   []string{"Service lab/api-service has no port with name web (its ports: http/80→5678)", "set the Ingress backend.service.port to one of: http/80→5678"},
+	}, {
+		name: "class of another controller",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Ingresses = []*networkingv1.Ingress{ingress("api", "traefik", "app.example.com", "/api", "api-service", num(80), 1)}
+			return s
+		},
+		host: "app.example.com", path: "/api",
+		states: "class:fail ingress:skip service:skip endpoints:skip tls:skip nginx:skip",
+		text: []string{`Ingress lab/api: not ours: ingressClassName "traefik": IngressClass controller traefik.io/ingress-controller is not ours`,
+			"broken at class: set spec.ingressClassName to an IngressClass whose spec.controller is k8s.io/ingress-nginx"},
+	}, {
+		name: "TLS Secret missing",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Ingresses = []*networkingv1.Ingress{withTLS(ingress("api", "nginx", "app.example.com", "/api", "api-service", num(80), 1), "app-tls")}
+			return s
+		},
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:fail nginx:skip",
+		text:   []string{"has no usable certificate", "secret lab/app-tls does not exist", "broken at tls: create the TLS Secret"},
+	}, {
+		name: "TLS Secret valid, expiring soon",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Ingresses = []*networkingv1.Ingress{withTLS(ingress("api", "nginx", "app.example.com", "/api", "api-service", num(80), 1), "app-tls")}
+			s.Secrets = []*corev1.Secret{tlsSecret(t, "app-tls", "app.example.com", now.Add(5*24*time.Hour))}
+			return s
+		},
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:warn nginx:skip",
+		text:   []string{"Secret lab/app-tls, expires 2026-03-06T00:00:00Z (in 5 days), names app.example.com", "renew the certificate soon"},
+	}, {
+		name: "backend not in the Lua balancer yet",
+		snap: func() *Snapshot { s := healthy(); s.Controller = lua(s); return s },
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:fail",
+		text:   []string{"the Lua balancer does not hold backend lab/api-service:80 (it holds 0 backends)", "broken at nginx: the endpoint push has not reached nginx"},
+	}, {
+		name: "last reload failed",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Controller = lua(s, "lab/api-service:80")
+			s.Controller.Status.Nginx.LastError = "nginx -t: emerg"
+			return s
+		},
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:fail",
+		text:   []string{"the last reload failed: nginx -t: emerg", "reloads: 2 reloads, 0 failed; last 2026-03-01T00:00:00Z (initial sync)"},
+	}, {
+		name: "path conflict: the older Ingress wins, the newer is named",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Ingresses = append(s.Ingresses, ingress("api-v2", "nginx", "app.example.com", "/api", "api-service", num(80), 0))
+			return s
+		},
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:skip",
+		text:   []string{"Ingress lab/api, host app.example.com", "Ingress lab/api-v2 lost a conflict: Prefix path /api on host \"app.example.com\" is already served by Ingress lab/api"},
+	}, {
+		name: "no path matches",
+		snap: healthy,
+		host: "app.example.com", path: "/web",
+		states: "class:ok ingress:fail service:skip endpoints:skip tls:skip nginx:skip",
+		text:   []string{"no Ingress path matches app.example.com/web: nginx answers 404"},
+	}, {
+		name: "unknown host",
+		snap: healthy,
+		host: "nope.example.com", path: "/",
+		states: "class:skip ingress:fail service:skip endpoints:skip tls:skip nginx:skip",
+		text:   []string{`no Ingress has a rule for host "nope.example.com"`},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Diagnose(tt.snap(), tt.host, tt.path)
+			var states []string
+			for _, h := range r.Hops {
+				states = append(states, h.Name+":"+string(h.State))
+			}
+			var buf bytes.Buffer
+			if err := Write(&buf, r, false); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(states, " "); got != tt.states {
+				t.Errorf("states:\n got %s\nwant %s\n%s", got, tt.states, buf.String())
+			}
+			if wantOK := !strings.Contains(tt.states, ":fail"); r.OK() != wantOK {
+				t.Errorf("OK() = %v, want %v", r.OK(), wantOK)
+			}
+			for _, want := range tt.text {
+				if !strings.Contains(buf.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, buf.String())
+				}
+			}
+		})
+	}
+}

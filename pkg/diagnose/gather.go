@@ -1,0 +1,173 @@
+package diagnose
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/kubernetes"
+)
+
+// GatherOptions say what Gather reads.
+type GatherOptions struct {
+	// Namespace limits namespaced objects; "" is all.
+	Namespace string
+	// ConfigMapNamespace/ConfigMapName name the controller's ConfigMap.
+	ConfigMapNamespace, ConfigMapName string
+	// WithPods also lists Pods and Pod Warning Events (for diagnose).
+	WithPods bool
+}
+
+// Gather lists the objects a Snapshot holds. Options, Now and Controller
+// are left to the caller.
+func Gather(ctx context.Context, c kubernetes.Interface, o GatherOptions) (*Snapshot, error) {
+	s := &Snapshot{}
+	ns := o.Namespace
+	lo := metav1.ListOptions{}
+	ings, err := c.NetworkingV1().Ingresses(ns).List(ctx, lo)
+	if err != nil {
+		return nil, fmt.Errorf("list Ingresses: %w", err)
+	}
+	for i := range ings.Items {
+		s.Ingresses = append(s.Ingresses, &ings.Items[i])
+	}
+	classes, err := c.NetworkingV1().IngressClasses().List(ctx, lo)
+	if err != nil {
+		return nil, fmt.Errorf("list IngressClasses: %w", err)
+	}
+	for i := range classes.Items {
+		s.IngressClasses = append(s.IngressClasses, &classes.Items[i])
+	}
+	svcs, err := c.CoreV1().Services(ns).List(ctx, lo)
+	if err != nil {
+		return nil, fmt.Errorf("list Services: %w", err)
+	}
+	for i := range svcs.Items {
+		s.Services = append(s.Services, &svcs.Items[i])
+	}
+	eps, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, lo)
+	if err != nil {
+		return nil, fmt.Errorf("list EndpointSlices: %w", err)
+	}
+	for i := range eps.Items {
+		s.EndpointSlices = append(s.EndpointSlices, &eps.Items[i])
+	}
+	// Only TLS Secrets matter; the field selector keeps the rest off the wire.
+	secrets, err := c.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)).String()})
+	if err != nil {
+		return nil, fmt.Errorf("list Secrets: %w", err)
+	}
+	for i := range secrets.Items {
+		s.Secrets = append(s.Secrets, &secrets.Items[i])
+	}
+	if o.ConfigMapName != "" {
+		cm, err := c.CoreV1().ConfigMaps(o.ConfigMapNamespace).Get(ctx, o.ConfigMapName, metav1.GetOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("get ConfigMap %s/%s: %w", o.ConfigMapNamespace, o.ConfigMapName, err)
+		}
+		s.ConfigMap = cm
+	}
+	if !o.WithPods {
+		return s, nil
+	}
+	pods, err := c.CoreV1().Pods(ns).List(ctx, lo)
+	if err != nil {
+		return nil, fmt.Errorf("list Pods: %w", err)
+	}
+	for i := range pods.Items {
+		s.Pods = append(s.Pods, &pods.Items[i])
+	}
+	evs, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: fields.Set{
+		"involvedObject.kind": "Pod", "type": corev1.EventTypeWarning}.String()})
+	if err != nil {
+		return nil, fmt.Errorf("list Events: %w", err)
+	}
+	for i := range evs.Items {
+		s.Events = append(s.Events, &evs.Items[i])
+	}
+	return s, nil
+}
+
+// HTTPClient is for the controller's endpoints: no proxy (they are
+// loopback or port-forwarded), short timeout.
+var HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
+
+// Get fetches base+path and returns the body of a 200 answer.
+func Get(ctx context.Context, base, path string) ([]byte, error) {
+	url := strings.TrimRight(base, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := HTTPClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+	}
+	return body, nil
+}
+
+// FetchStatus reads GET /status from the controller's healthz port.
+func FetchStatus(ctx context.Context, base string) (*Status, error) {
+	b, err := Get(ctx, base, "/status")
+	if err != nil {
+		return nil, err
+	}
+	var s Status
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("/status: %w", err)
+	}
+	return &s, nil
+}
+
+// FetchLua reads GET /configuration/backends from nginx's status port.
+func FetchLua(ctx context.Context, base string) (*LuaBackends, error) {
+	b, err := Get(ctx, base, "/configuration/backends")
+	if err != nil {
+		return nil, err
+	}
+	var l LuaBackends
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, fmt.Errorf("/configuration/backends: %w", err)
+	}
+	return &l, nil
+}
+
+// FetchController asks both endpoints; an empty base is not asked. Errors
+// are recorded in the result, not returned.
+func FetchController(ctx context.Context, statusBase, luaBase string) *Controller {
+	c := &Controller{}
+	if statusBase != "" {
+		st, err := FetchStatus(ctx, statusBase)
+		if err != nil {
+			c.StatusError = err.Error()
+		}
+		c.Status = st
+	} else {
+		c.StatusError = "not asked"
+	}
+	if luaBase != "" {
+		l, err := FetchLua(ctx, luaBase)
+		if err != nil {
+			c.LuaError = err.Error()
+		}
+		c.Lua = l
+	} else {
+		c.LuaError = "not asked"
+	}
+	return c
+}

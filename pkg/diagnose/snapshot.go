@@ -1,0 +1,108 @@
+package diagnose
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/model"
+)
+
+// Snapshot is everything Diagnose reads.
+type Snapshot struct {
+	Ingresses      []*networkingv1.Ingress
+	IngressClasses []*networkingv1.IngressClass
+	Services       []*corev1.Service
+	EndpointSlices []*discoveryv1.EndpointSlice
+	Secrets        []*corev1.Secret
+	ConfigMap      *corev1.ConfigMap
+	// Pods and Events explain not-ready endpoints; they may be partial.
+	Pods   []*corev1.Pod
+	Events []*corev1.Event
+	// Options are the controller's; Controller.Status.Options wins when set.
+	Options model.Options
+	Now     time.Time
+	// Controller is what the running controller reported; nil when it was
+	// not asked.
+	Controller *Controller
+}
+
+// Controller is the running controller's state, as read over HTTP.
+type Controller struct {
+	// Status is GET /status on the healthz port; nil when StatusError says
+	// why it could not be read.
+	Status      *Status `json:"status,omitempty"`
+	StatusError string  `json:"statusError,omitempty"`
+	// Lua is GET /configuration/backends on the status port; nil when
+	// LuaError says why it could not be read.
+	Lua      *LuaBackends `json:"lua,omitempty"`
+	LuaError string       `json:"luaError,omitempty"`
+}
+
+// Status is the controller's /status document.
+type Status struct {
+	Synced        bool           `json:"synced"`
+	LastSyncError string         `json:"lastSyncError,omitempty"`
+	Nginx         NginxStats     `json:"nginx"`
+	Options       *model.Options `json:"options,omitempty"`
+	Model         *model.Config  `json:"model,omitempty"`
+}
+
+// NginxStats are the reload counters of /status.
+type NginxStats struct {
+	Reloads        int       `json:"reloads"`
+	ReloadFailures int       `json:"reloadFailures"`
+	Restarts       int       `json:"restarts"`
+	Pushes         int       `json:"pushes"`
+	LastReason     string    `json:"lastReloadReason,omitempty"`
+	LastError      string    `json:"lastReloadError,omitempty"`
+	LastReload     time.Time `json:"lastReload,omitzero"`
+	Checksum       string    `json:"checksum,omitempty"`
+}
+
+// LuaBackends is the Lua balancer's state.
+type LuaBackends struct {
+	Backends []LuaBackend `json:"backends"`
+}
+
+// LuaBackend is one backend as the Lua balancer holds it.
+type LuaBackend struct {
+	Name        string           `json:"name"`
+	LoadBalance string           `json:"loadBalance"`
+	Endpoints   []model.Endpoint `json:"endpoints"`
+	NoEndpoints string           `json:"noEndpoints,omitempty"`
+}
+
+// Find returns the backend called name, or nil.
+func (l *LuaBackends) Find(name string) *LuaBackend {
+	for i := range l.Backends {
+		if l.Backends[i].Name == name {
+			return &l.Backends[i]
+		}
+	}
+	return nil
+}
+
+// options are the controller options in effect.
+func (s *Snapshot) options() model.Options {
+	if s.Controller != nil && s.Controller.Status != nil && s.Controller.Status.Options != nil {
+		return *s.Controller.Status.Options
+	}
+	return s.Options
+}
+
+// build runs the controller's model on the snapshot.
+func (s *Snapshot) build() *model.Config {
+	return model.Build(model.Input{
+		Ingresses:      s.Ingresses,
+		IngressClasses: s.IngressClasses,
+		Services:       s.Services,
+		EndpointSlices: s.EndpointSlices,
+		Secrets:        s.Secrets,
+		ConfigMap:      s.ConfigMap,
+		Options:        s.options(),
+		Now:            s.Now,
+	})
+}

@@ -1,0 +1,14 @@
+// Package lint checks Ingress manifests offline with the controller's own
+// validation: it decodes Kubernetes objects from YAML or JSON files and runs
+// model.Build on them, so every diagnostic is one the controller would
+// report (invalid or unsupported annotations, bad hosts and paths, missing
+// Services, ports and TLS Secrets, conflicting host/path pairs) plus
+// Ingresses whose class names no IngressClass.
+//
+// Contract: Decode and Load do file I/O only; Lint is pure. References to
+// Services (and TLS Secrets) are checked when the input holds at least one
+// Service (Secret), or always with Options.StrictRefs, so linting a lone
+// Ingress file does not report every backend as missing. When the input
+// holds no IngressClass, one named Options.Model.IngressClass with the
+// controller's class is assumed.
+package lint

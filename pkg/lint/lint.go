@@ -1,0 +1,111 @@
+package lint
+
+import (
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// Options shape a lint run.
+type Options struct {
+	// Model are the controller options linted against.
+	Model model.Options
+	// ConfigMap names the controller's ConfigMap ("namespace/name"); when
+	// the input holds it, its values are checked too.
+	ConfigMap string
+	// StrictRefs reports references to Services and Secrets missing from
+	// the input even when it holds none of that kind.
+	StrictRefs bool
+	// Now is the time certificates are checked against.
+	Now time.Time
+}
+
+// Result is the outcome of Lint.
+type Result struct {
+	Objects     int               `json:"objects"`
+	Skipped     int               `json:"skipped"`
+	Diagnostics []diag.Diagnostic `json:"diagnostics"`
+}
+
+// Failed reports whether any diagnostic is a Warning or an Error.
+func (r Result) Failed() bool {
+	for _, d := range r.Diagnostics {
+		if d.Severity != diag.Info {
+			return true
+		}
+	}
+	return false
+}
+
+// Lint runs the controller's model on objs and returns its diagnostics.
+func Lint(objs *Objects, o Options) Result {
+	opts := o.Model
+	opts.ReportUnknownClass = true
+	classes := objs.IngressClasses
+	if len(classes) == 0 {
+		classes = []*networkingv1.IngressClass{{
+			ObjectMeta: metav1.ObjectMeta{Name: opts.IngressClass},
+			Spec:       networkingv1.IngressClassSpec{Controller: opts.ControllerClass},
+		}}
+	}
+	var cm *corev1.ConfigMap
+	for _, c := range objs.ConfigMaps {
+		if c.Namespace+"/"+c.Name == o.ConfigMap {
+			cm = c
+		}
+	}
+	cfg := model.Build(model.Input{
+		Ingresses:      objs.Ingresses,
+		IngressClasses: classes,
+		Services:       objs.Services,
+		EndpointSlices: objs.EndpointSlices,
+		Secrets:        objs.Secrets,
+		ConfigMap:      cm,
+		Options:        opts,
+		Now:            o.Now,
+	})
+	checkServices := o.StrictRefs || len(objs.Services) > 0
+	checkSecrets := o.StrictRefs || len(objs.Secrets) > 0
+	ds := []diag.Diagnostic{}
+	for _, d := range cfg.Diagnostics {
+		switch {
+		case d.Reason == "BackendNotFound" && !checkServices:
+		case d.Reason == "InvalidTLSSecret" && !checkSecrets && strings.Contains(d.Message, "does not exist"):
+		default:
+			ds = append(ds, d)
+		}
+	}
+	// Ingresses of another existing class are not ours to check; say so.
+	owned := map[model.IngressRef]bool{}
+	for _, r := range cfg.Ingresses {
+		owned[r] = true
+	}
+	for _, ing := range objs.Ingresses {
+		if owned[model.IngressRef{Namespace: ing.Namespace, Name: ing.Name}] {
+			continue
+		}
+		if ing.Spec.IngressClassName != nil && !hasClass(classes, *ing.Spec.IngressClassName) {
+			continue // UnknownIngressClass already
+		}
+		_, why := model.Ownership(opts, classes, ing)
+		ds = append(ds, diag.Diagnostic{Object: diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name},
+			Severity: diag.Info, Reason: "NotServed", Message: why + "; not checked"})
+	}
+	diag.Sort(ds)
+	return Result{Objects: objs.Count(), Skipped: objs.Skipped, Diagnostics: ds}
+}
+
+func hasClass(classes []*networkingv1.IngressClass, name string) bool {
+	for _, c := range classes {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,79 @@
+package annotations
+
+import "github.com/portico-ingress/portico/pkg/model/diag"
+
+const (
+	nameAffinity              = "affinity"
+	nameAffinityMode          = "affinity-mode"
+	nameSessionCookieName     = "session-cookie-name"
+	nameSessionCookiePath     = "session-cookie-path"
+	nameSessionCookieMaxAge   = "session-cookie-max-age"
+	nameSessionCookieExpires  = "session-cookie-expires"
+	nameSessionCookieSameSite = "session-cookie-samesite"
+)
+
+// Affinity is cookie session affinity, done in Lua: the cookie names an
+// endpoint; while that endpoint exists the client stays on it, otherwise
+// it gets a new endpoint and a new cookie.
+type Affinity struct {
+	// Cookie is the cookie's name; "" means affinity is off.
+	Cookie CookieName `json:"cookie"`
+	// Path is the cookie's Path attribute.
+	Path URIPath `json:"path"`
+	// MaxAge and Expires are seconds; zero leaves the attribute out (a
+	// session cookie when both are zero).
+	MaxAge  int `json:"maxAge,omitempty"`
+	Expires int `json:"expires,omitempty"`
+	// SameSite is "", Strict, Lax or None.
+	SameSite string `json:"sameSite,omitempty"`
+	// Mode is balanced or persistent. Portico keeps a client on its
+	// endpoint in both modes while the endpoint exists.
+	Mode string `json:"mode"`
+}
+
+const (
+	defaultSessionCookie = "INGRESSCOOKIE"
+	maxCookieSeconds     = 1<<31 - 1
+)
+
+func parseAffinity(a Annotations) (Affinity, []diag.Diagnostic) {
+	var ds, d []diag.Diagnostic
+	kind, set := a.lookup(nameAffinity)
+	if set && kind != "cookie" {
+		ds = append(ds, invalid(nameAffinity, kind, "want cookie")...)
+	}
+	af := Affinity{Cookie: defaultSessionCookie, Path: "/", Mode: "balanced"}
+	if v, ok := a.lookup(nameAffinityMode); ok {
+		if v != "balanced" && v != "persistent" {
+			ds = append(ds, invalid(nameAffinityMode, v, "want balanced or persistent")...)
+		}
+		af.Mode = v
+	}
+	if v, ok := a.lookup(nameSessionCookieName); ok {
+		if len(v) > maxName || !cookieName.MatchString(v) {
+			ds = append(ds, invalid(nameSessionCookieName, v, "want a cookie name of letters, digits, _ and -")...)
+		}
+		af.Cookie = CookieName(v)
+	}
+	if v, ok := a.lookup(nameSessionCookiePath); ok {
+		p, ok := parseURIPath(v)
+		if !ok {
+			ds = append(ds, invalid(nameSessionCookiePath, v, "want an absolute path made of letters, digits and -._~/!&()*+,=:@")...)
+		}
+		af.Path = p
+	}
+	af.MaxAge, d = parseInt(a, nameSessionCookieMaxAge, 0, maxCookieSeconds, 0)
+	ds = append(ds, d...)
+	af.Expires, d = parseInt(a, nameSessionCookieExpires, 0, maxCookieSeconds, 0)
+	ds = append(ds, d...)
+	if v, ok := a.lookup(nameSessionCookieSameSite); ok {
+		if v != "Strict" && v != "Lax" && v != "None" {
+			ds = append(ds, invalid(nameSessionCookieSameSite, v, "want Strict, Lax or None")...)
+		}
+		af.SameSite = v
+	}
+	if diag.HasError(ds) || !set {
+		return Affinity{}, ds
+	}
+	return af, ds
+}

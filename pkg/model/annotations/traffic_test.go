@@ -1,0 +1,168 @@
+package annotations
+
+import (
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// ann builds annotations from name/value pairs, names without Prefix.
+func ann(kv ...string) Annotations {
+	a := Annotations{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		a[Prefix+kv[i]] = kv[i+1]
+	}
+	return a
+}
+
+// trafficCase is one parser call and its whole expected result.
+type trafficCase[T any] struct {
+	name    string
+	in      Annotations
+	want    T
+	reasons []string
+}
+
+func runTraffic[T any](t *testing.T, parse func(Annotations) (T, []diag.Diagnostic), tests []trafficCase[T]) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ds := parse(tc.in)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+			var reasons []string
+			for _, d := range ds {
+				reasons = append(reasons, d.Reason)
+				if strings.ContainsAny(d.Message, "\n\r") {
+					t.Errorf("message repeats a raw control character: %q", d.Message)
+				}
+			}
+			if strings.Join(reasons, ",") != strings.Join(tc.reasons, ",") {
+				t.Errorf("diagnostics %v, want reasons %v", ds, tc.reasons)
+			}
+		})
+	}
+}
+
+var bad = []string{"InvalidAnnotation"}
+
+func TestParseCanary(t *testing.T) {
+	runTraffic(t, parseCanary, []trafficCase[Canary]{
+		{"unset", nil, Canary{}, nil},
+		{"weight", ann("canary", "true", "canary-weight", "20"), Canary{Enabled: true, Weight: 20, WeightTotal: 100}, nil},
+		{"weight total", ann("canary", "true", "canary-weight", "3", "canary-weight-total", "1000"), Canary{Enabled: true, Weight: 3, WeightTotal: 1000}, nil},
+		{"not a canary: settings ignored", ann("canary-weight", "20"), Canary{}, nil},
+		{"canary false", ann("canary", "false", "canary-weight", "20"), Canary{}, nil},
+		{"header, value, cookie", ann("canary", "true", "canary-by-header", "X-Canary", "canary-by-header-value", "yes please", "canary-by-cookie", "beta_user"),
+			Canary{Enabled: true, WeightTotal: 100, Header: "X-Canary", HeaderValue: "yes please", Cookie: "beta_user"}, nil},
+		{"pattern", ann("canary", "true", "canary-by-header", "X-Region", "canary-by-header-pattern", `^(eu|us)-\d+$`),
+			Canary{Enabled: true, WeightTotal: 100, Header: "X-Region", HeaderPattern: `^(eu|us)-\d+$`}, nil},
+		{"value without header is ignored", ann("canary", "true", "canary-by-header-value", "x"),
+			Canary{Enabled: true, WeightTotal: 100, HeaderValue: "x"}, []string{"IgnoredAnnotation"}},
+		{"weight above total", ann("canary", "true", "canary-weight", "101"), Canary{}, bad},
+		{"weight above custom total", ann("canary", "true", "canary-weight", "11", "canary-weight-total", "10"), Canary{}, bad},
+		{"negative weight", ann("canary", "true", "canary-weight", "-1"), Canary{}, bad},
+		{"weight injection", ann("canary", "true", "canary-weight", "1; }"), Canary{}, bad},
+		{"zero total", ann("canary", "true", "canary-weight-total", "0"), Canary{}, bad},
+		{"canary not a bool", ann("canary", "yes"), Canary{}, bad},
+		{"header with space", ann("canary", "true", "canary-by-header", "X Canary"), Canary{}, bad},
+		{"header with colon", ann("canary", "true", "canary-by-header", "X-Canary:"), Canary{}, bad},
+		{"header value newline", ann("canary", "true", "canary-by-header", "X", "canary-by-header-value", "a\nb"), Canary{}, bad},
+		{"header value leading space", ann("canary", "true", "canary-by-header", "X", "canary-by-header-value", " a"), Canary{}, bad},
+		{"cookie with semicolon", ann("canary", "true", "canary-by-cookie", "a;b"), Canary{}, bad},
+		{"pattern lookahead", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", "(?=a)"), Canary{}, bad},
+		{"pattern flags", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", "(?i)a"), Canary{}, bad},
+		{"pattern backreference", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `(a)\1`), Canary{}, bad},
+		{"pattern unicode class", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `\pL`), Canary{}, bad},
+		{"pattern does not compile", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `(a`), Canary{}, bad},
+		{"pattern trailing backslash", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `a\`), Canary{}, bad},
+		{"pattern whitespace", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", "a b"), Canary{}, bad},
+	})
+}
+
+func TestParseRateLimit(t *testing.T) {
+	runTraffic(t, parseRateLimit, []trafficCase[RateLimit]{
+		{"unset", nil, RateLimit{}, nil},
+		{"rps with default multiplier", ann("limit-rps", "5"), RateLimit{RPS: 5, BurstMultiplier: 5}, nil},
+		{"all", ann("limit-rps", "5", "limit-rpm", "100", "limit-connections", "2", "limit-burst-multiplier", "2", "limit-allowlist", "10.0.0.0/8, 2001:db8::1"),
+			RateLimit{RPS: 5, RPM: 100, Connections: 2, BurstMultiplier: 2,
+				Allowlist: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::1/128")}}, nil},
+		{"old allowlist name", ann("limit-rps", "1", "limit-whitelist", "192.0.2.7"),
+			RateLimit{RPS: 1, BurstMultiplier: 5, Allowlist: []netip.Prefix{netip.MustParsePrefix("192.0.2.7/32")}}, nil},
+		{"allowlist without limit is off", ann("limit-allowlist", "10.0.0.0/8"), RateLimit{}, nil},
+		{"rps injection", ann("limit-rps", "5; }"), RateLimit{}, bad},
+		{"rps newline", ann("limit-rps", "5\n"), RateLimit{}, bad},
+		{"rps negative", ann("limit-rps", "-5"), RateLimit{}, bad},
+		{"multiplier zero", ann("limit-rps", "5", "limit-burst-multiplier", "0"), RateLimit{}, bad},
+		{"bad allowlist", ann("limit-rps", "5", "limit-allowlist", "10.0.0.0/8 deny all"), RateLimit{}, bad},
+	})
+}
+
+func TestParseSourceRange(t *testing.T) {
+	p := netip.MustParsePrefix
+	runTraffic(t, parseSourceRange, []trafficCase[SourceRange]{
+		{"unset", nil, SourceRange{}, nil},
+		{"allowlist masked and canonical", ann("allowlist-source-range", "10.1.2.3/8,127.0.0.1, 2001:DB8:0::/48"),
+			SourceRange{Allow: []netip.Prefix{p("10.0.0.0/8"), p("127.0.0.1/32"), p("2001:db8::/48")}}, nil},
+		{"old name", ann("whitelist-source-range", "192.0.2.0/24"), SourceRange{Allow: []netip.Prefix{p("192.0.2.0/24")}}, nil},
+		{"new name wins", ann("whitelist-source-range", "192.0.2.0/24", "allowlist-source-range", "198.51.100.0/24"),
+			SourceRange{Allow: []netip.Prefix{p("198.51.100.0/24")}}, nil},
+		{"deny", ann("denylist-source-range", "::1"), SourceRange{Deny: []netip.Prefix{p("::1/128")}}, nil},
+		{"injection", ann("allowlist-source-range", "10.0.0.0/8; allow all"), SourceRange{}, bad},
+		{"newline", ann("denylist-source-range", "10.0.0.0/8\nallow all"), SourceRange{}, bad},
+		{"zone", ann("denylist-source-range", "fe80::1%eth0"), SourceRange{}, bad},
+		{"mapped", ann("denylist-source-range", "::ffff:10.0.0.1"), SourceRange{}, bad},
+		{"bad prefix length", ann("denylist-source-range", "10.0.0.0/33"), SourceRange{}, bad},
+		{"empty list", ann("denylist-source-range", " , "), SourceRange{}, bad},
+		{"hostname", ann("allowlist-source-range", "example.com"), SourceRange{}, bad},
+	})
+}
+
+func TestParseAffinity(t *testing.T) {
+	runTraffic(t, parseAffinity, []trafficCase[Affinity]{
+		{"unset", nil, Affinity{}, nil},
+		{"defaults", ann("affinity", "cookie"), Affinity{Cookie: "INGRESSCOOKIE", Path: "/", Mode: "balanced"}, nil},
+		{"all", ann("affinity", "cookie", "affinity-mode", "persistent", "session-cookie-name", "route", "session-cookie-path", "/app",
+			"session-cookie-max-age", "3600", "session-cookie-expires", "7200", "session-cookie-samesite", "Lax"),
+			Affinity{Cookie: "route", Path: "/app", MaxAge: 3600, Expires: 7200, SameSite: "Lax", Mode: "persistent"}, nil},
+		{"settings without affinity are off", ann("session-cookie-name", "route"), Affinity{}, nil},
+		{"not cookie", ann("affinity", "ip"), Affinity{}, bad},
+		{"bad mode", ann("affinity", "cookie", "affinity-mode", "sticky"), Affinity{}, bad},
+		{"cookie name injection", ann("affinity", "cookie", "session-cookie-name", "a=b; Domain=evil"), Affinity{}, bad},
+		{"path with semicolon", ann("affinity", "cookie", "session-cookie-path", "/; Secure"), Affinity{}, bad},
+		{"max-age not a number", ann("affinity", "cookie", "session-cookie-max-age", "1h"), Affinity{}, bad},
+		{"samesite lower case", ann("affinity", "cookie", "session-cookie-samesite", "lax"), Affinity{}, bad},
+	})
+}
+
+func TestParseHashBy(t *testing.T) {
+	runTraffic(t, parseHashBy, []trafficCase[HashBy]{
+		{"unset", nil, "", nil},
+		{"one variable", ann("upstream-hash-by", "$request_uri"), "$request_uri", nil},
+		{"variables and literals", ann("upstream-hash-by", "$host:$arg_user/x-1.2"), "$host:$arg_user/x-1.2", nil},
+		{"literal only", ann("upstream-hash-by", "constant"), "", bad},
+		{"braces", ann("upstream-hash-by", "${host}"), "", bad},
+		{"upper-case variable", ann("upstream-hash-by", "$Host"), "", bad},
+		{"injection", ann("upstream-hash-by", "$host; }"), "", bad},
+		{"newline", ann("upstream-hash-by", "$host\n"), "", bad},
+		{"quote", ann("upstream-hash-by", `$host"`), "", bad},
+		{"bare dollar", ann("upstream-hash-by", "$"), "", bad},
+	})
+}
+
+func TestTrafficNamesAreSupported(t *testing.T) {
+	a := Annotations{}
+	for _, n := range trafficNames {
+		a[Prefix+n] = "x"
+	}
+	_, ds := Parse(a)
+	for _, d := range ds {
+		if d.Reason == "UnsupportedAnnotation" {
+			t.Errorf("traffic annotation reported as unsupported: %s", d.Message)
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// Traffic policy: canary, rate limits, source ranges, affinity and
+// consistent hashing. Limits and source ranges are nginx directives of a
+// location; canary, affinity and hashing travel with the backend to Lua,
+// so changing them (a canary weight, say) never reloads nginx.
+
+// Canary is a route's alternative backend, chosen per request in Lua:
+// header first, then cookie, then weight (see annotations.Canary).
+type Canary struct {
+	// Backend names the entry of Config.Backends of the canary.
+	Backend       string     `json:"backend"`
+	Ingress       IngressRef `json:"ingress"`
+	Weight        int        `json:"weight"`
+	WeightTotal   int        `json:"weightTotal"`
+	Header        string     `json:"header,omitempty"`
+	HeaderValue   string     `json:"headerValue,omitempty"`
+	HeaderPattern string     `json:"headerPattern,omitempty"`
+	Cookie        string     `json:"cookie,omitempty"`
+}
+
+// RateLimit holds the limits of one Ingress: its locations share the
+// zones, keyed by client address. Zone is "portico_rl_" and a hash of the
+// Ingress; the zones are Zone-rps, Zone-rpm and Zone-conn.
+type RateLimit struct {
+	Zone    string     `json:"zone"`
+	Ingress IngressRef `json:"ingress"`
+	// Key is the zones' key: $binary_remote_addr, or Exempt's map, which
+	// is empty (not limited) for Allowlist addresses.
+	Key string `json:"key"`
+	// Exempt is the variable a geo block sets to 1 for Allowlist.
+	Exempt      string   `json:"exempt,omitempty"`
+	Allowlist   []string `json:"allowlist,omitempty"`
+	RPS         int      `json:"rps,omitempty"`
+	BurstRPS    int      `json:"burstRPS,omitempty"`
+	RPM         int      `json:"rpm,omitempty"`
+	BurstRPM    int      `json:"burstRPM,omitempty"`
+	Connections int      `json:"connections,omitempty"`
+}
+
+// SourceRange lists canonical CIDRs: Deny first, then Allow, then, when
+// Allow is set, everyone else is denied.
+type SourceRange struct {
+	Allow []string `json:"allow,omitempty"`
+	Deny  []string `json:"deny,omitempty"`
+}
+
+// ingressTraffic is the traffic policy of one non-canary Ingress.
+type ingressTraffic struct {
+	rateLimit   *RateLimit
+	sourceRange *SourceRange
+	affinity    *annotations.Affinity
+	hashBy      annotations.HashBy
+}
+
+// canaryIngress is a canary Ingress waiting for the main routes to exist.
+type canaryIngress struct {
+	ing *networkingv1.Ingress
+	set annotations.Set
+	lb  annotations.LoadBalance
+}
+
+func prefixStrings(ps []netip.Prefix) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+// traffic records the policy of a non-canary Ingress for its paths.
+func (b *builder) traffic(ref IngressRef, t annotations.Traffic) {
+	tr := &ingressTraffic{hashBy: t.HashBy}
+	if rl := t.RateLimit; rl.On() {
+		sum := sha256.Sum256([]byte(ref.String()))
+		m := &RateLimit{Zone: "portico_rl_" + hex.EncodeToString(sum[:6]), Ingress: ref, Key: "$binary_remote_addr",
+			RPS: rl.RPS, BurstRPS: rl.RPS * rl.BurstMultiplier, RPM: rl.RPM, BurstRPM: rl.RPM * rl.BurstMultiplier,
+			Connections: rl.Connections}
+		if len(rl.Allowlist) > 0 {
+			m.Exempt = "$" + m.Zone + "_exempt"
+			m.Key = "$" + m.Zone + "_key"
+			m.Allowlist = prefixStrings(rl.Allowlist)
+		}
+		tr.rateLimit = m
+		b.cfg.RateLimits = append(b.cfg.RateLimits, m)
+	}
+	if sr := t.SourceRange; len(sr.Allow)+len(sr.Deny) > 0 {
+		tr.sourceRange = &SourceRange{}
+		if len(sr.Allow) > 0 {
+			tr.sourceRange.Allow = prefixStrings(sr.Allow)
+		}
+		if len(sr.Deny) > 0 {
+			tr.sourceRange.Deny = prefixStrings(sr.Deny)
+		}
+	}
+	if t.Affinity.Cookie != "" {
+		af := t.Affinity
+		tr.affinity = &af
+	}
+	if b.trafficOf == nil {
+		b.trafficOf = map[IngressRef]*ingressTraffic{}
+	}
+	b.trafficOf[ref] = tr
+}
+
+// attachCanaries gives each canary path's matching main routes (same host,
+// same nginx location) the canary backend. Canaries never create routes.
+// The oldest canary of a route wins.
+func (b *builder) attachCanaries() {
+	for _, c := range b.canaries {
+		ing := c.ing
+		obj := diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
+		ref := IngressRef{ing.Namespace, ing.Name}
+		for ri, rule := range ing.Spec.Rules {
+			if rule.HTTP == nil {
+				continue
+			}
+			if rule.Host != "" {
+				if _, err := parseHost(rule.Host); err != nil {
+					b.diag(obj, diag.Errorf(fmt.Sprintf("spec.rules[%d].host", ri), "InvalidHost", "%v; the canary rule is ignored", err))
+					continue
+				}
+			}
+			srv := b.servers[rule.Host]
+			for pi, p := range rule.HTTP.Paths {
+				field := fmt.Sprintf("spec.rules[%d].http.paths[%d]", ri, pi)
+				b.attachCanary(obj, ref, srv, rule.Host, field, p, c)
+			}
+		}
+	}
+}
+
+func (b *builder) attachCanary(obj diag.Object, ref IngressRef, srv *serverBuild, host, field string, p networkingv1.HTTPIngressPath, c canaryIngress) {
+	pt := networkingv1.PathTypeImplementationSpecific
+	if p.PathType != nil {
+		pt = *p.PathType
+	}
+	path := p.Path
+	if path == "" {
+		path = "/"
+	}
+	ms, err := pathMatches(path, pt)
+	if err != nil {
+		b.diag(obj, diag.Errorf(field, "InvalidPath", "%v; the canary path is ignored", err))
+		return
+	}
+	be := b.routeBackend(obj, field+".backend", &p.Backend, c.lb)
+	if be == "" {
+		return
+	}
+	cs := c.set.Traffic.Canary
+	attached, taken := false, ""
+	for _, m := range ms {
+		var r *route
+		if srv != nil {
+			r = srv.routes[m]
+		}
+		if r == nil || r.loc.Backend == "" {
+			continue
+		}
+		if r.canary != nil && r.canary.Ingress != ref {
+			taken = r.canary.Ingress.String()
+			continue
+		}
+		r.canary = &Canary{Backend: be, Ingress: ref, Weight: cs.Weight, WeightTotal: cs.WeightTotal,
+			Header: string(cs.Header), HeaderValue: cs.HeaderValue, HeaderPattern: cs.HeaderPattern, Cookie: string(cs.Cookie)}
+		attached = true
+	}
+	switch {
+	case attached:
+	case taken != "":
+		b.diag(obj, diag.Warnf(field, "CanaryConflict",
+			"%s path %s on host %q already has canary Ingress %s, which is older; this canary path is ignored", pt, path, host, taken))
+	default:
+		b.diag(obj, diag.Warnf(field, "CanaryWithoutMain",
+			"no non-canary Ingress serves %s path %s on host %q; this canary path is ignored", pt, path, host))
+	}
+}
+
+// variant returns the backend a route's location names: its Service
+// backend, or, when the route has affinity, hashing or a canary, a copy
+// that carries them, named after the base and the Ingresses involved
+// ("ns/svc:80@ns/main+ns/canary-svc:80@ns/canary").
+func (b *builder) variant(r *route) string {
+	name := r.loc.Backend
+	tr := b.trafficOf[r.loc.Ingress]
+	policy := tr != nil && (tr.affinity != nil || tr.hashBy != "")
+	if name == "" || (!policy && r.canary == nil) {
+		return name
+	}
+	base := b.backends.byName[name]
+	if policy {
+		name += "@" + r.loc.Ingress.String()
+	}
+	if r.canary != nil {
+		name += "+" + r.canary.Backend + "@" + r.canary.Ingress.String()
+	}
+	if _, ok := b.backends.byName[name]; ok {
+		return name
+	}
+	v := *base
+	v.Name = name
+	v.Canary = r.canary
+	if policy {
+		v.Affinity, v.HashBy = tr.affinity, tr.hashBy
+	}
+	b.backends.byName[name] = &v
+	return name
+}

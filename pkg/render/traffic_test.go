@@ -1,0 +1,96 @@
+package render
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/model"
+)
+
+// trafficConfig is the seed with rate limits (one with an allowlist) and
+// source ranges on its locations.
+func trafficConfig() *model.Config {
+	cfg := seedConfig()
+	cfg.Global.LimitReqStatus = 429
+	plain := &model.RateLimit{Zone: "portico_rl_000000000001", Ingress: model.IngressRef{Namespace: "lab", Name: "a"},
+		Key: "$binary_remote_addr", RPM: 60, BurstRPM: 300, Connections: 2}
+	exempt := &model.RateLimit{Zone: "portico_rl_000000000002", Ingress: model.IngressRef{Namespace: "lab", Name: "b"},
+		Key: "$portico_rl_000000000002_key", Exempt: "$portico_rl_000000000002_exempt",
+		Allowlist: []string{"10.0.0.0/8", "2001:db8::/32"}, RPS: 5, BurstRPS: 25}
+	cfg.RateLimits = []*model.RateLimit{plain, exempt}
+	app := cfg.Servers[2].Locations
+	app[0].RateLimit = plain
+	app[0].SourceRange = &model.SourceRange{Deny: []string{"192.0.2.1/32", "::1/128"}}
+	app[1].RateLimit = exempt
+	app[1].SourceRange = &model.SourceRange{Allow: []string{"127.0.0.1/32", "2001:db8::/32"}, Deny: []string{"127.0.0.2/32"}}
+	return cfg
+}
+
+func TestRenderTrafficGolden(t *testing.T) {
+	conf, _, err := Render(trafficConfig(), testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "traffic.nginx.conf")
+	if *update {
+		if err := os.WriteFile(golden, conf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkg/render -update to create it)", err)
+	}
+	if !bytes.Equal(conf, want) {
+		t.Errorf("rendered config differs from %s; run go test ./pkg/render -update and review the diff", golden)
+	}
+	for _, d := range []string{
+		"limit_req_status 429;", "limit_conn_status 503;",
+		"limit_req_zone $binary_remote_addr zone=portico_rl_000000000001_rpm:1m rate=60r/m;",
+		"limit_conn_zone $binary_remote_addr zone=portico_rl_000000000001_conn:1m;",
+		"geo $portico_rl_000000000002_exempt {", "2001:db8::/32 1;",
+		"map $portico_rl_000000000002_exempt $portico_rl_000000000002_key {",
+		"limit_req_zone $portico_rl_000000000002_key zone=portico_rl_000000000002_rps:1m rate=5r/s;",
+		"limit_req zone=portico_rl_000000000001_rpm burst=300 nodelay;", "limit_conn portico_rl_000000000001_conn 2;",
+		"limit_req zone=portico_rl_000000000002_rps burst=25 nodelay;",
+		"deny 127.0.0.2/32;\n            allow 127.0.0.1/32;\n            allow 2001:db8::/32;\n            deny all;",
+	} {
+		if !strings.Contains(string(conf), d) {
+			t.Errorf("rendered config lacks %q", d)
+		}
+	}
+}
+
+// The traffic directives must pass the real nginx -t.
+func TestRenderTrafficPassesNginxTest(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skip("nginx not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	opts := testOptions
+	opts.RunDir = dir
+	opts.HTTPPort, opts.HTTPSPort = 18080, 18443
+	opts.DefaultCertificate, opts.DefaultCertificateKey, err = apply.WriteDefaultCertificate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
+	conf, _, err := Render(trafficConfig(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(nginx, "-t", "-e", "stderr", "-c", path).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "test is successful") {
+		t.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+}
