@@ -1,6 +1,7 @@
-# Portico controller image: Debian's nginx with the Lua module, Portico's Lua
-# balancer from rootfs/, and the static portico binary. The package install is
-# hack/install-deps.sh, the same script CI runs, so CI proves these steps.
+# Portico controller image: Debian bookworm's nginx with the Lua module,
+# Portico's Lua modules from rootfs/, and the static portico binary. Packages
+# come from hack/install-deps.sh runtime, the script CI runs (as
+# hack/install-deps.sh, a superset), so CI proves these install steps.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -14,17 +15,23 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 
 FROM debian:bookworm-slim
 COPY hack/install-deps.sh /usr/local/lib/portico/install-deps.sh
-# nginx binds :80 and :443 as a non-root user through a file capability.
+# nginx binds :80 and :443 as user 101 through a file capability; the pod
+# grants NET_BIND_SERVICE and allows it (deploy/portico.yaml).
 RUN bash /usr/local/lib/portico/install-deps.sh runtime \
  && apt-get install -y -q --no-install-recommends libcap2-bin \
  && setcap cap_net_bind_service=+ep /usr/sbin/nginx \
  && apt-get purge -y -q libcap2-bin \
- && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled /etc/nginx/conf.d
+ && apt-get autoremove -y -q \
+ && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled /etc/nginx/conf.d /usr/local/lib/portico
 COPY rootfs/ /
 COPY --from=build /out/portico /usr/bin/portico
-RUN install -d -o 101 -g 101 /etc/nginx/run \
+# Portico writes nginx.conf into /etc/nginx and runs nginx from /etc/nginx/run.
+RUN groupadd --system --gid 101 portico \
+ && useradd --system --uid 101 --gid 101 --home-dir /etc/nginx --no-create-home --shell /usr/sbin/nologin portico \
+ && install -d -o 101 -g 101 /etc/nginx/run \
  && chown 101:101 /etc/nginx
 USER 101:101
-EXPOSE 80 443 10254
+EXPOSE 80 443 8443 10254
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/bin/portico"]
 CMD ["controller"]

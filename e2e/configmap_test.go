@@ -32,8 +32,8 @@ func lbOf(name string) (string, error) {
 }
 
 // The ConfigMap's load-balance sets the default algorithm, the annotation
-// overrides it, and a bad value is refused with a Warning Event, without a
-// restart and without a reload.
+// overrides it, and a bad value is refused with a Warning Event and the
+// last good value kept, without a restart and without a reload.
 func TestConfigMapAndAnnotationLoadBalance(t *testing.T) {
 	ctx := context.Background()
 	cms := env.client.CoreV1().ConfigMaps(configMapNamespace)
@@ -74,7 +74,6 @@ func TestConfigMapAndAnnotationLoadBalance(t *testing.T) {
 	if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	expect(ns+"/a:80", "round_robin")
 	eventually(t, "Warning Event on the ConfigMap", func() error {
 		list, err := env.client.CoreV1().Events(configMapNamespace).List(ctx, metav1.ListOptions{
 			FieldSelector: fields.Set{"involvedObject.kind": "ConfigMap", "involvedObject.name": configMapName, "type": "Warning"}.String()})
@@ -88,6 +87,7 @@ func TestConfigMapAndAnnotationLoadBalance(t *testing.T) {
 		}
 		return fmt.Errorf("%d events, none InvalidOption for data[load-balance]", len(list.Items))
 	})
+	expect(ns+"/a:80", "ewma")
 	servedBy(t, "lb.example.com", "/", a)
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("algorithm changes reloaded nginx %d times; they are pushed", after-before)

@@ -20,6 +20,11 @@ type load struct {
 }
 
 func startLoad(host, path string, max int, limit time.Duration) *load {
+	return startPacedLoad(host, path, max, limit, 0)
+}
+
+// startPacedLoad is startLoad with at least every between two requests.
+func startPacedLoad(host, path string, max int, limit, every time.Duration) *load {
 	l := &load{pods: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
@@ -28,7 +33,7 @@ func startLoad(host, path string, max int, limit time.Duration) *load {
 			select {
 			case <-l.stop:
 				return
-			default:
+			case <-time.After(every):
 			}
 			r, err := tryGet(host, path)
 			l.mu.Lock()

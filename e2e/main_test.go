@@ -67,6 +67,9 @@ func run(m *testing.M) int {
 	}
 	code := m.Run()
 	env.portico.stop()
+	if err := writeFaultTable(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: fault table:", err)
+	}
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "e2e: failed; controller log tail:\n%s\nwork dir kept: %s\n", env.portico.logTail(), work)
 		return code

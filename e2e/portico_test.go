@@ -28,6 +28,12 @@ type portico struct {
 
 // startPortico builds nothing: the binary comes from buildPortico.
 func startPortico(binary, kubeconfig, workDir string, extra ...string) (*portico, error) {
+	return startPorticoEnv(binary, kubeconfig, workDir, nil, extra...)
+}
+
+// startPorticoEnv is startPortico with extra environment variables
+// (POD_NAME, POD_NAMESPACE).
+func startPorticoEnv(binary, kubeconfig, workDir string, env []string, extra ...string) (*portico, error) {
 	p := &portico{
 		configDir:   filepath.Join(workDir, "nginx"),
 		httpPort:    freePort(),
@@ -59,6 +65,7 @@ func startPortico(binary, kubeconfig, workDir string, extra ...string) (*portico
 	}
 	p.cmd = exec.Command(binary, args...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
@@ -92,6 +99,7 @@ type controllerStatus struct {
 	Nginx  struct {
 		Reloads        int    `json:"reloads"`
 		ReloadFailures int    `json:"reloadFailures"`
+		Restarts       int    `json:"restarts"`
 		Pushes         int    `json:"pushes"`
 		LastReason     string `json:"lastReloadReason"`
 		Checksum       string `json:"checksum"`

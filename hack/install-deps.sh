@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Portico's tests and make dev need, if any is
-# missing. Idempotent; installing needs root. A system nginx service is never
+# Installs the Debian packages Portico's tests and make dev need (or, with
+# "runtime", only what the controller image needs), if any is missing. Idempotent; installing needs root. A system nginx service is never
 # left running: Portico runs its own nginx on its own ports.
 set -euo pipefail
 
-packages=(nginx-light libnginx-mod-http-lua lua-resty-core lua-cjson iproute2 curl openssl wrk ca-certificates)
+# "runtime" (the Dockerfile) installs what the controller runs on; no
+# argument adds what tests and make dev use.
+runtime=(nginx-light libnginx-mod-http-lua lua-resty-core lua-cjson ca-certificates)
+case ${1:-all} in
+runtime) packages=("${runtime[@]}") ;;
+all) packages=("${runtime[@]}" iproute2 curl openssl wrk) ;;
+*)
+	echo "usage: $0 [runtime]" >&2
+	exit 2
+	;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

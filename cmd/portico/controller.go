@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -45,6 +46,13 @@ type controllerFlags struct {
 	syncPeriod             time.Duration
 	shutdownGrace          time.Duration
 	logLevel               string
+	// Cluster operation (issue 6).
+	publishService     string
+	updateStatus       bool
+	electionID         string
+	webhookAddr        string
+	webhookCertificate string
+	webhookKey         string
 }
 
 func newControllerCommand() *cobra.Command {
@@ -85,6 +93,12 @@ func newControllerCommand() *cobra.Command {
 	fs.DurationVar(&f.syncPeriod, "sync-period", 0, "how often to replay every cached object; 0 disables")
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace-period", 60*time.Second, "how long nginx may drain requests on shutdown")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.publishService, "publish-service", "", "Service (namespace/name) whose load-balancer address (node addresses for NodePort) goes into Ingress status, unless --publish-status-address is set")
+	fs.BoolVar(&f.updateStatus, "update-status", true, "write Ingress status (the elected leader among replicas does)")
+	fs.StringVar(&f.electionID, "election-id", "ingress-nginx-leader", "name of the coordination Lease replicas elect the status writer with, in $POD_NAMESPACE (default: default)")
+	fs.StringVar(&f.webhookAddr, "validating-webhook", "", "address (e.g. :8443) of the validating admission webhook for Ingresses; empty disables it")
+	fs.StringVar(&f.webhookCertificate, "validating-webhook-certificate", "", "PEM serving certificate of the validating webhook")
+	fs.StringVar(&f.webhookKey, "validating-webhook-key", "", "PEM private key of the validating webhook")
 	return cmd
 }
 
@@ -140,6 +154,25 @@ func (f *controllerFlags) config() (controller.Config, error) {
 			bad("--publish-status-address=%q: want an IP address or a DNS name", a)
 		}
 	}
+	var psNS, psName string
+	if f.publishService != "" {
+		ns, name, ok := splitNamespacedName(f.publishService)
+		if !ok {
+			bad("--publish-service=%q: want namespace/name", f.publishService)
+		}
+		psNS, psName = ns, name
+	}
+	if f.updateStatus && !isDNSName(f.electionID) {
+		bad("--election-id=%q: want a DNS name (lowercase letters, digits, '-' and '.')", f.electionID)
+	}
+	if f.webhookAddr != "" {
+		if _, port, err := net.SplitHostPort(f.webhookAddr); err != nil || port == "" {
+			bad("--validating-webhook=%q: want host:port or :port", f.webhookAddr)
+		}
+		if f.webhookCertificate == "" || f.webhookKey == "" {
+			bad("--validating-webhook needs --validating-webhook-certificate and --validating-webhook-key")
+		}
+	}
 	if f.syncPeriod < 0 {
 		bad("--sync-period must not be negative")
 	}
@@ -192,6 +225,9 @@ func (f *controllerFlags) config() (controller.Config, error) {
 			ConfigMapNamespace: cmNS,
 			ConfigMapName:      cmName,
 			Resync:             f.syncPeriod,
+
+			PublishServiceNamespace: psNS,
+			PublishServiceName:      psName,
 		},
 		Model: model.Options{
 			IngressClass:       f.ingressClass,
@@ -213,7 +249,29 @@ func (f *controllerFlags) config() (controller.Config, error) {
 		PublishStatusAddresses: f.publishStatusAddresses,
 		ShutdownGrace:          f.shutdownGrace,
 		Log:                    log,
+		UpdateStatus:           f.updateStatus,
+		Election:               controller.Election{Namespace: podNamespace(), ID: f.electionID, Identity: podName()},
+		Webhook:                controller.Webhook{Addr: f.webhookAddr, CertFile: f.webhookCertificate, KeyFile: f.webhookKey},
 	}, nil
+}
+
+// podNamespace is $POD_NAMESPACE (the downward API), else "default".
+func podNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return "default"
+}
+
+// podName is $POD_NAME (the downward API), else the host name.
+func podName() string {
+	if n := os.Getenv("POD_NAME"); n != "" {
+		return n
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return fmt.Sprintf("portico-%d", os.Getpid())
 }
 
 func splitNamespacedName(s string) (string, string, bool) {

@@ -45,6 +45,16 @@ type Config struct {
 	// ShutdownGrace bounds nginx's graceful stop.
 	ShutdownGrace time.Duration
 	Log           *zap.Logger
+
+	// --- Cluster operation (issue 6) ---
+
+	// UpdateStatus makes the leader write Ingress status: the
+	// PublishStatusAddresses, else those of Watch's publish Service.
+	UpdateStatus bool
+	// Election is used when UpdateStatus is set.
+	Election Election
+	// Webhook, when Addr is set, serves Ingress admission reviews.
+	Webhook Webhook
 }
 
 // Controller is a running Portico.
@@ -56,6 +66,12 @@ type Controller struct {
 	status  *report.Status
 	events  *report.Events
 	metrics *metrics
+
+	elector  *elector
+	stopping atomic.Bool // ctx ended: /healthz fails, nginx drains
+	// lastGoodCM is the ConfigMapValues of the last applied model; only
+	// the sync goroutine writes it.
+	lastGoodCM atomic.Pointer[map[string]string]
 
 	synced   atomic.Bool  // one sync has completed
 	lastErr  atomic.Value // string: error of the last sync, "" when it worked
@@ -98,6 +114,11 @@ func newController(cfg Config) (*Controller, error) {
 		events: &report.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "portico"})},
 	}
 	c.lastErr.Store("")
+	c.lastGoodCM.Store(&map[string]string{})
+	if cfg.UpdateStatus {
+		c.elector = &elector{cfg: cfg.Election, client: cfg.Client, log: log.Named("leader"),
+			onStart: func() { c.watcher.Trigger("leader elected") }}
+	}
 	c.metrics = newMetrics(prometheus.NewRegistry(), c)
 	return c, nil
 }
@@ -114,6 +135,19 @@ func (c *Controller) run(ctx context.Context) error {
 	}
 	c.log.Info("caches synced; starting")
 	go c.applier.Supervise(ctx)
+	electDone := make(chan struct{})
+	if c.elector != nil {
+		go func() { c.elector.run(ctx); close(electDone) }()
+	} else {
+		close(electDone)
+	}
+	if c.cfg.Webhook.Addr != "" {
+		wh, err := c.serveWebhook()
+		if err != nil {
+			return err
+		}
+		defer wh.Close()
+	}
 	for {
 		reasons, ok := c.watcher.Next()
 		if !ok {
@@ -125,7 +159,10 @@ func (c *Controller) run(ctx context.Context) error {
 		}
 		c.watcher.Done(err)
 	}
-	c.log.Info("shutting down nginx gracefully")
+	c.stopping.Store(true)
+	// Release the Lease first: another replica takes over status at once.
+	<-electDone
+	c.log.Info("shutting down nginx gracefully: no new connections, in-flight requests finish", zap.Duration("grace", c.cfg.ShutdownGrace))
 	if err := c.applier.Nginx.Stop(c.cfg.ShutdownGrace); err != nil {
 		c.log.Warn("nginx stop", zap.Error(err))
 	}
@@ -144,16 +181,7 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 		}
 	}()
 	snap := c.watcher.Snapshot()
-	cfg := model.Build(model.Input{
-		Ingresses:      snap.Ingresses,
-		IngressClasses: snap.IngressClasses,
-		Services:       snap.Services,
-		EndpointSlices: snap.EndpointSlices,
-		Secrets:        snap.Secrets,
-		ConfigMap:      snap.ConfigMap,
-		Options:        c.cfg.Model,
-		Now:            time.Now(),
-	})
+	cfg := model.Build(c.modelInput(snap))
 	conf, sum, err := render.Render(cfg, c.cfg.Render)
 	if err != nil {
 		return err
@@ -162,20 +190,58 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 	// A stuck nginx must not stall the loop: give up and retry with backoff.
 	actx, cancel := context.WithTimeout(ctx, applyTimeout)
 	defer cancel()
+	before, wasRunning := c.applier.Stats(), c.applier.Nginx.Running()
+	applyStart := time.Now()
 	res, err := c.applier.Apply(actx, conf, sum, apply.Dynamic{
 		Backends:     wireBackends(cfg.Backends),
 		Certificates: wireCertificates(cfg),
 	}, reason)
+	if after := c.applier.Stats(); after.Reloads > before.Reloads || after.ReloadFailures > before.ReloadFailures {
+		var loadErr error
+		if after.ReloadFailures > before.ReloadFailures {
+			loadErr = err
+		}
+		c.metrics.observeLoad(reloadReason(wasRunning, reasons), time.Since(applyStart), loadErr)
+	}
 	if err != nil {
 		return err
 	}
+	values := cfg.ConfigMapValues
+	c.lastGoodCM.Store(&values)
 	c.lastSync.Store(cfg)
 	c.synced.Store(true)
 	c.log.Debug("synced", zap.String("reason", reason), zap.Bool("reloaded", res.Reloaded),
 		zap.Bool("pushed", res.Pushed), zap.Duration("took", time.Since(start)))
 	c.reportDiagnostics(snap, cfg)
-	owned := ownedIngresses(snap, cfg)
-	return errors.Join(c.status.Update(ctx, owned))
+	if c.elector == nil || !c.elector.Leading() {
+		return nil
+	}
+	c.status.Addresses = c.publishAddresses(snap)
+	return errors.Join(c.status.Update(ctx, ownedIngresses(snap, cfg)))
+}
+
+// modelInput is the model's input from a snapshot of the caches.
+func (c *Controller) modelInput(snap watch.Snapshot) model.Input {
+	return model.Input{
+		Ingresses:         snap.Ingresses,
+		IngressClasses:    snap.IngressClasses,
+		Services:          snap.Services,
+		EndpointSlices:    snap.EndpointSlices,
+		Secrets:           snap.Secrets,
+		ConfigMap:         snap.ConfigMap,
+		LastGoodConfigMap: *c.lastGoodCM.Load(),
+		Options:           c.cfg.Model,
+		Now:               time.Now(),
+	}
+}
+
+// publishAddresses are the addresses Ingress status gets: the flag's, else
+// the publish Service's.
+func (c *Controller) publishAddresses(snap watch.Snapshot) []string {
+	if len(c.cfg.PublishStatusAddresses) > 0 {
+		return c.cfg.PublishStatusAddresses
+	}
+	return report.PublishAddresses(snap.PublishService, snap.Nodes)
 }
 
 // wireBackends converts model backends to the Lua wire format.

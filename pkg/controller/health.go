@@ -20,6 +20,10 @@ import (
 type metrics struct {
 	registry     *prometheus.Registry
 	syncDuration *prometheus.HistogramVec
+	// Config loads (start or reload) by reason and result.
+	reloads            *prometheus.CounterVec
+	lastReloadDuration prometheus.Gauge
+	lastReloadSuccess  prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
@@ -30,6 +34,14 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 			Help:    "Time of one watch→model→render→apply pass.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}, []string{"result"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_nginx_reloads_total",
+			Help: "Config loads (start or reload) by reason (start, or the kinds of changed objects) and result (success, failure).",
+		}, []string{"reason", "result"}),
+		lastReloadDuration: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portico_nginx_last_reload_duration_seconds", Help: "Time the last successful config load took: nginx -t, reload, new workers serving, Lua pushes."}),
+		lastReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portico_nginx_last_reload_success", Help: "1 when the last config load took effect, 0 when it failed."}),
 	}
 	stat := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
@@ -38,8 +50,11 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.syncDuration,
-		stat("portico_nginx_reloads_total", "Config loads (start or reload) that took effect.",
-			func() float64 { return float64(c.applier.Stats().Reloads) }),
+		m.reloads, m.lastReloadDuration, m.lastReloadSuccess,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "portico_config_hash",
+			Help: "The running nginx.conf's checksum: its first 52 bits as a number."},
+			func() float64 { return checksumNumber(c.applier.Stats().Checksum) }),
+		newRequestCollector(c.cfg.Render.StatusPort, c.log.Named("metrics")),
 		stat("portico_nginx_reload_failures_total", "Config loads refused by nginx -t or that did not take effect.",
 			func() float64 { return float64(c.applier.Stats().ReloadFailures) }),
 		stat("portico_nginx_restarts_total", "Restarts of an nginx master that died.",
@@ -48,6 +63,18 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 			func() float64 { return float64(c.applier.Stats().Pushes) }),
 	)
 	return m
+}
+
+// observeLoad records one config load attempt.
+func (m *metrics) observeLoad(reason string, took time.Duration, err error) {
+	if err != nil {
+		m.reloads.WithLabelValues(reason, "failure").Inc()
+		m.lastReloadSuccess.Set(0)
+		return
+	}
+	m.reloads.WithLabelValues(reason, "success").Inc()
+	m.lastReloadSuccess.Set(1)
+	m.lastReloadDuration.Set(took.Seconds())
 }
 
 func (m *metrics) observeSync(d time.Duration, err error) {
@@ -83,6 +110,9 @@ func (c *Controller) serveHealth() (*http.Server, error) {
 // backends pushed; otherwise 503 with the reason.
 func (c *Controller) healthz(w http.ResponseWriter, r *http.Request) {
 	var problems []string
+	if c.stopping.Load() {
+		problems = append(problems, "shutting down")
+	}
 	if !c.synced.Load() {
 		problems = append(problems, "no sync has completed yet")
 	}

@@ -26,7 +26,7 @@ func Build(in Input) *Config {
 		b.secrets[SecretRef{s.Namespace, s.Name}] = s
 	}
 	var ds []diag.Diagnostic
-	b.cfg.Global, ds = parseConfigMap(in.ConfigMap)
+	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapKeeping(in.ConfigMap, in.LastGoodConfigMap)
 	b.diags = append(b.diags, ds...)
 	b.defaultBackend(in.Options.DefaultBackend)
 	b.defaultCertificate(in.Options.DefaultCertificate)
@@ -255,6 +255,7 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 		if tr := b.trafficOf[ref]; tr != nil { // traffic policy
 			r.loc.RateLimit, r.loc.SourceRange = tr.rateLimit, tr.sourceRange
 		}
+		r.loc.IngressPath = path
 		cur, taken := srv.routes[m]
 		switch {
 		case !taken:

@@ -59,9 +59,9 @@ func TestBuild(t *testing.T) {
 		},
 		want: Config{
 			Servers: []*Server{catchAll(), {Host: "app.example.com", ServerName: "app.example.com", Locations: []*Location{
-				{Modifier: ModPrefix, Path: "/", Backend: fe.Name, Ingress: IngressRef{"lab", "path-ingress"}, RewriteTarget: "/"},
-				{Modifier: ModExact, Path: "/api", Backend: api.Name, Ingress: IngressRef{"lab", "path-ingress"}, RewriteTarget: "/"},
-				{Modifier: ModPrefix, Path: "/api/", Backend: api.Name, Ingress: IngressRef{"lab", "path-ingress"}, RewriteTarget: "/"},
+				{Modifier: ModPrefix, Path: "/", Backend: fe.Name, Ingress: IngressRef{"lab", "path-ingress"}, IngressPath: "/", RewriteTarget: "/"},
+				{Modifier: ModExact, Path: "/api", Backend: api.Name, Ingress: IngressRef{"lab", "path-ingress"}, IngressPath: "/api", RewriteTarget: "/"},
+				{Modifier: ModPrefix, Path: "/api/", Backend: api.Name, Ingress: IngressRef{"lab", "path-ingress"}, IngressPath: "/api", RewriteTarget: "/"},
 			}}},
 			Backends:  []*Backend{api, fe},
 			Ingresses: []IngressRef{{"lab", "path-ingress"}},
@@ -250,7 +250,8 @@ func TestBuild(t *testing.T) {
 			ConfigMap: &corev1.ConfigMap{ObjectMeta: metaNS("ingress-nginx", "portico"), Data: map[string]string{"load-balance": "ewma", "no-such-option": "x"}},
 		},
 		want: Config{
-			Global: func() Global { g := defaultGlobal; g.LoadBalance = annotations.EWMA; return g }(),
+			Global:          func() Global { g := defaultGlobal; g.LoadBalance = annotations.EWMA; return g }(),
+			ConfigMapValues: map[string]string{"load-balance": "ewma"},
 			Servers: []*Server{catchAll(), {Host: "app.example.com", ServerName: "app.example.com", Locations: []*Location{
 				loc(ModPrefix, "/", "", "", ""),
 				loc(ModPrefix, "/static", api.Name, "lab", "impl"),

@@ -29,6 +29,10 @@ type Config struct {
 	// --- end traffic policy ---
 	// Diagnostics are sorted; see package diag.
 	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"`
+	// ConfigMapValues are the ConfigMap values in effect, per key: the
+	// ConfigMap's own when valid, else Input.LastGoodConfigMap's. The
+	// controller feeds them back as LastGoodConfigMap once applied.
+	ConfigMapValues map[string]string `json:"configMapValues,omitempty"`
 }
 
 // Global holds settings from the controller's ConfigMap.
@@ -48,6 +52,49 @@ type Global struct {
 	LimitReqStatus  int `json:"limitReqStatus"`
 	LimitConnStatus int `json:"limitConnStatus"`
 	// --- end traffic policy ---
+
+	// --- Proxy, logging and process options (ConfigMap; issue 6) ---
+
+	// ProxyBodySize is client_max_body_size: digits with an optional k, m
+	// or g suffix; "0" disables the check.
+	ProxyBodySize string `json:"proxyBodySize"`
+	// Proxy timeouts, in seconds.
+	ProxyConnectTimeout int `json:"proxyConnectTimeout"`
+	ProxyReadTimeout    int `json:"proxyReadTimeout"`
+	ProxySendTimeout    int `json:"proxySendTimeout"`
+	// UseForwardedHeaders passes the client's X-Forwarded-Proto, -Host and
+	// -Port on instead of replacing them (a trusted proxy is in front).
+	UseForwardedHeaders bool `json:"useForwardedHeaders,omitempty"`
+	// AppendForwardedFor appends the client address to the X-Forwarded-For
+	// the request carried, instead of replacing it; only with
+	// UseForwardedHeaders (compute-full-forwarded-for).
+	AppendForwardedFor bool `json:"appendForwardedFor,omitempty"`
+	// RealIP, when set, takes the client address from a header or the
+	// PROXY protocol for connections from trusted networks.
+	RealIP *RealIP `json:"realIP,omitempty"`
+	// UseProxyProtocol makes the traffic ports expect the PROXY protocol.
+	UseProxyProtocol bool `json:"useProxyProtocol,omitempty"`
+	// WorkerProcesses is "auto" or a number from 1 to 1024.
+	WorkerProcesses string `json:"workerProcesses"`
+	// LogFormat is the access log format: nginx variables and literal
+	// characters of the grammar in configmap.go; printed single-quoted.
+	LogFormat string `json:"logFormat"`
+	// ServerTokens shows the nginx version in headers and error pages.
+	ServerTokens bool `json:"serverTokens,omitempty"`
+	// Keep-alive connections to backends: idle connections kept per
+	// worker (0 disables), idle timeout in seconds, requests per connection.
+	UpstreamKeepaliveConnections int `json:"upstreamKeepaliveConnections"`
+	UpstreamKeepaliveTimeout     int `json:"upstreamKeepaliveTimeout"`
+	UpstreamKeepaliveRequests    int `json:"upstreamKeepaliveRequests"`
+}
+
+// RealIP is the realip setup: which source names the client, and the
+// networks whose connections are trusted to say so.
+type RealIP struct {
+	// Header is "X-Forwarded-For" or "proxy_protocol".
+	Header string `json:"header"`
+	// From are canonical CIDRs.
+	From []string `json:"from"`
 }
 
 // IngressRef names an Ingress.
@@ -115,6 +162,9 @@ type Location struct {
 	Backend string `json:"backend,omitempty"`
 	// Ingress is where the route came from; zero for a synthesized one.
 	Ingress IngressRef `json:"ingress"`
+	// IngressPath is the Ingress path the location serves, as validated;
+	// "" for a synthesized one. It labels request metrics.
+	IngressPath string `json:"ingressPath,omitempty"`
 	// RewriteTarget, when set, replaces the URI before proxying.
 	RewriteTarget annotations.URIPath `json:"rewriteTarget,omitempty"`
 	// SSLRedirect answers plain-HTTP requests with a 308 to HTTPS.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -145,7 +146,15 @@ func catchAll(locs ...*Location) *Server {
 }
 
 func loc(mod Modifier, p, backend, ingNS, ingName string) *Location {
-	return &Location{Modifier: mod, Path: p, Backend: backend, Ingress: IngressRef{ingNS, ingName}}
+	l := &Location{Modifier: mod, Path: p, Backend: backend, Ingress: IngressRef{ingNS, ingName}}
+	if ingName != "" {
+		// The Ingress path: a Prefix path's "/p/" location came from "/p".
+		l.IngressPath = p
+		if mod == ModPrefix && len(p) > 1 {
+			l.IngressPath = strings.TrimSuffix(p, "/")
+		}
+	}
+	return l
 }
 
 func metaNS(ns, name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }

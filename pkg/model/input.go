@@ -17,7 +17,11 @@ type Input struct {
 	Secrets        []*corev1.Secret
 	// ConfigMap is the controller's ConfigMap; nil means all defaults.
 	ConfigMap *corev1.ConfigMap
-	Options   Options
+	// LastGoodConfigMap is the ConfigMapValues of the last Config the
+	// controller applied: a key whose value is now invalid keeps its last
+	// good value instead of falling back to the default.
+	LastGoodConfigMap map[string]string
+	Options           Options
 	// Now is the time certificates are checked against.
 	Now time.Time
 }

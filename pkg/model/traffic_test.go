@@ -105,7 +105,7 @@ func TestBuildTraffic(t *testing.T) {
 			hashed := "lab/api-service:80@lab/hashed"
 			return Config{
 				Servers: []*Server{catchAll(), {Host: host, ServerName: host, Locations: []*Location{
-					{Modifier: ModPrefix, Path: "/", Backend: sticky, Ingress: IngressRef{"lab", "limited"}, RateLimit: rl,
+					{Modifier: ModPrefix, Path: "/", IngressPath: "/", Backend: sticky, Ingress: IngressRef{"lab", "limited"}, RateLimit: rl,
 						SourceRange: &SourceRange{Allow: []string{"2001:db8::/32", "10.0.0.0/8"}, Deny: []string{"192.0.2.1/32"}}},
 					loc(ModExact, "/h", hashed, "lab", "hashed"),
 				}}},

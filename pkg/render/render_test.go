@@ -25,12 +25,12 @@ func seedConfig() *model.Config {
 		Servers: []*model.Server{
 			{ServerName: "_", Default: true, Locations: []*model.Location{{Path: "/"}}},
 			{Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, Locations: []*model.Location{
-				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref},
+				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/"},
 			}},
 			{Host: "app.example.com", ServerName: "app.example.com", TLS: &model.ServerTLS{Certificate: "ingress-lab/app-tls-secret"}, Locations: []*model.Location{
-				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, RewriteTarget: "/", SSLRedirect: true},
-				{Modifier: model.ModExact, Path: "/api", Backend: "ingress-lab/api-service:80", Ingress: ref, RewriteTarget: "/", SSLRedirect: true},
-				{Modifier: model.ModPrefix, Path: "/api/", Backend: "ingress-lab/api-service:80", Ingress: ref, RewriteTarget: "/", SSLRedirect: true},
+				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/", SSLRedirect: true},
+				{Modifier: model.ModExact, Path: "/api", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
+				{Modifier: model.ModPrefix, Path: "/api/", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
 			}},
 		},
 	}

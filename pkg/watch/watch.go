@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -29,6 +30,10 @@ type Options struct {
 	ConfigMapNamespace, ConfigMapName string
 	// Resync, when non-zero, replays every cached object this often.
 	Resync time.Duration
+	// PublishServiceNamespace and PublishServiceName name the Service whose
+	// addresses go into Ingress status (--publish-service); empty means
+	// none. Setting it also watches Nodes, for NodePort Services.
+	PublishServiceNamespace, PublishServiceName string
 }
 
 // Snapshot is the content of the caches at one moment.
@@ -39,6 +44,10 @@ type Snapshot struct {
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
 	ConfigMap      *corev1.ConfigMap
+	// PublishService is the --publish-service Service, nil when unset or
+	// missing; Nodes are listed only when it is set.
+	PublishService *corev1.Service
+	Nodes          []*corev1.Node
 }
 
 // maxReasons caps how many changes one work item lists by name.
@@ -51,6 +60,7 @@ type Watcher struct {
 	queue     workqueue.TypedRateLimitingInterface[string]
 
 	ingresses, classes, services, slices, secrets, configMaps cache.SharedIndexInformer
+	publishService, nodes                                     cache.SharedIndexInformer
 
 	// handlersSynced report when the handlers have seen the initial lists.
 	handlersSynced []cache.InformerSynced
@@ -89,6 +99,30 @@ func New(client kubernetes.Interface, opts Options) *Watcher {
 		w.factories = append(w.factories, cm)
 		w.configMaps = cm.Core().V1().ConfigMaps().Informer()
 		informerList = append(informerList, w.configMaps)
+	}
+	if opts.PublishServiceName != "" {
+		ps := informers.NewSharedInformerFactoryWithOptions(client, opts.Resync,
+			informers.WithNamespace(opts.PublishServiceNamespace),
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.PublishServiceName).String()
+			}))
+		w.factories = append(w.factories, ps)
+		w.publishService = ps.Core().V1().Services().Informer()
+		informerList = append(informerList, w.publishService)
+		// Node status changes often; only address changes matter here.
+		w.nodes = cluster.Core().V1().Nodes().Informer()
+		reg, _ := w.nodes.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc: func(obj any) { w.changed("added", obj) },
+			UpdateFunc: func(old, obj any) {
+				o, ok1 := old.(*corev1.Node)
+				n, ok2 := obj.(*corev1.Node)
+				if !ok1 || !ok2 || !equality.Semantic.DeepEqual(o.Status.Addresses, n.Status.Addresses) {
+					w.changed("addresses changed", obj)
+				}
+			},
+			DeleteFunc: func(obj any) { w.changed("deleted", obj) },
+		})
+		w.handlersSynced = append(w.handlersSynced, reg.HasSynced)
 	}
 	for _, inf := range informerList {
 		reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -199,6 +233,12 @@ func (w *Watcher) Snapshot() Snapshot {
 		Services:       list[*corev1.Service](w.services),
 		EndpointSlices: list[*discoveryv1.EndpointSlice](w.slices),
 		Secrets:        list[*corev1.Secret](w.secrets),
+	}
+	if w.publishService != nil {
+		if svcs := list[*corev1.Service](w.publishService); len(svcs) > 0 {
+			s.PublishService = svcs[0]
+		}
+		s.Nodes = list[*corev1.Node](w.nodes)
 	}
 	if w.configMaps != nil {
 		// The field selector narrows the watch; the name check keeps the

@@ -105,3 +105,38 @@ func TestNamespaceAndConfigMapFilters(t *testing.T) {
 		t.Errorf("ConfigMap = %v, want ingress-nginx/portico", snap.ConfigMap)
 	}
 }
+
+func node(name, ip string) *corev1.Node {
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}}}}
+}
+
+// --publish-service watches its Service and the Nodes; a Node update that
+// leaves the addresses alone (a heartbeat) is no work item.
+func TestPublishServiceAndNodes(t *testing.T) {
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "ingress-nginx-controller"}}
+	w, client := start(t, Options{PublishServiceNamespace: "ingress-nginx", PublishServiceName: "ingress-nginx-controller"},
+		svc, node("n1", "10.0.0.1"))
+	next(t, w)
+	snap := w.Snapshot()
+	if snap.PublishService == nil || snap.PublishService.Name != "ingress-nginx-controller" || len(snap.Nodes) != 1 {
+		t.Fatalf("publish service %v, nodes %v", snap.PublishService, snap.Nodes)
+	}
+	ctx := context.Background()
+	n := node("n1", "10.0.0.1")
+	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
+	if _, err := client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	n.Status.Addresses[0].Address = "10.0.0.2"
+	if _, err := client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reasons := next(t, w)
+	if len(reasons) != 1 || reasons[0] != "Node n1 addresses changed" {
+		t.Fatalf("reasons = %q, want only the address change", reasons)
+	}
+	if got := w.Snapshot().Nodes[0].Status.Addresses[0].Address; got != "10.0.0.2" {
+		t.Fatalf("node address %s", got)
+	}
+}

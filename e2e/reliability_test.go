@@ -1,0 +1,449 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/net/websocket"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/e2e/framework"
+	"github.com/portico-ingress/portico/hack/echoserver/echo"
+)
+
+// faultRow is one line of the reliability table (make reliability).
+type faultRow struct {
+	fault        string
+	sent, failed int
+	// recovery is how long after the fault Portico served normally again
+	// (or applied a change); 0 when service never stopped.
+	recovery time.Duration
+	note     string
+}
+
+var faultRows struct {
+	mu   sync.Mutex
+	rows []faultRow
+}
+
+func recordFault(t *testing.T, r faultRow) {
+	t.Helper()
+	t.Logf("%s: %d sent, %d failed, recovery %s; %s", r.fault, r.sent, r.failed, r.recovery.Round(time.Millisecond), r.note)
+	faultRows.mu.Lock()
+	defer faultRows.mu.Unlock()
+	faultRows.rows = append(faultRows.rows, r)
+}
+
+// writeFaultTable writes the recorded rows as an aligned table to the file
+// named by $PORTICO_FAULT_TABLE, if set and any row was recorded.
+func writeFaultTable() error {
+	path := os.Getenv("PORTICO_FAULT_TABLE")
+	faultRows.mu.Lock()
+	defer faultRows.mu.Unlock()
+	if path == "" || len(faultRows.rows) == 0 {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "fault\trequests sent\tfailed\trecovery\tnotes")
+	for _, r := range faultRows.rows {
+		rec := "-"
+		if r.recovery > 0 {
+			rec = r.recovery.Round(10 * time.Millisecond).String()
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\n", r.fault, r.sent, r.failed, rec, r.note)
+	}
+	return w.Flush()
+}
+
+// waitServed waits up to limit until host+path is answered by want and
+// returns how long that took.
+func waitServed(t *testing.T, host, path string, want *app, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	var last string
+	for time.Since(start) < limit {
+		r, err := tryGet(host, path)
+		switch {
+		case err != nil:
+			last = err.Error()
+		case r.code == 200 && r.echo != nil && r.echo.Service == want.name:
+			return time.Since(start)
+		default:
+			last = fmt.Sprintf("%d %s", r.code, short(r.body))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s%s not served by %s within %s; last: %s", host, path, want.name, limit, last)
+	return 0
+}
+
+// nginxProcs returns the nginx master under the controller, and its
+// workers that still accept connections.
+func nginxProcs(p *portico) (master int, workers []int) {
+	children := func(parent int) map[int]string {
+		out := map[int]string{}
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+			if err != nil {
+				continue
+			}
+			i := strings.LastIndexByte(string(stat), ')')
+			f := strings.Fields(string(stat[i+1:]))
+			if len(f) < 2 || f[1] != strconv.Itoa(parent) {
+				continue
+			}
+			title, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			out[pid] = string(title)
+		}
+		return out
+	}
+	for pid, title := range children(p.cmd.Process.Pid) {
+		if strings.HasPrefix(title, "nginx: master process") {
+			master = pid
+		}
+	}
+	if master == 0 {
+		return 0, nil
+	}
+	for pid, title := range children(master) {
+		if strings.HasPrefix(title, "nginx: worker process") && !strings.Contains(title, "shutting down") {
+			workers = append(workers, pid)
+		}
+	}
+	return master, workers
+}
+
+// isolatedStack gives the test its own control plane and controller, in
+// place of the shared ones until it ends, so a fault it injects into them
+// cannot leak into other tests.
+func isolatedStack(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil { // nginx workers run as nobody
+		t.Fatal(err)
+	}
+	cp, err := framework.StartControlPlane(context.Background(), framework.ControlPlaneOptions{WorkDir: filepath.Join(dir, "cluster")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := env
+	t.Cleanup(func() {
+		env.portico.stop()
+		_ = env.cp.Stop()
+		env = saved
+	})
+	env.cp, env.client = cp, cp.Client()
+	if err := createIngressClass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := startPortico(env.binary, cp.Kubeconfig(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.portico = p
+}
+
+// The API server and etcd stop for 30 s: nginx keeps serving the last
+// config; once the API is back, the controller reconnects, lists again and
+// applies changes to every kind it watches.
+func TestFaultAPIServerDown(t *testing.T) {
+	isolatedStack(t)
+	ns := namespace(t, "apidown")
+	a := newApp(t, ns, "a", 2, "")
+	createIngress(t, newIngress(ns, "steady", nil, hostRule("apidown.example.com", prefixPath("/", "a"))))
+	servedBy(t, "apidown.example.com", "/", a)
+
+	const outage = 30 * time.Second
+	l := startPacedLoad("apidown.example.com", "/", 100000, 3*time.Minute, 5*time.Millisecond)
+	// kube-apiserver may not finish its graceful stop in time and be
+	// killed instead: for this test, a harsher fault.
+	if err := env.cp.StopAPIServer(); err != nil {
+		t.Logf("%v", err)
+	}
+	time.Sleep(outage / 2)
+	if code, body, err := env.portico.healthz(); err != nil || code != 200 {
+		t.Errorf("/healthz without an API server: %d %q %v; nginx still serves", code, body, err)
+	}
+	time.Sleep(outage / 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := env.cp.StartAPIServer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// New Service, EndpointSlice, Secret and Ingress: every informer must
+	// have come back for this host to be served with its certificate.
+	back := time.Now()
+	b := newApp(t, ns, "b", 1, "")
+	c := newCert(t, time.Now().AddDate(0, 1, 0), "apidown-after.example.com")
+	putTLSSecret(t, ns, "after-tls", c)
+	ing := newIngress(ns, "after", nil, hostRule("apidown-after.example.com", prefixPath("/", "b")))
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"apidown-after.example.com"}, SecretName: "after-tls"}}
+	createIngress(t, ing)
+	for {
+		_, e, err := httpsGet(httpsClient(c), "apidown-after.example.com", "/")
+		if err == nil && e.Service == b.name {
+			break
+		}
+		if time.Since(back) > 2*time.Minute {
+			t.Fatalf("changes made after the outage not served within 2 min: %v\n%s", err, env.portico.logTail())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	recovery := time.Since(back)
+	sent, _, failures := l.finish()
+	recordFault(t, faultRow{fault: "API server + etcd down 30 s", sent: sent, failed: len(failures), recovery: recovery,
+		note: "recovery: API back → new Service, slice, Secret, Ingress served (client-go relist backoff)"})
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed while the API server was down, first: %s", len(failures), sent, failures[0])
+	}
+}
+
+// The nginx master is SIGKILLed: the controller starts a new one with the
+// last good config and pushes the Lua state again.
+func TestFaultNginxMasterKilled(t *testing.T) {
+	ns := namespace(t, "kill")
+	a := newApp(t, ns, "a", 2, "")
+	createIngress(t, newIngress(ns, "kill", nil, hostRule("kill.example.com", prefixPath("/", "a"))))
+	servedBy(t, "kill.example.com", "/", a)
+	before := mustStatus(t)
+	master, _ := nginxProcs(env.portico)
+	if master == 0 {
+		t.Fatal("no nginx master under the controller")
+	}
+
+	l := startPacedLoad("kill.example.com", "/", 20000, time.Minute, 2*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	if err := syscall.Kill(master, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	var recovery time.Duration
+	for {
+		if m, _ := nginxProcs(env.portico); m != 0 && m != master {
+			if r, err := tryGet("kill.example.com", "/"); err == nil && r.code == 200 && r.echo != nil {
+				recovery = time.Since(killed)
+				break
+			}
+		}
+		if time.Since(killed) > 30*time.Second {
+			t.Fatalf("no new nginx master serving 30 s after the kill:\n%s", env.portico.logTail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	sent, _, failures := l.finish()
+	recordFault(t, faultRow{fault: "nginx master SIGKILL", sent: sent, failed: len(failures), recovery: recovery,
+		note: "new master with the last good config; Lua state pushed again"})
+	if recovery > 10*time.Second {
+		t.Errorf("nginx back after %s, want seconds", recovery)
+	}
+	after := mustStatus(t)
+	if after.Nginx.Restarts != before.Nginx.Restarts+1 {
+		t.Errorf("restarts %d → %d, want one more", before.Nginx.Restarts, after.Nginx.Restarts)
+	}
+	if after.Nginx.Reloads != before.Nginx.Reloads {
+		t.Errorf("reloads %d → %d: a restart reuses the last good config", before.Nginx.Reloads, after.Nginx.Reloads)
+	}
+	lb, err := env.portico.luaBackends()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, b := range lb.Backends {
+		found = found || (b.Name == ns+"/a:80" && len(b.Endpoints) == 2)
+	}
+	if !found {
+		t.Errorf("the new nginx does not hold backend %s/a:80 with 2 endpoints: %+v", ns, lb)
+	}
+}
+
+// A worker crashes mid-traffic: the master starts another; at most the
+// request in flight on the crashed worker fails (the load is sequential).
+func TestFaultWorkerKilled(t *testing.T) {
+	ns := namespace(t, "worker")
+	a := newApp(t, ns, "a", 2, "")
+	createIngress(t, newIngress(ns, "worker", nil, hostRule("worker.example.com", prefixPath("/", "a"))))
+	servedBy(t, "worker.example.com", "/", a)
+	_, workers := nginxProcs(env.portico)
+	if len(workers) == 0 {
+		t.Fatal("no nginx worker")
+	}
+
+	l := startPacedLoad("worker.example.com", "/", 20000, time.Minute, 2*time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
+	if err := syscall.Kill(workers[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	var recovery time.Duration
+	for {
+		_, now := nginxProcs(env.portico)
+		if len(now) == len(workers) && !containsInt(now, workers[0]) {
+			recovery = time.Since(killed)
+			break
+		}
+		if time.Since(killed) > 10*time.Second {
+			t.Fatalf("workers %v → %v: no replacement for the killed worker", workers, now)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	sent, _, failures := l.finish()
+	recordFault(t, faultRow{fault: "nginx worker SIGKILL", sent: sent, failed: len(failures), recovery: recovery,
+		note: "recovery: a new worker replaces it; only a request in flight on the killed worker can fail"})
+	if len(failures) > 1 {
+		t.Errorf("%d of %d requests failed, want at most the one in flight: %v", len(failures), sent, failures)
+	}
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// One structural change (a reload) and one endpoint change every second
+// under load: no request fails, and a WebSocket and a slow download that
+// span every reload complete intact.
+func TestFaultChurnAndReloadsUnderLoad(t *testing.T) {
+	ns := namespace(t, "churn")
+	a := newApp(t, ns, "a", 3, "")
+	const host = "churn.example.com"
+	createIngress(t, newIngress(ns, "churn", nil, hostRule(host, prefixPath("/", "a"))))
+	servedBy(t, host, "/", a)
+	before := mustStatus(t).Nginx.Reloads
+
+	ws := dialWebSocket(t, host)
+	defer ws.Close()
+	const chunks = 150 // 15 s
+	download := make(chan error, 1)
+	go func() { download <- slowDownload(host, chunks) }()
+
+	const rounds = 12
+	l := startPacedLoad(host, "/", 100000, 2*time.Minute, 2*time.Millisecond)
+	var wsErr error
+	for i := range rounds {
+		createIngress(t, newIngress(ns, fmt.Sprintf("extra-%d", i), nil,
+			hostRule(fmt.Sprintf("extra-%d.churn.example.com", i), prefixPath("/", "a"))))
+		// One pod of three out of rotation, a different one each round.
+		for j, p := range a.pods {
+			p.ready = j != i%len(a.pods)
+		}
+		a.syncSlice(t, "")
+		if wsErr == nil {
+			wsErr = wsRoundTrip(ws, fmt.Sprintf("message %d", i))
+		}
+		time.Sleep(time.Second)
+	}
+	for _, p := range a.pods {
+		p.ready = true
+	}
+	a.syncSlice(t, "")
+	sent, _, failures := l.finish()
+	if wsErr == nil {
+		wsErr = wsRoundTrip(ws, "last")
+	}
+	dlErr := <-download
+	reloads := mustStatus(t).Nginx.Reloads - before
+	recordFault(t, faultRow{fault: "1 reload/s + endpoint churn, 12 s", sent: sent, failed: len(failures),
+		note: fmt.Sprintf("%d reloads; WebSocket and a 15 s download across all of them", reloads)})
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed during churn, first: %s", len(failures), sent, failures[0])
+	}
+	if wsErr != nil {
+		t.Errorf("WebSocket across reloads: %v", wsErr)
+	}
+	if dlErr != nil {
+		t.Errorf("slow download across reloads: %v", dlErr)
+	}
+	if reloads < rounds {
+		t.Errorf("%d reloads, want at least %d (one per structural change)", reloads, rounds)
+	}
+}
+
+// dialWebSocket opens a WebSocket to the echo backend's /__ws through nginx.
+func dialWebSocket(t *testing.T, host string) *websocket.Conn {
+	t.Helper()
+	cfg, err := websocket.NewConfig("ws://"+host+"/__ws", "http://"+host+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", env.portico.httpPort), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := websocket.NewClient(cfg, conn)
+	if err != nil {
+		conn.Close()
+		t.Fatal(err)
+	}
+	return ws
+}
+
+func wsRoundTrip(ws *websocket.Conn, msg string) error {
+	if err := ws.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		return err
+	}
+	if err := websocket.Message.Send(ws, msg); err != nil {
+		return fmt.Errorf("send %q: %w", msg, err)
+	}
+	var got string
+	if err := websocket.Message.Receive(ws, &got); err != nil {
+		return fmt.Errorf("receive %q: %w", msg, err)
+	}
+	if got != msg {
+		return fmt.Errorf("echo of %q is %q", msg, got)
+	}
+	return nil
+}
+
+// slowDownload fetches /__slow/<chunks> through nginx and checks the body.
+func slowDownload(host string, chunks int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(chunks)*time.Second/5+30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		fmt.Sprintf("http://127.0.0.1:%d/__slow/%d", env.portico.httpPort, chunks), nil)
+	if err != nil {
+		return err
+	}
+	req.Host = host
+	// Not noProxyClient: its timeout would cut the body; ctx bounds it.
+	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("after %d bytes: %w", len(body), err)
+	}
+	if resp.StatusCode != 200 || string(body) != echo.SlowBody(chunks) {
+		return fmt.Errorf("%d, %d bytes, want 200 and %d bytes", resp.StatusCode, len(body), len(echo.SlowBody(chunks)))
+	}
+	return nil
+}

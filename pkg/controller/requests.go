@@ -1,0 +1,156 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// requestSeries is one label set of GET /metrics/requests (metrics.lua).
+type requestSeries struct {
+	Ingress string  `json:"ingress"`
+	Host    string  `json:"host"`
+	Path    string  `json:"path"`
+	Backend string  `json:"backend"`
+	Status  string  `json:"status"`
+	Count   uint64  `json:"count"`
+	Sum     float64 `json:"sum"`
+	// BucketCounts are non-cumulative, one more than Buckets (+Inf).
+	BucketCounts []uint64 `json:"bucketCounts"`
+}
+
+type requestsDump struct {
+	Buckets []float64       `json:"buckets"`
+	Series  []requestSeries `json:"series"`
+}
+
+var requestLabels = []string{"namespace", "ingress", "host", "path", "service", "status"}
+
+var (
+	requestsDesc = prometheus.NewDesc("portico_requests_total",
+		"Requests proxied, by Ingress, host, Ingress path, Service and status code.", requestLabels, nil)
+	durationDesc = prometheus.NewDesc("portico_request_duration_seconds",
+		"Time from the first byte read from the client to the last byte sent, by Ingress, host, Ingress path, Service and status code.", requestLabels, nil)
+	scrapeErrDesc = prometheus.NewDesc("portico_request_metrics_scrape_error",
+		"1 when the last read of nginx's request counters failed.", nil, nil)
+)
+
+// requestCollector reads nginx's per-request counters at scrape time.
+type requestCollector struct {
+	url    string
+	client *http.Client
+	log    *zap.Logger
+}
+
+func newRequestCollector(statusPort int, log *zap.Logger) *requestCollector {
+	return &requestCollector{
+		url:    fmt.Sprintf("http://127.0.0.1:%d/metrics/requests", statusPort),
+		client: &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{Proxy: nil}},
+		log:    log,
+	}
+}
+
+// Describe sends nothing: the label values are only known at scrape time.
+func (r *requestCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (r *requestCollector) Collect(ch chan<- prometheus.Metric) {
+	dump, err := r.fetch()
+	failed := 0.0
+	if err != nil {
+		failed = 1
+		r.log.Debug("request metrics unavailable", zap.Error(err))
+	}
+	ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, failed)
+	for _, s := range dump.Series {
+		if len(s.BucketCounts) != len(dump.Buckets)+1 {
+			continue
+		}
+		ns, name, _ := strings.Cut(s.Ingress, "/")
+		labels := []string{ns, name, s.Host, s.Path, serviceOf(s.Backend), s.Status}
+		ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.CounterValue, float64(s.Count), labels...)
+		buckets := make(map[float64]uint64, len(dump.Buckets))
+		var cum uint64
+		for i, le := range dump.Buckets {
+			cum += s.BucketCounts[i]
+			buckets[le] = cum
+		}
+		ch <- prometheus.MustNewConstHistogram(durationDesc, s.Count, s.Sum, buckets, labels...)
+	}
+}
+
+func (r *requestCollector) fetch() (requestsDump, error) {
+	var d requestsDump
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
+	if err != nil {
+		return d, err
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return d, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return d, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return d, fmt.Errorf("%s: %d", r.url, resp.StatusCode)
+	}
+	err = json.Unmarshal(body, &d)
+	return d, err
+}
+
+// serviceOf returns the Service name of a backend "namespace/service:port".
+func serviceOf(backend string) string {
+	_, rest, ok := strings.Cut(backend, "/")
+	if !ok {
+		return backend
+	}
+	svc, _, _ := strings.Cut(rest, ":")
+	return svc
+}
+
+// reloadReason is a bounded label for why a load happened: "start" or the
+// kinds of the changed objects, e.g. "ConfigMap+Ingress".
+func reloadReason(wasRunning bool, reasons []string) string {
+	if !wasRunning {
+		return "start"
+	}
+	seen := map[string]bool{}
+	var kinds []string
+	for _, r := range reasons {
+		k, _, _ := strings.Cut(r, " ")
+		if k == "and" || k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		kinds = append(kinds, k)
+	}
+	if len(kinds) == 0 {
+		return "other"
+	}
+	// reasons are sorted, so kinds are too.
+	return strings.Join(kinds, "+")
+}
+
+// checksumNumber is the first 52 bits of a hex checksum, exact in a float64.
+func checksumNumber(sum string) float64 {
+	if len(sum) < 13 {
+		return 0
+	}
+	n, err := strconv.ParseUint(sum[:13], 16, 64)
+	if err != nil {
+		return 0
+	}
+	return float64(n)
+}

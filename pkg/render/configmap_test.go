@@ -1,0 +1,117 @@
+package render
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/model"
+)
+
+// allOptions sets every proxy, logging and process option of the ConfigMap
+// to a value other than its default.
+var allOptions = map[string]string{
+	"proxy-body-size":                "8m",
+	"proxy-connect-timeout":          "3",
+	"proxy-read-timeout":             "120s",
+	"proxy-send-timeout":             "90",
+	"use-forwarded-headers":          "true",
+	"compute-full-forwarded-for":     "true",
+	"enable-real-ip":                 "true",
+	"proxy-real-ip-cidr":             "10.0.0.0/8, 192.168.1.7",
+	"use-proxy-protocol":             "true",
+	"worker-processes":               "2",
+	"log-format-upstream":            "$remote_addr [$time_iso8601] $status $request_time $portico_ingress $http_x_trace_id",
+	"server-tokens":                  "true",
+	"upstream-keepalive-connections": "0",
+	"upstream-keepalive-timeout":     "30",
+	"upstream-keepalive-requests":    "50",
+}
+
+func configWith(data map[string]string) *model.Config {
+	cfg := seedConfig()
+	cfg.Global = model.Build(model.Input{ConfigMap: &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "portico"}, Data: data}}).Global
+	return cfg
+}
+
+// Every option reaches nginx.conf as the directive it stands for.
+func TestRenderConfigMapOptions(t *testing.T) {
+	conf, _, err := Render(configWith(allOptions), testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(conf)
+	for _, want := range []string{
+		"\nworker_processes 2;\n",
+		"\n    server_tokens on;\n",
+		"\n    client_max_body_size 8m;\n",
+		"\n    proxy_connect_timeout 3s;\n",
+		"\n    proxy_read_timeout 120s;\n",
+		"\n    proxy_send_timeout 90s;\n",
+		"\n    log_format portico '$remote_addr [$time_iso8601] $status $request_time $portico_ingress $http_x_trace_id';\n",
+		"\n    set_real_ip_from 10.0.0.0/8;\n    set_real_ip_from 192.168.1.7/32;\n    real_ip_header proxy_protocol;\n",
+		"default $http_x_forwarded_proto;",
+		`default "$http_x_forwarded_for, $realip_remote_addr";`,
+		"\n        listen 80 proxy_protocol default_server backlog=4096;\n",
+		"\n        listen 443 ssl http2 proxy_protocol;\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("nginx.conf lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"keepalive 320;", "keepalive_timeout 30s;", "server_tokens off;"} {
+		if strings.Contains(s, unwanted) {
+			t.Errorf("nginx.conf has %q", unwanted)
+		}
+	}
+	defaults, _, _ := Render(configWith(nil), testOptions)
+	for _, want := range []string{"\nworker_processes auto;\n", "\n    client_max_body_size 1m;\n", "\n        keepalive 320;\n",
+		"\n        keepalive_timeout 60s;\n", "\n    map $remote_addr $portico_fwd_for {\n        default $remote_addr;\n"} {
+		if !strings.Contains(string(defaults), want) {
+			t.Errorf("default nginx.conf lacks %q", want)
+		}
+	}
+	if strings.Contains(string(defaults), "real_ip_header") {
+		t.Error("default nginx.conf trusts a real-IP source")
+	}
+}
+
+// Every option set at once still passes the real nginx -t, as do the
+// X-Forwarded-For real-IP source and custom keep-alive settings.
+func TestRenderConfigMapOptionsPassNginxTest(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skip("nginx not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	opts := testOptions
+	opts.RunDir = dir
+	opts.HTTPPort, opts.HTTPSPort = 18080, 18443
+	opts.DefaultCertificate, opts.DefaultCertificateKey, err = apply.WriteDefaultCertificate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
+	xff := map[string]string{"enable-real-ip": "true", "upstream-keepalive-connections": "16", "upstream-keepalive-timeout": "5"}
+	for name, data := range map[string]map[string]string{"all": allOptions, "x-forwarded-for": xff} {
+		conf, _, err := Render(configWith(data), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name+".conf")
+		if err := os.WriteFile(path, conf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(nginx, "-t", "-e", "stderr", "-c", path).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "test is successful") {
+			t.Fatalf("%s: nginx -t: %v\n%s", name, err, out)
+		}
+	}
+}
