@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -21,6 +22,13 @@ import (
 func BenchmarkEndpointChurn(b *testing.B) {
 	n, changes := envInt(b, "BENCH_CHURN_N", 1000), envInt(b, "BENCH_CHURN", 1000)
 	s := newScaleEnv(b, n)
+	// svc0 starts on one pod: with all three, round robin would answer
+	// from the next pod before the change is live.
+	if _, err := s.client.DiscoveryV1().EndpointSlices(s.ns).Update(context.Background(),
+		s.withVersion(b, s.slice("svc0", s.pods[len(s.pods)-1:])), metav1.UpdateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	waitOnlyPod(b, scaleHost(s.ns, 0), s.pods[len(s.pods)-1].name, time.Minute)
 	before, err := env.portico.status()
 	if err != nil {
 		b.Fatal(err)
@@ -31,17 +39,12 @@ func BenchmarkEndpointChurn(b *testing.B) {
 	start := time.Now()
 	for i := range changes {
 		next := s.pods[i%len(s.pods)]
-		es := s.slice("svc0", []*pod{next})
-		cur, err := slicesAPI.Get(context.Background(), es.Name, metav1.GetOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		es.ResourceVersion = cur.ResourceVersion
+		es := s.withVersion(b, s.slice("svc0", []*pod{next}))
 		if _, err := slicesAPI.Update(context.Background(), es, metav1.UpdateOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		t := time.Now()
-		waitServedByPod(b, host, next.name, 10*time.Second)
+		waitOnlyPod(b, host, next.name, 10*time.Second)
 		lat = append(lat, time.Since(t))
 	}
 	period := time.Since(start)
@@ -75,4 +78,33 @@ func envInt(tb testing.TB, name string, def int) int {
 		tb.Fatalf("%s: %q is not a positive count", name, v)
 	}
 	return n
+}
+
+// withVersion gives es the resourceVersion of the stored slice.
+func (s *scaleEnv) withVersion(tb testing.TB, es *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
+	cur, err := s.client.DiscoveryV1().EndpointSlices(s.ns).Get(context.Background(), es.Name, metav1.GetOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	es.ResourceVersion = cur.ResourceVersion
+	return es
+}
+
+// waitOnlyPod polls until three requests in a row are answered by pod:
+// with round robin over several endpoints that cannot happen by chance.
+func waitOnlyPod(tb testing.TB, host, pod string, limit time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(limit)
+	run := 0
+	for run < 3 {
+		r, err := tryGet(host, "/")
+		if err == nil && r.echo != nil && r.echo.Pod == pod {
+			run++
+			continue
+		}
+		run = 0
+		if time.Now().After(deadline) {
+			tb.Fatalf("pod %s not alone serving %s after %s (last: %v %d %s)", pod, host, limit, err, r.code, short(r.body))
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -140,7 +141,8 @@ func (a *Applier) pushChanged(ctx context.Context) (bool, error) {
 	return did, nil
 }
 
-// load checks conf, swaps it in and starts or reloads nginx. On failure
+// load swaps conf in and starts or reloads nginx, which checks it: nginx
+// parses it once, not twice as nginx -t before a reload would. On failure
 // nginx keeps running the previous config, and so does the file on disk.
 func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backends []Backend, reason string) error {
 	candidate := a.Nginx.Conf + ".candidate"
@@ -148,9 +150,6 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		return fmt.Errorf("write candidate config: %w", err)
 	}
 	defer os.Remove(candidate)
-	if err := a.Nginx.Test(candidate); err != nil {
-		return fmt.Errorf("new config rejected, nginx keeps the running one: %w", err)
-	}
 	running := a.Nginx.Running()
 	if running && a.pushed[backendsPath] != nil {
 		// Until the old workers are gone, both configs serve: give nginx the
@@ -169,11 +168,16 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 	start := time.Now()
 	kind := "reload"
 	var old []int
+	mark := a.Nginx.ReloadMark()
 	if running {
-		old = workers(a.Nginx.PID())
+		master := a.Nginx.PID()
+		old = workers(master)
 		err := a.Nginx.Reload()
 		if err != nil {
 			return a.restore(fmt.Errorf("reload nginx: %w", err))
+		}
+		if err := a.waitNewWorkers(ctx, master, old, mark); err != nil {
+			return a.restore(err)
 		}
 	} else {
 		kind = "start"
@@ -182,6 +186,9 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		}
 	}
 	if err := a.waitChecksum(ctx, checksum); err != nil {
+		if lines := a.Nginx.Refused(mark, 0); !running && len(lines) > 0 {
+			err = fmt.Errorf("%w: %s", err, strings.Join(lines, "; "))
+		}
 		return a.restore(fmt.Errorf("nginx %s: %w", kind, err))
 	}
 	// Until the old workers have taken their shutdown signal they still
@@ -233,6 +240,35 @@ func (a *Applier) waitChecksum(ctx context.Context, checksum string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("config not live after %s: %w", a.LoadTimeout, last)
 		case <-tick.C:
+		}
+	}
+}
+
+// waitNewWorkers waits until the master, after a reload, has started
+// workers not in old (it took the config) or logged why it refused it.
+func (a *Applier) waitNewWorkers(ctx context.Context, master int, old []int, mark int) error {
+	ctx, cancel := context.WithTimeout(ctx, a.LoadTimeout)
+	defer cancel()
+	was := make(map[int]bool, len(old))
+	for _, p := range old {
+		was[p] = true
+	}
+	exited := a.Nginx.Exited()
+	for {
+		for _, p := range workers(master) {
+			if !was[p] {
+				return nil
+			}
+		}
+		if lines := a.Nginx.Refused(mark, master); len(lines) > 0 {
+			return fmt.Errorf("new config rejected, nginx keeps the running one: %s", strings.Join(lines, "; "))
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("nginx exited: %v", a.Nginx.ExitErr())
+		case <-ctx.Done():
+			return fmt.Errorf("no new workers %s after the reload", a.LoadTimeout)
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }

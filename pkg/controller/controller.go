@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -64,6 +63,7 @@ type Controller struct {
 	watcher *watch.Watcher
 	applier *apply.Applier
 	status  *report.Status
+	statusQ *statusLoop // sets of statuses for runStatus
 	events  *report.Events
 	metrics *metrics
 
@@ -110,8 +110,9 @@ func newController(cfg Config) (*Controller, error) {
 			Log:         log.Named("apply"),
 			LoadTimeout: 30 * time.Second,
 		},
-		status: &report.Status{Client: cfg.Client, Addresses: cfg.PublishStatusAddresses, Timeout: 10 * time.Second},
-		events: &report.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "portico"})},
+		status:  &report.Status{Client: cfg.Client, Addresses: cfg.PublishStatusAddresses, Timeout: 10 * time.Second},
+		statusQ: newStatusLoop(),
+		events:  &report.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "portico"})},
 	}
 	c.lastErr.Store("")
 	c.lastGoodCM.Store(&map[string]string{})
@@ -135,6 +136,7 @@ func (c *Controller) run(ctx context.Context) error {
 	}
 	c.log.Info("caches synced; starting")
 	go c.applier.Supervise(ctx)
+	go c.runStatus(ctx)
 	electDone := make(chan struct{})
 	if c.elector != nil {
 		go func() { c.elector.run(ctx); close(electDone) }()
@@ -216,8 +218,8 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 	if c.elector == nil || !c.elector.Leading() {
 		return nil
 	}
-	c.status.Addresses = c.publishAddresses(snap)
-	return errors.Join(c.status.Update(ctx, ownedIngresses(snap, cfg)))
+	c.statusQ.offer(statusWork{addresses: c.publishAddresses(snap), ingresses: ownedIngresses(snap, cfg)})
+	return nil
 }
 
 // modelInput is the model's input from a snapshot of the caches.
