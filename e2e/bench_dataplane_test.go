@@ -25,6 +25,7 @@ type wrkResult struct {
 	max          time.Duration
 	non2xx       int
 	socketErrors int
+	socket       string // wrk's breakdown: connect, read, write, timeout
 }
 
 func (r wrkResult) errors() int { return r.non2xx + r.socketErrors }
@@ -67,6 +68,7 @@ func parseWrk(out string) (wrkResult, error) {
 		r.non2xx, _ = strconv.Atoi(m[1])
 	}
 	if m := wrkSocket.FindStringSubmatch(out); m != nil {
+		r.socket = strings.Join(m[1:], "/")
 		for _, s := range m[1:] {
 			n, _ := strconv.Atoi(s)
 			r.socketErrors += n
@@ -293,8 +295,8 @@ func BenchmarkReloadUnderLoad(b *testing.B) {
 	}
 	reloads := after.Nginx.Reloads - before.Nginx.Reloads
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "duration\tchanges\treloads\trequests\trequests/s\tp50\tp99\tmax\tnon-2xx/3xx\tsocket errors\t")
-	fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%d\t\n", d, n, reloads, r.requests, r.rps, r.p50, r.p99, r.max, r.non2xx, r.socketErrors)
+	fmt.Fprintln(w, "duration\tchanges\treloads\trequests\trequests/s\tp50\tp99\tmax\tnon-2xx/3xx\tsocket errors (connect/read/write/timeout)\t")
+	fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%s\t\n", d, n, reloads, r.requests, r.rps, r.p50, r.p99, r.max, r.non2xx, r.socket)
 	w.Flush()
 	if r.errors() != 0 {
 		b.Errorf("%d requests failed during reloads (%d non-2xx/3xx, %d socket errors)", r.errors(), r.non2xx, r.socketErrors)
