@@ -24,8 +24,10 @@ import (
 	"github.com/portico-ingress/portico/pkg/watch"
 )
 
-// applyTimeout bounds one Apply: test, reload, wait, push.
-const applyTimeout = time.Minute
+// applyTimeout bounds one Apply: reload, wait, push. nginx parses a
+// config of 10,000 hosts in about a minute on 2 busy cores; a reload given
+// up on would be repeated forever.
+const applyTimeout = 5 * time.Minute
 
 // Config is everything the controller needs; cmd/portico fills it from flags.
 type Config struct {
