@@ -17,7 +17,7 @@ type statusWork struct {
 // statusLoop writes Ingress status off the sync path: with thousands of
 // Ingresses the first writes take minutes at the client's rate limit, and
 // routing changes must not wait behind them. Only the latest set waits;
-// a failed set is tried again unless a newer one came.
+// after a failure a new sync offers a fresh one.
 type statusLoop struct {
 	next chan statusWork // capacity 1: the latest set
 }
@@ -56,11 +56,9 @@ func (c *Controller) runStatus(ctx context.Context) {
 				return
 			case <-time.After(time.Second):
 			}
-			// A newer set, if one came meanwhile, wins.
-			select {
-			case c.statusQ.next <- w:
-			default:
-			}
+			// The set may hold stale objects (a conflict): a sync offers
+			// fresh ones from the cache.
+			c.watcher.Trigger("Ingress status retry")
 		}
 	}
 }
