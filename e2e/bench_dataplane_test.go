@@ -44,7 +44,7 @@ var (
 
 // parseWrk reads wrk --latency output.
 func parseWrk(out string) (wrkResult, error) {
-	var r wrkResult
+	r := wrkResult{socket: "0/0/0/0"} // wrk prints no line without errors
 	m := wrkRPS.FindStringSubmatch(out)
 	if m == nil {
 		return r, fmt.Errorf("no Requests/sec in wrk output:\n%s", out)
