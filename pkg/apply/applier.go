@@ -186,6 +186,9 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		}
 	}
 	if err := a.waitChecksum(ctx, checksum); err != nil {
+		if !running {
+			a.Nginx.log.drained(time.Second)
+		}
 		if lines := a.Nginx.Refused(mark, 0); !running && len(lines) > 0 {
 			err = fmt.Errorf("%w: %s", err, strings.Join(lines, "; "))
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // errorLog passes nginx's error log on to its destination and remembers
@@ -16,8 +17,9 @@ import (
 // second time (seconds with thousands of hosts).
 type errorLog struct {
 	mu     sync.Mutex
-	seq    int      // [emerg] lines seen so far
-	recent []string // the last few of them
+	seq    int           // [emerg] lines seen so far
+	recent []string      // the last few of them
+	done   chan struct{} // closed when the last pipe's writers all closed
 }
 
 // pipe returns the write end to give nginx as stderr; lines read from it
@@ -27,7 +29,12 @@ func (l *errorLog) pipe(dst io.Writer) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	done := make(chan struct{})
+	l.mu.Lock()
+	l.done = done
+	l.mu.Unlock()
 	go func() {
+		defer close(done)
 		defer r.Close()
 		s := bufio.NewScanner(r)
 		s.Buffer(make([]byte, 64<<10), 1<<20)
@@ -71,4 +78,19 @@ func (l *errorLog) emergSince(mark, pid int) []string {
 		}
 	}
 	return out
+}
+
+// drained waits up to limit until every line of the last pipe was read:
+// after nginx exits, its last words may still be in the pipe.
+func (l *errorLog) drained(limit time.Duration) {
+	l.mu.Lock()
+	done := l.done
+	l.mu.Unlock()
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(limit):
+	}
 }
