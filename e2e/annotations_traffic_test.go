@@ -19,7 +19,6 @@ import (
 	"github.com/portico-ingress/portico/hack/echoserver/echo"
 )
 
-const ann = "nginx.ingress.kubernetes.io/"
 
 // getWith sends GET path with extra headers; it returns the answer and the
 // response's Set-Cookie header.

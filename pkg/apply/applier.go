@@ -22,6 +22,8 @@ type Applier struct {
 	// LoadTimeout bounds how long a start or reload may take to show the
 	// new checksum on the status port.
 	LoadTimeout time.Duration
+	// AuthFiles, when set, receives Dynamic.AuthFiles (HTTP annotations).
+	AuthFiles *AuthFiles
 
 	mu       sync.Mutex
 	conf     []byte            // last config nginx loaded
@@ -35,6 +37,8 @@ type Applier struct {
 type Dynamic struct {
 	Backends     []Backend
 	Certificates Certificates
+	// AuthFiles are htpasswd files by name, read by nginx per request.
+	AuthFiles map[string][]byte
 }
 
 // pushOrder is the order of pushes: certificates before the backends that
@@ -112,6 +116,20 @@ func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn D
 	defer a.mu.Unlock()
 	a.desired = bodies
 	var res Result
+	if a.AuthFiles != nil {
+		// New files first: the config about to load may name them.
+		if err := a.AuthFiles.Write(dyn.AuthFiles); err != nil {
+			return res, fmt.Errorf("auth files: %w", err)
+		}
+		defer func() {
+			if a.checksum != checksum {
+				return // nginx still runs a config that may name old files
+			}
+			if err := a.AuthFiles.Prune(dyn.AuthFiles); err != nil {
+				a.Log.Warn("remove unused auth files", zap.Error(err))
+			}
+		}()
+	}
 	if checksum != a.checksum || !a.Nginx.Running() {
 		if err := a.load(ctx, conf, checksum, dyn.Backends, reason); err != nil {
 			a.stats.ReloadFailures++

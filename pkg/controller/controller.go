@@ -99,6 +99,9 @@ func newController(cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	cfg.Render.DefaultCertificate, cfg.Render.DefaultCertificateKey = crt, key
+	if cfg.Render.Resolvers == nil {
+		cfg.Render.Resolvers = apply.SystemResolvers("/etc/resolv.conf")
+	}
 	log := cfg.Log
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cfg.Client.CoreV1().Events("")})
@@ -111,6 +114,7 @@ func newController(cfg Config) (*Controller, error) {
 			Status:      apply.NewStatus(cfg.Render.StatusPort),
 			Log:         log.Named("apply"),
 			LoadTimeout: 30 * time.Second,
+			AuthFiles:   &apply.AuthFiles{Dir: filepath.Join(cfg.Render.RunDir, "auth")},
 		},
 		status:  &report.Status{Client: cfg.Client, Addresses: cfg.PublishStatusAddresses, Timeout: 10 * time.Second},
 		statusQ: newStatusLoop(),
@@ -199,6 +203,7 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 	res, err := c.applier.Apply(actx, conf, sum, apply.Dynamic{
 		Backends:     wireBackends(cfg.Backends),
 		Certificates: wireCertificates(cfg),
+		AuthFiles:    wireAuthFiles(cfg),
 	}, reason)
 	if after := c.applier.Stats(); after.Reloads > before.Reloads || after.ReloadFailures > before.ReloadFailures {
 		var loadErr error
@@ -286,6 +291,15 @@ func wireCertificates(cfg *model.Config) apply.Certificates {
 	}
 	for _, c := range cfg.Certificates {
 		out.Certificates = append(out.Certificates, apply.Certificate{Name: c.Name, Cert: c.CertPEM, Key: c.KeyPEM})
+	}
+	return out
+}
+
+// wireAuthFiles gives pkg/apply the htpasswd files by name.
+func wireAuthFiles(cfg *model.Config) map[string][]byte {
+	out := make(map[string][]byte, len(cfg.AuthFiles))
+	for _, f := range cfg.AuthFiles {
+		out[f.Name] = []byte(f.Content)
 	}
 	return out
 }

@@ -69,21 +69,51 @@ func (r *requestCollector) Collect(ch chan<- prometheus.Metric) {
 		r.log.Debug("request metrics unavailable", zap.Error(err))
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, failed)
-	for _, s := range dump.Series {
-		if len(s.BucketCounts) != len(dump.Buckets)+1 {
-			continue
-		}
-		ns, name, _ := strings.Cut(s.Ingress, "/")
-		labels := []string{ns, name, s.Host, s.Path, serviceOf(s.Backend), s.Status}
-		ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.CounterValue, float64(s.Count), labels...)
+	for _, s := range aggregate(dump) {
 		buckets := make(map[float64]uint64, len(dump.Buckets))
 		var cum uint64
 		for i, le := range dump.Buckets {
 			cum += s.BucketCounts[i]
 			buckets[le] = cum
 		}
-		ch <- prometheus.MustNewConstHistogram(durationDesc, s.Count, s.Sum, buckets, labels...)
+		ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.CounterValue, float64(s.Count), s.labels...)
+		ch <- prometheus.MustNewConstHistogram(durationDesc, s.Count, s.Sum, buckets, s.labels...)
 	}
+}
+
+// labelledSeries is a requestSeries under its Prometheus labels.
+type labelledSeries struct {
+	requestSeries
+	labels []string
+}
+
+// aggregate sums the series that share Prometheus labels: several nginx
+// locations (a Prefix path's two, a Service's backend variants) count
+// toward one Ingress path and Service. Series with a malformed histogram
+// are dropped.
+func aggregate(dump requestsDump) []*labelledSeries {
+	byKey := map[string]*labelledSeries{}
+	var out []*labelledSeries
+	for _, s := range dump.Series {
+		if len(s.BucketCounts) != len(dump.Buckets)+1 {
+			continue
+		}
+		ns, name, _ := strings.Cut(s.Ingress, "/")
+		labels := []string{ns, name, s.Host, s.Path, serviceOf(s.Backend), s.Status}
+		key := strings.Join(labels, "\x00")
+		cur := byKey[key]
+		if cur == nil {
+			cur = &labelledSeries{requestSeries: requestSeries{BucketCounts: make([]uint64, len(s.BucketCounts))}, labels: labels}
+			byKey[key] = cur
+			out = append(out, cur)
+		}
+		cur.Count += s.Count
+		cur.Sum += s.Sum
+		for i, n := range s.BucketCounts {
+			cur.BucketCounts[i] += n
+		}
+	}
+	return out
 }
 
 func (r *requestCollector) fetch() (requestsDump, error) {

@@ -1,6 +1,14 @@
 package controller
 
-import "testing"
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
 
 func TestReloadReason(t *testing.T) {
 	tests := []struct {
@@ -31,5 +39,44 @@ func TestServiceOfAndChecksumNumber(t *testing.T) {
 	}
 	if got := checksumNumber("xyz"); got != 0 {
 		t.Errorf("checksumNumber of garbage = %v", got)
+	}
+}
+
+// Two nginx locations of one Ingress path and Service (a Prefix path's
+// exact and prefix halves, or backend variants) must gather as one series.
+func TestRequestMetricsAggregateLocations(t *testing.T) {
+	dump := requestsDump{Buckets: []float64{0.1, 1}, Series: []requestSeries{
+		{Ingress: "lab/web", Host: "a.example.com", Path: "/p", Backend: "lab/svc:80", Status: "200", Count: 2, Sum: 0.3, BucketCounts: []uint64{1, 1, 0}},
+		{Ingress: "lab/web", Host: "a.example.com", Path: "/p", Backend: "lab/svc:80@lab/web", Status: "200", Count: 3, Sum: 0.2, BucketCounts: []uint64{3, 0, 0}},
+		{Ingress: "lab/web", Host: "a.example.com", Path: "/p", Backend: "lab/svc:80", Status: "503", Count: 1, Sum: 0, BucketCounts: []uint64{1, 0, 0}},
+		{Ingress: "lab/web", Host: "a.example.com", Path: "/p", Backend: "lab/svc:80", Status: "500", Count: 1, BucketCounts: []uint64{1}},
+	}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(dump)
+	}))
+	defer srv.Close()
+	reg := prometheus.NewRegistry()
+	c := newRequestCollector(0, zap.NewNop())
+	c.url = srv.URL
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("Gather: %v", err)
+	}
+	counts := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "portico_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "status" {
+					counts[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if len(counts) != 2 || counts["200"] != 5 || counts["503"] != 1 {
+		t.Errorf("portico_requests_total by status = %v, want 200:5 503:1 (the malformed series dropped)", counts)
 	}
 }

@@ -52,7 +52,9 @@ func TestLintBad(t *testing.T) {
 		"Error | Ingress lab/evil | metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target] | InvalidAnnotation",
 		"Warning | Ingress lab/refs | spec.rules[0].http.paths[0].backend.service | BackendNotFound",
 		"Warning | Ingress lab/refs | spec.rules[0].http.paths[1].backend.service | BackendNotFound",
-		"Warning | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet] | UnsupportedAnnotation",
+		"Error | Ingress lab/snippets |  | IngressRejected",
+		"Error | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet] | SnippetsDisabled",
+		"Warning | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/mirror-target] | UnsupportedAnnotation",
 		"Info | Ingress lab/theirs |  | NotServed",
 		"Warning | Ingress lab/typo | spec.ingressClassName | UnknownIngressClass",
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,6 +30,7 @@ func Build(in Input) *Config {
 	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapKeeping(in.ConfigMap, in.LastGoodConfigMap)
 	b.diags = append(b.diags, ds...)
 	b.defaultBackend(in.Options.DefaultBackend)
+	b.optFallback = b.fallback // HTTP annotations: the error backend of custom-http-errors
 	b.defaultCertificate(in.Options.DefaultCertificate)
 
 	cls := newClassifier(in.Options, in.IngressClasses)
@@ -61,6 +63,10 @@ func Build(in Input) *Config {
 		b.cfg.Certificates = append(b.cfg.Certificates, c)
 	}
 	slices.SortFunc(b.cfg.Certificates, func(x, y *Certificate) int { return cmp.Compare(x.Name, y.Name) })
+	for _, f := range b.authFiles {
+		b.cfg.AuthFiles = append(b.cfg.AuthFiles, f)
+	}
+	slices.SortFunc(b.cfg.AuthFiles, func(x, y *AuthFile) int { return cmp.Compare(x.Name, y.Name) })
 	diag.Sort(b.diags)
 	b.cfg.Diagnostics = b.diags
 	return &b.cfg
@@ -80,6 +86,10 @@ type builder struct {
 	trafficOf map[IngressRef]*ingressTraffic
 	canaries  []canaryIngress
 	// --- end traffic policy ---
+	// HTTP annotations: optFallback is --default-backend-service's
+	// backend; authFiles the htpasswd files in use by name.
+	optFallback string
+	authFiles   map[string]*AuthFile
 }
 
 // serverBuild collects one host's routes before they become a Server.
@@ -88,6 +98,9 @@ type serverBuild struct {
 	routes   map[match]*route
 	fallback string     // the oldest defaultBackend among this host's Ingresses
 	tls      *ServerTLS // from the oldest Ingress that lists the host under spec.tls
+	// HTTP annotations: app-root and server-snippet of the host's Ingresses.
+	appRoot  annotations.URIPath
+	snippets []annotations.Snippet
 }
 
 // route is a claim of one Ingress path on one nginx location.
@@ -128,6 +141,7 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 	obj := diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
 	ref := IngressRef{ing.Namespace, ing.Name}
 	set, ds := annotations.Parse(ing.Annotations)
+	ds = append(ds, annotations.Policy(ing.Annotations, b.cfg.Global.RiskLevel, b.cfg.Global.AllowSnippets)...)
 	b.diags = append(b.diags, diag.For(obj, ds)...)
 	if diag.HasError(ds) {
 		b.diags = append(b.diags, diag.For(obj, []diag.Diagnostic{diag.Errorf("", "IngressRejected",
@@ -135,6 +149,13 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		return
 	}
 	lb := cmp.Or(set.LoadBalance, b.cfg.Global.LoadBalance)
+	hx, ds := b.httpIngress(obj, ing, set, lb)
+	b.diags = append(b.diags, diag.For(obj, ds)...)
+	if diag.HasError(ds) {
+		b.diags = append(b.diags, diag.For(obj, []diag.Diagnostic{diag.Errorf("", "IngressRejected",
+			"the Ingress is not served because of invalid annotations")})...)
+		return
+	}
 	// --- traffic policy ---
 	if set.Traffic.Canary.Enabled {
 		b.canaries = append(b.canaries, canaryIngress{ing: ing, set: set, lb: lb})
@@ -161,12 +182,18 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		if srv.fallback == "" {
 			srv.fallback = fallback
 		}
+		if srv.appRoot == "" {
+			srv.appRoot = set.AppRoot
+		}
+		if set.ServerSnippet != "" && !slices.Contains(srv.snippets, set.ServerSnippet) {
+			srv.snippets = append(srv.snippets, set.ServerSnippet)
+		}
 		if rule.HTTP == nil {
 			continue
 		}
 		for pi, p := range rule.HTTP.Paths {
 			field := fmt.Sprintf("spec.rules[%d].http.paths[%d]", ri, pi)
-			b.addPath(obj, ref, srv, field, p, set, lb)
+			b.addPath(obj, ref, srv, field, p, &hx, lb)
 		}
 	}
 	b.addTLS(obj, ing)
@@ -229,7 +256,8 @@ func (b *builder) defaultCertificate(ref *SecretRef) {
 	b.cfg.DefaultCertificate = c.Name
 }
 
-func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, field string, p networkingv1.HTTPIngressPath, set annotations.Set, lb annotations.LoadBalance) {
+func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, field string, p networkingv1.HTTPIngressPath, hx *ingressHTTP, lb annotations.LoadBalance) {
+	set := hx.set
 	pt := networkingv1.PathTypeImplementationSpecific
 	if p.PathType != nil {
 		pt = *p.PathType
@@ -238,7 +266,17 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 	if path == "" {
 		path = "/"
 	}
-	ms, err := pathMatches(path, pt)
+	var ms []match
+	var err error
+	if set.UseRegex {
+		var groups int
+		ms, groups, err = regexMatches(path, pt)
+		if err == nil && set.RewriteTarget.Captures() > groups {
+			err = fmt.Errorf("rewrite-target references $%d but the path has %d capture groups", set.RewriteTarget.Captures(), groups)
+		}
+	} else {
+		ms, err = pathMatches(path, pt)
+	}
 	if err != nil {
 		b.diag(obj, diag.Errorf(field, "InvalidPath", "%v; the path is not served", err))
 		return
@@ -255,7 +293,10 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 		if tr := b.trafficOf[ref]; tr != nil { // traffic policy
 			r.loc.RateLimit, r.loc.SourceRange = tr.rateLimit, tr.sourceRange
 		}
-		r.loc.IngressPath = path
+		// A regex path's '$' anchors would read as variables in nginx's
+		// set: the metrics label goes without them.
+		r.loc.IngressPath = strings.ReplaceAll(path, "$", "")
+		hx.locationHTTP(&r.loc, p)
 		cur, taken := srv.routes[m]
 		switch {
 		case !taken:
@@ -316,7 +357,8 @@ func (b *builder) finishServers() {
 			}
 			s.routes[root] = &route{loc: Location{Modifier: ModPrefix, Path: "/", Backend: fb}}
 		}
-		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == "", TLS: s.tls}
+		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == "", TLS: s.tls,
+			AppRoot: s.appRoot, Snippets: s.snippets}
 		for _, r := range s.routes {
 			loc := r.loc
 			redirect := b.cfg.Global.SSLRedirect
@@ -327,9 +369,8 @@ func (b *builder) finishServers() {
 			loc.Backend = b.variant(r) // traffic policy
 			srv.Locations = append(srv.Locations, &loc)
 		}
-		slices.SortFunc(srv.Locations, func(x, y *Location) int {
-			return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.Modifier, y.Modifier))
-		})
+		sortLocations(srv.Locations)
+		nameInternalLocations(srv.Locations)
 		b.cfg.Servers = append(b.cfg.Servers, srv)
 	}
 	slices.SortFunc(b.cfg.Servers, func(x, y *Server) int { return cmp.Compare(x.Host, y.Host) })

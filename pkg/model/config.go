@@ -27,6 +27,9 @@ type Config struct {
 	// order; locations refer to them.
 	RateLimits []*RateLimit `json:"rateLimits,omitempty"`
 	// --- end traffic policy ---
+	// AuthFiles are the htpasswd files basic auth locations name, sorted
+	// by Name; pkg/apply writes them, never into nginx.conf.
+	AuthFiles []*AuthFile `json:"authFiles,omitempty"`
 	// Diagnostics are sorted; see package diag.
 	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"`
 	// ConfigMapValues are the ConfigMap values in effect, per key: the
@@ -47,6 +50,16 @@ type Global struct {
 	SSLProtocols []string `json:"sslProtocols"`
 	// SSLCiphers is an OpenSSL cipher list.
 	SSLCiphers string `json:"sslCiphers"`
+
+	// --- HTTP annotations ---
+	// AllowSnippets accepts configuration-snippet and server-snippet.
+	AllowSnippets bool `json:"allowSnippets,omitempty"`
+	// RiskLevel is the highest annotation risk accepted.
+	RiskLevel annotations.Risk `json:"riskLevel"`
+	// CustomHTTPErrors are intercepted on every location and served by the
+	// controller's default backend, unless an Ingress sets its own.
+	CustomHTTPErrors []int `json:"customHTTPErrors,omitempty"`
+	// --- end HTTP annotations ---
 	// --- traffic policy ---
 	// LimitReqStatus and LimitConnStatus answer requests over a limit.
 	LimitReqStatus  int `json:"limitReqStatus"`
@@ -119,6 +132,15 @@ type Server struct {
 	Locations []*Location `json:"locations"`
 	// TLS is set when an Ingress lists the host under spec.tls.
 	TLS *ServerTLS `json:"tls,omitempty"`
+
+	// --- HTTP annotations ---
+	// AppRoot redirects requests for "/" there (302), from the oldest
+	// Ingress of the host that sets app-root.
+	AppRoot annotations.URIPath `json:"appRoot,omitempty"`
+	// Snippets are the server-snippet annotations of the host's Ingresses,
+	// oldest first.
+	Snippets []annotations.Snippet `json:"snippets,omitempty"`
+	// --- end HTTP annotations ---
 }
 
 // ServerTLS is the TLS setup of a host.
@@ -149,6 +171,9 @@ const (
 	ModExact Modifier = "="
 	// ModPrefix is "location /p": the URI starts with the path.
 	ModPrefix Modifier = ""
+	// ModRegex is "location ~* re": Path is an anchored, case-insensitive
+	// regular expression (use-regex).
+	ModRegex Modifier = "~*"
 )
 
 // Location is one nginx location block.
@@ -162,8 +187,9 @@ type Location struct {
 	Backend string `json:"backend,omitempty"`
 	// Ingress is where the route came from; zero for a synthesized one.
 	Ingress IngressRef `json:"ingress"`
-	// IngressPath is the Ingress path the location serves, as validated;
-	// "" for a synthesized one. It labels request metrics.
+	// IngressPath is the Ingress path the location serves, as validated
+	// and without '$' (a regex path's anchors); "" for a synthesized one.
+	// It labels request metrics.
 	IngressPath string `json:"ingressPath,omitempty"`
 	// RewriteTarget, when set, replaces the URI before proxying.
 	RewriteTarget annotations.URIPath `json:"rewriteTarget,omitempty"`
@@ -175,7 +201,77 @@ type Location struct {
 	// SourceRange restricts client addresses; nil when unrestricted.
 	SourceRange *SourceRange `json:"sourceRange,omitempty"`
 	// --- end traffic policy ---
+
+	// --- HTTP annotations ---
+	// Redirect answers every request with a redirect instead of proxying.
+	Redirect *annotations.Redirect `json:"redirect,omitempty"`
+	Proxy    annotations.Proxy     `json:"proxy,omitzero"`
+	// Headers are sent to the backend in addition to the standard ones;
+	// when set, the location repeats the standard set (nginx does not
+	// inherit proxy_set_header into a level that has its own).
+	Headers []Header          `json:"headers,omitempty"`
+	CORS    *annotations.CORS `json:"cors,omitempty"`
+	// BasicAuth checks credentials against an entry of Config.AuthFiles.
+	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
+	// ExternalAuth sends a subrequest to an auth service first.
+	ExternalAuth *ExternalAuth `json:"externalAuth,omitempty"`
+	// Errors intercepts backend errors and serves them from another backend.
+	Errors  *ErrorPage          `json:"errors,omitempty"`
+	Snippet annotations.Snippet `json:"snippet,omitempty"`
+	// --- end HTTP annotations ---
 }
+
+// --- HTTP annotations ---
+
+// Header is a request header for the backend: Name is a token; exactly
+// one of Value (validated, printed quoted) and Var (an nginx variable
+// name without '$') is set.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value,omitempty"`
+	Var   string `json:"var,omitempty"`
+}
+
+// AuthFile is a validated htpasswd file.
+type AuthFile struct {
+	// Name is a file name: "namespace_secret".
+	Name string `json:"name"`
+	// Content is one "user:hash" line per user.
+	Content string `json:"-"`
+}
+
+// BasicAuth is the basic authentication of a location.
+type BasicAuth struct {
+	Realm string `json:"realm"`
+	// File names the entry of Config.AuthFiles.
+	File string `json:"file"`
+}
+
+// ExternalAuth is auth-url on a location.
+type ExternalAuth struct {
+	annotations.ExternalAuth
+	// Location is the internal location that proxies the auth
+	// subrequest; unique within the server, never a valid Ingress path.
+	Location string `json:"location"`
+	// SigninLocation is the named location that redirects to the signin
+	// URL on 401; "" without auth-signin.
+	SigninLocation string `json:"signinLocation,omitempty"`
+}
+
+// ErrorPage intercepts backend answers with Codes and serves them from
+// Backend through the named location Location.
+type ErrorPage struct {
+	Codes    []int  `json:"codes"`
+	Location string `json:"location"`
+	Backend  string `json:"backend"`
+	// Service and Port are sent to the error backend as X-Service-Name
+	// and X-Service-Port; Ingress as X-Namespace and X-Ingress-Name.
+	Service string     `json:"service"`
+	Port    string     `json:"port"`
+	Ingress IngressRef `json:"ingress"`
+}
+
+// --- end HTTP annotations ---
 
 // Backend is a Service port as the Lua balancer sees it.
 type Backend struct {

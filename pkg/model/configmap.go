@@ -51,6 +51,7 @@ func defaults() globalBuild {
 			SSLProtocols:    []string{"TLSv1.2", "TLSv1.3"},
 			LimitReqStatus:  503,
 			LimitConnStatus: 503,
+			RiskLevel:       annotations.RiskHigh,
 			SSLCiphers:      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
 		},
 		hsts: hsts{on: true, includeSubdomains: true, maxAge: 31536000},
@@ -98,6 +99,24 @@ var options = map[string]func(v string, b *globalBuild) (want string){
 			return "round_robin or ewma"
 		}
 		b.g.LoadBalance = lb
+		return ""
+	},
+	// HTTP annotations.
+	"allow-snippet-annotations": boolOption(func(b *globalBuild) *bool { return &b.g.AllowSnippets }),
+	"annotations-risk-level": func(v string, b *globalBuild) string {
+		r, ok := annotations.ParseRisk(v)
+		if !ok {
+			return "Critical, High, Medium or Low"
+		}
+		b.g.RiskLevel = r
+		return ""
+	},
+	"custom-http-errors": func(v string, b *globalBuild) string {
+		codes, ok := annotations.ParseHTTPErrors(v)
+		if !ok {
+			return "a comma-separated list of status codes from 400 to 599"
+		}
+		b.g.CustomHTTPErrors = codes
 		return ""
 	},
 	"ssl-redirect":            boolOption(func(b *globalBuild) *bool { return &b.g.SSLRedirect }),

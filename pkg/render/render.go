@@ -27,6 +27,9 @@ type Options struct {
 	LuaDir string
 	// ModulesDir holds the nginx dynamic modules (ndk and lua).
 	ModulesDir string
+	// Resolvers are nameserver addresses (IPv6 in brackets) nginx uses
+	// for auth-url host names; none means such URLs fail (500).
+	Resolvers []string
 }
 
 var tmpl = template.Must(template.New("nginx.tmpl").Option("missingkey=error").ParseFS(templates.FS, "nginx.tmpl"))

@@ -25,6 +25,29 @@ type Set struct {
 	// --- traffic policy (canary, limits, source ranges, affinity, hash) ---
 	Traffic Traffic
 	// --- end traffic policy ---
+	// --- HTTP annotations (paths, proxy, CORS, auth, errors, snippets) ---
+
+	// UseRegex makes the Ingress's paths case-insensitive regexes.
+	UseRegex bool
+	// AppRoot redirects "/" there (302).
+	AppRoot URIPath
+	// XForwardedPrefix is sent as the X-Forwarded-Prefix header.
+	XForwardedPrefix URIPath
+	// Redirect answers every request with a redirect.
+	Redirect *Redirect
+	Proxy    Proxy
+	CORS     *CORS
+	// BasicAuth is auth-type basic; the model reads its Secret.
+	BasicAuth    *BasicAuth
+	ExternalAuth *ExternalAuth
+	// CustomHTTPErrors are intercepted and served by DefaultBackend (or
+	// the controller's default backend).
+	CustomHTTPErrors []int
+	// DefaultBackend is a Service in the Ingress's namespace.
+	DefaultBackend       string
+	ConfigurationSnippet Snippet
+	ServerSnippet        Snippet
+	// --- end HTTP annotations ---
 }
 
 // Annotations are the annotations of one object.
@@ -42,6 +65,27 @@ var supported = map[string]bool{
 	nameLoadBalance:      true,
 	nameSSLRedirect:      true,
 	nameForceSSLRedirect: true,
+	// HTTP annotations.
+	nameUseRegex: true, nameAppRoot: true, nameXFwdPrefix: true,
+	namePermanentRedirect: true, namePermanentRedirectCode: true, nameTemporalRedirect: true, nameTemporalRedirectCode: true,
+	nameBackendProtocol: true, nameProxyBodySize: true, nameProxyConnectTimeout: true, nameProxySendTimeout: true,
+	nameProxyReadTimeout: true, nameProxyBuffering: true, nameProxyBufferSize: true, nameProxyNextUpstream: true,
+	nameProxyNextTries: true, nameProxyNextTimeout: true, nameUpstreamVhost: true, nameProxyHTTPVersion: true,
+	nameEnableCORS: true, nameCORSOrigin: true, nameCORSMethods: true, nameCORSHeaders: true,
+	nameCORSCredentials: true, nameCORSMaxAge: true, nameCORSExposeHeader: true,
+	nameAuthType: true, nameAuthSecret: true, nameAuthSecretType: true, nameAuthRealm: true,
+	nameAuthURL: true, nameAuthSignin: true, nameAuthResponseHeaders: true, nameAuthMethod: true,
+	nameCustomHTTPErrors: true, nameDefaultBackend: true, nameConfigurationSnippet: true, nameServerSnippet: true,
+}
+
+// SupportedNames returns every supported annotation name, sorted.
+func SupportedNames() []string {
+	out := make([]string, 0, len(supported))
+	for n := range supported {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // The traffic-policy names (traffic.go) are supported too.
@@ -61,7 +105,9 @@ func Parse(a Annotations) (Set, []diag.Diagnostic) {
 		s     Set
 		ds, d []diag.Diagnostic
 	)
-	s.RewriteTarget, d = parseRewriteTarget(a)
+	s.UseRegex, d = parseUseRegex(a)
+	ds = append(ds, d...)
+	s.RewriteTarget, d = parseRewriteTarget(a, s.UseRegex)
 	ds = append(ds, d...)
 	s.LoadBalance, d = parseLoadBalance(a)
 	ds = append(ds, d...)
@@ -73,6 +119,29 @@ func Parse(a Annotations) (Set, []diag.Diagnostic) {
 	s.Traffic, d = parseTraffic(a)
 	ds = append(ds, d...)
 	// --- end traffic policy ---
+	// HTTP annotations.
+	s.AppRoot, d = parseAppRoot(a)
+	ds = append(ds, d...)
+	s.XForwardedPrefix, d = parseXForwardedPrefix(a)
+	ds = append(ds, d...)
+	s.Redirect, d = parseRedirect(a)
+	ds = append(ds, d...)
+	s.Proxy, d = parseProxy(a)
+	ds = append(ds, d...)
+	s.CORS, d = parseCORS(a)
+	ds = append(ds, d...)
+	s.BasicAuth, d = parseBasicAuth(a)
+	ds = append(ds, d...)
+	s.ExternalAuth, d = parseExternalAuth(a)
+	ds = append(ds, d...)
+	s.CustomHTTPErrors, d = parseCustomHTTPErrors(a)
+	ds = append(ds, d...)
+	s.DefaultBackend, d = parseDefaultBackend(a)
+	ds = append(ds, d...)
+	s.ConfigurationSnippet, d = parseSnippet(a, nameConfigurationSnippet)
+	ds = append(ds, d...)
+	s.ServerSnippet, d = parseSnippet(a, nameServerSnippet)
+	ds = append(ds, d...)
 	return s, append(ds, unknown(a)...)
 }
 

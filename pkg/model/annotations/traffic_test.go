@@ -48,7 +48,7 @@ func runTraffic[T any](t *testing.T, parse func(Annotations) (T, []diag.Diagnost
 	}
 }
 
-var bad = []string{"InvalidAnnotation"}
+var badTraffic = []string{"InvalidAnnotation"}
 
 func TestParseCanary(t *testing.T) {
 	runTraffic(t, parseCanary, []trafficCase[Canary]{
@@ -63,24 +63,24 @@ func TestParseCanary(t *testing.T) {
 			Canary{Enabled: true, WeightTotal: 100, Header: "X-Region", HeaderPattern: `^(eu|us)-\d+$`}, nil},
 		{"value without header is ignored", ann("canary", "true", "canary-by-header-value", "x"),
 			Canary{Enabled: true, WeightTotal: 100, HeaderValue: "x"}, []string{"IgnoredAnnotation"}},
-		{"weight above total", ann("canary", "true", "canary-weight", "101"), Canary{}, bad},
-		{"weight above custom total", ann("canary", "true", "canary-weight", "11", "canary-weight-total", "10"), Canary{}, bad},
-		{"negative weight", ann("canary", "true", "canary-weight", "-1"), Canary{}, bad},
-		{"weight injection", ann("canary", "true", "canary-weight", "1; }"), Canary{}, bad},
-		{"zero total", ann("canary", "true", "canary-weight-total", "0"), Canary{}, bad},
-		{"canary not a bool", ann("canary", "yes"), Canary{}, bad},
-		{"header with space", ann("canary", "true", "canary-by-header", "X Canary"), Canary{}, bad},
-		{"header with colon", ann("canary", "true", "canary-by-header", "X-Canary:"), Canary{}, bad},
-		{"header value newline", ann("canary", "true", "canary-by-header", "X", "canary-by-header-value", "a\nb"), Canary{}, bad},
-		{"header value leading space", ann("canary", "true", "canary-by-header", "X", "canary-by-header-value", " a"), Canary{}, bad},
-		{"cookie with semicolon", ann("canary", "true", "canary-by-cookie", "a;b"), Canary{}, bad},
-		{"pattern lookahead", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", "(?=a)"), Canary{}, bad},
-		{"pattern flags", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", "(?i)a"), Canary{}, bad},
-		{"pattern backreference", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `(a)\1`), Canary{}, bad},
-		{"pattern unicode class", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `\pL`), Canary{}, bad},
-		{"pattern does not compile", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `(a`), Canary{}, bad},
-		{"pattern trailing backslash", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `a\`), Canary{}, bad},
-		{"pattern whitespace", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", "a b"), Canary{}, bad},
+		{"weight above total", ann("canary", "true", "canary-weight", "101"), Canary{}, badTraffic},
+		{"weight above custom total", ann("canary", "true", "canary-weight", "11", "canary-weight-total", "10"), Canary{}, badTraffic},
+		{"negative weight", ann("canary", "true", "canary-weight", "-1"), Canary{}, badTraffic},
+		{"weight injection", ann("canary", "true", "canary-weight", "1; }"), Canary{}, badTraffic},
+		{"zero total", ann("canary", "true", "canary-weight-total", "0"), Canary{}, badTraffic},
+		{"canary not a bool", ann("canary", "yes"), Canary{}, badTraffic},
+		{"header with space", ann("canary", "true", "canary-by-header", "X Canary"), Canary{}, badTraffic},
+		{"header with colon", ann("canary", "true", "canary-by-header", "X-Canary:"), Canary{}, badTraffic},
+		{"header value newline", ann("canary", "true", "canary-by-header", "X", "canary-by-header-value", "a\nb"), Canary{}, badTraffic},
+		{"header value leading space", ann("canary", "true", "canary-by-header", "X", "canary-by-header-value", " a"), Canary{}, badTraffic},
+		{"cookie with semicolon", ann("canary", "true", "canary-by-cookie", "a;b"), Canary{}, badTraffic},
+		{"pattern lookahead", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", "(?=a)"), Canary{}, badTraffic},
+		{"pattern flags", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", "(?i)a"), Canary{}, badTraffic},
+		{"pattern backreference", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `(a)\1`), Canary{}, badTraffic},
+		{"pattern unicode class", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `\pL`), Canary{}, badTraffic},
+		{"pattern does not compile", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `(a`), Canary{}, badTraffic},
+		{"pattern trailing backslash", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", `a\`), Canary{}, badTraffic},
+		{"pattern whitespace", ann("canary", "true", "canary-by-header", "X", "canary-by-header-pattern", "a b"), Canary{}, badTraffic},
 	})
 }
 
@@ -94,11 +94,11 @@ func TestParseRateLimit(t *testing.T) {
 		{"old allowlist name", ann("limit-rps", "1", "limit-whitelist", "192.0.2.7"),
 			RateLimit{RPS: 1, BurstMultiplier: 5, Allowlist: []netip.Prefix{netip.MustParsePrefix("192.0.2.7/32")}}, nil},
 		{"allowlist without limit is off", ann("limit-allowlist", "10.0.0.0/8"), RateLimit{}, nil},
-		{"rps injection", ann("limit-rps", "5; }"), RateLimit{}, bad},
-		{"rps newline", ann("limit-rps", "5\n"), RateLimit{}, bad},
-		{"rps negative", ann("limit-rps", "-5"), RateLimit{}, bad},
-		{"multiplier zero", ann("limit-rps", "5", "limit-burst-multiplier", "0"), RateLimit{}, bad},
-		{"bad allowlist", ann("limit-rps", "5", "limit-allowlist", "10.0.0.0/8 deny all"), RateLimit{}, bad},
+		{"rps injection", ann("limit-rps", "5; }"), RateLimit{}, badTraffic},
+		{"rps newline", ann("limit-rps", "5\n"), RateLimit{}, badTraffic},
+		{"rps negative", ann("limit-rps", "-5"), RateLimit{}, badTraffic},
+		{"multiplier zero", ann("limit-rps", "5", "limit-burst-multiplier", "0"), RateLimit{}, badTraffic},
+		{"badTraffic allowlist", ann("limit-rps", "5", "limit-allowlist", "10.0.0.0/8 deny all"), RateLimit{}, badTraffic},
 	})
 }
 
@@ -112,13 +112,13 @@ func TestParseSourceRange(t *testing.T) {
 		{"new name wins", ann("whitelist-source-range", "192.0.2.0/24", "allowlist-source-range", "198.51.100.0/24"),
 			SourceRange{Allow: []netip.Prefix{p("198.51.100.0/24")}}, nil},
 		{"deny", ann("denylist-source-range", "::1"), SourceRange{Deny: []netip.Prefix{p("::1/128")}}, nil},
-		{"injection", ann("allowlist-source-range", "10.0.0.0/8; allow all"), SourceRange{}, bad},
-		{"newline", ann("denylist-source-range", "10.0.0.0/8\nallow all"), SourceRange{}, bad},
-		{"zone", ann("denylist-source-range", "fe80::1%eth0"), SourceRange{}, bad},
-		{"mapped", ann("denylist-source-range", "::ffff:10.0.0.1"), SourceRange{}, bad},
-		{"bad prefix length", ann("denylist-source-range", "10.0.0.0/33"), SourceRange{}, bad},
-		{"empty list", ann("denylist-source-range", " , "), SourceRange{}, bad},
-		{"hostname", ann("allowlist-source-range", "example.com"), SourceRange{}, bad},
+		{"injection", ann("allowlist-source-range", "10.0.0.0/8; allow all"), SourceRange{}, badTraffic},
+		{"newline", ann("denylist-source-range", "10.0.0.0/8\nallow all"), SourceRange{}, badTraffic},
+		{"zone", ann("denylist-source-range", "fe80::1%eth0"), SourceRange{}, badTraffic},
+		{"mapped", ann("denylist-source-range", "::ffff:10.0.0.1"), SourceRange{}, badTraffic},
+		{"badTraffic prefix length", ann("denylist-source-range", "10.0.0.0/33"), SourceRange{}, badTraffic},
+		{"empty list", ann("denylist-source-range", " , "), SourceRange{}, badTraffic},
+		{"hostname", ann("allowlist-source-range", "example.com"), SourceRange{}, badTraffic},
 	})
 }
 
@@ -130,12 +130,12 @@ func TestParseAffinity(t *testing.T) {
 			"session-cookie-max-age", "3600", "session-cookie-expires", "7200", "session-cookie-samesite", "Lax"),
 			Affinity{Cookie: "route", Path: "/app", MaxAge: 3600, Expires: 7200, SameSite: "Lax", Mode: "persistent"}, nil},
 		{"settings without affinity are off", ann("session-cookie-name", "route"), Affinity{}, nil},
-		{"not cookie", ann("affinity", "ip"), Affinity{}, bad},
-		{"bad mode", ann("affinity", "cookie", "affinity-mode", "sticky"), Affinity{}, bad},
-		{"cookie name injection", ann("affinity", "cookie", "session-cookie-name", "a=b; Domain=evil"), Affinity{}, bad},
-		{"path with semicolon", ann("affinity", "cookie", "session-cookie-path", "/; Secure"), Affinity{}, bad},
-		{"max-age not a number", ann("affinity", "cookie", "session-cookie-max-age", "1h"), Affinity{}, bad},
-		{"samesite lower case", ann("affinity", "cookie", "session-cookie-samesite", "lax"), Affinity{}, bad},
+		{"not cookie", ann("affinity", "ip"), Affinity{}, badTraffic},
+		{"badTraffic mode", ann("affinity", "cookie", "affinity-mode", "sticky"), Affinity{}, badTraffic},
+		{"cookie name injection", ann("affinity", "cookie", "session-cookie-name", "a=b; Domain=evil"), Affinity{}, badTraffic},
+		{"path with semicolon", ann("affinity", "cookie", "session-cookie-path", "/; Secure"), Affinity{}, badTraffic},
+		{"max-age not a number", ann("affinity", "cookie", "session-cookie-max-age", "1h"), Affinity{}, badTraffic},
+		{"samesite lower case", ann("affinity", "cookie", "session-cookie-samesite", "lax"), Affinity{}, badTraffic},
 	})
 }
 
@@ -144,13 +144,13 @@ func TestParseHashBy(t *testing.T) {
 		{"unset", nil, "", nil},
 		{"one variable", ann("upstream-hash-by", "$request_uri"), "$request_uri", nil},
 		{"variables and literals", ann("upstream-hash-by", "$host:$arg_user/x-1.2"), "$host:$arg_user/x-1.2", nil},
-		{"literal only", ann("upstream-hash-by", "constant"), "", bad},
-		{"braces", ann("upstream-hash-by", "${host}"), "", bad},
-		{"upper-case variable", ann("upstream-hash-by", "$Host"), "", bad},
-		{"injection", ann("upstream-hash-by", "$host; }"), "", bad},
-		{"newline", ann("upstream-hash-by", "$host\n"), "", bad},
-		{"quote", ann("upstream-hash-by", `$host"`), "", bad},
-		{"bare dollar", ann("upstream-hash-by", "$"), "", bad},
+		{"literal only", ann("upstream-hash-by", "constant"), "", badTraffic},
+		{"braces", ann("upstream-hash-by", "${host}"), "", badTraffic},
+		{"upper-case variable", ann("upstream-hash-by", "$Host"), "", badTraffic},
+		{"injection", ann("upstream-hash-by", "$host; }"), "", badTraffic},
+		{"newline", ann("upstream-hash-by", "$host\n"), "", badTraffic},
+		{"quote", ann("upstream-hash-by", `$host"`), "", badTraffic},
+		{"bare dollar", ann("upstream-hash-by", "$"), "", badTraffic},
 	})
 }
 

@@ -1,0 +1,435 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/portico-ingress/portico/e2e/framework"
+	"github.com/portico-ingress/portico/hack/echoserver/echo"
+)
+
+const ann = "nginx.ingress.kubernetes.io/"
+
+// reply is one answer through Portico with its headers.
+type reply struct {
+	code   int
+	header http.Header
+	body   string
+	echo   *echo.Response
+}
+
+// send sends one request to Portico's HTTP port.
+func send(method, host, path string, hdr map[string]string, body string) (reply, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, fmt.Sprintf("http://127.0.0.1:%d%s", env.portico.httpPort, path), strings.NewReader(body))
+	if err != nil {
+		return reply{}, err
+	}
+	req.Host = host
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := noProxyClient.Do(req)
+	if err != nil {
+		return reply{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return reply{}, err
+	}
+	r := reply{code: resp.StatusCode, header: resp.Header, body: string(b)}
+	if resp.Header.Get(echo.PodHeader) != "" {
+		r.echo = &echo.Response{}
+		if err := json.Unmarshal(b, r.echo); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// expect retries one request until check accepts the reply (bounded by
+// eventually) and returns that reply.
+func expect(t *testing.T, what, method, host, path string, hdr map[string]string, body string, check func(reply) error) reply {
+	t.Helper()
+	var last reply
+	eventually(t, what, func() error {
+		r, err := send(method, host, path, hdr, body)
+		if err != nil {
+			return err
+		}
+		last = r
+		if err := check(r); err != nil {
+			return fmt.Errorf("%v (got %d %s)", err, r.code, short(r.body))
+		}
+		return nil
+	})
+	return last
+}
+
+func fromApp(a *app, code int) func(reply) error {
+	return func(r reply) error {
+		if r.code != code || r.echo == nil || r.echo.Service != a.name {
+			return fmt.Errorf("want %d from %s", code, a.name)
+		}
+		return nil
+	}
+}
+
+func status(code int) func(reply) error {
+	return func(r reply) error {
+		if r.code != code {
+			return fmt.Errorf("want %d", code)
+		}
+		return nil
+	}
+}
+
+// Paths: regex paths with capture groups in rewrite-target, plain
+// rewrite, X-Forwarded-Prefix and upstream-vhost as the backend sees them.
+func TestAnnotationsPathsAndProxyHeaders(t *testing.T) {
+	ns := namespace(t, "paths")
+	a := newApp(t, ns, "a", 1, "")
+	b := newApp(t, ns, "b", 1, "")
+	createIngress(t, newIngress(ns, "regex", map[string]string{ann + "use-regex": "true", ann + "rewrite-target": "/v2/$2"},
+		hostRule("paths.example.com", prefixPath(`/api(/|$)(.*)`, "a"))))
+	createIngress(t, newIngress(ns, "headers", map[string]string{ann + "x-forwarded-prefix": "/shop", ann + "upstream-vhost": "internal.shop.local",
+		ann + "rewrite-target": "/"}, hostRule("paths.example.com", prefixPath("/shop", "b"))))
+
+	r := expect(t, "regex rewrite", "GET", "paths.example.com", "/api/items/7?x=1", nil, "", fromApp(a, 200))
+	if r.echo.Path != "/v2/items/7" || r.echo.RawQuery != "x=1" {
+		t.Errorf("backend saw %s?%s, want /v2/items/7?x=1", r.echo.Path, r.echo.RawQuery)
+	}
+	// Case-insensitive, as nginx ~*.
+	if r, _ := send("GET", "paths.example.com", "/API/z", nil, ""); r.echo == nil || r.echo.Path != "/v2/z" {
+		t.Errorf("case-insensitive regex: %d %s", r.code, short(r.body))
+	}
+	r = expect(t, "plain rewrite with headers", "GET", "paths.example.com", "/shop/cart", nil, "", fromApp(b, 200))
+	if r.echo.Path != "/" {
+		t.Errorf("backend saw path %s, want /", r.echo.Path)
+	}
+	if got := r.echo.Headers["X-Forwarded-Prefix"]; len(got) != 1 || got[0] != "/shop" {
+		t.Errorf("X-Forwarded-Prefix %v", got)
+	}
+	if r.echo.Host != "internal.shop.local" {
+		t.Errorf("Host %q, want upstream-vhost", r.echo.Host)
+	}
+	if got := r.echo.Headers["X-Forwarded-Host"]; len(got) != 1 || got[0] != "paths.example.com" {
+		t.Errorf("X-Forwarded-Host %v: the standard headers must stay", got)
+	}
+	// WebSocket upgrade headers pass through to the backend.
+	r = expect(t, "upgrade headers", "GET", "paths.example.com", "/api/ws", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade"}, "", fromApp(a, 200))
+	if r.echo.Headers["Upgrade"][0] != "websocket" || r.echo.Headers["Connection"][0] != "upgrade" {
+		t.Errorf("upgrade headers %v %v", r.echo.Headers["Upgrade"], r.echo.Headers["Connection"])
+	}
+}
+
+// app-root, permanent-redirect(-code) and temporal-redirect.
+func TestAnnotationsRedirects(t *testing.T) {
+	ns := namespace(t, "redir")
+	a := newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "root", map[string]string{ann + "app-root": "/app1"}, hostRule("root.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "perm", map[string]string{ann + "permanent-redirect": "https://new.example.com/landing?from=old"},
+		hostRule("redir.example.com", prefixPath("/old", "a"))))
+	createIngress(t, newIngress(ns, "perm308", map[string]string{ann + "permanent-redirect": "https://new.example.com/", ann + "permanent-redirect-code": "308"},
+		hostRule("redir.example.com", prefixPath("/moved", "a"))))
+	createIngress(t, newIngress(ns, "temp", map[string]string{ann + "temporal-redirect": "http://maint.example.com/"},
+		hostRule("redir.example.com", prefixPath("/tmp", "a"))))
+	createIngress(t, newIngress(ns, "rest", nil, hostRule("redir.example.com", prefixPath("/", "a"))))
+
+	location := func(code int, want string) func(reply) error {
+		return func(r reply) error {
+			if r.code != code || r.header.Get("Location") != want {
+				return fmt.Errorf("want %d Location %s, got Location %q", code, want, r.header.Get("Location"))
+			}
+			return nil
+		}
+	}
+	expect(t, "app-root", "GET", "root.example.com", "/", nil, "", location(302, "http://root.example.com/app1"))
+	expect(t, "app-root leaves other paths", "GET", "root.example.com", "/app1", nil, "", fromApp(a, 200))
+	expect(t, "permanent redirect", "GET", "redir.example.com", "/old/x", nil, "", location(301, "https://new.example.com/landing?from=old"))
+	expect(t, "permanent redirect 308", "GET", "redir.example.com", "/moved", nil, "", location(308, "https://new.example.com/"))
+	expect(t, "temporal redirect", "GET", "redir.example.com", "/tmp", nil, "", location(302, "http://maint.example.com/"))
+	expect(t, "other paths proxied", "GET", "redir.example.com", "/other", nil, "", fromApp(a, 200))
+}
+
+// proxy-body-size answers 413 above the limit; proxy-read-timeout 504.
+func TestAnnotationsProxyLimits(t *testing.T) {
+	ns := namespace(t, "limits")
+	a := newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "small", map[string]string{ann + "proxy-body-size": "1k", ann + "proxy-read-timeout": "1s"},
+		hostRule("limits.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "big", nil, hostRule("nolimits.example.com", prefixPath("/", "a"))))
+	expect(t, "small body passes", "POST", "limits.example.com", "/", nil, strings.Repeat("x", 900), fromApp(a, 200))
+	expect(t, "big body refused", "POST", "limits.example.com", "/", nil, strings.Repeat("x", 2000), status(413))
+	expect(t, "default limit elsewhere", "POST", "nolimits.example.com", "/", nil, strings.Repeat("x", 2000), fromApp(a, 200))
+	expect(t, "read timeout", "GET", "limits.example.com", "/__sleep/2500", nil, "", status(504))
+	expect(t, "no timeout within the limit", "GET", "limits.example.com", "/__sleep/100", nil, "", fromApp(a, 200))
+}
+
+// CORS: preflights answered 204 by nginx; the origin is echoed only when
+// it matches the list, wildcards one label deep.
+func TestAnnotationsCORS(t *testing.T) {
+	ns := namespace(t, "cors")
+	a := newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "cors", map[string]string{ann + "enable-cors": "true",
+		ann + "cors-allow-origin": "https://app.example.com, https://*.partner.example", ann + "cors-allow-methods": "GET, POST",
+		ann + "cors-allow-headers": "X-Token", ann + "cors-max-age": "600", ann + "cors-expose-headers": "X-Request-Id"},
+		hostRule("cors.example.com", prefixPath("/", "a"))))
+	preflight := func(origin string) map[string]string {
+		return map[string]string{"Origin": origin, "Access-Control-Request-Method": "POST"}
+	}
+	r := expect(t, "preflight", "OPTIONS", "cors.example.com", "/x", preflight("https://app.example.com"), "", func(r reply) error {
+		if r.code != 204 || r.echo != nil {
+			return fmt.Errorf("want 204 from nginx")
+		}
+		return nil
+	})
+	for k, want := range map[string]string{"Access-Control-Allow-Origin": "https://app.example.com", "Access-Control-Allow-Methods": "GET, POST",
+		"Access-Control-Allow-Headers": "X-Token", "Access-Control-Max-Age": "600", "Access-Control-Allow-Credentials": "true"} {
+		if got := r.header.Get(k); got != want {
+			t.Errorf("preflight %s = %q, want %q", k, got, want)
+		}
+	}
+	for origin, allowed := range map[string]bool{"https://eu.partner.example": true, "https://a.b.partner.example": false,
+		"https://evil.example": false, "http://app.example.com": false, "https://app.example.com.evil.example": false} {
+		r, err := send("OPTIONS", "cors.example.com", "/", preflight(origin), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := r.header.Get("Access-Control-Allow-Origin")
+		if allowed && got != origin || !allowed && got != "" {
+			t.Errorf("origin %s: Access-Control-Allow-Origin %q, allowed=%v", origin, got, allowed)
+		}
+	}
+	r = expect(t, "simple request", "GET", "cors.example.com", "/y", map[string]string{"Origin": "https://eu.partner.example"}, "", fromApp(a, 200))
+	if r.header.Get("Access-Control-Allow-Origin") != "https://eu.partner.example" || r.header.Get("Access-Control-Expose-Headers") != "X-Request-Id" {
+		t.Errorf("CORS headers on the proxied answer: %v", r.header)
+	}
+}
+
+// sha1Line is an htpasswd line in nginx's {SHA} format.
+func sha1Line(user, password string) string {
+	s := sha1.Sum([]byte(password))
+	return user + ":{SHA}" + base64.StdEncoding.EncodeToString(s[:]) + "\n"
+}
+
+func putSecret(t *testing.T, ns, name string, data map[string][]byte) {
+	t.Helper()
+	_, err := env.client.CoreV1().Secrets(ns).Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: data}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Basic auth from an htpasswd Secret (auth-file and auth-map), and
+// external auth (auth-url) against an echo service that answers the
+// status its path asks for.
+func TestAnnotationsAuth(t *testing.T) {
+	ns := namespace(t, "auth")
+	a := newApp(t, ns, "a", 1, "")
+	authSvc := newApp(t, ns, "authsvc", 1, "")
+	putSecret(t, ns, "users", map[string][]byte{"auth": []byte(sha1Line("alice", "wonderland"))})
+	putSecret(t, ns, "umap", map[string][]byte{"bob": []byte(strings.TrimPrefix(sha1Line("bob", "builder"), "bob:"))})
+	createIngress(t, newIngress(ns, "basic", map[string]string{ann + "auth-type": "basic", ann + "auth-secret": "users", ann + "auth-realm": "Staff only"},
+		hostRule("auth.example.com", prefixPath("/basic", "a"))))
+	createIngress(t, newIngress(ns, "basic-map", map[string]string{ann + "auth-type": "basic", ann + "auth-secret": "umap", ann + "auth-secret-type": "auth-map"},
+		hostRule("auth.example.com", prefixPath("/map", "a"))))
+	authAddr := authSvc.pods[0].host.Addr().String()
+	createIngress(t, newIngress(ns, "ext-ok", map[string]string{ann + "auth-url": "http://" + authAddr + ":8080/__status/200",
+		ann + "auth-response-headers": "X-Echo-Pod"}, hostRule("auth.example.com", prefixPath("/ext-ok", "a"))))
+	createIngress(t, newIngress(ns, "ext-deny", map[string]string{ann + "auth-url": "http://" + authAddr + ":8080/__status/401"},
+		hostRule("auth.example.com", prefixPath("/ext-deny", "a"))))
+	createIngress(t, newIngress(ns, "ext-forbid", map[string]string{ann + "auth-url": "http://" + authAddr + ":8080/__status/403",
+		ann + "auth-signin": "https://login.example.com/start"}, hostRule("auth.example.com", prefixPath("/ext-forbid", "a"))))
+	createIngress(t, newIngress(ns, "ext-signin", map[string]string{ann + "auth-url": "http://" + authAddr + ":8080/__status/401",
+		ann + "auth-signin": "https://login.example.com/start"}, hostRule("auth.example.com", prefixPath("/ext-signin", "a"))))
+
+	basic := func(u, p string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p))}
+	}
+	r := expect(t, "basic auth without credentials", "GET", "auth.example.com", "/basic", nil, "", status(401))
+	if got := r.header.Get("WWW-Authenticate"); got != `Basic realm="Staff only"` {
+		t.Errorf("WWW-Authenticate %q", got)
+	}
+	expect(t, "basic auth, wrong password", "GET", "auth.example.com", "/basic", basic("alice", "nope"), "", status(401))
+	expect(t, "basic auth, right password", "GET", "auth.example.com", "/basic/x", basic("alice", "wonderland"), "", fromApp(a, 200))
+	expect(t, "auth-map", "GET", "auth.example.com", "/map", basic("bob", "builder"), "", fromApp(a, 200))
+	expect(t, "auth-map, user of the other secret", "GET", "auth.example.com", "/map", basic("alice", "wonderland"), "", status(401))
+
+	r = expect(t, "external auth allows", "GET", "auth.example.com", "/ext-ok", nil, "", fromApp(a, 200))
+	if got := r.echo.Headers["X-Echo-Pod"]; len(got) != 1 || got[0] != authSvc.pods[0].name {
+		t.Errorf("auth-response-headers: backend saw X-Echo-Pod %v, want the auth pod", got)
+	}
+	expect(t, "external auth denies", "GET", "auth.example.com", "/ext-deny", nil, "", func(r reply) error {
+		if r.code != 401 || r.echo != nil {
+			return fmt.Errorf("want 401 without reaching the backend")
+		}
+		return nil
+	})
+	expect(t, "external auth forbids", "GET", "auth.example.com", "/ext-forbid", nil, "", status(403))
+	expect(t, "external auth signin", "GET", "auth.example.com", "/ext-signin/p?q=1", nil, "", func(r reply) error {
+		want := "https://login.example.com/start?rd=http%3A%2F%2Fauth.example.com%2Fext-signin%2Fp%3Fq%3D1"
+		if r.code != 302 || r.header.Get("Location") != want {
+			return fmt.Errorf("want 302 to %s, Location %q", want, r.header.Get("Location"))
+		}
+		return nil
+	})
+}
+
+// custom-http-errors with default-backend: the error is served by the
+// error Service with X-Code and friends; the client keeps the status.
+func TestAnnotationsCustomHTTPErrors(t *testing.T) {
+	ns := namespace(t, "errors")
+	a := newApp(t, ns, "a", 1, "")
+	errs := newApp(t, ns, "errsvc", 1, "")
+	createIngress(t, newIngress(ns, "errs", map[string]string{ann + "custom-http-errors": "404,503", ann + "default-backend": "errsvc"},
+		hostRule("errors.example.com", prefixPath("/", "a"))))
+	expect(t, "normal answers pass", "GET", "errors.example.com", "/ok", nil, "", fromApp(a, 200))
+	r := expect(t, "404 from the error backend", "GET", "errors.example.com", "/__status/404", map[string]string{"Accept": "text/html"}, "", func(r reply) error {
+		if r.code != 404 || r.echo == nil || r.echo.Service != errs.name {
+			return fmt.Errorf("want 404 served by %s", errs.name)
+		}
+		return nil
+	})
+	for k, want := range map[string]string{"X-Code": "404", "X-Format": "text/html", "X-Original-Uri": "/__status/404",
+		"X-Namespace": ns, "X-Ingress-Name": "errs", "X-Service-Name": "a", "X-Service-Port": "80"} {
+		if got := r.echo.Headers[k]; len(got) != 1 || got[0] != want {
+			t.Errorf("error backend saw %s %v, want %s", k, got, want)
+		}
+	}
+	expect(t, "500 is not intercepted", "GET", "errors.example.com", "/__status/500", nil, "", fromApp(a, 500))
+}
+
+// putConfigMap creates or replaces the controller's ConfigMap data and
+// removes it when the test ends.
+func putConfigMap(t *testing.T, data map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := env.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: configMapNamespace}}, metav1.CreateOptions{}); err != nil && !strings.Contains(err.Error(), "already exists") {
+		t.Fatal(err)
+	}
+	cms := env.client.CoreV1().ConfigMaps(configMapNamespace)
+	cm, err := cms.Get(ctx, configMapName, metav1.GetOptions{})
+	if err == nil {
+		cm.Data = data
+		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+	} else {
+		_, err = cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: configMapName}, Data: data}, metav1.CreateOptions{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cms.Delete(ctx, configMapName, metav1.DeleteOptions{}) })
+}
+
+func eventWith(t *testing.T, ns, name string, wants ...string) {
+	t.Helper()
+	eventually(t, "Warning Events on "+name, func() error {
+		evs, err := warningEvents(ns, name)
+		if err != nil {
+			return err
+		}
+		all := strings.Join(evs, "\n")
+		for _, w := range wants {
+			if !strings.Contains(all, w) {
+				return fmt.Errorf("no event %q in:\n%s", w, all)
+			}
+		}
+		return nil
+	})
+}
+
+// Snippets are refused with an Event until the operator allows them (and
+// raises annotations-risk-level to Critical); then they apply verbatim.
+func TestAnnotationsSnippets(t *testing.T) {
+	ns := namespace(t, "snip")
+	a := newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "good", nil, hostRule("good.snip.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "snippet", map[string]string{ann + "configuration-snippet": "add_header X-Snippet applied always;",
+		ann + "server-snippet": "location = /from-snippet { return 204; }"}, hostRule("snip.example.com", prefixPath("/", "a"))))
+	servedBy(t, "good.snip.example.com", "/", a)
+	eventWith(t, ns, "snippet", "SnippetsDisabled: metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet]",
+		"SnippetsDisabled: metadata.annotations[nginx.ingress.kubernetes.io/server-snippet]", "IngressRejected")
+	if r := get(t, "snip.example.com", "/"); r.code != 404 {
+		t.Errorf("refused snippet Ingress served: %d", r.code)
+	}
+	putConfigMap(t, map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"})
+	r := expect(t, "configuration-snippet applied", "GET", "snip.example.com", "/", nil, "", fromApp(a, 200))
+	if r.header.Get("X-Snippet") != "applied" {
+		t.Errorf("X-Snippet %q", r.header.Get("X-Snippet"))
+	}
+	expect(t, "server-snippet applied", "GET", "snip.example.com", "/from-snippet", nil, "", status(204))
+	servedBy(t, "good.snip.example.com", "/", a)
+}
+
+// Values that try to add directives through the HTTP annotations are
+// refused with Warning Events, and the other Ingresses keep serving.
+func TestAnnotationsInjectionRefused(t *testing.T) {
+	ns := namespace(t, "inject")
+	a := newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "good", map[string]string{ann + "enable-cors": "true"}, hostRule("good.inject.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "evil", map[string]string{
+		ann + "enable-cors":        "true",
+		ann + "cors-allow-origin":  `https://a.example" always; return 200 "pwned`,
+		ann + "auth-url":           "http://10.0.0.1/\"; } location /pwned { return 200; } #",
+		ann + "proxy-read-timeout": "5s; include /etc/passwd",
+		ann + "use-regex":          "true",
+	}, hostRule("evil.inject.example.com", prefixPath(`/x"; return 200; #`, "a"), prefixPath("/", "a"))))
+	servedBy(t, "good.inject.example.com", "/", a)
+	eventWith(t, ns, "evil", "InvalidAnnotation: metadata.annotations[nginx.ingress.kubernetes.io/cors-allow-origin]",
+		"InvalidAnnotation: metadata.annotations[nginx.ingress.kubernetes.io/auth-url]",
+		"InvalidAnnotation: metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]", "IngressRejected")
+	for _, p := range []string{"/", "/pwned", "/x"} {
+		if r := get(t, "evil.inject.example.com", p); r.code != 404 || strings.Contains(r.body, "pwned") {
+			t.Errorf("%s: %d %s", p, r.code, short(r.body))
+		}
+	}
+	// The preflight of the good Ingress still works: the config reloaded fine.
+	expect(t, "good CORS preflight", "OPTIONS", "good.inject.example.com", "/", map[string]string{"Origin": "https://x.example"}, "", status(204))
+}
+
+// backend-protocol HTTPS: nginx speaks TLS to a backend that only serves
+// HTTPS; without the annotation the same backend fails.
+func TestAnnotationsBackendProtocolHTTPS(t *testing.T) {
+	ns := namespace(t, "https")
+	a := &app{ns: ns, name: "tlsapp", port: 80, target: 8443}
+	h, err := env.net.AddHost("tlsapp-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCert(t, time.Now().Add(time.Hour), "tlsapp.internal")
+	e, err := framework.StartEchoTLS(context.Background(), h, a.name, "tlsapp-0", int(a.target), c.crt, c.key, t.TempDir())
+	if err != nil {
+		h.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Stop(); h.Close() })
+	a.pods = append(a.pods, &pod{name: "tlsapp-0", host: h, echo: e, ready: true})
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: a.name},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: a.port, TargetPort: intstr.FromInt32(a.target), Protocol: corev1.ProtocolTCP}}}}
+	if _, err := env.client.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a.syncSlice(t, "")
+	createIngress(t, newIngress(ns, "https", map[string]string{ann + "backend-protocol": "HTTPS"}, hostRule("https-backend.example.com", prefixPath("/", a.name))))
+	createIngress(t, newIngress(ns, "plain", nil, hostRule("plain-backend.example.com", prefixPath("/", a.name))))
+	r := expect(t, "HTTPS backend", "GET", "https-backend.example.com", "/x", nil, "", fromApp(a, 200))
+	if r.echo.Proto != "HTTP/1.1" || r.echo.Path != "/x" {
+		t.Errorf("backend saw %s %s", r.echo.Proto, r.echo.Path)
+	}
+	expect(t, "plain HTTP to a TLS backend fails", "GET", "plain-backend.example.com", "/", nil, "", status(400))
+}

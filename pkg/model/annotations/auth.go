@@ -1,0 +1,153 @@
+package annotations
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+const (
+	nameAuthType            = "auth-type"
+	nameAuthSecret          = "auth-secret"
+	nameAuthSecretType      = "auth-secret-type"
+	nameAuthRealm           = "auth-realm"
+	nameAuthURL             = "auth-url"
+	nameAuthSignin          = "auth-signin"
+	nameAuthResponseHeaders = "auth-response-headers"
+	nameAuthMethod          = "auth-method"
+)
+
+// BasicAuth is auth-type basic: the model reads the Secret.
+type BasicAuth struct {
+	// Namespace is "" or the namespace auth-secret named; the model
+	// accepts only the Ingress's own.
+	Namespace string
+	// Secret is the Secret's name.
+	Secret string
+	// Map: the Secret maps user names to hashes (auth-map); otherwise its
+	// key "auth" holds an htpasswd file (auth-file).
+	Map   bool
+	Realm string
+}
+
+// ExternalAuth is auth-url: each request is first sent to URL (nginx
+// auth_request); 2xx lets it through, 401/403 are returned.
+type ExternalAuth struct {
+	URL URL `json:"url"`
+	// Method is the auth request's method; "" is GET.
+	Method string `json:"method,omitempty"`
+	// Signin, when set, is where 401 answers redirect to, with ?rd= the
+	// original URL.
+	Signin *URL `json:"signin,omitempty"`
+	// ResponseHeaders are copied from the auth answer to the backend
+	// request.
+	ResponseHeaders []AuthHeader `json:"responseHeaders,omitempty"`
+}
+
+// AuthHeader is a header name and the nginx variable suffix that holds it.
+type AuthHeader struct {
+	Name string `json:"name"`
+	// Var is Name lower-cased with '-' as '_'.
+	Var string `json:"var"`
+}
+
+var (
+	realmGrammar  = regexp.MustCompile(`^[A-Za-z0-9 _.,:/@()!&*+=-]{1,128}$`)
+	secretName    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+	authMethods   = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
+	headerNameTok = regexp.MustCompile(`^[A-Za-z0-9-]{1,128}$`)
+)
+
+// parseBasicAuth parses auth-type, auth-secret, auth-secret-type and
+// auth-realm.
+func parseBasicAuth(a Annotations) (*BasicAuth, []diag.Diagnostic) {
+	var ds []diag.Diagnostic
+	t, typed := a.lookup(nameAuthType)
+	if typed && t != "basic" {
+		ds = append(ds, invalid(nameAuthType, t, "want basic (digest is not supported by Portico)")...)
+	}
+	b := &BasicAuth{Realm: "Authentication Required"}
+	if v, ok := a.lookup(nameAuthRealm); ok {
+		if realmGrammar.MatchString(v) {
+			b.Realm = v
+		} else {
+			ds = append(ds, invalid(nameAuthRealm, v, "want up to 128 letters, digits, spaces and _.,:/@()!&*+=-")...)
+		}
+	}
+	if v, ok := a.lookup(nameAuthSecretType); ok {
+		switch v {
+		case "auth-file":
+		case "auth-map":
+			b.Map = true
+		default:
+			ds = append(ds, invalid(nameAuthSecretType, v, "want auth-file or auth-map")...)
+		}
+	}
+	v, ok := a.lookup(nameAuthSecret)
+	if ok {
+		name := v
+		if n, s, cut := strings.Cut(v, "/"); cut {
+			if !secretName.MatchString(n) {
+				ds = append(ds, invalid(nameAuthSecret, v, "want name or namespace/name")...)
+			}
+			b.Namespace, name = n, s
+		}
+		if secretName.MatchString(name) {
+			b.Secret = name
+		} else {
+			ds = append(ds, invalid(nameAuthSecret, v, "want a Secret name")...)
+		}
+	}
+	if !typed {
+		return nil, ds
+	}
+	if !ok && t == "basic" {
+		ds = append(ds, diag.Errorf(field(nameAuthSecret), "InvalidAnnotation", "auth-type basic needs %s%s", Prefix, nameAuthSecret))
+	}
+	if diag.HasError(ds) {
+		return nil, ds
+	}
+	return b, ds
+}
+
+func parseExternalAuth(a Annotations) (*ExternalAuth, []diag.Diagnostic) {
+	var ds []diag.Diagnostic
+	e := &ExternalAuth{}
+	v, on := a.lookup(nameAuthURL)
+	if on {
+		if u, ok := parseURL(v); ok {
+			e.URL = u
+		} else {
+			ds = append(ds, invalid(nameAuthURL, v, wantURL)...)
+		}
+	}
+	if v, ok := a.lookup(nameAuthMethod); ok {
+		if authMethods[v] {
+			e.Method = v
+		} else {
+			ds = append(ds, invalid(nameAuthMethod, v, "want GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS")...)
+		}
+	}
+	if v, ok := a.lookup(nameAuthSignin); ok {
+		if u, ok := parseURL(v); ok && u.Query == "" {
+			e.Signin = &u
+		} else {
+			ds = append(ds, invalid(nameAuthSignin, v, wantURL+", without a query")...)
+		}
+	}
+	if v, ok := a.lookup(nameAuthResponseHeaders); ok {
+		hs, ok := splitList(v, headerNameTok.MatchString)
+		if ok {
+			for _, h := range hs {
+				e.ResponseHeaders = append(e.ResponseHeaders, AuthHeader{Name: h, Var: strings.ToLower(strings.ReplaceAll(h, "-", "_"))})
+			}
+		} else {
+			ds = append(ds, invalid(nameAuthResponseHeaders, v, "want a comma-separated list of header names (letters, digits, -)")...)
+		}
+	}
+	if !on || diag.HasError(ds) {
+		return nil, ds
+	}
+	return e, ds
+}

@@ -1,0 +1,252 @@
+package annotations
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// httpCase is one table row: annotations in, the Set fields of the HTTP
+// block out (compared whole), and the reasons of the diagnostics.
+type httpCase struct {
+	name    string
+	in      map[string]string // names without Prefix
+	want    Set
+	reasons []string
+}
+
+func runHTTPCases(t *testing.T, cases []httpCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Annotations{}
+			for k, v := range tc.in {
+				a[Prefix+k] = v
+			}
+			got, ds := Parse(a)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Parse() =\n%+v\nwant\n%+v", got, tc.want)
+			}
+			var reasons []string
+			for _, d := range ds {
+				reasons = append(reasons, d.Reason)
+				if d.Reason == "InvalidAnnotation" && d.Severity != diag.Error {
+					t.Errorf("invalid value must be an Error, got %s", d.Severity)
+				}
+				if strings.ContainsAny(d.Message, "\n\r\x00") {
+					t.Errorf("message repeats a raw control character: %q", d.Message)
+				}
+			}
+			if strings.Join(reasons, ",") != strings.Join(tc.reasons, ",") {
+				t.Errorf("diagnostics %v, want reasons %v", ds, tc.reasons)
+			}
+		})
+	}
+}
+
+var bad = []string{"InvalidAnnotation"}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestParsePathsAndRedirects(t *testing.T) {
+	runHTTPCases(t, []httpCase{
+		{"use-regex", map[string]string{"use-regex": "true"}, Set{UseRegex: true}, nil},
+		{"use-regex: not a bool", map[string]string{"use-regex": "yes"}, Set{}, bad},
+		{"capture needs use-regex", map[string]string{"rewrite-target": "/$1"}, Set{}, bad},
+		{"capture with use-regex", map[string]string{"rewrite-target": "/v2/$1/$2", "use-regex": "true"}, Set{UseRegex: true, RewriteTarget: "/v2/$1/$2"}, nil},
+		{"capture $0 refused", map[string]string{"rewrite-target": "/$0", "use-regex": "true"}, Set{UseRegex: true}, bad},
+		{"variable refused with use-regex", map[string]string{"rewrite-target": "/$host", "use-regex": "true"}, Set{UseRegex: true}, bad},
+		{"braced variable refused", map[string]string{"rewrite-target": "/${1}", "use-regex": "true"}, Set{UseRegex: true}, bad},
+		{"app-root", map[string]string{"app-root": "/app1"}, Set{AppRoot: "/app1"}, nil},
+		{"app-root: absolute URL refused", map[string]string{"app-root": "http://x/"}, Set{}, bad},
+		{"x-forwarded-prefix", map[string]string{"x-forwarded-prefix": "/api"}, Set{XForwardedPrefix: "/api"}, nil},
+		{"x-forwarded-prefix: quote", map[string]string{"x-forwarded-prefix": `/a"`}, Set{}, bad},
+		{"permanent redirect default 301", map[string]string{"permanent-redirect": "https://www.example.com/new?x=1"},
+			Set{Redirect: &Redirect{Code: 301, URL: URL{Scheme: "https", Host: "www.example.com", Path: "/new", Query: "x=1"}}}, nil},
+		{"permanent redirect 308", map[string]string{"permanent-redirect": "http://Example.com:8080", "permanent-redirect-code": "308"},
+			Set{Redirect: &Redirect{Code: 308, URL: URL{Scheme: "http", Host: "example.com", Port: 8080, Path: "/"}}}, nil},
+		{"permanent redirect code 200 refused", map[string]string{"permanent-redirect": "http://a.example", "permanent-redirect-code": "200"}, Set{}, bad},
+		{"temporal redirect default 302", map[string]string{"temporal-redirect": "https://[2001:db8::1]/x"},
+			Set{Redirect: &Redirect{Code: 302, URL: URL{Scheme: "https", Host: "[2001:db8::1]", Path: "/x"}}}, nil},
+		{"temporal redirect 307", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "307"},
+			Set{Redirect: &Redirect{Code: 307, URL: URL{Scheme: "https", Host: "a.example", Path: "/"}}}, nil},
+		{"permanent wins over temporal", map[string]string{"temporal-redirect": "https://t.example/", "permanent-redirect": "https://p.example/"},
+			Set{Redirect: &Redirect{Code: 301, URL: URL{Scheme: "https", Host: "p.example", Path: "/"}}}, nil},
+		{"redirect: variable", map[string]string{"permanent-redirect": "https://a.example/$request_uri"}, Set{}, bad},
+		{"redirect: injection", map[string]string{"permanent-redirect": "https://a.example/\"; return 200; #"}, Set{}, bad},
+		{"redirect: user info", map[string]string{"permanent-redirect": "https://u:p@a.example/"}, Set{}, bad},
+		{"redirect: scheme", map[string]string{"permanent-redirect": "javascript:alert(1)"}, Set{}, bad},
+		{"redirect: encoded path", map[string]string{"permanent-redirect": "https://a.example/%3B"}, Set{}, bad},
+	})
+}
+
+func TestParseRegexPath(t *testing.T) {
+	tests := []struct {
+		in     string
+		groups int
+		ok     bool
+	}{
+		{`/api(/|$)(.*)`, 2, true},
+		{`/v[0-9]{1,2}/items/\d+$`, 0, true},
+		{`/(?i)x{2,}`, 0, true},
+		{`/a\.b`, 0, true},
+		{`/a$b`, 0, false},        // '$' starts a variable name
+		{`/a\\b`, 0, false},       // nginx would unescape \\
+		{`/a\"`, 0, false},        // quote
+		{`/a\n`, 0, false},        // nginx would unescape \n
+		{`/a{x}`, 0, false},       // not a quantifier
+		{`{1}`, 0, false},         // not absolute
+		{`/a}`, 0, false},         // stray brace
+		{`/(`, 0, false},          // does not compile
+		{`/a b`, 0, false},        // whitespace
+		{`/a;b`, 0, false},        // ';'
+		{"/a\x00", 0, false},      // NUL
+		{`/(?P<n>x)`, 0, false},   // '<' not in the grammar
+		{`/x{1,2}{3}`, 0, false},  // Go rejects the double quantifier
+		{`/x{1,99999}`, 0, false}, // quantifier too long
+		{`/x(a|b)?$`, 1, true},    // end anchor
+		{`/x$)`, 0, false},        // unbalanced for Go
+		{`/[^/]+/(\w+)`, 1, true}, // classes
+		{`/a` + strings.Repeat("b", maxRegexPath), 0, false},
+	}
+	for _, tc := range tests {
+		g, err := ParseRegexPath(tc.in)
+		if (err == nil) != tc.ok || g != tc.groups {
+			t.Errorf("ParseRegexPath(%q) = %d, %v; want %d, ok=%v", tc.in, g, err, tc.groups, tc.ok)
+		}
+	}
+}
+
+func TestParseProxy(t *testing.T) {
+	runHTTPCases(t, []httpCase{
+		{"all proxy settings", map[string]string{"backend-protocol": "grpcs", "proxy-body-size": "8m", "proxy-connect-timeout": "5",
+			"proxy-send-timeout": "30s", "proxy-read-timeout": "3600", "proxy-buffering": "off", "proxy-buffer-size": "16k",
+			"proxy-next-upstream": "error  timeout http_503", "proxy-next-upstream-tries": "0", "proxy-next-upstream-timeout": "0",
+			"upstream-vhost": "Internal.Example:8080", "proxy-http-version": "1.0"},
+			Set{Proxy: Proxy{Protocol: ProtoGRPCS, BodySize: "8m", ConnectTimeout: 5, SendTimeout: 30, ReadTimeout: 3600,
+				Buffering: "off", BufferSize: "16k", NextUpstream: []string{"error", "timeout", "http_503"},
+				NextUpstreamTries: ptr(0), NextUpstreamTimeout: ptr(Seconds(0)), UpstreamVhost: "internal.example:8080", HTTPVersion: "1.0"}}, nil},
+		{"body size 0 is unlimited", map[string]string{"proxy-body-size": "0"}, Set{Proxy: Proxy{BodySize: "0"}}, nil},
+		{"body size: unit", map[string]string{"proxy-body-size": "8mb"}, Set{}, bad},
+		{"body size: overflow", map[string]string{"proxy-body-size": "999999999g"}, Set{}, bad},
+		{"buffer size 0 refused", map[string]string{"proxy-buffer-size": "0"}, Set{}, bad},
+		{"buffer size too big", map[string]string{"proxy-buffer-size": "2m"}, Set{}, bad},
+		{"backend-protocol: AJP", map[string]string{"backend-protocol": "AJP"}, Set{}, bad},
+		{"timeout 0 refused", map[string]string{"proxy-read-timeout": "0"}, Set{}, bad},
+		{"timeout: minutes", map[string]string{"proxy-read-timeout": "1m"}, Set{}, bad},
+		{"timeout: injection", map[string]string{"proxy-read-timeout": "5; include x"}, Set{}, bad},
+		{"buffering: bool", map[string]string{"proxy-buffering": "true"}, Set{}, bad},
+		{"next-upstream: unknown token", map[string]string{"proxy-next-upstream": "error rm"}, Set{}, bad},
+		{"next-upstream: semicolon", map[string]string{"proxy-next-upstream": "error;"}, Set{}, bad},
+		{"next-upstream: empty", map[string]string{"proxy-next-upstream": " "}, Set{}, bad},
+		{"tries: too many", map[string]string{"proxy-next-upstream-tries": "1000"}, Set{}, bad},
+		{"vhost: variable", map[string]string{"upstream-vhost": "$host"}, Set{}, bad},
+		{"vhost: bad port", map[string]string{"upstream-vhost": "a.example:080"}, Set{}, bad},
+		{"http version 2", map[string]string{"proxy-http-version": "2.0"}, Set{}, bad},
+	})
+}
+
+func TestParseCORS(t *testing.T) {
+	def := CORS{AnyOrigin: true, Methods: defaultCORSMethods, Headers: defaultCORSHeaders, Credentials: true, MaxAge: defaultCORSMaxAge}
+	list := def
+	list.AnyOrigin = false
+	list.Origins = []CORSOrigin{{Scheme: "https", Host: "app.example.com"}, {Scheme: "http", Wildcard: true, Host: "example.org", Port: 8080}}
+	list.OriginRegex = `^(https://app\.example\.com|http://[a-z0-9-]+\.example\.org:8080)$`
+	list.Methods, list.Headers, list.ExposeHeaders, list.Credentials, list.MaxAge = "GET, POST", "X-Token, Content-Type", "*, X-Id", false, 600
+	runHTTPCases(t, []httpCase{
+		{"defaults", map[string]string{"enable-cors": "true"}, Set{CORS: &def}, nil},
+		{"off ignores the rest", map[string]string{"enable-cors": "false", "cors-allow-origin": "https://a.example"}, Set{}, nil},
+		{"everything", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://app.example.com, http://*.Example.org:8080",
+			"cors-allow-methods": "GET,POST", "cors-allow-headers": "X-Token , Content-Type", "cors-expose-headers": "*, X-Id",
+			"cors-allow-credentials": "false", "cors-max-age": "600"}, Set{CORS: &list}, nil},
+		{"origin: path", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://a.example/x"}, Set{}, bad},
+		{"origin: regex", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://.*"}, Set{}, bad},
+		{"origin: deep wildcard", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://*.*.a.example"}, Set{}, bad},
+		{"origin: quote", map[string]string{"enable-cors": "true", "cors-allow-origin": `https://a.example"`}, Set{}, bad},
+		{"origin: empty item", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://a.example,"}, Set{}, bad},
+		{"origin: port range", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://a.example:70000"}, Set{}, bad},
+		{"methods: space inside", map[string]string{"enable-cors": "true", "cors-allow-methods": "GET PUT"}, Set{}, bad},
+		{"headers: star refused", map[string]string{"enable-cors": "true", "cors-allow-headers": "*"}, Set{}, bad},
+		{"headers: injection", map[string]string{"enable-cors": "true", "cors-allow-headers": "X\" always; add_header Y"}, Set{}, bad},
+		{"max-age: negative", map[string]string{"enable-cors": "true", "cors-max-age": "-1"}, Set{}, bad},
+	})
+}
+
+func TestParseAuth(t *testing.T) {
+	signin := URL{Scheme: "https", Host: "login.example.com", Path: "/start"}
+	runHTTPCases(t, []httpCase{
+		{"basic", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Team (only)"},
+			Set{BasicAuth: &BasicAuth{Secret: "users", Realm: "Team (only)"}}, nil},
+		{"basic, auth-map, ns/name", map[string]string{"auth-type": "basic", "auth-secret": "web/users", "auth-secret-type": "auth-map"},
+			Set{BasicAuth: &BasicAuth{Namespace: "web", Secret: "users", Map: true, Realm: "Authentication Required"}}, nil},
+		{"digest refused", map[string]string{"auth-type": "digest", "auth-secret": "users"}, Set{}, bad},
+		{"basic without secret", map[string]string{"auth-type": "basic"}, Set{}, bad},
+		{"secret: bad name", map[string]string{"auth-type": "basic", "auth-secret": "Users!"}, Set{}, bad},
+		{"realm: quote", map[string]string{"auth-type": "basic", "auth-secret": "u", "auth-realm": `a"b`}, Set{}, bad},
+		{"realm: variable", map[string]string{"auth-type": "basic", "auth-secret": "u", "auth-realm": "$host"}, Set{}, bad},
+		{"secret type unknown", map[string]string{"auth-type": "basic", "auth-secret": "u", "auth-secret-type": "ldap"}, Set{}, bad},
+		{"external", map[string]string{"auth-url": "http://10.0.0.5:9000/auth", "auth-method": "POST", "auth-signin": "https://login.example.com/start",
+			"auth-response-headers": "X-User, X-Auth-Email"},
+			Set{ExternalAuth: &ExternalAuth{URL: URL{Scheme: "http", Host: "10.0.0.5", Port: 9000, Path: "/auth"}, Method: "POST", Signin: &signin,
+				ResponseHeaders: []AuthHeader{{Name: "X-User", Var: "x_user"}, {Name: "X-Auth-Email", Var: "x_auth_email"}}}}, nil},
+		{"external: variable in URL", map[string]string{"auth-url": "http://a.example/$request_uri"}, Set{}, bad},
+		{"external: ftp", map[string]string{"auth-url": "ftp://a.example/"}, Set{}, bad},
+		{"external: method", map[string]string{"auth-url": "http://a.example/", "auth-method": "get"}, Set{}, bad},
+		{"external: header name", map[string]string{"auth-url": "http://a.example/", "auth-response-headers": "X_User"}, Set{}, bad},
+		{"external: signin query", map[string]string{"auth-url": "http://a.example/", "auth-signin": "https://l.example/?rd=x"}, Set{}, bad},
+		{"signin alone does nothing", map[string]string{"auth-signin": "https://l.example/"}, Set{}, nil},
+	})
+}
+
+func TestParseErrorsAndSnippets(t *testing.T) {
+	runHTTPCases(t, []httpCase{
+		{"custom errors", map[string]string{"custom-http-errors": "404, 503,404", "default-backend": "errors"},
+			Set{CustomHTTPErrors: []int{404, 503}, DefaultBackend: "errors"}, nil},
+		{"custom errors: 302", map[string]string{"custom-http-errors": "302"}, Set{}, bad},
+		{"custom errors: junk", map[string]string{"custom-http-errors": "404;"}, Set{}, bad},
+		{"default-backend: ns/name", map[string]string{"default-backend": "other/errors"}, Set{}, bad},
+		{"snippet", map[string]string{"configuration-snippet": "add_header X-A b;\nif ($x) { return 403; }"},
+			Set{ConfigurationSnippet: "add_header X-A b;\nif ($x) { return 403; }"}, nil},
+		{"snippet: quoted brace", map[string]string{"server-snippet": `return 200 "}";`}, Set{ServerSnippet: `return 200 "}";`}, nil},
+		{"snippet: unbalanced", map[string]string{"configuration-snippet": "} location /x { return 200;"}, Set{}, bad},
+		{"snippet: NUL", map[string]string{"configuration-snippet": "return 200;\x00"}, Set{}, bad},
+		{"snippet: unterminated", map[string]string{"server-snippet": "return 200"}, Set{}, bad},
+		{"snippet: open quote", map[string]string{"server-snippet": `return 200 "x;`}, Set{}, bad},
+	})
+}
+
+func TestPolicy(t *testing.T) {
+	a := Annotations{Prefix + "server-snippet": "x;", Prefix + "auth-url": "http://a/", Prefix + "proxy-body-size": "1m", Prefix + "rewrite-target": "/"}
+	reasons := func(ds []diag.Diagnostic) string {
+		var r []string
+		for _, d := range ds {
+			r = append(r, d.Reason)
+		}
+		return strings.Join(r, ",")
+	}
+	for _, tc := range []struct {
+		max   Risk
+		allow bool
+		want  string
+	}{
+		{RiskCritical, true, ""},
+		{RiskCritical, false, "SnippetsDisabled"},
+		{RiskHigh, true, "AnnotationRiskTooHigh"},
+		{RiskMedium, false, "AnnotationRiskTooHigh,SnippetsDisabled"},
+		{RiskLow, true, "AnnotationRiskTooHigh,AnnotationRiskTooHigh,AnnotationRiskTooHigh"},
+	} {
+		if got := reasons(Policy(a, tc.max, tc.allow)); got != tc.want {
+			t.Errorf("Policy(%s, allow=%v) = %s, want %s", tc.max, tc.allow, got, tc.want)
+		}
+	}
+}
+
+func TestEverySupportedAnnotationHasARisk(t *testing.T) {
+	for _, n := range SupportedNames() {
+		if _, ok := risks[n]; !ok {
+			t.Errorf("annotation %s has no risk level", n)
+		}
+	}
+}

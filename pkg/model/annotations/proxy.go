@@ -1,0 +1,221 @@
+package annotations
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+const (
+	nameBackendProtocol     = "backend-protocol"
+	nameProxyBodySize       = "proxy-body-size"
+	nameProxyConnectTimeout = "proxy-connect-timeout"
+	nameProxySendTimeout    = "proxy-send-timeout"
+	nameProxyReadTimeout    = "proxy-read-timeout"
+	nameProxyBuffering      = "proxy-buffering"
+	nameProxyBufferSize     = "proxy-buffer-size"
+	nameProxyNextUpstream   = "proxy-next-upstream"
+	nameProxyNextTries      = "proxy-next-upstream-tries"
+	nameProxyNextTimeout    = "proxy-next-upstream-timeout"
+	nameUpstreamVhost       = "upstream-vhost"
+	nameProxyHTTPVersion    = "proxy-http-version"
+)
+
+// BackendProtocol is how nginx talks to the backend.
+type BackendProtocol string
+
+const (
+	ProtoHTTP  BackendProtocol = "HTTP"
+	ProtoHTTPS BackendProtocol = "HTTPS"
+	ProtoGRPC  BackendProtocol = "GRPC"
+	ProtoGRPCS BackendProtocol = "GRPCS"
+)
+
+// Size is an nginx size: digits with an optional k, K, m, M, g or G.
+type Size string
+
+// Seconds is a duration in whole seconds; nginx gets it as "Ns".
+type Seconds int
+
+// Proxy holds the proxy_* settings of a location; a zero field keeps the
+// global default.
+type Proxy struct {
+	Protocol       BackendProtocol `json:"protocol,omitempty"`
+	BodySize       Size            `json:"bodySize,omitempty"`
+	ConnectTimeout Seconds         `json:"connectTimeout,omitempty"`
+	SendTimeout    Seconds         `json:"sendTimeout,omitempty"`
+	ReadTimeout    Seconds         `json:"readTimeout,omitempty"`
+	// Buffering is "on", "off" or "" (default).
+	Buffering  string `json:"buffering,omitempty"`
+	BufferSize Size   `json:"bufferSize,omitempty"`
+	// NextUpstream are proxy_next_upstream conditions, each from
+	// nextUpstreamTokens.
+	NextUpstream []string `json:"nextUpstream,omitempty"`
+	// NextUpstreamTries and NextUpstreamTimeout are nil when unset; 0
+	// means unlimited, as in nginx.
+	NextUpstreamTries   *int     `json:"nextUpstreamTries,omitempty"`
+	NextUpstreamTimeout *Seconds `json:"nextUpstreamTimeout,omitempty"`
+	// UpstreamVhost replaces the Host header sent to the backend.
+	UpstreamVhost string `json:"upstreamVhost,omitempty"`
+	// HTTPVersion is "1.0", "1.1" or "" (1.1).
+	HTTPVersion string `json:"httpVersion,omitempty"`
+}
+
+// IsZero reports whether no setting is made.
+func (p Proxy) IsZero() bool {
+	return p.Protocol == "" && p.BodySize == "" && p.ConnectTimeout == 0 && p.SendTimeout == 0 &&
+		p.ReadTimeout == 0 && p.Buffering == "" && p.BufferSize == "" && len(p.NextUpstream) == 0 &&
+		p.NextUpstreamTries == nil && p.NextUpstreamTimeout == nil && p.UpstreamVhost == "" && p.HTTPVersion == ""
+}
+
+// IsGRPC reports whether the location uses grpc_pass.
+func (p Proxy) IsGRPC() bool { return p.Protocol == ProtoGRPC || p.Protocol == ProtoGRPCS }
+
+var (
+	sizeGrammar    = regexp.MustCompile(`^[0-9]{1,9}[kKmMgG]?$`)
+	secondsGrammar = regexp.MustCompile(`^[0-9]{1,7}s?$`)
+	// nextUpstreamTokens are the conditions nginx's proxy_next_upstream takes.
+	nextUpstreamTokens = map[string]bool{"error": true, "timeout": true, "invalid_header": true, "http_500": true,
+		"http_502": true, "http_503": true, "http_504": true, "http_403": true, "http_404": true, "http_429": true,
+		"non_idempotent": true, "off": true}
+)
+
+// ParseSize parses an nginx size such as 0, 1024, 8k or 8m, at most 1 TiB.
+func ParseSize(v string) (Size, bool) {
+	if !sizeGrammar.MatchString(v) || Size(v).Bytes() > 1<<40 {
+		return "", false
+	}
+	return Size(v), true
+}
+
+// Bytes is the size in bytes.
+func (s Size) Bytes() int64 {
+	v := string(s)
+	mul := int64(1)
+	switch v[len(v)-1] {
+	case 'k', 'K':
+		mul = 1 << 10
+	case 'm', 'M':
+		mul = 1 << 20
+	case 'g', 'G':
+		mul = 1 << 30
+	}
+	n, _ := strconv.ParseInt(strings.TrimRight(v, "kKmMgG"), 10, 64)
+	return n * mul
+}
+
+// maxBufferSize bounds proxy-buffer-size: nginx allocates it per request.
+const maxBufferSize = 1 << 20
+
+// ParseSeconds parses whole seconds as ingress-nginx takes them ("30"),
+// also with an "s" suffix ("30s").
+func ParseSeconds(v string) (Seconds, bool) {
+	if !secondsGrammar.MatchString(v) {
+		return 0, false
+	}
+	n, _ := strconv.Atoi(strings.TrimSuffix(v, "s"))
+	return Seconds(n), true
+}
+
+func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
+	var (
+		p  Proxy
+		ds []diag.Diagnostic
+	)
+	if v, ok := a.lookup(nameBackendProtocol); ok {
+		switch BackendProtocol(strings.ToUpper(v)) {
+		case ProtoHTTP, ProtoHTTPS, ProtoGRPC, ProtoGRPCS:
+			p.Protocol = BackendProtocol(strings.ToUpper(v))
+		default:
+			ds = append(ds, invalid(nameBackendProtocol, v, "want HTTP, HTTPS, GRPC or GRPCS")...)
+		}
+	}
+	size := func(name string, dst *Size, min, max int64, want string) {
+		if v, ok := a.lookup(name); ok {
+			if s, ok := ParseSize(v); ok && s.Bytes() >= min && s.Bytes() <= max {
+				*dst = s
+			} else {
+				ds = append(ds, invalid(name, v, want)...)
+			}
+		}
+	}
+	size(nameProxyBodySize, &p.BodySize, 0, 1<<40, "want an nginx size such as 0 (unlimited), 1024, 8k or 8m")
+	size(nameProxyBufferSize, &p.BufferSize, 1<<10, maxBufferSize, "want an nginx size from 1k to 1m such as 4k or 16k")
+	secs := func(name string, dst *Seconds, min Seconds) bool {
+		if v, ok := a.lookup(name); ok {
+			if s, ok := ParseSeconds(v); ok && s >= min {
+				*dst = s
+				return true
+			}
+			ds = append(ds, invalid(name, v, fmt.Sprintf("want whole seconds from %d such as 30 or 30s", min))...)
+		}
+		return false
+	}
+	secs(nameProxyConnectTimeout, &p.ConnectTimeout, 1)
+	secs(nameProxySendTimeout, &p.SendTimeout, 1)
+	secs(nameProxyReadTimeout, &p.ReadTimeout, 1)
+	var nt Seconds
+	if secs(nameProxyNextTimeout, &nt, 0) {
+		p.NextUpstreamTimeout = &nt
+	}
+	if v, ok := a.lookup(nameProxyBuffering); ok {
+		if v == "on" || v == "off" {
+			p.Buffering = v
+		} else {
+			ds = append(ds, invalid(nameProxyBuffering, v, "want on or off")...)
+		}
+	}
+	if v, ok := a.lookup(nameProxyNextUpstream); ok {
+		toks := strings.Fields(v)
+		good := len(toks) > 0 && len(toks) <= len(nextUpstreamTokens)
+		for _, t := range toks {
+			good = good && nextUpstreamTokens[t]
+		}
+		if good {
+			p.NextUpstream = toks
+		} else {
+			ds = append(ds, invalid(nameProxyNextUpstream, v, "want a space-separated list of error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent, off")...)
+		}
+	}
+	if v, ok := a.lookup(nameProxyNextTries); ok {
+		n, err := strconv.Atoi(v)
+		if err == nil && n >= 0 && n <= 100 {
+			p.NextUpstreamTries = &n
+		} else {
+			ds = append(ds, invalid(nameProxyNextTries, v, "want a number of tries from 0 (unlimited) to 100")...)
+		}
+	}
+	if v, ok := a.lookup(nameUpstreamVhost); ok {
+		h, port, hasPort := strings.Cut(v, ":")
+		n, err := strconv.Atoi(port)
+		if len(h) <= 253 && dnsName.MatchString(h) && (!hasPort || err == nil && n > 0 && n < 65536 && port == strconv.Itoa(n)) {
+			p.UpstreamVhost = strings.ToLower(v)
+		} else {
+			ds = append(ds, invalid(nameUpstreamVhost, v, "want a host name such as app.internal, optionally with :port")...)
+		}
+	}
+	if v, ok := a.lookup(nameProxyHTTPVersion); ok {
+		if v == "1.0" || v == "1.1" {
+			p.HTTPVersion = v
+		} else {
+			ds = append(ds, invalid(nameProxyHTTPVersion, v, "want 1.0 or 1.1")...)
+		}
+	}
+	return p, ds
+}
+
+// PassScheme is the scheme of proxy_pass or grpc_pass.
+func (p Proxy) PassScheme() string {
+	switch p.Protocol {
+	case ProtoHTTPS:
+		return "https"
+	case ProtoGRPC:
+		return "grpc"
+	case ProtoGRPCS:
+		return "grpcs"
+	}
+	return "http"
+}

@@ -1,0 +1,152 @@
+package annotations
+
+import (
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+const (
+	namePermanentRedirect     = "permanent-redirect"
+	namePermanentRedirectCode = "permanent-redirect-code"
+	nameTemporalRedirect      = "temporal-redirect"
+	nameTemporalRedirectCode  = "temporal-redirect-code"
+)
+
+// Redirect answers every request of a location with a redirect instead of
+// proxying it.
+type Redirect struct {
+	Code int
+	URL  URL
+}
+
+// URL is an absolute http(s) URL, split into parts that each passed a
+// grammar; String prints it.
+type URL struct {
+	Scheme string  // "http" or "https"
+	Host   string  // DNS name or IP address (IPv6 in brackets)
+	Port   int     // 0: the scheme's default
+	Path   URIPath // "/" when the URL has none
+	// Query is "" or a query string of unreserved characters, '=' and '&'.
+	Query string
+}
+
+func (u URL) String() string {
+	s := u.Scheme + "://" + u.Host
+	if u.Port != 0 {
+		s += ":" + strconv.Itoa(u.Port)
+	}
+	s += string(u.Path)
+	if u.Query != "" {
+		s += "?" + u.Query
+	}
+	return s
+}
+
+// HostPort is Host with Port, ":port" only when set.
+func (u URL) HostPort() string {
+	if u.Port == 0 {
+		return u.Host
+	}
+	return u.Host + ":" + strconv.Itoa(u.Port)
+}
+
+// IsIP reports whether Host is an IP address (no DNS lookup needed).
+func (u URL) IsIP() bool { return strings.HasPrefix(u.Host, "[") || net.ParseIP(u.Host) != nil }
+
+var (
+	dnsName    = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+	queryChars = regexp.MustCompile(`^[A-Za-z0-9\-._~=&]*$`)
+)
+
+// parseURL parses an absolute http or https URL without user info or
+// fragment; everything that passes prints without quoting in nginx.conf.
+func parseURL(v string) (URL, bool) {
+	if len(v) > maxURIPath || strings.ContainsAny(v, "\"'\\$;{}# \t\r\n") {
+		return URL{}, false
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Fragment != "" || u.Opaque != "" || u.RawPath != "" {
+		return URL{}, false
+	}
+	out := URL{Scheme: u.Scheme, Path: "/", Query: u.RawQuery}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); ip != nil {
+		if ip.To4() == nil {
+			host = "[" + ip.String() + "]"
+		} else {
+			host = ip.String()
+		}
+	} else if len(host) > 253 || !dnsName.MatchString(host) {
+		return URL{}, false
+	}
+	out.Host = strings.ToLower(host)
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return URL{}, false
+		}
+		out.Port = n
+	}
+	if u.Path != "" {
+		p, ok := parseURIPath(u.Path)
+		if !ok {
+			return URL{}, false
+		}
+		out.Path = p
+	}
+	if !queryChars.MatchString(out.Query) {
+		return URL{}, false
+	}
+	return out, true
+}
+
+const wantURL = "want an absolute http or https URL such as https://example.com/path (host, optional port, path of letters, digits and -._~/!&()*+,=:@, query of letters, digits and -._~=&)"
+
+// parseRedirect parses permanent-redirect (+ permanent-redirect-code, 301
+// by default) and temporal-redirect (+ temporal-redirect-code, 302 by
+// default); permanent-redirect wins when both are set, as in ingress-nginx.
+func parseRedirect(a Annotations) (*Redirect, []diag.Diagnostic) {
+	var ds []diag.Diagnostic
+	pick := func(name, codeName string, def int, codes map[int]bool) *Redirect {
+		v, ok := a.lookup(name)
+		if !ok {
+			return nil
+		}
+		u, ok := parseURL(v)
+		if !ok {
+			ds = append(ds, invalid(name, v, wantURL)...)
+			return nil
+		}
+		code := def
+		if c, ok := a.lookup(codeName); ok {
+			n, err := strconv.Atoi(c)
+			if err != nil || !codes[n] {
+				ds = append(ds, invalid(codeName, c, "want a redirect status: "+codeList(codes))...)
+				return nil
+			}
+			code = n
+		}
+		return &Redirect{Code: code, URL: u}
+	}
+	perm := pick(namePermanentRedirect, namePermanentRedirectCode, 301, map[int]bool{301: true, 302: true, 303: true, 307: true, 308: true})
+	temp := pick(nameTemporalRedirect, nameTemporalRedirectCode, 302, map[int]bool{302: true, 303: true, 307: true})
+	if perm != nil {
+		return perm, ds
+	}
+	return temp, ds
+}
+
+func codeList(codes map[int]bool) string {
+	var s []string
+	for c := 300; c < 400; c++ {
+		if codes[c] {
+			s = append(s, strconv.Itoa(c))
+		}
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,211 @@
+package model
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// ingressHTTP is what the HTTP annotations of one Ingress resolve to once
+// Secrets and Services are looked up.
+type ingressHTTP struct {
+	set   annotations.Set
+	basic *BasicAuth
+	// errBackend serves CustomHTTPErrors; "" means errors are not
+	// intercepted.
+	errBackend string
+	errCodes   []int
+}
+
+// htpasswd grammars. Hash formats are those nginx's auth_basic verifies:
+// its own $apr1$, {SHA} and {SSHA}, and crypt(3) schemes of Debian's
+// libxcrypt: $1$ (MD5), $5$, $6$ (SHA-2), $2a$/$2b$/$2y$ (bcrypt), $y$
+// (yescrypt). {PLAIN} and DES crypt are refused.
+var (
+	htUser = regexp.MustCompile(`^[A-Za-z0-9._@+-]{1,128}$`)
+	htHash = regexp.MustCompile(`^(\$apr1\$|\$1\$|\$5\$|\$6\$|\$2[aby]\$|\$y\$|\{SHA\}|\{SSHA\})[A-Za-z0-9./$=+,]{1,512}$`)
+)
+
+// parseHtpasswd validates an htpasswd file and returns it normalized.
+func parseHtpasswd(content string) (string, error) {
+	var lines []string
+	for i, l := range strings.Split(content, "\n") {
+		l = strings.TrimSuffix(l, "\r")
+		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		u, h, ok := strings.Cut(l, ":")
+		if !ok || !htUser.MatchString(u) || !htHash.MatchString(h) {
+			return "", fmt.Errorf("line %d is not user:hash with a user of letters, digits and ._@+- and an $apr1$, $1$, $5$, $6$, $2y$, $y$, {SHA} or {SSHA} hash", i+1)
+		}
+		lines = append(lines, u+":"+h)
+	}
+	if len(lines) == 0 {
+		return "", fmt.Errorf("no user")
+	}
+	return strings.Join(lines, "\n") + "\n", nil
+}
+
+// httpIngress resolves the HTTP annotations of ing. An Error diagnostic
+// means the Ingress must not be served.
+func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set annotations.Set, lb annotations.LoadBalance) (ingressHTTP, []diag.Diagnostic) {
+	h := ingressHTTP{set: set}
+	var ds []diag.Diagnostic
+	if ba := set.BasicAuth; ba != nil {
+		f := "metadata.annotations[" + annotations.Prefix + "auth-secret]"
+		ref := SecretRef{ing.Namespace, ba.Secret}
+		s := b.secrets[ref]
+		var content string
+		var err error
+		switch {
+		case ba.Namespace != "" && ba.Namespace != ing.Namespace:
+			err = fmt.Errorf("secret %s/%s is not in the Ingress's namespace", ba.Namespace, ba.Secret)
+		case s == nil:
+			err = fmt.Errorf("secret %s does not exist", ref)
+		case ba.Map:
+			users := make([]string, 0, len(s.Data))
+			for u := range s.Data {
+				users = append(users, u)
+			}
+			sort.Strings(users)
+			var sb strings.Builder
+			for _, u := range users {
+				sb.WriteString(u + ":" + strings.TrimSpace(string(s.Data[u])) + "\n")
+			}
+			content, err = parseHtpasswd(sb.String())
+		default:
+			raw, ok := s.Data["auth"]
+			if !ok {
+				err = fmt.Errorf("secret %s has no key auth", ref)
+			} else {
+				content, err = parseHtpasswd(string(raw))
+			}
+		}
+		if err != nil {
+			ds = append(ds, diag.Errorf(f, "InvalidAuthSecret", "%v; the Ingress is not served", err))
+		} else {
+			name := ing.Namespace + "_" + ba.Secret
+			if b.authFiles == nil {
+				b.authFiles = map[string]*AuthFile{}
+			}
+			b.authFiles[name] = &AuthFile{Name: name, Content: content}
+			h.basic = &BasicAuth{Realm: ba.Realm, File: name}
+		}
+	}
+	h.errCodes = set.CustomHTTPErrors
+	if h.errCodes == nil {
+		h.errCodes = b.cfg.Global.CustomHTTPErrors
+	}
+	switch {
+	case len(h.errCodes) == 0:
+	case set.DefaultBackend != "":
+		ref := ServiceRef{ing.Namespace, set.DefaultBackend}
+		port := "-"
+		if svc := b.backends.services[ref]; svc != nil && len(svc.Spec.Ports) > 0 {
+			port = strconv.Itoa(int(svc.Spec.Ports[0].Port))
+		}
+		be := b.backends.get(ref, port, lb)
+		if why := b.backends.problem(be.Name); why != "" {
+			ds = append(ds, diag.Warnf("metadata.annotations["+annotations.Prefix+"default-backend]", "BackendNotFound", "%s; intercepted errors get 503", why))
+		}
+		h.errBackend = be.Name
+	case b.optFallback != "":
+		h.errBackend = b.optFallback
+	case set.CustomHTTPErrors != nil:
+		ds = append(ds, diag.Warnf("metadata.annotations["+annotations.Prefix+"custom-http-errors]", "NoDefaultBackend",
+			"neither the default-backend annotation nor --default-backend-service is set; errors are not intercepted"))
+	}
+	return h, ds
+}
+
+// regexMatches turns a use-regex path into its nginx location: "~*" with
+// the path anchored at the start, and at the end for Exact.
+func regexMatches(path string, pt networkingv1.PathType) ([]match, int, error) {
+	groups, err := annotations.ParseRegexPath(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	re := "^" + path
+	if pt == networkingv1.PathTypeExact && !strings.HasSuffix(path, "$") {
+		re += "$"
+	}
+	return []match{{ModRegex, re}}, groups, nil
+}
+
+// locationHTTP fills the HTTP settings of a location from its Ingress.
+func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath) {
+	s := h.set
+	loc.Redirect = s.Redirect
+	loc.Proxy = s.Proxy
+	loc.CORS = s.CORS
+	loc.BasicAuth = h.basic
+	loc.Snippet = s.ConfigurationSnippet
+	if s.XForwardedPrefix != "" {
+		loc.Headers = append(loc.Headers, Header{Name: "X-Forwarded-Prefix", Value: string(s.XForwardedPrefix)})
+	}
+	if ea := s.ExternalAuth; ea != nil {
+		loc.ExternalAuth = &ExternalAuth{ExternalAuth: *ea}
+		for _, rh := range ea.ResponseHeaders {
+			loc.Headers = append(loc.Headers, Header{Name: rh.Name, Var: "portico_auth_" + rh.Var})
+		}
+	}
+	if h.errBackend != "" {
+		port := p.Backend.Service.Port.Name
+		if port == "" {
+			port = strconv.Itoa(int(p.Backend.Service.Port.Number))
+		}
+		loc.Errors = &ErrorPage{Codes: h.errCodes, Backend: h.errBackend, Service: p.Backend.Service.Name, Port: port, Ingress: loc.Ingress}
+	}
+}
+
+// nameInternalLocations gives each location's auth and error locations
+// names unique within the server; Ingress paths can hold neither ';' nor
+// '@', so no Ingress path can collide with them.
+func nameInternalLocations(locs []*Location) {
+	for i, l := range locs {
+		if l.ExternalAuth != nil {
+			ea := *l.ExternalAuth
+			ea.Location = fmt.Sprintf("/;portico-auth-%d", i)
+			if ea.Signin != nil {
+				ea.SigninLocation = fmt.Sprintf("@portico_signin_%d", i)
+			}
+			l.ExternalAuth = &ea
+		}
+		if l.Errors != nil {
+			e := *l.Errors
+			e.Location = fmt.Sprintf("@portico_error_%d", i)
+			l.Errors = &e
+		}
+	}
+}
+
+// sortLocations orders prefix and exact locations by path, then regex
+// locations longest first: nginx tries regexes in file order.
+func sortLocations(locs []*Location) {
+	slices.SortFunc(locs, func(x, y *Location) int {
+		xr, yr := x.Modifier == ModRegex, y.Modifier == ModRegex
+		switch {
+		case xr != yr:
+			if xr {
+				return 1
+			}
+			return -1
+		case xr:
+			if len(x.Path) != len(y.Path) {
+				return len(y.Path) - len(x.Path)
+			}
+		}
+		return strings.Compare(x.Path+"\x00"+string(x.Modifier), y.Path+"\x00"+string(y.Modifier))
+	})
+}
+
+// IsRegex reports whether Path is a regular expression.
+func (l *Location) IsRegex() bool { return l.Modifier == ModRegex }

@@ -1,0 +1,154 @@
+package model
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+const apr1 = "$apr1$Zn6bFqNZ$8lDdqh0ESU3bvVB7Tn4I/0"
+
+func TestParseHtpasswd(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"alice:" + apr1 + "\r\n\n# comment\nbob:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n", "alice:" + apr1 + "\nbob:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n", true},
+		{"carol:$2y$05$abcdefghijklmnopqrstuu5JDqCVw5rZmZzTMBVOTxCBR7G8e4sFi", "carol:$2y$05$abcdefghijklmnopqrstuu5JDqCVw5rZmZzTMBVOTxCBR7G8e4sFi\n", true},
+		{"dave:{PLAIN}secret", "", false},
+		{"eve:abDEScrypt12", "", false},
+		{"no hash", "", false},
+		{"a b:" + apr1, "", false},
+		{"", "", false},
+	}
+	for _, tc := range tests {
+		got, err := parseHtpasswd(tc.in)
+		if got != tc.want || (err == nil) != tc.ok {
+			t.Errorf("parseHtpasswd(%q) = %q, %v; want %q ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func pfx() networkingv1.PathType { return networkingv1.PathTypePrefix }
+
+func reasonsOf(ds []diag.Diagnostic) string {
+	var r []string
+	for _, d := range ds {
+		r = append(r, d.Object.Name+":"+d.Reason)
+	}
+	return strings.Join(r, ",")
+}
+
+func TestBuildHTTPAnnotations(t *testing.T) {
+	users := &corev1.Secret{ObjectMeta: metaNS("web", "users"), Data: map[string][]byte{"auth": []byte("alice:" + apr1 + "\n")}}
+	umap := &corev1.Secret{ObjectMeta: metaNS("web", "umap"), Data: map[string][]byte{"bob": []byte(apr1)}}
+	in := Input{
+		IngressClasses: []*networkingv1.IngressClass{ourClass()},
+		Services:       []*corev1.Service{service("web", "app", svcPort("", 80, 8080)), service("web", "errors", svcPort("", 8080, 8080))},
+		Secrets:        []*corev1.Secret{users, umap},
+		Options:        Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
+		Ingresses: []*networkingv1.Ingress{
+			ingress("web", "regex", annotate(annotations.Prefix+"use-regex", "true"), annotate(annotations.Prefix+"rewrite-target", "/$2"),
+				rule("h.example", path(`/a(/|$)(.*)`, pfx(), "app", 80), path(`/(abc)/(.*)`, networkingv1.PathTypeExact, "app", 80))),
+			ingress("web", "too-many-captures", annotate(annotations.Prefix+"use-regex", "true"), annotate(annotations.Prefix+"rewrite-target", "/$3"),
+				rule("h.example", path(`/z/(.*)`, pfx(), "app", 80))),
+			ingress("web", "basic", created(1), annotate(annotations.Prefix+"auth-type", "basic"), annotate(annotations.Prefix+"auth-secret", "users"),
+				annotate(annotations.Prefix+"app-root", "/home"), rule("h.example", path("/private", networkingv1.PathTypeExact, "app", 80))),
+			ingress("web", "basic-map", created(2), annotate(annotations.Prefix+"auth-type", "basic"), annotate(annotations.Prefix+"auth-secret", "umap"),
+				annotate(annotations.Prefix+"auth-secret-type", "auth-map"), rule("m.example", path("/", pfx(), "app", 80))),
+			ingress("web", "missing-secret", annotate(annotations.Prefix+"auth-type", "basic"), annotate(annotations.Prefix+"auth-secret", "nope"),
+				rule("x.example", path("/", pfx(), "app", 80))),
+			ingress("web", "other-ns-secret", annotate(annotations.Prefix+"auth-type", "basic"), annotate(annotations.Prefix+"auth-secret", "kube-system/users"),
+				rule("x.example", path("/", pfx(), "app", 80))),
+			ingress("web", "errors", annotate(annotations.Prefix+"custom-http-errors", "404,503"), annotate(annotations.Prefix+"default-backend", "errors"),
+				rule("e.example", path("/", pfx(), "app", 80))),
+			ingress("web", "snippet", annotate(annotations.Prefix+"configuration-snippet", "return 418;"), rule("s.example", path("/", pfx(), "app", 80))),
+		},
+	}
+	cfg := Build(in)
+	got := reasonsOf(cfg.Diagnostics)
+	want := "missing-secret:IngressRejected,missing-secret:InvalidAuthSecret,other-ns-secret:IngressRejected,other-ns-secret:InvalidAuthSecret," +
+		"snippet:IngressRejected,snippet:SnippetsDisabled,too-many-captures:InvalidPath"
+	if got != want {
+		t.Errorf("diagnostics:\n%s\nwant\n%s\n%v", got, want, cfg.Diagnostics)
+	}
+	hosts := map[string]*Server{}
+	for _, s := range cfg.Servers {
+		hosts[s.Host] = s
+	}
+	if hosts["x.example"] != nil || hosts["s.example"] != nil {
+		t.Errorf("a refused Ingress is served")
+	}
+	h := hosts["h.example"]
+	var paths []string
+	for _, l := range h.Locations {
+		paths = append(paths, string(l.Modifier)+" "+l.Path)
+	}
+	// Prefix and exact locations by path, then regexes longest first.
+	if want := []string{" /", "= /private", "~* ^/(abc)/(.*)$", "~* ^/a(/|$)(.*)"}; !reflect.DeepEqual(paths, want) {
+		t.Errorf("locations %q, want %q", paths, want)
+	}
+	if h.AppRoot != "/home" {
+		t.Errorf("app-root %q", h.AppRoot)
+	}
+	if l := h.Locations[1]; !reflect.DeepEqual(l.BasicAuth, &BasicAuth{Realm: "Authentication Required", File: "web_users"}) {
+		t.Errorf("basic auth %+v", l.BasicAuth)
+	}
+	if l := h.Locations[3]; l.RewriteTarget != "/$2" {
+		t.Errorf("regex rewrite %q", l.RewriteTarget)
+	}
+	wantFiles := []*AuthFile{{Name: "web_umap", Content: "bob:" + apr1 + "\n"}, {Name: "web_users", Content: "alice:" + apr1 + "\n"}}
+	if !reflect.DeepEqual(cfg.AuthFiles, wantFiles) {
+		t.Errorf("auth files %+v", cfg.AuthFiles)
+	}
+	e := hosts["e.example"].Locations[0]
+	wantErr := &ErrorPage{Codes: []int{404, 503}, Location: "@portico_error_0", Backend: "web/errors:8080", Service: "app", Port: "80",
+		Ingress: IngressRef{"web", "errors"}}
+	if !reflect.DeepEqual(e.Errors, wantErr) {
+		t.Errorf("error page %+v, want %+v", e.Errors, wantErr)
+	}
+}
+
+func TestSnippetsAndRiskFromConfigMap(t *testing.T) {
+	mk := func(data map[string]string) *Config {
+		return Build(Input{
+			IngressClasses: []*networkingv1.IngressClass{ourClass()},
+			Services:       []*corev1.Service{service("web", "app", svcPort("", 80, 8080))},
+			ConfigMap:      &corev1.ConfigMap{ObjectMeta: metaNS("portico", "portico"), Data: data},
+			Options:        Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
+			Ingresses: []*networkingv1.Ingress{ingress("web", "snippet", annotate(annotations.Prefix+"server-snippet", "return 418;"),
+				annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/"), rule("s.example", path("/", pfx(), "app", 80)))},
+		})
+	}
+	for _, tc := range []struct {
+		data   map[string]string
+		want   string
+		served bool
+	}{
+		{nil, "snippet:IngressRejected,snippet:SnippetsDisabled", false},
+		{map[string]string{"allow-snippet-annotations": "true"}, "snippet:IngressRejected,snippet:AnnotationRiskTooHigh", false},
+		{map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"}, "", true},
+		{map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Medium"}, "snippet:IngressRejected,snippet:AnnotationRiskTooHigh,snippet:AnnotationRiskTooHigh", false},
+		{map[string]string{"annotations-risk-level": "Extreme"}, "portico:InvalidOption,snippet:IngressRejected,snippet:SnippetsDisabled", false},
+	} {
+		cfg := mk(tc.data)
+		if got := reasonsOf(cfg.Diagnostics); got != tc.want {
+			t.Errorf("%v: diagnostics %s, want %s", tc.data, got, tc.want)
+		}
+		served := false
+		for _, s := range cfg.Servers {
+			if s.Host == "s.example" {
+				served = reflect.DeepEqual(s.Snippets, []annotations.Snippet{"return 418;"})
+			}
+		}
+		if served != tc.served {
+			t.Errorf("%v: served %v, want %v", tc.data, served, tc.served)
+		}
+	}
+}

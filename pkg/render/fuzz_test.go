@@ -1,0 +1,195 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// fuzzRefs are, per supported annotation, valid values that together
+// produce every directive structure a valid value can produce. An
+// annotation missing here fails TestFuzzRefsCoverSupported.
+var fuzzRefs = map[string][]string{
+	"use-regex": {"true", "false"}, "rewrite-target": {"/", "/x/$1"}, "app-root": {"/a"}, "x-forwarded-prefix": {"/p"},
+	"permanent-redirect": {"https://a.example/"}, "permanent-redirect-code": {"308"},
+	"temporal-redirect": {"http://a.example/"}, "temporal-redirect-code": {"307"},
+	"backend-protocol": {"HTTP", "GRPC"}, "proxy-body-size": {"1m"}, "proxy-connect-timeout": {"5"},
+	"proxy-send-timeout": {"5"}, "proxy-read-timeout": {"5"}, "proxy-buffering": {"on"}, "proxy-buffer-size": {"8k"},
+	"proxy-next-upstream": {"error"}, "proxy-next-upstream-tries": {"3"}, "proxy-next-upstream-timeout": {"5"},
+	"upstream-vhost": {"a.example"}, "proxy-http-version": {"1.0"},
+	"enable-cors": {"true", "false"}, "cors-allow-origin": {"*", "https://a.example"}, "cors-allow-methods": {"GET"},
+	"cors-allow-headers": {"X-A"}, "cors-allow-credentials": {"true", "false"}, "cors-max-age": {"5"},
+	"cors-expose-headers": {"X-A"},
+	"auth-type":           {"basic"}, "auth-secret": {"users"}, "auth-secret-type": {"auth-file"}, "auth-realm": {"R"},
+	"auth-url": {"http://10.0.0.1/a", "http://auth.example/a"}, "auth-signin": {"https://s.example/"},
+	"auth-response-headers": {"X-A"}, "auth-method": {"GET"},
+	"custom-http-errors": {"404"}, "default-backend": {"errors"},
+	// Refused in the fuzz config (allow-snippet-annotations is off).
+	"configuration-snippet": {}, "server-snippet": {},
+	"load-balance": {"ewma"}, "ssl-redirect": {"true"}, "force-ssl-redirect": {"true", "false"},
+	// Traffic policy.
+	"canary": {"true", "false"}, "canary-weight": {"20"}, "canary-weight-total": {"1000"},
+	"canary-by-header": {"X-Canary"}, "canary-by-header-value": {"yes"}, "canary-by-header-pattern": {"^a.*"},
+	"canary-by-cookie": {"canary"},
+	"limit-rps":        {"5"}, "limit-rpm": {"60"}, "limit-connections": {"3"}, "limit-burst-multiplier": {"2"},
+	"limit-allowlist": {"10.0.0.0/8", "10.0.0.0/8, 192.0.2.1"}, "limit-whitelist": {"10.0.0.0/8"},
+	"allowlist-source-range": {"10.0.0.0/8", "10.0.0.0/8,2001:db8::/32"}, "whitelist-source-range": {"10.0.0.0/8"},
+	"denylist-source-range": {"10.0.0.0/8", "10.0.0.0/8,192.0.2.1"},
+	"affinity":              {"cookie"}, "affinity-mode": {"balanced", "persistent"}, "session-cookie-name": {"route"},
+	"session-cookie-path": {"/"}, "session-cookie-max-age": {"60"}, "session-cookie-expires": {"60"},
+	"session-cookie-samesite": {"Lax"},
+	"upstream-hash-by":        {"$request_uri", "$host$arg_user"},
+}
+
+// fuzzCompanions are annotations set beside the fuzzed one so it has an
+// effect.
+var fuzzCompanions = map[string]map[string]string{
+	"rewrite-target":          {"use-regex": "true"},
+	"permanent-redirect-code": {"permanent-redirect": "https://a.example/"},
+	"temporal-redirect-code":  {"temporal-redirect": "http://a.example/"},
+	"cors-allow-origin":       {"enable-cors": "true"}, "cors-allow-methods": {"enable-cors": "true"},
+	"cors-allow-headers": {"enable-cors": "true"}, "cors-allow-credentials": {"enable-cors": "true"},
+	"cors-max-age": {"enable-cors": "true"}, "cors-expose-headers": {"enable-cors": "true"},
+	"auth-type":        {"auth-secret": "users"},
+	"auth-secret":      {"auth-type": "basic"},
+	"auth-secret-type": {"auth-type": "basic", "auth-secret": "users"},
+	"auth-realm":       {"auth-type": "basic", "auth-secret": "users"},
+	"auth-signin":      {"auth-url": "http://10.0.0.1/a"}, "auth-response-headers": {"auth-url": "http://10.0.0.1/a"},
+	"auth-method":        {"auth-url": "http://10.0.0.1/a"},
+	"custom-http-errors": {"default-backend": "errors"}, "default-backend": {"custom-http-errors": "404"},
+	"canary-weight": {"canary": "true"}, "canary-weight-total": {"canary": "true", "canary-weight": "5"},
+	"canary-by-header": {"canary": "true"}, "canary-by-header-value": {"canary": "true", "canary-by-header": "X-C"},
+	"canary-by-header-pattern": {"canary": "true", "canary-by-header": "X-C"}, "canary-by-cookie": {"canary": "true"},
+	"limit-burst-multiplier": {"limit-rps": "5"}, "limit-allowlist": {"limit-rps": "5"}, "limit-whitelist": {"limit-rps": "5"},
+	"affinity-mode": {"affinity": "cookie"}, "session-cookie-name": {"affinity": "cookie"},
+	"session-cookie-path": {"affinity": "cookie"}, "session-cookie-max-age": {"affinity": "cookie"},
+	"session-cookie-expires": {"affinity": "cookie"}, "session-cookie-samesite": {"affinity": "cookie"},
+}
+
+// fuzzPayloads try to leave the value's place in nginx.conf.
+var fuzzPayloads = []string{
+	`x"; include /etc/passwd; #`, "/a;} server { listen 1; } #", "1\n}\nlocation /x { return 200; }",
+	"$host", "/${host}", "{", "}", `\"`, "on\x00", "'", "http://a.example/${x}", "https://a.example/a b",
+	"https://a.example/\";return 200;#", "GET;", "X-A, X-B;add_header", "8k; include x", "5s;", "/x/$1;",
+	"https://*.a.example, http://b.example:80", "/f/(.*)\"", "basic\nauth_basic off", "404,502 ; return 200",
+}
+
+func fuzzInput(name, value string) model.Input {
+	ann := map[string]string{name: value}
+	for k, v := range fuzzCompanions[name] {
+		ann[k] = v
+	}
+	pfx := networkingv1.PathTypePrefix
+	return httpInput(map[string]string{"annotations-risk-level": "Critical"},
+		httpIngress("fuzz", "f.example.com", ann, pfx, "/f/(.*)"),
+		httpIngress("other", "o.example.com", nil, pfx, "/"))
+}
+
+func skeletonOf(in model.Input) (string, *model.Config, error) {
+	cfg := model.Build(in)
+	conf, _, err := Render(cfg, testOptions)
+	if err != nil {
+		return "", cfg, err
+	}
+	ds, err := parseConf(conf)
+	if err != nil {
+		return "", cfg, fmt.Errorf("%v\n%s", err, conf)
+	}
+	return skeleton(ds), cfg, nil
+}
+
+var (
+	allowedOnce sync.Once
+	allowed     map[string]map[string]bool // annotation -> skeletons
+	allowedErr  error
+)
+
+// allowedSkeletons renders the references once: for each annotation the
+// skeletons of its reference values and of the Ingress not served.
+func allowedSkeletons() (map[string]map[string]bool, error) {
+	allowedOnce.Do(func() {
+		allowed = map[string]map[string]bool{}
+		pfx := networkingv1.PathTypePrefix
+		rejected, _, err := skeletonOf(httpInput(map[string]string{"annotations-risk-level": "Critical"},
+			httpIngress("other", "o.example.com", nil, pfx, "/")))
+		if err != nil {
+			allowedErr = err
+			return
+		}
+		for name, refs := range fuzzRefs {
+			allowed[name] = map[string]bool{rejected: true}
+			for _, v := range refs {
+				sk, cfg, err := skeletonOf(fuzzInput(name, v))
+				if err != nil {
+					allowedErr = err
+					return
+				}
+				if diag.HasError(cfg.Diagnostics) {
+					allowedErr = fmt.Errorf("reference %s=%q is refused: %v", name, v, cfg.Diagnostics)
+					return
+				}
+				allowed[name][sk] = true
+			}
+		}
+	})
+	return allowed, allowedErr
+}
+
+func TestFuzzRefsCoverSupported(t *testing.T) {
+	for _, n := range annotations.SupportedNames() {
+		if _, ok := fuzzRefs[n]; !ok {
+			t.Errorf("annotation %s has no reference values in fuzzRefs", n)
+		}
+	}
+	if _, err := allowedSkeletons(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FuzzAnnotationValues gives one supported annotation an arbitrary value
+// and checks that the rendered nginx.conf parses and has exactly the
+// directive structure of a reference value or of the Ingress refused: no
+// value adds a directive, a block or an include. Snippets are off here, so
+// they must always be refused.
+func FuzzAnnotationValues(f *testing.F) {
+	names := annotations.SupportedNames()
+	for i := range names {
+		for _, v := range fuzzPayloads {
+			f.Add(uint8(i), v)
+		}
+		for _, v := range fuzzRefs[names[i]] {
+			f.Add(uint8(i), v)
+		}
+	}
+	f.Fuzz(func(t *testing.T, idx uint8, value string) {
+		want, err := allowedSkeletons()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := names[int(idx)%len(names)]
+		sk, cfg, err := skeletonOf(fuzzInput(name, value))
+		if err != nil {
+			t.Fatalf("%s=%q: %v", name, value, err)
+		}
+		if !want[name][sk] {
+			t.Fatalf("%s=%q renders a directive structure no reference value has:\n%s\ndiagnostics: %v", name, value, sk, cfg.Diagnostics)
+		}
+		served := false
+		for _, s := range cfg.Servers {
+			served = served || s.Host == "o.example.com"
+		}
+		if !served {
+			t.Fatalf("%s=%q: the other Ingress is not served", name, value)
+		}
+		if strings.Contains(name, "snippet") && !diag.HasError(cfg.Diagnostics) {
+			t.Fatalf("%s accepted while allow-snippet-annotations is off", name)
+		}
+	})
+}

@@ -1,0 +1,200 @@
+package render
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+)
+
+// Test inputs for the HTTP annotations: Ingresses in namespace "web" on
+// host h.example.com, Services app and errors, an htpasswd Secret.
+
+const htpasswd = "alice:$apr1$Zn6bFqNZ$8lDdqh0ESU3bvVB7Tn4I/0\n"
+
+func httpIngress(name, host string, ann map[string]string, pt networkingv1.PathType, paths ...string) *networkingv1.Ingress {
+	cls := "nginx"
+	a := map[string]string{}
+	for k, v := range ann {
+		a[annotations.Prefix+k] = v
+	}
+	var ps []networkingv1.HTTPIngressPath
+	for _, p := range paths {
+		ps = append(ps, networkingv1.HTTPIngressPath{Path: p, PathType: &pt, Backend: networkingv1.IngressBackend{
+			Service: &networkingv1.IngressServiceBackend{Name: "app", Port: networkingv1.ServiceBackendPort{Number: 80}}}})
+	}
+	return &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: name, Annotations: a,
+			CreationTimestamp: metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))},
+		Spec: networkingv1.IngressSpec{IngressClassName: &cls, Rules: []networkingv1.IngressRule{{Host: host,
+			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: ps}}}}},
+	}
+}
+
+func httpInput(cm map[string]string, ings ...*networkingv1.Ingress) model.Input {
+	svc := func(n string) *corev1.Service {
+		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: n},
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}
+	}
+	in := model.Input{
+		Ingresses: ings,
+		Services:  []*corev1.Service{svc("app"), svc("errors")},
+		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "users"},
+			Data: map[string][]byte{"auth": []byte(htpasswd)}}},
+		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "nginx"},
+			Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}},
+		Options: model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
+	}
+	if cm != nil {
+		in.ConfigMap = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "portico", Name: "portico"}, Data: cm}
+	}
+	return in
+}
+
+// httpFeatures uses every HTTP annotation at least once.
+func httpFeatures() model.Input {
+	pfx := networkingv1.PathTypePrefix
+	return httpInput(map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical", "custom-http-errors": "503"},
+		httpIngress("regex", "h.example.com", map[string]string{"use-regex": "true", "rewrite-target": "/v2/$2",
+			"x-forwarded-prefix": "/api", "upstream-vhost": "internal.example", "proxy-body-size": "8m",
+			"proxy-connect-timeout": "3", "proxy-send-timeout": "30s", "proxy-read-timeout": "120",
+			"proxy-buffering": "off", "proxy-buffer-size": "16k", "proxy-next-upstream": "error timeout http_502",
+			"proxy-next-upstream-tries": "2", "proxy-next-upstream-timeout": "10", "proxy-http-version": "1.0"},
+			networkingv1.PathTypeImplementationSpecific, `/api(/|$)(.*)`, `/v([0-9]{1,2})/(items)/\d+$`),
+		httpIngress("cors", "h.example.com", map[string]string{"enable-cors": "true",
+			"cors-allow-origin": "https://app.example.com, http://*.example.org:8080", "cors-allow-methods": "GET, POST",
+			"cors-allow-headers": "X-Token", "cors-expose-headers": "X-Id", "cors-allow-credentials": "false", "cors-max-age": "60",
+			"app-root": "/home"}, pfx, "/cors"),
+		httpIngress("cors-any", "h.example.com", map[string]string{"enable-cors": "true"}, pfx, "/open"),
+		httpIngress("basic", "h.example.com", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Team only"}, pfx, "/private"),
+		httpIngress("external", "h.example.com", map[string]string{"auth-url": "http://10.1.2.3:9000/check",
+			"auth-signin": "https://login.example.com/start", "auth-response-headers": "X-User, X-Email", "auth-method": "POST"}, pfx, "/ext"),
+		httpIngress("external-dns", "h.example.com", map[string]string{"auth-url": "https://auth.example.com/verify"}, pfx, "/ext-dns"),
+		httpIngress("errors", "h.example.com", map[string]string{"custom-http-errors": "404,502", "default-backend": "errors"}, pfx, "/err"),
+		httpIngress("redirect", "h.example.com", map[string]string{"permanent-redirect": "https://new.example.com/x?a=1", "permanent-redirect-code": "308"}, pfx, "/old"),
+		httpIngress("temporal", "h.example.com", map[string]string{"temporal-redirect": "http://[2001:db8::1]:8080/"}, pfx, "/tmp"),
+		httpIngress("grpc", "g.example.com", map[string]string{"backend-protocol": "GRPCS", "proxy-read-timeout": "300"}, pfx, "/"),
+		httpIngress("https", "s.example.com", map[string]string{"backend-protocol": "HTTPS", "server-snippet": "location = /snippet { return 204; }",
+			"configuration-snippet": "add_header X-Snippet yes;"}, pfx, "/"),
+	)
+}
+
+func renderInput(t *testing.T, in model.Input, opts Options) (*model.Config, []byte) {
+	t.Helper()
+	cfg := model.Build(in)
+	conf, _, err := Render(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, conf
+}
+
+func TestHTTPAnnotationsGoldenAndNginxTest(t *testing.T) {
+	opts := testOptions
+	opts.Resolvers = []string{"10.96.0.10", "[fd00::a]"}
+	cfg, conf := renderInput(t, httpFeatures(), opts)
+	for _, d := range cfg.Diagnostics {
+		t.Errorf("unexpected diagnostic: %v", d)
+	}
+	golden := filepath.Join("testdata", "http.nginx.conf")
+	if *update {
+		if err := os.WriteFile(golden, conf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkg/render -update to create it)", err)
+	}
+	if !bytes.Equal(conf, want) {
+		t.Errorf("rendered config differs from %s; run go test ./pkg/render -update and review the diff", golden)
+	}
+	nginxTest(t, httpFeatures())
+}
+
+// nginxTest renders in with real paths and runs nginx -t on it.
+func nginxTest(t *testing.T, in model.Input) {
+	t.Helper()
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skip("nginx not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	opts := testOptions
+	opts.RunDir = dir
+	opts.HTTPPort, opts.HTTPSPort = 18080, 18443
+	opts.DefaultCertificate, opts.DefaultCertificateKey, err = apply.WriteDefaultCertificate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
+	opts.Resolvers = []string{"127.0.0.53", "[::1]"}
+	_, conf := renderInput(t, in, opts)
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(nginx, "-t", "-e", "stderr", "-c", path).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "test is successful") {
+		t.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+}
+
+// A location that sets its own proxy headers repeats the http-level set.
+func TestLocationHeadersMatchHTTPLevel(t *testing.T) {
+	_, conf := renderInput(t, httpFeatures(), testOptions)
+	root, err := parseConf(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := func(ds []*directive) []string {
+		var out []string
+		for _, d := range ds {
+			if d.name == "proxy_set_header" {
+				out = append(out, d.args[0])
+			}
+		}
+		return out
+	}
+	httpBlock := root[find(root, "http")].block
+	want := headers(httpBlock)
+	checked := 0
+	for _, srv := range httpBlock {
+		for _, loc := range srv.block {
+			if loc.name != "location" || len(headers(loc.block)) == 0 || find(loc.block, "internal") >= 0 {
+				continue
+			}
+			got := headers(loc.block)
+			for _, h := range want {
+				if !slices.Contains(got, h) {
+					t.Errorf("location %v lacks proxy_set_header %s of the http block", loc.args, h)
+				}
+			}
+			checked++
+		}
+	}
+	if checked < 2 {
+		t.Fatalf("only %d locations with own headers checked", checked)
+	}
+}
+
+func find(ds []*directive, name string) int {
+	for i, d := range ds {
+		if d.name == name {
+			return i
+		}
+	}
+	return -1
+}
