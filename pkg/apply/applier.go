@@ -190,11 +190,12 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 	if running {
 		master := a.Nginx.PID()
 		old = workers(master)
+		before := children(master)
 		err := a.Nginx.Reload()
 		if err != nil {
 			return a.restore(fmt.Errorf("reload nginx: %w", err))
 		}
-		if err := a.waitNewWorkers(ctx, master, old, mark); err != nil {
+		if err := a.waitNewWorkers(ctx, master, before, mark); err != nil {
 			return a.restore(err)
 		}
 	} else {
@@ -266,14 +267,10 @@ func (a *Applier) waitChecksum(ctx context.Context, checksum string) error {
 }
 
 // waitNewWorkers waits until the master, after a reload, has started
-// workers not in old (it took the config) or logged why it refused it.
-// Only ctx bounds it: parsing a config of 10,000 hosts takes nginx tens of
-// seconds on a small machine.
-func (a *Applier) waitNewWorkers(ctx context.Context, master int, old []int, mark int) error {
-	was := make(map[int]bool, len(old))
-	for _, p := range old {
-		was[p] = true
-	}
+// workers that were not its children before (it took the config) or
+// logged why it refused it. Only ctx bounds it: parsing a config of 10,000
+// hosts takes nginx tens of seconds on a small machine.
+func (a *Applier) waitNewWorkers(ctx context.Context, master int, was map[int]bool, mark int) error {
 	exited := a.Nginx.Exited()
 	for {
 		for _, p := range workers(master) {

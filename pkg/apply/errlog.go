@@ -2,6 +2,7 @@ package apply
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"os"
 	"strconv"
@@ -93,4 +94,33 @@ func (l *errorLog) drained(limit time.Duration) {
 	case <-done:
 	case <-time.After(limit):
 	}
+}
+
+// children lists every child process of master, whatever its title: a
+// worker forked just now still carries the master's title for a moment.
+func children(master int) map[int]bool {
+	out := map[int]bool{}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return out
+	}
+	want := strconv.Itoa(master)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		if f := strings.Fields(string(stat[i+1:])); len(f) >= 2 && f[1] == want {
+			out[pid] = true
+		}
+	}
+	return out
 }
