@@ -19,7 +19,6 @@ import (
 	"github.com/portico-ingress/portico/hack/echoserver/echo"
 )
 
-
 // getWith sends GET path with extra headers; it returns the answer and the
 // response's Set-Cookie header.
 func getWith(t *testing.T, host, path string, header map[string]string) (response, string) {
