@@ -40,10 +40,13 @@ dev: deps tools build
 	$(GO) run ./hack/dev
 
 # Go benchmarks of the pipeline, then the end-to-end ones on the real stack
-# (each prints a table).
+# (each prints a table; docs/performance.md). BENCH_N lists the Ingress
+# counts of BenchmarkScale (e.g. BENCH_N=10000); BENCH selects benchmarks.
+BENCH   ?= .
+BENCH_N ?= 100,1000
 bench: deps tools build
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
-	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./e2e/
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./pkg/...
+	BENCH_N='$(BENCH_N)' $(GO) test -count=1 -timeout 60m -run '^$$' -bench '$(BENCH)' -benchtime 1x ./e2e/
 
 # The fault-injection suite alone, then its table: fault, requests sent,
 # failed, recovery time (docs/reliability.md).

@@ -201,6 +201,9 @@ func (f *controllerFlags) config() (controller.Config, error) {
 		return controller.Config{}, fmt.Errorf("kubeconfig: %w", err)
 	}
 	restCfg.UserAgent = "portico"
+	// client-go's default (5/s, bursts of 10) makes the first status write
+	// of 10,000 Ingresses take over half an hour.
+	restCfg.QPS, restCfg.Burst = 50, 100
 	client, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
 		return controller.Config{}, err

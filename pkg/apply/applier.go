@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -246,7 +247,8 @@ func (a *Applier) pushChanged(ctx context.Context) (bool, error) {
 	return did, nil
 }
 
-// load checks conf, swaps it in and starts or reloads nginx. On failure
+// load swaps conf in and starts or reloads nginx, which checks it: nginx
+// parses it once, not twice as nginx -t before a reload would. On failure
 // nginx keeps running the previous config, and so does the file on disk.
 func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backends []Backend, reason string) error {
 	candidate := a.Nginx.Conf + ".candidate"
@@ -254,6 +256,9 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		return fmt.Errorf("write candidate config: %w", err)
 	}
 	defer os.Remove(candidate)
+	// A refused config never reaches nginx.conf: nginx -t checks the
+	// candidate first (a refused reload is also caught below, from the
+	// master's [emerg] lines, should the two ever disagree).
 	if err := a.Nginx.Test(candidate); err != nil {
 		return fmt.Errorf("new config rejected, nginx keeps the running one: %w", err)
 	}
@@ -277,11 +282,17 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 	start := time.Now()
 	kind := "reload"
 	var old []int
+	mark := a.Nginx.ReloadMark()
 	if running {
-		old = workers(a.Nginx.PID())
+		master := a.Nginx.PID()
+		old = workers(master)
+		before := children(master)
 		err := a.Nginx.Reload()
 		if err != nil {
 			return a.restore(fmt.Errorf("reload nginx: %w", err))
+		}
+		if err := a.waitNewWorkers(ctx, master, before, mark); err != nil {
+			return a.restore(err)
 		}
 	} else {
 		kind = "start"
@@ -290,6 +301,12 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		}
 	}
 	if err := a.waitChecksum(ctx, checksum); err != nil {
+		if !running {
+			a.Nginx.log.drained(time.Second)
+		}
+		if lines := a.Nginx.Refused(mark, 0); !running && len(lines) > 0 {
+			err = fmt.Errorf("%w: %s", err, strings.Join(lines, "; "))
+		}
 		return a.restore(fmt.Errorf("nginx %s: %w", kind, err))
 	}
 	// Until the old workers have taken their shutdown signal they still
@@ -341,6 +358,31 @@ func (a *Applier) waitChecksum(ctx context.Context, checksum string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("config not live after %s: %w", a.LoadTimeout, last)
 		case <-tick.C:
+		}
+	}
+}
+
+// waitNewWorkers waits until the master, after a reload, has started
+// workers that were not its children before (it took the config) or
+// logged why it refused it. Only ctx bounds it: parsing a config of 10,000
+// hosts takes nginx tens of seconds on a small machine.
+func (a *Applier) waitNewWorkers(ctx context.Context, master int, was map[int]bool, mark int) error {
+	exited := a.Nginx.Exited()
+	for {
+		for _, p := range workers(master) {
+			if !was[p] {
+				return nil
+			}
+		}
+		if lines := a.Nginx.Refused(mark, master); len(lines) > 0 {
+			return fmt.Errorf("new config rejected, nginx keeps the running one: %s", strings.Join(lines, "; "))
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("nginx exited: %v", a.Nginx.ExitErr())
+		case <-ctx.Done():
+			return fmt.Errorf("no new workers after the reload: %w", ctx.Err())
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }

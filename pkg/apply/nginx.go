@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -29,6 +30,7 @@ type Nginx struct {
 	exited chan struct{} // closed when cmd exits
 	err    error         // cmd's exit status, once exited is closed
 	pgid   int           // process group of the last master and its workers
+	log    errorLog      // nginx's stderr, watched for refused reloads
 }
 
 // Test runs nginx -t on the config file at path.
@@ -56,10 +58,20 @@ func (n *Nginx) Start() error {
 		stopGroup(n.pgid, orphanGrace)
 	}
 	cmd := exec.Command(n.Binary, "-e", "stderr", "-c", n.Conf, "-g", "daemon off; master_process on;")
-	cmd.Stdout, cmd.Stderr = os.Stdout, n.Stderr
+	var dst io.Writer
+	if n.Stderr != nil {
+		dst = n.Stderr
+	}
+	stderr, err := n.log.pipe(dst)
+	if err != nil {
+		return fmt.Errorf("start nginx: %w", err)
+	}
+	cmd.Stdout, cmd.Stderr = os.Stdout, stderr
 	// If the controller dies, nginx finishes its requests and exits.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGQUIT}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	stderr.Close() // nginx holds its own copy
+	if err != nil {
 		return fmt.Errorf("start nginx: %w", err)
 	}
 	exited := make(chan struct{})
@@ -109,6 +121,14 @@ func (n *Nginx) PID() int {
 // Reload makes the master re-read Conf (SIGHUP): new workers start with it
 // and old ones finish their requests.
 func (n *Nginx) Reload() error { return n.signal(syscall.SIGHUP) }
+
+// ReloadMark is a position in the error log before a Reload.
+func (n *Nginx) ReloadMark() int { return n.log.mark() }
+
+// Refused returns the [emerg] lines process pid (0: any) logged since
+// mark: when the master logged any after a reload, it refused the new
+// config and its old workers still run.
+func (n *Nginx) Refused(mark, pid int) []string { return n.log.emergSince(mark, pid) }
 
 // Stop asks the master for a graceful shutdown (SIGQUIT) and waits up to
 // grace for it, then kills it.

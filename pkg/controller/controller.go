@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,8 +24,10 @@ import (
 	"github.com/portico-ingress/portico/pkg/watch"
 )
 
-// applyTimeout bounds one Apply: test, reload, wait, push.
-const applyTimeout = time.Minute
+// applyTimeout bounds one Apply: reload, wait, push. nginx parses a
+// config of 10,000 hosts in about a minute on 2 busy cores; a reload given
+// up on would be repeated forever.
+const applyTimeout = 5 * time.Minute
 
 // Config is everything the controller needs; cmd/portico fills it from flags.
 type Config struct {
@@ -64,6 +65,7 @@ type Controller struct {
 	watcher *watch.Watcher
 	applier *apply.Applier
 	status  *report.Status
+	statusQ *statusLoop // sets of statuses for runStatus
 	events  *report.Events
 	metrics *metrics
 
@@ -117,8 +119,9 @@ func newController(cfg Config) (*Controller, error) {
 			LoadTimeout: 30 * time.Second,
 			AuthFiles:   &apply.AuthFiles{Dir: filepath.Join(cfg.Render.RunDir, "auth")},
 		},
-		status: &report.Status{Client: cfg.Client, Addresses: cfg.PublishStatusAddresses, Timeout: 10 * time.Second},
-		events: &report.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "portico"})},
+		status:  &report.Status{Client: cfg.Client, Addresses: cfg.PublishStatusAddresses, Timeout: 10 * time.Second},
+		statusQ: newStatusLoop(),
+		events:  &report.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "portico"})},
 	}
 	c.lastErr.Store("")
 	c.lastGoodCM.Store(&map[string]string{})
@@ -143,6 +146,7 @@ func (c *Controller) run(ctx context.Context) error {
 	c.log.Info("caches synced; starting")
 	go c.applier.Supervise(ctx)
 	go c.applier.PushLoop(ctx)
+	go c.runStatus(ctx)
 	electDone := make(chan struct{})
 	if c.elector != nil {
 		go func() { c.elector.run(ctx); close(electDone) }()
@@ -227,8 +231,8 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 	if c.elector == nil || !c.elector.Leading() {
 		return nil
 	}
-	c.status.Addresses = c.publishAddresses(snap)
-	return errors.Join(c.status.Update(ctx, ownedIngresses(snap, cfg)))
+	c.statusQ.offer(statusWork{addresses: c.publishAddresses(snap), ingresses: ownedIngresses(snap, cfg)})
+	return nil
 }
 
 // modelInput is the model's input from a snapshot of the caches.

@@ -43,7 +43,7 @@ const placeholder = "{portico-checksum}"
 // status port, so the controller can tell which config nginx runs.
 func Render(cfg *model.Config, opts Options) (conf []byte, checksum string, err error) {
 	var buf bytes.Buffer
-	buf.Grow(16 << 10)
+	buf.Grow(sizeHint(cfg))
 	// Redirects name the HTTPS port unless it is the scheme's default.
 	suffix := ""
 	if opts.HTTPSPort != 443 {
@@ -60,5 +60,6 @@ func Render(cfg *model.Config, opts Options) (conf []byte, checksum string, err 
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	checksum = hex.EncodeToString(sum[:])
+	lastSize.Store(int64(buf.Len()))
 	return bytes.ReplaceAll(buf.Bytes(), []byte(placeholder), []byte(checksum)), checksum, nil
 }

@@ -125,6 +125,7 @@ func New(client kubernetes.Interface, opts Options) *Watcher {
 		w.handlersSynced = append(w.handlersSynced, reg.HasSynced)
 	}
 	for _, inf := range informerList {
+		_ = inf.SetTransform(dropManagedFields)
 		reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { w.changed("added", obj) },
 			UpdateFunc: func(_, obj any) { w.changed("updated", obj) },
@@ -261,4 +262,14 @@ func list[T any](inf cache.SharedIndexInformer) []T {
 		}
 	}
 	return out
+}
+
+// dropManagedFields strips metadata.managedFields from cached objects:
+// nothing reads them, and with 10,000 Ingresses whose status we write they
+// are a good part of the controller's memory.
+func dropManagedFields(obj any) (any, error) {
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
 }

@@ -1,0 +1,333 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// wrkResult is what one wrk run printed.
+type wrkResult struct {
+	requests     int
+	rps          float64
+	p50, p99     time.Duration
+	max          time.Duration
+	non2xx       int
+	socketErrors int
+	socket       string // wrk's breakdown: connect/read/write/timeout
+	// connectOrTimeout are the socket errors a closing keep-alive
+	// connection cannot cause.
+	connectOrTimeout int
+}
+
+func (r wrkResult) errors() int { return r.non2xx + r.socketErrors }
+
+var (
+	wrkRPS     = regexp.MustCompile(`(?m)^Requests/sec:\s+([0-9.]+)`)
+	wrkReqs    = regexp.MustCompile(`(?m)^\s*(\d+) requests in`)
+	wrkPct     = regexp.MustCompile(`(?m)^[ \t]+(50|99)%[ \t]+(\S+)`)
+	wrkLatency = regexp.MustCompile(`(?m)^[ \t]+Latency[ \t]+\S+[ \t]+\S+[ \t]+(\S+)`)
+	wrkNon2xx  = regexp.MustCompile(`(?m)^\s*Non-2xx or 3xx responses: (\d+)`)
+	wrkSocket  = regexp.MustCompile(`(?m)^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+)
+
+// parseWrk reads wrk --latency output.
+func parseWrk(out string) (wrkResult, error) {
+	r := wrkResult{socket: "0/0/0/0"} // wrk prints no line without errors
+	m := wrkRPS.FindStringSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("no Requests/sec in wrk output:\n%s", out)
+	}
+	r.rps, _ = strconv.ParseFloat(m[1], 64)
+	if m := wrkReqs.FindStringSubmatch(out); m != nil {
+		r.requests, _ = strconv.Atoi(m[1])
+	}
+	for _, m := range wrkPct.FindAllStringSubmatch(out, -1) {
+		d, err := time.ParseDuration(m[2])
+		if err != nil {
+			return r, fmt.Errorf("wrk latency %q: %v", m[2], err)
+		}
+		if m[1] == "50" {
+			r.p50 = d
+		} else {
+			r.p99 = d
+		}
+	}
+	if m := wrkLatency.FindStringSubmatch(out); m != nil {
+		r.max, _ = time.ParseDuration(m[1])
+	}
+	if m := wrkNon2xx.FindStringSubmatch(out); m != nil {
+		r.non2xx, _ = strconv.Atoi(m[1])
+	}
+	if m := wrkSocket.FindStringSubmatch(out); m != nil {
+		r.socket = strings.Join(m[1:], "/")
+		for i, s := range m[1:] {
+			n, _ := strconv.Atoi(s)
+			r.socketErrors += n
+			if i == 0 || i == 3 {
+				r.connectOrTimeout += n
+			}
+		}
+	}
+	return r, nil
+}
+
+// runWrk runs wrk against a loopback URL with a Host header for d.
+func runWrk(tb testing.TB, url, host string, d time.Duration, headers ...string) wrkResult {
+	tb.Helper()
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		tb.Fatalf("wrk only targets loopback, not %s", url)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d+30*time.Second)
+	defer cancel()
+	args := []string{"-t2", "-c64", fmt.Sprintf("-d%ds", int(d.Seconds())), "--timeout", "5s", "--latency", "-H", "Host: " + host}
+	for _, h := range headers {
+		args = append(args, "-H", h)
+	}
+	out, err := exec.CommandContext(ctx, "wrk", append(args, url)...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("wrk: %v\n%s", err, out)
+	}
+	r, err := parseWrk(string(out))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func needWrk(tb testing.TB) {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		tb.Skip("wrk is not installed (hack/install-deps.sh installs it)")
+	}
+}
+
+// handNginx is a minimal hand-written nginx proxying to fixed backends.
+type handNginx struct {
+	port int
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startHandNginx runs the same nginx binary with the same worker count as
+// Portico's, proxying every request round-robin to addrs over keep-alive.
+func startHandNginx(tb testing.TB, addrs []string) *handNginx {
+	tb.Helper()
+	dir := filepath.Join(env.workDir, fmt.Sprintf("hand-nginx-%d", time.Now().UnixNano()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	h := &handNginx{port: freePort(), done: make(chan struct{})}
+	var servers strings.Builder
+	for _, a := range addrs {
+		fmt.Fprintf(&servers, "        server %s;\n", a)
+	}
+	conf := fmt.Sprintf(`worker_processes auto;
+pid %[1]s/nginx.pid;
+error_log stderr warn;
+events {
+    worker_connections 16384;
+    multi_accept on;
+}
+http {
+    access_log off;
+    client_body_temp_path %[1]s/client_body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    upstream backends {
+%[2]s        keepalive 320;
+    }
+    server {
+        listen 127.0.0.1:%[3]d;
+        location / {
+            proxy_http_version 1.1;
+            proxy_set_header Host $host;
+            proxy_set_header Connection "";
+            proxy_pass http://backends;
+        }
+    }
+}
+`, dir, servers.String(), h.port)
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "error.log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.cmd = exec.Command("/usr/sbin/nginx", "-e", "stderr", "-c", path, "-g", "daemon off; master_process on;")
+	h.cmd.Stdout, h.cmd.Stderr = logf, logf
+	h.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGQUIT}
+	if err := h.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() { _ = h.cmd.Wait(); logf.Close(); close(h.done) }()
+	tb.Cleanup(func() {
+		_ = h.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-h.done:
+		case <-time.After(10 * time.Second):
+			_ = h.cmd.Process.Kill()
+			<-h.done
+		}
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d/", h.port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if code, _, err := plainGet(url); err == nil && code == 200 {
+			return h
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("hand-written nginx not answering 200 on %s", url)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// BenchmarkDataPlane compares requests/s and latency through Portico's
+// generated config with a minimal hand-written nginx config proxying to
+// the same 3 echo pods, same nginx binary and worker count, alternating
+// runs of BENCH_WRK_SECONDS (default 10) each, 2 rounds.
+func BenchmarkDataPlane(b *testing.B) {
+	needWrk(b)
+	d := time.Duration(envInt(b, "BENCH_WRK_SECONDS", 10)) * time.Second
+	ns := namespace(b, "dataplane")
+	a := newApp(b, ns, "dp", 3, "")
+	host := "dataplane.example.com"
+	createIngress(b, newIngress(ns, "dp", nil, hostRule(host, prefixPath("/", "dp"))))
+	waitServedByAny(b, host, "/", a.podNames(), 20*time.Second)
+	var addrs []string
+	for _, p := range a.pods {
+		addrs = append(addrs, fmt.Sprintf("%s:%d", p.host.Addr(), a.target))
+	}
+	hand := startHandNginx(b, addrs)
+	porticoURL := fmt.Sprintf("http://127.0.0.1:%d/", env.portico.httpPort)
+	handURL := fmt.Sprintf("http://127.0.0.1:%d/", hand.port)
+	// Warm both (keep-alive pools, Lua code cache).
+	runWrk(b, porticoURL, host, time.Second)
+	runWrk(b, handURL, host, time.Second)
+
+	var pr, hr []wrkResult
+	for range 2 {
+		pr = append(pr, runWrk(b, porticoURL, host, d))
+		hr = append(hr, runWrk(b, handURL, host, d))
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "config\tround\trequests/s\tp50\tp99\terrors\t")
+	sum := func(rs []wrkResult) (rps float64) {
+		for _, r := range rs {
+			rps += r.rps
+		}
+		return rps / float64(len(rs))
+	}
+	for i := range pr {
+		for _, x := range []struct {
+			name string
+			r    wrkResult
+		}{{"portico", pr[i]}, {"hand-written", hr[i]}} {
+			fmt.Fprintf(w, "%s\t%d\t%.0f\t%s\t%s\t%d\t\n", x.name, i+1, x.r.rps, x.r.p50, x.r.p99, x.r.errors())
+			if x.r.errors() != 0 {
+				b.Errorf("%s round %d: %d errors", x.name, i+1, x.r.errors())
+			}
+		}
+	}
+	ratio := sum(pr) / sum(hr)
+	fmt.Fprintf(w, "ratio portico/hand-written (mean requests/s)\t\t%.3f\t\t\t\t\n", ratio)
+	w.Flush()
+	b.ReportMetric(sum(pr), "portico-req/s")
+	b.ReportMetric(sum(hr), "hand-req/s")
+	b.ReportMetric(ratio, "ratio")
+}
+
+// BenchmarkReloadUnderLoad runs wrk against one host for BENCH_RELOAD_SECONDS
+// (default 60) while another Ingress is created or deleted every second,
+// each a structural change that reloads nginx, twice: with keep-alive
+// clients and with one connection per request ("Connection: close").
+// No request may get a non-2xx/3xx answer, and no connection may be
+// refused or time out. With keep-alive, an old worker closes its idle
+// connections when it exits, and a request wrk sends at that instant is
+// reset: stock nginx has no setting against it, so read/write errors are
+// reported there, not failed on; with Connection: close they must be 0.
+func BenchmarkReloadUnderLoad(b *testing.B) {
+	needWrk(b)
+	d := time.Duration(envInt(b, "BENCH_RELOAD_SECONDS", 60)) * time.Second
+	ns := namespace(b, "reloadload")
+	a := newApp(b, ns, "rl", 3, "")
+	host := "reload-load.example.com"
+	createIngress(b, newIngress(ns, "rl", nil, hostRule(host, prefixPath("/", "rl"))))
+	waitServedByAny(b, host, "/", a.podNames(), 20*time.Second)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "clients\tduration\tchanges\treloads\trequests\trequests/s\tp50\tp99\tmax\tnon-2xx/3xx\tsocket errors connect/read/write/timeout\t")
+	for _, mode := range []struct {
+		name    string
+		headers []string
+	}{{"keep-alive", nil}, {"Connection: close", []string{"Connection: close"}}} {
+		before, err := env.portico.status()
+		if err != nil {
+			b.Fatal(err)
+		}
+		stop, changes := make(chan struct{}), make(chan int, 1)
+		go churnIngress(ns, "rl", stop, changes)
+		r := runWrk(b, fmt.Sprintf("http://127.0.0.1:%d/", env.portico.httpPort), host, d, mode.headers...)
+		close(stop)
+		n := <-changes
+		after, err := env.portico.status()
+		if err != nil {
+			b.Fatal(err)
+		}
+		reloads := after.Nginx.Reloads - before.Nginx.Reloads
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%s\t\n", mode.name, d, n, reloads, r.requests, r.rps, r.p50, r.p99, r.max, r.non2xx, r.socket)
+		if r.non2xx+r.connectOrTimeout != 0 || (mode.headers != nil && r.socketErrors != 0) {
+			b.Errorf("%s: requests failed during reloads (%d non-2xx/3xx; socket errors %s)", mode.name, r.non2xx, r.socket)
+		}
+		if reloads < n/2 {
+			b.Errorf("%s: only %d reloads for %d structural changes", mode.name, reloads, n)
+		}
+		if mode.headers == nil {
+			b.ReportMetric(float64(r.p99.Microseconds())/1000, "ms-p99-keepalive")
+		}
+	}
+	w.Flush()
+}
+
+// churnIngress creates and deletes an Ingress named churn in ns, on
+// Service svc, once a second until stop closes; then it reports how many
+// changes it made.
+func churnIngress(ns, svc string, stop <-chan struct{}, changes chan<- int) {
+	n := 0
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	ings := env.client.NetworkingV1().Ingresses(ns)
+	for {
+		select {
+		case <-stop:
+			_ = ings.Delete(context.Background(), "churn", metav1.DeleteOptions{})
+			changes <- n
+			return
+		case <-tick.C:
+		}
+		var err error
+		if n%2 == 0 {
+			_, err = ings.Create(context.Background(), newIngress(ns, "churn", nil,
+				hostRule(fmt.Sprintf("churn%d.%s.example.com", n, ns), prefixPath("/", svc))), metav1.CreateOptions{})
+		} else {
+			err = ings.Delete(context.Background(), "churn", metav1.DeleteOptions{})
+		}
+		if err == nil {
+			n++
+		}
+	}
+}
