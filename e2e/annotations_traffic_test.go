@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"k8s.io/client-go/util/retry"
 	"math"
 	"net/http"
 	"strings"
@@ -60,18 +61,23 @@ func serviceOf(r response) string {
 func updateAnnotations(t *testing.T, ns, name string, set map[string]string) {
 	t.Helper()
 	ings := env.client.NetworkingV1().Ingresses(ns)
-	ing, err := ings.Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range set {
-		if v == "" {
-			delete(ing.Annotations, k)
-		} else {
-			ing.Annotations[k] = v
+	// The controller writes the status meanwhile: retry on a conflict.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ing, err := ings.Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
 		}
-	}
-	if _, err := ings.Update(context.Background(), ing, metav1.UpdateOptions{}); err != nil {
+		for k, v := range set {
+			if v == "" {
+				delete(ing.Annotations, k)
+			} else {
+				ing.Annotations[k] = v
+			}
+		}
+		_, err = ings.Update(context.Background(), ing, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"k8s.io/client-go/util/retry"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -234,12 +235,18 @@ func TestIngressUpdateAndDelete(t *testing.T) {
 	servedBy(t, "update.example.com", "/", a)
 
 	ings := env.client.NetworkingV1().Ingresses(ns)
-	ing, err := ings.Get(context.Background(), "web", metav1.GetOptions{})
+	// The controller writes the status meanwhile: retry on a conflict, as
+	// kubectl edit would.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ing, err := ings.Get(context.Background(), "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = "b"
+		_, err = ings.Update(context.Background(), ing, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = "b"
-	if _, err := ings.Update(context.Background(), ing, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	servedBy(t, "update.example.com", "/", b)
