@@ -114,6 +114,7 @@ func children(master int) map[int]bool {
 		if err != nil {
 			continue
 		}
+		// The fields after the parenthesised command are: state, ppid, ...
 		i := bytes.LastIndexByte(stat, ')')
 		if i < 0 {
 			continue

@@ -1,16 +1,12 @@
 package render
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 )
 
@@ -86,32 +82,8 @@ func TestRenderConfigMapOptions(t *testing.T) {
 // Every option set at once still passes the real nginx -t, as do the
 // X-Forwarded-For real-IP source and custom keep-alive settings.
 func TestRenderConfigMapOptionsPassNginxTest(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skip("nginx not installed (make deps installs it)")
-	}
-	dir := t.TempDir()
-	opts := testOptions
-	opts.RunDir = dir
-	opts.HTTPPort, opts.HTTPSPort = 18080, 18443
-	opts.DefaultCertificate, opts.DefaultCertificateKey, err = apply.WriteDefaultCertificate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
 	xff := map[string]string{"enable-real-ip": "true", "upstream-keepalive-connections": "16", "upstream-keepalive-timeout": "5"}
 	for name, data := range map[string]map[string]string{"all": allOptions, "x-forwarded-for": xff} {
-		conf, _, err := Render(configWith(data), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, name+".conf")
-		if err := os.WriteFile(path, conf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(nginx, "-t", "-e", "stderr", "-c", path).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "test is successful") {
-			t.Fatalf("%s: nginx -t: %v\n%s", name, err, out)
-		}
+		nginxTestConfig(t, name, configWith(data))
 	}
 }

@@ -1,12 +1,7 @@
 package render
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +9,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
@@ -108,48 +102,14 @@ func TestHTTPAnnotationsGoldenAndNginxTest(t *testing.T) {
 	for _, d := range cfg.Diagnostics {
 		t.Errorf("unexpected diagnostic: %v", d)
 	}
-	golden := filepath.Join("testdata", "http.nginx.conf")
-	if *update {
-		if err := os.WriteFile(golden, conf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/render -update to create it)", err)
-	}
-	if !bytes.Equal(conf, want) {
-		t.Errorf("rendered config differs from %s; run go test ./pkg/render -update and review the diff", golden)
-	}
+	checkGolden(t, "http.nginx.conf", conf)
 	nginxTest(t, httpFeatures())
 }
 
-// nginxTest renders in with real paths and runs nginx -t on it.
+// nginxTest builds in and runs nginx -t on its config.
 func nginxTest(t *testing.T, in model.Input) {
 	t.Helper()
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skip("nginx not installed (make deps installs it)")
-	}
-	dir := t.TempDir()
-	opts := testOptions
-	opts.RunDir = dir
-	opts.HTTPPort, opts.HTTPSPort = 18080, 18443
-	opts.DefaultCertificate, opts.DefaultCertificateKey, err = apply.WriteDefaultCertificate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
-	opts.Resolvers = []string{"127.0.0.53", "[::1]"}
-	_, conf := renderInput(t, in, opts)
-	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, conf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(nginx, "-t", "-e", "stderr", "-c", path).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "test is successful") {
-		t.Fatalf("nginx -t: %v\n%s", err, out)
-	}
+	nginxTestConfig(t, "http", model.Build(in))
 }
 
 // A location that sets its own proxy headers repeats the http-level set.

@@ -44,19 +44,7 @@ func TestRenderGolden(t *testing.T) {
 	if !bytes.Contains(conf, []byte("# checksum "+sum+"\n")) || bytes.Contains(conf, []byte(placeholder)) {
 		t.Fatalf("checksum %s not embedded in place of the placeholder", sum)
 	}
-	golden := filepath.Join("testdata", "seed.nginx.conf")
-	if *update {
-		if err := os.WriteFile(golden, conf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/render -update to create it)", err)
-	}
-	if !bytes.Equal(conf, want) {
-		t.Errorf("rendered config differs from %s; run go test ./pkg/render -update and review the diff", golden)
-	}
+	checkGolden(t, "seed.nginx.conf", conf)
 }
 
 func TestRenderIsDeterministicAndChecksumFollowsContent(t *testing.T) {
@@ -75,6 +63,31 @@ func TestRenderIsDeterministicAndChecksumFollowsContent(t *testing.T) {
 
 // The rendered config must pass the real nginx -t with the Lua module.
 func TestRenderPassesNginxTest(t *testing.T) {
+	nginxTestConfig(t, "seed", seedConfig())
+}
+
+// checkGolden compares conf with testdata/name; -update rewrites the file.
+func checkGolden(t *testing.T, name string, conf []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(golden, conf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkg/render -update to create it)", err)
+	}
+	if !bytes.Equal(conf, want) {
+		t.Errorf("rendered config differs from %s; run go test ./pkg/render -update and review the diff", golden)
+	}
+}
+
+// nginxTestConfig renders cfg with real paths (temp dir, default
+// certificate, Portico's Lua modules) and runs the real nginx -t on it.
+func nginxTestConfig(t *testing.T, name string, cfg *model.Config) {
+	t.Helper()
 	nginx, err := exec.LookPath("nginx")
 	if err != nil {
 		t.Skip("nginx not installed (make deps installs it)")
@@ -88,7 +101,8 @@ func TestRenderPassesNginxTest(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
-	conf, _, err := Render(seedConfig(), opts)
+	opts.Resolvers = []string{"127.0.0.53", "[::1]"}
+	conf, _, err := Render(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +112,6 @@ func TestRenderPassesNginxTest(t *testing.T) {
 	}
 	out, err := exec.Command(nginx, "-t", "-e", "stderr", "-c", path).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "test is successful") {
-		t.Fatalf("nginx -t: %v\n%s", err, out)
+		t.Fatalf("%s: nginx -t: %v\n%s", name, err, out)
 	}
 }

@@ -1,14 +1,9 @@
 package render
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 )
 
@@ -36,19 +31,7 @@ func TestRenderTrafficGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "traffic.nginx.conf")
-	if *update {
-		if err := os.WriteFile(golden, conf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/render -update to create it)", err)
-	}
-	if !bytes.Equal(conf, want) {
-		t.Errorf("rendered config differs from %s; run go test ./pkg/render -update and review the diff", golden)
-	}
+	checkGolden(t, "traffic.nginx.conf", conf)
 	for _, d := range []string{
 		"limit_req_status 429;", "limit_conn_status 503;",
 		"limit_req_zone $binary_remote_addr zone=portico_rl_000000000001_rpm:1m rate=60r/m;",
@@ -68,29 +51,5 @@ func TestRenderTrafficGolden(t *testing.T) {
 
 // The traffic directives must pass the real nginx -t.
 func TestRenderTrafficPassesNginxTest(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skip("nginx not installed (make deps installs it)")
-	}
-	dir := t.TempDir()
-	opts := testOptions
-	opts.RunDir = dir
-	opts.HTTPPort, opts.HTTPSPort = 18080, 18443
-	opts.DefaultCertificate, opts.DefaultCertificateKey, err = apply.WriteDefaultCertificate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
-	conf, _, err := Render(trafficConfig(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, conf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(nginx, "-t", "-e", "stderr", "-c", path).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "test is successful") {
-		t.Fatalf("nginx -t: %v\n%s", err, out)
-	}
+	nginxTestConfig(t, "traffic", trafficConfig())
 }
