@@ -544,3 +544,58 @@ func fill(path string) error {
 	}
 	return fmt.Errorf("%s: the file system never filled", path)
 }
+
+// An Ingress change that nginx refuses (a snippet with an unknown
+// directive; only snippets can get past Portico's grammars): the previous
+// version of that Ingress keeps serving, the change is named in a Warning
+// Event, changes to other Ingresses are applied meanwhile, and fixing the
+// snippet applies it without a restart.
+func TestFaultNginxRefusesOneIngress(t *testing.T) {
+	ns := namespace(t, "refuse")
+	a := newApp(t, ns, "a", 1, "")
+	putConfigMap(t, map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"})
+	createIngress(t, newIngress(ns, "good", nil, hostRule("refuse-good.example.com", prefixPath("/", "a"))))
+	snippet := func(v string) map[string]string {
+		return map[string]string{ann + "configuration-snippet": v}
+	}
+	createIngress(t, newIngress(ns, "bad", snippet("add_header X-Version v1 always;"), hostRule("refuse-bad.example.com", prefixPath("/", "a"))))
+	version := func() string {
+		resp, err := noProxyClient.Do(mustRequest(t, "refuse-bad.example.com", "/"))
+		if err != nil {
+			return err.Error()
+		}
+		resp.Body.Close()
+		return fmt.Sprintf("%d %s", resp.StatusCode, resp.Header.Get("X-Version"))
+	}
+	eventually(t, "snippet v1 served", func() error {
+		if v := version(); v != "200 v1" {
+			return fmt.Errorf("got %s", v)
+		}
+		return nil
+	})
+
+	l := startPacedLoad("refuse-good.example.com", "/", 20000, 2*time.Minute, 2*time.Millisecond)
+	updateAnnotations(t, ns, "bad", map[string]string{ann + "configuration-snippet": "no_such_directive on;"})
+	createIngress(t, newIngress(ns, "later", nil, hostRule("refuse-later.example.com", prefixPath("/", "a"))))
+	servedBy(t, "refuse-later.example.com", "/", a)
+	eventWith(t, ns, "bad", "ConfigNotApplied", "no_such_directive")
+	if v := version(); v != "200 v1" {
+		t.Errorf("the refused Ingress answers %s, want its previous version (200 v1)", v)
+	}
+
+	updateAnnotations(t, ns, "bad", map[string]string{ann + "configuration-snippet": "add_header X-Version v2 always;"})
+	fixed := time.Now()
+	for version() != "200 v2" {
+		if time.Since(fixed) > 30*time.Second {
+			t.Fatalf("fixed snippet not served after 30 s: %s", version())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	recovery := time.Since(fixed)
+	sent, _, failures := l.finish()
+	recordFault(t, faultRow{fault: "nginx -t refuses one Ingress's change", sent: sent, failed: len(failures), recovery: recovery,
+		note: "that Ingress keeps its previous version, others' changes applied, Event names it; recovery: fix → live"})
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests to another Ingress failed, first: %s", len(failures), sent, failures[0])
+	}
+}

@@ -260,7 +260,7 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 	// candidate first (a refused reload is also caught below, from the
 	// master's [emerg] lines, should the two ever disagree).
 	if err := a.Nginx.Test(candidate); err != nil {
-		return fmt.Errorf("new config rejected, nginx keeps the running one: %w", err)
+		return &RejectedError{Err: err}
 	}
 	running := a.Nginx.Running()
 	if running && a.pushed[backendsPath] != nil {
@@ -375,7 +375,7 @@ func (a *Applier) waitNewWorkers(ctx context.Context, master int, was map[int]bo
 			}
 		}
 		if lines := a.Nginx.Refused(mark, master); len(lines) > 0 {
-			return fmt.Errorf("new config rejected, nginx keeps the running one: %s", strings.Join(lines, "; "))
+			return &RejectedError{Err: errors.New(strings.Join(lines, "; "))}
 		}
 		select {
 		case <-exited:
@@ -546,3 +546,13 @@ func renameSync(oldPath, newPath string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// RejectedError is a config nginx refused (nginx -t, or the master on
+// reload); the running config keeps serving.
+type RejectedError struct{ Err error }
+
+func (e *RejectedError) Error() string {
+	return "new config rejected, nginx keeps the running one: " + e.Err.Error()
+}
+
+func (e *RejectedError) Unwrap() error { return e.Err }

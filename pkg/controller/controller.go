@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -74,9 +76,11 @@ type Controller struct {
 	// lastGoodCM is the ConfigMapValues of the last applied model; only
 	// the sync goroutine writes it.
 	lastGoodCM atomic.Pointer[map[string]string]
-	// applied holds the resourceVersion of each owned Ingress in the last
-	// config nginx took.
-	applied atomic.Pointer[map[model.IngressRef]string]
+	// applied holds the Ingress objects of the last config nginx took,
+	// and held the Ingresses whose latest version nginx refused; only the
+	// sync goroutine uses them.
+	applied map[model.IngressRef]*networkingv1.Ingress
+	held    map[model.IngressRef]heldIngress
 
 	synced   atomic.Bool  // one sync has completed
 	lastErr  atomic.Value // string: error of the last sync, "" when it worked
@@ -193,34 +197,25 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 		}
 	}()
 	snap := c.watcher.Snapshot()
-	cfg := model.Build(c.modelInput(snap))
-	conf, sum, err := render.Render(cfg, c.cfg.Render)
-	if err != nil {
-		return err
-	}
+	in := c.modelInput(snap)
+	in.Ingresses = c.holdBack(snap.Ingresses)
 	reason := strings.Join(reasons, ", ")
-	// A stuck nginx must not stall the loop: give up and retry with backoff.
-	actx, cancel := context.WithTimeout(ctx, applyTimeout)
-	defer cancel()
-	before, wasRunning := c.applier.Stats(), c.applier.Nginx.Running()
-	applyStart := time.Now()
-	res, err := c.applier.Apply(actx, conf, sum, apply.Dynamic{
-		Backends:     wireBackends(cfg.Backends),
-		Certificates: wireCertificates(cfg),
-		AuthFiles:    wireAuthFiles(cfg),
-	}, reason)
-	if after := c.applier.Stats(); after.Reloads > before.Reloads || after.ReloadFailures > before.ReloadFailures {
-		var loadErr error
-		if after.ReloadFailures > before.ReloadFailures {
-			loadErr = err
+	cfg, res, err := c.buildAndApply(ctx, in, reasons)
+	var rejected *apply.RejectedError
+	if errors.As(err, &rejected) {
+		// One Ingress's change (a snippet) may be what nginx refuses: serve
+		// the others and keep that one at its last good version.
+		if icfg, ires, iin, ok := c.isolate(ctx, in, reasons, err); ok {
+			cfg, res, in, err = icfg, ires, iin, nil
 		}
-		c.metrics.observeLoad(reloadReason(wasRunning, reasons), time.Since(applyStart), loadErr)
 	}
 	if err != nil {
-		c.reportNotApplied(snap, cfg, err)
+		if cfg != nil {
+			c.reportNotApplied(snap, cfg, err)
+		}
 		return err
 	}
-	c.rememberApplied(snap, cfg)
+	c.rememberApplied(in.Ingresses)
 	values := cfg.ConfigMapValues
 	c.lastGoodCM.Store(&values)
 	c.lastSync.Store(cfg)
@@ -233,6 +228,33 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 	}
 	c.statusQ.offer(statusWork{addresses: c.publishAddresses(snap), ingresses: ownedIngresses(snap, cfg)})
 	return nil
+}
+
+// buildAndApply runs model, render and apply once on in.
+func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons []string) (*model.Config, apply.Result, error) {
+	cfg := model.Build(in)
+	conf, sum, err := render.Render(cfg, c.cfg.Render)
+	if err != nil {
+		return nil, apply.Result{}, err
+	}
+	// A stuck nginx must not stall the loop: give up and retry with backoff.
+	actx, cancel := context.WithTimeout(ctx, applyTimeout)
+	defer cancel()
+	before, wasRunning := c.applier.Stats(), c.applier.Nginx.Running()
+	applyStart := time.Now()
+	res, err := c.applier.Apply(actx, conf, sum, apply.Dynamic{
+		Backends:     wireBackends(cfg.Backends),
+		Certificates: wireCertificates(cfg),
+		AuthFiles:    wireAuthFiles(cfg),
+	}, strings.Join(reasons, ", "))
+	if after := c.applier.Stats(); after.Reloads > before.Reloads || after.ReloadFailures > before.ReloadFailures {
+		var loadErr error
+		if after.ReloadFailures > before.ReloadFailures {
+			loadErr = err
+		}
+		c.metrics.observeLoad(reloadReason(wasRunning, reasons), time.Since(applyStart), loadErr)
+	}
+	return cfg, res, err
 }
 
 // modelInput is the model's input from a snapshot of the caches.
