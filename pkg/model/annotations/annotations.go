@@ -154,6 +154,17 @@ func unknown(a Annotations) []diag.Diagnostic {
 		}
 	}
 	sort.Strings(names)
+	if len(names) > maxUnknownReported {
+		// One finding, not one Event per name: an object with thousands
+		// of annotations must not flood the API server.
+		shown := make([]string, maxUnknownReported)
+		for i, n := range names[:maxUnknownReported] {
+			shown[i] = quoteName(n)
+		}
+		return []diag.Diagnostic{diag.Warnf("metadata.annotations", "UnsupportedAnnotation",
+			"%d annotations under %s are not supported by Portico and are ignored, among them %s",
+			len(names), Prefix, strings.Join(shown, ", "))}
+	}
 	ds := make([]diag.Diagnostic, 0, len(names))
 	for _, n := range names {
 		ds = append(ds, diag.Warnf(field(n), "UnsupportedAnnotation",
@@ -161,6 +172,10 @@ func unknown(a Annotations) []diag.Diagnostic {
 	}
 	return ds
 }
+
+// maxUnknownReported is how many unsupported annotations are reported one
+// by one; more are reported as one finding.
+const maxUnknownReported = 10
 
 // field is the diagnostic field path of annotation name.
 func field(name string) string {
