@@ -7,6 +7,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 )
 
@@ -50,17 +51,8 @@ type Status struct {
 	Model         *model.Config  `json:"model,omitempty"`
 }
 
-// NginxStats are the reload counters of /status.
-type NginxStats struct {
-	Reloads        int       `json:"reloads"`
-	ReloadFailures int       `json:"reloadFailures"`
-	Restarts       int       `json:"restarts"`
-	Pushes         int       `json:"pushes"`
-	LastReason     string    `json:"lastReloadReason,omitempty"`
-	LastError      string    `json:"lastReloadError,omitempty"`
-	LastReload     time.Time `json:"lastReload,omitzero"`
-	Checksum       string    `json:"checksum,omitempty"`
-}
+// NginxStats are the reload counters of /status, as pkg/apply keeps them.
+type NginxStats = apply.Stats
 
 // LuaBackends is the Lua balancer's state.
 type LuaBackends struct {
