@@ -7,6 +7,7 @@
 -- Traffic policy travels with a backend too: a canary (an alternative
 -- backend chosen per request), cookie affinity and consistent hashing.
 local cjson = require("cjson.safe")
+local push = require("portico.push")
 local ngx_balancer = require("ngx.balancer")
 local round_robin = require("portico.round_robin")
 local ewma = require("portico.ewma")
@@ -18,6 +19,8 @@ local shm = ngx.shared.portico_backends
 local ngx_log, WARN, ERR = ngx.log, ngx.WARN, ngx.ERR
 
 local _M = {}
+
+local reply = push.reply
 
 -- Most peers one request tries; proxy_next_upstream_tries caps it as well.
 local MAX_TRIES = 3
@@ -98,13 +101,6 @@ local function sync()
 end
 _M.sync = sync
 
-local function reply(status, body)
-  ngx.status = status
-  ngx.header["Content-Type"] = "text/plain; charset=utf-8"
-  ngx.say(body)
-  return ngx.exit(ngx.HTTP_OK)
-end
-
 -- configure serves /configuration/backends: GET returns what nginx holds,
 -- POST replaces it.
 function _M.configure()
@@ -118,26 +114,7 @@ function _M.configure()
   if method ~= "POST" then
     return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
   end
-  ngx.req.read_body()
-  local body = ngx.req.get_body_data()
-  if not body then
-    return reply(ngx.HTTP_BAD_REQUEST, "empty body, or larger than client_body_buffer_size")
-  end
-  local data, err = cjson.decode(body)
-  if not data then
-    return reply(ngx.HTTP_BAD_REQUEST, "invalid JSON: " .. tostring(err))
-  end
-  local bad = validate(data)
-  if bad then
-    return reply(ngx.HTTP_BAD_REQUEST, bad)
-  end
-  local ok, serr = shm:set("backends", body)
-  if not ok then
-    return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, "cannot store backends: " .. tostring(serr))
-  end
-  local gen = shm:incr("generation", 1, 0)
-  ngx.header["X-Portico-Generation"] = tostring(gen)
-  return reply(ngx.HTTP_CREATED, "ok")
+  return push.accept(shm, "backends", validate)
 end
 
 -- access runs before proxying: it finds the location's backend and answers

@@ -6,6 +6,7 @@
 -- parent domain, then the configured default. With none, nginx serves the
 -- default certificate from nginx.conf. Rotation is a push: no reload.
 local cjson = require("cjson.safe")
+local push = require("portico.push")
 local ssl = require("ngx.ssl")
 
 local shm = ngx.shared.portico_certificates
@@ -13,16 +14,12 @@ local ngx_log, ERR = ngx.log, ngx.ERR
 
 local _M = {}
 
+local reply = push.reply
+
 -- Per-worker view of the shared dict; certificates parsed on first use.
 local generation = nil
 local servers, default, pems, parsed = {}, nil, {}, {}
 
-local function reply(status, body)
-  ngx.status = status
-  ngx.header["Content-Type"] = "text/plain; charset=utf-8"
-  ngx.say(body)
-  return ngx.exit(ngx.HTTP_OK)
-end
 
 -- validate checks a decoded push, parsing every certificate and key;
 -- it returns nil or what is wrong (never key material).
@@ -159,25 +156,7 @@ function _M.configure()
   if method ~= "POST" then
     return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
   end
-  ngx.req.read_body()
-  local body = ngx.req.get_body_data()
-  if not body then
-    return reply(ngx.HTTP_BAD_REQUEST, "empty body, or larger than client_body_buffer_size")
-  end
-  local data = cjson.decode(body)
-  if not data then
-    return reply(ngx.HTTP_BAD_REQUEST, "invalid JSON")
-  end
-  local bad = validate(data)
-  if bad then
-    return reply(ngx.HTTP_BAD_REQUEST, bad)
-  end
-  local ok, err = shm:set("certificates", body)
-  if not ok then
-    return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, "cannot store certificates: " .. tostring(err))
-  end
-  shm:incr("generation", 1, 0)
-  return reply(ngx.HTTP_CREATED, "ok")
+  return push.accept(shm, "certificates", validate)
 end
 
 return _M

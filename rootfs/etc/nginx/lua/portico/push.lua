@@ -1,0 +1,42 @@
+-- What the controller's configuration endpoints share: a plain-text reply,
+-- and accept(), which takes a POSTed JSON document, checks it, and keeps
+-- the raw body in a shared dict with a generation counter that workers
+-- compare to know when to rebuild their view.
+local cjson = require("cjson.safe")
+
+local _M = {}
+
+function _M.reply(status, body)
+  ngx.status = status
+  ngx.header["Content-Type"] = "text/plain; charset=utf-8"
+  ngx.say(body)
+  return ngx.exit(ngx.HTTP_OK)
+end
+local reply = _M.reply
+
+-- accept answers a POST: 400 when the body is not JSON or validate(data)
+-- returns what is wrong, else the body is stored under key in shm, the
+-- generation moves, and the answer is 201.
+function _M.accept(shm, key, validate)
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data()
+  if not body then
+    return reply(ngx.HTTP_BAD_REQUEST, "empty body, or larger than client_body_buffer_size")
+  end
+  local data, err = cjson.decode(body)
+  if not data then
+    return reply(ngx.HTTP_BAD_REQUEST, "invalid JSON: " .. tostring(err))
+  end
+  local bad = validate(data)
+  if bad then
+    return reply(ngx.HTTP_BAD_REQUEST, bad)
+  end
+  local ok, serr = shm:set(key, body)
+  if not ok then
+    return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, "cannot store " .. key .. ": " .. tostring(serr))
+  end
+  ngx.header["X-Portico-Generation"] = tostring(shm:incr("generation", 1, 0))
+  return reply(ngx.HTTP_CREATED, "ok")
+end
+
+return _M
