@@ -119,11 +119,6 @@ func (s *Status) push(ctx context.Context, path string, body []byte) error {
 	return nil
 }
 
-// PushBackends replaces the balancer's backends with body (JSON Backends).
-func (s *Status) PushBackends(ctx context.Context, body []byte) error {
-	return s.push(ctx, backendsPath, body)
-}
-
 // GetBackends returns the balancer's backends as nginx holds them.
 func (s *Status) GetBackends(ctx context.Context) ([]byte, error) {
 	return s.get(ctx, backendsPath)

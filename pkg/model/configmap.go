@@ -325,13 +325,6 @@ func statusOption(field func(*globalBuild) *int) func(string, *globalBuild) stri
 	}
 }
 
-// parseConfigMap parses the controller's ConfigMap. A bad value is reported
-// and the default is used in its place.
-func parseConfigMap(cm *corev1.ConfigMap) (Global, []diag.Diagnostic) {
-	g, _, ds := parseConfigMapKeeping(cm, nil)
-	return g, ds
-}
-
 // parseConfigMapKeeping parses the controller's ConfigMap. A bad value is
 // reported, and the key keeps its value from lastGood if it has one there,
 // else its default. It returns the values in effect per key.

@@ -9,6 +9,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
 )
 
 // Builders for test objects. Ingresses get a creation time from their age
@@ -158,3 +160,10 @@ func loc(mod Modifier, p, backend, ingNS, ingName string) *Location {
 }
 
 func metaNS(ns, name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
+
+// parseConfigMap parses cm with no last good values: a bad value is
+// reported and the default is used in its place.
+func parseConfigMap(cm *corev1.ConfigMap) (Global, []diag.Diagnostic) {
+	g, _, ds := parseConfigMapKeeping(cm, nil)
+	return g, ds
+}
