@@ -313,8 +313,9 @@ func TestTLSRotationWithoutReloadOrFailures(t *testing.T) {
 	t.Logf("rotation: %d requests, %d failed, new certificate live after %s", sent, len(failures), took.Round(time.Millisecond))
 }
 
-// A malformed Secret is reported; its host keeps serving with the default
-// certificate and other hosts are untouched.
+// A missing or malformed Secret (key not matching, expired, bad PEM) is
+// reported; its host keeps serving with the default certificate and other
+// hosts are untouched.
 func TestBadTLSSecret(t *testing.T) {
 	ns := namespace(t, "badtls")
 	a := newApp(t, ns, "a", 1, "")
@@ -324,28 +325,30 @@ func TestBadTLSSecret(t *testing.T) {
 	putTLSSecret(t, ns, "mismatched", cert{crt: good.crt, key: other.key})
 	expired := newCert(t, time.Now().Add(-time.Minute), "expired.example.com")
 	putTLSSecret(t, ns, "expired", expired)
-	ing := newIngress(ns, "bad", nil, hostRule("bad-tls.example.com", prefixPath("/", "a")),
-		hostRule("good-tls.example.com", prefixPath("/", "a")), hostRule("expired.example.com", prefixPath("/", "a")))
-	ing.Spec.TLS = []networkingv1.IngressTLS{
-		{Hosts: []string{"bad-tls.example.com"}, SecretName: "mismatched"},
-		{Hosts: []string{"good-tls.example.com"}, SecretName: "good"},
-		{Hosts: []string{"expired.example.com"}, SecretName: "expired"},
+	putTLSSecret(t, ns, "garbage", cert{crt: []byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"), key: other.key})
+	bad := []string{"bad-tls.example.com", "expired.example.com", "garbage.example.com", "missing.example.com"}
+	ing := newIngress(ns, "bad", nil, hostRule("good-tls.example.com", prefixPath("/", "a")))
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"good-tls.example.com"}, SecretName: "good"}}
+	for i, secret := range []string{"mismatched", "expired", "garbage", "absent"} {
+		ing.Spec.Rules = append(ing.Spec.Rules, hostRule(bad[i], prefixPath("/", "a")))
+		ing.Spec.TLS = append(ing.Spec.TLS, networkingv1.IngressTLS{Hosts: []string{bad[i]}, SecretName: secret})
 	}
 	createIngress(t, ing)
 	servesCert(t, "good-tls.example.com", good)
-	for _, h := range []string{"bad-tls.example.com", "expired.example.com"} {
+	for _, h := range bad {
 		leaf, _, err := handshake(h)
 		if err != nil || leaf.Subject.CommonName != "Portico Default Certificate" {
 			t.Errorf("%s: %v %v, want the default certificate", h, leaf, err)
 		}
 	}
-	eventually(t, "Warning Events for both bad Secrets", func() error {
+	eventually(t, "Warning Events for every bad Secret", func() error {
 		evs, err := warningEvents(ns, "bad")
 		if err != nil {
 			return err
 		}
 		all := strings.Join(evs, "\n")
-		for _, want := range []string{"private key does not match public key", "certificate expired at"} {
+		for _, want := range []string{"private key does not match public key", "certificate expired at",
+			"secret " + ns + "/garbage: x509: ", "secret " + ns + "/absent does not exist"} {
 			if !strings.Contains(all, want) {
 				return fmt.Errorf("no %q in %v", want, evs)
 			}
@@ -355,8 +358,10 @@ func TestBadTLSSecret(t *testing.T) {
 	// Still served over HTTPS (with the default certificate).
 	insecure := httpsClient(good)
 	insecure.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the default certificate is self-signed
-	if _, e, err := httpsGet(insecure, "bad-tls.example.com", "/"); err != nil || e.Service != a.name {
-		t.Errorf("bad-tls host over HTTPS: %v %v", e, err)
+	for _, h := range bad {
+		if _, e, err := httpsGet(insecure, h, "/"); err != nil || e.Service != a.name {
+			t.Errorf("%s over HTTPS: %v %v", h, e, err)
+		}
 	}
 }
 
