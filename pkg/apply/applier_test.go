@@ -299,10 +299,11 @@ http {
     lua_package_path "%[2]s/?.lua;%[3]s/?.lua;;";
     lua_shared_dict portico_backends 1m;
     lua_shared_dict portico_certificates 1m;
+    lua_shared_dict portico_metrics 1m;
     # The master loads every module: workers may not be able to read them.
     init_by_lua_block {
         portico = require("portico.balancer")
-        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test"}) do require(m) end
+        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test"}) do require(m) end
     }
     server {
         listen 127.0.0.1:%[4]d;
@@ -323,7 +324,7 @@ http {
 		t.Fatal(err)
 	}
 	defer n.Stop(5 * time.Second)
-	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky"} {
+	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky", "metrics"} {
 		t.Run(suite, func(t *testing.T) {
 			var body string
 			deadline := time.Now().Add(10 * time.Second)
