@@ -49,6 +49,7 @@ type controllerFlags struct {
 	// Cluster operation (issue 6).
 	publishService     string
 	updateStatus       bool
+	profiling          bool
 	electionID         string
 	webhookAddr        string
 	webhookCertificate string
@@ -85,6 +86,7 @@ func newControllerCommand() *cobra.Command {
 	fs.IntVar(&f.httpPort, "http-port", 80, "port for HTTP traffic")
 	fs.IntVar(&f.httpsPort, "https-port", 443, "port for HTTPS traffic")
 	fs.IntVar(&f.healthzPort, "healthz-port", 10254, "port for /healthz, /metrics and /status")
+	fs.BoolVar(&f.profiling, "profiling", false, "serve Go's /debug/pprof/ on the healthz port")
 	fs.IntVar(&f.statusPort, "status-port", 10246, "loopback port of nginx's configuration endpoint")
 	fs.StringVar(&f.nginxBinary, "nginx-binary", "/usr/sbin/nginx", "nginx executable")
 	fs.StringVar(&f.configDir, "config-dir", "/etc/nginx", "directory where nginx.conf is written")
@@ -249,6 +251,7 @@ func (f *controllerFlags) config() (controller.Config, error) {
 		NginxBinary:            nginx,
 		ConfigDir:              configDir,
 		HealthzPort:            f.healthzPort,
+		Profiling:              f.profiling,
 		PublishStatusAddresses: f.publishStatusAddresses,
 		ShutdownGrace:          f.shutdownGrace,
 		Log:                    log,

@@ -43,6 +43,8 @@ type Config struct {
 	ConfigDir string
 	// HealthzPort serves /healthz, /metrics and /status.
 	HealthzPort int
+	// Profiling adds Go's /debug/pprof/ handlers to the healthz port.
+	Profiling bool
 	// PublishStatusAddresses go into status.loadBalancer of our Ingresses.
 	PublishStatusAddresses []string
 	// ShutdownGrace bounds nginx's graceful stop.

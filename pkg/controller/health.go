@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -92,13 +93,20 @@ func (m *metrics) observeSync(d time.Duration, err error) {
 }
 
 // serveHealth serves /healthz, /metrics, /status and /nginx.conf on the
-// healthz port.
+// healthz port, and /debug/pprof/ with Config.Profiling.
 func (c *Controller) serveHealth() (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", c.healthz)
 	mux.Handle("/metrics", promhttp.HandlerFor(c.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/status", c.statusJSON)
 	mux.HandleFunc("/nginx.conf", c.nginxConf)
+	if c.cfg.Profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", c.cfg.HealthzPort))
 	if err != nil {
 		return nil, fmt.Errorf("healthz port: %w", err)
