@@ -299,10 +299,11 @@ http {
     lua_package_path "%[2]s/?.lua;%[3]s/?.lua;;";
     lua_shared_dict portico_backends 1m;
     lua_shared_dict portico_certificates 1m;
+    lua_shared_dict portico_routes 1m;
     # The master loads every module: workers may not be able to read them.
     init_by_lua_block {
         portico = require("portico.balancer")
-        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test"}) do require(m) end
+        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "router_test"}) do require(m) end
     }
     server {
         listen 127.0.0.1:%[4]d;
@@ -310,6 +311,23 @@ http {
         location = /configuration/backends {
             client_body_buffer_size 1m;
             content_by_lua_block { portico.configure() }
+        }
+        location = /configuration/routes {
+            client_body_buffer_size 1m;
+            content_by_lua_block { require("portico.router").configure() }
+        }
+        # Routed by the Lua router (subrequests skip the access phase).
+        set $portico_backend "";
+        set $portico_server "";
+        set $portico_ingress "";
+        set $portico_path "";
+        set $portico_route_hsts "";
+        location /routed/ {
+            rewrite_by_lua_block { require("portico.router").route(":8443") }
+            content_by_lua_block {
+                local v = ngx.var
+                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", v.portico_route_hsts)
+            }
         }
     }
 }
@@ -323,7 +341,7 @@ http {
 		t.Fatal(err)
 	}
 	defer n.Stop(5 * time.Second)
-	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky"} {
+	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky", "router"} {
 		t.Run(suite, func(t *testing.T) {
 			var body string
 			deadline := time.Now().Add(10 * time.Second)
