@@ -369,3 +369,51 @@ http {
 		})
 	}
 }
+
+// The catch-all server runs the Lua router: a host's routes change with a
+// push, never a reload, and the router serves what it was pushed.
+func TestRouteChangesArePushedWithoutReload(t *testing.T) {
+	f := newFixture(t)
+	a, b := backendServer(t, "a"), backendServer(t, "b")
+	cfg := &model.Config{Global: model.Build(model.Input{}).Global,
+		Servers: []*model.Server{{ServerName: "_", Default: true, Router: true, Locations: []*model.Location{{Path: "/"}}}}}
+	conf, sum, err := render.Render(cfg, f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := []apply.Backend{{Name: "ns/a:80", Endpoints: []apply.Endpoint{a}}, {Name: "ns/b:80", Endpoints: []apply.Endpoint{b}}}
+	routes := func(hosts map[string]apply.HostRoutes) apply.Dynamic {
+		return apply.Dynamic{Backends: bs, Routes: apply.Routes{Hosts: hosts}}
+	}
+	apply1 := func(d apply.Dynamic) apply.Result {
+		res, err := f.applier.Apply(context.Background(), conf, sum, d, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	apply1(routes(map[string]apply.HostRoutes{"app.test": {Routes: []apply.Route{{Exact: true, Path: "/x", Backend: "ns/a:80"}}}}))
+	if code, body := f.get("/x"); code != 200 || body != "a" {
+		t.Fatalf("GET /x = %d %q, want 200 from a", code, body)
+	}
+	if code, _ := f.get("/x/y"); code != 404 {
+		t.Fatalf("GET /x/y = %d, want 404 (exact route only)", code)
+	}
+	res := apply1(routes(map[string]apply.HostRoutes{
+		"app.test": {Routes: []apply.Route{{Path: "/", Backend: "ns/b:80"}}},
+		"":         {Routes: []apply.Route{{Path: "/"}}},
+	}))
+	if res.Reloaded || !res.Pushed {
+		t.Fatalf("route change = %+v, want a push and no reload", res)
+	}
+	if code, body := f.get("/x/y"); code != 200 || body != "b" {
+		t.Fatalf("GET /x/y = %d %q, want 200 from b", code, body)
+	}
+	if got := f.applier.Stats().Reloads; got != 1 {
+		t.Fatalf("reloads = %d, want 1", got)
+	}
+	held, err := f.applier.Status.GetRoutes(context.Background())
+	if err != nil || !strings.Contains(string(held), `"app.test":{"routes":[{"path":"/","backend":"ns/b:80"}]}`) {
+		t.Fatalf("GET /configuration/routes = %s, %v", held, err)
+	}
+}
