@@ -486,7 +486,9 @@ func TestFaultDiskFull(t *testing.T) {
 	if err := fill(filler); err != nil {
 		t.Fatal(err)
 	}
-	createIngress(t, newIngress(ns, "two", nil, hostRule("disk-two.example.com", prefixPath("/", "a"))))
+	// rewrite-target needs a server block, so a config write (a plain host
+	// would be a push to the Lua router).
+	createIngress(t, newIngress(ns, "two", map[string]string{rewriteTarget: "/"}, hostRule("disk-two.example.com", prefixPath("/", "a"))))
 	eventually(t, "ConfigNotApplied Event on the new Ingress", func() error {
 		evs, err := warningEvents(ns, "two")
 		if err != nil {
