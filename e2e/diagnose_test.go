@@ -230,14 +230,26 @@ func TestConfAndBackendsCommands(t *testing.T) {
 		}
 		return string(out)
 	}
-	conf := run("conf", "--host", "shop.inspect.example.com", fmt.Sprintf("--controller-url=http://127.0.0.1:%d", env.portico.healthzPort))
-	if !strings.Contains(conf, `server_name "shop.inspect.example.com";`) || strings.Count(conf, "server_name") != 1 {
-		t.Errorf("conf --host: want exactly the shop server block:\n%s", conf)
-	}
-	if local := run("conf", "--config-dir", env.portico.configDir); !strings.Contains(local, `server_name "shop.inspect.example.com";`) {
-		t.Errorf("conf --config-dir lacks the shop server")
-	}
 	lua := fmt.Sprintf("--lua-url=http://127.0.0.1:%d", env.portico.statusPort)
+	// A plain host has no server block: conf shows the Lua router's routes
+	// for it and the catch-all server that runs the router.
+	conf := run("conf", "--host", "shop.inspect.example.com", fmt.Sprintf("--controller-url=http://127.0.0.1:%d", env.portico.healthzPort), lua)
+	for _, want := range []string{"# shop.inspect.example.com has no server block", "# The Lua router's routes for shop.inspect.example.com",
+		"#   location / → backend " + ns + "/shop:80 (Ingress " + ns + "/shop, path /)", `server_name "_";`, "portico_router.route("} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("conf --host lacks %q:\n%s", want, conf)
+		}
+	}
+	// An Ingress nginx.conf must serve gets its own server block.
+	createIngress(t, newIngress(ns, "rewritten", map[string]string{rewriteTarget: "/"}, hostRule("static.inspect.example.com", prefixPath("/x", "shop"))))
+	servedBy(t, "static.inspect.example.com", "/x", a)
+	conf = run("conf", "--host", "static.inspect.example.com", fmt.Sprintf("--controller-url=http://127.0.0.1:%d", env.portico.healthzPort), lua)
+	if !strings.Contains(conf, `server_name "static.inspect.example.com";`) || strings.Count(conf, "server_name") != 1 || strings.Contains(conf, "Lua router") {
+		t.Errorf("conf --host: want exactly the static server block:\n%s", conf)
+	}
+	if local := run("conf", "--config-dir", env.portico.configDir); !strings.Contains(local, `server_name "static.inspect.example.com";`) {
+		t.Errorf("conf --config-dir lacks the static server")
+	}
 	table := run("backends", lua, ns+"/shop")
 	for _, p := range a.pods {
 		if !strings.Contains(table, p.host.Addr().String()+":8080") {

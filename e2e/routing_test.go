@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"k8s.io/client-go/util/retry"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -318,3 +319,87 @@ func mustStatus(t *testing.T) controllerStatus {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A plain host has no server block: creating, changing and deleting its
+// Ingress is a push to the Lua router, never a reload. An Ingress that
+// needs nginx.conf (rewrite-target) still reloads and works.
+func TestDynamicRoutingWithoutReload(t *testing.T) {
+	ns := namespace(t, "dynamic")
+	a := newApp(t, ns, "a", 1, "")
+	b := newApp(t, ns, "b", 1, "")
+	const host = "dynamic.example.com"
+	before := quietReloads(t)
+
+	start := time.Now()
+	createIngress(t, newIngress(ns, "plain", nil, hostRule(host, prefixPath("/", "a"))))
+	servedBy(t, host, "/", a)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("a new plain Ingress took %s to serve", took)
+	}
+	ings := env.client.NetworkingV1().Ingresses(ns)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ing, err := ings.Get(context.Background(), "plain", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = "b"
+		ing.Spec.Rules[0].HTTP.Paths = append(ing.Spec.Rules[0].HTTP.Paths, pathOf("/aaa", networkingv1.PathTypePrefix, "a", 80))
+		_, err = ings.Update(context.Background(), ing, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	servedBy(t, host, "/", b)
+	servedBy(t, host, "/aaa/x", a)
+	servedBy(t, host, "/aaab", b) // Prefix is element-wise
+	if r := get(t, "DYNAMIC.example.com:80", "/aaa"); r.echo == nil || r.echo.Service != "a" {
+		t.Errorf("Host with upper case and a port: got %d %s", r.code, short(r.body))
+	}
+	conf, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(conf), host) {
+		t.Errorf("nginx.conf names the dynamic host %s", host)
+	}
+	if err := ings.Delete(context.Background(), "plain", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	answers(t, host, "/", 404)
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("plain Ingress create/update/delete reloaded nginx %d times; want 0", after-before)
+	}
+
+	createIngress(t, newIngress(ns, "rewrite", map[string]string{rewriteTarget: "/"},
+		hostRule("static.dynamic.example.com", prefixPath("/api", "a"))))
+	r := servedBy(t, "static.dynamic.example.com", "/api/users", a)
+	if r.echo.Path != "/" {
+		t.Errorf("rewrite-target: backend saw %q, want /", r.echo.Path)
+	}
+	if after := mustStatus(t).Nginx.Reloads; after <= before {
+		t.Errorf("an Ingress with rewrite-target did not reload nginx")
+	}
+}
+
+// quietReloads waits until no reload happened for 2 s and returns the
+// reload count: earlier tests' cleanup may still reload.
+func quietReloads(t *testing.T) int {
+	t.Helper()
+	last, since := -1, time.Now()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		s, err := env.portico.status()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Nginx.Reloads != last {
+			last, since = s.Nginx.Reloads, time.Now()
+		} else if time.Since(since) >= 2*time.Second {
+			return last
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("nginx kept reloading for a minute")
+	return 0
+}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +26,9 @@ func newConfCommand() *cobra.Command {
 		Long: `Reads nginx.conf from --config-dir (inside the controller's Pod), or, when
 --controller-url is given, fetches it from the controller's read-only
 GET /nginx.conf on the healthz port. With --host, prints only the server
-block(s) nginx picks for that host.`,
+block(s) nginx picks for that host; for a host routed by Lua (no server
+block of its own) it first prints, as comments, the routes the Lua router
+holds for it (GET /configuration/routes on --lua-url).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var conf []byte
@@ -49,6 +53,11 @@ block(s) nginx picks for that host.`,
 				return fmt.Errorf("no server block serves %s", host)
 			}
 			for _, b := range blocks {
+				if strings.Contains(b.Text, "portico_router.route(") {
+					ctx, cancel := f.ctx()
+					luaRoutes(ctx, out, f.luaURL, host)
+					cancel()
+				}
 				fmt.Fprintln(out, b.Text)
 			}
 			return nil
@@ -57,8 +66,51 @@ block(s) nginx picks for that host.`,
 	cmd.Flags().StringVar(&configDir, "config-dir", "/etc/nginx", "directory holding nginx.conf")
 	cmd.Flags().StringVar(&host, "host", "", "print only the server block(s) for this host")
 	cmd.Flags().StringVar(&f.controllerURL, "controller-url", "http://127.0.0.1:10254", "fetch nginx.conf from the controller's healthz port instead of --config-dir")
+	cmd.Flags().StringVar(&f.luaURL, "lua-url", "http://127.0.0.1:10246", "nginx's status port, for the routes of hosts the Lua router serves")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 30e9, "request timeout")
 	return cmd
+}
+
+// luaRoutes prints, as comments, the routes the Lua router holds for a
+// host that has no server block of its own.
+func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string) {
+	fmt.Fprintf(out, "# %s has no server block: the catch-all server below hands it to the Lua router.\n", host)
+	rt, err := diagnose.FetchRoutes(ctx, luaURL)
+	if err != nil {
+		fmt.Fprintf(out, "# Its routes could not be read from %s: %v\n", luaURL, err)
+		return
+	}
+	key, _, found := diagnose.LuaRoute(rt, host, "/")
+	switch {
+	case !found:
+		fmt.Fprintln(out, "# The Lua router holds no routes: every request gets 404.")
+		return
+	case key == "":
+		fmt.Fprintf(out, "# The Lua router does not know %s: the rules without a host serve it:\n", host)
+	default:
+		fmt.Fprintf(out, "# The Lua router's routes for %s (GET %s/configuration/routes):\n", key, luaURL)
+	}
+	hr := rt.Hosts[key]
+	if hr.HSTS {
+		fmt.Fprintf(out, "#   HTTPS answers carry Strict-Transport-Security: %s\n", rt.HSTS)
+	}
+	for _, r := range hr.Routes {
+		m := r.Path
+		if r.Exact {
+			m = "= " + r.Path
+		}
+		what := "404"
+		if r.Backend != "" {
+			what = "backend " + r.Backend
+		}
+		if r.Ingress != "" {
+			what += fmt.Sprintf(" (Ingress %s, path %s)", r.Ingress, r.IngressPath)
+		}
+		if r.SSLRedirect {
+			what += ", plain HTTP redirected to HTTPS (308)"
+		}
+		fmt.Fprintf(out, "#   location %s → %s\n", m, what)
+	}
 }
 
 func newBackendsCommand() *cobra.Command {

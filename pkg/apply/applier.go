@@ -42,13 +42,15 @@ type Applier struct {
 type Dynamic struct {
 	Backends     []Backend
 	Certificates Certificates
+	// Routes are the Lua router's hosts.
+	Routes Routes
 	// AuthFiles are htpasswd files by name, read by nginx per request.
 	AuthFiles map[string][]byte
 }
 
-// pushOrder is the order of pushes: certificates before the backends that
-// new routes depend on.
-var pushOrder = []string{certificatesPath, backendsPath}
+// pushOrder is the order of pushes: certificates, then the backends that
+// new routes name, then the routes.
+var pushOrder = []string{certificatesPath, backendsPath, routesPath}
 
 // bodies encodes d per Lua endpoint.
 func (d Dynamic) bodies() (map[string][]byte, error) {
@@ -67,7 +69,15 @@ func (d Dynamic) bodies() (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{backendsPath: b, certificatesPath: c}, nil
+	routes := d.Routes
+	if routes.Hosts == nil {
+		routes.Hosts = map[string]HostRoutes{}
+	}
+	r, err := json.Marshal(routes)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{backendsPath: b, certificatesPath: c, routesPath: r}, nil
 }
 
 // Stats counts what the Applier did.
@@ -273,6 +283,11 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		}
 		if body, err := unionBackends(a.pushed[backendsPath], backends); err == nil {
 			_ = a.push(pctx, backendsPath, body)
+		}
+		// Hosts move between server blocks and the router: both configs
+		// must find theirs.
+		if body, err := unionRoutes(a.pushed[routesPath], a.desired[routesPath]); err == nil {
+			_ = a.push(pctx, routesPath, body)
 		}
 		cancel()
 	}
@@ -515,6 +530,27 @@ func unionBackends(pushed []byte, next []Backend) ([]byte, error) {
 		}
 	}
 	return json.Marshal(Backends{Backends: all})
+}
+
+// unionRoutes merges two routes bodies; next wins on hosts. A nil pushed
+// gives next.
+func unionRoutes(pushed, next []byte) ([]byte, error) {
+	var old, nr Routes
+	if pushed == nil {
+		return next, nil
+	}
+	if err := json.Unmarshal(pushed, &old); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(next, &nr); err != nil {
+		return nil, err
+	}
+	for h, r := range old.Hosts {
+		if _, ok := nr.Hosts[h]; !ok {
+			nr.Hosts[h] = r
+		}
+	}
+	return json.Marshal(nr)
 }
 
 // writeFileSync writes data to path and flushes it to disk.

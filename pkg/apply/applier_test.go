@@ -300,10 +300,11 @@ http {
     lua_shared_dict portico_backends 1m;
     lua_shared_dict portico_certificates 1m;
     lua_shared_dict portico_metrics 1m;
+    lua_shared_dict portico_routes 1m;
     # The master loads every module: workers may not be able to read them.
     init_by_lua_block {
         portico = require("portico.balancer")
-        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test"}) do require(m) end
+        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test", "router_test"}) do require(m) end
     }
     server {
         listen 127.0.0.1:%[4]d;
@@ -311,6 +312,23 @@ http {
         location = /configuration/backends {
             client_body_buffer_size 1m;
             content_by_lua_block { portico.configure() }
+        }
+        location = /configuration/routes {
+            client_body_buffer_size 1m;
+            content_by_lua_block { require("portico.router").configure() }
+        }
+        # Routed by the Lua router (subrequests skip the access phase).
+        set $portico_backend "";
+        set $portico_server "";
+        set $portico_ingress "";
+        set $portico_path "";
+        set $portico_route_hsts "";
+        location /routed/ {
+            rewrite_by_lua_block { require("portico.router").route(":8443") }
+            content_by_lua_block {
+                local v = ngx.var
+                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", v.portico_route_hsts)
+            }
         }
     }
 }
@@ -324,7 +342,7 @@ http {
 		t.Fatal(err)
 	}
 	defer n.Stop(5 * time.Second)
-	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky", "metrics"} {
+	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky", "metrics", "router"} {
 		t.Run(suite, func(t *testing.T) {
 			var body string
 			deadline := time.Now().Add(10 * time.Second)
@@ -350,5 +368,53 @@ http {
 				t.Errorf("lua suite %s:\n%s", suite, body)
 			}
 		})
+	}
+}
+
+// The catch-all server runs the Lua router: a host's routes change with a
+// push, never a reload, and the router serves what it was pushed.
+func TestRouteChangesArePushedWithoutReload(t *testing.T) {
+	f := newFixture(t)
+	a, b := backendServer(t, "a"), backendServer(t, "b")
+	cfg := &model.Config{Global: model.Build(model.Input{}).Global,
+		Servers: []*model.Server{{ServerName: "_", Default: true, Router: true, Locations: []*model.Location{{Path: "/"}}}}}
+	conf, sum, err := render.Render(cfg, f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := []apply.Backend{{Name: "ns/a:80", Endpoints: []apply.Endpoint{a}}, {Name: "ns/b:80", Endpoints: []apply.Endpoint{b}}}
+	routes := func(hosts map[string]apply.HostRoutes) apply.Dynamic {
+		return apply.Dynamic{Backends: bs, Routes: apply.Routes{Hosts: hosts}}
+	}
+	apply1 := func(d apply.Dynamic) apply.Result {
+		res, err := f.applier.Apply(context.Background(), conf, sum, d, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	apply1(routes(map[string]apply.HostRoutes{"app.test": {Routes: []apply.Route{{Exact: true, Path: "/x", Backend: "ns/a:80"}}}}))
+	if code, body := f.get("/x"); code != 200 || body != "a" {
+		t.Fatalf("GET /x = %d %q, want 200 from a", code, body)
+	}
+	if code, _ := f.get("/x/y"); code != 404 {
+		t.Fatalf("GET /x/y = %d, want 404 (exact route only)", code)
+	}
+	res := apply1(routes(map[string]apply.HostRoutes{
+		"app.test": {Routes: []apply.Route{{Path: "/", Backend: "ns/b:80"}}},
+		"":         {Routes: []apply.Route{{Path: "/"}}},
+	}))
+	if res.Reloaded || !res.Pushed {
+		t.Fatalf("route change = %+v, want a push and no reload", res)
+	}
+	if code, body := f.get("/x/y"); code != 200 || body != "b" {
+		t.Fatalf("GET /x/y = %d %q, want 200 from b", code, body)
+	}
+	if got := f.applier.Stats().Reloads; got != 1 {
+		t.Fatalf("reloads = %d, want 1", got)
+	}
+	held, err := f.applier.Status.GetRoutes(context.Background())
+	if err != nil || !strings.Contains(string(held), `"app.test":{"routes":[{"path":"/","backend":"ns/b:80"}]}`) {
+		t.Fatalf("GET /configuration/routes = %s, %v", held, err)
 	}
 }

@@ -78,10 +78,38 @@ type Certificate struct {
 	Key  string `json:"key"`
 }
 
+// Routes is the body of a push to /configuration/routes: the hosts the
+// Lua router serves.
+type Routes struct {
+	// HSTS is the Strict-Transport-Security value of hosts with HSTS.
+	HSTS string `json:"hsts"`
+	// Hosts maps a lower-case host name to its routes; "" holds the rules
+	// without a host, used for hosts not in the map.
+	Hosts map[string]HostRoutes `json:"hosts"`
+}
+
+// HostRoutes are one host's routes, in the model's location order.
+type HostRoutes struct {
+	HSTS   bool    `json:"hsts,omitempty"`
+	Routes []Route `json:"routes"`
+}
+
+// Route is an exact or prefix path and what serves it: a backend, or 404
+// when Backend is "".
+type Route struct {
+	Exact       bool   `json:"exact,omitempty"`
+	Path        string `json:"path"`
+	Backend     string `json:"backend,omitempty"`
+	Ingress     string `json:"ingress,omitempty"`
+	IngressPath string `json:"ingressPath,omitempty"`
+	SSLRedirect bool   `json:"sslRedirect,omitempty"`
+}
+
 // Paths of the Lua configuration endpoints.
 const (
 	backendsPath     = "/configuration/backends"
 	certificatesPath = "/configuration/certificates"
+	routesPath       = "/configuration/routes"
 )
 
 // Status talks to the loopback status server in nginx.
@@ -122,6 +150,11 @@ func (s *Status) push(ctx context.Context, path string, body []byte) error {
 // GetBackends returns the balancer's backends as nginx holds them.
 func (s *Status) GetBackends(ctx context.Context) ([]byte, error) {
 	return s.get(ctx, backendsPath)
+}
+
+// GetRoutes returns the Lua router's routes as nginx holds them.
+func (s *Status) GetRoutes(ctx context.Context) ([]byte, error) {
+	return s.get(ctx, routesPath)
 }
 
 // Checksum returns the checksum of the config the answering worker runs.

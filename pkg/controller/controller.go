@@ -247,6 +247,7 @@ func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons 
 	res, err := c.applier.Apply(actx, conf, sum, apply.Dynamic{
 		Backends:     wireBackends(cfg.Backends),
 		Certificates: wireCertificates(cfg),
+		Routes:       wireRoutes(cfg),
 		AuthFiles:    wireAuthFiles(cfg),
 	}, strings.Join(reasons, ", "))
 	if after := c.applier.Stats(); after.Reloads > before.Reloads || after.ReloadFailures > before.ReloadFailures {
@@ -321,6 +322,23 @@ func wireCertificates(cfg *model.Config) apply.Certificates {
 	}
 	for _, c := range cfg.Certificates {
 		out.Certificates = append(out.Certificates, apply.Certificate{Name: c.Name, Cert: c.CertPEM, Key: c.KeyPEM})
+	}
+	return out
+}
+
+// wireRoutes converts the model's routes to the Lua router's wire format.
+func wireRoutes(cfg *model.Config) apply.Routes {
+	out := apply.Routes{HSTS: cfg.Global.HSTS, Hosts: make(map[string]apply.HostRoutes, len(cfg.Routes))}
+	for _, h := range cfg.Routes {
+		rs := make([]apply.Route, 0, len(h.Routes))
+		for _, r := range h.Routes {
+			w := apply.Route{Exact: r.Exact, Path: r.Path, Backend: r.Backend, IngressPath: r.IngressPath, SSLRedirect: r.SSLRedirect}
+			if r.IngressPath != "" {
+				w.Ingress = r.Ingress.String()
+			}
+			rs = append(rs, w)
+		}
+		out.Hosts[h.Host] = apply.HostRoutes{HSTS: h.HSTS, Routes: rs}
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
@@ -649,6 +650,25 @@ func (d *diagnosis) nginx() Hop {
 			}
 		}
 	}
+	if d.srv != nil && (d.srv.Dynamic || d.srv.Router) && d.loc != nil {
+		// No server block: the Lua router must hold the route.
+		switch {
+		case c.Routes == nil:
+			h.Details = append(h.Details, "Lua routes: "+c.RoutesError)
+		default:
+			key, r, found := LuaRoute(c.Routes, d.host, d.path)
+			got := "404"
+			if r != nil && r.Backend != "" {
+				got = r.Backend
+			}
+			if !found || got != cmp.Or(d.loc.Backend, "404") {
+				problems = append(problems, fmt.Sprintf("the Lua router routes %s%s to %s, the API objects say %s", d.host, d.path, got, cmp.Or(d.loc.Backend, "404")))
+				fix = cmp.Or(fix, "the routes push has not reached nginx yet: retry in a few seconds, then check the controller log for push errors")
+			} else {
+				h.Details = append(h.Details, fmt.Sprintf("Lua router: host %q, route %s → %s", key, luaRouteText(r), got))
+			}
+		}
+	}
 	if c.Status == nil && c.Lua == nil {
 		h.State, h.Summary = Skip, "the controller did not answer"
 		return h
@@ -661,7 +681,21 @@ func (d *diagnosis) nginx() Hop {
 	if d.loc != nil && d.loc.Backend != "" && c.Lua != nil {
 		h.Summary += " and holds backend " + d.loc.Backend
 	}
+	if d.srv != nil && (d.srv.Dynamic || d.srv.Router) && c.Routes != nil {
+		h.Summary += "; the Lua router holds the route (no server block)"
+	}
 	return h
+}
+
+// luaRouteText prints a route as an nginx location would read.
+func luaRouteText(r *apply.Route) string {
+	if r == nil {
+		return "none"
+	}
+	if r.Exact {
+		return "= " + r.Path
+	}
+	return r.Path
 }
 
 func (d *diagnosis) backendEndpoints() []model.Endpoint {

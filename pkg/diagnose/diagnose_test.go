@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 )
 
@@ -119,7 +120,15 @@ func lua(s *Snapshot, names ...string) *Controller {
 			}
 		}
 	}
-	return &Controller{Status: &Status{Synced: true, Options: &opts, Model: cfg, Nginx: NginxStats{Reloads: 2, LastReason: "initial sync", LastReload: now}}, Lua: l}
+	rt := &apply.Routes{Hosts: map[string]apply.HostRoutes{}}
+	for _, h := range cfg.Routes {
+		var rs []apply.Route
+		for _, r := range h.Routes {
+			rs = append(rs, apply.Route{Exact: r.Exact, Path: r.Path, Backend: r.Backend})
+		}
+		rt.Hosts[h.Host] = apply.HostRoutes{Routes: rs}
+	}
+	return &Controller{Status: &Status{Synced: true, Options: &opts, Model: cfg, Nginx: NginxStats{Reloads: 2, LastReason: "initial sync", LastReload: now}}, Lua: l, Routes: rt}
 }
 
 func TestDiagnose(t *testing.T) {
@@ -147,7 +156,20 @@ func TestDiagnose(t *testing.T) {
 		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:ok",
 		text: []string{`✓  ingress    Ingress lab/api, host app.example.com, path /api (Prefix)`,
 			"✓  service    Service lab/api-service port 80→5678",
-			"1 ready, 0 not ready, 0 terminating", "holds backend lab/api-service:80", "no hop is broken"},
+			"1 ready, 0 not ready, 0 terminating", "holds backend lab/api-service:80", "no hop is broken",
+			"the Lua router holds the route (no server block)", `Lua router: host "app.example.com", route /api/ → lab/api-service:80`},
+	}, {
+		name: "a dynamic host whose routes have not reached the Lua router",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Controller = lua(s, "lab/api-service:80")
+			s.Controller.Routes.Hosts = map[string]apply.HostRoutes{"": {Routes: []apply.Route{{Path: "/"}}}}
+			return s
+		},
+		host: "app.example.com", path: "/api/users",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:fail",
+		text: []string{"the Lua router routes app.example.com/api/users to 404, the API objects say lab/api-service:80",
+			"the routes push has not reached nginx yet"},
 	}, {
 		name: "seed 000: the only Pod fails its readiness probe",
 		snap: func() *Snapshot {

@@ -166,8 +166,13 @@ func FetchController(ctx context.Context, statusBase, luaBase string) *Controlle
 			c.LuaError = err.Error()
 		}
 		c.Lua = l
+		r, err := FetchRoutes(ctx, luaBase)
+		if err != nil {
+			c.RoutesError = err.Error()
+		}
+		c.Routes = r
 	} else {
-		c.LuaError = "not asked"
+		c.LuaError, c.RoutesError = "not asked", "not asked"
 	}
 	return c
 }

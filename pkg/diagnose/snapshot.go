@@ -40,6 +40,10 @@ type Controller struct {
 	// LuaError says why it could not be read.
 	Lua      *LuaBackends `json:"lua,omitempty"`
 	LuaError string       `json:"luaError,omitempty"`
+	// Routes is GET /configuration/routes on the status port; nil when
+	// RoutesError says why it could not be read.
+	Routes      *apply.Routes `json:"routes,omitempty"`
+	RoutesError string        `json:"routesError,omitempty"`
 }
 
 // Status is the controller's /status document.

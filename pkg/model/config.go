@@ -11,6 +11,10 @@ import (
 type Config struct {
 	Global  Global    `json:"global"`
 	Servers []*Server `json:"servers"`
+	// Routes are the routes of the Dynamic servers and, when the catch-all
+	// server is a Router, of the rules without a host (Host ""), sorted by
+	// Host; they go to the Lua router, not into nginx.conf.
+	Routes []*HostRoutes `json:"routes,omitempty"`
 	// Backends are sorted by Name; their endpoints go to the Lua balancer.
 	Backends []*Backend `json:"backends"`
 	// Ingresses are the Ingresses this controller owns, sorted, whether or
@@ -42,6 +46,9 @@ type Config struct {
 type Global struct {
 	// LoadBalance is the default algorithm of backends.
 	LoadBalance annotations.LoadBalance `json:"loadBalance"`
+	// DynamicRouting routes plain hosts in Lua instead of server blocks
+	// (see Config.Routes).
+	DynamicRouting bool `json:"dynamicRouting"`
 	// SSLRedirect is the default of the ssl-redirect annotation.
 	SSLRedirect bool `json:"sslRedirect"`
 	// HSTS is the Strict-Transport-Security value for TLS hosts; "" is off.
@@ -128,6 +135,12 @@ type Server struct {
 	ServerName string `json:"serverName"`
 	// Default marks the catch-all server (listen ... default_server).
 	Default bool `json:"default,omitempty"`
+	// Dynamic servers are routed by the Lua router (Config.Routes) and get
+	// no server block.
+	Dynamic bool `json:"dynamic,omitempty"`
+	// Router marks the catch-all server when dynamic routing is on: one
+	// location hands every request to the Lua router.
+	Router bool `json:"router,omitempty"`
 	// Locations are sorted by Path, then Modifier.
 	Locations []*Location `json:"locations"`
 	// TLS is set when an Ingress lists the host under spec.tls.

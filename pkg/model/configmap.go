@@ -48,6 +48,7 @@ func defaults() globalBuild {
 		g: Global{
 			LoadBalance:     annotations.RoundRobin,
 			SSLRedirect:     true,
+			DynamicRouting:  true,
 			SSLProtocols:    []string{"TLSv1.2", "TLSv1.3"},
 			LimitReqStatus:  503,
 			LimitConnStatus: 503,
@@ -119,6 +120,7 @@ var options = map[string]func(v string, b *globalBuild) (want string){
 		b.g.CustomHTTPErrors = codes
 		return ""
 	},
+	"dynamic-routing":         boolOption(func(b *globalBuild) *bool { return &b.g.DynamicRouting }),
 	"ssl-redirect":            boolOption(func(b *globalBuild) *bool { return &b.g.SSLRedirect }),
 	"hsts":                    boolOption(func(b *globalBuild) *bool { return &b.hsts.on }),
 	"hsts-include-subdomains": boolOption(func(b *globalBuild) *bool { return &b.hsts.includeSubdomains }),

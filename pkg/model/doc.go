@@ -11,6 +11,7 @@
 //
 // Config has two parts with different lifecycles: Servers and Global are the
 // structure that is rendered into nginx.conf (a change means a reload);
-// Backends carry endpoints that are pushed to the Lua balancer (a change means
-// no reload).
+// Backends carry endpoints that are pushed to the Lua balancer, and Routes
+// the paths of the Dynamic servers (plain hosts without a server block) that
+// are pushed to the Lua router (a change to either means no reload).
 package model

@@ -83,8 +83,11 @@ func TestBuildTLS(t *testing.T) {
 	}
 	got := Build(in)
 	redirect := func(l *Location) *Location { l.SSLRedirect = true; return l }
+	router := catchAll()
+	router.Router = true
+	// Every host is under the static wildcard: nginx would pick its server.
 	wantServers := []*Server{
-		catchAll(),
+		router,
 		{Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, TLS: &ServerTLS{Certificate: "lab/wild-tls"},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
 		{Host: "app.example.com", ServerName: "app.example.com", TLS: &ServerTLS{Certificate: "lab/app-tls"},

@@ -1,0 +1,110 @@
+local cjson = require("cjson.safe")
+local router = require("portico.router")
+local eq = require("runner").eq
+
+local _M = {}
+
+local function post(body)
+  return ngx.location.capture("/configuration/routes", { method = ngx.HTTP_POST, body = body })
+end
+
+-- A Prefix path "/aaa" arrives as the model makes it: "= /aaa" and "/aaa/".
+local routes = {
+  hsts = "max-age=60",
+  hosts = {
+    [""] = { routes = {
+      { path = "/" },
+      { exact = true, path = "/lobby", backend = "ns/lobby:80", ingress = "ns/hostless", ingressPath = "/lobby" },
+      { path = "/lobby/", backend = "ns/lobby:80", ingress = "ns/hostless", ingressPath = "/lobby" },
+    } },
+    ["a.example.com"] = { routes = {
+      { path = "/", backend = "ns/root:80", ingress = "ns/a", ingressPath = "/" },
+      { exact = true, path = "/aaa", backend = "ns/aaa:80", ingress = "ns/a", ingressPath = "/aaa" },
+      { path = "/aaa/", backend = "ns/aaa:80", ingress = "ns/a", ingressPath = "/aaa" },
+      { path = "/aaa/b/", backend = "ns/aaab:80", ingress = "ns/a", ingressPath = "/aaa/b" },
+      { exact = true, path = "/exact", backend = "ns/exact:80", ingress = "ns/a", ingressPath = "/exact" },
+      { path = "/exact", backend = "ns/impl:80", ingress = "ns/a", ingressPath = "/exact" },
+    } },
+    -- The routed test location of the runner is /routed/; its host is 127.0.0.1.
+    ["127.0.0.1"] = { hsts = true, routes = {
+      { path = "/routed/", backend = "ns/r:80", ingress = "ns/r", ingressPath = "/routed" },
+      { path = "/routed/secure/", backend = "ns/r:80", ingress = "ns/r", ingressPath = "/routed/secure", sslRedirect = true },
+      { exact = true, path = "/routed/none" },
+    } },
+  },
+}
+
+local function setup()
+  eq(post(cjson.encode(routes)).status, 201, "push")
+end
+
+local function backend_of(host, uri)
+  local key, _, r = router.lookup(host, uri)
+  return tostring(key) .. " " .. tostring(r and r.backend)
+end
+
+function _M.test_rejects_malformed_pushes()
+  for _, body in ipairs({
+    "not json",
+    "[]",
+    '{"hosts":[1]}',
+    '{"hosts":{"a":{}}}',
+    '{"hosts":{"a":{"routes":[{"path":"x"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","backend":1}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","exact":"yes"}]}}}',
+    '{"hsts":1,"hosts":{}}',
+  }) do
+    eq(post(body).status, 400, body)
+  end
+end
+
+function _M.test_push_is_visible_to_get()
+  local body = cjson.encode(routes)
+  eq(post(body).status, 201, "push")
+  local got = ngx.location.capture("/configuration/routes")
+  eq(got.status, 200, "get")
+  eq(got.body, body .. "\n", "get body")
+end
+
+function _M.test_exact_beats_prefix_and_the_longest_prefix_wins()
+  setup()
+  eq(backend_of("a.example.com", "/exact"), "a.example.com ns/exact:80", "exact over an equal prefix")
+  eq(backend_of("a.example.com", "/exactly"), "a.example.com ns/impl:80", "nginx prefix")
+  eq(backend_of("a.example.com", "/aaa/b/c"), "a.example.com ns/aaab:80", "longest prefix")
+  eq(backend_of("a.example.com", "/aaa/bc"), "a.example.com ns/aaa:80", "element-wise, not /aaa/b")
+end
+
+function _M.test_prefix_is_element_wise()
+  setup()
+  eq(backend_of("a.example.com", "/aaa"), "a.example.com ns/aaa:80", "/aaa")
+  eq(backend_of("a.example.com", "/aaa/"), "a.example.com ns/aaa:80", "/aaa/")
+  eq(backend_of("a.example.com", "/aaa/x"), "a.example.com ns/aaa:80", "/aaa/x")
+  eq(backend_of("a.example.com", "/aaab"), "a.example.com ns/root:80", "never /aaab")
+end
+
+function _M.test_unknown_hosts_use_the_rules_without_a_host()
+  setup()
+  eq(backend_of("b.example.com", "/lobby/x"), " ns/lobby:80", "host-less rule")
+  eq(backend_of("b.example.com", "/other"), " nil", "no backend: 404")
+  -- A known host never falls through to the host-less rules.
+  eq(backend_of("a.example.com", "/lobby"), "a.example.com ns/root:80", "host rules first")
+end
+
+function _M.test_route_sets_the_location_variables()
+  setup()
+  local res = ngx.location.capture("/routed/x")
+  eq(res.status, 200, "status")
+  eq(res.body, "ns/r:80|127.0.0.1|ns/r|/routed|\n", "variables")
+end
+
+function _M.test_ssl_redirect_and_404()
+  setup()
+  local res = ngx.location.capture("/routed/secure/x")
+  eq(res.status, 308, "redirect")
+  -- A subrequest's $request_uri is its parent's: this runner's.
+  eq(res.header["Location"], "https://127.0.0.1:8443/run?suite=router", "location")
+  eq(ngx.location.capture("/routed/none").status, 404, "route without a backend")
+  eq(backend_of("127.0.0.1", "/elsewhere"), "127.0.0.1 nil", "no route of the host: 404")
+end
+
+return _M

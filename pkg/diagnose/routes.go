@@ -1,0 +1,61 @@
+package diagnose
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/apply"
+)
+
+// FetchRoutes reads GET /configuration/routes from nginx's status port:
+// the hosts the Lua router serves.
+func FetchRoutes(ctx context.Context, base string) (*apply.Routes, error) {
+	b, err := Get(ctx, base, "/configuration/routes")
+	if err != nil {
+		return nil, err
+	}
+	var r apply.Routes
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("/configuration/routes: %w", err)
+	}
+	return &r, nil
+}
+
+// LuaRoute returns what the Lua router (portico/router.lua) does with a
+// request to host and path: the table key it uses (host, or "" for the
+// rules without a host), and the route, nil when none matches (404).
+// found is false when the table holds neither host nor "".
+func LuaRoute(rt *apply.Routes, host, path string) (key string, r *apply.Route, found bool) {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		path = "/"
+	}
+	key = host
+	hr, ok := rt.Hosts[key]
+	if !ok {
+		key = ""
+		if hr, ok = rt.Hosts[key]; !ok {
+			return "", nil, false
+		}
+	}
+	var best *apply.Route
+	for i := range hr.Routes {
+		c := &hr.Routes[i]
+		switch {
+		case c.Exact && c.Path == path:
+			return key, c, true
+		case !c.Exact && strings.HasPrefix(path, c.Path) && (best == nil || len(c.Path) > len(best.Path)):
+			best = c
+		}
+	}
+	return key, best, true
+}

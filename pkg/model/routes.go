@@ -1,0 +1,95 @@
+package model
+
+import "strings"
+
+// HostRoutes are the routes of one host the Lua router serves.
+type HostRoutes struct {
+	// Host is a lower-case host name, or "" for the rules without a host:
+	// the router's fallback for hosts it does not know.
+	Host string `json:"host"`
+	// HSTS sends Global.HSTS on HTTPS answers (the host has TLS).
+	HSTS bool `json:"hsts,omitempty"`
+	// Routes are the server's locations, in the same order.
+	Routes []Route `json:"routes"`
+}
+
+// Route is a plain location: an exact or prefix match that proxies to a
+// backend, or answers 404 without one.
+type Route struct {
+	// Exact matches the URI equal to Path; otherwise the longest Path the
+	// URI starts with wins, as nginx picks prefix locations.
+	Exact       bool       `json:"exact,omitempty"`
+	Path        string     `json:"path"`
+	Backend     string     `json:"backend,omitempty"`
+	Ingress     IngressRef `json:"ingress"`
+	IngressPath string     `json:"ingressPath,omitempty"`
+	SSLRedirect bool       `json:"sslRedirect,omitempty"`
+}
+
+// route classifies the finished servers and fills c.Routes. A server is
+// Dynamic when the Lua router can do all it does: it is not the catch-all
+// or a wildcard, has no server-level annotation, every location is plain,
+// and no static wildcard server would take its host first. When the
+// catch-all server has a location that is not plain, or dynamic routing
+// is off, every server stays static: the router runs in the catch-all
+// server, so it could not route unknown hosts to that location.
+func (c *Config) route() {
+	if !c.Global.DynamicRouting {
+		return
+	}
+	var catchAll *Server
+	wild := map[string]bool{} // parent domains of wildcard servers
+	for _, s := range c.Servers {
+		if s.Host == "" {
+			catchAll = s
+		}
+		if rest, ok := strings.CutPrefix(s.Host, "*."); ok {
+			wild[rest] = true
+		}
+	}
+	if catchAll == nil || !plainServer(catchAll) {
+		return
+	}
+	for _, s := range c.Servers {
+		switch {
+		case s == catchAll:
+			s.Router = true
+		case strings.HasPrefix(s.Host, "*."), !plainServer(s):
+			continue
+		default:
+			if _, rest, ok := strings.Cut(s.Host, "."); ok && wild[rest] {
+				continue // nginx would pick the wildcard server
+			}
+			s.Dynamic = true
+		}
+		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != ""}
+		for _, l := range s.Locations {
+			hr.Routes = append(hr.Routes, Route{Exact: l.Modifier == ModExact, Path: l.Path, Backend: l.Backend,
+				Ingress: l.Ingress, IngressPath: l.IngressPath, SSLRedirect: l.SSLRedirect})
+		}
+		c.Routes = append(c.Routes, hr)
+	}
+}
+
+// plainServer reports whether the Lua router can serve every location of s.
+func plainServer(s *Server) bool {
+	if s.AppRoot != "" || len(s.Snippets) > 0 {
+		return false
+	}
+	for _, l := range s.Locations {
+		if !plainLocation(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainLocation reports whether l only matches a path and proxies with
+// the global settings (or answers 404): the traffic policy it may carry
+// lives in its backend, which the balancer applies.
+func plainLocation(l *Location) bool {
+	return (l.Modifier == ModExact || l.Modifier == ModPrefix) &&
+		l.RewriteTarget == "" && l.RateLimit == nil && l.SourceRange == nil &&
+		l.Redirect == nil && l.Proxy.IsZero() && len(l.Headers) == 0 && l.CORS == nil &&
+		l.BasicAuth == nil && l.ExternalAuth == nil && l.Errors == nil && l.Snippet == ""
+}

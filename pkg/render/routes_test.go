@@ -1,0 +1,44 @@
+package render
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/portico-ingress/portico/pkg/model"
+)
+
+// routesConfig has a dynamic host (no server block), a static one next to
+// it, and the catch-all server running the Lua router.
+func routesConfig() *model.Config {
+	ref := model.IngressRef{Namespace: "lab", Name: "plain"}
+	return &model.Config{
+		Global: model.Build(model.Input{}).Global,
+		Servers: []*model.Server{
+			{ServerName: "_", Default: true, Router: true, Locations: []*model.Location{{Path: "/"}}},
+			{Host: "dynamic.example.com", ServerName: "dynamic.example.com", Dynamic: true, TLS: &model.ServerTLS{}, Locations: []*model.Location{
+				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true},
+			}},
+			{Host: "static.example.com", ServerName: "static.example.com", Locations: []*model.Location{
+				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/x"},
+			}},
+		},
+		Routes: []*model.HostRoutes{
+			{Routes: []model.Route{{Path: "/"}}},
+			{Host: "dynamic.example.com", HSTS: true, Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true}}},
+		},
+	}
+}
+
+func TestRenderRoutesGolden(t *testing.T) {
+	opts := testOptions
+	opts.HTTPSPort = 8443
+	conf, _, err := Render(routesConfig(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(conf, []byte("dynamic.example.com")) {
+		t.Error("a dynamic host is in nginx.conf")
+	}
+	checkGolden(t, "routes.nginx.conf", conf)
+	nginxTestConfig(t, "routes", routesConfig())
+}

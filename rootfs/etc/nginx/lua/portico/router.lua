@@ -1,0 +1,163 @@
+-- Portico's router: the hosts that need nothing but path matching and a
+-- backend have no server block; the controller POSTs their routes as JSON
+-- to /configuration/routes and the catch-all server hands every request to
+-- route(). Matching is nginx's: the host's exact route equal to the URI,
+-- else its longest prefix route; a host not in the table uses the rules
+-- without a host (key ""). route() sets the variables a static location
+-- sets ($portico_backend, $portico_server, $portico_ingress,
+-- $portico_path) so the balancer, the access log and metrics work alike.
+local cjson = require("cjson.safe")
+local push = require("portico.push")
+local metrics = require("portico.metrics")
+
+local shm = ngx.shared.portico_routes
+local ngx_log, ERR = ngx.log, ngx.ERR
+
+local _M = {}
+
+local reply = push.reply
+
+-- Per-worker view of the shared dict.
+local generation = nil
+local hosts, hsts = {}, ""
+
+local function opt(v, t)
+  return v == nil or type(v) == t
+end
+
+-- validate checks a decoded push; it returns nil or what is wrong.
+local function validate(data)
+  if type(data) ~= "table" or type(data.hosts) ~= "table" or not opt(data.hsts, "string") then
+    return "want an object with a hosts map"
+  end
+  for host, h in pairs(data.hosts) do
+    if type(host) ~= "string" or type(h) ~= "table" or type(h.routes) ~= "table" or not opt(h.hsts, "boolean") then
+      return "host " .. tostring(host) .. " needs a routes array"
+    end
+    for i, r in ipairs(h.routes) do
+      if type(r) ~= "table" or type(r.path) ~= "string" or r.path:sub(1, 1) ~= "/"
+        or not opt(r.exact, "boolean") or not opt(r.backend, "string") or not opt(r.ingress, "string")
+        or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean") then
+        return "host " .. host .. ": route " .. i .. " needs a path starting with / and typed fields"
+      end
+    end
+  end
+  return nil
+end
+
+-- build indexes each host's routes: exact ones by path, prefix ones
+-- longest first.
+local function build(data)
+  local out = {}
+  for host, h in pairs(data.hosts) do
+    local exact, prefixes = {}, {}
+    for _, r in ipairs(h.routes) do
+      if r.exact then
+        exact[r.path] = r
+      else
+        prefixes[#prefixes + 1] = r
+      end
+    end
+    table.sort(prefixes, function(a, b)
+      return #a.path > #b.path
+    end)
+    out[host] = { hsts = h.hsts, exact = exact, prefixes = prefixes }
+  end
+  return out
+end
+
+local function sync()
+  local gen = shm:get("generation")
+  if gen == generation then
+    return
+  end
+  local data, err = cjson.decode(shm:get("routes") or "")
+  if not data then
+    ngx_log(ERR, "portico: stored routes do not decode: ", err)
+  else
+    hosts, hsts = build(data), data.hsts or ""
+  end
+  generation = gen
+end
+
+-- lookup returns the table key that serves host ("" for the rules without
+-- a host), its entry and the route for uri; the route is nil when none
+-- matches, the entry too when there are no routes at all.
+function _M.lookup(host, uri)
+  sync()
+  local key = host
+  local h = hosts[key]
+  if not h then
+    key = ""
+    h = hosts[key]
+    if not h then
+      return nil
+    end
+  end
+  local r = h.exact[uri]
+  if r then
+    return key, h, r
+  end
+  for _, p in ipairs(h.prefixes) do
+    if uri:sub(1, #p.path) == p.path then
+      return key, h, p
+    end
+  end
+  return key, h, nil
+end
+
+-- route runs in the access phase of the catch-all server; suffix is the
+-- HTTPS port suffix of redirects (":8443", or "" for 443). It answers 404
+-- for what no route serves and 308 for plain HTTP on ssl-redirect routes,
+-- as a static location does.
+function _M.route(suffix)
+  local var = ngx.var
+  local host = var.host
+  local key, h, r = _M.lookup(host, var.uri)
+  if not h then
+    return ngx.exit(ngx.HTTP_NOT_FOUND)
+  end
+  var.portico_server = key
+  if h.hsts and var.scheme == "https" then
+    var.portico_route_hsts = hsts
+  end
+  if not r then
+    return ngx.exit(ngx.HTTP_NOT_FOUND)
+  end
+  if r.sslRedirect and var.scheme == "http" then
+    return ngx.redirect("https://" .. host .. suffix .. var.request_uri, 308)
+  end
+  if not r.backend then
+    return ngx.exit(ngx.HTTP_NOT_FOUND)
+  end
+  var.portico_backend = r.backend
+  if r.ingressPath then
+    var.portico_ingress = r.ingress
+    var.portico_path = r.ingressPath
+  end
+end
+
+-- log counts proxied requests only, as static locations do.
+function _M.log()
+  if ngx.var.portico_backend ~= "" then
+    metrics.log()
+  end
+end
+
+-- configure serves /configuration/routes: GET returns what nginx holds,
+-- POST replaces it.
+function _M.configure()
+  local method = ngx.req.get_method()
+  if method == "GET" then
+    ngx.header["Content-Type"] = "application/json"
+    ngx.header["X-Portico-Generation"] = tostring(shm:get("generation") or 0)
+    ngx.say(shm:get("routes") or '{"hosts":{}}')
+    return ngx.exit(ngx.HTTP_OK)
+  end
+  if method ~= "POST" then
+    return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
+  end
+  return push.accept(shm, "routes", validate)
+end
+
+return _M
