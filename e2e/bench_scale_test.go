@@ -112,7 +112,7 @@ func newScaleEnv(b *testing.B, n int) *scaleEnv {
 		a.addPod(b, fmt.Sprintf("scale%d-%d", n, i))
 	}
 	s.pods = a.pods
-	swapPortico(b, "portico-"+ns, "--watch-namespace="+ns)
+	swapPortico(b, "portico-"+ns, "--watch-namespace="+ns, "--profiling")
 	b.Cleanup(func() { s.deleteAll() })
 
 	start := time.Now()
@@ -304,6 +304,9 @@ func BenchmarkScale(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			if dir := os.Getenv("BENCH_PROFILE_DIR"); dir != "" {
+				saveHeapProfile(b, filepath.Join(dir, fmt.Sprintf("heap-%d.pb.gz", n)))
+			}
 			r := row{n: n, create: s.createIn, served: s.served, change: change, confKiB: float64(fi.Size()) / 1024,
 				rssMiB: vmHWM(b, env.portico.cmd.Process.Pid), reloads: st.Nginx.Reloads}
 			rows = append(rows, r)
@@ -322,4 +325,20 @@ func BenchmarkScale(b *testing.B) {
 			r.change.Round(time.Millisecond), r.confKiB, r.reloads, r.rssMiB)
 	}
 	w.Flush()
+}
+
+// saveHeapProfile writes the controller's heap profile (--profiling) to
+// path, for go tool pprof.
+func saveHeapProfile(tb testing.TB, path string) {
+	tb.Helper()
+	code, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", env.portico.healthzPort))
+	if err == nil && code != 200 {
+		err = fmt.Errorf("/debug/pprof/heap: %d", code)
+	}
+	if err == nil {
+		err = os.WriteFile(path, []byte(body), 0o644)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -360,15 +360,16 @@ func (b *builder) finishServers() {
 		}
 		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == "", TLS: s.tls,
 			AppRoot: s.appRoot, Snippets: s.snippets}
+		srv.Locations = make([]*Location, 0, len(s.routes))
 		for _, r := range s.routes {
-			loc := r.loc
+			loc := &r.loc // the route is not used after this
 			redirect := b.cfg.Global.SSLRedirect
 			if r.sslRedirect != nil {
 				redirect = *r.sslRedirect
 			}
 			loc.SSLRedirect = r.force || (s.tls != nil && redirect)
 			loc.Backend = b.variant(r) // traffic policy
-			srv.Locations = append(srv.Locations, &loc)
+			srv.Locations = append(srv.Locations, loc)
 		}
 		sortLocations(srv.Locations)
 		nameInternalLocations(srv.Locations)

@@ -16,7 +16,9 @@ var lastSize atomic.Int64
 func sizeHint(cfg *model.Config) int {
 	n := 16 << 10
 	for _, s := range cfg.Servers {
-		n += 160 + 320*len(s.Locations)
+		if !s.Dynamic { // dynamic servers are not rendered
+			n += 160 + 320*len(s.Locations)
+		}
 	}
 	return max(n, int(lastSize.Load())+4<<10)
 }
