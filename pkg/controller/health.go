@@ -155,8 +155,7 @@ func joinProblems(ps []string) string {
 }
 
 // statusJSON reports the controller's state for people and tools.
-func (c *Controller) statusJSON(w http.ResponseWriter, _ *http.Request) {
-	cfg, _ := c.lastSync.Load().(*model.Config)
+func (c *Controller) statusJSON(w http.ResponseWriter, r *http.Request) {
 	lastErr, _ := c.lastErr.Load().(string)
 	out := struct {
 		Synced        bool          `json:"synced"`
@@ -164,10 +163,16 @@ func (c *Controller) statusJSON(w http.ResponseWriter, _ *http.Request) {
 		Nginx         any           `json:"nginx"`
 		Options       model.Options `json:"options"`
 		Model         *model.Config `json:"model,omitempty"`
-	}{c.synced.Load(), lastErr, c.applier.Stats(), c.cfg.Model, cfg}
-	w.Header().Set("Content-Type", "application/json")
+	}{Synced: c.synced.Load(), LastSyncError: lastErr, Nginx: c.applier.Stats(), Options: c.cfg.Model}
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	// The model is tens of MB with 10,000 Ingresses: only on request,
+	// and not indented.
+	if r.URL.Query().Get("model") == "true" {
+		out.Model, _ = c.lastSync.Load().(*model.Config)
+	} else {
+		enc.SetIndent("", "  ")
+	}
+	w.Header().Set("Content-Type", "application/json")
 	_ = enc.Encode(out)
 }
 

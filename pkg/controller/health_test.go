@@ -1,14 +1,19 @@
 package controller
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/model"
 )
 
 // /debug/pprof/ is served only with Profiling.
@@ -35,6 +40,29 @@ func TestProfilingOnlyWhenAsked(t *testing.T) {
 		srv.Close()
 		if got := resp.StatusCode == http.StatusOK; got != on {
 			t.Errorf("Profiling %v: /debug/pprof/heap answered %d %.60q", on, resp.StatusCode, body)
+		}
+	}
+}
+
+// /status leaves the model out unless asked: with 10,000 Ingresses it is
+// tens of MB.
+func TestStatusModelOnlyWhenAsked(t *testing.T) {
+	c := &Controller{log: zap.NewNop(), applier: &apply.Applier{}}
+	c.lastSync.Store(&model.Config{Servers: []*model.Server{{Host: "a.example.com"}}})
+	for _, tc := range []struct {
+		query string
+		model bool
+	}{{"", false}, {"?model=true", true}} {
+		rec := httptest.NewRecorder()
+		c.statusJSON(rec, httptest.NewRequest(http.MethodGet, "/status"+tc.query, nil))
+		var out struct {
+			Model *model.Config `json:"model"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("%q: %v\n%s", tc.query, err, rec.Body.String())
+		}
+		if got := out.Model != nil && len(out.Model.Servers) == 1; got != tc.model {
+			t.Errorf("/status%s: model present %v, want %v", tc.query, got, tc.model)
 		}
 	}
 }

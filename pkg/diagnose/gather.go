@@ -121,9 +121,10 @@ func Get(ctx context.Context, base, path string) ([]byte, error) {
 	return body, nil
 }
 
-// FetchStatus reads GET /status from the controller's healthz port.
+// FetchStatus reads GET /status?model=true from the controller's healthz
+// port.
 func FetchStatus(ctx context.Context, base string) (*Status, error) {
-	b, err := Get(ctx, base, "/status")
+	b, err := Get(ctx, base, "/status?model=true")
 	if err != nil {
 		return nil, err
 	}
