@@ -443,6 +443,12 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 	if _, ok := table.Hosts[""]; ok {
 		t.Errorf("the router holds host-less routes that nginx serves: %s", short(body))
 	}
+	conf1 := runPortico(t, "conf", "--host", host, "--config-dir", env.portico.configDir, luaFlag())
+	conf2 := runPortico(t, "conf", "--host", "other.example.com", "--config-dir", env.portico.configDir, luaFlag())
+	if !strings.Contains(conf1, "# The Lua router's routes for "+host) || !strings.Contains(conf1, "#   location /lobby/ → backend "+ns+"/plain-lobby:80") ||
+		!strings.Contains(conf2, "the Lua router does not know it: the locations of the catch-all server below serve it") {
+		t.Errorf("conf --host for a claimed and an unclaimed host:\n%s\n%s", conf1, conf2)
+	}
 	eventually(t, "the plain host's request counted under its Ingress", func() error {
 		m, err := scrape()
 		series := fmt.Sprintf(`portico_requests_total{host=%q,ingress="plain",namespace=%q,path="/lobby",service=%q,status="200"}`, host, ns, plain.name)
@@ -512,6 +518,21 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 		t.Errorf("plain Ingress create/update/delete next to a host-less rewrite reloaded nginx %d times; want 0", after-before)
 	}
 }
+
+// runPortico runs the portico binary and returns its output.
+func runPortico(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, env.binary, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("portico %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// luaFlag is the flag that points portico's tools at nginx's status port.
+func luaFlag() string { return fmt.Sprintf("--lua-url=http://127.0.0.1:%d", env.portico.statusPort) }
 
 // quietReloads waits until no reload happened for 2 s and returns the
 // reload count: earlier tests' cleanup may still reload.
