@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"k8s.io/client-go/util/retry"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/hack/echoserver/echo"
 )
 
 const rewriteTarget = "nginx.ingress.kubernetes.io/rewrite-target"
@@ -381,6 +385,154 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 		t.Errorf("an Ingress with rewrite-target did not reload nginx")
 	}
 }
+
+// Seed 002's host-less game Ingress (rewrite-target) keeps its locations
+// in the catch-all server; they claim requests for plain hosts for the
+// Lua router first, so a plain host is still a push, is served its own
+// paths with the URI untouched, and answers 404 for paths it lacks.
+func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
+	ns := namespace(t, "claim")
+	lobby := newApp(t, ns, "game-lobby", 1, "")
+	plain := newApp(t, ns, "plain-lobby", 1, "")
+	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/"},
+		hostRule("", prefixPath("/lobby", "game-lobby"), prefixPath("/room", "game-lobby"))))
+	if r := servedBy(t, "any.example.org", "/lobby/1", lobby); r.echo.Path != "/" {
+		t.Errorf("host-less rewrite: backend saw %q, want /", r.echo.Path)
+	}
+	conf, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(conf), "location @portico_router") || !strings.Contains(string(conf), "portico_router.claim()") {
+		t.Fatal("the catch-all server does not claim requests for the router")
+	}
+	before := quietReloads(t)
+
+	const host = "plain.example.com"
+	createIngress(t, newIngress(ns, "plain", nil, hostRule(host, prefixPath("/lobby", "plain-lobby"))))
+	r := servedBy(t, host, "/lobby/x?q=1", plain)
+	if r.echo.RequestURI != "/lobby/x?q=1" {
+		t.Errorf("plain host: backend saw %q, want /lobby/x?q=1 (no rewrite)", r.echo.RequestURI)
+	}
+	if r := get(t, "PLAIN.example.com:80", "/lobby"); r.echo == nil || r.echo.Service != plain.name || r.echo.Path != "/lobby" {
+		t.Errorf("Host with upper case and a port: got %d %s", r.code, short(r.body))
+	}
+	if r := get(t, "other.example.com", "/lobby"); r.echo == nil || r.echo.Service != lobby.name || r.echo.Path != "/" {
+		t.Errorf("other hosts keep the host-less rule: got %d %s", r.code, short(r.body))
+	}
+	// The plain host's own rules only, as its server block would: /room
+	// is a host-less path, not one of the host.
+	for _, p := range []string{"/room", "/room/1", "/nope"} {
+		if r := get(t, host, p); r.code != 404 {
+			t.Errorf("%s%s → %d %s, want 404", host, p, r.code, short(r.body))
+		}
+	}
+	_, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/configuration/routes", env.portico.statusPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table struct {
+		Hosts map[string]json.RawMessage `json:"hosts"`
+	}
+	if err := json.Unmarshal([]byte(body), &table); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := table.Hosts[host]; !ok {
+		t.Errorf("the router does not hold %s: %s", host, short(body))
+	}
+	if _, ok := table.Hosts[""]; ok {
+		t.Errorf("the router holds host-less routes that nginx serves: %s", short(body))
+	}
+	conf1 := runPortico(t, "conf", "--host", host, "--config-dir", env.portico.configDir, luaFlag())
+	conf2 := runPortico(t, "conf", "--host", "other.example.com", "--config-dir", env.portico.configDir, luaFlag())
+	if !strings.Contains(conf1, "# The Lua router's routes for "+host) || !strings.Contains(conf1, "#   location /lobby/ → backend "+ns+"/plain-lobby:80") ||
+		!strings.Contains(conf2, "the Lua router does not know it: the locations of the catch-all server below serve it") {
+		t.Errorf("conf --host for a claimed and an unclaimed host:\n%s\n%s", conf1, conf2)
+	}
+	eventually(t, "the plain host's request counted under its Ingress", func() error {
+		m, err := scrape()
+		series := fmt.Sprintf(`portico_requests_total{host=%q,ingress="plain",namespace=%q,path="/lobby",service=%q,status="200"}`, host, ns, plain.name)
+		if err == nil && sample(m, series) < 1 {
+			err = fmt.Errorf("no %s", series)
+		}
+		return err
+	})
+
+	// TLS: ssl-redirect and HSTS as for any plain host.
+	const secure = "secure.example.com"
+	c := newCert(t, time.Now().AddDate(1, 0, 0), secure)
+	putTLSSecret(t, ns, "secure-tls", c)
+	ing := newIngress(ns, "secure", nil, hostRule(secure, prefixPath("/lobby", "plain-lobby")))
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{secure}, SecretName: "secure-tls"}}
+	createIngress(t, ing)
+	client := httpsClient(c)
+	var resp *http.Response
+	var e *echo.Response
+	eventually(t, "https://"+secure+"/lobby served by "+plain.name, func() error {
+		var err error
+		resp, e, err = httpsGet(client, secure, "/lobby")
+		if err == nil && (e.Service != plain.name || e.Path != "/lobby") {
+			err = fmt.Errorf("served by %s at %s", e.Service, e.Path)
+		}
+		return err
+	})
+	if got := resp.Header.Get("Strict-Transport-Security"); got == "" {
+		t.Error("HTTPS answer of a claimed request has no Strict-Transport-Security")
+	}
+	resp2, err := noProxyClient.Do(mustRequest(t, secure, "/lobby/x?a=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if loc, want := resp2.Header.Get("Location"), fmt.Sprintf("https://%s:%d/lobby/x?a=1", secure, env.portico.httpsPort); resp2.StatusCode != 308 || loc != want {
+		t.Errorf("http → %d Location %q, want 308 to %q", resp2.StatusCode, loc, want)
+	}
+
+	ings := env.client.NetworkingV1().Ingresses(ns)
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ing, err := ings.Get(context.Background(), "plain", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		ing.Spec.Rules[0].HTTP.Paths = append(ing.Spec.Rules[0].HTTP.Paths, prefixPath("/room", "plain-lobby"))
+		_, err = ings.Update(context.Background(), ing, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := servedBy(t, host, "/room/2", plain); r.echo.Path != "/room/2" {
+		t.Errorf("updated plain host: backend saw %q, want /room/2", r.echo.Path)
+	}
+	for _, name := range []string{"plain", "secure"} {
+		if err := ings.Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Without rules of its own the host gets the host-less ones again.
+	if r := servedBy(t, host, "/lobby/x", lobby); r.echo.Path != "/" {
+		t.Errorf("deleted plain host: backend saw %q, want / (host-less rewrite)", r.echo.Path)
+	}
+	answers(t, host, "/nope", 404)
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("plain Ingress create/update/delete next to a host-less rewrite reloaded nginx %d times; want 0", after-before)
+	}
+}
+
+// runPortico runs the portico binary and returns its output.
+func runPortico(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, env.binary, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("portico %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// luaFlag is the flag that points portico's tools at nginx's status port.
+func luaFlag() string { return fmt.Sprintf("--lua-url=http://127.0.0.1:%d", env.portico.statusPort) }
 
 // quietReloads waits until no reload happened for 2 s and returns the
 // reload count: earlier tests' cleanup may still reload.

@@ -296,6 +296,7 @@ http {
     uwsgi_temp_path %[1]s/uwsgi;
     scgi_temp_path %[1]s/scgi;
     access_log off;
+    rewrite_by_lua_no_postpone on;
     lua_package_path "%[2]s/?.lua;%[3]s/?.lua;;";
     lua_shared_dict portico_backends 1m;
     lua_shared_dict portico_certificates 1m;
@@ -329,6 +330,21 @@ http {
                 local v = ngx.var
                 ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", v.portico_route_hsts)
             }
+        }
+        # A location of a catch-all server that keeps its own: claim()
+        # hands requests for routed hosts to @portico_router first.
+        location @portico_router {
+            access_by_lua_block { require("portico.router").route(":8443") }
+            content_by_lua_block {
+                local v = ngx.var
+                ngx.say("router ", v.uri, "?", v.args, " ", v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path)
+            }
+        }
+        location /claimed/ {
+            rewrite_by_lua_block { require("portico.router").claim() }
+            set $portico_backend "ns/static:80";
+            rewrite ^ /rewritten break;
+            content_by_lua_block { ngx.say("static ", ngx.var.uri, " ", ngx.var.portico_backend) }
         }
     }
 }

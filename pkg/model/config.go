@@ -138,9 +138,15 @@ type Server struct {
 	// Dynamic servers are routed by the Lua router (Config.Routes) and get
 	// no server block.
 	Dynamic bool `json:"dynamic,omitempty"`
-	// Router marks the catch-all server when dynamic routing is on: one
-	// location hands every request to the Lua router.
+	// Router marks the catch-all server when dynamic routing is on and
+	// all its locations are plain: one location hands every request to
+	// the Lua router, whose Host "" routes are these Locations.
 	Router bool `json:"router,omitempty"`
+	// Claims marks the catch-all server when dynamic routing is on and
+	// some of its locations are not plain: it keeps its Locations, all
+	// with Claim, and the named location @portico_router they hand the
+	// requests for Dynamic hosts to.
+	Claims bool `json:"claims,omitempty"`
 	// Locations are sorted by Path, then Modifier.
 	Locations []*Location `json:"locations"`
 	// TLS is set when an Ingress lists the host under spec.tls.
@@ -208,6 +214,9 @@ type Location struct {
 	RewriteTarget annotations.URIPath `json:"rewriteTarget,omitempty"`
 	// SSLRedirect answers plain-HTTP requests with a 308 to HTTPS.
 	SSLRedirect bool `json:"sslRedirect,omitempty"`
+	// Claim hands a request whose Host is a Dynamic host to the Lua
+	// router before any directive of the location runs (Server.Claims).
+	Claim bool `json:"claim,omitempty"`
 	// --- traffic policy ---
 	// RateLimit is the location's Ingress's limits; nil when none.
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`

@@ -29,10 +29,14 @@ type Route struct {
 // route classifies the finished servers and fills c.Routes. A server is
 // Dynamic when the Lua router can do all it does: it is not the catch-all
 // or a wildcard, has no server-level annotation, every location is plain,
-// and no static wildcard server would take its host first. When the
-// catch-all server has a location that is not plain, or dynamic routing
-// is off, every server stays static: the router runs in the catch-all
-// server, so it could not route unknown hosts to that location.
+// and no static wildcard server would take its host first. The router
+// runs in the catch-all server: when all of it is plain it is a Router
+// and its locations are the routes of Host ""; otherwise it keeps its
+// locations, each with Claim set, and they hand requests for Dynamic
+// hosts to the router before doing anything. A catch-all server-level
+// setting (app-root, server-snippet) or a snippet on one of its locations
+// would run before or clash with the claim: dynamic routing is off then,
+// as when Global.DynamicRouting is off, and every server stays static.
 func (c *Config) route() {
 	if !c.Global.DynamicRouting {
 		return
@@ -47,11 +51,18 @@ func (c *Config) route() {
 			wild[rest] = true
 		}
 	}
-	if catchAll == nil || !plainServer(catchAll) {
+	if catchAll == nil || !claimable(catchAll) {
 		return
 	}
+	claims := !plainServer(catchAll)
 	for _, s := range c.Servers {
 		switch {
+		case s == catchAll && claims:
+			s.Claims = true
+			for _, l := range s.Locations {
+				l.Claim = true
+			}
+			continue // nginx serves the rules without a host
 		case s == catchAll:
 			s.Router = true
 		case strings.HasPrefix(s.Host, "*."), !plainServer(s):
@@ -69,6 +80,21 @@ func (c *Config) route() {
 		}
 		c.Routes = append(c.Routes, hr)
 	}
+}
+
+// claimable reports whether the locations of the catch-all server s can
+// claim requests for the router: nothing of s runs before them and no
+// snippet could hold a rewrite_by_lua of its own.
+func claimable(s *Server) bool {
+	if s.AppRoot != "" || len(s.Snippets) > 0 {
+		return false
+	}
+	for _, l := range s.Locations {
+		if l.Snippet != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // plainServer reports whether the Lua router can serve every location of s.

@@ -14,22 +14,27 @@ func TestBuildRoutes(t *testing.T) {
 	svcs, slices := labObjects()
 	const api, fe = "lab/api-service:80", "lab/frontend-service:80"
 	ref := func(name string) IngressRef { return IngressRef{"lab", name} }
-	// kind is how a server is routed: "router", "dynamic" or "static".
+	// kind is how a server is routed: "router", "claims", "dynamic" or
+	// "static".
 	kind := func(s *Server) string {
 		switch {
 		case s.Router:
 			return "router"
+		case s.Claims:
+			return "claims"
 		case s.Dynamic:
 			return "dynamic"
 		}
 		return "static"
 	}
+	snippets := configMap(map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"})
 	tests := []struct {
 		name   string
 		ings   []*networkingv1.Ingress
 		cm     *corev1.ConfigMap
 		kinds  map[string]string // host → kind
 		routes []*HostRoutes
+		claims []string // the catch-all locations with Claim, as "modifier path"
 	}{{
 		name: "plain hosts and the rules without a host go to the router; TLS hosts redirect and send HSTS",
 		ings: []*networkingv1.Ingress{
@@ -76,11 +81,49 @@ func TestBuildRoutes(t *testing.T) {
 			{Host: "s.example.com", Routes: []Route{{Path: "/", Backend: api + "@lab/sticky", Ingress: ref("sticky"), IngressPath: "/"}}},
 		},
 	}, {
-		name: "a rule without a host that the router cannot serve turns dynamic routing off",
+		name: "rules without a host that need nginx stay locations of the catch-all server, which claim requests for dynamic hosts",
+		ings: []*networkingv1.Ingress{
+			ingress("lab", "plain", rule("a.example.com", path("/lobby", prefix, "frontend-service", 80))),
+			ingress("lab", "hostless", annotate(annotations.Prefix+"rewrite-target", "/"), rule("",
+				path("/lobby", prefix, "api-service", 80), path("/x", exact, "api-service", 80))),
+			ingress("lab", "regex", annotate(annotations.Prefix+"use-regex", "true"), rule("", path("/r[0-9]+", impl, "api-service", 80))),
+			ingress("lab", "auth", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), rule("", path("/private", prefix, "api-service", 80))),
+			ingress("lab", "static", annotate(annotations.Prefix+"rewrite-target", "/"), rule("s.example.com", path("/", prefix, "api-service", 80))),
+		},
+		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "s.example.com": "static"},
+		routes: []*HostRoutes{
+			// Its own rules only: "/" is its fallback (404 here), never
+			// the rules without a host.
+			{Host: "a.example.com", Routes: []Route{
+				{Path: "/"},
+				{Exact: true, Path: "/lobby", Backend: fe, Ingress: ref("plain"), IngressPath: "/lobby"},
+				{Path: "/lobby/", Backend: fe, Ingress: ref("plain"), IngressPath: "/lobby"},
+			}},
+		},
+		// Every user location, the plain "/" too; not the internal auth one.
+		claims: []string{" /", "= /lobby", " /lobby/", "= /private", " /private/", "= /x", "~* ^/r[0-9]+"},
+	}, {
+		name: "app-root on the catch-all server turns dynamic routing off",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80))),
-			ingress("lab", "hostless", annotate(annotations.Prefix+"rewrite-target", "/"), rule("", path("/lobby", prefix, "api-service", 80))),
+			ingress("lab", "hostless", annotate(annotations.Prefix+"app-root", "/app"), rule("", path("/lobby", prefix, "api-service", 80))),
 		},
+		kinds: map[string]string{"": "static", "a.example.com": "static"},
+	}, {
+		name: "a server-snippet on the catch-all server turns dynamic routing off",
+		ings: []*networkingv1.Ingress{
+			ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "hostless", annotate(annotations.Prefix+"server-snippet", "return 418;"), rule("", path("/lobby", prefix, "api-service", 80))),
+		},
+		cm:    snippets,
+		kinds: map[string]string{"": "static", "a.example.com": "static"},
+	}, {
+		name: "a configuration-snippet on a rule without a host turns dynamic routing off",
+		ings: []*networkingv1.Ingress{
+			ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "hostless", annotate(annotations.Prefix+"configuration-snippet", "return 418;"), rule("", path("/lobby", prefix, "api-service", 80))),
+		},
+		cm:    snippets,
 		kinds: map[string]string{"": "static", "a.example.com": "static"},
 	}, {
 		name:  "dynamic-routing false: every host is a server block",
@@ -101,6 +144,20 @@ func TestBuildRoutes(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.routes, got.Routes); diff != "" {
 				t.Errorf("routes (-want +got):\n%s", diff)
+			}
+			var claims []string
+			for _, s := range got.Servers {
+				for _, l := range s.Locations {
+					if l.Claim {
+						if s.Host != "" {
+							t.Errorf("location %s of %q has Claim", l.Path, s.Host)
+						}
+						claims = append(claims, string(l.Modifier)+" "+l.Path)
+					}
+				}
+			}
+			if diff := cmp.Diff(tc.claims, claims); diff != "" {
+				t.Errorf("claims (-want +got):\n%s", diff)
 			}
 		})
 	}

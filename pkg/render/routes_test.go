@@ -42,3 +42,39 @@ func TestRenderRoutesGolden(t *testing.T) {
 	checkGolden(t, "routes.nginx.conf", conf)
 	nginxTestConfig(t, "routes", routesConfig())
 }
+
+// claimsConfig has a dynamic host and a catch-all server whose rules
+// without a host need nginx (rewrite-target): its locations claim the
+// dynamic host's requests for the router's named location.
+func claimsConfig() *model.Config {
+	ref := model.IngressRef{Namespace: "game", Name: "game"}
+	plain := model.IngressRef{Namespace: "lab", Name: "plain"}
+	return &model.Config{
+		Global: model.Build(model.Input{}).Global,
+		Servers: []*model.Server{
+			{ServerName: "_", Default: true, Claims: true, Locations: []*model.Location{
+				{Path: "/", Claim: true},
+				{Modifier: model.ModExact, Path: "/lobby", Backend: "game/lobby:80", Ingress: ref, IngressPath: "/lobby", RewriteTarget: "/", Claim: true},
+				{Path: "/lobby/", Backend: "game/lobby:80", Ingress: ref, IngressPath: "/lobby", RewriteTarget: "/", Claim: true},
+			}},
+			{Host: "dynamic.example.com", ServerName: "dynamic.example.com", Dynamic: true, Locations: []*model.Location{
+				{Path: "/", Backend: "lab/api:80", Ingress: plain, IngressPath: "/"},
+			}},
+		},
+		Routes: []*model.HostRoutes{
+			{Host: "dynamic.example.com", Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: plain, IngressPath: "/"}}},
+		},
+	}
+}
+
+func TestRenderClaimsGolden(t *testing.T) {
+	conf, _, err := Render(claimsConfig(), testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(conf, []byte("dynamic.example.com")) {
+		t.Error("a dynamic host is in nginx.conf")
+	}
+	checkGolden(t, "claims.nginx.conf", conf)
+	nginxTestConfig(t, "claims", claimsConfig())
+}

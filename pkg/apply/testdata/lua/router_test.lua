@@ -107,4 +107,42 @@ function _M.test_ssl_redirect_and_404()
   eq(backend_of("127.0.0.1", "/elsewhere"), "127.0.0.1 nil", "no route of the host: 404")
 end
 
+-- request sends a real request to this server, so that Host is what the
+-- test says; it returns the status, the Location header and the body.
+local function request(host, uri)
+  local sock = ngx.socket.tcp()
+  assert(sock:connect("127.0.0.1", tonumber(ngx.var.server_port)))
+  assert(sock:send("GET " .. uri .. " HTTP/1.0\r\nHost: " .. host .. "\r\n\r\n"))
+  local raw = assert(sock:receive("*a"))
+  sock:close()
+  local head, body = raw:match("^(.-)\r\n\r\n(.*)$")
+  return tonumber(head:match("^HTTP/1%.%d (%d+)")), head:match("\r\nLocation: ([^\r]*)"), body
+end
+
+function _M.test_claim_hands_routed_hosts_to_the_router_untouched()
+  eq(post(cjson.encode({ hosts = {
+    [""] = { routes = { { path = "/", backend = "ns/hostless:80" } } },
+    ["dyn.example.com"] = { routes = {
+      { path = "/", backend = "ns/dyn:80", ingress = "ns/dyn", ingressPath = "/" },
+      { path = "/claimed/secure/", backend = "ns/dyn:80", sslRedirect = true },
+    } },
+  } })).status, 201, "push")
+  local code, _, body = request("dyn.example.com", "/claimed/x?q=1")
+  eq(code, 200, "claimed status")
+  -- Not rewritten, and the location's set never ran.
+  eq(body, "router /claimed/x?q=1 ns/dyn:80|dyn.example.com|ns/dyn|/\n", "claimed")
+  code, _, body = request("DYN.example.com:80", "/claimed/y")
+  eq(body, "router /claimed/y?nil ns/dyn:80|dyn.example.com|ns/dyn|/\n", "Host with case and port")
+  local loc
+  code, loc = request("dyn.example.com", "/claimed/secure/z?a=b")
+  eq(code, 308, "ssl-redirect status")
+  eq(loc, "https://dyn.example.com:8443/claimed/secure/z?a=b", "ssl-redirect location")
+  -- The "" key is no host: other hosts keep the location's own rules.
+  code, _, body = request("other.example.com", "/claimed/x")
+  eq(body, "static /rewritten ns/static:80\n", "unrouted host")
+  eq(post(cjson.encode({ hosts = {} })).status, 201, "push without the host")
+  code, _, body = request("dyn.example.com", "/claimed/x")
+  eq(body, "static /rewritten ns/static:80\n", "host no longer routed")
+end
+
 return _M

@@ -1,11 +1,13 @@
 -- Portico's router: the hosts that need nothing but path matching and a
 -- backend have no server block; the controller POSTs their routes as JSON
--- to /configuration/routes and the catch-all server hands every request to
--- route(). Matching is nginx's: the host's exact route equal to the URI,
--- else its longest prefix route; a host not in the table uses the rules
--- without a host (key ""). route() sets the variables a static location
--- sets ($portico_backend, $portico_server, $portico_ingress,
--- $portico_path) so the balancer, the access log and metrics work alike.
+-- to /configuration/routes. The catch-all server hands every request to
+-- route() or, when it keeps locations of its own, these claim() the
+-- requests for the hosts in the table and hand them to route(). Matching
+-- is nginx's: the host's exact route equal to the URI, else its longest
+-- prefix route; a host not in the table uses the rules without a host
+-- (key ""). route() sets the variables a static location sets
+-- ($portico_backend, $portico_server, $portico_ingress, $portico_path) so
+-- the balancer, the access log and metrics work alike.
 local cjson = require("cjson.safe")
 local push = require("portico.push")
 local metrics = require("portico.metrics")
@@ -108,6 +110,19 @@ function _M.lookup(host, uri)
     end
   end
   return key, h, nil
+end
+
+-- claim runs first in each location of the catch-all server when that
+-- server keeps locations of its own (rewrite_by_lua_no_postpone): a
+-- request for a host in the table goes to the router's named location
+-- before the location's rewrites, redirects, limits or auth run, with
+-- its URI untouched. Other requests go on through the location.
+function _M.claim()
+  sync()
+  local host = ngx.var.host
+  if host ~= "" and hosts[host] then
+    return ngx.exec("@portico_router")
+  end
 end
 
 -- route runs in the access phase of the catch-all server; suffix is the
