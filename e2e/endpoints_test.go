@@ -104,6 +104,16 @@ func TestScaleEndpointsWithoutReload(t *testing.T) {
 			t.Errorf("pod %s took %d of 200 requests, want about 20: %v", p, n, seen)
 		}
 	}
+	// The load goes on through the scaled state until it has reached
+	// every pod too (on a busy machine the checks above can outrun it).
+	eventually(t, "the load reached all 10 pods", func() error {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if len(l.pods) != 10 {
+			return fmt.Errorf("load spread %v", l.pods)
+		}
+		return nil
+	})
 	// Scale down: endpoints leave the slice first, the pods stop after.
 	gone := a.pods[1:]
 	a.pods = a.pods[:1]
