@@ -119,9 +119,22 @@ type handNginx struct {
 	done chan struct{}
 }
 
+// handHeaders are the request headers Portico sends besides Host, for the
+// hand-written config that sends them too.
+const handHeaders = `            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Forwarded-Port $server_port;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Scheme $scheme;
+            proxy_set_header X-Original-URI $request_uri;
+            proxy_set_header X-Request-ID $request_id;
+`
+
 // startHandNginx runs the same nginx binary with the same worker count as
-// Portico's, proxying every request round-robin to addrs over keep-alive.
-func startHandNginx(tb testing.TB, addrs []string) *handNginx {
+// Portico's, proxying every request round-robin to addrs over keep-alive,
+// with Host and the extra headers lines.
+func startHandNginx(tb testing.TB, addrs []string, headers string) *handNginx {
 	tb.Helper()
 	dir := filepath.Join(env.workDir, fmt.Sprintf("hand-nginx-%d", time.Now().UnixNano()))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -155,11 +168,11 @@ http {
             proxy_http_version 1.1;
             proxy_set_header Host $host;
             proxy_set_header Connection "";
-            proxy_pass http://backends;
+%[4]s            proxy_pass http://backends;
         }
     }
 }
-`, dir, servers.String(), h.port)
+`, dir, servers.String(), h.port, headers)
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		tb.Fatal(err)
@@ -199,8 +212,10 @@ http {
 
 // BenchmarkDataPlane compares requests/s and latency through Portico's
 // generated config with a minimal hand-written nginx config proxying to
-// the same 3 echo pods, same nginx binary and worker count, alternating
-// runs of BENCH_WRK_SECONDS (default 10) each, 2 rounds.
+// the same 3 echo pods, same nginx binary and worker count, and with that
+// config plus the headers Portico sends (the echo pods' work grows with
+// every header), alternating runs of BENCH_WRK_SECONDS (default 10) each,
+// 2 rounds.
 func BenchmarkDataPlane(b *testing.B) {
 	needWrk(b)
 	d := time.Duration(envInt(b, "BENCH_WRK_SECONDS", 10)) * time.Second
@@ -213,43 +228,49 @@ func BenchmarkDataPlane(b *testing.B) {
 	for _, p := range a.pods {
 		addrs = append(addrs, fmt.Sprintf("%s:%d", p.host.Addr(), a.target))
 	}
-	hand := startHandNginx(b, addrs)
-	porticoURL := fmt.Sprintf("http://127.0.0.1:%d/", env.portico.httpPort)
-	handURL := fmt.Sprintf("http://127.0.0.1:%d/", hand.port)
-	// Warm both (keep-alive pools, Lua code cache).
-	runWrk(b, porticoURL, host, time.Second)
-	runWrk(b, handURL, host, time.Second)
-
-	var pr, hr []wrkResult
+	configs := []struct {
+		name string
+		url  string
+		rs   []wrkResult
+	}{
+		{name: "portico", url: fmt.Sprintf("http://127.0.0.1:%d/", env.portico.httpPort)},
+		{name: "hand-written", url: fmt.Sprintf("http://127.0.0.1:%d/", startHandNginx(b, addrs, "").port)},
+		{name: "hand-written + Portico's headers", url: fmt.Sprintf("http://127.0.0.1:%d/", startHandNginx(b, addrs, handHeaders).port)},
+	}
+	// Warm all (keep-alive pools, Lua code cache).
+	for _, c := range configs {
+		runWrk(b, c.url, host, time.Second)
+	}
 	for range 2 {
-		pr = append(pr, runWrk(b, porticoURL, host, d))
-		hr = append(hr, runWrk(b, handURL, host, d))
+		for i := range configs {
+			configs[i].rs = append(configs[i].rs, runWrk(b, configs[i].url, host, d))
+		}
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "config\tround\trequests/s\tp50\tp99\terrors\t")
-	sum := func(rs []wrkResult) (rps float64) {
+	mean := func(rs []wrkResult) (rps float64) {
 		for _, r := range rs {
 			rps += r.rps
 		}
 		return rps / float64(len(rs))
 	}
-	for i := range pr {
-		for _, x := range []struct {
-			name string
-			r    wrkResult
-		}{{"portico", pr[i]}, {"hand-written", hr[i]}} {
-			fmt.Fprintf(w, "%s\t%d\t%.0f\t%s\t%s\t%d\t\n", x.name, i+1, x.r.rps, x.r.p50, x.r.p99, x.r.errors())
-			if x.r.errors() != 0 {
-				b.Errorf("%s round %d: %d errors", x.name, i+1, x.r.errors())
+	for round := range 2 {
+		for _, c := range configs {
+			r := c.rs[round]
+			fmt.Fprintf(w, "%s\t%d\t%.0f\t%s\t%s\t%d\t\n", c.name, round+1, r.rps, r.p50, r.p99, r.errors())
+			if r.errors() != 0 {
+				b.Errorf("%s round %d: %d errors", c.name, round+1, r.errors())
 			}
 		}
 	}
-	ratio := sum(pr) / sum(hr)
-	fmt.Fprintf(w, "ratio portico/hand-written (mean requests/s)\t\t%.3f\t\t\t\t\n", ratio)
+	p, h, hh := mean(configs[0].rs), mean(configs[1].rs), mean(configs[2].rs)
+	fmt.Fprintf(w, "ratio portico/hand-written (mean requests/s)\t\t%.3f\t\t\t\t\n", p/h)
+	fmt.Fprintf(w, "ratio portico/hand-written + Portico's headers\t\t%.3f\t\t\t\t\n", p/hh)
 	w.Flush()
-	b.ReportMetric(sum(pr), "portico-req/s")
-	b.ReportMetric(sum(hr), "hand-req/s")
-	b.ReportMetric(ratio, "ratio")
+	b.ReportMetric(p, "portico-req/s")
+	b.ReportMetric(h, "hand-req/s")
+	b.ReportMetric(p/h, "ratio")
+	b.ReportMetric(p/hh, "ratio-same-headers")
 }
 
 // BenchmarkReloadUnderLoad runs wrk against one host for BENCH_RELOAD_SECONDS
