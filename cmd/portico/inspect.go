@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portico-ingress/portico/pkg/diagnose"
+	"github.com/portico-ingress/portico/pkg/render"
 )
+
+var errNotPortico = errors.New("no " + render.Header + " header")
 
 func newConfCommand() *cobra.Command {
 	var (
@@ -24,8 +30,9 @@ func newConfCommand() *cobra.Command {
 		Use:   "conf [--host HOST]",
 		Short: "Print the running nginx.conf, or the server block(s) for one host",
 		Long: `Reads nginx.conf from --config-dir (inside the controller's Pod), or, when
---controller-url is given, fetches it from the controller's read-only
-GET /nginx.conf on the healthz port. With --host, prints only the server
+--controller-url is given or --config-dir holds no nginx.conf of Portico's,
+fetches it from the controller's read-only GET /nginx.conf on the healthz
+port. With --host, prints only the server
 block(s) nginx picks for that host; for a host routed by Lua (no server
 block of its own) it first prints, as comments, the routes the Lua router
 holds for it (GET /configuration/routes on --lua-url).`,
@@ -33,12 +40,25 @@ holds for it (GET /configuration/routes on --lua-url).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var conf []byte
 			var err error
-			if cmd.Flags().Changed("controller-url") {
+			fetch := func() ([]byte, error) {
 				ctx, cancel := f.ctx()
 				defer cancel()
-				conf, err = diagnose.Get(ctx, f.controllerURL, "/nginx.conf")
+				return diagnose.Get(ctx, f.controllerURL, "/nginx.conf")
+			}
+			if cmd.Flags().Changed("controller-url") {
+				conf, err = fetch()
 			} else {
-				conf, err = os.ReadFile(filepath.Join(configDir, "nginx.conf"))
+				path := filepath.Join(configDir, "nginx.conf")
+				conf, err = os.ReadFile(path)
+				// Not in the controller's Pod (a laptop, make dev): ask the
+				// controller rather than print the distribution's file.
+				if err != nil || !bytes.HasPrefix(conf, []byte(render.Header)) {
+					var ferr error
+					if conf, ferr = fetch(); ferr != nil {
+						return fmt.Errorf("%s is not Portico's nginx.conf (%v), and the controller at %s did not answer: %w", path, cmp.Or(err, errNotPortico), f.controllerURL, ferr)
+					}
+					err = nil
+				}
 			}
 			if err != nil {
 				return err

@@ -53,6 +53,9 @@ func TestRenderIsDeterministicAndChecksumFollowsContent(t *testing.T) {
 	if !bytes.Equal(a, b) || sumA != sumB {
 		t.Fatal("same input rendered differently")
 	}
+	if !bytes.HasPrefix(a, []byte(Header)) {
+		t.Fatalf("config does not start with %q", Header)
+	}
 	cfg := seedConfig()
 	cfg.Servers[2].Locations[0].RewriteTarget = ""
 	_, sumC, _ := Render(cfg, testOptions)
