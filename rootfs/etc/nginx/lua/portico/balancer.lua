@@ -6,7 +6,6 @@
 -- endpoint, balance() picks the peer (and the next one on retries).
 -- Traffic policy travels with a backend too: a canary (an alternative
 -- backend chosen per request), cookie affinity and consistent hashing.
-local cjson = require("cjson.safe")
 local push = require("portico.push")
 local ngx_balancer = require("ngx.balancer")
 local round_robin = require("portico.round_robin")
@@ -28,7 +27,6 @@ local MAX_TRIES = 3
 local algorithms = { round_robin = round_robin, ewma = ewma }
 
 -- Per-worker view of the shared dict.
-local generation = nil
 local backends = {}
 
 local function valid_endpoint(ep)
@@ -86,19 +84,9 @@ local function build(list)
 end
 
 -- sync brings this worker's backends up to the shared dict's generation.
-local function sync()
-  local gen = shm:get("generation")
-  if gen == generation then
-    return
-  end
-  local data, err = cjson.decode(shm:get("backends") or "")
-  if not data then
-    ngx_log(ERR, "portico: stored backends do not decode: ", err)
-  else
-    backends = build(data.backends)
-  end
-  generation = gen
-end
+local sync = push.follower(shm, "backends", function(data)
+  backends = build(data.backends)
+end)
 _M.sync = sync
 
 -- configure serves /configuration/backends: GET returns what nginx holds,

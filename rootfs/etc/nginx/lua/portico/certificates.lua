@@ -17,7 +17,6 @@ local _M = {}
 local reply = push.reply
 
 -- Per-worker view of the shared dict; certificates parsed on first use.
-local generation = nil
 local servers, default, pems, parsed = {}, nil, {}, {}
 
 
@@ -54,20 +53,12 @@ local function validate(data)
   return nil
 end
 
-local function sync()
-  local gen = shm:get("generation")
-  if gen == generation then
-    return
+local sync = push.follower(shm, "certificates", function(data)
+  servers, default, pems, parsed = data.servers, data.default, {}, {}
+  for _, c in ipairs(data.certificates) do
+    pems[c.name] = c
   end
-  local data = cjson.decode(shm:get("certificates") or "")
-  if data then
-    servers, default, pems, parsed = data.servers, data.default, {}, {}
-    for _, c in ipairs(data.certificates) do
-      pems[c.name] = c
-    end
-  end
-  generation = gen
-end
+end)
 
 local function get(name)
   local p = parsed[name]

@@ -39,4 +39,25 @@ function _M.accept(shm, key, validate)
   return reply(ngx.HTTP_CREATED, "ok")
 end
 
+-- follower returns a function that brings a worker's view up to the
+-- shared dict's generation: when the generation moved, apply(data) gets
+-- the document stored under key, decoded. A document that does not decode
+-- is logged and the view kept.
+function _M.follower(shm, key, apply)
+  local generation = nil
+  return function()
+    local gen = shm:get("generation")
+    if gen == generation then
+      return
+    end
+    local data, err = cjson.decode(shm:get(key) or "")
+    if data then
+      apply(data)
+    else
+      ngx.log(ngx.ERR, "portico: stored ", key, " do not decode: ", err)
+    end
+    generation = gen
+  end
+end
+
 return _M

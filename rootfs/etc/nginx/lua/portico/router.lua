@@ -8,19 +8,16 @@
 -- (key ""). route() sets the variables a static location sets
 -- ($portico_backend, $portico_server, $portico_ingress, $portico_path) so
 -- the balancer, the access log and metrics work alike.
-local cjson = require("cjson.safe")
 local push = require("portico.push")
 local metrics = require("portico.metrics")
 
 local shm = ngx.shared.portico_routes
-local ngx_log, ERR = ngx.log, ngx.ERR
 
 local _M = {}
 
 local reply = push.reply
 
 -- Per-worker view of the shared dict.
-local generation = nil
 local hosts, hsts = {}, ""
 
 local function opt(v, t)
@@ -68,19 +65,9 @@ local function build(data)
   return out
 end
 
-local function sync()
-  local gen = shm:get("generation")
-  if gen == generation then
-    return
-  end
-  local data, err = cjson.decode(shm:get("routes") or "")
-  if not data then
-    ngx_log(ERR, "portico: stored routes do not decode: ", err)
-  else
-    hosts, hsts = build(data), data.hsts or ""
-  end
-  generation = gen
-end
+local sync = push.follower(shm, "routes", function(data)
+  hosts, hsts = build(data), data.hsts or ""
+end)
 
 -- lookup returns the table key that serves host ("" for the rules without
 -- a host), its entry and the route for uri; the route is nil when none
