@@ -92,17 +92,7 @@ _M.sync = sync
 -- configure serves /configuration/backends: GET returns what nginx holds,
 -- POST replaces it.
 function _M.configure()
-  local method = ngx.req.get_method()
-  if method == "GET" then
-    ngx.header["Content-Type"] = "application/json"
-    ngx.header["X-Portico-Generation"] = tostring(shm:get("generation") or 0)
-    ngx.say(shm:get("backends") or '{"backends":[]}')
-    return ngx.exit(ngx.HTTP_OK)
-  end
-  if method ~= "POST" then
-    return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
-  end
-  return push.accept(shm, "backends", validate)
+  return push.serve(shm, "backends", '{"backends":[]}', validate)
 end
 
 -- access runs before proxying: it finds the location's backend and answers

@@ -39,6 +39,23 @@ function _M.accept(shm, key, validate)
   return reply(ngx.HTTP_CREATED, "ok")
 end
 
+-- serve answers a configuration endpoint: GET returns the document stored
+-- under key (empty when none was pushed) with its generation, POST
+-- replaces it through accept.
+function _M.serve(shm, key, empty, validate)
+  local method = ngx.req.get_method()
+  if method == "GET" then
+    ngx.header["Content-Type"] = "application/json"
+    ngx.header["X-Portico-Generation"] = tostring(shm:get("generation") or 0)
+    ngx.say(shm:get(key) or empty)
+    return ngx.exit(ngx.HTTP_OK)
+  end
+  if method ~= "POST" then
+    return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
+  end
+  return _M.accept(shm, key, validate)
+end
+
 -- follower returns a function that brings a worker's view up to the
 -- shared dict's generation: when the generation moved, apply(data) gets
 -- the document stored under key, decoded. A document that does not decode

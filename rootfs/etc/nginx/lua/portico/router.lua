@@ -15,8 +15,6 @@ local shm = ngx.shared.portico_routes
 
 local _M = {}
 
-local reply = push.reply
-
 -- Per-worker view of the shared dict.
 local hosts, hsts = {}, ""
 
@@ -153,17 +151,7 @@ end
 -- configure serves /configuration/routes: GET returns what nginx holds,
 -- POST replaces it.
 function _M.configure()
-  local method = ngx.req.get_method()
-  if method == "GET" then
-    ngx.header["Content-Type"] = "application/json"
-    ngx.header["X-Portico-Generation"] = tostring(shm:get("generation") or 0)
-    ngx.say(shm:get("routes") or '{"hosts":{}}')
-    return ngx.exit(ngx.HTTP_OK)
-  end
-  if method ~= "POST" then
-    return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
-  end
-  return push.accept(shm, "routes", validate)
+  return push.serve(shm, "routes", '{"hosts":{}}', validate)
 end
 
 return _M
