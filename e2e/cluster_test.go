@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -557,5 +558,54 @@ func TestClusterGracefulShutdown(t *testing.T) {
 	}
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Fatalf("exit code %d", code)
+	}
+}
+
+// X-Request-ID: the client's own passes through, else nginx makes one
+// (ingress-nginx's generate-request-id); with generate-request-id "false"
+// none is made. A location with headers of its own (x-forwarded-prefix)
+// sends the same set as the others, use-forwarded-headers included.
+func TestRequestIDAndForwardedHeaders(t *testing.T) {
+	ns := namespace(t, "reqid")
+	a := newApp(t, ns, "a", 1, "")
+	hosts := []string{"reqid.example.com", "reqid-prefix.example.com"}
+	createIngress(t, newIngress(ns, "plain", nil, hostRule(hosts[0], prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "prefixed", map[string]string{ann + "x-forwarded-prefix": "/pfx"}, hostRule(hosts[1], prefixPath("/", "a"))))
+	for _, h := range hosts {
+		servedBy(t, h, "/", a)
+	}
+	seen := func(host string, send map[string]string, name string) (string, error) {
+		r, _ := getWith(t, host, "/", send)
+		if r.echo == nil {
+			return "", fmt.Errorf("%s: %d %s", host, r.code, short(r.body))
+		}
+		return strings.Join(r.echo.Headers[name], ","), nil
+	}
+	generated := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	for _, h := range hosts {
+		if got, err := seen(h, map[string]string{"X-Request-ID": "trace-abc-123"}, "X-Request-Id"); err != nil || got != "trace-abc-123" {
+			t.Errorf("%s: the client's X-Request-ID reached the backend as %q (%v)", h, got, err)
+		}
+		if got, err := seen(h, nil, "X-Request-Id"); err != nil || !generated.MatchString(got) {
+			t.Errorf("%s: generated X-Request-ID %q (%v), want 32 hex digits", h, got, err)
+		}
+	}
+
+	putConfigMap(t, map[string]string{"generate-request-id": "false", "use-forwarded-headers": "true"})
+	eventually(t, "no X-Request-ID made with generate-request-id false", func() error {
+		for _, h := range hosts {
+			if got, err := seen(h, nil, "X-Request-Id"); err != nil || got != "" {
+				return fmt.Errorf("%s: X-Request-ID %q (%v)", h, got, err)
+			}
+		}
+		return nil
+	})
+	send := map[string]string{"X-Request-ID": "trace-2", "X-Forwarded-Host": "public.example.org", "X-Forwarded-Proto": "https"}
+	for _, h := range hosts {
+		for name, want := range map[string]string{"X-Request-Id": "trace-2", "X-Forwarded-Host": "public.example.org", "X-Forwarded-Proto": "https"} {
+			if got, err := seen(h, send, name); err != nil || got != want {
+				t.Errorf("%s: %s reached the backend as %q (%v), want %q", h, name, got, err, want)
+			}
+		}
 	}
 }

@@ -101,6 +101,9 @@ type Global struct {
 	LogFormat string `json:"logFormat"`
 	// ServerTokens shows the nginx version in headers and error pages.
 	ServerTokens bool `json:"serverTokens,omitempty"`
+	// GenerateRequestID sends backends a new X-Request-ID when the client
+	// sent none (the client's own always passes).
+	GenerateRequestID bool `json:"generateRequestID,omitempty"`
 	// Keep-alive connections to backends: idle connections kept per
 	// worker (0 disables), idle timeout in seconds, requests per connection.
 	UpstreamKeepaliveConnections int `json:"upstreamKeepaliveConnections"`

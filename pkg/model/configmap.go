@@ -46,14 +46,15 @@ type globalBuild struct {
 func defaults() globalBuild {
 	return globalBuild{
 		g: Global{
-			LoadBalance:     annotations.RoundRobin,
-			SSLRedirect:     true,
-			DynamicRouting:  true,
-			SSLProtocols:    []string{"TLSv1.2", "TLSv1.3"},
-			LimitReqStatus:  503,
-			LimitConnStatus: 503,
-			RiskLevel:       annotations.RiskHigh,
-			SSLCiphers:      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+			LoadBalance:       annotations.RoundRobin,
+			SSLRedirect:       true,
+			DynamicRouting:    true,
+			GenerateRequestID: true,
+			SSLProtocols:      []string{"TLSv1.2", "TLSv1.3"},
+			LimitReqStatus:    503,
+			LimitConnStatus:   503,
+			RiskLevel:         annotations.RiskHigh,
+			SSLCiphers:        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
 		},
 		hsts: hsts{on: true, includeSubdomains: true, maxAge: 31536000},
 	}.withProxyDefaults()
@@ -174,6 +175,7 @@ var options = map[string]func(v string, b *globalBuild) (want string){
 	"enable-real-ip":                 boolOption(func(b *globalBuild) *bool { return &b.enableRealIP }),
 	"use-proxy-protocol":             boolOption(func(b *globalBuild) *bool { return &b.g.UseProxyProtocol }),
 	"server-tokens":                  boolOption(func(b *globalBuild) *bool { return &b.g.ServerTokens }),
+	"generate-request-id":            boolOption(func(b *globalBuild) *bool { return &b.g.GenerateRequestID }),
 	"upstream-keepalive-connections": intOption(0, 100000, "a number of connections, 0 to disable", func(b *globalBuild) *int { return &b.g.UpstreamKeepaliveConnections }),
 	"upstream-keepalive-timeout":     secondsOption(1, 3600, func(b *globalBuild) *int { return &b.g.UpstreamKeepaliveTimeout }),
 	"upstream-keepalive-requests":    intOption(1, 1000000, "a number of requests from 1 to 1000000", func(b *globalBuild) *int { return &b.g.UpstreamKeepaliveRequests }),

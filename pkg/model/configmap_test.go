@@ -55,6 +55,7 @@ func TestConfigMapProxyOptions(t *testing.T) {
 			[]string{`"$request"`, "$status'; include /etc/passwd; '", `$status \n`, "${status}", "$status;", "$nosuchvar",
 				"$http_", "$", "a\tb", "line\nbreak", "", strings.Repeat("a", 2049)}},
 		{"server-tokens", "true", with(func(g *Global) { g.ServerTokens = true }), []string{"1x"}},
+		{"generate-request-id", "false", with(func(g *Global) { g.GenerateRequestID = false }), []string{"no", "2"}},
 		{"upstream-keepalive-connections", "0", with(func(g *Global) { g.UpstreamKeepaliveConnections = 0 }),
 			[]string{"-1", "100001", "many"}},
 		{"upstream-keepalive-timeout", "30", with(func(g *Global) { g.UpstreamKeepaliveTimeout = 30 }), []string{"0", "1h"}},

@@ -2,6 +2,7 @@ package render
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,8 +123,11 @@ func TestLocationHeadersMatchHTTPLevel(t *testing.T) {
 	headers := func(ds []*directive) []string {
 		var out []string
 		for _, d := range ds {
-			if d.name == "proxy_set_header" {
-				out = append(out, d.args[0])
+			// Host may be upstream-vhost's; every other value must match.
+			if d.name == "proxy_set_header" && d.args[0] == "Host" {
+				out = append(out, "Host")
+			} else if d.name == "proxy_set_header" {
+				out = append(out, strings.Join(d.args, " "))
 			}
 		}
 		return out
