@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -87,7 +88,7 @@ holds for it (GET /configuration/routes on --lua-url).`,
 	cmd.Flags().StringVar(&host, "host", "", "print only the server block(s) for this host")
 	cmd.Flags().StringVar(&f.controllerURL, "controller-url", "http://127.0.0.1:10254", "fetch nginx.conf from the controller's healthz port instead of --config-dir")
 	cmd.Flags().StringVar(&f.luaURL, "lua-url", "http://127.0.0.1:10246", "nginx's status port, for the routes of hosts the Lua router serves")
-	cmd.Flags().DurationVar(&f.timeout, "timeout", 30e9, "request timeout")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
 	return cmd
 }
 
@@ -126,10 +127,6 @@ func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string, claims b
 		fmt.Fprintf(out, "#   HTTPS answers carry Strict-Transport-Security: %s\n", rt.HSTS)
 	}
 	for _, r := range hr.Routes {
-		m := r.Path
-		if r.Exact {
-			m = "= " + r.Path
-		}
 		what := "404"
 		if r.Backend != "" {
 			what = "backend " + r.Backend
@@ -140,7 +137,7 @@ func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string, claims b
 		if r.SSLRedirect {
 			what += ", plain HTTP redirected to HTTPS (308)"
 		}
-		fmt.Fprintf(out, "#   location %s → %s\n", m, what)
+		fmt.Fprintf(out, "#   location %s → %s\n", diagnose.RouteText(&r), what)
 	}
 }
 

@@ -665,7 +665,7 @@ func (d *diagnosis) nginx() Hop {
 				problems = append(problems, fmt.Sprintf("the Lua router routes %s%s to %s, the API objects say %s", d.host, d.path, got, cmp.Or(d.loc.Backend, "404")))
 				fix = cmp.Or(fix, "the routes push has not reached nginx yet: retry in a few seconds, then check the controller log for push errors")
 			} else {
-				h.Details = append(h.Details, fmt.Sprintf("Lua router: host %q, route %s → %s", key, luaRouteText(r), got))
+				h.Details = append(h.Details, fmt.Sprintf("Lua router: host %q, route %s → %s", key, RouteText(r), got))
 			}
 		}
 	}
@@ -687,8 +687,8 @@ func (d *diagnosis) nginx() Hop {
 	return h
 }
 
-// luaRouteText prints a route as an nginx location would read.
-func luaRouteText(r *apply.Route) string {
+// RouteText prints a Lua route's match as an nginx location would read.
+func RouteText(r *apply.Route) string {
 	if r == nil {
 		return "none"
 	}
