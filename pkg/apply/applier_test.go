@@ -325,16 +325,24 @@ http {
         set $portico_path "";
         set $portico_route_hsts "";
         location /routed/ {
-            rewrite_by_lua_block { require("portico.router").route(":8443") }
+            rewrite_by_lua_block { require("portico.router").route(":8443", true) }
             content_by_lua_block {
                 local v = ngx.var
-                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", v.portico_route_hsts)
+                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", v.portico_route_hsts, "|", ngx.ctx.portico_labels)
+            }
+        }
+        # The same when the access log names no route label.
+        location /routed/lean/ {
+            rewrite_by_lua_block { require("portico.router").route(":8443", false) }
+            content_by_lua_block {
+                local v = ngx.var
+                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", ngx.ctx.portico_labels)
             }
         }
         # A location of a catch-all server that keeps its own: claim()
         # hands requests for routed hosts to @portico_router first.
         location @portico_router {
-            access_by_lua_block { require("portico.router").route(":8443") }
+            access_by_lua_block { require("portico.router").route(":8443", true) }
             content_by_lua_block {
                 local v = ngx.var
                 ngx.say("router ", v.uri, "?", v.args, " ", v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path)

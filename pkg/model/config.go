@@ -99,6 +99,10 @@ type Global struct {
 	// LogFormat is the access log format: nginx variables and literal
 	// characters of the grammar in configmap.go; printed single-quoted.
 	LogFormat string `json:"logFormat"`
+	// LogsRouteLabels is true when LogFormat names $portico_server,
+	// $portico_ingress or $portico_path: the Lua router then sets them per
+	// request (it always sets $portico_backend).
+	LogsRouteLabels bool `json:"logsRouteLabels,omitempty"`
 	// ServerTokens shows the nginx version in headers and error pages.
 	ServerTokens bool `json:"serverTokens,omitempty"`
 	// GenerateRequestID sends backends a new X-Request-ID when the client

@@ -76,6 +76,7 @@ func (b globalBuild) withProxyDefaults() globalBuild {
 func (b *globalBuild) finish() {
 	b.g.HSTS = b.hsts.header()
 	b.g.AppendForwardedFor = b.computeFullForwardedFor && b.g.UseForwardedHeaders
+	b.g.LogsRouteLabels = routeLabelVariable.MatchString(b.g.LogFormat)
 	switch {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}
@@ -266,6 +267,10 @@ func init() {
 		logVariables[v] = true
 	}
 }
+
+// routeLabelVariable finds the route variables a log format may name
+// besides $portico_backend.
+var routeLabelVariable = regexp.MustCompile(`\$portico_(server|ingress|path)\b`)
 
 // logVariableName is a variable name after '$'.
 var logVariableName = regexp.MustCompile(`^[a-z_][a-z0-9_]*`)

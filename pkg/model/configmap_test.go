@@ -51,9 +51,12 @@ func TestConfigMapProxyOptions(t *testing.T) {
 		{"log-format-upstream", "$remote_addr [$time_local] $status $request_time $http_x_request_id $portico_ingress",
 			with(func(g *Global) {
 				g.LogFormat = "$remote_addr [$time_local] $status $request_time $http_x_request_id $portico_ingress"
+				g.LogsRouteLabels = true
 			}),
 			[]string{`"$request"`, "$status'; include /etc/passwd; '", `$status \n`, "${status}", "$status;", "$nosuchvar",
 				"$http_", "$", "a\tb", "line\nbreak", "", strings.Repeat("a", 2049)}},
+		{"log-format-upstream", "$remote_addr $status [$portico_backend]",
+			with(func(g *Global) { g.LogFormat = "$remote_addr $status [$portico_backend]" }), nil},
 		{"server-tokens", "true", with(func(g *Global) { g.ServerTokens = true }), []string{"1x"}},
 		{"generate-request-id", "false", with(func(g *Global) { g.GenerateRequestID = false }), []string{"no", "2"}},
 		{"upstream-keepalive-connections", "0", with(func(g *Global) { g.UpstreamKeepaliveConnections = 0 }),

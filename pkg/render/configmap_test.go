@@ -69,7 +69,7 @@ func TestRenderConfigMapOptions(t *testing.T) {
 	}
 	defaults, _, _ := Render(configWith(nil), testOptions)
 	for _, want := range []string{"\nworker_processes auto;\n", "\n    client_max_body_size 1m;\n", "\n        keepalive 320;\n",
-		"\n        keepalive_timeout 60s;\n", "\n    map $remote_addr $portico_fwd_for {\n        default $remote_addr;\n"} {
+		"\n        keepalive_timeout 60s;\n", "\n    map \"\" $portico_fwd_for {\n        default $remote_addr;\n"} {
 		if !strings.Contains(string(defaults), want) {
 			t.Errorf("default nginx.conf lacks %q", want)
 		}

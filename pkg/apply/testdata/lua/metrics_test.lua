@@ -35,4 +35,21 @@ function _M.test_log_counts_in_the_worker_until_a_flush()
   eq(count("n"), 3, "requests after a second, empty flush")
 end
 
+function _M.test_observe_counts_per_labels_and_status()
+  shm:flush_all()
+  metrics.flush()
+  local prefix = metrics.labels("ns/a", "a.example.com", "/p", "ns/b:80")
+  eq(prefix, "ns/a\ta.example.com\t/p\tns/b:80", "labels")
+  metrics.observe(prefix, 200, 0.003)
+  metrics.observe(prefix, 200, 0.2)
+  metrics.observe(prefix, 404, 20)
+  metrics.flush()
+  eq(shm:get("n\t" .. prefix .. "\t200"), 2, "200s")
+  eq(shm:get("n\t" .. prefix .. "\t404"), 1, "404s")
+  eq(shm:get("s\t" .. prefix .. "\t200"), 0.203, "200s' time")
+  eq(shm:get("b1\t" .. prefix .. "\t200"), 1, "3 ms in the first bucket")
+  eq(shm:get("b6\t" .. prefix .. "\t200"), 1, "200 ms in the 250 ms bucket")
+  eq(shm:get("b" .. (#metrics.BUCKETS + 1) .. "\t" .. prefix .. "\t404"), 1, "20 s in the last bucket")
+end
+
 return _M

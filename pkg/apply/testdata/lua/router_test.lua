@@ -34,8 +34,21 @@ local routes = {
   },
 }
 
+-- The routes' backends, so that route() hands requests on (the endpoint
+-- is never dialled: the test locations answer themselves).
+local function push_backends()
+  local bs = {}
+  for _, name in ipairs({ "ns/r:80", "ns/dyn:80" }) do
+    bs[#bs + 1] = { name = name, endpoints = { { address = "127.0.0.1", port = 1 } } }
+  end
+  local res = ngx.location.capture("/configuration/backends",
+    { method = ngx.HTTP_POST, body = cjson.encode({ backends = bs }) })
+  eq(res.status, 201, "backends push")
+end
+
 local function setup()
   eq(post(cjson.encode(routes)).status, 201, "push")
+  push_backends()
 end
 
 local function backend_of(host, uri)
@@ -94,7 +107,23 @@ function _M.test_route_sets_the_location_variables()
   setup()
   local res = ngx.location.capture("/routed/x")
   eq(res.status, 200, "status")
-  eq(res.body, "ns/r:80|127.0.0.1|ns/r|/routed|\n", "variables")
+  eq(res.body, "ns/r:80|127.0.0.1|ns/r|/routed||ns/r\t127.0.0.1\t/routed\tns/r:80\n", "variables and metrics labels")
+end
+
+function _M.test_route_sets_only_the_backend_when_the_log_names_no_label()
+  setup()
+  local res = ngx.location.capture("/routed/lean/x")
+  eq(res.status, 200, "status")
+  eq(res.body, "ns/r:80||||ns/r\t127.0.0.1\t/routed\tns/r:80\n", "variables and metrics labels")
+end
+
+function _M.test_route_answers_503_for_a_backend_nginx_does_not_know()
+  setup()
+  eq(post(cjson.encode({ hosts = { ["127.0.0.1"] = { routes = {
+    { path = "/routed/", backend = "ns/unknown:80" } } } } })).status, 201, "push")
+  local res = ngx.location.capture("/routed/x")
+  eq(res.status, 503, "status")
+  eq(res.body, "503 Service Unavailable: backend ns/unknown:80 is not configured yet\n", "body")
 end
 
 function _M.test_ssl_redirect_and_404()
@@ -120,6 +149,7 @@ local function request(host, uri)
 end
 
 function _M.test_claim_hands_routed_hosts_to_the_router_untouched()
+  push_backends()
   eq(post(cjson.encode({ hosts = {
     [""] = { routes = { { path = "/", backend = "ns/hostless:80" } } },
     ["dyn.example.com"] = { routes = {

@@ -95,11 +95,17 @@ function _M.configure()
   return push.serve(shm, "backends", '{"backends":[]}', validate)
 end
 
--- access runs before proxying: it finds the location's backend and answers
--- 503, naming the cause, when no endpoint can take the request.
-function _M.access()
+-- access runs before proxying: it finds the backend (name, else the
+-- location's $portico_backend) and answers 503, naming the cause, when no
+-- endpoint can take the request. labels, when given, are the request's
+-- metrics labels (see metrics.labels), kept for the log phase.
+function _M.access(name, labels)
   sync()
-  local name = ngx.var.portico_backend
+  local ctx = ngx.ctx
+  if labels then
+    ctx.portico_labels = labels
+  end
+  name = name or ngx.var.portico_backend
   local b = backends[name]
   if not b then
     ngx_log(WARN, "portico: backend ", name, " is not known to nginx yet")
@@ -117,7 +123,6 @@ function _M.access()
     ngx_log(WARN, "portico: ", why)
     return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: " .. why)
   end
-  local ctx = ngx.ctx
   ctx.portico_backend = b
   if b.ring then
     ctx.portico_hash_key = chash.key(b.hash_by)
@@ -165,12 +170,18 @@ function _M.balance()
   end
 end
 
--- log feeds response times back to algorithms that use them.
-function _M.log()
-  local b = ngx.ctx.portico_backend
+-- observe feeds the response time of the request whose ngx.ctx is ctx
+-- back to algorithms that use it.
+function _M.observe(ctx)
+  local b = ctx.portico_backend
   if b and b.picker.observe then
     b.picker:observe(ngx.var.upstream_addr, ngx.var.upstream_response_time)
   end
+end
+
+-- log runs in the log phase of static locations.
+function _M.log()
+  return _M.observe(ngx.ctx)
 end
 
 -- backends returns this worker's view, for tests.

@@ -1,12 +1,12 @@
--- Per-request metrics: log() counts each proxied request under its labels
--- (Ingress, host, Ingress path, backend, status) with its latency in
--- histogram buckets, in a table of its worker's own, so the log phase takes
--- no lock; flush() adds those counts to a shared dict once a second (and
--- when the worker exits); serve() answers GET /metrics/requests on the
--- loopback status server with the shared dict as JSON, which the controller
--- turns into Prometheus metrics. The labels come from nginx variables the template
--- sets from validated model fields, never from the request, so their number
--- is bounded by the configuration.
+-- Per-request metrics: observe() counts each proxied request under its
+-- labels (Ingress, host, Ingress path, backend; then status) with its
+-- latency in histogram buckets, in a table of its worker's own, so the log
+-- phase takes no lock; flush() adds those counts to a shared dict once a
+-- second (and when the worker exits); serve() answers GET /metrics/requests
+-- on the loopback status server with the shared dict as JSON, which the
+-- controller turns into Prometheus metrics. The labels come from validated
+-- model fields (the router's routes, or nginx variables the template sets),
+-- never from the request, so their number is bounded by the configuration.
 local cjson = require("cjson.safe")
 
 local shm = ngx.shared.portico_metrics
@@ -39,21 +39,28 @@ end
 -- shared dict: how stale /metrics may be.
 local FLUSH_INTERVAL = 1
 
--- pending maps labels to {n, sum, buckets} counted since the last flush.
+-- pending maps a label prefix (labels()) to status to {n, sum, buckets}
+-- counted since the last flush.
 local pending = {}
 
--- log runs in the log phase of every proxied location.
-function _M.log()
-  local var = ngx.var
-  local labels = concat({
-    var.portico_ingress or "", var.portico_server or "", var.portico_path or "",
-    var.portico_backend or "", var.status or "",
-  }, SEP)
-  local t = tonumber(var.request_time) or 0
-  local s = pending[labels]
+-- labels joins the labels but the status, once per route, so that a
+-- request does not build a string.
+function _M.labels(ingress, host, path, backend)
+  return concat({ ingress, host, path, backend }, SEP)
+end
+
+-- observe counts one request of the labels prefix with its status and
+-- time in seconds.
+function _M.observe(prefix, status, t)
+  local byStatus = pending[prefix]
+  if not byStatus then
+    byStatus = {}
+    pending[prefix] = byStatus
+  end
+  local s = byStatus[status]
   if not s then
     s = { n = 0, sum = 0, buckets = {} }
-    pending[labels] = s
+    byStatus[status] = s
   end
   s.n = s.n + 1
   s.sum = s.sum + t
@@ -71,15 +78,31 @@ function _M.log()
   bs[b] = (bs[b] or 0) + 1
 end
 
+-- elapsed is the request's time so far, as $request_time counts it.
+function _M.elapsed()
+  return ngx.now() - ngx.req.start_time()
+end
+
+-- log runs in the log phase of static locations: the labels come from the
+-- variables the location sets.
+function _M.log()
+  local var = ngx.var
+  _M.observe(_M.labels(var.portico_ingress or "", var.portico_server or "", var.portico_path or "",
+    var.portico_backend or ""), ngx.status, _M.elapsed())
+end
+
 -- flush adds this worker's pending counts to the shared dict.
 function _M.flush()
   local p = pending
   pending = {}
-  for labels, s in pairs(p) do
-    incr("n" .. SEP .. labels, s.n)
-    incr("s" .. SEP .. labels, s.sum)
-    for b, c in pairs(s.buckets) do
-      incr("b" .. b .. SEP .. labels, c)
+  for prefix, byStatus in pairs(p) do
+    for status, s in pairs(byStatus) do
+      local labels = prefix .. SEP .. status
+      incr("n" .. SEP .. labels, s.n)
+      incr("s" .. SEP .. labels, s.sum)
+      for b, c in pairs(s.buckets) do
+        incr("b" .. b .. SEP .. labels, c)
+      end
     end
   end
 end

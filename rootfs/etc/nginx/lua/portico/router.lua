@@ -5,11 +5,14 @@
 -- requests for the hosts in the table and hand them to route(). Matching
 -- is nginx's: the host's exact route equal to the URI, else its longest
 -- prefix route; a host not in the table uses the rules without a host
--- (key ""). route() sets the variables a static location sets
--- ($portico_backend, $portico_server, $portico_ingress, $portico_path) so
--- the balancer, the access log and metrics work alike.
+-- (key ""). route() sets the variables a static location sets for the
+-- access log ($portico_backend; $portico_server, $portico_ingress and
+-- $portico_path when the log names them) and hands the backend and the
+-- route's metrics labels to the balancer directly, so that no request
+-- reads them back.
 local push = require("portico.push")
 local metrics = require("portico.metrics")
+local balancer = require("portico.balancer")
 
 local shm = ngx.shared.portico_routes
 
@@ -43,12 +46,15 @@ local function validate(data)
 end
 
 -- build indexes each host's routes: exact ones by path, prefix ones
--- longest first.
+-- longest first; each route with a backend gets its metrics labels.
 local function build(data)
   local out = {}
   for host, h in pairs(data.hosts) do
     local exact, prefixes = {}, {}
     for _, r in ipairs(h.routes) do
+      if r.backend then
+        r.labels = metrics.labels(r.ingressPath and r.ingress or "", host, r.ingressPath or "", r.backend)
+      end
       if r.exact then
         exact[r.path] = r
       else
@@ -113,15 +119,20 @@ end
 -- route runs in the access phase of the catch-all server; suffix is the
 -- HTTPS port suffix of redirects (":8443", or "" for 443). It answers 404
 -- for what no route serves and 308 for plain HTTP on ssl-redirect routes,
--- as a static location does.
-function _M.route(suffix)
+-- as a static location does. It sets $portico_backend, and with
+-- log_labels $portico_server, $portico_ingress and $portico_path too
+-- (each variable write costs a request ~500 instructions; the controller
+-- asks for them when the access log names them).
+function _M.route(suffix, log_labels)
   local var = ngx.var
   local host = var.host
   local key, h, r = _M.lookup(host, var.uri)
   if not h then
     return ngx.exit(ngx.HTTP_NOT_FOUND)
   end
-  var.portico_server = key
+  if log_labels then
+    var.portico_server = key
+  end
   if h.hsts and var.scheme == "https" then
     var.portico_route_hsts = hsts
   end
@@ -135,16 +146,20 @@ function _M.route(suffix)
     return ngx.exit(ngx.HTTP_NOT_FOUND)
   end
   var.portico_backend = r.backend
-  if r.ingressPath then
+  if log_labels and r.ingressPath then
     var.portico_ingress = r.ingress
     var.portico_path = r.ingressPath
   end
+  return balancer.access(r.backend, r.labels)
 end
 
 -- log counts proxied requests only, as static locations do.
 function _M.log()
-  if ngx.var.portico_backend ~= "" then
-    metrics.log()
+  local ctx = ngx.ctx
+  local labels = ctx.portico_labels
+  if labels then
+    balancer.observe(ctx)
+    metrics.observe(labels, ngx.status, metrics.elapsed())
   end
 end
 
