@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -250,7 +251,7 @@ func TestAnnotationsAuth(t *testing.T) {
 		hostRule("auth.example.com", prefixPath("/map", "a"))))
 	authAddr := authSvc.pods[0].host.Addr().String()
 	createIngress(t, newIngress(ns, "ext-ok", map[string]string{ann + "auth-url": "http://" + authAddr + ":8080/__status/200",
-		ann + "auth-response-headers": "X-Echo-Pod"}, hostRule("auth.example.com", prefixPath("/ext-ok", "a"))))
+		ann + "auth-response-headers": "X-Echo-Pod,X-Echo-Request-Id"}, hostRule("auth.example.com", prefixPath("/ext-ok", "a"))))
 	createIngress(t, newIngress(ns, "ext-deny", map[string]string{ann + "auth-url": "http://" + authAddr + ":8080/__status/401"},
 		hostRule("auth.example.com", prefixPath("/ext-deny", "a"))))
 	createIngress(t, newIngress(ns, "ext-forbid", map[string]string{ann + "auth-url": "http://" + authAddr + ":8080/__status/403",
@@ -273,6 +274,10 @@ func TestAnnotationsAuth(t *testing.T) {
 	r = expect(t, "external auth allows", "GET", "auth.example.com", "/ext-ok", nil, "", fromApp(a, 200))
 	if got := r.echo.Headers["X-Echo-Pod"]; len(got) != 1 || got[0] != authSvc.pods[0].name {
 		t.Errorf("auth-response-headers: backend saw X-Echo-Pod %v, want the auth pod", got)
+	}
+	// The auth subrequest and the request share one generated X-Request-ID.
+	if id, auth := r.echo.Headers["X-Request-Id"], r.echo.Headers["X-Echo-Request-Id"]; len(id) != 1 || len(id[0]) != 32 || !slices.Equal(id, auth) {
+		t.Errorf("backend saw X-Request-ID %v, the auth service %v: want one and the same", id, auth)
 	}
 	expect(t, "external auth denies", "GET", "auth.example.com", "/ext-deny", nil, "", func(r reply) error {
 		if r.code != 401 || r.echo != nil {

@@ -586,8 +586,16 @@ func TestRequestIDAndForwardedHeaders(t *testing.T) {
 		if got, err := seen(h, map[string]string{"X-Request-ID": "trace-abc-123"}, "X-Request-Id"); err != nil || got != "trace-abc-123" {
 			t.Errorf("%s: the client's X-Request-ID reached the backend as %q (%v)", h, got, err)
 		}
-		if got, err := seen(h, nil, "X-Request-Id"); err != nil || !generated.MatchString(got) {
-			t.Errorf("%s: generated X-Request-ID %q (%v), want 32 hex digits", h, got, err)
+		ids := map[string]bool{}
+		for range 20 {
+			got, err := seen(h, nil, "X-Request-Id")
+			if err != nil || !generated.MatchString(got) {
+				t.Fatalf("%s: generated X-Request-ID %q (%v), want 32 hex digits", h, got, err)
+			}
+			ids[got] = true
+		}
+		if len(ids) != 20 {
+			t.Errorf("%s: 20 requests got %d distinct X-Request-IDs", h, len(ids))
 		}
 	}
 

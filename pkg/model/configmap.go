@@ -77,6 +77,7 @@ func (b *globalBuild) finish() {
 	b.g.HSTS = b.hsts.header()
 	b.g.AppendForwardedFor = b.computeFullForwardedFor && b.g.UseForwardedHeaders
 	b.g.LogsRouteLabels = routeLabelVariable.MatchString(b.g.LogFormat)
+	b.g.RequestIDByLua = b.g.GenerateRequestID && !requestIDVariable.MatchString(b.g.LogFormat)
 	switch {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}
@@ -271,6 +272,9 @@ func init() {
 // routeLabelVariable finds the route variables a log format may name
 // besides $portico_backend.
 var routeLabelVariable = regexp.MustCompile(`\$portico_(server|ingress|path)\b`)
+
+// requestIDVariable finds nginx's own request id in a log format.
+var requestIDVariable = regexp.MustCompile(`\$request_id\b`)
 
 // logVariableName is a variable name after '$'.
 var logVariableName = regexp.MustCompile(`^[a-z_][a-z0-9_]*`)

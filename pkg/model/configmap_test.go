@@ -58,7 +58,11 @@ func TestConfigMapProxyOptions(t *testing.T) {
 		{"log-format-upstream", "$remote_addr $status [$portico_backend]",
 			with(func(g *Global) { g.LogFormat = "$remote_addr $status [$portico_backend]" }), nil},
 		{"server-tokens", "true", with(func(g *Global) { g.ServerTokens = true }), []string{"1x"}},
-		{"generate-request-id", "false", with(func(g *Global) { g.GenerateRequestID = false }), []string{"no", "2"}},
+		{"generate-request-id", "false", with(func(g *Global) { g.GenerateRequestID, g.RequestIDByLua = false, false }), []string{"no", "2"}},
+		{"log-format-upstream", "$remote_addr $request_id $status", with(func(g *Global) {
+			g.LogFormat = "$remote_addr $request_id $status"
+			g.RequestIDByLua = false // the log's id and the header's agree
+		}), nil},
 		{"upstream-keepalive-connections", "0", with(func(g *Global) { g.UpstreamKeepaliveConnections = 0 }),
 			[]string{"-1", "100001", "many"}},
 		{"upstream-keepalive-timeout", "30", with(func(g *Global) { g.UpstreamKeepaliveTimeout = 30 }), []string{"0", "1h"}},

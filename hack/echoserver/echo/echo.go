@@ -13,6 +13,10 @@ import (
 // PodHeader is the response header naming the pod that answered.
 const PodHeader = "X-Echo-Pod"
 
+// RequestIDHeader returns the X-Request-ID the request came with, so that
+// a test can compare what an auth service saw with what the backend saw.
+const RequestIDHeader = "X-Echo-Request-Id"
+
 // MaxSleep caps the delay a /__sleep/<ms> request can ask for.
 const MaxSleep = 60 * time.Second
 
@@ -88,6 +92,9 @@ func Handler(service, pod string) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set(PodHeader, pod)
+		if id := r.Header.Get("X-Request-ID"); id != "" {
+			w.Header().Set(RequestIDHeader, id)
+		}
 		w.WriteHeader(status)
 		w.Write(body) //nolint:errcheck // the client may be gone; nothing to do about it
 	})

@@ -38,4 +38,15 @@ function _M.test_push_is_visible_to_get_and_to_the_worker()
   assert(bs["ns/a:80"].picker.observe ~= nil, "ewma picker for a")
 end
 
+function _M.test_request_ids_are_32_hex_digits_and_differ()
+  balancer.seed()
+  local seen = {}
+  for i = 1, 1000 do
+    local id = balancer.request_id()
+    eq(id:match("^%x+$") ~= nil and #id, 32, "id " .. id)
+    eq(seen[id], nil, "id " .. i .. " repeats")
+    seen[id] = true
+  end
+end
+
 return _M

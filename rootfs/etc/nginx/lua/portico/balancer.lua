@@ -184,6 +184,37 @@ function _M.log()
   return _M.observe(ngx.ctx)
 end
 
+-- seed seeds math.random (canary weights, request ids) per worker from
+-- /dev/urandom: two workers, or two replicas whose workers have the same
+-- pid, must not share a sequence.
+function _M.seed()
+  local seed = ngx.now() * 1000 + ngx.worker.pid()
+  local f = io.open("/dev/urandom", "rb")
+  if f then
+    local b = f:read(6)
+    f:close()
+    if b and #b == 6 then
+      local n = 0
+      for i = 1, 6 do
+        n = n * 256 + b:byte(i)
+      end
+      seed = n
+    end
+  end
+  math.randomseed(seed)
+end
+
+local format, random = string.format, math.random
+
+-- request_id makes an X-Request-ID as nginx's $request_id looks: 32 hex
+-- digits, here from the worker's math.random (not for secrets; unique
+-- enough to trace a request; string.format measured cheaper than
+-- bit.tohex and concatenation).
+function _M.request_id()
+  return format("%08x%08x%08x%08x", random(0, 0xffffffff), random(0, 0xffffffff),
+    random(0, 0xffffffff), random(0, 0xffffffff))
+end
+
 -- backends returns this worker's view, for tests.
 function _M.backends()
   sync()
