@@ -109,10 +109,10 @@ type Global struct {
 	// sent none (the client's own always passes).
 	GenerateRequestID bool `json:"generateRequestID,omitempty"`
 	// RequestIDByLua makes the X-Request-ID of GenerateRequestID in Lua
-	// (32 hex digits, as nginx's) rather than with nginx's $request_id,
-	// whose OpenSSL RAND_bytes costs ~6,600 instructions a request; false
-	// when the access log names $request_id, so that the log and the
-	// header agree.
+	// (32 hex digits as nginx's: a random per-worker prefix and a count)
+	// rather than with nginx's $request_id, whose OpenSSL RAND_bytes costs
+	// ~6,600 instructions a request; false when the access log names
+	// $request_id, so that the log and the header agree.
 	RequestIDByLua bool `json:"requestIDByLua,omitempty"`
 	// Keep-alive connections to backends: idle connections kept per
 	// worker (0 disables), idle timeout in seconds, requests per connection.

@@ -41,12 +41,17 @@ end
 function _M.test_request_ids_are_32_hex_digits_and_differ()
   balancer.seed()
   local seen = {}
+  local first = balancer.request_id()
   for i = 1, 1000 do
     local id = balancer.request_id()
     eq(id:match("^%x+$") ~= nil and #id, 32, "id " .. id)
     eq(seen[id], nil, "id " .. i .. " repeats")
     seen[id] = true
   end
+  -- Another worker (a new seed) draws another prefix.
+  balancer.seed()
+  local other = balancer.request_id()
+  assert(other:sub(1, 16) ~= first:sub(1, 16), "a second seed kept the prefix " .. first:sub(1, 16))
 end
 
 return _M

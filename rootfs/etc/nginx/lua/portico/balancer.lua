@@ -184,9 +184,14 @@ function _M.log()
   return _M.observe(ngx.ctx)
 end
 
--- seed seeds math.random (canary weights, request ids) per worker from
--- /dev/urandom: two workers, or two replicas whose workers have the same
--- pid, must not share a sequence.
+local format, random = string.format, math.random
+
+-- A worker's request ids: a random prefix of its own, then a counter.
+local id_prefix, id_count = "0000000000000000", 0
+
+-- seed seeds math.random (canary weights) per worker from /dev/urandom,
+-- then draws the worker's request id prefix: two workers, or two
+-- replicas whose workers have the same pid, must not share either.
 function _M.seed()
   local seed = ngx.now() * 1000 + ngx.worker.pid()
   local f = io.open("/dev/urandom", "rb")
@@ -202,17 +207,16 @@ function _M.seed()
     end
   end
   math.randomseed(seed)
+  id_prefix = format("%08x%08x", random(0, 0xffffffff), random(0, 0xffffffff))
 end
 
-local format, random = string.format, math.random
-
--- request_id makes an X-Request-ID as nginx's $request_id looks: 32 hex
--- digits, here from the worker's math.random (not for secrets; unique
--- enough to trace a request; string.format measured cheaper than
--- bit.tohex and concatenation).
+-- request_id makes an X-Request-ID that looks like nginx's $request_id,
+-- 32 hex digits: the worker's random 64-bit prefix and a count. Unique,
+-- not unpredictable (a client may send any X-Request-ID anyway); a tenth
+-- of the cost of four random numbers formatted.
 function _M.request_id()
-  return format("%08x%08x%08x%08x", random(0, 0xffffffff), random(0, 0xffffffff),
-    random(0, 0xffffffff), random(0, 0xffffffff))
+  id_count = id_count + 1
+  return format("%s%016x", id_prefix, id_count)
 end
 
 -- backends returns this worker's view, for tests.
