@@ -213,9 +213,11 @@ http {
 // BenchmarkDataPlane compares requests/s and latency through Portico's
 // generated config with a minimal hand-written nginx config proxying to
 // the same 3 echo pods, same nginx binary and worker count, and with that
-// config plus the headers Portico sends (the echo pods' work grows with
-// every header), alternating runs of BENCH_WRK_SECONDS (default 10) each,
-// 2 rounds.
+// config plus the headers Portico sends; alternating runs of
+// BENCH_WRK_SECONDS (default 10) each, 2 rounds, against two backend
+// paths: /__ok, whose answer is "ok" whatever the request (the proxies'
+// cost), and /, whose answer is every request header as JSON (so each
+// header a proxy adds costs the echo pod and wrk too, on the same cores).
 func BenchmarkDataPlane(b *testing.B) {
 	needWrk(b)
 	d := time.Duration(envInt(b, "BENCH_WRK_SECONDS", 10)) * time.Second
@@ -228,49 +230,58 @@ func BenchmarkDataPlane(b *testing.B) {
 	for _, p := range a.pods {
 		addrs = append(addrs, fmt.Sprintf("%s:%d", p.host.Addr(), a.target))
 	}
-	configs := []struct {
+	type config struct {
 		name string
-		url  string
+		base string
 		rs   []wrkResult
-	}{
-		{name: "portico", url: fmt.Sprintf("http://127.0.0.1:%d/", env.portico.httpPort)},
-		{name: "hand-written", url: fmt.Sprintf("http://127.0.0.1:%d/", startHandNginx(b, addrs, "").port)},
-		{name: "hand-written + Portico's headers", url: fmt.Sprintf("http://127.0.0.1:%d/", startHandNginx(b, addrs, handHeaders).port)},
 	}
-	// Warm all (keep-alive pools, Lua code cache).
-	for _, c := range configs {
-		runWrk(b, c.url, host, time.Second)
+	bases := []string{
+		fmt.Sprintf("http://127.0.0.1:%d", env.portico.httpPort),
+		fmt.Sprintf("http://127.0.0.1:%d", startHandNginx(b, addrs, "").port),
+		fmt.Sprintf("http://127.0.0.1:%d", startHandNginx(b, addrs, handHeaders).port),
 	}
-	for range 2 {
-		for i := range configs {
-			configs[i].rs = append(configs[i].rs, runWrk(b, configs[i].url, host, d))
-		}
-	}
+	names := []string{"portico", "hand-written", "hand-written + Portico's headers"}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "config\tround\trequests/s\tp50\tp99\terrors\t")
+	fmt.Fprintln(w, "backend path\tconfig\tround\trequests/s\tp50\tp99\terrors\t")
 	mean := func(rs []wrkResult) (rps float64) {
 		for _, r := range rs {
 			rps += r.rps
 		}
 		return rps / float64(len(rs))
 	}
-	for round := range 2 {
+	for _, path := range []string{"/__ok", "/"} {
+		configs := make([]config, len(bases))
+		for i := range bases {
+			configs[i] = config{name: names[i], base: bases[i]}
+		}
+		// Warm all (keep-alive pools, Lua code cache).
 		for _, c := range configs {
-			r := c.rs[round]
-			fmt.Fprintf(w, "%s\t%d\t%.0f\t%s\t%s\t%d\t\n", c.name, round+1, r.rps, r.p50, r.p99, r.errors())
-			if r.errors() != 0 {
-				b.Errorf("%s round %d: %d errors", c.name, round+1, r.errors())
+			runWrk(b, c.base+path, host, time.Second)
+		}
+		for range 2 {
+			for i := range configs {
+				configs[i].rs = append(configs[i].rs, runWrk(b, configs[i].base+path, host, d))
 			}
 		}
+		for round := range 2 {
+			for _, c := range configs {
+				r := c.rs[round]
+				fmt.Fprintf(w, "%s\t%s\t%d\t%.0f\t%s\t%s\t%d\t\n", path, c.name, round+1, r.rps, r.p50, r.p99, r.errors())
+				if r.errors() != 0 {
+					b.Errorf("%s %s round %d: %d errors", path, c.name, round+1, r.errors())
+				}
+			}
+		}
+		p, h, hh := mean(configs[0].rs), mean(configs[1].rs), mean(configs[2].rs)
+		fmt.Fprintf(w, "%s\tratio portico/hand-written (mean requests/s)\t\t%.3f\t\t\t\t\n", path, p/h)
+		fmt.Fprintf(w, "%s\tratio portico/hand-written + Portico's headers\t\t%.3f\t\t\t\t\n", path, p/hh)
+		unit := map[string]string{"/__ok": "ok", "/": "echo"}[path]
+		b.ReportMetric(p, "portico-req/s-"+unit)
+		b.ReportMetric(h, "hand-req/s-"+unit)
+		b.ReportMetric(p/h, "ratio-"+unit)
+		b.ReportMetric(p/hh, "ratio-same-headers-"+unit)
 	}
-	p, h, hh := mean(configs[0].rs), mean(configs[1].rs), mean(configs[2].rs)
-	fmt.Fprintf(w, "ratio portico/hand-written (mean requests/s)\t\t%.3f\t\t\t\t\n", p/h)
-	fmt.Fprintf(w, "ratio portico/hand-written + Portico's headers\t\t%.3f\t\t\t\t\n", p/hh)
 	w.Flush()
-	b.ReportMetric(p, "portico-req/s")
-	b.ReportMetric(h, "hand-req/s")
-	b.ReportMetric(p/h, "ratio")
-	b.ReportMetric(p/hh, "ratio-same-headers")
 }
 
 // BenchmarkReloadUnderLoad runs wrk against one host for BENCH_RELOAD_SECONDS

@@ -39,12 +39,21 @@ type Response struct {
 //
 //	/__status/<code>  answers with status <code> (200-599)
 //	/__sleep/<ms>     waits <ms> milliseconds (at most MaxSleep) first
+//	/__ok             answers 200 "ok" and the pod header, nothing else: a
+//	                  backend whose work does not grow with the request's
+//	                  headers (the data-plane benchmark)
 //
 // and the streaming paths of special (/__slow/<n>, /__ws).
 // A malformed special path answers 400.
 func Handler(service, pod string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if special(w, r, pod) {
+			return
+		}
+		if r.URL.Path == "/__ok" {
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set(PodHeader, pod)
+			w.Write([]byte("ok\n")) //nolint:errcheck // the client may be gone
 			return
 		}
 		status := http.StatusOK

@@ -62,6 +62,16 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+func TestOK(t *testing.T) {
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/__ok", nil)
+	req.Header.Set("X-Many", strings.Repeat("x", 100))
+	Handler("svc", "pod-0").ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Body.String() != "ok\n" || rec.Header().Get(PodHeader) != "pod-0" {
+		t.Errorf("/__ok: %d %q pod %q, want 200 \"ok\\n\" pod-0", rec.Code, rec.Body.String(), rec.Header().Get(PodHeader))
+	}
+}
+
 func TestSleepStopsWhenClientLeaves(t *testing.T) {
 	srv := httptest.NewServer(Handler("svc", "pod-0"))
 	defer srv.Close()
