@@ -127,13 +127,29 @@ func New(client kubernetes.Interface, opts Options) *Watcher {
 	for _, inf := range informerList {
 		_ = inf.SetTransform(dropManagedFields)
 		reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { w.changed("added", obj) },
-			UpdateFunc: func(_, obj any) { w.changed("updated", obj) },
+			AddFunc: func(obj any) { w.changed("added", obj) },
+			UpdateFunc: func(old, obj any) {
+				if !statusOnly(old, obj) {
+					w.changed("updated", obj)
+				}
+			},
 			DeleteFunc: func(obj any) { w.changed("deleted", obj) },
 		})
 		w.handlersSynced = append(w.handlersSynced, reg.HasSynced)
 	}
 	return w
+}
+
+// statusOnly reports an Ingress update that changed nothing the
+// configuration reads: no spec, label, annotation or deletion change.
+// Portico's own status writes are such updates; with thousands of
+// Ingresses each would otherwise cost a full sync.
+func statusOnly(old, obj any) bool {
+	o, ok1 := old.(*networkingv1.Ingress)
+	n, ok2 := obj.(*networkingv1.Ingress)
+	return ok1 && ok2 && equality.Semantic.DeepEqual(o.Spec, n.Spec) &&
+		equality.Semantic.DeepEqual(o.Labels, n.Labels) && equality.Semantic.DeepEqual(o.Annotations, n.Annotations) &&
+		o.DeletionTimestamp.Equal(n.DeletionTimestamp)
 }
 
 func (w *Watcher) changed(verb string, obj any) {

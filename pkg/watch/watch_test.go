@@ -140,3 +140,32 @@ func TestPublishServiceAndNodes(t *testing.T) {
 		t.Fatalf("node address %s", got)
 	}
 }
+
+// An Ingress update that only writes status (Portico's own status writes)
+// is no work item; one that changes an annotation is.
+func TestIngressStatusOnlyUpdateIsNoWorkItem(t *testing.T) {
+	w, client := start(t, Options{}, ingress("ns", "x"), ingress("ns", "y"))
+	next(t, w)
+	ctx := context.Background()
+	x := ingress("ns", "x")
+	x.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: "10.0.0.9"}}
+	if _, err := client.NetworkingV1().Ingresses("ns").UpdateStatus(ctx, x, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	y := ingress("ns", "y")
+	y.Annotations = map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/"}
+	if _, err := client.NetworkingV1().Ingresses("ns").Update(ctx, y, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// One informer's handler sees its events in order: a reason for x
+	// would come before y's, in this item or alone in an earlier one.
+	reasons := next(t, w)
+	if len(reasons) != 1 || reasons[0] != "Ingress ns/y updated" {
+		t.Fatalf("reasons = %q, want y's annotation change alone", reasons)
+	}
+	for _, ing := range w.Snapshot().Ingresses {
+		if got := ing.Status.LoadBalancer.Ingress; ing.Name == "x" && (len(got) != 1 || got[0].IP != "10.0.0.9") {
+			t.Errorf("the cache missed the status write: %v", got)
+		}
+	}
+}
