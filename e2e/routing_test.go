@@ -386,6 +386,36 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 	}
 }
 
+// proxy-*-timeout keep a host in the Lua router: the balancer sets the
+// route's timeouts per request, and another host keeps the global ones.
+func TestDynamicRoutingTimeouts(t *testing.T) {
+	ns := namespace(t, "dyntimeout")
+	a := newApp(t, ns, "a", 1, "")
+	before := quietReloads(t)
+	createIngress(t, newIngress(ns, "short", map[string]string{ann + "proxy-read-timeout": "1"},
+		hostRule("short.dynamic.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "long", nil, hostRule("long.dynamic.example.com", prefixPath("/", "a"))))
+	servedBy(t, "short.dynamic.example.com", "/", a)
+	servedBy(t, "long.dynamic.example.com", "/", a)
+	start := time.Now()
+	expect(t, "read timeout of the route", "GET", "short.dynamic.example.com", "/__sleep/2500", nil, "", status(504))
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("504 after %s, want about the 1 s read timeout", took)
+	}
+	expect(t, "within the route's timeout", "GET", "short.dynamic.example.com", "/__sleep/100", nil, "", fromApp(a, 200))
+	expect(t, "the global timeout elsewhere", "GET", "long.dynamic.example.com", "/__sleep/2500", nil, "", fromApp(a, 200))
+	conf, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(conf), "dynamic.example.com") {
+		t.Error("nginx.conf names a host the Lua router serves")
+	}
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("%d reloads for Ingresses the router serves; want 0", after-before)
+	}
+}
+
 // Seed 002's host-less game Ingress (rewrite-target) keeps its locations
 // in the catch-all server; they claim requests for plain hosts for the
 // Lua router first, so a plain host is still a push, is served its own

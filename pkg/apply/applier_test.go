@@ -328,7 +328,7 @@ http {
             rewrite_by_lua_block { require("portico.router").route(":8443", true) }
             content_by_lua_block {
                 local v = ngx.var
-                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", v.portico_route_hsts, "|", ngx.ctx.portico_labels)
+                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", v.portico_route_hsts, "|", ngx.ctx.portico_route.labels)
             }
         }
         # The same when the access log names no route label.
@@ -336,7 +336,7 @@ http {
             rewrite_by_lua_block { require("portico.router").route(":8443", false) }
             content_by_lua_block {
                 local v = ngx.var
-                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", ngx.ctx.portico_labels)
+                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", ngx.ctx.portico_route.labels)
             }
         }
         # A location of a catch-all server that keeps its own: claim()

@@ -103,6 +103,10 @@ type Route struct {
 	Ingress     string `json:"ingress,omitempty"`
 	IngressPath string `json:"ingressPath,omitempty"`
 	SSLRedirect bool   `json:"sslRedirect,omitempty"`
+	// Timeouts in seconds; 0 keeps nginx.conf's.
+	ConnectTimeout int `json:"connectTimeout,omitempty"`
+	SendTimeout    int `json:"sendTimeout,omitempty"`
+	ReadTimeout    int `json:"readTimeout,omitempty"`
 }
 
 // Paths of the Lua configuration endpoints.

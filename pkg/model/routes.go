@@ -1,6 +1,10 @@
 package model
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+)
 
 // HostRoutes are the routes of one host the Lua router serves.
 type HostRoutes struct {
@@ -24,6 +28,11 @@ type Route struct {
 	Ingress     IngressRef `json:"ingress"`
 	IngressPath string     `json:"ingressPath,omitempty"`
 	SSLRedirect bool       `json:"sslRedirect,omitempty"`
+	// Timeouts of the proxy-*-timeout annotations, 0 for the global ones:
+	// the balancer sets them per request.
+	ConnectTimeout annotations.Seconds `json:"connectTimeout,omitempty"`
+	SendTimeout    annotations.Seconds `json:"sendTimeout,omitempty"`
+	ReadTimeout    annotations.Seconds `json:"readTimeout,omitempty"`
 }
 
 // route classifies the finished servers and fills c.Routes. A server is
@@ -76,7 +85,8 @@ func (c *Config) route() {
 		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != ""}
 		for _, l := range s.Locations {
 			hr.Routes = append(hr.Routes, Route{Exact: l.Modifier == ModExact, Path: l.Path, Backend: l.Backend,
-				Ingress: l.Ingress, IngressPath: l.IngressPath, SSLRedirect: l.SSLRedirect})
+				Ingress: l.Ingress, IngressPath: l.IngressPath, SSLRedirect: l.SSLRedirect,
+				ConnectTimeout: l.Proxy.ConnectTimeout, SendTimeout: l.Proxy.SendTimeout, ReadTimeout: l.Proxy.ReadTimeout})
 		}
 		c.Routes = append(c.Routes, hr)
 	}
@@ -111,11 +121,14 @@ func plainServer(s *Server) bool {
 }
 
 // plainLocation reports whether l only matches a path and proxies with
-// the global settings (or answers 404): the traffic policy it may carry
-// lives in its backend, which the balancer applies.
+// the global settings but its timeouts (or answers 404): the traffic
+// policy it may carry lives in its backend, which the balancer applies,
+// as it applies the timeouts.
 func plainLocation(l *Location) bool {
+	p := l.Proxy
+	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout = 0, 0, 0
 	return (l.Modifier == ModExact || l.Modifier == ModPrefix) &&
 		l.RewriteTarget == "" && l.RateLimit == nil && l.SourceRange == nil &&
-		l.Redirect == nil && l.Proxy.IsZero() && len(l.Headers) == 0 && l.CORS == nil &&
+		l.Redirect == nil && p.IsZero() && len(l.Headers) == 0 && l.CORS == nil &&
 		l.BasicAuth == nil && l.ExternalAuth == nil && l.Errors == nil && l.Snippet == ""
 }

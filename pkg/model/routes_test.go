@@ -62,23 +62,27 @@ func TestBuildRoutes(t *testing.T) {
 			}},
 		},
 	}, {
-		name: "annotations nginx.conf must do, wildcards and the hosts a wildcard shadows stay static",
+		name: "annotations nginx.conf must do, wildcards and the hosts a wildcard shadows stay static; timeouts go with the route",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "rewrite", annotate(annotations.Prefix+"rewrite-target", "/"), rule("r.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "approot", annotate(annotations.Prefix+"app-root", "/app"), rule("root.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "regex", annotate(annotations.Prefix+"use-regex", "true"), rule("re.example.com", path("/a+", impl, "api-service", 80))),
 			ingress("lab", "timeout", annotate(annotations.Prefix+"proxy-read-timeout", "5"), rule("slow.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "bodysize", annotate(annotations.Prefix+"proxy-body-size", "8m"), rule("big.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "wild", rule("*.foo.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "shadowed", rule("a.foo.com", path("/", prefix, "frontend-service", 80)), rule("a.b.foo.com", path("/", prefix, "frontend-service", 80))),
 			ingress("lab", "sticky", annotate(annotations.Prefix+"affinity", "cookie"), rule("s.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "*.foo.com": "static", "a.b.foo.com": "dynamic", "a.foo.com": "static",
-			"r.example.com": "static", "re.example.com": "static", "root.example.com": "static", "s.example.com": "dynamic", "slow.example.com": "static"},
+			"r.example.com": "static", "re.example.com": "static", "root.example.com": "static", "s.example.com": "dynamic", "slow.example.com": "dynamic",
+			"big.example.com": "static"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
 			{Host: "a.b.foo.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("shadowed"), IngressPath: "/"}}},
 			// Affinity only changes the backend the balancer uses.
 			{Host: "s.example.com", Routes: []Route{{Path: "/", Backend: api + "@lab/sticky", Ingress: ref("sticky"), IngressPath: "/"}}},
+			// The balancer sets the route's timeouts.
+			{Host: "slow.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("timeout"), IngressPath: "/", ReadTimeout: 5}}},
 		},
 	}, {
 		name: "rules without a host that need nginx stay locations of the catch-all server, which claim requests for dynamic hosts",

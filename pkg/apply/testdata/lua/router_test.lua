@@ -66,6 +66,9 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/","backend":1}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","exact":"yes"}]}}}',
     '{"hsts":1,"hosts":{}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","readTimeout":-1}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","connectTimeout":1.5}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","sendTimeout":"5s"}]}}}',
   }) do
     eq(post(body).status, 400, body)
   end
@@ -115,6 +118,18 @@ function _M.test_route_sets_only_the_backend_when_the_log_names_no_label()
   local res = ngx.location.capture("/routed/lean/x")
   eq(res.status, 200, "status")
   eq(res.body, "ns/r:80||||ns/r\t127.0.0.1\t/routed\tns/r:80\n", "variables and metrics labels")
+end
+
+function _M.test_route_timeouts_are_kept_for_the_balancer()
+  eq(post(cjson.encode({ hosts = { ["t.example.com"] = { routes = {
+    { path = "/slow/", backend = "ns/r:80", readTimeout = 120, connectTimeout = 0 },
+    { path = "/", backend = "ns/r:80" },
+  } } } })).status, 201, "push")
+  local _, _, r = router.lookup("t.example.com", "/slow/x")
+  eq(r.timeouts and tostring(r.timeouts[1]) .. " " .. tostring(r.timeouts[2]) .. " " .. tostring(r.timeouts[3]),
+    "nil nil 120", "read timeout only; 0 keeps nginx.conf's")
+  _, _, r = router.lookup("t.example.com", "/other")
+  eq(r.timeouts, nil, "no timeouts")
 end
 
 function _M.test_route_answers_503_for_a_backend_nginx_does_not_know()

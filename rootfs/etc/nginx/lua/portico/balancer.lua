@@ -97,13 +97,14 @@ end
 
 -- access runs before proxying: it finds the backend (name, else the
 -- location's $portico_backend) and answers 503, naming the cause, when no
--- endpoint can take the request. labels, when given, are the request's
--- metrics labels (see metrics.labels), kept for the log phase.
-function _M.access(name, labels)
+-- endpoint can take the request. route, when given, is the Lua router's
+-- route: its timeouts ({connect, send, read}, nil for nginx.conf's) are
+-- set for the request, its metrics labels kept for the log phase.
+function _M.access(name, route)
   sync()
   local ctx = ngx.ctx
-  if labels then
-    ctx.portico_labels = labels
+  if route then
+    ctx.portico_route = route
   end
   name = name or ngx.var.portico_backend
   local b = backends[name]
@@ -152,6 +153,13 @@ function _M.balance()
     local more = math.min(#b.endpoints, MAX_TRIES) - 1
     if more > 0 then
       ngx_balancer.set_more_tries(more)
+    end
+    local t = ctx.portico_route and ctx.portico_route.timeouts
+    if t then
+      local ok, err = ngx_balancer.set_timeouts(t[1], t[2], t[3])
+      if not ok then
+        ngx_log(ERR, "portico: cannot set timeouts: ", err)
+      end
     end
   end
   local ep

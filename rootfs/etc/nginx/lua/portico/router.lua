@@ -8,8 +8,8 @@
 -- (key ""). route() sets the variables a static location sets for the
 -- access log ($portico_backend; $portico_server, $portico_ingress and
 -- $portico_path when the log names them) and hands the backend and the
--- route's metrics labels to the balancer directly, so that no request
--- reads them back.
+-- route (its metrics labels, its timeouts) to the balancer directly, so
+-- that no request reads them back.
 local push = require("portico.push")
 local metrics = require("portico.metrics")
 local balancer = require("portico.balancer")
@@ -25,6 +25,10 @@ local function opt(v, t)
   return v == nil or type(v) == t
 end
 
+local function seconds(v)
+  return v == nil or (type(v) == "number" and v >= 0 and v == math.floor(v))
+end
+
 -- validate checks a decoded push; it returns nil or what is wrong.
 local function validate(data)
   if type(data) ~= "table" or type(data.hosts) ~= "table" or not opt(data.hsts, "string") then
@@ -37,7 +41,8 @@ local function validate(data)
     for i, r in ipairs(h.routes) do
       if type(r) ~= "table" or type(r.path) ~= "string" or r.path:sub(1, 1) ~= "/"
         or not opt(r.exact, "boolean") or not opt(r.backend, "string") or not opt(r.ingress, "string")
-        or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean") then
+        or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean")
+        or not seconds(r.connectTimeout) or not seconds(r.sendTimeout) or not seconds(r.readTimeout) then
         return "host " .. host .. ": route " .. i .. " needs a path starting with / and typed fields"
       end
     end
@@ -45,8 +50,16 @@ local function validate(data)
   return nil
 end
 
+-- nonzero is v, or nil for 0 (nginx.conf's value).
+local function nonzero(v)
+  if v ~= 0 then
+    return v
+  end
+end
+
 -- build indexes each host's routes: exact ones by path, prefix ones
--- longest first; each route with a backend gets its metrics labels.
+-- longest first; each route with a backend gets its metrics labels and
+-- its timeouts for the balancer.
 local function build(data)
   local out = {}
   for host, h in pairs(data.hosts) do
@@ -54,6 +67,9 @@ local function build(data)
     for _, r in ipairs(h.routes) do
       if r.backend then
         r.labels = metrics.labels(r.ingressPath and r.ingress or "", host, r.ingressPath or "", r.backend)
+      end
+      if nonzero(r.connectTimeout) or nonzero(r.sendTimeout) or nonzero(r.readTimeout) then
+        r.timeouts = { nonzero(r.connectTimeout), nonzero(r.sendTimeout), nonzero(r.readTimeout) }
       end
       if r.exact then
         exact[r.path] = r
@@ -150,16 +166,16 @@ function _M.route(suffix, log_labels)
     var.portico_ingress = r.ingress
     var.portico_path = r.ingressPath
   end
-  return balancer.access(r.backend, r.labels)
+  return balancer.access(r.backend, r)
 end
 
 -- log counts proxied requests only, as static locations do.
 function _M.log()
   local ctx = ngx.ctx
-  local labels = ctx.portico_labels
-  if labels then
+  local r = ctx.portico_route
+  if r then
     balancer.observe(ctx)
-    metrics.observe(labels, ngx.status, metrics.elapsed())
+    metrics.observe(r.labels, ngx.status, metrics.elapsed())
   end
 end
 
