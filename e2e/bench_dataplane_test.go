@@ -353,9 +353,9 @@ func churnIngress(ns, svc string, stop <-chan struct{}, changes chan<- int) {
 		}
 		var err error
 		if n%2 == 0 {
-			// rewrite-target needs a server block: a plain host would be a
-			// push to the Lua router, not a reload.
-			_, err = ings.Create(context.Background(), newIngress(ns, "churn", map[string]string{rewriteTarget: "/"},
+			// A host with a server block: a plain host would be a push to
+			// the Lua router, not a reload.
+			_, err = ings.Create(context.Background(), newIngress(ns, "churn", map[string]string{needsServerBlock: "1m"},
 				hostRule(fmt.Sprintf("churn%d.%s.example.com", n, ns), prefixPath("/", svc))), metav1.CreateOptions{})
 		} else {
 			err = ings.Delete(context.Background(), "churn", metav1.DeleteOptions{})

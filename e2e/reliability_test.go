@@ -350,8 +350,8 @@ func TestFaultChurnAndReloadsUnderLoad(t *testing.T) {
 	l := startPacedLoad(host, "/", 100000, 2*time.Minute, 2*time.Millisecond)
 	var wsErr error
 	for i := range rounds {
-		// rewrite-target needs a server block: each is a reload.
-		createIngress(t, newIngress(ns, fmt.Sprintf("extra-%d", i), map[string]string{rewriteTarget: "/"},
+		// Hosts with a server block: each is a reload.
+		createIngress(t, newIngress(ns, fmt.Sprintf("extra-%d", i), map[string]string{needsServerBlock: "1m"},
 			hostRule(fmt.Sprintf("extra-%d.churn.example.com", i), prefixPath("/", "a"))))
 		// One pod of three out of rotation, a different one each round.
 		for j, p := range a.pods {
@@ -486,9 +486,9 @@ func TestFaultDiskFull(t *testing.T) {
 	if err := fill(filler); err != nil {
 		t.Fatal(err)
 	}
-	// rewrite-target needs a server block, so a config write (a plain host
-	// would be a push to the Lua router).
-	createIngress(t, newIngress(ns, "two", map[string]string{rewriteTarget: "/"}, hostRule("disk-two.example.com", prefixPath("/", "a"))))
+	// A host with a server block, so a config write (a plain host would be
+	// a push to the Lua router).
+	createIngress(t, newIngress(ns, "two", map[string]string{needsServerBlock: "1m"}, hostRule("disk-two.example.com", prefixPath("/", "a"))))
 	eventually(t, "ConfigNotApplied Event on the new Ingress", func() error {
 		evs, err := warningEvents(ns, "two")
 		if err != nil {

@@ -21,6 +21,11 @@ import (
 
 const rewriteTarget = "nginx.ingress.kubernetes.io/rewrite-target"
 
+// needsServerBlock is an annotation the Lua router cannot apply (a
+// per-Ingress client_max_body_size), for tests that want a host with a
+// server block, so a change that reloads nginx; "1m" is the default size.
+const needsServerBlock = "nginx.ingress.kubernetes.io/proxy-body-size"
+
 // Seed 000, "경로 기반 라우팅": /api → api-service, / → frontend-service on
 // app.example.com, with rewrite-target: /.
 func TestSeedPathIngress(t *testing.T) {
@@ -325,8 +330,9 @@ func mustStatus(t *testing.T) controllerStatus {
 func ptr[T any](v T) *T { return &v }
 
 // A plain host has no server block: creating, changing and deleting its
-// Ingress is a push to the Lua router, never a reload. An Ingress that
-// needs nginx.conf (rewrite-target) still reloads and works.
+// Ingress is a push to the Lua router, never a reload, rewrite-target
+// included. An Ingress that needs nginx.conf (proxy-body-size) still
+// reloads and works.
 func TestDynamicRoutingWithoutReload(t *testing.T) {
 	ns := namespace(t, "dynamic")
 	a := newApp(t, ns, "a", 1, "")
@@ -375,14 +381,21 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 		t.Errorf("plain Ingress create/update/delete reloaded nginx %d times; want 0", after-before)
 	}
 
+	// rewrite-target is done by the router too.
 	createIngress(t, newIngress(ns, "rewrite", map[string]string{rewriteTarget: "/"},
-		hostRule("static.dynamic.example.com", prefixPath("/api", "a"))))
-	r := servedBy(t, "static.dynamic.example.com", "/api/users", a)
-	if r.echo.Path != "/" {
-		t.Errorf("rewrite-target: backend saw %q, want /", r.echo.Path)
+		hostRule("rewrite.dynamic.example.com", prefixPath("/api", "a"))))
+	r := servedBy(t, "rewrite.dynamic.example.com", "/api/users?q=1", a)
+	if r.echo.RequestURI != "/?q=1" {
+		t.Errorf("rewrite-target: backend saw %q, want /?q=1", r.echo.RequestURI)
 	}
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("an Ingress with rewrite-target reloaded nginx %d times; want 0", after-before)
+	}
+	createIngress(t, newIngress(ns, "static", map[string]string{needsServerBlock: "1m"},
+		hostRule("static.dynamic.example.com", prefixPath("/api", "a"))))
+	servedBy(t, "static.dynamic.example.com", "/api/users", a)
 	if after := mustStatus(t).Nginx.Reloads; after <= before {
-		t.Errorf("an Ingress with rewrite-target did not reload nginx")
+		t.Errorf("an Ingress with proxy-body-size did not reload nginx")
 	}
 }
 
@@ -408,7 +421,7 @@ func TestDynamicRoutingTimeouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(conf), "dynamic.example.com") {
+	if strings.Contains(string(conf), "short.dynamic.example.com") || strings.Contains(string(conf), "long.dynamic.example.com") {
 		t.Error("nginx.conf names a host the Lua router serves")
 	}
 	if after := mustStatus(t).Nginx.Reloads; after != before {
@@ -416,15 +429,16 @@ func TestDynamicRoutingTimeouts(t *testing.T) {
 	}
 }
 
-// Seed 002's host-less game Ingress (rewrite-target) keeps its locations
-// in the catch-all server; they claim requests for plain hosts for the
-// Lua router first, so a plain host is still a push, is served its own
-// paths with the URI untouched, and answers 404 for paths it lacks.
+// Seed 002's host-less game Ingress, given an annotation the router
+// cannot do (with rewrite-target alone the router serves it), keeps its
+// locations in the catch-all server; they claim requests for plain hosts
+// for the Lua router first, so a plain host is still a push, is served
+// its own paths with the URI untouched, and answers 404 for paths it lacks.
 func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 	ns := namespace(t, "claim")
 	lobby := newApp(t, ns, "game-lobby", 1, "")
 	plain := newApp(t, ns, "plain-lobby", 1, "")
-	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/"},
+	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/", needsServerBlock: "1m"},
 		hostRule("", prefixPath("/lobby", "game-lobby"), prefixPath("/room", "game-lobby"))))
 	if r := servedBy(t, "any.example.org", "/lobby/1", lobby); r.echo.Path != "/" {
 		t.Errorf("host-less rewrite: backend saw %q, want /", r.echo.Path)

@@ -12,9 +12,9 @@ import (
 	"github.com/portico-ingress/portico/pkg/model"
 )
 
-// The manifests as the controller's model sees them: seed 002's host-less
-// game Ingress needs nginx (rewrite-target) and claims requests for the
-// plain api.example.com, which the Lua router serves.
+// The manifests as the controller's model sees them: the Lua router
+// serves every seed host, seed 002's host-less game Ingress with its
+// rewrite-target too, so no seed Ingress needs a reload.
 func TestManifestsKeepDynamicRouting(t *testing.T) {
 	var objs lint.Objects
 	files, err := fs.Glob(manifests, "manifests/*.yaml")
@@ -45,7 +45,7 @@ func TestManifestsKeepDynamicRouting(t *testing.T) {
 			kinds[s.Host] = "dynamic"
 		}
 	}
-	want := map[string]string{"": "claims", "api.example.com": "dynamic", "app.example.com": "static"}
+	want := map[string]string{"": "router", "api.example.com": "dynamic", "app.example.com": "dynamic"}
 	if diff := cmp.Diff(want, kinds); diff != "" {
 		t.Errorf("servers (-want +got):\n%s", diff)
 	}
@@ -53,7 +53,16 @@ func TestManifestsKeepDynamicRouting(t *testing.T) {
 	for _, hr := range cfg.Routes {
 		hosts = append(hosts, hr.Host)
 	}
-	if !slices.Equal(hosts, []string{"api.example.com"}) {
-		t.Errorf("routes for %v, want api.example.com only", hosts)
+	if !slices.Equal(hosts, []string{"", "api.example.com", "app.example.com"}) {
+		t.Errorf("routes for %q, want the rules without a host, api.example.com and app.example.com", hosts)
+	}
+	rewrites := 0
+	for _, r := range cfg.Routes[0].Routes {
+		if r.RewriteTarget != "" {
+			rewrites++
+		}
+	}
+	if rewrites == 0 {
+		t.Errorf("no route with rewrite-target among the rules without a host: %+v", cfg.Routes[0].Routes)
 	}
 }

@@ -331,6 +331,11 @@ http {
                 ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", v.portico_route_hsts, "|", ngx.ctx.portico_route.labels)
             }
         }
+        # Rewrites of routes.
+        location /rw/ {
+            rewrite_by_lua_block { require("portico.router").route(":8443", false) }
+            content_by_lua_block { ngx.say(ngx.var.uri, "?", ngx.var.args, " ", ngx.var.portico_backend) }
+        }
         # The same when the access log names no route label.
         location /routed/lean/ {
             rewrite_by_lua_block { require("portico.router").route(":8443", false) }

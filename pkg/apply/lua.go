@@ -98,11 +98,14 @@ type HostRoutes struct {
 // when Backend is "".
 type Route struct {
 	Exact       bool   `json:"exact,omitempty"`
+	Regex       bool   `json:"regex,omitempty"`
 	Path        string `json:"path"`
 	Backend     string `json:"backend,omitempty"`
 	Ingress     string `json:"ingress,omitempty"`
 	IngressPath string `json:"ingressPath,omitempty"`
 	SSLRedirect bool   `json:"sslRedirect,omitempty"`
+	// RewriteTarget replaces the URI; $1..$9 are a Regex Path's groups.
+	RewriteTarget string `json:"rewriteTarget,omitempty"`
 	// Timeouts in seconds; 0 keeps nginx.conf's.
 	ConnectTimeout int `json:"connectTimeout,omitempty"`
 	SendTimeout    int `json:"sendTimeout,omitempty"`

@@ -692,8 +692,11 @@ func RouteText(r *apply.Route) string {
 	if r == nil {
 		return "none"
 	}
-	if r.Exact {
+	switch {
+	case r.Exact:
 		return "= " + r.Path
+	case r.Regex:
+		return "~* " + r.Path
 	}
 	return r.Path
 }

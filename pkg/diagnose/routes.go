@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 
 	"github.com/portico-ingress/portico/pkg/apply"
@@ -47,15 +48,27 @@ func LuaRoute(rt *apply.Routes, host, path string) (key string, r *apply.Route, 
 			return "", nil, false
 		}
 	}
-	var best *apply.Route
+	var best, regex *apply.Route
 	for i := range hr.Routes {
 		c := &hr.Routes[i]
 		switch {
-		case c.Exact && c.Path == path:
-			return key, c, true
-		case !c.Exact && strings.HasPrefix(path, c.Path) && (best == nil || len(c.Path) > len(best.Path)):
+		case c.Exact:
+			if c.Path == path {
+				return key, c, true
+			}
+		case c.Regex:
+			// Route paths are the model's: RE2 syntax, as Lua's PCRE reads it.
+			if regex == nil {
+				if re, err := regexp.Compile("(?i)" + c.Path); err == nil && re.MatchString(path) {
+					regex = c
+				}
+			}
+		case strings.HasPrefix(path, c.Path) && (best == nil || len(c.Path) > len(best.Path)):
 			best = c
 		}
+	}
+	if regex != nil {
+		return key, regex, true
 	}
 	return key, best, true
 }

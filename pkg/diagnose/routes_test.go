@@ -12,6 +12,8 @@ func TestLuaRoute(t *testing.T) {
 		"": {Routes: []apply.Route{{Path: "/"}, {Exact: true, Path: "/lobby", Backend: "lobby"}}},
 		"a.example.com": {Routes: []apply.Route{
 			{Path: "/", Backend: "root"}, {Exact: true, Path: "/aaa", Backend: "aaa"}, {Path: "/aaa/", Backend: "aaa"}, {Path: "/aaa/b/", Backend: "aaab"},
+			{Exact: true, Path: "/re/exact", Backend: "exact"}, {Path: "/re/deep/", Backend: "deep"},
+			{Regex: true, Path: "^/re(/|$)(.*)", Backend: "re"}, {Regex: true, Path: "^/re/deep", Backend: "second"},
 		}},
 	}}
 	tests := []struct{ host, path, key, backend string }{
@@ -21,6 +23,9 @@ func TestLuaRoute(t *testing.T) {
 		{"a.example.com", "/lobby", "a.example.com", "root"},
 		{"b.example.com", "/lobby", "", "lobby"},
 		{"b.example.com", "/lobby/x", "", ""},
+		{"a.example.com", "/re/exact", "a.example.com", "exact"},
+		{"a.example.com", "/RE/deep/x", "a.example.com", "re"}, // the first regex, before a longer prefix
+		{"a.example.com", "/ref", "a.example.com", "root"},
 	}
 	for _, tc := range tests {
 		key, r, found := LuaRoute(rt, tc.host, tc.path)

@@ -17,17 +17,23 @@ type HostRoutes struct {
 	Routes []Route `json:"routes"`
 }
 
-// Route is a plain location: an exact or prefix match that proxies to a
-// backend, or answers 404 without one.
+// Route is a plain location: an exact, prefix or regex match that proxies
+// to a backend, or answers 404 without one.
 type Route struct {
-	// Exact matches the URI equal to Path; otherwise the longest Path the
-	// URI starts with wins, as nginx picks prefix locations.
+	// Exact matches the URI equal to Path; Regex makes Path an anchored,
+	// case-insensitive regular expression (nginx's "~*"). As nginx picks
+	// locations: the exact route, else the first regex route (in order)
+	// that matches, else the longest prefix route the URI starts with.
 	Exact       bool       `json:"exact,omitempty"`
+	Regex       bool       `json:"regex,omitempty"`
 	Path        string     `json:"path"`
 	Backend     string     `json:"backend,omitempty"`
 	Ingress     IngressRef `json:"ingress"`
 	IngressPath string     `json:"ingressPath,omitempty"`
 	SSLRedirect bool       `json:"sslRedirect,omitempty"`
+	// RewriteTarget replaces the URI before proxying (the query string
+	// stays); $1..$9 are the groups of a Regex Path.
+	RewriteTarget annotations.URIPath `json:"rewriteTarget,omitempty"`
 	// Timeouts of the proxy-*-timeout annotations, 0 for the global ones:
 	// the balancer sets them per request.
 	ConnectTimeout annotations.Seconds `json:"connectTimeout,omitempty"`
@@ -84,8 +90,8 @@ func (c *Config) route() {
 		}
 		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != ""}
 		for _, l := range s.Locations {
-			hr.Routes = append(hr.Routes, Route{Exact: l.Modifier == ModExact, Path: l.Path, Backend: l.Backend,
-				Ingress: l.Ingress, IngressPath: l.IngressPath, SSLRedirect: l.SSLRedirect,
+			hr.Routes = append(hr.Routes, Route{Exact: l.Modifier == ModExact, Regex: l.Modifier == ModRegex, Path: l.Path,
+				Backend: l.Backend, Ingress: l.Ingress, IngressPath: l.IngressPath, SSLRedirect: l.SSLRedirect, RewriteTarget: l.RewriteTarget,
 				ConnectTimeout: l.Proxy.ConnectTimeout, SendTimeout: l.Proxy.SendTimeout, ReadTimeout: l.Proxy.ReadTimeout})
 		}
 		c.Routes = append(c.Routes, hr)
@@ -120,15 +126,14 @@ func plainServer(s *Server) bool {
 	return true
 }
 
-// plainLocation reports whether l only matches a path and proxies with
-// the global settings but its timeouts (or answers 404): the traffic
-// policy it may carry lives in its backend, which the balancer applies,
-// as it applies the timeouts.
+// plainLocation reports whether l only matches a path, maybe rewrites
+// the URI, and proxies with the global settings but its timeouts (or
+// answers 404): the traffic policy it may carry lives in its backend,
+// which the balancer applies, as it applies the timeouts.
 func plainLocation(l *Location) bool {
 	p := l.Proxy
 	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout = 0, 0, 0
-	return (l.Modifier == ModExact || l.Modifier == ModPrefix) &&
-		l.RewriteTarget == "" && l.RateLimit == nil && l.SourceRange == nil &&
+	return l.RateLimit == nil && l.SourceRange == nil &&
 		l.Redirect == nil && p.IsZero() && len(l.Headers) == 0 && l.CORS == nil &&
 		l.BasicAuth == nil && l.ExternalAuth == nil && l.Errors == nil && l.Snippet == ""
 }

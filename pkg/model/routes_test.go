@@ -62,7 +62,7 @@ func TestBuildRoutes(t *testing.T) {
 			}},
 		},
 	}, {
-		name: "annotations nginx.conf must do, wildcards and the hosts a wildcard shadows stay static; timeouts go with the route",
+		name: "annotations nginx.conf must do, wildcards and the hosts a wildcard shadows stay static; timeouts, regex paths and rewrites go with the route",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "rewrite", annotate(annotations.Prefix+"rewrite-target", "/"), rule("r.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "approot", annotate(annotations.Prefix+"app-root", "/app"), rule("root.example.com", path("/", prefix, "api-service", 80))),
@@ -74,11 +74,14 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "sticky", annotate(annotations.Prefix+"affinity", "cookie"), rule("s.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "*.foo.com": "static", "a.b.foo.com": "dynamic", "a.foo.com": "static",
-			"r.example.com": "static", "re.example.com": "static", "root.example.com": "static", "s.example.com": "dynamic", "slow.example.com": "dynamic",
+			"r.example.com": "dynamic", "re.example.com": "dynamic", "root.example.com": "static", "s.example.com": "dynamic", "slow.example.com": "dynamic",
 			"big.example.com": "static"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
 			{Host: "a.b.foo.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("shadowed"), IngressPath: "/"}}},
+			{Host: "r.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rewrite"), IngressPath: "/", RewriteTarget: "/"}}},
+			// A host without a "/" rule answers 404 there.
+			{Host: "re.example.com", Routes: []Route{{Path: "/"}, {Regex: true, Path: "^/a+", Backend: api, Ingress: ref("regex"), IngressPath: "/a+"}}},
 			// Affinity only changes the backend the balancer uses.
 			{Host: "s.example.com", Routes: []Route{{Path: "/", Backend: api + "@lab/sticky", Ingress: ref("sticky"), IngressPath: "/"}}},
 			// The balancer sets the route's timeouts.
@@ -92,7 +95,7 @@ func TestBuildRoutes(t *testing.T) {
 				path("/lobby", prefix, "api-service", 80), path("/x", exact, "api-service", 80))),
 			ingress("lab", "regex", annotate(annotations.Prefix+"use-regex", "true"), rule("", path("/r[0-9]+", impl, "api-service", 80))),
 			ingress("lab", "auth", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), rule("", path("/private", prefix, "api-service", 80))),
-			ingress("lab", "static", annotate(annotations.Prefix+"rewrite-target", "/"), rule("s.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "static", annotate(annotations.Prefix+"proxy-body-size", "8m"), rule("s.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "s.example.com": "static"},
 		routes: []*HostRoutes{

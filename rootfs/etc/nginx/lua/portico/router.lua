@@ -3,9 +3,11 @@
 -- to /configuration/routes. The catch-all server hands every request to
 -- route() or, when it keeps locations of its own, these claim() the
 -- requests for the hosts in the table and hand them to route(). Matching
--- is nginx's: the host's exact route equal to the URI, else its longest
--- prefix route; a host not in the table uses the rules without a host
--- (key ""). route() sets the variables a static location sets for the
+-- is nginx's: the host's exact route equal to the URI, else its first
+-- regex route (case-insensitive, in the pushed order) that matches, else
+-- its longest prefix route; a host not in the table uses the rules
+-- without a host (key ""). A route may rewrite the URI first, as
+-- nginx's "rewrite ... break" does. route() sets the variables a static location sets for the
 -- access log ($portico_backend; $portico_server, $portico_ingress and
 -- $portico_path when the log names them) and hands the backend and the
 -- route (its metrics labels, its timeouts) to the balancer directly, so
@@ -15,6 +17,7 @@ local metrics = require("portico.metrics")
 local balancer = require("portico.balancer")
 
 local shm = ngx.shared.portico_routes
+local re_find, re_match, set_uri = ngx.re.find, ngx.re.match, ngx.req.set_uri
 
 local _M = {}
 
@@ -39,11 +42,19 @@ local function validate(data)
       return "host " .. tostring(host) .. " needs a routes array"
     end
     for i, r in ipairs(h.routes) do
-      if type(r) ~= "table" or type(r.path) ~= "string" or r.path:sub(1, 1) ~= "/"
-        or not opt(r.exact, "boolean") or not opt(r.backend, "string") or not opt(r.ingress, "string")
+      if type(r) ~= "table" or type(r.path) ~= "string" or r.path:sub(1, r.regex and 2 or 1) ~= (r.regex and "^/" or "/")
+        or not opt(r.exact, "boolean") or not opt(r.regex, "boolean")
+        or not opt(r.rewriteTarget, "string") or (r.rewriteTarget and r.rewriteTarget:sub(1, 1) ~= "/")
+        or not opt(r.backend, "string") or not opt(r.ingress, "string")
         or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean")
         or not seconds(r.connectTimeout) or not seconds(r.sendTimeout) or not seconds(r.readTimeout) then
-        return "host " .. host .. ": route " .. i .. " needs a path starting with / and typed fields"
+        return "host " .. host .. ": route " .. i .. " needs a path starting with / (^/ for a regex) and typed fields"
+      end
+      if r.regex then
+        local _, _, err = re_find("/", r.path, "joi")
+        if err then
+          return "host " .. host .. ": route " .. i .. ": " .. err
+        end
       end
     end
   end
@@ -57,13 +68,13 @@ local function nonzero(v)
   end
 end
 
--- build indexes each host's routes: exact ones by path, prefix ones
--- longest first; each route with a backend gets its metrics labels and
--- its timeouts for the balancer.
+-- build indexes each host's routes: exact ones by path, regex ones in
+-- their pushed order, prefix ones longest first; each route with a backend
+-- gets its metrics labels and its timeouts for the balancer.
 local function build(data)
   local out = {}
   for host, h in pairs(data.hosts) do
-    local exact, prefixes = {}, {}
+    local exact, prefixes, regexes = {}, {}, {}
     for _, r in ipairs(h.routes) do
       if r.backend then
         r.labels = metrics.labels(r.ingressPath and r.ingress or "", host, r.ingressPath or "", r.backend)
@@ -71,8 +82,11 @@ local function build(data)
       if nonzero(r.connectTimeout) or nonzero(r.sendTimeout) or nonzero(r.readTimeout) then
         r.timeouts = { nonzero(r.connectTimeout), nonzero(r.sendTimeout), nonzero(r.readTimeout) }
       end
+      r.captures = r.rewriteTarget and r.rewriteTarget:find("$", 1, true) ~= nil
       if r.exact then
         exact[r.path] = r
+      elseif r.regex then
+        regexes[#regexes + 1] = r
       else
         prefixes[#prefixes + 1] = r
       end
@@ -80,7 +94,7 @@ local function build(data)
     table.sort(prefixes, function(a, b)
       return #a.path > #b.path
     end)
-    out[host] = { hsts = h.hsts, exact = exact, prefixes = prefixes }
+    out[host] = { hsts = h.hsts, exact = exact, prefixes = prefixes, regexes = regexes }
   end
   return out
 end
@@ -107,6 +121,13 @@ function _M.lookup(host, uri)
   if r then
     return key, h, r
   end
+  local regexes = h.regexes
+  for i = 1, #regexes do
+    local x = regexes[i]
+    if re_find(uri, x.path, "joi") then
+      return key, h, x
+    end
+  end
   -- A numeric loop: LuaJIT runs ipairs with an early exit here at ~13,000
   -- more instructions a request (callgrind).
   local prefixes = h.prefixes
@@ -117,6 +138,20 @@ function _M.lookup(host, uri)
     end
   end
   return key, h, nil
+end
+
+-- rewrite replaces the URI with r's target, its $1..$9 taken from r's
+-- regex match of uri (an unmatched group is empty), as nginx's rewrite
+-- does; the query string stays.
+local function rewrite(r, uri)
+  local target = r.rewriteTarget
+  if r.captures then
+    local m = re_match(uri, r.path, "joi") or {}
+    target = target:gsub("%$(%d)", function(d)
+      return m[tonumber(d)] or ""
+    end)
+  end
+  set_uri(target)
 end
 
 -- claim runs first in each location of the catch-all server when that
@@ -141,8 +176,8 @@ end
 -- asks for them when the access log names them).
 function _M.route(suffix, log_labels)
   local var = ngx.var
-  local host = var.host
-  local key, h, r = _M.lookup(host, var.uri)
+  local host, uri = var.host, var.uri
+  local key, h, r = _M.lookup(host, uri)
   if not h then
     return ngx.exit(ngx.HTTP_NOT_FOUND)
   end
@@ -165,6 +200,9 @@ function _M.route(suffix, log_labels)
   if log_labels and r.ingressPath then
     var.portico_ingress = r.ingress
     var.portico_path = r.ingressPath
+  end
+  if r.rewriteTarget then
+    rewrite(r, uri)
   end
   return balancer.access(r.backend, r)
 end
