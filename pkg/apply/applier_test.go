@@ -2,6 +2,7 @@ package apply_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -443,7 +445,32 @@ func TestRouteChangesArePushedWithoutReload(t *testing.T) {
 		t.Fatalf("reloads = %d, want 1", got)
 	}
 	held, err := f.applier.Status.GetRoutes(context.Background())
-	if err != nil || !strings.Contains(string(held), `"app.test":{"routes":[{"path":"/","backend":"ns/b:80"}]}`) {
+	var got apply.Routes
+	if err == nil {
+		err = json.Unmarshal(held, &got)
+	}
+	want := apply.HostRoutes{Routes: []apply.Route{{Path: "/", Backend: "ns/b:80"}}}
+	if err != nil || len(got.Hosts) != 2 || !reflect.DeepEqual(got.Hosts["app.test"], want) {
 		t.Fatalf("GET /configuration/routes = %s, %v", held, err)
+	}
+	// Later changes are patches on what nginx holds: a host goes, one
+	// comes, and the one left alone stays as it was.
+	apply1(routes(map[string]apply.HostRoutes{
+		"":          {Routes: []apply.Route{{Path: "/"}}},
+		"next.test": {Routes: []apply.Route{{Path: "/", Backend: "ns/a:80"}}},
+	}))
+	held, err = f.applier.Status.GetRoutes(context.Background())
+	got = apply.Routes{}
+	if err == nil {
+		err = json.Unmarshal(held, &got)
+	}
+	if _, gone := got.Hosts["app.test"]; err != nil || gone || len(got.Hosts) != 2 || got.Hosts["next.test"].Routes[0].Backend != "ns/a:80" {
+		t.Fatalf("after the patch GET /configuration/routes = %s, %v", held, err)
+	}
+	if code, body := f.get("/x/y"); code != 404 {
+		t.Fatalf("GET /x/y for the deleted host = %d %q, want 404 from the rules without a host", code, body)
+	}
+	if got := f.applier.Stats().RoutePatches; got != 2 {
+		t.Errorf("route patches = %d, want 2 (every push after the first)", got)
 	}
 }

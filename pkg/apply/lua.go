@@ -3,9 +3,11 @@ package apply
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -88,6 +90,14 @@ type Routes struct {
 	Hosts map[string]HostRoutes `json:"hosts"`
 }
 
+// RoutesPatch is the body of a patch to /configuration/routes?base=N:
+// Hosts replace theirs, Deleted go, the other hosts stay.
+type RoutesPatch struct {
+	HSTS    string                `json:"hsts"`
+	Hosts   map[string]HostRoutes `json:"hosts"`
+	Deleted []string              `json:"deleted"`
+}
+
 // HostRoutes are one host's routes, in the model's location order.
 type HostRoutes struct {
 	HSTS   bool    `json:"hsts,omitempty"`
@@ -135,23 +145,34 @@ func NewStatus(port int) *Status {
 	}
 }
 
-// push replaces what the Lua endpoint at path holds with body.
-func (s *Status) push(ctx context.Context, path string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.BaseURL+path, bytes.NewReader(body))
+// errStaleBase is a patch refused because nginx is not at its base.
+var errStaleBase = errors.New("nginx is not at the patch's base generation")
+
+// push replaces what the Lua endpoint at path holds with body, or, with a
+// base generation, patches it; it returns the endpoint's new generation.
+func (s *Status) push(ctx context.Context, path string, body []byte, base string) (string, error) {
+	u := s.BaseURL + path
+	if base != "" {
+		u += "?base=" + url.QueryEscape(base)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := s.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("push %s: %w", path, err)
+		return "", fmt.Errorf("push %s: %w", path, err)
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("push %s: nginx answered %s: %s", path, resp.Status, strings.TrimSpace(string(msg)))
+	switch {
+	case resp.StatusCode == http.StatusConflict && base != "":
+		return "", fmt.Errorf("push %s: %w: %s", path, errStaleBase, strings.TrimSpace(string(msg)))
+	case resp.StatusCode != http.StatusCreated:
+		return "", fmt.Errorf("push %s: nginx answered %s: %s", path, resp.Status, strings.TrimSpace(string(msg)))
 	}
-	return nil
+	return resp.Header.Get("X-Portico-Generation"), nil
 }
 
 // GetBackends returns the balancer's backends as nginx holds them.

@@ -77,12 +77,60 @@ function _M.test_rejects_malformed_pushes()
   end
 end
 
+-- same reports whether a and b are equal values, tables compared deeply.
+local function same(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" then
+    return a == b
+  end
+  for k, v in pairs(a) do
+    if not same(v, b[k]) then
+      return false
+    end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then
+      return false
+    end
+  end
+  return true
+end
+
+local function get()
+  local res = ngx.location.capture("/configuration/routes")
+  eq(res.status, 200, "get")
+  return cjson.decode(res.body), res.header["X-Portico-Generation"]
+end
+
 function _M.test_push_is_visible_to_get()
-  local body = cjson.encode(routes)
-  eq(post(body).status, 201, "push")
-  local got = ngx.location.capture("/configuration/routes")
-  eq(got.status, 200, "get")
-  eq(got.body, body .. "\n", "get body")
+  eq(post(cjson.encode(routes)).status, 201, "push")
+  local got = get()
+  assert(same(got, routes), "GET answers what was pushed: " .. cjson.encode(got))
+end
+
+-- A patch on the generation nginx is at replaces the hosts it carries,
+-- removes the deleted ones and keeps the rest; on another generation it
+-- is refused, and nothing changes.
+function _M.test_patch()
+  setup()
+  local _, gen = get()
+  local function patch(base, body)
+    return ngx.location.capture("/configuration/routes", { method = ngx.HTTP_POST, args = { base = base }, body = cjson.encode(body) })
+  end
+  local res = patch(gen, { hsts = "max-age=60", deleted = { "a.example.com" }, hosts = {
+    ["b.example.com"] = { routes = { { path = "/", backend = "ns/b:80" } } },
+  } })
+  eq(res.status, 201, "patch: " .. res.body)
+  eq(backend_of("b.example.com", "/x"), "b.example.com ns/b:80", "added host")
+  eq(backend_of("a.example.com", "/lobby/x"), " ns/lobby:80", "deleted host: the rules without a host")
+  eq(backend_of("127.0.0.1", "/routed/x"), "127.0.0.1 ns/r:80", "untouched host")
+  local want = cjson.decode(cjson.encode(routes))
+  want.hosts["a.example.com"] = nil
+  want.hosts["b.example.com"] = { routes = { { path = "/", backend = "ns/b:80" } } }
+  local got = get()
+  assert(same(got, want), "GET after the patch: " .. cjson.encode(got))
+  res = patch(gen, { hosts = { ["c.example.com"] = { routes = { { path = "/", backend = "ns/c:80" } } } } })
+  eq(res.status, 409, "patch on a stale generation")
+  eq(backend_of("c.example.com", "/"), " nil", "refused patch: no host c")
 end
 
 function _M.test_exact_beats_prefix_and_the_longest_prefix_wins()

@@ -12,7 +12,15 @@
 -- $portico_path when the log names them) and hands the backend and the
 -- route (its metrics labels, its timeouts) to the balancer directly, so
 -- that no request reads them back.
+--
+-- Storage: each host's routes are a JSON document of their own in the
+-- shared dict (key "h:" .. host, "h:" for the rules without a host), so a
+-- push may carry only the hosts that changed (a patch on the generation
+-- the controller last saw), and a worker decodes a host when a request
+-- for it first comes after a change, not the whole table on every change.
+local cjson = require("cjson.safe")
 local push = require("portico.push")
+local reply = push.reply
 local metrics = require("portico.metrics")
 local balancer = require("portico.balancer")
 
@@ -21,8 +29,12 @@ local re_find, re_match, set_uri = ngx.re.find, ngx.re.match, ngx.req.set_uri
 
 local _M = {}
 
--- Per-worker view of the shared dict.
+-- Per-worker view of the shared dict: the hosts decoded since the last
+-- change (only hosts the table holds: a request's Host is not a key
+-- until then), and the HSTS header.
 local hosts, hsts = {}, ""
+
+local HOST = "h:"
 
 local function opt(v, t)
   return v == nil or type(v) == t
@@ -32,30 +44,46 @@ local function seconds(v)
   return v == nil or (type(v) == "number" and v >= 0 and v == math.floor(v))
 end
 
--- validate checks a decoded push; it returns nil or what is wrong.
+-- validate_host checks one host's entry; it returns nil or what is wrong.
+local function validate_host(host, h)
+  if type(host) ~= "string" or type(h) ~= "table" or type(h.routes) ~= "table" or not opt(h.hsts, "boolean") then
+    return "host " .. tostring(host) .. " needs a routes array"
+  end
+  for i, r in ipairs(h.routes) do
+    if type(r) ~= "table" or type(r.path) ~= "string" or r.path:sub(1, r.regex and 2 or 1) ~= (r.regex and "^/" or "/")
+      or not opt(r.exact, "boolean") or not opt(r.regex, "boolean")
+      or not opt(r.rewriteTarget, "string") or (r.rewriteTarget and r.rewriteTarget:sub(1, 1) ~= "/")
+      or not opt(r.backend, "string") or not opt(r.ingress, "string")
+      or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean")
+      or not seconds(r.connectTimeout) or not seconds(r.sendTimeout) or not seconds(r.readTimeout) then
+      return "host " .. host .. ": route " .. i .. " needs a path starting with / (^/ for a regex) and typed fields"
+    end
+    if r.regex then
+      local _, _, err = re_find("/", r.path, "joi")
+      if err then
+        return "host " .. host .. ": route " .. i .. ": " .. err
+      end
+    end
+  end
+  return nil
+end
+
+-- validate checks a decoded push (a patch may name deleted hosts); it
+-- returns nil or what is wrong.
 local function validate(data)
-  if type(data) ~= "table" or type(data.hosts) ~= "table" or not opt(data.hsts, "string") then
+  if type(data) ~= "table" or type(data.hosts) ~= "table" or not opt(data.hsts, "string")
+    or not opt(data.deleted, "table") then
     return "want an object with a hosts map"
   end
   for host, h in pairs(data.hosts) do
-    if type(host) ~= "string" or type(h) ~= "table" or type(h.routes) ~= "table" or not opt(h.hsts, "boolean") then
-      return "host " .. tostring(host) .. " needs a routes array"
+    local bad = validate_host(host, h)
+    if bad then
+      return bad
     end
-    for i, r in ipairs(h.routes) do
-      if type(r) ~= "table" or type(r.path) ~= "string" or r.path:sub(1, r.regex and 2 or 1) ~= (r.regex and "^/" or "/")
-        or not opt(r.exact, "boolean") or not opt(r.regex, "boolean")
-        or not opt(r.rewriteTarget, "string") or (r.rewriteTarget and r.rewriteTarget:sub(1, 1) ~= "/")
-        or not opt(r.backend, "string") or not opt(r.ingress, "string")
-        or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean")
-        or not seconds(r.connectTimeout) or not seconds(r.sendTimeout) or not seconds(r.readTimeout) then
-        return "host " .. host .. ": route " .. i .. " needs a path starting with / (^/ for a regex) and typed fields"
-      end
-      if r.regex then
-        local _, _, err = re_find("/", r.path, "joi")
-        if err then
-          return "host " .. host .. ": route " .. i .. ": " .. err
-        end
-      end
+  end
+  for _, host in ipairs(data.deleted or {}) do
+    if type(host) ~= "string" then
+      return "deleted must list host names"
     end
   end
   return nil
@@ -68,40 +96,62 @@ local function nonzero(v)
   end
 end
 
--- build indexes each host's routes: exact ones by path, regex ones in
+-- build_host indexes a host's routes: exact ones by path, regex ones in
 -- their pushed order, prefix ones longest first; each route with a backend
 -- gets its metrics labels and its timeouts for the balancer.
-local function build(data)
-  local out = {}
-  for host, h in pairs(data.hosts) do
-    local exact, prefixes, regexes = {}, {}, {}
-    for _, r in ipairs(h.routes) do
-      if r.backend then
-        r.labels = metrics.labels(r.ingressPath and r.ingress or "", host, r.ingressPath or "", r.backend)
-      end
-      if nonzero(r.connectTimeout) or nonzero(r.sendTimeout) or nonzero(r.readTimeout) then
-        r.timeouts = { nonzero(r.connectTimeout), nonzero(r.sendTimeout), nonzero(r.readTimeout) }
-      end
-      r.captures = r.rewriteTarget and r.rewriteTarget:find("$", 1, true) ~= nil
-      if r.exact then
-        exact[r.path] = r
-      elseif r.regex then
-        regexes[#regexes + 1] = r
-      else
-        prefixes[#prefixes + 1] = r
-      end
+local function build_host(host, h)
+  local exact, prefixes, regexes = {}, {}, {}
+  for _, r in ipairs(h.routes) do
+    if r.backend then
+      r.labels = metrics.labels(r.ingressPath and r.ingress or "", host, r.ingressPath or "", r.backend)
     end
-    table.sort(prefixes, function(a, b)
-      return #a.path > #b.path
-    end)
-    out[host] = { hsts = h.hsts, exact = exact, prefixes = prefixes, regexes = regexes }
+    if nonzero(r.connectTimeout) or nonzero(r.sendTimeout) or nonzero(r.readTimeout) then
+      r.timeouts = { nonzero(r.connectTimeout), nonzero(r.sendTimeout), nonzero(r.readTimeout) }
+    end
+    r.captures = r.rewriteTarget and r.rewriteTarget:find("$", 1, true) ~= nil
+    if r.exact then
+      exact[r.path] = r
+    elseif r.regex then
+      regexes[#regexes + 1] = r
+    else
+      prefixes[#prefixes + 1] = r
+    end
   end
-  return out
+  table.sort(prefixes, function(a, b)
+    return #a.path > #b.path
+  end)
+  return { hsts = h.hsts, exact = exact, prefixes = prefixes, regexes = regexes }
 end
 
-local sync = push.follower(shm, "routes", function(data)
-  hosts, hsts = build(data), data.hsts or ""
-end)
+-- sync drops this worker's decoded hosts when the shared dict changed.
+local generation = nil
+local function sync()
+  local gen = shm:get("generation")
+  if gen ~= generation then
+    hosts, hsts, generation = {}, shm:get("hsts") or "", gen
+  end
+end
+
+-- entry returns host's routes, decoding them on first use since the last
+-- change; nil when the table does not hold host.
+local function entry(host)
+  local h = hosts[host]
+  if h then
+    return h
+  end
+  local raw = shm:get(HOST .. host)
+  if not raw then
+    return nil
+  end
+  local data, err = cjson.decode(raw)
+  if not data then
+    ngx.log(ngx.ERR, "portico: stored routes of ", host, " do not decode: ", err)
+    return nil
+  end
+  h = build_host(host, data)
+  hosts[host] = h
+  return h
+end
 
 -- lookup returns the table key that serves host ("" for the rules without
 -- a host), its entry and the route for uri; the route is nil when none
@@ -109,10 +159,10 @@ end)
 function _M.lookup(host, uri)
   sync()
   local key = host
-  local h = hosts[key]
+  local h = entry(key)
   if not h then
     key = ""
-    h = hosts[key]
+    h = entry(key)
     if not h then
       return nil
     end
@@ -162,7 +212,7 @@ end
 function _M.claim()
   sync()
   local host = ngx.var.host
-  if host ~= "" and hosts[host] then
+  if host ~= "" and entry(host) then
     return ngx.exec("@portico_router")
   end
 end
@@ -217,10 +267,82 @@ function _M.log()
   end
 end
 
--- configure serves /configuration/routes: GET returns what nginx holds,
--- POST replaces it.
+-- store writes a validated push to the shared dict: with full, the hosts
+-- it lacks are removed.
+local function store(data, full)
+  if full then
+    for _, key in ipairs(shm:get_keys(0)) do
+      if key:sub(1, #HOST) == HOST and data.hosts[key:sub(#HOST + 1)] == nil then
+        shm:delete(key)
+      end
+    end
+  end
+  for _, host in ipairs(data.deleted or {}) do
+    shm:delete(HOST .. host)
+  end
+  for host, h in pairs(data.hosts) do
+    local ok, err = shm:set(HOST .. host, cjson.encode(h))
+    if not ok then
+      return "cannot store the routes of " .. host .. ": " .. tostring(err)
+    end
+  end
+  shm:set("hsts", data.hsts or "")
+  return nil
+end
+
+-- document returns what the shared dict holds as one push would carry it.
+local function document()
+  local out = {}
+  for _, key in ipairs(shm:get_keys(0)) do
+    if key:sub(1, #HOST) == HOST then
+      out[key:sub(#HOST + 1)] = cjson.decode(shm:get(key) or "null")
+    end
+  end
+  local body = cjson.encode({ hsts = shm:get("hsts") or "", hosts = out })
+  -- cjson encodes an empty table as {}: right for the hosts map.
+  return body
+end
+
+-- configure serves /configuration/routes. GET returns what nginx holds.
+-- POST replaces it; POST ?base=<generation> is a patch: the hosts it
+-- carries replace theirs, those in "deleted" go, the rest stay, and it is
+-- refused with 409 unless the shared dict is still at that generation
+-- (nginx restarted, or another push came between).
 function _M.configure()
-  return push.serve(shm, "routes", '{"hosts":{}}', validate)
+  local method = ngx.req.get_method()
+  if method == "GET" then
+    ngx.header["Content-Type"] = "application/json"
+    ngx.header["X-Portico-Generation"] = tostring(shm:get("generation") or 0)
+    ngx.say(document())
+    return ngx.exit(ngx.HTTP_OK)
+  end
+  if method ~= "POST" then
+    return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
+  end
+  local base = ngx.var.arg_base
+  if base and base ~= tostring(shm:get("generation") or 0) then
+    return reply(ngx.HTTP_CONFLICT, "nginx is at generation " .. tostring(shm:get("generation") or 0)
+      .. ", not " .. base .. ": push every host")
+  end
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data()
+  if not body then
+    return reply(ngx.HTTP_BAD_REQUEST, "empty body, or larger than client_body_buffer_size")
+  end
+  local data, err = cjson.decode(body)
+  if not data then
+    return reply(ngx.HTTP_BAD_REQUEST, "invalid JSON: " .. tostring(err))
+  end
+  local bad = validate(data)
+  if bad then
+    return reply(ngx.HTTP_BAD_REQUEST, bad)
+  end
+  bad = store(data, base == nil)
+  if bad then
+    return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, bad)
+  end
+  ngx.header["X-Portico-Generation"] = tostring(shm:incr("generation", 1, 0))
+  return reply(ngx.HTTP_CREATED, "ok")
 end
 
 return _M
