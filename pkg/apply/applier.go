@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -36,11 +35,15 @@ type Applier struct {
 	checksum string            // its checksum
 	pushed   map[string][]byte // per Lua endpoint, the last body nginx took
 	desired  map[string][]byte // per Lua endpoint, the last body asked for
-	// routesGen is the router's generation after nginx took
-	// pushed[routesPath]: the base of the next patch.
-	routesGen string
-	stats     Stats
-	kick      chan struct{} // wakes PushLoop; made on first use
+	// Per endpoint that takes patches (backends, routes): each item's JSON
+	// by name, of desired and of pushed (nil when nginx holds a body not
+	// made of desired items, such as a union), and the generation nginx
+	// answered for pushed: the base of the next patch.
+	desiredItems, pushedItems map[string]map[string]json.RawMessage
+	gens                      map[string]string
+	hsts                      string // desired routes' HSTS, for patches
+	stats                     Stats
+	kick                      chan struct{} // wakes PushLoop; made on first use
 }
 
 // Dynamic is what nginx takes without a reload.
@@ -56,6 +59,27 @@ type Dynamic struct {
 // pushOrder is the order of pushes: certificates, then the backends that
 // new routes name, then the routes.
 var pushOrder = []string{certificatesPath, backendsPath, routesPath}
+
+// items encodes the backends and the routes of d item by item, for
+// patches.
+func (d Dynamic) items() (map[string]map[string]json.RawMessage, error) {
+	out := map[string]map[string]json.RawMessage{backendsPath: {}, routesPath: {}}
+	for _, b := range d.Backends {
+		j, err := json.Marshal(b)
+		if err != nil {
+			return nil, err
+		}
+		out[backendsPath][b.Name] = j
+	}
+	for h, r := range d.Routes.Hosts {
+		j, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		out[routesPath][h] = j
+	}
+	return out, nil
+}
 
 // bodies encodes d per Lua endpoint.
 func (d Dynamic) bodies() (map[string][]byte, error) {
@@ -91,13 +115,13 @@ type Stats struct {
 	ReloadFailures int `json:"reloadFailures"`
 	Restarts       int `json:"restarts"`
 	Pushes         int `json:"pushes"`
-	// RoutePatches counts the pushes of the router's routes that carried
-	// only the hosts that changed.
-	RoutePatches int       `json:"routePatches"`
-	LastReason   string    `json:"lastReloadReason,omitempty"`
-	LastError    string    `json:"lastReloadError,omitempty"`
-	LastReload   time.Time `json:"lastReload,omitzero"`
-	Checksum     string    `json:"checksum,omitempty"`
+	// Patches counts the pushes of backends or routes that carried only
+	// what changed.
+	Patches    int       `json:"patches"`
+	LastReason string    `json:"lastReloadReason,omitempty"`
+	LastError  string    `json:"lastReloadError,omitempty"`
+	LastReload time.Time `json:"lastReload,omitzero"`
+	Checksum   string    `json:"checksum,omitempty"`
 }
 
 // Result says what one Apply did.
@@ -135,9 +159,13 @@ func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn D
 	if err != nil {
 		return Result{}, err
 	}
+	items, err := dyn.items()
+	if err != nil {
+		return Result{}, err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.desired = bodies
+	a.desired, a.desiredItems, a.hsts = bodies, items, dyn.Routes.HSTS
 	var res Result
 	if a.AuthFiles != nil {
 		// New files first: the config about to load may name them.
@@ -240,59 +268,66 @@ func (a *Applier) pushPending(ctx context.Context) bool {
 	return true
 }
 
-// send gives nginx body at path; a.mu is held. The routes go as a patch
-// when nginx holds an earlier push of them: only the hosts that changed,
-// so that no worker decodes every host again (tens of milliseconds each
-// at 10,000 hosts); a refused patch (nginx restarted) sends them all.
+// send gives nginx body at path; a.mu is held. Backends and routes go
+// as a patch when nginx holds an earlier push of them: only what changed,
+// so that no worker decodes everything again (tens of milliseconds each
+// at 10,000 hosts); a refused patch (nginx restarted) sends it all.
 func (a *Applier) send(ctx context.Context, path string, body []byte) error {
-	if path != routesPath {
+	if path == certificatesPath {
 		_, err := a.Status.push(ctx, path, body, "")
 		return err
 	}
-	if a.routesGen != "" {
-		if patch, ok := routesPatch(a.pushed[routesPath], body); ok {
-			gen, err := a.Status.push(ctx, path, patch, a.routesGen)
+	if a.gens == nil {
+		a.gens = map[string]string{}
+	}
+	old, next := a.pushedItems[path], a.desiredItems[path]
+	if base := a.gens[path]; base != "" && old != nil && next != nil && string(body) == string(a.desired[path]) {
+		if patch, err := a.patch(path, old, next); err == nil {
+			gen, err := a.Status.push(ctx, path, patch, base)
 			if err == nil {
-				a.routesGen = gen
-				a.stats.RoutePatches++
+				a.gens[path] = gen
+				a.stats.Patches++
 				return nil
 			}
 			if !errors.Is(err, errStaleBase) {
 				return err
 			}
-			a.Log.Info("nginx refused a routes patch; pushing every host", zap.Error(err))
+			a.Log.Info("nginx refused a patch; pushing everything", zap.String("path", path), zap.Error(err))
 		}
 	}
 	gen, err := a.Status.push(ctx, path, body, "")
-	a.routesGen = gen // "" on failure: the next push sends every host
+	a.gens[path] = gen // "" on failure: the next push sends everything
 	return err
 }
 
-// routesPatch is the patch that turns the routes body pushed into next:
-// the hosts that changed or came, and those gone. ok is false when there
-// is no earlier body or either does not decode.
-func routesPatch(pushed, next []byte) ([]byte, bool) {
-	if pushed == nil {
-		return nil, false
-	}
-	var old, nr Routes
-	if json.Unmarshal(pushed, &old) != nil || json.Unmarshal(next, &nr) != nil {
-		return nil, false
-	}
-	p := RoutesPatch{HSTS: nr.HSTS, Hosts: map[string]HostRoutes{}, Deleted: []string{}}
-	for h, r := range nr.Hosts {
-		if o, ok := old.Hosts[h]; !ok || !reflect.DeepEqual(o, r) {
-			p.Hosts[h] = r
+// patch is the patch at path that turns the items old into next: those
+// that changed or came, and the names of those gone.
+func (a *Applier) patch(path string, old, next map[string]json.RawMessage) ([]byte, error) {
+	changed, deleted := map[string]json.RawMessage{}, []string{}
+	for name, j := range next {
+		if string(old[name]) != string(j) {
+			changed[name] = j
 		}
 	}
-	for h := range old.Hosts {
-		if _, ok := nr.Hosts[h]; !ok {
-			p.Deleted = append(p.Deleted, h)
+	for name := range old {
+		if _, ok := next[name]; !ok {
+			deleted = append(deleted, name)
 		}
 	}
-	sort.Strings(p.Deleted)
-	b, err := json.Marshal(p)
-	return b, err == nil
+	sort.Strings(deleted)
+	if path == routesPath {
+		return json.Marshal(RoutesPatch{HSTS: a.hsts, Hosts: changed, Deleted: deleted})
+	}
+	names := make([]string, 0, len(changed))
+	for name := range changed {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	list := make([]json.RawMessage, 0, len(names))
+	for _, name := range names {
+		list = append(list, changed[name])
+	}
+	return json.Marshal(BackendsPatch{Backends: list, Deleted: deleted})
 }
 
 // markPushed records that nginx holds body at path; a.mu is held.
@@ -300,7 +335,14 @@ func (a *Applier) markPushed(path string, body []byte) {
 	if a.pushed == nil {
 		a.pushed = map[string][]byte{}
 	}
+	if a.pushedItems == nil {
+		a.pushedItems = map[string]map[string]json.RawMessage{}
+	}
 	a.pushed[path] = body
+	a.pushedItems[path] = nil // a body of other items (a union) cannot be patched
+	if string(body) == string(a.desired[path]) {
+		a.pushedItems[path] = a.desiredItems[path]
+	}
 	a.stats.Pushes++
 }
 
@@ -393,7 +435,7 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		return a.restore(fmt.Errorf("nginx %s: %w", kind, err))
 	}
 	a.conf, a.checksum = conf, checksum
-	a.pushed = nil // push again: new workers must see the exact sets
+	a.pushed, a.pushedItems = nil, nil // push again: new workers must see the exact sets
 	a.stats.Reloads++
 	a.stats.LastReason, a.stats.LastError = reason, ""
 	a.stats.LastReload = time.Now()
@@ -518,7 +560,7 @@ func (a *Applier) Restart(ctx context.Context) error {
 		return fmt.Errorf("restart nginx: %w", err)
 	}
 	a.stats.Restarts++
-	a.pushed = nil
+	a.pushed, a.pushedItems = nil, nil
 	pctx, cancel := context.WithTimeout(ctx, a.pushWait())
 	defer cancel()
 	if _, err := a.pushChanged(pctx); err != nil {

@@ -152,7 +152,11 @@ func TestApplyRoutesAndSkipsUnchanged(t *testing.T) {
 		t.Fatalf("reloads = %d, want 1", got)
 	}
 	held, err := f.applier.Status.GetBackends(context.Background())
-	if err != nil || !strings.Contains(string(held), `"ns/a:80"`) {
+	var got apply.Backends
+	if err == nil {
+		err = json.Unmarshal(held, &got)
+	}
+	if err != nil || len(got.Backends) != 1 || got.Backends[0].Name != "ns/a:80" || got.Backends[0].Endpoints[0] != a {
 		t.Fatalf("GET /configuration/backends = %s, %v", held, err)
 	}
 }
@@ -179,6 +183,27 @@ func TestEndpointChangesArePushedWithoutReload(t *testing.T) {
 	}
 	if got := f.applier.Stats().Reloads; got != 1 {
 		t.Fatalf("reloads = %d, want 1", got)
+	}
+	// The change went as a patch: nginx still holds the other backend.
+	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a, b, c}},
+		apply.Backend{Name: "ns/y:80", Endpoints: []apply.Endpoint{a}})
+	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{c}},
+		apply.Backend{Name: "ns/y:80", Endpoints: []apply.Endpoint{a}})
+	for range 5 {
+		if code, body := f.get("/x"); code != 200 || body != "c" {
+			t.Fatalf("GET /x = %d %q, want c alone", code, body)
+		}
+	}
+	held, err := f.applier.Status.GetBackends(context.Background())
+	var got apply.Backends
+	if err == nil {
+		err = json.Unmarshal(held, &got)
+	}
+	if err != nil || len(got.Backends) != 2 || got.Backends[1].Name != "ns/y:80" || len(got.Backends[0].Endpoints) != 1 {
+		t.Fatalf("GET /configuration/backends = %s, %v", held, err)
+	}
+	if p := f.applier.Stats().Patches; p != 3 {
+		t.Errorf("patches = %d, want 3 (every backends push after the first)", p)
 	}
 }
 
@@ -470,7 +495,7 @@ func TestRouteChangesArePushedWithoutReload(t *testing.T) {
 	if code, body := f.get("/x/y"); code != 404 {
 		t.Fatalf("GET /x/y for the deleted host = %d %q, want 404 from the rules without a host", code, body)
 	}
-	if got := f.applier.Stats().RoutePatches; got != 2 {
-		t.Errorf("route patches = %d, want 2 (every push after the first)", got)
+	if got := f.applier.Stats().Patches; got != 2 {
+		t.Errorf("patches = %d, want 2 (every routes push after the first; the backends did not change)", got)
 	}
 }

@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -90,12 +91,19 @@ type Routes struct {
 	Hosts map[string]HostRoutes `json:"hosts"`
 }
 
+// BackendsPatch is the body of a patch to /configuration/backends?base=N:
+// Backends replace theirs, Deleted go, the other backends stay.
+type BackendsPatch struct {
+	Backends []json.RawMessage `json:"backends"`
+	Deleted  []string          `json:"deleted"`
+}
+
 // RoutesPatch is the body of a patch to /configuration/routes?base=N:
 // Hosts replace theirs, Deleted go, the other hosts stay.
 type RoutesPatch struct {
-	HSTS    string                `json:"hsts"`
-	Hosts   map[string]HostRoutes `json:"hosts"`
-	Deleted []string              `json:"deleted"`
+	HSTS    string                     `json:"hsts"`
+	Hosts   map[string]json.RawMessage `json:"hosts"`
+	Deleted []string                   `json:"deleted"`
 }
 
 // HostRoutes are one host's routes, in the model's location order.

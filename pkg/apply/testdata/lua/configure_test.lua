@@ -38,6 +38,31 @@ function _M.test_push_is_visible_to_get_and_to_the_worker()
   assert(bs["ns/a:80"].picker.observe ~= nil, "ewma picker for a")
 end
 
+-- A patch on the generation nginx is at replaces the backends it carries,
+-- removes the deleted ones and keeps the rest; on another generation it
+-- is refused.
+function _M.test_patch()
+  eq(post(cjson.encode({ backends = {
+    { name = "ns/a:80", endpoints = { { address = "198.18.0.1", port = 8080 } } },
+    { name = "ns/b:80", endpoints = { { address = "198.18.0.2", port = 8080 } } },
+    { name = "ns/c:80", endpoints = { { address = "198.18.0.3", port = 8080 } } },
+  } })).status, 201, "push")
+  local gen = ngx.location.capture("/configuration/backends").header["X-Portico-Generation"]
+  local function patch(base, body)
+    return ngx.location.capture("/configuration/backends", { method = ngx.HTTP_POST, args = { base = base }, body = cjson.encode(body) })
+  end
+  local res = patch(gen, { deleted = { "ns/b:80" }, backends = {
+    { name = "ns/a:80", endpoints = { { address = "198.18.0.9", port = 9090 } } },
+  } })
+  eq(res.status, 201, "patch: " .. res.body)
+  local bs = balancer.backends()
+  eq(bs["ns/a:80"].endpoints[1].address, "198.18.0.9", "patched backend")
+  eq(bs["ns/b:80"], nil, "deleted backend")
+  eq(bs["ns/c:80"].endpoints[1].address, "198.18.0.3", "untouched backend")
+  eq(patch(gen, { backends = {} }).status, 409, "patch on a stale generation")
+  eq(patch(res.header["X-Portico-Generation"], { backends = {}, deleted = { 1 } }).status, 400, "deleted must be names")
+end
+
 function _M.test_request_ids_are_32_hex_digits_and_differ()
   balancer.seed()
   local seen = {}

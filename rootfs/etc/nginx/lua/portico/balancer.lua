@@ -1,7 +1,8 @@
--- Portico's balancer: the controller POSTs every backend (name, endpoints,
+-- Portico's balancer: the controller POSTs the backends (name, endpoints,
 -- algorithm) as JSON to /configuration/backends on the loopback status
--- server; the body is kept in a shared dict with a generation counter, and
--- each worker rebuilds its pickers when the generation moves. Locations name
+-- server, all of them or, after the first push, those that changed; each
+-- is kept in a shared dict next to a generation counter, and a worker
+-- rebuilds a backend's picker on its first request after a change. Locations name
 -- their backend in $portico_backend; access() answers 503 when it has no
 -- endpoint, balance() picks the peer (and the next one on retries).
 -- Traffic policy travels with a backend too: a canary (an alternative
@@ -26,8 +27,15 @@ local MAX_TRIES = 3
 
 local algorithms = { round_robin = round_robin, ewma = ewma }
 
--- Per-worker view of the shared dict.
-local backends = {}
+-- Each backend is a document of its own in shm (push.keyed): a push after
+-- the first carries only the backends that changed, and a worker builds a
+-- backend on its first request after a change.
+local store = push.keyed(shm, "b:")
+
+-- Per-worker view of the shared dict: the backends built since the last
+-- change, and every backend built before (their pickers keep state, such
+-- as EWMA scores, across changes).
+local backends, earlier = {}, {}
 
 local function valid_endpoint(ep)
   return type(ep) == "table" and type(ep.address) == "string" and ep.address ~= ""
@@ -63,36 +71,82 @@ local function validate(data)
   return nil
 end
 
-local function build(list)
-  local out = {}
-  for _, b in ipairs(list) do
-    local algo = algorithms[b.loadBalance] or round_robin
-    local prev = backends[b.name]
-    local eps = b.endpoints or {}
-    out[b.name] = {
-      name = b.name,
-      endpoints = eps,
-      reason = type(b.noEndpoints) == "string" and b.noEndpoints or nil,
-      picker = algo.new(eps, prev and prev.picker),
-      canary = b.canary and canary.new(b.canary) or nil,
-      sticky = b.affinity and sticky.new(b.affinity, eps) or nil,
-      hash_by = b.hashBy,
-      ring = b.hashBy and chash.new(eps) or nil,
-    }
-  end
-  return out
+local function build(b)
+  local algo = algorithms[b.loadBalance] or round_robin
+  local prev = earlier[b.name]
+  local eps = b.endpoints or {}
+  return {
+    name = b.name,
+    endpoints = eps,
+    reason = type(b.noEndpoints) == "string" and b.noEndpoints or nil,
+    picker = algo.new(eps, prev and prev.picker),
+    canary = b.canary and canary.new(b.canary) or nil,
+    sticky = b.affinity and sticky.new(b.affinity, eps) or nil,
+    hash_by = b.hashBy,
+    ring = b.hashBy and chash.new(eps) or nil,
+  }
 end
 
--- sync brings this worker's backends up to the shared dict's generation.
-local sync = push.follower(shm, "backends", function(data)
-  backends = build(data.backends)
-end)
+-- sync drops this worker's built backends when the shared dict changed.
+local generation = nil
+local function sync()
+  local gen = shm:get("generation")
+  if gen ~= generation then
+    for name, b in pairs(backends) do
+      earlier[name] = b
+    end
+    backends, generation = {}, gen
+  end
+end
 _M.sync = sync
 
--- configure serves /configuration/backends: GET returns what nginx holds,
--- POST replaces it.
+-- entry returns the backend name, built on first use since the last
+-- change; nil when nginx does not hold it.
+local function entry(name)
+  local b = backends[name]
+  if b then
+    return b
+  end
+  local data = store.get(name)
+  if not data then
+    return nil
+  end
+  b = build(data)
+  backends[name] = b
+  return b
+end
+
+-- configure serves /configuration/backends: GET returns what nginx holds
+-- (sorted by name), POST replaces it, POST ?base=N patches it (push.keyed).
 function _M.configure()
-  return push.serve(shm, "backends", '{"backends":[]}', validate)
+  local method = ngx.req.get_method()
+  if method == "GET" then
+    local list = {}
+    for _, b in pairs(store.all()) do
+      list[#list + 1] = b
+    end
+    table.sort(list, function(a, b)
+      return a.name < b.name
+    end)
+    if #list == 0 then
+      -- cjson would encode the empty list as an object.
+      ngx.header["Content-Type"] = "application/json"
+      ngx.header["X-Portico-Generation"] = tostring(store.generation())
+      ngx.say('{"backends":[]}')
+      return ngx.exit(ngx.HTTP_OK)
+    end
+    return store.answer_get({ backends = list })
+  end
+  if method ~= "POST" then
+    return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
+  end
+  return store.post(validate, function(data)
+    local items = {}
+    for _, b in ipairs(data.backends) do
+      items[b.name] = b
+    end
+    return items
+  end)
 end
 
 -- access runs before proxying: it finds the backend (name, else the
@@ -107,13 +161,13 @@ function _M.access(name, route)
     ctx.portico_route = route
   end
   name = name or ngx.var.portico_backend
-  local b = backends[name]
+  local b = entry(name)
   if not b then
     ngx_log(WARN, "portico: backend ", name, " is not known to nginx yet")
     return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: backend " .. name .. " is not configured yet")
   end
   if b.canary and b.canary:use() then
-    local alt = backends[b.canary.backend]
+    local alt = entry(b.canary.backend)
     -- A canary without endpoints leaves the request on the main backend.
     if alt and #alt.endpoints > 0 then
       b = alt
@@ -227,9 +281,12 @@ function _M.request_id()
   return format("%s%016x", id_prefix, id_count)
 end
 
--- backends returns this worker's view, for tests.
+-- backends returns this worker's view of every backend, for tests.
 function _M.backends()
   sync()
+  for name in pairs(store.all()) do
+    entry(name)
+  end
   return backends
 end
 

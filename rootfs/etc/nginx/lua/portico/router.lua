@@ -18,7 +18,6 @@
 -- push may carry only the hosts that changed (a patch on the generation
 -- the controller last saw), and a worker decodes a host when a request
 -- for it first comes after a change, not the whole table on every change.
-local cjson = require("cjson.safe")
 local push = require("portico.push")
 local reply = push.reply
 local metrics = require("portico.metrics")
@@ -34,7 +33,7 @@ local _M = {}
 -- until then), and the HSTS header.
 local hosts, hsts = {}, ""
 
-local HOST = "h:"
+local store = push.keyed(shm, "h:")
 
 local function opt(v, t)
   return v == nil or type(v) == t
@@ -71,19 +70,13 @@ end
 -- validate checks a decoded push (a patch may name deleted hosts); it
 -- returns nil or what is wrong.
 local function validate(data)
-  if type(data) ~= "table" or type(data.hosts) ~= "table" or not opt(data.hsts, "string")
-    or not opt(data.deleted, "table") then
+  if type(data.hosts) ~= "table" or not opt(data.hsts, "string") then
     return "want an object with a hosts map"
   end
   for host, h in pairs(data.hosts) do
     local bad = validate_host(host, h)
     if bad then
       return bad
-    end
-  end
-  for _, host in ipairs(data.deleted or {}) do
-    if type(host) ~= "string" then
-      return "deleted must list host names"
     end
   end
   return nil
@@ -139,13 +132,8 @@ local function entry(host)
   if h then
     return h
   end
-  local raw = shm:get(HOST .. host)
-  if not raw then
-    return nil
-  end
-  local data, err = cjson.decode(raw)
+  local data = store.get(host)
   if not data then
-    ngx.log(ngx.ERR, "portico: stored routes of ", host, " do not decode: ", err)
     return nil
   end
   h = build_host(host, data)
@@ -267,82 +255,23 @@ function _M.log()
   end
 end
 
--- store writes a validated push to the shared dict: with full, the hosts
--- it lacks are removed.
-local function store(data, full)
-  if full then
-    for _, key in ipairs(shm:get_keys(0)) do
-      if key:sub(1, #HOST) == HOST and data.hosts[key:sub(#HOST + 1)] == nil then
-        shm:delete(key)
-      end
-    end
-  end
-  for _, host in ipairs(data.deleted or {}) do
-    shm:delete(HOST .. host)
-  end
-  for host, h in pairs(data.hosts) do
-    local ok, err = shm:set(HOST .. host, cjson.encode(h))
-    if not ok then
-      return "cannot store the routes of " .. host .. ": " .. tostring(err)
-    end
-  end
-  shm:set("hsts", data.hsts or "")
-  return nil
-end
-
--- document returns what the shared dict holds as one push would carry it.
-local function document()
-  local out = {}
-  for _, key in ipairs(shm:get_keys(0)) do
-    if key:sub(1, #HOST) == HOST then
-      out[key:sub(#HOST + 1)] = cjson.decode(shm:get(key) or "null")
-    end
-  end
-  local body = cjson.encode({ hsts = shm:get("hsts") or "", hosts = out })
-  -- cjson encodes an empty table as {}: right for the hosts map.
-  return body
-end
-
--- configure serves /configuration/routes. GET returns what nginx holds.
--- POST replaces it; POST ?base=<generation> is a patch: the hosts it
--- carries replace theirs, those in "deleted" go, the rest stay, and it is
--- refused with 409 unless the shared dict is still at that generation
--- (nginx restarted, or another push came between).
+-- configure serves /configuration/routes: GET returns what nginx holds,
+-- as one full push would carry it; POST replaces it, POST ?base=N patches
+-- it (push.keyed).
 function _M.configure()
   local method = ngx.req.get_method()
   if method == "GET" then
-    ngx.header["Content-Type"] = "application/json"
-    ngx.header["X-Portico-Generation"] = tostring(shm:get("generation") or 0)
-    ngx.say(document())
-    return ngx.exit(ngx.HTTP_OK)
+    -- An empty hosts table encodes as {}: right for a map.
+    return store.answer_get({ hsts = shm:get("hsts") or "", hosts = store.all() })
   end
   if method ~= "POST" then
     return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
   end
-  local base = ngx.var.arg_base
-  if base and base ~= tostring(shm:get("generation") or 0) then
-    return reply(ngx.HTTP_CONFLICT, "nginx is at generation " .. tostring(shm:get("generation") or 0)
-      .. ", not " .. base .. ": push every host")
-  end
-  ngx.req.read_body()
-  local body = ngx.req.get_body_data()
-  if not body then
-    return reply(ngx.HTTP_BAD_REQUEST, "empty body, or larger than client_body_buffer_size")
-  end
-  local data, err = cjson.decode(body)
-  if not data then
-    return reply(ngx.HTTP_BAD_REQUEST, "invalid JSON: " .. tostring(err))
-  end
-  local bad = validate(data)
-  if bad then
-    return reply(ngx.HTTP_BAD_REQUEST, bad)
-  end
-  bad = store(data, base == nil)
-  if bad then
-    return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, bad)
-  end
-  ngx.header["X-Portico-Generation"] = tostring(shm:incr("generation", 1, 0))
-  return reply(ngx.HTTP_CREATED, "ok")
+  return store.post(validate, function(data)
+    return data.hosts
+  end, function(data)
+    shm:set("hsts", data.hsts or "")
+  end)
 end
 
 return _M
