@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -46,14 +47,21 @@ func workerDir(t *testing.T) string {
 	return dir
 }
 
+// freePort returns a port nothing listens on, below Linux's ephemeral
+// range (32768-60999): a port the kernel hands out for :0 may be taken
+// again as the local port of an outgoing connection (nginx's to its
+// backends) before nginx binds it.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		if l, err := net.Listen("tcp", fmt.Sprintf(":%d", port)); err == nil {
+			l.Close()
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below 32000")
+	return 0
 }
 
 func newFixture(t *testing.T) *fixture {

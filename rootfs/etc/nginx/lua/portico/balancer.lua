@@ -71,7 +71,7 @@ local function validate(data)
   return nil
 end
 
-local function build(b)
+local function build(_, b)
   local algo = algorithms[b.loadBalance] or round_robin
   local prev = earlier[b.name]
   local eps = b.endpoints or {}
@@ -103,17 +103,7 @@ _M.sync = sync
 -- entry returns the backend name, built on first use since the last
 -- change; nil when nginx does not hold it.
 local function entry(name)
-  local b = backends[name]
-  if b then
-    return b
-  end
-  local data = store.get(name)
-  if not data then
-    return nil
-  end
-  b = build(data)
-  backends[name] = b
-  return b
+  return store.entry(backends, name, build)
 end
 
 -- configure serves /configuration/backends: GET returns what nginx holds

@@ -16,18 +16,28 @@ function _M.reply(status, body)
 end
 local reply = _M.reply
 
+-- read_json returns the request body and its decoded JSON, or nil and
+-- what is wrong.
+local function read_json()
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data()
+  if not body then
+    return nil, nil, "empty body, or larger than client_body_buffer_size"
+  end
+  local data, err = cjson.decode(body)
+  if not data then
+    return nil, nil, "invalid JSON: " .. tostring(err)
+  end
+  return body, data
+end
+
 -- accept answers a POST: 400 when the body is not JSON or validate(data)
 -- returns what is wrong, else the body is stored under key in shm, the
 -- generation moves, and the answer is 201.
 function _M.accept(shm, key, validate)
-  ngx.req.read_body()
-  local body = ngx.req.get_body_data()
+  local body, data, why = read_json()
   if not body then
-    return reply(ngx.HTTP_BAD_REQUEST, "empty body, or larger than client_body_buffer_size")
-  end
-  local data, err = cjson.decode(body)
-  if not data then
-    return reply(ngx.HTTP_BAD_REQUEST, "invalid JSON: " .. tostring(err))
+    return reply(ngx.HTTP_BAD_REQUEST, why)
   end
   local bad = validate(data)
   if bad then
@@ -39,130 +49,6 @@ function _M.accept(shm, key, validate)
   end
   ngx.header["X-Portico-Generation"] = tostring(shm:incr("generation", 1, 0))
   return reply(ngx.HTTP_CREATED, "ok")
-end
-
--- serve answers a configuration endpoint: GET returns the document stored
--- under key (empty when none was pushed) with its generation, POST
--- replaces it through accept.
-function _M.serve(shm, key, empty, validate)
-  local method = ngx.req.get_method()
-  if method == "GET" then
-    ngx.header["Content-Type"] = "application/json"
-    ngx.header["X-Portico-Generation"] = tostring(shm:get("generation") or 0)
-    ngx.say(shm:get(key) or empty)
-    return ngx.exit(ngx.HTTP_OK)
-  end
-  if method ~= "POST" then
-    return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
-  end
-  -- keyed returns the storage of an endpoint whose items are documents of
--- their own in shm, under prefix .. name, next to a generation counter.
--- POST bodies name the items in a field, items (see post); a POST with
--- ?base=<generation> is a patch: its items replace theirs, the names in
--- "deleted" go, the others stay; nginx refuses it with 409 unless shm is
--- still at that generation (nginx restarted, or another push came).
-function _M.keyed(shm, prefix)
-  local k = {}
-
-  -- get returns the item name, decoded, or nil.
-  function k.get(name)
-    local raw = shm:get(prefix .. name)
-    if not raw then
-      return nil
-    end
-    local data, err = cjson.decode(raw)
-    if not data then
-      ngx.log(ngx.ERR, "portico: stored ", prefix, name, " does not decode: ", err)
-    end
-    return data
-  end
-
-  -- all returns every item, decoded, by name.
-  function k.all()
-    local out = {}
-    for _, key in ipairs(shm:get_keys(0)) do
-      if key:sub(1, #prefix) == prefix then
-        local name = key:sub(#prefix + 1)
-        out[name] = k.get(name)
-      end
-    end
-    return out
-  end
-
-  -- generation is shm's generation, 0 before the first push.
-  function k.generation()
-    return shm:get("generation") or 0
-  end
-
-  -- post answers a POST: the body decodes to data, which validate(data)
-  -- checks and items(data) turns into a map of name to item; then every
-  -- item is stored (with a full push the ones it lacks removed), the
-  -- names in data.deleted removed, extra(data) may store the rest, and
-  -- the generation moves.
-  function k.post(validate, items, extra)
-    local base = ngx.var.arg_base
-    if base and base ~= tostring(k.generation()) then
-      return reply(ngx.HTTP_CONFLICT, "nginx is at generation " .. tostring(k.generation())
-        .. ", not " .. base .. ": push everything")
-    end
-    ngx.req.read_body()
-    local body = ngx.req.get_body_data()
-    if not body then
-      return reply(ngx.HTTP_BAD_REQUEST, "empty body, or larger than client_body_buffer_size")
-    end
-    local data, err = cjson.decode(body)
-    if not data then
-      return reply(ngx.HTTP_BAD_REQUEST, "invalid JSON: " .. tostring(err))
-    end
-    if type(data) ~= "table" or (data.deleted ~= nil and type(data.deleted) ~= "table") then
-      return reply(ngx.HTTP_BAD_REQUEST, "want an object; deleted, when given, a list of names")
-    end
-    for _, name in ipairs(data.deleted or {}) do
-      if type(name) ~= "string" then
-        return reply(ngx.HTTP_BAD_REQUEST, "deleted must list names")
-      end
-    end
-    local bad = validate(data)
-    if bad then
-      return reply(ngx.HTTP_BAD_REQUEST, bad)
-    end
-    local new = items(data)
-    if not base then
-      for _, key in ipairs(shm:get_keys(0)) do
-        if key:sub(1, #prefix) == prefix and new[key:sub(#prefix + 1)] == nil then
-          shm:delete(key)
-        end
-      end
-    end
-    for _, name in ipairs(data.deleted or {}) do
-      shm:delete(prefix .. name)
-    end
-    for name, item in pairs(new) do
-      local ok, serr = shm:set(prefix .. name, cjson.encode(item))
-      if not ok then
-        return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, "cannot store " .. prefix .. name .. ": " .. tostring(serr))
-      end
-    end
-    if extra then
-      extra(data)
-    end
-    ngx.header["X-Portico-Generation"] = tostring(shm:incr("generation", 1, 0))
-    return reply(ngx.HTTP_CREATED, "ok")
-  end
-
-  -- answer_get answers a GET with doc (a table), encoded, and the
-  -- generation.
-  function k.answer_get(doc)
-    ngx.header["Content-Type"] = "application/json"
-    ngx.header["X-Portico-Generation"] = tostring(k.generation())
-    ngx.say(cjson.encode(doc))
-    return ngx.exit(ngx.HTTP_OK)
-  end
-
-  return k
-end
-
-return _M.accept(shm, key, validate)
 end
 
 -- follower returns a function that brings a worker's view up to the
@@ -208,6 +94,22 @@ function _M.keyed(shm, prefix)
     return data
   end
 
+  -- entry returns cache[name], else the item name made by build(name,
+  -- decoded item) and kept in cache; nil when shm does not hold it.
+  function k.entry(cache, name, build)
+    local v = cache[name]
+    if v then
+      return v
+    end
+    local data = k.get(name)
+    if not data then
+      return nil
+    end
+    v = build(name, data)
+    cache[name] = v
+    return v
+  end
+
   -- all returns every item, decoded, by name.
   function k.all()
     local out = {}
@@ -236,14 +138,9 @@ function _M.keyed(shm, prefix)
       return reply(ngx.HTTP_CONFLICT, "nginx is at generation " .. tostring(k.generation())
         .. ", not " .. base .. ": push everything")
     end
-    ngx.req.read_body()
-    local body = ngx.req.get_body_data()
+    local body, data, why = read_json()
     if not body then
-      return reply(ngx.HTTP_BAD_REQUEST, "empty body, or larger than client_body_buffer_size")
-    end
-    local data, err = cjson.decode(body)
-    if not data then
-      return reply(ngx.HTTP_BAD_REQUEST, "invalid JSON: " .. tostring(err))
+      return reply(ngx.HTTP_BAD_REQUEST, why)
     end
     if type(data) ~= "table" or (data.deleted ~= nil and type(data.deleted) ~= "table") then
       return reply(ngx.HTTP_BAD_REQUEST, "want an object; deleted, when given, a list of names")

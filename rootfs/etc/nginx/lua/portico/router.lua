@@ -128,17 +128,7 @@ end
 -- entry returns host's routes, decoding them on first use since the last
 -- change; nil when the table does not hold host.
 local function entry(host)
-  local h = hosts[host]
-  if h then
-    return h
-  end
-  local data = store.get(host)
-  if not data then
-    return nil
-  end
-  h = build_host(host, data)
-  hosts[host] = h
-  return h
+  return store.entry(hosts, host, build_host)
 end
 
 -- lookup returns the table key that serves host ("" for the rules without
