@@ -63,6 +63,20 @@ function _M.test_patch()
   eq(patch(res.header["X-Portico-Generation"], { backends = {}, deleted = { 1 } }).status, 400, "deleted must be names")
 end
 
+-- A backend built again after a change gets its picker's state from the
+-- one before: EWMA scores survive pushes.
+function _M.test_scores_survive_a_patch()
+  eq(post(cjson.encode({ backends = {
+    { name = "ns/e:80", loadBalance = "ewma", endpoints = { { address = "198.18.0.1", port = 80 } } },
+  } })).status, 201, "push")
+  balancer.backends()["ns/e:80"].picker.stats["198.18.0.1:80"].ewma = 0.3
+  local gen = ngx.location.capture("/configuration/backends").header["X-Portico-Generation"]
+  local res = ngx.location.capture("/configuration/backends", { method = ngx.HTTP_POST, args = { base = gen },
+    body = cjson.encode({ backends = { { name = "ns/other:80", endpoints = {} } } }) })
+  eq(res.status, 201, "patch")
+  eq(balancer.backends()["ns/e:80"].picker.stats["198.18.0.1:80"].ewma, 0.3, "score after the patch")
+end
+
 function _M.test_request_ids_are_32_hex_digits_and_differ()
   balancer.seed()
   local seen = {}

@@ -33,8 +33,9 @@ local algorithms = { round_robin = round_robin, ewma = ewma }
 local store = push.keyed(shm, "b:")
 
 -- Per-worker view of the shared dict: the backends built since the last
--- change, and every backend built before (their pickers keep state, such
--- as EWMA scores, across changes).
+-- change, and those built before it (their pickers keep state, such as
+-- EWMA scores, across changes; only the last set with traffic is kept,
+-- so deleted backends do not pile up).
 local backends, earlier = {}, {}
 
 local function valid_endpoint(ep)
@@ -92,8 +93,8 @@ local generation = nil
 local function sync()
   local gen = shm:get("generation")
   if gen ~= generation then
-    for name, b in pairs(backends) do
-      earlier[name] = b
+    if next(backends) ~= nil then
+      earlier = backends
     end
     backends, generation = {}, gen
   end
