@@ -2,9 +2,10 @@
 -- algorithm) as JSON to /configuration/backends on the loopback status
 -- server, all of them or, after the first push, those that changed; each
 -- is kept in a shared dict next to a generation counter, and a worker
--- rebuilds a backend's picker on its first request after a change. Locations name
--- their backend in $portico_backend; access() answers 503 when it has no
--- endpoint, balance() picks the peer (and the next one on retries).
+-- rebuilds a backend's picker on its first request after a change.
+-- Locations name their backend in $portico_backend (the Lua router hands
+-- it over directly); access() answers 503 when it has no endpoint,
+-- balance() picks the peer (and the next one on retries).
 -- Traffic policy travels with a backend too: a canary (an alternative
 -- backend chosen per request), cookie affinity and consistent hashing.
 local push = require("portico.push")
@@ -72,6 +73,7 @@ local function validate(data)
   return nil
 end
 
+-- build makes the worker's backend from its pushed document b.
 local function build(_, b)
   local algo = algorithms[b.loadBalance] or round_robin
   local prev = earlier[b.name]

@@ -7,11 +7,11 @@
 -- regex route (case-insensitive, in the pushed order) that matches, else
 -- its longest prefix route; a host not in the table uses the rules
 -- without a host (key ""). A route may rewrite the URI first, as
--- nginx's "rewrite ... break" does. route() sets the variables a static location sets for the
--- access log ($portico_backend; $portico_server, $portico_ingress and
--- $portico_path when the log names them) and hands the backend and the
--- route (its metrics labels, its timeouts) to the balancer directly, so
--- that no request reads them back.
+-- nginx's "rewrite ... break" does. route() sets the variables a static
+-- location sets for the access log ($portico_backend; $portico_server,
+-- $portico_ingress and $portico_path when the log names them) and hands
+-- the backend and the route (its metrics labels, its timeouts) to the
+-- balancer directly, so that no request reads them back.
 --
 -- Storage: each host's routes are a JSON document of their own in the
 -- shared dict (key "h:" .. host, "h:" for the rules without a host), so a
@@ -39,6 +39,7 @@ local function opt(v, t)
   return v == nil or type(v) == t
 end
 
+-- seconds reports whether v is absent or a whole number of seconds.
 local function seconds(v)
   return v == nil or (type(v) == "number" and v >= 0 and v == math.floor(v))
 end
