@@ -563,14 +563,16 @@ func TestClusterGracefulShutdown(t *testing.T) {
 
 // X-Request-ID: the client's own passes through, else nginx makes one
 // (ingress-nginx's generate-request-id); with generate-request-id "false"
-// none is made. A location with headers of its own (x-forwarded-prefix)
-// sends the same set as the others, use-forwarded-headers included.
+// none is made. A location with headers of its own (x-forwarded-prefix,
+// in a server block here: proxy-body-size) sends the same set as the
+// others, use-forwarded-headers included.
 func TestRequestIDAndForwardedHeaders(t *testing.T) {
 	ns := namespace(t, "reqid")
 	a := newApp(t, ns, "a", 1, "")
 	hosts := []string{"reqid.example.com", "reqid-prefix.example.com"}
 	createIngress(t, newIngress(ns, "plain", nil, hostRule(hosts[0], prefixPath("/", "a"))))
-	createIngress(t, newIngress(ns, "prefixed", map[string]string{ann + "x-forwarded-prefix": "/pfx"}, hostRule(hosts[1], prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "prefixed", map[string]string{ann + "x-forwarded-prefix": "/pfx", needsServerBlock: "1m"},
+		hostRule(hosts[1], prefixPath("/", "a"))))
 	for _, h := range hosts {
 		servedBy(t, h, "/", a)
 	}

@@ -399,13 +399,14 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 	}
 }
 
-// proxy-*-timeout keep a host in the Lua router: the balancer sets the
-// route's timeouts per request, and another host keeps the global ones.
-func TestDynamicRoutingTimeouts(t *testing.T) {
+// proxy-*-timeout and x-forwarded-prefix keep a host in the Lua router:
+// the balancer sets the route's timeouts per request (another host keeps
+// the global ones), the router the header.
+func TestDynamicRoutingTimeoutsAndPrefix(t *testing.T) {
 	ns := namespace(t, "dyntimeout")
 	a := newApp(t, ns, "a", 1, "")
 	before := quietReloads(t)
-	createIngress(t, newIngress(ns, "short", map[string]string{ann + "proxy-read-timeout": "1"},
+	createIngress(t, newIngress(ns, "short", map[string]string{ann + "proxy-read-timeout": "1", ann + "x-forwarded-prefix": "/short"},
 		hostRule("short.dynamic.example.com", prefixPath("/", "a"))))
 	createIngress(t, newIngress(ns, "long", nil, hostRule("long.dynamic.example.com", prefixPath("/", "a"))))
 	servedBy(t, "short.dynamic.example.com", "/", a)
@@ -415,7 +416,13 @@ func TestDynamicRoutingTimeouts(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("504 after %s, want about the 1 s read timeout", took)
 	}
-	expect(t, "within the route's timeout", "GET", "short.dynamic.example.com", "/__sleep/100", nil, "", fromApp(a, 200))
+	r := expect(t, "within the route's timeout", "GET", "short.dynamic.example.com", "/__sleep/100", nil, "", fromApp(a, 200))
+	if got := r.echo.Headers["X-Forwarded-Prefix"]; len(got) != 1 || got[0] != "/short" {
+		t.Errorf("X-Forwarded-Prefix %v, want [/short]", got)
+	}
+	if r := get(t, "long.dynamic.example.com", "/"); r.echo == nil || len(r.echo.Headers["X-Forwarded-Prefix"]) != 0 {
+		t.Errorf("a route without x-forwarded-prefix: %d %s", r.code, short(r.body))
+	}
 	expect(t, "the global timeout elsewhere", "GET", "long.dynamic.example.com", "/__sleep/2500", nil, "", fromApp(a, 200))
 	conf, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
 	if err != nil {

@@ -369,7 +369,7 @@ http {
         # Rewrites of routes.
         location /rw/ {
             rewrite_by_lua_block { require("portico.router").route(":8443", false) }
-            content_by_lua_block { ngx.say(ngx.var.uri, "?", ngx.var.args, " ", ngx.var.portico_backend) }
+            content_by_lua_block { ngx.say(ngx.var.uri, "?", ngx.var.args, " ", ngx.var.portico_backend, " ", ngx.var.http_x_forwarded_prefix) }
         }
         # The same when the access log names no route label.
         location /routed/lean/ {

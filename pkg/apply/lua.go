@@ -124,6 +124,8 @@ type Route struct {
 	SSLRedirect bool   `json:"sslRedirect,omitempty"`
 	// RewriteTarget replaces the URI; $1..$9 are a Regex Path's groups.
 	RewriteTarget string `json:"rewriteTarget,omitempty"`
+	// ForwardedPrefix is sent as X-Forwarded-Prefix.
+	ForwardedPrefix string `json:"forwardedPrefix,omitempty"`
 	// Timeouts in seconds; 0 keeps nginx.conf's.
 	ConnectTimeout int `json:"connectTimeout,omitempty"`
 	SendTimeout    int `json:"sendTimeout,omitempty"`

@@ -333,7 +333,7 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 		rs := make([]apply.Route, 0, len(h.Routes))
 		for _, r := range h.Routes {
 			w := apply.Route{Exact: r.Exact, Regex: r.Regex, Path: r.Path, Backend: r.Backend, IngressPath: r.IngressPath,
-				SSLRedirect: r.SSLRedirect, RewriteTarget: string(r.RewriteTarget),
+				SSLRedirect: r.SSLRedirect, RewriteTarget: string(r.RewriteTarget), ForwardedPrefix: r.ForwardedPrefix,
 				ConnectTimeout: int(r.ConnectTimeout), SendTimeout: int(r.SendTimeout), ReadTimeout: int(r.ReadTimeout)}
 			if r.IngressPath != "" {
 				w.Ingress = r.Ingress.String()

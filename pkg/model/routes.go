@@ -34,6 +34,8 @@ type Route struct {
 	// RewriteTarget replaces the URI before proxying (the query string
 	// stays); $1..$9 are the groups of a Regex Path.
 	RewriteTarget annotations.URIPath `json:"rewriteTarget,omitempty"`
+	// ForwardedPrefix is sent as X-Forwarded-Prefix (x-forwarded-prefix).
+	ForwardedPrefix string `json:"forwardedPrefix,omitempty"`
 	// Timeouts of the proxy-*-timeout annotations, 0 for the global ones:
 	// the balancer sets them per request.
 	ConnectTimeout annotations.Seconds `json:"connectTimeout,omitempty"`
@@ -90,7 +92,8 @@ func (c *Config) route() {
 		}
 		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != ""}
 		for _, l := range s.Locations {
-			hr.Routes = append(hr.Routes, Route{Exact: l.Modifier == ModExact, Regex: l.Modifier == ModRegex, Path: l.Path,
+			prefix, _ := forwardedPrefix(l.Headers)
+			hr.Routes = append(hr.Routes, Route{ForwardedPrefix: prefix, Exact: l.Modifier == ModExact, Regex: l.Modifier == ModRegex, Path: l.Path,
 				Backend: l.Backend, Ingress: l.Ingress, IngressPath: l.IngressPath, SSLRedirect: l.SSLRedirect, RewriteTarget: l.RewriteTarget,
 				ConnectTimeout: l.Proxy.ConnectTimeout, SendTimeout: l.Proxy.SendTimeout, ReadTimeout: l.Proxy.ReadTimeout})
 		}
@@ -133,7 +136,20 @@ func plainServer(s *Server) bool {
 func plainLocation(l *Location) bool {
 	p := l.Proxy
 	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout = 0, 0, 0
+	_, headersOK := forwardedPrefix(l.Headers)
 	return l.RateLimit == nil && l.SourceRange == nil &&
-		l.Redirect == nil && p.IsZero() && len(l.Headers) == 0 && l.CORS == nil &&
+		l.Redirect == nil && p.IsZero() && headersOK && l.CORS == nil &&
 		l.BasicAuth == nil && l.ExternalAuth == nil && l.Errors == nil && l.Snippet == ""
+}
+
+// forwardedPrefix returns the X-Forwarded-Prefix among hs; ok is false
+// when hs hold any other header (the router sets only that one).
+func forwardedPrefix(hs []Header) (prefix string, ok bool) {
+	for _, h := range hs {
+		if h.Name != "X-Forwarded-Prefix" || h.Var != "" {
+			return "", false
+		}
+		prefix = h.Value
+	}
+	return prefix, true
 }

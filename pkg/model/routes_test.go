@@ -62,23 +62,25 @@ func TestBuildRoutes(t *testing.T) {
 			}},
 		},
 	}, {
-		name: "annotations nginx.conf must do, wildcards and the hosts a wildcard shadows stay static; timeouts, regex paths and rewrites go with the route",
+		name: "annotations nginx.conf must do, wildcards and the hosts a wildcard shadows stay static; timeouts, regex paths, rewrites and x-forwarded-prefix go with the route",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "rewrite", annotate(annotations.Prefix+"rewrite-target", "/"), rule("r.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "approot", annotate(annotations.Prefix+"app-root", "/app"), rule("root.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "regex", annotate(annotations.Prefix+"use-regex", "true"), rule("re.example.com", path("/a+", impl, "api-service", 80))),
 			ingress("lab", "timeout", annotate(annotations.Prefix+"proxy-read-timeout", "5"), rule("slow.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "bodysize", annotate(annotations.Prefix+"proxy-body-size", "8m"), rule("big.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "fwdprefix", annotate(annotations.Prefix+"x-forwarded-prefix", "/shop"), rule("p.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "wild", rule("*.foo.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "shadowed", rule("a.foo.com", path("/", prefix, "frontend-service", 80)), rule("a.b.foo.com", path("/", prefix, "frontend-service", 80))),
 			ingress("lab", "sticky", annotate(annotations.Prefix+"affinity", "cookie"), rule("s.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "*.foo.com": "static", "a.b.foo.com": "dynamic", "a.foo.com": "static",
 			"r.example.com": "dynamic", "re.example.com": "dynamic", "root.example.com": "static", "s.example.com": "dynamic", "slow.example.com": "dynamic",
-			"big.example.com": "static"},
+			"big.example.com": "static", "p.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
 			{Host: "a.b.foo.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("shadowed"), IngressPath: "/"}}},
+			{Host: "p.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("fwdprefix"), IngressPath: "/", ForwardedPrefix: "/shop"}}},
 			{Host: "r.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rewrite"), IngressPath: "/", RewriteTarget: "/"}}},
 			// A host without a "/" rule answers 404 there.
 			{Host: "re.example.com", Routes: []Route{{Path: "/"}, {Regex: true, Path: "^/a+", Backend: api, Ingress: ref("regex"), IngressPath: "/a+"}}},

@@ -70,6 +70,7 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/(","regex":true}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"^/(","regex":true}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","rewriteTarget":"x"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","forwardedPrefix":1}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","connectTimeout":1.5}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","sendTimeout":"5s"}]}}}',
   }) do
@@ -188,7 +189,7 @@ function _M.test_regex_routes_and_rewrites()
   push_backends()
   eq(post(cjson.encode({ hosts = { ["127.0.0.1"] = { routes = {
     { exact = true, path = "/rw/something/exact", backend = "ns/exact:80" },
-    { path = "/rw/", backend = "ns/r:80", rewriteTarget = "/fixed" },
+    { path = "/rw/", backend = "ns/r:80", rewriteTarget = "/fixed", forwardedPrefix = "/rw" },
     { path = "/rw/something/deep/", backend = "ns/deep:80" },
     { regex = true, path = "^/rw/something(/|$)(.*)", backend = "ns/r:80", rewriteTarget = "/$2" },
     { regex = true, path = "^/rw/other$", backend = "ns/other:80" },
@@ -197,9 +198,10 @@ function _M.test_regex_routes_and_rewrites()
   eq(backend_of("127.0.0.1", "/rw/something/deep/x"), "127.0.0.1 ns/r:80", "regex before a longer prefix")
   eq(backend_of("127.0.0.1", "/rw/OTHER"), "127.0.0.1 ns/other:80", "case-insensitive")
   eq(backend_of("127.0.0.1", "/rw/other/x"), "127.0.0.1 ns/r:80", "anchored at the end: the prefix")
-  eq(ngx.location.capture("/rw/something/x/y", { args = "q=1" }).body, "/x/y?q=1 ns/r:80\n", "captures")
-  eq(ngx.location.capture("/rw/SOMETHING").body, "/?nil ns/r:80\n", "an unmatched group is empty")
-  eq(ngx.location.capture("/rw/else", { args = "a=b" }).body, "/fixed?a=b ns/r:80\n", "whole-URI rewrite of a prefix route")
+  eq(ngx.location.capture("/rw/something/x/y", { args = "q=1" }).body, "/x/y?q=1 ns/r:80 nil\n", "captures")
+  eq(ngx.location.capture("/rw/SOMETHING").body, "/?nil ns/r:80 nil\n", "an unmatched group is empty")
+  eq(ngx.location.capture("/rw/else", { args = "a=b" }).body, "/fixed?a=b ns/r:80 /rw\n",
+    "whole-URI rewrite of a prefix route, with X-Forwarded-Prefix")
 end
 
 function _M.test_route_answers_503_for_a_backend_nginx_does_not_know()

@@ -7,7 +7,7 @@
 -- regex route (case-insensitive, in the pushed order) that matches, else
 -- its longest prefix route; a host not in the table uses the rules
 -- without a host (key ""). A route may rewrite the URI first, as
--- nginx's "rewrite ... break" does. route() sets the variables a static
+-- nginx's "rewrite ... break" does, and set X-Forwarded-Prefix. route() sets the variables a static
 -- location sets for the access log ($portico_backend; $portico_server,
 -- $portico_ingress and $portico_path when the log names them) and hands
 -- the backend and the route (its metrics labels, its timeouts) to the
@@ -24,7 +24,8 @@ local metrics = require("portico.metrics")
 local balancer = require("portico.balancer")
 
 local shm = ngx.shared.portico_routes
-local re_find, re_match, set_uri = ngx.re.find, ngx.re.match, ngx.req.set_uri
+local re_find, re_match = ngx.re.find, ngx.re.match
+local set_uri, set_header = ngx.req.set_uri, ngx.req.set_header
 
 local _M = {}
 
@@ -53,6 +54,7 @@ local function validate_host(host, h)
     if type(r) ~= "table" or type(r.path) ~= "string" or r.path:sub(1, r.regex and 2 or 1) ~= (r.regex and "^/" or "/")
       or not opt(r.exact, "boolean") or not opt(r.regex, "boolean")
       or not opt(r.rewriteTarget, "string") or (r.rewriteTarget and r.rewriteTarget:sub(1, 1) ~= "/")
+      or not opt(r.forwardedPrefix, "string")
       or not opt(r.backend, "string") or not opt(r.ingress, "string")
       or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean")
       or not seconds(r.connectTimeout) or not seconds(r.sendTimeout) or not seconds(r.readTimeout) then
@@ -232,6 +234,9 @@ function _M.route(suffix, log_labels)
   end
   if r.rewriteTarget then
     rewrite(r, uri)
+  end
+  if r.forwardedPrefix then
+    set_header("X-Forwarded-Prefix", r.forwardedPrefix)
   end
   return balancer.access(r.backend, r)
 end
