@@ -60,29 +60,28 @@ type Dynamic struct {
 // new routes name, then the routes.
 var pushOrder = []string{certificatesPath, backendsPath, routesPath}
 
-// items encodes the backends and the routes of d item by item, for
-// patches.
-func (d Dynamic) items() (map[string]map[string]json.RawMessage, error) {
-	out := map[string]map[string]json.RawMessage{backendsPath: {}, routesPath: {}}
-	for _, b := range d.Backends {
+// encode encodes d per Lua endpoint: the bodies of full pushes and, for
+// the endpoints that take patches (backends, routes), each item's JSON by
+// name, which the bodies are made of.
+func (d Dynamic) encode() (bodies map[string][]byte, items map[string]map[string]json.RawMessage, err error) {
+	items = map[string]map[string]json.RawMessage{backendsPath: {}, routesPath: {}}
+	backends := nonNil(d.Backends)
+	list := make([]json.RawMessage, 0, len(backends))
+	for _, b := range backends {
 		j, err := json.Marshal(b)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out[backendsPath][b.Name] = j
+		items[backendsPath][b.Name] = j
+		list = append(list, j)
 	}
 	for h, r := range d.Routes.Hosts {
 		j, err := json.Marshal(r)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out[routesPath][h] = j
+		items[routesPath][h] = j
 	}
-	return out, nil
-}
-
-// bodies encodes d per Lua endpoint.
-func (d Dynamic) bodies() (map[string][]byte, error) {
 	certs := d.Certificates
 	if certs.Servers == nil {
 		certs.Servers = map[string]string{}
@@ -90,23 +89,25 @@ func (d Dynamic) bodies() (map[string][]byte, error) {
 	if certs.Certificates == nil {
 		certs.Certificates = []Certificate{}
 	}
-	b, err := json.Marshal(Backends{Backends: nonNil(d.Backends)})
+	// The same documents as Backends and Routes would encode to.
+	b, err := json.Marshal(struct {
+		Backends []json.RawMessage `json:"backends"`
+	}{list})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := json.Marshal(certs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	routes := d.Routes
-	if routes.Hosts == nil {
-		routes.Hosts = map[string]HostRoutes{}
-	}
-	r, err := json.Marshal(routes)
+	r, err := json.Marshal(struct {
+		HSTS  string                     `json:"hsts"`
+		Hosts map[string]json.RawMessage `json:"hosts"`
+	}{d.Routes.HSTS, items[routesPath]})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return map[string][]byte{backendsPath: b, certificatesPath: c, routesPath: r}, nil
+	return map[string][]byte{backendsPath: b, certificatesPath: c, routesPath: r}, items, nil
 }
 
 // Stats counts what the Applier did.
@@ -155,11 +156,7 @@ func (a *Applier) Loaded() bool {
 // Apply makes nginx run conf (identified by checksum) with dyn. reason
 // says what changed, for logs and stats.
 func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn Dynamic, reason string) (Result, error) {
-	bodies, err := dyn.bodies()
-	if err != nil {
-		return Result{}, err
-	}
-	items, err := dyn.items()
+	bodies, items, err := dyn.encode()
 	if err != nil {
 		return Result{}, err
 	}

@@ -1,6 +1,11 @@
 package apply
 
-import "testing"
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
 
 // Before a reload both configs serve: hosts of either must be routed.
 func TestUnionRoutes(t *testing.T) {
@@ -16,5 +21,37 @@ func TestUnionRoutes(t *testing.T) {
 	}
 	if got, _ := unionRoutes(nil, next); string(got) != string(next) {
 		t.Errorf("nothing pushed yet: got %s, want next", got)
+	}
+}
+
+// encode's bodies are the documents Backends and Routes encode to (made
+// from the per-item JSON of patches), with no null endpoint list.
+func TestEncodeBodiesMatchTheWireTypes(t *testing.T) {
+	d := Dynamic{
+		Backends: []Backend{{Name: "ns/b:80", LoadBalance: "ewma", Endpoints: []Endpoint{{Address: "198.18.0.1", Port: 80}}},
+			{Name: "ns/a:80", NoEndpoints: "service ns/a has no endpoints"}},
+		Routes: Routes{HSTS: "max-age=60", Hosts: map[string]HostRoutes{
+			"b.example.com": {Routes: []Route{{Path: "/", Backend: "ns/b:80"}}},
+			"":              {Routes: []Route{{Path: "/"}}},
+			"a.example.com": {HSTS: true, Routes: []Route{{Regex: true, Path: "^/x(.*)", Backend: "ns/a:80", RewriteTarget: "/$1"}}},
+		}},
+	}
+	bodies, items, err := d.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantB, _ := json.Marshal(Backends{Backends: nonNil(slices.Clone(d.Backends))})
+	wantR, _ := json.Marshal(d.Routes)
+	if string(bodies[backendsPath]) != string(wantB) {
+		t.Errorf("backends body\n got %s\nwant %s", bodies[backendsPath], wantB)
+	}
+	if string(bodies[routesPath]) != string(wantR) {
+		t.Errorf("routes body\n got %s\nwant %s", bodies[routesPath], wantR)
+	}
+	if got := string(items[backendsPath]["ns/a:80"]); !strings.Contains(got, `"endpoints":[]`) {
+		t.Errorf("item of a backend without endpoints: %s (Lua reads null as a value)", got)
+	}
+	if len(items[routesPath]) != 3 || len(items[backendsPath]) != 2 {
+		t.Errorf("items: %d routes, %d backends", len(items[routesPath]), len(items[backendsPath]))
 	}
 }
