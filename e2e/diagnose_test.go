@@ -221,15 +221,7 @@ func TestConfAndBackendsCommands(t *testing.T) {
 	a := newApp(t, ns, "shop", 2, "")
 	createIngress(t, newIngress(ns, "shop", nil, hostRule("shop.inspect.example.com", prefixPath("/", "shop"))))
 	servedBy(t, "shop.inspect.example.com", "/", a)
-	run := func(args ...string) string {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, env.binary, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("portico %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
+	run := func(args ...string) string { return runPortico(t, args...) }
 	lua := fmt.Sprintf("--lua-url=http://127.0.0.1:%d", env.portico.statusPort)
 	// A plain host has no server block: conf shows the Lua router's routes
 	// for it and the catch-all server that runs the router.

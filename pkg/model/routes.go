@@ -92,12 +92,20 @@ func (c *Config) route() {
 		}
 		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != ""}
 		for _, l := range s.Locations {
-			prefix, _ := forwardedPrefix(l.Headers)
-			hr.Routes = append(hr.Routes, Route{ForwardedPrefix: prefix, Exact: l.Modifier == ModExact, Regex: l.Modifier == ModRegex, Path: l.Path,
-				Backend: l.Backend, Ingress: l.Ingress, IngressPath: l.IngressPath, SSLRedirect: l.SSLRedirect, RewriteTarget: l.RewriteTarget,
-				ConnectTimeout: l.Proxy.ConnectTimeout, SendTimeout: l.Proxy.SendTimeout, ReadTimeout: l.Proxy.ReadTimeout})
+			hr.Routes = append(hr.Routes, routeOf(l))
 		}
 		c.Routes = append(c.Routes, hr)
+	}
+}
+
+// routeOf is the route of the plain location l.
+func routeOf(l *Location) Route {
+	prefix, _ := forwardedPrefix(l.Headers)
+	return Route{
+		Exact: l.Modifier == ModExact, Regex: l.Modifier == ModRegex, Path: l.Path,
+		Backend: l.Backend, Ingress: l.Ingress, IngressPath: l.IngressPath,
+		SSLRedirect: l.SSLRedirect, RewriteTarget: l.RewriteTarget, ForwardedPrefix: prefix,
+		ConnectTimeout: l.Proxy.ConnectTimeout, SendTimeout: l.Proxy.SendTimeout, ReadTimeout: l.Proxy.ReadTimeout,
 	}
 }
 

@@ -277,8 +277,10 @@ end
 -- backends returns this worker's view of every backend, for tests.
 function _M.backends()
   sync()
-  for name in pairs(store.all()) do
-    entry(name)
+  for name, data in pairs(store.all()) do
+    if not backends[name] then
+      backends[name] = build(name, data)
+    end
   end
   return backends
 end
