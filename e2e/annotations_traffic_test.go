@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"k8s.io/client-go/util/retry"
 	"math"
 	"net/http"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/portico-ingress/portico/hack/echoserver/echo"
 )
@@ -278,6 +278,8 @@ func TestSourceRanges(t *testing.T) {
 	servedBy(t, "deny-other.src.example.com", "/", a)
 	answers(t, "other-net.src.example.com", "/", 403)
 	answers(t, "denied.src.example.com", "/", 403)
+	// The Lua router applies them.
+	routedInLua(t, "other-net.src.example.com", "loopback.src.example.com", "denied.src.example.com", "deny-other.src.example.com")
 }
 
 // Cookie affinity keeps a client on one pod while it exists, then moves it

@@ -22,9 +22,9 @@ import (
 const rewriteTarget = "nginx.ingress.kubernetes.io/rewrite-target"
 
 // needsServerBlock is an annotation the Lua router cannot apply (a
-// per-Ingress client_max_body_size), for tests that want a host with a
-// server block, so a change that reloads nginx; "1m" is the default size.
-const needsServerBlock = "nginx.ingress.kubernetes.io/proxy-body-size"
+// per-Ingress proxy_buffer_size; "16k" is harmless), for tests that want
+// a host with a server block, so a change that reloads nginx.
+const needsServerBlock = "nginx.ingress.kubernetes.io/proxy-buffer-size"
 
 // Seed 000, "경로 기반 라우팅": /api → api-service, / → frontend-service on
 // app.example.com, with rewrite-target: /.
@@ -331,7 +331,7 @@ func ptr[T any](v T) *T { return &v }
 
 // A plain host has no server block: creating, changing and deleting its
 // Ingress is a push to the Lua router, never a reload, rewrite-target
-// included. An Ingress that needs nginx.conf (proxy-body-size) still
+// included. An Ingress that needs nginx.conf (proxy-buffer-size) still
 // reloads and works.
 func TestDynamicRoutingWithoutReload(t *testing.T) {
 	ns := namespace(t, "dynamic")
@@ -366,13 +366,7 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 	if r := get(t, "DYNAMIC.example.com:80", "/aaa"); r.echo == nil || r.echo.Service != "a" {
 		t.Errorf("Host with upper case and a port: got %d %s", r.code, short(r.body))
 	}
-	conf, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(conf), host) {
-		t.Errorf("nginx.conf names the dynamic host %s", host)
-	}
+	routedInLua(t, host)
 	if err := ings.Delete(context.Background(), "plain", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -391,11 +385,62 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("an Ingress with rewrite-target reloaded nginx %d times; want 0", after-before)
 	}
-	createIngress(t, newIngress(ns, "static", map[string]string{needsServerBlock: "1m"},
+	createIngress(t, newIngress(ns, "static", map[string]string{needsServerBlock: "16k"},
 		hostRule("static.dynamic.example.com", prefixPath("/api", "a"))))
 	servedBy(t, "static.dynamic.example.com", "/api/users", a)
 	if after := mustStatus(t).Nginx.Reloads; after <= before {
-		t.Errorf("an Ingress with proxy-body-size did not reload nginx")
+		t.Errorf("an Ingress with proxy-buffer-size did not reload nginx")
+	}
+}
+
+// proxy-body-size keeps a host in the Lua router: a Content-Length above
+// the route's limit gets 413 from the router, a chunked body is counted
+// in the named location of its route's limit, and a route may allow more
+// than the global limit ("/" takes the largest). A new Ingress with a
+// limit that has its location already needs no reload.
+func TestDynamicRoutingBodyLimits(t *testing.T) {
+	ns := namespace(t, "dynbody")
+	a := newApp(t, ns, "a", 1, "")
+	const size = ann + "proxy-body-size"
+	createIngress(t, newIngress(ns, "small", map[string]string{size: "1k"}, hostRule("small.body.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "large", map[string]string{size: "3m"}, hostRule("large.body.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "global", nil, hostRule("global.body.example.com", prefixPath("/", "a"))))
+	for _, h := range []string{"small", "large", "global"} {
+		servedBy(t, h+".body.example.com", "/", a)
+	}
+	// The routes may reach nginx before the reload that adds the limits'
+	// locations is done.
+	quietReloads(t)
+	routedInLua(t, "small.body.example.com", "large.body.example.com", "global.body.example.com")
+	// check sends a body of n bytes: 413, or the whole body at the backend.
+	check := func(host string, n int, chunked bool, want int) {
+		t.Helper()
+		r, err := sendBody("POST", host, "/", nil, strings.Repeat("x", n), chunked)
+		switch {
+		case err != nil:
+			t.Errorf("%s, %d bytes, chunked %v: %v", host, n, chunked, err)
+		case r.code != want:
+			t.Errorf("%s, %d bytes, chunked %v: got %d %s, want %d", host, n, chunked, r.code, short(r.body), want)
+		case want == 200 && (r.echo == nil || r.echo.BodyBytes != int64(n)):
+			t.Errorf("%s, %d bytes, chunked %v: the backend did not get the whole body: %s", host, n, chunked, short(r.body))
+		}
+	}
+	for _, chunked := range []bool{false, true} {
+		check("small.body.example.com", 900, chunked, 200)
+		check("small.body.example.com", 2000, chunked, 413)
+		check("large.body.example.com", 2<<20, chunked, 200) // above the global 1m
+		check("large.body.example.com", 4<<20, chunked, 413)
+		check("global.body.example.com", 900<<10, chunked, 200)
+		check("global.body.example.com", 2<<20, chunked, 413)
+	}
+	// A GET without a body is never handed on.
+	expect(t, "GET on a small route", "GET", "small.body.example.com", "/x", nil, "", fromApp(a, 200))
+	before := quietReloads(t)
+	createIngress(t, newIngress(ns, "small2", map[string]string{size: "1024"}, hostRule("small2.body.example.com", prefixPath("/", "a"))))
+	servedBy(t, "small2.body.example.com", "/", a)
+	check("small2.body.example.com", 2000, true, 413)
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("an Ingress with a body limit that has its location reloaded nginx %d times; want 0", after-before)
 	}
 }
 
@@ -424,13 +469,7 @@ func TestDynamicRoutingTimeoutsAndPrefix(t *testing.T) {
 		t.Errorf("a route without x-forwarded-prefix: %d %s", r.code, short(r.body))
 	}
 	expect(t, "the global timeout elsewhere", "GET", "long.dynamic.example.com", "/__sleep/2500", nil, "", fromApp(a, 200))
-	conf, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(conf), "short.dynamic.example.com") || strings.Contains(string(conf), "long.dynamic.example.com") {
-		t.Error("nginx.conf names a host the Lua router serves")
-	}
+	routedInLua(t, "short.dynamic.example.com", "long.dynamic.example.com")
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("%d reloads for Ingresses the router serves; want 0", after-before)
 	}
@@ -445,7 +484,7 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 	ns := namespace(t, "claim")
 	lobby := newApp(t, ns, "game-lobby", 1, "")
 	plain := newApp(t, ns, "plain-lobby", 1, "")
-	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/", needsServerBlock: "1m"},
+	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/", needsServerBlock: "16k"},
 		hostRule("", prefixPath("/lobby", "game-lobby"), prefixPath("/room", "game-lobby"))))
 	if r := servedBy(t, "any.example.org", "/lobby/1", lobby); r.echo.Path != "/" {
 		t.Errorf("host-less rewrite: backend saw %q, want /", r.echo.Path)
@@ -584,6 +623,28 @@ func runPortico(t *testing.T, args ...string) string {
 
 // luaFlag is the flag that points portico's tools at nginx's status port.
 func luaFlag() string { return fmt.Sprintf("--lua-url=http://127.0.0.1:%d", env.portico.statusPort) }
+
+// routedInLua fails the test when nginx.conf names one of hosts: a host
+// the Lua router serves has no server block.
+func routedInLua(t *testing.T, hosts ...string) {
+	t.Helper()
+	conf := runningConf(t)
+	for _, h := range hosts {
+		if strings.Contains(conf, `"`+h+`"`) {
+			t.Errorf("nginx.conf has a server block for %s, which the Lua router should serve", h)
+		}
+	}
+}
+
+// runningConf returns the nginx.conf Portico wrote last.
+func runningConf(t *testing.T) string {
+	t.Helper()
+	conf, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(conf)
+}
 
 // quietReloads waits until no reload happened for 2 s and returns the
 // reload count: earlier tests' cleanup may still reload.

@@ -340,7 +340,7 @@ http {
     # The master loads every module: workers may not be able to read them.
     init_by_lua_block {
         portico = require("portico.balancer")
-        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test", "router_test"}) do require(m) end
+        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test", "router_test", "cidr_test"}) do require(m) end
     }
     server {
         listen 127.0.0.1:%[4]d;
@@ -359,6 +359,11 @@ http {
         set $portico_ingress "";
         set $portico_path "";
         set $portico_route_hsts "";
+        set $portico_route_vhost "";
+        location /vh/ {
+            rewrite_by_lua_block { require("portico.router").route(":8443", false) }
+            content_by_lua_block { ngx.say(ngx.var.portico_route_vhost) }
+        }
         location /routed/ {
             rewrite_by_lua_block { require("portico.router").route(":8443", true) }
             content_by_lua_block {
@@ -406,7 +411,7 @@ http {
 		t.Fatal(err)
 	}
 	defer n.Stop(5 * time.Second)
-	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky", "metrics", "router"} {
+	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky", "metrics", "router", "cidr"} {
 		t.Run(suite, func(t *testing.T) {
 			var body string
 			deadline := time.Now().Add(10 * time.Second)
@@ -440,8 +445,10 @@ http {
 func TestRouteChangesArePushedWithoutReload(t *testing.T) {
 	f := newFixture(t)
 	a, b := backendServer(t, "a"), backendServer(t, "b")
-	cfg := &model.Config{Global: model.Build(model.Input{}).Global,
-		Servers: []*model.Server{{ServerName: "_", Default: true, Router: true, Locations: []*model.Location{{Path: "/"}}}}}
+	cfg := model.Build(model.Input{}) // the catch-all server alone: a Router
+	if len(cfg.Servers) != 1 || !cfg.Servers[0].Router {
+		t.Fatalf("servers of an empty model: %+v", cfg.Servers)
+	}
 	conf, sum, err := render.Render(cfg, f.opts)
 	if err != nil {
 		t.Fatal(err)

@@ -130,6 +130,30 @@ type Route struct {
 	ConnectTimeout int `json:"connectTimeout,omitempty"`
 	SendTimeout    int `json:"sendTimeout,omitempty"`
 	ReadTimeout    int `json:"readTimeout,omitempty"`
+	// BodyLimit is the request body limit in bytes (0: none); nil keeps
+	// nginx.conf's.
+	BodyLimit *int64 `json:"bodyLimit,omitempty"`
+	// Redirect answers instead of proxying; nil proxies.
+	Redirect *Redirect `json:"redirect,omitempty"`
+	// SourceRange restricts client addresses; nil allows all.
+	SourceRange *SourceRange `json:"sourceRange,omitempty"`
+	// UpstreamVhost replaces the Host header the backend gets.
+	UpstreamVhost string `json:"upstreamVhost,omitempty"`
+}
+
+// Redirect is a redirect with Code (301, 302, 303, 307 or 308) to an
+// absolute http(s) URL.
+type Redirect struct {
+	Code int    `json:"code"`
+	URL  string `json:"url"`
+}
+
+// SourceRange lists networks as "<hex of the address bytes>/<bits>",
+// host bits zero: the router compares them with $binary_remote_addr.
+// Deny wins; when Allow is set, every other address is denied (403).
+type SourceRange struct {
+	Allow []string `json:"allow,omitempty"`
+	Deny  []string `json:"deny,omitempty"`
 }
 
 // Paths of the Lua configuration endpoints.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -338,9 +339,34 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 			if r.IngressPath != "" {
 				w.Ingress = r.Ingress.String()
 			}
+			if r.BodySize != "" {
+				limit := r.BodySize.Bytes()
+				w.BodyLimit = &limit
+			}
+			if r.Redirect != nil {
+				w.Redirect = &apply.Redirect{Code: r.Redirect.Code, URL: r.Redirect.URL.String()}
+			}
+			w.UpstreamVhost = r.UpstreamVhost
+			if sr := r.SourceRange; sr != nil {
+				w.SourceRange = &apply.SourceRange{Allow: wireCIDRs(sr.Allow), Deny: wireCIDRs(sr.Deny)}
+			}
 			rs = append(rs, w)
 		}
 		out.Hosts[h.Host] = apply.HostRoutes{HSTS: h.HSTS, Routes: rs}
+	}
+	return out
+}
+
+// wireCIDRs converts the model's canonical CIDRs (netip.Prefix strings,
+// masked) to the router's "hex/bits" form.
+func wireCIDRs(cidrs []string) []string {
+	if len(cidrs) == 0 {
+		return nil
+	}
+	out := make([]string, len(cidrs))
+	for i, c := range cidrs {
+		p := netip.MustParsePrefix(c) // the model printed it from a netip.Prefix
+		out[i] = fmt.Sprintf("%x/%d", p.Addr().AsSlice(), p.Bits())
 	}
 	return out
 }

@@ -15,6 +15,9 @@ type Config struct {
 	// server is a Router, of the rules without a host (Host ""), sorted by
 	// Host; they go to the Lua router, not into nginx.conf.
 	Routes []*HostRoutes `json:"routes,omitempty"`
+	// RouterBody is set when the catch-all server runs the router (it is
+	// a Router or has Claims).
+	RouterBody *RouterBody `json:"routerBody,omitempty"`
 	// Backends are sorted by Name; their endpoints go to the Lua balancer.
 	Backends []*Backend `json:"backends"`
 	// Ingresses are the Ingresses this controller owns, sorted, whether or
@@ -160,6 +163,9 @@ type Server struct {
 	// with Claim, and the named location @portico_router they hand the
 	// requests for Dynamic hosts to.
 	Claims bool `json:"claims,omitempty"`
+	// RouterLocations, on a Router or a server with Claims, are the
+	// locations that run the router.
+	RouterLocations []RouterLocation `json:"routerLocations,omitempty"`
 	// Locations are sorted by Path, then Modifier.
 	Locations []*Location `json:"locations"`
 	// TLS is set when an Ingress lists the host under spec.tls.

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/portico-ingress/portico/pkg/model/annotations"
@@ -41,6 +43,48 @@ type Route struct {
 	ConnectTimeout annotations.Seconds `json:"connectTimeout,omitempty"`
 	SendTimeout    annotations.Seconds `json:"sendTimeout,omitempty"`
 	ReadTimeout    annotations.Seconds `json:"readTimeout,omitempty"`
+	// BodySize is the request body limit of proxy-body-size; "" keeps
+	// the global one (RouterBody).
+	BodySize annotations.Size `json:"bodySize,omitempty"`
+	// Redirect answers with a redirect instead of proxying (after the
+	// one of SSLRedirect); the route has no Backend then.
+	Redirect *annotations.Redirect `json:"redirect,omitempty"`
+	// SourceRange restricts client addresses (403), after the redirects,
+	// as nginx's allow and deny come after them.
+	SourceRange *SourceRange `json:"sourceRange,omitempty"`
+	// UpstreamVhost replaces the Host header the backend gets.
+	UpstreamVhost string `json:"upstreamVhost,omitempty"`
+}
+
+// RouterLocation is a location of the catch-all server that hands its
+// requests to the Lua router.
+type RouterLocation struct {
+	// Name is "/" (a Router's location for every request), "@portico_router"
+	// (where Claim locations hand requests) or "@portico_body_<bytes>".
+	Name string `json:"name"`
+	// BodySize is its client_max_body_size; "" keeps the global one.
+	BodySize annotations.Size `json:"bodySize,omitempty"`
+	// BodyBytes is its body limit in bytes (0: none). The router compares
+	// it with the limit of the route it picks (RouterBody).
+	BodyBytes int64 `json:"bodyBytes"`
+	// UpstreamVhost is set when a route has upstream-vhost: the location
+	// sends the Host the router chose ($portico_upstream_host).
+	UpstreamVhost bool `json:"upstreamVhost,omitempty"`
+}
+
+// RouterBody are the request body limits of the router's routes, in bytes
+// (0: none). nginx checks a Content-Length against the limit of the
+// location the request arrives in, before Lua runs, and counts a body
+// without one (chunked, or HTTP/2) against the limit of the location that
+// proxies it. So the Router's "/" takes the largest limit of all routes;
+// the router answers 413 for a Content-Length above its route's limit and
+// hands a body without one to the named location of its route's limit.
+type RouterBody struct {
+	// Global is the ConfigMap's proxy-body-size: the limit of the routes
+	// without their own.
+	Global int64 `json:"global"`
+	// Named are the limits with a location @portico_body_<bytes>, sorted.
+	Named []int64 `json:"named,omitempty"`
 }
 
 // route classifies the finished servers and fills c.Routes. A server is
@@ -71,7 +115,9 @@ func (c *Config) route() {
 	if catchAll == nil || !claimable(catchAll) {
 		return
 	}
-	claims := !plainServer(catchAll)
+	// Body limits need the Router's own locations (RouterBody); Claim
+	// locations check a Content-Length against their own first.
+	claims := !plainServer(catchAll, true)
 	for _, s := range c.Servers {
 		switch {
 		case s == catchAll && claims:
@@ -82,7 +128,7 @@ func (c *Config) route() {
 			continue // nginx serves the rules without a host
 		case s == catchAll:
 			s.Router = true
-		case strings.HasPrefix(s.Host, "*."), !plainServer(s):
+		case strings.HasPrefix(s.Host, "*."), !plainServer(s, !claims):
 			continue
 		default:
 			if _, rest, ok := strings.Cut(s.Host, "."); ok && wild[rest] {
@@ -96,6 +142,59 @@ func (c *Config) route() {
 		}
 		c.Routes = append(c.Routes, hr)
 	}
+	c.routerLocations(catchAll)
+}
+
+// routerLocations fills c.RouterBody and the RouterLocations of the
+// catch-all server s, once c.Routes are known.
+func (c *Config) routerLocations(s *Server) {
+	global := annotations.Size(c.Global.ProxyBodySize).Bytes()
+	c.RouterBody = &RouterBody{Global: global}
+	vhost := false
+	for _, h := range c.Routes {
+		for _, r := range h.Routes {
+			vhost = vhost || r.UpstreamVhost != ""
+		}
+	}
+	defer func() {
+		for i := range s.RouterLocations {
+			s.RouterLocations[i].UpstreamVhost = vhost
+		}
+	}()
+	if s.Claims {
+		s.RouterLocations = []RouterLocation{{Name: "@portico_router", BodyBytes: global}}
+		return
+	}
+	// The largest limit (0 is none, so the largest) goes to "/"; every
+	// other limit a route has gets a named location.
+	larger := func(a, b int64) bool { return a == 0 && b != 0 || b != 0 && a > b }
+	top, topSize := global, annotations.Size("") // "" keeps the global
+	limits := map[int64]annotations.Size{}
+	for _, h := range c.Routes {
+		for _, r := range h.Routes {
+			limit, size := global, annotations.Size(c.Global.ProxyBodySize)
+			if r.BodySize != "" {
+				limit, size = r.BodySize.Bytes(), r.BodySize
+			}
+			if _, ok := limits[limit]; !ok {
+				limits[limit] = size
+			}
+			if larger(limit, top) {
+				top, topSize = limit, size
+			}
+		}
+	}
+	s.RouterLocations = []RouterLocation{{Name: "/", BodySize: topSize, BodyBytes: top}}
+	for limit := range limits {
+		if limit != top {
+			c.RouterBody.Named = append(c.RouterBody.Named, limit)
+		}
+	}
+	slices.Sort(c.RouterBody.Named)
+	for _, limit := range c.RouterBody.Named {
+		s.RouterLocations = append(s.RouterLocations, RouterLocation{
+			Name: fmt.Sprintf("@portico_body_%d", limit), BodySize: limits[limit], BodyBytes: limit})
+	}
 }
 
 // routeOf is the route of the plain location l.
@@ -106,6 +205,7 @@ func routeOf(l *Location) Route {
 		Backend: l.Backend, Ingress: l.Ingress, IngressPath: l.IngressPath,
 		SSLRedirect: l.SSLRedirect, RewriteTarget: l.RewriteTarget, ForwardedPrefix: prefix,
 		ConnectTimeout: l.Proxy.ConnectTimeout, SendTimeout: l.Proxy.SendTimeout, ReadTimeout: l.Proxy.ReadTimeout,
+		BodySize: l.Proxy.BodySize, Redirect: l.Redirect, SourceRange: l.SourceRange, UpstreamVhost: l.Proxy.UpstreamVhost,
 	}
 }
 
@@ -124,13 +224,14 @@ func claimable(s *Server) bool {
 	return true
 }
 
-// plainServer reports whether the Lua router can serve every location of s.
-func plainServer(s *Server) bool {
+// plainServer reports whether the Lua router can serve every location of
+// s; body tells whether it can apply their body limits.
+func plainServer(s *Server, body bool) bool {
 	if s.AppRoot != "" || len(s.Snippets) > 0 {
 		return false
 	}
 	for _, l := range s.Locations {
-		if !plainLocation(l) {
+		if !plainLocation(l, body) {
 			return false
 		}
 	}
@@ -138,15 +239,19 @@ func plainServer(s *Server) bool {
 }
 
 // plainLocation reports whether l only matches a path, maybe rewrites
-// the URI, and proxies with the global settings but its timeouts (or
-// answers 404): the traffic policy it may carry lives in its backend,
-// which the balancer applies, as it applies the timeouts.
-func plainLocation(l *Location) bool {
+// the URI, and proxies with the global settings but its timeouts, its
+// upstream-vhost and, with body, its body limit (or redirects, or answers
+// 404), maybe only for some client addresses: the traffic policy it may
+// carry lives in its backend, which the balancer applies, as it applies
+// the timeouts.
+func plainLocation(l *Location, body bool) bool {
 	p := l.Proxy
-	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout = 0, 0, 0
+	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout, p.UpstreamVhost = 0, 0, 0, ""
+	if body {
+		p.BodySize = ""
+	}
 	_, headersOK := forwardedPrefix(l.Headers)
-	return l.RateLimit == nil && l.SourceRange == nil &&
-		l.Redirect == nil && p.IsZero() && headersOK && l.CORS == nil &&
+	return l.RateLimit == nil && p.IsZero() && headersOK && l.CORS == nil &&
 		l.BasicAuth == nil && l.ExternalAuth == nil && l.Errors == nil && l.Snippet == ""
 }
 

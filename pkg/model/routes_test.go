@@ -35,6 +35,9 @@ func TestBuildRoutes(t *testing.T) {
 		kinds  map[string]string // host → kind
 		routes []*HostRoutes
 		claims []string // the catch-all locations with Claim, as "modifier path"
+		// The catch-all server's RouterLocations and Config.RouterBody.
+		locations []RouterLocation
+		body      *RouterBody
 	}{{
 		name: "plain hosts and the rules without a host go to the router; TLS hosts redirect and send HSTS",
 		ings: []*networkingv1.Ingress{
@@ -61,6 +64,8 @@ func TestBuildRoutes(t *testing.T) {
 				{Path: "/", Backend: api, Ingress: ref("tls"), IngressPath: "/", SSLRedirect: true},
 			}},
 		},
+		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
+		body:      &RouterBody{Global: 1 << 20},
 	}, {
 		name: "annotations nginx.conf must do, wildcards and the hosts a wildcard shadows stay static; timeouts, regex paths, rewrites and x-forwarded-prefix go with the route",
 		ings: []*networkingv1.Ingress{
@@ -73,13 +78,24 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "wild", rule("*.foo.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "shadowed", rule("a.foo.com", path("/", prefix, "frontend-service", 80)), rule("a.b.foo.com", path("/", prefix, "frontend-service", 80))),
 			ingress("lab", "sticky", annotate(annotations.Prefix+"affinity", "cookie"), rule("s.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "moved", annotate(annotations.Prefix+"permanent-redirect", "https://new.example.com/x?y=1"),
+				annotate(annotations.Prefix+"permanent-redirect-code", "308"), rule("moved.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "vhost", annotate(annotations.Prefix+"upstream-vhost", "internal.example"), rule("vhost.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "src", annotate(annotations.Prefix+"whitelist-source-range", "10.0.0.0/8, 192.168.1.7, 2001:db8::/32"),
+				annotate(annotations.Prefix+"denylist-source-range", "10.1.2.3/16"), rule("src.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "*.foo.com": "static", "a.b.foo.com": "dynamic", "a.foo.com": "static",
 			"r.example.com": "dynamic", "re.example.com": "dynamic", "root.example.com": "static", "s.example.com": "dynamic", "slow.example.com": "dynamic",
-			"big.example.com": "static", "p.example.com": "dynamic"},
+			"big.example.com": "dynamic", "p.example.com": "dynamic", "src.example.com": "dynamic", "moved.example.com": "dynamic",
+			"vhost.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
 			{Host: "a.b.foo.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("shadowed"), IngressPath: "/"}}},
+			// The router applies the body limit (RouterBody).
+			{Host: "big.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bodysize"), IngressPath: "/", BodySize: "8m"}}},
+			// Redirects go before the backend, as nginx's return does.
+			{Host: "moved.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("moved"), IngressPath: "/",
+				Redirect: &annotations.Redirect{Code: 308, URL: annotations.URL{Scheme: "https", Host: "new.example.com", Path: "/x", Query: "y=1"}}}}},
 			{Host: "p.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("fwdprefix"), IngressPath: "/", ForwardedPrefix: "/shop"}}},
 			{Host: "r.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rewrite"), IngressPath: "/", RewriteTarget: "/"}}},
 			// A host without a "/" rule answers 404 there.
@@ -88,7 +104,42 @@ func TestBuildRoutes(t *testing.T) {
 			{Host: "s.example.com", Routes: []Route{{Path: "/", Backend: api + "@lab/sticky", Ingress: ref("sticky"), IngressPath: "/"}}},
 			// The balancer sets the route's timeouts.
 			{Host: "slow.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("timeout"), IngressPath: "/", ReadTimeout: 5}}},
+			{Host: "src.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("src"), IngressPath: "/",
+				SourceRange: &SourceRange{Allow: []string{"10.0.0.0/8", "192.168.1.7/32", "2001:db8::/32"}, Deny: []string{"10.1.0.0/16"}}}}},
+			{Host: "vhost.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("vhost"), IngressPath: "/", UpstreamVhost: "internal.example"}}},
 		},
+		// "/" takes the largest limit; the global one gets a named location.
+		// A route with upstream-vhost: the router locations send its Host.
+		locations: []RouterLocation{{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true},
+			{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true}},
+		body: &RouterBody{Global: 1 << 20, Named: []int64{1 << 20}},
+	}, {
+		name: "body limits: 0 (none) is the largest; the rules without a host have theirs too; the ConfigMap sets the global one",
+		ings: []*networkingv1.Ingress{
+			ingress("lab", "none", annotate(annotations.Prefix+"proxy-body-size", "0"), rule("none.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "small", annotate(annotations.Prefix+"proxy-body-size", "512k"), rule("small.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "same", annotate(annotations.Prefix+"proxy-body-size", "524288"), rule("same.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "global", rule("global.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "hostless", annotate(annotations.Prefix+"proxy-body-size", "4k"), rule("", path("/up", exact, "api-service", 80))),
+		},
+		cm: configMap(map[string]string{"proxy-body-size": "2m"}),
+		kinds: map[string]string{"": "router", "none.example.com": "dynamic", "small.example.com": "dynamic",
+			"same.example.com": "dynamic", "global.example.com": "dynamic"},
+		routes: []*HostRoutes{
+			{Host: "", Routes: []Route{{Path: "/"}, {Exact: true, Path: "/up", Backend: api, Ingress: ref("hostless"), IngressPath: "/up", BodySize: "4k"}}},
+			{Host: "global.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("global"), IngressPath: "/"}}},
+			{Host: "none.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("none"), IngressPath: "/", BodySize: "0"}}},
+			{Host: "same.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("same"), IngressPath: "/", BodySize: "524288"}}},
+			{Host: "small.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("small"), IngressPath: "/", BodySize: "512k"}}},
+		},
+		// One location a limit, however it is spelled (the first route's spelling).
+		locations: []RouterLocation{
+			{Name: "/", BodySize: "0", BodyBytes: 0},
+			{Name: "@portico_body_4096", BodySize: "4k", BodyBytes: 4 << 10},
+			{Name: "@portico_body_524288", BodySize: "524288", BodyBytes: 512 << 10},
+			{Name: "@portico_body_2097152", BodySize: "2m", BodyBytes: 2 << 20},
+		},
+		body: &RouterBody{Global: 2 << 20, Named: []int64{4 << 10, 512 << 10, 2 << 20}},
 	}, {
 		name: "rules without a host that need nginx stay locations of the catch-all server, which claim requests for dynamic hosts",
 		ings: []*networkingv1.Ingress{
@@ -98,8 +149,13 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "regex", annotate(annotations.Prefix+"use-regex", "true"), rule("", path("/r[0-9]+", impl, "api-service", 80))),
 			ingress("lab", "auth", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), rule("", path("/private", prefix, "api-service", 80))),
 			ingress("lab", "static", annotate(annotations.Prefix+"proxy-body-size", "8m"), rule("s.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "src", annotate(annotations.Prefix+"denylist-source-range", "192.0.2.0/24"), rule("src.example.com", path("/", prefix, "api-service", 80))),
 		},
-		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "s.example.com": "static"},
+		// A body limit keeps a host static: the Claim location a request
+		// arrives in has checked its Content-Length already.
+		// A source range does not: the router checks it in @portico_router,
+		// and the Claim location's own allow and deny never run.
+		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "s.example.com": "static", "src.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			// Its own rules only: "/" is its fallback (404 here), never
 			// the rules without a host.
@@ -108,9 +164,13 @@ func TestBuildRoutes(t *testing.T) {
 				{Exact: true, Path: "/lobby", Backend: fe, Ingress: ref("plain"), IngressPath: "/lobby"},
 				{Path: "/lobby/", Backend: fe, Ingress: ref("plain"), IngressPath: "/lobby"},
 			}},
+			{Host: "src.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("src"), IngressPath: "/",
+				SourceRange: &SourceRange{Deny: []string{"192.0.2.0/24"}}}}},
 		},
 		// Every user location, the plain "/" too; not the internal auth one.
-		claims: []string{" /", "= /lobby", " /lobby/", "= /private", " /private/", "= /x", "~* ^/r[0-9]+"},
+		claims:    []string{" /", "= /lobby", " /lobby/", "= /private", " /private/", "= /x", "~* ^/r[0-9]+"},
+		locations: []RouterLocation{{Name: "@portico_router", BodyBytes: 1 << 20}},
+		body:      &RouterBody{Global: 1 << 20},
 	}, {
 		name: "app-root on the catch-all server turns dynamic routing off",
 		ings: []*networkingv1.Ingress{
@@ -167,6 +227,20 @@ func TestBuildRoutes(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.claims, claims); diff != "" {
 				t.Errorf("claims (-want +got):\n%s", diff)
+			}
+			var locations []RouterLocation
+			for _, s := range got.Servers {
+				if s.Host == "" {
+					locations = s.RouterLocations
+				} else if s.RouterLocations != nil {
+					t.Errorf("%q has RouterLocations", s.Host)
+				}
+			}
+			if diff := cmp.Diff(tc.locations, locations); diff != "" {
+				t.Errorf("router locations (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.body, got.RouterBody); diff != "" {
+				t.Errorf("router body (-want +got):\n%s", diff)
 			}
 		})
 	}

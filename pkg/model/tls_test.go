@@ -85,6 +85,7 @@ func TestBuildTLS(t *testing.T) {
 	redirect := func(l *Location) *Location { l.SSLRedirect = true; return l }
 	router := catchAll()
 	router.Router = true
+	router.RouterLocations = []RouterLocation{{Name: "/", BodyBytes: 1 << 20}}
 	// Every host is under the static wildcard: nginx would pick its server.
 	wantServers := []*Server{
 		router,

@@ -116,6 +116,19 @@ func nginxTest(t *testing.T, in model.Input) {
 // A location that sets its own proxy headers repeats the http-level set.
 func TestLocationHeadersMatchHTTPLevel(t *testing.T) {
 	_, conf := renderInput(t, httpFeatures(), testOptions)
+	// The router's locations send upstream-vhost's Host (routesConfig).
+	routes, _, err := Render(routesConfig(), testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLocationHeaders(t, conf, 2)
+	checkLocationHeaders(t, routes, 2)
+}
+
+// checkLocationHeaders checks that every location of conf with its own
+// proxy_set_header (at least atLeast of them) sends the http block's too.
+func checkLocationHeaders(t *testing.T, conf []byte, atLeast int) {
+	t.Helper()
 	root, err := parseConf(conf)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +162,7 @@ func TestLocationHeadersMatchHTTPLevel(t *testing.T) {
 			checked++
 		}
 	}
-	if checked < 2 {
+	if checked < atLeast {
 		t.Fatalf("only %d locations with own headers checked", checked)
 	}
 }

@@ -5,18 +5,24 @@ import (
 	"testing"
 
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
 
-// routesConfig has a dynamic host (no server block), a static one next to
-// it, and the catch-all server running the Lua router.
+// routesConfig has a dynamic host (no server block) with a body limit
+// above the global one and upstream-vhost, a static one next to it, and
+// the catch-all server running the Lua router: "/" with the larger limit,
+// a named location for the global one, both sending the router's Host.
 func routesConfig() *model.Config {
 	ref := model.IngressRef{Namespace: "lab", Name: "plain"}
 	return &model.Config{
 		Global: model.Build(model.Input{}).Global,
 		Servers: []*model.Server{
-			{ServerName: "_", Default: true, Router: true, Locations: []*model.Location{{Path: "/"}}},
+			{ServerName: "_", Default: true, Router: true, Locations: []*model.Location{{Path: "/"}}, RouterLocations: []model.RouterLocation{
+				{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true},
+				{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true},
+			}},
 			{Host: "dynamic.example.com", ServerName: "dynamic.example.com", Dynamic: true, TLS: &model.ServerTLS{}, Locations: []*model.Location{
-				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true},
+				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, Proxy: annotations.Proxy{BodySize: "8m", UpstreamVhost: "internal.example"}},
 			}},
 			{Host: "static.example.com", ServerName: "static.example.com", Locations: []*model.Location{
 				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/x"},
@@ -24,8 +30,9 @@ func routesConfig() *model.Config {
 		},
 		Routes: []*model.HostRoutes{
 			{Routes: []model.Route{{Path: "/"}}},
-			{Host: "dynamic.example.com", HSTS: true, Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true}}},
+			{Host: "dynamic.example.com", HSTS: true, Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, BodySize: "8m", UpstreamVhost: "internal.example"}}},
 		},
+		RouterBody: &model.RouterBody{Global: 1 << 20, Named: []int64{1 << 20}},
 	}
 }
 
@@ -52,7 +59,7 @@ func claimsConfig() *model.Config {
 	return &model.Config{
 		Global: model.Build(model.Input{}).Global,
 		Servers: []*model.Server{
-			{ServerName: "_", Default: true, Claims: true, Locations: []*model.Location{
+			{ServerName: "_", Default: true, Claims: true, RouterLocations: []model.RouterLocation{{Name: "@portico_router", BodyBytes: 1 << 20}}, Locations: []*model.Location{
 				{Path: "/", Claim: true},
 				{Modifier: model.ModExact, Path: "/lobby", Backend: "game/lobby:80", Ingress: ref, IngressPath: "/lobby", RewriteTarget: "/", Claim: true},
 				{Path: "/lobby/", Backend: "game/lobby:80", Ingress: ref, IngressPath: "/lobby", RewriteTarget: "/", Claim: true},
@@ -64,6 +71,7 @@ func claimsConfig() *model.Config {
 		Routes: []*model.HostRoutes{
 			{Host: "dynamic.example.com", Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: plain, IngressPath: "/"}}},
 		},
+		RouterBody: &model.RouterBody{Global: 1 << 20},
 	}
 }
 

@@ -4,6 +4,7 @@ package echo
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ type Response struct {
 	Proto      string              `json:"proto"`
 	Headers    map[string][]string `json:"headers"`
 	RemoteAddr string              `json:"remoteAddr"`
+	// BodyBytes is the length of the request body the backend read.
+	BodyBytes int64 `json:"bodyBytes"`
 }
 
 // Handler answers every request with 200 and a Response naming service and
@@ -83,6 +86,11 @@ func Handler(service, pod string) http.Handler {
 				return
 			}
 		}
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
 		body, err := json.Marshal(Response{
 			Service:    service,
 			Pod:        pod,
@@ -94,6 +102,7 @@ func Handler(service, pod string) http.Handler {
 			Proto:      r.Proto,
 			Headers:    r.Header,
 			RemoteAddr: r.RemoteAddr,
+			BodyBytes:  n,
 		})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -73,6 +73,16 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/","forwardedPrefix":1}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","connectTimeout":1.5}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","sendTimeout":"5s"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","bodyLimit":-1}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","bodyLimit":"1m"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","sourceRange":{}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":200,"url":"https://a/"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":301,"url":"/relative"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":301,"url":"https://a/\\r\\nX: y"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","upstreamVhost":"a b"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","upstreamVhost":"a;b"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","sourceRange":{"allow":["10.0.0.0/8"]}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","sourceRange":{"deny":"0a000000/8"}}]}}}',
   }) do
     eq(post(body).status, 400, body)
   end
@@ -204,6 +214,26 @@ function _M.test_regex_routes_and_rewrites()
     "whole-URI rewrite of a prefix route, with X-Forwarded-Prefix")
 end
 
+function _M.test_redirects_and_upstream_vhost()
+  push_backends()
+  eq(post(cjson.encode({ hosts = { ["127.0.0.1"] = { routes = {
+    { path = "/vh/", backend = "ns/r:80", upstreamVhost = "internal.example:8080" },
+    { path = "/vh/plain/", backend = "ns/r:80" },
+    { path = "/vh/moved/", backend = "ns/r:80", redirect = { code = 301, url = "https://new.example.com/x?y=1" },
+      sourceRange = { deny = { "7f000001/32" } } },
+    { path = "/vh/secure/", backend = "ns/r:80", sslRedirect = true, redirect = { code = 302, url = "http://other.example.com/" } },
+  } } } })).status, 201, "push")
+  eq(ngx.location.capture("/vh/x").body, "internal.example:8080\n", "upstream-vhost")
+  eq(ngx.location.capture("/vh/plain/x").body, "\n", "no upstream-vhost")
+  -- The redirect comes before the source range, as return before deny.
+  local res = ngx.location.capture("/vh/moved/z")
+  eq(res.status, 301, "redirect status")
+  eq(res.header["Location"], "https://new.example.com/x?y=1", "redirect location")
+  -- ssl-redirect first (the runner is plain HTTP).
+  res = ngx.location.capture("/vh/secure/z")
+  eq(res.status, 308, "ssl-redirect first")
+end
+
 function _M.test_route_answers_503_for_a_backend_nginx_does_not_know()
   setup()
   eq(post(cjson.encode({ hosts = { ["127.0.0.1"] = { routes = {
@@ -260,6 +290,25 @@ function _M.test_claim_hands_routed_hosts_to_the_router_untouched()
   eq(post(cjson.encode({ hosts = {} })).status, 201, "push without the host")
   code, _, body = request("dyn.example.com", "/claimed/x")
   eq(body, "static /rewritten ns/static:80\n", "host no longer routed")
+end
+
+-- Source ranges: the test client is 127.0.0.1; deny wins, an allow list
+-- refuses every other address.
+function _M.test_source_ranges()
+  push_backends()
+  eq(post(cjson.encode({ hosts = {
+    ["src.example.com"] = { routes = {
+      { path = "/claimed/in/", backend = "ns/dyn:80", sourceRange = { allow = { "0a000000/8", "7f000000/8" } } },
+      { path = "/claimed/out/", backend = "ns/dyn:80", sourceRange = { allow = { "0a000000/8", "20010db8000000000000000000000000/32" } } },
+      { path = "/claimed/denied/", backend = "ns/dyn:80", sourceRange = { allow = { "7f000000/8" }, deny = { "7f000001/32" } } },
+      { path = "/claimed/other/", backend = "ns/dyn:80", sourceRange = { deny = { "c0000200/24" } } },
+      { path = "/claimed/secure/", backend = "ns/dyn:80", sslRedirect = true, sourceRange = { allow = { "0a000000/8" } } },
+    } },
+  } })).status, 201, "push")
+  for uri, want in pairs({ ["/claimed/in/x"] = 200, ["/claimed/out/x"] = 403, ["/claimed/denied/x"] = 403,
+    ["/claimed/other/x"] = 200, ["/claimed/secure/x"] = 308 }) do
+    eq((request("src.example.com", uri)), want, uri)
+  end
 end
 
 return _M

@@ -22,6 +22,7 @@ local push = require("portico.push")
 local reply = push.reply
 local metrics = require("portico.metrics")
 local balancer = require("portico.balancer")
+local cidr = require("portico.cidr")
 
 local shm = ngx.shared.portico_routes
 local re_find, re_match = ngx.re.find, ngx.re.match
@@ -40,10 +41,13 @@ local function opt(v, t)
   return v == nil or type(v) == t
 end
 
--- seconds reports whether v is absent or a whole number of seconds.
-local function seconds(v)
+-- whole reports whether v is absent or a whole number from 0 (seconds,
+-- bytes).
+local function whole(v)
   return v == nil or (type(v) == "number" and v >= 0 and v == math.floor(v))
 end
+
+local redirect_codes = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
 
 -- validate_host checks one host's entry; it returns nil or what is wrong.
 local function validate_host(host, h)
@@ -57,8 +61,30 @@ local function validate_host(host, h)
       or not opt(r.forwardedPrefix, "string")
       or not opt(r.backend, "string") or not opt(r.ingress, "string")
       or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean")
-      or not seconds(r.connectTimeout) or not seconds(r.sendTimeout) or not seconds(r.readTimeout) then
+      or not whole(r.connectTimeout) or not whole(r.sendTimeout) or not whole(r.readTimeout)
+      or not whole(r.bodyLimit) then
       return "host " .. host .. ": route " .. i .. " needs a path starting with / (^/ for a regex) and typed fields"
+    end
+    local rd = r.redirect
+    if rd ~= nil and (type(rd) ~= "table" or not redirect_codes[rd.code]
+      or type(rd.url) ~= "string" or not rd.url:find("^https?://[^%c%s]+$")) then
+      return "host " .. host .. ": route " .. i .. ": redirect needs a code (301, 302, 303, 307, 308) and an http(s) URL"
+    end
+    local vhost = r.upstreamVhost
+    if vhost ~= nil and (type(vhost) ~= "string" or not vhost:find("^[%w][%w%.%-]*$") and not vhost:find("^[%w][%w%.%-]*:%d+$")) then
+      return "host " .. host .. ": route " .. i .. ": upstreamVhost needs a host name, optionally with :port"
+    end
+    local sr = r.sourceRange
+    if sr ~= nil then
+      if type(sr) ~= "table" or sr.allow == nil and sr.deny == nil then
+        return "host " .. host .. ": route " .. i .. ": sourceRange needs allow or deny"
+      end
+      for _, list in ipairs({ sr.allow or {}, sr.deny or {} }) do
+        local _, err = cidr.compile(list)
+        if err then
+          return "host " .. host .. ": route " .. i .. ": sourceRange: " .. err
+        end
+      end
     end
     if r.regex then
       local _, _, err = re_find("/", r.path, "joi")
@@ -105,6 +131,11 @@ local function build_host(host, h)
       r.timeouts = { nonzero(r.connectTimeout), nonzero(r.sendTimeout), nonzero(r.readTimeout) }
     end
     r.captures = r.rewriteTarget and r.rewriteTarget:find("$", 1, true) ~= nil
+    local sr = r.sourceRange
+    if sr then
+      r.allow = sr.allow and cidr.compile(sr.allow)
+      r.deny = sr.deny and cidr.compile(sr.deny)
+    end
     if r.exact then
       exact[r.path] = r
     elseif r.regex then
@@ -185,6 +216,48 @@ local function rewrite(r, uri)
   set_uri(target)
 end
 
+-- Request body limits in bytes, 0 for none (nginx.conf sets them on
+-- load): the limit of routes without their own, and the limits with a
+-- named location @portico_body_<bytes>.
+local body_global, body_named = nil, {}
+
+function _M.body_limits(global, named)
+  body_global, body_named = global, named
+end
+
+-- body applies route r's body limit to a request that arrived in a
+-- router location whose own limit (here) differs; nginx has checked a
+-- Content-Length against here. It answers 413 for a Content-Length above
+-- r's limit, as nginx would in r's location, and hands a body without
+-- one (chunked, or HTTP/2) to the location of r's limit, where nginx
+-- counts it as it reads it. A GET or HEAD without Transfer-Encoding has
+-- no body. Between a push and the reload that adds a new limit's
+-- location, such a body is read against here.
+local function body(var, limit)
+  local length = var.http_content_length
+  if length then
+    if limit ~= 0 and tonumber(length) > limit then
+      return ngx.exit(413)
+    end
+    return
+  end
+  local method = var.request_method
+  if (var.http_transfer_encoding or method ~= "GET" and method ~= "HEAD") and body_named[limit] then
+    return ngx.exec("@portico_body_" .. limit)
+  end
+end
+
+-- allowed reports whether the client may use route r: its address is on
+-- no deny list, and on the allow list if r has one (an IPv4-mapped IPv6
+-- address counts as IPv4), as nginx's deny and allow decide.
+local function allowed(r)
+  local addr = cidr.address(ngx.var.binary_remote_addr)
+  if r.deny and cidr.contains(r.deny, addr) then
+    return false
+  end
+  return not r.allow or cidr.contains(r.allow, addr)
+end
+
 -- claim runs first in each location of the catch-all server when that
 -- server keeps locations of its own (rewrite_by_lua_no_postpone): a
 -- request for a host in the table goes to the router's named location
@@ -199,13 +272,16 @@ function _M.claim()
 end
 
 -- route runs in the access phase of the catch-all server; suffix is the
--- HTTPS port suffix of redirects (":8443", or "" for 443). It answers 404
--- for what no route serves and 308 for plain HTTP on ssl-redirect routes,
--- as a static location does. It sets $portico_backend, and with
--- log_labels $portico_server, $portico_ingress and $portico_path too
--- (each variable write costs a request ~500 instructions; the controller
--- asks for them when the access log names them).
-function _M.route(suffix, log_labels)
+-- HTTPS port suffix of redirects (":8443", or "" for 443), here the body
+-- limit of the location it runs in. It answers 404 for what no route
+-- serves, 413 for a body above the route's limit, 308 for plain HTTP on
+-- ssl-redirect routes, the route's own redirect and 403 for clients its
+-- source range refuses, in the order a static location does. It sets
+-- $portico_backend, and with log_labels $portico_server, $portico_ingress
+-- and $portico_path too (each variable write costs a request ~500
+-- instructions; the controller asks for them when the access log names
+-- them).
+function _M.route(suffix, log_labels, here)
   local var = ngx.var
   local host, uri = var.host, var.uri
   local key, h, r = _M.lookup(host, uri)
@@ -221,13 +297,27 @@ function _M.route(suffix, log_labels)
   if not r then
     return ngx.exit(ngx.HTTP_NOT_FOUND)
   end
+  local limit = r.bodyLimit or body_global
+  if limit ~= here then
+    body(var, limit)
+  end
   if r.sslRedirect and var.scheme == "http" then
     return ngx.redirect("https://" .. host .. suffix .. var.request_uri, 308)
+  end
+  local redirect = r.redirect
+  if redirect then
+    return ngx.redirect(redirect.url, redirect.code)
   end
   if not r.backend then
     return ngx.exit(ngx.HTTP_NOT_FOUND)
   end
+  if (r.allow or r.deny) and not allowed(r) then
+    return ngx.exit(ngx.HTTP_FORBIDDEN)
+  end
   var.portico_backend = r.backend
+  if r.upstreamVhost then
+    var.portico_route_vhost = r.upstreamVhost
+  end
   if log_labels and r.ingressPath then
     var.portico_ingress = r.ingress
     var.portico_path = r.ingressPath

@@ -1,0 +1,31 @@
+package controller
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/model"
+)
+
+// The router's wire form of a route: body limits in bytes, source ranges
+// as hex/bits of the model's CIDRs.
+func TestWireRoutes(t *testing.T) {
+	cfg := &model.Config{Global: model.Global{HSTS: "max-age=60"}, Routes: []*model.HostRoutes{{Host: "a.example.com", HSTS: true, Routes: []model.Route{
+		{Path: "/", Backend: "ns/a:80", Ingress: model.IngressRef{Namespace: "ns", Name: "a"}, IngressPath: "/",
+			BodySize: "8m", SourceRange: &model.SourceRange{Allow: []string{"10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"}, Deny: []string{"10.1.0.0/16"}}},
+		{Exact: true, Path: "/x", Backend: "ns/a:80", BodySize: "0"},
+		{Path: "/open"},
+	}}}}
+	zero, eight := int64(0), int64(8<<20)
+	want := apply.Routes{HSTS: "max-age=60", Hosts: map[string]apply.HostRoutes{"a.example.com": {HSTS: true, Routes: []apply.Route{
+		{Path: "/", Backend: "ns/a:80", Ingress: "ns/a", IngressPath: "/", BodyLimit: &eight, SourceRange: &apply.SourceRange{
+			Allow: []string{"0a000000/8", "7f000001/32", "20010db8000000000000000000000000/32"}, Deny: []string{"0a010000/16"}}},
+		{Exact: true, Path: "/x", Backend: "ns/a:80", BodyLimit: &zero},
+		{Path: "/open"},
+	}}}}
+	if diff := cmp.Diff(want, wireRoutes(cfg)); diff != "" {
+		t.Errorf("wire routes (-want +got):\n%s", diff)
+	}
+}
