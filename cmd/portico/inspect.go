@@ -134,10 +134,7 @@ func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string, claims b
 		if r.Ingress != "" {
 			what += fmt.Sprintf(" (Ingress %s, path %s)", r.Ingress, r.IngressPath)
 		}
-		if r.SSLRedirect {
-			what += ", plain HTTP redirected to HTTPS (308)"
-		}
-		fmt.Fprintf(out, "#   location %s → %s\n", diagnose.RouteText(&r), what)
+		fmt.Fprintf(out, "#   location %s → %s%s\n", diagnose.RouteText(&r), what, diagnose.RouteNotes(&r))
 	}
 }
 

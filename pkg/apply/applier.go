@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,25 +63,32 @@ var pushOrder = []string{certificatesPath, backendsPath, routesPath}
 
 // encode encodes d per Lua endpoint: the bodies of full pushes and, for
 // the endpoints that take patches (backends, routes), each item's JSON by
-// name, which the bodies are made of.
-func (d Dynamic) encode() (bodies map[string][]byte, items map[string]map[string]json.RawMessage, err error) {
-	items = map[string]map[string]json.RawMessage{backendsPath: {}, routesPath: {}}
+// name. An item is a slice of its body, not a copy: at 10,000 hosts the
+// JSON is the controller's largest allocation after the model. hint
+// presizes each body (the last one's length).
+func (d Dynamic) encode(hint map[string]int) (bodies map[string][]byte, items map[string]map[string]json.RawMessage, err error) {
 	backends := nonNil(d.Backends)
-	list := make([]json.RawMessage, 0, len(backends))
-	for _, b := range backends {
-		j, err := json.Marshal(b)
-		if err != nil {
+	bw := newDocument(`{"backends":[`, hint[backendsPath], len(backends))
+	for i := range backends {
+		if err := bw.item(backends[i].Name, false, &backends[i]); err != nil {
 			return nil, nil, err
 		}
-		items[backendsPath][b.Name] = j
-		list = append(list, j)
 	}
-	for h, r := range d.Routes.Hosts {
-		j, err := json.Marshal(r)
-		if err != nil {
+	hsts, err := json.Marshal(d.Routes.HSTS)
+	if err != nil {
+		return nil, nil, err
+	}
+	rw := newDocument(`{"hsts":`+string(hsts)+`,"hosts":{`, hint[routesPath], len(d.Routes.Hosts))
+	hosts := make([]string, 0, len(d.Routes.Hosts))
+	for h := range d.Routes.Hosts {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts) // as encoding/json orders a map
+	for _, h := range hosts {
+		r := d.Routes.Hosts[h]
+		if err := rw.item(h, true, &r); err != nil {
 			return nil, nil, err
 		}
-		items[routesPath][h] = j
 	}
 	certs := d.Certificates
 	if certs.Servers == nil {
@@ -89,25 +97,71 @@ func (d Dynamic) encode() (bodies map[string][]byte, items map[string]map[string
 	if certs.Certificates == nil {
 		certs.Certificates = []Certificate{}
 	}
-	// The same documents as Backends and Routes would encode to.
-	b, err := json.Marshal(struct {
-		Backends []json.RawMessage `json:"backends"`
-	}{list})
-	if err != nil {
-		return nil, nil, err
-	}
 	c, err := json.Marshal(certs)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := json.Marshal(struct {
-		HSTS  string                     `json:"hsts"`
-		Hosts map[string]json.RawMessage `json:"hosts"`
-	}{d.Routes.HSTS, items[routesPath]})
-	if err != nil {
-		return nil, nil, err
+	b, bi := bw.finish("]}")
+	r, ri := rw.finish("}}")
+	return map[string][]byte{backendsPath: b, certificatesPath: c, routesPath: r},
+		map[string]map[string]json.RawMessage{backendsPath: bi, routesPath: ri}, nil
+}
+
+// document writes one JSON document: a head, items separated by commas
+// (values, or "key":value members), a tail. The items are kept as spans
+// of it.
+type document struct {
+	buf   bytes.Buffer
+	enc   *json.Encoder
+	spans []span
+}
+
+type span struct {
+	name       string
+	start, end int
+}
+
+func newDocument(head string, hint, n int) *document {
+	w := &document{spans: make([]span, 0, n)}
+	w.buf.Grow(max(hint+hint/8, len(head)+2))
+	w.buf.WriteString(head)
+	w.enc = json.NewEncoder(&w.buf) // escapes as json.Marshal does
+	return w
+}
+
+// item appends v, as a member named name when key is set.
+func (w *document) item(name string, key bool, v any) error {
+	if len(w.spans) > 0 {
+		w.buf.WriteByte(',')
 	}
-	return map[string][]byte{backendsPath: b, certificatesPath: c, routesPath: r}, items, nil
+	if key {
+		if err := w.enc.Encode(name); err != nil {
+			return err
+		}
+		w.buf.Truncate(w.buf.Len() - 1) // Encode's newline
+		w.buf.WriteByte(':')
+	}
+	start := w.buf.Len()
+	if err := w.enc.Encode(v); err != nil {
+		return err
+	}
+	w.buf.Truncate(w.buf.Len() - 1)
+	w.spans = append(w.spans, span{name, start, w.buf.Len()})
+	return nil
+}
+
+// finish appends tail and returns the document and its items by name.
+func (w *document) finish(tail string) ([]byte, map[string]json.RawMessage) {
+	w.buf.WriteString(tail)
+	doc := w.buf.Bytes()
+	if cap(doc) > len(doc)+len(doc)/4 {
+		doc = bytes.Clone(doc) // do not keep a mostly empty buffer
+	}
+	items := make(map[string]json.RawMessage, len(w.spans))
+	for _, s := range w.spans {
+		items[s.name] = doc[s.start:s.end:s.end]
+	}
+	return doc, items
 }
 
 // Stats counts what the Applier did.
@@ -156,7 +210,10 @@ func (a *Applier) Loaded() bool {
 // Apply makes nginx run conf (identified by checksum) with dyn. reason
 // says what changed, for logs and stats.
 func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn Dynamic, reason string) (Result, error) {
-	bodies, items, err := dyn.encode()
+	a.mu.Lock()
+	hint := map[string]int{backendsPath: len(a.desired[backendsPath]), routesPath: len(a.desired[routesPath])}
+	a.mu.Unlock()
+	bodies, items, err := dyn.encode(hint)
 	if err != nil {
 		return Result{}, err
 	}

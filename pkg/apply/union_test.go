@@ -36,7 +36,7 @@ func TestEncodeBodiesMatchTheWireTypes(t *testing.T) {
 			"a.example.com": {HSTS: true, Routes: []Route{{Regex: true, Path: "^/x(.*)", Backend: "ns/a:80", RewriteTarget: "/$1"}}},
 		}},
 	}
-	bodies, items, err := d.encode()
+	bodies, items, err := d.encode(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,5 +53,16 @@ func TestEncodeBodiesMatchTheWireTypes(t *testing.T) {
 	}
 	if len(items[routesPath]) != 3 || len(items[backendsPath]) != 2 {
 		t.Errorf("items: %d routes, %d backends", len(items[routesPath]), len(items[backendsPath]))
+	}
+	// Each item is its wire type's own encoding (a slice of the body).
+	for h, r := range d.Routes.Hosts {
+		if want, _ := json.Marshal(r); string(items[routesPath][h]) != string(want) {
+			t.Errorf("item of host %q\n got %s\nwant %s", h, items[routesPath][h], want)
+		}
+	}
+	for _, b := range nonNil(slices.Clone(d.Backends)) {
+		if want, _ := json.Marshal(b); string(items[backendsPath][b.Name]) != string(want) {
+			t.Errorf("item of backend %s\n got %s\nwant %s", b.Name, items[backendsPath][b.Name], want)
+		}
 	}
 }

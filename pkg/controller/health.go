@@ -163,12 +163,16 @@ func (c *Controller) statusJSON(w http.ResponseWriter, r *http.Request) {
 		Nginx         any           `json:"nginx"`
 		Options       model.Options `json:"options"`
 		Model         *model.Config `json:"model,omitempty"`
+		ModelNote     string        `json:"modelNote,omitempty"`
 	}{Synced: c.synced.Load(), LastSyncError: lastErr, Nginx: c.applier.Stats(), Options: c.cfg.Model}
 	enc := json.NewEncoder(w)
 	// The model is tens of MB with 10,000 Ingresses: only on request,
 	// and not indented.
 	if r.URL.Query().Get("model") == "true" {
 		out.Model, _ = c.lastSync.Load().(*model.Config)
+		if out.Model == nil {
+			out.ModelNote = "no model now: a sync is running or the last one failed; ask again"
+		}
 	} else {
 		enc.SetIndent("", "  ")
 	}

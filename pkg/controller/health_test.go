@@ -65,4 +65,15 @@ func TestStatusModelOnlyWhenAsked(t *testing.T) {
 			t.Errorf("/status%s: model present %v, want %v", tc.query, got, tc.model)
 		}
 	}
+	// While a sync runs the last model is let go: /status says so.
+	c.lastSync.Store((*model.Config)(nil))
+	rec := httptest.NewRecorder()
+	c.statusJSON(rec, httptest.NewRequest(http.MethodGet, "/status?model=true", nil))
+	var out struct {
+		Model *model.Config `json:"model"`
+		Note  string        `json:"modelNote"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.Model != nil || out.Note == "" {
+		t.Errorf("during a sync: %v %s", err, rec.Body.String())
+	}
 }

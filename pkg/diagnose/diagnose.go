@@ -665,7 +665,7 @@ func (d *diagnosis) nginx() Hop {
 				problems = append(problems, fmt.Sprintf("the Lua router routes %s%s to %s, the API objects say %s", d.host, d.path, got, cmp.Or(d.loc.Backend, "404")))
 				fix = cmp.Or(fix, "the routes push has not reached nginx yet: retry in a few seconds, then check the controller log for push errors")
 			} else {
-				h.Details = append(h.Details, fmt.Sprintf("Lua router: host %q, route %s → %s", key, RouteText(r), got))
+				h.Details = append(h.Details, fmt.Sprintf("Lua router: host %q, route %s → %s%s", key, RouteText(r), got, RouteNotes(r)))
 			}
 		}
 	}
@@ -699,6 +699,34 @@ func RouteText(r *apply.Route) string {
 		return "~* " + r.Path
 	}
 	return r.Path
+}
+
+// RouteNotes lists what a Lua route does besides picking its backend, in
+// the order the router does it: "" for nothing, else "; " and the notes.
+func RouteNotes(r *apply.Route) string {
+	var notes []string
+	if r.BodyLimit != nil {
+		notes = append(notes, fmt.Sprintf("body limit %d bytes (0: none)", *r.BodyLimit))
+	}
+	if r.SSLRedirect {
+		notes = append(notes, "plain HTTP redirected to HTTPS (308)")
+	}
+	if r.Redirect != nil {
+		notes = append(notes, fmt.Sprintf("answers %d to %s instead of proxying", r.Redirect.Code, r.Redirect.URL))
+	}
+	if sr := r.SourceRange; sr != nil {
+		notes = append(notes, fmt.Sprintf("source range: %d allowed, %d denied networks (others get 403 when any is allowed)", len(sr.Allow), len(sr.Deny)))
+	}
+	if r.RewriteTarget != "" {
+		notes = append(notes, "URI rewritten to "+r.RewriteTarget)
+	}
+	if r.UpstreamVhost != "" {
+		notes = append(notes, "Host sent: "+r.UpstreamVhost)
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(notes, "; ")
 }
 
 func (d *diagnosis) backendEndpoints() []model.Endpoint {

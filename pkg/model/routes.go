@@ -136,7 +136,7 @@ func (c *Config) route() {
 			}
 			s.Dynamic = true
 		}
-		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != ""}
+		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != "", Routes: make([]Route, 0, len(s.Locations))}
 		for _, l := range s.Locations {
 			hr.Routes = append(hr.Routes, routeOf(l))
 		}

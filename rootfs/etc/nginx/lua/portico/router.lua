@@ -225,26 +225,27 @@ function _M.body_limits(global, named)
   body_global, body_named = global, named
 end
 
--- body applies route r's body limit to a request that arrived in a
--- router location whose own limit (here) differs; nginx has checked a
--- Content-Length against here. It answers 413 for a Content-Length above
--- r's limit, as nginx would in r's location, and hands a body without
--- one (chunked, or HTTP/2) to the location of r's limit, where nginx
--- counts it as it reads it. A GET or HEAD without Transfer-Encoding has
--- no body. Between a push and the reload that adds a new limit's
--- location, such a body is read against here.
+-- body applies a route's body limit to a request that arrived in a
+-- router location whose own limit differs; nginx has checked a
+-- Content-Length against that one. It returns 413 for a Content-Length
+-- above limit, as nginx would answer in the route's location, and the
+-- location of limit for a body without one (chunked, or HTTP/2), where
+-- nginx counts the body as it reads it; else nil. A GET or HEAD without
+-- Transfer-Encoding has no body. Between a push and the reload that adds
+-- a new limit's location, such a body is read against the location's.
 local function body(var, limit)
   local length = var.http_content_length
   if length then
     if limit ~= 0 and tonumber(length) > limit then
-      return ngx.exit(413)
+      return 413
     end
-    return
+    return nil
   end
   local method = var.request_method
   if (var.http_transfer_encoding or method ~= "GET" and method ~= "HEAD") and body_named[limit] then
-    return ngx.exec("@portico_body_" .. limit)
+    return "@portico_body_" .. limit
   end
+  return nil
 end
 
 -- allowed reports whether the client may use route r: its address is on
@@ -299,7 +300,12 @@ function _M.route(suffix, log_labels, here)
   end
   local limit = r.bodyLimit or body_global
   if limit ~= here then
-    body(var, limit)
+    local act = body(var, limit)
+    if act == 413 then
+      return ngx.exit(413)
+    elseif act then
+      return ngx.exec(act)
+    end
   end
   if r.sslRedirect and var.scheme == "http" then
     return ngx.redirect("https://" .. host .. suffix .. var.request_uri, 308)
