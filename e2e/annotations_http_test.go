@@ -244,6 +244,12 @@ func TestAnnotationsCORS(t *testing.T) {
 	if r.header.Get("Access-Control-Allow-Origin") != "https://eu.partner.example" || r.header.Get("Access-Control-Expose-Headers") != "X-Request-Id" {
 		t.Errorf("CORS headers on the proxied answer: %v", r.header)
 	}
+	// On errors too (add_header ... always).
+	r = expect(t, "error answer", "GET", "cors.example.com", "/__status/503", map[string]string{"Origin": "https://app.example.com"}, "", status(503))
+	if r.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" || r.header.Get("Vary") != "Origin" {
+		t.Errorf("CORS headers on a 503 from the backend: %v", r.header)
+	}
+	routedInLua(t, "cors.example.com")
 }
 
 // sha1Line is an htpasswd line in nginx's {SHA} format.

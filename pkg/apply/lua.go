@@ -139,6 +139,21 @@ type Route struct {
 	SourceRange *SourceRange `json:"sourceRange,omitempty"`
 	// UpstreamVhost replaces the Host header the backend gets.
 	UpstreamVhost string `json:"upstreamVhost,omitempty"`
+	// CORS answers preflights and adds its headers; nil: none.
+	CORS *CORS `json:"cors,omitempty"`
+}
+
+// CORS is a route's CORS policy. OriginRegex (PCRE, matched
+// case-insensitively) accepts the allowed origins; "" with AnyOrigin
+// answers "*".
+type CORS struct {
+	AnyOrigin     bool   `json:"anyOrigin,omitempty"`
+	OriginRegex   string `json:"originRegex,omitempty"`
+	Methods       string `json:"methods"`
+	Headers       string `json:"headers"`
+	ExposeHeaders string `json:"exposeHeaders,omitempty"`
+	Credentials   bool   `json:"credentials,omitempty"`
+	MaxAge        int    `json:"maxAge"`
 }
 
 // Redirect is a redirect with Code (301, 302, 303, 307 or 308) to an

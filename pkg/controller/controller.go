@@ -352,6 +352,10 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 				w.Redirect = &apply.Redirect{Code: r.Redirect.Code, URL: r.Redirect.URL.String()}
 			}
 			w.UpstreamVhost = r.UpstreamVhost
+			if c := r.CORS; c != nil {
+				w.CORS = &apply.CORS{AnyOrigin: c.AnyOrigin, OriginRegex: c.OriginRegex, Methods: c.Methods, Headers: c.Headers,
+					ExposeHeaders: c.ExposeHeaders, Credentials: c.Credentials, MaxAge: c.MaxAge}
+			}
 			if sr := r.SourceRange; sr != nil {
 				w.SourceRange = &apply.SourceRange{Allow: wireCIDRs(sr.Allow), Deny: wireCIDRs(sr.Deny)}
 			}

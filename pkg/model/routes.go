@@ -54,6 +54,11 @@ type Route struct {
 	SourceRange *SourceRange `json:"sourceRange,omitempty"`
 	// UpstreamVhost replaces the Host header the backend gets.
 	UpstreamVhost string `json:"upstreamVhost,omitempty"`
+	// CORS answers preflights (after the redirects, before the source
+	// range) and adds its headers to every answer of the route (the
+	// router sets them before the answer, so errors carry them too, as
+	// add_header ... always does).
+	CORS *annotations.CORS `json:"cors,omitempty"`
 }
 
 // RouterLocation is a location of the catch-all server that hands its
@@ -206,6 +211,7 @@ func routeOf(l *Location) Route {
 		SSLRedirect: l.SSLRedirect, RewriteTarget: l.RewriteTarget, ForwardedPrefix: prefix,
 		ConnectTimeout: l.Proxy.ConnectTimeout, SendTimeout: l.Proxy.SendTimeout, ReadTimeout: l.Proxy.ReadTimeout,
 		BodySize: l.Proxy.BodySize, Redirect: l.Redirect, SourceRange: l.SourceRange, UpstreamVhost: l.Proxy.UpstreamVhost,
+		CORS: l.CORS,
 	}
 }
 
@@ -241,7 +247,8 @@ func plainServer(s *Server, body bool) bool {
 // plainLocation reports whether l only matches a path, maybe rewrites
 // the URI, and proxies with the global settings but its timeouts, its
 // upstream-vhost and, with body, its body limit (or redirects, or answers
-// 404), maybe only for some client addresses: the traffic policy it may
+// 404), maybe with CORS and only for some client addresses: the traffic
+// policy it may
 // carry lives in its backend, which the balancer applies, as it applies
 // the timeouts.
 func plainLocation(l *Location, body bool) bool {
@@ -251,7 +258,7 @@ func plainLocation(l *Location, body bool) bool {
 		p.BodySize = ""
 	}
 	_, headersOK := forwardedPrefix(l.Headers)
-	return l.RateLimit == nil && p.IsZero() && headersOK && l.CORS == nil &&
+	return l.RateLimit == nil && p.IsZero() && headersOK &&
 		l.BasicAuth == nil && l.ExternalAuth == nil && l.Errors == nil && l.Snippet == ""
 }
 

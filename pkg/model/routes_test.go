@@ -81,18 +81,24 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "moved", annotate(annotations.Prefix+"permanent-redirect", "https://new.example.com/x?y=1"),
 				annotate(annotations.Prefix+"permanent-redirect-code", "308"), rule("moved.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "vhost", annotate(annotations.Prefix+"upstream-vhost", "internal.example"), rule("vhost.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "cors", annotate(annotations.Prefix+"enable-cors", "true"), annotate(annotations.Prefix+"cors-allow-origin", "https://app.example.com"),
+				rule("cors.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "src", annotate(annotations.Prefix+"whitelist-source-range", "10.0.0.0/8, 192.168.1.7, 2001:db8::/32"),
 				annotate(annotations.Prefix+"denylist-source-range", "10.1.2.3/16"), rule("src.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "*.foo.com": "static", "a.b.foo.com": "dynamic", "a.foo.com": "static",
 			"r.example.com": "dynamic", "re.example.com": "dynamic", "root.example.com": "static", "s.example.com": "dynamic", "slow.example.com": "dynamic",
 			"big.example.com": "dynamic", "p.example.com": "dynamic", "src.example.com": "dynamic", "moved.example.com": "dynamic",
-			"vhost.example.com": "dynamic"},
+			"vhost.example.com": "dynamic", "cors.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
 			{Host: "a.b.foo.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("shadowed"), IngressPath: "/"}}},
 			// The router applies the body limit (RouterBody).
 			{Host: "big.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bodysize"), IngressPath: "/", BodySize: "8m"}}},
+			{Host: "cors.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("cors"), IngressPath: "/", CORS: &annotations.CORS{
+				Origins: []annotations.CORSOrigin{{Scheme: "https", Host: "app.example.com"}}, OriginRegex: `^(https://app\.example\.com)$`,
+				Methods: "GET, PUT, POST, DELETE, PATCH, OPTIONS", Credentials: true, MaxAge: 1728000,
+				Headers: "DNT, X-CustomHeader, Keep-Alive, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Authorization"}}}},
 			// Redirects go before the backend, as nginx's return does.
 			{Host: "moved.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("moved"), IngressPath: "/",
 				Redirect: &annotations.Redirect{Code: 308, URL: annotations.URL{Scheme: "https", Host: "new.example.com", Path: "/x", Query: "y=1"}}}}},

@@ -80,6 +80,9 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":301,"url":"/relative"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":301,"url":"https://a/\\r\\nX: y"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","upstreamVhost":"a b"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","cors":{"methods":"GET","headers":"X","maxAge":1}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","cors":{"anyOrigin":true,"methods":"GET\\r\\nX: y","headers":"X","maxAge":1}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","cors":{"originRegex":"^(","methods":"GET","headers":"X","maxAge":1}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","upstreamVhost":"a;b"}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","sourceRange":{"allow":["10.0.0.0/8"]}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","sourceRange":{"deny":"0a000000/8"}}]}}}',
@@ -232,6 +235,50 @@ function _M.test_redirects_and_upstream_vhost()
   -- ssl-redirect first (the runner is plain HTTP).
   res = ngx.location.capture("/vh/secure/z")
   eq(res.status, 308, "ssl-redirect first")
+end
+
+-- request_with sends method uri with extra header lines; it returns the
+-- status and the raw head.
+local function request_with(method, host, uri, lines)
+  local sock = ngx.socket.tcp()
+  assert(sock:connect("127.0.0.1", tonumber(ngx.var.server_port)))
+  assert(sock:send(method .. " " .. uri .. " HTTP/1.0\r\nHost: " .. host .. "\r\n" .. (lines or "") .. "\r\n"))
+  local raw = assert(sock:receive("*a"))
+  sock:close()
+  local head = raw:match("^(.-)\r\n\r\n")
+  return tonumber(head:match("^HTTP/1%.%d (%d+)")), head
+end
+
+function _M.test_cors()
+  push_backends()
+  local listed = { originRegex = "^(https://app\\.example\\.com|https://[a-z0-9-]+\\.partner\\.example)$",
+    methods = "GET, POST", headers = "X-Token", exposeHeaders = "X-Request-Id", credentials = true, maxAge = 600 }
+  eq(post(cjson.encode({ hosts = { ["cors.example.com"] = { routes = {
+    { path = "/claimed/listed/", backend = "ns/dyn:80", cors = listed },
+    { path = "/claimed/any/", backend = "ns/dyn:80", cors = { anyOrigin = true, methods = "GET", headers = "X", maxAge = 5 },
+      sourceRange = { allow = { "0a000000/8" } } },
+  } } } })).status, 201, "push")
+  local code, head = request_with("OPTIONS", "cors.example.com", "/claimed/listed/x",
+    "Origin: https://eu.partner.example\r\nAccess-Control-Request-Method: POST\r\n")
+  eq(code, 204, "preflight status")
+  for _, want in ipairs({ "Access-Control-Allow-Origin: https://eu.partner.example", "Access-Control-Allow-Methods: GET, POST",
+    "Access-Control-Allow-Headers: X-Token", "Access-Control-Allow-Credentials: true", "Access-Control-Max-Age: 600", "Vary: Origin" }) do
+    eq(head:find(want, 1, true) ~= nil, true, "preflight header " .. want)
+  end
+  code, head = request_with("OPTIONS", "cors.example.com", "/claimed/listed/x", "Origin: https://a.b.partner.example\r\n")
+  eq(code, 204, "preflight of another origin")
+  eq(head:find("Access-Control-Allow-Origin", 1, true), nil, "no Allow-Origin for an origin not listed")
+  code, head = request_with("GET", "cors.example.com", "/claimed/listed/x", "Origin: https://app.example.com\r\n")
+  eq(code, 200, "request status")
+  eq(head:find("Access-Control-Allow-Origin: https://app.example.com", 1, true) ~= nil, true, "request Allow-Origin")
+  eq(head:find("Access-Control-Expose-Headers: X-Request-Id", 1, true) ~= nil, true, "request Expose-Headers")
+  eq(head:find("Access-Control-Max-Age", 1, true), nil, "no Max-Age outside preflights")
+  -- A refused client still gets the CORS headers (add_header ... always),
+  -- and a preflight is answered before the source range, as in nginx.
+  code, head = request_with("GET", "cors.example.com", "/claimed/any/x", "Origin: https://x.example\r\n")
+  eq(code, 403, "source range")
+  eq(head:find("Access-Control-Allow-Origin: *", 1, true) ~= nil, true, "403 carries Allow-Origin")
+  eq((request_with("OPTIONS", "cors.example.com", "/claimed/any/x")), 204, "preflight before the source range")
 end
 
 function _M.test_route_answers_503_for_a_backend_nginx_does_not_know()

@@ -49,6 +49,31 @@ end
 
 local redirect_codes = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
 
+-- header_value reports whether v is absent or a string fit for a response
+-- header (no control characters).
+local function header_value(v)
+  return v == nil or type(v) == "string" and not v:find("%c")
+end
+
+-- validate_cors checks a route's CORS policy; nil or what is wrong.
+local function validate_cors(c)
+  if type(c) ~= "table" or not opt(c.anyOrigin, "boolean") or not opt(c.credentials, "boolean")
+    or not header_value(c.methods) or not header_value(c.headers) or not header_value(c.exposeHeaders)
+    or not whole(c.maxAge) or not opt(c.originRegex, "string") then
+    return "want typed fields"
+  end
+  if not c.anyOrigin then
+    if not c.originRegex then
+      return "want anyOrigin or an originRegex"
+    end
+    local _, _, err = re_find("", c.originRegex, "joi")
+    if err then
+      return err
+    end
+  end
+  return nil
+end
+
 -- validate_host checks one host's entry; it returns nil or what is wrong.
 local function validate_host(host, h)
   if type(host) ~= "string" or type(h) ~= "table" or type(h.routes) ~= "table" or not opt(h.hsts, "boolean") then
@@ -73,6 +98,10 @@ local function validate_host(host, h)
     local vhost = r.upstreamVhost
     if vhost ~= nil and (type(vhost) ~= "string" or not vhost:find("^[%w][%w%.%-]*$") and not vhost:find("^[%w][%w%.%-]*:%d+$")) then
       return "host " .. host .. ": route " .. i .. ": upstreamVhost needs a host name, optionally with :port"
+    end
+    local bad = r.cors ~= nil and validate_cors(r.cors)
+    if bad then
+      return "host " .. host .. ": route " .. i .. ": cors: " .. bad
     end
     local sr = r.sourceRange
     if sr ~= nil then
@@ -259,6 +288,35 @@ local function allowed(r)
   return not r.allow or cidr.contains(r.allow, addr)
 end
 
+-- cors sets route r's CORS headers on the answer, whatever it will be
+-- (as add_header ... always does), and answers a preflight (OPTIONS) 204;
+-- an Origin the policy does not list gets no Access-Control-Allow-Origin.
+local function cors(var, c)
+  local h = ngx.header
+  local origin = "*"
+  if not c.anyOrigin then
+    origin = var.http_origin
+    if origin and not re_find(origin, c.originRegex, "joi") then
+      origin = nil
+    end
+  end
+  h["Access-Control-Allow-Origin"] = origin
+  if c.credentials then
+    h["Access-Control-Allow-Credentials"] = "true"
+  end
+  h["Vary"] = "Origin"
+  if var.request_method == "OPTIONS" then
+    h["Access-Control-Allow-Methods"] = c.methods
+    h["Access-Control-Allow-Headers"] = c.headers
+    h["Access-Control-Max-Age"] = c.maxAge
+    return true
+  end
+  if c.exposeHeaders then
+    h["Access-Control-Expose-Headers"] = c.exposeHeaders
+  end
+  return false
+end
+
 -- claim runs first in each location of the catch-all server when that
 -- server keeps locations of its own (rewrite_by_lua_no_postpone): a
 -- request for a host in the table goes to the router's named location
@@ -276,8 +334,9 @@ end
 -- HTTPS port suffix of redirects (":8443", or "" for 443), here the body
 -- limit of the location it runs in. It answers 404 for what no route
 -- serves, 413 for a body above the route's limit, 308 for plain HTTP on
--- ssl-redirect routes, the route's own redirect and 403 for clients its
--- source range refuses, in the order a static location does. It sets
+-- ssl-redirect routes, the route's own redirect, 204 for CORS preflights
+-- and 403 for clients its source range refuses, in the order a static
+-- location does. It sets
 -- $portico_backend, and with log_labels $portico_server, $portico_ingress
 -- and $portico_path too (each variable write costs a request ~500
 -- instructions; the controller asks for them when the access log names
@@ -316,6 +375,9 @@ function _M.route(suffix, log_labels, here)
   end
   if not r.backend then
     return ngx.exit(ngx.HTTP_NOT_FOUND)
+  end
+  if r.cors and cors(var, r.cors) then
+    return ngx.exit(204)
   end
   if (r.allow or r.deny) and not allowed(r) then
     return ngx.exit(ngx.HTTP_FORBIDDEN)
