@@ -14,7 +14,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 )
 
 // wrkResult is what one wrk run printed.
@@ -233,14 +236,24 @@ func BenchmarkDataPlane(b *testing.B) {
 	type config struct {
 		name string
 		base string
-		rs   []wrkResult
+		// accessLog is Portico's disable-access-log, set before each run
+		// (nil: not Portico's)
+		accessLog *bool
+		rs        []wrkResult
 	}
+	on, off := true, false
+	portico := fmt.Sprintf("http://127.0.0.1:%d", env.portico.httpPort)
 	bases := []string{
-		fmt.Sprintf("http://127.0.0.1:%d", env.portico.httpPort),
+		portico,
 		fmt.Sprintf("http://127.0.0.1:%d", startHandNginx(b, addrs, "").port),
 		fmt.Sprintf("http://127.0.0.1:%d", startHandNginx(b, addrs, handHeaders).port),
+		portico,
 	}
-	names := []string{"portico", "hand-written", "hand-written + Portico's headers"}
+	names := []string{"portico", "hand-written", "hand-written + Portico's headers", "portico, disable-access-log"}
+	logs := []*bool{&on, nil, nil, &off}
+	b.Cleanup(func() {
+		_ = env.client.CoreV1().ConfigMaps(configMapNamespace).Delete(context.Background(), configMapName, metav1.DeleteOptions{})
+	})
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "backend path\tconfig\tround\trequests/s\tp50\tp99\terrors\t")
 	mean := func(rs []wrkResult) (rps float64) {
@@ -252,15 +265,21 @@ func BenchmarkDataPlane(b *testing.B) {
 	for _, path := range []string{"/__ok", "/"} {
 		configs := make([]config, len(bases))
 		for i := range bases {
-			configs[i] = config{name: names[i], base: bases[i]}
+			configs[i] = config{name: names[i], base: bases[i], accessLog: logs[i]}
 		}
 		// Warm all (keep-alive pools, Lua code cache).
 		for _, c := range configs {
+			if c.accessLog != nil {
+				setAccessLog(b, *c.accessLog)
+			}
 			runWrk(b, c.base+path, host, time.Second)
 		}
 		for range 2 {
-			for i := range configs {
-				configs[i].rs = append(configs[i].rs, runWrk(b, configs[i].base+path, host, d))
+			for i, c := range configs {
+				if c.accessLog != nil {
+					setAccessLog(b, *c.accessLog)
+				}
+				configs[i].rs = append(configs[i].rs, runWrk(b, c.base+path, host, d))
 			}
 		}
 		for round := range 2 {
@@ -272,17 +291,60 @@ func BenchmarkDataPlane(b *testing.B) {
 				}
 			}
 		}
-		p, h, hh := mean(configs[0].rs), mean(configs[1].rs), mean(configs[2].rs)
+		p, h, hh, pn := mean(configs[0].rs), mean(configs[1].rs), mean(configs[2].rs), mean(configs[3].rs)
 		fmt.Fprintf(w, "%s\tratio portico/hand-written (mean requests/s)\t\t%.3f\t\t\t\t\n", path, p/h)
 		fmt.Fprintf(w, "%s\tratio portico/hand-written + Portico's headers\t\t%.3f\t\t\t\t\n", path, p/hh)
+		fmt.Fprintf(w, "%s\tratio portico without access log/hand-written\t\t%.3f\t\t\t\t\n", path, pn/h)
 		unit := map[string]string{"/__ok": "ok", "/": "echo"}[path]
 		b.ReportMetric(p, "portico-req/s-"+unit)
 		b.ReportMetric(h, "hand-req/s-"+unit)
 		b.ReportMetric(p/h, "ratio-"+unit)
 		b.ReportMetric(p/hh, "ratio-same-headers-"+unit)
+		b.ReportMetric(pn/h, "ratio-no-access-log-"+unit)
 	}
 	w.Flush()
 }
+
+// setAccessLog sets Portico's access log on or off through the ConfigMap
+// (disable-access-log) and waits until nginx runs that config.
+func setAccessLog(tb testing.TB, on bool) {
+	tb.Helper()
+	ctx := context.Background()
+	ensureNamespace(tb, configMapNamespace)
+	cms := env.client.CoreV1().ConfigMaps(configMapNamespace)
+	data := map[string]string{"disable-access-log": strconv.FormatBool(!on)}
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cm, err := cms.Get(ctx, configMapName, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			_, err = cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: configMapName}, Data: data}, metav1.CreateOptions{})
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		cm.Data = data
+		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		conf, _ := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
+		m := checksumLine.FindSubmatch(conf)
+		st, err := env.portico.status()
+		if m != nil && err == nil && st.Nginx.Checksum == string(m[1]) &&
+			strings.Contains(string(conf), "access_log off; # disable-access-log") != on {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tb.Fatalf("nginx does not run a config with the access log %v after 30 s", map[bool]string{true: "on", false: "off"}[on])
+}
+
+// checksumLine is the line of nginx.conf that carries its checksum.
+var checksumLine = regexp.MustCompile(`(?m)^# checksum ([0-9a-f]{64})$`)
 
 // BenchmarkReloadUnderLoad runs wrk against one host for BENCH_RELOAD_SECONDS
 // (default 60) while another Ingress is created or deleted every second,

@@ -74,7 +74,7 @@ func request(port int, method, host, path string, body []byte) (*http.Response, 
 	return resp, b, err
 }
 
-func ensureNamespace(t *testing.T, name string) {
+func ensureNamespace(t testing.TB, name string) {
 	t.Helper()
 	_, err := env.client.CoreV1().Namespaces().Create(context.Background(),
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})

@@ -102,6 +102,8 @@ type Global struct {
 	// LogFormat is the access log format: nginx variables and literal
 	// characters of the grammar in configmap.go; printed single-quoted.
 	LogFormat string `json:"logFormat"`
+	// AccessLog is false when disable-access-log turns the access log off.
+	AccessLog bool `json:"accessLog"`
 	// LogsRouteLabels is true when LogFormat names $portico_server,
 	// $portico_ingress or $portico_path: the Lua router then sets them per
 	// request (it always sets $portico_backend).

@@ -41,6 +41,7 @@ type globalBuild struct {
 	// Inputs of Global.RealIP and Global.AppendForwardedFor.
 	enableRealIP, computeFullForwardedFor bool
 	realIPFrom                            []string
+	disableAccessLog                      bool
 }
 
 func defaults() globalBuild {
@@ -76,8 +77,10 @@ func (b globalBuild) withProxyDefaults() globalBuild {
 func (b *globalBuild) finish() {
 	b.g.HSTS = b.hsts.header()
 	b.g.AppendForwardedFor = b.computeFullForwardedFor && b.g.UseForwardedHeaders
-	b.g.LogsRouteLabels = routeLabelVariable.MatchString(b.g.LogFormat)
-	b.g.RequestIDByLua = b.g.GenerateRequestID && !requestIDVariable.MatchString(b.g.LogFormat)
+	// Without an access log no variable is logged: nothing to set for it.
+	b.g.AccessLog = !b.disableAccessLog
+	b.g.LogsRouteLabels = b.g.AccessLog && routeLabelVariable.MatchString(b.g.LogFormat)
+	b.g.RequestIDByLua = b.g.GenerateRequestID && !(b.g.AccessLog && requestIDVariable.MatchString(b.g.LogFormat))
 	switch {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}
@@ -207,6 +210,7 @@ var options = map[string]func(v string, b *globalBuild) (want string){
 		b.g.WorkerProcesses = v
 		return ""
 	},
+	"disable-access-log": boolOption(func(b *globalBuild) *bool { return &b.disableAccessLog }),
 	"log-format-upstream": func(v string, b *globalBuild) string {
 		if want := checkLogFormat(v); want != "" {
 			return want

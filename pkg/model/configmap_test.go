@@ -1,6 +1,7 @@
 package model
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,6 +64,7 @@ func TestConfigMapProxyOptions(t *testing.T) {
 			g.LogFormat = "$remote_addr $request_id $status"
 			g.RequestIDByLua = false // the log's id and the header's agree
 		}), nil},
+		{"disable-access-log", "true", with(func(g *Global) { g.AccessLog = false }), []string{"yes", "1x"}},
 		{"upstream-keepalive-connections", "0", with(func(g *Global) { g.UpstreamKeepaliveConnections = 0 }),
 			[]string{"-1", "100001", "many"}},
 		{"upstream-keepalive-timeout", "30", with(func(g *Global) { g.UpstreamKeepaliveTimeout = 30 }), []string{"0", "1h"}},
@@ -94,6 +96,22 @@ func TestConfigMapProxyOptions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Without an access log nothing is set for it: no route labels, and the
+// request id comes from Lua even when the (unused) format names $request_id.
+func TestConfigMapDisableAccessLog(t *testing.T) {
+	const format = "$remote_addr $request_id $portico_ingress"
+	for _, off := range []bool{false, true} {
+		g, _, ds := parseConfigMapKeeping(configMap(map[string]string{"log-format-upstream": format,
+			"disable-access-log": strconv.FormatBool(off)}), nil)
+		if len(ds) != 0 {
+			t.Fatalf("diagnostics: %v", ds)
+		}
+		if g.AccessLog == off || g.LogsRouteLabels == off || g.RequestIDByLua != off {
+			t.Errorf("disable-access-log %v: AccessLog %v, LogsRouteLabels %v, RequestIDByLua %v", off, g.AccessLog, g.LogsRouteLabels, g.RequestIDByLua)
+		}
 	}
 }
 

@@ -28,6 +28,7 @@ var allOptions = map[string]string{
 	"upstream-keepalive-connections": "0",
 	"upstream-keepalive-timeout":     "30",
 	"upstream-keepalive-requests":    "50",
+	"disable-access-log":             "true",
 }
 
 func configWith(data map[string]string) *model.Config {
@@ -57,6 +58,7 @@ func TestRenderConfigMapOptions(t *testing.T) {
 		`default "$http_x_forwarded_for, $realip_remote_addr";`,
 		"\n        listen 80 proxy_protocol default_server backlog=4096;\n",
 		"\n        listen 443 ssl http2 proxy_protocol;\n",
+		"\n    access_log off; # disable-access-log\n",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("nginx.conf lacks %q", want)
@@ -69,6 +71,7 @@ func TestRenderConfigMapOptions(t *testing.T) {
 	}
 	defaults, _, _ := Render(configWith(nil), testOptions)
 	for _, want := range []string{"\nworker_processes auto;\n", "\n    client_max_body_size 1m;\n", "\n        keepalive 320;\n",
+		"\n    access_log /dev/stdout portico buffer=64k flush=1s;\n",
 		"\n        keepalive_timeout 60s;\n", "\n    map \"\" $portico_fwd_for {\n        default $remote_addr;\n"} {
 		if !strings.Contains(string(defaults), want) {
 			t.Errorf("default nginx.conf lacks %q", want)
