@@ -231,11 +231,12 @@ func (s *scaleEnv) deleteAll() {
 	wg.Wait()
 }
 
-// oneChange creates one more Ingress (a new host on Service svc0) and
-// returns the time from the API call returning to the host answering.
-func (s *scaleEnv) oneChange(b *testing.B) time.Duration {
-	host := "one-more." + s.ns + ".example.com"
-	ing := newIngress(s.ns, "one-more", nil, hostRule(host, prefixPath("/", "svc0")))
+// oneChange creates one more Ingress named name with annotations (a new
+// host on Service svc0) and returns the time from the API call returning
+// to the host answering.
+func (s *scaleEnv) oneChange(b *testing.B, name string, annotations map[string]string) time.Duration {
+	host := name + "." + s.ns + ".example.com"
+	ing := newIngress(s.ns, name, annotations, hostRule(host, prefixPath("/", "svc0")))
 	if _, err := s.client.NetworkingV1().Ingresses(s.ns).Create(context.Background(), ing, metav1.CreateOptions{}); err != nil {
 		b.Fatal(err)
 	}
@@ -283,19 +284,23 @@ func waitServedByAny(tb testing.TB, host, path string, pods []string, limit time
 // fresh controller taking N Ingresses (1-5 paths each, one Service and 3
 // endpoints each): creation time, time from the last object created to
 // every host served, nginx.conf size, reloads, the controller's peak RSS,
-// and the time for one more Ingress to go live with N present.
+// and the time for one more Ingress to go live with N present: one the
+// Lua router serves (a push), then one that needs a server block (a
+// reload, with the union of old and new backends and routes pushed
+// first).
 func BenchmarkScale(b *testing.B) {
 	type row struct {
-		n                      int
-		create, served, change time.Duration
-		confKiB, rssMiB        float64
-		reloads                int
+		n                              int
+		create, served, change, reload time.Duration
+		confKiB, rssMiB                float64
+		reloads                        int
 	}
 	var rows []row
 	for _, n := range benchSizes(b) {
 		b.Run(fmt.Sprintf("ingresses=%d", n), func(b *testing.B) {
 			s := newScaleEnv(b, n)
-			change := s.oneChange(b)
+			change := s.oneChange(b, "one-more", nil)
+			reload := s.oneChange(b, "one-static", map[string]string{needsServerBlock: "16k"})
 			st, err := env.portico.status()
 			if err != nil {
 				b.Fatal(err)
@@ -307,22 +312,24 @@ func BenchmarkScale(b *testing.B) {
 			if dir := os.Getenv("BENCH_PROFILE_DIR"); dir != "" {
 				saveHeapProfile(b, filepath.Join(dir, fmt.Sprintf("heap-%d.pb.gz", n)))
 			}
-			r := row{n: n, create: s.createIn, served: s.served, change: change, confKiB: float64(fi.Size()) / 1024,
+			r := row{n: n, create: s.createIn, served: s.served, change: change, reload: reload, confKiB: float64(fi.Size()) / 1024,
 				rssMiB: vmHWM(b, env.portico.cmd.Process.Pid), reloads: st.Nginx.Reloads}
 			rows = append(rows, r)
 			// Printed now too: tearing 10,000 objects down takes a while.
-			fmt.Printf("scale: ingresses=%d create=%s all-served=%s one-change=%s conf=%.0fKiB reloads=%d peak-rss=%.1fMiB\n",
-				r.n, r.create.Round(time.Millisecond), r.served.Round(time.Millisecond), r.change.Round(time.Millisecond), r.confKiB, r.reloads, r.rssMiB)
+			fmt.Printf("scale: ingresses=%d create=%s all-served=%s one-change=%s one-reload=%s conf=%.0fKiB reloads=%d peak-rss=%.1fMiB\n",
+				r.n, r.create.Round(time.Millisecond), r.served.Round(time.Millisecond), r.change.Round(time.Millisecond),
+				r.reload.Round(time.Millisecond), r.confKiB, r.reloads, r.rssMiB)
 			b.ReportMetric(r.served.Seconds(), "s-all-served")
 			b.ReportMetric(r.change.Seconds(), "s-one-change")
+			b.ReportMetric(r.reload.Seconds(), "s-one-reload")
 			b.ReportMetric(r.rssMiB, "MiB-peak-rss")
 		})
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "ingresses\tcreate\tlast created→all served\tone change live\tnginx.conf KiB\treloads\tcontroller peak RSS MiB\t")
+	fmt.Fprintln(w, "ingresses\tcreate\tlast created→all served\tone change live\tone change live (reload)\tnginx.conf KiB\treloads\tcontroller peak RSS MiB\t")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%.0f\t%d\t%.1f\t\n", r.n, r.create.Round(time.Millisecond), r.served.Round(time.Millisecond),
-			r.change.Round(time.Millisecond), r.confKiB, r.reloads, r.rssMiB)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%.0f\t%d\t%.1f\t\n", r.n, r.create.Round(time.Millisecond), r.served.Round(time.Millisecond),
+			r.change.Round(time.Millisecond), r.reload.Round(time.Millisecond), r.confKiB, r.reloads, r.rssMiB)
 	}
 	w.Flush()
 }

@@ -131,6 +131,31 @@ func newDocument(head string, hint, n int) *document {
 
 // item appends v, as a member named name when key is set.
 func (w *document) item(name string, key bool, v any) error {
+	if err := w.member(name, key); err != nil {
+		return err
+	}
+	start := w.buf.Len()
+	if err := w.enc.Encode(v); err != nil {
+		return err
+	}
+	w.buf.Truncate(w.buf.Len() - 1) // Encode's newline
+	w.spans = append(w.spans, span{name, start, w.buf.Len()})
+	return nil
+}
+
+// raw appends j, JSON already encoded, as item does v.
+func (w *document) raw(name string, key bool, j json.RawMessage) error {
+	if err := w.member(name, key); err != nil {
+		return err
+	}
+	start := w.buf.Len()
+	w.buf.Write(j)
+	w.spans = append(w.spans, span{name, start, w.buf.Len()})
+	return nil
+}
+
+// member starts an item: the comma, and with key its quoted name.
+func (w *document) member(name string, key bool) error {
 	if len(w.spans) > 0 {
 		w.buf.WriteByte(',')
 	}
@@ -138,15 +163,9 @@ func (w *document) item(name string, key bool, v any) error {
 		if err := w.enc.Encode(name); err != nil {
 			return err
 		}
-		w.buf.Truncate(w.buf.Len() - 1) // Encode's newline
+		w.buf.Truncate(w.buf.Len() - 1)
 		w.buf.WriteByte(':')
 	}
-	start := w.buf.Len()
-	if err := w.enc.Encode(v); err != nil {
-		return err
-	}
-	w.buf.Truncate(w.buf.Len() - 1)
-	w.spans = append(w.spans, span{name, start, w.buf.Len()})
 	return nil
 }
 
@@ -440,12 +459,12 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		if body := a.desired[certificatesPath]; body != nil {
 			_ = a.push(pctx, certificatesPath, body)
 		}
-		if body, err := unionBackends(a.pushed[backendsPath], backends); err == nil {
+		if body, err := a.union(backendsPath, backends); err == nil {
 			_ = a.push(pctx, backendsPath, body)
 		}
 		// Hosts move between server blocks and the router: both configs
 		// must find theirs.
-		if body, err := unionRoutes(a.pushed[routesPath], a.desired[routesPath]); err == nil {
+		if body, err := a.union(routesPath, backends); err == nil {
 			_ = a.push(pctx, routesPath, body)
 		}
 		cancel()
@@ -670,6 +689,56 @@ func nonNil(b []Backend) []Backend {
 		}
 	}
 	return b
+}
+
+// union is the body at path (backends or routes) of the desired items and
+// the pushed ones the desired lack; a.mu is held. Made from the items
+// when nginx holds a body of known items, else by decoding the bodies
+// (backends are next's then).
+func (a *Applier) union(path string, next []Backend) ([]byte, error) {
+	old, want := a.pushedItems[path], a.desiredItems[path]
+	if old == nil || want == nil {
+		if path == backendsPath {
+			return unionBackends(a.pushed[path], next)
+		}
+		return unionRoutes(a.pushed[path], a.desired[path])
+	}
+	names := make([]string, 0, len(want)+len(old)/8)
+	for name := range want {
+		names = append(names, name)
+	}
+	for name := range old {
+		if _, ok := want[name]; !ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var w *document
+	key := path == routesPath
+	if key {
+		hsts, err := json.Marshal(a.hsts)
+		if err != nil {
+			return nil, err
+		}
+		w = newDocument(`{"hsts":`+string(hsts)+`,"hosts":{`, len(a.desired[path]), len(names))
+	} else {
+		w = newDocument(`{"backends":[`, len(a.desired[path]), len(names))
+	}
+	for _, name := range names {
+		j, ok := want[name]
+		if !ok {
+			j = old[name]
+		}
+		if err := w.raw(name, key, j); err != nil {
+			return nil, err
+		}
+	}
+	if key {
+		body, _ := w.finish("}}")
+		return body, nil
+	}
+	body, _ := w.finish("]}")
+	return body, nil
 }
 
 // unionBackends merges the pushed body with next; next wins on names.

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -63,6 +64,61 @@ func TestEncodeBodiesMatchTheWireTypes(t *testing.T) {
 	for _, b := range nonNil(slices.Clone(d.Backends)) {
 		if want, _ := json.Marshal(b); string(items[backendsPath][b.Name]) != string(want) {
 			t.Errorf("item of backend %s\n got %s\nwant %s", b.Name, items[backendsPath][b.Name], want)
+		}
+	}
+}
+
+// The union made from the kept items holds what the union of the decoded
+// bodies holds: the desired items, and the pushed ones they lack.
+func TestUnionFromItems(t *testing.T) {
+	pushed := Dynamic{
+		Backends: []Backend{{Name: "ns/a:80", Endpoints: []Endpoint{{Address: "198.18.0.1", Port: 80}}}, {Name: "ns/old:80"}},
+		Routes: Routes{HSTS: "", Hosts: map[string]HostRoutes{
+			"a.example.com":   {Routes: []Route{{Path: "/", Backend: "ns/a:80"}}},
+			"old.example.com": {Routes: []Route{{Path: "/", Backend: "ns/old:80"}}},
+		}},
+	}
+	desired := Dynamic{
+		Backends: []Backend{{Name: "ns/a:80", Endpoints: []Endpoint{{Address: "198.18.0.2", Port: 80}}}, {Name: "ns/new:80"}},
+		Routes: Routes{HSTS: "max-age=1", Hosts: map[string]HostRoutes{
+			"a.example.com":   {Routes: []Route{{Path: "/x", Backend: "ns/a:80"}}},
+			"new.example.com": {Routes: []Route{{Path: "/", Backend: "ns/new:80"}}},
+		}},
+	}
+	a := &Applier{}
+	var pushedItems map[string]map[string]json.RawMessage
+	a.pushed, pushedItems, _ = pushed.encode(nil)
+	a.desired, a.desiredItems, _ = desired.encode(nil)
+	a.hsts = desired.Routes.HSTS
+	for _, items := range []map[string]map[string]json.RawMessage{nil, pushedItems} {
+		a.pushedItems = items // nil: nginx holds a body of other items
+		b, err := a.union(backendsPath, nonNil(slices.Clone(desired.Backends)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bs Backends
+		if err := json.Unmarshal(b, &bs); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		got := map[string]string{}
+		for _, x := range bs.Backends {
+			got[x.Name] = fmt.Sprint(x.Endpoints)
+		}
+		want := map[string]string{"ns/a:80": "[{198.18.0.2 80}]", "ns/new:80": "[]", "ns/old:80": "[]"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("items %v: backends union %v, want %v", items != nil, got, want)
+		}
+		r, err := a.union(routesPath, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rs Routes
+		if err := json.Unmarshal(r, &rs); err != nil {
+			t.Fatalf("%v: %s", err, r)
+		}
+		if rs.HSTS != "max-age=1" || len(rs.Hosts) != 3 || rs.Hosts["a.example.com"].Routes[0].Path != "/x" ||
+			rs.Hosts["old.example.com"].Routes == nil || rs.Hosts["new.example.com"].Routes == nil {
+			t.Errorf("items %v: routes union %s", items != nil, r)
 		}
 	}
 }
