@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"k8s.io/client-go/util/retry"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +15,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/portico-ingress/portico/hack/echoserver/echo"
 )
@@ -441,6 +442,61 @@ func TestDynamicRoutingBodyLimits(t *testing.T) {
 	check("small2.body.example.com", 2000, true, 413)
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("an Ingress with a body limit that has its location reloaded nginx %d times; want 0", after-before)
+	}
+}
+
+// Over HTTP/2 a request body may come without a Content-Length: the
+// router hands it to the location of its route's limit, as for chunked
+// HTTP/1.1 bodies.
+func TestDynamicRoutingBodyLimitsHTTP2(t *testing.T) {
+	ns := namespace(t, "dynbodyh2")
+	a := newApp(t, ns, "a", 1, "")
+	const host = "h2.body.example.com"
+	c := newCert(t, time.Now().AddDate(1, 0, 0), host)
+	putTLSSecret(t, ns, "h2-tls", c)
+	ing := newIngress(ns, "h2", map[string]string{ann + "proxy-body-size": "1k"}, hostRule(host, prefixPath("/", "a")))
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: "h2-tls"}}
+	createIngress(t, ing)
+	servesCert(t, host, c)
+	quietReloads(t)
+	routedInLua(t, host)
+	client := httpsClient(c)
+	post := func(n int, known bool) (*http.Response, string, error) {
+		var body io.Reader = strings.NewReader(strings.Repeat("x", n))
+		if !known {
+			body = io.MultiReader(body) // no length: HTTP/2 sends no Content-Length
+		}
+		req, err := http.NewRequest(http.MethodPost, "https://"+host+"/", body)
+		if err != nil {
+			return nil, "", err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp, string(b), err
+	}
+	for _, tc := range []struct {
+		n     int
+		known bool
+		want  int
+	}{{900, false, 200}, {2000, false, 413}, {900, true, 200}, {2000, true, 413}} {
+		resp, body, err := post(tc.n, tc.known)
+		switch {
+		case err != nil:
+			t.Errorf("%d bytes, length known %v: %v", tc.n, tc.known, err)
+		case resp.ProtoMajor != 2:
+			t.Errorf("%d bytes: answered over %s, want HTTP/2", tc.n, resp.Proto)
+		case resp.StatusCode != tc.want:
+			t.Errorf("%d bytes, length known %v: got %d %s, want %d", tc.n, tc.known, resp.StatusCode, short(body), tc.want)
+		case tc.want == 200:
+			var e echo.Response
+			if err := json.Unmarshal([]byte(body), &e); err != nil || e.Service != a.name || e.BodyBytes != int64(tc.n) {
+				t.Errorf("%d bytes: want the whole body at %s: %v %s", tc.n, a.name, err, short(body))
+			}
+		}
 	}
 }
 

@@ -47,7 +47,7 @@ type Route struct {
 	// the global one (RouterBody).
 	BodySize annotations.Size `json:"bodySize,omitempty"`
 	// Redirect answers with a redirect instead of proxying (after the
-	// one of SSLRedirect); the route has no Backend then.
+	// one of SSLRedirect); Backend is not used then.
 	Redirect *annotations.Redirect `json:"redirect,omitempty"`
 	// SourceRange restricts client addresses (403), after the redirects,
 	// as nginx's allow and deny come after them.
@@ -155,26 +155,29 @@ func (c *Config) route() {
 func (c *Config) routerLocations(s *Server) {
 	global := annotations.Size(c.Global.ProxyBodySize).Bytes()
 	c.RouterBody = &RouterBody{Global: global}
+	if s.Claims {
+		s.RouterLocations = []RouterLocation{{Name: "@portico_router", BodyBytes: global}}
+	} else {
+		s.RouterLocations = c.bodyLocations(global)
+	}
 	vhost := false
 	for _, h := range c.Routes {
 		for _, r := range h.Routes {
 			vhost = vhost || r.UpstreamVhost != ""
 		}
 	}
-	defer func() {
-		for i := range s.RouterLocations {
-			s.RouterLocations[i].UpstreamVhost = vhost
-		}
-	}()
-	if s.Claims {
-		s.RouterLocations = []RouterLocation{{Name: "@portico_router", BodyBytes: global}}
-		return
+	for i := range s.RouterLocations {
+		s.RouterLocations[i].UpstreamVhost = vhost
 	}
-	// The largest limit (0 is none, so the largest) goes to "/"; every
-	// other limit a route has gets a named location.
+}
+
+// bodyLocations are a Router's locations: "/" with the largest body limit
+// of all routes (0 is none, so the largest), and a named location for
+// every other limit a route has, which it adds to c.RouterBody.
+func (c *Config) bodyLocations(global int64) []RouterLocation {
 	larger := func(a, b int64) bool { return a == 0 && b != 0 || b != 0 && a > b }
 	top, topSize := global, annotations.Size("") // "" keeps the global
-	limits := map[int64]annotations.Size{}
+	limits := map[int64]annotations.Size{}       // the first spelling of each
 	for _, h := range c.Routes {
 		for _, r := range h.Routes {
 			limit, size := global, annotations.Size(c.Global.ProxyBodySize)
@@ -189,7 +192,7 @@ func (c *Config) routerLocations(s *Server) {
 			}
 		}
 	}
-	s.RouterLocations = []RouterLocation{{Name: "/", BodySize: topSize, BodyBytes: top}}
+	locs := []RouterLocation{{Name: "/", BodySize: topSize, BodyBytes: top}}
 	for limit := range limits {
 		if limit != top {
 			c.RouterBody.Named = append(c.RouterBody.Named, limit)
@@ -197,9 +200,9 @@ func (c *Config) routerLocations(s *Server) {
 	}
 	slices.Sort(c.RouterBody.Named)
 	for _, limit := range c.RouterBody.Named {
-		s.RouterLocations = append(s.RouterLocations, RouterLocation{
-			Name: fmt.Sprintf("@portico_body_%d", limit), BodySize: limits[limit], BodyBytes: limit})
+		locs = append(locs, RouterLocation{Name: fmt.Sprintf("@portico_body_%d", limit), BodySize: limits[limit], BodyBytes: limit})
 	}
+	return locs
 }
 
 // routeOf is the route of the plain location l.
@@ -248,9 +251,8 @@ func plainServer(s *Server, body bool) bool {
 // the URI, and proxies with the global settings but its timeouts, its
 // upstream-vhost and, with body, its body limit (or redirects, or answers
 // 404), maybe with CORS and only for some client addresses: the traffic
-// policy it may
-// carry lives in its backend, which the balancer applies, as it applies
-// the timeouts.
+// policy it may carry lives in its backend, which the balancer applies,
+// as it applies the timeouts.
 func plainLocation(l *Location, body bool) bool {
 	p := l.Proxy
 	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout, p.UpstreamVhost = 0, 0, 0, ""
