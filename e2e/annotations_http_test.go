@@ -461,10 +461,18 @@ func TestAnnotationsBackendProtocolHTTPS(t *testing.T) {
 	}
 	a.syncSlice(t, "")
 	createIngress(t, newIngress(ns, "https", map[string]string{ann + "backend-protocol": "HTTPS"}, hostRule("https-backend.example.com", prefixPath("/", a.name))))
+	createIngress(t, newIngress(ns, "https-rewrite", map[string]string{ann + "backend-protocol": "HTTPS", rewriteTarget: "/v2"},
+		hostRule("https-backend.example.com", prefixPath("/old", a.name))))
 	createIngress(t, newIngress(ns, "plain", nil, hostRule("plain-backend.example.com", prefixPath("/", a.name))))
 	r := expect(t, "HTTPS backend", "GET", "https-backend.example.com", "/x", nil, "", fromApp(a, 200))
 	if r.echo.Proto != "HTTP/1.1" || r.echo.Path != "/x" {
 		t.Errorf("backend saw %s %s", r.echo.Proto, r.echo.Path)
 	}
+	r = expect(t, "HTTPS backend, rewritten", "GET", "https-backend.example.com", "/old/y?q=1", nil, "", fromApp(a, 200))
+	if r.echo.RequestURI != "/v2?q=1" {
+		t.Errorf("backend saw %s, want /v2?q=1", r.echo.RequestURI)
+	}
 	expect(t, "plain HTTP to a TLS backend fails", "GET", "plain-backend.example.com", "/", nil, "", status(400))
+	// The Lua router serves both and picks the upstream of each.
+	routedInLua(t, "https-backend.example.com", "plain-backend.example.com")
 }

@@ -360,9 +360,10 @@ http {
         set $portico_path "";
         set $portico_route_hsts "";
         set $portico_route_vhost "";
+        set $portico_route_pass "";
         location /vh/ {
             rewrite_by_lua_block { require("portico.router").route(":8443", false) }
-            content_by_lua_block { ngx.say(ngx.var.portico_route_vhost) }
+            content_by_lua_block { ngx.say(ngx.var.portico_route_vhost, "|", ngx.var.portico_route_pass) }
         }
         location /routed/ {
             rewrite_by_lua_block { require("portico.router").route(":8443", true) }

@@ -139,6 +139,9 @@ type Route struct {
 	SourceRange *SourceRange `json:"sourceRange,omitempty"`
 	// UpstreamVhost replaces the Host header the backend gets.
 	UpstreamVhost string `json:"upstreamVhost,omitempty"`
+	// Pass is the proxy_pass URL when not plain HTTP (an upstream of
+	// nginx.conf, such as https://portico_balancer_https).
+	Pass string `json:"pass,omitempty"`
 	// CORS answers preflights and adds its headers; nil: none.
 	CORS *CORS `json:"cors,omitempty"`
 }

@@ -351,7 +351,7 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 			if r.Redirect != nil {
 				w.Redirect = &apply.Redirect{Code: r.Redirect.Code, URL: r.Redirect.URL.String()}
 			}
-			w.UpstreamVhost = r.UpstreamVhost
+			w.UpstreamVhost, w.Pass = r.UpstreamVhost, r.Pass
 			if c := r.CORS; c != nil {
 				w.CORS = &apply.CORS{AnyOrigin: c.AnyOrigin, OriginRegex: c.OriginRegex, Methods: c.Methods, Headers: c.Headers,
 					ExposeHeaders: c.ExposeHeaders, Credentials: c.Credentials, MaxAge: c.MaxAge}

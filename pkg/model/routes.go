@@ -54,6 +54,9 @@ type Route struct {
 	SourceRange *SourceRange `json:"sourceRange,omitempty"`
 	// UpstreamVhost replaces the Host header the backend gets.
 	UpstreamVhost string `json:"upstreamVhost,omitempty"`
+	// Pass is where the route proxies when not to the plain HTTP upstream:
+	// "https://portico_balancer_https" for backend-protocol HTTPS.
+	Pass string `json:"pass,omitempty"`
 	// CORS answers preflights (after the redirects, before the source
 	// range) and adds its headers to every answer of the route (the
 	// router sets them before the answer, so errors carry them too, as
@@ -75,6 +78,9 @@ type RouterLocation struct {
 	// UpstreamVhost is set when a route has upstream-vhost: the location
 	// sends the Host the router chose ($portico_upstream_host).
 	UpstreamVhost bool `json:"upstreamVhost,omitempty"`
+	// Pass is set when a route has a Pass: the location proxies where
+	// the router says ($portico_pass).
+	Pass bool `json:"pass,omitempty"`
 }
 
 // RouterBody are the request body limits of the router's routes, in bytes
@@ -160,14 +166,15 @@ func (c *Config) routerLocations(s *Server) {
 	} else {
 		s.RouterLocations = c.bodyLocations(global)
 	}
-	vhost := false
+	vhost, pass := false, false
 	for _, h := range c.Routes {
 		for _, r := range h.Routes {
 			vhost = vhost || r.UpstreamVhost != ""
+			pass = pass || r.Pass != ""
 		}
 	}
 	for i := range s.RouterLocations {
-		s.RouterLocations[i].UpstreamVhost = vhost
+		s.RouterLocations[i].UpstreamVhost, s.RouterLocations[i].Pass = vhost, pass
 	}
 }
 
@@ -208,7 +215,7 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 // routeOf is the route of the plain location l.
 func routeOf(l *Location) Route {
 	prefix, _ := forwardedPrefix(l.Headers)
-	return Route{
+	r := Route{
 		Exact: l.Modifier == ModExact, Regex: l.Modifier == ModRegex, Path: l.Path,
 		Backend: l.Backend, Ingress: l.Ingress, IngressPath: l.IngressPath,
 		SSLRedirect: l.SSLRedirect, RewriteTarget: l.RewriteTarget, ForwardedPrefix: prefix,
@@ -216,6 +223,10 @@ func routeOf(l *Location) Route {
 		BodySize: l.Proxy.BodySize, Redirect: l.Redirect, SourceRange: l.SourceRange, UpstreamVhost: l.Proxy.UpstreamVhost,
 		CORS: l.CORS,
 	}
+	if l.Proxy.Protocol == annotations.ProtoHTTPS {
+		r.Pass = l.Proxy.PassScheme() + "://" + l.Proxy.Upstream()
+	}
+	return r
 }
 
 // claimable reports whether the locations of the catch-all server s can
@@ -248,14 +259,18 @@ func plainServer(s *Server, body bool) bool {
 }
 
 // plainLocation reports whether l only matches a path, maybe rewrites
-// the URI, and proxies with the global settings but its timeouts, its
-// upstream-vhost and, with body, its body limit (or redirects, or answers
+// the URI, and proxies over HTTP or HTTPS with the global settings but
+// its timeouts, its upstream-vhost and, with body, its body limit (or
+// redirects, or answers
 // 404), maybe with CORS and only for some client addresses: the traffic
 // policy it may carry lives in its backend, which the balancer applies,
 // as it applies the timeouts.
 func plainLocation(l *Location, body bool) bool {
 	p := l.Proxy
 	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout, p.UpstreamVhost = 0, 0, 0, ""
+	if p.Protocol == annotations.ProtoHTTP || p.Protocol == annotations.ProtoHTTPS {
+		p.Protocol = ""
+	}
 	if body {
 		p.BodySize = ""
 	}

@@ -81,6 +81,9 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "moved", annotate(annotations.Prefix+"permanent-redirect", "https://new.example.com/x?y=1"),
 				annotate(annotations.Prefix+"permanent-redirect-code", "308"), rule("moved.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "vhost", annotate(annotations.Prefix+"upstream-vhost", "internal.example"), rule("vhost.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "tlsbackend", annotate(annotations.Prefix+"backend-protocol", "HTTPS"), rule("tlsbe.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "httpbackend", annotate(annotations.Prefix+"backend-protocol", "HTTP"), rule("httpbe.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "grpc", annotate(annotations.Prefix+"backend-protocol", "GRPC"), rule("grpc.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "cors", annotate(annotations.Prefix+"enable-cors", "true"), annotate(annotations.Prefix+"cors-allow-origin", "https://app.example.com"),
 				rule("cors.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "src", annotate(annotations.Prefix+"whitelist-source-range", "10.0.0.0/8, 192.168.1.7, 2001:db8::/32"),
@@ -89,7 +92,8 @@ func TestBuildRoutes(t *testing.T) {
 		kinds: map[string]string{"": "router", "*.foo.com": "static", "a.b.foo.com": "dynamic", "a.foo.com": "static",
 			"r.example.com": "dynamic", "re.example.com": "dynamic", "root.example.com": "static", "s.example.com": "dynamic", "slow.example.com": "dynamic",
 			"big.example.com": "dynamic", "p.example.com": "dynamic", "src.example.com": "dynamic", "moved.example.com": "dynamic",
-			"vhost.example.com": "dynamic", "cors.example.com": "dynamic"},
+			"vhost.example.com": "dynamic", "cors.example.com": "dynamic", "tlsbe.example.com": "dynamic", "httpbe.example.com": "dynamic",
+			"grpc.example.com": "static"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
 			{Host: "a.b.foo.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("shadowed"), IngressPath: "/"}}},
@@ -99,6 +103,7 @@ func TestBuildRoutes(t *testing.T) {
 				Origins: []annotations.CORSOrigin{{Scheme: "https", Host: "app.example.com"}}, OriginRegex: `^(https://app\.example\.com)$`,
 				Methods: "GET, PUT, POST, DELETE, PATCH, OPTIONS", Credentials: true, MaxAge: 1728000,
 				Headers: "DNT, X-CustomHeader, Keep-Alive, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Authorization"}}}},
+			{Host: "httpbe.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("httpbackend"), IngressPath: "/"}}},
 			// Redirects go before the backend, as nginx's return does.
 			{Host: "moved.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("moved"), IngressPath: "/",
 				Redirect: &annotations.Redirect{Code: 308, URL: annotations.URL{Scheme: "https", Host: "new.example.com", Path: "/x", Query: "y=1"}}}}},
@@ -112,12 +117,15 @@ func TestBuildRoutes(t *testing.T) {
 			{Host: "slow.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("timeout"), IngressPath: "/", ReadTimeout: 5}}},
 			{Host: "src.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("src"), IngressPath: "/",
 				SourceRange: &SourceRange{Allow: []string{"10.0.0.0/8", "192.168.1.7/32", "2001:db8::/32"}, Deny: []string{"10.1.0.0/16"}}}}},
+			// HTTPS to the backend: the router names the upstream.
+			{Host: "tlsbe.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("tlsbackend"), IngressPath: "/", Pass: "https://portico_balancer_https"}}},
 			{Host: "vhost.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("vhost"), IngressPath: "/", UpstreamVhost: "internal.example"}}},
 		},
 		// "/" takes the largest limit; the global one gets a named location.
-		// A route with upstream-vhost: the router locations send its Host.
-		locations: []RouterLocation{{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true},
-			{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true}},
+		// A route with upstream-vhost, one over HTTPS: the router locations
+		// send the Host and use the upstream the router says.
+		locations: []RouterLocation{{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true, Pass: true},
+			{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true}},
 		body: &RouterBody{Global: 1 << 20, Named: []int64{1 << 20}},
 	}, {
 		name: "body limits: 0 (none) is the largest; the rules without a host have theirs too; the ConfigMap sets the global one",

@@ -9,20 +9,21 @@ import (
 )
 
 // routesConfig has a dynamic host (no server block) with a body limit
-// above the global one and upstream-vhost, a static one next to it, and
-// the catch-all server running the Lua router: "/" with the larger limit,
-// a named location for the global one, both sending the router's Host.
+// above the global one, upstream-vhost and an HTTPS backend, a static one
+// next to it, and the catch-all server running the Lua router: "/" with
+// the larger limit, a named location for the global one, both sending
+// the router's Host to the router's upstream.
 func routesConfig() *model.Config {
 	ref := model.IngressRef{Namespace: "lab", Name: "plain"}
 	return &model.Config{
 		Global: model.Build(model.Input{}).Global,
 		Servers: []*model.Server{
 			{ServerName: "_", Default: true, Router: true, Locations: []*model.Location{{Path: "/"}}, RouterLocations: []model.RouterLocation{
-				{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true},
-				{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true},
+				{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true, Pass: true},
+				{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true},
 			}},
 			{Host: "dynamic.example.com", ServerName: "dynamic.example.com", Dynamic: true, TLS: &model.ServerTLS{}, Locations: []*model.Location{
-				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, Proxy: annotations.Proxy{BodySize: "8m", UpstreamVhost: "internal.example"}},
+				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, Proxy: annotations.Proxy{Protocol: annotations.ProtoHTTPS, BodySize: "8m", UpstreamVhost: "internal.example"}},
 			}},
 			{Host: "static.example.com", ServerName: "static.example.com", Locations: []*model.Location{
 				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/x"},
@@ -30,7 +31,7 @@ func routesConfig() *model.Config {
 		},
 		Routes: []*model.HostRoutes{
 			{Routes: []model.Route{{Path: "/"}}},
-			{Host: "dynamic.example.com", HSTS: true, Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, BodySize: "8m", UpstreamVhost: "internal.example"}}},
+			{Host: "dynamic.example.com", HSTS: true, Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, BodySize: "8m", UpstreamVhost: "internal.example", Pass: "https://portico_balancer_https"}}},
 		},
 		RouterBody: &model.RouterBody{Global: 1 << 20, Named: []int64{1 << 20}},
 	}

@@ -80,6 +80,8 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":301,"url":"/relative"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":301,"url":"https://a/\\r\\nX: y"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","upstreamVhost":"a b"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","pass":"https://evil.example"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","pass":"https://portico_balancer; return 200"}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","cors":{"methods":"GET","headers":"X","maxAge":1}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","cors":{"anyOrigin":true,"methods":"GET\\r\\nX: y","headers":"X","maxAge":1}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","cors":{"originRegex":"^(","methods":"GET","headers":"X","maxAge":1}}]}}}',
@@ -217,17 +219,17 @@ function _M.test_regex_routes_and_rewrites()
     "whole-URI rewrite of a prefix route, with X-Forwarded-Prefix")
 end
 
-function _M.test_redirects_and_upstream_vhost()
+function _M.test_redirects_upstream_vhost_and_pass()
   push_backends()
   eq(post(cjson.encode({ hosts = { ["127.0.0.1"] = { routes = {
-    { path = "/vh/", backend = "ns/r:80", upstreamVhost = "internal.example:8080" },
+    { path = "/vh/", backend = "ns/r:80", upstreamVhost = "internal.example:8080", pass = "https://portico_balancer_https" },
     { path = "/vh/plain/", backend = "ns/r:80" },
     { path = "/vh/moved/", backend = "ns/r:80", redirect = { code = 301, url = "https://new.example.com/x?y=1" },
       sourceRange = { deny = { "7f000001/32" } } },
     { path = "/vh/secure/", backend = "ns/r:80", sslRedirect = true, redirect = { code = 302, url = "http://other.example.com/" } },
   } } } })).status, 201, "push")
-  eq(ngx.location.capture("/vh/x").body, "internal.example:8080\n", "upstream-vhost")
-  eq(ngx.location.capture("/vh/plain/x").body, "\n", "no upstream-vhost")
+  eq(ngx.location.capture("/vh/x").body, "internal.example:8080|https://portico_balancer_https\n", "upstream-vhost and pass")
+  eq(ngx.location.capture("/vh/plain/x").body, "|\n", "no upstream-vhost, plain HTTP")
   -- The redirect comes before the source range, as return before deny.
   local res = ngx.location.capture("/vh/moved/z")
   eq(res.status, 301, "redirect status")

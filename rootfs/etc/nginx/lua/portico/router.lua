@@ -99,6 +99,9 @@ local function validate_host(host, h)
     if vhost ~= nil and (type(vhost) ~= "string" or not vhost:find("^[%w][%w%.%-]*$") and not vhost:find("^[%w][%w%.%-]*:%d+$")) then
       return "host " .. host .. ": route " .. i .. ": upstreamVhost needs a host name, optionally with :port"
     end
+    if r.pass ~= nil and (type(r.pass) ~= "string" or not r.pass:find("^https?://portico_balancer[%w_]*$")) then
+      return "host " .. host .. ": route " .. i .. ": pass needs an upstream of nginx.conf"
+    end
     local bad = r.cors ~= nil and validate_cors(r.cors)
     if bad then
       return "host " .. host .. ": route " .. i .. ": cors: " .. bad
@@ -385,6 +388,9 @@ function _M.route(suffix, log_labels, here)
   var.portico_backend = r.backend
   if r.upstreamVhost then
     var.portico_route_vhost = r.upstreamVhost
+  end
+  if r.pass then
+    var.portico_route_pass = r.pass
   end
   if log_labels and r.ingressPath then
     var.portico_ingress = r.ingress
