@@ -723,6 +723,9 @@ func RouteNotes(r *apply.Route) string {
 	if r.UpstreamVhost != "" {
 		notes = append(notes, "Host sent: "+r.UpstreamVhost)
 	}
+	if r.Pass != "" {
+		notes = append(notes, "proxied to "+r.Pass)
+	}
 	if len(notes) == 0 {
 		return ""
 	}

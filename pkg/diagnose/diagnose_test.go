@@ -325,9 +325,9 @@ func TestRouteNotes(t *testing.T) {
 	}{
 		{apply.Route{Path: "/", Backend: "ns/a:80"}, ""},
 		{apply.Route{Path: "/", Backend: "ns/a:80", BodyLimit: &limit, SSLRedirect: true, Redirect: &apply.Redirect{Code: 301, URL: "https://b.example.com/"},
-			SourceRange: &apply.SourceRange{Allow: []string{"0a000000/8"}}, RewriteTarget: "/x", UpstreamVhost: "in.example"},
+			SourceRange: &apply.SourceRange{Allow: []string{"0a000000/8"}}, RewriteTarget: "/x", UpstreamVhost: "in.example", Pass: "https://portico_balancer_https"},
 			"; body limit 1024 bytes (0: none); plain HTTP redirected to HTTPS (308); answers 301 to https://b.example.com/ instead of proxying" +
-				"; source range: 1 allowed, 0 denied networks (others get 403 when any is allowed); URI rewritten to /x; Host sent: in.example"},
+				"; source range: 1 allowed, 0 denied networks (others get 403 when any is allowed); URI rewritten to /x; Host sent: in.example; proxied to https://portico_balancer_https"},
 	} {
 		if got := RouteNotes(&tc.r); got != tc.want {
 			t.Errorf("RouteNotes(%+v) = %q, want %q", tc.r, got, tc.want)
