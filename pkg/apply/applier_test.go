@@ -361,8 +361,14 @@ http {
         set $portico_route_hsts "";
         set $portico_route_vhost "";
         set $portico_route_pass "";
-        location /vh/ {
+        # A router location that sends neither the router's Host nor its
+        # upstream (before the reload that adds them).
+        location /vh-old/ {
             rewrite_by_lua_block { require("portico.router").route(":8443", false) }
+            content_by_lua_block { ngx.say("proxied") }
+        }
+        location /vh/ {
+            rewrite_by_lua_block { require("portico.router").route(":8443", false, nil, true, true) }
             content_by_lua_block { ngx.say(ngx.var.portico_route_vhost, "|", ngx.var.portico_route_pass) }
         }
         location /routed/ {

@@ -237,6 +237,17 @@ function _M.test_redirects_upstream_vhost_and_pass()
   -- ssl-redirect first (the runner is plain HTTP).
   res = ngx.location.capture("/vh/secure/z")
   eq(res.status, 308, "ssl-redirect first")
+  -- A location that cannot send them (the reload is not done): 503.
+  eq(post(cjson.encode({ hosts = { ["127.0.0.1"] = { routes = {
+    { path = "/vh-old/vhost/", backend = "ns/r:80", upstreamVhost = "internal.example" },
+    { path = "/vh-old/tls/", backend = "ns/r:80", pass = "https://portico_balancer_https" },
+    { path = "/vh-old/plain/", backend = "ns/r:80" },
+  } } } })).status, 201, "push")
+  local res503 = ngx.location.capture("/vh-old/vhost/x")
+  eq(res503.status, 503, "vhost route in a location without it")
+  eq(res503.body, "503 Service Unavailable: this route is not configured yet (nginx is reloading)\n", "503 body")
+  eq(ngx.location.capture("/vh-old/tls/x").status, 503, "HTTPS route in a location without it")
+  eq(ngx.location.capture("/vh-old/plain/x").body, "proxied\n", "a plain route there")
 end
 
 -- request_with sends method uri with extra header lines; it returns the
@@ -249,6 +260,36 @@ local function request_with(method, host, uri, lines)
   sock:close()
   local head = raw:match("^(.-)\r\n\r\n")
   return tonumber(head:match("^HTTP/1%.%d (%d+)")), head
+end
+
+-- raw sends a raw HTTP/1.1 request and returns the status.
+local function raw(req)
+  local sock = ngx.socket.tcp()
+  assert(sock:connect("127.0.0.1", tonumber(ngx.var.server_port)))
+  assert(sock:send(req))
+  local answer = assert(sock:receive("*a"))
+  sock:close()
+  return tonumber(answer:match("^HTTP/1%.%d (%d+)"))
+end
+
+-- Body limits of a route in a location with another limit (here none):
+-- a Content-Length is checked here; a chunked body goes to the location
+-- of the route's limit, or gets 503 while that location does not exist.
+function _M.test_body_limits()
+  push_backends()
+  eq(post(cjson.encode({ hosts = { ["body.example.com"] = { routes = {
+    { path = "/claimed/small/", backend = "ns/dyn:80", bodyLimit = 1024 },
+  } } } })).status, 201, "push")
+  router.body_limits(1048576, {})
+  local ok, err = pcall(function()
+    local head = "POST /claimed/small/x HTTP/1.1\r\nHost: body.example.com\r\nConnection: close\r\n"
+    eq(raw(head .. "Content-Length: 5\r\n\r\nhello"), 200, "Content-Length within the limit")
+    eq(raw(head .. "Content-Length: 2000\r\n\r\n" .. string.rep("x", 2000)), 413, "Content-Length above it")
+    eq(raw(head .. "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), 503, "chunked, no location for the limit yet")
+    eq(raw("GET /claimed/small/x HTTP/1.1\r\nHost: body.example.com\r\nConnection: close\r\n\r\n"), 200, "GET without a body")
+  end)
+  router.body_limits(nil, {})
+  assert(ok, err)
 end
 
 function _M.test_cors()

@@ -264,7 +264,8 @@ end
 -- location of limit for a body without one (chunked, or HTTP/2), where
 -- nginx counts the body as it reads it; else nil. A GET or HEAD without
 -- Transfer-Encoding has no body. Between a push and the reload that adds
--- a new limit's location, such a body is read against the location's.
+-- a new limit's location, it returns 503: nginx.conf cannot read such a
+-- body against that limit yet.
 local function body(var, limit)
   local length = var.http_content_length
   if length then
@@ -274,8 +275,8 @@ local function body(var, limit)
     return nil
   end
   local method = var.request_method
-  if (var.http_transfer_encoding or method ~= "GET" and method ~= "HEAD") and body_named[limit] then
-    return "@portico_body_" .. limit
+  if var.http_transfer_encoding or method ~= "GET" and method ~= "HEAD" then
+    return body_named[limit] and "@portico_body_" .. limit or 503
   end
   return nil
 end
@@ -335,7 +336,10 @@ end
 
 -- route runs in the access phase of the catch-all server; suffix is the
 -- HTTPS port suffix of redirects (":8443", or "" for 443), here the body
--- limit of the location it runs in. It answers 404 for what no route
+-- limit of the location it runs in, vhost and pass whether that location
+-- sends the Host and uses the upstream the router sets. A route that
+-- needs what its location lacks (pushed before the reload that adds it)
+-- gets 503 rather than the client's Host or plain HTTP. It answers 404 for what no route
 -- serves, 413 for a body above the route's limit, 308 for plain HTTP on
 -- ssl-redirect routes, the route's own redirect, 204 for CORS preflights
 -- and 403 for clients its source range refuses, in the order a static
@@ -344,7 +348,7 @@ end
 -- and $portico_path too (each variable write costs a request ~500
 -- instructions; the controller asks for them when the access log names
 -- them).
-function _M.route(suffix, log_labels, here)
+function _M.route(suffix, log_labels, here, vhost, pass)
   local var = ngx.var
   local host, uri = var.host, var.uri
   local key, h, r = _M.lookup(host, uri)
@@ -363,8 +367,8 @@ function _M.route(suffix, log_labels, here)
   local limit = r.bodyLimit or body_global
   if limit ~= here then
     local act = body(var, limit)
-    if act == 413 then
-      return ngx.exit(413)
+    if type(act) == "number" then
+      return ngx.exit(act)
     elseif act then
       return ngx.exec(act)
     end
@@ -384,6 +388,9 @@ function _M.route(suffix, log_labels, here)
   end
   if (r.allow or r.deny) and not allowed(r) then
     return ngx.exit(ngx.HTTP_FORBIDDEN)
+  end
+  if r.upstreamVhost and not vhost or r.pass and not pass then
+    return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: this route is not configured yet (nginx is reloading)")
   end
   var.portico_backend = r.backend
   if r.upstreamVhost then
