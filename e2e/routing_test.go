@@ -545,11 +545,7 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 	if r := servedBy(t, "any.example.org", "/lobby/1", lobby); r.echo.Path != "/" {
 		t.Errorf("host-less rewrite: backend saw %q, want /", r.echo.Path)
 	}
-	conf, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(conf), "location @portico_router") || !strings.Contains(string(conf), "portico_router.claim()") {
+	if conf := runningConf(t); !strings.Contains(conf, "location @portico_router") || !strings.Contains(conf, "portico_router.claim()") {
 		t.Fatal("the catch-all server does not claim requests for the router")
 	}
 	before := quietReloads(t)

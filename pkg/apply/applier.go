@@ -68,17 +68,13 @@ var pushOrder = []string{certificatesPath, backendsPath, routesPath}
 // presizes each body (the last one's length).
 func (d Dynamic) encode(hint map[string]int) (bodies map[string][]byte, items map[string]map[string]json.RawMessage, err error) {
 	backends := nonNil(d.Backends)
-	bw := newDocument(`{"backends":[`, hint[backendsPath], len(backends))
+	bw := newBody(backendsPath, "", hint[backendsPath], len(backends))
 	for i := range backends {
-		if err := bw.item(backends[i].Name, false, &backends[i]); err != nil {
+		if err := bw.item(backends[i].Name, &backends[i]); err != nil {
 			return nil, nil, err
 		}
 	}
-	hsts, err := json.Marshal(d.Routes.HSTS)
-	if err != nil {
-		return nil, nil, err
-	}
-	rw := newDocument(`{"hsts":`+string(hsts)+`,"hosts":{`, hint[routesPath], len(d.Routes.Hosts))
+	rw := newBody(routesPath, d.Routes.HSTS, hint[routesPath], len(d.Routes.Hosts))
 	hosts := make([]string, 0, len(d.Routes.Hosts))
 	for h := range d.Routes.Hosts {
 		hosts = append(hosts, h)
@@ -86,7 +82,7 @@ func (d Dynamic) encode(hint map[string]int) (bodies map[string][]byte, items ma
 	sort.Strings(hosts) // as encoding/json orders a map
 	for _, h := range hosts {
 		r := d.Routes.Hosts[h]
-		if err := rw.item(h, true, &r); err != nil {
+		if err := rw.item(h, &r); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -101,19 +97,21 @@ func (d Dynamic) encode(hint map[string]int) (bodies map[string][]byte, items ma
 	if err != nil {
 		return nil, nil, err
 	}
-	b, bi := bw.finish("]}")
-	r, ri := rw.finish("}}")
+	b, bi := bw.finish()
+	r, ri := rw.finish()
 	return map[string][]byte{backendsPath: b, certificatesPath: c, routesPath: r},
 		map[string]map[string]json.RawMessage{backendsPath: bi, routesPath: ri}, nil
 }
 
-// document writes one JSON document: a head, items separated by commas
-// (values, or "key":value members), a tail. The items are kept as spans
-// of it.
+// document writes the body of a full push to backends or routes: its
+// head, the items separated by commas (backends as values, hosts as
+// "name":value members), its tail. The items are kept as spans of it.
 type document struct {
 	buf   bytes.Buffer
 	enc   *json.Encoder
 	spans []span
+	key   bool   // items are members
+	tail  string // closes the document
 }
 
 type span struct {
@@ -121,17 +119,28 @@ type span struct {
 	start, end int
 }
 
-func newDocument(head string, hint, n int) *document {
-	w := &document{spans: make([]span, 0, n)}
-	w.buf.Grow(max(hint+hint/8, len(head)+2))
-	w.buf.WriteString(head)
+// newBody starts the body at path (backendsPath or routesPath, whose
+// document carries hsts) for n items, presized for hint bytes; it writes
+// what Backends and Routes encode to.
+func newBody(path, hsts string, hint, n int) *document {
+	w := &document{spans: make([]span, 0, n), tail: "]}"}
+	w.buf.Grow(hint + hint/8)
 	w.enc = json.NewEncoder(&w.buf) // escapes as json.Marshal does
+	if path == routesPath {
+		w.key, w.tail = true, "}}"
+		w.buf.WriteString(`{"hsts":`)
+		_ = w.enc.Encode(hsts) // a string always encodes
+		w.buf.Truncate(w.buf.Len() - 1)
+		w.buf.WriteString(`,"hosts":{`)
+	} else {
+		w.buf.WriteString(`{"backends":[`)
+	}
 	return w
 }
 
-// item appends v, as a member named name when key is set.
-func (w *document) item(name string, key bool, v any) error {
-	if err := w.member(name, key); err != nil {
+// item appends v, named name.
+func (w *document) item(name string, v any) error {
+	if err := w.member(name); err != nil {
 		return err
 	}
 	start := w.buf.Len()
@@ -144,8 +153,8 @@ func (w *document) item(name string, key bool, v any) error {
 }
 
 // raw appends j, JSON already encoded, as item does v.
-func (w *document) raw(name string, key bool, j json.RawMessage) error {
-	if err := w.member(name, key); err != nil {
+func (w *document) raw(name string, j json.RawMessage) error {
+	if err := w.member(name); err != nil {
 		return err
 	}
 	start := w.buf.Len()
@@ -154,12 +163,12 @@ func (w *document) raw(name string, key bool, j json.RawMessage) error {
 	return nil
 }
 
-// member starts an item: the comma, and with key its quoted name.
-func (w *document) member(name string, key bool) error {
+// member starts an item: the comma, and for a member its quoted name.
+func (w *document) member(name string) error {
 	if len(w.spans) > 0 {
 		w.buf.WriteByte(',')
 	}
-	if key {
+	if w.key {
 		if err := w.enc.Encode(name); err != nil {
 			return err
 		}
@@ -169,9 +178,9 @@ func (w *document) member(name string, key bool) error {
 	return nil
 }
 
-// finish appends tail and returns the document and its items by name.
-func (w *document) finish(tail string) ([]byte, map[string]json.RawMessage) {
-	w.buf.WriteString(tail)
+// finish closes the document and returns it and its items by name.
+func (w *document) finish() ([]byte, map[string]json.RawMessage) {
+	w.buf.WriteString(w.tail)
 	doc := w.buf.Bytes()
 	if cap(doc) > len(doc)+len(doc)/4 {
 		doc = bytes.Clone(doc) // do not keep a mostly empty buffer
@@ -713,31 +722,17 @@ func (a *Applier) union(path string, next []Backend) ([]byte, error) {
 		}
 	}
 	sort.Strings(names)
-	var w *document
-	key := path == routesPath
-	if key {
-		hsts, err := json.Marshal(a.hsts)
-		if err != nil {
-			return nil, err
-		}
-		w = newDocument(`{"hsts":`+string(hsts)+`,"hosts":{`, len(a.desired[path]), len(names))
-	} else {
-		w = newDocument(`{"backends":[`, len(a.desired[path]), len(names))
-	}
+	w := newBody(path, a.hsts, len(a.desired[path]), len(names))
 	for _, name := range names {
 		j, ok := want[name]
 		if !ok {
 			j = old[name]
 		}
-		if err := w.raw(name, key, j); err != nil {
+		if err := w.raw(name, j); err != nil {
 			return nil, err
 		}
 	}
-	if key {
-		body, _ := w.finish("}}")
-		return body, nil
-	}
-	body, _ := w.finish("]}")
+	body, _ := w.finish()
 	return body, nil
 }
 

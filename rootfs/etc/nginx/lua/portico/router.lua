@@ -6,8 +6,10 @@
 -- is nginx's: the host's exact route equal to the URI, else its first
 -- regex route (case-insensitive, in the pushed order) that matches, else
 -- its longest prefix route; a host not in the table uses the rules
--- without a host (key ""). A route may rewrite the URI first, as
--- nginx's "rewrite ... break" does, and set X-Forwarded-Prefix. route() sets the variables a static
+-- without a host (key ""). A route then does what a static location
+-- would, in its order (route() says which): body limit, redirects, CORS,
+-- source range, URI rewrite as "rewrite ... break", X-Forwarded-Prefix,
+-- Host and upstream. route() sets the variables a static
 -- location sets for the access log ($portico_backend; $portico_server,
 -- $portico_ingress and $portico_path when the log names them) and hands
 -- the backend and the route (its metrics labels, its timeouts) to the
