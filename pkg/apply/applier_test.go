@@ -358,7 +358,7 @@ http {
         set $portico_server "";
         set $portico_ingress "";
         set $portico_path "";
-        set $portico_route_hsts "";
+        set $portico_generated_id "";
         set $portico_route_vhost "";
         set $portico_route_pass "";
         # A router location that sends neither the router's Host nor its
@@ -375,8 +375,12 @@ http {
             rewrite_by_lua_block { require("portico.router").route(":8443", true) }
             content_by_lua_block {
                 local v = ngx.var
-                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", v.portico_route_hsts, "|", ngx.ctx.portico_route.labels)
+                ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", ngx.header["Strict-Transport-Security"] or "", "|", ngx.ctx.portico_route.labels)
             }
+        }
+        location /routed/id/ {
+            rewrite_by_lua_block { require("portico.router").route(":8443", false) }
+            content_by_lua_block { ngx.say(ngx.var.portico_generated_id) }
         }
         # Rewrites of routes.
         location /rw/ {

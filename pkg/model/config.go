@@ -18,6 +18,10 @@ type Config struct {
 	// RouterBody is set when the catch-all server runs the router (it is
 	// a Router or has Claims).
 	RouterBody *RouterBody `json:"routerBody,omitempty"`
+	// RouterRequestID is set when the Lua router makes X-Request-ID
+	// (Global.RequestIDByLua) for the requests it proxies: the catch-all
+	// server is a Router, so no set_by_lua of a server does it.
+	RouterRequestID bool `json:"routerRequestID,omitempty"`
 	// Backends are sorted by Name; their endpoints go to the Lua balancer.
 	Backends []*Backend `json:"backends"`
 	// Ingresses are the Ingresses this controller owns, sorted, whether or
@@ -92,6 +96,8 @@ type Global struct {
 	// the request carried, instead of replacing it; only with
 	// UseForwardedHeaders (compute-full-forwarded-for).
 	AppendForwardedFor bool `json:"appendForwardedFor,omitempty"`
+	// Forwarded names the nginx variable each X-Forwarded-* header sends.
+	Forwarded ForwardedVars `json:"forwarded"`
 	// RealIP, when set, takes the client address from a header or the
 	// PROXY protocol for connections from trusted networks.
 	RealIP *RealIP `json:"realIP,omitempty"`
@@ -124,6 +130,18 @@ type Global struct {
 	UpstreamKeepaliveConnections int `json:"upstreamKeepaliveConnections"`
 	UpstreamKeepaliveTimeout     int `json:"upstreamKeepaliveTimeout"`
 	UpstreamKeepaliveRequests    int `json:"upstreamKeepaliveRequests"`
+}
+
+// ForwardedVars are the nginx variables (constants of this package,
+// never user text) that the X-Forwarded-* headers send: nginx's own, or
+// Portico's maps over the client's headers when the ConfigMap trusts them
+// (a map costs ~550 instructions a request, so none stands in for a plain
+// variable).
+type ForwardedVars struct {
+	Proto string `json:"proto"`
+	Host  string `json:"host"`
+	Port  string `json:"port"`
+	For   string `json:"for"`
 }
 
 // RealIP is the realip setup: which source names the client, and the
@@ -168,6 +186,10 @@ type Server struct {
 	// RouterLocations, on a Router or a server with Claims, are the
 	// locations that run the router.
 	RouterLocations []RouterLocation `json:"routerLocations,omitempty"`
+	// MakesRequestID runs a set_by_lua that makes X-Request-ID for every
+	// request (Global.RequestIDByLua), before auth subrequests and error
+	// pages may send it; not on a Router (Config.RouterRequestID).
+	MakesRequestID bool `json:"makesRequestID,omitempty"`
 	// Locations are sorted by Path, then Modifier.
 	Locations []*Location `json:"locations"`
 	// TLS is set when an Ingress lists the host under spec.tls.
@@ -312,6 +334,8 @@ type ErrorPage struct {
 	Service string     `json:"service"`
 	Port    string     `json:"port"`
 	Ingress IngressRef `json:"ingress"`
+	// Forwarded is Global.Forwarded, for the headers of the error location.
+	Forwarded ForwardedVars `json:"-"`
 }
 
 // --- end HTTP annotations ---

@@ -77,6 +77,13 @@ func (b globalBuild) withProxyDefaults() globalBuild {
 func (b *globalBuild) finish() {
 	b.g.HSTS = b.hsts.header()
 	b.g.AppendForwardedFor = b.computeFullForwardedFor && b.g.UseForwardedHeaders
+	b.g.Forwarded = ForwardedVars{Proto: "$scheme", Host: "$portico_host", Port: "$server_port", For: "$remote_addr"}
+	if b.g.UseForwardedHeaders {
+		b.g.Forwarded.Proto, b.g.Forwarded.Host, b.g.Forwarded.Port = "$portico_fwd_proto", "$portico_fwd_host", "$portico_fwd_port"
+	}
+	if b.g.AppendForwardedFor {
+		b.g.Forwarded.For = "$portico_fwd_for"
+	}
 	// Without an access log no variable is logged: nothing to set for it.
 	b.g.AccessLog = !b.disableAccessLog
 	b.g.LogsRouteLabels = b.g.AccessLog && routeLabelVariable.MatchString(b.g.LogFormat)

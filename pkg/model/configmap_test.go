@@ -33,6 +33,7 @@ func TestConfigMapProxyOptions(t *testing.T) {
 		{"proxy-send-timeout", "90", with(func(g *Global) { g.ProxySendTimeout = 90 }), []string{"-5", "ninety"}},
 		{"use-forwarded-headers", "true", with(func(g *Global) {
 			g.UseForwardedHeaders = true
+			g.Forwarded = ForwardedVars{Proto: "$portico_fwd_proto", Host: "$portico_fwd_host", Port: "$portico_fwd_port", For: "$remote_addr"}
 			g.RealIP = &RealIP{Header: "X-Forwarded-For", From: []string{"0.0.0.0/0"}}
 		}), []string{"yes", "on", ""}},
 		// compute-full-forwarded-for alone trusts nothing the client sent.

@@ -23,6 +23,8 @@ type ingressHTTP struct {
 	// intercepted.
 	errBackend string
 	errCodes   []int
+	// fwd is Global.Forwarded, which error locations send too.
+	fwd ForwardedVars
 }
 
 // htpasswd grammars. Hash formats are those nginx's auth_basic verifies:
@@ -100,6 +102,7 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 			h.basic = &BasicAuth{Realm: ba.Realm, File: name}
 		}
 	}
+	h.fwd = b.cfg.Global.Forwarded
 	h.errCodes = set.CustomHTTPErrors
 	if h.errCodes == nil {
 		h.errCodes = b.cfg.Global.CustomHTTPErrors
@@ -162,7 +165,7 @@ func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath
 		if port == "" {
 			port = strconv.Itoa(int(p.Backend.Service.Port.Number))
 		}
-		loc.Errors = &ErrorPage{Codes: h.errCodes, Backend: h.errBackend, Service: p.Backend.Service.Name, Port: port, Ingress: loc.Ingress}
+		loc.Errors = &ErrorPage{Codes: h.errCodes, Backend: h.errBackend, Service: p.Backend.Service.Name, Port: port, Ingress: loc.Ingress, Forwarded: h.fwd}
 	}
 }
 

@@ -109,7 +109,7 @@ func TestBuildHTTPAnnotations(t *testing.T) {
 	}
 	e := hosts["e.example"].Locations[0]
 	wantErr := &ErrorPage{Codes: []int{404, 503}, Location: "@portico_error_0", Backend: "web/errors:8080", Service: "app", Port: "80",
-		Ingress: IngressRef{"web", "errors"}}
+		Ingress: IngressRef{"web", "errors"}, Forwarded: defaultGlobal.Forwarded}
 	if !reflect.DeepEqual(e.Errors, wantErr) {
 		t.Errorf("error page %+v, want %+v", e.Errors, wantErr)
 	}

@@ -38,6 +38,8 @@ func TestBuildRoutes(t *testing.T) {
 		// The catch-all server's RouterLocations and Config.RouterBody.
 		locations []RouterLocation
 		body      *RouterBody
+		// noIDs: generate-request-id is off, so nothing makes X-Request-ID.
+		noIDs bool
 	}{{
 		name: "plain hosts and the rules without a host go to the router; TLS hosts redirect and send HSTS",
 		ings: []*networkingv1.Ingress{
@@ -213,6 +215,15 @@ func TestBuildRoutes(t *testing.T) {
 		ings:  []*networkingv1.Ingress{ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80)))},
 		cm:    configMap(map[string]string{"dynamic-routing": "false"}),
 		kinds: map[string]string{"": "static", "a.example.com": "static"},
+	}, {
+		name:      "generate-request-id false: neither the router nor a server makes X-Request-ID",
+		ings:      []*networkingv1.Ingress{ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80)))},
+		cm:        configMap(map[string]string{"generate-request-id": "false"}),
+		kinds:     map[string]string{"": "router", "a.example.com": "dynamic"},
+		routes:    []*HostRoutes{{Host: "", Routes: []Route{{Path: "/"}}}, {Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}}},
+		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
+		body:      &RouterBody{Global: 1 << 20},
+		noIDs:     true,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,6 +266,16 @@ func TestBuildRoutes(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.body, got.RouterBody); diff != "" {
 				t.Errorf("router body (-want +got):\n%s", diff)
+			}
+			// X-Request-ID: a server's set_by_lua makes it, but on a Router,
+			// whose router makes it in the access phase.
+			for _, s := range got.Servers {
+				if want := !tc.noIDs && !s.Router; s.MakesRequestID != want {
+					t.Errorf("server %q: MakesRequestID = %v, want %v", s.Host, s.MakesRequestID, want)
+				}
+			}
+			if want := !tc.noIDs && kinds[""] == "router"; got.RouterRequestID != want {
+				t.Errorf("RouterRequestID = %v, want %v", got.RouterRequestID, want)
 			}
 		})
 	}

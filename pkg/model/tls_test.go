@@ -89,17 +89,17 @@ func TestBuildTLS(t *testing.T) {
 	// Every host is under the static wildcard: nginx would pick its server.
 	wantServers := []*Server{
 		router,
-		{Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, TLS: &ServerTLS{Certificate: "lab/wild-tls"},
+		{MakesRequestID: true, Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, TLS: &ServerTLS{Certificate: "lab/wild-tls"},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
-		{Host: "app.example.com", ServerName: "app.example.com", TLS: &ServerTLS{Certificate: "lab/app-tls"},
+		{MakesRequestID: true, Host: "app.example.com", ServerName: "app.example.com", TLS: &ServerTLS{Certificate: "lab/app-tls"},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
-		{Host: "gone.example.com", ServerName: "gone.example.com", TLS: &ServerTLS{},
+		{MakesRequestID: true, Host: "gone.example.com", ServerName: "gone.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", "", "", ""))}},
-		{Host: "mismatch.example.com", ServerName: "mismatch.example.com", TLS: &ServerTLS{},
+		{MakesRequestID: true, Host: "mismatch.example.com", ServerName: "mismatch.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", "", "", ""))}},
-		{Host: "old.example.com", ServerName: "old.example.com", TLS: &ServerTLS{},
+		{MakesRequestID: true, Host: "old.example.com", ServerName: "old.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{loc(ModPrefix, "/", api, "lab", "no-redirect")}},
-		{Host: "plain.example.com", ServerName: "plain.example.com",
+		{MakesRequestID: true, Host: "plain.example.com", ServerName: "plain.example.com",
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "forced"))}},
 	}
 	if diff := cmp.Diff(wantServers, got.Servers); diff != "" {

@@ -56,6 +56,8 @@ func TestRenderConfigMapOptions(t *testing.T) {
 		"\n    set_real_ip_from 10.0.0.0/8;\n    set_real_ip_from 192.168.1.7/32;\n    real_ip_header proxy_protocol;\n",
 		"default $http_x_forwarded_proto;",
 		`default "$http_x_forwarded_for, $realip_remote_addr";`,
+		"\n    proxy_set_header X-Forwarded-For $portico_fwd_for;\n",
+		"\n    proxy_set_header X-Forwarded-Proto $portico_fwd_proto;\n",
 		"\n        listen 80 proxy_protocol default_server backlog=4096;\n",
 		"\n        listen 443 ssl http2 proxy_protocol;\n",
 		"\n    access_log off; # disable-access-log\n",
@@ -72,13 +74,18 @@ func TestRenderConfigMapOptions(t *testing.T) {
 	defaults, _, _ := Render(configWith(nil), testOptions)
 	for _, want := range []string{"\nworker_processes auto;\n", "\n    client_max_body_size 1m;\n", "\n        keepalive 320;\n",
 		"\n    access_log /dev/stdout portico buffer=64k flush=1s;\n",
-		"\n        keepalive_timeout 60s;\n", "\n    map \"\" $portico_fwd_for {\n        default $remote_addr;\n"} {
+		"\n        keepalive_timeout 60s;\n", "\n    proxy_set_header X-Forwarded-For $remote_addr;\n",
+		"\n    proxy_set_header X-Forwarded-Proto $scheme;\n"} {
 		if !strings.Contains(string(defaults), want) {
 			t.Errorf("default nginx.conf lacks %q", want)
 		}
 	}
 	if strings.Contains(string(defaults), "real_ip_header") {
 		t.Error("default nginx.conf trusts a real-IP source")
+	}
+	// The X-Forwarded-* headers send nginx's variables: no map per request.
+	if strings.Contains(string(defaults), "$portico_fwd_") {
+		t.Error("default nginx.conf sends X-Forwarded-* headers through maps")
 	}
 }
 

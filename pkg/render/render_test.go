@@ -23,11 +23,11 @@ func seedConfig() *model.Config {
 	return &model.Config{
 		Global: model.Build(model.Input{}).Global,
 		Servers: []*model.Server{
-			{ServerName: "_", Default: true, Locations: []*model.Location{{Path: "/"}}},
-			{Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, Locations: []*model.Location{
+			{ServerName: "_", Default: true, MakesRequestID: true, Locations: []*model.Location{{Path: "/"}}},
+			{Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, MakesRequestID: true, Locations: []*model.Location{
 				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/"},
 			}},
-			{Host: "app.example.com", ServerName: "app.example.com", TLS: &model.ServerTLS{Certificate: "ingress-lab/app-tls-secret"}, Locations: []*model.Location{
+			{Host: "app.example.com", ServerName: "app.example.com", MakesRequestID: true, TLS: &model.ServerTLS{Certificate: "ingress-lab/app-tls-secret"}, Locations: []*model.Location{
 				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/", SSLRedirect: true},
 				{Modifier: model.ModExact, Path: "/api", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
 				{Modifier: model.ModPrefix, Path: "/api/", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},

@@ -25,7 +25,7 @@ func routesConfig() *model.Config {
 			{Host: "dynamic.example.com", ServerName: "dynamic.example.com", Dynamic: true, TLS: &model.ServerTLS{}, Locations: []*model.Location{
 				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, Proxy: annotations.Proxy{Protocol: annotations.ProtoHTTPS, BodySize: "8m", UpstreamVhost: "internal.example"}},
 			}},
-			{Host: "static.example.com", ServerName: "static.example.com", Locations: []*model.Location{
+			{Host: "static.example.com", ServerName: "static.example.com", MakesRequestID: true, Locations: []*model.Location{
 				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/x"},
 			}},
 		},
@@ -33,7 +33,8 @@ func routesConfig() *model.Config {
 			{Routes: []model.Route{{Path: "/"}}},
 			{Host: "dynamic.example.com", HSTS: true, Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, BodySize: "8m", UpstreamVhost: "internal.example", Pass: "https://portico_balancer_https"}}},
 		},
-		RouterBody: &model.RouterBody{Global: 1 << 20, Named: []int64{1 << 20}},
+		RouterBody:      &model.RouterBody{Global: 1 << 20, Named: []int64{1 << 20}},
+		RouterRequestID: true,
 	}
 }
 
@@ -60,7 +61,7 @@ func claimsConfig() *model.Config {
 	return &model.Config{
 		Global: model.Build(model.Input{}).Global,
 		Servers: []*model.Server{
-			{ServerName: "_", Default: true, Claims: true, RouterLocations: []model.RouterLocation{{Name: "@portico_router", BodyBytes: 1 << 20}}, Locations: []*model.Location{
+			{ServerName: "_", Default: true, Claims: true, MakesRequestID: true, RouterLocations: []model.RouterLocation{{Name: "@portico_router", BodyBytes: 1 << 20}}, Locations: []*model.Location{
 				{Path: "/", Claim: true},
 				{Modifier: model.ModExact, Path: "/lobby", Backend: "game/lobby:80", Ingress: ref, IngressPath: "/lobby", RewriteTarget: "/", Claim: true},
 				{Path: "/lobby/", Backend: "game/lobby:80", Ingress: ref, IngressPath: "/lobby", RewriteTarget: "/", Claim: true},

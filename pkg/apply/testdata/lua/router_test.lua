@@ -188,6 +188,20 @@ function _M.test_route_sets_the_location_variables()
   end
 end
 
+-- route makes $portico_generated_id for what it proxies once nginx.conf
+-- asked for it (request_ids), a new one per request, as nginx's
+-- $request_id looks: 32 hex digits.
+function _M.test_route_makes_request_ids_when_asked()
+  setup()
+  eq(ngx.location.capture("/routed/id/x").body, "\n", "no id unless asked")
+  router.request_ids(true)
+  local a, b = ngx.location.capture("/routed/id/x").body, ngx.location.capture("/routed/id/x").body
+  router.request_ids(false)
+  eq(a:match("^%x+\n$") and #a, 33, "32 hex digits: " .. a)
+  eq(a ~= b, true, "a new id per request: " .. a .. " " .. b)
+  eq(ngx.location.capture("/routed/id/x").body, "\n", "off again")
+end
+
 function _M.test_route_timeouts_are_kept_for_the_balancer()
   eq(post(cjson.encode({ hosts = { ["t.example.com"] = { routes = {
     { path = "/slow/", backend = "ns/r:80", readTimeout = 120, connectTimeout = 0 },

@@ -11,7 +11,8 @@
 -- source range, URI rewrite as "rewrite ... break", X-Forwarded-Prefix,
 -- Host and upstream. route() sets the variables a static
 -- location sets for the access log ($portico_backend; $portico_server,
--- $portico_ingress and $portico_path when the log names them) and hands
+-- $portico_ingress and $portico_path when the log names them), makes the
+-- X-Request-ID ($portico_generated_id) when request_ids() asked, and hands
 -- the backend and the route (its metrics labels, its timeouts) to the
 -- balancer directly, so that no request reads them back.
 --
@@ -259,6 +260,15 @@ function _M.body_limits(global, named)
   body_global, body_named = global, named
 end
 
+-- Whether route() makes $portico_generated_id for the requests it
+-- proxies (nginx.conf says so on load, when no set_by_lua makes it).
+local make_ids = false
+local request_id = balancer.request_id
+
+function _M.request_ids(on)
+  make_ids = on
+end
+
 -- body applies a route's body limit to a request that arrived in a
 -- router location whose own limit differs; nginx has checked a
 -- Content-Length against that one. It returns 413 for a Content-Length
@@ -360,8 +370,10 @@ function _M.route(suffix, log_labels, here, vhost, pass)
   if log_labels then
     var.portico_server = key
   end
+  -- Set before any answer, so that errors carry it too (as add_header
+  -- ... always would, at a complex value per request on every host).
   if h.hsts and var.scheme == "https" then
-    var.portico_route_hsts = hsts
+    ngx.header["Strict-Transport-Security"] = hsts
   end
   if not r then
     return ngx.exit(ngx.HTTP_NOT_FOUND)
@@ -395,6 +407,9 @@ function _M.route(suffix, log_labels, here, vhost, pass)
     return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: this route is not configured yet (nginx is reloading)")
   end
   var.portico_backend = r.backend
+  if make_ids then
+    var.portico_generated_id = request_id()
+  end
   if r.upstreamVhost then
     var.portico_route_vhost = r.upstreamVhost
   end
