@@ -45,6 +45,7 @@ dev: deps tools build
 BENCH   ?= .
 BENCH_N ?= 100,1000
 bench: deps tools build
+	bash hack/install-deps.sh bench
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./pkg/...
 	BENCH_N='$(BENCH_N)' $(GO) test -count=1 -timeout 60m -run '^$$' -bench '$(BENCH)' -benchtime 1x ./e2e/
 

@@ -86,15 +86,23 @@ func parseWrk(out string) (wrkResult, error) {
 	return r, nil
 }
 
-// runWrk runs wrk against a loopback URL with a Host header for d.
+// runWrk runs wrk (2 threads, 64 connections) against a loopback URL
+// with a Host header for d.
 func runWrk(tb testing.TB, url, host string, d time.Duration, headers ...string) wrkResult {
+	tb.Helper()
+	return runWrkWith(tb, 2, 64, url, host, d, headers...)
+}
+
+// runWrkWith is runWrk with threads and connections of its own.
+func runWrkWith(tb testing.TB, threads, conns int, url, host string, d time.Duration, headers ...string) wrkResult {
 	tb.Helper()
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		tb.Fatalf("wrk only targets loopback, not %s", url)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d+30*time.Second)
 	defer cancel()
-	args := []string{"-t2", "-c64", fmt.Sprintf("-d%ds", int(d.Seconds())), "--timeout", "5s", "--latency", "-H", "Host: " + host}
+	args := []string{fmt.Sprintf("-t%d", threads), fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", int(d.Seconds())),
+		"--timeout", "5s", "--latency", "-H", "Host: " + host}
 	for _, h := range headers {
 		args = append(args, "-H", h)
 	}
@@ -144,40 +152,8 @@ func startHandNginx(tb testing.TB, addrs []string, headers string) *handNginx {
 		tb.Fatal(err)
 	}
 	h := &handNginx{port: freePort(), done: make(chan struct{})}
-	var servers strings.Builder
-	for _, a := range addrs {
-		fmt.Fprintf(&servers, "        server %s;\n", a)
-	}
-	conf := fmt.Sprintf(`worker_processes auto;
-pid %[1]s/nginx.pid;
-error_log stderr warn;
-events {
-    worker_connections 16384;
-    multi_accept on;
-}
-http {
-    access_log off;
-    client_body_temp_path %[1]s/client_body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    upstream backends {
-%[2]s        keepalive 320;
-    }
-    server {
-        listen 127.0.0.1:%[3]d;
-        location / {
-            proxy_http_version 1.1;
-            proxy_set_header Host $host;
-            proxy_set_header Connection "";
-%[4]s            proxy_pass http://backends;
-        }
-    }
-}
-`, dir, servers.String(), h.port, headers)
 	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(handConf(dir, addrs, h.port, headers)), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	logf, err := os.Create(filepath.Join(dir, "error.log"))
@@ -211,6 +187,44 @@ http {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// handConf is the minimal hand-written config: one upstream with addrs
+// (keep-alive), one server on 127.0.0.1:port sending Host, keep-alive
+// and the extra headers lines; temporary files and pid under dir.
+func handConf(dir string, addrs []string, port int, headers string) string {
+	var servers strings.Builder
+	for _, a := range addrs {
+		fmt.Fprintf(&servers, "        server %s;\n", a)
+	}
+	return fmt.Sprintf(`worker_processes auto;
+pid %[1]s/nginx.pid;
+error_log stderr warn;
+events {
+    worker_connections 16384;
+    multi_accept on;
+}
+http {
+    access_log off;
+    client_body_temp_path %[1]s/client_body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    upstream backends {
+%[2]s        keepalive 320;
+    }
+    server {
+        listen 127.0.0.1:%[3]d;
+        location / {
+            proxy_http_version 1.1;
+            proxy_set_header Host $host;
+            proxy_set_header Connection "";
+%[4]s            proxy_pass http://backends;
+        }
+    }
+}
+`, dir, servers.String(), port, headers)
 }
 
 // BenchmarkDataPlane compares requests/s and latency through Portico's

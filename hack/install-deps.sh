@@ -5,13 +5,15 @@
 set -euo pipefail
 
 # "runtime" (the Dockerfile) installs what the controller runs on; no
-# argument adds what tests and make dev use.
+# argument adds what tests and make dev use; "bench" adds valgrind
+# (BenchmarkDataPlaneInstructions).
 runtime=(nginx-light libnginx-mod-http-lua lua-resty-core lua-cjson ca-certificates)
 case ${1:-all} in
 runtime) packages=("${runtime[@]}") ;;
 all) packages=("${runtime[@]}" iproute2 curl openssl wrk) ;;
+bench) packages=("${runtime[@]}" iproute2 curl openssl wrk valgrind) ;;
 *)
-	echo "usage: $0 [runtime]" >&2
+	echo "usage: $0 [runtime|bench]" >&2
 	exit 2
 	;;
 esac

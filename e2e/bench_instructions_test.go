@@ -1,0 +1,272 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"text/tabwriter"
+	"time"
+)
+
+// BenchmarkDataPlaneInstructions counts what nginx executes per request,
+// in instructions (valgrind's callgrind), for the configs of
+// BenchmarkDataPlane: Portico's nginx.conf as the controller wrote it,
+// the minimal hand-written one, and that one sending Portico's headers.
+// Each runs as one nginx process (one worker, master_process off) under
+// callgrind on ports of its own; Portico's copy gets the running nginx's
+// backends and routes pushed. Counting starts after a warm-up (keep-alive
+// pools, LuaJIT traces) and covers BENCH_INSTR_SECONDS (default 5) of
+// wrk -t1 -c8 on /__ok. Unlike requests/s on a shared 2-core machine,
+// the count repeats to about 1 %; it leaves out the kernel and the echo
+// pods, which BenchmarkDataPlane's ratio includes.
+func BenchmarkDataPlaneInstructions(b *testing.B) {
+	needWrk(b)
+	for _, tool := range []string{"valgrind", "callgrind_control"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Skipf("%s is not installed (hack/install-deps.sh bench installs it)", tool)
+		}
+	}
+	d := time.Duration(envInt(b, "BENCH_INSTR_SECONDS", 5)) * time.Second
+	ns := namespace(b, "instructions")
+	a := newApp(b, ns, "ins", 3, "")
+	host := "instructions.example.com"
+	createIngress(b, newIngress(ns, "ins", nil, hostRule(host, prefixPath("/", "ins"))))
+	waitServedByAny(b, host, "/", a.podNames(), 20*time.Second)
+	var addrs []string
+	for _, p := range a.pods {
+		addrs = append(addrs, fmt.Sprintf("%s:%d", p.host.Addr(), a.target))
+	}
+	running, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	type result struct {
+		name     string
+		requests int
+		instr    int64
+	}
+	var results []result
+	// start runs a config under callgrind in dir; check asks it for /__ok.
+	measure := func(name string, start func(dir string) (cg *callgrind, port int, check func() error)) {
+		dir := filepath.Join(env.workDir, fmt.Sprintf("callgrind-%d", time.Now().UnixNano()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		cg, port, check := start(dir)
+		url := fmt.Sprintf("http://127.0.0.1:%d/__ok", port)
+		runWrkWith(b, 1, 8, url, host, 2*time.Second) // warm-up, not counted
+		cg.control(b, "-z")
+		cg.control(b, "-i", "on")
+		r := runWrkWith(b, 1, 8, url, host, d)
+		cg.control(b, "-i", "off")
+		cg.control(b, "-d")
+		if r.errors() != 0 || r.requests == 0 {
+			b.Fatalf("%s: %d requests, %d errors", name, r.requests, r.errors())
+		}
+		if err := check(); err != nil {
+			b.Fatalf("%s after the run: %v", name, err)
+		}
+		results = append(results, result{name, r.requests, cg.instructions(b)})
+	}
+
+	measure("portico", func(dir string) (*callgrind, int, func() error) {
+		port, status := freePort(), freePort()
+		conf := porticoConfCopy(b, string(running), dir, port, status)
+		cg := startCallgrind(b, dir, conf)
+		base := fmt.Sprintf("http://127.0.0.1:%d", status)
+		waitAnswers(b, base+"/healthz")
+		from := fmt.Sprintf("http://127.0.0.1:%d", env.portico.statusPort)
+		for _, doc := range []string{"/configuration/backends", "/configuration/routes"} {
+			copyPush(b, from+doc, base+doc)
+		}
+		// The copy serves the host from the pushed routes, from the echo pods.
+		check := func() error {
+			resp, body, err := request(port, http.MethodGet, host, "/__ok", nil)
+			if err == nil && resp.StatusCode != 200 {
+				err = fmt.Errorf("%d %s", resp.StatusCode, short(string(body)))
+			}
+			return err
+		}
+		if err := check(); err != nil {
+			b.Fatalf("Portico's config under callgrind: %v", err)
+		}
+		return cg, port, check
+	})
+	for _, hc := range []struct{ name, headers string }{{"hand-written", ""}, {"hand-written + Portico's headers", handHeaders}} {
+		measure(hc.name, func(dir string) (*callgrind, int, func() error) {
+			port := freePort()
+			conf := strings.Replace(handConf(dir, addrs, port, hc.headers), "worker_processes auto;", "worker_processes 1;", 1)
+			cg := startCallgrind(b, dir, conf)
+			waitAnswers(b, fmt.Sprintf("http://127.0.0.1:%d/__ok", port))
+			return cg, port, func() error { _, _, err := request(port, http.MethodGet, host, "/__ok", nil); return err }
+		})
+	}
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "config\trequests\tinstructions/request\tto hand-written\t")
+	per := func(r result) float64 { return float64(r.instr) / float64(r.requests) }
+	for _, r := range results {
+		fmt.Fprintf(w, "%s\t%d\t%.0f\t%.2f×\t\n", r.name, r.requests, per(r), per(r)/per(results[1]))
+	}
+	w.Flush()
+	b.ReportMetric(per(results[0]), "instr/req-portico")
+	b.ReportMetric(per(results[1]), "instr/req-hand")
+	b.ReportMetric(per(results[2]), "instr/req-hand-headers")
+}
+
+// porticoConfCopy is Portico's running nginx.conf for a process of its
+// own: its traffic port and loopback status port are port and status
+// (HTTPS is dropped), one worker, its pid and temporary files under dir.
+func porticoConfCopy(tb testing.TB, conf, dir string, port, status int) string {
+	tb.Helper()
+	p := env.portico
+	run := filepath.Join(p.configDir, "run") + "/"
+	for _, r := range []struct {
+		re  string
+		new string
+	}{
+		{fmt.Sprintf(`(?m)^(\s*listen )127\.0\.0\.1:%d;`, p.statusPort), fmt.Sprintf("${1}127.0.0.1:%d;", status)},
+		{fmt.Sprintf(`(?m)^(\s*listen )%d\b`, p.httpPort), fmt.Sprintf("${1}127.0.0.1:%d", port)},
+	} {
+		re := regexp.MustCompile(r.re)
+		if !re.MatchString(conf) {
+			tb.Fatalf("nginx.conf has no line matching %s", r.re)
+		}
+		conf = re.ReplaceAllString(conf, r.new)
+	}
+	// HTTPS listeners would clash with the running nginx's.
+	conf = regexp.MustCompile(fmt.Sprintf(`(?m)^\s*listen %d ssl[^;]*;\n`, p.httpsPort)).ReplaceAllString(conf, "")
+	conf = regexp.MustCompile(`(?m)^worker_processes .*;$`).ReplaceAllString(conf, "worker_processes 1;")
+	conf = regexp.MustCompile(`(?m)^pid .*;$`).ReplaceAllString(conf, "pid "+filepath.Join(dir, "nginx.pid")+";")
+	for _, t := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
+		conf = strings.ReplaceAll(conf, "_temp_path "+run+t+";", "_temp_path "+filepath.Join(dir, t)+";")
+	}
+	return conf
+}
+
+// callgrind is one nginx process (master_process off) under callgrind,
+// counting nothing until told to.
+type callgrind struct {
+	cmd  *exec.Cmd
+	out  string
+	done chan struct{}
+}
+
+// startCallgrind writes conf under dir and starts nginx on it under
+// callgrind; it is stopped when tb ends.
+func startCallgrind(tb testing.TB, dir, conf string) *callgrind {
+	tb.Helper()
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "nginx.log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &callgrind{out: filepath.Join(dir, "callgrind.out"), done: make(chan struct{})}
+	c.cmd = exec.Command("valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file="+c.out,
+		"/usr/sbin/nginx", "-c", path, "-g", "daemon off; master_process off;")
+	c.cmd.Stdout, c.cmd.Stderr = logf, logf
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := c.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() { _ = c.cmd.Wait(); logf.Close(); close(c.done) }()
+	tb.Cleanup(func() {
+		_ = c.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-c.done:
+		case <-time.After(20 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-c.done
+		}
+	})
+	return c
+}
+
+// control runs callgrind_control with args on the process.
+func (c *callgrind) control(tb testing.TB, args ...string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	args = append(args, strconv.Itoa(c.cmd.Process.Pid))
+	if out, err := exec.CommandContext(ctx, "callgrind_control", args...).CombinedOutput(); err != nil {
+		tb.Fatalf("callgrind_control %v: %v\n%s", args, err, out)
+	}
+}
+
+// callgrindTotals is the count of a dump ("summary:" is 0 there).
+var callgrindTotals = regexp.MustCompile(`(?m)^totals: (\d+)`)
+
+// instructions reads the count of the first dump (control "-d").
+func (c *callgrind) instructions(tb testing.TB) int64 {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b, err := os.ReadFile(c.out + ".1"); err == nil {
+			if m := callgrindTotals.FindSubmatch(b); m != nil {
+				n, _ := strconv.ParseInt(string(m[1]), 10, 64)
+				if n == 0 {
+					tb.Fatalf("callgrind counted nothing (%s.1)", c.out)
+				}
+				return n
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("no callgrind dump at %s.1", c.out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitAnswers waits up to a minute (valgrind starts slowly) for url to
+// answer.
+func waitAnswers(tb testing.TB, url string) {
+	tb.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, _, err := plainGet(url); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s does not answer after a minute", url)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// copyPush GETs a configuration document from one nginx and POSTs it to
+// another.
+func copyPush(tb testing.TB, from, to string) {
+	tb.Helper()
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	resp, err := c.Get(from)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	doc, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		tb.Fatalf("GET %s: %d %v", from, resp.StatusCode, err)
+	}
+	resp, err = c.Post(to, "application/json", strings.NewReader(string(doc)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		tb.Fatalf("POST %s: %d %s", to, resp.StatusCode, body)
+	}
+}
