@@ -126,8 +126,6 @@ func needWrk(tb testing.TB) {
 // handNginx is a minimal hand-written nginx proxying to fixed backends.
 type handNginx struct {
 	port int
-	cmd  *exec.Cmd
-	done chan struct{}
 }
 
 // handHeaders are the request headers Portico sends besides Host, for the
@@ -151,31 +149,8 @@ func startHandNginx(tb testing.TB, addrs []string, headers string) *handNginx {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	h := &handNginx{port: freePort(), done: make(chan struct{})}
-	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, []byte(handConf(dir, addrs, h.port, headers)), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "error.log"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h.cmd = exec.Command("/usr/sbin/nginx", "-e", "stderr", "-c", path, "-g", "daemon off; master_process on;")
-	h.cmd.Stdout, h.cmd.Stderr = logf, logf
-	h.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGQUIT}
-	if err := h.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	go func() { _ = h.cmd.Wait(); logf.Close(); close(h.done) }()
-	tb.Cleanup(func() {
-		_ = h.cmd.Process.Signal(syscall.SIGQUIT)
-		select {
-		case <-h.done:
-		case <-time.After(10 * time.Second):
-			_ = h.cmd.Process.Kill()
-			<-h.done
-		}
-	})
+	h := &handNginx{port: freePort()}
+	startNginxProcess(tb, dir, handConf(dir, addrs, h.port, headers), "daemon off; master_process on;")
 	url := fmt.Sprintf("http://127.0.0.1:%d/", h.port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -187,6 +162,42 @@ func startHandNginx(tb testing.TB, addrs []string, headers string) *handNginx {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// startNginxProcess writes conf to dir/nginx.conf and runs nginx on it
+// with the -g directives global, after wrapper (a command and its
+// arguments, such as valgrind's) if any, logging to dir/nginx.log. When
+// tb ends (or the test process dies) it gets SIGQUIT, and SIGKILL 20 s
+// later.
+func startNginxProcess(tb testing.TB, dir, conf, global string, wrapper ...string) *exec.Cmd {
+	tb.Helper()
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "nginx.log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	args := append(append([]string{}, wrapper...), "/usr/sbin/nginx", "-e", "stderr", "-c", path, "-g", global)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGQUIT}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	return cmd
 }
 
 // handConf is the minimal hand-written config: one upstream with addrs

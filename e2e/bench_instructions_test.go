@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -157,41 +156,17 @@ func porticoConfCopy(tb testing.TB, conf, dir string, port, status int) string {
 // callgrind is one nginx process (master_process off) under callgrind,
 // counting nothing until told to.
 type callgrind struct {
-	cmd  *exec.Cmd
-	out  string
-	done chan struct{}
+	cmd *exec.Cmd
+	out string
 }
 
-// startCallgrind writes conf under dir and starts nginx on it under
-// callgrind; it is stopped when tb ends.
+// startCallgrind starts nginx on conf, under dir, under callgrind; it is
+// stopped when tb ends.
 func startCallgrind(tb testing.TB, dir, conf string) *callgrind {
 	tb.Helper()
-	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "nginx.log"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := &callgrind{out: filepath.Join(dir, "callgrind.out"), done: make(chan struct{})}
-	c.cmd = exec.Command("valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file="+c.out,
-		"/usr/sbin/nginx", "-c", path, "-g", "daemon off; master_process off;")
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	go func() { _ = c.cmd.Wait(); logf.Close(); close(c.done) }()
-	tb.Cleanup(func() {
-		_ = c.cmd.Process.Signal(syscall.SIGQUIT)
-		select {
-		case <-c.done:
-		case <-time.After(20 * time.Second):
-			_ = c.cmd.Process.Kill()
-			<-c.done
-		}
-	})
+	c := &callgrind{out: filepath.Join(dir, "callgrind.out")}
+	c.cmd = startNginxProcess(tb, dir, conf, "daemon off; master_process off;",
+		"valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file="+c.out)
 	return c
 }
 
