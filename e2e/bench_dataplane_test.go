@@ -249,15 +249,7 @@ http {
 func BenchmarkDataPlane(b *testing.B) {
 	needWrk(b)
 	d := time.Duration(envInt(b, "BENCH_WRK_SECONDS", 10)) * time.Second
-	ns := namespace(b, "dataplane")
-	a := newApp(b, ns, "dp", 3, "")
-	host := "dataplane.example.com"
-	createIngress(b, newIngress(ns, "dp", nil, hostRule(host, prefixPath("/", "dp"))))
-	waitServedByAny(b, host, "/", a.podNames(), 20*time.Second)
-	var addrs []string
-	for _, p := range a.pods {
-		addrs = append(addrs, fmt.Sprintf("%s:%d", p.host.Addr(), a.target))
-	}
+	host, addrs := dataPlaneApp(b, "dataplane")
 	type config struct {
 		name string
 		base string
@@ -328,6 +320,24 @@ func BenchmarkDataPlane(b *testing.B) {
 		b.ReportMetric(pn/h, "ratio-no-access-log-"+unit)
 	}
 	w.Flush()
+}
+
+// dataPlaneApp makes the data-plane benchmarks' backend: 3 echo pods in
+// namespace ns behind one plain Ingress for host ns.example.com (so the
+// Lua router serves it), served by all of them; it returns the host and
+// the pods' addresses.
+func dataPlaneApp(tb testing.TB, ns string) (string, []string) {
+	tb.Helper()
+	ns = namespace(tb, ns)
+	a := newApp(tb, ns, "dp", 3, "")
+	host := ns + ".example.com"
+	createIngress(tb, newIngress(ns, "dp", nil, hostRule(host, prefixPath("/", "dp"))))
+	waitServedByAny(tb, host, "/", a.podNames(), 20*time.Second)
+	var addrs []string
+	for _, p := range a.pods {
+		addrs = append(addrs, fmt.Sprintf("%s:%d", p.host.Addr(), a.target))
+	}
+	return host, addrs
 }
 
 // setAccessLog sets Portico's access log on or off through the ConfigMap

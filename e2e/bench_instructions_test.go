@@ -35,15 +35,7 @@ func BenchmarkDataPlaneInstructions(b *testing.B) {
 		}
 	}
 	d := time.Duration(envInt(b, "BENCH_INSTR_SECONDS", 5)) * time.Second
-	ns := namespace(b, "instructions")
-	a := newApp(b, ns, "ins", 3, "")
-	host := "instructions.example.com"
-	createIngress(b, newIngress(ns, "ins", nil, hostRule(host, prefixPath("/", "ins"))))
-	waitServedByAny(b, host, "/", a.podNames(), 20*time.Second)
-	var addrs []string
-	for _, p := range a.pods {
-		addrs = append(addrs, fmt.Sprintf("%s:%d", p.host.Addr(), a.target))
-	}
+	host, addrs := dataPlaneApp(b, "instructions")
 	running, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
 	if err != nil {
 		b.Fatal(err)
