@@ -23,9 +23,10 @@ import (
 const rewriteTarget = "nginx.ingress.kubernetes.io/rewrite-target"
 
 // needsServerBlock is an annotation the Lua router cannot apply (a
-// per-Ingress proxy_buffer_size; "16k" is harmless), for tests that want
-// a host with a server block, so a change that reloads nginx.
-const needsServerBlock = "nginx.ingress.kubernetes.io/proxy-buffer-size"
+// per-location proxy_next_upstream_tries; "3" is nginx.conf's anyway),
+// for tests that want a host with a server block, so a change that
+// reloads nginx.
+const needsServerBlock = "nginx.ingress.kubernetes.io/proxy-next-upstream-tries"
 
 // Seed 000, "경로 기반 라우팅": /api → api-service, / → frontend-service on
 // app.example.com, with rewrite-target: /.
@@ -332,7 +333,7 @@ func ptr[T any](v T) *T { return &v }
 
 // A plain host has no server block: creating, changing and deleting its
 // Ingress is a push to the Lua router, never a reload, rewrite-target
-// included. An Ingress that needs nginx.conf (proxy-buffer-size) still
+// included. An Ingress that needs nginx.conf (proxy-next-upstream-tries) still
 // reloads and works.
 func TestDynamicRoutingWithoutReload(t *testing.T) {
 	ns := namespace(t, "dynamic")
@@ -386,11 +387,11 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("an Ingress with rewrite-target reloaded nginx %d times; want 0", after-before)
 	}
-	createIngress(t, newIngress(ns, "static", map[string]string{needsServerBlock: "16k"},
+	createIngress(t, newIngress(ns, "static", map[string]string{needsServerBlock: "3"},
 		hostRule("static.dynamic.example.com", prefixPath("/api", "a"))))
 	servedBy(t, "static.dynamic.example.com", "/api/users", a)
 	if after := mustStatus(t).Nginx.Reloads; after <= before {
-		t.Errorf("an Ingress with proxy-buffer-size did not reload nginx")
+		t.Errorf("an Ingress with proxy-next-upstream-tries did not reload nginx")
 	}
 }
 
@@ -442,6 +443,61 @@ func TestDynamicRoutingBodyLimits(t *testing.T) {
 	check("small2.body.example.com", 2000, true, 413)
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("an Ingress with a body limit that has its location reloaded nginx %d times; want 0", after-before)
+	}
+}
+
+// proxy-buffer-size keeps a host in the Lua router: the router hands its
+// requests to the location of its body limit and buffer size, so a
+// backend's response header that needs the bigger buffer passes, while
+// it is too big for a route without one (nginx answers 502). A body limit
+// still holds there, and a new Ingress with a buffer size that has its
+// location already needs no reload.
+func TestDynamicRoutingBufferSize(t *testing.T) {
+	ns := namespace(t, "dynbuf")
+	a := newApp(t, ns, "a", 1, "")
+	const buffer, size = ann + "proxy-buffer-size", ann + "proxy-body-size"
+	createIngress(t, newIngress(ns, "big", map[string]string{buffer: "16k"}, hostRule("big.buf.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "small", map[string]string{buffer: "16k", size: "1k"}, hostRule("small.buf.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "plain", nil, hostRule("plain.buf.example.com", prefixPath("/", "a"))))
+	for _, h := range []string{"big", "small", "plain"} {
+		servedBy(t, h+".buf.example.com", "/", a)
+	}
+	quietReloads(t)
+	routedInLua(t, "big.buf.example.com", "small.buf.example.com", "plain.buf.example.com")
+	// A 10,000-byte response header: more than nginx's default buffer
+	// (one page), less than 16k.
+	const padded = "/__header/10000"
+	bigHeader := func(host string) error {
+		resp, body, err := request(env.portico.httpPort, http.MethodGet, host, padded, nil)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != 200 || resp.Header.Get(echo.PodHeader) != a.pods[0].name || len(resp.Header.Get(echo.PadHeader)) != 10000 {
+			return fmt.Errorf("%s%s: %d %s", host, padded, resp.StatusCode, short(string(body)))
+		}
+		return nil
+	}
+	eventually(t, "the big header passes through the 16k buffers", func() error { return bigHeader("big.buf.example.com") })
+	if err := bigHeader("small.buf.example.com"); err != nil {
+		t.Error(err)
+	}
+	if r := get(t, "plain.buf.example.com", padded); r.code != 502 {
+		t.Errorf("plain route, big header: %d %s, want 502 (nginx's default buffer cannot hold it)", r.code, short(r.body))
+	}
+	for _, chunked := range []bool{false, true} {
+		if r, err := sendBody("POST", "small.buf.example.com", "/", nil, strings.Repeat("x", 2000), chunked); err != nil || r.code != 413 {
+			t.Errorf("2,000 bytes (chunked %v) to a 1k route with a buffer size: %d %v, want 413", chunked, r.code, err)
+		}
+		if r, err := sendBody("POST", "small.buf.example.com", "/", nil, strings.Repeat("x", 900), chunked); err != nil || r.code != 200 ||
+			r.echo == nil || r.echo.BodyBytes != 900 {
+			t.Errorf("900 bytes (chunked %v) to a 1k route with a buffer size: %d %v", chunked, r.code, err)
+		}
+	}
+	before := quietReloads(t)
+	createIngress(t, newIngress(ns, "big2", map[string]string{buffer: "16384"}, hostRule("big2.buf.example.com", prefixPath("/", "a"))))
+	eventually(t, "a second Ingress with the same buffer size", func() error { return bigHeader("big2.buf.example.com") })
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("an Ingress with a buffer size that has its location reloaded nginx %d times; want 0", after-before)
 	}
 }
 
@@ -540,7 +596,7 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 	ns := namespace(t, "claim")
 	lobby := newApp(t, ns, "game-lobby", 1, "")
 	plain := newApp(t, ns, "plain-lobby", 1, "")
-	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/", needsServerBlock: "16k"},
+	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/", needsServerBlock: "3"},
 		hostRule("", prefixPath("/lobby", "game-lobby"), prefixPath("/room", "game-lobby"))))
 	if r := servedBy(t, "any.example.org", "/lobby/1", lobby); r.echo.Path != "/" {
 		t.Errorf("host-less rewrite: backend saw %q, want /", r.echo.Path)

@@ -133,6 +133,10 @@ type Route struct {
 	// BodyLimit is the request body limit in bytes (0: none); nil keeps
 	// nginx.conf's.
 	BodyLimit *int64 `json:"bodyLimit,omitempty"`
+	// BufferSize is proxy_buffer_size in bytes; 0 keeps nginx.conf's. The
+	// router hands the request to the location of its body limit and
+	// buffer size.
+	BufferSize int64 `json:"bufferSize,omitempty"`
 	// Redirect answers instead of proxying; nil proxies.
 	Redirect *Redirect `json:"redirect,omitempty"`
 	// SourceRange restricts client addresses; nil allows all.

@@ -708,6 +708,9 @@ func RouteNotes(r *apply.Route) string {
 	if r.BodyLimit != nil {
 		notes = append(notes, fmt.Sprintf("body limit %d bytes (0: none)", *r.BodyLimit))
 	}
+	if r.BufferSize != 0 {
+		notes = append(notes, fmt.Sprintf("proxy buffers of %d bytes", r.BufferSize))
+	}
 	if r.SSLRedirect {
 		notes = append(notes, "plain HTTP redirected to HTTPS (308)")
 	}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,6 +47,10 @@ type Route struct {
 	// BodySize is the request body limit of proxy-body-size; "" keeps
 	// the global one (RouterBody).
 	BodySize annotations.Size `json:"bodySize,omitempty"`
+	// BufferSize is proxy-buffer-size; "" keeps nginx's. nginx sizes its
+	// buffers per location, so the router hands such a route to the
+	// location of its body limit and buffer size (RouterBody.Buffered).
+	BufferSize annotations.Size `json:"bufferSize,omitempty"`
 	// Redirect answers with a redirect instead of proxying (after the
 	// one of SSLRedirect); Backend is not used then.
 	Redirect *annotations.Redirect `json:"redirect,omitempty"`
@@ -75,6 +80,10 @@ type RouterLocation struct {
 	// BodyBytes is its body limit in bytes (0: none). The router compares
 	// it with the limit of the route it picks (RouterBody).
 	BodyBytes int64 `json:"bodyBytes"`
+	// BufferSize is its proxy_buffer_size, "" for nginx's; BufferBytes
+	// the same in bytes (0), which the router compares with its route's.
+	BufferSize  annotations.Size `json:"bufferSize,omitempty"`
+	BufferBytes int64            `json:"bufferBytes,omitempty"`
 	// UpstreamVhost is set when a route has upstream-vhost: the location
 	// sends the Host the router chose ($portico_upstream_host).
 	UpstreamVhost bool `json:"upstreamVhost,omitempty"`
@@ -96,6 +105,16 @@ type RouterBody struct {
 	Global int64 `json:"global"`
 	// Named are the limits with a location @portico_body_<bytes>, sorted.
 	Named []int64 `json:"named,omitempty"`
+	// Buffered are the body limits and buffer sizes of routes with a
+	// proxy-buffer-size, each with a location
+	// @portico_body_<bytes>_buffer_<bytes>, sorted.
+	Buffered []BodyBuffer `json:"buffered,omitempty"`
+}
+
+// BodyBuffer is a body limit and a proxy buffer size, in bytes.
+type BodyBuffer struct {
+	Body   int64 `json:"body"`
+	Buffer int64 `json:"buffer"`
 }
 
 // route classifies the finished servers and fills c.Routes. A server is
@@ -186,23 +205,35 @@ func (c *Config) routerLocations(s *Server) {
 }
 
 // bodyLocations are a Router's locations: "/" with the largest body limit
-// of all routes (0 is none, so the largest), and a named location for
-// every other limit a route has, which it adds to c.RouterBody.
+// of all routes (0 is none, so the largest), a named location for every
+// other limit a route without a buffer size has, and one for each body
+// limit and buffer size of the routes with one; it adds them to
+// c.RouterBody.
 func (c *Config) bodyLocations(global int64) []RouterLocation {
 	larger := func(a, b int64) bool { return a == 0 && b != 0 || b != 0 && a > b }
 	top, topSize := global, annotations.Size("") // "" keeps the global
 	limits := map[int64]annotations.Size{}       // the first spelling of each
+	buffered := map[BodyBuffer][2]annotations.Size{}
 	for _, h := range c.Routes {
 		for _, r := range h.Routes {
 			limit, size := global, annotations.Size(c.Global.ProxyBodySize)
 			if r.BodySize != "" {
 				limit, size = r.BodySize.Bytes(), r.BodySize
 			}
-			if _, ok := limits[limit]; !ok {
-				limits[limit] = size
-			}
+			// Requests arrive in "/": nginx checks a Content-Length
+			// against its limit before the router hands them on.
 			if larger(limit, top) {
 				top, topSize = limit, size
+			}
+			if r.BufferSize != "" {
+				k := BodyBuffer{Body: limit, Buffer: r.BufferSize.Bytes()}
+				if _, ok := buffered[k]; !ok {
+					buffered[k] = [2]annotations.Size{size, r.BufferSize}
+				}
+				continue
+			}
+			if _, ok := limits[limit]; !ok {
+				limits[limit] = size
 			}
 		}
 	}
@@ -216,6 +247,20 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 	for _, limit := range c.RouterBody.Named {
 		locs = append(locs, RouterLocation{Name: fmt.Sprintf("@portico_body_%d", limit), BodySize: limits[limit], BodyBytes: limit})
 	}
+	for k := range buffered {
+		c.RouterBody.Buffered = append(c.RouterBody.Buffered, k)
+	}
+	slices.SortFunc(c.RouterBody.Buffered, func(a, b BodyBuffer) int {
+		if a.Body != b.Body {
+			return cmp.Compare(a.Body, b.Body)
+		}
+		return cmp.Compare(a.Buffer, b.Buffer)
+	})
+	for _, k := range c.RouterBody.Buffered {
+		sizes := buffered[k]
+		locs = append(locs, RouterLocation{Name: fmt.Sprintf("@portico_body_%d_buffer_%d", k.Body, k.Buffer),
+			BodySize: sizes[0], BodyBytes: k.Body, BufferSize: sizes[1], BufferBytes: k.Buffer})
+	}
 	return locs
 }
 
@@ -227,7 +272,7 @@ func routeOf(l *Location) Route {
 		Backend: l.Backend, Ingress: l.Ingress, IngressPath: l.IngressPath,
 		SSLRedirect: l.SSLRedirect, RewriteTarget: l.RewriteTarget, ForwardedPrefix: prefix,
 		ConnectTimeout: l.Proxy.ConnectTimeout, SendTimeout: l.Proxy.SendTimeout, ReadTimeout: l.Proxy.ReadTimeout,
-		BodySize: l.Proxy.BodySize, Redirect: l.Redirect, SourceRange: l.SourceRange, UpstreamVhost: l.Proxy.UpstreamVhost,
+		BodySize: l.Proxy.BodySize, BufferSize: l.Proxy.BufferSize, Redirect: l.Redirect, SourceRange: l.SourceRange, UpstreamVhost: l.Proxy.UpstreamVhost,
 		CORS: l.CORS,
 	}
 	if l.Proxy.Protocol == annotations.ProtoHTTPS {
@@ -267,7 +312,8 @@ func plainServer(s *Server, body bool) bool {
 
 // plainLocation reports whether l only matches a path, maybe rewrites
 // the URI, and proxies over HTTP or HTTPS with the global settings but
-// its timeouts, its upstream-vhost and, with body, its body limit (or
+// its timeouts, its upstream-vhost and, with body, its body limit and
+// proxy buffer size (or
 // redirects, or answers
 // 404), maybe with CORS and only for some client addresses: the traffic
 // policy it may carry lives in its backend, which the balancer applies,
@@ -279,7 +325,7 @@ func plainLocation(l *Location, body bool) bool {
 		p.Protocol = ""
 	}
 	if body {
-		p.BodySize = ""
+		p.BodySize, p.BufferSize = "", ""
 	}
 	_, headersOK := forwardedPrefix(l.Headers)
 	return l.RateLimit == nil && p.IsZero() && headersOK &&

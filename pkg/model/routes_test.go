@@ -157,6 +157,31 @@ func TestBuildRoutes(t *testing.T) {
 		},
 		body: &RouterBody{Global: 2 << 20, Named: []int64{4 << 10, 512 << 10, 2 << 20}},
 	}, {
+		name: "proxy buffer sizes: a location for each body limit and buffer size in use; \"/\" still takes the largest limit",
+		ings: []*networkingv1.Ingress{
+			ingress("lab", "buf", annotate(annotations.Prefix+"proxy-buffer-size", "16k"), rule("buf.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "buf2", annotate(annotations.Prefix+"proxy-buffer-size", "16384"), rule("buf2.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "bufbody", annotate(annotations.Prefix+"proxy-buffer-size", "16k"), annotate(annotations.Prefix+"proxy-body-size", "8m"),
+				rule("bufbody.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "plain", rule("plain.example.com", path("/", prefix, "api-service", 80))),
+		},
+		kinds: map[string]string{"": "router", "buf.example.com": "dynamic", "buf2.example.com": "dynamic",
+			"bufbody.example.com": "dynamic", "plain.example.com": "dynamic"},
+		routes: []*HostRoutes{
+			{Host: "", Routes: []Route{{Path: "/"}}},
+			{Host: "buf.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf"), IngressPath: "/", BufferSize: "16k"}}},
+			{Host: "buf2.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf2"), IngressPath: "/", BufferSize: "16384"}}},
+			{Host: "bufbody.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bufbody"), IngressPath: "/", BodySize: "8m", BufferSize: "16k"}}},
+			{Host: "plain.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
+		},
+		locations: []RouterLocation{
+			{Name: "/", BodySize: "8m", BodyBytes: 8 << 20},
+			{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20},
+			{Name: "@portico_body_1048576_buffer_16384", BodySize: "1m", BodyBytes: 1 << 20, BufferSize: "16k", BufferBytes: 16 << 10},
+			{Name: "@portico_body_8388608_buffer_16384", BodySize: "8m", BodyBytes: 8 << 20, BufferSize: "16k", BufferBytes: 16 << 10},
+		},
+		body: &RouterBody{Global: 1 << 20, Named: []int64{1 << 20}, Buffered: []BodyBuffer{{1 << 20, 16 << 10}, {8 << 20, 16 << 10}}},
+	}, {
 		name: "rules without a host that need nginx stay locations of the catch-all server, which claim requests for dynamic hosts",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "plain", rule("a.example.com", path("/lobby", prefix, "frontend-service", 80))),

@@ -21,6 +21,13 @@ const RequestIDHeader = "X-Echo-Request-Id"
 // MaxSleep caps the delay a /__sleep/<ms> request can ask for.
 const MaxSleep = 60 * time.Second
 
+// PadHeader is the response header /__header/<bytes> fills, and MaxPad
+// the most bytes it may ask for.
+const (
+	PadHeader = "X-Echo-Pad"
+	MaxPad    = 64 << 10
+)
+
 // Response is the JSON body of every answer: the request as the backend saw it.
 type Response struct {
 	Service    string              `json:"service"`
@@ -42,6 +49,8 @@ type Response struct {
 //
 //	/__status/<code>  answers with status <code> (200-599)
 //	/__sleep/<ms>     waits <ms> milliseconds (at most MaxSleep) first
+//	/__header/<bytes> adds a response header PadHeader of <bytes> "x" (at
+//	                  most MaxPad): a proxy's header buffer must hold it
 //	/__ok             answers 200 "ok" and the pod header, nothing else: a
 //	                  backend whose work does not grow with the request's
 //	                  headers (the data-plane benchmark)
@@ -85,6 +94,14 @@ func Handler(service, pod string) http.Handler {
 			case <-r.Context().Done():
 				return
 			}
+		}
+		if s, ok := strings.CutPrefix(r.URL.Path, "/__header/"); ok {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 || n > MaxPad {
+				http.Error(w, "want /__header/<bytes> with at most "+strconv.Itoa(MaxPad)+" bytes", http.StatusBadRequest)
+				return
+			}
+			w.Header().Set(PadHeader, strings.Repeat("x", n))
 		}
 		n, err := io.Copy(io.Discard, r.Body)
 		if err != nil {

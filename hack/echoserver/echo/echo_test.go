@@ -28,6 +28,8 @@ func TestHandler(t *testing.T) {
 		{"/__status/99", 400, "", ""},
 		{"/__status/x", 400, "", ""},
 		{"/__sleep/-1", 400, "", ""},
+		{"/__header/10", 200, "/__header/10", ""},
+		{"/__header/65537", 400, "", ""},
 	} {
 		req := httptest.NewRequest(http.MethodPost, tc.target, nil)
 		req.Host = "app.example.com"
@@ -47,6 +49,9 @@ func TestHandler(t *testing.T) {
 		}
 		if p := rec.Header().Get(PodHeader); p != "pod-0" {
 			t.Errorf("%s: %s %q", tc.target, PodHeader, p)
+		}
+		if pad, want := rec.Header().Get(PadHeader), strings.HasPrefix(tc.target, "/__header/"); want != (pad == "xxxxxxxxxx") {
+			t.Errorf("%s: %s %q", tc.target, PadHeader, pad)
 		}
 		var got Response
 		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {

@@ -276,14 +276,14 @@ local function request_with(method, host, uri, lines)
   return tonumber(head:match("^HTTP/1%.%d (%d+)")), head
 end
 
--- raw sends a raw HTTP/1.1 request and returns the status.
+-- raw sends a raw HTTP request and returns the status and the body.
 local function raw(req)
   local sock = ngx.socket.tcp()
   assert(sock:connect("127.0.0.1", tonumber(ngx.var.server_port)))
   assert(sock:send(req))
   local answer = assert(sock:receive("*a"))
   sock:close()
-  return tonumber(answer:match("^HTTP/1%.%d (%d+)"))
+  return tonumber(answer:match("^HTTP/1%.%d (%d+)")), answer:match("\r\n\r\n(.*)$")
 end
 
 -- Body limits of a route in a location with another limit (here none):
@@ -301,6 +301,33 @@ function _M.test_body_limits()
     eq(raw(head .. "Content-Length: 2000\r\n\r\n" .. string.rep("x", 2000)), 413, "Content-Length above it")
     eq(raw(head .. "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), 503, "chunked, no location for the limit yet")
     eq(raw("GET /claimed/small/x HTTP/1.1\r\nHost: body.example.com\r\nConnection: close\r\n\r\n"), 200, "GET without a body")
+  end)
+  router.body_limits(nil, {})
+  assert(ok, err)
+end
+
+-- A route with a proxy buffer size goes to the location of its body
+-- limit and buffer size (ngx.exec), where nginx sizes the buffers; a
+-- Content-Length above the limit gets 413 first, and 503 comes while the
+-- location does not exist. There the route proxies.
+function _M.test_buffer_sizes()
+  push_backends()
+  eq(post(cjson.encode({ hosts = { ["buf.example.com"] = { routes = {
+    { path = "/claimed/buf/", backend = "ns/dyn:80", bufferSize = 16384 },
+    { path = "/claimed/plain/", backend = "ns/dyn:80" },
+  } } } })).status, 201, "push")
+  local ok, err = pcall(function()
+    -- HTTP/1.0: an answer without chunks.
+    local get = "GET /claimed/buf/x HTTP/1.0\r\nHost: buf.example.com\r\n\r\n"
+    router.body_limits(1048576, {})
+    eq(raw(get), 503, "no location for the buffer size yet")
+    router.body_limits(1048576, {}, { ["1048576_16384"] = true })
+    local code, body = raw(get)
+    eq(code .. " " .. body, "200 buffered /claimed/buf/x ns/dyn:80\n", "handed to its location, which proxies")
+    eq(raw("POST /claimed/buf/x HTTP/1.1\r\nHost: buf.example.com\r\nConnection: close\r\nContent-Length: 2000000\r\n\r\n"),
+      413, "Content-Length above the body limit")
+    code, body = raw("GET /claimed/plain/x HTTP/1.0\r\nHost: buf.example.com\r\n\r\n")
+    eq(code .. " " .. body:sub(1, 7), "200 router ", "a route without a buffer size stays")
   end)
   router.body_limits(nil, {})
   assert(ok, err)

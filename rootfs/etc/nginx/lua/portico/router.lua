@@ -7,7 +7,8 @@
 -- regex route (case-insensitive, in the pushed order) that matches, else
 -- its longest prefix route; a host not in the table uses the rules
 -- without a host (key ""). A route then does what a static location
--- would, in its order (route() says which): body limit, redirects, CORS,
+-- would, in its order (route() says which): proxy buffer size and body
+-- limit, redirects, CORS,
 -- source range, URI rewrite as "rewrite ... break", X-Forwarded-Prefix,
 -- Host and upstream. route() sets the variables a static
 -- location sets for the access log ($portico_backend; $portico_server,
@@ -90,7 +91,7 @@ local function validate_host(host, h)
       or not opt(r.backend, "string") or not opt(r.ingress, "string")
       or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean")
       or not whole(r.connectTimeout) or not whole(r.sendTimeout) or not whole(r.readTimeout)
-      or not whole(r.bodyLimit) then
+      or not whole(r.bodyLimit) or not whole(r.bufferSize) then
       return "host " .. host .. ": route " .. i .. " needs a path starting with / (^/ for a regex) and typed fields"
     end
     local rd = r.redirect
@@ -252,12 +253,13 @@ local function rewrite(r, uri)
 end
 
 -- Request body limits in bytes, 0 for none (nginx.conf sets them on
--- load): the limit of routes without their own, and the limits with a
--- named location @portico_body_<bytes>.
-local body_global, body_named = nil, {}
+-- load): the limit of routes without their own, the limits with a named
+-- location @portico_body_<bytes>, and the "<body>_<buffer>" pairs with a
+-- location @portico_body_<body>_buffer_<buffer> (proxy-buffer-size).
+local body_global, body_named, body_buffered = nil, {}, {}
 
-function _M.body_limits(global, named)
-  body_global, body_named = global, named
+function _M.body_limits(global, named, buffered)
+  body_global, body_named, body_buffered = global, named, buffered or {}
 end
 
 -- Whether route() makes $portico_generated_id for the requests it
@@ -291,6 +293,21 @@ local function body(var, limit)
     return body_named[limit] and "@portico_body_" .. limit or 503
   end
   return nil
+end
+
+-- buffered returns the location of a route with a proxy buffer size
+-- (nginx sizes proxy buffers per location), which has the route's body
+-- limit too: 413 for a Content-Length above limit, as in body(); 503
+-- between a push and the reload that adds the location.
+local function buffered(var, limit, buffer)
+  local length = var.http_content_length
+  if length and limit ~= 0 and tonumber(length) > limit then
+    return 413
+  end
+  if not body_buffered[limit .. "_" .. buffer] then
+    return 503
+  end
+  return "@portico_body_" .. limit .. "_buffer_" .. buffer
 end
 
 -- allowed reports whether the client may use route r: its address is on
@@ -347,12 +364,15 @@ function _M.claim()
 end
 
 -- route runs in the access phase of the catch-all server; suffix is the
--- HTTPS port suffix of redirects (":8443", or "" for 443), here the body
--- limit of the location it runs in, vhost and pass whether that location
--- sends the Host and uses the upstream the router sets. A route that
--- needs what its location lacks (pushed before the reload that adds it)
--- gets 503 rather than the client's Host or plain HTTP. It answers 404 for what no route
--- serves, 413 for a body above the route's limit, 308 for plain HTTP on
+-- HTTPS port suffix of redirects (":8443", or "" for 443), here and
+-- here_buffer the body limit and proxy buffer size (0: nginx's) of the
+-- location it runs in, vhost and pass whether that location sends the
+-- Host and uses the upstream the router sets. A route with another buffer
+-- size goes to the location of its own (ngx.exec). A route that needs
+-- what its location lacks (pushed before the reload that adds it) gets
+-- 503 rather than the client's Host or plain HTTP. It answers 404 for
+-- what no route serves, 413 for a body above the route's limit, 308 for
+-- plain HTTP on
 -- ssl-redirect routes, the route's own redirect, 204 for CORS preflights
 -- and 403 for clients its source range refuses, in the order a static
 -- location does. It sets
@@ -360,7 +380,7 @@ end
 -- and $portico_path too (each variable write costs a request ~500
 -- instructions; the controller asks for them when the access log names
 -- them).
-function _M.route(suffix, log_labels, here, vhost, pass)
+function _M.route(suffix, log_labels, here, vhost, pass, here_buffer)
   local var = ngx.var
   local host, uri = var.host, var.uri
   local key, h, r = _M.lookup(host, uri)
@@ -379,7 +399,14 @@ function _M.route(suffix, log_labels, here, vhost, pass)
     return ngx.exit(ngx.HTTP_NOT_FOUND)
   end
   local limit = r.bodyLimit or body_global
-  if limit ~= here then
+  local buffer = r.bufferSize or 0
+  if buffer ~= (here_buffer or 0) then
+    local act = buffered(var, limit, buffer)
+    if type(act) == "number" then
+      return ngx.exit(act)
+    end
+    return ngx.exec(act)
+  elseif limit ~= here then
     local act = body(var, limit)
     if type(act) == "number" then
       return ngx.exit(act)
