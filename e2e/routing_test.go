@@ -23,10 +23,10 @@ import (
 const rewriteTarget = "nginx.ingress.kubernetes.io/rewrite-target"
 
 // needsServerBlock is an annotation the Lua router cannot apply (a
-// per-location proxy_next_upstream_tries; "3" is nginx.conf's anyway),
-// for tests that want a host with a server block, so a change that
-// reloads nginx.
-const needsServerBlock = "nginx.ingress.kubernetes.io/proxy-next-upstream-tries"
+// connection limit per client address; "10000" never limits a test), for
+// tests that want a host with a server block, so a change that reloads
+// nginx.
+const needsServerBlock = "nginx.ingress.kubernetes.io/limit-connections"
 
 // Seed 000, "경로 기반 라우팅": /api → api-service, / → frontend-service on
 // app.example.com, with rewrite-target: /.
@@ -333,7 +333,7 @@ func ptr[T any](v T) *T { return &v }
 
 // A plain host has no server block: creating, changing and deleting its
 // Ingress is a push to the Lua router, never a reload, rewrite-target
-// included. An Ingress that needs nginx.conf (proxy-next-upstream-tries) still
+// included. An Ingress that needs nginx.conf (limit-connections) still
 // reloads and works.
 func TestDynamicRoutingWithoutReload(t *testing.T) {
 	ns := namespace(t, "dynamic")
@@ -387,11 +387,11 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("an Ingress with rewrite-target reloaded nginx %d times; want 0", after-before)
 	}
-	createIngress(t, newIngress(ns, "static", map[string]string{needsServerBlock: "3"},
+	createIngress(t, newIngress(ns, "static", map[string]string{needsServerBlock: "10000"},
 		hostRule("static.dynamic.example.com", prefixPath("/api", "a"))))
 	servedBy(t, "static.dynamic.example.com", "/api/users", a)
 	if after := mustStatus(t).Nginx.Reloads; after <= before {
-		t.Errorf("an Ingress with proxy-next-upstream-tries did not reload nginx")
+		t.Errorf("an Ingress with limit-connections did not reload nginx")
 	}
 }
 
@@ -446,24 +446,31 @@ func TestDynamicRoutingBodyLimits(t *testing.T) {
 	}
 }
 
-// proxy-buffer-size keeps a host in the Lua router: the router hands its
-// requests to the location of its body limit and buffer size, so a
+// Proxy settings nginx applies per location (here proxy-buffer-size and
+// proxy-http-version) keep a host in the Lua router: the router hands its
+// requests to the named location of its body limit and settings, so a
 // backend's response header that needs the bigger buffer passes, while
-// it is too big for a route without one (nginx answers 502). A body limit
-// still holds there, and a new Ingress with a buffer size that has its
-// location already needs no reload.
-func TestDynamicRoutingBufferSize(t *testing.T) {
+// it is too big for a route without one (nginx answers 502), and the
+// backend sees HTTP/1.0. A body limit still holds there, and a new
+// Ingress whose settings have their location already needs no reload.
+func TestDynamicRoutingProxySettings(t *testing.T) {
 	ns := namespace(t, "dynbuf")
 	a := newApp(t, ns, "a", 1, "")
 	const buffer, size = ann + "proxy-buffer-size", ann + "proxy-body-size"
 	createIngress(t, newIngress(ns, "big", map[string]string{buffer: "16k"}, hostRule("big.buf.example.com", prefixPath("/", "a"))))
 	createIngress(t, newIngress(ns, "small", map[string]string{buffer: "16k", size: "1k"}, hostRule("small.buf.example.com", prefixPath("/", "a"))))
 	createIngress(t, newIngress(ns, "plain", nil, hostRule("plain.buf.example.com", prefixPath("/", "a"))))
-	for _, h := range []string{"big", "small", "plain"} {
+	createIngress(t, newIngress(ns, "v10", map[string]string{ann + "proxy-http-version": "1.0"}, hostRule("v10.buf.example.com", prefixPath("/", "a"))))
+	for _, h := range []string{"big", "small", "plain", "v10"} {
 		servedBy(t, h+".buf.example.com", "/", a)
 	}
 	quietReloads(t)
-	routedInLua(t, "big.buf.example.com", "small.buf.example.com", "plain.buf.example.com")
+	routedInLua(t, "big.buf.example.com", "small.buf.example.com", "plain.buf.example.com", "v10.buf.example.com")
+	for host, want := range map[string]string{"v10.buf.example.com": "HTTP/1.0", "plain.buf.example.com": "HTTP/1.1"} {
+		if r := get(t, host, "/"); r.echo == nil || r.echo.Proto != want {
+			t.Errorf("%s: the backend saw %v, want %s", host, r.echo, want)
+		}
+	}
 	// A 10,000-byte response header: more than nginx's default buffer
 	// (one page), less than 16k.
 	const padded = "/__header/10000"
@@ -596,7 +603,7 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 	ns := namespace(t, "claim")
 	lobby := newApp(t, ns, "game-lobby", 1, "")
 	plain := newApp(t, ns, "plain-lobby", 1, "")
-	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/", needsServerBlock: "3"},
+	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/", needsServerBlock: "10000"},
 		hostRule("", prefixPath("/lobby", "game-lobby"), prefixPath("/room", "game-lobby"))))
 	if r := servedBy(t, "any.example.org", "/lobby/1", lobby); r.echo.Path != "/" {
 		t.Errorf("host-less rewrite: backend saw %q, want /", r.echo.Path)

@@ -404,10 +404,10 @@ http {
                 ngx.say("router ", v.uri, "?", v.args, " ", v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path)
             }
         }
-        # The location of a body limit and a proxy buffer size.
-        location @portico_body_1048576_buffer_16384 {
-            access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, 16384) }
-            content_by_lua_block { ngx.say("buffered ", ngx.var.uri, " ", ngx.var.portico_backend) }
+        # The location of a body limit and proxy settings.
+        location @portico_proxy_00112233aabbccdd {
+            access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, "@portico_proxy_00112233aabbccdd") }
+            content_by_lua_block { ngx.say("settled ", ngx.var.uri, " ", ngx.var.portico_backend) }
         }
         location /claimed/ {
             rewrite_by_lua_block { require("portico.router").claim() }

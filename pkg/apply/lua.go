@@ -133,10 +133,10 @@ type Route struct {
 	// BodyLimit is the request body limit in bytes (0: none); nil keeps
 	// nginx.conf's.
 	BodyLimit *int64 `json:"bodyLimit,omitempty"`
-	// BufferSize is proxy_buffer_size in bytes; 0 keeps nginx.conf's. The
-	// router hands the request to the location of its body limit and
-	// buffer size.
-	BufferSize int64 `json:"bufferSize,omitempty"`
+	// Location is the named location (@portico_proxy_<hash>) with the
+	// route's proxy settings that nginx applies per location; the router
+	// hands its requests there.
+	Location string `json:"location,omitempty"`
 	// Redirect answers instead of proxying; nil proxies.
 	Redirect *Redirect `json:"redirect,omitempty"`
 	// SourceRange restricts client addresses; nil allows all.

@@ -348,9 +348,7 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 				limit := r.BodySize.Bytes()
 				w.BodyLimit = &limit
 			}
-			if r.BufferSize != "" {
-				w.BufferSize = r.BufferSize.Bytes()
-			}
+			w.Location = r.Location
 			if r.Redirect != nil {
 				w.Redirect = &apply.Redirect{Code: r.Redirect.Code, URL: r.Redirect.URL.String()}
 			}

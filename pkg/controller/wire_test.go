@@ -10,13 +10,13 @@ import (
 	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
 
-// The router's wire form of a route: body limits and buffer sizes in
-// bytes, source ranges as hex/bits of the model's CIDRs.
+// The router's wire form of a route: body limits in bytes, the location
+// of its proxy settings, source ranges as hex/bits of the model's CIDRs.
 func TestWireRoutes(t *testing.T) {
 	cfg := &model.Config{Global: model.Global{HSTS: "max-age=60"}, Routes: []*model.HostRoutes{{Host: "a.example.com", HSTS: true, Routes: []model.Route{
 		{Path: "/", Backend: "ns/a:80", Ingress: model.IngressRef{Namespace: "ns", Name: "a"}, IngressPath: "/",
 			BodySize: "8m", SourceRange: &model.SourceRange{Allow: []string{"10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"}, Deny: []string{"10.1.0.0/16"}}},
-		{Exact: true, Path: "/x", Backend: "ns/a:80", BodySize: "0", BufferSize: "16k"},
+		{Exact: true, Path: "/x", Backend: "ns/a:80", BodySize: "0", Settings: annotations.Proxy{BufferSize: "16k"}, Location: "@portico_proxy_00112233aabbccdd"},
 		{Path: "/open", CORS: &annotations.CORS{OriginRegex: "^(https://b)$", Origins: []annotations.CORSOrigin{{Scheme: "https", Host: "b"}},
 			Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 	}}}}
@@ -24,7 +24,7 @@ func TestWireRoutes(t *testing.T) {
 	want := apply.Routes{HSTS: "max-age=60", Hosts: map[string]apply.HostRoutes{"a.example.com": {HSTS: true, Routes: []apply.Route{
 		{Path: "/", Backend: "ns/a:80", Ingress: "ns/a", IngressPath: "/", BodyLimit: &eight, SourceRange: &apply.SourceRange{
 			Allow: []string{"0a000000/8", "7f000001/32", "20010db8000000000000000000000000/32"}, Deny: []string{"0a010000/16"}}},
-		{Exact: true, Path: "/x", Backend: "ns/a:80", BodyLimit: &zero, BufferSize: 16 << 10},
+		{Exact: true, Path: "/x", Backend: "ns/a:80", BodyLimit: &zero, Location: "@portico_proxy_00112233aabbccdd"},
 		{Path: "/open", CORS: &apply.CORS{OriginRegex: "^(https://b)$", Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 	}}}}
 	if diff := cmp.Diff(want, wireRoutes(cfg)); diff != "" {

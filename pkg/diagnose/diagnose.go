@@ -708,8 +708,8 @@ func RouteNotes(r *apply.Route) string {
 	if r.BodyLimit != nil {
 		notes = append(notes, fmt.Sprintf("body limit %d bytes (0: none)", *r.BodyLimit))
 	}
-	if r.BufferSize != 0 {
-		notes = append(notes, fmt.Sprintf("proxy buffers of %d bytes", r.BufferSize))
+	if r.Location != "" {
+		notes = append(notes, "proxied from nginx.conf's location "+r.Location+", which has its per-location proxy settings")
 	}
 	if r.SSLRedirect {
 		notes = append(notes, "plain HTTP redirected to HTTPS (308)")

@@ -324,7 +324,8 @@ func TestRouteNotes(t *testing.T) {
 		want string
 	}{
 		{apply.Route{Path: "/", Backend: "ns/a:80"}, ""},
-		{apply.Route{Path: "/", Backend: "ns/a:80", BufferSize: 16384}, "; proxy buffers of 16384 bytes"},
+		{apply.Route{Path: "/", Backend: "ns/a:80", Location: "@portico_proxy_00112233aabbccdd"},
+			"; proxied from nginx.conf's location @portico_proxy_00112233aabbccdd, which has its per-location proxy settings"},
 		{apply.Route{Path: "/", Backend: "ns/a:80", BodyLimit: &limit, SSLRedirect: true, Redirect: &apply.Redirect{Code: 301, URL: "https://b.example.com/"},
 			SourceRange: &apply.SourceRange{Allow: []string{"0a000000/8"}}, RewriteTarget: "/x", UpstreamVhost: "in.example", Pass: "https://portico_balancer_https"},
 			"; body limit 1024 bytes (0: none); plain HTTP redirected to HTTPS (308); answers 301 to https://b.example.com/ instead of proxying" +

@@ -1,9 +1,11 @@
 package model
 
 import (
-	"cmp"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/portico-ingress/portico/pkg/model/annotations"
@@ -47,10 +49,12 @@ type Route struct {
 	// BodySize is the request body limit of proxy-body-size; "" keeps
 	// the global one (RouterBody).
 	BodySize annotations.Size `json:"bodySize,omitempty"`
-	// BufferSize is proxy-buffer-size; "" keeps nginx's. nginx sizes its
-	// buffers per location, so the router hands such a route to the
-	// location of its body limit and buffer size (RouterBody.Buffered).
-	BufferSize annotations.Size `json:"bufferSize,omitempty"`
+	// Settings are its proxy settings that nginx applies per location
+	// (locationSettings: buffering, buffer size, next upstream, HTTP
+	// version); the router hands a route with any to Location, the named
+	// location of its body limit and settings.
+	Settings annotations.Proxy `json:"settings,omitzero"`
+	Location string            `json:"location,omitempty"`
 	// Redirect answers with a redirect instead of proxying (after the
 	// one of SSLRedirect); Backend is not used then.
 	Redirect *annotations.Redirect `json:"redirect,omitempty"`
@@ -80,10 +84,9 @@ type RouterLocation struct {
 	// BodyBytes is its body limit in bytes (0: none). The router compares
 	// it with the limit of the route it picks (RouterBody).
 	BodyBytes int64 `json:"bodyBytes"`
-	// BufferSize is its proxy_buffer_size, "" for nginx's; BufferBytes
-	// the same in bytes (0), which the router compares with its route's.
-	BufferSize  annotations.Size `json:"bufferSize,omitempty"`
-	BufferBytes int64            `json:"bufferBytes,omitempty"`
+	// Settings are the proxy settings of a location @portico_proxy_<hash>
+	// (Route.Settings); zero elsewhere.
+	Settings annotations.Proxy `json:"settings,omitzero"`
 	// UpstreamVhost is set when a route has upstream-vhost: the location
 	// sends the Host the router chose ($portico_upstream_host).
 	UpstreamVhost bool `json:"upstreamVhost,omitempty"`
@@ -105,16 +108,29 @@ type RouterBody struct {
 	Global int64 `json:"global"`
 	// Named are the limits with a location @portico_body_<bytes>, sorted.
 	Named []int64 `json:"named,omitempty"`
-	// Buffered are the body limits and buffer sizes of routes with a
-	// proxy-buffer-size, each with a location
-	// @portico_body_<bytes>_buffer_<bytes>, sorted.
-	Buffered []BodyBuffer `json:"buffered,omitempty"`
+	// Proxied are the names of the locations of routes with Settings,
+	// sorted.
+	Proxied []string `json:"proxied,omitempty"`
 }
 
-// BodyBuffer is a body limit and a proxy buffer size, in bytes.
-type BodyBuffer struct {
-	Body   int64 `json:"body"`
-	Buffer int64 `json:"buffer"`
+// locationSettings are the settings of p that nginx applies per location
+// and the router cannot set per request (it sets the timeouts, Host and
+// upstream; body limits have locations of their own).
+func locationSettings(p annotations.Proxy) annotations.Proxy {
+	return annotations.Proxy{Buffering: p.Buffering, BufferSize: p.BufferSize, NextUpstream: p.NextUpstream,
+		NextUpstreamTries: p.NextUpstreamTries, NextUpstreamTimeout: p.NextUpstreamTimeout, HTTPVersion: p.HTTPVersion}
+}
+
+// proxyLocation names the location of a body limit and proxy settings
+// after both, so that a route keeps its location's name while they stay
+// (a size counts in bytes, however it is spelled).
+func proxyLocation(limit int64, s annotations.Proxy) string {
+	if s.BufferSize != "" {
+		s.BufferSize = annotations.Size(strconv.FormatInt(s.BufferSize.Bytes(), 10))
+	}
+	j, _ := json.Marshal(s) // plain fields: cannot fail
+	sum := sha256.Sum256(fmt.Appendf(nil, "%d %s", limit, j))
+	return fmt.Sprintf("@portico_proxy_%x", sum[:8])
 }
 
 // route classifies the finished servers and fills c.Routes. A server is
@@ -206,16 +222,17 @@ func (c *Config) routerLocations(s *Server) {
 
 // bodyLocations are a Router's locations: "/" with the largest body limit
 // of all routes (0 is none, so the largest), a named location for every
-// other limit a route without a buffer size has, and one for each body
-// limit and buffer size of the routes with one; it adds them to
-// c.RouterBody.
+// other limit a route without Settings has, and one for each body limit
+// and Settings of the routes with them (whose Location it sets); it adds
+// them to c.RouterBody.
 func (c *Config) bodyLocations(global int64) []RouterLocation {
 	larger := func(a, b int64) bool { return a == 0 && b != 0 || b != 0 && a > b }
 	top, topSize := global, annotations.Size("") // "" keeps the global
 	limits := map[int64]annotations.Size{}       // the first spelling of each
-	buffered := map[BodyBuffer][2]annotations.Size{}
+	proxied := map[string]RouterLocation{}
 	for _, h := range c.Routes {
-		for _, r := range h.Routes {
+		for i := range h.Routes {
+			r := &h.Routes[i]
 			limit, size := global, annotations.Size(c.Global.ProxyBodySize)
 			if r.BodySize != "" {
 				limit, size = r.BodySize.Bytes(), r.BodySize
@@ -225,10 +242,10 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 			if larger(limit, top) {
 				top, topSize = limit, size
 			}
-			if r.BufferSize != "" {
-				k := BodyBuffer{Body: limit, Buffer: r.BufferSize.Bytes()}
-				if _, ok := buffered[k]; !ok {
-					buffered[k] = [2]annotations.Size{size, r.BufferSize}
+			if !r.Settings.IsZero() {
+				r.Location = proxyLocation(limit, r.Settings)
+				if _, ok := proxied[r.Location]; !ok {
+					proxied[r.Location] = RouterLocation{Name: r.Location, BodySize: size, BodyBytes: limit, Settings: r.Settings}
 				}
 				continue
 			}
@@ -247,19 +264,12 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 	for _, limit := range c.RouterBody.Named {
 		locs = append(locs, RouterLocation{Name: fmt.Sprintf("@portico_body_%d", limit), BodySize: limits[limit], BodyBytes: limit})
 	}
-	for k := range buffered {
-		c.RouterBody.Buffered = append(c.RouterBody.Buffered, k)
+	for name := range proxied {
+		c.RouterBody.Proxied = append(c.RouterBody.Proxied, name)
 	}
-	slices.SortFunc(c.RouterBody.Buffered, func(a, b BodyBuffer) int {
-		if a.Body != b.Body {
-			return cmp.Compare(a.Body, b.Body)
-		}
-		return cmp.Compare(a.Buffer, b.Buffer)
-	})
-	for _, k := range c.RouterBody.Buffered {
-		sizes := buffered[k]
-		locs = append(locs, RouterLocation{Name: fmt.Sprintf("@portico_body_%d_buffer_%d", k.Body, k.Buffer),
-			BodySize: sizes[0], BodyBytes: k.Body, BufferSize: sizes[1], BufferBytes: k.Buffer})
+	slices.Sort(c.RouterBody.Proxied)
+	for _, name := range c.RouterBody.Proxied {
+		locs = append(locs, proxied[name])
 	}
 	return locs
 }
@@ -272,7 +282,7 @@ func routeOf(l *Location) Route {
 		Backend: l.Backend, Ingress: l.Ingress, IngressPath: l.IngressPath,
 		SSLRedirect: l.SSLRedirect, RewriteTarget: l.RewriteTarget, ForwardedPrefix: prefix,
 		ConnectTimeout: l.Proxy.ConnectTimeout, SendTimeout: l.Proxy.SendTimeout, ReadTimeout: l.Proxy.ReadTimeout,
-		BodySize: l.Proxy.BodySize, BufferSize: l.Proxy.BufferSize, Redirect: l.Redirect, SourceRange: l.SourceRange, UpstreamVhost: l.Proxy.UpstreamVhost,
+		BodySize: l.Proxy.BodySize, Settings: locationSettings(l.Proxy), Redirect: l.Redirect, SourceRange: l.SourceRange, UpstreamVhost: l.Proxy.UpstreamVhost,
 		CORS: l.CORS,
 	}
 	if l.Proxy.Protocol == annotations.ProtoHTTPS {
@@ -313,7 +323,7 @@ func plainServer(s *Server, body bool) bool {
 // plainLocation reports whether l only matches a path, maybe rewrites
 // the URI, and proxies over HTTP or HTTPS with the global settings but
 // its timeouts, its upstream-vhost and, with body, its body limit and
-// proxy buffer size (or
+// the settings nginx applies per location (locationSettings) (or
 // redirects, or answers
 // 404), maybe with CORS and only for some client addresses: the traffic
 // policy it may carry lives in its backend, which the balancer applies,
@@ -325,7 +335,8 @@ func plainLocation(l *Location, body bool) bool {
 		p.Protocol = ""
 	}
 	if body {
-		p.BodySize, p.BufferSize = "", ""
+		p.BodySize = ""
+		p.Buffering, p.BufferSize, p.NextUpstream, p.NextUpstreamTries, p.NextUpstreamTimeout, p.HTTPVersion = "", "", nil, nil, nil, ""
 	}
 	_, headersOK := forwardedPrefix(l.Headers)
 	return l.RateLimit == nil && p.IsZero() && headersOK &&

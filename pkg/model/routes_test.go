@@ -1,6 +1,8 @@
 package model
 
 import (
+	"regexp"
+	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,6 +30,27 @@ func TestBuildRoutes(t *testing.T) {
 		return "static"
 	}
 	snippets := configMap(map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"})
+	// Locations of proxy settings: one per body limit and settings.
+	five := 5
+	buf16k := annotations.Proxy{BufferSize: "16k"}
+	next := annotations.Proxy{Buffering: "off", NextUpstreamTries: &five, HTTPVersion: "1.0"}
+	buf16kLoc, buf16k8mLoc, nextLoc := proxyLocation(1<<20, buf16k), proxyLocation(8<<20, buf16k), proxyLocation(1<<20, next)
+	proxied := []RouterLocation{
+		{Name: buf16kLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: buf16k},
+		{Name: buf16k8mLoc, BodySize: "8m", BodyBytes: 8 << 20, Settings: buf16k},
+		{Name: nextLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: next},
+	}
+	sort.Slice(proxied, func(i, j int) bool { return proxied[i].Name < proxied[j].Name })
+	var proxiedNames []string
+	for _, l := range proxied {
+		if !regexp.MustCompile(`^@portico_proxy_[0-9a-f]{16}$`).MatchString(l.Name) {
+			t.Fatalf("location name %q", l.Name)
+		}
+		proxiedNames = append(proxiedNames, l.Name)
+	}
+	if buf16kLoc == buf16k8mLoc || buf16kLoc == nextLoc {
+		t.Fatal("two body limits or settings share a location name")
+	}
 	tests := []struct {
 		name   string
 		ings   []*networkingv1.Ingress
@@ -157,30 +180,32 @@ func TestBuildRoutes(t *testing.T) {
 		},
 		body: &RouterBody{Global: 2 << 20, Named: []int64{4 << 10, 512 << 10, 2 << 20}},
 	}, {
-		name: "proxy buffer sizes: a location for each body limit and buffer size in use; \"/\" still takes the largest limit",
+		name: "proxy settings nginx applies per location: a named location for each body limit and settings in use; \"/\" still takes the largest limit",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "buf", annotate(annotations.Prefix+"proxy-buffer-size", "16k"), rule("buf.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "buf2", annotate(annotations.Prefix+"proxy-buffer-size", "16384"), rule("buf2.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "bufbody", annotate(annotations.Prefix+"proxy-buffer-size", "16k"), annotate(annotations.Prefix+"proxy-body-size", "8m"),
 				rule("bufbody.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "next", annotate(annotations.Prefix+"proxy-buffering", "off"), annotate(annotations.Prefix+"proxy-next-upstream-tries", "5"),
+				annotate(annotations.Prefix+"proxy-http-version", "1.0"), rule("next.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "plain", rule("plain.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "buf.example.com": "dynamic", "buf2.example.com": "dynamic",
-			"bufbody.example.com": "dynamic", "plain.example.com": "dynamic"},
+			"bufbody.example.com": "dynamic", "next.example.com": "dynamic", "plain.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
-			{Host: "buf.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf"), IngressPath: "/", BufferSize: "16k"}}},
-			{Host: "buf2.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf2"), IngressPath: "/", BufferSize: "16384"}}},
-			{Host: "bufbody.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bufbody"), IngressPath: "/", BodySize: "8m", BufferSize: "16k"}}},
+			{Host: "buf.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf"), IngressPath: "/", Settings: buf16k, Location: buf16kLoc}}},
+			// The same size spelled otherwise: the same location.
+			{Host: "buf2.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf2"), IngressPath: "/", Settings: annotations.Proxy{BufferSize: "16384"}, Location: buf16kLoc}}},
+			{Host: "bufbody.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bufbody"), IngressPath: "/", BodySize: "8m", Settings: buf16k, Location: buf16k8mLoc}}},
+			{Host: "next.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("next"), IngressPath: "/", Settings: next, Location: nextLoc}}},
 			{Host: "plain.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
 		},
-		locations: []RouterLocation{
+		locations: append([]RouterLocation{
 			{Name: "/", BodySize: "8m", BodyBytes: 8 << 20},
 			{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20},
-			{Name: "@portico_body_1048576_buffer_16384", BodySize: "1m", BodyBytes: 1 << 20, BufferSize: "16k", BufferBytes: 16 << 10},
-			{Name: "@portico_body_8388608_buffer_16384", BodySize: "8m", BodyBytes: 8 << 20, BufferSize: "16k", BufferBytes: 16 << 10},
-		},
-		body: &RouterBody{Global: 1 << 20, Named: []int64{1 << 20}, Buffered: []BodyBuffer{{1 << 20, 16 << 10}, {8 << 20, 16 << 10}}},
+		}, proxied...),
+		body: &RouterBody{Global: 1 << 20, Named: []int64{1 << 20}, Proxied: proxiedNames},
 	}, {
 		name: "rules without a host that need nginx stay locations of the catch-all server, which claim requests for dynamic hosts",
 		ings: []*networkingv1.Ingress{

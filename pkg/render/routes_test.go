@@ -21,7 +21,8 @@ func routesConfig() *model.Config {
 			{ServerName: "_", Default: true, Router: true, Locations: []*model.Location{{Path: "/"}}, RouterLocations: []model.RouterLocation{
 				{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true, Pass: true},
 				{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true},
-				{Name: "@portico_body_1048576_buffer_16384", BodySize: "1m", BodyBytes: 1 << 20, BufferSize: "16k", BufferBytes: 16 << 10, UpstreamVhost: true, Pass: true},
+				{Name: "@portico_proxy_00112233aabbccdd", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
+					Settings: annotations.Proxy{BufferSize: "16k", Buffering: "off", NextUpstream: []string{"error", "http_502"}, HTTPVersion: "1.0"}},
 			}},
 			{Host: "dynamic.example.com", ServerName: "dynamic.example.com", Dynamic: true, TLS: &model.ServerTLS{}, Locations: []*model.Location{
 				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, Proxy: annotations.Proxy{Protocol: annotations.ProtoHTTPS, BodySize: "8m", UpstreamVhost: "internal.example"}},
@@ -34,7 +35,7 @@ func routesConfig() *model.Config {
 			{Routes: []model.Route{{Path: "/"}}},
 			{Host: "dynamic.example.com", HSTS: true, Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, BodySize: "8m", UpstreamVhost: "internal.example", Pass: "https://portico_balancer_https"}}},
 		},
-		RouterBody:      &model.RouterBody{Global: 1 << 20, Named: []int64{1 << 20}, Buffered: []model.BodyBuffer{{Body: 1 << 20, Buffer: 16 << 10}}},
+		RouterBody:      &model.RouterBody{Global: 1 << 20, Named: []int64{1 << 20}, Proxied: []string{"@portico_proxy_00112233aabbccdd"}},
 		RouterRequestID: true,
 	}
 }

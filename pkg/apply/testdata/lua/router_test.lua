@@ -75,6 +75,8 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/","sendTimeout":"5s"}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","bodyLimit":-1}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","bodyLimit":"1m"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_body_1"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab; deny all"}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","sourceRange":{}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":200,"url":"https://a/"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":301,"url":"/relative"}}]}}}',
@@ -306,28 +308,28 @@ function _M.test_body_limits()
   assert(ok, err)
 end
 
--- A route with a proxy buffer size goes to the location of its body
--- limit and buffer size (ngx.exec), where nginx sizes the buffers; a
--- Content-Length above the limit gets 413 first, and 503 comes while the
--- location does not exist. There the route proxies.
-function _M.test_buffer_sizes()
+-- A route with proxy settings nginx applies per location goes to its
+-- location (ngx.exec); a Content-Length above its body limit gets 413
+-- first, and 503 comes while the location does not exist. There the
+-- route proxies.
+function _M.test_proxy_locations()
   push_backends()
   eq(post(cjson.encode({ hosts = { ["buf.example.com"] = { routes = {
-    { path = "/claimed/buf/", backend = "ns/dyn:80", bufferSize = 16384 },
+    { path = "/claimed/buf/", backend = "ns/dyn:80", location = "@portico_proxy_00112233aabbccdd" },
     { path = "/claimed/plain/", backend = "ns/dyn:80" },
   } } } })).status, 201, "push")
   local ok, err = pcall(function()
     -- HTTP/1.0: an answer without chunks.
     local get = "GET /claimed/buf/x HTTP/1.0\r\nHost: buf.example.com\r\n\r\n"
     router.body_limits(1048576, {})
-    eq(raw(get), 503, "no location for the buffer size yet")
-    router.body_limits(1048576, {}, { ["1048576_16384"] = true })
+    eq(raw(get), 503, "no such location yet")
+    router.body_limits(1048576, {}, { ["@portico_proxy_00112233aabbccdd"] = true })
     local code, body = raw(get)
-    eq(code .. " " .. body, "200 buffered /claimed/buf/x ns/dyn:80\n", "handed to its location, which proxies")
+    eq(code .. " " .. body, "200 settled /claimed/buf/x ns/dyn:80\n", "handed to its location, which proxies")
     eq(raw("POST /claimed/buf/x HTTP/1.1\r\nHost: buf.example.com\r\nConnection: close\r\nContent-Length: 2000000\r\n\r\n"),
       413, "Content-Length above the body limit")
     code, body = raw("GET /claimed/plain/x HTTP/1.0\r\nHost: buf.example.com\r\n\r\n")
-    eq(code .. " " .. body:sub(1, 7), "200 router ", "a route without a buffer size stays")
+    eq(code .. " " .. body:sub(1, 7), "200 router ", "a route without settings stays")
   end)
   router.body_limits(nil, {})
   assert(ok, err)

@@ -7,7 +7,7 @@
 -- regex route (case-insensitive, in the pushed order) that matches, else
 -- its longest prefix route; a host not in the table uses the rules
 -- without a host (key ""). A route then does what a static location
--- would, in its order (route() says which): proxy buffer size and body
+-- would, in its order (route() says which): location settings and body
 -- limit, redirects, CORS,
 -- source range, URI rewrite as "rewrite ... break", X-Forwarded-Prefix,
 -- Host and upstream. route() sets the variables a static
@@ -91,7 +91,8 @@ local function validate_host(host, h)
       or not opt(r.backend, "string") or not opt(r.ingress, "string")
       or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean")
       or not whole(r.connectTimeout) or not whole(r.sendTimeout) or not whole(r.readTimeout)
-      or not whole(r.bodyLimit) or not whole(r.bufferSize) then
+      or not whole(r.bodyLimit)
+      or r.location ~= nil and (type(r.location) ~= "string" or not r.location:find("^@portico_proxy_%x+$")) then
       return "host " .. host .. ": route " .. i .. " needs a path starting with / (^/ for a regex) and typed fields"
     end
     local rd = r.redirect
@@ -254,12 +255,13 @@ end
 
 -- Request body limits in bytes, 0 for none (nginx.conf sets them on
 -- load): the limit of routes without their own, the limits with a named
--- location @portico_body_<bytes>, and the "<body>_<buffer>" pairs with a
--- location @portico_body_<body>_buffer_<buffer> (proxy-buffer-size).
-local body_global, body_named, body_buffered = nil, {}, {}
+-- location @portico_body_<bytes>, and the named locations
+-- @portico_proxy_<hash> of routes with proxy settings nginx applies per
+-- location (a route names its own).
+local body_global, body_named, proxied = nil, {}, {}
 
-function _M.body_limits(global, named, buffered)
-  body_global, body_named, body_buffered = global, named, buffered or {}
+function _M.body_limits(global, named, locations)
+  body_global, body_named, proxied = global, named, locations or {}
 end
 
 -- Whether route() makes $portico_generated_id for the requests it
@@ -295,19 +297,19 @@ local function body(var, limit)
   return nil
 end
 
--- buffered returns the location of a route with a proxy buffer size
--- (nginx sizes proxy buffers per location), which has the route's body
--- limit too: 413 for a Content-Length above limit, as in body(); 503
--- between a push and the reload that adds the location.
-local function buffered(var, limit, buffer)
+-- settled checks a request for route r, whose proxy settings nginx
+-- applies in r.location, which has r's body limit too: 413 for a
+-- Content-Length above limit, as in body(); 503 between a push and the
+-- reload that adds the location; else nil.
+local function settled(var, r, limit)
   local length = var.http_content_length
   if length and limit ~= 0 and tonumber(length) > limit then
     return 413
   end
-  if not body_buffered[limit .. "_" .. buffer] then
+  if not proxied[r.location] then
     return 503
   end
-  return "@portico_body_" .. limit .. "_buffer_" .. buffer
+  return nil
 end
 
 -- allowed reports whether the client may use route r: its address is on
@@ -364,11 +366,11 @@ function _M.claim()
 end
 
 -- route runs in the access phase of the catch-all server; suffix is the
--- HTTPS port suffix of redirects (":8443", or "" for 443), here and
--- here_buffer the body limit and proxy buffer size (0: nginx's) of the
--- location it runs in, vhost and pass whether that location sends the
--- Host and uses the upstream the router sets. A route with another buffer
--- size goes to the location of its own (ngx.exec). A route that needs
+-- HTTPS port suffix of redirects (":8443", or "" for 443), here_name and
+-- here the name and body limit of the location it runs in, vhost and
+-- pass whether that location sends the Host and uses the upstream the
+-- router sets. A route with proxy settings nginx applies per location
+-- goes to the location of its own (ngx.exec). A route that needs
 -- what its location lacks (pushed before the reload that adds it) gets
 -- 503 rather than the client's Host or plain HTTP. It answers 404 for
 -- what no route serves, 413 for a body above the route's limit, 308 for
@@ -380,7 +382,7 @@ end
 -- and $portico_path too (each variable write costs a request ~500
 -- instructions; the controller asks for them when the access log names
 -- them).
-function _M.route(suffix, log_labels, here, vhost, pass, here_buffer)
+function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   local var = ngx.var
   local host, uri = var.host, var.uri
   local key, h, r = _M.lookup(host, uri)
@@ -399,13 +401,12 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_buffer)
     return ngx.exit(ngx.HTTP_NOT_FOUND)
   end
   local limit = r.bodyLimit or body_global
-  local buffer = r.bufferSize or 0
-  if buffer ~= (here_buffer or 0) then
-    local act = buffered(var, limit, buffer)
-    if type(act) == "number" then
-      return ngx.exit(act)
+  if r.location and r.location ~= here_name then
+    local code = settled(var, r, limit)
+    if code then
+      return ngx.exit(code)
     end
-    return ngx.exec(act)
+    return ngx.exec(r.location)
   elseif limit ~= here then
     local act = body(var, limit)
     if type(act) == "number" then
