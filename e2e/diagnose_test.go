@@ -113,7 +113,9 @@ func TestDiagnoseSeedReadiness(t *testing.T) {
 		"Pod "+ns+"/"+p.name+" ("+p.host.Addr().String()+"): phase Running, Ready=False (ContainersNotReady)",
 		"last Warning event: Unhealthy: "+probeMsg+" (×12)",
 		"✗ broken at endpoints: no endpoint is ready: Pod "+ns+"/"+p.name+" fails its readiness probe",
-		"✓  nginx")
+		"✓  nginx",
+		// What nginx holds for a backend without endpoints reads too.
+		"Lua backend "+ns+"/api-service:80: 0 endpoints (round_robin)")
 	t.Logf("diagnose:\n%s", out)
 
 	// The probe passes again: the endpoint turns ready, all hops are ✓.

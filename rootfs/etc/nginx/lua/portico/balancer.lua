@@ -116,6 +116,16 @@ function _M.configure()
   if method == "GET" then
     local list = {}
     for _, b in pairs(store.all()) do
+      if type(b.endpoints) == "table" and next(b.endpoints) == nil then
+        -- cjson writes an empty table as {}, which readers of a list
+        -- refuse; an absent list means none, as in a push.
+        local c = {}
+        for k, v in pairs(b) do
+          c[k] = v
+        end
+        c.endpoints = nil
+        b = c
+      end
       list[#list + 1] = b
     end
     table.sort(list, function(a, b)
