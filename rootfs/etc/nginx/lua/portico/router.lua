@@ -297,6 +297,12 @@ local function body(var, limit)
   return nil
 end
 
+-- not_yet answers a route that needs a location nginx.conf does not have
+-- yet: it was pushed before the reload that adds it.
+local function not_yet()
+  return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: this route is not configured yet (nginx is reloading)")
+end
+
 -- settled checks a request for route r, whose proxy settings nginx
 -- applies in r.location, which has r's body limit too: 413 for a
 -- Content-Length above limit, as in body(); 503 between a push and the
@@ -401,19 +407,18 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     return ngx.exit(ngx.HTTP_NOT_FOUND)
   end
   local limit = r.bodyLimit or body_global
+  local act
   if r.location and r.location ~= here_name then
-    local code = settled(var, r, limit)
-    if code then
-      return ngx.exit(code)
-    end
-    return ngx.exec(r.location)
+    act = settled(var, r, limit) or r.location
   elseif limit ~= here then
-    local act = body(var, limit)
-    if type(act) == "number" then
-      return ngx.exit(act)
-    elseif act then
-      return ngx.exec(act)
-    end
+    act = body(var, limit)
+  end
+  if act == 503 then
+    return not_yet()
+  elseif type(act) == "number" then
+    return ngx.exit(act)
+  elseif act then
+    return ngx.exec(act)
   end
   if r.sslRedirect and var.scheme == "http" then
     return ngx.redirect("https://" .. host .. suffix .. var.request_uri, 308)
@@ -432,7 +437,7 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     return ngx.exit(ngx.HTTP_FORBIDDEN)
   end
   if r.upstreamVhost and not vhost or r.pass and not pass then
-    return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: this route is not configured yet (nginx is reloading)")
+    return not_yet()
   end
   var.portico_backend = r.backend
   if make_ids then
