@@ -8,14 +8,14 @@
 -- its longest prefix route; a host not in the table uses the rules
 -- without a host (key ""). A route then does what a static location
 -- would, in its order (route() says which): location settings and body
--- limit, redirects, CORS,
--- source range, URI rewrite as "rewrite ... break", X-Forwarded-Prefix,
--- Host and upstream. route() sets the variables a static
--- location sets for the access log ($portico_backend; $portico_server,
--- $portico_ingress and $portico_path when the log names them), makes the
--- X-Request-ID ($portico_generated_id) when request_ids() asked, and hands
--- the backend and the route (its metrics labels, its timeouts) to the
--- balancer directly, so that no request reads them back.
+-- limit, redirects, CORS, source range, URI rewrite as "rewrite ...
+-- break", X-Forwarded-Prefix, Host and upstream. route() sets the
+-- variables a static location sets for the access log ($portico_backend;
+-- $portico_server, $portico_ingress and $portico_path when the log names
+-- them), makes the X-Request-ID ($portico_generated_id) when
+-- request_ids() asked, and hands the backend and the route (its metrics
+-- labels, its timeouts) to the balancer directly, so that no request
+-- reads them back.
 --
 -- Storage: each host's routes are a JSON document of their own in the
 -- shared dict (key "h:" .. host, "h:" for the rules without a host), so a
@@ -376,14 +376,13 @@ end
 -- here the name and body limit of the location it runs in, vhost and
 -- pass whether that location sends the Host and uses the upstream the
 -- router sets. A route with proxy settings nginx applies per location
--- goes to the location of its own (ngx.exec). A route that needs
--- what its location lacks (pushed before the reload that adds it) gets
--- 503 rather than the client's Host or plain HTTP. It answers 404 for
--- what no route serves, 413 for a body above the route's limit, 308 for
--- plain HTTP on
--- ssl-redirect routes, the route's own redirect, 204 for CORS preflights
--- and 403 for clients its source range refuses, in the order a static
--- location does. It sets
+-- goes to the location of its own (ngx.exec). A route that needs what
+-- its location lacks (pushed before the reload that adds it) gets 503
+-- rather than the client's Host or plain HTTP. It answers 404 for what no
+-- route serves, 413 for a body above the route's limit, 308 for plain
+-- HTTP on ssl-redirect routes, the route's own redirect, 204 for CORS
+-- preflights and 403 for clients its source range refuses, in the order
+-- a static location does. It sets
 -- $portico_backend, and with log_labels $portico_server, $portico_ingress
 -- and $portico_path too (each variable write costs a request ~500
 -- instructions; the controller asks for them when the access log names
