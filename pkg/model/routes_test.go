@@ -216,12 +216,14 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "auth", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), rule("", path("/private", prefix, "api-service", 80))),
 			ingress("lab", "static", annotate(annotations.Prefix+"proxy-body-size", "8m"), rule("s.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "src", annotate(annotations.Prefix+"denylist-source-range", "192.0.2.0/24"), rule("src.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "buffered", annotate(annotations.Prefix+"proxy-buffer-size", "16k"), rule("b.example.com", path("/", prefix, "api-service", 80))),
 		},
 		// A body limit keeps a host static: the Claim location a request
-		// arrives in has checked its Content-Length already.
+		// arrives in has checked its Content-Length already. So do proxy
+		// settings: @portico_router has no locations of its own for them.
 		// A source range does not: the router checks it in @portico_router,
 		// and the Claim location's own allow and deny never run.
-		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "s.example.com": "static", "src.example.com": "dynamic"},
+		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "b.example.com": "static", "s.example.com": "static", "src.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			// Its own rules only: "/" is its fallback (404 here), never
 			// the rules without a host.
