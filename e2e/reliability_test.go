@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -502,18 +503,29 @@ func TestFaultDiskFull(t *testing.T) {
 	if r := get(t, "disk-two.example.com", "/"); r.code != 404 {
 		t.Errorf("disk-two answered %d while its config could not be written, want 404 from the old config", r.code)
 	}
-	_, metrics, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.healthzPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`portico_findings_total{kind="Ingress",reason="ConfigNotApplied",severity="Error"} 1`, "portico_nginx_reload_failures_total "} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics has no %q", want)
+	// The controller counts a finding once it has sent its Event, so the
+	// count may come a moment after the Event; at least one, as a retry
+	// that fails with another message reports again.
+	counted := regexp.MustCompile(`(?m)^portico_findings_total\{kind="Ingress",reason="ConfigNotApplied",severity="Error"\} [1-9][0-9]*$`)
+	eventually(t, "/metrics counts the finding and the failed load", func() error {
+		_, metrics, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.healthzPort))
+		if err != nil {
+			return err
 		}
-	}
-	if strings.Contains(metrics, "portico_nginx_reload_failures_total 0") {
-		t.Error("portico_nginx_reload_failures_total is 0")
-	}
+		if !counted.MatchString(metrics) {
+			var lines []string
+			for _, l := range strings.Split(metrics, "\n") {
+				if strings.HasPrefix(l, "portico_findings_total") {
+					lines = append(lines, l)
+				}
+			}
+			return fmt.Errorf("no ConfigNotApplied finding counted: %q", lines)
+		}
+		if !strings.Contains(metrics, "portico_nginx_reload_failures_total ") || strings.Contains(metrics, "portico_nginx_reload_failures_total 0") {
+			return errors.New("portico_nginx_reload_failures_total is missing or 0")
+		}
+		return nil
+	})
 
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)

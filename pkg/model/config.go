@@ -187,9 +187,15 @@ type Server struct {
 	// locations that run the router.
 	RouterLocations []RouterLocation `json:"routerLocations,omitempty"`
 	// MakesRequestID runs a set_by_lua that makes X-Request-ID for every
-	// request (Global.RequestIDByLua), before auth subrequests and error
-	// pages may send it; not on a Router (Config.RouterRequestID).
+	// request (Global.RequestIDByLua), for servers where something may
+	// send it before the access phase's Lua: an auth subrequest, an error
+	// page, a snippet; and on the catch-all server, but a Router
+	// (Config.RouterRequestID).
 	MakesRequestID bool `json:"makesRequestID,omitempty"`
+	// AccessMakesRequestID makes the other servers' locations make it in
+	// the access phase they run anyway (a set_by_lua costs ~2,400
+	// instructions a request).
+	AccessMakesRequestID bool `json:"accessMakesRequestID,omitempty"`
 	// Locations are sorted by Path, then Modifier.
 	Locations []*Location `json:"locations"`
 	// TLS is set when an Ingress lists the host under spec.tls.

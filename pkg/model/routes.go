@@ -144,10 +144,13 @@ func proxyLocation(limit int64, s annotations.Proxy) string {
 // setting (app-root, server-snippet) or a snippet on one of its locations
 // would run before or clash with the claim: dynamic routing is off then,
 // as when Global.DynamicRouting is off, and every server stays static.
-// Each server makes X-Request-ID, a Router excepted: its router does.
+// Each server makes X-Request-ID (earlyRequestID says when), a Router
+// excepted: its router does.
 func (c *Config) route() {
 	for _, s := range c.Servers {
-		s.MakesRequestID = c.Global.RequestIDByLua
+		early := earlyRequestID(s)
+		s.MakesRequestID = c.Global.RequestIDByLua && early
+		s.AccessMakesRequestID = c.Global.RequestIDByLua && !early
 	}
 	if !c.Global.DynamicRouting {
 		return
@@ -180,7 +183,7 @@ func (c *Config) route() {
 			s.Router = true
 			// The router makes the id in the access phase it runs anyway
 			// (a set_by_lua costs ~2,400 instructions a request).
-			s.MakesRequestID, c.RouterRequestID = false, s.MakesRequestID
+			s.MakesRequestID, c.RouterRequestID = false, c.Global.RequestIDByLua
 		case strings.HasPrefix(s.Host, "*."), !plainServer(s, !claims):
 			continue
 		default:
@@ -188,6 +191,7 @@ func (c *Config) route() {
 				continue // nginx would pick the wildcard server
 			}
 			s.Dynamic = true
+			s.MakesRequestID, s.AccessMakesRequestID = false, false // no server block
 		}
 		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != "", Routes: make([]Route, 0, len(s.Locations))}
 		for _, l := range s.Locations {
@@ -289,6 +293,23 @@ func routeOf(l *Location) Route {
 		r.Pass = l.Proxy.PassScheme() + "://" + l.Proxy.Upstream()
 	}
 	return r
+}
+
+// earlyRequestID reports whether server s needs X-Request-ID before the
+// access phase's Lua runs: an auth subrequest (access phase, before Lua's)
+// or an error page (after a limit or auth answer) may send it, a snippet
+// may use it anywhere, and the catch-all server hands requests to the
+// router or serves them itself.
+func earlyRequestID(s *Server) bool {
+	if s.Host == "" || len(s.Snippets) > 0 {
+		return true
+	}
+	for _, l := range s.Locations {
+		if l.ExternalAuth != nil || l.Errors != nil || l.Snippet != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // claimable reports whether the locations of the catch-all server s can

@@ -63,6 +63,9 @@ func TestBuildRoutes(t *testing.T) {
 		body      *RouterBody
 		// noIDs: generate-request-id is off, so nothing makes X-Request-ID.
 		noIDs bool
+		// earlyIDs are the hosts besides "" whose server makes X-Request-ID
+		// in set_by_lua (before auth subrequests or error pages).
+		earlyIDs []string
 	}{{
 		name: "plain hosts and the rules without a host go to the router; TLS hosts redirect and send HSTS",
 		ings: []*networkingv1.Ingress{
@@ -268,6 +271,20 @@ func TestBuildRoutes(t *testing.T) {
 		cm:    configMap(map[string]string{"dynamic-routing": "false"}),
 		kinds: map[string]string{"": "static", "a.example.com": "static"},
 	}, {
+		name: "X-Request-ID: made before auth subrequests, error pages and snippets can send it, else in the access phase",
+		ings: []*networkingv1.Ingress{
+			ingress("lab", "auth", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), rule("auth.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "errors", annotate(annotations.Prefix+"custom-http-errors", "503"), annotate(annotations.Prefix+"default-backend", "frontend-service"),
+				rule("errors.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "limited", annotate(annotations.Prefix+"limit-connections", "5"), rule("lim.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80))),
+		},
+		kinds:     map[string]string{"": "router", "a.example.com": "dynamic", "auth.example.com": "static", "errors.example.com": "static", "lim.example.com": "static"},
+		routes:    []*HostRoutes{{Host: "", Routes: []Route{{Path: "/"}}}, {Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}}},
+		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
+		body:      &RouterBody{Global: 1 << 20},
+		earlyIDs:  []string{"auth.example.com", "errors.example.com"},
+	}, {
 		name:      "generate-request-id false: neither the router nor a server makes X-Request-ID",
 		ings:      []*networkingv1.Ingress{ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80)))},
 		cm:        configMap(map[string]string{"generate-request-id": "false"}),
@@ -319,11 +336,19 @@ func TestBuildRoutes(t *testing.T) {
 			if diff := cmp.Diff(tc.body, got.RouterBody); diff != "" {
 				t.Errorf("router body (-want +got):\n%s", diff)
 			}
-			// X-Request-ID: a server's set_by_lua makes it, but on a Router,
-			// whose router makes it in the access phase.
+			// X-Request-ID: a set_by_lua makes it where something may send
+			// it before the access phase's Lua (and on a catch-all server
+			// that is no Router), the access phase elsewhere; a Router's
+			// router makes it; a dynamic host has no server block.
 			for _, s := range got.Servers {
-				if want := !tc.noIDs && !s.Router; s.MakesRequestID != want {
-					t.Errorf("server %q: MakesRequestID = %v, want %v", s.Host, s.MakesRequestID, want)
+				static := !tc.noIDs && !s.Router && !s.Dynamic
+				early := static && s.Host == ""
+				for _, h := range tc.earlyIDs {
+					early = early || static && h == s.Host
+				}
+				if s.MakesRequestID != early || s.AccessMakesRequestID != (static && !early) {
+					t.Errorf("server %q: MakesRequestID %v, AccessMakesRequestID %v; want %v, %v",
+						s.Host, s.MakesRequestID, s.AccessMakesRequestID, early, static && !early)
 				}
 			}
 			if want := !tc.noIDs && kinds[""] == "router"; got.RouterRequestID != want {

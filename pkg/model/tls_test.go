@@ -87,19 +87,20 @@ func TestBuildTLS(t *testing.T) {
 	router.Router = true
 	router.RouterLocations = []RouterLocation{{Name: "/", BodyBytes: 1 << 20}}
 	// Every host is under the static wildcard: nginx would pick its server.
+	// They make X-Request-ID in the access phase: nothing sends it earlier.
 	wantServers := []*Server{
 		router,
-		{MakesRequestID: true, Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, TLS: &ServerTLS{Certificate: "lab/wild-tls"},
+		{AccessMakesRequestID: true, Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, TLS: &ServerTLS{Certificate: "lab/wild-tls"},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
-		{MakesRequestID: true, Host: "app.example.com", ServerName: "app.example.com", TLS: &ServerTLS{Certificate: "lab/app-tls"},
+		{AccessMakesRequestID: true, Host: "app.example.com", ServerName: "app.example.com", TLS: &ServerTLS{Certificate: "lab/app-tls"},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
-		{MakesRequestID: true, Host: "gone.example.com", ServerName: "gone.example.com", TLS: &ServerTLS{},
+		{AccessMakesRequestID: true, Host: "gone.example.com", ServerName: "gone.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", "", "", ""))}},
-		{MakesRequestID: true, Host: "mismatch.example.com", ServerName: "mismatch.example.com", TLS: &ServerTLS{},
+		{AccessMakesRequestID: true, Host: "mismatch.example.com", ServerName: "mismatch.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", "", "", ""))}},
-		{MakesRequestID: true, Host: "old.example.com", ServerName: "old.example.com", TLS: &ServerTLS{},
+		{AccessMakesRequestID: true, Host: "old.example.com", ServerName: "old.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{loc(ModPrefix, "/", api, "lab", "no-redirect")}},
-		{MakesRequestID: true, Host: "plain.example.com", ServerName: "plain.example.com",
+		{AccessMakesRequestID: true, Host: "plain.example.com", ServerName: "plain.example.com",
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "forced"))}},
 	}
 	if diff := cmp.Diff(wantServers, got.Servers); diff != "" {

@@ -284,6 +284,14 @@ function _M.request_id()
   return format("%s%016x", id_prefix, id_count)
 end
 
+-- access_making_id is access for locations of servers without a
+-- set_by_lua: it makes the request's X-Request-ID ($portico_generated_id)
+-- first, in the phase the location runs anyway.
+function _M.access_making_id()
+  ngx.var.portico_generated_id = _M.request_id()
+  return _M.access()
+end
+
 -- backends returns this worker's view of every backend, for tests.
 function _M.backends()
   sync()
