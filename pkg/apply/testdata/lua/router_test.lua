@@ -288,6 +288,15 @@ local function raw(req)
   return tonumber(answer:match("^HTTP/1%.%d (%d+)")), answer:match("\r\n\r\n(.*)$")
 end
 
+-- unset_after runs fn, then unsets the router's body limits and
+-- locations (as nginx.conf without them would set), whether fn failed or
+-- not.
+local function unset_after(fn)
+  local ok, err = pcall(fn)
+  router.body_limits(nil, {})
+  assert(ok, err)
+end
+
 -- Body limits of a route in a location with another limit (here none):
 -- a Content-Length is checked here; a chunked body goes to the location
 -- of the route's limit, or gets 503 while that location does not exist.
@@ -297,15 +306,13 @@ function _M.test_body_limits()
     { path = "/claimed/small/", backend = "ns/dyn:80", bodyLimit = 1024 },
   } } } })).status, 201, "push")
   router.body_limits(1048576, {})
-  local ok, err = pcall(function()
+  unset_after(function()
     local head = "POST /claimed/small/x HTTP/1.1\r\nHost: body.example.com\r\nConnection: close\r\n"
     eq(raw(head .. "Content-Length: 5\r\n\r\nhello"), 200, "Content-Length within the limit")
     eq(raw(head .. "Content-Length: 2000\r\n\r\n" .. string.rep("x", 2000)), 413, "Content-Length above it")
     eq(raw(head .. "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), 503, "chunked, no location for the limit yet")
     eq(raw("GET /claimed/small/x HTTP/1.1\r\nHost: body.example.com\r\nConnection: close\r\n\r\n"), 200, "GET without a body")
   end)
-  router.body_limits(nil, {})
-  assert(ok, err)
 end
 
 -- A route with proxy settings nginx applies per location goes to its
@@ -318,7 +325,7 @@ function _M.test_proxy_locations()
     { path = "/claimed/buf/", backend = "ns/dyn:80", location = "@portico_proxy_00112233aabbccdd" },
     { path = "/claimed/plain/", backend = "ns/dyn:80" },
   } } } })).status, 201, "push")
-  local ok, err = pcall(function()
+  unset_after(function()
     -- HTTP/1.0: an answer without chunks.
     local get = "GET /claimed/buf/x HTTP/1.0\r\nHost: buf.example.com\r\n\r\n"
     router.body_limits(1048576, {})
@@ -332,8 +339,6 @@ function _M.test_proxy_locations()
     code, body = raw("GET /claimed/plain/x HTTP/1.0\r\nHost: buf.example.com\r\n\r\n")
     eq(code .. " " .. body:sub(1, 7), "200 router ", "a route without settings stays")
   end)
-  router.body_limits(nil, {})
-  assert(ok, err)
 end
 
 function _M.test_cors()

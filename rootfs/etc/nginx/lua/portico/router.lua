@@ -273,6 +273,12 @@ function _M.request_ids(on)
   make_ids = on
 end
 
+-- over reports whether a Content-Length (nil: none) is above limit (0:
+-- none).
+local function over(length, limit)
+  return length ~= nil and limit ~= 0 and tonumber(length) > limit
+end
+
 -- body applies a route's body limit to a request that arrived in a
 -- router location whose own limit differs; nginx has checked a
 -- Content-Length against that one. It returns 413 for a Content-Length
@@ -285,10 +291,7 @@ end
 local function body(var, limit)
   local length = var.http_content_length
   if length then
-    if limit ~= 0 and tonumber(length) > limit then
-      return 413
-    end
-    return nil
+    return over(length, limit) and 413 or nil
   end
   local method = var.request_method
   if var.http_transfer_encoding or method ~= "GET" and method ~= "HEAD" then
@@ -308,8 +311,7 @@ end
 -- Content-Length above limit, as in body(); 503 between a push and the
 -- reload that adds the location; else nil.
 local function settled(var, r, limit)
-  local length = var.http_content_length
-  if length and limit ~= 0 and tonumber(length) > limit then
+  if over(var.http_content_length, limit) then
     return 413
   end
   if not proxied[r.location] then
