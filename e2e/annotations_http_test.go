@@ -437,29 +437,38 @@ func TestAnnotationsInjectionRefused(t *testing.T) {
 	expect(t, "good CORS preflight", "OPTIONS", "good.inject.example.com", "/", map[string]string{"Origin": "https://x.example"}, "", status(204))
 }
 
-// backend-protocol HTTPS: nginx speaks TLS to a backend that only serves
-// HTTPS; without the annotation the same backend fails.
-func TestAnnotationsBackendProtocolHTTPS(t *testing.T) {
-	ns := namespace(t, "https")
-	a := &app{ns: ns, name: "tlsapp", port: 80, target: 8443}
-	h, err := env.net.AddHost("tlsapp-0")
+// newTLSApp is newApp for one echo pod that serves only HTTPS (port 8443,
+// a throwaway certificate for <name>.internal).
+func newTLSApp(t *testing.T, ns, name string) *app {
+	t.Helper()
+	a := &app{ns: ns, name: name, port: 80, target: 8443}
+	pn := name + "-0"
+	h, err := env.net.AddHost(pn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newCert(t, time.Now().Add(time.Hour), "tlsapp.internal")
-	e, err := framework.StartEchoTLS(context.Background(), h, a.name, "tlsapp-0", int(a.target), c.crt, c.key, t.TempDir())
+	c := newCert(t, time.Now().Add(time.Hour), name+".internal")
+	e, err := framework.StartEchoTLS(context.Background(), h, a.name, pn, int(a.target), c.crt, c.key, t.TempDir())
 	if err != nil {
 		h.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Stop(); h.Close() })
-	a.pods = append(a.pods, &pod{name: "tlsapp-0", host: h, echo: e, ready: true})
+	a.pods = append(a.pods, &pod{name: pn, host: h, echo: e, ready: true})
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: a.name},
 		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: a.port, TargetPort: intstr.FromInt32(a.target), Protocol: corev1.ProtocolTCP}}}}
 	if _, err := env.client.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	a.syncSlice(t, "")
+	return a
+}
+
+// backend-protocol HTTPS: nginx speaks TLS to a backend that only serves
+// HTTPS; without the annotation the same backend fails.
+func TestAnnotationsBackendProtocolHTTPS(t *testing.T) {
+	ns := namespace(t, "https")
+	a := newTLSApp(t, ns, "tlsapp")
 	createIngress(t, newIngress(ns, "https", map[string]string{ann + "backend-protocol": "HTTPS"}, hostRule("https-backend.example.com", prefixPath("/", a.name))))
 	createIngress(t, newIngress(ns, "https-rewrite", map[string]string{ann + "backend-protocol": "HTTPS", rewriteTarget: "/v2"},
 		hostRule("https-backend.example.com", prefixPath("/old", a.name))))

@@ -68,6 +68,9 @@ func BenchmarkDataPlaneInstructions(b *testing.B) {
 			b.Fatalf("%s after the run: %v", name, err)
 		}
 		results = append(results, result{name, r.requests, cg.instructions(b)})
+		if keep := os.Getenv("BENCH_PROFILE_DIR"); keep != "" {
+			cg.save(b, filepath.Join(keep, "callgrind-"+strings.NewReplacer(" ", "", "+", "-", "'", "").Replace(name)+".out"))
+		}
 	}
 
 	measure("portico", func(dir string) (*callgrind, int, func() error) {
@@ -194,6 +197,18 @@ func (c *callgrind) instructions(tb testing.TB) int64 {
 			tb.Fatalf("no callgrind dump at %s.1", c.out)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// save copies the first dump to path, for callgrind_annotate.
+func (c *callgrind) save(tb testing.TB, path string) {
+	tb.Helper()
+	b, err := os.ReadFile(c.out + ".1")
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		tb.Fatal(err)
 	}
 }
 

@@ -1,5 +1,7 @@
 // Command echoserver is the HTTP backend of make dev and the e2e suite: it
 // answers every request with a JSON description of it (see package echo).
+// On the same port it speaks HTTP/2 too (cleartext by prior knowledge, or
+// ALPN h2 over TLS) and answers gRPC health checks (echo.GRPC).
 package main
 
 import (
@@ -42,9 +44,14 @@ func run(listen, service, pod, tlsCert, tlsKey string, shutdownTimeout time.Dura
 	if err != nil {
 		return err
 	}
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetHTTP2(true)
+	protocols.SetUnencryptedHTTP2(true)
 	srv := &http.Server{
-		Handler:           echo.Handler(service, pod),
+		Handler:           echo.WithGRPC(echo.Handler(service, pod), echo.GRPC(service, pod)),
 		ReadHeaderTimeout: 10 * time.Second,
+		Protocols:         protocols,
 	}
 	served := make(chan error, 1)
 	go func() {

@@ -51,8 +51,8 @@ type Route struct {
 	BodySize annotations.Size `json:"bodySize,omitempty"`
 	// Settings are its proxy settings that nginx applies per location
 	// (locationSettings: buffering, buffer size, next upstream, HTTP
-	// version); the router hands a route with any to Location, the named
-	// location of its body limit and settings.
+	// version, GRPC or GRPCS); the router hands a route with any to
+	// Location, the named location of its body limit and settings.
 	Settings annotations.Proxy `json:"settings,omitzero"`
 	Location string            `json:"location,omitempty"`
 	// Redirect answers with a redirect instead of proxying (after the
@@ -115,10 +115,15 @@ type RouterBody struct {
 
 // locationSettings are the settings of p that nginx applies per location
 // and the router cannot set per request (it sets the timeouts, Host and
-// upstream; body limits have locations of their own).
+// an HTTP or HTTPS upstream; body limits have locations of their own):
+// GRPC and GRPCS need a location with grpc_pass.
 func locationSettings(p annotations.Proxy) annotations.Proxy {
-	return annotations.Proxy{Buffering: p.Buffering, BufferSize: p.BufferSize, NextUpstream: p.NextUpstream,
+	s := annotations.Proxy{Buffering: p.Buffering, BufferSize: p.BufferSize, NextUpstream: p.NextUpstream,
 		NextUpstreamTries: p.NextUpstreamTries, NextUpstreamTimeout: p.NextUpstreamTimeout, HTTPVersion: p.HTTPVersion}
+	if p.IsGRPC() {
+		s.Protocol = p.Protocol
+	}
+	return s
 }
 
 // proxyLocation names the location of a body limit and proxy settings
@@ -344,9 +349,9 @@ func plainServer(s *Server, body bool) bool {
 // plainLocation reports whether l only matches a path, maybe rewrites
 // the URI, and proxies over HTTP or HTTPS with the global settings but
 // its timeouts, its upstream-vhost and, with body, its body limit and
-// the settings nginx applies per location (locationSettings) (or
-// redirects, or answers
-// 404), maybe with CORS and only for some client addresses: the traffic
+// the settings nginx applies per location (locationSettings, gRPC
+// included) (or redirects, or answers 404), maybe with CORS and only for
+// some client addresses: the traffic
 // policy it may carry lives in its backend, which the balancer applies,
 // as it applies the timeouts.
 func plainLocation(l *Location, body bool) bool {
@@ -358,6 +363,9 @@ func plainLocation(l *Location, body bool) bool {
 	if body {
 		p.BodySize = ""
 		p.Buffering, p.BufferSize, p.NextUpstream, p.NextUpstreamTries, p.NextUpstreamTimeout, p.HTTPVersion = "", "", nil, nil, nil, ""
+		if p.IsGRPC() {
+			p.Protocol = ""
+		}
 	}
 	_, headersOK := forwardedPrefix(l.Headers)
 	return l.RateLimit == nil && p.IsZero() && headersOK &&

@@ -34,11 +34,15 @@ func TestBuildRoutes(t *testing.T) {
 	five := 5
 	buf16k := annotations.Proxy{BufferSize: "16k"}
 	next := annotations.Proxy{Buffering: "off", NextUpstreamTries: &five, HTTPVersion: "1.0"}
+	grpc, grpcsBuf := annotations.Proxy{Protocol: annotations.ProtoGRPC}, annotations.Proxy{Protocol: annotations.ProtoGRPCS, BufferSize: "16k"}
 	buf16kLoc, buf16k8mLoc, nextLoc := proxyLocation(1<<20, buf16k), proxyLocation(8<<20, buf16k), proxyLocation(1<<20, next)
+	grpcLoc, grpcsBufLoc := proxyLocation(1<<20, grpc), proxyLocation(1<<20, grpcsBuf)
 	proxied := []RouterLocation{
 		{Name: buf16kLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: buf16k},
 		{Name: buf16k8mLoc, BodySize: "8m", BodyBytes: 8 << 20, Settings: buf16k},
 		{Name: nextLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: next},
+		{Name: grpcLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: grpc},
+		{Name: grpcsBufLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: grpcsBuf},
 	}
 	sort.Slice(proxied, func(i, j int) bool { return proxied[i].Name < proxied[j].Name })
 	var proxiedNames []string
@@ -48,8 +52,10 @@ func TestBuildRoutes(t *testing.T) {
 		}
 		proxiedNames = append(proxiedNames, l.Name)
 	}
-	if buf16kLoc == buf16k8mLoc || buf16kLoc == nextLoc {
-		t.Fatal("two body limits or settings share a location name")
+	for i := 1; i < len(proxiedNames); i++ {
+		if proxiedNames[i] == proxiedNames[i-1] {
+			t.Fatal("two body limits or settings share a location name")
+		}
 	}
 	tests := []struct {
 		name   string
@@ -111,7 +117,6 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "vhost", annotate(annotations.Prefix+"upstream-vhost", "internal.example"), rule("vhost.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "tlsbackend", annotate(annotations.Prefix+"backend-protocol", "HTTPS"), rule("tlsbe.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "httpbackend", annotate(annotations.Prefix+"backend-protocol", "HTTP"), rule("httpbe.example.com", path("/", prefix, "api-service", 80))),
-			ingress("lab", "grpc", annotate(annotations.Prefix+"backend-protocol", "GRPC"), rule("grpc.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "cors", annotate(annotations.Prefix+"enable-cors", "true"), annotate(annotations.Prefix+"cors-allow-origin", "https://app.example.com"),
 				rule("cors.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "src", annotate(annotations.Prefix+"whitelist-source-range", "10.0.0.0/8, 192.168.1.7, 2001:db8::/32"),
@@ -120,8 +125,7 @@ func TestBuildRoutes(t *testing.T) {
 		kinds: map[string]string{"": "router", "*.foo.com": "static", "a.b.foo.com": "dynamic", "a.foo.com": "static",
 			"r.example.com": "dynamic", "re.example.com": "dynamic", "root.example.com": "static", "s.example.com": "dynamic", "slow.example.com": "dynamic",
 			"big.example.com": "dynamic", "p.example.com": "dynamic", "src.example.com": "dynamic", "moved.example.com": "dynamic",
-			"vhost.example.com": "dynamic", "cors.example.com": "dynamic", "tlsbe.example.com": "dynamic", "httpbe.example.com": "dynamic",
-			"grpc.example.com": "static"},
+			"vhost.example.com": "dynamic", "cors.example.com": "dynamic", "tlsbe.example.com": "dynamic", "httpbe.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
 			{Host: "a.b.foo.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("shadowed"), IngressPath: "/"}}},
@@ -192,15 +196,23 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "next", annotate(annotations.Prefix+"proxy-buffering", "off"), annotate(annotations.Prefix+"proxy-next-upstream-tries", "5"),
 				annotate(annotations.Prefix+"proxy-http-version", "1.0"), rule("next.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "plain", rule("plain.example.com", path("/", prefix, "api-service", 80))),
+			// gRPC needs grpc_pass: a location of its own, with its settings.
+			ingress("lab", "grpc", annotate(annotations.Prefix+"backend-protocol", "GRPC"), rule("grpc.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "grpcs", annotate(annotations.Prefix+"backend-protocol", "GRPCS"), annotate(annotations.Prefix+"proxy-buffer-size", "16k"),
+				annotate(annotations.Prefix+"proxy-read-timeout", "300"), rule("grpcs.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "buf.example.com": "dynamic", "buf2.example.com": "dynamic",
-			"bufbody.example.com": "dynamic", "next.example.com": "dynamic", "plain.example.com": "dynamic"},
+			"bufbody.example.com": "dynamic", "next.example.com": "dynamic", "plain.example.com": "dynamic",
+			"grpc.example.com": "dynamic", "grpcs.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
 			{Host: "buf.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf"), IngressPath: "/", Settings: buf16k, Location: buf16kLoc}}},
 			// The same size spelled otherwise: the same location.
 			{Host: "buf2.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf2"), IngressPath: "/", Settings: annotations.Proxy{BufferSize: "16384"}, Location: buf16kLoc}}},
 			{Host: "bufbody.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bufbody"), IngressPath: "/", BodySize: "8m", Settings: buf16k, Location: buf16k8mLoc}}},
+			{Host: "grpc.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("grpc"), IngressPath: "/", Settings: grpc, Location: grpcLoc}}},
+			// The balancer sets the timeouts, as for HTTP.
+			{Host: "grpcs.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("grpcs"), IngressPath: "/", ReadTimeout: 300, Settings: grpcsBuf, Location: grpcsBufLoc}}},
 			{Host: "next.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("next"), IngressPath: "/", Settings: next, Location: nextLoc}}},
 			{Host: "plain.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
 		},
@@ -220,13 +232,15 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "static", annotate(annotations.Prefix+"proxy-body-size", "8m"), rule("s.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "src", annotate(annotations.Prefix+"denylist-source-range", "192.0.2.0/24"), rule("src.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "buffered", annotate(annotations.Prefix+"proxy-buffer-size", "16k"), rule("b.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "grpc", annotate(annotations.Prefix+"backend-protocol", "GRPC"), rule("g.example.com", path("/", prefix, "api-service", 80))),
 		},
 		// A body limit keeps a host static: the Claim location a request
 		// arrives in has checked its Content-Length already. So do proxy
-		// settings: @portico_router has no locations of its own for them.
+		// settings, gRPC included: @portico_router has no locations of its
+		// own for them.
 		// A source range does not: the router checks it in @portico_router,
 		// and the Claim location's own allow and deny never run.
-		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "b.example.com": "static", "s.example.com": "static", "src.example.com": "dynamic"},
+		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "b.example.com": "static", "g.example.com": "static", "s.example.com": "static", "src.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			// Its own rules only: "/" is its fallback (404 here), never
 			// the rules without a host.

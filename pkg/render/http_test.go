@@ -80,7 +80,11 @@ func httpFeatures() model.Input {
 		httpIngress("errors", "h.example.com", map[string]string{"custom-http-errors": "404,502", "default-backend": "errors"}, pfx, "/err"),
 		httpIngress("redirect", "h.example.com", map[string]string{"permanent-redirect": "https://new.example.com/x?a=1", "permanent-redirect-code": "308"}, pfx, "/old"),
 		httpIngress("temporal", "h.example.com", map[string]string{"temporal-redirect": "http://[2001:db8::1]:8080/"}, pfx, "/tmp"),
+		// The router hands g.example.com to a location with grpc_pass; a
+		// custom error page keeps gs.example.com a server block.
 		httpIngress("grpc", "g.example.com", map[string]string{"backend-protocol": "GRPCS", "proxy-read-timeout": "300"}, pfx, "/"),
+		httpIngress("grpc-static", "gs.example.com", map[string]string{"backend-protocol": "GRPC", "proxy-read-timeout": "300",
+			"proxy-buffer-size": "8k", "upstream-vhost": "grpc.internal", "custom-http-errors": "502", "default-backend": "errors"}, pfx, "/"),
 		httpIngress("https", "s.example.com", map[string]string{"backend-protocol": "HTTPS", "server-snippet": "location = /snippet { return 204; }",
 			"configuration-snippet": "add_header X-Snippet yes;"}, pfx, "/"),
 	)
@@ -126,37 +130,49 @@ func TestLocationHeadersMatchHTTPLevel(t *testing.T) {
 }
 
 // checkLocationHeaders checks that every location of conf with its own
-// proxy_set_header (at least atLeast of them) sends the http block's too.
+// proxy_set_header (at least atLeast of them) sends the http block's too,
+// and that every grpc_pass location sends them as grpc_set_header but the
+// hop-by-hop Upgrade and Connection.
 func checkLocationHeaders(t *testing.T, conf []byte, atLeast int) {
 	t.Helper()
 	root, err := parseConf(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	headers := func(ds []*directive) []string {
+	headers := func(ds []*directive, name string) []string {
 		var out []string
 		for _, d := range ds {
 			// Host may be upstream-vhost's; every other value must match.
-			if d.name == "proxy_set_header" && d.args[0] == "Host" {
+			if d.name == name && d.args[0] == "Host" {
 				out = append(out, "Host")
-			} else if d.name == "proxy_set_header" {
+			} else if d.name == name {
 				out = append(out, strings.Join(d.args, " "))
 			}
 		}
 		return out
 	}
 	httpBlock := root[find(root, "http")].block
-	want := headers(httpBlock)
+	want := headers(httpBlock, "proxy_set_header")
 	checked := 0
 	for _, srv := range httpBlock {
 		for _, loc := range srv.block {
-			if loc.name != "location" || len(headers(loc.block)) == 0 || find(loc.block, "internal") >= 0 {
+			if loc.name != "location" || find(loc.block, "internal") >= 0 {
 				continue
 			}
-			got := headers(loc.block)
+			got, grpc := headers(loc.block, "proxy_set_header"), find(loc.block, "grpc_pass") >= 0
+			if grpc {
+				got = headers(loc.block, "grpc_set_header")
+			}
+			if len(got) == 0 && !grpc {
+				continue
+			}
 			for _, h := range want {
-				if !slices.Contains(got, h) {
-					t.Errorf("location %v lacks proxy_set_header %s of the http block", loc.args, h)
+				if grpc && (strings.HasPrefix(h, "Upgrade ") || strings.HasPrefix(h, "Connection ")) {
+					if slices.Contains(got, h) {
+						t.Errorf("gRPC location %v sends %s", loc.args, h)
+					}
+				} else if !slices.Contains(got, h) {
+					t.Errorf("location %v lacks %s of the http block", loc.args, h)
 				}
 			}
 			checked++
