@@ -208,6 +208,27 @@ func TestRateLimitRPS(t *testing.T) {
 			t.Fatalf("allowlisted client got %d", r.code)
 		}
 	}
+	// The Lua router serves both hosts; nginx applies the limits in the
+	// router location of "1 r/s, burst 2", in a zone shared per rate. A
+	// third Ingress with that rate needs no reload and counts apart.
+	routedInLua(t, "rps.example.com", "rps-exempt.example.com")
+	before := quietReloads(t)
+	createIngress(t, newIngress(ns, "limited2", map[string]string{ann + "limit-rps": "1", ann + "limit-burst-multiplier": "2"},
+		hostRule("rps2.example.com", prefixPath("/", "web"))))
+	servedBy(t, "rps2.example.com", "/", a)
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("an Ingress with a rate in use reloaded nginx %d times; want 0", after-before)
+	}
+	time.Sleep(3 * time.Second) // both buckets full again
+	limited := 0
+	for range 6 {
+		if get(t, "rps.example.com", "/").code == 503 {
+			limited++
+		}
+	}
+	if r := get(t, "rps2.example.com", "/"); limited == 0 || r.code != 200 {
+		t.Errorf("rps.example.com limited %d of 6; then rps2.example.com answered %d, want 200 (a bucket of its own)", limited, r.code)
+	}
 
 	// The ConfigMap's limit-req-status-code replaces 503.
 	ctx := context.Background()
@@ -256,6 +277,7 @@ func TestLimitConnections(t *testing.T) {
 	if r := get(t, host, "/"); r.code != 200 {
 		t.Errorf("request after the slow one answered %d", r.code)
 	}
+	routedInLua(t, host)
 }
 
 // Source ranges: the test client is 127.0.0.1.

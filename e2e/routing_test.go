@@ -22,11 +22,17 @@ import (
 
 const rewriteTarget = "nginx.ingress.kubernetes.io/rewrite-target"
 
-// needsServerBlock is an annotation the Lua router cannot apply (a
-// connection limit per client address; "10000" never limits a test), for
-// tests that want a host with a server block, so a change that reloads
-// nginx.
-const needsServerBlock = "nginx.ingress.kubernetes.io/limit-connections"
+// needsServerBlock are annotations the Lua router cannot apply (errors
+// intercepted for a status no echo pod answers, served by svc) and more
+// annotations kv, for tests that want a host with a server block, so a
+// change that reloads nginx.
+func needsServerBlock(svc string, kv ...string) map[string]string {
+	m := map[string]string{ann + "custom-http-errors": "599", ann + "default-backend": svc}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
 
 // Seed 000, "경로 기반 라우팅": /api → api-service, / → frontend-service on
 // app.example.com, with rewrite-target: /.
@@ -333,7 +339,7 @@ func ptr[T any](v T) *T { return &v }
 
 // A plain host has no server block: creating, changing and deleting its
 // Ingress is a push to the Lua router, never a reload, rewrite-target
-// included. An Ingress that needs nginx.conf (limit-connections) still
+// included. An Ingress that needs nginx.conf (custom-http-errors) still
 // reloads and works.
 func TestDynamicRoutingWithoutReload(t *testing.T) {
 	ns := namespace(t, "dynamic")
@@ -387,11 +393,11 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("an Ingress with rewrite-target reloaded nginx %d times; want 0", after-before)
 	}
-	createIngress(t, newIngress(ns, "static", map[string]string{needsServerBlock: "10000"},
+	createIngress(t, newIngress(ns, "static", needsServerBlock("a"),
 		hostRule("static.dynamic.example.com", prefixPath("/api", "a"))))
 	servedBy(t, "static.dynamic.example.com", "/api/users", a)
 	if after := mustStatus(t).Nginx.Reloads; after <= before {
-		t.Errorf("an Ingress with limit-connections did not reload nginx")
+		t.Errorf("an Ingress with custom-http-errors did not reload nginx")
 	}
 }
 
@@ -603,7 +609,7 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 	ns := namespace(t, "claim")
 	lobby := newApp(t, ns, "game-lobby", 1, "")
 	plain := newApp(t, ns, "plain-lobby", 1, "")
-	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/", needsServerBlock: "10000"},
+	createIngress(t, newIngress(ns, "game", needsServerBlock("game-lobby", rewriteTarget, "/"),
 		hostRule("", prefixPath("/lobby", "game-lobby"), prefixPath("/room", "game-lobby"))))
 	if r := servedBy(t, "any.example.org", "/lobby/1", lobby); r.echo.Path != "/" {
 		t.Errorf("host-less rewrite: backend saw %q, want /", r.echo.Path)

@@ -337,6 +337,12 @@ http {
     lua_shared_dict portico_certificates 1m;
     lua_shared_dict portico_metrics 1m;
     lua_shared_dict portico_routes 1m;
+    # The router's rate limits: 1 r/s, burst 1 (see router_test.lua).
+    map $portico_limit_scope $portico_limit_key {
+        ""      "";
+        default $binary_remote_addr$portico_limit_scope;
+    }
+    limit_req_zone $portico_limit_key zone=portico_rps_1:1m rate=1r/s;
     # The master loads every module: workers may not be able to read them.
     init_by_lua_block {
         portico = require("portico.balancer")
@@ -361,6 +367,7 @@ http {
         set $portico_generated_id "";
         set $portico_route_vhost "";
         set $portico_route_pass "";
+        set $portico_limit_scope "";
         # A router location that sends neither the router's Host nor its
         # upstream (before the reload that adds them).
         location /vh-old/ {
@@ -408,6 +415,12 @@ http {
         location @portico_proxy_00112233aabbccdd {
             access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, "@portico_proxy_00112233aabbccdd") }
             content_by_lua_block { ngx.say("settled ", ngx.var.uri, " ", ngx.var.portico_backend) }
+        }
+        # The location of a rate limit.
+        location @portico_proxy_11112222aaaabbbb {
+            limit_req zone=portico_rps_1 burst=1 nodelay;
+            access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, "@portico_proxy_11112222aaaabbbb") }
+            content_by_lua_block { ngx.say("limited ", ngx.var.portico_limit_scope) }
         }
         location /claimed/ {
             rewrite_by_lua_block { require("portico.router").claim() }

@@ -134,8 +134,8 @@ type Route struct {
 	// nginx.conf's.
 	BodyLimit *int64 `json:"bodyLimit,omitempty"`
 	// Location is the named location (@portico_proxy_<hash>) with the
-	// route's proxy settings that nginx applies per location; the router
-	// hands its requests there.
+	// route's proxy settings or rate limits that nginx applies per
+	// location; the router hands its requests there.
 	Location string `json:"location,omitempty"`
 	// Redirect answers instead of proxying; nil proxies.
 	Redirect *Redirect `json:"redirect,omitempty"`
@@ -148,6 +148,17 @@ type Route struct {
 	Pass string `json:"pass,omitempty"`
 	// CORS answers preflights and adds its headers; nil: none.
 	CORS *CORS `json:"cors,omitempty"`
+	// RateLimit keys the rate limits of Location; nil: none.
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+}
+
+// RateLimit is what the router sets in $portico_limit_scope before it
+// hands a request to its route's Location, whose limits are keyed by
+// client address and scope: Scope (hex), or "" (not counted) for a
+// client in Allowlist (networks as in SourceRange).
+type RateLimit struct {
+	Scope     string   `json:"scope"`
+	Allowlist []string `json:"allowlist,omitempty"`
 }
 
 // CORS is a route's CORS policy. OriginRegex (PCRE, matched

@@ -360,6 +360,9 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 			if sr := r.SourceRange; sr != nil {
 				w.SourceRange = &apply.SourceRange{Allow: wireCIDRs(sr.Allow), Deny: wireCIDRs(sr.Deny)}
 			}
+			if rl := r.RateLimit; rl != nil {
+				w.RateLimit = &apply.RateLimit{Scope: rl.Scope, Allowlist: wireCIDRs(rl.Allowlist)}
+			}
 			rs = append(rs, w)
 		}
 		out.Hosts[h.Host] = apply.HostRoutes{HSTS: h.HSTS, Routes: rs}

@@ -11,12 +11,15 @@ import (
 )
 
 // The router's wire form of a route: body limits in bytes, the location
-// of its proxy settings, source ranges as hex/bits of the model's CIDRs.
+// of its proxy settings and rate limits, source ranges and allowlists as
+// hex/bits of the model's CIDRs.
 func TestWireRoutes(t *testing.T) {
 	cfg := &model.Config{Global: model.Global{HSTS: "max-age=60"}, Routes: []*model.HostRoutes{{Host: "a.example.com", HSTS: true, Routes: []model.Route{
 		{Path: "/", Backend: "ns/a:80", Ingress: model.IngressRef{Namespace: "ns", Name: "a"}, IngressPath: "/",
 			BodySize: "8m", SourceRange: &model.SourceRange{Allow: []string{"10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"}, Deny: []string{"10.1.0.0/16"}}},
 		{Exact: true, Path: "/x", Backend: "ns/a:80", BodySize: "0", Settings: annotations.Proxy{BufferSize: "16k"}, Location: "@portico_proxy_00112233aabbccdd"},
+		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", Limits: model.RouterLimits{RPS: 5, BurstRPS: 25},
+			RateLimit: &model.RouteRateLimit{Scope: "0a1b", Allowlist: []string{"192.168.0.0/16"}}},
 		{Path: "/open", CORS: &annotations.CORS{OriginRegex: "^(https://b)$", Origins: []annotations.CORSOrigin{{Scheme: "https", Host: "b"}},
 			Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 	}}}}
@@ -25,6 +28,7 @@ func TestWireRoutes(t *testing.T) {
 		{Path: "/", Backend: "ns/a:80", Ingress: "ns/a", IngressPath: "/", BodyLimit: &eight, SourceRange: &apply.SourceRange{
 			Allow: []string{"0a000000/8", "7f000001/32", "20010db8000000000000000000000000/32"}, Deny: []string{"0a010000/16"}}},
 		{Exact: true, Path: "/x", Backend: "ns/a:80", BodyLimit: &zero, Location: "@portico_proxy_00112233aabbccdd"},
+		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", RateLimit: &apply.RateLimit{Scope: "0a1b", Allowlist: []string{"c0a80000/16"}}},
 		{Path: "/open", CORS: &apply.CORS{OriginRegex: "^(https://b)$", Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 	}}}}
 	if diff := cmp.Diff(want, wireRoutes(cfg)); diff != "" {

@@ -37,6 +37,9 @@ type Config struct {
 	// RateLimits are the limit zones of Ingresses with limits, in Ingress
 	// order; locations refer to them.
 	RateLimits []*RateLimit `json:"rateLimits,omitempty"`
+	// RouterZones are the shared limit zones of the router's locations;
+	// nil when no route has limits.
+	RouterZones *RouterZones `json:"routerZones,omitempty"`
 	// --- end traffic policy ---
 	// AuthFiles are the htpasswd files basic auth locations name, sorted
 	// by Name; pkg/apply writes them, never into nginx.conf.

@@ -71,7 +71,49 @@ type Route struct {
 	// router sets them before the answer, so errors carry them too, as
 	// add_header ... always does).
 	CORS *annotations.CORS `json:"cors,omitempty"`
+	// RateLimit keys the limits nginx applies in Location (Limits) to
+	// the route's Ingress; nil when it has none.
+	RateLimit *RouteRateLimit `json:"rateLimit,omitempty"`
+	// Limits are the Ingress's rate limits, for its Location; the router
+	// does not need them.
+	Limits RouterLimits `json:"-"`
 }
+
+// RouteRateLimit is what the router sets before handing a request to the
+// location of its route's limits: $portico_limit_scope, Scope, or "" for
+// a client in Allowlist (not counted, as nginx counts no empty key).
+type RouteRateLimit struct {
+	Scope     string   `json:"scope"`
+	Allowlist []string `json:"allowlist,omitempty"`
+}
+
+// RouterLimits are the rate limits of a router location: limit_req in
+// the shared zone of its rate, burst and nodelay as an Ingress's own
+// location has them, and limit_conn in the shared connection zone; zero
+// when none.
+type RouterLimits struct {
+	RPS         int `json:"rps,omitempty"`
+	BurstRPS    int `json:"burstRPS,omitempty"`
+	RPM         int `json:"rpm,omitempty"`
+	BurstRPM    int `json:"burstRPM,omitempty"`
+	Connections int `json:"connections,omitempty"`
+}
+
+// RouterZones are the limit zones the router's locations share, one per
+// rate in use and one for connections, keyed by client address and the
+// route's scope ($portico_limit_key): each Ingress counts apart, as in
+// zones of its own, and a new Ingress with a rate in use needs no reload.
+type RouterZones struct {
+	RPS         []int `json:"rps,omitempty"`
+	RPM         []int `json:"rpm,omitempty"`
+	Connections bool  `json:"connections,omitempty"`
+	// Size is each zone's size.
+	Size string `json:"size"`
+}
+
+// routerZoneSize is the size of each shared zone: ~80,000 clients of one
+// Ingress, or as many spread over the Ingresses of one rate.
+const routerZoneSize = "10m"
 
 // RouterLocation is a location of the catch-all server that hands its
 // requests to the Lua router.
@@ -93,6 +135,9 @@ type RouterLocation struct {
 	// Pass is set when a route has a Pass: the location proxies where
 	// the router says ($portico_pass).
 	Pass bool `json:"pass,omitempty"`
+	// Limits are the rate limits of a location @portico_proxy_<hash>
+	// (Route.Limits); zero elsewhere.
+	Limits RouterLimits `json:"limits,omitzero"`
 }
 
 // RouterBody are the request body limits of the router's routes, in bytes
@@ -129,12 +174,16 @@ func locationSettings(p annotations.Proxy) annotations.Proxy {
 // proxyLocation names the location of a body limit and proxy settings
 // after both, so that a route keeps its location's name while they stay
 // (a size counts in bytes, however it is spelled).
-func proxyLocation(limit int64, s annotations.Proxy) string {
+func proxyLocation(limit int64, s annotations.Proxy, l RouterLimits) string {
 	if s.BufferSize != "" {
 		s.BufferSize = annotations.Size(strconv.FormatInt(s.BufferSize.Bytes(), 10))
 	}
 	j, _ := json.Marshal(s) // plain fields: cannot fail
-	sum := sha256.Sum256(fmt.Appendf(nil, "%d %s", limit, j))
+	in := fmt.Appendf(nil, "%d %s", limit, j)
+	if l != (RouterLimits{}) {
+		in = fmt.Appendf(in, " %d %d %d %d %d", l.RPS, l.BurstRPS, l.RPM, l.BurstRPM, l.Connections)
+	}
+	sum := sha256.Sum256(in)
 	return fmt.Sprintf("@portico_proxy_%x", sum[:8])
 }
 
@@ -205,6 +254,52 @@ func (c *Config) route() {
 		c.Routes = append(c.Routes, hr)
 	}
 	c.routerLocations(catchAll)
+	c.rateLimitZones()
+}
+
+// rateLimitZones keeps the RateLimits static locations use and sets
+// RouterZones for the routes'.
+func (c *Config) rateLimitZones() {
+	used := map[*RateLimit]bool{}
+	for _, s := range c.Servers {
+		if s.Dynamic || s.Router {
+			continue
+		}
+		for _, l := range s.Locations {
+			if l.RateLimit != nil {
+				used[l.RateLimit] = true
+			}
+		}
+	}
+	c.RateLimits = slices.DeleteFunc(c.RateLimits, func(r *RateLimit) bool { return !used[r] })
+	if len(c.RateLimits) == 0 {
+		c.RateLimits = nil
+	}
+	z := &RouterZones{Size: routerZoneSize}
+	for _, l := range c.catchAllLocations() {
+		if l.Limits.RPS > 0 && !slices.Contains(z.RPS, l.Limits.RPS) {
+			z.RPS = append(z.RPS, l.Limits.RPS)
+		}
+		if l.Limits.RPM > 0 && !slices.Contains(z.RPM, l.Limits.RPM) {
+			z.RPM = append(z.RPM, l.Limits.RPM)
+		}
+		z.Connections = z.Connections || l.Limits.Connections > 0
+	}
+	if len(z.RPS)+len(z.RPM) > 0 || z.Connections {
+		slices.Sort(z.RPS)
+		slices.Sort(z.RPM)
+		c.RouterZones = z
+	}
+}
+
+// catchAllLocations are the RouterLocations of the catch-all server.
+func (c *Config) catchAllLocations() []RouterLocation {
+	for _, s := range c.Servers {
+		if s.Host == "" {
+			return s.RouterLocations
+		}
+	}
+	return nil
 }
 
 // routerLocations fills c.RouterBody and the RouterLocations of the
@@ -251,10 +346,10 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 			if larger(limit, top) {
 				top, topSize = limit, size
 			}
-			if !r.Settings.IsZero() {
-				r.Location = proxyLocation(limit, r.Settings)
+			if !r.Settings.IsZero() || r.Limits != (RouterLimits{}) {
+				r.Location = proxyLocation(limit, r.Settings, r.Limits)
 				if _, ok := proxied[r.Location]; !ok {
-					proxied[r.Location] = RouterLocation{Name: r.Location, BodySize: size, BodyBytes: limit, Settings: r.Settings}
+					proxied[r.Location] = RouterLocation{Name: r.Location, BodySize: size, BodyBytes: limit, Settings: r.Settings, Limits: r.Limits}
 				}
 				continue
 			}
@@ -296,6 +391,10 @@ func routeOf(l *Location) Route {
 	}
 	if l.Proxy.Protocol == annotations.ProtoHTTPS {
 		r.Pass = l.Proxy.PassScheme() + "://" + l.Proxy.Upstream()
+	}
+	if rl := l.RateLimit; rl != nil {
+		r.RateLimit = &RouteRateLimit{Scope: rl.Scope, Allowlist: rl.Allowlist}
+		r.Limits = RouterLimits{RPS: rl.RPS, BurstRPS: rl.BurstRPS, RPM: rl.RPM, BurstRPM: rl.BurstRPM, Connections: rl.Connections}
 	}
 	return r
 }
@@ -350,8 +449,8 @@ func plainServer(s *Server, body bool) bool {
 // the URI, and proxies over HTTP or HTTPS with the global settings but
 // its timeouts, its upstream-vhost and, with body, its body limit and
 // the settings nginx applies per location (locationSettings, gRPC
-// included) (or redirects, or answers 404), maybe with CORS and only for
-// some client addresses: the traffic
+// included) and rate limits (or redirects, or answers 404), maybe with
+// CORS and only for some client addresses: the traffic
 // policy it may carry lives in its backend, which the balancer applies,
 // as it applies the timeouts.
 func plainLocation(l *Location, body bool) bool {
@@ -368,7 +467,7 @@ func plainLocation(l *Location, body bool) bool {
 		}
 	}
 	_, headersOK := forwardedPrefix(l.Headers)
-	return l.RateLimit == nil && p.IsZero() && headersOK &&
+	return (body || l.RateLimit == nil) && p.IsZero() && headersOK &&
 		l.BasicAuth == nil && l.ExternalAuth == nil && l.Errors == nil && l.Snippet == ""
 }
 

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"regexp"
 	"sort"
 	"testing"
@@ -35,8 +37,8 @@ func TestBuildRoutes(t *testing.T) {
 	buf16k := annotations.Proxy{BufferSize: "16k"}
 	next := annotations.Proxy{Buffering: "off", NextUpstreamTries: &five, HTTPVersion: "1.0"}
 	grpc, grpcsBuf := annotations.Proxy{Protocol: annotations.ProtoGRPC}, annotations.Proxy{Protocol: annotations.ProtoGRPCS, BufferSize: "16k"}
-	buf16kLoc, buf16k8mLoc, nextLoc := proxyLocation(1<<20, buf16k), proxyLocation(8<<20, buf16k), proxyLocation(1<<20, next)
-	grpcLoc, grpcsBufLoc := proxyLocation(1<<20, grpc), proxyLocation(1<<20, grpcsBuf)
+	buf16kLoc, buf16k8mLoc, nextLoc := proxyLocation(1<<20, buf16k, RouterLimits{}), proxyLocation(8<<20, buf16k, RouterLimits{}), proxyLocation(1<<20, next, RouterLimits{})
+	grpcLoc, grpcsBufLoc := proxyLocation(1<<20, grpc, RouterLimits{}), proxyLocation(1<<20, grpcsBuf, RouterLimits{})
 	proxied := []RouterLocation{
 		{Name: buf16kLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: buf16k},
 		{Name: buf16k8mLoc, BodySize: "8m", BodyBytes: 8 << 20, Settings: buf16k},
@@ -57,6 +59,27 @@ func TestBuildRoutes(t *testing.T) {
 			t.Fatal("two body limits or settings share a location name")
 		}
 	}
+	// Locations of rate limits.
+	scope := func(name string) string {
+		sum := sha256.Sum256([]byte("lab/" + name))
+		return hex.EncodeToString(sum[:6])
+	}
+	rps10, rps20 := RouterLimits{RPS: 10, BurstRPS: 50}, RouterLimits{RPS: 20, BurstRPS: 100}
+	conn := RouterLimits{RPM: 600, BurstRPM: 1200, Connections: 3}
+	rps10Loc, rps20BufLoc, connLoc := proxyLocation(1<<20, annotations.Proxy{}, rps10), proxyLocation(1<<20, buf16k, rps20), proxyLocation(1<<20, annotations.Proxy{}, conn)
+	limitLocations := []RouterLocation{
+		{Name: rps10Loc, BodySize: "1m", BodyBytes: 1 << 20, Limits: rps10},
+		{Name: rps20BufLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: buf16k, Limits: rps20},
+		{Name: connLoc, BodySize: "1m", BodyBytes: 1 << 20, Limits: conn},
+	}
+	sort.Slice(limitLocations, func(i, j int) bool { return limitLocations[i].Name < limitLocations[j].Name })
+	var limitNames []string
+	for _, l := range limitLocations {
+		limitNames = append(limitNames, l.Name)
+	}
+	if rps20BufLoc == buf16kLoc {
+		t.Fatal("limits do not change the location's name")
+	}
 	tests := []struct {
 		name   string
 		ings   []*networkingv1.Ingress
@@ -72,6 +95,10 @@ func TestBuildRoutes(t *testing.T) {
 		// earlyIDs are the hosts besides "" whose server makes X-Request-ID
 		// in set_by_lua (before auth subrequests or error pages).
 		earlyIDs []string
+		// zones is Config.RouterZones; staticZones the Ingresses whose
+		// own zones stay (Config.RateLimits).
+		zones       *RouterZones
+		staticZones []IngressRef
 	}{{
 		name: "plain hosts and the rules without a host go to the router; TLS hosts redirect and send HSTS",
 		ings: []*networkingv1.Ingress{
@@ -222,6 +249,34 @@ func TestBuildRoutes(t *testing.T) {
 		}, proxied...),
 		body: &RouterBody{Global: 1 << 20, Named: []int64{1 << 20}, Proxied: proxiedNames},
 	}, {
+		name: "rate limits: the router sets the Ingress's scope and hands the request to the location of its limits, in zones shared per rate",
+		ings: []*networkingv1.Ingress{
+			ingress("lab", "rps", annotate(annotations.Prefix+"limit-rps", "10"), rule("rps.example.com", path("/", prefix, "api-service", 80))),
+			// The same rate: the same zone and location, its own scope.
+			ingress("lab", "rps2", annotate(annotations.Prefix+"limit-rps", "10"), rule("rps2.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "conn", annotate(annotations.Prefix+"limit-connections", "3"), annotate(annotations.Prefix+"limit-allowlist", "10.0.0.0/8"),
+				annotate(annotations.Prefix+"limit-rpm", "600"), annotate(annotations.Prefix+"limit-burst-multiplier", "2"),
+				rule("conn.example.com", path("/", prefix, "api-service", 80))),
+			// Limits and proxy settings: one location with both.
+			ingress("lab", "buf", annotate(annotations.Prefix+"limit-rps", "20"), annotate(annotations.Prefix+"proxy-buffer-size", "16k"),
+				rule("buf.example.com", path("/", prefix, "api-service", 80))),
+		},
+		kinds: map[string]string{"": "router", "rps.example.com": "dynamic", "rps2.example.com": "dynamic", "conn.example.com": "dynamic", "buf.example.com": "dynamic"},
+		routes: []*HostRoutes{
+			{Host: "", Routes: []Route{{Path: "/"}}},
+			{Host: "buf.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf"), IngressPath: "/", Settings: buf16k,
+				RateLimit: &RouteRateLimit{Scope: scope("buf")}, Limits: rps20, Location: rps20BufLoc}}},
+			{Host: "conn.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("conn"), IngressPath: "/",
+				RateLimit: &RouteRateLimit{Scope: scope("conn"), Allowlist: []string{"10.0.0.0/8"}}, Limits: conn, Location: connLoc}}},
+			{Host: "rps.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rps"), IngressPath: "/",
+				RateLimit: &RouteRateLimit{Scope: scope("rps")}, Limits: rps10, Location: rps10Loc}}},
+			{Host: "rps2.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rps2"), IngressPath: "/",
+				RateLimit: &RouteRateLimit{Scope: scope("rps2")}, Limits: rps10, Location: rps10Loc}}},
+		},
+		locations: append([]RouterLocation{{Name: "/", BodyBytes: 1 << 20}}, limitLocations...),
+		body:      &RouterBody{Global: 1 << 20, Proxied: limitNames},
+		zones:     &RouterZones{RPS: []int{10, 20}, RPM: []int{600}, Connections: true, Size: routerZoneSize},
+	}, {
 		name: "rules without a host that need nginx stay locations of the catch-all server, which claim requests for dynamic hosts",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "plain", rule("a.example.com", path("/lobby", prefix, "frontend-service", 80))),
@@ -233,14 +288,17 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "src", annotate(annotations.Prefix+"denylist-source-range", "192.0.2.0/24"), rule("src.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "buffered", annotate(annotations.Prefix+"proxy-buffer-size", "16k"), rule("b.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "grpc", annotate(annotations.Prefix+"backend-protocol", "GRPC"), rule("g.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "limited", annotate(annotations.Prefix+"limit-rps", "5"), rule("l.example.com", path("/", prefix, "api-service", 80))),
 		},
 		// A body limit keeps a host static: the Claim location a request
 		// arrives in has checked its Content-Length already. So do proxy
-		// settings, gRPC included: @portico_router has no locations of its
-		// own for them.
+		// settings, gRPC and rate limits included: @portico_router has no
+		// locations of its own for them.
 		// A source range does not: the router checks it in @portico_router,
 		// and the Claim location's own allow and deny never run.
-		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "b.example.com": "static", "g.example.com": "static", "s.example.com": "static", "src.example.com": "dynamic"},
+		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "b.example.com": "static", "g.example.com": "static",
+			"l.example.com": "static", "s.example.com": "static", "src.example.com": "dynamic"},
+		staticZones: []IngressRef{{"lab", "limited"}},
 		routes: []*HostRoutes{
 			// Its own rules only: "/" is its fallback (404 here), never
 			// the rules without a host.
@@ -290,10 +348,10 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "auth", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), rule("auth.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "errors", annotate(annotations.Prefix+"custom-http-errors", "503"), annotate(annotations.Prefix+"default-backend", "frontend-service"),
 				rule("errors.example.com", path("/", prefix, "api-service", 80))),
-			ingress("lab", "limited", annotate(annotations.Prefix+"limit-connections", "5"), rule("lim.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "rooted", annotate(annotations.Prefix+"app-root", "/app"), rule("root.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80))),
 		},
-		kinds:     map[string]string{"": "router", "a.example.com": "dynamic", "auth.example.com": "static", "errors.example.com": "static", "lim.example.com": "static"},
+		kinds:     map[string]string{"": "router", "a.example.com": "dynamic", "auth.example.com": "static", "errors.example.com": "static", "root.example.com": "static"},
 		routes:    []*HostRoutes{{Host: "", Routes: []Route{{Path: "/"}}}, {Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}}},
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
 		body:      &RouterBody{Global: 1 << 20},
@@ -349,6 +407,16 @@ func TestBuildRoutes(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.body, got.RouterBody); diff != "" {
 				t.Errorf("router body (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.zones, got.RouterZones); diff != "" {
+				t.Errorf("router zones (-want +got):\n%s", diff)
+			}
+			var staticZones []IngressRef
+			for _, r := range got.RateLimits {
+				staticZones = append(staticZones, r.Ingress)
+			}
+			if diff := cmp.Diff(tc.staticZones, staticZones); diff != "" {
+				t.Errorf("Ingresses with zones of their own (-want +got):\n%s", diff)
 			}
 			// X-Request-ID: a set_by_lua makes it where something may send
 			// it before the access phase's Lua (and on a catch-all server

@@ -35,7 +35,10 @@ type Canary struct {
 // zones, keyed by client address. Zone is "portico_rl_" and a hash of the
 // Ingress; the zones are Zone-rps, Zone-rpm and Zone-conn.
 type RateLimit struct {
-	Zone    string     `json:"zone"`
+	Zone string `json:"zone"`
+	// Scope is the hash in Zone; the router's shared zones key a client
+	// address and it (RouterZones).
+	Scope   string     `json:"scope"`
 	Ingress IngressRef `json:"ingress"`
 	// Key is the zones' key: $binary_remote_addr, or Exempt's map, which
 	// is empty (not limited) for Allowlist addresses.
@@ -85,7 +88,8 @@ func (b *builder) traffic(ref IngressRef, t annotations.Traffic) {
 	tr := &ingressTraffic{hashBy: t.HashBy}
 	if rl := t.RateLimit; rl.On() {
 		sum := sha256.Sum256([]byte(ref.String()))
-		m := &RateLimit{Zone: "portico_rl_" + hex.EncodeToString(sum[:6]), Ingress: ref, Key: "$binary_remote_addr",
+		scope := hex.EncodeToString(sum[:6])
+		m := &RateLimit{Zone: "portico_rl_" + scope, Scope: scope, Ingress: ref, Key: "$binary_remote_addr",
 			RPS: rl.RPS, BurstRPS: rl.RPS * rl.BurstMultiplier, RPM: rl.RPM, BurstRPM: rl.RPM * rl.BurstMultiplier,
 			Connections: rl.Connections}
 		if len(rl.Allowlist) > 0 {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	networkingv1 "k8s.io/api/networking/v1"
+
 	"github.com/portico-ingress/portico/pkg/model"
 )
 
@@ -52,4 +54,40 @@ func TestRenderTrafficGolden(t *testing.T) {
 // The traffic directives must pass the real nginx -t.
 func TestRenderTrafficPassesNginxTest(t *testing.T) {
 	nginxTestConfig(t, "traffic", trafficConfig())
+}
+
+// Rate limits of routed hosts: zones shared per rate, applied in the
+// router's named locations (one per limits in use); nginx -t accepts it.
+func TestRenderRouterRateLimits(t *testing.T) {
+	pfx := networkingv1.PathTypePrefix
+	cfg, conf := renderInput(t, httpInput(nil,
+		httpIngress("rps", "rps.example.com", map[string]string{"limit-rps": "5"}, pfx, "/"),
+		httpIngress("rps2", "rps2.example.com", map[string]string{"limit-rps": "5", "limit-allowlist": "10.0.0.0/8"}, pfx, "/"),
+		httpIngress("rpm", "rpm.example.com", map[string]string{"limit-rpm": "60", "limit-connections": "2", "proxy-buffer-size": "16k"}, pfx, "/"),
+	), testOptions)
+	if cfg.RateLimits != nil || cfg.RouterZones == nil {
+		t.Fatalf("RateLimits %v, RouterZones %v: want the routes' zones only", cfg.RateLimits, cfg.RouterZones)
+	}
+	s := string(conf)
+	for _, d := range []string{
+		"map $portico_limit_scope $portico_limit_key {\n        \"\"      \"\";\n        default $binary_remote_addr$portico_limit_scope;\n    }",
+		"limit_req_zone $portico_limit_key zone=portico_rps_5:10m rate=5r/s;",
+		"limit_req_zone $portico_limit_key zone=portico_rpm_60:10m rate=60r/m;",
+		"limit_conn_zone $portico_limit_key zone=portico_conn:10m;",
+		"limit_req zone=portico_rpm_60 burst=300 nodelay;\n            limit_conn portico_conn 2;",
+		"proxy_buffer_size 16k;",
+		`set $portico_limit_scope "";`,
+	} {
+		if !strings.Contains(s, d) {
+			t.Errorf("rendered config lacks %q", d)
+		}
+	}
+	// Both limit-rps 5 Ingresses share one location; no zone of their own.
+	if n := strings.Count(s, "limit_req zone=portico_rps_5 burst=25 nodelay;"); n != 1 {
+		t.Errorf("%d locations apply limit-rps 5, want 1", n)
+	}
+	if strings.Contains(s, "portico_rl_") {
+		t.Error("a routed Ingress has zones of its own")
+	}
+	nginxTestConfig(t, "router-limits", cfg)
 }

@@ -341,6 +341,43 @@ function _M.test_proxy_locations()
   end)
 end
 
+-- A route with rate limits goes to their location with its Ingress's
+-- scope in $portico_limit_scope: nginx counts each scope apart, and an
+-- allowlisted client ("" scope) not at all. Redirects come first.
+function _M.test_rate_limit_locations()
+  push_backends()
+  local loc = "@portico_proxy_11112222aaaabbbb"
+  eq(post(cjson.encode({ hosts = { ["limit.example.com"] = { routes = {
+    { path = "/claimed/one/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0a" } },
+    { path = "/claimed/two/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0b" } },
+    { path = "/claimed/exempt/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0c", allowlist = { "7f000000/8" } } },
+    { path = "/claimed/moved/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0d" },
+      redirect = { code = 308, url = "https://elsewhere.example.com/" } },
+  } } } })).status, 201, "push")
+  unset_after(function()
+    router.body_limits(1048576, {}, { [loc] = true })
+    local function get(path)
+      local code, body = raw("GET " .. path .. " HTTP/1.0\r\nHost: limit.example.com\r\n\r\n")
+      return code .. " " .. body
+    end
+    -- 1 r/s with a burst of 1: two pass, the third is refused.
+    eq(get("/claimed/one/x"), "200 limited 0a\n", "first")
+    eq(get("/claimed/one/x"), "200 limited 0a\n", "second (burst)")
+    eq(get("/claimed/one/x"):sub(1, 4), "503 ", "third, over the limit")
+    eq(get("/claimed/two/x"), "200 limited 0b\n", "another Ingress counts apart")
+    for i = 1, 4 do
+      eq(get("/claimed/exempt/x"), "200 limited \n", "allowlisted, not counted: " .. i)
+    end
+    for i = 1, 4 do
+      eq(get("/claimed/moved/x"):sub(1, 4), "308 ", "the redirect before the limit: " .. i)
+    end
+  end)
+  eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", rateLimit = { scope = "0a" } } } } } })).status, 400, "a rate limit needs a location")
+  eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "x; y" } } } } } })).status, 400, "a scope is hex")
+end
+
 function _M.test_cors()
   push_backends()
   local listed = { originRegex = "^(https://app\\.example\\.com|https://[a-z0-9-]+\\.partner\\.example)$",

@@ -111,6 +111,16 @@ local function validate_host(host, h)
     if bad then
       return "host " .. host .. ": route " .. i .. ": cors: " .. bad
     end
+    local rl = r.rateLimit
+    if rl ~= nil then
+      if type(rl) ~= "table" or type(rl.scope) ~= "string" or not rl.scope:find("^%x+$") or r.location == nil then
+        return "host " .. host .. ": route " .. i .. ": rateLimit needs a hex scope and the route's location"
+      end
+      local _, err = cidr.compile(rl.allowlist or {})
+      if err then
+        return "host " .. host .. ": route " .. i .. ": rateLimit: " .. err
+      end
+    end
     local sr = r.sourceRange
     if sr ~= nil then
       if type(sr) ~= "table" or sr.allow == nil and sr.deny == nil then
@@ -172,6 +182,11 @@ local function build_host(host, h)
     if sr then
       r.allow = sr.allow and cidr.compile(sr.allow)
       r.deny = sr.deny and cidr.compile(sr.deny)
+    end
+    local rl = r.rateLimit
+    if rl then
+      r.limit_scope = rl.scope
+      r.limit_exempt = rl.allowlist and cidr.compile(rl.allowlist)
     end
     if r.exact then
       exact[r.path] = r
@@ -377,8 +392,9 @@ end
 -- HTTPS port suffix of redirects (":8443", or "" for 443), here_name and
 -- here the name and body limit of the location it runs in, vhost and
 -- pass whether that location sends the Host and uses the upstream the
--- router sets. A route with proxy settings nginx applies per location
--- goes to the location of its own (ngx.exec). A route that needs what
+-- router sets. A route with proxy settings or rate limits nginx applies
+-- per location goes to the location of its own (ngx.exec), with
+-- $portico_limit_scope set for the limits' key. A route that needs what
 -- its location lacks (pushed before the reload that adds it) gets 503
 -- rather than the client's Host or plain HTTP. It answers 404 for what no
 -- route serves, 413 for a body above the route's limit, 308 for plain
@@ -408,9 +424,9 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     return ngx.exit(ngx.HTTP_NOT_FOUND)
   end
   local limit = r.bodyLimit or body_global
-  local act
+  local act, there
   if r.location and r.location ~= here_name then
-    act = settled(var, r, limit) or r.location
+    act, there = settled(var, r, limit), r.location
   elseif limit ~= here then
     act = body(var, limit)
   end
@@ -433,6 +449,16 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   end
   if r.cors and cors(var, r.cors) then
     return ngx.exit(204)
+  end
+  -- The route's location applies its rate limits (preaccess, before
+  -- this access phase runs there again): after the redirects and CORS
+  -- preflights, before the source range, as in a location of its own.
+  if there then
+    if r.limit_scope then
+      local exempt = r.limit_exempt and cidr.contains(r.limit_exempt, cidr.address(var.binary_remote_addr))
+      var.portico_limit_scope = exempt and "" or r.limit_scope
+    end
+    return ngx.exec(there)
   end
   if (r.allow or r.deny) and not allowed(r) then
     return ngx.exit(ngx.HTTP_FORBIDDEN)
