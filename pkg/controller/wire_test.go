@@ -17,8 +17,8 @@ func TestWireRoutes(t *testing.T) {
 	cfg := &model.Config{Global: model.Global{HSTS: "max-age=60"}, Routes: []*model.HostRoutes{{Host: "a.example.com", HSTS: true, Routes: []model.Route{
 		{Path: "/", Backend: "ns/a:80", Ingress: model.IngressRef{Namespace: "ns", Name: "a"}, IngressPath: "/",
 			BodySize: "8m", SourceRange: &model.SourceRange{Allow: []string{"10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"}, Deny: []string{"10.1.0.0/16"}}},
-		{Exact: true, Path: "/x", Backend: "ns/a:80", BodySize: "0", Settings: annotations.Proxy{BufferSize: "16k"}, Location: "@portico_proxy_00112233aabbccdd"},
-		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", Limits: model.RouterLimits{RPS: 5, BurstRPS: 25},
+		{Exact: true, Path: "/x", Backend: "ns/a:80", BodySize: "0", Settings: &annotations.Proxy{BufferSize: "16k"}, Location: "@portico_proxy_00112233aabbccdd"},
+		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", Limits: &model.RouterLimits{RPS: 5, BurstRPS: 25},
 			RateLimit: &model.RouteRateLimit{Scope: "0a1b", Allowlist: []string{"192.168.0.0/16"}}},
 		{Path: "/open", CORS: &annotations.CORS{OriginRegex: "^(https://b)$", Origins: []annotations.CORSOrigin{{Scheme: "https", Host: "b"}},
 			Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},

@@ -51,10 +51,11 @@ type Route struct {
 	BodySize annotations.Size `json:"bodySize,omitempty"`
 	// Settings are its proxy settings that nginx applies per location
 	// (locationSettings: buffering, buffer size, next upstream, HTTP
-	// version, GRPC or GRPCS); the router hands a route with any to
+	// version, GRPC or GRPCS), nil for none (most routes: a pointer
+	// keeps the Route small); the router hands a route with any to
 	// Location, the named location of its body limit and settings.
-	Settings annotations.Proxy `json:"settings,omitzero"`
-	Location string            `json:"location,omitempty"`
+	Settings *annotations.Proxy `json:"settings,omitempty"`
+	Location string             `json:"location,omitempty"`
 	// Redirect answers with a redirect instead of proxying (after the
 	// one of SSLRedirect); Backend is not used then.
 	Redirect *annotations.Redirect `json:"redirect,omitempty"`
@@ -76,7 +77,7 @@ type Route struct {
 	RateLimit *RouteRateLimit `json:"rateLimit,omitempty"`
 	// Limits are the Ingress's rate limits, for its Location; the router
 	// does not need them.
-	Limits RouterLimits `json:"-"`
+	Limits *RouterLimits `json:"-"`
 }
 
 // RouteRateLimit is what the router sets before handing a request to the
@@ -346,10 +347,18 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 			if larger(limit, top) {
 				top, topSize = limit, size
 			}
-			if !r.Settings.IsZero() || r.Limits != (RouterLimits{}) {
-				r.Location = proxyLocation(limit, r.Settings, r.Limits)
+			if r.Settings != nil || r.Limits != nil {
+				var s annotations.Proxy
+				var l RouterLimits
+				if r.Settings != nil {
+					s = *r.Settings
+				}
+				if r.Limits != nil {
+					l = *r.Limits
+				}
+				r.Location = proxyLocation(limit, s, l)
 				if _, ok := proxied[r.Location]; !ok {
-					proxied[r.Location] = RouterLocation{Name: r.Location, BodySize: size, BodyBytes: limit, Settings: r.Settings, Limits: r.Limits}
+					proxied[r.Location] = RouterLocation{Name: r.Location, BodySize: size, BodyBytes: limit, Settings: s, Limits: l}
 				}
 				continue
 			}
@@ -386,15 +395,19 @@ func routeOf(l *Location) Route {
 		Backend: l.Backend, Ingress: l.Ingress, IngressPath: l.IngressPath,
 		SSLRedirect: l.SSLRedirect, RewriteTarget: l.RewriteTarget, ForwardedPrefix: prefix,
 		ConnectTimeout: l.Proxy.ConnectTimeout, SendTimeout: l.Proxy.SendTimeout, ReadTimeout: l.Proxy.ReadTimeout,
-		BodySize: l.Proxy.BodySize, Settings: locationSettings(l.Proxy), Redirect: l.Redirect, SourceRange: l.SourceRange, UpstreamVhost: l.Proxy.UpstreamVhost,
+		BodySize: l.Proxy.BodySize, Redirect: l.Redirect, SourceRange: l.SourceRange, UpstreamVhost: l.Proxy.UpstreamVhost,
 		CORS: l.CORS,
 	}
 	if l.Proxy.Protocol == annotations.ProtoHTTPS {
 		r.Pass = l.Proxy.PassScheme() + "://" + l.Proxy.Upstream()
 	}
+	if s := locationSettings(l.Proxy); !s.IsZero() {
+		kept := s // allocated only here
+		r.Settings = &kept
+	}
 	if rl := l.RateLimit; rl != nil {
 		r.RateLimit = &RouteRateLimit{Scope: rl.Scope, Allowlist: rl.Allowlist}
-		r.Limits = RouterLimits{RPS: rl.RPS, BurstRPS: rl.BurstRPS, RPM: rl.RPM, BurstRPM: rl.BurstRPM, Connections: rl.Connections}
+		r.Limits = &RouterLimits{RPS: rl.RPS, BurstRPS: rl.BurstRPS, RPM: rl.RPM, BurstRPM: rl.BurstRPM, Connections: rl.Connections}
 	}
 	return r
 }
