@@ -327,6 +327,7 @@ func TestAnnotationsAuth(t *testing.T) {
 
 // custom-http-errors with default-backend: the error is served by the
 // error Service with X-Code and friends; the client keeps the status.
+// The Lua router serves such hosts.
 func TestAnnotationsCustomHTTPErrors(t *testing.T) {
 	ns := namespace(t, "errors")
 	a := newApp(t, ns, "a", 1, "")
@@ -347,6 +348,33 @@ func TestAnnotationsCustomHTTPErrors(t *testing.T) {
 		}
 	}
 	expect(t, "500 is not intercepted", "GET", "errors.example.com", "/__status/500", nil, "", fromApp(a, 500))
+
+	// The Lua router serves the host: its router location intercepts the
+	// errors for @portico_route_error. A second Ingress with the same codes
+	// and its own error backend needs no reload.
+	routedInLua(t, "errors.example.com")
+	errs2 := newApp(t, ns, "errsvc2", 1, "")
+	before := quietReloads(t)
+	createIngress(t, newIngress(ns, "errs2", map[string]string{ann + "custom-http-errors": "404,503", ann + "default-backend": "errsvc2"},
+		hostRule("errors2.example.com", prefixPath("/", "a"))))
+	r = expect(t, "404 from the second error backend", "GET", "errors2.example.com", "/__status/404", nil, "", func(r reply) error {
+		if r.code != 404 || r.echo == nil || r.echo.Service != errs2.name {
+			return fmt.Errorf("want 404 served by %s", errs2.name)
+		}
+		return nil
+	})
+	if got := r.echo.Headers["X-Ingress-Name"]; len(got) != 1 || got[0] != "errs2" {
+		t.Errorf("second error backend saw X-Ingress-Name %v", got)
+	}
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("an Ingress with custom errors in use reloaded nginx %d times; want 0", after-before)
+	}
+	expect(t, "the first Ingress keeps its error backend", "GET", "errors.example.com", "/__status/503", nil, "", func(r reply) error {
+		if r.code != 503 || r.echo == nil || r.echo.Service != errs.name {
+			return fmt.Errorf("want 503 served by %s", errs.name)
+		}
+		return nil
+	})
 }
 
 // putConfigMap creates or replaces the controller's ConfigMap data and

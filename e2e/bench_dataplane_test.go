@@ -452,7 +452,7 @@ func churnIngress(ns, svc string, stop <-chan struct{}, changes chan<- int) {
 		if n%2 == 0 {
 			// A host with a server block: a plain host would be a push to
 			// the Lua router, not a reload.
-			_, err = ings.Create(context.Background(), newIngress(ns, "churn", needsServerBlock(svc),
+			_, err = ings.Create(context.Background(), newIngress(ns, "churn", needsServerBlock(),
 				hostRule(fmt.Sprintf("churn%d.%s.example.com", n, ns), prefixPath("/", svc))), metav1.CreateOptions{})
 		} else {
 			err = ings.Delete(context.Background(), "churn", metav1.DeleteOptions{})

@@ -300,7 +300,7 @@ func BenchmarkScale(b *testing.B) {
 		b.Run(fmt.Sprintf("ingresses=%d", n), func(b *testing.B) {
 			s := newScaleEnv(b, n)
 			change := s.oneChange(b, "one-more", nil)
-			reload := s.oneChange(b, "one-static", needsServerBlock("svc0"))
+			reload := s.oneChange(b, "one-static", needsServerBlock())
 			st, err := env.portico.status()
 			if err != nil {
 				b.Fatal(err)

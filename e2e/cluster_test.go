@@ -571,7 +571,7 @@ func TestRequestIDAndForwardedHeaders(t *testing.T) {
 	a := newApp(t, ns, "a", 1, "")
 	hosts := []string{"reqid.example.com", "reqid-prefix.example.com"}
 	createIngress(t, newIngress(ns, "plain", nil, hostRule(hosts[0], prefixPath("/", "a"))))
-	createIngress(t, newIngress(ns, "prefixed", needsServerBlock("a", ann+"x-forwarded-prefix", "/pfx"),
+	createIngress(t, newIngress(ns, "prefixed", needsServerBlock(ann+"x-forwarded-prefix", "/pfx"),
 		hostRule(hosts[1], prefixPath("/", "a"))))
 	for _, h := range hosts {
 		servedBy(t, h, "/", a)

@@ -235,7 +235,7 @@ func TestConfAndBackendsCommands(t *testing.T) {
 		}
 	}
 	// An Ingress nginx.conf must serve gets its own server block.
-	createIngress(t, newIngress(ns, "rewritten", needsServerBlock("shop"), hostRule("static.inspect.example.com", prefixPath("/x", "shop"))))
+	createIngress(t, newIngress(ns, "rewritten", needsServerBlock(), hostRule("static.inspect.example.com", prefixPath("/x", "shop"))))
 	servedBy(t, "static.inspect.example.com", "/x", a)
 	conf = run("conf", "--host", "static.inspect.example.com", fmt.Sprintf("--controller-url=http://127.0.0.1:%d", env.portico.healthzPort), lua)
 	if !strings.Contains(conf, `server_name "static.inspect.example.com";`) || strings.Count(conf, "server_name") != 1 || strings.Contains(conf, "Lua router") {

@@ -352,7 +352,7 @@ func TestFaultChurnAndReloadsUnderLoad(t *testing.T) {
 	var wsErr error
 	for i := range rounds {
 		// Hosts with a server block: each is a reload.
-		createIngress(t, newIngress(ns, fmt.Sprintf("extra-%d", i), needsServerBlock("a"),
+		createIngress(t, newIngress(ns, fmt.Sprintf("extra-%d", i), needsServerBlock(),
 			hostRule(fmt.Sprintf("extra-%d.churn.example.com", i), prefixPath("/", "a"))))
 		// One pod of three out of rotation, a different one each round.
 		for j, p := range a.pods {
@@ -489,7 +489,7 @@ func TestFaultDiskFull(t *testing.T) {
 	}
 	// A host with a server block, so a config write (a plain host would be
 	// a push to the Lua router).
-	createIngress(t, newIngress(ns, "two", needsServerBlock("a"), hostRule("disk-two.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "two", needsServerBlock(), hostRule("disk-two.example.com", prefixPath("/", "a"))))
 	eventually(t, "ConfigNotApplied Event on the new Ingress", func() error {
 		evs, err := warningEvents(ns, "two")
 		if err != nil {

@@ -22,12 +22,12 @@ import (
 
 const rewriteTarget = "nginx.ingress.kubernetes.io/rewrite-target"
 
-// needsServerBlock are annotations the Lua router cannot apply (errors
-// intercepted for a status no echo pod answers, served by svc) and more
-// annotations kv, for tests that want a host with a server block, so a
-// change that reloads nginx.
-func needsServerBlock(svc string, kv ...string) map[string]string {
-	m := map[string]string{ann + "custom-http-errors": "599", ann + "default-backend": svc}
+// needsServerBlock are annotations the Lua router cannot apply (an
+// auth-url every request passes: nginx's own checksum endpoint on the
+// status port, which answers 200) and more annotations kv, for tests
+// that want a host with a server block, so a change that reloads nginx.
+func needsServerBlock(kv ...string) map[string]string {
+	m := map[string]string{ann + "auth-url": fmt.Sprintf("http://127.0.0.1:%d/configuration/checksum", env.portico.statusPort)}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -339,8 +339,8 @@ func ptr[T any](v T) *T { return &v }
 
 // A plain host has no server block: creating, changing and deleting its
 // Ingress is a push to the Lua router, never a reload, rewrite-target
-// included. An Ingress that needs nginx.conf (custom-http-errors) still
-// reloads and works.
+// included. An Ingress that needs nginx.conf (auth-url) still reloads
+// and works.
 func TestDynamicRoutingWithoutReload(t *testing.T) {
 	ns := namespace(t, "dynamic")
 	a := newApp(t, ns, "a", 1, "")
@@ -393,11 +393,11 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("an Ingress with rewrite-target reloaded nginx %d times; want 0", after-before)
 	}
-	createIngress(t, newIngress(ns, "static", needsServerBlock("a"),
+	createIngress(t, newIngress(ns, "static", needsServerBlock(),
 		hostRule("static.dynamic.example.com", prefixPath("/api", "a"))))
 	servedBy(t, "static.dynamic.example.com", "/api/users", a)
 	if after := mustStatus(t).Nginx.Reloads; after <= before {
-		t.Errorf("an Ingress with custom-http-errors did not reload nginx")
+		t.Errorf("an Ingress with auth-url did not reload nginx")
 	}
 }
 
@@ -609,7 +609,7 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 	ns := namespace(t, "claim")
 	lobby := newApp(t, ns, "game-lobby", 1, "")
 	plain := newApp(t, ns, "plain-lobby", 1, "")
-	createIngress(t, newIngress(ns, "game", needsServerBlock("game-lobby", rewriteTarget, "/"),
+	createIngress(t, newIngress(ns, "game", needsServerBlock(rewriteTarget, "/"),
 		hostRule("", prefixPath("/lobby", "game-lobby"), prefixPath("/room", "game-lobby"))))
 	if r := servedBy(t, "any.example.org", "/lobby/1", lobby); r.echo.Path != "/" {
 		t.Errorf("host-less rewrite: backend saw %q, want /", r.echo.Path)

@@ -368,6 +368,11 @@ http {
         set $portico_route_vhost "";
         set $portico_route_pass "";
         set $portico_limit_scope "";
+        set $portico_err_backend "";
+        set $portico_err_namespace "";
+        set $portico_err_ingress "";
+        set $portico_err_service "";
+        set $portico_err_port "";
         # A router location that sends neither the router's Host nor its
         # upstream (before the reload that adds them).
         location /vh-old/ {
@@ -421,6 +426,23 @@ http {
             limit_req zone=portico_rps_1 burst=1 nodelay;
             access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, "@portico_proxy_11112222aaaabbbb") }
             content_by_lua_block { ngx.say("limited ", ngx.var.portico_limit_scope) }
+        }
+        # The location of custom errors (the content stands for a backend
+        # answering with the status the URI names) and the error location.
+        location @portico_proxy_33334444ccccdddd {
+            error_page 404 502 @portico_route_error;
+            access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, "@portico_proxy_33334444ccccdddd") }
+            content_by_lua_block {
+                local code = tonumber(ngx.var.uri:match("(%%d+)$"))
+                if code then return ngx.exit(code) end
+                ngx.say("answered ", ngx.var.portico_backend)
+            }
+        }
+        location @portico_route_error {
+            content_by_lua_block {
+                local v = ngx.var
+                ngx.say("error ", v.status, " ", v.portico_err_backend, " ", v.portico_err_namespace, "/", v.portico_err_ingress, " ", v.portico_err_service, ":", v.portico_err_port)
+            }
         }
         location /claimed/ {
             rewrite_by_lua_block { require("portico.router").claim() }

@@ -134,8 +134,8 @@ type Route struct {
 	// nginx.conf's.
 	BodyLimit *int64 `json:"bodyLimit,omitempty"`
 	// Location is the named location (@portico_proxy_<hash>) with the
-	// route's proxy settings or rate limits that nginx applies per
-	// location; the router hands its requests there.
+	// route's proxy settings, rate limits or custom errors that nginx
+	// applies per location; the router hands its requests there.
 	Location string `json:"location,omitempty"`
 	// Redirect answers instead of proxying; nil proxies.
 	Redirect *Redirect `json:"redirect,omitempty"`
@@ -150,6 +150,21 @@ type Route struct {
 	CORS *CORS `json:"cors,omitempty"`
 	// RateLimit keys the rate limits of Location; nil: none.
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+	// Errors names the backend of the errors Location intercepts; nil:
+	// none.
+	Errors *RouteErrors `json:"errors,omitempty"`
+}
+
+// RouteErrors is what the router sets in $portico_err_* before it hands a
+// request to its route's Location, whose intercepted errors go to the
+// error backend Backend with X-Namespace, X-Ingress-Name, X-Service-Name
+// and X-Service-Port.
+type RouteErrors struct {
+	Backend   string `json:"backend"`
+	Namespace string `json:"namespace"`
+	Ingress   string `json:"ingress"`
+	Service   string `json:"service"`
+	Port      string `json:"port"`
 }
 
 // RateLimit is what the router sets in $portico_limit_scope before it

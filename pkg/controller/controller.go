@@ -363,6 +363,9 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 			if rl := r.RateLimit; rl != nil {
 				w.RateLimit = &apply.RateLimit{Scope: rl.Scope, Allowlist: wireCIDRs(rl.Allowlist)}
 			}
+			if e := r.Errors; e != nil {
+				w.Errors = &apply.RouteErrors{Backend: e.Backend, Namespace: e.Namespace, Ingress: e.Ingress, Service: e.Service, Port: e.Port}
+			}
 			rs = append(rs, w)
 		}
 		out.Hosts[h.Host] = apply.HostRoutes{HSTS: h.HSTS, Routes: rs}

@@ -19,7 +19,8 @@ func TestWireRoutes(t *testing.T) {
 			BodySize: "8m", SourceRange: &model.SourceRange{Allow: []string{"10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"}, Deny: []string{"10.1.0.0/16"}}},
 		{Exact: true, Path: "/x", Backend: "ns/a:80", BodySize: "0", Settings: &annotations.Proxy{BufferSize: "16k"}, Location: "@portico_proxy_00112233aabbccdd"},
 		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", Limits: &model.RouterLimits{RPS: 5, BurstRPS: 25},
-			RateLimit: &model.RouteRateLimit{Scope: "0a1b", Allowlist: []string{"192.168.0.0/16"}}},
+			RateLimit: &model.RouteRateLimit{Scope: "0a1b", Allowlist: []string{"192.168.0.0/16"}},
+			Errors:    &model.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, ErrorCodes: []int{503}},
 		{Path: "/open", CORS: &annotations.CORS{OriginRegex: "^(https://b)$", Origins: []annotations.CORSOrigin{{Scheme: "https", Host: "b"}},
 			Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 	}}}}
@@ -28,7 +29,8 @@ func TestWireRoutes(t *testing.T) {
 		{Path: "/", Backend: "ns/a:80", Ingress: "ns/a", IngressPath: "/", BodyLimit: &eight, SourceRange: &apply.SourceRange{
 			Allow: []string{"0a000000/8", "7f000001/32", "20010db8000000000000000000000000/32"}, Deny: []string{"0a010000/16"}}},
 		{Exact: true, Path: "/x", Backend: "ns/a:80", BodyLimit: &zero, Location: "@portico_proxy_00112233aabbccdd"},
-		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", RateLimit: &apply.RateLimit{Scope: "0a1b", Allowlist: []string{"c0a80000/16"}}},
+		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", RateLimit: &apply.RateLimit{Scope: "0a1b", Allowlist: []string{"c0a80000/16"}},
+			Errors: &apply.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}},
 		{Path: "/open", CORS: &apply.CORS{OriginRegex: "^(https://b)$", Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 	}}}}
 	if diff := cmp.Diff(want, wireRoutes(cfg)); diff != "" {

@@ -709,7 +709,10 @@ func RouteNotes(r *apply.Route) string {
 		notes = append(notes, fmt.Sprintf("body limit %d bytes (0: none)", *r.BodyLimit))
 	}
 	if r.Location != "" {
-		notes = append(notes, "proxied from nginx.conf's location "+r.Location+", which has its per-location proxy settings, gRPC or rate limits")
+		notes = append(notes, "proxied from nginx.conf's location "+r.Location+", which has its per-location proxy settings, gRPC, rate limits or custom errors")
+	}
+	if e := r.Errors; e != nil {
+		notes = append(notes, "errors it intercepts served by "+e.Backend)
 	}
 	if rl := r.RateLimit; rl != nil {
 		notes = append(notes, fmt.Sprintf("rate limits there count each client address for this Ingress alone (scope %s; exempt networks: %d)", rl.Scope, len(rl.Allowlist)))

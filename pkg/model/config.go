@@ -40,6 +40,9 @@ type Config struct {
 	// RouterZones are the shared limit zones of the router's locations;
 	// nil when no route has limits.
 	RouterZones *RouterZones `json:"routerZones,omitempty"`
+	// RouterErrors is set when a router location intercepts errors: the
+	// catch-all server has @portico_route_error (Route.Errors).
+	RouterErrors bool `json:"routerErrors,omitempty"`
 	// --- end traffic policy ---
 	// AuthFiles are the htpasswd files basic auth locations name, sorted
 	// by Name; pkg/apply writes them, never into nginx.conf.

@@ -78,6 +78,24 @@ type Route struct {
 	// Limits are the Ingress's rate limits, for its Location; the router
 	// does not need them.
 	Limits *RouterLimits `json:"-"`
+	// Errors names the backend that serves the errors Location
+	// intercepts (ErrorCodes, custom-http-errors) and the headers it gets;
+	// nil when none.
+	Errors     *RouteErrors `json:"errors,omitempty"`
+	ErrorCodes []int        `json:"-"`
+}
+
+// RouteErrors is what the router sets before handing a request to the
+// location whose error_page sends the route's intercepted errors to
+// @portico_route_error, which proxies them to Backend with the headers a
+// static error location sends (X-Namespace, X-Ingress-Name,
+// X-Service-Name, X-Service-Port).
+type RouteErrors struct {
+	Backend   string `json:"backend"`
+	Namespace string `json:"namespace"`
+	Ingress   string `json:"ingress"`
+	Service   string `json:"service"`
+	Port      string `json:"port"`
 }
 
 // RouteRateLimit is what the router sets before handing a request to the
@@ -139,6 +157,9 @@ type RouterLocation struct {
 	// Limits are the rate limits of a location @portico_proxy_<hash>
 	// (Route.Limits); zero elsewhere.
 	Limits RouterLimits `json:"limits,omitzero"`
+	// ErrorCodes are the statuses it intercepts for @portico_route_error
+	// (Route.ErrorCodes); nil elsewhere.
+	ErrorCodes []int `json:"errorCodes,omitempty"`
 }
 
 // RouterBody are the request body limits of the router's routes, in bytes
@@ -175,7 +196,7 @@ func locationSettings(p annotations.Proxy) annotations.Proxy {
 // proxyLocation names the location of a body limit and proxy settings
 // after both, so that a route keeps its location's name while they stay
 // (a size counts in bytes, however it is spelled).
-func proxyLocation(limit int64, s annotations.Proxy, l RouterLimits) string {
+func proxyLocation(limit int64, s annotations.Proxy, l RouterLimits, codes []int) string {
 	if s.BufferSize != "" {
 		s.BufferSize = annotations.Size(strconv.FormatInt(s.BufferSize.Bytes(), 10))
 	}
@@ -183,6 +204,9 @@ func proxyLocation(limit int64, s annotations.Proxy, l RouterLimits) string {
 	in := fmt.Appendf(nil, "%d %s", limit, j)
 	if l != (RouterLimits{}) {
 		in = fmt.Appendf(in, " %d %d %d %d %d", l.RPS, l.BurstRPS, l.RPM, l.BurstRPM, l.Connections)
+	}
+	if len(codes) > 0 {
+		in = fmt.Appendf(in, " errors %v", codes)
 	}
 	sum := sha256.Sum256(in)
 	return fmt.Sprintf("@portico_proxy_%x", sum[:8])
@@ -347,7 +371,7 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 			if larger(limit, top) {
 				top, topSize = limit, size
 			}
-			if r.Settings != nil || r.Limits != nil {
+			if r.Settings != nil || r.Limits != nil || r.ErrorCodes != nil {
 				var s annotations.Proxy
 				var l RouterLimits
 				if r.Settings != nil {
@@ -356,9 +380,10 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 				if r.Limits != nil {
 					l = *r.Limits
 				}
-				r.Location = proxyLocation(limit, s, l)
+				r.Location = proxyLocation(limit, s, l, r.ErrorCodes)
 				if _, ok := proxied[r.Location]; !ok {
-					proxied[r.Location] = RouterLocation{Name: r.Location, BodySize: size, BodyBytes: limit, Settings: s, Limits: l}
+					proxied[r.Location] = RouterLocation{Name: r.Location, BodySize: size, BodyBytes: limit, Settings: s, Limits: l, ErrorCodes: r.ErrorCodes}
+					c.RouterErrors = c.RouterErrors || r.ErrorCodes != nil
 				}
 				continue
 			}
@@ -404,6 +429,10 @@ func routeOf(l *Location) Route {
 	if s := locationSettings(l.Proxy); !s.IsZero() {
 		kept := s // allocated only here
 		r.Settings = &kept
+	}
+	if e := l.Errors; e != nil {
+		r.Errors = &RouteErrors{Backend: e.Backend, Namespace: e.Ingress.Namespace, Ingress: e.Ingress.Name, Service: e.Service, Port: e.Port}
+		r.ErrorCodes = e.Codes
 	}
 	if rl := l.RateLimit; rl != nil {
 		r.RateLimit = &RouteRateLimit{Scope: rl.Scope, Allowlist: rl.Allowlist}
@@ -462,7 +491,8 @@ func plainServer(s *Server, body bool) bool {
 // the URI, and proxies over HTTP or HTTPS with the global settings but
 // its timeouts, its upstream-vhost and, with body, its body limit and
 // the settings nginx applies per location (locationSettings, gRPC
-// included) and rate limits (or redirects, or answers 404), maybe with
+// included), rate limits and custom errors (or redirects, or answers
+// 404), maybe with
 // CORS and only for some client addresses: the traffic
 // policy it may carry lives in its backend, which the balancer applies,
 // as it applies the timeouts.
@@ -480,8 +510,8 @@ func plainLocation(l *Location, body bool) bool {
 		}
 	}
 	_, headersOK := forwardedPrefix(l.Headers)
-	return (body || l.RateLimit == nil) && p.IsZero() && headersOK &&
-		l.BasicAuth == nil && l.ExternalAuth == nil && l.Errors == nil && l.Snippet == ""
+	return (body || l.RateLimit == nil && l.Errors == nil) && p.IsZero() && headersOK &&
+		l.BasicAuth == nil && l.ExternalAuth == nil && l.Snippet == ""
 }
 
 // forwardedPrefix returns the X-Forwarded-Prefix among hs; ok is false

@@ -37,8 +37,8 @@ func TestBuildRoutes(t *testing.T) {
 	buf16k := annotations.Proxy{BufferSize: "16k"}
 	next := annotations.Proxy{Buffering: "off", NextUpstreamTries: &five, HTTPVersion: "1.0"}
 	grpc, grpcsBuf := annotations.Proxy{Protocol: annotations.ProtoGRPC}, annotations.Proxy{Protocol: annotations.ProtoGRPCS, BufferSize: "16k"}
-	buf16kLoc, buf16k8mLoc, nextLoc := proxyLocation(1<<20, buf16k, RouterLimits{}), proxyLocation(8<<20, buf16k, RouterLimits{}), proxyLocation(1<<20, next, RouterLimits{})
-	grpcLoc, grpcsBufLoc := proxyLocation(1<<20, grpc, RouterLimits{}), proxyLocation(1<<20, grpcsBuf, RouterLimits{})
+	buf16kLoc, buf16k8mLoc, nextLoc := proxyLocation(1<<20, buf16k, RouterLimits{}, nil), proxyLocation(8<<20, buf16k, RouterLimits{}, nil), proxyLocation(1<<20, next, RouterLimits{}, nil)
+	grpcLoc, grpcsBufLoc := proxyLocation(1<<20, grpc, RouterLimits{}, nil), proxyLocation(1<<20, grpcsBuf, RouterLimits{}, nil)
 	proxied := []RouterLocation{
 		{Name: buf16kLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: buf16k},
 		{Name: buf16k8mLoc, BodySize: "8m", BodyBytes: 8 << 20, Settings: buf16k},
@@ -66,11 +66,13 @@ func TestBuildRoutes(t *testing.T) {
 	}
 	rps10, rps20 := RouterLimits{RPS: 10, BurstRPS: 50}, RouterLimits{RPS: 20, BurstRPS: 100}
 	conn := RouterLimits{RPM: 600, BurstRPM: 1200, Connections: 3}
-	rps10Loc, rps20BufLoc, connLoc := proxyLocation(1<<20, annotations.Proxy{}, rps10), proxyLocation(1<<20, buf16k, rps20), proxyLocation(1<<20, annotations.Proxy{}, conn)
+	errLoc := proxyLocation(1<<20, annotations.Proxy{}, RouterLimits{}, []int{503, 404})
+	rps10Loc, rps20BufLoc, connLoc := proxyLocation(1<<20, annotations.Proxy{}, rps10, nil), proxyLocation(1<<20, buf16k, rps20, nil), proxyLocation(1<<20, annotations.Proxy{}, conn, nil)
 	limitLocations := []RouterLocation{
 		{Name: rps10Loc, BodySize: "1m", BodyBytes: 1 << 20, Limits: rps10},
 		{Name: rps20BufLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: buf16k, Limits: rps20},
 		{Name: connLoc, BodySize: "1m", BodyBytes: 1 << 20, Limits: conn},
+		{Name: errLoc, BodySize: "1m", BodyBytes: 1 << 20, ErrorCodes: []int{503, 404}},
 	}
 	sort.Slice(limitLocations, func(i, j int) bool { return limitLocations[i].Name < limitLocations[j].Name })
 	var limitNames []string
@@ -257,17 +259,24 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "conn", annotate(annotations.Prefix+"limit-connections", "3"), annotate(annotations.Prefix+"limit-allowlist", "10.0.0.0/8"),
 				annotate(annotations.Prefix+"limit-rpm", "600"), annotate(annotations.Prefix+"limit-burst-multiplier", "2"),
 				rule("conn.example.com", path("/", prefix, "api-service", 80))),
+			// Custom errors: the location intercepts them for
+			// @portico_route_error; the route names the error backend.
+			ingress("lab", "errors", annotate(annotations.Prefix+"custom-http-errors", "503,404"), annotate(annotations.Prefix+"default-backend", "frontend-service"),
+				rule("errors.example.com", path("/", prefix, "api-service", 80))),
 			// Limits and proxy settings: one location with both.
 			ingress("lab", "buf", annotate(annotations.Prefix+"limit-rps", "20"), annotate(annotations.Prefix+"proxy-buffer-size", "16k"),
 				rule("buf.example.com", path("/", prefix, "api-service", 80))),
 		},
-		kinds: map[string]string{"": "router", "rps.example.com": "dynamic", "rps2.example.com": "dynamic", "conn.example.com": "dynamic", "buf.example.com": "dynamic"},
+		kinds: map[string]string{"": "router", "rps.example.com": "dynamic", "rps2.example.com": "dynamic", "conn.example.com": "dynamic", "buf.example.com": "dynamic",
+			"errors.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
 			{Host: "buf.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf"), IngressPath: "/", Settings: &buf16k,
 				RateLimit: &RouteRateLimit{Scope: scope("buf")}, Limits: &rps20, Location: rps20BufLoc}}},
 			{Host: "conn.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("conn"), IngressPath: "/",
 				RateLimit: &RouteRateLimit{Scope: scope("conn"), Allowlist: []string{"10.0.0.0/8"}}, Limits: &conn, Location: connLoc}}},
+			{Host: "errors.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("errors"), IngressPath: "/",
+				Errors: &RouteErrors{Backend: fe, Namespace: "lab", Ingress: "errors", Service: "api-service", Port: "80"}, ErrorCodes: []int{503, 404}, Location: errLoc}}},
 			{Host: "rps.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rps"), IngressPath: "/",
 				RateLimit: &RouteRateLimit{Scope: scope("rps")}, Limits: &rps10, Location: rps10Loc}}},
 			{Host: "rps2.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rps2"), IngressPath: "/",
@@ -346,16 +355,14 @@ func TestBuildRoutes(t *testing.T) {
 		name: "X-Request-ID: made before auth subrequests, error pages and snippets can send it, else in the access phase",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "auth", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), rule("auth.example.com", path("/", prefix, "api-service", 80))),
-			ingress("lab", "errors", annotate(annotations.Prefix+"custom-http-errors", "503"), annotate(annotations.Prefix+"default-backend", "frontend-service"),
-				rule("errors.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "rooted", annotate(annotations.Prefix+"app-root", "/app"), rule("root.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80))),
 		},
-		kinds:     map[string]string{"": "router", "a.example.com": "dynamic", "auth.example.com": "static", "errors.example.com": "static", "root.example.com": "static"},
+		kinds:     map[string]string{"": "router", "a.example.com": "dynamic", "auth.example.com": "static", "root.example.com": "static"},
 		routes:    []*HostRoutes{{Host: "", Routes: []Route{{Path: "/"}}}, {Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}}},
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
 		body:      &RouterBody{Global: 1 << 20},
-		earlyIDs:  []string{"auth.example.com", "errors.example.com"},
+		earlyIDs:  []string{"auth.example.com"},
 	}, {
 		name:      "generate-request-id false: neither the router nor a server makes X-Request-ID",
 		ings:      []*networkingv1.Ingress{ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80)))},
@@ -407,6 +414,13 @@ func TestBuildRoutes(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.body, got.RouterBody); diff != "" {
 				t.Errorf("router body (-want +got):\n%s", diff)
+			}
+			intercepts := false
+			for _, l := range locations {
+				intercepts = intercepts || l.ErrorCodes != nil
+			}
+			if got.RouterErrors != intercepts {
+				t.Errorf("RouterErrors = %v, want %v", got.RouterErrors, intercepts)
 			}
 			if diff := cmp.Diff(tc.zones, got.RouterZones); diff != "" {
 				t.Errorf("router zones (-want +got):\n%s", diff)

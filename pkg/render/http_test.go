@@ -80,11 +80,14 @@ func httpFeatures() model.Input {
 		httpIngress("errors", "h.example.com", map[string]string{"custom-http-errors": "404,502", "default-backend": "errors"}, pfx, "/err"),
 		httpIngress("redirect", "h.example.com", map[string]string{"permanent-redirect": "https://new.example.com/x?a=1", "permanent-redirect-code": "308"}, pfx, "/old"),
 		httpIngress("temporal", "h.example.com", map[string]string{"temporal-redirect": "http://[2001:db8::1]:8080/"}, pfx, "/tmp"),
-		// The router hands g.example.com to a location with grpc_pass; a
-		// custom error page keeps gs.example.com a server block.
+		// The router hands g.example.com to a location with grpc_pass; an
+		// auth-url keeps gs.example.com a server block.
 		httpIngress("grpc", "g.example.com", map[string]string{"backend-protocol": "GRPCS", "proxy-read-timeout": "300"}, pfx, "/"),
 		httpIngress("grpc-static", "gs.example.com", map[string]string{"backend-protocol": "GRPC", "proxy-read-timeout": "300",
-			"proxy-buffer-size": "8k", "upstream-vhost": "grpc.internal", "custom-http-errors": "502", "default-backend": "errors"}, pfx, "/"),
+			"proxy-buffer-size": "8k", "upstream-vhost": "grpc.internal", "custom-http-errors": "502", "default-backend": "errors",
+			"auth-url": "http://10.1.2.3:9000/check"}, pfx, "/"),
+		// Routed custom errors: a router location intercepts them.
+		httpIngress("routed-errors", "e.example.com", map[string]string{"custom-http-errors": "404,502", "default-backend": "errors"}, pfx, "/"),
 		httpIngress("https", "s.example.com", map[string]string{"backend-protocol": "HTTPS", "server-snippet": "location = /snippet { return 204; }",
 			"configuration-snippet": "add_header X-Snippet yes;"}, pfx, "/"),
 	)

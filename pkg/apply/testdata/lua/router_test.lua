@@ -378,6 +378,34 @@ function _M.test_rate_limit_locations()
     { path = "/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "x; y" } } } } } })).status, 400, "a scope is hex")
 end
 
+-- A route with custom errors goes to its location with the error
+-- backend in $portico_err_*, where error_page sends the statuses it
+-- intercepts to @portico_route_error.
+function _M.test_error_locations()
+  push_backends()
+  local loc = "@portico_proxy_33334444ccccdddd"
+  local errors = { backend = "ns/errs:80", namespace = "ns", ingress = "web", service = "dyn", port = "http" }
+  eq(post(cjson.encode({ hosts = { ["errors.example.com"] = { routes = {
+    { path = "/claimed/e/", backend = "ns/dyn:80", location = loc, errors = errors },
+  } } } })).status, 201, "push")
+  unset_after(function()
+    router.body_limits(1048576, {}, { [loc] = true })
+    local function get(path)
+      local code, body = raw("GET " .. path .. " HTTP/1.0\r\nHost: errors.example.com\r\n\r\n")
+      return code .. " " .. body
+    end
+    eq(get("/claimed/e/ok"), "200 answered ns/dyn:80\n", "no error")
+    eq(get("/claimed/e/404"), "404 error 404 ns/errs:80 ns/web dyn:http\n", "404 from the error location")
+    eq(get("/claimed/e/502"), "502 error 502 ns/errs:80 ns/web dyn:http\n", "502 from the error location")
+    eq(get("/claimed/e/500"):sub(1, 4), "500 ", "500 is not intercepted")
+  end)
+  local bad = { backend = "ns/errs:80", namespace = "ns", ingress = "web", service = "dyn", port = "80\r\nX: y" }
+  eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", location = loc, errors = bad } } } } })).status, 400, "error headers are names")
+  eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", errors = errors } } } } })).status, 400, "errors need a location")
+end
+
 function _M.test_cors()
   push_backends()
   local listed = { originRegex = "^(https://app\\.example\\.com|https://[a-z0-9-]+\\.partner\\.example)$",

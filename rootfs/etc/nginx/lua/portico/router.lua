@@ -111,6 +111,17 @@ local function validate_host(host, h)
     if bad then
       return "host " .. host .. ": route " .. i .. ": cors: " .. bad
     end
+    local e = r.errors
+    if e ~= nil then
+      if type(e) ~= "table" or r.location == nil then
+        return "host " .. host .. ": route " .. i .. ": errors need the route's location"
+      end
+      for _, k in ipairs({ "backend", "namespace", "ingress", "service", "port" }) do
+        if type(e[k]) ~= "string" or not e[k]:find("^[%w%._:/@+%-]+$") then
+          return "host " .. host .. ": route " .. i .. ": errors." .. k .. " must be a name"
+        end
+      end
+    end
     local rl = r.rateLimit
     if rl ~= nil then
       if type(rl) ~= "table" or type(rl.scope) ~= "string" or not rl.scope:find("^%x+$") or r.location == nil then
@@ -392,9 +403,10 @@ end
 -- HTTPS port suffix of redirects (":8443", or "" for 443), here_name and
 -- here the name and body limit of the location it runs in, vhost and
 -- pass whether that location sends the Host and uses the upstream the
--- router sets. A route with proxy settings or rate limits nginx applies
--- per location goes to the location of its own (ngx.exec), with
--- $portico_limit_scope set for the limits' key. A route that needs what
+-- router sets. A route with proxy settings, rate limits or custom errors
+-- nginx applies per location goes to the location of its own
+-- (ngx.exec), with $portico_limit_scope set for the limits' key and
+-- $portico_err_* for the error backend. A route that needs what
 -- its location lacks (pushed before the reload that adds it) gets 503
 -- rather than the client's Host or plain HTTP. It answers 404 for what no
 -- route serves, 413 for a body above the route's limit, 308 for plain
@@ -454,6 +466,11 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   -- this access phase runs there again): after the redirects and CORS
   -- preflights, before the source range, as in a location of its own.
   if there then
+    local e = r.errors
+    if e then
+      var.portico_err_backend, var.portico_err_namespace, var.portico_err_ingress = e.backend, e.namespace, e.ingress
+      var.portico_err_service, var.portico_err_port = e.service, e.port
+    end
     if r.limit_scope then
       local exempt = r.limit_exempt and cidr.contains(r.limit_exempt, cidr.address(var.binary_remote_addr))
       var.portico_limit_scope = exempt and "" or r.limit_scope
