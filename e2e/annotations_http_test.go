@@ -301,6 +301,26 @@ func TestAnnotationsAuth(t *testing.T) {
 	expect(t, "auth-map", "GET", "auth.example.com", "/map", basic("bob", "builder"), "", fromApp(a, 200))
 	expect(t, "auth-map, user of the other secret", "GET", "auth.example.com", "/map", basic("alice", "wonderland"), "", status(401))
 
+	// A host with basic auth alone is routed in Lua: its router location
+	// checks the realm and file the router names, so an Ingress with
+	// another Secret needs no reload.
+	createIngress(t, newIngress(ns, "routed-basic", map[string]string{ann + "auth-type": "basic", ann + "auth-secret": "users", ann + "auth-realm": "Routed"},
+		hostRule("basic.auth.example.com", prefixPath("/", "a"))))
+	r = expect(t, "routed basic auth without credentials", "GET", "basic.auth.example.com", "/", nil, "", status(401))
+	if got := r.header.Get("WWW-Authenticate"); got != `Basic realm="Routed"` {
+		t.Errorf("routed WWW-Authenticate %q", got)
+	}
+	expect(t, "routed basic auth, right password", "GET", "basic.auth.example.com", "/y", basic("alice", "wonderland"), "", fromApp(a, 200))
+	routedInLua(t, "basic.auth.example.com")
+	before := quietReloads(t)
+	createIngress(t, newIngress(ns, "routed-map", map[string]string{ann + "auth-type": "basic", ann + "auth-secret": "umap", ann + "auth-secret-type": "auth-map"},
+		hostRule("map.auth.example.com", prefixPath("/", "a"))))
+	expect(t, "second routed basic auth, its own Secret", "GET", "map.auth.example.com", "/", basic("bob", "builder"), "", fromApp(a, 200))
+	expect(t, "second routed basic auth, a user of the other Secret", "GET", "map.auth.example.com", "/", basic("alice", "wonderland"), "", status(401))
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("an Ingress with basic auth and a new Secret reloaded nginx %d times; want 0", after-before)
+	}
+
 	r = expect(t, "external auth allows", "GET", "auth.example.com", "/ext-ok", nil, "", fromApp(a, 200))
 	if got := r.echo.Headers["X-Echo-Pod"]; len(got) != 1 || got[0] != authSvc.pods[0].name {
 		t.Errorf("auth-response-headers: backend saw X-Echo-Pod %v, want the auth pod", got)

@@ -318,6 +318,16 @@ func TestLua(t *testing.T) {
 	dir := workerDir(t)
 	lua, _ := filepath.Abs("../../rootfs/etc/nginx/lua")
 	tests, _ := filepath.Abs("testdata/lua")
+	// htpasswd files of router_test.lua's basic auth: alice's password is
+	// "wonderland", bob's "builder" ({SHA}, which nginx verifies).
+	if err := os.MkdirAll(filepath.Join(dir, "auth"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, line := range map[string]string{"ns_users": "alice:{SHA}tiY7sUhYKUwI5L3866kDY+ENcrQ=\n", "ns_others": "bob:{SHA}9SMYoF5RilWWASry7TjeaKwmpGg=\n"} {
+		if err := os.WriteFile(filepath.Join(dir, "auth", name), []byte(line), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	port := freePort(t)
 	conf := fmt.Sprintf(`load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
@@ -368,6 +378,8 @@ http {
         set $portico_route_vhost "";
         set $portico_route_pass "";
         set $portico_limit_scope "";
+        set $portico_auth_realm "";
+        set $portico_auth_file "";
         set $portico_err_backend "";
         set $portico_err_namespace "";
         set $portico_err_ingress "";
@@ -437,6 +449,14 @@ http {
                 if code then return ngx.exit(code) end
                 ngx.say("answered ", ngx.var.portico_backend)
             }
+        }
+        # The location of basic auth (router_test.lua; the files are in
+        # <dir>/auth).
+        location @portico_proxy_55556666eeeeffff {
+            auth_basic $portico_auth_realm;
+            auth_basic_user_file %[1]s/auth/$portico_auth_file;
+            access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, "@portico_proxy_55556666eeeeffff") }
+            content_by_lua_block { ngx.say("welcome ", ngx.var.remote_user) }
         }
         location @portico_route_error {
             content_by_lua_block {

@@ -134,8 +134,9 @@ type Route struct {
 	// nginx.conf's.
 	BodyLimit *int64 `json:"bodyLimit,omitempty"`
 	// Location is the named location (@portico_proxy_<hash>) with the
-	// route's proxy settings, rate limits or custom errors that nginx
-	// applies per location; the router hands its requests there.
+	// route's proxy settings, rate limits, custom errors or basic auth
+	// that nginx applies per location; the router hands its requests
+	// there.
 	Location string `json:"location,omitempty"`
 	// Redirect answers instead of proxying; nil proxies.
 	Redirect *Redirect `json:"redirect,omitempty"`
@@ -153,6 +154,16 @@ type Route struct {
 	// Errors names the backend of the errors Location intercepts; nil:
 	// none.
 	Errors *RouteErrors `json:"errors,omitempty"`
+	// BasicAuth is the realm and htpasswd file (a name in AuthFiles.Dir)
+	// of the auth_basic of Location; nil: none.
+	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
+}
+
+// BasicAuth is what the router sets in $portico_auth_realm and
+// $portico_auth_file before it hands a request to its route's Location.
+type BasicAuth struct {
+	Realm string `json:"realm"`
+	File  string `json:"file"`
 }
 
 // RouteErrors is what the router sets in $portico_err_* before it hands a

@@ -363,6 +363,9 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 			if rl := r.RateLimit; rl != nil {
 				w.RateLimit = &apply.RateLimit{Scope: rl.Scope, Allowlist: wireCIDRs(rl.Allowlist)}
 			}
+			if ba := r.BasicAuth; ba != nil {
+				w.BasicAuth = &apply.BasicAuth{Realm: ba.Realm, File: ba.File}
+			}
 			if e := r.Errors; e != nil {
 				w.Errors = &apply.RouteErrors{Backend: e.Backend, Namespace: e.Namespace, Ingress: e.Ingress, Service: e.Service, Port: e.Port}
 			}

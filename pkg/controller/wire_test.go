@@ -20,7 +20,8 @@ func TestWireRoutes(t *testing.T) {
 		{Exact: true, Path: "/x", Backend: "ns/a:80", BodySize: "0", Settings: &annotations.Proxy{BufferSize: "16k"}, Location: "@portico_proxy_00112233aabbccdd"},
 		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", Limits: &model.RouterLimits{RPS: 5, BurstRPS: 25},
 			RateLimit: &model.RouteRateLimit{Scope: "0a1b", Allowlist: []string{"192.168.0.0/16"}},
-			Errors:    &model.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, ErrorCodes: []int{503}},
+			Errors:    &model.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, ErrorCodes: []int{503},
+			BasicAuth: &model.BasicAuth{Realm: "Staff", File: "ns_users"}},
 		{Path: "/open", CORS: &annotations.CORS{OriginRegex: "^(https://b)$", Origins: []annotations.CORSOrigin{{Scheme: "https", Host: "b"}},
 			Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 	}}}}
@@ -30,7 +31,7 @@ func TestWireRoutes(t *testing.T) {
 			Allow: []string{"0a000000/8", "7f000001/32", "20010db8000000000000000000000000/32"}, Deny: []string{"0a010000/16"}}},
 		{Exact: true, Path: "/x", Backend: "ns/a:80", BodyLimit: &zero, Location: "@portico_proxy_00112233aabbccdd"},
 		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", RateLimit: &apply.RateLimit{Scope: "0a1b", Allowlist: []string{"c0a80000/16"}},
-			Errors: &apply.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}},
+			Errors: &apply.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &apply.BasicAuth{Realm: "Staff", File: "ns_users"}},
 		{Path: "/open", CORS: &apply.CORS{OriginRegex: "^(https://b)$", Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 	}}}}
 	if diff := cmp.Diff(want, wireRoutes(cfg)); diff != "" {

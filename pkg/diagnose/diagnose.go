@@ -709,7 +709,10 @@ func RouteNotes(r *apply.Route) string {
 		notes = append(notes, fmt.Sprintf("body limit %d bytes (0: none)", *r.BodyLimit))
 	}
 	if r.Location != "" {
-		notes = append(notes, "proxied from nginx.conf's location "+r.Location+", which has its per-location proxy settings, gRPC, rate limits or custom errors")
+		notes = append(notes, "proxied from nginx.conf's location "+r.Location+", which has its per-location proxy settings, gRPC, rate limits, custom errors or basic auth")
+	}
+	if ba := r.BasicAuth; ba != nil {
+		notes = append(notes, fmt.Sprintf("basic auth there (realm %q, htpasswd file %s)", ba.Realm, ba.File))
 	}
 	if e := r.Errors; e != nil {
 		notes = append(notes, "errors it intercepts served by "+e.Backend)

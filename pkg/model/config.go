@@ -43,6 +43,9 @@ type Config struct {
 	// RouterErrors is set when a router location intercepts errors: the
 	// catch-all server has @portico_route_error (Route.Errors).
 	RouterErrors bool `json:"routerErrors,omitempty"`
+	// RouterBasicAuth is set when a router location has basic auth (the
+	// router sets $portico_auth_realm and $portico_auth_file).
+	RouterBasicAuth bool `json:"routerBasicAuth,omitempty"`
 	// --- end traffic policy ---
 	// AuthFiles are the htpasswd files basic auth locations name, sorted
 	// by Name; pkg/apply writes them, never into nginx.conf.

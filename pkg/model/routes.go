@@ -83,6 +83,9 @@ type Route struct {
 	// nil when none.
 	Errors     *RouteErrors `json:"errors,omitempty"`
 	ErrorCodes []int        `json:"-"`
+	// BasicAuth is the realm and htpasswd file (Config.AuthFiles) the
+	// router sets for the auth_basic of Location; nil when none.
+	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
 }
 
 // RouteErrors is what the router sets before handing a request to the
@@ -160,6 +163,9 @@ type RouterLocation struct {
 	// ErrorCodes are the statuses it intercepts for @portico_route_error
 	// (Route.ErrorCodes); nil elsewhere.
 	ErrorCodes []int `json:"errorCodes,omitempty"`
+	// BasicAuth is set when its routes have basic auth: auth_basic with
+	// the realm and file the router sets (Route.BasicAuth).
+	BasicAuth bool `json:"basicAuth,omitempty"`
 }
 
 // RouterBody are the request body limits of the router's routes, in bytes
@@ -196,7 +202,7 @@ func locationSettings(p annotations.Proxy) annotations.Proxy {
 // proxyLocation names the location of a body limit and proxy settings
 // after both, so that a route keeps its location's name while they stay
 // (a size counts in bytes, however it is spelled).
-func proxyLocation(limit int64, s annotations.Proxy, l RouterLimits, codes []int) string {
+func proxyLocation(limit int64, s annotations.Proxy, l RouterLimits, codes []int, basic bool) string {
 	if s.BufferSize != "" {
 		s.BufferSize = annotations.Size(strconv.FormatInt(s.BufferSize.Bytes(), 10))
 	}
@@ -207,6 +213,9 @@ func proxyLocation(limit int64, s annotations.Proxy, l RouterLimits, codes []int
 	}
 	if len(codes) > 0 {
 		in = fmt.Appendf(in, " errors %v", codes)
+	}
+	if basic {
+		in = append(in, " basic"...)
 	}
 	sum := sha256.Sum256(in)
 	return fmt.Sprintf("@portico_proxy_%x", sum[:8])
@@ -371,7 +380,7 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 			if larger(limit, top) {
 				top, topSize = limit, size
 			}
-			if r.Settings != nil || r.Limits != nil || r.ErrorCodes != nil {
+			if r.Settings != nil || r.Limits != nil || r.ErrorCodes != nil || r.BasicAuth != nil {
 				var s annotations.Proxy
 				var l RouterLimits
 				if r.Settings != nil {
@@ -380,10 +389,12 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 				if r.Limits != nil {
 					l = *r.Limits
 				}
-				r.Location = proxyLocation(limit, s, l, r.ErrorCodes)
+				r.Location = proxyLocation(limit, s, l, r.ErrorCodes, r.BasicAuth != nil)
 				if _, ok := proxied[r.Location]; !ok {
-					proxied[r.Location] = RouterLocation{Name: r.Location, BodySize: size, BodyBytes: limit, Settings: s, Limits: l, ErrorCodes: r.ErrorCodes}
+					proxied[r.Location] = RouterLocation{Name: r.Location, BodySize: size, BodyBytes: limit, Settings: s, Limits: l,
+						ErrorCodes: r.ErrorCodes, BasicAuth: r.BasicAuth != nil}
 					c.RouterErrors = c.RouterErrors || r.ErrorCodes != nil
+					c.RouterBasicAuth = c.RouterBasicAuth || r.BasicAuth != nil
 				}
 				continue
 			}
@@ -430,6 +441,7 @@ func routeOf(l *Location) Route {
 		kept := s // allocated only here
 		r.Settings = &kept
 	}
+	r.BasicAuth = l.BasicAuth
 	if e := l.Errors; e != nil {
 		r.Errors = &RouteErrors{Backend: e.Backend, Namespace: e.Ingress.Namespace, Ingress: e.Ingress.Name, Service: e.Service, Port: e.Port}
 		r.ErrorCodes = e.Codes
@@ -491,8 +503,8 @@ func plainServer(s *Server, body bool) bool {
 // the URI, and proxies over HTTP or HTTPS with the global settings but
 // its timeouts, its upstream-vhost and, with body, its body limit and
 // the settings nginx applies per location (locationSettings, gRPC
-// included), rate limits and custom errors (or redirects, or answers
-// 404), maybe with
+// included), rate limits, custom errors and basic auth (or redirects,
+// or answers 404), maybe with
 // CORS and only for some client addresses: the traffic
 // policy it may carry lives in its backend, which the balancer applies,
 // as it applies the timeouts.
@@ -510,8 +522,8 @@ func plainLocation(l *Location, body bool) bool {
 		}
 	}
 	_, headersOK := forwardedPrefix(l.Headers)
-	return (body || l.RateLimit == nil && l.Errors == nil) && p.IsZero() && headersOK &&
-		l.BasicAuth == nil && l.ExternalAuth == nil && l.Snippet == ""
+	return (body || l.RateLimit == nil && l.Errors == nil && l.BasicAuth == nil) && p.IsZero() && headersOK &&
+		l.ExternalAuth == nil && l.Snippet == ""
 }
 
 // forwardedPrefix returns the X-Forwarded-Prefix among hs; ok is false

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
@@ -37,8 +38,8 @@ func TestBuildRoutes(t *testing.T) {
 	buf16k := annotations.Proxy{BufferSize: "16k"}
 	next := annotations.Proxy{Buffering: "off", NextUpstreamTries: &five, HTTPVersion: "1.0"}
 	grpc, grpcsBuf := annotations.Proxy{Protocol: annotations.ProtoGRPC}, annotations.Proxy{Protocol: annotations.ProtoGRPCS, BufferSize: "16k"}
-	buf16kLoc, buf16k8mLoc, nextLoc := proxyLocation(1<<20, buf16k, RouterLimits{}, nil), proxyLocation(8<<20, buf16k, RouterLimits{}, nil), proxyLocation(1<<20, next, RouterLimits{}, nil)
-	grpcLoc, grpcsBufLoc := proxyLocation(1<<20, grpc, RouterLimits{}, nil), proxyLocation(1<<20, grpcsBuf, RouterLimits{}, nil)
+	buf16kLoc, buf16k8mLoc, nextLoc := proxyLocation(1<<20, buf16k, RouterLimits{}, nil, false), proxyLocation(8<<20, buf16k, RouterLimits{}, nil, false), proxyLocation(1<<20, next, RouterLimits{}, nil, false)
+	grpcLoc, grpcsBufLoc := proxyLocation(1<<20, grpc, RouterLimits{}, nil, false), proxyLocation(1<<20, grpcsBuf, RouterLimits{}, nil, false)
 	proxied := []RouterLocation{
 		{Name: buf16kLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: buf16k},
 		{Name: buf16k8mLoc, BodySize: "8m", BodyBytes: 8 << 20, Settings: buf16k},
@@ -66,8 +67,9 @@ func TestBuildRoutes(t *testing.T) {
 	}
 	rps10, rps20 := RouterLimits{RPS: 10, BurstRPS: 50}, RouterLimits{RPS: 20, BurstRPS: 100}
 	conn := RouterLimits{RPM: 600, BurstRPM: 1200, Connections: 3}
-	errLoc := proxyLocation(1<<20, annotations.Proxy{}, RouterLimits{}, []int{503, 404})
-	rps10Loc, rps20BufLoc, connLoc := proxyLocation(1<<20, annotations.Proxy{}, rps10, nil), proxyLocation(1<<20, buf16k, rps20, nil), proxyLocation(1<<20, annotations.Proxy{}, conn, nil)
+	basicLoc := proxyLocation(1<<20, annotations.Proxy{}, RouterLimits{}, nil, true)
+	errLoc := proxyLocation(1<<20, annotations.Proxy{}, RouterLimits{}, []int{503, 404}, false)
+	rps10Loc, rps20BufLoc, connLoc := proxyLocation(1<<20, annotations.Proxy{}, rps10, nil, false), proxyLocation(1<<20, buf16k, rps20, nil, false), proxyLocation(1<<20, annotations.Proxy{}, conn, nil, false)
 	limitLocations := []RouterLocation{
 		{Name: rps10Loc, BodySize: "1m", BodyBytes: 1 << 20, Limits: rps10},
 		{Name: rps20BufLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: buf16k, Limits: rps20},
@@ -101,6 +103,7 @@ func TestBuildRoutes(t *testing.T) {
 		// own zones stay (Config.RateLimits).
 		zones       *RouterZones
 		staticZones []IngressRef
+		secrets     []*corev1.Secret
 	}{{
 		name: "plain hosts and the rules without a host go to the router; TLS hosts redirect and send HSTS",
 		ings: []*networkingv1.Ingress{
@@ -286,6 +289,29 @@ func TestBuildRoutes(t *testing.T) {
 		body:      &RouterBody{Global: 1 << 20, Proxied: limitNames},
 		zones:     &RouterZones{RPS: []int{10, 20}, RPM: []int{600}, Connections: true, Size: routerZoneSize},
 	}, {
+		name: "basic auth: the router sets the realm and htpasswd file of the route for the auth_basic of its location",
+		ings: []*networkingv1.Ingress{
+			ingress("lab", "basic", annotate(annotations.Prefix+"auth-type", "basic"), annotate(annotations.Prefix+"auth-secret", "users"),
+				annotate(annotations.Prefix+"auth-realm", "Staff only"), rule("basic.example.com", path("/", prefix, "api-service", 80))),
+			// Another secret and realm: the same location.
+			ingress("lab", "basic2", annotate(annotations.Prefix+"auth-type", "basic"), annotate(annotations.Prefix+"auth-secret", "users2"),
+				rule("basic2.example.com", path("/", prefix, "api-service", 80))),
+		},
+		secrets: []*corev1.Secret{
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: "users"}, Data: map[string][]byte{"auth": []byte("alice:{SHA}KqYKj/f81HPTIeAUav2eJt85UUc=\n")}},
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: "users2"}, Data: map[string][]byte{"auth": []byte("bob:{SHA}KqYKj/f81HPTIeAUav2eJt85UUc=\n")}},
+		},
+		kinds: map[string]string{"": "router", "basic.example.com": "dynamic", "basic2.example.com": "dynamic"},
+		routes: []*HostRoutes{
+			{Host: "", Routes: []Route{{Path: "/"}}},
+			{Host: "basic.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("basic"), IngressPath: "/",
+				BasicAuth: &BasicAuth{Realm: "Staff only", File: "lab_users"}, Location: basicLoc}}},
+			{Host: "basic2.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("basic2"), IngressPath: "/",
+				BasicAuth: &BasicAuth{Realm: "Authentication Required", File: "lab_users2"}, Location: basicLoc}}},
+		},
+		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}, {Name: basicLoc, BodySize: "1m", BodyBytes: 1 << 20, BasicAuth: true}},
+		body:      &RouterBody{Global: 1 << 20, Proxied: []string{basicLoc}},
+	}, {
 		name: "rules without a host that need nginx stay locations of the catch-all server, which claim requests for dynamic hosts",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "plain", rule("a.example.com", path("/lobby", prefix, "frontend-service", 80))),
@@ -376,7 +402,7 @@ func TestBuildRoutes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Build(Input{Ingresses: tc.ings, IngressClasses: []*networkingv1.IngressClass{ourClass()},
-				Services: svcs, EndpointSlices: slices, ConfigMap: tc.cm, Options: defaultOptions})
+				Services: svcs, EndpointSlices: slices, ConfigMap: tc.cm, Secrets: tc.secrets, Options: defaultOptions})
 			kinds := map[string]string{}
 			for _, s := range got.Servers {
 				kinds[s.Host] = kind(s)
@@ -421,6 +447,13 @@ func TestBuildRoutes(t *testing.T) {
 			}
 			if got.RouterErrors != intercepts {
 				t.Errorf("RouterErrors = %v, want %v", got.RouterErrors, intercepts)
+			}
+			basic := false
+			for _, l := range locations {
+				basic = basic || l.BasicAuth
+			}
+			if got.RouterBasicAuth != basic {
+				t.Errorf("RouterBasicAuth = %v, want %v", got.RouterBasicAuth, basic)
 			}
 			if diff := cmp.Diff(tc.zones, got.RouterZones); diff != "" {
 				t.Errorf("router zones (-want +got):\n%s", diff)

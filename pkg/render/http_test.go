@@ -86,6 +86,8 @@ func httpFeatures() model.Input {
 		httpIngress("grpc-static", "gs.example.com", map[string]string{"backend-protocol": "GRPC", "proxy-read-timeout": "300",
 			"proxy-buffer-size": "8k", "upstream-vhost": "grpc.internal", "custom-http-errors": "502", "default-backend": "errors",
 			"auth-url": "http://10.1.2.3:9000/check"}, pfx, "/"),
+		// Routed basic auth: a router location with the router's realm and file.
+		httpIngress("routed-basic", "b.example.com", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Team only"}, pfx, "/"),
 		// Routed custom errors: a router location intercepts them.
 		httpIngress("routed-errors", "e.example.com", map[string]string{"custom-http-errors": "404,502", "default-backend": "errors"}, pfx, "/"),
 		httpIngress("https", "s.example.com", map[string]string{"backend-protocol": "HTTPS", "server-snippet": "location = /snippet { return 204; }",

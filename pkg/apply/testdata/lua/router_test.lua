@@ -406,6 +406,48 @@ function _M.test_error_locations()
     { path = "/", backend = "ns/dyn:80", errors = errors } } } } })).status, 400, "errors need a location")
 end
 
+-- A route with basic auth goes to its location with its realm and
+-- htpasswd file set; routes with other files share the location. A
+-- source range refuses before auth asks.
+function _M.test_basic_auth_locations()
+  push_backends()
+  local loc = "@portico_proxy_55556666eeeeffff"
+  eq(post(cjson.encode({ hosts = { ["basic.example.com"] = { routes = {
+    { path = "/claimed/a/", backend = "ns/dyn:80", location = loc, basicAuth = { realm = "Staff only", file = "ns_users" } },
+    { path = "/claimed/b/", backend = "ns/dyn:80", location = loc, basicAuth = { realm = "Others", file = "ns_others" } },
+    { path = "/claimed/denied/", backend = "ns/dyn:80", location = loc, basicAuth = { realm = "X", file = "ns_users" },
+      sourceRange = { allow = { "0a000000/8" } } },
+  } } } })).status, 201, "push")
+  unset_after(function()
+    router.body_limits(1048576, {}, { [loc] = true })
+    local function get(path, user, pass)
+      local auth = user and ("Authorization: Basic " .. ngx.encode_base64(user .. ":" .. pass) .. "\r\n") or ""
+      local code, body = raw("GET " .. path .. " HTTP/1.0\r\nHost: basic.example.com\r\n" .. auth .. "\r\n")
+      return code, body
+    end
+    local code = get("/claimed/a/x")
+    eq(code, 401, "no credentials")
+    local sock = ngx.socket.tcp()
+    assert(sock:connect("127.0.0.1", tonumber(ngx.var.server_port)))
+    assert(sock:send("GET /claimed/a/x HTTP/1.0\r\nHost: basic.example.com\r\n\r\n"))
+    local head = assert(sock:receive("*a"))
+    sock:close()
+    eq(head:match('WWW%-Authenticate: ([^\r]+)'), 'Basic realm="Staff only"', "the route's realm")
+    local body
+    code, body = get("/claimed/a/x", "alice", "wonderland")
+    eq(code .. " " .. body, "200 welcome alice\n", "alice in her file")
+    eq((get("/claimed/a/x", "alice", "nope")), 401, "wrong password")
+    eq((get("/claimed/a/x", "bob", "builder")), 401, "bob is not in ns_users")
+    code, body = get("/claimed/b/x", "bob", "builder")
+    eq(code .. " " .. body, "200 welcome bob\n", "bob in the other route's file")
+    eq((get("/claimed/denied/x")), 403, "the source range first")
+  end)
+  for _, ba in ipairs({ { realm = "a\"b", file = "f" }, { realm = "r", file = "../etc/passwd" }, { realm = "r" } }) do
+    eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+      { path = "/", backend = "ns/dyn:80", location = loc, basicAuth = ba } } } } })).status, 400, "refused basicAuth " .. cjson.encode(ba))
+  end
+end
+
 function _M.test_cors()
   push_backends()
   local listed = { originRegex = "^(https://app\\.example\\.com|https://[a-z0-9-]+\\.partner\\.example)$",

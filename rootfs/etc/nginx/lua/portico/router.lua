@@ -122,6 +122,11 @@ local function validate_host(host, h)
         end
       end
     end
+    local ba = r.basicAuth
+    if ba ~= nil and (type(ba) ~= "table" or r.location == nil or type(ba.realm) ~= "string"
+      or not ba.realm:find("^[%w _.,:/@()!&*+=-]+$") or type(ba.file) ~= "string" or not ba.file:find("^[%w][%w._-]*$")) then
+      return "host " .. host .. ": route " .. i .. ": basicAuth needs a realm, a file name and the route's location"
+    end
     local rl = r.rateLimit
     if rl ~= nil then
       if type(rl) ~= "table" or type(rl.scope) ~= "string" or not rl.scope:find("^%x+$") or r.location == nil then
@@ -405,8 +410,9 @@ end
 -- pass whether that location sends the Host and uses the upstream the
 -- router sets. A route with proxy settings, rate limits or custom errors
 -- nginx applies per location goes to the location of its own
--- (ngx.exec), with $portico_limit_scope set for the limits' key and
--- $portico_err_* for the error backend. A route that needs what
+-- (ngx.exec), with $portico_limit_scope set for the limits' key,
+-- $portico_err_* for the error backend and $portico_auth_* for basic
+-- auth. A route that needs what
 -- its location lacks (pushed before the reload that adds it) gets 503
 -- rather than the client's Host or plain HTTP. It answers 404 for what no
 -- route serves, 413 for a body above the route's limit, 308 for plain
@@ -466,6 +472,15 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   -- this access phase runs there again): after the redirects and CORS
   -- preflights, before the source range, as in a location of its own.
   if there then
+    local ba = r.basicAuth
+    if ba then
+      -- nginx's allow and deny run before auth_basic: so does the
+      -- source range of a route with basic auth.
+      if (r.allow or r.deny) and not allowed(r) then
+        return ngx.exit(ngx.HTTP_FORBIDDEN)
+      end
+      var.portico_auth_realm, var.portico_auth_file = ba.realm, ba.file
+    end
     local e = r.errors
     if e then
       var.portico_err_backend, var.portico_err_namespace, var.portico_err_ingress = e.backend, e.namespace, e.ingress
