@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -250,6 +251,61 @@ func TestRateLimitRPS(t *testing.T) {
 		}
 		return fmt.Errorf("no 429 in a burst of 6")
 	})
+}
+
+// Seed 000, "Rate Limiting으로 DDoS 방어": limit-connections 5, limit-rpm
+// 60 and limit-rps 10 on one Ingress. The Lua router serves the host and
+// nginx applies all three in the router location of these limits.
+func TestSeedRateLimiting(t *testing.T) {
+	ns := namespace(t, "ddos")
+	a := newApp(t, ns, "my-app-v2", 1, "")
+	const host = "ddos.example.com"
+	createIngress(t, newIngress(ns, "ddos", map[string]string{ann + "limit-connections": "5", ann + "limit-rpm": "60", ann + "limit-rps": "10"},
+		hostRule(host, prefixPath("/", a.name))))
+	servedBy(t, host, "/", a)
+	routedInLua(t, host)
+	conf := runningConf(t)
+	for _, d := range []string{"limit_req zone=portico_rps_10 burst=50 nodelay;", "limit_req zone=portico_rpm_60 burst=300 nodelay;", "limit_conn portico_conn 5;"} {
+		if !strings.Contains(conf, d) {
+			t.Errorf("nginx.conf lacks %q", d)
+		}
+	}
+
+	// Six at once: five connections pass, the sixth is refused.
+	time.Sleep(2 * time.Second)
+	codes := make([]int, 6)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r, err := tryGet(host, "/__sleep/1500"); err == nil {
+				codes[i] = r.code
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(codes)
+	if !slices.Equal(codes, []int{200, 200, 200, 200, 200, 503}) {
+		t.Errorf("six concurrent slow requests answered %v, want five 200 and one 503", codes)
+	}
+
+	// A burst: 10 r/s with a burst of 50 lets about 51 through at once.
+	time.Sleep(6 * time.Second) // the rps bucket refills
+	ok, limited := 0, 0
+	start := time.Now()
+	for range 80 {
+		switch get(t, host, "/").code {
+		case 200:
+			ok++
+		case 503:
+			limited++
+		}
+	}
+	refill := int(time.Since(start).Seconds()*10) + 1
+	if ok < 51 || ok > 51+refill || ok+limited != 80 {
+		t.Errorf("a burst of 80: %d passed, %d limited; want 51 (+%d refilled) and the rest 503", ok, limited, refill)
+	}
 }
 
 // limit-connections caps concurrent requests of one client.
