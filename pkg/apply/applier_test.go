@@ -378,8 +378,8 @@ http {
         set $portico_route_vhost "";
         set $portico_route_pass "";
         set $portico_limit_scope "";
-        set $portico_auth_realm "";
-        set $portico_auth_file "";
+        set $portico_basic_realm "";
+        set $portico_basic_file "";
         set $portico_err_backend "";
         set $portico_err_namespace "";
         set $portico_err_ingress "";
@@ -453,8 +453,8 @@ http {
         # The location of basic auth (router_test.lua; the files are in
         # <dir>/auth).
         location @portico_proxy_55556666eeeeffff {
-            auth_basic $portico_auth_realm;
-            auth_basic_user_file %[1]s/auth/$portico_auth_file;
+            auth_basic $portico_basic_realm;
+            auth_basic_user_file %[1]s/auth/$portico_basic_file;
             access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, "@portico_proxy_55556666eeeeffff") }
             content_by_lua_block { ngx.say("welcome ", ngx.var.remote_user) }
         }

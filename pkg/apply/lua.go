@@ -159,8 +159,8 @@ type Route struct {
 	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
 }
 
-// BasicAuth is what the router sets in $portico_auth_realm and
-// $portico_auth_file before it hands a request to its route's Location.
+// BasicAuth is what the router sets in $portico_basic_realm and
+// $portico_basic_file before it hands a request to its route's Location.
 type BasicAuth struct {
 	Realm string `json:"realm"`
 	File  string `json:"file"`

@@ -44,7 +44,7 @@ type Config struct {
 	// catch-all server has @portico_route_error (Route.Errors).
 	RouterErrors bool `json:"routerErrors,omitempty"`
 	// RouterBasicAuth is set when a router location has basic auth (the
-	// router sets $portico_auth_realm and $portico_auth_file).
+	// router sets $portico_basic_realm and $portico_basic_file).
 	RouterBasicAuth bool `json:"routerBasicAuth,omitempty"`
 	// --- end traffic policy ---
 	// AuthFiles are the htpasswd files basic auth locations name, sorted

@@ -479,7 +479,7 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
       if (r.allow or r.deny) and not allowed(r) then
         return ngx.exit(ngx.HTTP_FORBIDDEN)
       end
-      var.portico_auth_realm, var.portico_auth_file = ba.realm, ba.file
+      var.portico_basic_realm, var.portico_basic_file = ba.realm, ba.file
     end
     local e = r.errors
     if e then
