@@ -408,11 +408,11 @@ end
 -- HTTPS port suffix of redirects (":8443", or "" for 443), here_name and
 -- here the name and body limit of the location it runs in, vhost and
 -- pass whether that location sends the Host and uses the upstream the
--- router sets. A route with proxy settings, rate limits or custom errors
--- nginx applies per location goes to the location of its own
--- (ngx.exec), with $portico_limit_scope set for the limits' key,
--- $portico_err_* for the error backend and $portico_auth_* for basic
--- auth. A route that needs what
+-- router sets. A route with what nginx applies per location (proxy
+-- settings, gRPC, rate limits, custom errors, basic auth) goes to the
+-- location of its own (ngx.exec), with $portico_limit_scope set for the
+-- limits' key, $portico_err_* for the error backend and
+-- $portico_basic_* for basic auth. A route that needs what
 -- its location lacks (pushed before the reload that adds it) gets 503
 -- rather than the client's Host or plain HTTP. It answers 404 for what no
 -- route serves, 413 for a body above the route's limit, 308 for plain
@@ -468,9 +468,9 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   if r.cors and cors(var, r.cors) then
     return ngx.exit(204)
   end
-  -- The route's location applies its rate limits (preaccess, before
-  -- this access phase runs there again): after the redirects and CORS
-  -- preflights, before the source range, as in a location of its own.
+  -- The route's location does the rest: rate limits (preaccess) and
+  -- basic auth run there before this access phase runs again, so after
+  -- the redirects and CORS preflights, as in a location of its own.
   if there then
     local ba = r.basicAuth
     if ba then
