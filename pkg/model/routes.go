@@ -141,7 +141,8 @@ const routerZoneSize = "10m"
 // requests to the Lua router.
 type RouterLocation struct {
 	// Name is "/" (a Router's location for every request), "@portico_router"
-	// (where Claim locations hand requests) or "@portico_body_<bytes>".
+	// (where Claim locations hand requests), "@portico_body_<bytes>" or
+	// "@portico_proxy_<hash>" (proxyLocation: a route's own location).
 	Name string `json:"name"`
 	// BodySize is its client_max_body_size; "" keeps the global one.
 	BodySize annotations.Size `json:"bodySize,omitempty"`
@@ -360,9 +361,10 @@ func (c *Config) routerLocations(s *Server) {
 
 // bodyLocations are a Router's locations: "/" with the largest body limit
 // of all routes (0 is none, so the largest), a named location for every
-// other limit a route without Settings has, and one for each body limit
-// and Settings of the routes with them (whose Location it sets); it adds
-// them to c.RouterBody.
+// other limit a route without a location of its own has, and one for each
+// body limit with the Settings, Limits, ErrorCodes and BasicAuth of the
+// routes that need one (whose Location it sets); it adds them to
+// c.RouterBody and sets c.RouterErrors and c.RouterBasicAuth.
 func (c *Config) bodyLocations(global int64) []RouterLocation {
 	larger := func(a, b int64) bool { return a == 0 && b != 0 || b != 0 && a > b }
 	top, topSize := global, annotations.Size("") // "" keeps the global
