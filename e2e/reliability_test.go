@@ -209,8 +209,12 @@ func TestFaultAPIServerDown(t *testing.T) {
 		if err == nil && e.Service == b.name {
 			break
 		}
-		if time.Since(back) > 2*time.Minute {
-			t.Fatalf("changes made after the outage not served within 2 min: %v\n%s", err, env.portico.logTail())
+		// client-go's relist backoff doubles to 30 s with up to 100 %
+		// jitter, and an attempt that meets the API server while it
+		// starts may hang first: recovery took 45 s and 88 s in two
+		// runs. The table reports it; this bound only says "never".
+		if time.Since(back) > 3*time.Minute {
+			t.Fatalf("changes made after the outage not served within 3 min: %v\n%s", err, env.portico.logTail())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
