@@ -18,7 +18,7 @@ func TestWireRoutes(t *testing.T) {
 		{Path: "/", Backend: "ns/a:80", Ingress: model.IngressRef{Namespace: "ns", Name: "a"}, IngressPath: "/",
 			BodySize: "8m", SourceRange: &model.SourceRange{Allow: []string{"10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"}, Deny: []string{"10.1.0.0/16"}}},
 		{Exact: true, Path: "/x", Backend: "ns/a:80", BodySize: "0", Settings: &annotations.Proxy{BufferSize: "16k"}, Location: "@portico_proxy_00112233aabbccdd"},
-		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", Limits: &model.RouterLimits{RPS: 5, BurstRPS: 25},
+		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", Limits: &model.Limits{RPS: 5, BurstRPS: 25},
 			RateLimit: &model.RouteRateLimit{Scope: "0a1b", Allowlist: []string{"192.168.0.0/16"}},
 			Errors:    &model.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, ErrorCodes: []int{503},
 			BasicAuth: &model.BasicAuth{Realm: "Staff", File: "ns_users"}},

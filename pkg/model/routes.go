@@ -77,7 +77,7 @@ type Route struct {
 	RateLimit *RouteRateLimit `json:"rateLimit,omitempty"`
 	// Limits are the Ingress's rate limits, for its Location; the router
 	// does not need them.
-	Limits *RouterLimits `json:"-"`
+	Limits *Limits `json:"-"`
 	// Errors names the backend that serves the errors Location
 	// intercepts (ErrorCodes, custom-http-errors) and the headers it gets;
 	// nil when none.
@@ -107,18 +107,6 @@ type RouteErrors struct {
 type RouteRateLimit struct {
 	Scope     string   `json:"scope"`
 	Allowlist []string `json:"allowlist,omitempty"`
-}
-
-// RouterLimits are the rate limits of a router location: limit_req in
-// the shared zone of its rate, burst and nodelay as an Ingress's own
-// location has them, and limit_conn in the shared connection zone; zero
-// when none.
-type RouterLimits struct {
-	RPS         int `json:"rps,omitempty"`
-	BurstRPS    int `json:"burstRPS,omitempty"`
-	RPM         int `json:"rpm,omitempty"`
-	BurstRPM    int `json:"burstRPM,omitempty"`
-	Connections int `json:"connections,omitempty"`
 }
 
 // RouterZones are the limit zones the router's locations share, one per
@@ -159,8 +147,10 @@ type RouterLocation struct {
 	// the router says ($portico_pass).
 	Pass bool `json:"pass,omitempty"`
 	// Limits are the rate limits of a location @portico_proxy_<hash>
-	// (Route.Limits); zero elsewhere.
-	Limits RouterLimits `json:"limits,omitzero"`
+	// (Route.Limits): limit_req in the shared zone of its rate and
+	// limit_conn in the shared connection zone (RouterZones); zero
+	// elsewhere.
+	Limits Limits `json:"limits,omitzero"`
 	// ErrorCodes are the statuses it intercepts for @portico_route_error
 	// (Route.ErrorCodes); nil elsewhere.
 	ErrorCodes []int `json:"errorCodes,omitempty"`
@@ -187,35 +177,39 @@ type RouterBody struct {
 	Proxied []string `json:"proxied,omitempty"`
 }
 
-// locationSettings are the settings of p that nginx applies per location
+// locationSettings splits p into the settings nginx applies per location
 // and the router cannot set per request (it sets the timeouts, Host and
-// an HTTP or HTTPS upstream; body limits have locations of their own):
-// GRPC and GRPCS need a location with grpc_pass.
-func locationSettings(p annotations.Proxy) annotations.Proxy {
-	s := annotations.Proxy{Buffering: p.Buffering, BufferSize: p.BufferSize, NextUpstream: p.NextUpstream,
+// an HTTP or HTTPS upstream; body limits have locations of their own;
+// GRPC and GRPCS need a location with grpc_pass) and the rest.
+func locationSettings(p annotations.Proxy) (settings, rest annotations.Proxy) {
+	settings = annotations.Proxy{Buffering: p.Buffering, BufferSize: p.BufferSize, NextUpstream: p.NextUpstream,
 		NextUpstreamTries: p.NextUpstreamTries, NextUpstreamTimeout: p.NextUpstreamTimeout, HTTPVersion: p.HTTPVersion}
+	rest = p
+	rest.Buffering, rest.BufferSize, rest.NextUpstream, rest.NextUpstreamTries, rest.NextUpstreamTimeout, rest.HTTPVersion = "", "", nil, nil, nil, ""
 	if p.IsGRPC() {
-		s.Protocol = p.Protocol
+		settings.Protocol, rest.Protocol = p.Protocol, ""
 	}
-	return s
+	return settings, rest
 }
 
-// proxyLocation names the location of a body limit and proxy settings
-// after both, so that a route keeps its location's name while they stay
-// (a size counts in bytes, however it is spelled).
-func proxyLocation(limit int64, s annotations.Proxy, l RouterLimits, codes []int, basic bool) string {
+// proxyLocation names a route's own location after what it holds (body
+// limit, Settings, Limits, ErrorCodes, BasicAuth), so that a route keeps
+// its location's name while they stay (a size counts in bytes, however
+// it is spelled).
+func proxyLocation(l RouterLocation) string {
+	s := l.Settings
 	if s.BufferSize != "" {
 		s.BufferSize = annotations.Size(strconv.FormatInt(s.BufferSize.Bytes(), 10))
 	}
 	j, _ := json.Marshal(s) // plain fields: cannot fail
-	in := fmt.Appendf(nil, "%d %s", limit, j)
-	if l != (RouterLimits{}) {
-		in = fmt.Appendf(in, " %d %d %d %d %d", l.RPS, l.BurstRPS, l.RPM, l.BurstRPM, l.Connections)
+	in := fmt.Appendf(nil, "%d %s", l.BodyBytes, j)
+	if m := l.Limits; m != (Limits{}) {
+		in = fmt.Appendf(in, " %d %d %d %d %d", m.RPS, m.BurstRPS, m.RPM, m.BurstRPM, m.Connections)
 	}
-	if len(codes) > 0 {
-		in = fmt.Appendf(in, " errors %v", codes)
+	if len(l.ErrorCodes) > 0 {
+		in = fmt.Appendf(in, " errors %v", l.ErrorCodes)
 	}
-	if basic {
+	if l.BasicAuth {
 		in = append(in, " basic"...)
 	}
 	sum := sha256.Sum256(in)
@@ -289,12 +283,13 @@ func (c *Config) route() {
 		c.Routes = append(c.Routes, hr)
 	}
 	c.routerLocations(catchAll)
-	c.rateLimitZones()
+	c.routerShared(catchAll.RouterLocations)
 }
 
-// rateLimitZones keeps the RateLimits static locations use and sets
-// RouterZones for the routes'.
-func (c *Config) rateLimitZones() {
+// routerShared keeps the RateLimits static locations use and sets what
+// the router's locations locs share: RouterZones, RouterErrors and
+// RouterBasicAuth.
+func (c *Config) routerShared(locs []RouterLocation) {
 	used := map[*RateLimit]bool{}
 	for _, s := range c.Servers {
 		if s.Dynamic || s.Router {
@@ -311,7 +306,9 @@ func (c *Config) rateLimitZones() {
 		c.RateLimits = nil
 	}
 	z := &RouterZones{Size: routerZoneSize}
-	for _, l := range c.catchAllLocations() {
+	for _, l := range locs {
+		c.RouterErrors = c.RouterErrors || l.ErrorCodes != nil
+		c.RouterBasicAuth = c.RouterBasicAuth || l.BasicAuth
 		if l.Limits.RPS > 0 && !slices.Contains(z.RPS, l.Limits.RPS) {
 			z.RPS = append(z.RPS, l.Limits.RPS)
 		}
@@ -325,16 +322,6 @@ func (c *Config) rateLimitZones() {
 		slices.Sort(z.RPM)
 		c.RouterZones = z
 	}
-}
-
-// catchAllLocations are the RouterLocations of the catch-all server.
-func (c *Config) catchAllLocations() []RouterLocation {
-	for _, s := range c.Servers {
-		if s.Host == "" {
-			return s.RouterLocations
-		}
-	}
-	return nil
 }
 
 // routerLocations fills c.RouterBody and the RouterLocations of the
@@ -364,7 +351,7 @@ func (c *Config) routerLocations(s *Server) {
 // other limit a route without a location of its own has, and one for each
 // body limit with the Settings, Limits, ErrorCodes and BasicAuth of the
 // routes that need one (whose Location it sets); it adds them to
-// c.RouterBody and sets c.RouterErrors and c.RouterBasicAuth.
+// c.RouterBody.
 func (c *Config) bodyLocations(global int64) []RouterLocation {
 	larger := func(a, b int64) bool { return a == 0 && b != 0 || b != 0 && a > b }
 	top, topSize := global, annotations.Size("") // "" keeps the global
@@ -383,20 +370,17 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 				top, topSize = limit, size
 			}
 			if r.Settings != nil || r.Limits != nil || r.ErrorCodes != nil || r.BasicAuth != nil {
-				var s annotations.Proxy
-				var l RouterLimits
+				own := RouterLocation{BodySize: size, BodyBytes: limit, ErrorCodes: r.ErrorCodes, BasicAuth: r.BasicAuth != nil}
 				if r.Settings != nil {
-					s = *r.Settings
+					own.Settings = *r.Settings
 				}
 				if r.Limits != nil {
-					l = *r.Limits
+					own.Limits = *r.Limits
 				}
-				r.Location = proxyLocation(limit, s, l, r.ErrorCodes, r.BasicAuth != nil)
-				if _, ok := proxied[r.Location]; !ok {
-					proxied[r.Location] = RouterLocation{Name: r.Location, BodySize: size, BodyBytes: limit, Settings: s, Limits: l,
-						ErrorCodes: r.ErrorCodes, BasicAuth: r.BasicAuth != nil}
-					c.RouterErrors = c.RouterErrors || r.ErrorCodes != nil
-					c.RouterBasicAuth = c.RouterBasicAuth || r.BasicAuth != nil
+				own.Name = proxyLocation(own)
+				r.Location = own.Name
+				if _, ok := proxied[own.Name]; !ok {
+					proxied[own.Name] = own
 				}
 				continue
 			}
@@ -439,7 +423,7 @@ func routeOf(l *Location) Route {
 	if l.Proxy.Protocol == annotations.ProtoHTTPS {
 		r.Pass = l.Proxy.PassScheme() + "://" + l.Proxy.Upstream()
 	}
-	if s := locationSettings(l.Proxy); !s.IsZero() {
+	if s, _ := locationSettings(l.Proxy); !s.IsZero() {
 		kept := s // allocated only here
 		r.Settings = &kept
 	}
@@ -450,7 +434,7 @@ func routeOf(l *Location) Route {
 	}
 	if rl := l.RateLimit; rl != nil {
 		r.RateLimit = &RouteRateLimit{Scope: rl.Scope, Allowlist: rl.Allowlist}
-		r.Limits = &RouterLimits{RPS: rl.RPS, BurstRPS: rl.BurstRPS, RPM: rl.RPM, BurstRPM: rl.BurstRPM, Connections: rl.Connections}
+		r.Limits = &rl.Limits
 	}
 	return r
 }
@@ -518,10 +502,7 @@ func plainLocation(l *Location, body bool) bool {
 	}
 	if body {
 		p.BodySize = ""
-		p.Buffering, p.BufferSize, p.NextUpstream, p.NextUpstreamTries, p.NextUpstreamTimeout, p.HTTPVersion = "", "", nil, nil, nil, ""
-		if p.IsGRPC() {
-			p.Protocol = ""
-		}
+		_, p = locationSettings(p)
 	}
 	_, headersOK := forwardedPrefix(l.Headers)
 	return (body || l.RateLimit == nil && l.Errors == nil && l.BasicAuth == nil) && p.IsZero() && headersOK &&

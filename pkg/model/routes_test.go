@@ -38,8 +38,8 @@ func TestBuildRoutes(t *testing.T) {
 	buf16k := annotations.Proxy{BufferSize: "16k"}
 	next := annotations.Proxy{Buffering: "off", NextUpstreamTries: &five, HTTPVersion: "1.0"}
 	grpc, grpcsBuf := annotations.Proxy{Protocol: annotations.ProtoGRPC}, annotations.Proxy{Protocol: annotations.ProtoGRPCS, BufferSize: "16k"}
-	buf16kLoc, buf16k8mLoc, nextLoc := proxyLocation(1<<20, buf16k, RouterLimits{}, nil, false), proxyLocation(8<<20, buf16k, RouterLimits{}, nil, false), proxyLocation(1<<20, next, RouterLimits{}, nil, false)
-	grpcLoc, grpcsBufLoc := proxyLocation(1<<20, grpc, RouterLimits{}, nil, false), proxyLocation(1<<20, grpcsBuf, RouterLimits{}, nil, false)
+	buf16kLoc, buf16k8mLoc, nextLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Settings: buf16k}), proxyLocation(RouterLocation{BodyBytes: 8 << 20, Settings: buf16k}), proxyLocation(RouterLocation{BodyBytes: 1 << 20, Settings: next})
+	grpcLoc, grpcsBufLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Settings: grpc}), proxyLocation(RouterLocation{BodyBytes: 1 << 20, Settings: grpcsBuf})
 	proxied := []RouterLocation{
 		{Name: buf16kLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: buf16k},
 		{Name: buf16k8mLoc, BodySize: "8m", BodyBytes: 8 << 20, Settings: buf16k},
@@ -65,11 +65,11 @@ func TestBuildRoutes(t *testing.T) {
 		sum := sha256.Sum256([]byte("lab/" + name))
 		return hex.EncodeToString(sum[:6])
 	}
-	rps10, rps20 := RouterLimits{RPS: 10, BurstRPS: 50}, RouterLimits{RPS: 20, BurstRPS: 100}
-	conn := RouterLimits{RPM: 600, BurstRPM: 1200, Connections: 3}
-	basicLoc := proxyLocation(1<<20, annotations.Proxy{}, RouterLimits{}, nil, true)
-	errLoc := proxyLocation(1<<20, annotations.Proxy{}, RouterLimits{}, []int{503, 404}, false)
-	rps10Loc, rps20BufLoc, connLoc := proxyLocation(1<<20, annotations.Proxy{}, rps10, nil, false), proxyLocation(1<<20, buf16k, rps20, nil, false), proxyLocation(1<<20, annotations.Proxy{}, conn, nil, false)
+	rps10, rps20 := Limits{RPS: 10, BurstRPS: 50}, Limits{RPS: 20, BurstRPS: 100}
+	conn := Limits{RPM: 600, BurstRPM: 1200, Connections: 3}
+	basicLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, BasicAuth: true})
+	errLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, ErrorCodes: []int{503, 404}})
+	rps10Loc, rps20BufLoc, connLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Limits: rps10}), proxyLocation(RouterLocation{BodyBytes: 1 << 20, Settings: buf16k, Limits: rps20}), proxyLocation(RouterLocation{BodyBytes: 1 << 20, Limits: conn})
 	limitLocations := []RouterLocation{
 		{Name: rps10Loc, BodySize: "1m", BodyBytes: 1 << 20, Limits: rps10},
 		{Name: rps20BufLoc, BodySize: "1m", BodyBytes: 1 << 20, Settings: buf16k, Limits: rps20},

@@ -44,13 +44,19 @@ type RateLimit struct {
 	// is empty (not limited) for Allowlist addresses.
 	Key string `json:"key"`
 	// Exempt is the variable a geo block sets to 1 for Allowlist.
-	Exempt      string   `json:"exempt,omitempty"`
-	Allowlist   []string `json:"allowlist,omitempty"`
-	RPS         int      `json:"rps,omitempty"`
-	BurstRPS    int      `json:"burstRPS,omitempty"`
-	RPM         int      `json:"rpm,omitempty"`
-	BurstRPM    int      `json:"burstRPM,omitempty"`
-	Connections int      `json:"connections,omitempty"`
+	Exempt    string   `json:"exempt,omitempty"`
+	Allowlist []string `json:"allowlist,omitempty"`
+	Limits
+}
+
+// Limits are rates with their bursts (limit_req ... burst nodelay) and
+// concurrent connections (limit_conn) per client address; 0 is none.
+type Limits struct {
+	RPS         int `json:"rps,omitempty"`
+	BurstRPS    int `json:"burstRPS,omitempty"`
+	RPM         int `json:"rpm,omitempty"`
+	BurstRPM    int `json:"burstRPM,omitempty"`
+	Connections int `json:"connections,omitempty"`
 }
 
 // SourceRange lists canonical CIDRs: Deny first, then Allow, then, when
@@ -90,8 +96,8 @@ func (b *builder) traffic(ref IngressRef, t annotations.Traffic) {
 		sum := sha256.Sum256([]byte(ref.String()))
 		scope := hex.EncodeToString(sum[:6])
 		m := &RateLimit{Zone: "portico_rl_" + scope, Scope: scope, Ingress: ref, Key: "$binary_remote_addr",
-			RPS: rl.RPS, BurstRPS: rl.RPS * rl.BurstMultiplier, RPM: rl.RPM, BurstRPM: rl.RPM * rl.BurstMultiplier,
-			Connections: rl.Connections}
+			Limits: Limits{RPS: rl.RPS, BurstRPS: rl.RPS * rl.BurstMultiplier, RPM: rl.RPM, BurstRPM: rl.RPM * rl.BurstMultiplier,
+				Connections: rl.Connections}}
 		if len(rl.Allowlist) > 0 {
 			m.Exempt = "$" + m.Zone + "_exempt"
 			m.Key = "$" + m.Zone + "_key"

@@ -100,7 +100,7 @@ func TestBuildTraffic(t *testing.T) {
 		},
 		want: func() Config {
 			rl := &RateLimit{Zone: "portico_rl_3dc15e88643c", Scope: "3dc15e88643c", Ingress: IngressRef{"lab", "limited"}, Key: "$portico_rl_3dc15e88643c_key",
-				Exempt: "$portico_rl_3dc15e88643c_exempt", Allowlist: []string{"10.0.0.0/8"}, RPS: 2, BurstRPS: 10, Connections: 3}
+				Exempt: "$portico_rl_3dc15e88643c_exempt", Allowlist: []string{"10.0.0.0/8"}, Limits: Limits{RPS: 2, BurstRPS: 10, Connections: 3}}
 			sticky := "lab/api-service:80@lab/limited"
 			hashed := "lab/api-service:80@lab/hashed"
 			return Config{

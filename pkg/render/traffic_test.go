@@ -15,10 +15,10 @@ func trafficConfig() *model.Config {
 	cfg := seedConfig()
 	cfg.Global.LimitReqStatus = 429
 	plain := &model.RateLimit{Zone: "portico_rl_000000000001", Ingress: model.IngressRef{Namespace: "lab", Name: "a"},
-		Key: "$binary_remote_addr", RPM: 60, BurstRPM: 300, Connections: 2}
+		Key: "$binary_remote_addr", Limits: model.Limits{RPM: 60, BurstRPM: 300, Connections: 2}}
 	exempt := &model.RateLimit{Zone: "portico_rl_000000000002", Ingress: model.IngressRef{Namespace: "lab", Name: "b"},
 		Key: "$portico_rl_000000000002_key", Exempt: "$portico_rl_000000000002_exempt",
-		Allowlist: []string{"10.0.0.0/8", "2001:db8::/32"}, RPS: 5, BurstRPS: 25}
+		Allowlist: []string{"10.0.0.0/8", "2001:db8::/32"}, Limits: model.Limits{RPS: 5, BurstRPS: 25}}
 	cfg.RateLimits = []*model.RateLimit{plain, exempt}
 	app := cfg.Servers[2].Locations
 	app[0].RateLimit = plain
