@@ -184,10 +184,15 @@ func TestAnnotationsRedirects(t *testing.T) {
 	expect(t, "permanent redirect 308", "GET", "redir.example.com", "/moved", nil, "", location(308, "https://new.example.com/"))
 	expect(t, "temporal redirect", "GET", "redir.example.com", "/tmp", nil, "", location(302, "http://maint.example.com/"))
 	expect(t, "other paths proxied", "GET", "redir.example.com", "/other", nil, "", fromApp(a, 200))
-	// The Lua router redirects; app-root needs a server block.
-	routedInLua(t, "redir.example.com")
-	if conf := runningConf(t); !strings.Contains(conf, `"root.example.com"`) {
-		t.Error("the app-root host has no server block")
+	// The Lua router redirects, app-root too: a second app-root host is a
+	// push, not a reload.
+	routedInLua(t, "redir.example.com", "root.example.com")
+	before := quietReloads(t)
+	createIngress(t, newIngress(ns, "root2", map[string]string{ann + "app-root": "/app2"}, hostRule("root2.example.com", prefixPath("/", "a"))))
+	expect(t, "second app-root", "GET", "root2.example.com", "/", nil, "", location(302, "http://root2.example.com/app2"))
+	expect(t, "second app-root leaves other paths", "GET", "root2.example.com", "/app2/x", nil, "", fromApp(a, 200))
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("an app-root Ingress reloaded nginx %d times; want 0", after-before)
 	}
 }
 
@@ -343,6 +348,23 @@ func TestAnnotationsAuth(t *testing.T) {
 		}
 		return nil
 	})
+	// The Lua router serves the host, auth-url too: its routes' locations
+	// ask the service the router names. Another Ingress with the same
+	// auth-response-headers needs no reload.
+	routedInLua(t, "auth.example.com")
+	before = quietReloads(t)
+	createIngress(t, newIngress(ns, "ext-ok2", map[string]string{ann + "auth-url": "http://" + authAddr + ":8080/__status/204",
+		ann + "auth-response-headers": "X-Echo-Pod,X-Echo-Request-Id"}, hostRule("auth2.example.com", prefixPath("/", "a"))))
+	r = expect(t, "second external auth allows", "GET", "auth2.example.com", "/x", nil, "", fromApp(a, 200))
+	if got := r.echo.Headers["X-Echo-Pod"]; len(got) != 1 || got[0] != authSvc.pods[0].name {
+		t.Errorf("second auth-url: backend saw X-Echo-Pod %v, want the auth pod", got)
+	}
+	if id, auth := r.echo.Headers["X-Request-Id"], r.echo.Headers["X-Echo-Request-Id"]; len(id) != 1 || len(id[0]) != 32 || !slices.Equal(id, auth) {
+		t.Errorf("second auth-url: backend saw X-Request-ID %v, the auth service %v: want one and the same", id, auth)
+	}
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("an Ingress with auth-url in use reloaded nginx %d times; want 0", after-before)
+	}
 }
 
 // custom-http-errors with default-backend: the error is served by the
@@ -399,7 +421,7 @@ func TestAnnotationsCustomHTTPErrors(t *testing.T) {
 
 // putConfigMap creates or replaces the controller's ConfigMap data and
 // removes it when the test ends.
-func putConfigMap(t *testing.T, data map[string]string) {
+func putConfigMap(t testing.TB, data map[string]string) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := env.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: configMapNamespace}}, metav1.CreateOptions{}); err != nil && !strings.Contains(err.Error(), "already exists") {
@@ -450,7 +472,7 @@ func TestAnnotationsSnippets(t *testing.T) {
 	if r := get(t, "snip.example.com", "/"); r.code != 404 {
 		t.Errorf("refused snippet Ingress served: %d", r.code)
 	}
-	putConfigMap(t, map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"})
+	allowSnippets(t)
 	r := expect(t, "configuration-snippet applied", "GET", "snip.example.com", "/", nil, "", fromApp(a, 200))
 	if r.header.Get("X-Snippet") != "applied" {
 		t.Errorf("X-Snippet %q", r.header.Get("X-Snippet"))

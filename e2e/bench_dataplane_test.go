@@ -394,6 +394,7 @@ func BenchmarkReloadUnderLoad(b *testing.B) {
 	needWrk(b)
 	d := time.Duration(envInt(b, "BENCH_RELOAD_SECONDS", 60)) * time.Second
 	ns := namespace(b, "reloadload")
+	allowSnippets(b) // the changing Ingress has a snippet: a reload each
 	a := newApp(b, ns, "rl", 3, "")
 	host := "reload-load.example.com"
 	createIngress(b, newIngress(ns, "rl", nil, hostRule(host, prefixPath("/", "rl"))))

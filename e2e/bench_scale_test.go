@@ -289,6 +289,7 @@ func waitServedByAny(tb testing.TB, host, path string, pods []string, limit time
 // reload, with the union of old and new backends and routes pushed
 // first).
 func BenchmarkScale(b *testing.B) {
+	allowSnippets(b) // for the change that needs a server block
 	type row struct {
 		n                              int
 		create, served, change, reload time.Duration

@@ -564,9 +564,10 @@ func TestClusterGracefulShutdown(t *testing.T) {
 // X-Request-ID: the client's own passes through, else nginx makes one
 // (ingress-nginx's generate-request-id); with generate-request-id "false"
 // none is made. A location with headers of its own (x-forwarded-prefix,
-// in a server block here: proxy-body-size) sends the same set as the
+// in a server block here: a snippet) sends the same set as the
 // others, use-forwarded-headers included.
 func TestRequestIDAndForwardedHeaders(t *testing.T) {
+	allowSnippets(t)
 	ns := namespace(t, "reqid")
 	a := newApp(t, ns, "a", 1, "")
 	hosts := []string{"reqid.example.com", "reqid-prefix.example.com"}
@@ -601,7 +602,7 @@ func TestRequestIDAndForwardedHeaders(t *testing.T) {
 		}
 	}
 
-	putConfigMap(t, map[string]string{"generate-request-id": "false", "use-forwarded-headers": "true"})
+	allowSnippets(t, "generate-request-id", "false", "use-forwarded-headers", "true")
 	eventually(t, "no X-Request-ID made with generate-request-id false", func() error {
 		for _, h := range hosts {
 			if got, err := seen(h, nil, "X-Request-Id"); err != nil || got != "" {

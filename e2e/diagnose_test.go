@@ -219,6 +219,7 @@ func intstrPort(p int) intstr.IntOrString { return intstr.FromInt(p) }
 
 // conf and backends read what the running controller and nginx hold.
 func TestConfAndBackendsCommands(t *testing.T) {
+	allowSnippets(t)
 	ns := namespace(t, "inspect")
 	a := newApp(t, ns, "shop", 2, "")
 	createIngress(t, newIngress(ns, "shop", nil, hostRule("shop.inspect.example.com", prefixPath("/", "shop"))))

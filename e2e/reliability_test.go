@@ -338,6 +338,7 @@ func containsInt(xs []int, x int) bool {
 // under load: no request fails, and a WebSocket and a slow download that
 // span every reload complete intact.
 func TestFaultChurnAndReloadsUnderLoad(t *testing.T) {
+	allowSnippets(t)
 	ns := namespace(t, "churn")
 	a := newApp(t, ns, "a", 3, "")
 	const host = "churn.example.com"
@@ -461,6 +462,7 @@ func slowDownload(host string, chunks int) error {
 // live gets a Warning Event, /metrics counts the failed load, and freeing
 // space applies the change without a restart.
 func TestFaultDiskFull(t *testing.T) {
+	allowSnippets(t)
 	ns := namespace(t, "disk")
 	a := newApp(t, ns, "a", 2, "")
 	createIngress(t, newIngress(ns, "one", nil, hostRule("disk-one.example.com", prefixPath("/", "a"))))
@@ -572,7 +574,7 @@ func fill(path string) error {
 func TestFaultNginxRefusesOneIngress(t *testing.T) {
 	ns := namespace(t, "refuse")
 	a := newApp(t, ns, "a", 1, "")
-	putConfigMap(t, map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"})
+	allowSnippets(t)
 	createIngress(t, newIngress(ns, "good", nil, hostRule("refuse-good.example.com", prefixPath("/", "a"))))
 	snippet := func(v string) map[string]string {
 		return map[string]string{ann + "configuration-snippet": v}

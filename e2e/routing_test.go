@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,12 +23,26 @@ import (
 
 const rewriteTarget = "nginx.ingress.kubernetes.io/rewrite-target"
 
-// needsServerBlock are annotations the Lua router cannot apply (an
-// auth-url every request passes: nginx's own checksum endpoint on the
-// status port, which answers 200) and more annotations kv, for tests
-// that want a host with a server block, so a change that reloads nginx.
+// snippetsAllowed are the ConfigMap settings that let needsServerBlock's
+// snippet in.
+var snippetsAllowed = map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"}
+
+// allowSnippets sets the controller's ConfigMap to snippetsAllowed and kv.
+func allowSnippets(tb testing.TB, kv ...string) {
+	tb.Helper()
+	m := maps.Clone(snippetsAllowed)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	putConfigMap(tb, m)
+}
+
+// needsServerBlock are annotations the Lua router cannot apply (a snippet
+// that sets a variable nothing reads; allowSnippets must be in effect)
+// and more annotations kv, for tests that want a host with a server
+// block, so a change that reloads nginx.
 func needsServerBlock(kv ...string) map[string]string {
-	m := map[string]string{ann + "auth-url": fmt.Sprintf("http://127.0.0.1:%d/configuration/checksum", env.portico.statusPort)}
+	m := map[string]string{ann + "configuration-snippet": "set $portico_e2e_static 1;"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -185,6 +200,18 @@ func TestWildcardHost(t *testing.T) {
 			t.Errorf("%s → %d, want 404", h, r.code)
 		}
 	}
+	// The Lua router serves both: a wildcard's server_name is a regex.
+	routedInLua(t, "named.wild.example.com")
+	if strings.Contains(runningConf(t), `wild\.example\.com`) {
+		t.Error("nginx.conf has a server block for *.wild.example.com, which the Lua router should serve")
+	}
+	// A wildcard Ingress next to routed hosts is a push, not a reload.
+	before := quietReloads(t)
+	createIngress(t, newIngress(ns, "wild2", nil, hostRule("*.wild2.example.com", prefixPath("/", "exact"))))
+	servedBy(t, "any.wild2.example.com", "/", exact)
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("a wildcard Ingress reloaded nginx %d times; want 0", after-before)
+	}
 }
 
 // A missing Service answers 503 for its route only; creating it later
@@ -339,9 +366,10 @@ func ptr[T any](v T) *T { return &v }
 
 // A plain host has no server block: creating, changing and deleting its
 // Ingress is a push to the Lua router, never a reload, rewrite-target
-// included. An Ingress that needs nginx.conf (auth-url) still reloads
+// included. An Ingress that needs nginx.conf (a snippet) still reloads
 // and works.
 func TestDynamicRoutingWithoutReload(t *testing.T) {
+	allowSnippets(t)
 	ns := namespace(t, "dynamic")
 	a := newApp(t, ns, "a", 1, "")
 	b := newApp(t, ns, "b", 1, "")
@@ -397,7 +425,7 @@ func TestDynamicRoutingWithoutReload(t *testing.T) {
 		hostRule("static.dynamic.example.com", prefixPath("/api", "a"))))
 	servedBy(t, "static.dynamic.example.com", "/api/users", a)
 	if after := mustStatus(t).Nginx.Reloads; after <= before {
-		t.Errorf("an Ingress with auth-url did not reload nginx")
+		t.Errorf("an Ingress with a snippet did not reload nginx")
 	}
 }
 
@@ -573,6 +601,7 @@ func TestDynamicRoutingBodyLimitsHTTP2(t *testing.T) {
 // the balancer sets the route's timeouts per request (another host keeps
 // the global ones), the router the header.
 func TestDynamicRoutingTimeoutsAndPrefix(t *testing.T) {
+	allowSnippets(t)
 	ns := namespace(t, "dyntimeout")
 	a := newApp(t, ns, "a", 1, "")
 	before := quietReloads(t)
@@ -600,22 +629,22 @@ func TestDynamicRoutingTimeoutsAndPrefix(t *testing.T) {
 	}
 }
 
-// Seed 002's host-less game Ingress, given an annotation the router
-// cannot do (with rewrite-target alone the router serves it), keeps its
-// locations in the catch-all server; they claim requests for plain hosts
-// for the Lua router first, so a plain host is still a push, is served
-// its own paths with the URI untouched, and answers 404 for paths it lacks.
+// Seed 002's host-less game Ingress, with auth-url besides rewrite-target:
+// the Lua router serves the rules without a host too, so a plain host next
+// to them is still a push, is served its own paths with the URI
+// untouched, and answers 404 for paths it lacks.
 func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
-	ns := namespace(t, "claim")
+	ns := namespace(t, "hostless")
 	lobby := newApp(t, ns, "game-lobby", 1, "")
 	plain := newApp(t, ns, "plain-lobby", 1, "")
-	createIngress(t, newIngress(ns, "game", needsServerBlock(rewriteTarget, "/"),
+	auth := "http://" + lobby.pods[0].host.Addr().String() + ":8080/__status/200"
+	createIngress(t, newIngress(ns, "game", map[string]string{rewriteTarget: "/", ann + "auth-url": auth},
 		hostRule("", prefixPath("/lobby", "game-lobby"), prefixPath("/room", "game-lobby"))))
 	if r := servedBy(t, "any.example.org", "/lobby/1", lobby); r.echo.Path != "/" {
 		t.Errorf("host-less rewrite: backend saw %q, want /", r.echo.Path)
 	}
-	if conf := runningConf(t); !strings.Contains(conf, "location @portico_router") || !strings.Contains(conf, "portico_router.claim()") {
-		t.Fatal("the catch-all server does not claim requests for the router")
+	if conf := runningConf(t); strings.Contains(conf, `"/lobby"`) {
+		t.Fatal("the catch-all server has a location of the host-less rules, which the Lua router should serve")
 	}
 	before := quietReloads(t)
 
@@ -651,14 +680,14 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 	if _, ok := table.Hosts[host]; !ok {
 		t.Errorf("the router does not hold %s: %s", host, short(body))
 	}
-	if _, ok := table.Hosts[""]; ok {
-		t.Errorf("the router holds host-less routes that nginx serves: %s", short(body))
+	if _, ok := table.Hosts[""]; !ok {
+		t.Errorf("the router does not hold the host-less routes: %s", short(body))
 	}
 	conf1 := runPortico(t, "conf", "--host", host, "--config-dir", env.portico.configDir, luaFlag())
 	conf2 := runPortico(t, "conf", "--host", "other.example.com", "--config-dir", env.portico.configDir, luaFlag())
 	if !strings.Contains(conf1, "# The Lua router's routes for "+host) || !strings.Contains(conf1, "#   location /lobby/ → backend "+ns+"/plain-lobby:80") ||
-		!strings.Contains(conf2, "the Lua router does not know it: the locations of the catch-all server below serve it") {
-		t.Errorf("conf --host for a claimed and an unclaimed host:\n%s\n%s", conf1, conf2)
+		!strings.Contains(conf2, "# The Lua router does not know other.example.com: the rules without a host serve it:") {
+		t.Errorf("conf --host for a routed host and another:\n%s\n%s", conf1, conf2)
 	}
 	eventually(t, "the plain host's request counted under its Ingress", func() error {
 		m, err := scrape()
@@ -688,7 +717,7 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 		return err
 	})
 	if got := resp.Header.Get("Strict-Transport-Security"); got == "" {
-		t.Error("HTTPS answer of a claimed request has no Strict-Transport-Security")
+		t.Error("HTTPS answer of a routed host has no Strict-Transport-Security")
 	}
 	resp2, err := noProxyClient.Do(mustRequest(t, secure, "/lobby/x?a=1"))
 	if err != nil {

@@ -76,7 +76,7 @@ holds for it (GET /configuration/routes on --lua-url).`,
 			for _, b := range blocks {
 				if strings.Contains(b.Text, "portico_router.route(") {
 					ctx, cancel := f.ctx()
-					luaRoutes(ctx, out, f.luaURL, host, strings.Contains(b.Text, "portico_router.claim("))
+					luaRoutes(ctx, out, f.luaURL, host)
 					cancel()
 				}
 				fmt.Fprintln(out, b.Text)
@@ -93,10 +93,8 @@ holds for it (GET /configuration/routes on --lua-url).`,
 }
 
 // luaRoutes prints, as comments, the routes the Lua router holds for a
-// host that has no server block of its own. claims tells that the
-// catch-all server keeps its own locations, which serve the hosts the
-// router does not know.
-func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string, claims bool) {
+// host that has no server block of its own.
+func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string) {
 	rt, err := diagnose.FetchRoutes(ctx, luaURL)
 	if err != nil {
 		fmt.Fprintf(out, "# %s has no server block: the catch-all server below serves it, or hands it to the Lua router.\n", host)
@@ -104,15 +102,7 @@ func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string, claims b
 		return
 	}
 	key, _, found := diagnose.LuaRoute(rt, host, "/")
-	if claims && (!found || key == "") {
-		fmt.Fprintf(out, "# %s has no server block and the Lua router does not know it: the locations of the catch-all server below serve it.\n", host)
-		return
-	}
-	if claims {
-		fmt.Fprintf(out, "# %s has no server block: the locations of the catch-all server below hand it to the Lua router (@portico_router).\n", host)
-	} else {
-		fmt.Fprintf(out, "# %s has no server block: the catch-all server below hands it to the Lua router.\n", host)
-	}
+	fmt.Fprintf(out, "# %s has no server block: the catch-all server below hands it to the Lua router.\n", host)
 	switch {
 	case !found:
 		fmt.Fprintln(out, "# The Lua router holds no routes: every request gets 404.")
@@ -125,6 +115,9 @@ func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string, claims b
 	hr := rt.Hosts[key]
 	if hr.HSTS {
 		fmt.Fprintf(out, "#   HTTPS answers carry Strict-Transport-Security: %s\n", rt.HSTS)
+	}
+	if hr.AppRoot != "" {
+		fmt.Fprintf(out, "#   \"/\" redirects (302) to %s (app-root)\n", hr.AppRoot)
 	}
 	for _, r := range hr.Routes {
 		what := "404"

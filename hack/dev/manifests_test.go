@@ -37,8 +37,6 @@ func TestManifestsKeepDynamicRouting(t *testing.T) {
 	for _, s := range cfg.Servers {
 		kinds[s.Host] = "static"
 		switch {
-		case s.Claims:
-			kinds[s.Host] = "claims"
 		case s.Router:
 			kinds[s.Host] = "router"
 		case s.Dynamic:

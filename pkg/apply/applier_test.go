@@ -341,7 +341,6 @@ http {
     uwsgi_temp_path %[1]s/uwsgi;
     scgi_temp_path %[1]s/scgi;
     access_log off;
-    rewrite_by_lua_no_postpone on;
     lua_package_path "%[2]s/?.lua;%[3]s/?.lua;;";
     lua_shared_dict portico_backends 1m;
     lua_shared_dict portico_certificates 1m;
@@ -357,6 +356,17 @@ http {
     init_by_lua_block {
         portico = require("portico.balancer")
         for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test", "router_test", "cidr_test"}) do require(m) end
+    }
+    # Declares the variables of auth-url and X-Request-ID, as the status
+    # server of nginx.conf does: the auth subrequest runs the set of its
+    # own server, which must not clear what the router set.
+    server {
+        listen unix:%[1]s/declare.sock;
+        set $portico_generated_id "";
+        set $portico_auth_url "";
+        set $portico_auth_host "";
+        set $portico_auth_method "";
+        set $portico_signin "";
     }
     server {
         listen 127.0.0.1:%[4]d;
@@ -374,7 +384,6 @@ http {
         set $portico_server "";
         set $portico_ingress "";
         set $portico_path "";
-        set $portico_generated_id "";
         set $portico_route_vhost "";
         set $portico_route_pass "";
         set $portico_limit_scope "";
@@ -394,6 +403,11 @@ http {
         location /vh/ {
             rewrite_by_lua_block { require("portico.router").route(":8443", false, nil, true, true) }
             content_by_lua_block { ngx.say(ngx.var.portico_route_vhost, "|", ngx.var.portico_route_pass) }
+        }
+        # "/" itself (app-root).
+        location = / {
+            rewrite_by_lua_block { require("portico.router").route(":8443", false) }
+            content_by_lua_block { ngx.say("root ", ngx.var.portico_backend) }
         }
         location /routed/ {
             rewrite_by_lua_block { require("portico.router").route(":8443", true) }
@@ -419,9 +433,9 @@ http {
                 ngx.say(v.portico_backend, "|", v.portico_server, "|", v.portico_ingress, "|", v.portico_path, "|", ngx.ctx.portico_route.labels)
             }
         }
-        # A location of a catch-all server that keeps its own: claim()
-        # hands requests for routed hosts to @portico_router first.
-        location @portico_router {
+        # Routed by the Host of real requests (router_test.lua's request()
+        # and raw()), as the Router's "/".
+        location /by-host/ {
             access_by_lua_block { require("portico.router").route(":8443", true) }
             content_by_lua_block {
                 local v = ngx.var
@@ -464,11 +478,41 @@ http {
                 ngx.say("error ", v.status, " ", v.portico_err_backend, " ", v.portico_err_namespace, "/", v.portico_err_ingress, " ", v.portico_err_service, ":", v.portico_err_port)
             }
         }
-        location /claimed/ {
-            rewrite_by_lua_block { require("portico.router").claim() }
-            set $portico_backend "ns/static:80";
-            rewrite ^ /rewritten break;
-            content_by_lua_block { ngx.say("static ", ngx.var.uri, " ", ngx.var.portico_backend) }
+        # The location of auth-url, the auth location and the sign-in
+        # redirect, as nginx.conf has them (the auth service is
+        # /auth-service/ below).
+        location @portico_proxy_77778888aaaabbbb {
+            auth_request "/;portico-auth";
+            auth_request_set $portico_auth_x_user $upstream_http_x_user;
+            error_page 401 = @portico_signin;
+            access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, "@portico_proxy_77778888aaaabbbb") }
+            content_by_lua_block { ngx.say("authed ", ngx.var.portico_auth_x_user, " ", ngx.var.portico_backend, " ", ngx.var.portico_generated_id) }
+        }
+        location = "/;portico-auth" {
+            internal;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header Host $portico_auth_host;
+            proxy_set_header X-Original-URI $request_uri;
+            proxy_set_header X-Request-ID $portico_generated_id;
+            proxy_method $portico_auth_method;
+            proxy_pass $portico_auth_url;
+        }
+        location @portico_signin {
+            set_by_lua_block $portico_signin_rd {
+                return ngx.escape_uri(ngx.var.scheme .. "://" .. ngx.var.host .. ngx.var.request_uri)
+            }
+            return 302 "$portico_signin?rd=$portico_signin_rd";
+        }
+        # An auth service: /auth-service/<status> answers that status, and
+        # tells in X-User what it saw (method, Host, X-Request-ID,
+        # X-Original-URI).
+        location /auth-service/ {
+            content_by_lua_block {
+                local v = ngx.var
+                ngx.header["X-User"] = table.concat({ v.request_method, v.http_host, v.http_x_request_id or "", v.http_x_original_uri or "" }, ",")
+                ngx.exit(tonumber(v.uri:match("(%%d+)$")))
+            }
         }
     }
 }

@@ -86,8 +86,9 @@ type Certificate struct {
 type Routes struct {
 	// HSTS is the Strict-Transport-Security value of hosts with HSTS.
 	HSTS string `json:"hsts"`
-	// Hosts maps a lower-case host name to its routes; "" holds the rules
-	// without a host, used for hosts not in the map.
+	// Hosts maps a lower-case host name to its routes: "*.example.com"
+	// serves a name one label under example.com that is not in the map
+	// itself, and "" holds the rules without a host, used for the rest.
 	Hosts map[string]HostRoutes `json:"hosts"`
 }
 
@@ -108,8 +109,10 @@ type RoutesPatch struct {
 
 // HostRoutes are one host's routes, in the model's location order.
 type HostRoutes struct {
-	HSTS   bool    `json:"hsts,omitempty"`
-	Routes []Route `json:"routes"`
+	HSTS bool `json:"hsts,omitempty"`
+	// AppRoot, a URI path, is where "/" redirects (302) before any route.
+	AppRoot string  `json:"appRoot,omitempty"`
+	Routes  []Route `json:"routes"`
 }
 
 // Route is an exact or prefix path and what serves it: a backend, or 404
@@ -134,9 +137,9 @@ type Route struct {
 	// nginx.conf's.
 	BodyLimit *int64 `json:"bodyLimit,omitempty"`
 	// Location is the named location (@portico_proxy_<hash>) with the
-	// route's proxy settings, rate limits, custom errors or basic auth
-	// that nginx applies per location; the router hands its requests
-	// there.
+	// route's proxy settings, rate limits, custom errors, basic auth or
+	// auth-url that nginx applies per location; the router hands its
+	// requests there.
 	Location string `json:"location,omitempty"`
 	// Redirect answers instead of proxying; nil proxies.
 	Redirect *Redirect `json:"redirect,omitempty"`
@@ -157,6 +160,20 @@ type Route struct {
 	// BasicAuth is the realm and htpasswd file (a name in AuthFiles.Dir)
 	// of the auth_basic of Location; nil: none.
 	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
+	// Auth is the auth service (auth-url) of the auth_request of
+	// Location; nil: none.
+	Auth *Auth `json:"auth,omitempty"`
+}
+
+// Auth is what the router sets in $portico_auth_url, $portico_auth_host,
+// $portico_auth_method and $portico_signin before it hands a request to
+// its route's Location, whose auth subrequest goes to URL with Host and
+// Method; a 401 redirects to Signin when set.
+type Auth struct {
+	URL    string `json:"url"`
+	Host   string `json:"host"`
+	Method string `json:"method"`
+	Signin string `json:"signin,omitempty"`
 }
 
 // BasicAuth is what the router sets in $portico_basic_realm and

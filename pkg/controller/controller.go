@@ -366,12 +366,15 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 			if ba := r.BasicAuth; ba != nil {
 				w.BasicAuth = &apply.BasicAuth{Realm: ba.Realm, File: ba.File}
 			}
+			if a := r.Auth; a != nil {
+				w.Auth = &apply.Auth{URL: a.URL, Host: a.Host, Method: a.Method, Signin: a.Signin}
+			}
 			if e := r.Errors; e != nil {
 				w.Errors = &apply.RouteErrors{Backend: e.Backend, Namespace: e.Namespace, Ingress: e.Ingress, Service: e.Service, Port: e.Port}
 			}
 			rs = append(rs, w)
 		}
-		out.Hosts[h.Host] = apply.HostRoutes{HSTS: h.HSTS, Routes: rs}
+		out.Hosts[h.Host] = apply.HostRoutes{HSTS: h.HSTS, AppRoot: string(h.AppRoot), Routes: rs}
 	}
 	return out
 }

@@ -665,7 +665,11 @@ func (d *diagnosis) nginx() Hop {
 				problems = append(problems, fmt.Sprintf("the Lua router routes %s%s to %s, the API objects say %s", d.host, d.path, got, cmp.Or(d.loc.Backend, "404")))
 				fix = cmp.Or(fix, "the routes push has not reached nginx yet: retry in a few seconds, then check the controller log for push errors")
 			} else {
-				h.Details = append(h.Details, fmt.Sprintf("Lua router: host %q, route %s → %s%s", key, RouteText(r), got, RouteNotes(r)))
+				line := fmt.Sprintf("Lua router: host %q, route %s → %s%s", key, RouteText(r), got, RouteNotes(r))
+				if root := c.Routes.Hosts[key].AppRoot; root != "" {
+					line += fmt.Sprintf("; app-root: the host's \"/\" redirects (302) to %s first", root)
+				}
+				h.Details = append(h.Details, line)
 			}
 		}
 	}
@@ -709,10 +713,17 @@ func RouteNotes(r *apply.Route) string {
 		notes = append(notes, fmt.Sprintf("body limit %d bytes (0: none)", *r.BodyLimit))
 	}
 	if r.Location != "" {
-		notes = append(notes, "proxied from nginx.conf's location "+r.Location+", which has its per-location proxy settings, gRPC, rate limits, custom errors or basic auth")
+		notes = append(notes, "proxied from nginx.conf's location "+r.Location+", which has its per-location proxy settings, gRPC, rate limits, custom errors, basic auth or auth-url")
 	}
 	if ba := r.BasicAuth; ba != nil {
 		notes = append(notes, fmt.Sprintf("basic auth there (realm %q, htpasswd file %s)", ba.Realm, ba.File))
+	}
+	if a := r.Auth; a != nil {
+		note := fmt.Sprintf("auth-url there: %s %s must answer 2xx", a.Method, a.URL)
+		if a.Signin != "" {
+			note += "; a 401 redirects to " + a.Signin
+		}
+		notes = append(notes, note)
 	}
 	if e := r.Errors; e != nil {
 		notes = append(notes, "errors it intercepts served by "+e.Backend)

@@ -325,11 +325,12 @@ func TestRouteNotes(t *testing.T) {
 	}{
 		{apply.Route{Path: "/", Backend: "ns/a:80"}, ""},
 		{apply.Route{Path: "/", Backend: "ns/a:80", Location: "@portico_proxy_00112233aabbccdd"},
-			"; proxied from nginx.conf's location @portico_proxy_00112233aabbccdd, which has its per-location proxy settings, gRPC, rate limits, custom errors or basic auth"},
+			"; proxied from nginx.conf's location @portico_proxy_00112233aabbccdd, which has its per-location proxy settings, gRPC, rate limits, custom errors, basic auth or auth-url"},
 		{apply.Route{Path: "/", Backend: "ns/a:80", Location: "@portico_proxy_00112233aabbccdd", RateLimit: &apply.RateLimit{Scope: "0a1b", Allowlist: []string{"0a000000/8"}},
-			Errors: &apply.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &apply.BasicAuth{Realm: "Staff", File: "ns_users"}},
-			"; proxied from nginx.conf's location @portico_proxy_00112233aabbccdd, which has its per-location proxy settings, gRPC, rate limits, custom errors or basic auth" +
-				"; basic auth there (realm \"Staff\", htpasswd file ns_users); errors it intercepts served by ns/errs:80; rate limits there count each client address for this Ingress alone (scope 0a1b; exempt networks: 1)"},
+			Errors: &apply.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &apply.BasicAuth{Realm: "Staff", File: "ns_users"},
+			Auth: &apply.Auth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET", Signin: "https://login.example.com/"}},
+			"; proxied from nginx.conf's location @portico_proxy_00112233aabbccdd, which has its per-location proxy settings, gRPC, rate limits, custom errors, basic auth or auth-url" +
+				"; basic auth there (realm \"Staff\", htpasswd file ns_users); auth-url there: GET http://10.0.0.1/auth must answer 2xx; a 401 redirects to https://login.example.com/; errors it intercepts served by ns/errs:80; rate limits there count each client address for this Ingress alone (scope 0a1b; exempt networks: 1)"},
 		{apply.Route{Path: "/", Backend: "ns/a:80", BodyLimit: &limit, SSLRedirect: true, Redirect: &apply.Redirect{Code: 301, URL: "https://b.example.com/"},
 			SourceRange: &apply.SourceRange{Allow: []string{"0a000000/8"}}, RewriteTarget: "/x", UpstreamVhost: "in.example", Pass: "https://portico_balancer_https"},
 			"; body limit 1024 bytes (0: none); plain HTTP redirected to HTTPS (308); answers 301 to https://b.example.com/ instead of proxying" +

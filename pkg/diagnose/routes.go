@@ -26,9 +26,10 @@ func FetchRoutes(ctx context.Context, base string) (*apply.Routes, error) {
 }
 
 // LuaRoute returns what the Lua router (portico/router.lua) does with a
-// request to host and path: the table key it uses (host, or "" for the
-// rules without a host), and the route, nil when none matches (404).
-// found is false when the table holds neither host nor "".
+// request to host and path: the table key it uses (host, the wildcard one
+// label above it, or "" for the rules without a host), and the route, nil
+// when none matches (404). found is false when the table holds none of
+// them. It leaves out the host's app-root, which redirects "/" first.
 func LuaRoute(rt *apply.Routes, host, path string) (key string, r *apply.Route, found bool) {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if h, _, err := net.SplitHostPort(host); err == nil {
@@ -42,6 +43,10 @@ func LuaRoute(rt *apply.Routes, host, path string) (key string, r *apply.Route, 
 	}
 	key = host
 	hr, ok := rt.Hosts[key]
+	if i := strings.IndexByte(host, '.'); !ok && i > 0 {
+		key = "*" + host[i:]
+		hr, ok = rt.Hosts[key]
+	}
 	if !ok {
 		key = ""
 		if hr, ok = rt.Hosts[key]; !ok {

@@ -9,7 +9,9 @@ import (
 // LuaRoute must answer as portico/router.lua does.
 func TestLuaRoute(t *testing.T) {
 	rt := &apply.Routes{Hosts: map[string]apply.HostRoutes{
-		"": {Routes: []apply.Route{{Path: "/"}, {Exact: true, Path: "/lobby", Backend: "lobby"}}},
+		"":                    {Routes: []apply.Route{{Path: "/"}, {Exact: true, Path: "/lobby", Backend: "lobby"}}},
+		"*.w.example.com":     {Routes: []apply.Route{{Path: "/", Backend: "wild"}}},
+		"named.w.example.com": {Routes: []apply.Route{{Path: "/x", Backend: "named"}}},
 		"a.example.com": {Routes: []apply.Route{
 			{Path: "/", Backend: "root"}, {Exact: true, Path: "/aaa", Backend: "aaa"}, {Path: "/aaa/", Backend: "aaa"}, {Path: "/aaa/b/", Backend: "aaab"},
 			{Exact: true, Path: "/re/exact", Backend: "exact"}, {Path: "/re/deep/", Backend: "deep"},
@@ -26,6 +28,12 @@ func TestLuaRoute(t *testing.T) {
 		{"a.example.com", "/re/exact", "a.example.com", "exact"},
 		{"a.example.com", "/RE/deep/x", "a.example.com", "re"}, // the first regex, before a longer prefix
 		{"a.example.com", "/ref", "a.example.com", "root"},
+		// A wildcard covers one label, after the exact host.
+		{"one.w.example.com", "/lobby", "*.w.example.com", "wild"},
+		{"named.w.example.com", "/y", "named.w.example.com", ""},
+		{"two.one.w.example.com", "/lobby", "", "lobby"},
+		{"w.example.com", "/lobby", "", "lobby"},
+		{".one.w.example.com", "/lobby", "", "lobby"},
 	}
 	for _, tc := range tests {
 		key, r, found := LuaRoute(rt, tc.host, tc.path)

@@ -15,8 +15,7 @@ type Config struct {
 	// server is a Router, of the rules without a host (Host ""), sorted by
 	// Host; they go to the Lua router, not into nginx.conf.
 	Routes []*HostRoutes `json:"routes,omitempty"`
-	// RouterBody is set when the catch-all server runs the router (it is
-	// a Router or has Claims).
+	// RouterBody is set when the catch-all server is a Router.
 	RouterBody *RouterBody `json:"routerBody,omitempty"`
 	// RouterRequestID is set when the Lua router makes X-Request-ID
 	// (Global.RequestIDByLua) for the requests it proxies: the catch-all
@@ -46,6 +45,11 @@ type Config struct {
 	// RouterBasicAuth is set when a router location has basic auth (the
 	// router sets $portico_basic_realm and $portico_basic_file).
 	RouterBasicAuth bool `json:"routerBasicAuth,omitempty"`
+	// RouterAuth is set when a router location has auth-url: the catch-all
+	// server has RouterAuthLocation (Route.Auth); RouterSignin when one
+	// redirects a 401 to the sign-in page: it has @portico_signin.
+	RouterAuth   bool `json:"routerAuth,omitempty"`
+	RouterSignin bool `json:"routerSignin,omitempty"`
 	// --- end traffic policy ---
 	// AuthFiles are the htpasswd files basic auth locations name, sorted
 	// by Name; pkg/apply writes them, never into nginx.conf.
@@ -183,17 +187,11 @@ type Server struct {
 	// Dynamic servers are routed by the Lua router (Config.Routes) and get
 	// no server block.
 	Dynamic bool `json:"dynamic,omitempty"`
-	// Router marks the catch-all server when dynamic routing is on and
-	// all its locations are plain: one location hands every request to
-	// the Lua router, whose Host "" routes are these Locations.
+	// Router marks the catch-all server when dynamic routing is on: its
+	// locations hand every request to the Lua router, whose Host "" routes
+	// are its Locations.
 	Router bool `json:"router,omitempty"`
-	// Claims marks the catch-all server when dynamic routing is on and
-	// some of its locations are not plain: it keeps its Locations, all
-	// with Claim, and the named location @portico_router they hand the
-	// requests for Dynamic hosts to.
-	Claims bool `json:"claims,omitempty"`
-	// RouterLocations, on a Router or a server with Claims, are the
-	// locations that run the router.
+	// RouterLocations, on a Router, are the locations that run the router.
 	RouterLocations []RouterLocation `json:"routerLocations,omitempty"`
 	// MakesRequestID runs a set_by_lua that makes X-Request-ID for every
 	// request (Global.RequestIDByLua), for servers where something may
@@ -212,7 +210,8 @@ type Server struct {
 
 	// --- HTTP annotations ---
 	// AppRoot redirects requests for "/" there (302), from the oldest
-	// Ingress of the host that sets app-root.
+	// Ingress of the host that sets app-root; "" on a Router or Dynamic
+	// server, whose HostRoutes carry it.
 	AppRoot annotations.URIPath `json:"appRoot,omitempty"`
 	// Snippets are the server-snippet annotations of the host's Ingresses,
 	// oldest first.
@@ -272,9 +271,6 @@ type Location struct {
 	RewriteTarget annotations.URIPath `json:"rewriteTarget,omitempty"`
 	// SSLRedirect answers plain-HTTP requests with a 308 to HTTPS.
 	SSLRedirect bool `json:"sslRedirect,omitempty"`
-	// Claim hands a request whose Host is a Dynamic host to the Lua
-	// router before any directive of the location runs (Server.Claims).
-	Claim bool `json:"claim,omitempty"`
 	// --- traffic policy ---
 	// RateLimit is the location's Ingress's limits; nil when none.
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`

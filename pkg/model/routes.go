@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,9 @@ type HostRoutes struct {
 	Host string `json:"host"`
 	// HSTS sends Global.HSTS on HTTPS answers (the host has TLS).
 	HSTS bool `json:"hsts,omitempty"`
+	// AppRoot redirects requests for "/" there (302) before any route
+	// runs, as the server-level "if" of a server block would.
+	AppRoot annotations.URIPath `json:"appRoot,omitempty"`
 	// Routes are the server's locations, in the same order.
 	Routes []Route `json:"routes"`
 }
@@ -86,7 +90,30 @@ type Route struct {
 	// BasicAuth is the realm and htpasswd file (Config.AuthFiles) the
 	// router sets for the auth_basic of Location; nil when none.
 	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
+	// Auth is the auth service (auth-url) the router names for the
+	// auth_request of Location; nil when none. AuthHeaders are the
+	// headers of its answer Location sends to the backend
+	// (auth-response-headers).
+	Auth        *RouteAuth               `json:"auth,omitempty"`
+	AuthHeaders []annotations.AuthHeader `json:"-"`
 }
+
+// RouteAuth is what the router sets before handing a request to the
+// location whose auth_request asks the auth service: the shared internal
+// location RouterAuthLocation proxies it to URL with Host and Method, and
+// a 401 redirects to Signin (when set, the location has error_page 401
+// for it) with ?rd= the request's URL.
+type RouteAuth struct {
+	URL    string `json:"url"`
+	Host   string `json:"host"`
+	Method string `json:"method"`
+	Signin string `json:"signin,omitempty"`
+}
+
+// RouterAuthLocation is the internal location of the catch-all server that
+// proxies the auth subrequests of routed auth-url; ';' keeps Ingress
+// paths from reaching it.
+const RouterAuthLocation = "/;portico-auth"
 
 // RouteErrors is what the router sets before handing a request to the
 // location whose error_page sends the route's intercepted errors to
@@ -128,9 +155,8 @@ const routerZoneSize = "10m"
 // RouterLocation is a location of the catch-all server that hands its
 // requests to the Lua router.
 type RouterLocation struct {
-	// Name is "/" (a Router's location for every request), "@portico_router"
-	// (where Claim locations hand requests), "@portico_body_<bytes>" or
-	// "@portico_proxy_<hash>" (proxyLocation: a route's own location).
+	// Name is "/" (where every request arrives), "@portico_body_<bytes>"
+	// or "@portico_proxy_<hash>" (proxyLocation: a route's own location).
 	Name string `json:"name"`
 	// BodySize is its client_max_body_size; "" keeps the global one.
 	BodySize annotations.Size `json:"bodySize,omitempty"`
@@ -157,6 +183,13 @@ type RouterLocation struct {
 	// BasicAuth is set when its routes have basic auth: auth_basic with
 	// the realm and file the router sets (Route.BasicAuth).
 	BasicAuth bool `json:"basicAuth,omitempty"`
+	// Auth is set when its routes have auth-url: auth_request to
+	// RouterAuthLocation, which asks the service the router names
+	// (Route.Auth), auth_request_set and proxy_set_header for each of
+	// AuthHeaders, and with Signin error_page 401 to @portico_signin.
+	Auth        bool                     `json:"auth,omitempty"`
+	AuthHeaders []annotations.AuthHeader `json:"authHeaders,omitempty"`
+	Signin      bool                     `json:"signin,omitempty"`
 }
 
 // RouterBody are the request body limits of the router's routes, in bytes
@@ -193,7 +226,7 @@ func locationSettings(p annotations.Proxy) (settings, rest annotations.Proxy) {
 }
 
 // proxyLocation names a route's own location after what it holds (body
-// limit, Settings, Limits, ErrorCodes, BasicAuth), so that a route keeps
+// limit, Settings, Limits, ErrorCodes, BasicAuth, Auth), so that a route keeps
 // its location's name while they stay (a size counts in bytes, however
 // it is spelled).
 func proxyLocation(l RouterLocation) string {
@@ -212,23 +245,30 @@ func proxyLocation(l RouterLocation) string {
 	if l.BasicAuth {
 		in = append(in, " basic"...)
 	}
+	if l.Auth {
+		in = append(in, " auth"...)
+		for _, h := range l.AuthHeaders {
+			in = append(in, " "+h.Name...)
+		}
+		if l.Signin {
+			in = append(in, " signin"...)
+		}
+	}
 	sum := sha256.Sum256(in)
 	return fmt.Sprintf("@portico_proxy_%x", sum[:8])
 }
 
-// route classifies the finished servers and fills c.Routes. A server is
-// Dynamic when the Lua router can do all it does: it is not the catch-all
-// or a wildcard, has no server-level annotation, every location is plain,
-// and no static wildcard server would take its host first. The router
-// runs in the catch-all server: when all of it is plain it is a Router
-// and its locations are the routes of Host ""; otherwise it keeps its
-// locations, each with Claim set, and they hand requests for Dynamic
-// hosts to the router before doing anything. A catch-all server-level
-// setting (app-root, server-snippet) or a snippet on one of its locations
-// would run before or clash with the claim: dynamic routing is off then,
-// as when Global.DynamicRouting is off, and every server stays static.
-// Each server makes X-Request-ID (earlyRequestID says when), a Router
-// excepted: its router does.
+// route classifies the finished servers and fills c.Routes. The catch-all
+// server is a Router: one location hands every request to the Lua router,
+// whose Host "" routes are its locations. Every other server is Dynamic,
+// served by the router without a server block, unless it has a snippet
+// or a static wildcard server would take its host first. A wildcard
+// server ("*.example.com") can be Dynamic too; app-root goes with the
+// host's routes. A snippet on the catch-all server could clash with the
+// router: dynamic routing is off then, as when Global.DynamicRouting is
+// off, and every server stays static. Each static server makes
+// X-Request-ID (earlyRequestID says when); the router makes it for the
+// rest.
 func (c *Config) route() {
 	for _, s := range c.Servers {
 		early := earlyRequestID(s)
@@ -239,56 +279,54 @@ func (c *Config) route() {
 		return
 	}
 	var catchAll *Server
-	wild := map[string]bool{} // parent domains of wildcard servers
 	for _, s := range c.Servers {
 		if s.Host == "" {
 			catchAll = s
 		}
-		if rest, ok := strings.CutPrefix(s.Host, "*."); ok {
-			wild[rest] = true
-		}
 	}
-	if catchAll == nil || !claimable(catchAll) {
+	if catchAll == nil || !plainServer(catchAll) {
 		return
 	}
-	// Body limits need the Router's own locations (RouterBody); Claim
-	// locations check a Content-Length against their own first.
-	claims := !plainServer(catchAll, true)
+	// nginx picks a static wildcard server before the catch-all server: the
+	// hosts it covers stay static too.
+	static := map[string]bool{} // parent domains of static wildcard servers
+	for _, s := range c.Servers {
+		if rest, ok := strings.CutPrefix(s.Host, "*."); ok && !plainServer(s) {
+			static[rest] = true
+		}
+	}
 	for _, s := range c.Servers {
 		switch {
-		case s == catchAll && claims:
-			s.Claims = true
-			for _, l := range s.Locations {
-				l.Claim = true
-			}
-			continue // nginx serves the rules without a host
 		case s == catchAll:
 			s.Router = true
 			// The router makes the id in the access phase it runs anyway
 			// (a set_by_lua costs ~2,400 instructions a request).
 			s.MakesRequestID, c.RouterRequestID = false, c.Global.RequestIDByLua
-		case strings.HasPrefix(s.Host, "*."), !plainServer(s, !claims):
+		case !plainServer(s):
 			continue
 		default:
-			if _, rest, ok := strings.Cut(s.Host, "."); ok && wild[rest] {
+			if _, rest, ok := strings.Cut(s.Host, "."); ok && static[rest] && !strings.HasPrefix(s.Host, "*.") {
 				continue // nginx would pick the wildcard server
 			}
 			s.Dynamic = true
 			s.MakesRequestID, s.AccessMakesRequestID = false, false // no server block
 		}
-		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != "", Routes: make([]Route, 0, len(s.Locations))}
+		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != "", AppRoot: s.AppRoot, Routes: make([]Route, 0, len(s.Locations))}
 		for _, l := range s.Locations {
 			hr.Routes = append(hr.Routes, routeOf(l))
 		}
 		c.Routes = append(c.Routes, hr)
+		// The router redirects: the Router's server block must not, or it
+		// would redirect every Dynamic host's "/" as well.
+		s.AppRoot = ""
 	}
 	c.routerLocations(catchAll)
 	c.routerShared(catchAll.RouterLocations)
 }
 
 // routerShared keeps the RateLimits static locations use and sets what
-// the router's locations locs share: RouterZones, RouterErrors and
-// RouterBasicAuth.
+// the router's locations locs share: RouterZones, RouterErrors,
+// RouterBasicAuth, RouterAuth and RouterSignin.
 func (c *Config) routerShared(locs []RouterLocation) {
 	used := map[*RateLimit]bool{}
 	for _, s := range c.Servers {
@@ -309,6 +347,8 @@ func (c *Config) routerShared(locs []RouterLocation) {
 	for _, l := range locs {
 		c.RouterErrors = c.RouterErrors || l.ErrorCodes != nil
 		c.RouterBasicAuth = c.RouterBasicAuth || l.BasicAuth
+		c.RouterAuth = c.RouterAuth || l.Auth
+		c.RouterSignin = c.RouterSignin || l.Signin
 		if l.Limits.RPS > 0 && !slices.Contains(z.RPS, l.Limits.RPS) {
 			z.RPS = append(z.RPS, l.Limits.RPS)
 		}
@@ -329,11 +369,7 @@ func (c *Config) routerShared(locs []RouterLocation) {
 func (c *Config) routerLocations(s *Server) {
 	global := annotations.Size(c.Global.ProxyBodySize).Bytes()
 	c.RouterBody = &RouterBody{Global: global}
-	if s.Claims {
-		s.RouterLocations = []RouterLocation{{Name: "@portico_router", BodyBytes: global}}
-	} else {
-		s.RouterLocations = c.bodyLocations(global)
-	}
+	s.RouterLocations = c.bodyLocations(global)
 	vhost, pass := false, false
 	for _, h := range c.Routes {
 		for _, r := range h.Routes {
@@ -369,8 +405,9 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 			if larger(limit, top) {
 				top, topSize = limit, size
 			}
-			if r.Settings != nil || r.Limits != nil || r.ErrorCodes != nil || r.BasicAuth != nil {
-				own := RouterLocation{BodySize: size, BodyBytes: limit, ErrorCodes: r.ErrorCodes, BasicAuth: r.BasicAuth != nil}
+			if r.Settings != nil || r.Limits != nil || r.ErrorCodes != nil || r.BasicAuth != nil || r.Auth != nil {
+				own := RouterLocation{BodySize: size, BodyBytes: limit, ErrorCodes: r.ErrorCodes, BasicAuth: r.BasicAuth != nil,
+					Auth: r.Auth != nil, AuthHeaders: r.AuthHeaders, Signin: r.Auth != nil && r.Auth.Signin != ""}
 				if r.Settings != nil {
 					own.Settings = *r.Settings
 				}
@@ -436,6 +473,13 @@ func routeOf(l *Location) Route {
 		r.RateLimit = &RouteRateLimit{Scope: rl.Scope, Allowlist: rl.Allowlist}
 		r.Limits = &rl.Limits
 	}
+	if ea := l.ExternalAuth; ea != nil {
+		r.Auth = &RouteAuth{URL: ea.URL.String(), Host: ea.URL.HostPort(), Method: cmp.Or(ea.Method, "GET")}
+		if ea.Signin != nil {
+			r.Auth.Signin = ea.Signin.String()
+		}
+		r.AuthHeaders = ea.ResponseHeaders
+	}
 	return r
 }
 
@@ -456,67 +500,53 @@ func earlyRequestID(s *Server) bool {
 	return false
 }
 
-// claimable reports whether the locations of the catch-all server s can
-// claim requests for the router: nothing of s runs before them and no
-// snippet could hold a rewrite_by_lua of its own.
-func claimable(s *Server) bool {
-	if s.AppRoot != "" || len(s.Snippets) > 0 {
+// plainServer reports whether the Lua router can serve s: it has no
+// snippet, at server level or in a location (app-root goes with its
+// routes; plainLocation says what else a location may do).
+func plainServer(s *Server) bool {
+	if len(s.Snippets) > 0 {
 		return false
 	}
 	for _, l := range s.Locations {
-		if l.Snippet != "" {
+		if !plainLocation(l) {
 			return false
 		}
 	}
 	return true
 }
 
-// plainServer reports whether the Lua router can serve every location of
-// s; body tells whether it can apply their body limits.
-func plainServer(s *Server, body bool) bool {
-	if s.AppRoot != "" || len(s.Snippets) > 0 {
-		return false
-	}
-	for _, l := range s.Locations {
-		if !plainLocation(l, body) {
-			return false
-		}
-	}
-	return true
-}
-
-// plainLocation reports whether l only matches a path, maybe rewrites
-// the URI, and proxies over HTTP or HTTPS with the global settings but
-// its timeouts, its upstream-vhost and, with body, its body limit and
-// the settings nginx applies per location (locationSettings, gRPC
-// included), rate limits, custom errors and basic auth (or redirects,
-// or answers 404), maybe with
-// CORS and only for some client addresses: the traffic
-// policy it may carry lives in its backend, which the balancer applies,
-// as it applies the timeouts.
-func plainLocation(l *Location, body bool) bool {
+// plainLocation reports whether the router and the locations it hands
+// requests to can do all l does: everything but a snippet. The router
+// matches, redirects, answers CORS preflights, checks source ranges and
+// body limits, rewrites the URI and sets X-Forwarded-Prefix, the Host and
+// the upstream; the balancer applies the timeouts and the traffic policy
+// of l's backend; the rest (proxy settings nginx applies per location,
+// gRPC, rate limits, custom errors, basic auth, auth-url) takes a router
+// location of its own (bodyLocations). A setting this does not know of
+// keeps l static.
+func plainLocation(l *Location) bool {
 	p := l.Proxy
-	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout, p.UpstreamVhost = 0, 0, 0, ""
+	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout, p.UpstreamVhost, p.BodySize = 0, 0, 0, "", ""
 	if p.Protocol == annotations.ProtoHTTP || p.Protocol == annotations.ProtoHTTPS {
 		p.Protocol = ""
 	}
-	if body {
-		p.BodySize = ""
-		_, p = locationSettings(p)
-	}
+	_, p = locationSettings(p)
 	_, headersOK := forwardedPrefix(l.Headers)
-	return (body || l.RateLimit == nil && l.Errors == nil && l.BasicAuth == nil) && p.IsZero() && headersOK &&
-		l.ExternalAuth == nil && l.Snippet == ""
+	return p.IsZero() && headersOK && l.Snippet == ""
 }
 
 // forwardedPrefix returns the X-Forwarded-Prefix among hs; ok is false
-// when hs hold any other header (the router sets only that one).
+// when hs hold any other header but the auth service's (a Var: the
+// route's location sends them) and the router sets only that one.
 func forwardedPrefix(hs []Header) (prefix string, ok bool) {
 	for _, h := range hs {
-		if h.Name != "X-Forwarded-Prefix" || h.Var != "" {
+		switch {
+		case h.Var != "":
+		case h.Name != "X-Forwarded-Prefix":
 			return "", false
+		default:
+			prefix = h.Value
 		}
-		prefix = h.Value
 	}
 	return prefix, true
 }

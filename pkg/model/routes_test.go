@@ -19,14 +19,11 @@ func TestBuildRoutes(t *testing.T) {
 	svcs, slices := labObjects()
 	const api, fe = "lab/api-service:80", "lab/frontend-service:80"
 	ref := func(name string) IngressRef { return IngressRef{"lab", name} }
-	// kind is how a server is routed: "router", "claims", "dynamic" or
-	// "static".
+	// kind is how a server is routed: "router", "dynamic" or "static".
 	kind := func(s *Server) string {
 		switch {
 		case s.Router:
 			return "router"
-		case s.Claims:
-			return "claims"
 		case s.Dynamic:
 			return "dynamic"
 		}
@@ -81,6 +78,19 @@ func TestBuildRoutes(t *testing.T) {
 	for _, l := range limitLocations {
 		limitNames = append(limitNames, l.Name)
 	}
+	// Locations of auth-url: by response headers and sign-in.
+	authHeaders := []annotations.AuthHeader{{Name: "X-User", Var: "x_user"}, {Name: "X-Email", Var: "x_email"}}
+	authLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: true})
+	authHeadersLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: true, AuthHeaders: authHeaders, Signin: true})
+	authLocations := []RouterLocation{{Name: "/", BodyBytes: 1 << 20},
+		{Name: authLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: true},
+		{Name: authHeadersLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: true, AuthHeaders: authHeaders, Signin: true}}
+	if authLoc > authHeadersLoc {
+		authLocations[1], authLocations[2] = authLocations[2], authLocations[1]
+	}
+	if authLoc == authHeadersLoc || authLoc == basicLoc {
+		t.Fatal("auth-url does not change the location's name")
+	}
 	if rps20BufLoc == buf16kLoc {
 		t.Fatal("limits do not change the location's name")
 	}
@@ -90,7 +100,6 @@ func TestBuildRoutes(t *testing.T) {
 		cm     *corev1.ConfigMap
 		kinds  map[string]string // host → kind
 		routes []*HostRoutes
-		claims []string // the catch-all locations with Claim, as "modifier path"
 		// The catch-all server's RouterLocations and Config.RouterBody.
 		locations []RouterLocation
 		body      *RouterBody
@@ -133,7 +142,7 @@ func TestBuildRoutes(t *testing.T) {
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
 		body:      &RouterBody{Global: 1 << 20},
 	}, {
-		name: "annotations nginx.conf must do, wildcards and the hosts a wildcard shadows stay static; timeouts, regex paths, rewrites and x-forwarded-prefix go with the route",
+		name: "static wildcards and the hosts they shadow stay static; plain wildcards, app-root, timeouts, regex paths, rewrites and x-forwarded-prefix go with the route",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "rewrite", annotate(annotations.Prefix+"rewrite-target", "/"), rule("r.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "approot", annotate(annotations.Prefix+"app-root", "/app"), rule("root.example.com", path("/", prefix, "api-service", 80))),
@@ -141,8 +150,12 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "timeout", annotate(annotations.Prefix+"proxy-read-timeout", "5"), rule("slow.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "bodysize", annotate(annotations.Prefix+"proxy-body-size", "8m"), rule("big.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "fwdprefix", annotate(annotations.Prefix+"x-forwarded-prefix", "/shop"), rule("p.example.com", path("/", prefix, "api-service", 80))),
-			ingress("lab", "wild", rule("*.foo.com", path("/", prefix, "api-service", 80))),
+			// A snippet needs a server block: nginx picks it for a.foo.com,
+			// but not for a.b.foo.com (one label only).
+			ingress("lab", "wild", annotate(annotations.Prefix+"configuration-snippet", "return 418;"), rule("*.foo.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "shadowed", rule("a.foo.com", path("/", prefix, "frontend-service", 80)), rule("a.b.foo.com", path("/", prefix, "frontend-service", 80))),
+			// The router takes the exact host first, then the wildcard.
+			ingress("lab", "routedwild", rule("*.bar.com", path("/", prefix, "api-service", 80)), rule("a.bar.com", path("/", prefix, "frontend-service", 80))),
 			ingress("lab", "sticky", annotate(annotations.Prefix+"affinity", "cookie"), rule("s.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "moved", annotate(annotations.Prefix+"permanent-redirect", "https://new.example.com/x?y=1"),
 				annotate(annotations.Prefix+"permanent-redirect-code", "308"), rule("moved.example.com", path("/", prefix, "api-service", 80))),
@@ -155,12 +168,15 @@ func TestBuildRoutes(t *testing.T) {
 				annotate(annotations.Prefix+"denylist-source-range", "10.1.2.3/16"), rule("src.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "*.foo.com": "static", "a.b.foo.com": "dynamic", "a.foo.com": "static",
-			"r.example.com": "dynamic", "re.example.com": "dynamic", "root.example.com": "static", "s.example.com": "dynamic", "slow.example.com": "dynamic",
+			"*.bar.com": "dynamic", "a.bar.com": "dynamic",
+			"r.example.com": "dynamic", "re.example.com": "dynamic", "root.example.com": "dynamic", "s.example.com": "dynamic", "slow.example.com": "dynamic",
 			"big.example.com": "dynamic", "p.example.com": "dynamic", "src.example.com": "dynamic", "moved.example.com": "dynamic",
 			"vhost.example.com": "dynamic", "cors.example.com": "dynamic", "tlsbe.example.com": "dynamic", "httpbe.example.com": "dynamic"},
 		routes: []*HostRoutes{
 			{Host: "", Routes: []Route{{Path: "/"}}},
+			{Host: "*.bar.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("routedwild"), IngressPath: "/"}}},
 			{Host: "a.b.foo.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("shadowed"), IngressPath: "/"}}},
+			{Host: "a.bar.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("routedwild"), IngressPath: "/"}}},
 			// The router applies the body limit (RouterBody).
 			{Host: "big.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bodysize"), IngressPath: "/", BodySize: "8m"}}},
 			{Host: "cors.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("cors"), IngressPath: "/", CORS: &annotations.CORS{
@@ -175,6 +191,8 @@ func TestBuildRoutes(t *testing.T) {
 			{Host: "r.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rewrite"), IngressPath: "/", RewriteTarget: "/"}}},
 			// A host without a "/" rule answers 404 there.
 			{Host: "re.example.com", Routes: []Route{{Path: "/"}, {Regex: true, Path: "^/a+", Backend: api, Ingress: ref("regex"), IngressPath: "/a+"}}},
+			// The router redirects "/" before any route.
+			{Host: "root.example.com", AppRoot: "/app", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("approot"), IngressPath: "/"}}},
 			// Affinity only changes the backend the balancer uses.
 			{Host: "s.example.com", Routes: []Route{{Path: "/", Backend: api + "@lab/sticky", Ingress: ref("sticky"), IngressPath: "/"}}},
 			// The balancer sets the route's timeouts.
@@ -190,7 +208,9 @@ func TestBuildRoutes(t *testing.T) {
 		// send the Host and use the upstream the router says.
 		locations: []RouterLocation{{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true, Pass: true},
 			{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true}},
-		body: &RouterBody{Global: 1 << 20, Named: []int64{1 << 20}},
+		body:     &RouterBody{Global: 1 << 20, Named: []int64{1 << 20}},
+		cm:       snippets,
+		earlyIDs: []string{"*.foo.com"},
 	}, {
 		name: "body limits: 0 (none) is the largest; the rules without a host have theirs too; the ConfigMap sets the global one",
 		ings: []*networkingv1.Ingress{
@@ -312,50 +332,52 @@ func TestBuildRoutes(t *testing.T) {
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}, {Name: basicLoc, BodySize: "1m", BodyBytes: 1 << 20, BasicAuth: true}},
 		body:      &RouterBody{Global: 1 << 20, Proxied: []string{basicLoc}},
 	}, {
-		name: "rules without a host that need nginx stay locations of the catch-all server, which claim requests for dynamic hosts",
+		name: "auth-url: the router names the auth service for the auth_request of the route's location, the rules without a host's too",
 		ings: []*networkingv1.Ingress{
-			ingress("lab", "plain", rule("a.example.com", path("/lobby", prefix, "frontend-service", 80))),
-			ingress("lab", "hostless", annotate(annotations.Prefix+"rewrite-target", "/"), rule("",
-				path("/lobby", prefix, "api-service", 80), path("/x", exact, "api-service", 80))),
-			ingress("lab", "regex", annotate(annotations.Prefix+"use-regex", "true"), rule("", path("/r[0-9]+", impl, "api-service", 80))),
-			ingress("lab", "auth", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), rule("", path("/private", prefix, "api-service", 80))),
-			ingress("lab", "static", annotate(annotations.Prefix+"proxy-body-size", "8m"), rule("s.example.com", path("/", prefix, "api-service", 80))),
-			ingress("lab", "src", annotate(annotations.Prefix+"denylist-source-range", "192.0.2.0/24"), rule("src.example.com", path("/", prefix, "api-service", 80))),
-			ingress("lab", "buffered", annotate(annotations.Prefix+"proxy-buffer-size", "16k"), rule("b.example.com", path("/", prefix, "api-service", 80))),
-			ingress("lab", "grpc", annotate(annotations.Prefix+"backend-protocol", "GRPC"), rule("g.example.com", path("/", prefix, "api-service", 80))),
-			ingress("lab", "limited", annotate(annotations.Prefix+"limit-rps", "5"), rule("l.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "hostless", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), rule("", path("/private", prefix, "api-service", 80))),
+			ingress("lab", "full", annotate(annotations.Prefix+"auth-url", "https://auth.lab.svc:8443/check?x=1"), annotate(annotations.Prefix+"auth-method", "POST"),
+				annotate(annotations.Prefix+"auth-signin", "https://login.example.com/start"), annotate(annotations.Prefix+"auth-response-headers", "X-User, X-Email"),
+				rule("a.example.com", path("/", prefix, "api-service", 80))),
+			// The same headers and sign-in: the same location.
+			ingress("lab", "same", annotate(annotations.Prefix+"auth-url", "http://10.0.0.2/"), annotate(annotations.Prefix+"auth-signin", "http://login.example.com/"),
+				annotate(annotations.Prefix+"auth-response-headers", "X-User, X-Email"), rule("b.example.com", path("/", prefix, "api-service", 80))),
 		},
-		// A body limit keeps a host static: the Claim location a request
-		// arrives in has checked its Content-Length already. So do proxy
-		// settings, gRPC and rate limits included: @portico_router has no
-		// locations of its own for them.
-		// A source range does not: the router checks it in @portico_router,
-		// and the Claim location's own allow and deny never run.
-		kinds: map[string]string{"": "claims", "a.example.com": "dynamic", "b.example.com": "static", "g.example.com": "static",
-			"l.example.com": "static", "s.example.com": "static", "src.example.com": "dynamic"},
-		staticZones: []IngressRef{{"lab", "limited"}},
+		kinds: map[string]string{"": "router", "a.example.com": "dynamic", "b.example.com": "dynamic"},
 		routes: []*HostRoutes{
-			// Its own rules only: "/" is its fallback (404 here), never
-			// the rules without a host.
-			{Host: "a.example.com", Routes: []Route{
+			{Host: "", Routes: []Route{
 				{Path: "/"},
-				{Exact: true, Path: "/lobby", Backend: fe, Ingress: ref("plain"), IngressPath: "/lobby"},
-				{Path: "/lobby/", Backend: fe, Ingress: ref("plain"), IngressPath: "/lobby"},
+				{Exact: true, Path: "/private", Backend: api, Ingress: ref("hostless"), IngressPath: "/private", Location: authLoc,
+					Auth: &RouteAuth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET"}},
+				{Path: "/private/", Backend: api, Ingress: ref("hostless"), IngressPath: "/private", Location: authLoc,
+					Auth: &RouteAuth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET"}},
 			}},
-			{Host: "src.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("src"), IngressPath: "/",
-				SourceRange: &SourceRange{Deny: []string{"192.0.2.0/24"}}}}},
+			{Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("full"), IngressPath: "/", Location: authHeadersLoc,
+				Auth:        &RouteAuth{URL: "https://auth.lab.svc:8443/check?x=1", Host: "auth.lab.svc:8443", Method: "POST", Signin: "https://login.example.com/start"},
+				AuthHeaders: authHeaders}}},
+			{Host: "b.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("same"), IngressPath: "/", Location: authHeadersLoc,
+				Auth:        &RouteAuth{URL: "http://10.0.0.2/", Host: "10.0.0.2", Method: "GET", Signin: "http://login.example.com/"},
+				AuthHeaders: authHeaders}}},
 		},
-		// Every user location, the plain "/" too; not the internal auth one.
-		claims:    []string{" /", "= /lobby", " /lobby/", "= /private", " /private/", "= /x", "~* ^/r[0-9]+"},
-		locations: []RouterLocation{{Name: "@portico_router", BodyBytes: 1 << 20}},
-		body:      &RouterBody{Global: 1 << 20},
+		locations: authLocations,
+		body:      &RouterBody{Global: 1 << 20, Proxied: []string{authLocations[1].Name, authLocations[2].Name}},
 	}, {
-		name: "app-root on the catch-all server turns dynamic routing off",
+		name: "app-root on a catch-all server that is a Router goes with the rules without a host",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "hostless", annotate(annotations.Prefix+"app-root", "/app"), rule("", path("/lobby", prefix, "api-service", 80))),
 		},
-		kinds: map[string]string{"": "static", "a.example.com": "static"},
+		kinds: map[string]string{"": "router", "a.example.com": "dynamic"},
+		// a.example.com's "/" is its own: no redirect.
+		routes: []*HostRoutes{
+			{Host: "", AppRoot: "/app", Routes: []Route{
+				{Path: "/"},
+				{Exact: true, Path: "/lobby", Backend: api, Ingress: ref("hostless"), IngressPath: "/lobby"},
+				{Path: "/lobby/", Backend: api, Ingress: ref("hostless"), IngressPath: "/lobby"},
+			}},
+			{Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
+		},
+		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
+		body:      &RouterBody{Global: 1 << 20},
 	}, {
 		name: "a server-snippet on the catch-all server turns dynamic routing off",
 		ings: []*networkingv1.Ingress{
@@ -380,15 +402,19 @@ func TestBuildRoutes(t *testing.T) {
 	}, {
 		name: "X-Request-ID: made before auth subrequests, error pages and snippets can send it, else in the access phase",
 		ings: []*networkingv1.Ingress{
-			ingress("lab", "auth", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), rule("auth.example.com", path("/", prefix, "api-service", 80))),
-			ingress("lab", "rooted", annotate(annotations.Prefix+"app-root", "/app"), rule("root.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "auth", annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/auth"), annotate(annotations.Prefix+"configuration-snippet", "return 418;"),
+				rule("auth.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "wild", annotate(annotations.Prefix+"server-snippet", "return 418;"), rule("*.w.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "shadowed", rule("a.w.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80))),
 		},
-		kinds:     map[string]string{"": "router", "a.example.com": "dynamic", "auth.example.com": "static", "root.example.com": "static"},
+		kinds: map[string]string{"": "router", "a.example.com": "dynamic", "auth.example.com": "static", "*.w.example.com": "static",
+			"a.w.example.com": "static"},
 		routes:    []*HostRoutes{{Host: "", Routes: []Route{{Path: "/"}}}, {Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}}},
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
 		body:      &RouterBody{Global: 1 << 20},
-		earlyIDs:  []string{"auth.example.com"},
+		cm:        snippets,
+		earlyIDs:  []string{"auth.example.com", "*.w.example.com"},
 	}, {
 		name:      "generate-request-id false: neither the router nor a server makes X-Request-ID",
 		ings:      []*networkingv1.Ingress{ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80)))},
@@ -412,20 +438,6 @@ func TestBuildRoutes(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.routes, got.Routes); diff != "" {
 				t.Errorf("routes (-want +got):\n%s", diff)
-			}
-			var claims []string
-			for _, s := range got.Servers {
-				for _, l := range s.Locations {
-					if l.Claim {
-						if s.Host != "" {
-							t.Errorf("location %s of %q has Claim", l.Path, s.Host)
-						}
-						claims = append(claims, string(l.Modifier)+" "+l.Path)
-					}
-				}
-			}
-			if diff := cmp.Diff(tc.claims, claims); diff != "" {
-				t.Errorf("claims (-want +got):\n%s", diff)
 			}
 			var locations []RouterLocation
 			for _, s := range got.Servers {
@@ -454,6 +466,13 @@ func TestBuildRoutes(t *testing.T) {
 			}
 			if got.RouterBasicAuth != basic {
 				t.Errorf("RouterBasicAuth = %v, want %v", got.RouterBasicAuth, basic)
+			}
+			auth, signin := false, false
+			for _, l := range locations {
+				auth, signin = auth || l.Auth, signin || l.Signin
+			}
+			if got.RouterAuth != auth || got.RouterSignin != signin {
+				t.Errorf("RouterAuth, RouterSignin = %v, %v; want %v, %v", got.RouterAuth, got.RouterSignin, auth, signin)
 			}
 			if diff := cmp.Diff(tc.zones, got.RouterZones); diff != "" {
 				t.Errorf("router zones (-want +got):\n%s", diff)

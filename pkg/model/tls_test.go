@@ -86,21 +86,21 @@ func TestBuildTLS(t *testing.T) {
 	router := catchAll()
 	router.Router = true
 	router.RouterLocations = []RouterLocation{{Name: "/", BodyBytes: 1 << 20}}
-	// Every host is under the static wildcard: nginx would pick its server.
-	// They make X-Request-ID in the access phase: nothing sends it earlier.
+	// The router serves every host, the wildcard too; its routes carry
+	// the ssl-redirects (TestBuildRoutes).
 	wantServers := []*Server{
 		router,
-		{AccessMakesRequestID: true, Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, TLS: &ServerTLS{Certificate: "lab/wild-tls"},
+		{Dynamic: true, Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, TLS: &ServerTLS{Certificate: "lab/wild-tls"},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
-		{AccessMakesRequestID: true, Host: "app.example.com", ServerName: "app.example.com", TLS: &ServerTLS{Certificate: "lab/app-tls"},
+		{Dynamic: true, Host: "app.example.com", ServerName: "app.example.com", TLS: &ServerTLS{Certificate: "lab/app-tls"},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
-		{AccessMakesRequestID: true, Host: "gone.example.com", ServerName: "gone.example.com", TLS: &ServerTLS{},
+		{Dynamic: true, Host: "gone.example.com", ServerName: "gone.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", "", "", ""))}},
-		{AccessMakesRequestID: true, Host: "mismatch.example.com", ServerName: "mismatch.example.com", TLS: &ServerTLS{},
+		{Dynamic: true, Host: "mismatch.example.com", ServerName: "mismatch.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", "", "", ""))}},
-		{AccessMakesRequestID: true, Host: "old.example.com", ServerName: "old.example.com", TLS: &ServerTLS{},
+		{Dynamic: true, Host: "old.example.com", ServerName: "old.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{loc(ModPrefix, "/", api, "lab", "no-redirect")}},
-		{AccessMakesRequestID: true, Host: "plain.example.com", ServerName: "plain.example.com",
+		{Dynamic: true, Host: "plain.example.com", ServerName: "plain.example.com",
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "forced"))}},
 	}
 	if diff := cmp.Diff(wantServers, got.Servers); diff != "" {

@@ -80,14 +80,21 @@ func httpFeatures() model.Input {
 		httpIngress("errors", "h.example.com", map[string]string{"custom-http-errors": "404,502", "default-backend": "errors"}, pfx, "/err"),
 		httpIngress("redirect", "h.example.com", map[string]string{"permanent-redirect": "https://new.example.com/x?a=1", "permanent-redirect-code": "308"}, pfx, "/old"),
 		httpIngress("temporal", "h.example.com", map[string]string{"temporal-redirect": "http://[2001:db8::1]:8080/"}, pfx, "/tmp"),
-		// The router hands g.example.com to a location with grpc_pass; an
-		// auth-url keeps gs.example.com a server block.
+		// A snippet keeps h.example.com a server block, so that the static
+		// form of each annotation is here.
+		httpIngress("static", "h.example.com", map[string]string{"configuration-snippet": "add_header X-Static yes;"}, pfx, "/static"),
+		// The router hands g.example.com to a location with grpc_pass; a
+		// snippet keeps gs.example.com a server block.
 		httpIngress("grpc", "g.example.com", map[string]string{"backend-protocol": "GRPCS", "proxy-read-timeout": "300"}, pfx, "/"),
 		httpIngress("grpc-static", "gs.example.com", map[string]string{"backend-protocol": "GRPC", "proxy-read-timeout": "300",
 			"proxy-buffer-size": "8k", "upstream-vhost": "grpc.internal", "custom-http-errors": "502", "default-backend": "errors",
-			"auth-url": "http://10.1.2.3:9000/check"}, pfx, "/"),
+			"auth-url": "http://10.1.2.3:9000/check", "configuration-snippet": "add_header X-Static yes;"}, pfx, "/"),
 		// Routed basic auth: a router location with the router's realm and file.
 		httpIngress("routed-basic", "b.example.com", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Team only"}, pfx, "/"),
+		// Routed auth-url: a router location asks the service the router
+		// names, and sends its answer's headers.
+		httpIngress("routed-auth", "a.example.com", map[string]string{"auth-url": "http://10.1.2.3:9000/check",
+			"auth-signin": "https://login.example.com/start", "auth-response-headers": "X-User"}, pfx, "/"),
 		// Routed custom errors: a router location intercepts them.
 		httpIngress("routed-errors", "e.example.com", map[string]string{"custom-http-errors": "404,502", "default-backend": "errors"}, pfx, "/"),
 		httpIngress("https", "s.example.com", map[string]string{"backend-protocol": "HTTPS", "server-snippet": "location = /snippet { return 204; }",

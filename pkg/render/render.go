@@ -54,11 +54,12 @@ func Render(cfg *model.Config, opts Options) (conf []byte, checksum string, err 
 		suffix = fmt.Sprintf(":%d", opts.HTTPSPort)
 	}
 	err = tmpl.Execute(&buf, struct {
-		Config          *model.Config
-		Options         Options
-		Checksum        string
-		HTTPSPortSuffix string
-	}{cfg, opts, placeholder, suffix})
+		Config             *model.Config
+		Options            Options
+		Checksum           string
+		HTTPSPortSuffix    string
+		RouterAuthLocation string
+	}{cfg, opts, placeholder, suffix, model.RouterAuthLocation})
 	if err != nil {
 		return nil, "", fmt.Errorf("render nginx.conf: %w", err)
 	}

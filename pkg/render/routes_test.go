@@ -12,9 +12,11 @@ import (
 // above the global one, upstream-vhost and an HTTPS backend, a static one
 // next to it, and the catch-all server running the Lua router: "/" with
 // the larger limit, a named location for the global one, both sending
-// the router's Host to the router's upstream.
+// the router's Host to the router's upstream, and locations of routes
+// with proxy settings and with auth-url (HTTP and gRPC).
 func routesConfig() *model.Config {
 	ref := model.IngressRef{Namespace: "lab", Name: "plain"}
+	authHeaders := []annotations.AuthHeader{{Name: "X-User", Var: "x_user"}, {Name: "X-Auth-Request-Email", Var: "x_auth_request_email"}}
 	return &model.Config{
 		Global: model.Build(model.Input{}).Global,
 		Servers: []*model.Server{
@@ -23,6 +25,10 @@ func routesConfig() *model.Config {
 				{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true},
 				{Name: "@portico_proxy_00112233aabbccdd", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
 					Settings: annotations.Proxy{BufferSize: "16k", Buffering: "off", NextUpstream: []string{"error", "http_502"}, HTTPVersion: "1.0"}},
+				{Name: "@portico_proxy_44445555aaaabbbb", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
+					Auth: true, AuthHeaders: authHeaders, Signin: true},
+				{Name: "@portico_proxy_66667777ccccdddd", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
+					Settings: annotations.Proxy{Protocol: annotations.ProtoGRPC}, Auth: true, AuthHeaders: authHeaders},
 			}},
 			{Host: "dynamic.example.com", ServerName: "dynamic.example.com", Dynamic: true, TLS: &model.ServerTLS{}, Locations: []*model.Location{
 				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, Proxy: annotations.Proxy{Protocol: annotations.ProtoHTTPS, BodySize: "8m", UpstreamVhost: "internal.example"}},
@@ -35,8 +41,11 @@ func routesConfig() *model.Config {
 			{Routes: []model.Route{{Path: "/"}}},
 			{Host: "dynamic.example.com", HSTS: true, Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, BodySize: "8m", UpstreamVhost: "internal.example", Pass: "https://portico_balancer_https"}}},
 		},
-		RouterBody:      &model.RouterBody{Global: 1 << 20, Named: []int64{1 << 20}, Proxied: []string{"@portico_proxy_00112233aabbccdd"}},
+		RouterBody: &model.RouterBody{Global: 1 << 20, Named: []int64{1 << 20},
+			Proxied: []string{"@portico_proxy_00112233aabbccdd", "@portico_proxy_44445555aaaabbbb", "@portico_proxy_66667777ccccdddd"}},
 		RouterRequestID: true,
+		RouterAuth:      true,
+		RouterSignin:    true,
 	}
 }
 
@@ -52,41 +61,4 @@ func TestRenderRoutesGolden(t *testing.T) {
 	}
 	checkGolden(t, "routes.nginx.conf", conf)
 	nginxTestConfig(t, "routes", routesConfig())
-}
-
-// claimsConfig has a dynamic host and a catch-all server whose rules
-// without a host need nginx (rewrite-target): its locations claim the
-// dynamic host's requests for the router's named location.
-func claimsConfig() *model.Config {
-	ref := model.IngressRef{Namespace: "game", Name: "game"}
-	plain := model.IngressRef{Namespace: "lab", Name: "plain"}
-	return &model.Config{
-		Global: model.Build(model.Input{}).Global,
-		Servers: []*model.Server{
-			{ServerName: "_", Default: true, Claims: true, MakesRequestID: true, RouterLocations: []model.RouterLocation{{Name: "@portico_router", BodyBytes: 1 << 20}}, Locations: []*model.Location{
-				{Path: "/", Claim: true},
-				{Modifier: model.ModExact, Path: "/lobby", Backend: "game/lobby:80", Ingress: ref, IngressPath: "/lobby", RewriteTarget: "/", Claim: true},
-				{Path: "/lobby/", Backend: "game/lobby:80", Ingress: ref, IngressPath: "/lobby", RewriteTarget: "/", Claim: true},
-			}},
-			{Host: "dynamic.example.com", ServerName: "dynamic.example.com", Dynamic: true, Locations: []*model.Location{
-				{Path: "/", Backend: "lab/api:80", Ingress: plain, IngressPath: "/"},
-			}},
-		},
-		Routes: []*model.HostRoutes{
-			{Host: "dynamic.example.com", Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: plain, IngressPath: "/"}}},
-		},
-		RouterBody: &model.RouterBody{Global: 1 << 20},
-	}
-}
-
-func TestRenderClaimsGolden(t *testing.T) {
-	conf, _, err := Render(claimsConfig(), testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Contains(conf, []byte("dynamic.example.com")) {
-		t.Error("a dynamic host is in nginx.conf")
-	}
-	checkGolden(t, "claims.nginx.conf", conf)
-	nginxTestConfig(t, "claims", claimsConfig())
 }

@@ -90,6 +90,15 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/","upstreamVhost":"a;b"}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","sourceRange":{"allow":["10.0.0.0/8"]}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","sourceRange":{"deny":"0a000000/8"}}]}}}',
+    '{"hosts":{"a":{"appRoot":"app","routes":[]}}}',
+    '{"hosts":{"a":{"appRoot":"/a b","routes":[]}}}',
+    '{"hosts":{"a":{"appRoot":"/a\\r\\nX: y","routes":[]}}}',
+    '{"hosts":{"a":{"appRoot":1,"routes":[]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","auth":{"url":"http://a/","host":"a","method":"GET"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"ftp://a/","host":"a","method":"GET"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a b","method":"GET"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET;"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET","signin":"/x"}}]}}}',
   }) do
     eq(post(body).status, 400, body)
   end
@@ -165,6 +174,22 @@ function _M.test_prefix_is_element_wise()
   eq(backend_of("a.example.com", "/aaa/"), "a.example.com ns/aaa:80", "/aaa/")
   eq(backend_of("a.example.com", "/aaa/x"), "a.example.com ns/aaa:80", "/aaa/x")
   eq(backend_of("a.example.com", "/aaab"), "a.example.com ns/root:80", "never /aaab")
+end
+
+-- A wildcard covers one label, after the exact host and before the rules
+-- without a host.
+function _M.test_wildcard_hosts()
+  eq(post(cjson.encode({ hosts = {
+    [""] = { routes = { { path = "/", backend = "ns/hostless:80" } } },
+    ["*.wild.example.com"] = { routes = { { path = "/", backend = "ns/wild:80" } } },
+    ["named.wild.example.com"] = { routes = { { path = "/x", backend = "ns/named:80" } } },
+  } })).status, 201, "push")
+  eq(backend_of("one.wild.example.com", "/"), "*.wild.example.com ns/wild:80", "one label")
+  eq(backend_of("named.wild.example.com", "/x"), "named.wild.example.com ns/named:80", "the exact host first")
+  eq(backend_of("named.wild.example.com", "/y"), "named.wild.example.com nil", "never its wildcard's routes")
+  eq(backend_of("two.one.wild.example.com", "/"), " ns/hostless:80", "two labels")
+  eq(backend_of("wild.example.com", "/"), " ns/hostless:80", "no label")
+  eq(backend_of(".one.wild.example.com", "/"), " ns/hostless:80", "an empty first label")
 end
 
 function _M.test_unknown_hosts_use_the_rules_without_a_host()
@@ -303,15 +328,15 @@ end
 function _M.test_body_limits()
   push_backends()
   eq(post(cjson.encode({ hosts = { ["body.example.com"] = { routes = {
-    { path = "/claimed/small/", backend = "ns/dyn:80", bodyLimit = 1024 },
+    { path = "/by-host/small/", backend = "ns/dyn:80", bodyLimit = 1024 },
   } } } })).status, 201, "push")
   router.body_limits(1048576, {})
   unset_after(function()
-    local head = "POST /claimed/small/x HTTP/1.1\r\nHost: body.example.com\r\nConnection: close\r\n"
+    local head = "POST /by-host/small/x HTTP/1.1\r\nHost: body.example.com\r\nConnection: close\r\n"
     eq(raw(head .. "Content-Length: 5\r\n\r\nhello"), 200, "Content-Length within the limit")
     eq(raw(head .. "Content-Length: 2000\r\n\r\n" .. string.rep("x", 2000)), 413, "Content-Length above it")
     eq(raw(head .. "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), 503, "chunked, no location for the limit yet")
-    eq(raw("GET /claimed/small/x HTTP/1.1\r\nHost: body.example.com\r\nConnection: close\r\n\r\n"), 200, "GET without a body")
+    eq(raw("GET /by-host/small/x HTTP/1.1\r\nHost: body.example.com\r\nConnection: close\r\n\r\n"), 200, "GET without a body")
   end)
 end
 
@@ -322,21 +347,21 @@ end
 function _M.test_proxy_locations()
   push_backends()
   eq(post(cjson.encode({ hosts = { ["buf.example.com"] = { routes = {
-    { path = "/claimed/buf/", backend = "ns/dyn:80", location = "@portico_proxy_00112233aabbccdd" },
-    { path = "/claimed/plain/", backend = "ns/dyn:80" },
+    { path = "/by-host/buf/", backend = "ns/dyn:80", location = "@portico_proxy_00112233aabbccdd" },
+    { path = "/by-host/plain/", backend = "ns/dyn:80" },
   } } } })).status, 201, "push")
   unset_after(function()
     -- HTTP/1.0: an answer without chunks.
-    local get = "GET /claimed/buf/x HTTP/1.0\r\nHost: buf.example.com\r\n\r\n"
+    local get = "GET /by-host/buf/x HTTP/1.0\r\nHost: buf.example.com\r\n\r\n"
     router.body_limits(1048576, {})
     local code, body = raw(get)
     eq(code .. " " .. tostring(body:find("not configured yet", 1, true) ~= nil), "503 true", "no such location yet: " .. body)
     router.body_limits(1048576, {}, { ["@portico_proxy_00112233aabbccdd"] = true })
     code, body = raw(get)
-    eq(code .. " " .. body, "200 settled /claimed/buf/x ns/dyn:80\n", "handed to its location, which proxies")
-    eq(raw("POST /claimed/buf/x HTTP/1.1\r\nHost: buf.example.com\r\nConnection: close\r\nContent-Length: 2000000\r\n\r\n"),
+    eq(code .. " " .. body, "200 settled /by-host/buf/x ns/dyn:80\n", "handed to its location, which proxies")
+    eq(raw("POST /by-host/buf/x HTTP/1.1\r\nHost: buf.example.com\r\nConnection: close\r\nContent-Length: 2000000\r\n\r\n"),
       413, "Content-Length above the body limit")
-    code, body = raw("GET /claimed/plain/x HTTP/1.0\r\nHost: buf.example.com\r\n\r\n")
+    code, body = raw("GET /by-host/plain/x HTTP/1.0\r\nHost: buf.example.com\r\n\r\n")
     eq(code .. " " .. body:sub(1, 7), "200 router ", "a route without settings stays")
   end)
 end
@@ -348,10 +373,10 @@ function _M.test_rate_limit_locations()
   push_backends()
   local loc = "@portico_proxy_11112222aaaabbbb"
   eq(post(cjson.encode({ hosts = { ["limit.example.com"] = { routes = {
-    { path = "/claimed/one/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0a" } },
-    { path = "/claimed/two/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0b" } },
-    { path = "/claimed/exempt/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0c", allowlist = { "7f000000/8" } } },
-    { path = "/claimed/moved/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0d" },
+    { path = "/by-host/one/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0a" } },
+    { path = "/by-host/two/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0b" } },
+    { path = "/by-host/exempt/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0c", allowlist = { "7f000000/8" } } },
+    { path = "/by-host/moved/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "0d" },
       redirect = { code = 308, url = "https://elsewhere.example.com/" } },
   } } } })).status, 201, "push")
   unset_after(function()
@@ -361,15 +386,15 @@ function _M.test_rate_limit_locations()
       return code .. " " .. body
     end
     -- 1 r/s with a burst of 1: two pass, the third is refused.
-    eq(get("/claimed/one/x"), "200 limited 0a\n", "first")
-    eq(get("/claimed/one/x"), "200 limited 0a\n", "second (burst)")
-    eq(get("/claimed/one/x"):sub(1, 4), "503 ", "third, over the limit")
-    eq(get("/claimed/two/x"), "200 limited 0b\n", "another Ingress counts apart")
+    eq(get("/by-host/one/x"), "200 limited 0a\n", "first")
+    eq(get("/by-host/one/x"), "200 limited 0a\n", "second (burst)")
+    eq(get("/by-host/one/x"):sub(1, 4), "503 ", "third, over the limit")
+    eq(get("/by-host/two/x"), "200 limited 0b\n", "another Ingress counts apart")
     for i = 1, 4 do
-      eq(get("/claimed/exempt/x"), "200 limited \n", "allowlisted, not counted: " .. i)
+      eq(get("/by-host/exempt/x"), "200 limited \n", "allowlisted, not counted: " .. i)
     end
     for i = 1, 4 do
-      eq(get("/claimed/moved/x"):sub(1, 4), "308 ", "the redirect before the limit: " .. i)
+      eq(get("/by-host/moved/x"):sub(1, 4), "308 ", "the redirect before the limit: " .. i)
     end
   end)
   eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
@@ -386,7 +411,7 @@ function _M.test_error_locations()
   local loc = "@portico_proxy_33334444ccccdddd"
   local errors = { backend = "ns/errs:80", namespace = "ns", ingress = "web", service = "dyn", port = "http" }
   eq(post(cjson.encode({ hosts = { ["errors.example.com"] = { routes = {
-    { path = "/claimed/e/", backend = "ns/dyn:80", location = loc, errors = errors },
+    { path = "/by-host/e/", backend = "ns/dyn:80", location = loc, errors = errors },
   } } } })).status, 201, "push")
   unset_after(function()
     router.body_limits(1048576, {}, { [loc] = true })
@@ -394,10 +419,10 @@ function _M.test_error_locations()
       local code, body = raw("GET " .. path .. " HTTP/1.0\r\nHost: errors.example.com\r\n\r\n")
       return code .. " " .. body
     end
-    eq(get("/claimed/e/ok"), "200 answered ns/dyn:80\n", "no error")
-    eq(get("/claimed/e/404"), "404 error 404 ns/errs:80 ns/web dyn:http\n", "404 from the error location")
-    eq(get("/claimed/e/502"), "502 error 502 ns/errs:80 ns/web dyn:http\n", "502 from the error location")
-    eq(get("/claimed/e/500"):sub(1, 4), "500 ", "500 is not intercepted")
+    eq(get("/by-host/e/ok"), "200 answered ns/dyn:80\n", "no error")
+    eq(get("/by-host/e/404"), "404 error 404 ns/errs:80 ns/web dyn:http\n", "404 from the error location")
+    eq(get("/by-host/e/502"), "502 error 502 ns/errs:80 ns/web dyn:http\n", "502 from the error location")
+    eq(get("/by-host/e/500"):sub(1, 4), "500 ", "500 is not intercepted")
   end)
   local bad = { backend = "ns/errs:80", namespace = "ns", ingress = "web", service = "dyn", port = "80\r\nX: y" }
   eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
@@ -413,9 +438,9 @@ function _M.test_basic_auth_locations()
   push_backends()
   local loc = "@portico_proxy_55556666eeeeffff"
   eq(post(cjson.encode({ hosts = { ["basic.example.com"] = { routes = {
-    { path = "/claimed/a/", backend = "ns/dyn:80", location = loc, basicAuth = { realm = "Staff only", file = "ns_users" } },
-    { path = "/claimed/b/", backend = "ns/dyn:80", location = loc, basicAuth = { realm = "Others", file = "ns_others" } },
-    { path = "/claimed/denied/", backend = "ns/dyn:80", location = loc, basicAuth = { realm = "X", file = "ns_users" },
+    { path = "/by-host/a/", backend = "ns/dyn:80", location = loc, basicAuth = { realm = "Staff only", file = "ns_users" } },
+    { path = "/by-host/b/", backend = "ns/dyn:80", location = loc, basicAuth = { realm = "Others", file = "ns_others" } },
+    { path = "/by-host/denied/", backend = "ns/dyn:80", location = loc, basicAuth = { realm = "X", file = "ns_users" },
       sourceRange = { allow = { "0a000000/8" } } },
   } } } })).status, 201, "push")
   unset_after(function()
@@ -425,22 +450,22 @@ function _M.test_basic_auth_locations()
       local code, body = raw("GET " .. path .. " HTTP/1.0\r\nHost: basic.example.com\r\n" .. auth .. "\r\n")
       return code, body
     end
-    local code = get("/claimed/a/x")
+    local code = get("/by-host/a/x")
     eq(code, 401, "no credentials")
     local sock = ngx.socket.tcp()
     assert(sock:connect("127.0.0.1", tonumber(ngx.var.server_port)))
-    assert(sock:send("GET /claimed/a/x HTTP/1.0\r\nHost: basic.example.com\r\n\r\n"))
+    assert(sock:send("GET /by-host/a/x HTTP/1.0\r\nHost: basic.example.com\r\n\r\n"))
     local head = assert(sock:receive("*a"))
     sock:close()
     eq(head:match('WWW%-Authenticate: ([^\r]+)'), 'Basic realm="Staff only"', "the route's realm")
     local body
-    code, body = get("/claimed/a/x", "alice", "wonderland")
+    code, body = get("/by-host/a/x", "alice", "wonderland")
     eq(code .. " " .. body, "200 welcome alice\n", "alice in her file")
-    eq((get("/claimed/a/x", "alice", "nope")), 401, "wrong password")
-    eq((get("/claimed/a/x", "bob", "builder")), 401, "bob is not in ns_users")
-    code, body = get("/claimed/b/x", "bob", "builder")
+    eq((get("/by-host/a/x", "alice", "nope")), 401, "wrong password")
+    eq((get("/by-host/a/x", "bob", "builder")), 401, "bob is not in ns_users")
+    code, body = get("/by-host/b/x", "bob", "builder")
     eq(code .. " " .. body, "200 welcome bob\n", "bob in the other route's file")
-    eq((get("/claimed/denied/x")), 403, "the source range first")
+    eq((get("/by-host/denied/x")), 403, "the source range first")
   end)
   for _, ba in ipairs({ { realm = "a\"b", file = "f" }, { realm = "r", file = "../etc/passwd" }, { realm = "r" } }) do
     eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
@@ -453,31 +478,31 @@ function _M.test_cors()
   local listed = { originRegex = "^(https://app\\.example\\.com|https://[a-z0-9-]+\\.partner\\.example)$",
     methods = "GET, POST", headers = "X-Token", exposeHeaders = "X-Request-Id", credentials = true, maxAge = 600 }
   eq(post(cjson.encode({ hosts = { ["cors.example.com"] = { routes = {
-    { path = "/claimed/listed/", backend = "ns/dyn:80", cors = listed },
-    { path = "/claimed/any/", backend = "ns/dyn:80", cors = { anyOrigin = true, methods = "GET", headers = "X", maxAge = 5 },
+    { path = "/by-host/listed/", backend = "ns/dyn:80", cors = listed },
+    { path = "/by-host/any/", backend = "ns/dyn:80", cors = { anyOrigin = true, methods = "GET", headers = "X", maxAge = 5 },
       sourceRange = { allow = { "0a000000/8" } } },
   } } } })).status, 201, "push")
-  local code, head = request_with("OPTIONS", "cors.example.com", "/claimed/listed/x",
+  local code, head = request_with("OPTIONS", "cors.example.com", "/by-host/listed/x",
     "Origin: https://eu.partner.example\r\nAccess-Control-Request-Method: POST\r\n")
   eq(code, 204, "preflight status")
   for _, want in ipairs({ "Access-Control-Allow-Origin: https://eu.partner.example", "Access-Control-Allow-Methods: GET, POST",
     "Access-Control-Allow-Headers: X-Token", "Access-Control-Allow-Credentials: true", "Access-Control-Max-Age: 600", "Vary: Origin" }) do
     eq(head:find(want, 1, true) ~= nil, true, "preflight header " .. want)
   end
-  code, head = request_with("OPTIONS", "cors.example.com", "/claimed/listed/x", "Origin: https://a.b.partner.example\r\n")
+  code, head = request_with("OPTIONS", "cors.example.com", "/by-host/listed/x", "Origin: https://a.b.partner.example\r\n")
   eq(code, 204, "preflight of another origin")
   eq(head:find("Access-Control-Allow-Origin", 1, true), nil, "no Allow-Origin for an origin not listed")
-  code, head = request_with("GET", "cors.example.com", "/claimed/listed/x", "Origin: https://app.example.com\r\n")
+  code, head = request_with("GET", "cors.example.com", "/by-host/listed/x", "Origin: https://app.example.com\r\n")
   eq(code, 200, "request status")
   eq(head:find("Access-Control-Allow-Origin: https://app.example.com", 1, true) ~= nil, true, "request Allow-Origin")
   eq(head:find("Access-Control-Expose-Headers: X-Request-Id", 1, true) ~= nil, true, "request Expose-Headers")
   eq(head:find("Access-Control-Max-Age", 1, true), nil, "no Max-Age outside preflights")
   -- A refused client still gets the CORS headers (add_header ... always),
   -- and a preflight is answered before the source range, as in nginx.
-  code, head = request_with("GET", "cors.example.com", "/claimed/any/x", "Origin: https://x.example\r\n")
+  code, head = request_with("GET", "cors.example.com", "/by-host/any/x", "Origin: https://x.example\r\n")
   eq(code, 403, "source range")
   eq(head:find("Access-Control-Allow-Origin: *", 1, true) ~= nil, true, "403 carries Allow-Origin")
-  eq((request_with("OPTIONS", "cors.example.com", "/claimed/any/x")), 204, "preflight before the source range")
+  eq((request_with("OPTIONS", "cors.example.com", "/by-host/any/x")), 204, "preflight before the source range")
 end
 
 function _M.test_route_answers_503_for_a_backend_nginx_does_not_know()
@@ -511,31 +536,67 @@ local function request(host, uri)
   return tonumber(head:match("^HTTP/1%.%d (%d+)")), head:match("\r\nLocation: ([^\r]*)"), body
 end
 
-function _M.test_claim_hands_routed_hosts_to_the_router_untouched()
+-- Real requests: the Host header picks the table key, whatever its case
+-- and port; a wildcard covers one label; other hosts get the rules
+-- without a host.
+function _M.test_requests_by_host()
   push_backends()
   eq(post(cjson.encode({ hosts = {
-    [""] = { routes = { { path = "/", backend = "ns/hostless:80" } } },
+    [""] = { routes = { { path = "/", backend = "ns/dyn:80", ingress = "ns/hostless", ingressPath = "/" } } },
     ["dyn.example.com"] = { routes = {
       { path = "/", backend = "ns/dyn:80", ingress = "ns/dyn", ingressPath = "/" },
-      { path = "/claimed/secure/", backend = "ns/dyn:80", sslRedirect = true },
+      { path = "/by-host/secure/", backend = "ns/dyn:80", sslRedirect = true },
     } },
+    ["*.wc.example.com"] = { routes = { { path = "/", backend = "ns/dyn:80", ingress = "ns/wc", ingressPath = "/" } } },
   } })).status, 201, "push")
-  local code, _, body = request("dyn.example.com", "/claimed/x?q=1")
-  eq(code, 200, "claimed status")
-  -- Not rewritten, and the location's set never ran.
-  eq(body, "router /claimed/x?q=1 ns/dyn:80|dyn.example.com|ns/dyn|/\n", "claimed")
-  code, _, body = request("DYN.example.com:80", "/claimed/y")
-  eq(body, "router /claimed/y?nil ns/dyn:80|dyn.example.com|ns/dyn|/\n", "Host with case and port")
-  local loc
-  code, loc = request("dyn.example.com", "/claimed/secure/z?a=b")
-  eq(code, 308, "ssl-redirect status")
-  eq(loc, "https://dyn.example.com:8443/claimed/secure/z?a=b", "ssl-redirect location")
-  -- The "" key is no host: other hosts keep the location's own rules.
-  code, _, body = request("other.example.com", "/claimed/x")
-  eq(body, "static /rewritten ns/static:80\n", "unrouted host")
-  eq(post(cjson.encode({ hosts = {} })).status, 201, "push without the host")
-  code, _, body = request("dyn.example.com", "/claimed/x")
-  eq(body, "static /rewritten ns/static:80\n", "host no longer routed")
+  local _, code, loc, body
+  code, _, body = request("dyn.example.com", "/by-host/x?q=1")
+  eq(code .. " " .. body, "200 router /by-host/x?q=1 ns/dyn:80|dyn.example.com|ns/dyn|/\n", "routed")
+  _, _, body = request("DYN.example.com:80", "/by-host/y")
+  eq(body, "router /by-host/y?nil ns/dyn:80|dyn.example.com|ns/dyn|/\n", "Host with case and port")
+  code, loc = request("dyn.example.com", "/by-host/secure/z?a=b")
+  eq(code .. " " .. tostring(loc), "308 https://dyn.example.com:8443/by-host/secure/z?a=b", "ssl-redirect")
+  _, _, body = request("one.wc.example.com", "/by-host/x")
+  eq(body, "router /by-host/x?nil ns/dyn:80|*.wc.example.com|ns/wc|/\n", "a wildcard's host")
+  _, _, body = request("two.one.wc.example.com", "/by-host/x")
+  eq(body, "router /by-host/x?nil ns/dyn:80||ns/hostless|/\n", "two labels under the wildcard: no host")
+end
+
+-- auth-url: the router names the auth service, its Host and method, and
+-- makes X-Request-ID before the hand-off; the route's location asks the
+-- service (auth_request) before the router's second pass proxies with
+-- the service's X-User. A 401 redirects to the sign-in page with ?rd=
+-- the request's URL, a 403 is refused, and neither reaches the backend.
+function _M.test_auth_locations()
+  push_backends()
+  local loc = "@portico_proxy_77778888aaaabbbb"
+  local service = "http://127.0.0.1:" .. ngx.var.server_port .. "/auth-service/"
+  eq(post(cjson.encode({ hosts = { ["auth.example.com"] = { routes = {
+    { path = "/by-host/ok/", backend = "ns/dyn:80", location = loc,
+      auth = { url = service .. "200", host = "auth.internal", method = "POST", signin = "https://login.example.com/start" } },
+    { path = "/by-host/login/", backend = "ns/dyn:80", location = loc,
+      auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://login.example.com/start" } },
+    { path = "/by-host/no/", backend = "ns/dyn:80", location = loc,
+      auth = { url = service .. "403", host = "auth.internal", method = "GET" } },
+  } } } })).status, 201, "push")
+  router.request_ids(true)
+  router.body_limits(1048576, {}, { [loc] = true })
+  local ok, err = pcall(function()
+    local code, _, body = request("auth.example.com", "/by-host/ok/x?q=1")
+    local user, backend, id = body:match("^authed (%S+) (%S+) (%x+)\n$")
+    eq(code .. " " .. tostring(backend), "200 ns/dyn:80", "allowed: " .. body)
+    eq(user, "POST,auth.internal," .. tostring(id) .. ",/by-host/ok/x?q=1", "what the auth service saw, the same id")
+    local loc_header
+    code, loc_header = request("auth.example.com", "/by-host/login/x?a=b")
+    eq(code .. " " .. tostring(loc_header), "302 https://login.example.com/start?rd=http%3A%2F%2Fauth.example.com%2Fby-host%2Flogin%2Fx%3Fa%3Db",
+      "401: to the sign-in page")
+    code, _, body = request("auth.example.com", "/by-host/no/x")
+    eq(code, 403, "403: refused")
+    eq(body:find("authed", 1, true), nil, "the backend never answered")
+  end)
+  router.request_ids(false)
+  router.body_limits(nil, {})
+  assert(ok, err)
 end
 
 -- Source ranges: the test client is 127.0.0.1; deny wins, an allow list
@@ -544,15 +605,15 @@ function _M.test_source_ranges()
   push_backends()
   eq(post(cjson.encode({ hosts = {
     ["src.example.com"] = { routes = {
-      { path = "/claimed/in/", backend = "ns/dyn:80", sourceRange = { allow = { "0a000000/8", "7f000000/8" } } },
-      { path = "/claimed/out/", backend = "ns/dyn:80", sourceRange = { allow = { "0a000000/8", "20010db8000000000000000000000000/32" } } },
-      { path = "/claimed/denied/", backend = "ns/dyn:80", sourceRange = { allow = { "7f000000/8" }, deny = { "7f000001/32" } } },
-      { path = "/claimed/other/", backend = "ns/dyn:80", sourceRange = { deny = { "c0000200/24" } } },
-      { path = "/claimed/secure/", backend = "ns/dyn:80", sslRedirect = true, sourceRange = { allow = { "0a000000/8" } } },
+      { path = "/by-host/in/", backend = "ns/dyn:80", sourceRange = { allow = { "0a000000/8", "7f000000/8" } } },
+      { path = "/by-host/out/", backend = "ns/dyn:80", sourceRange = { allow = { "0a000000/8", "20010db8000000000000000000000000/32" } } },
+      { path = "/by-host/denied/", backend = "ns/dyn:80", sourceRange = { allow = { "7f000000/8" }, deny = { "7f000001/32" } } },
+      { path = "/by-host/other/", backend = "ns/dyn:80", sourceRange = { deny = { "c0000200/24" } } },
+      { path = "/by-host/secure/", backend = "ns/dyn:80", sslRedirect = true, sourceRange = { allow = { "0a000000/8" } } },
     } },
   } })).status, 201, "push")
-  for uri, want in pairs({ ["/claimed/in/x"] = 200, ["/claimed/out/x"] = 403, ["/claimed/denied/x"] = 403,
-    ["/claimed/other/x"] = 200, ["/claimed/secure/x"] = 308 }) do
+  for uri, want in pairs({ ["/by-host/in/x"] = 200, ["/by-host/out/x"] = 403, ["/by-host/denied/x"] = 403,
+    ["/by-host/other/x"] = 200, ["/by-host/secure/x"] = 308 }) do
     eq((request("src.example.com", uri)), want, uri)
   end
 end

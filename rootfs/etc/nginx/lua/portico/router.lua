@@ -1,13 +1,12 @@
--- Portico's router: the hosts that need nothing but path matching and a
--- backend have no server block; the controller POSTs their routes as JSON
--- to /configuration/routes. The catch-all server hands every request to
--- route() or, when it keeps locations of its own, these claim() the
--- requests for the hosts in the table and hand them to route(). Matching
--- is nginx's: the host's exact route equal to the URI, else its first
+-- Portico's router: the hosts without a snippet have no server block; the
+-- controller POSTs their routes as JSON to /configuration/routes. The
+-- catch-all server hands every request to route(). Matching is nginx's: the host's exact route equal to the URI, else its first
 -- regex route (case-insensitive, in the pushed order) that matches, else
--- its longest prefix route; a host not in the table uses the rules
--- without a host (key ""). A route then does what a static location
--- would, in its order (route() says which): location settings and body
+-- its longest prefix route. A host not in the table uses the wildcard
+-- one label above it ("*.example.com" for a.example.com, as the Ingress
+-- API matches one label), else the rules without a host (key ""). A
+-- host's app-root redirects "/" first. A route then does what a static
+-- location would, in its order (route() says which): location settings and body
 -- limit, redirects, CORS, source range, URI rewrite as "rewrite ...
 -- break", X-Forwarded-Prefix, Host and upstream. route() sets the
 -- variables a static location sets for the access log ($portico_backend;
@@ -53,6 +52,9 @@ end
 
 local redirect_codes = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
 
+-- The methods an auth subrequest may use (auth-method).
+local auth_methods = { GET = true, HEAD = true, POST = true, PUT = true, PATCH = true, DELETE = true, OPTIONS = true }
+
 -- header_value reports whether v is absent or a string fit for a response
 -- header (no control characters).
 local function header_value(v)
@@ -82,6 +84,9 @@ end
 local function validate_host(host, h)
   if type(host) ~= "string" or type(h) ~= "table" or type(h.routes) ~= "table" or not opt(h.hsts, "boolean") then
     return "host " .. tostring(host) .. " needs a routes array"
+  end
+  if h.appRoot ~= nil and (type(h.appRoot) ~= "string" or not h.appRoot:find("^/[%w%-%._~/!&()*+,=:@]*$")) then
+    return "host " .. host .. ": appRoot needs a path of letters, digits and -._~/!&()*+,=:@"
   end
   for i, r in ipairs(h.routes) do
     if type(r) ~= "table" or type(r.path) ~= "string" or r.path:sub(1, r.regex and 2 or 1) ~= (r.regex and "^/" or "/")
@@ -121,6 +126,12 @@ local function validate_host(host, h)
           return "host " .. host .. ": route " .. i .. ": errors." .. k .. " must be a name"
         end
       end
+    end
+    local a = r.auth
+    if a ~= nil and (type(a) ~= "table" or r.location == nil or type(a.url) ~= "string" or not a.url:find("^https?://[^%c%s]+$")
+      or type(a.host) ~= "string" or not a.host:find("^[%w%.%-:%[%]]+$") or not auth_methods[a.method]
+      or a.signin ~= nil and (type(a.signin) ~= "string" or not a.signin:find("^https?://[^%c%s\"]+$"))) then
+      return "host " .. host .. ": route " .. i .. ": auth needs an http(s) url, a host, a method, an http(s) signin or none, and the route's location"
     end
     local ba = r.basicAuth
     if ba ~= nil and (type(ba) ~= "table" or r.location == nil or type(ba.realm) ~= "string"
@@ -215,7 +226,7 @@ local function build_host(host, h)
   table.sort(prefixes, function(a, b)
     return #a.path > #b.path
   end)
-  return { hsts = h.hsts, exact = exact, prefixes = prefixes, regexes = regexes }
+  return { hsts = h.hsts, app_root = h.appRoot, exact = exact, prefixes = prefixes, regexes = regexes }
 end
 
 -- sync drops this worker's decoded hosts when the shared dict changed.
@@ -233,19 +244,36 @@ local function entry(host)
   return store.entry(hosts, host, build_host)
 end
 
--- lookup returns the table key that serves host ("" for the rules without
--- a host), its entry and the route for uri; the route is nil when none
--- matches, the entry too when there are no routes at all.
+-- find returns the table key that serves host (its own, its wildcard's,
+-- or "" for the rules without a host) and its entry; nil when none does.
+local function find(host)
+  local h = entry(host)
+  if h then
+    return host, h
+  end
+  local dot = host:find(".", 1, true)
+  if dot and dot > 1 then
+    local key = "*" .. host:sub(dot)
+    h = entry(key)
+    if h then
+      return key, h
+    end
+  end
+  h = entry("")
+  if h then
+    return "", h
+  end
+  return nil
+end
+
+-- lookup returns the table key that serves host (see find), its entry
+-- and the route for uri; the route is nil when none matches, the entry
+-- too when there are no routes at all.
 function _M.lookup(host, uri)
   sync()
-  local key = host
-  local h = entry(key)
+  local key, h = find(host)
   if not h then
-    key = ""
-    h = entry(key)
-    if not h then
-      return nil
-    end
+    return nil
   end
   local r = h.exact[uri]
   if r then
@@ -391,34 +419,23 @@ local function cors(var, c)
   return false
 end
 
--- claim runs first in each location of the catch-all server when that
--- server keeps locations of its own (rewrite_by_lua_no_postpone): a
--- request for a host in the table goes to the router's named location
--- before the location's rewrites, redirects, limits or auth run, with
--- its URI untouched. Other requests go on through the location.
-function _M.claim()
-  sync()
-  local host = ngx.var.host
-  if host ~= "" and entry(host) then
-    return ngx.exec("@portico_router")
-  end
-end
-
 -- route runs in the access phase of the catch-all server; suffix is the
 -- HTTPS port suffix of redirects (":8443", or "" for 443), here_name and
 -- here the name and body limit of the location it runs in, vhost and
 -- pass whether that location sends the Host and uses the upstream the
 -- router sets. A route with what nginx applies per location (proxy
--- settings, gRPC, rate limits, custom errors, basic auth) goes to the
--- location of its own (ngx.exec), with $portico_limit_scope set for the
--- limits' key, $portico_err_* for the error backend and
--- $portico_basic_* for basic auth. A route that needs what
--- its location lacks (pushed before the reload that adds it) gets 503
--- rather than the client's Host or plain HTTP. It answers 404 for what no
--- route serves, 413 for a body above the route's limit, 308 for plain
--- HTTP on ssl-redirect routes, the route's own redirect, 204 for CORS
--- preflights and 403 for clients its source range refuses, in the order
--- a static location does. It sets
+-- settings, gRPC, rate limits, custom errors, basic auth, auth-url) goes
+-- to the location of its own (ngx.exec), with $portico_limit_scope set
+-- for the limits' key, $portico_err_* for the error backend,
+-- $portico_basic_* for basic auth and $portico_auth_* and
+-- $portico_signin for the auth service, and X-Request-ID made, which the
+-- auth subrequest sends. A route that needs what its location lacks
+-- (pushed before the reload that adds it) gets 503 rather than the
+-- client's Host or plain HTTP. It answers 302 for "/" on a host with
+-- app-root, 404 for what no route serves, 413 for a body above the
+-- route's limit, 308 for plain HTTP on ssl-redirect routes, the route's
+-- own redirect, 204 for CORS preflights and 403 for clients its source
+-- range refuses, in the order a static location does. It sets
 -- $portico_backend, and with log_labels $portico_server, $portico_ingress
 -- and $portico_path too (each variable write costs a request ~500
 -- instructions; the controller asks for them when the access log names
@@ -437,6 +454,11 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   -- ... always would, at a complex value per request on every host).
   if h.hsts and var.scheme == "https" then
     ngx.header["Strict-Transport-Security"] = hsts
+  end
+  -- app-root: before any route, as a server-level "if" runs before the
+  -- location is found.
+  if h.app_root and uri == "/" then
+    return ngx.redirect(var.scheme .. "://" .. (var.http_host or "") .. h.app_root, 302)
   end
   if not r then
     return ngx.exit(ngx.HTTP_NOT_FOUND)
@@ -490,6 +512,18 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
       local exempt = r.limit_exempt and cidr.contains(r.limit_exempt, cidr.address(var.binary_remote_addr))
       var.portico_limit_scope = exempt and "" or r.limit_scope
     end
+    local a = r.auth
+    if a then
+      var.portico_auth_url, var.portico_auth_host, var.portico_auth_method = a.url, a.host, a.method
+      if a.signin then
+        var.portico_signin = a.signin
+      end
+    end
+    -- Before the hand-off: an auth subrequest or an error page there may
+    -- send it, and the request keeps it.
+    if make_ids then
+      var.portico_generated_id = request_id()
+    end
     return ngx.exec(there)
   end
   if (r.allow or r.deny) and not allowed(r) then
@@ -499,7 +533,7 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     return not_yet()
   end
   var.portico_backend = r.backend
-  if make_ids then
+  if make_ids and not r.location then
     var.portico_generated_id = request_id()
   end
   if r.upstreamVhost then
