@@ -817,3 +817,47 @@ func quietReloads(t *testing.T) int {
 	t.Fatal("nginx kept reloading for a minute")
 	return 0
 }
+
+// Deleting the last Ingress with a router location of its own (here
+// proxy-buffer-size) keeps the location, unused, so nginx does not
+// reload; an Ingress with the same settings later needs no reload
+// either. A change that reloads anyway drops the unused location.
+func TestRouterLocationsOutliveTheirRoutes(t *testing.T) {
+	allowSnippets(t)
+	ns := namespace(t, "keeplocs")
+	a := newApp(t, ns, "a", 1, "")
+	ings := env.client.NetworkingV1().Ingresses(ns)
+	// A buffer size no other test uses: the location is this test's.
+	const directive = "proxy_buffer_size 24k;"
+	settings := map[string]string{ann + "proxy-buffer-size": "24k"}
+	createIngress(t, newIngress(ns, "buf", settings, hostRule("keep1.example.com", prefixPath("/", "a"))))
+	servedBy(t, "keep1.example.com", "/", a)
+	if !strings.Contains(runningConf(t), directive) {
+		t.Fatalf("nginx.conf has no router location with %s", directive)
+	}
+	before := quietReloads(t)
+	if err := ings.Delete(context.Background(), "buf", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	answers(t, "keep1.example.com", "/", 404)
+	if !strings.Contains(runningConf(t), directive) {
+		t.Error("deleting the last route of a router location dropped it from nginx.conf")
+	}
+	createIngress(t, newIngress(ns, "buf2", settings, hostRule("keep2.example.com", prefixPath("/", "a"))))
+	servedBy(t, "keep2.example.com", "/", a)
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("deleting and re-creating a route with a router location of its own reloaded nginx %d times; want 0", after-before)
+	}
+	if err := ings.Delete(context.Background(), "buf2", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	answers(t, "keep2.example.com", "/", 404)
+	createIngress(t, newIngress(ns, "static", needsServerBlock(), hostRule("keep-static.example.com", prefixPath("/", "a"))))
+	servedBy(t, "keep-static.example.com", "/", a)
+	if after := mustStatus(t).Nginx.Reloads; after == before {
+		t.Fatal("a snippet Ingress did not reload nginx")
+	}
+	if strings.Contains(runningConf(t), directive) {
+		t.Error("a reload kept a router location no route needs")
+	}
+}

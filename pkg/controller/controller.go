@@ -84,6 +84,9 @@ type Controller struct {
 	// sync goroutine uses them.
 	applied map[model.IngressRef]*networkingv1.Ingress
 	held    map[model.IngressRef]heldIngress
+	// routerLocations are the router locations of the nginx.conf nginx
+	// runs; only the sync goroutine uses them.
+	routerLocations []model.RouterLocation
 
 	synced  atomic.Bool  // one sync has completed
 	lastErr atomic.Value // string: error of the last sync, "" when it worked
@@ -238,12 +241,24 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 	return nil
 }
 
-// buildAndApply runs model, render and apply once on in.
+// buildAndApply runs model, render and apply once on in. When the result
+// would reload nginx, it builds again keeping the router locations nginx
+// runs (Input.KeepRouterLocations): if that gives the running nginx.conf,
+// the change was only that no route needs some of them any more (the last
+// Ingress of a kind went), and nginx keeps them, unused, until a change
+// that reloads anyway drops them.
 func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons []string) (*model.Config, apply.Result, error) {
 	cfg := model.Build(in)
 	conf, sum, err := render.Render(cfg, c.cfg.Render)
 	if err != nil {
 		return nil, apply.Result{}, err
+	}
+	if running := c.applier.Stats().Checksum; sum != running && len(c.routerLocations) > 0 {
+		in.KeepRouterLocations = c.routerLocations
+		kcfg := model.Build(in)
+		if kconf, ksum, err := render.Render(kcfg, c.cfg.Render); err == nil && ksum == running {
+			cfg, conf, sum = kcfg, kconf, ksum
+		}
 	}
 	// A stuck nginx must not stall the loop: give up and retry with backoff.
 	actx, cancel := context.WithTimeout(ctx, applyTimeout)
@@ -262,6 +277,14 @@ func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons 
 			loadErr = err
 		}
 		c.metrics.observeLoad(reloadReason(wasRunning, reasons), time.Since(applyStart), loadErr)
+	}
+	if err == nil {
+		c.routerLocations = nil
+		for _, s := range cfg.Servers {
+			if s.Router {
+				c.routerLocations = s.RouterLocations
+			}
+		}
 	}
 	return cfg, res, err
 }

@@ -58,7 +58,7 @@ func Build(in Input) *Config {
 	})
 	b.attachCanaries() // traffic policy
 	b.finishServers()
-	b.cfg.route()
+	b.cfg.route(in.KeepRouterLocations)
 	b.cfg.Backends = b.backends.sorted()
 	for _, c := range b.certs {
 		b.cfg.Certificates = append(b.cfg.Certificates, c)

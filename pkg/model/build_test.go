@@ -270,7 +270,7 @@ func TestBuild(t *testing.T) {
 			if tc.want.Global.LoadBalance == "" {
 				tc.want.Global = defaultGlobal
 			}
-			tc.want.route() // the Lua router's share: TestBuildRoutes asserts it
+			tc.want.route(nil) // the Lua router's share: TestBuildRoutes asserts it
 			got := Build(tc.in)
 			if diff := cmp.Diff(&tc.want, got); diff != "" {
 				t.Errorf("Build() mismatch (-want +got):\n%s", diff)

@@ -268,8 +268,9 @@ func proxyLocation(l RouterLocation) string {
 // router: dynamic routing is off then, as when Global.DynamicRouting is
 // off, and every server stays static. Each static server makes
 // X-Request-ID (earlyRequestID says when); the router makes it for the
-// rest.
-func (c *Config) route() {
+// rest. The Router also keeps the router locations of keep
+// (Input.KeepRouterLocations; bodyLocations).
+func (c *Config) route(keep []RouterLocation) {
 	for _, s := range c.Servers {
 		early := earlyRequestID(s)
 		s.MakesRequestID = c.Global.RequestIDByLua && early
@@ -320,7 +321,7 @@ func (c *Config) route() {
 		// would redirect every Dynamic host's "/" as well.
 		s.AppRoot = ""
 	}
-	c.routerLocations(catchAll)
+	c.routerLocations(catchAll, keep)
 	c.routerShared(catchAll.RouterLocations)
 }
 
@@ -365,12 +366,16 @@ func (c *Config) routerShared(locs []RouterLocation) {
 }
 
 // routerLocations fills c.RouterBody and the RouterLocations of the
-// catch-all server s, once c.Routes are known.
-func (c *Config) routerLocations(s *Server) {
+// catch-all server s, once c.Routes are known, keeping those of keep
+// (bodyLocations).
+func (c *Config) routerLocations(s *Server, keep []RouterLocation) {
 	global := annotations.Size(c.Global.ProxyBodySize).Bytes()
 	c.RouterBody = &RouterBody{Global: global}
-	s.RouterLocations = c.bodyLocations(global)
+	s.RouterLocations = c.bodyLocations(global, keep)
 	vhost, pass := false, false
+	for _, k := range keep {
+		vhost, pass = vhost || k.UpstreamVhost, pass || k.Pass
+	}
 	for _, h := range c.Routes {
 		for _, r := range h.Routes {
 			vhost = vhost || r.UpstreamVhost != ""
@@ -385,10 +390,13 @@ func (c *Config) routerLocations(s *Server) {
 // bodyLocations are a Router's locations: "/" with the largest body limit
 // of all routes (0 is none, so the largest), a named location for every
 // other limit a route without a location of its own has, and one for each
-// body limit with the Settings, Limits, ErrorCodes and BasicAuth of the
-// routes that need one (whose Location it sets); it adds them to
-// c.RouterBody.
-func (c *Config) bodyLocations(global int64) []RouterLocation {
+// body limit with the Settings, Limits, ErrorCodes, BasicAuth and Auth of
+// the routes that need one (whose Location it sets); it adds them to
+// c.RouterBody. It keeps the named locations of keep that no route needs
+// and the limit of keep's "/" when larger: a location the router does not
+// hand requests to changes nothing, and a larger limit in "/" lets in
+// what the router then checks against the route's own.
+func (c *Config) bodyLocations(global int64, keep []RouterLocation) []RouterLocation {
 	larger := func(a, b int64) bool { return a == 0 && b != 0 || b != 0 && a > b }
 	top, topSize := global, annotations.Size("") // "" keeps the global
 	limits := map[int64]annotations.Size{}       // the first spelling of each
@@ -423,6 +431,23 @@ func (c *Config) bodyLocations(global int64) []RouterLocation {
 			}
 			if _, ok := limits[limit]; !ok {
 				limits[limit] = size
+			}
+		}
+	}
+	for _, k := range keep {
+		switch {
+		case k.Name == "/":
+			if larger(k.BodyBytes, top) {
+				top, topSize = k.BodyBytes, k.BodySize
+			}
+		case strings.HasPrefix(k.Name, "@portico_body_"):
+			if _, ok := limits[k.BodyBytes]; !ok {
+				limits[k.BodyBytes] = k.BodySize
+			}
+		case strings.HasPrefix(k.Name, "@portico_proxy_"):
+			if _, ok := proxied[k.Name]; !ok {
+				k.UpstreamVhost, k.Pass = false, false // routerLocations sets them
+				proxied[k.Name] = k
 			}
 		}
 	}

@@ -91,6 +91,15 @@ func TestBuildRoutes(t *testing.T) {
 	if authLoc == authHeadersLoc || authLoc == basicLoc {
 		t.Fatal("auth-url does not change the location's name")
 	}
+	keptLocations := []RouterLocation{
+		{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true, Pass: true},
+		{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true},
+		{Name: rps10Loc, BodySize: "1m", BodyBytes: 1 << 20, Limits: rps10, UpstreamVhost: true, Pass: true},
+		{Name: basicLoc, BodySize: "1m", BodyBytes: 1 << 20, BasicAuth: true, UpstreamVhost: true, Pass: true},
+	}
+	if keptLocations[2].Name > keptLocations[3].Name {
+		keptLocations[2], keptLocations[3] = keptLocations[3], keptLocations[2]
+	}
 	if rps20BufLoc == buf16kLoc {
 		t.Fatal("limits do not change the location's name")
 	}
@@ -113,6 +122,8 @@ func TestBuildRoutes(t *testing.T) {
 		zones       *RouterZones
 		staticZones []IngressRef
 		secrets     []*corev1.Secret
+		// keep is Input.KeepRouterLocations.
+		keep []RouterLocation
 	}{{
 		name: "plain hosts and the rules without a host go to the router; TLS hosts redirect and send HSTS",
 		ings: []*networkingv1.Ingress{
@@ -379,6 +390,23 @@ func TestBuildRoutes(t *testing.T) {
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
 		body:      &RouterBody{Global: 1 << 20},
 	}, {
+		name: "kept router locations stay though no route needs them, as does the larger limit of \"/\" and the Host and upstream the router sets",
+		ings: []*networkingv1.Ingress{ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80)))},
+		keep: []RouterLocation{
+			{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true, Pass: true},
+			{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true},
+			{Name: rps10Loc, BodySize: "1m", BodyBytes: 1 << 20, Limits: rps10, UpstreamVhost: true},
+			{Name: basicLoc, BodySize: "1m", BodyBytes: 1 << 20, BasicAuth: true},
+		},
+		kinds: map[string]string{"": "router", "a.example.com": "dynamic"},
+		routes: []*HostRoutes{
+			{Host: "", Routes: []Route{{Path: "/"}}},
+			{Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
+		},
+		locations: keptLocations,
+		body:      &RouterBody{Global: 1 << 20, Named: []int64{1 << 20}, Proxied: []string{keptLocations[2].Name, keptLocations[3].Name}},
+		zones:     &RouterZones{RPS: []int{10}, Size: "10m"},
+	}, {
 		name: "a server-snippet on the catch-all server turns dynamic routing off",
 		ings: []*networkingv1.Ingress{
 			ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80))),
@@ -428,7 +456,8 @@ func TestBuildRoutes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Build(Input{Ingresses: tc.ings, IngressClasses: []*networkingv1.IngressClass{ourClass()},
-				Services: svcs, EndpointSlices: slices, ConfigMap: tc.cm, Secrets: tc.secrets, Options: defaultOptions})
+				Services: svcs, EndpointSlices: slices, ConfigMap: tc.cm, Secrets: tc.secrets, Options: defaultOptions,
+				KeepRouterLocations: tc.keep})
 			kinds := map[string]string{}
 			for _, s := range got.Servers {
 				kinds[s.Host] = kind(s)

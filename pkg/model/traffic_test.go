@@ -121,7 +121,7 @@ func TestBuildTraffic(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.want.Global = defaultGlobal
-			tc.want.route() // the Lua router's share: TestBuildRoutes asserts it
+			tc.want.route(nil) // the Lua router's share: TestBuildRoutes asserts it
 			got := Build(Input{Ingresses: tc.ings, IngressClasses: []*networkingv1.IngressClass{ourClass()},
 				Services: svcs, EndpointSlices: slices, Options: defaultOptions})
 			if diff := cmp.Diff(&tc.want, got); diff != "" {
