@@ -1,14 +1,15 @@
 -- Portico's router: the hosts without a snippet have no server block; the
 -- controller POSTs their routes as JSON to /configuration/routes. The
--- catch-all server hands every request to route(). Matching is nginx's: the host's exact route equal to the URI, else its first
--- regex route (case-insensitive, in the pushed order) that matches, else
--- its longest prefix route. A host not in the table uses the wildcard
--- one label above it ("*.example.com" for a.example.com, as the Ingress
--- API matches one label), else the rules without a host (key ""). A
--- host's app-root redirects "/" first. A route then does what a static
--- location would, in its order (route() says which): location settings and body
--- limit, redirects, CORS, source range, URI rewrite as "rewrite ...
--- break", X-Forwarded-Prefix, Host and upstream. route() sets the
+-- catch-all server hands every request to route(). Matching is nginx's:
+-- the host's exact route equal to the URI, else its first regex route
+-- (case-insensitive, in the pushed order) that matches, else its longest
+-- prefix route. A host not in the table uses the wildcard one label above
+-- it ("*.example.com" for a.example.com, as the Ingress API matches one
+-- label), else the rules without a host (key ""). A host's app-root
+-- redirects "/" first. A route then does what a static location would,
+-- in its order (route() says which): location settings and body limit,
+-- redirects, CORS, source range, URI rewrite as "rewrite ... break",
+-- X-Forwarded-Prefix, Host and upstream. route() sets the
 -- variables a static location sets for the access log ($portico_backend;
 -- $portico_server, $portico_ingress and $portico_path when the log names
 -- them), makes the X-Request-ID ($portico_generated_id) when
