@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"sync"
@@ -179,5 +180,42 @@ func TestNotReadyEndpoints(t *testing.T) {
 	servedBy(t, "ready.example.com", "/", a)
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("readiness changes reloaded nginx %d times", after-before)
+	}
+}
+
+// Pods that died before their endpoints left the slice refuse connections:
+// nginx tries the request on the next untried endpoint (proxy_next_upstream
+// error, up to three tries), so with two of three pods dead every request
+// still reaches the live one, whatever the algorithm picks first.
+func TestRetriesSkipDeadEndpoints(t *testing.T) {
+	ns := namespace(t, "retry")
+	for _, tc := range []struct{ name, host string }{
+		{"", "retry-rr.example.com"},
+		{"ewma", "retry-ewma.example.com"},
+		{"hash", "retry-hash.example.com"},
+	} {
+		a := newApp(t, ns, "api-"+cmp.Or(tc.name, "rr"), 3, "")
+		ann := map[string]string{}
+		switch tc.name {
+		case "ewma":
+			ann["nginx.ingress.kubernetes.io/load-balance"] = "ewma"
+		case "hash":
+			ann["nginx.ingress.kubernetes.io/upstream-hash-by"] = "$request_uri"
+		}
+		createIngress(t, newIngress(ns, "api-"+cmp.Or(tc.name, "rr"), ann, hostRule(tc.host, prefixPath("/", a.name))))
+		servedBy(t, tc.host, "/", a)
+		for _, p := range a.pods[1:] {
+			if err := p.echo.StopAndWait(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		live := a.pods[0].name
+		for i := range 30 {
+			// Distinct URIs: the hash spreads them over all three pods.
+			r := get(t, tc.host, fmt.Sprintf("/x%d", i))
+			if r.echo == nil || r.echo.Pod != live {
+				t.Fatalf("%s request %d with two of three pods dead: %d %s, want the live pod %s", tc.host, i, r.code, short(r.body), live)
+			}
+		}
 	}
 }

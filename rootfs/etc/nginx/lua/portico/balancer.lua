@@ -195,6 +195,11 @@ function _M.access(name, route)
   end
 end
 
+-- NONE is the endpoints a first try has tried: pickers only read it.
+local NONE = setmetatable({}, { __newindex = function()
+  error("portico: NONE is read-only")
+end })
+
 -- balance runs in balancer_by_lua for every try of a request.
 function _M.balance()
   local ctx = ngx.ctx
@@ -203,10 +208,10 @@ function _M.balance()
     ngx_log(ERR, "portico: balancer called without a backend")
     return ngx.exit(ngx.ERROR)
   end
-  local tried = ctx.portico_tried
-  if not tried then
-    tried = {}
-    ctx.portico_tried = tried
+  -- The endpoints tried: none on the first try (no table made for the
+  -- requests that need no retry), then a table from the second.
+  local first, tried = ctx.portico_tried_first, NONE
+  if not first then
     local more = math.min(#b.endpoints, MAX_TRIES) - 1
     if more > 0 then
       ngx_balancer.set_more_tries(more)
@@ -218,16 +223,26 @@ function _M.balance()
         ngx_log(ERR, "portico: cannot set timeouts: ", err)
       end
     end
+  else
+    tried = ctx.portico_tried
+    if not tried then
+      tried = { [first] = true }
+      ctx.portico_tried = tried
+    end
   end
   local ep
-  if ctx.portico_first and next(tried) == nil then
+  if not first and ctx.portico_first then
     ep = ctx.portico_first
   elseif b.ring then
     ep = b.ring:pick(ctx.portico_hash_key, tried)
   else
     ep = b.picker:pick(tried)
   end
-  tried[ep] = true
+  if first then
+    tried[ep] = true
+  else
+    ctx.portico_tried_first = ep
+  end
   local ok, err = ngx_balancer.set_current_peer(ep.address, ep.port)
   if not ok then
     ngx_log(ERR, "portico: cannot set peer ", ep.address, ":", ep.port, ": ", err)
