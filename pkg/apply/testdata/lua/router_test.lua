@@ -200,6 +200,20 @@ function _M.test_unknown_hosts_use_the_rules_without_a_host()
   eq(backend_of("a.example.com", "/lobby"), "a.example.com ns/root:80", "host rules first")
 end
 
+-- A host the table did not hold is found once a push adds it, and so is
+-- a new wildcard: the worker forgets its misses with the change.
+function _M.test_misses_go_with_a_change()
+  setup()
+  eq(backend_of("late.example.com", "/lobby/x"), " ns/lobby:80", "not in the table yet")
+  eq(backend_of("x.late.example.com", "/lobby/x"), " ns/lobby:80", "no wildcard yet")
+  local more = cjson.decode(cjson.encode(routes))
+  more.hosts["late.example.com"] = { routes = { { path = "/", backend = "ns/late:80" } } }
+  more.hosts["*.late.example.com"] = { routes = { { path = "/", backend = "ns/wild:80" } } }
+  eq(post(cjson.encode(more)).status, 201, "push")
+  eq(backend_of("late.example.com", "/lobby/x"), "late.example.com ns/late:80", "pushed")
+  eq(backend_of("x.late.example.com", "/lobby/x"), "*.late.example.com ns/wild:80", "its wildcard pushed")
+end
+
 -- route sets the variables the access log names (all of them under
 -- /routed/, only $portico_backend under /routed/lean/) and always hands
 -- the metrics labels on.

@@ -230,19 +230,35 @@ local function build_host(host, h)
   return { hsts = h.hsts, app_root = h.appRoot, exact = exact, prefixes = prefixes, regexes = regexes }
 end
 
--- sync drops this worker's decoded hosts when the shared dict changed.
+-- Names the table does not hold, as this worker found since the last
+-- change: a request for a host without routes of its own (an address, a
+-- name under no wildcard) would read the shared dict twice for them.
+-- At most MAX_MISSES, so that random Host headers cannot grow it.
+local misses, nmisses = {}, 0
+local MAX_MISSES = 1024
+
+-- sync drops this worker's decoded hosts and misses when the shared dict
+-- changed.
 local generation = nil
 local function sync()
   local gen = shm:get("generation")
   if gen ~= generation then
     hosts, hsts, generation = {}, shm:get("hsts") or "", gen
+    misses, nmisses = {}, 0
   end
 end
 
 -- entry returns host's routes, decoding them on first use since the last
 -- change; nil when the table does not hold host.
 local function entry(host)
-  return store.entry(hosts, host, build_host)
+  if misses[host] then
+    return nil
+  end
+  local h = store.entry(hosts, host, build_host)
+  if not h and nmisses < MAX_MISSES then
+    misses[host], nmisses = true, nmisses + 1
+  end
+  return h
 end
 
 -- find returns the table key that serves host (its own, its wildcard's,
