@@ -152,11 +152,19 @@ type RouterZones struct {
 // Ingress, or as many spread over the Ingresses of one rate.
 const routerZoneSize = "10m"
 
+// The names of the router's named locations start with these: a body
+// limit's (and its bytes), a route's own (and a hash of what it holds).
+const (
+	bodyLocationPrefix  = "@portico_body_"
+	proxyLocationPrefix = "@portico_proxy_"
+)
+
 // RouterLocation is a location of the catch-all server that hands its
 // requests to the Lua router.
 type RouterLocation struct {
-	// Name is "/" (where every request arrives), "@portico_body_<bytes>"
-	// or "@portico_proxy_<hash>" (proxyLocation: a route's own location).
+	// Name is "/" (where every request arrives), bodyLocationPrefix and
+	// the limit in bytes, or proxyLocationPrefix and a hash
+	// (proxyLocation: a route's own location).
 	Name string `json:"name"`
 	// BodySize is its client_max_body_size; "" keeps the global one.
 	BodySize annotations.Size `json:"bodySize,omitempty"`
@@ -255,7 +263,7 @@ func proxyLocation(l RouterLocation) string {
 		}
 	}
 	sum := sha256.Sum256(in)
-	return fmt.Sprintf("@portico_proxy_%x", sum[:8])
+	return fmt.Sprintf("%s%x", proxyLocationPrefix, sum[:8])
 }
 
 // route classifies the finished servers and fills c.Routes. The catch-all
@@ -440,11 +448,11 @@ func (c *Config) bodyLocations(global int64, keep []RouterLocation) []RouterLoca
 			if larger(k.BodyBytes, top) {
 				top, topSize = k.BodyBytes, k.BodySize
 			}
-		case strings.HasPrefix(k.Name, "@portico_body_"):
+		case strings.HasPrefix(k.Name, bodyLocationPrefix):
 			if _, ok := limits[k.BodyBytes]; !ok {
 				limits[k.BodyBytes] = k.BodySize
 			}
-		case strings.HasPrefix(k.Name, "@portico_proxy_"):
+		case strings.HasPrefix(k.Name, proxyLocationPrefix):
 			if _, ok := proxied[k.Name]; !ok {
 				k.UpstreamVhost, k.Pass = false, false // routerLocations sets them
 				proxied[k.Name] = k
@@ -459,7 +467,7 @@ func (c *Config) bodyLocations(global int64, keep []RouterLocation) []RouterLoca
 	}
 	slices.Sort(c.RouterBody.Named)
 	for _, limit := range c.RouterBody.Named {
-		locs = append(locs, RouterLocation{Name: fmt.Sprintf("@portico_body_%d", limit), BodySize: limits[limit], BodyBytes: limit})
+		locs = append(locs, RouterLocation{Name: fmt.Sprintf("%s%d", bodyLocationPrefix, limit), BodySize: limits[limit], BodyBytes: limit})
 	}
 	for name := range proxied {
 		c.RouterBody.Proxied = append(c.RouterBody.Proxied, name)
@@ -510,9 +518,9 @@ func routeOf(l *Location) Route {
 
 // earlyRequestID reports whether server s needs X-Request-ID before the
 // access phase's Lua runs: an auth subrequest (access phase, before Lua's)
-// or an error page (after a limit or auth answer) may send it, a snippet
-// may use it anywhere, and the catch-all server hands requests to the
-// router or serves them itself.
+// or an error page (after a limit or auth answer) may send it, and a
+// snippet may use it anywhere. The catch-all server makes it early too;
+// as a Router it does not (route: its router makes it).
 func earlyRequestID(s *Server) bool {
 	if s.Host == "" || len(s.Snippets) > 0 {
 		return true
