@@ -592,6 +592,8 @@ function _M.test_auth_locations()
       auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://login.example.com/start" } },
     { path = "/by-host/no/", backend = "ns/dyn:80", location = loc,
       auth = { url = service .. "403", host = "auth.internal", method = "GET" } },
+    { path = "/by-host/denied/", backend = "ns/dyn:80", location = loc, sourceRange = { allow = { "0a000000/8" } },
+      auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://login.example.com/start" } },
   } } } })).status, 201, "push")
   router.request_ids(true)
   router.body_limits(1048576, {}, { [loc] = true })
@@ -607,6 +609,9 @@ function _M.test_auth_locations()
     code, _, body = request("auth.example.com", "/by-host/no/x")
     eq(code, 403, "403: refused")
     eq(body:find("authed", 1, true), nil, "the backend never answered")
+    -- The source range before the auth service, as allow and deny run
+    -- before auth_request: 403, not the sign-in page.
+    eq((request("auth.example.com", "/by-host/denied/x")), 403, "a refused client")
   end)
   router.request_ids(false)
   router.body_limits(nil, {})

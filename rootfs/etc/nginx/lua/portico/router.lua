@@ -511,13 +511,14 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   -- basic auth run there before this access phase runs again, so after
   -- the redirects and CORS preflights, as in a location of its own.
   if there then
-    local ba = r.basicAuth
+    local ba, a = r.basicAuth, r.auth
+    -- nginx's allow and deny run before auth_basic and auth_request: so
+    -- does the source range of a route with either (no auth subrequest
+    -- for a refused client).
+    if (ba or a) and (r.allow or r.deny) and not allowed(r) then
+      return ngx.exit(ngx.HTTP_FORBIDDEN)
+    end
     if ba then
-      -- nginx's allow and deny run before auth_basic: so does the
-      -- source range of a route with basic auth.
-      if (r.allow or r.deny) and not allowed(r) then
-        return ngx.exit(ngx.HTTP_FORBIDDEN)
-      end
       var.portico_basic_realm, var.portico_basic_file = ba.realm, ba.file
     end
     local e = r.errors
@@ -529,7 +530,6 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
       local exempt = r.limit_exempt and cidr.contains(r.limit_exempt, cidr.address(var.binary_remote_addr))
       var.portico_limit_scope = exempt and "" or r.limit_scope
     end
-    local a = r.auth
     if a then
       var.portico_auth_url, var.portico_auth_host, var.portico_auth_method = a.url, a.host, a.method
       if a.signin then
