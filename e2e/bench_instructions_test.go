@@ -35,6 +35,10 @@ func BenchmarkDataPlaneInstructions(b *testing.B) {
 		}
 	}
 	d := time.Duration(envInt(b, "BENCH_INSTR_SECONDS", 5)) * time.Second
+	// A shell command that rewrites Portico's nginx.conf (stdin to
+	// stdout) before it is counted, to price one part of it: e.g.
+	// BENCH_INSTR_FILTER='sed "s#access_log /dev/stdout[^;]*;#access_log off;#"'.
+	filter := os.Getenv("BENCH_INSTR_FILTER")
 	host, addrs := dataPlaneApp(b, "instructions")
 	running, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
 	if err != nil {
@@ -69,13 +73,27 @@ func BenchmarkDataPlaneInstructions(b *testing.B) {
 		}
 		results = append(results, result{name, r.requests, cg.instructions(b)})
 		if keep := os.Getenv("BENCH_PROFILE_DIR"); keep != "" {
-			cg.save(b, filepath.Join(keep, "callgrind-"+strings.NewReplacer(" ", "", "+", "-", "'", "").Replace(name)+".out"))
+			base := filepath.Join(keep, "callgrind-"+strings.NewReplacer(" ", "", "+", "-", "'", "").Replace(name))
+			cg.save(b, base+".out")
+			// The config the profile is of, for reading it.
+			if conf, err := os.ReadFile(filepath.Join(dir, "nginx.conf")); err == nil {
+				if err := os.WriteFile(base+".nginx.conf", conf, 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
 		}
 	}
 
-	measure("portico", func(dir string) (*callgrind, int, func() error) {
+	name := "portico"
+	if filter != "" {
+		name = "portico, filtered"
+	}
+	measure(name, func(dir string) (*callgrind, int, func() error) {
 		port, status := freePort(), freePort()
 		conf := porticoConfCopy(b, string(running), dir, port, status)
+		if filter != "" {
+			conf = filterConf(b, filter, conf)
+		}
 		cg := startCallgrind(b, dir, conf)
 		base := fmt.Sprintf("http://127.0.0.1:%d", status)
 		waitAnswers(b, base+"/healthz")
@@ -116,6 +134,24 @@ func BenchmarkDataPlaneInstructions(b *testing.B) {
 	b.ReportMetric(per(results[0]), "instr/req-portico")
 	b.ReportMetric(per(results[1]), "instr/req-hand")
 	b.ReportMetric(per(results[2]), "instr/req-hand-headers")
+}
+
+// filterConf runs conf through the shell command filter.
+func filterConf(tb testing.TB, filter, conf string) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", filter)
+	cmd.Stdin = strings.NewReader(conf)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("BENCH_INSTR_FILTER: %v", err)
+	}
+	if len(out) == 0 {
+		tb.Fatal("BENCH_INSTR_FILTER printed nothing")
+	}
+	return string(out)
 }
 
 // porticoConfCopy is Portico's running nginx.conf for a process of its

@@ -861,3 +861,55 @@ func TestRouterLocationsOutliveTheirRoutes(t *testing.T) {
 		t.Error("a reload kept a router location no route needs")
 	}
 }
+
+// The router's access log lines name the backend of a routed request and
+// leave it empty for a request no route takes, and nginx warns of no
+// uninitialized variable for either (the Router server sets none of the
+// log's variables up front).
+func TestRouterAccessLog(t *testing.T) {
+	ns := namespace(t, "accesslog")
+	a := newApp(t, ns, "a", 1, "")
+	const host = "accesslog.example.com"
+	createIngress(t, newIngress(ns, "log", nil, hostRule(host, prefixPath("/", "a"))))
+	servedBy(t, host, "/", a)
+	routedInLua(t, host)
+	mark := fmt.Sprintf("/portico-log-%d", time.Now().UnixNano())
+	servedBy(t, host, mark+"-routed", a)
+	answers(t, "nothing.accesslog.invalid", mark+"-unrouted", 404)
+
+	lineOf := func(log, path string) string {
+		for _, l := range strings.Split(log, "\n") {
+			if strings.HasPrefix(l, "127.0.0.1 - ") && strings.Contains(l, `"GET `+path+` HTTP/1.1"`) {
+				return l
+			}
+		}
+		return ""
+	}
+	var log string
+	// The access log is written in batches, at least once a second.
+	eventually(t, "both requests in the access log", func() error {
+		b, err := os.ReadFile(env.portico.logPath)
+		if err != nil {
+			return err
+		}
+		log = string(b)
+		if lineOf(log, mark+"-routed") == "" || lineOf(log, mark+"-unrouted") == "" {
+			return fmt.Errorf("not there yet")
+		}
+		return nil
+	})
+	if l := lineOf(log, mark+"-routed"); !strings.Contains(l, " 200 ") || !strings.Contains(l, "["+ns+"/a:80]") {
+		t.Errorf("routed request's line: want 200 and [%s/a:80]: %s", ns, l)
+	}
+	if l := lineOf(log, mark+"-unrouted"); !strings.Contains(l, " 404 ") || !strings.Contains(l, " [] ") {
+		t.Errorf("unrouted request's line: want 404 and no backend: %s", l)
+	}
+	if strings.Contains(log, "uninitialized") {
+		for _, l := range strings.Split(log, "\n") {
+			if strings.Contains(l, "uninitialized") {
+				t.Errorf("nginx warned: %s", l)
+				break
+			}
+		}
+	}
+}
