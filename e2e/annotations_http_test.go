@@ -367,6 +367,73 @@ func TestAnnotationsAuth(t *testing.T) {
 	}
 }
 
+// oauth2-proxy as ingress-nginx's docs set it up: auth-url and
+// auth-signin name the Ingress's own host as $host, and the sign-in page
+// gets ?rd=$escaped_request_uri. The suite's nameserver gives the hosts
+// the auth pod's address, so the auth subrequest reaches it by the
+// rule's name. $host on a rule without a host is refused: there the
+// client would name the auth service.
+func TestAnnotationsAuthHostVariable(t *testing.T) {
+	allowSnippets(t) // for the host with a server block
+	ns := namespace(t, "authvar")
+	a := newApp(t, ns, "a", 1, "")
+	authSvc := newApp(t, ns, "authsvc", 1, "")
+	okHost, loginHost, staticHost := "ok."+ns+".example.com", "login."+ns+".example.com", "static."+ns+".example.com"
+	for _, h := range []string{okHost, loginHost, staticHost} {
+		env.dns.add(h, authSvc.pods[0].host.Addr())
+	}
+	createIngress(t, newIngress(ns, "oauth-ok", map[string]string{ann + "auth-url": "http://$host:8080/__status/200",
+		ann + "auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri", ann + "auth-response-headers": "X-Echo-Pod,X-Echo-Host"},
+		hostRule(okHost, prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "oauth-login", map[string]string{ann + "auth-url": "http://$host:8080/__status/401",
+		ann + "auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri"}, hostRule(loginHost, prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "oauth-hostless", map[string]string{ann + "auth-url": "http://$host:8080/__status/200"},
+		hostRule("", prefixPath("/"+ns, "a"))))
+	createIngress(t, newIngress(ns, "oauth-static", needsServerBlock(ann+"auth-url", "http://$host:8080/__status/401",
+		ann+"auth-signin", "https://$host/oauth2/start?rd=$escaped_request_uri"), hostRule(staticHost, prefixPath("/", "a"))))
+
+	r := expect(t, "auth service at $host allows", "GET", okHost, "/x", nil, "", fromApp(a, 200))
+	if got := r.echo.Headers["X-Echo-Pod"]; len(got) != 1 || got[0] != authSvc.pods[0].name {
+		t.Errorf("backend saw X-Echo-Pod %v, want the auth pod %s", got, authSvc.pods[0].name)
+	}
+	// The auth service was asked by the rule's name: its Host header.
+	if got := r.echo.Headers["X-Echo-Host"]; len(got) != 1 || got[0] != okHost+":8080" {
+		t.Errorf("the auth service saw Host %v, want %s:8080", got, okHost)
+	}
+	expect(t, "auth service at $host: 401 to the sign-in page at $host", "GET", loginHost, "/p/q?a=1&b=%2F", nil, "", func(r reply) error {
+		want := "https://" + loginHost + "/oauth2/start?rd=%2Fp%2Fq%3Fa%3D1%26b%3D%252F"
+		if r.code != 302 || r.header.Get("Location") != want {
+			return fmt.Errorf("want 302 to %s, got %d Location %q", want, r.code, r.header.Get("Location"))
+		}
+		return nil
+	})
+	expect(t, "the same from a server block", "GET", staticHost, "/s?x=%2F", nil, "", func(r reply) error {
+		want := "https://" + staticHost + "/oauth2/start?rd=%2Fs%3Fx%3D%252F"
+		if r.code != 302 || r.header.Get("Location") != want {
+			return fmt.Errorf("want 302 to %s, got %d Location %q", want, r.code, r.header.Get("Location"))
+		}
+		return nil
+	})
+	if !strings.Contains(runningConf(t), `server_name "`+staticHost+`"`) {
+		t.Errorf("%s has no server block", staticHost)
+	}
+	eventually(t, "a Warning Event on the Ingress with $host on a rule without a host", func() error {
+		evs, err := warningEvents(ns, "oauth-hostless")
+		if err != nil {
+			return err
+		}
+		all := strings.Join(evs, "\n")
+		if !strings.Contains(all, "InvalidAnnotation: metadata.annotations[nginx.ingress.kubernetes.io/auth-url]") ||
+			!strings.Contains(all, "spec.rules[0] has no host") || !strings.Contains(all, "IngressRejected") {
+			return fmt.Errorf("events: %s", all)
+		}
+		return nil
+	})
+	if r := get(t, "anything.example.com", "/"+ns); r.code != 404 {
+		t.Errorf("the refused Ingress is served: %d %s", r.code, short(r.body))
+	}
+}
+
 // custom-http-errors with default-backend: the error is served by the
 // error Service with X-Code and friends; the client keeps the status.
 // The Lua router serves such hosts.

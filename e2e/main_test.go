@@ -19,6 +19,7 @@ var env struct {
 	client  kubernetes.Interface
 	net     *framework.Network
 	portico *portico
+	dns     *dnsServer
 	binary  string
 	workDir string
 }
@@ -60,6 +61,11 @@ func run(m *testing.M) int {
 	if err := createIngressClass(ctx); err != nil {
 		return fail(err)
 	}
+	env.dns, err = startDNS()
+	if err != nil {
+		return fail(err)
+	}
+	defer env.dns.close()
 	env.portico, err = startPortico(env.binary, env.cp.Kubeconfig(), work)
 	if err != nil {
 		return fail(err)

@@ -33,7 +33,7 @@ func startPortico(binary, kubeconfig, workDir string, extra ...string) (*portico
 
 // startPorticoEnv is startPortico with extra environment variables
 // (POD_NAME, POD_NAMESPACE).
-func startPorticoEnv(binary, kubeconfig, workDir string, env []string, extra ...string) (*portico, error) {
+func startPorticoEnv(binary, kubeconfig, workDir string, environ []string, extra ...string) (*portico, error) {
 	p := &portico{
 		configDir:   filepath.Join(workDir, "nginx"),
 		httpPort:    freePort(),
@@ -58,6 +58,7 @@ func startPorticoEnv(binary, kubeconfig, workDir string, env []string, extra ...
 		"--publish-status-address=127.0.0.1",
 		"--configmap=" + configMapNamespace + "/" + configMapName,
 		"--shutdown-grace-period=5s",
+		"--resolver=" + env.dns.addr(),
 	}, extra...)
 	logf, err := os.Create(p.logPath)
 	if err != nil {
@@ -65,7 +66,7 @@ func startPorticoEnv(binary, kubeconfig, workDir string, env []string, extra ...
 	}
 	p.cmd = exec.Command(binary, args...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = append(os.Environ(), environ...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := p.cmd.Start(); err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/controller"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/render"
@@ -36,6 +37,7 @@ type controllerFlags struct {
 	defaultBackendService  string
 	defaultSSLCertificate  string
 	publishStatusAddresses []string
+	resolvers              []string
 	httpPort, httpsPort    int
 	healthzPort            int
 	statusPort             int
@@ -83,6 +85,7 @@ func newControllerCommand() *cobra.Command {
 	fs.StringVar(&f.defaultBackendService, "default-backend-service", "", "Service (namespace/name) for requests that match no rule; empty answers 404")
 	fs.StringVar(&f.defaultSSLCertificate, "default-ssl-certificate", "", "TLS Secret (namespace/name) served for unknown SNI names and hosts whose Secret is unusable; empty uses a self-signed one made at start")
 	fs.StringSliceVar(&f.publishStatusAddresses, "publish-status-address", nil, "addresses (IPs or host names, comma-separated) written to the status of served Ingresses")
+	fs.StringSliceVar(&f.resolvers, "resolver", nil, "nameservers (IP, or IP:port; comma-separated) nginx resolves host names with at request time, such as auth-url's; empty uses /etc/resolv.conf's")
 	fs.IntVar(&f.httpPort, "http-port", 80, "port for HTTP traffic")
 	fs.IntVar(&f.httpsPort, "https-port", 443, "port for HTTPS traffic")
 	fs.IntVar(&f.healthzPort, "healthz-port", 10254, "port for /healthz, /metrics and /status")
@@ -123,6 +126,14 @@ func (f *controllerFlags) config() (controller.Config, error) {
 	}
 	if f.ingressClass == "" {
 		bad("--ingress-class must not be empty")
+	}
+	var resolvers []string
+	for _, r := range f.resolvers {
+		if ns, err := apply.ParseResolver(r); err != nil {
+			bad("--resolver: %v", err)
+		} else {
+			resolvers = append(resolvers, ns)
+		}
 	}
 	if f.controllerClass == "" {
 		bad("--controller-class must not be empty")
@@ -247,6 +258,7 @@ func (f *controllerFlags) config() (controller.Config, error) {
 			StatusPort: f.statusPort,
 			LuaDir:     luaDir,
 			ModulesDir: f.modulesDir,
+			Resolvers:  resolvers,
 		},
 		NginxBinary:            nginx,
 		ConfigDir:              configDir,

@@ -353,8 +353,14 @@ http {
     }
     limit_req_zone $portico_limit_key zone=portico_rps_1:1m rate=1r/s;
     # The master loads every module: workers may not be able to read them.
+    # As nginx.conf's: the Host as the client sent it.
+    map $http_host $portico_host {
+        default $http_host;
+        ""      $host;
+    }
     init_by_lua_block {
         portico = require("portico.balancer")
+        portico_router = require("portico.router")
         for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test", "router_test", "cidr_test"}) do require(m) end
     }
     # Declares the variables of auth-url and X-Request-ID, as the status
@@ -367,6 +373,7 @@ http {
         set $portico_auth_host "";
         set $portico_auth_method "";
         set $portico_signin "";
+        set $portico_signin_mode "";
     }
     server {
         listen 127.0.0.1:%[4]d;
@@ -500,7 +507,7 @@ http {
         }
         location @portico_signin {
             set_by_lua_block $portico_signin_rd {
-                return ngx.escape_uri(ngx.var.scheme .. "://" .. ngx.var.host .. ngx.var.request_uri)
+                return portico_router.signin_rd(ngx.var.portico_signin_mode)
             }
             return 302 "$portico_signin?rd=$portico_signin_rd";
         }

@@ -168,12 +168,14 @@ type Route struct {
 // Auth is what the router sets in $portico_auth_url, $portico_auth_host,
 // $portico_auth_method and $portico_signin before it hands a request to
 // its route's Location, whose auth subrequest goes to URL with Host and
-// Method; a 401 redirects to Signin when set.
+// Method; a 401 redirects to Signin when set, with ?rd= the request's URL,
+// or with SigninRD "request-uri" its URI, in $portico_signin_mode.
 type Auth struct {
-	URL    string `json:"url"`
-	Host   string `json:"host"`
-	Method string `json:"method"`
-	Signin string `json:"signin,omitempty"`
+	URL      string `json:"url"`
+	Host     string `json:"host"`
+	Method   string `json:"method"`
+	Signin   string `json:"signin,omitempty"`
+	SigninRD string `json:"signinRD,omitempty"`
 }
 
 // BasicAuth is what the router sets in $portico_basic_realm and

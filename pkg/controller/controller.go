@@ -390,7 +390,7 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 				w.BasicAuth = &apply.BasicAuth{Realm: ba.Realm, File: ba.File}
 			}
 			if a := r.Auth; a != nil {
-				w.Auth = &apply.Auth{URL: a.URL, Host: a.Host, Method: a.Method, Signin: a.Signin}
+				w.Auth = &apply.Auth{URL: a.URL, Host: a.Host, Method: a.Method, Signin: a.Signin, SigninRD: string(a.SigninRD)}
 			}
 			if e := r.Errors; e != nil {
 				w.Errors = &apply.RouteErrors{Backend: e.Backend, Namespace: e.Namespace, Ingress: e.Ingress, Service: e.Service, Port: e.Port}

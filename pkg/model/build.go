@@ -297,7 +297,7 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 		// A regex path's '$' anchors would read as variables in nginx's
 		// set: the metrics label goes without them.
 		r.loc.IngressPath = strings.ReplaceAll(path, "$", "")
-		hx.locationHTTP(&r.loc, p)
+		hx.locationHTTP(&r.loc, p, srv.host)
 		cur, taken := srv.routes[m]
 		switch {
 		case !taken:

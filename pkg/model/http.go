@@ -102,6 +102,9 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 			h.basic = &BasicAuth{Realm: ba.Realm, File: name}
 		}
 	}
+	if ea := set.ExternalAuth; ea != nil && (ea.URLHostFromRule || ea.SigninHostFromRule) {
+		ds = append(ds, hostVarRules(ing, ea)...)
+	}
 	h.fwd = b.cfg.Global.Forwarded
 	h.errCodes = set.CustomHTTPErrors
 	if h.errCodes == nil {
@@ -129,6 +132,28 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 	return h, ds
 }
 
+// hostVarRules refuses $host in auth-url or auth-signin on an Ingress
+// with a rule that has no host or a wildcard host: there $host is what
+// the client sends, so the client would pick the auth service.
+func hostVarRules(ing *networkingv1.Ingress, ea *annotations.ExternalAuth) []diag.Diagnostic {
+	name := "auth-url"
+	if !ea.URLHostFromRule {
+		name = "auth-signin"
+	}
+	for i, r := range ing.Spec.Rules {
+		if r.HTTP == nil || (r.Host != "" && !strings.HasPrefix(r.Host, "*")) {
+			continue
+		}
+		what := "a wildcard host"
+		if r.Host == "" {
+			what = "no host"
+		}
+		return []diag.Diagnostic{diag.Errorf("metadata.annotations["+annotations.Prefix+name+"]", "InvalidAnnotation",
+			"$host stands for the rule's host, and spec.rules[%d] has %s: there it would be whatever the client sends; name the auth service's host instead", i, what)}
+	}
+	return nil
+}
+
 // regexMatches turns a use-regex path into its nginx location: "~*" with
 // the path anchored at the start, and at the end for Exact.
 func regexMatches(path string, pt networkingv1.PathType) ([]match, int, error) {
@@ -144,7 +169,7 @@ func regexMatches(path string, pt networkingv1.PathType) ([]match, int, error) {
 }
 
 // locationHTTP fills the HTTP settings of a location from its Ingress.
-func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath) {
+func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath, host string) {
 	s := h.set
 	loc.Redirect = s.Redirect
 	loc.Proxy = s.Proxy
@@ -156,6 +181,15 @@ func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath
 	}
 	if ea := s.ExternalAuth; ea != nil {
 		loc.ExternalAuth = &ExternalAuth{ExternalAuth: *ea}
+		// $host: the rule's host (hostVarRules refused the others).
+		if ea.URLHostFromRule {
+			loc.ExternalAuth.URL.Host = host
+		}
+		if ea.SigninHostFromRule {
+			in := *ea.Signin
+			in.Host = host
+			loc.ExternalAuth.Signin = &in
+		}
 		for _, rh := range ea.ResponseHeaders {
 			loc.Headers = append(loc.Headers, Header{Name: rh.Name, Var: "portico_auth_" + rh.Var})
 		}

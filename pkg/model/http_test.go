@@ -69,11 +69,18 @@ func TestBuildHTTPAnnotations(t *testing.T) {
 			ingress("web", "errors", annotate(annotations.Prefix+"custom-http-errors", "404,503"), annotate(annotations.Prefix+"default-backend", "errors"),
 				rule("e.example", path("/", pfx(), "app", 80))),
 			ingress("web", "snippet", annotate(annotations.Prefix+"configuration-snippet", "return 418;"), rule("s.example", path("/", pfx(), "app", 80))),
+			// $host on a rule without a host or with a wildcard is what the
+			// client sends: the client would pick the auth service.
+			ingress("web", "host-var-hostless", annotate(annotations.Prefix+"auth-url", "https://$host/oauth2/auth"),
+				rule("y.example", path("/", pfx(), "app", 80)), rule("", path("/y", pfx(), "app", 80))),
+			ingress("web", "host-var-wildcard", annotate(annotations.Prefix+"auth-url", "https://10.0.0.9/auth"),
+				annotate(annotations.Prefix+"auth-signin", "https://$host/oauth2/start"), rule("*.w.example", path("/", pfx(), "app", 80))),
 		},
 	}
 	cfg := Build(in)
 	got := reasonsOf(cfg.Diagnostics)
-	want := "missing-secret:IngressRejected,missing-secret:InvalidAuthSecret,other-ns-secret:IngressRejected,other-ns-secret:InvalidAuthSecret," +
+	want := "host-var-hostless:IngressRejected,host-var-hostless:InvalidAnnotation,host-var-wildcard:IngressRejected,host-var-wildcard:InvalidAnnotation," +
+		"missing-secret:IngressRejected,missing-secret:InvalidAuthSecret,other-ns-secret:IngressRejected,other-ns-secret:InvalidAuthSecret," +
 		"snippet:IngressRejected,snippet:SnippetsDisabled,too-many-captures:InvalidPath"
 	if got != want {
 		t.Errorf("diagnostics:\n%s\nwant\n%s\n%v", got, want, cfg.Diagnostics)
@@ -82,8 +89,17 @@ func TestBuildHTTPAnnotations(t *testing.T) {
 	for _, s := range cfg.Servers {
 		hosts[s.Host] = s
 	}
-	if hosts["x.example"] != nil || hosts["s.example"] != nil {
+	if hosts["x.example"] != nil || hosts["s.example"] != nil || hosts["y.example"] != nil || hosts["*.w.example"] != nil {
 		t.Errorf("a refused Ingress is served")
+	}
+	for _, d := range cfg.Diagnostics {
+		if d.Object.Name == "host-var-wildcard" && d.Reason == "InvalidAnnotation" &&
+			(d.Field != "metadata.annotations[nginx.ingress.kubernetes.io/auth-signin]" || !strings.Contains(d.Message, "spec.rules[0] has a wildcard host")) {
+			t.Errorf("diagnostic of $host on a wildcard: %+v", d)
+		}
+		if d.Object.Name == "host-var-hostless" && d.Reason == "InvalidAnnotation" && !strings.Contains(d.Message, "spec.rules[1] has no host") {
+			t.Errorf("diagnostic of $host on a rule without a host: %+v", d)
+		}
 	}
 	h := hosts["h.example"]
 	var paths []string

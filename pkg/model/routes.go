@@ -102,12 +102,13 @@ type Route struct {
 // location whose auth_request asks the auth service: the shared internal
 // location RouterAuthLocation proxies it to URL with Host and Method, and
 // a 401 redirects to Signin (when set, the location has error_page 401
-// for it) with ?rd= the request's URL.
+// for it) with ?rd= what SigninRD says.
 type RouteAuth struct {
-	URL    string `json:"url"`
-	Host   string `json:"host"`
-	Method string `json:"method"`
-	Signin string `json:"signin,omitempty"`
+	URL      string               `json:"url"`
+	Host     string               `json:"host"`
+	Method   string               `json:"method"`
+	Signin   string               `json:"signin,omitempty"`
+	SigninRD annotations.SigninRD `json:"signinRD,omitempty"`
 }
 
 // RouterAuthLocation is the internal location of the catch-all server that
@@ -509,7 +510,7 @@ func routeOf(l *Location) Route {
 	if ea := l.ExternalAuth; ea != nil {
 		r.Auth = &RouteAuth{URL: ea.URL.String(), Host: ea.URL.HostPort(), Method: cmp.Or(ea.Method, "GET")}
 		if ea.Signin != nil {
-			r.Auth.Signin = ea.Signin.String()
+			r.Auth.Signin, r.Auth.SigninRD = ea.Signin.String(), ea.SigninRD
 		}
 		r.AuthHeaders = ea.ResponseHeaders
 	}

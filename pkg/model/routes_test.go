@@ -82,6 +82,7 @@ func TestBuildRoutes(t *testing.T) {
 	authHeaders := []annotations.AuthHeader{{Name: "X-User", Var: "x_user"}, {Name: "X-Email", Var: "x_email"}}
 	authLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: true})
 	authHeadersLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: true, AuthHeaders: authHeaders, Signin: true})
+	authSigninLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: true, Signin: true})
 	authLocations := []RouterLocation{{Name: "/", BodyBytes: 1 << 20},
 		{Name: authLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: true},
 		{Name: authHeadersLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: true, AuthHeaders: authHeaders, Signin: true}}
@@ -371,6 +372,33 @@ func TestBuildRoutes(t *testing.T) {
 		},
 		locations: authLocations,
 		body:      &RouterBody{Global: 1 << 20, Proxied: []string{authLocations[1].Name, authLocations[2].Name}},
+	}, {
+		name: "auth-url and auth-signin with $host, as oauth2-proxy's docs have them: each rule's host in their place",
+		ings: []*networkingv1.Ingress{
+			ingress("lab", "oauth", annotate(annotations.Prefix+"auth-url", "https://$host/oauth2/auth"),
+				annotate(annotations.Prefix+"auth-signin", "https://$host/oauth2/start?rd=$escaped_request_uri"),
+				rule("c.example.com", path("/", prefix, "api-service", 80)), rule("d.example.com", path("/", prefix, "api-service", 80))),
+			// $host in auth-url only; ?rd= the request's URL, spelled as
+			// ingress-nginx would append it.
+			ingress("lab", "signin", annotate(annotations.Prefix+"auth-url", "http://$host:4180/oauth2/auth"),
+				annotate(annotations.Prefix+"auth-signin", "https://login.example.com/start?rd=$pass_access_scheme://$http_host$escaped_request_uri"),
+				rule("e.example.com", path("/", prefix, "api-service", 80))),
+		},
+		kinds: map[string]string{"": "router", "c.example.com": "dynamic", "d.example.com": "dynamic", "e.example.com": "dynamic"},
+		routes: []*HostRoutes{
+			{Host: "", Routes: []Route{{Path: "/"}}},
+			{Host: "c.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("oauth"), IngressPath: "/", Location: authSigninLoc,
+				Auth: &RouteAuth{URL: "https://c.example.com/oauth2/auth", Host: "c.example.com", Method: "GET",
+					Signin: "https://c.example.com/oauth2/start", SigninRD: annotations.RDRequestURI}}}},
+			{Host: "d.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("oauth"), IngressPath: "/", Location: authSigninLoc,
+				Auth: &RouteAuth{URL: "https://d.example.com/oauth2/auth", Host: "d.example.com", Method: "GET",
+					Signin: "https://d.example.com/oauth2/start", SigninRD: annotations.RDRequestURI}}}},
+			{Host: "e.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("signin"), IngressPath: "/", Location: authSigninLoc,
+				Auth: &RouteAuth{URL: "http://e.example.com:4180/oauth2/auth", Host: "e.example.com:4180", Method: "GET",
+					Signin: "https://login.example.com/start"}}}},
+		},
+		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}, {Name: authSigninLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: true, Signin: true}},
+		body:      &RouterBody{Global: 1 << 20, Proxied: []string{authSigninLoc}},
 	}, {
 		name: "app-root on a catch-all server that is a Router goes with the rules without a host",
 		ings: []*networkingv1.Ingress{

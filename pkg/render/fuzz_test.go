@@ -20,7 +20,7 @@ var fuzzRefs = map[string][]string{
 	"use-regex": {"true", "false"}, "rewrite-target": {"/", "/x/$1"}, "app-root": {"/a"}, "x-forwarded-prefix": {"/p"},
 	"permanent-redirect": {"https://a.example/"}, "permanent-redirect-code": {"308"},
 	"temporal-redirect": {"http://a.example/"}, "temporal-redirect-code": {"307"},
-	"backend-protocol": {"HTTP", "GRPC"}, "proxy-body-size": {"1m"}, "proxy-connect-timeout": {"5"},
+	"backend-protocol": {"HTTP", "HTTPS", "GRPC", "GRPCS"}, "proxy-body-size": {"1m", "0", "1k"}, "proxy-connect-timeout": {"5"},
 	"proxy-send-timeout": {"5"}, "proxy-read-timeout": {"5"}, "proxy-buffering": {"on"}, "proxy-buffer-size": {"8k"},
 	"proxy-next-upstream": {"error"}, "proxy-next-upstream-tries": {"3"}, "proxy-next-upstream-timeout": {"5"},
 	"upstream-vhost": {"a.example"}, "proxy-http-version": {"1.0"},
@@ -28,7 +28,8 @@ var fuzzRefs = map[string][]string{
 	"cors-allow-headers": {"X-A"}, "cors-allow-credentials": {"true", "false"}, "cors-max-age": {"5"},
 	"cors-expose-headers": {"X-A"},
 	"auth-type":           {"basic"}, "auth-secret": {"users"}, "auth-secret-type": {"auth-file"}, "auth-realm": {"R"},
-	"auth-url": {"http://10.0.0.1/a", "http://auth.example/a"}, "auth-signin": {"https://s.example/"},
+	"auth-url":              {"http://10.0.0.1/a", "http://auth.example/a", "https://$host/oauth2/auth"},
+	"auth-signin":           {"https://s.example/", "https://$host/start?rd=$escaped_request_uri"},
 	"auth-response-headers": {"X-A"}, "auth-method": {"GET"},
 	"custom-http-errors": {"404"}, "default-backend": {"errors"},
 	// Refused in the fuzz config (allow-snippet-annotations is off).

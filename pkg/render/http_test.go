@@ -77,6 +77,9 @@ func httpFeatures() model.Input {
 		httpIngress("external", "h.example.com", map[string]string{"auth-url": "http://10.1.2.3:9000/check",
 			"auth-signin": "https://login.example.com/start", "auth-response-headers": "X-User, X-Email", "auth-method": "POST"}, pfx, "/ext"),
 		httpIngress("external-dns", "h.example.com", map[string]string{"auth-url": "https://auth.example.com/verify"}, pfx, "/ext-dns"),
+		// oauth2-proxy as ingress-nginx documents it: $host is the rule's.
+		httpIngress("external-oauth", "h.example.com", map[string]string{"auth-url": "https://$host/oauth2/auth",
+			"auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri"}, pfx, "/ext-oauth"),
 		httpIngress("errors", "h.example.com", map[string]string{"custom-http-errors": "404,502", "default-backend": "errors"}, pfx, "/err"),
 		httpIngress("redirect", "h.example.com", map[string]string{"permanent-redirect": "https://new.example.com/x?a=1", "permanent-redirect-code": "308"}, pfx, "/old"),
 		httpIngress("temporal", "h.example.com", map[string]string{"temporal-redirect": "http://[2001:db8::1]:8080/"}, pfx, "/tmp"),

@@ -18,6 +18,11 @@ const PodHeader = "X-Echo-Pod"
 // a test can compare what an auth service saw with what the backend saw.
 const RequestIDHeader = "X-Echo-Request-Id"
 
+// HostHeader is the response header that tells the Host the pod was asked
+// for (an auth service's answer passes it on through
+// auth-response-headers).
+const HostHeader = "X-Echo-Host"
+
 // MaxSleep caps the delay a /__sleep/<ms> request can ask for.
 const MaxSleep = 60 * time.Second
 
@@ -127,6 +132,7 @@ func Handler(service, pod string) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set(PodHeader, pod)
+		w.Header().Set(HostHeader, r.Host)
 		if id := r.Header.Get("X-Request-ID"); id != "" {
 			w.Header().Set(RequestIDHeader, id)
 		}

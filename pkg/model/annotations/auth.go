@@ -35,14 +35,58 @@ type BasicAuth struct {
 // auth_request); 2xx lets it through, 401/403 are returned.
 type ExternalAuth struct {
 	URL URL `json:"url"`
+	// URLHostFromRule: the URL's host was $host, which on a rule of one
+	// host is that host; the model sets URL.Host per rule.
+	URLHostFromRule bool `json:"urlHostFromRule,omitempty"`
 	// Method is the auth request's method; "" is GET.
 	Method string `json:"method,omitempty"`
-	// Signin, when set, is where 401 answers redirect to, with ?rd= the
-	// original URL.
+	// Signin, when set, is where 401 answers redirect to, with ?rd= what
+	// SigninRD says.
 	Signin *URL `json:"signin,omitempty"`
+	// SigninHostFromRule is URLHostFromRule for Signin.
+	SigninHostFromRule bool     `json:"signinHostFromRule,omitempty"`
+	SigninRD           SigninRD `json:"signinRD,omitempty"`
 	// ResponseHeaders are copied from the auth answer to the backend
 	// request.
 	ResponseHeaders []AuthHeader `json:"responseHeaders,omitempty"`
+}
+
+// SigninRD is what the ?rd= of a sign-in redirect carries.
+type SigninRD string
+
+const (
+	// RDURL is the request's URL: scheme, the Host as sent, the request
+	// URI; URL-escaped. ingress-nginx's default.
+	RDURL SigninRD = ""
+	// RDRequestURI is the request URI alone, URL-escaped
+	// ($escaped_request_uri: oauth2-proxy's documented setup).
+	RDRequestURI SigninRD = "request-uri"
+)
+
+// hostVar is the one variable an auth URL may hold, as its whole host.
+const hostVar = "$host"
+
+var (
+	// The ?rd= forms of auth-signin taken from ingress-nginx's docs and
+	// common oauth2-proxy setups; each is one of the two SigninRDs.
+	rdRequestURI = regexp.MustCompile(`^rd=\$(escaped_)?request_uri$`)
+	rdURL        = regexp.MustCompile(`^rd=(\$scheme|\$pass_access_scheme)://(\$host|\$http_host|\$best_http_host)\$(escaped_)?request_uri$`)
+)
+
+const wantAuthURL = wantURL + ", whose host may be $host (the rule's host)"
+
+// parseAuthURL parses an auth-url or auth-signin URL; fromRule reports
+// that its host was $host (u.Host is then "").
+func parseAuthURL(v string) (u URL, fromRule, ok bool) {
+	scheme, rest, _ := strings.Cut(v, "://")
+	if after, found := strings.CutPrefix(rest, hostVar); found && (after == "" || after[0] == ':' || after[0] == '/') {
+		// A stand-in host for the grammar; the model puts the rule's.
+		u, ok = parseURL(scheme + "://host.invalid" + after)
+		u.Host = ""
+		return u, true, ok
+	}
+	u, ok = parseURL(v)
+	return u, false, ok
 }
 
 // AuthHeader is a header name and the nginx variable suffix that holds it.
@@ -116,10 +160,10 @@ func parseExternalAuth(a Annotations) (*ExternalAuth, []diag.Diagnostic) {
 	e := &ExternalAuth{}
 	v, on := a.lookup(nameAuthURL)
 	if on {
-		if u, ok := parseURL(v); ok {
-			e.URL = u
+		if u, fromRule, ok := parseAuthURL(v); ok {
+			e.URL, e.URLHostFromRule = u, fromRule
 		} else {
-			ds = append(ds, invalid(nameAuthURL, v, wantURL)...)
+			ds = append(ds, invalid(nameAuthURL, v, wantAuthURL)...)
 		}
 	}
 	if v, ok := a.lookup(nameAuthMethod); ok {
@@ -130,10 +174,21 @@ func parseExternalAuth(a Annotations) (*ExternalAuth, []diag.Diagnostic) {
 		}
 	}
 	if v, ok := a.lookup(nameAuthSignin); ok {
-		if u, ok := parseURL(v); ok && u.Query == "" {
-			e.Signin = &u
-		} else {
-			ds = append(ds, invalid(nameAuthSignin, v, wantURL+", without a query")...)
+		base, query, hasQuery := strings.Cut(v, "?")
+		u, fromRule, ok := parseAuthURL(base)
+		switch {
+		case !ok || u.Query != "":
+		case !hasQuery:
+			e.Signin, e.SigninHostFromRule = &u, fromRule
+		case rdRequestURI.MatchString(query):
+			e.Signin, e.SigninHostFromRule, e.SigninRD = &u, fromRule, RDRequestURI
+		case rdURL.MatchString(query):
+			e.Signin, e.SigninHostFromRule = &u, fromRule
+		}
+		if e.Signin == nil {
+			ds = append(ds, invalid(nameAuthSignin, v, wantAuthURL+", and no query or one of "+
+				"rd=$escaped_request_uri, rd=$request_uri (the request URI) or "+
+				"rd=$scheme://$host$escaped_request_uri and its variants (the request's URL)")...)
 		}
 	}
 	if v, ok := a.lookup(nameAuthResponseHeaders); ok {

@@ -197,6 +197,27 @@ func TestParseAuth(t *testing.T) {
 		{"external: header name", map[string]string{"auth-url": "http://a.example/", "auth-response-headers": "X_User"}, Set{}, bad},
 		{"external: signin query", map[string]string{"auth-url": "http://a.example/", "auth-signin": "https://l.example/?rd=x"}, Set{}, bad},
 		{"signin alone does nothing", map[string]string{"auth-signin": "https://l.example/"}, Set{}, nil},
+		// oauth2-proxy as ingress-nginx documents it.
+		{"external: $host", map[string]string{"auth-url": "https://$host/oauth2/auth", "auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri"},
+			Set{ExternalAuth: &ExternalAuth{URL: URL{Scheme: "https", Path: "/oauth2/auth"}, URLHostFromRule: true,
+				Signin: &URL{Scheme: "https", Path: "/oauth2/start"}, SigninHostFromRule: true, SigninRD: RDRequestURI}}, nil},
+		{"external: $host with a port", map[string]string{"auth-url": "http://$host:4180"},
+			Set{ExternalAuth: &ExternalAuth{URL: URL{Scheme: "http", Port: 4180, Path: "/"}, URLHostFromRule: true}}, nil},
+		{"signin: rd=$request_uri", map[string]string{"auth-url": "http://10.0.0.5/", "auth-signin": "https://login.example.com/start?rd=$request_uri"},
+			Set{ExternalAuth: &ExternalAuth{URL: URL{Scheme: "http", Host: "10.0.0.5", Path: "/"}, Signin: &signin, SigninRD: RDRequestURI}}, nil},
+		{"signin: rd the request's URL", map[string]string{"auth-url": "http://10.0.0.5/", "auth-signin": "https://login.example.com/start?rd=$scheme://$host$request_uri"},
+			Set{ExternalAuth: &ExternalAuth{URL: URL{Scheme: "http", Host: "10.0.0.5", Path: "/"}, Signin: &signin}}, nil},
+		{"signin: rd as ingress-nginx appends it", map[string]string{"auth-url": "http://10.0.0.5/", "auth-signin": "https://login.example.com/start?rd=$pass_access_scheme://$http_host$escaped_request_uri"},
+			Set{ExternalAuth: &ExternalAuth{URL: URL{Scheme: "http", Host: "10.0.0.5", Path: "/"}, Signin: &signin}}, nil},
+		{"external: $host inside a name", map[string]string{"auth-url": "https://$host.evil.example/"}, Set{}, bad},
+		{"external: $host after a label", map[string]string{"auth-url": "https://a.$host/"}, Set{}, bad},
+		{"external: $hostname", map[string]string{"auth-url": "https://$hostname/"}, Set{}, bad},
+		{"external: $http_host", map[string]string{"auth-url": "https://$http_host/"}, Set{}, bad},
+		{"external: $host in the path", map[string]string{"auth-url": "https://a.example/$host"}, Set{}, bad},
+		{"external: $host and a quote", map[string]string{"auth-url": `https://$host/"; return 200; #`}, Set{}, bad},
+		{"signin: rd of another variable", map[string]string{"auth-url": "http://a.example/", "auth-signin": "https://$host/start?rd=$args"}, Set{}, bad},
+		{"signin: rd and more", map[string]string{"auth-url": "http://a.example/", "auth-signin": "https://$host/start?rd=$request_uri&x=1"}, Set{}, bad},
+		{"signin: two queries", map[string]string{"auth-url": "http://a.example/", "auth-signin": "https://l.example/?rd=$request_uri?x"}, Set{}, bad},
 	})
 }
 

@@ -99,6 +99,7 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a b","method":"GET"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET;"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET","signin":"/x"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET","signin":"http://s/","signinRD":"args"}}]}}}',
   }) do
     eq(post(body).status, 400, body)
   end
@@ -594,6 +595,10 @@ function _M.test_auth_locations()
       auth = { url = service .. "403", host = "auth.internal", method = "GET" } },
     { path = "/by-host/denied/", backend = "ns/dyn:80", location = loc, sourceRange = { allow = { "0a000000/8" } },
       auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://login.example.com/start" } },
+    -- oauth2-proxy's ?rd=$escaped_request_uri
+    { path = "/by-host/uri/", backend = "ns/dyn:80", location = loc,
+      auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://auth.example.com/oauth2/start",
+        signinRD = "request-uri" } },
   } } } })).status, 201, "push")
   router.request_ids(true)
   router.body_limits(1048576, {}, { [loc] = true })
@@ -606,6 +611,13 @@ function _M.test_auth_locations()
     code, loc_header = request("auth.example.com", "/by-host/login/x?a=b")
     eq(code .. " " .. tostring(loc_header), "302 https://login.example.com/start?rd=http%3A%2F%2Fauth.example.com%2Fby-host%2Flogin%2Fx%3Fa%3Db",
       "401: to the sign-in page")
+    code, loc_header = request("auth.example.com:8080", "/by-host/uri/x?a=b&c=%2F")
+    eq(code .. " " .. tostring(loc_header), "302 https://auth.example.com/oauth2/start?rd=%2Fby-host%2Furi%2Fx%3Fa%3Db%26c%3D%252F",
+      "401, ?rd= the request URI: to the sign-in page")
+    -- The next request's ?rd= is its URL again, the Host as sent.
+    code, loc_header = request("auth.example.com:8080", "/by-host/login/y")
+    eq(code .. " " .. tostring(loc_header), "302 https://login.example.com/start?rd=http%3A%2F%2Fauth.example.com%3A8080%2Fby-host%2Flogin%2Fy",
+      "401 after one with ?rd= the URI: the URL")
     code, _, body = request("auth.example.com", "/by-host/no/x")
     eq(code, 403, "403: refused")
     eq(body:find("authed", 1, true), nil, "the backend never answered")

@@ -131,8 +131,10 @@ local function validate_host(host, h)
     local a = r.auth
     if a ~= nil and (type(a) ~= "table" or r.location == nil or type(a.url) ~= "string" or not a.url:find("^https?://[^%c%s]+$")
       or type(a.host) ~= "string" or not a.host:find("^[%w%.%-:%[%]]+$") or not auth_methods[a.method]
-      or a.signin ~= nil and (type(a.signin) ~= "string" or not a.signin:find("^https?://[^%c%s\"]+$"))) then
-      return "host " .. host .. ": route " .. i .. ": auth needs an http(s) url, a host, a method, an http(s) signin or none, and the route's location"
+      or a.signin ~= nil and (type(a.signin) ~= "string" or not a.signin:find("^https?://[^%c%s\"]+$"))
+      or a.signinRD ~= nil and a.signinRD ~= "request-uri") then
+      return "host " .. host .. ": route " .. i .. ": auth needs an http(s) url, a host, a method, an http(s) signin or none, "
+        .. "signinRD request-uri or none, and the route's location"
     end
     local ba = r.basicAuth
     if ba ~= nil and (type(ba) ~= "table" or r.location == nil or type(ba.realm) ~= "string"
@@ -534,6 +536,9 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
       var.portico_auth_url, var.portico_auth_host, var.portico_auth_method = a.url, a.host, a.method
       if a.signin then
         var.portico_signin = a.signin
+        if a.signinRD then
+          var.portico_signin_mode = a.signinRD
+        end
       end
     end
     -- Before the hand-off: an auth subrequest or an error page there may
@@ -570,6 +575,17 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     set_header("X-Forwarded-Prefix", r.forwardedPrefix)
   end
   return balancer.access(r.backend, r)
+end
+
+-- signin_rd is the ?rd= of a sign-in redirect, URL-escaped: the request
+-- URI when mode is "request-uri", else the request's URL (the Host as
+-- the client sent it).
+function _M.signin_rd(mode)
+  local var = ngx.var
+  if mode == "request-uri" then
+    return ngx.escape_uri(var.request_uri)
+  end
+  return ngx.escape_uri(var.scheme .. "://" .. var.portico_host .. var.request_uri)
 end
 
 -- log counts proxied requests only, as static locations do.
