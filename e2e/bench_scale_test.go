@@ -117,26 +117,7 @@ func newScaleEnv(b *testing.B, n int) *scaleEnv {
 	b.Cleanup(func() { s.deleteAll() })
 
 	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				if err := s.create(i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := eachOn8(n, s.create); err != nil {
 		b.Fatal(err)
 	}
 	s.created = time.Now()
@@ -148,30 +129,35 @@ func newScaleEnv(b *testing.B, n int) *scaleEnv {
 	limit := 5*time.Minute + time.Duration(n)*30*time.Millisecond
 	waitServedByAny(b, scaleHost(ns, n-1), "/", s.podNames(), limit)
 	s.last = time.Since(s.created)
-	var sweep atomic.Int64
-	var sw sync.WaitGroup
-	failed := make(chan error, 8)
+	err := eachOn8(n, func(i int) error {
+		return servedByAnyWithin(scaleHost(ns, i), scalePaths(i)[len(scalePaths(i))-1], s.podNames(), limit-time.Since(s.created))
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.served = time.Since(s.created)
+	return s
+}
+
+// eachOn8 runs do(0) … do(n-1) on 8 goroutines; a worker stops at its
+// first error, and the first error is returned.
+func eachOn8(n int, do func(i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
 	for range 8 {
-		sw.Go(func() {
-			for {
-				i := int(sweep.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				if err := servedByAnyWithin(scaleHost(ns, i), scalePaths(i)[len(scalePaths(i))-1], s.podNames(), limit-time.Since(s.created)); err != nil {
-					failed <- err
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				if err := do(i); err != nil {
+					errs <- err
 					return
 				}
 			}
 		})
 	}
-	sw.Wait()
-	close(failed)
-	if err := <-failed; err != nil {
-		b.Fatal(err)
-	}
-	s.served = time.Since(s.created)
-	return s
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 func (s *scaleEnv) podNames() []string {
@@ -238,20 +224,10 @@ func (s *scaleEnv) deleteAll() {
 		return
 	}
 	// Services have no DeleteCollection: a few workers.
-	names := make(chan string)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for name := range names {
-				_ = s.client.CoreV1().Services(s.ns).Delete(ctx, name, metav1.DeleteOptions{})
-			}
-		})
-	}
-	for _, svc := range svcs.Items {
-		names <- svc.Name
-	}
-	close(names)
-	wg.Wait()
+	_ = eachOn8(len(svcs.Items), func(i int) error {
+		_ = s.client.CoreV1().Services(s.ns).Delete(ctx, svcs.Items[i].Name, metav1.DeleteOptions{})
+		return nil
+	})
 }
 
 // oneChange creates one more Ingress named name with annotations (a new
