@@ -127,6 +127,9 @@ func (f *controllerFlags) config() (controller.Config, error) {
 	if f.ingressClass == "" {
 		bad("--ingress-class must not be empty")
 	}
+	if f.controllerClass == "" {
+		bad("--controller-class must not be empty")
+	}
 	var resolvers []string
 	for _, r := range f.resolvers {
 		if ns, err := apply.ParseResolver(r); err != nil {
@@ -134,9 +137,6 @@ func (f *controllerFlags) config() (controller.Config, error) {
 		} else {
 			resolvers = append(resolvers, ns)
 		}
-	}
-	if f.controllerClass == "" {
-		bad("--controller-class must not be empty")
 	}
 	var cmNS, cmName string
 	if f.configMap != "" {

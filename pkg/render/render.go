@@ -27,9 +27,9 @@ type Options struct {
 	LuaDir string
 	// ModulesDir holds the nginx dynamic modules (ndk and lua).
 	ModulesDir string
-	// Resolvers are nameserver addresses in nginx's syntax (IPv6 in
-	// brackets, an optional :port) nginx uses
-	// for auth-url host names; none means such URLs fail (500).
+	// Resolvers are the nameservers nginx resolves auth-url host names
+	// with, in its syntax (IPv6 in brackets, an optional :port); none
+	// means such URLs fail (500).
 	Resolvers []string
 }
 
