@@ -3,6 +3,8 @@ package e2e
 import (
 	"cmp"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -145,7 +147,7 @@ func TestScaleEndpointsWithoutReload(t *testing.T) {
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("scaling endpoints reloaded nginx %d times", after-before)
 	}
-	t.Logf("%d requests, 0 failed, spread %v", sent, pods)
+	t.Logf("%d requests, %d failed, spread %v", sent, len(failures), pods)
 }
 
 // An endpoint marked not ready stops receiving traffic within a second; with
@@ -217,5 +219,65 @@ func TestRetriesSkipDeadEndpoints(t *testing.T) {
 				t.Fatalf("%s request %d with two of three pods dead: %d %s, want the live pod %s", tc.host, i, r.code, short(r.body), live)
 			}
 		}
+	}
+}
+
+// A retry goes to the endpoints nginx holds at the time of the retry, not
+// to those of the request's first try: a request in flight when its pod
+// dies, after the endpoints moved to another pod, is retried there, not
+// on the other dead pod of the old list.
+func TestRetryUsesTheCurrentEndpoints(t *testing.T) {
+	ns := namespace(t, "retrynow")
+	a := newApp(t, ns, "api", 2, "")
+	const host = "retry-now.example.com"
+	createIngress(t, newIngress(ns, "api", nil, hostRule(host, prefixPath("/", "api"))))
+	servedBy(t, host, "/", a)
+	old := a.pods
+
+	// A request that takes 3 s, in flight on one of the two pods.
+	type answer struct {
+		r   response
+		err error
+	}
+	path := fmt.Sprintf("/__sleep/3000?mark=%d", time.Now().UnixNano())
+	done := make(chan answer, 1)
+	go func() {
+		r, err := tryGet(host, path)
+		done <- answer{r, err}
+	}()
+	time.Sleep(500 * time.Millisecond) // it reaches a pod in milliseconds
+	// The endpoints move to a third pod; then both old pods die.
+	a.addPod(t, "api-new")
+	a.pods = a.pods[len(old):]
+	a.syncSlice(t, "")
+	eventually(t, "Lua holds the new endpoint alone", func() error {
+		bs, err := env.portico.luaBackends()
+		if err != nil {
+			return err
+		}
+		for _, b := range bs.Backends {
+			if b.Name == ns+"/api:80" && len(b.Endpoints) == 1 && b.Endpoints[0].Address == a.pods[0].host.Addr().String() {
+				return nil
+			}
+		}
+		return fmt.Errorf("backends %+v", bs)
+	})
+	for _, p := range old {
+		p.echo.Kill()
+	}
+	select {
+	case got := <-done:
+		if got.err != nil || got.r.code != 200 || got.r.echo == nil || got.r.echo.Pod != a.pods[0].name {
+			t.Fatalf("the request whose pod died: %v %d %s, want 200 from %s", got.err, got.r.code, short(got.r.body), a.pods[0].name)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the request whose pod died did not end in 15 s")
+	}
+	// It was retried: first an old pod, then the new one.
+	line := waitAccessLogLine(t, path)
+	tries := regexp.MustCompile(`(\d+\.\d+\.\d+\.\d+:\d+), (\d+\.\d+\.\d+\.\d+:\d+) `).FindStringSubmatch(line)
+	olds := []string{old[0].host.Addr().String() + ":8080", old[1].host.Addr().String() + ":8080"}
+	if tries == nil || !slices.Contains(olds, tries[1]) || tries[2] != a.pods[0].host.Addr().String()+":8080" {
+		t.Errorf("upstreams of the request: want one of %v, then %s:8080: %s", olds, a.pods[0].host.Addr(), line)
 	}
 }

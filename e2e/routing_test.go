@@ -877,14 +877,7 @@ func TestRouterAccessLog(t *testing.T) {
 	servedBy(t, host, mark+"-routed", a)
 	answers(t, "nothing.accesslog.invalid", mark+"-unrouted", 404)
 
-	lineOf := func(log, path string) string {
-		for _, l := range strings.Split(log, "\n") {
-			if strings.HasPrefix(l, "127.0.0.1 - ") && strings.Contains(l, `"GET `+path+` HTTP/1.1"`) {
-				return l
-			}
-		}
-		return ""
-	}
+	lineOf := accessLogLine
 	var log string
 	// The access log is written in batches, at least once a second.
 	eventually(t, "both requests in the access log", func() error {
@@ -912,4 +905,33 @@ func TestRouterAccessLog(t *testing.T) {
 			}
 		}
 	}
+}
+
+// accessLogLine is the access log line in log of a GET of path from the
+// loopback, "" when there is none.
+func accessLogLine(log, path string) string {
+	for _, l := range strings.Split(log, "\n") {
+		if strings.HasPrefix(l, "127.0.0.1 - ") && strings.Contains(l, `"GET `+path+` HTTP/1.1"`) {
+			return l
+		}
+	}
+	return ""
+}
+
+// waitAccessLogLine waits (the log is written at least once a second) for
+// the access log line of a GET of path.
+func waitAccessLogLine(t *testing.T, path string) string {
+	t.Helper()
+	var line string
+	eventually(t, "the access log line of "+path, func() error {
+		b, err := os.ReadFile(env.portico.logPath)
+		if err != nil {
+			return err
+		}
+		if line = accessLogLine(string(b), path); line == "" {
+			return fmt.Errorf("not there yet")
+		}
+		return nil
+	})
+	return line
 }

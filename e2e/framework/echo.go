@@ -92,6 +92,13 @@ func (e *Echo) Addr() netip.AddrPort { return e.addr }
 // exits once in-flight requests are done, as a pod being deleted does.
 func (e *Echo) Stop() { e.proc.signal(syscall.SIGTERM) }
 
+// Kill sends SIGKILL and waits for the server to exit: its connections
+// close mid-request, as when a pod's node dies.
+func (e *Echo) Kill() {
+	e.proc.signal(syscall.SIGKILL)
+	<-e.proc.done
+}
+
 // StopAndWait sends SIGTERM, waits for the server to exit, and kills it if
 // it has not after 15 s.
 func (e *Echo) StopAndWait() error {

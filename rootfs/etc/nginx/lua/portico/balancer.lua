@@ -200,6 +200,22 @@ local NONE = setmetatable({}, { __newindex = function()
   error("portico: NONE is read-only")
 end })
 
+-- retried returns the endpoints of eps that tried (endpoints of an
+-- earlier build) holds, by address and port, as a tried table for eps.
+local function retried(tried, eps)
+  local seen = {}
+  for ep in pairs(tried) do
+    seen[ep.address .. ":" .. ep.port] = true
+  end
+  local out = {}
+  for _, ep in ipairs(eps) do
+    if seen[ep.address .. ":" .. ep.port] then
+      out[ep] = true
+    end
+  end
+  return out
+end
+
 -- balance runs in balancer_by_lua for every try of a request.
 function _M.balance()
   local ctx = ngx.ctx
@@ -228,6 +244,15 @@ function _M.balance()
     if not tried then
       tried = { [first] = true }
       ctx.portico_tried = tried
+    end
+    -- A retry goes to the endpoints nginx holds now: the one that failed
+    -- may be a pod that stopped after its endpoint was removed, and the
+    -- others of the first try's list may have stopped with it.
+    sync()
+    local now = entry(b.name)
+    if now and now ~= b and #now.endpoints > 0 then
+      tried = retried(tried, now.endpoints)
+      ctx.portico_tried, ctx.portico_backend, b = tried, now, now
     end
   end
   local ep
