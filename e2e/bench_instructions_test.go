@@ -19,7 +19,8 @@ import (
 // BenchmarkDataPlaneInstructions counts what nginx executes per request,
 // in instructions (valgrind's callgrind), for the configs of
 // BenchmarkDataPlane: Portico's nginx.conf as the controller wrote it,
-// the minimal hand-written one, and that one sending Portico's headers.
+// the minimal hand-written one, that one sending Portico's headers, and
+// the design floor (handFloor).
 // Each runs as one nginx process (one worker, master_process off) under
 // callgrind on ports of its own; Portico's copy gets the running nginx's
 // backends and routes pushed. Counting starts after a warm-up (keep-alive
@@ -114,10 +115,17 @@ func BenchmarkDataPlaneInstructions(b *testing.B) {
 		}
 		return cg, port, check
 	})
-	for _, hc := range []struct{ name, headers string }{{"hand-written", ""}, {"hand-written + Portico's headers", handHeaders}} {
+	for _, hc := range []struct {
+		name, headers string
+		floor         *handFloor
+	}{
+		{"hand-written", "", nil},
+		{"hand-written + Portico's headers", handHeaders, nil},
+		{"design floor", floorHeaders, porticoFloor(b)},
+	} {
 		measure(hc.name, func(dir string) (*callgrind, int, func() error) {
 			port := freePort()
-			conf := strings.Replace(handConf(dir, addrs, port, hc.headers), "worker_processes auto;", "worker_processes 1;", 1)
+			conf := strings.Replace(handConf(dir, addrs, port, hc.headers, hc.floor), "worker_processes auto;", "worker_processes 1;", 1)
 			cg := startCallgrind(b, dir, conf)
 			waitAnswers(b, fmt.Sprintf("http://127.0.0.1:%d/__ok", port))
 			return cg, port, func() error { _, _, err := request(port, http.MethodGet, host, "/__ok", nil); return err }
@@ -134,6 +142,7 @@ func BenchmarkDataPlaneInstructions(b *testing.B) {
 	b.ReportMetric(per(results[0]), "instr/req-portico")
 	b.ReportMetric(per(results[1]), "instr/req-hand")
 	b.ReportMetric(per(results[2]), "instr/req-hand-headers")
+	b.ReportMetric(per(results[3]), "instr/req-floor")
 }
 
 // filterConf runs conf through the shell command filter.
