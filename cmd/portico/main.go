@@ -1,4 +1,3 @@
-// Command portico is the Portico ingress controller and its tools.
 package main
 
 import (
