@@ -209,6 +209,15 @@ func (f *controllerFlags) config() (controller.Config, error) {
 		return controller.Config{}, errors.Join(errs...)
 	}
 
+	zc := zap.NewProductionConfig()
+	zc.Level = zap.NewAtomicLevelAt(level)
+	zc.Encoding = "console"
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	zc.EncoderConfig.EncodeDuration = zapcore.StringDurationEncoder
+	log, err := zc.Build()
+	if err != nil {
+		return controller.Config{}, err
+	}
 	restCfg, err := clientcmd.BuildConfigFromFlags("", f.kubeconfig)
 	if err != nil {
 		return controller.Config{}, fmt.Errorf("kubeconfig: %w", err)
@@ -217,15 +226,14 @@ func (f *controllerFlags) config() (controller.Config, error) {
 	// client-go's default (5/s, bursts of 10) makes the first status write
 	// of 10,000 Ingresses take over half an hour.
 	restCfg.QPS, restCfg.Burst = 50, 100
+	restCfg.Wrap(watch.WaitingReads(func(down bool, err error, after time.Duration) {
+		if down {
+			log.Warn("API server unreachable: nginx keeps serving its config; informers wait for the API server", zap.String("host", restCfg.Host), zap.Error(err))
+		} else {
+			log.Info("API server reachable again", zap.String("host", restCfg.Host), zap.Duration("after", after))
+		}
+	}))
 	client, err := kubernetes.NewForConfig(restCfg)
-	if err != nil {
-		return controller.Config{}, err
-	}
-	zc := zap.NewProductionConfig()
-	zc.Level = zap.NewAtomicLevelAt(level)
-	zc.Encoding = "console"
-	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
-	log, err := zc.Build()
 	if err != nil {
 		return controller.Config{}, err
 	}

@@ -4,5 +4,7 @@
 // Contract: after Start returns, Snapshot lists every watched object from the
 // caches (shared, read-only: callers must not modify them). Any number of
 // changes between two Next calls yield one Next, which also says what
-// changed. The package knows client-go and nothing else of Portico's.
+// changed. WaitingReads, set on the API client's transport, makes the
+// informers' lists and watches wait for an unreachable API server instead
+// of backing off. The package knows client-go and nothing else of Portico's.
 package watch
