@@ -2,13 +2,19 @@ package e2e
 
 import (
 	"cmp"
+	"context"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/e2e/framework"
 )
 
 // load sends GETs one after another until stopped (at most max requests or
@@ -279,5 +285,72 @@ func TestRetryUsesTheCurrentEndpoints(t *testing.T) {
 	olds := []string{old[0].host.Addr().String() + ":8080", old[1].host.Addr().String() + ":8080"}
 	if tries == nil || !slices.Contains(olds, tries[1]) || tries[2] != a.pods[0].host.Addr().String()+":8080" {
 		t.Errorf("upstreams of the request: want one of %v, then %s:8080: %s", olds, a.pods[0].host.Addr(), line)
+	}
+}
+
+// service-upstream sends a route's requests to its Service's cluster IP,
+// where kube-proxy picks the Pod (here a stand-in: a host holding the
+// cluster IP, its echo server named "cluster-ip"); the same Service
+// without the annotation is served by its EndpointSlice's Pods. The Pods'
+// readiness is kube-proxy's business then: with none ready, the Pods'
+// route answers 503 and the cluster-IP route still proxies.
+func TestServiceUpstream(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "svcup")
+	a := newApp(t, ns, "a", 2, "")
+	svc, err := env.client.CoreV1().Services(ns).Get(ctx, "a", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, err := netip.ParseAddr(svc.Spec.ClusterIP)
+	if err != nil {
+		t.Fatalf("service a has no cluster IP: %q", svc.Spec.ClusterIP)
+	}
+	h, err := env.net.AddHost("svcup-cluster-ip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	if err := h.AddAddress(ip); err != nil {
+		t.Fatal(err)
+	}
+	e, err := framework.StartEchoOn(ctx, h, netip.AddrPortFrom(ip, uint16(a.port)), "a", "cluster-ip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Stop)
+
+	viaIP, viaPods := "svcup.example.com", "svcup-pods.example.com"
+	createIngress(t, newIngress(ns, "mesh", map[string]string{ann + "service-upstream": "true"}, hostRule(viaIP, prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "pods", nil, hostRule(viaPods, prefixPath("/", "a"))))
+	eventually(t, viaIP+" served through the cluster IP", func() error {
+		r, err := tryGet(viaIP, "/")
+		if err == nil && (r.echo == nil || r.echo.Pod != "cluster-ip") {
+			err = fmt.Errorf("got %d %s", r.code, short(r.body))
+		}
+		return err
+	})
+	seen := map[string]int{}
+	for range 20 {
+		if r := get(t, viaIP, "/"); r.echo == nil || r.echo.Pod != "cluster-ip" {
+			t.Fatalf("%s: %d %s, want every answer from the cluster IP", viaIP, r.code, short(r.body))
+		}
+		r := get(t, viaPods, "/")
+		if r.echo == nil {
+			t.Fatalf("%s: %d %s", viaPods, r.code, short(r.body))
+		}
+		seen[r.echo.Pod]++
+	}
+	if len(seen) != 2 || seen["a-0"] == 0 || seen["a-1"] == 0 {
+		t.Errorf("%s answered by %v, want both Pods of the EndpointSlice", viaPods, seen)
+	}
+
+	for _, p := range a.pods {
+		p.ready = false
+	}
+	a.syncSlice(t, "")
+	answers(t, viaPods, "/", 503)
+	if r := get(t, viaIP, "/"); r.code != 200 || r.echo == nil || r.echo.Pod != "cluster-ip" {
+		t.Errorf("%s with no Pod ready: %d %s, want the cluster IP's answer", viaIP, r.code, short(r.body))
 	}
 }

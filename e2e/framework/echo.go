@@ -41,11 +41,16 @@ func StartEcho(ctx context.Context, host *Host, service, pod string, port int) (
 	if port < 1 || port > 65535 {
 		return nil, fmt.Errorf("echo %s: port %d out of range", pod, port)
 	}
+	return StartEchoOn(ctx, host, netip.AddrPortFrom(host.Addr(), uint16(port)), service, pod)
+}
+
+// StartEchoOn is StartEcho listening on addr, an address of host (its own,
+// or one given with AddAddress).
+func StartEchoOn(ctx context.Context, host *Host, addr netip.AddrPort, service, pod string) (*Echo, error) {
 	bin, err := echoBinary(ctx)
 	if err != nil {
 		return nil, err
 	}
-	addr := netip.AddrPortFrom(host.Addr(), uint16(port))
 	out := new(syncBuffer)
 	cmd := host.Command(bin, "--listen="+addr.String(), "--service="+service, "--pod="+pod)
 	cmd.Stdout, cmd.Stderr = out, out

@@ -68,14 +68,15 @@ func NewHTTPClient(opts ...ClientOption) *http.Client {
 }
 
 // allowLocalOnly is a net.Dialer Control that fails connections to any
-// address but loopback and BenchmarkRange.
+// address but loopback, BenchmarkRange and the addresses this process's
+// Hosts were given with AddAddress.
 func allowLocalOnly(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("dial %s %s: %w", network, address, err)
 	}
-	if a := ap.Addr().Unmap(); !a.IsLoopback() && !BenchmarkRange.Contains(a) {
-		return fmt.Errorf("dial %s: tests may only connect to loopback and %s", address, BenchmarkRange)
+	if a := ap.Addr().Unmap(); !a.IsLoopback() && !BenchmarkRange.Contains(a) && !hostAddress(a) {
+		return fmt.Errorf("dial %s: tests may only connect to loopback, %s and addresses of their own hosts", address, BenchmarkRange)
 	}
 	return nil
 }

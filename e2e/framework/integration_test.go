@@ -102,6 +102,52 @@ func TestNetwork(t *testing.T) {
 	}
 }
 
+// A host answers on an address given with AddAddress (a cluster IP, say),
+// from the root namespace, until it is closed.
+func TestHostAddAddress(t *testing.T) {
+	SkipUnlessRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n := newTestNetwork(t, "addr")
+	h, err := n.AddHost("proxy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := netip.MustParseAddr("10.96.251.7")
+	if _, _, _, err := GetEcho(NewHTTPClient(), "http://"+ip.String()+":80/", ""); err == nil {
+		t.Fatalf("GET %s before AddAddress: the dialer let it through", ip)
+	}
+	if err := h.AddAddress(ip); err != nil {
+		t.Fatal(err)
+	}
+	e, err := StartEchoOn(ctx, h, netip.AddrPortFrom(ip, 80), "svc", "via-ip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r, _, err := GetEcho(NewHTTPClient(), "http://"+ip.String()+":80/", "")
+	if err != nil || r == nil || r.Pod != "via-ip" {
+		t.Fatalf("GET %s: %v %+v, want the echo on it", ip, err, r)
+	}
+	if err := e.StopAndWait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if hostAddress(ip) {
+		t.Errorf("%s still allowed after its host closed", ip)
+	}
+	if out, _ := ip4Route(ip); strings.Contains(out, n.bridge) {
+		t.Errorf("route to %s left after Close: %s", ip, out)
+	}
+}
+
+// ip4Route is `ip route get addr`.
+func ip4Route(addr netip.Addr) (string, error) {
+	out, err := ip("route", "get", addr.String())
+	return string(out), err
+}
+
 func TestControlPlaneAndNetwork(t *testing.T) {
 	SkipUnlessRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // a cold hack/build-tools.sh takes most

@@ -32,7 +32,18 @@ var (
 	namesMu   sync.Mutex
 	linkSeq   int                 // numbers bridges and veths of this process
 	netsInUse = map[string]bool{} // names of this process's open Networks
+	// extraAddrs are the addresses Hosts of this process hold from
+	// AddAddress, outside BenchmarkRange (allowLocalOnly lets them in).
+	extraAddrs = map[netip.Addr]int{}
 )
+
+// hostAddress reports whether a Host of this process holds a from
+// AddAddress.
+func hostAddress(a netip.Addr) bool {
+	namesMu.Lock()
+	defer namesMu.Unlock()
+	return extraAddrs[a] > 0
+}
 
 // nextLinkName returns a new link name of this process: runPrefix, kind, a
 // number in base 36; 15 characters at most for pids below 36^5.
@@ -98,6 +109,8 @@ type Host struct {
 	netns string
 	veth  string // root-namespace end, on the bridge
 	addr  netip.Addr
+	// routes are the root namespace's routes to AddAddress's addresses.
+	routes []string
 }
 
 // NewNetwork removes stale resources (CleanupStale), then creates a bridge
@@ -260,6 +273,34 @@ func (h *Host) Netns() string { return h.netns }
 // Addr returns the address of the host's eth0.
 func (h *Host) Addr() netip.Addr { return h.addr }
 
+// AddAddress gives the host's eth0 addr as a second address, and routes
+// addr from the root namespace through the host: a Service's cluster IP,
+// answered by a server in the host as kube-proxy would forward it. The
+// route goes when the host does (Close), or with the bridge.
+func (h *Host) AddAddress(addr netip.Addr) error {
+	if !addr.Is4() {
+		return fmt.Errorf("host %s: address %s: want IPv4", h.name, addr)
+	}
+	n := h.net
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.hosts[h.name] != h {
+		return fmt.Errorf("host %s: closed", h.name)
+	}
+	one := netip.PrefixFrom(addr, 32).String()
+	if err := ipCmds(
+		[]string{"-n", h.netns, "addr", "add", one, "dev", "eth0"},
+		[]string{"route", "add", one, "via", h.addr.String(), "dev", n.bridge},
+	); err != nil {
+		return fmt.Errorf("host %s: %w", h.name, err)
+	}
+	h.routes = append(h.routes, one)
+	namesMu.Lock()
+	extraAddrs[addr]++
+	namesMu.Unlock()
+	return nil
+}
+
 // Command returns a command running name inside the host's network
 // namespace, killed with SIGKILL when the caller's process dies.
 func (h *Host) Command(name string, args ...string) *exec.Cmd {
@@ -288,6 +329,20 @@ func (h *Host) Close() error {
 // deletes both ends, even while processes keep the namespace alive.
 func (h *Host) remove() error {
 	var errs []error
+	if linkExists(h.net.bridge) { // else its routes went with it
+		for _, r := range h.routes {
+			errs = append(errs, ipCmds([]string{"route", "del", r, "via", h.addr.String()}))
+		}
+	}
+	namesMu.Lock()
+	for _, r := range h.routes {
+		a := netip.MustParsePrefix(r).Addr()
+		if extraAddrs[a]--; extraAddrs[a] <= 0 {
+			delete(extraAddrs, a)
+		}
+	}
+	namesMu.Unlock()
+	h.routes = nil
 	if linkExists(h.veth) {
 		errs = append(errs, ipCmds([]string{"link", "del", h.veth}))
 	}

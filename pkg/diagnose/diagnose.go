@@ -3,6 +3,7 @@ package diagnose
 import (
 	"cmp"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -422,20 +423,31 @@ func (d *diagnosis) endpoints() Hop {
 			firstPod = pod
 		}
 	}
+	// Requests fail when nothing is behind what nginx proxies to: the
+	// endpoints, or with service-upstream the Pods behind the cluster IP.
+	served, fails := len(d.be.Endpoints) > 0, ": requests get 503"
+	if d.be.ViaService {
+		if len(d.be.Endpoints) > 0 {
+			e := d.be.Endpoints[0]
+			h.Details = append(h.Details, fmt.Sprintf("service-upstream: nginx proxies to the cluster IP %s, kube-proxy (or a mesh) picks a ready Pod",
+				net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port)))))
+		}
+		served, fails = served && ready+terminating > 0, ": requests fail (502: nothing behind the cluster IP)"
+	}
 	switch {
-	case len(d.be.Endpoints) > 0 && notReady == 0:
+	case served && notReady == 0:
 		h.State = OK
-	case len(d.be.Endpoints) > 0:
+	case served:
 		h.State = Warn
 		h.Fix = "some Pods are not ready; see why above"
 	case len(eps) == 0:
 		h.State = Fail
-		h.Summary += ": requests get 503"
+		h.Summary += fails
 		h.Fix = fmt.Sprintf("no endpoints: check that the Service selector matches running Pods and that the port name %q exists in the Pods (kubectl get endpointslices -n %s -l %s=%s)",
 			d.sp.Name, d.svc.Namespace, discoveryv1.LabelServiceName, d.svc.Name)
 	default:
 		h.State = Fail
-		h.Summary += ": requests get 503"
+		h.Summary += fails
 		h.Fix = "no endpoint is ready: the Pods fail their readiness probe; fix the probe or the app so it answers on the probed port"
 		if firstPod != "" {
 			h.Fix = fmt.Sprintf("no endpoint is ready: %s fails its readiness probe; fix the probe or the app so it answers on the probed port (kubectl describe pod -n %s %s)",

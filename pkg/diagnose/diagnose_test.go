@@ -203,6 +203,22 @@ func TestDiagnose(t *testing.T) {
 		states: "class:ok ingress:ok service:ok endpoints:warn tls:skip nginx:skip",
 		text:   []string{"1 ready, 1 not ready, 1 terminating", "Pod lab/api-2 (10.0.0.6): not ready; the Pod was not found", "controller not asked"},
 	}, {
+		name: "service-upstream: nginx holds the cluster IP, the Pods behind it are what fails",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Ingresses[0].Annotations = map[string]string{"nginx.ingress.kubernetes.io/service-upstream": "true"}
+			s.Services[0].Spec.ClusterIP = "10.96.0.20"
+			s.EndpointSlices = []*discoveryv1.EndpointSlice{slice("api-service", "", endpoint{addr: "10.0.0.5", pod: "api-1"})}
+			s.Pods = []*corev1.Pod{pod("api-1", corev1.ConditionFalse)}
+			s.Controller = lua(s, "lab/api-service:80@service")
+			return s
+		},
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:ok endpoints:fail tls:skip nginx:ok",
+		text: []string{"0 ready, 1 not ready, 0 terminating: requests fail (502: nothing behind the cluster IP)",
+			"service-upstream: nginx proxies to the cluster IP 10.96.0.20:80, kube-proxy (or a mesh) picks a ready Pod",
+			"Lua backend lab/api-service:80@service: 1 endpoints"},
+	}, {
 		name: "missing Service",
 		snap: func() *Snapshot { s := healthy(); s.Services = nil; return s },
 		host: "app.example.com", path: "/api",

@@ -83,25 +83,62 @@ func (b *backends) get(svc ServiceRef, port string, lb annotations.LoadBalance) 
 	return be
 }
 
+// viaService is the suffix of the name of a Backend that proxies to its
+// Service's cluster IP (service-upstream): "ns/svc:80@service".
+const viaService = "@service"
+
+// getViaService returns the Backend for svc:port whose one endpoint is the
+// Service's cluster IP and port (service-upstream): kube-proxy or a
+// service mesh picks the Pod. A headless Service has no cluster IP: then
+// it returns the Backend of its endpoints, and why.
+func (b *backends) getViaService(svc ServiceRef, port string, lb annotations.LoadBalance) (*Backend, string) {
+	s := b.services[svc]
+	if s != nil && s.Spec.Type != corev1.ServiceTypeExternalName && (s.Spec.ClusterIP == "" || s.Spec.ClusterIP == corev1.ClusterIPNone) {
+		return b.get(svc, port, lb), fmt.Sprintf("service %s is headless (no cluster IP); service-upstream does not apply, its endpoints are used", svc)
+	}
+	name := svc.String() + ":" + port + viaService
+	if be, ok := b.byName[name]; ok {
+		return be, ""
+	}
+	be := &Backend{Name: name, Service: svc, Port: port, LoadBalance: lb, ViaService: true}
+	if sp, ok := b.service(be); ok {
+		ip, err := netip.ParseAddr(s.Spec.ClusterIP)
+		if err != nil || ip.Zone() != "" {
+			b.broken(be, fmt.Sprintf("service %s has cluster IP %q, which is not an IP address", svc, truncate(s.Spec.ClusterIP)))
+		} else {
+			be.Endpoints = []Endpoint{{Address: ip.String(), Port: sp.Port}}
+		}
+	}
+	b.byName[name] = be
+	return be, ""
+}
+
 // problem reports why the named backend's Service reference is broken.
 func (b *backends) problem(name string) string { return b.problems[name] }
 
 func (b *backends) resolve(be *Backend) {
+	if sp, ok := b.service(be); ok {
+		be.Endpoints, be.NoEndpoints = endpoints(be.Service, sp, b.slices[be.Service])
+	}
+}
+
+// service returns the Service port be refers to; when there is none, it
+// marks be broken and says why.
+func (b *backends) service(be *Backend) (corev1.ServicePort, bool) {
 	svc := b.services[be.Service]
 	if svc == nil {
 		b.broken(be, fmt.Sprintf("service %s does not exist", be.Service))
-		return
+		return corev1.ServicePort{}, false
 	}
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
 		b.broken(be, fmt.Sprintf("service %s is of type ExternalName, which is not supported", be.Service))
-		return
+		return corev1.ServicePort{}, false
 	}
 	sp, ok := findPort(svc, be.Port)
 	if !ok {
 		b.broken(be, fmt.Sprintf("service %s has no port %s", be.Service, be.Port))
-		return
 	}
-	be.Endpoints, be.NoEndpoints = endpoints(be.Service, sp, b.slices[be.Service])
+	return sp, ok
 }
 
 func (b *backends) broken(be *Backend, why string) {

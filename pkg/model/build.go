@@ -167,7 +167,7 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 
 	var fallback string
 	if db := ing.Spec.DefaultBackend; db != nil {
-		fallback = b.routeBackend(obj, "spec.defaultBackend", db, lb)
+		fallback = b.routeBackend(obj, "spec.defaultBackend", db, lb, set.ServiceUpstream)
 		if b.fallback == "" {
 			b.fallback = fallback
 		}
@@ -282,7 +282,7 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 		b.diag(obj, diag.Errorf(field, "InvalidPath", "%v; the path is not served", err))
 		return
 	}
-	be := b.routeBackend(obj, field+".backend", &p.Backend, lb)
+	be := b.routeBackend(obj, field+".backend", &p.Backend, lb, set.ServiceUpstream)
 	if be == "" {
 		return
 	}
@@ -323,7 +323,7 @@ func exactBeatsPrefix(a, b *route) bool {
 
 // routeBackend validates an Ingress backend and returns its Backend name,
 // or "" when the reference is invalid.
-func (b *builder) routeBackend(obj diag.Object, field string, ib *networkingv1.IngressBackend, lb annotations.LoadBalance) string {
+func (b *builder) routeBackend(obj diag.Object, field string, ib *networkingv1.IngressBackend, lb annotations.LoadBalance, viaService bool) string {
 	if ib.Service == nil {
 		b.diag(obj, diag.Errorf(field, "UnsupportedBackend", "only service backends are supported; the path is not served"))
 		return ""
@@ -333,7 +333,15 @@ func (b *builder) routeBackend(obj diag.Object, field string, ib *networkingv1.I
 		b.diag(obj, diag.Errorf(field+".service", "InvalidBackend", "%v; the path is not served", err))
 		return ""
 	}
-	be := b.backends.get(svc, port, lb)
+	var be *Backend
+	if viaService {
+		var note string
+		if be, note = b.backends.getViaService(svc, port, lb); note != "" {
+			b.diag(obj, diag.Warnf(field+".service", "ServiceUpstreamHeadless", "%s", note))
+		}
+	} else {
+		be = b.backends.get(svc, port, lb)
+	}
 	if why := b.backends.problem(be.Name); why != "" {
 		b.diag(obj, diag.Warnf(field+".service", "BackendNotFound", "%s; requests get 503", why))
 	}

@@ -18,6 +18,11 @@ func backend(name, ns, svc, port string, eps ...Endpoint) *Backend {
 	return &Backend{Name: name, Service: ServiceRef{ns, svc}, Port: port, LoadBalance: annotations.RoundRobin, Endpoints: eps}
 }
 
+func viaSvc(b *Backend) *Backend {
+	b.ViaService = true
+	return b
+}
+
 func warn(kind, ns, name, field, reason, msg string) diag.Diagnostic {
 	return diag.Diagnostic{Object: diag.Object{Kind: kind, Namespace: ns, Name: name}, Field: field, Severity: diag.Warning, Reason: reason, Message: msg}
 }
@@ -163,6 +168,51 @@ func TestBuild(t *testing.T) {
 			Diagnostics: []diag.Diagnostic{
 				warn("Ingress", "lab", "refs", "spec.rules[0].http.paths[0].backend.service", "BackendNotFound", "service lab/gone does not exist; requests get 503"),
 				warn("Ingress", "lab", "refs", "spec.rules[0].http.paths[1].backend.service", "BackendNotFound", "service lab/api-service has no port 81; requests get 503"),
+			},
+		},
+	}, {
+		name: "service-upstream proxies to the cluster IP; a headless Service keeps its endpoints; other Ingresses keep the Pods",
+		in: Input{
+			Ingresses: []*networkingv1.Ingress{
+				ingress("lab", "mesh", annotate(annotations.Prefix+"service-upstream", "true"), rule("app.example.com",
+					path("/a", exact, "a", 80), path("/h", exact, "h", 80), path("/named", exact, "named", 8080))),
+				ingress("lab", "pods", rule("pods.example.com", path("/a", exact, "a", 80))),
+			},
+			IngressClasses: []*networkingv1.IngressClass{ourClass()},
+			Services: []*corev1.Service{
+				withClusterIP(service("lab", "a", svcPort("", 80, 8080)), "10.96.0.10"),
+				withClusterIP(service("lab", "h", svcPort("", 80, 8080)), corev1.ClusterIPNone),
+				withClusterIP(service("lab", "named", svcPort("http", 8080, 9090)), "fd00::a"),
+			},
+			EndpointSlices: []*discoveryv1.EndpointSlice{
+				slice("lab", "a", "a-1", "", 8080, ep("198.18.0.1"), ep("198.18.0.2", notReady())),
+				slice("lab", "h", "h-1", "", 8080, ep("198.18.0.3")),
+			},
+			Options: defaultOptions,
+		},
+		want: Config{
+			Servers: []*Server{catchAll(),
+				{Host: "app.example.com", ServerName: "app.example.com", Locations: []*Location{
+					loc(ModPrefix, "/", "", "", ""),
+					loc(ModExact, "/a", "lab/a:80@service", "lab", "mesh"),
+					loc(ModExact, "/h", "lab/h:80", "lab", "mesh"),
+					loc(ModExact, "/named", "lab/named:8080@service", "lab", "mesh"),
+				}},
+				{Host: "pods.example.com", ServerName: "pods.example.com", Locations: []*Location{
+					loc(ModPrefix, "/", "", "", ""),
+					loc(ModExact, "/a", "lab/a:80", "lab", "pods"),
+				}},
+			},
+			Backends: []*Backend{
+				backend("lab/a:80", "lab", "a", "80", Endpoint{"198.18.0.1", 8080}),
+				viaSvc(backend("lab/a:80@service", "lab", "a", "80", Endpoint{"10.96.0.10", 80})),
+				backend("lab/h:80", "lab", "h", "80", Endpoint{"198.18.0.3", 8080}),
+				viaSvc(backend("lab/named:8080@service", "lab", "named", "8080", Endpoint{"fd00::a", 8080})),
+			},
+			Ingresses: []IngressRef{{"lab", "mesh"}, {"lab", "pods"}},
+			Diagnostics: []diag.Diagnostic{
+				warn("Ingress", "lab", "mesh", "spec.rules[0].http.paths[1].backend.service", "ServiceUpstreamHeadless",
+					"service lab/h is headless (no cluster IP); service-upstream does not apply, its endpoints are used"),
 			},
 		},
 	}, {

@@ -358,6 +358,9 @@ type Backend struct {
 	Service     ServiceRef              `json:"service"`
 	Port        string                  `json:"port"`
 	LoadBalance annotations.LoadBalance `json:"loadBalance"`
+	// ViaService: Endpoints is the Service's cluster IP and port
+	// (service-upstream); kube-proxy or a mesh picks the Pod.
+	ViaService bool `json:"viaService,omitempty"`
 	// Endpoints are the addresses that receive traffic, sorted.
 	Endpoints []Endpoint `json:"endpoints"`
 	// NoEndpoints explains an empty Endpoints, for the 503 body and logs.

@@ -100,6 +100,11 @@ func service(ns, name string, ports ...corev1.ServicePort) *corev1.Service {
 	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: corev1.ServiceSpec{Ports: ports}}
 }
 
+func withClusterIP(s *corev1.Service, ip string) *corev1.Service {
+	s.Spec.ClusterIP = ip
+	return s
+}
+
 func svcPort(name string, port, target int32) corev1.ServicePort {
 	return corev1.ServicePort{Name: name, Port: port, TargetPort: intstr.FromInt32(target)}
 }

@@ -166,7 +166,7 @@ func (b *builder) attachCanary(obj diag.Object, ref IngressRef, srv *serverBuild
 		b.diag(obj, diag.Errorf(field, "InvalidPath", "%v; the canary path is ignored", err))
 		return
 	}
-	be := b.routeBackend(obj, field+".backend", &p.Backend, c.lb)
+	be := b.routeBackend(obj, field+".backend", &p.Backend, c.lb, c.set.ServiceUpstream)
 	if be == "" {
 		return
 	}

@@ -34,7 +34,7 @@ var fuzzRefs = map[string][]string{
 	"custom-http-errors": {"404"}, "default-backend": {"errors"},
 	// Refused in the fuzz config (allow-snippet-annotations is off).
 	"configuration-snippet": {}, "server-snippet": {},
-	"load-balance": {"ewma"}, "ssl-redirect": {"true"}, "force-ssl-redirect": {"true", "false"},
+	"load-balance": {"ewma"}, "ssl-redirect": {"true"}, "force-ssl-redirect": {"true", "false"}, "service-upstream": {"true", "false"},
 	// Traffic policy.
 	"canary": {"true", "false"}, "canary-weight": {"20"}, "canary-weight-total": {"1000"},
 	"canary-by-header": {"X-Canary"}, "canary-by-header-value": {"yes"}, "canary-by-header-pattern": {"^a.*"},

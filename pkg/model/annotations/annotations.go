@@ -21,6 +21,8 @@ type Set struct {
 	SSLRedirect *bool
 	// ForceSSLRedirect redirects to HTTPS even without a TLS section.
 	ForceSSLRedirect bool
+	// ServiceUpstream proxies to the Services' cluster IPs, not their Pods.
+	ServiceUpstream bool
 
 	// --- traffic policy (canary, limits, source ranges, affinity, hash) ---
 	Traffic Traffic
@@ -71,6 +73,7 @@ var supported = map[string]bool{
 	nameLoadBalance:      true,
 	nameSSLRedirect:      true,
 	nameForceSSLRedirect: true,
+	nameServiceUpstream:  true,
 	// HTTP annotations.
 	nameUseRegex: true, nameAppRoot: true, nameXFwdPrefix: true,
 	namePermanentRedirect: true, namePermanentRedirectCode: true, nameTemporalRedirect: true, nameTemporalRedirectCode: true,
@@ -121,9 +124,15 @@ func Parse(a Annotations) (Set, []diag.Diagnostic) {
 	ds = append(ds, d...)
 	s.ForceSSLRedirect, d = parseForceSSLRedirect(a)
 	ds = append(ds, d...)
+	s.ServiceUpstream, d = parseServiceUpstream(a)
+	ds = append(ds, d...)
 	// --- traffic policy ---
 	s.Traffic, d = parseTraffic(a)
 	ds = append(ds, d...)
+	if s.ServiceUpstream && (s.Traffic.Affinity.Cookie != "" || s.Traffic.HashBy != "") {
+		ds = append(ds, diag.Warnf(field(nameServiceUpstream), "IneffectiveAnnotation",
+			"with service-upstream every request goes to the Service's one cluster IP: affinity and upstream-hash-by have no effect"))
+	}
 	// --- end traffic policy ---
 	// HTTP annotations.
 	s.AppRoot, d = parseAppRoot(a)

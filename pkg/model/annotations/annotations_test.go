@@ -26,6 +26,11 @@ func TestParse(t *testing.T) {
 		{"rewrite: too long", Annotations{Prefix + "rewrite-target": "/" + strings.Repeat("a", maxURIPath)}, Set{}, []string{"InvalidAnnotation"}},
 		{"load-balance", Annotations{Prefix + "load-balance": "ewma"}, Set{LoadBalance: EWMA}, nil},
 		{"load-balance: unknown", Annotations{Prefix + "load-balance": "random"}, Set{}, []string{"InvalidAnnotation"}},
+		{"service-upstream", Annotations{Prefix + "service-upstream": "true"}, Set{ServiceUpstream: true}, nil},
+		{"service-upstream: false", Annotations{Prefix + "service-upstream": "false"}, Set{}, nil},
+		{"service-upstream: not a boolean", Annotations{Prefix + "service-upstream": "yes please"}, Set{}, []string{"InvalidAnnotation"}},
+		{"service-upstream with affinity", Annotations{Prefix + "service-upstream": "true", Prefix + "affinity": "cookie"},
+			Set{ServiceUpstream: true, Traffic: Traffic{Affinity: Affinity{Cookie: "INGRESSCOOKIE", Path: "/", Mode: "balanced"}}}, []string{"IneffectiveAnnotation"}},
 		{"unsupported name is reported", Annotations{Prefix + "no-such": "x", "other.io/x": "y"}, Set{}, []string{"UnsupportedAnnotation"}},
 	}
 	for _, tc := range tests {

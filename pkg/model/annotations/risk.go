@@ -86,6 +86,7 @@ var risks = map[string]Risk{
 	nameLoadBalance:         RiskLow,
 	nameSSLRedirect:         RiskLow,
 	nameForceSSLRedirect:    RiskLow,
+	nameServiceUpstream:     RiskLow,
 	// Traffic policy (implemented on the annot-traffic branch).
 	"canary": RiskLow, "canary-by-header": RiskMedium, "canary-by-header-value": RiskMedium,
 	"canary-by-header-pattern": RiskMedium, "canary-by-cookie": RiskMedium, "canary-weight": RiskLow,
