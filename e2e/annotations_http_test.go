@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -208,6 +212,84 @@ func TestAnnotationsProxyLimits(t *testing.T) {
 	expect(t, "default limit elsewhere", "POST", "nolimits.example.com", "/", nil, strings.Repeat("x", 2000), fromApp(a, 200))
 	expect(t, "read timeout", "GET", "limits.example.com", "/__sleep/2500", nil, "", status(504))
 	expect(t, "no timeout within the limit", "GET", "limits.example.com", "/__sleep/100", nil, "", fromApp(a, 200))
+}
+
+// proxy-request-buffering: off streams a request body to the backend as
+// it arrives (the backend is reading it while the client still sends);
+// by default nginx reads the whole body first. The other buffer
+// annotations are in the route's location of nginx.conf.
+func TestAnnotationsRequestBuffering(t *testing.T) {
+	ns := namespace(t, "reqbuf")
+	a := newApp(t, ns, "a", 1, "")
+	streamed, buffered := "reqbuf-off.example.com", "reqbuf-on.example.com"
+	createIngress(t, newIngress(ns, "off", map[string]string{ann + "proxy-request-buffering": "off", ann + "client-body-buffer-size": "32k",
+		ann + "proxy-buffers-number": "6", ann + "proxy-buffer-size": "8k", ann + "proxy-max-temp-file-size": "0"},
+		hostRule(streamed, prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "on", nil, hostRule(buffered, prefixPath("/", "a"))))
+	servedBy(t, streamed, "/", a)
+	servedBy(t, buffered, "/", a)
+
+	pod := a.pods[0].echo.Addr().String()
+	for _, tc := range []struct {
+		host     string
+		streamed bool
+	}{{streamed, true}, {buffered, false}} {
+		inFlight, body := chunkedUpload(t, tc.host, pod)
+		if inFlight != tc.streamed {
+			t.Errorf("%s: the backend was reading the body before the client finished = %v, want %v", tc.host, inFlight, tc.streamed)
+		}
+		if body != "read 11 bytes\n" {
+			t.Errorf("%s: backend answered %q, want the whole body read", tc.host, body)
+		}
+	}
+	conf, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"proxy_request_buffering off;", "client_body_buffer_size 32k;", "proxy_buffers 6 8k;", "proxy_max_temp_file_size 0;"} {
+		if !strings.Contains(string(conf), d) {
+			t.Errorf("nginx.conf has no %q", d)
+		}
+	}
+}
+
+// chunkedUpload POSTs a chunked body to /__upload of host in two parts;
+// between them it asks the echo pod at pod (for up to 1 s) whether it is
+// reading an upload, and it returns that and the answer's body.
+func chunkedUpload(t *testing.T, host, pod string) (inFlight bool, body string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", env.portico.httpPort), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := fmt.Fprintf(c, "POST /__upload HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", host); err != nil {
+		t.Fatal(err)
+	}
+	client := framework.NewHTTPClient()
+	for deadline := time.Now().Add(time.Second); !inFlight && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := client.Get("http://" + pod + "/__uploads")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		inFlight = strings.TrimSpace(string(b)) == "1"
+	}
+	if _, err := io.WriteString(c, "6\r\n world\r\n0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("%s: %v", host, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%s: %d %q %v", host, resp.StatusCode, b, err)
+	}
+	return inFlight, string(b)
 }
 
 // CORS: preflights answered 204 by nginx; the origin is echoed only when

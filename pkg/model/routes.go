@@ -225,9 +225,12 @@ type RouterBody struct {
 // GRPC and GRPCS need a location with grpc_pass) and the rest.
 func locationSettings(p annotations.Proxy) (settings, rest annotations.Proxy) {
 	settings = annotations.Proxy{Buffering: p.Buffering, BufferSize: p.BufferSize, NextUpstream: p.NextUpstream,
-		NextUpstreamTries: p.NextUpstreamTries, NextUpstreamTimeout: p.NextUpstreamTimeout, HTTPVersion: p.HTTPVersion}
+		NextUpstreamTries: p.NextUpstreamTries, NextUpstreamTimeout: p.NextUpstreamTimeout, HTTPVersion: p.HTTPVersion,
+		BuffersNumber: p.BuffersNumber, MaxTempFileSize: p.MaxTempFileSize, RequestBuffering: p.RequestBuffering,
+		BodyBufferSize: p.BodyBufferSize}
 	rest = p
 	rest.Buffering, rest.BufferSize, rest.NextUpstream, rest.NextUpstreamTries, rest.NextUpstreamTimeout, rest.HTTPVersion = "", "", nil, nil, nil, ""
+	rest.BuffersNumber, rest.MaxTempFileSize, rest.RequestBuffering, rest.BodyBufferSize = 0, "", "", ""
 	if p.IsGRPC() {
 		settings.Protocol, rest.Protocol = p.Protocol, ""
 	}
@@ -240,8 +243,10 @@ func locationSettings(p annotations.Proxy) (settings, rest annotations.Proxy) {
 // it is spelled).
 func proxyLocation(l RouterLocation) string {
 	s := l.Settings
-	if s.BufferSize != "" {
-		s.BufferSize = annotations.Size(strconv.FormatInt(s.BufferSize.Bytes(), 10))
+	for _, z := range []*annotations.Size{&s.BufferSize, &s.MaxTempFileSize, &s.BodyBufferSize} {
+		if *z != "" {
+			*z = annotations.Size(strconv.FormatInt(z.Bytes(), 10))
+		}
 	}
 	j, _ := json.Marshal(s) // plain fields: cannot fail
 	in := fmt.Appendf(nil, "%d %s", l.BodyBytes, j)

@@ -66,7 +66,8 @@ func httpFeatures() model.Input {
 			"x-forwarded-prefix": "/api", "upstream-vhost": "internal.example", "proxy-body-size": "8m",
 			"proxy-connect-timeout": "3", "proxy-send-timeout": "30s", "proxy-read-timeout": "120",
 			"proxy-buffering": "off", "proxy-buffer-size": "16k", "proxy-next-upstream": "error timeout http_502",
-			"proxy-next-upstream-tries": "2", "proxy-next-upstream-timeout": "10", "proxy-http-version": "1.0"},
+			"proxy-next-upstream-tries": "2", "proxy-next-upstream-timeout": "10", "proxy-http-version": "1.0",
+			"proxy-request-buffering": "off", "client-body-buffer-size": "1m", "proxy-buffers-number": "8", "proxy-max-temp-file-size": "0"},
 			networkingv1.PathTypeImplementationSpecific, `/api(/|$)(.*)`, `/v([0-9]{1,2})/(items)/\d+$`),
 		httpIngress("cors", "h.example.com", map[string]string{"enable-cors": "true",
 			"cors-allow-origin": "https://app.example.com, http://*.example.org:8080", "cors-allow-methods": "GET, POST",
@@ -98,6 +99,9 @@ func httpFeatures() model.Input {
 		// names, and sends its answer's headers.
 		httpIngress("routed-auth", "a.example.com", map[string]string{"auth-url": "http://10.1.2.3:9000/check",
 			"auth-signin": "https://login.example.com/start", "auth-response-headers": "X-User"}, pfx, "/"),
+		// Routed buffers and request streaming: a router location of its own.
+		httpIngress("routed-buffers", "u.example.com", map[string]string{"proxy-request-buffering": "off", "client-body-buffer-size": "16k",
+			"proxy-buffers-number": "2", "proxy-max-temp-file-size": "1024m"}, pfx, "/"),
 		// Routed custom errors: a router location intercepts them.
 		httpIngress("routed-errors", "e.example.com", map[string]string{"custom-http-errors": "404,502", "default-backend": "errors"}, pfx, "/"),
 		httpIngress("https", "s.example.com", map[string]string{"backend-protocol": "HTTPS", "server-snippet": "location = /snippet { return 204; }",

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,11 +61,13 @@ type Response struct {
 //	                  backend whose work does not grow with the request's
 //	                  headers (the data-plane benchmark)
 //
-// and the streaming paths of special (/__slow/<n>, /__ws).
+// and the streaming paths of special (/__slow/<n>, /__ws, /__upload,
+// /__uploads).
 // A malformed special path answers 400.
 func Handler(service, pod string) http.Handler {
+	var uploads atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if special(w, r, pod) {
+		if special(w, r, pod, &uploads) {
 			return
 		}
 		if r.URL.Path == "/__ok" {

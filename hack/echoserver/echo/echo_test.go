@@ -1,15 +1,17 @@
 package echo
 
 import (
-	"io"
-	"strings"
-
+	"bufio"
 	"encoding/json"
-	"golang.org/x/net/websocket"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/websocket"
 )
 
 func TestHandler(t *testing.T) {
@@ -121,5 +123,50 @@ func TestSlowAndWebSocket(t *testing.T) {
 		if err := websocket.Message.Receive(ws, &got); err != nil || got != msg {
 			t.Errorf("echo of %q = %q, %v", msg, got, err)
 		}
+	}
+}
+
+// /__upload counts itself in /__uploads while it reads the body.
+func TestUploads(t *testing.T) {
+	srv := httptest.NewServer(Handler("svc", "pod-0"))
+	defer srv.Close()
+	uploads := func() string {
+		resp, err := http.Get(srv.URL + "/__uploads")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.TrimSpace(string(b))
+	}
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "POST /__upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for uploads() != "1" {
+		if time.Now().After(deadline) {
+			t.Fatal("/__uploads not 1 while an upload is half sent")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := io.WriteString(c, "6\r\n world\r\n0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != "read 11 bytes\n" || resp.Header.Get(PodHeader) != "pod-0" {
+		t.Errorf("body %q, %v, pod %q; want read 11 bytes from pod-0", body, err, resp.Header.Get(PodHeader))
+	}
+	if n := uploads(); n != "0" {
+		t.Errorf("/__uploads = %s after the upload ended, want 0", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/websocket"
@@ -20,9 +21,27 @@ const slowInterval = 100 * time.Millisecond
 //
 //	/__slow/<n>  answers 200 with n lines, one every 100ms (a slow download)
 //	/__ws        a WebSocket that sends back every message it receives
+//	/__upload    reads the request body, then answers "read <n> bytes"
+//	/__uploads   answers how many /__upload requests are reading their
+//	             body now: whether a proxy streams a body as it arrives
 //
-// It reports whether it handled r.
-func special(w http.ResponseWriter, r *http.Request, pod string) bool {
+// It reports whether it handled r; uploads counts the /__upload requests
+// in flight.
+func special(w http.ResponseWriter, r *http.Request, pod string, uploads *atomic.Int64) bool {
+	switch r.URL.Path {
+	case "/__upload":
+		uploads.Add(1)
+		n, _ := io.Copy(io.Discard, r.Body)
+		uploads.Add(-1)
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set(PodHeader, pod)
+		_, _ = io.WriteString(w, "read "+strconv.FormatInt(n, 10)+" bytes\n")
+		return true
+	case "/__uploads":
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, strconv.FormatInt(uploads.Load(), 10)+"\n")
+		return true
+	}
 	if s, ok := strings.CutPrefix(r.URL.Path, "/__slow/"); ok {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxChunks {

@@ -80,6 +80,7 @@ var supported = map[string]bool{
 	nameBackendProtocol: true, nameProxyBodySize: true, nameProxyConnectTimeout: true, nameProxySendTimeout: true,
 	nameProxyReadTimeout: true, nameProxyBuffering: true, nameProxyBufferSize: true, nameProxyNextUpstream: true,
 	nameProxyNextTries: true, nameProxyNextTimeout: true, nameUpstreamVhost: true, nameProxyHTTPVersion: true,
+	nameRequestBuffering: true, nameBodyBufferSize: true, nameProxyBuffersNumber: true, nameMaxTempFileSize: true,
 	nameEnableCORS: true, nameCORSOrigin: true, nameCORSMethods: true, nameCORSHeaders: true,
 	nameCORSCredentials: true, nameCORSMaxAge: true, nameCORSExposeHeader: true,
 	nameAuthType: true, nameAuthSecret: true, nameAuthSecretType: true, nameAuthRealm: true,

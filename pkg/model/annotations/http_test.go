@@ -145,7 +145,33 @@ func TestParseProxy(t *testing.T) {
 		{"vhost: variable", map[string]string{"upstream-vhost": "$host"}, Set{}, bad},
 		{"vhost: bad port", map[string]string{"upstream-vhost": "a.example:080"}, Set{}, bad},
 		{"http version 2", map[string]string{"proxy-http-version": "2.0"}, Set{}, bad},
+		{"buffers and bodies", map[string]string{"proxy-request-buffering": "off", "client-body-buffer-size": "1m",
+			"proxy-buffers-number": "8", "proxy-buffer-size": "16k", "proxy-max-temp-file-size": "0"},
+			Set{Proxy: Proxy{RequestBuffering: "off", BodyBufferSize: "1m", BuffersNumber: 8, BufferSize: "16k", MaxTempFileSize: "0"}}, nil},
+		{"buffers number alone comes with 4k buffers", map[string]string{"proxy-buffers-number": "2"}, Set{Proxy: Proxy{BuffersNumber: 2, BufferSize: "4k"}}, nil},
+		{"buffers number 1: busy buffers need two", map[string]string{"proxy-buffers-number": "1"}, Set{}, bad},
+		{"buffers number: too many", map[string]string{"proxy-buffers-number": "65"}, Set{}, bad},
+		{"buffers number: leading zero", map[string]string{"proxy-buffers-number": "08"}, Set{}, bad},
+		{"request buffering: bool", map[string]string{"proxy-request-buffering": "false"}, Set{}, bad},
+		{"body buffer: 0", map[string]string{"client-body-buffer-size": "0"}, Set{}, bad},
+		{"body buffer: too big", map[string]string{"client-body-buffer-size": "65m"}, Set{}, bad},
+		{"body buffer: injection", map[string]string{"client-body-buffer-size": "8k; include x"}, Set{}, bad},
+		{"temp file: unit", map[string]string{"proxy-max-temp-file-size": "1gb"}, Set{}, bad},
+		{"temp file: g is not an nginx size here", map[string]string{"proxy-max-temp-file-size": "1g"}, Set{}, bad},
+		{"temp file: below a buffer", map[string]string{"proxy-max-temp-file-size": "4k"}, Set{}, bad},
+		{"temp file: below proxy-buffer-size", map[string]string{"proxy-max-temp-file-size": "16k", "proxy-buffer-size": "32k"}, Set{Proxy: Proxy{BufferSize: "32k"}}, bad},
 	})
+}
+
+func TestProxyBuffers(t *testing.T) {
+	for _, tc := range []struct {
+		p    Proxy
+		want int
+	}{{Proxy{}, 4}, {Proxy{BufferSize: "16k"}, 4}, {Proxy{BuffersNumber: 8, BufferSize: "4k"}, 8}} {
+		if got := tc.p.Buffers(); got != tc.want {
+			t.Errorf("%+v.Buffers() = %d, want %d", tc.p, got, tc.want)
+		}
+	}
 }
 
 func TestParseCORS(t *testing.T) {

@@ -22,6 +22,10 @@ const (
 	nameProxyNextTimeout    = "proxy-next-upstream-timeout"
 	nameUpstreamVhost       = "upstream-vhost"
 	nameProxyHTTPVersion    = "proxy-http-version"
+	nameRequestBuffering    = "proxy-request-buffering"
+	nameBodyBufferSize      = "client-body-buffer-size"
+	nameProxyBuffersNumber  = "proxy-buffers-number"
+	nameMaxTempFileSize     = "proxy-max-temp-file-size"
 )
 
 // BackendProtocol is how nginx talks to the backend.
@@ -51,6 +55,19 @@ type Proxy struct {
 	// Buffering is "on", "off" or "" (default).
 	Buffering  string `json:"buffering,omitempty"`
 	BufferSize Size   `json:"bufferSize,omitempty"`
+	// BuffersNumber is how many BufferSize buffers a response gets
+	// (proxy_buffers); 0 for Buffers' default. Set alone, it comes with
+	// BufferSize 4k, nginx's default on most platforms.
+	BuffersNumber int `json:"buffersNumber,omitempty"`
+	// MaxTempFileSize caps the temporary file of a buffered response; "0"
+	// turns such files off.
+	MaxTempFileSize Size `json:"maxTempFileSize,omitempty"`
+	// RequestBuffering is "on", "off" (the body streams to the backend as
+	// it arrives) or "" (on).
+	RequestBuffering string `json:"requestBuffering,omitempty"`
+	// BodyBufferSize is the memory for a request body before it goes to a
+	// temporary file (client_body_buffer_size).
+	BodyBufferSize Size `json:"bodyBufferSize,omitempty"`
 	// NextUpstream are proxy_next_upstream conditions, each from
 	// nextUpstreamTokens.
 	NextUpstream []string `json:"nextUpstream,omitempty"`
@@ -68,7 +85,16 @@ type Proxy struct {
 func (p Proxy) IsZero() bool {
 	return p.Protocol == "" && p.BodySize == "" && p.ConnectTimeout == 0 && p.SendTimeout == 0 &&
 		p.ReadTimeout == 0 && p.Buffering == "" && p.BufferSize == "" && len(p.NextUpstream) == 0 &&
-		p.NextUpstreamTries == nil && p.NextUpstreamTimeout == nil && p.UpstreamVhost == "" && p.HTTPVersion == ""
+		p.NextUpstreamTries == nil && p.NextUpstreamTimeout == nil && p.UpstreamVhost == "" && p.HTTPVersion == "" &&
+		p.BuffersNumber == 0 && p.MaxTempFileSize == "" && p.RequestBuffering == "" && p.BodyBufferSize == ""
+}
+
+// Buffers is the number of BufferSize buffers of proxy_buffers.
+func (p Proxy) Buffers() int {
+	if p.BuffersNumber == 0 {
+		return 4
+	}
+	return p.BuffersNumber
 }
 
 // IsGRPC reports whether the location uses grpc_pass.
@@ -91,6 +117,14 @@ func ParseSize(v string) (Size, bool) {
 	return Size(v), true
 }
 
+// bytesOr0 is Bytes, 0 for "".
+func (s Size) bytesOr0() int64 {
+	if s == "" {
+		return 0
+	}
+	return s.Bytes()
+}
+
 // Bytes is the size in bytes.
 func (s Size) Bytes() int64 {
 	v := string(s)
@@ -109,6 +143,13 @@ func (s Size) Bytes() int64 {
 
 // maxBufferSize bounds proxy-buffer-size: nginx allocates it per request.
 const maxBufferSize = 1 << 20
+
+// maxBodyBufferSize bounds client-body-buffer-size: nginx allocates it
+// per request with a body.
+const maxBodyBufferSize = 64 << 20
+
+// maxBuffersNumber bounds proxy-buffers-number: buffers a response gets.
+const maxBuffersNumber = 64
 
 // ParseSeconds parses whole seconds as ingress-nginx takes them ("30"),
 // also with an "s" suffix ("30s").
@@ -144,6 +185,24 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 	}
 	size(nameProxyBodySize, &p.BodySize, 0, 1<<40, "want an nginx size such as 0 (unlimited), 1024, 8k or 8m")
 	size(nameProxyBufferSize, &p.BufferSize, 1<<10, maxBufferSize, "want an nginx size from 1k to 1m such as 4k or 16k")
+	size(nameBodyBufferSize, &p.BodyBufferSize, 1<<10, maxBodyBufferSize, "want an nginx size from 1k to 64m such as 16k or 1m")
+	// nginx reads this one as a size, which takes no g: 1024m for 1g.
+	size(nameMaxTempFileSize, &p.MaxTempFileSize, 0, 1<<40, "want an nginx size in k or m such as 0 (no temporary files) or 1024m")
+	if t := p.MaxTempFileSize; t != "" && strings.ContainsAny(string(t), "gG") {
+		p.MaxTempFileSize = ""
+		ds = append(ds, invalid(nameMaxTempFileSize, string(t), "want an nginx size in k or m such as 0 (no temporary files) or 1024m")...)
+	}
+	if v, ok := a.lookup(nameProxyBuffersNumber); ok {
+		// proxy_busy_buffers_size is BufferSize: nginx needs at least two.
+		if n, err := strconv.Atoi(v); err == nil && n >= 2 && n <= maxBuffersNumber && v == strconv.Itoa(n) {
+			p.BuffersNumber = n
+			if p.BufferSize == "" {
+				p.BufferSize = "4k"
+			}
+		} else {
+			ds = append(ds, invalid(nameProxyBuffersNumber, v, fmt.Sprintf("want a number of buffers from 2 to %d", maxBuffersNumber))...)
+		}
+	}
 	secs := func(name string, dst *Seconds, min Seconds) bool {
 		if v, ok := a.lookup(name); ok {
 			if s, ok := ParseSeconds(v); ok && s >= min {
@@ -166,6 +225,19 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 			p.Buffering = v
 		} else {
 			ds = append(ds, invalid(nameProxyBuffering, v, "want on or off")...)
+		}
+	}
+	// nginx refuses a temporary file smaller than a buffer (8k: the
+	// default buffers are a memory page, 4k or 8k).
+	if t := p.MaxTempFileSize; t != "" && t.Bytes() != 0 && t.Bytes() < max(8<<10, p.BufferSize.bytesOr0()) {
+		ds = append(ds, invalid(nameMaxTempFileSize, string(t), "want 0 or at least 8k and proxy-buffer-size")...)
+		p.MaxTempFileSize = ""
+	}
+	if v, ok := a.lookup(nameRequestBuffering); ok {
+		if v == "on" || v == "off" {
+			p.RequestBuffering = v
+		} else {
+			ds = append(ds, invalid(nameRequestBuffering, v, "want on or off")...)
 		}
 	}
 	if v, ok := a.lookup(nameProxyNextUpstream); ok {
