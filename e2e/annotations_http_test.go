@@ -18,6 +18,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -709,4 +710,67 @@ func TestAnnotationsBackendProtocolHTTPS(t *testing.T) {
 	expect(t, "plain HTTP to a TLS backend fails", "GET", "plain-backend.example.com", "/", nil, "", status(400))
 	// The Lua router serves both and picks the upstream of each.
 	routedInLua(t, "https-backend.example.com", "plain-backend.example.com")
+}
+
+// server-alias: more names with the host's routes and certificate;
+// from-to-www-redirect: the www. twin answers 308 to the host, same scheme
+// and URI. Both without a reload for a routed host, and on a host with a
+// server block (a snippet) too. An alias that is an Ingress host of its
+// own stays that host's.
+func TestAnnotationsServerAliasAndWWW(t *testing.T) {
+	allowSnippets(t)
+	ns := namespace(t, "alias")
+	a := newApp(t, ns, "a", 1, "")
+	own := newApp(t, ns, "own", 1, "")
+	site := "alias-site.example.com"
+	c := newCert(t, time.Now().AddDate(0, 1, 0), site, "alias-other.example.com", "www."+site)
+	putTLSSecret(t, ns, "site-tls", c)
+	createIngress(t, newIngress(ns, "own", nil, hostRule("alias-own.example.com", prefixPath("/", "own"))))
+	servedBy(t, "alias-own.example.com", "/", own)
+	before := quietReloads(t)
+	ing := newIngress(ns, "site", map[string]string{ann + "server-alias": "alias-other.example.com, alias-own.example.com",
+		ann + "from-to-www-redirect": "true", ann + "ssl-redirect": "false"}, hostRule(site, prefixPath("/", "a")))
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{site}, SecretName: "site-tls"}}
+	createIngress(t, ing)
+	expect(t, "the alias serves the host's routes", "GET", "alias-other.example.com", "/x", nil, "", fromApp(a, 200))
+	redirect := func(to string) func(reply) error {
+		return func(r reply) error {
+			if r.code != 308 || r.header.Get("Location") != to {
+				return fmt.Errorf("want 308 to %s, got Location %q", to, r.header.Get("Location"))
+			}
+			return nil
+		}
+	}
+	expect(t, "www. twin redirects", "GET", "www."+site, "/p/q?x=1", nil, "", redirect("http://"+site+"/p/q?x=1"))
+	expect(t, "an alias that is a host of its own stays its own", "GET", "alias-own.example.com", "/", nil, "", fromApp(own, 200))
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("a routed host with aliases reloaded nginx %d times; want 0", after-before)
+	}
+	// HTTPS: the alias and the twin get the host's certificate.
+	hc := httpsClient(c)
+	eventually(t, "alias over HTTPS with the host's certificate", func() error {
+		_, e, err := httpsGet(hc, "alias-other.example.com", "/")
+		if err == nil && e.Service != a.name {
+			err = fmt.Errorf("served by %s", e.Service)
+		}
+		return err
+	})
+	resp, err := hc.Get("https://www." + site + "/s?y=2")
+	if err != nil {
+		t.Fatalf("www. twin over HTTPS: %v", err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != 308 || loc != "https://"+site+"/s?y=2" {
+		t.Errorf("www. twin over HTTPS: %d Location %q, want 308 to https://%s/s?y=2", resp.StatusCode, loc, site)
+	}
+
+	// A host with a server block: the alias is one more server_name.
+	createIngress(t, newIngress(ns, "static", map[string]string{ann + "server-alias": "alias-static2.example.com",
+		ann + "from-to-www-redirect": "true", ann + "configuration-snippet": "add_header X-Static yes;"},
+		hostRule("alias-static.example.com", prefixPath("/", "a"))))
+	r := expect(t, "the alias of a server block", "GET", "alias-static2.example.com", "/", nil, "", fromApp(a, 200))
+	if r.header.Get("X-Static") != "yes" {
+		t.Errorf("alias of a server block answered without its snippet's header: %v", r.header)
+	}
+	expect(t, "www. twin of a server block redirects", "GET", "www.alias-static.example.com", "/", nil, "", redirect("http://alias-static.example.com/"))
 }

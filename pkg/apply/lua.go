@@ -111,8 +111,10 @@ type RoutesPatch struct {
 type HostRoutes struct {
 	HSTS bool `json:"hsts,omitempty"`
 	// AppRoot, a URI path, is where "/" redirects (302) before any route.
-	AppRoot string  `json:"appRoot,omitempty"`
-	Routes  []Route `json:"routes"`
+	AppRoot string `json:"appRoot,omitempty"`
+	// RedirectTo, a host name, is where every request redirects (308).
+	RedirectTo string  `json:"redirectTo,omitempty"`
+	Routes     []Route `json:"routes"`
 }
 
 // Route is an exact or prefix path and what serves it: a backend, or 404

@@ -347,6 +347,9 @@ func wireCertificates(cfg *model.Config) apply.Certificates {
 	for _, s := range cfg.Servers {
 		if s.TLS != nil {
 			out.Servers[s.Host] = s.TLS.Certificate
+			for _, a := range s.Aliases {
+				out.Servers[a] = s.TLS.Certificate
+			}
 		}
 	}
 	for _, c := range cfg.Certificates {
@@ -397,7 +400,7 @@ func wireRoutes(cfg *model.Config) apply.Routes {
 			}
 			rs = append(rs, w)
 		}
-		out.Hosts[h.Host] = apply.HostRoutes{HSTS: h.HSTS, AppRoot: string(h.AppRoot), Routes: rs}
+		out.Hosts[h.Host] = apply.HostRoutes{HSTS: h.HSTS, AppRoot: string(h.AppRoot), RedirectTo: h.RedirectTo, Routes: rs}
 	}
 	return out
 }

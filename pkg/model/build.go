@@ -57,7 +57,10 @@ func Build(in Input) *Config {
 		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
 	})
 	b.attachCanaries() // traffic policy
+	redirects := b.resolveAliases()
 	b.finishServers()
+	b.cfg.Servers = append(b.cfg.Servers, redirects...)
+	slices.SortFunc(b.cfg.Servers, func(x, y *Server) int { return cmp.Compare(x.Host, y.Host) })
 	b.cfg.route(in.KeepRouterLocations)
 	b.cfg.Backends = b.backends.sorted()
 	for _, c := range b.certs {
@@ -91,6 +94,18 @@ type builder struct {
 	// backend; authFiles the htpasswd files in use by name.
 	optFallback string
 	authFiles   map[string]*AuthFile
+	// aliasClaims are the names server-alias and from-to-www-redirect ask
+	// for, oldest Ingress first (resolveAliases).
+	aliasClaims []aliasClaim
+}
+
+// aliasClaim is a name an Ingress asks its host to answer to as well: an
+// alias, or (www) a name that redirects to the host.
+type aliasClaim struct {
+	name, host string
+	www        bool
+	obj        diag.Object
+	field      string
 }
 
 // serverBuild collects one host's routes before they become a Server.
@@ -102,6 +117,9 @@ type serverBuild struct {
 	// HTTP annotations: app-root and server-snippet of the host's Ingresses.
 	appRoot  annotations.URIPath
 	snippets []annotations.Snippet
+	// aliases are the names of server-alias that the host got, in claim
+	// order (resolveAliases).
+	aliases []string
 }
 
 // route is a claim of one Ingress path on one nginx location.
@@ -189,6 +207,7 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		if set.ServerSnippet != "" && !slices.Contains(srv.snippets, set.ServerSnippet) {
 			srv.snippets = append(srv.snippets, set.ServerSnippet)
 		}
+		b.claimAliases(obj, rule.Host, set)
 		if rule.HTTP == nil {
 			continue
 		}
@@ -367,7 +386,7 @@ func (b *builder) finishServers() {
 			s.routes[root] = &route{loc: Location{Modifier: ModPrefix, Path: "/", Backend: fb}}
 		}
 		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == "", TLS: s.tls,
-			AppRoot: s.appRoot, Snippets: s.snippets}
+			AppRoot: s.appRoot, Snippets: s.snippets, Aliases: s.aliases}
 		srv.Locations = make([]*Location, 0, len(s.routes))
 		for _, r := range s.routes {
 			loc := &r.loc // the route is not used after this

@@ -216,6 +216,39 @@ func TestBuild(t *testing.T) {
 			},
 		},
 	}, {
+		name: "server-alias and from-to-www-redirect: names no Ingress has as a host, the oldest claim first",
+		in: Input{
+			Ingresses: []*networkingv1.Ingress{
+				ingress("lab", "site", created(1), annotate(annotations.Prefix+"server-alias", "alias.example.com,taken.example.com,shared.example.com"),
+					annotate(annotations.Prefix+"from-to-www-redirect", "true"), rule("example.com", path("/", prefix, "api-service", 80))),
+				ingress("lab", "www-blog", created(2), annotate(annotations.Prefix+"from-to-www-redirect", "true"),
+					annotate(annotations.Prefix+"server-alias", "shared.example.com"),
+					rule("www.blog.example.com", path("/", prefix, "frontend-service", 80))),
+				ingress("lab", "blog", created(3), rule("blog.example.com", path("/", prefix, "frontend-service", 80))),
+				ingress("lab", "taken", created(4), rule("taken.example.com", path("/", prefix, "frontend-service", 80))),
+			},
+			IngressClasses: []*networkingv1.IngressClass{ourClass()},
+			Services:       svcs, EndpointSlices: slices, Options: defaultOptions,
+		},
+		want: Config{
+			Servers: []*Server{catchAll(),
+				{Host: "blog.example.com", ServerName: "blog.example.com", Locations: []*Location{loc(ModPrefix, "/", fe.Name, "lab", "blog")}},
+				{Host: "example.com", ServerName: "example.com", Aliases: []string{"alias.example.com", "shared.example.com"},
+					Locations: []*Location{loc(ModPrefix, "/", api.Name, "lab", "site")}},
+				{Host: "taken.example.com", ServerName: "taken.example.com", Locations: []*Location{loc(ModPrefix, "/", fe.Name, "lab", "taken")}},
+				{Host: "www.blog.example.com", ServerName: "www.blog.example.com", Locations: []*Location{loc(ModPrefix, "/", fe.Name, "lab", "www-blog")}},
+				{Host: "www.example.com", ServerName: "www.example.com", RedirectTo: "example.com"},
+			},
+			Backends:  []*Backend{api, fe},
+			Ingresses: []IngressRef{{"lab", "blog"}, {"lab", "site"}, {"lab", "taken"}, {"lab", "www-blog"}},
+			Diagnostics: []diag.Diagnostic{
+				warn("Ingress", "lab", "site", "metadata.annotations[nginx.ingress.kubernetes.io/server-alias]", "AliasConflict",
+					"taken.example.com is the host of an Ingress of its own; it is not an alias of example.com"),
+				warn("Ingress", "lab", "www-blog", "metadata.annotations[nginx.ingress.kubernetes.io/server-alias]", "AliasConflict",
+					"shared.example.com already answers for example.com, claimed by an older Ingress; it is not an alias of www.blog.example.com"),
+			},
+		},
+	}, {
 		name: "only ready endpoints serve; terminating-but-serving ones only when none is ready",
 		in: Input{
 			Ingresses: []*networkingv1.Ingress{ingress("lab", "eps", rule("app.example.com",

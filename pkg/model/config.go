@@ -216,6 +216,13 @@ type Server struct {
 	// Snippets are the server-snippet annotations of the host's Ingresses,
 	// oldest first.
 	Snippets []annotations.Snippet `json:"snippets,omitempty"`
+	// Aliases are more names of the host (server-alias), served by the
+	// same locations and certificate.
+	Aliases []string `json:"aliases,omitempty"`
+	// RedirectTo, on a server of no locations, is the host its requests
+	// redirect to (308, same scheme and URI): the www. twin of
+	// from-to-www-redirect. TLS is the host's.
+	RedirectTo string `json:"redirectTo,omitempty"`
 	// --- end HTTP annotations ---
 }
 

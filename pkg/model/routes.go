@@ -22,6 +22,9 @@ type HostRoutes struct {
 	// AppRoot redirects requests for "/" there (302) before any route
 	// runs, as the server-level "if" of a server block would.
 	AppRoot annotations.URIPath `json:"appRoot,omitempty"`
+	// RedirectTo sends every request to this host (308, same scheme and
+	// URI): the www. twin of from-to-www-redirect; no Routes then.
+	RedirectTo string `json:"redirectTo,omitempty"`
 	// Routes are the server's locations, in the same order.
 	Routes []Route `json:"routes"`
 }
@@ -326,11 +329,18 @@ func (c *Config) route(keep []RouterLocation) {
 			s.Dynamic = true
 			s.MakesRequestID, s.AccessMakesRequestID = false, false // no server block
 		}
-		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != "", AppRoot: s.AppRoot, Routes: make([]Route, 0, len(s.Locations))}
+		hr := &HostRoutes{Host: s.Host, HSTS: s.TLS != nil && c.Global.HSTS != "", AppRoot: s.AppRoot, RedirectTo: s.RedirectTo,
+			Routes: make([]Route, 0, len(s.Locations))}
 		for _, l := range s.Locations {
 			hr.Routes = append(hr.Routes, routeOf(l))
 		}
 		c.Routes = append(c.Routes, hr)
+		// server-alias: the same routes under each name.
+		for _, a := range s.Aliases {
+			alias := *hr
+			alias.Host = a
+			c.Routes = append(c.Routes, &alias)
+		}
 		// The router redirects: the Router's server block must not, or it
 		// would redirect every Dynamic host's "/" as well.
 		s.AppRoot = ""

@@ -3,7 +3,9 @@ package model
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"testing"
 
@@ -560,5 +562,36 @@ func TestBuildRoutes(t *testing.T) {
 				t.Errorf("RouterRequestID = %v, want %v", got.RouterRequestID, want)
 			}
 		})
+	}
+}
+
+// An alias gets its host's routes; a www. twin only the redirect.
+func TestRoutesOfAliases(t *testing.T) {
+	svcs, eps := labObjects()
+	cfg := Build(Input{
+		Ingresses: []*networkingv1.Ingress{ingress("lab", "site", annotate(annotations.Prefix+"server-alias", "alias.example.com"),
+			annotate(annotations.Prefix+"from-to-www-redirect", "true"),
+			rule("example.com", path("/api", prefix, "api-service", 80)))},
+		IngressClasses: []*networkingv1.IngressClass{ourClass()},
+		Services:       svcs, EndpointSlices: eps, Options: defaultOptions,
+	})
+	hosts := map[string]*HostRoutes{}
+	for _, h := range cfg.Routes {
+		hosts[h.Host] = h
+	}
+	site, alias, www := hosts["example.com"], hosts["alias.example.com"], hosts["www.example.com"]
+	if site == nil || alias == nil || www == nil {
+		t.Fatalf("routes for %v, want example.com, alias.example.com and www.example.com", slices.Sorted(maps.Keys(hosts)))
+	}
+	if diff := cmp.Diff(site.Routes, alias.Routes); diff != "" {
+		t.Errorf("alias routes differ from the host's (-host +alias):\n%s", diff)
+	}
+	if www.RedirectTo != "example.com" || len(www.Routes) != 0 || site.RedirectTo != "" {
+		t.Errorf("www.example.com: redirect %q, %d routes; example.com redirect %q", www.RedirectTo, len(www.Routes), site.RedirectTo)
+	}
+	for _, s := range cfg.Servers {
+		if s.Host != "" && !s.Dynamic {
+			t.Errorf("server %s is not routed in Lua", s.Host)
+		}
 	}
 }

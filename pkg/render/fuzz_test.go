@@ -35,6 +35,7 @@ var fuzzRefs = map[string][]string{
 	"custom-http-errors": {"404"}, "default-backend": {"errors"},
 	// Refused in the fuzz config (allow-snippet-annotations is off).
 	"configuration-snippet": {}, "server-snippet": {},
+	"server-alias": {"alias.example", "a.example, b.example"}, "from-to-www-redirect": {"true", "false"},
 	"load-balance": {"ewma"}, "ssl-redirect": {"true"}, "force-ssl-redirect": {"true", "false"}, "service-upstream": {"true", "false"},
 	// Traffic policy.
 	"canary": {"true", "false"}, "canary-weight": {"20"}, "canary-weight-total": {"1000"},

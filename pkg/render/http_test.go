@@ -73,7 +73,8 @@ func httpFeatures() model.Input {
 			"cors-allow-origin": "https://app.example.com, http://*.example.org:8080", "cors-allow-methods": "GET, POST",
 			"cors-allow-headers": "X-Token", "cors-expose-headers": "X-Id", "cors-allow-credentials": "false", "cors-max-age": "60",
 			"app-root": "/home"}, pfx, "/cors"),
-		httpIngress("cors-any", "h.example.com", map[string]string{"enable-cors": "true"}, pfx, "/open"),
+		httpIngress("cors-any", "h.example.com", map[string]string{"enable-cors": "true", "server-alias": "h-alias.example.com",
+			"from-to-www-redirect": "true"}, pfx, "/open"),
 		httpIngress("basic", "h.example.com", map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": "Team only"}, pfx, "/private"),
 		httpIngress("external", "h.example.com", map[string]string{"auth-url": "http://10.1.2.3:9000/check",
 			"auth-signin": "https://login.example.com/start", "auth-response-headers": "X-User, X-Email", "auth-method": "POST"}, pfx, "/ext"),
@@ -209,4 +210,26 @@ func find(ds []*directive, name string) int {
 		}
 	}
 	return -1
+}
+
+// Without dynamic routing, a www. twin is a server block that redirects
+// and an alias is one more server_name, and nginx takes both.
+func TestStaticAliasesAndWWWRedirect(t *testing.T) {
+	in := httpInput(map[string]string{"dynamic-routing": "false"},
+		httpIngress("site", "example.com", map[string]string{"server-alias": "alias.example.com", "from-to-www-redirect": "true"},
+			networkingv1.PathTypePrefix, "/"))
+	cfg, conf := renderInput(t, in, testOptions)
+	for _, d := range cfg.Diagnostics {
+		t.Errorf("unexpected diagnostic: %v", d)
+	}
+	for _, want := range []string{
+		`server_name "example.com" "alias.example.com";`,
+		"server_name \"www.example.com\";\n        set $portico_backend \"\";\n        set $portico_server \"www.example.com\";",
+		`return 308 "$scheme://example.com$request_uri";`,
+	} {
+		if !strings.Contains(string(conf), want) {
+			t.Errorf("nginx.conf lacks %q", want)
+		}
+	}
+	nginxTestConfig(t, "aliases", cfg)
 }

@@ -33,6 +33,10 @@ type Set struct {
 	UseRegex bool
 	// AppRoot redirects "/" there (302).
 	AppRoot URIPath
+	// ServerAliases are more names of the Ingress's hosts.
+	ServerAliases []string
+	// FromToWWW redirects the hosts' www. twins to them (308).
+	FromToWWW bool
 	// XForwardedPrefix is sent as the X-Forwarded-Prefix header.
 	XForwardedPrefix URIPath
 	// Redirect answers every request with a redirect.
@@ -75,7 +79,7 @@ var supported = map[string]bool{
 	nameForceSSLRedirect: true,
 	nameServiceUpstream:  true,
 	// HTTP annotations.
-	nameUseRegex: true, nameAppRoot: true, nameXFwdPrefix: true,
+	nameUseRegex: true, nameAppRoot: true, nameXFwdPrefix: true, nameServerAlias: true, nameFromToWWWRedirect: true,
 	namePermanentRedirect: true, namePermanentRedirectCode: true, nameTemporalRedirect: true, nameTemporalRedirectCode: true,
 	nameBackendProtocol: true, nameProxyBodySize: true, nameProxyConnectTimeout: true, nameProxySendTimeout: true,
 	nameProxyReadTimeout: true, nameProxyBuffering: true, nameProxyBufferSize: true, nameProxyNextUpstream: true,
@@ -137,6 +141,10 @@ func Parse(a Annotations) (Set, []diag.Diagnostic) {
 	// --- end traffic policy ---
 	// HTTP annotations.
 	s.AppRoot, d = parseAppRoot(a)
+	ds = append(ds, d...)
+	s.ServerAliases, d = parseServerAlias(a)
+	ds = append(ds, d...)
+	s.FromToWWW, d = parseFromToWWW(a)
 	ds = append(ds, d...)
 	s.XForwardedPrefix, d = parseXForwardedPrefix(a)
 	ds = append(ds, d...)

@@ -31,6 +31,15 @@ func TestParse(t *testing.T) {
 		{"service-upstream: not a boolean", Annotations{Prefix + "service-upstream": "yes please"}, Set{}, []string{"InvalidAnnotation"}},
 		{"service-upstream with affinity", Annotations{Prefix + "service-upstream": "true", Prefix + "affinity": "cookie"},
 			Set{ServiceUpstream: true, Traffic: Traffic{Affinity: Affinity{Cookie: "INGRESSCOOKIE", Path: "/", Mode: "balanced"}}}, []string{"IneffectiveAnnotation"}},
+		{"server-alias", Annotations{Prefix + "server-alias": " WWW.Example.com,example.net ,www.example.com"},
+			Set{ServerAliases: []string{"www.example.com", "example.net"}}, nil},
+		{"server-alias: wildcard", Annotations{Prefix + "server-alias": "*.example.com"}, Set{}, []string{"InvalidAnnotation"}},
+		{"server-alias: port", Annotations{Prefix + "server-alias": "example.com:8080"}, Set{}, []string{"InvalidAnnotation"}},
+		{"server-alias: address", Annotations{Prefix + "server-alias": "10.0.0.1"}, Set{}, []string{"InvalidAnnotation"}},
+		{"server-alias: one label", Annotations{Prefix + "server-alias": "localhost"}, Set{}, []string{"InvalidAnnotation"}},
+		{"server-alias: injection", Annotations{Prefix + "server-alias": `a.example"; return 200; #`}, Set{}, []string{"InvalidAnnotation"}},
+		{"server-alias: empty", Annotations{Prefix + "server-alias": " , "}, Set{}, []string{"InvalidAnnotation"}},
+		{"from-to-www-redirect", Annotations{Prefix + "from-to-www-redirect": "true"}, Set{FromToWWW: true}, nil},
 		{"unsupported name is reported", Annotations{Prefix + "no-such": "x", "other.io/x": "y"}, Set{}, []string{"UnsupportedAnnotation"}},
 	}
 	for _, tc := range tests {

@@ -91,6 +91,8 @@ var risks = map[string]Risk{
 	nameSSLRedirect:         RiskLow,
 	nameForceSSLRedirect:    RiskLow,
 	nameServiceUpstream:     RiskLow,
+	nameServerAlias:         RiskHigh,
+	nameFromToWWWRedirect:   RiskLow,
 	// Traffic policy (implemented on the annot-traffic branch).
 	"canary": RiskLow, "canary-by-header": RiskMedium, "canary-by-header-value": RiskMedium,
 	"canary-by-header-pattern": RiskMedium, "canary-by-cookie": RiskMedium, "canary-weight": RiskLow,

@@ -89,6 +89,9 @@ local function validate_host(host, h)
   if h.appRoot ~= nil and (type(h.appRoot) ~= "string" or not h.appRoot:find("^/[%w%-%._~/!&()*+,=:@]*$")) then
     return "host " .. host .. ": appRoot needs a path of letters, digits and -._~/!&()*+,=:@"
   end
+  if h.redirectTo ~= nil and (type(h.redirectTo) ~= "string" or not h.redirectTo:find("^[%w][%w%.%-]*$")) then
+    return "host " .. host .. ": redirectTo needs a host name"
+  end
   for i, r in ipairs(h.routes) do
     if type(r) ~= "table" or type(r.path) ~= "string" or r.path:sub(1, r.regex and 2 or 1) ~= (r.regex and "^/" or "/")
       or not opt(r.exact, "boolean") or not opt(r.regex, "boolean")
@@ -229,7 +232,7 @@ local function build_host(host, h)
   table.sort(prefixes, function(a, b)
     return #a.path > #b.path
   end)
-  return { hsts = h.hsts, app_root = h.appRoot, exact = exact, prefixes = prefixes, regexes = regexes }
+  return { hsts = h.hsts, app_root = h.appRoot, redirect_to = h.redirectTo, exact = exact, prefixes = prefixes, regexes = regexes }
 end
 
 -- Names the table does not hold, as this worker found since the last
@@ -473,6 +476,10 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   -- ... always would, at a complex value per request on every host).
   if h.hsts and var.scheme == "https" then
     ngx.header["Strict-Transport-Security"] = hsts
+  end
+  -- from-to-www-redirect: the host's twin sends everything to the host.
+  if h.redirect_to then
+    return ngx.redirect(var.scheme .. "://" .. h.redirect_to .. var.request_uri, 308)
   end
   -- app-root: before any route, as a server-level "if" runs before the
   -- location is found.

@@ -1,0 +1,72 @@
+package annotations
+
+import (
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+const (
+	nameServerAlias       = "server-alias"
+	nameFromToWWWRedirect = "from-to-www-redirect"
+)
+
+// maxServerAliases bounds the names of one server-alias annotation.
+const maxServerAliases = 32
+
+// parseServerAlias parses server-alias: comma-separated host names that
+// the Ingress's hosts answer to as well, lower-cased, without duplicates.
+// Wildcards, IP addresses and ports are refused.
+func parseServerAlias(a Annotations) ([]string, []diag.Diagnostic) {
+	v, ok := a.lookup(nameServerAlias)
+	if !ok {
+		return nil, nil
+	}
+	var out []string
+	for n := range strings.SplitSeq(v, ",") {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == "" {
+			continue
+		}
+		if len(n) > 253 || !dnsName.MatchString(n) || !strings.Contains(n, ".") || ipLike(n) {
+			return nil, invalid(nameServerAlias, v, "want comma-separated host names such as www.example.com (no wildcards, addresses or ports)")
+		}
+		if !contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 || len(out) > maxServerAliases {
+		return nil, invalid(nameServerAlias, v, "want 1 to 32 comma-separated host names")
+	}
+	return out, nil
+}
+
+// ipLike reports a name of four numeric labels: an IPv4 address.
+func ipLike(n string) bool {
+	labels := strings.Split(n, ".")
+	if len(labels) != 4 {
+		return false
+	}
+	for _, l := range labels {
+		if strings.Trim(l, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parseFromToWWW parses from-to-www-redirect: the host's www. twin (or,
+// for a www. host, the name without it) redirects to the host.
+func parseFromToWWW(a Annotations) (bool, []diag.Diagnostic) {
+	v, _, ds := parseBool(a, nameFromToWWWRedirect)
+	return v, ds
+}
