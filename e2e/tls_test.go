@@ -416,3 +416,97 @@ func TestTLSWildcardAndRedirectAnnotations(t *testing.T) {
 		return nil
 	})
 }
+
+// issue signs a client certificate for cn with ca (nil: self-signed).
+func issue(t *testing.T, cn string, ca *tls.Certificate, isCA bool) tls.Certificate {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial++
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	if isCA {
+		tmpl.IsCA, tmpl.BasicConstraintsValid, tmpl.KeyUsage = true, true, x509.KeyUsageCertSign
+		tmpl.ExtKeyUsage = nil
+	}
+	parent, signer := tmpl, any(k)
+	if ca != nil {
+		parent, signer = ca.Leaf, ca.PrivateKey
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &k.PublicKey, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k, Leaf: leaf}
+}
+
+// auth-tls: an HTTPS client of the host shows a certificate of the
+// Secret's CA or gets 400; the backend learns who it is from the
+// ssl-client-* headers. With verify-client optional, a client without a
+// certificate passes with ssl-client-verify NONE.
+func TestAnnotationsAuthTLS(t *testing.T) {
+	ns := namespace(t, "mtls")
+	a := newApp(t, ns, "a", 1, "")
+	ca := issue(t, "Portico e2e client CA", nil, true)
+	client := issue(t, "alice", &ca, false)
+	stranger := issue(t, "mallory", nil, false)
+	caSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "client-ca"},
+		Data: map[string][]byte{"ca.crt": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Certificate[0]})}}
+	if _, err := env.client.CoreV1().Secrets(ns).Create(context.Background(), caSecret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	strict, optional := "mtls.example.com", "mtls-optional.example.com"
+	srv := newCert(t, time.Now().AddDate(0, 1, 0), strict, optional)
+	putTLSSecret(t, ns, "site-tls", srv)
+	for _, tc := range []struct{ name, host, verify string }{{"strict", strict, "on"}, {"optional", optional, "optional"}} {
+		ing := newIngress(ns, tc.name, map[string]string{ann + "auth-tls-secret": ns + "/client-ca", ann + "auth-tls-verify-client": tc.verify,
+			ann + "auth-tls-pass-certificate-to-upstream": "true"}, hostRule(tc.host, prefixPath("/", "a")))
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{tc.host}, SecretName: "site-tls"}}
+		createIngress(t, ing)
+	}
+	with := func(certs ...tls.Certificate) *http.Client {
+		c := httpsClient(srv)
+		c.Transport.(*http.Transport).TLSClientConfig.Certificates = certs
+		return c
+	}
+	var e *echo.Response
+	eventually(t, "a client with a certificate of the CA is served", func() error {
+		resp, got, err := httpsGet(with(client), strict, "/")
+		if err == nil && (resp.StatusCode != 200 || got.Service != a.name) {
+			err = fmt.Errorf("%d from %s", resp.StatusCode, got.Service)
+		}
+		e = got
+		return err
+	})
+	h := func(name string) string { return strings.Join(e.Headers[name], ",") }
+	if h("Ssl-Client-Verify") != "SUCCESS" || !strings.Contains(h("Ssl-Client-Subject-Dn"), "CN=alice") ||
+		!strings.Contains(h("Ssl-Client-Issuer-Dn"), "CN=Portico e2e client CA") || !strings.Contains(h("Ssl-Client-Cert"), "BEGIN%20CERTIFICATE") {
+		t.Errorf("backend headers: verify %q, subject %q, issuer %q, cert %.40q", h("Ssl-Client-Verify"), h("Ssl-Client-Subject-Dn"),
+			h("Ssl-Client-Issuer-Dn"), h("Ssl-Client-Cert"))
+	}
+	for _, tc := range []struct {
+		what string
+		c    *http.Client
+	}{{"no certificate", with()}, {"a certificate of another CA", with(stranger)}} {
+		resp, err := tc.c.Get("https://" + strict + "/")
+		if err != nil {
+			t.Errorf("%s: %v, want an HTTP 400", tc.what, err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 || resp.Header.Get(echo.PodHeader) != "" {
+			t.Errorf("%s: %d (pod %q), want 400 from nginx", tc.what, resp.StatusCode, resp.Header.Get(echo.PodHeader))
+		}
+	}
+	eventually(t, "optional: a client without a certificate passes", func() error {
+		resp, got, err := httpsGet(with(), optional, "/")
+		if err == nil && (resp.StatusCode != 200 || strings.Join(got.Headers["Ssl-Client-Verify"], "") != "NONE") {
+			err = fmt.Errorf("%d, ssl-client-verify %q; want 200 with NONE", resp.StatusCode, got.Headers["Ssl-Client-Verify"])
+		}
+		return err
+	})
+}

@@ -44,8 +44,8 @@ func (b *builder) resolveAliases() []*Server {
 	for _, c := range b.aliasClaims {
 		owner, claimed := taken[c.name]
 		switch {
-		case owner == c.host:
-			continue // the same name for the same host again
+		case owner == c.host || c.name == c.host:
+			continue // the same name for the same host again, or the host
 		case b.servers[c.name] != nil:
 			if !c.www {
 				b.diag(c.obj, diag.Warnf(c.field, "AliasConflict",

@@ -120,6 +120,8 @@ type serverBuild struct {
 	// aliases are the names of server-alias that the host got, in claim
 	// order (resolveAliases).
 	aliases []string
+	// clientTLS is the auth-tls of the oldest Ingress of the host with it.
+	clientTLS *ClientTLS
 }
 
 // route is a claim of one Ingress path on one nginx location.
@@ -208,6 +210,9 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 			srv.snippets = append(srv.snippets, set.ServerSnippet)
 		}
 		b.claimAliases(obj, rule.Host, set)
+		if srv.clientTLS == nil {
+			srv.clientTLS = hx.clientTLS
+		}
 		if rule.HTTP == nil {
 			continue
 		}
@@ -386,7 +391,7 @@ func (b *builder) finishServers() {
 			s.routes[root] = &route{loc: Location{Modifier: ModPrefix, Path: "/", Backend: fb}}
 		}
 		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == "", TLS: s.tls,
-			AppRoot: s.appRoot, Snippets: s.snippets, Aliases: s.aliases}
+			AppRoot: s.appRoot, Snippets: s.snippets, Aliases: s.aliases, ClientTLS: s.clientTLS}
 		srv.Locations = make([]*Location, 0, len(s.routes))
 		for _, r := range s.routes {
 			loc := &r.loc // the route is not used after this
@@ -396,6 +401,9 @@ func (b *builder) finishServers() {
 			}
 			loc.SSLRedirect = r.force || (s.tls != nil && redirect)
 			loc.Backend = b.variant(r) // traffic policy
+			if s.clientTLS != nil && loc.Backend != "" {
+				loc.Headers = append(loc.Headers, clientTLSHeaders(s.clientTLS)...)
+			}
 			srv.Locations = append(srv.Locations, loc)
 		}
 		sortLocations(srv.Locations)

@@ -219,6 +219,9 @@ type Server struct {
 	// Aliases are more names of the host (server-alias), served by the
 	// same locations and certificate.
 	Aliases []string `json:"aliases,omitempty"`
+	// ClientTLS asks HTTPS clients for a certificate (auth-tls); such a
+	// server has a server block.
+	ClientTLS *ClientTLS `json:"clientTLS,omitempty"`
 	// RedirectTo, on a server of no locations, is the host its requests
 	// redirect to (308, same scheme and URI): the www. twin of
 	// from-to-www-redirect. TLS is the host's.

@@ -25,6 +25,8 @@ type ingressHTTP struct {
 	errCodes   []int
 	// fwd is Global.Forwarded, which error locations send too.
 	fwd ForwardedVars
+	// clientTLS is auth-tls, for the Ingress's hosts.
+	clientTLS *ClientTLS
 }
 
 // htpasswd grammars. Hash formats are those nginx's auth_basic verifies:
@@ -101,6 +103,11 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 			b.authFiles[name] = &AuthFile{Name: name, Content: content}
 			h.basic = &BasicAuth{Realm: ba.Realm, File: name}
 		}
+	}
+	if c := set.ClientTLS; c != nil {
+		var d []diag.Diagnostic
+		h.clientTLS, d = b.clientTLS(ing, c)
+		ds = append(ds, d...)
 	}
 	if ea := set.ExternalAuth; ea != nil && (ea.URLHostFromRule || ea.SigninHostFromRule) {
 		ds = append(ds, hostVarRules(ing, ea)...)

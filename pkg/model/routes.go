@@ -553,7 +553,7 @@ func earlyRequestID(s *Server) bool {
 // snippet, at server level or in a location (app-root goes with its
 // routes; plainLocation says what else a location may do).
 func plainServer(s *Server) bool {
-	if len(s.Snippets) > 0 {
+	if len(s.Snippets) > 0 || s.ClientTLS != nil {
 		return false
 	}
 	for _, l := range s.Locations {

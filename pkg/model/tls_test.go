@@ -170,3 +170,81 @@ func TestConfigMapTLSOptions(t *testing.T) {
 		}
 	}
 }
+
+// auth-tls: the CA bundle becomes a file of its own and the host a server
+// block that sends the ssl-client-* headers; a Secret that cannot give
+// it refuses the Ingress, and so does a rule without a host.
+func TestBuildClientTLS(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	caCrt, _ := selfSigned(t, now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), "ca.example")
+	svcs, eps := labObjects()
+	caSecret := func(name string, data map[string][]byte) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: name}, Data: data}
+	}
+	secrets := []*corev1.Secret{
+		caSecret("ca", map[string][]byte{"ca.crt": append([]byte("junk before\n"), caCrt...)}),
+		caSecret("no-ca", map[string][]byte{"tls.crt": caCrt}),
+		caSecret("bad-ca", map[string][]byte{"ca.crt": []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")}),
+	}
+	mtls := func(name, host, secret string, more ...ingOpt) *networkingv1.Ingress {
+		opts := append([]ingOpt{annotate(annotations.Prefix+"auth-tls-secret", secret), annotate(annotations.Prefix+"auth-tls-verify-depth", "2"),
+			rule(host, path("/", prefix, "api-service", 80))}, more...)
+		return ingress("lab", name, opts...)
+	}
+	cfg := Build(Input{
+		Ingresses: []*networkingv1.Ingress{
+			mtls("good", "m.example.com", "lab/ca"),
+			mtls("other-ns", "o.example.com", "kube-system/ca"),
+			mtls("missing", "x.example.com", "nope"),
+			mtls("no-key", "y.example.com", "no-ca"),
+			mtls("bad", "z.example.com", "bad-ca"),
+			mtls("hostless", "", "ca"),
+		},
+		IngressClasses: []*networkingv1.IngressClass{ourClass()}, Services: svcs, EndpointSlices: eps, Secrets: secrets, Options: defaultOptions,
+	})
+	var got []string
+	for _, d := range cfg.Diagnostics {
+		if d.Reason == "InvalidAuthTLSSecret" {
+			got = append(got, d.Object.Name+": "+d.Message)
+		}
+	}
+	want := []string{
+		"bad: ca.crt of secret lab/bad-ca: x509: malformed certificate; the Ingress is not served",
+		"hostless: auth-tls needs every rule to name a host: the rules without a host are served by the catch-all server, which asks no client for a certificate; the Ingress is not served",
+		"missing: secret lab/nope does not exist; the Ingress is not served",
+		"no-key: secret lab/no-ca has no key ca.crt; the Ingress is not served",
+		"other-ns: secret kube-system/ca is not in the Ingress's namespace; the Ingress is not served",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+	var m *Server
+	for _, s := range cfg.Servers {
+		if s.Host == "m.example.com" {
+			m = s
+		}
+		if s.Host == "o.example.com" || s.Host == "x.example.com" || s.Host == "" && s.ClientTLS != nil {
+			t.Errorf("server %q exists or asks for client certificates: %+v", s.Host, s.ClientTLS)
+		}
+	}
+	if m == nil || m.ClientTLS == nil || m.Dynamic {
+		t.Fatalf("m.example.com: %+v; want a server block with ClientTLS", m)
+	}
+	if m.ClientTLS.Verify != "on" || m.ClientTLS.Depth != 2 || m.ClientTLS.PassCertificate {
+		t.Errorf("ClientTLS = %+v", m.ClientTLS)
+	}
+	var file *AuthFile
+	for _, f := range cfg.AuthFiles {
+		if f.Name == m.ClientTLS.File {
+			file = f
+		}
+	}
+	if file == nil || file.Content != string(caCrt) {
+		t.Errorf("CA file %s: %+v; want the certificate re-encoded, without what surrounds it", m.ClientTLS.File, file)
+	}
+	for _, l := range m.Locations {
+		if l.Backend != "" && (len(l.Headers) != 3 || l.Headers[0] != (Header{Name: "ssl-client-verify", Var: "ssl_client_verify"})) {
+			t.Errorf("location %s headers %v; want the ssl-client-* headers", l.Path, l.Headers)
+		}
+	}
+}

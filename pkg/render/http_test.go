@@ -1,6 +1,8 @@
 package render
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -38,6 +40,15 @@ func httpIngress(name, host string, ann map[string]string, pt networkingv1.PathT
 	}
 }
 
+// clientCA is a CA certificate for auth-tls-secret (testdata/client-ca.pem).
+var clientCA = func() []byte {
+	b, err := os.ReadFile(filepath.Join("testdata", "client-ca.pem"))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
 func httpInput(cm map[string]string, ings ...*networkingv1.Ingress) model.Input {
 	svc := func(n string) *corev1.Service {
 		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: n},
@@ -47,7 +58,8 @@ func httpInput(cm map[string]string, ings ...*networkingv1.Ingress) model.Input 
 		Ingresses: ings,
 		Services:  []*corev1.Service{svc("app"), svc("errors")},
 		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "users"},
-			Data: map[string][]byte{"auth": []byte(htpasswd)}}},
+			Data: map[string][]byte{"auth": []byte(htpasswd)}},
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "client-ca"}, Data: map[string][]byte{"ca.crt": clientCA}}},
 		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "nginx"},
 			Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}},
 		Options: model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
@@ -100,6 +112,9 @@ func httpFeatures() model.Input {
 		// names, and sends its answer's headers.
 		httpIngress("routed-auth", "a.example.com", map[string]string{"auth-url": "http://10.1.2.3:9000/check",
 			"auth-signin": "https://login.example.com/start", "auth-response-headers": "X-User"}, pfx, "/"),
+		// auth-tls: a server block that asks for client certificates.
+		httpIngress("mtls", "m.example.com", map[string]string{"auth-tls-secret": "web/client-ca", "auth-tls-verify-client": "optional",
+			"auth-tls-verify-depth": "2", "auth-tls-pass-certificate-to-upstream": "true"}, pfx, "/"),
 		// Routed buffers and request streaming: a router location of its own.
 		httpIngress("routed-buffers", "u.example.com", map[string]string{"proxy-request-buffering": "off", "client-body-buffer-size": "16k",
 			"proxy-buffers-number": "2", "proxy-max-temp-file-size": "1024m"}, pfx, "/"),

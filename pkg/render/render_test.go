@@ -113,8 +113,21 @@ func nginxTestConfig(t *testing.T, name string, cfg *model.Config) {
 	if err := os.WriteFile(path, conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The files the controller writes before nginx loads a config
+	// (auth-tls CA bundles are read at load).
+	if err := (&apply.AuthFiles{Dir: filepath.Join(dir, "auth")}).Write(wireFiles(cfg)); err != nil {
+		t.Fatal(err)
+	}
 	out, err := exec.Command(nginx, "-t", "-e", "stderr", "-c", path).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "test is successful") {
 		t.Fatalf("%s: nginx -t: %v\n%s", name, err, out)
 	}
+}
+
+func wireFiles(cfg *model.Config) map[string][]byte {
+	out := map[string][]byte{}
+	for _, f := range cfg.AuthFiles {
+		out[f.Name] = []byte(f.Content)
+	}
+	return out
 }

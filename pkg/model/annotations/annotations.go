@@ -46,6 +46,8 @@ type Set struct {
 	// BasicAuth is auth-type basic; the model reads its Secret.
 	BasicAuth    *BasicAuth
 	ExternalAuth *ExternalAuth
+	// ClientTLS is auth-tls: client certificates on the hosts' HTTPS.
+	ClientTLS *ClientTLS
 	// CustomHTTPErrors are intercepted and served by DefaultBackend (or
 	// the controller's default backend).
 	CustomHTTPErrors []int
@@ -90,6 +92,7 @@ var supported = map[string]bool{
 	nameAuthType: true, nameAuthSecret: true, nameAuthSecretType: true, nameAuthRealm: true,
 	nameAuthURL: true, nameAuthSignin: true, nameAuthResponseHeaders: true, nameAuthMethod: true,
 	nameCustomHTTPErrors: true, nameDefaultBackend: true, nameConfigurationSnippet: true, nameServerSnippet: true,
+	nameAuthTLSSecret: true, nameAuthTLSVerify: true, nameAuthTLSDepth: true, nameAuthTLSPassCert: true,
 }
 
 // SupportedNames returns every supported annotation name, sorted.
@@ -155,6 +158,8 @@ func Parse(a Annotations) (Set, []diag.Diagnostic) {
 	s.CORS, d = parseCORS(a)
 	ds = append(ds, d...)
 	s.BasicAuth, d = parseBasicAuth(a)
+	ds = append(ds, d...)
+	s.ClientTLS, d = parseClientTLS(a)
 	ds = append(ds, d...)
 	s.ExternalAuth, d = parseExternalAuth(a)
 	ds = append(ds, d...)

@@ -40,6 +40,17 @@ func TestParse(t *testing.T) {
 		{"server-alias: injection", Annotations{Prefix + "server-alias": `a.example"; return 200; #`}, Set{}, []string{"InvalidAnnotation"}},
 		{"server-alias: empty", Annotations{Prefix + "server-alias": " , "}, Set{}, []string{"InvalidAnnotation"}},
 		{"from-to-www-redirect", Annotations{Prefix + "from-to-www-redirect": "true"}, Set{FromToWWW: true}, nil},
+		{"auth-tls defaults", Annotations{Prefix + "auth-tls-secret": "ns/ca"}, Set{ClientTLS: &ClientTLS{Namespace: "ns", Secret: "ca", Verify: "on", Depth: 1}}, nil},
+		{"auth-tls all", Annotations{Prefix + "auth-tls-secret": "ca", Prefix + "auth-tls-verify-client": "optional_no_ca",
+			Prefix + "auth-tls-verify-depth": "3", Prefix + "auth-tls-pass-certificate-to-upstream": "true"},
+			Set{ClientTLS: &ClientTLS{Secret: "ca", Verify: "optional_no_ca", Depth: 3, PassCertificate: true}}, nil},
+		{"auth-tls off", Annotations{Prefix + "auth-tls-secret": "ca", Prefix + "auth-tls-verify-client": "off"}, Set{}, nil},
+		{"auth-tls: verify injection", Annotations{Prefix + "auth-tls-secret": "ca", Prefix + "auth-tls-verify-client": "on; ssl_verify_client off"},
+			Set{ClientTLS: &ClientTLS{Secret: "ca", Verify: "on", Depth: 1}}, []string{"InvalidAnnotation"}},
+		{"auth-tls: depth 0", Annotations{Prefix + "auth-tls-secret": "ca", Prefix + "auth-tls-verify-depth": "0"},
+			Set{ClientTLS: &ClientTLS{Secret: "ca", Verify: "on", Depth: 1}}, []string{"InvalidAnnotation"}},
+		{"auth-tls: secret path", Annotations{Prefix + "auth-tls-secret": "a/b/c"},
+			Set{ClientTLS: &ClientTLS{Namespace: "a", Verify: "on", Depth: 1}}, []string{"InvalidAnnotation"}},
 		{"unsupported name is reported", Annotations{Prefix + "no-such": "x", "other.io/x": "y"}, Set{}, []string{"UnsupportedAnnotation"}},
 	}
 	for _, tc := range tests {

@@ -93,6 +93,10 @@ var risks = map[string]Risk{
 	nameServiceUpstream:     RiskLow,
 	nameServerAlias:         RiskHigh,
 	nameFromToWWWRedirect:   RiskLow,
+	nameAuthTLSSecret:       RiskMedium,
+	nameAuthTLSVerify:       RiskMedium,
+	nameAuthTLSDepth:        RiskLow,
+	nameAuthTLSPassCert:     RiskLow,
 	// Traffic policy (implemented on the annot-traffic branch).
 	"canary": RiskLow, "canary-by-header": RiskMedium, "canary-by-header-value": RiskMedium,
 	"canary-by-header-pattern": RiskMedium, "canary-by-cookie": RiskMedium, "canary-weight": RiskLow,

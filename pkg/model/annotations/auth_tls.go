@@ -1,0 +1,81 @@
+package annotations
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+const (
+	nameAuthTLSSecret   = "auth-tls-secret"
+	nameAuthTLSVerify   = "auth-tls-verify-client"
+	nameAuthTLSDepth    = "auth-tls-verify-depth"
+	nameAuthTLSPassCert = "auth-tls-pass-certificate-to-upstream"
+)
+
+// maxVerifyDepth bounds auth-tls-verify-depth.
+const maxVerifyDepth = 10
+
+// ClientTLS is auth-tls: HTTPS clients of the Ingress's hosts show a
+// certificate that a CA of the Secret's ca.crt signed (the model reads
+// it).
+type ClientTLS struct {
+	// Namespace is "" or the namespace auth-tls-secret named; the model
+	// accepts only the Ingress's own.
+	Namespace string
+	Secret    string
+	// Verify is nginx's ssl_verify_client: on, optional or
+	// optional_no_ca ("off" turns auth-tls off: no ClientTLS).
+	Verify string
+	// Depth is ssl_verify_depth.
+	Depth int
+	// PassCertificate sends the client's certificate, URL-escaped PEM, in
+	// the ssl-client-cert header.
+	PassCertificate bool
+}
+
+// parseClientTLS parses the auth-tls annotations; nil without
+// auth-tls-secret or with auth-tls-verify-client: off.
+func parseClientTLS(a Annotations) (*ClientTLS, []diag.Diagnostic) {
+	var ds []diag.Diagnostic
+	c := &ClientTLS{Verify: "on", Depth: 1}
+	if v, ok := a.lookup(nameAuthTLSVerify); ok {
+		switch v {
+		case "on", "off", "optional", "optional_no_ca":
+			c.Verify = v
+		default:
+			ds = append(ds, invalid(nameAuthTLSVerify, v, "want on, off, optional or optional_no_ca")...)
+		}
+	}
+	if v, ok := a.lookup(nameAuthTLSDepth); ok {
+		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= maxVerifyDepth && v == strconv.Itoa(n) {
+			c.Depth = n
+		} else {
+			ds = append(ds, invalid(nameAuthTLSDepth, v, "want a depth from 1 to 10")...)
+		}
+	}
+	var d []diag.Diagnostic
+	c.PassCertificate, _, d = parseBool(a, nameAuthTLSPassCert)
+	ds = append(ds, d...)
+	v, ok := a.lookup(nameAuthTLSSecret)
+	if !ok {
+		return nil, ds
+	}
+	name := v
+	if n, s, cut := strings.Cut(v, "/"); cut {
+		if !secretName.MatchString(n) {
+			ds = append(ds, invalid(nameAuthTLSSecret, v, "want namespace/name or name")...)
+		}
+		c.Namespace, name = n, s
+	}
+	if secretName.MatchString(name) {
+		c.Secret = name
+	} else {
+		ds = append(ds, invalid(nameAuthTLSSecret, v, "want a Secret name")...)
+	}
+	if c.Verify == "off" {
+		return nil, ds
+	}
+	return c, ds
+}

@@ -1,0 +1,94 @@
+package model
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// ClientTLS is auth-tls on a host: nginx asks HTTPS clients for a
+// certificate signed by a CA of File (an entry of Config.AuthFiles, named
+// after its content) and sends the backend the ssl-client-* headers.
+type ClientTLS struct {
+	File   string `json:"file"`
+	Verify string `json:"verify"`
+	Depth  int    `json:"depth"`
+	// PassCertificate adds ssl-client-cert, the URL-escaped PEM.
+	PassCertificate bool `json:"passCertificate,omitempty"`
+}
+
+// maxCABundle bounds a ca.crt: nginx loads it into every worker.
+const maxCABundle = 1 << 20
+
+// clientTLS reads the CA bundle of c from the Ingress's namespace and
+// returns the host setting, or an Error diagnostic: an Ingress that asks
+// for client certificates is not served without them.
+func (b *builder) clientTLS(ing *networkingv1.Ingress, c *annotations.ClientTLS) (*ClientTLS, []diag.Diagnostic) {
+	f := "metadata.annotations[" + annotations.Prefix + "auth-tls-secret]"
+	fail := func(format string, args ...any) (*ClientTLS, []diag.Diagnostic) {
+		return nil, []diag.Diagnostic{diag.Errorf(f, "InvalidAuthTLSSecret", "%s; the Ingress is not served", fmt.Sprintf(format, args...))}
+	}
+	for _, r := range ing.Spec.Rules {
+		if r.Host == "" {
+			return fail("auth-tls needs every rule to name a host: the rules without a host are served by the catch-all server, which asks no client for a certificate")
+		}
+	}
+	ref := SecretRef{ing.Namespace, c.Secret}
+	if c.Namespace != "" && c.Namespace != ing.Namespace {
+		return fail("secret %s/%s is not in the Ingress's namespace", c.Namespace, c.Secret)
+	}
+	s := b.secrets[ref]
+	if s == nil {
+		return fail("secret %s does not exist", ref)
+	}
+	raw, ok := s.Data["ca.crt"]
+	if !ok || len(raw) == 0 {
+		return fail("secret %s has no key ca.crt", ref)
+	}
+	if len(raw) > maxCABundle {
+		return fail("ca.crt of secret %s is larger than 1 MiB", ref)
+	}
+	var bundle []byte
+	for rest := raw; ; {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return fail("ca.crt of secret %s: %v", ref, err)
+		}
+		bundle = append(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})...)
+	}
+	if len(bundle) == 0 {
+		return fail("ca.crt of secret %s holds no PEM certificate", ref)
+	}
+	sum := sha256.Sum256(bundle)
+	name := "ca-" + hex.EncodeToString(sum[:8]) + ".pem"
+	if b.authFiles == nil {
+		b.authFiles = map[string]*AuthFile{}
+	}
+	b.authFiles[name] = &AuthFile{Name: name, Content: string(bundle)}
+	return &ClientTLS{File: name, Verify: c.Verify, Depth: c.Depth, PassCertificate: c.PassCertificate}, nil
+}
+
+// clientTLSHeaders are what a backend of an auth-tls host gets.
+func clientTLSHeaders(c *ClientTLS) []Header {
+	hs := []Header{{Name: "ssl-client-verify", Var: "ssl_client_verify"}, {Name: "ssl-client-subject-dn", Var: "ssl_client_s_dn"},
+		{Name: "ssl-client-issuer-dn", Var: "ssl_client_i_dn"}}
+	if c.PassCertificate {
+		hs = append(hs, Header{Name: "ssl-client-cert", Var: "ssl_client_escaped_cert"})
+	}
+	return hs
+}
