@@ -661,6 +661,14 @@ func TestAnnotationsInjectionRefused(t *testing.T) {
 // a throwaway certificate for <name>.internal).
 func newTLSApp(t *testing.T, ns, name string) *app {
 	t.Helper()
+	a, _ := newTLSAppCert(t, ns, name)
+	return a
+}
+
+// newTLSAppCert is newTLSApp that also returns the pod's self-signed
+// certificate, for name.internal.
+func newTLSAppCert(t *testing.T, ns, name string) (*app, cert) {
+	t.Helper()
 	a := &app{ns: ns, name: name, port: 80, target: 8443}
 	pn := name + "-0"
 	h, err := env.net.AddHost(pn)
@@ -681,7 +689,7 @@ func newTLSApp(t *testing.T, ns, name string) *app {
 		t.Fatal(err)
 	}
 	a.syncSlice(t, "")
-	return a
+	return a, c
 }
 
 // backend-protocol HTTPS: nginx speaks TLS to a backend that only serves
@@ -773,4 +781,48 @@ func TestAnnotationsServerAliasAndWWW(t *testing.T) {
 		t.Errorf("alias of a server block answered without its snippet's header: %v", r.header)
 	}
 	expect(t, "www. twin of a server block redirects", "GET", "www.alias-static.example.com", "/", nil, "", redirect("http://alias-static.example.com/"))
+}
+
+// proxy-ssl-*: nginx checks an HTTPS backend's certificate against the
+// Secret's CA and proxy-ssl-name; a name or a CA that does not match it
+// fails the request (502) instead of proxying unchecked.
+func TestAnnotationsProxySSL(t *testing.T) {
+	ns := namespace(t, "proxyssl")
+	a, c := newTLSAppCert(t, ns, "sslapp")
+	other := newCert(t, time.Now().Add(time.Hour), "other.internal")
+	for name, ca := range map[string][]byte{"backend-ca": c.crt, "other-ca": other.crt} {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string][]byte{"ca.crt": ca}}
+		if _, err := env.client.CoreV1().Secrets(ns).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checked := func(secret, name string) map[string]string {
+		return map[string]string{ann + "backend-protocol": "HTTPS", ann + "proxy-ssl-secret": ns + "/" + secret,
+			ann + "proxy-ssl-verify": "on", ann + "proxy-ssl-name": name, ann + "proxy-ssl-server-name": "on"}
+	}
+	for _, tc := range []struct {
+		host, secret, name string
+		code               int
+	}{
+		{"proxyssl-good.example.com", "backend-ca", "sslapp.internal", 200},
+		{"proxyssl-name.example.com", "backend-ca", "wrong.internal", 502},
+		{"proxyssl-ca.example.com", "other-ca", "sslapp.internal", 502},
+	} {
+		createIngress(t, newIngress(ns, strings.Split(tc.host, ".")[0], checked(tc.secret, tc.name), hostRule(tc.host, prefixPath("/", a.name))))
+		if tc.code == 200 {
+			expect(t, tc.host+": the backend's certificate checks", "GET", tc.host, "/", nil, "", fromApp(a, 200))
+		} else {
+			expect(t, tc.host+": a certificate that does not check is refused", "GET", tc.host, "/", nil, "", status(tc.code))
+		}
+	}
+	// The same backend unchecked still answers: the 502s are the checks.
+	createIngress(t, newIngress(ns, "unchecked", map[string]string{ann + "backend-protocol": "HTTPS"}, hostRule("proxyssl-off.example.com", prefixPath("/", a.name))))
+	expect(t, "unchecked TLS to the same backend", "GET", "proxyssl-off.example.com", "/", nil, "", fromApp(a, 200))
+	conf, err := os.ReadFile(filepath.Join(env.portico.configDir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(conf), "proxy_ssl_name wrong.internal;") {
+		t.Error("nginx.conf has no proxy_ssl_name wrong.internal")
+	}
 }

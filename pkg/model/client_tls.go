@@ -52,8 +52,19 @@ func (b *builder) clientTLS(ing *networkingv1.Ingress, c *annotations.ClientTLS)
 	if !ok || len(raw) == 0 {
 		return fail("secret %s has no key ca.crt", ref)
 	}
+	bundle, err := caBundle(raw)
+	if err != nil {
+		return fail("ca.crt of secret %s: %v", ref, err)
+	}
+	name := b.contentFile("ca-", bundle)
+	return &ClientTLS{File: name, Verify: c.Verify, Depth: c.Depth, PassCertificate: c.PassCertificate}, nil
+}
+
+// caBundle parses the CERTIFICATE blocks of a PEM bundle and returns them
+// re-encoded, nothing else; at least one, at most maxCABundle bytes read.
+func caBundle(raw []byte) ([]byte, error) {
 	if len(raw) > maxCABundle {
-		return fail("ca.crt of secret %s is larger than 1 MiB", ref)
+		return nil, fmt.Errorf("larger than 1 MiB")
 	}
 	var bundle []byte
 	for rest := raw; ; {
@@ -67,20 +78,27 @@ func (b *builder) clientTLS(ing *networkingv1.Ingress, c *annotations.ClientTLS)
 		}
 		cert, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {
-			return fail("ca.crt of secret %s: %v", ref, err)
+			return nil, err
 		}
 		bundle = append(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})...)
 	}
 	if len(bundle) == 0 {
-		return fail("ca.crt of secret %s holds no PEM certificate", ref)
+		return nil, fmt.Errorf("no PEM certificate")
 	}
-	sum := sha256.Sum256(bundle)
-	name := "ca-" + hex.EncodeToString(sum[:8]) + ".pem"
+	return bundle, nil
+}
+
+// contentFile adds content to Config.AuthFiles under a name of prefix and
+// a hash of it (a new content is a new name: nginx loads it on reload)
+// and returns the name.
+func (b *builder) contentFile(prefix string, content []byte) string {
+	sum := sha256.Sum256(content)
+	name := prefix + hex.EncodeToString(sum[:8]) + ".pem"
 	if b.authFiles == nil {
 		b.authFiles = map[string]*AuthFile{}
 	}
-	b.authFiles[name] = &AuthFile{Name: name, Content: string(bundle)}
-	return &ClientTLS{File: name, Verify: c.Verify, Depth: c.Depth, PassCertificate: c.PassCertificate}, nil
+	b.authFiles[name] = &AuthFile{Name: name, Content: string(content)}
+	return name
 }
 
 // clientTLSHeaders are what a backend of an auth-tls host gets.

@@ -104,6 +104,11 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 			h.basic = &BasicAuth{Realm: ba.Realm, File: name}
 		}
 	}
+	if p := set.Proxy.SSL; p != nil {
+		var d []diag.Diagnostic
+		h.set.Proxy.SSL, d = b.proxySSL(ing, p)
+		ds = append(ds, d...)
+	}
 	if c := set.ClientTLS; c != nil {
 		var d []diag.Diagnostic
 		h.clientTLS, d = b.clientTLS(ing, c)

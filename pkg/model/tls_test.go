@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -246,5 +247,67 @@ func TestBuildClientTLS(t *testing.T) {
 		if l.Backend != "" && (len(l.Headers) != 3 || l.Headers[0] != (Header{Name: "ssl-client-verify", Var: "ssl_client_verify"})) {
 			t.Errorf("location %s headers %v; want the ssl-client-* headers", l.Path, l.Headers)
 		}
+	}
+}
+
+// proxy-ssl-secret: ca.crt becomes the trusted file, tls.crt and tls.key
+// the client certificate files; a Secret that cannot give them refuses
+// the Ingress.
+func TestBuildProxySSL(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	caCrt, _ := selfSigned(t, now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), "ca.example")
+	crt, key := selfSigned(t, now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), "client.example")
+	_, otherKey := selfSigned(t, now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), "other.example")
+	svcs, eps := labObjects()
+	sec := func(name string, data map[string][]byte) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: name}, Data: data}
+	}
+	secrets := []*corev1.Secret{
+		sec("full", map[string][]byte{"ca.crt": caCrt, "tls.crt": crt, "tls.key": key}),
+		sec("ca-only", map[string][]byte{"ca.crt": caCrt}),
+		sec("half", map[string][]byte{"ca.crt": caCrt, "tls.crt": crt}),
+		sec("mismatch", map[string][]byte{"ca.crt": caCrt, "tls.crt": crt, "tls.key": otherKey}),
+		sec("no-ca", map[string][]byte{"tls.crt": crt, "tls.key": key}),
+	}
+	ing := func(name, secret string) *networkingv1.Ingress {
+		return ingress("lab", name, annotate(annotations.Prefix+"backend-protocol", "HTTPS"), annotate(annotations.Prefix+"proxy-ssl-secret", secret),
+			annotate(annotations.Prefix+"proxy-ssl-verify", "on"), rule(name+".example.com", path("/", prefix, "api-service", 80)))
+	}
+	cfg := Build(Input{
+		Ingresses:      []*networkingv1.Ingress{ing("full", "full"), ing("ca-only", "ca-only"), ing("half", "half"), ing("mismatch", "mismatch"), ing("no-ca", "no-ca")},
+		IngressClasses: []*networkingv1.IngressClass{ourClass()}, Services: svcs, EndpointSlices: eps, Secrets: secrets, Options: defaultOptions,
+	})
+	refused := map[string]bool{}
+	for _, d := range cfg.Diagnostics {
+		if d.Reason == "InvalidProxySSLSecret" {
+			refused[d.Object.Name] = true
+		}
+	}
+	if want := map[string]bool{"half": true, "mismatch": true, "no-ca": true}; !cmp.Equal(refused, want) {
+		t.Errorf("refused %v, want %v (diagnostics %v)", refused, want, cfg.Diagnostics)
+	}
+	files := map[string]string{}
+	for _, f := range cfg.AuthFiles {
+		files[f.Name] = f.Content
+	}
+	checked := 0
+	for _, r := range cfg.Routes {
+		if r.Host != "full.example.com" && r.Host != "ca-only.example.com" {
+			continue
+		}
+		checked++
+		ssl := r.Routes[0].Settings.SSL
+		if ssl == nil || ssl.Verify != "on" || files[ssl.Trusted] != string(caCrt) {
+			t.Fatalf("%s: SSL %+v; want the CA file and verify on", r.Host, ssl)
+		}
+		if wantCert := r.Host == "full.example.com"; (ssl.Cert != "") != wantCert || (ssl.Key != "") != wantCert {
+			t.Errorf("%s: client certificate files %q %q", r.Host, ssl.Cert, ssl.Key)
+		}
+		if ssl.Cert != "" && (files[ssl.Cert] != string(crt) || !strings.Contains(files[ssl.Key], "PRIVATE KEY")) {
+			t.Errorf("%s: client certificate files hold %q and %q", r.Host, files[ssl.Cert], files[ssl.Key])
+		}
+	}
+	if checked != 2 {
+		t.Errorf("the Lua router holds %d of the 2 hosts with proxy-ssl", checked)
 	}
 }

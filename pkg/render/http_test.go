@@ -49,6 +49,18 @@ var clientCA = func() []byte {
 	return b
 }()
 
+// backendCert and backendKey are the client certificate nginx shows
+// backends (testdata/backend-client.pem, -key.pem).
+var backendCert, backendKey = testdata("backend-client.pem"), testdata("backend-client-key.pem")
+
+func testdata(name string) []byte {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 func httpInput(cm map[string]string, ings ...*networkingv1.Ingress) model.Input {
 	svc := func(n string) *corev1.Service {
 		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: n},
@@ -59,7 +71,9 @@ func httpInput(cm map[string]string, ings ...*networkingv1.Ingress) model.Input 
 		Services:  []*corev1.Service{svc("app"), svc("errors")},
 		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "users"},
 			Data: map[string][]byte{"auth": []byte(htpasswd)}},
-			{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "client-ca"}, Data: map[string][]byte{"ca.crt": clientCA}}},
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "client-ca"}, Data: map[string][]byte{"ca.crt": clientCA}},
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "backend-tls"}, Data: map[string][]byte{"ca.crt": clientCA,
+				"tls.crt": backendCert, "tls.key": backendKey}}},
 		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "nginx"},
 			Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}},
 		Options: model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
@@ -115,6 +129,12 @@ func httpFeatures() model.Input {
 		// auth-tls: a server block that asks for client certificates.
 		httpIngress("mtls", "m.example.com", map[string]string{"auth-tls-secret": "web/client-ca", "auth-tls-verify-client": "optional",
 			"auth-tls-verify-depth": "2", "auth-tls-pass-certificate-to-upstream": "true"}, pfx, "/"),
+		// proxy-ssl: checked TLS to the backend, static and routed.
+		httpIngress("proxy-ssl", "h.example.com", map[string]string{"backend-protocol": "HTTPS", "proxy-ssl-secret": "backend-tls",
+			"proxy-ssl-verify": "on", "proxy-ssl-verify-depth": "2", "proxy-ssl-name": "app.internal", "proxy-ssl-server-name": "on",
+			"proxy-ssl-protocols": "TLSv1.2 TLSv1.3", "proxy-ssl-ciphers": "HIGH:!aNULL:!MD5"}, pfx, "/verified"),
+		httpIngress("routed-proxy-ssl", "v.example.com", map[string]string{"backend-protocol": "GRPCS", "proxy-ssl-secret": "web/backend-tls",
+			"proxy-ssl-verify": "on", "proxy-ssl-name": "grpc.internal"}, pfx, "/"),
 		// Routed buffers and request streaming: a router location of its own.
 		httpIngress("routed-buffers", "u.example.com", map[string]string{"proxy-request-buffering": "off", "client-body-buffer-size": "16k",
 			"proxy-buffers-number": "2", "proxy-max-temp-file-size": "1024m"}, pfx, "/"),

@@ -93,6 +93,8 @@ var supported = map[string]bool{
 	nameAuthURL: true, nameAuthSignin: true, nameAuthResponseHeaders: true, nameAuthMethod: true,
 	nameCustomHTTPErrors: true, nameDefaultBackend: true, nameConfigurationSnippet: true, nameServerSnippet: true,
 	nameAuthTLSSecret: true, nameAuthTLSVerify: true, nameAuthTLSDepth: true, nameAuthTLSPassCert: true,
+	nameProxySSLSecret: true, nameProxySSLVerify: true, nameProxySSLDepth: true, nameProxySSLName: true,
+	nameProxySSLServerName: true, nameProxySSLProtocols: true, nameProxySSLCiphers: true,
 }
 
 // SupportedNames returns every supported annotation name, sorted.

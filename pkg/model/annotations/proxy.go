@@ -79,6 +79,8 @@ type Proxy struct {
 	UpstreamVhost string `json:"upstreamVhost,omitempty"`
 	// HTTPVersion is "1.0", "1.1" or "" (1.1).
 	HTTPVersion string `json:"httpVersion,omitempty"`
+	// SSL is how nginx checks an HTTPS or GRPCS backend; nil: it does not.
+	SSL *ProxySSL `json:"ssl,omitempty"`
 }
 
 // IsZero reports whether no setting is made.
@@ -86,7 +88,7 @@ func (p Proxy) IsZero() bool {
 	return p.Protocol == "" && p.BodySize == "" && p.ConnectTimeout == 0 && p.SendTimeout == 0 &&
 		p.ReadTimeout == 0 && p.Buffering == "" && p.BufferSize == "" && len(p.NextUpstream) == 0 &&
 		p.NextUpstreamTries == nil && p.NextUpstreamTimeout == nil && p.UpstreamVhost == "" && p.HTTPVersion == "" &&
-		p.BuffersNumber == 0 && p.MaxTempFileSize == "" && p.RequestBuffering == "" && p.BodyBufferSize == ""
+		p.BuffersNumber == 0 && p.MaxTempFileSize == "" && p.RequestBuffering == "" && p.BodyBufferSize == "" && p.SSL == nil
 }
 
 // Buffers is the number of BufferSize buffers of proxy_buffers.
@@ -274,6 +276,15 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 			p.HTTPVersion = v
 		} else {
 			ds = append(ds, invalid(nameProxyHTTPVersion, v, "want 1.0 or 1.1")...)
+		}
+	}
+	var d []diag.Diagnostic
+	p.SSL, d = parseProxySSL(a)
+	ds = append(ds, d...)
+	if p.SSL != nil {
+		p.SSL.Directive = "proxy"
+		if p.IsGRPC() {
+			p.SSL.Directive = "grpc"
 		}
 	}
 	return p, ds

@@ -97,6 +97,13 @@ var risks = map[string]Risk{
 	nameAuthTLSVerify:       RiskMedium,
 	nameAuthTLSDepth:        RiskLow,
 	nameAuthTLSPassCert:     RiskLow,
+	nameProxySSLSecret:      RiskMedium,
+	nameProxySSLVerify:      RiskLow,
+	nameProxySSLDepth:       RiskLow,
+	nameProxySSLName:        RiskMedium,
+	nameProxySSLServerName:  RiskLow,
+	nameProxySSLProtocols:   RiskLow,
+	nameProxySSLCiphers:     RiskMedium,
 	// Traffic policy (implemented on the annot-traffic branch).
 	"canary": RiskLow, "canary-by-header": RiskMedium, "canary-by-header-value": RiskMedium,
 	"canary-by-header-pattern": RiskMedium, "canary-by-cookie": RiskMedium, "canary-weight": RiskLow,

@@ -1,0 +1,123 @@
+package annotations
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+const (
+	nameProxySSLSecret     = "proxy-ssl-secret"
+	nameProxySSLVerify     = "proxy-ssl-verify"
+	nameProxySSLDepth      = "proxy-ssl-verify-depth"
+	nameProxySSLName       = "proxy-ssl-name"
+	nameProxySSLServerName = "proxy-ssl-server-name"
+	nameProxySSLProtocols  = "proxy-ssl-protocols"
+	nameProxySSLCiphers    = "proxy-ssl-ciphers"
+)
+
+// ProxySSL is how nginx checks an HTTPS or GRPCS backend (proxy-ssl-*):
+// the CA of Secret's ca.crt, and Secret's tls.crt and tls.key as the
+// client certificate nginx shows, if it has them. The model reads the
+// Secret into the file names; nginx's defaults stay for what is unset.
+type ProxySSL struct {
+	// Namespace is "" or the namespace proxy-ssl-secret named; the model
+	// accepts only the Ingress's own.
+	Namespace string `json:"-"`
+	Secret    string `json:"-"`
+	// Directive is the prefix of nginx's directives: proxy, or grpc for
+	// GRPC and GRPCS backends.
+	Directive string `json:"directive"`
+	// Trusted, Cert and Key are files the model writes (AuthFiles).
+	Trusted string `json:"trusted,omitempty"`
+	Cert    string `json:"cert,omitempty"`
+	Key     string `json:"key,omitempty"`
+	// Verify is "on" or "off" (nginx's default, off, when "").
+	Verify     string   `json:"verify,omitempty"`
+	Depth      int      `json:"depth,omitempty"`
+	Name       string   `json:"name,omitempty"`
+	ServerName string   `json:"serverName,omitempty"`
+	Protocols  []string `json:"protocols,omitempty"`
+	Ciphers    string   `json:"ciphers,omitempty"`
+}
+
+var (
+	sslProtocols  = map[string]bool{"TLSv1.2": true, "TLSv1.3": true}
+	cipherGrammar = regexp.MustCompile(`^[A-Za-z0-9:+!@=._-]{1,1000}$`)
+)
+
+// parseProxySSL parses the proxy-ssl-* annotations; nil without
+// proxy-ssl-secret, whose absence makes the others warn.
+func parseProxySSL(a Annotations) (*ProxySSL, []diag.Diagnostic) {
+	var ds []diag.Diagnostic
+	p := &ProxySSL{}
+	onOff := func(name string, dst *string) {
+		if v, ok := a.lookup(name); ok {
+			if v == "on" || v == "off" {
+				*dst = v
+			} else {
+				ds = append(ds, invalid(name, v, "want on or off")...)
+			}
+		}
+	}
+	onOff(nameProxySSLVerify, &p.Verify)
+	onOff(nameProxySSLServerName, &p.ServerName)
+	if v, ok := a.lookup(nameProxySSLDepth); ok {
+		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 10 && v == strconv.Itoa(n) {
+			p.Depth = n
+		} else {
+			ds = append(ds, invalid(nameProxySSLDepth, v, "want a depth from 1 to 10")...)
+		}
+	}
+	if v, ok := a.lookup(nameProxySSLName); ok {
+		n := strings.ToLower(v)
+		if len(n) <= 253 && dnsName.MatchString(n) {
+			p.Name = n
+		} else {
+			ds = append(ds, invalid(nameProxySSLName, v, "want a host name such as app.internal")...)
+		}
+	}
+	if v, ok := a.lookup(nameProxySSLProtocols); ok {
+		ps := strings.Fields(v)
+		good := len(ps) > 0
+		for _, x := range ps {
+			good = good && sslProtocols[x]
+		}
+		if good {
+			p.Protocols = ps
+		} else {
+			ds = append(ds, invalid(nameProxySSLProtocols, v, "want TLSv1.2 and/or TLSv1.3, space-separated")...)
+		}
+	}
+	if v, ok := a.lookup(nameProxySSLCiphers); ok {
+		if cipherGrammar.MatchString(v) {
+			p.Ciphers = v
+		} else {
+			ds = append(ds, invalid(nameProxySSLCiphers, v, "want an OpenSSL cipher list such as HIGH:!aNULL:!MD5")...)
+		}
+	}
+	v, ok := a.lookup(nameProxySSLSecret)
+	if !ok {
+		for _, n := range []string{nameProxySSLVerify, nameProxySSLDepth, nameProxySSLName, nameProxySSLServerName, nameProxySSLProtocols, nameProxySSLCiphers} {
+			if _, set := a.lookup(n); set {
+				ds = append(ds, diag.Warnf(field(n), "IneffectiveAnnotation", "annotation %s%s has no effect without %s%s", Prefix, n, Prefix, nameProxySSLSecret))
+			}
+		}
+		return nil, ds
+	}
+	name := v
+	if n, s, cut := strings.Cut(v, "/"); cut {
+		if !secretName.MatchString(n) {
+			ds = append(ds, invalid(nameProxySSLSecret, v, "want namespace/name or name")...)
+		}
+		p.Namespace, name = n, s
+	}
+	if secretName.MatchString(name) {
+		p.Secret = name
+	} else {
+		ds = append(ds, invalid(nameProxySSLSecret, v, "want a Secret name")...)
+	}
+	return p, ds
+}

@@ -1,0 +1,65 @@
+package model
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// proxySSL reads proxy-ssl-secret from the Ingress's namespace: its
+// ca.crt (required) becomes the trusted CAs, its tls.crt and tls.key (both
+// or neither) the client certificate nginx shows the backend. A Secret
+// that cannot give them refuses the Ingress: it asked for checked TLS.
+func (b *builder) proxySSL(ing *networkingv1.Ingress, p *annotations.ProxySSL) (*annotations.ProxySSL, []diag.Diagnostic) {
+	fail := func(format string, args ...any) (*annotations.ProxySSL, []diag.Diagnostic) {
+		return nil, []diag.Diagnostic{diag.Errorf("metadata.annotations["+annotations.Prefix+"proxy-ssl-secret]", "InvalidProxySSLSecret",
+			"%s; the Ingress is not served", fmt.Sprintf(format, args...))}
+	}
+	ref := SecretRef{ing.Namespace, p.Secret}
+	if p.Namespace != "" && p.Namespace != ing.Namespace {
+		return fail("secret %s/%s is not in the Ingress's namespace", p.Namespace, p.Secret)
+	}
+	s := b.secrets[ref]
+	if s == nil {
+		return fail("secret %s does not exist", ref)
+	}
+	ca, ok := s.Data["ca.crt"]
+	if !ok {
+		return fail("secret %s has no key ca.crt", ref)
+	}
+	bundle, err := caBundle(ca)
+	if err != nil {
+		return fail("ca.crt of secret %s: %v", ref, err)
+	}
+	out := *p
+	out.Namespace, out.Secret = "", ""
+	out.Trusted = b.contentFile("proxy-ca-", bundle)
+	crt, hasCrt := s.Data["tls.crt"]
+	key, hasKey := s.Data["tls.key"]
+	switch {
+	case hasCrt != hasKey:
+		return fail("secret %s has one of tls.crt and tls.key: want both (a client certificate) or neither", ref)
+	case hasCrt:
+		pair, err := tls.X509KeyPair(crt, key)
+		if err != nil {
+			return fail("tls.crt and tls.key of secret %s: %v", ref, err)
+		}
+		kd, err := x509.MarshalPKCS8PrivateKey(pair.PrivateKey)
+		if err != nil {
+			return fail("tls.key of secret %s: %v", ref, err)
+		}
+		var chain []byte
+		for _, der := range pair.Certificate {
+			chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+		}
+		out.Cert = b.contentFile("proxy-cert-", chain)
+		out.Key = b.contentFile("proxy-key-", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}))
+	}
+	return &out, nil
+}
