@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/portico-ingress/portico/pkg/model/annotations"
@@ -40,13 +41,9 @@ func (b *builder) clientTLS(ing *networkingv1.Ingress, c *annotations.ClientTLS)
 			return fail("auth-tls needs every rule to name a host: the rules without a host are served by the catch-all server, which asks no client for a certificate")
 		}
 	}
-	ref := SecretRef{ing.Namespace, c.Secret}
-	if c.Namespace != "" && c.Namespace != ing.Namespace {
-		return fail("secret %s/%s is not in the Ingress's namespace", c.Namespace, c.Secret)
-	}
-	s := b.secrets[ref]
-	if s == nil {
-		return fail("secret %s does not exist", ref)
+	s, ref, err := b.ownSecret(ing, c.Namespace, c.Secret)
+	if err != nil {
+		return fail("%v", err)
 	}
 	raw, ok := s.Data["ca.crt"]
 	if !ok || len(raw) == 0 {
@@ -58,6 +55,20 @@ func (b *builder) clientTLS(ing *networkingv1.Ingress, c *annotations.ClientTLS)
 	}
 	name := b.contentFile("ca-", bundle)
 	return &ClientTLS{File: name, Verify: c.Verify, Depth: c.Depth, PassCertificate: c.PassCertificate}, nil
+}
+
+// ownSecret returns the Secret an annotation names (namespace "" or the
+// Ingress's: another namespace's Secret is refused) and its reference.
+func (b *builder) ownSecret(ing *networkingv1.Ingress, namespace, name string) (*corev1.Secret, SecretRef, error) {
+	ref := SecretRef{ing.Namespace, name}
+	if namespace != "" && namespace != ing.Namespace {
+		return nil, ref, fmt.Errorf("secret %s/%s is not in the Ingress's namespace", namespace, name)
+	}
+	s := b.secrets[ref]
+	if s == nil {
+		return nil, ref, fmt.Errorf("secret %s does not exist", ref)
+	}
+	return s, ref, nil
 }
 
 // caBundle parses the CERTIFICATE blocks of a PEM bundle and returns them

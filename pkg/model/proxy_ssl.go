@@ -21,13 +21,9 @@ func (b *builder) proxySSL(ing *networkingv1.Ingress, p *annotations.ProxySSL) (
 		return nil, []diag.Diagnostic{diag.Errorf("metadata.annotations["+annotations.Prefix+"proxy-ssl-secret]", "InvalidProxySSLSecret",
 			"%s; the Ingress is not served", fmt.Sprintf(format, args...))}
 	}
-	ref := SecretRef{ing.Namespace, p.Secret}
-	if p.Namespace != "" && p.Namespace != ing.Namespace {
-		return fail("secret %s/%s is not in the Ingress's namespace", p.Namespace, p.Secret)
-	}
-	s := b.secrets[ref]
-	if s == nil {
-		return fail("secret %s does not exist", ref)
+	s, ref, err := b.ownSecret(ing, p.Namespace, p.Secret)
+	if err != nil {
+		return fail("%v", err)
 	}
 	ca, ok := s.Data["ca.crt"]
 	if !ok {

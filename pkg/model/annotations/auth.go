@@ -128,25 +128,13 @@ func parseBasicAuth(a Annotations) (*BasicAuth, []diag.Diagnostic) {
 			ds = append(ds, invalid(nameAuthSecretType, v, "want auth-file or auth-map")...)
 		}
 	}
-	v, ok := a.lookup(nameAuthSecret)
-	if ok {
-		name := v
-		if n, s, cut := strings.Cut(v, "/"); cut {
-			if !secretName.MatchString(n) {
-				ds = append(ds, invalid(nameAuthSecret, v, "want name or namespace/name")...)
-			}
-			b.Namespace, name = n, s
-		}
-		if secretName.MatchString(name) {
-			b.Secret = name
-		} else {
-			ds = append(ds, invalid(nameAuthSecret, v, "want a Secret name")...)
-		}
-	}
+	ns, secret, hasSecret, d := secretRef(a, nameAuthSecret)
+	b.Namespace, b.Secret = ns, secret
+	ds = append(ds, d...)
 	if !typed {
 		return nil, ds
 	}
-	if !ok && t == "basic" {
+	if !hasSecret && t == "basic" {
 		ds = append(ds, diag.Errorf(field(nameAuthSecret), "InvalidAnnotation", "auth-type basic needs %s%s", Prefix, nameAuthSecret))
 	}
 	if diag.HasError(ds) {
@@ -205,4 +193,26 @@ func parseExternalAuth(a Annotations) (*ExternalAuth, []diag.Diagnostic) {
 		return nil, ds
 	}
 	return e, ds
+}
+
+// secretRef parses annotation name naming a Secret as "name" or
+// "namespace/name" (the model accepts only the Ingress's own namespace);
+// ok is false when it is not set.
+func secretRef(a Annotations, name string) (namespace, secret string, ok bool, ds []diag.Diagnostic) {
+	v, ok := a.lookup(name)
+	if !ok {
+		return "", "", false, nil
+	}
+	secret = v
+	if n, s, cut := strings.Cut(v, "/"); cut {
+		if !secretName.MatchString(n) {
+			ds = append(ds, invalid(name, v, "want name or namespace/name")...)
+		}
+		namespace, secret = n, s
+	}
+	if !secretName.MatchString(secret) {
+		ds = append(ds, invalid(name, v, "want a Secret name")...)
+		secret = ""
+	}
+	return namespace, secret, true, ds
 }

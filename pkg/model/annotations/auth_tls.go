@@ -2,7 +2,6 @@ package annotations
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
@@ -55,25 +54,15 @@ func parseClientTLS(a Annotations) (*ClientTLS, []diag.Diagnostic) {
 			ds = append(ds, invalid(nameAuthTLSDepth, v, "want a depth from 1 to 10")...)
 		}
 	}
-	var d []diag.Diagnostic
-	c.PassCertificate, _, d = parseBool(a, nameAuthTLSPassCert)
+	pass, _, d := parseBool(a, nameAuthTLSPassCert)
+	c.PassCertificate = pass
 	ds = append(ds, d...)
-	v, ok := a.lookup(nameAuthTLSSecret)
+	ns, secret, ok, d := secretRef(a, nameAuthTLSSecret)
+	ds = append(ds, d...)
 	if !ok {
 		return nil, ds
 	}
-	name := v
-	if n, s, cut := strings.Cut(v, "/"); cut {
-		if !secretName.MatchString(n) {
-			ds = append(ds, invalid(nameAuthTLSSecret, v, "want namespace/name or name")...)
-		}
-		c.Namespace, name = n, s
-	}
-	if secretName.MatchString(name) {
-		c.Secret = name
-	} else {
-		ds = append(ds, invalid(nameAuthTLSSecret, v, "want a Secret name")...)
-	}
+	c.Namespace, c.Secret = ns, secret
 	if c.Verify == "off" {
 		return nil, ds
 	}

@@ -222,26 +222,17 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 	if secs(nameProxyNextTimeout, &nt, 0) {
 		p.NextUpstreamTimeout = &nt
 	}
-	if v, ok := a.lookup(nameProxyBuffering); ok {
-		if v == "on" || v == "off" {
-			p.Buffering = v
-		} else {
-			ds = append(ds, invalid(nameProxyBuffering, v, "want on or off")...)
-		}
-	}
+	var d []diag.Diagnostic
+	p.Buffering, d = parseOnOff(a, nameProxyBuffering)
+	ds = append(ds, d...)
 	// nginx refuses a temporary file smaller than a buffer (8k: the
 	// default buffers are a memory page, 4k or 8k).
 	if t := p.MaxTempFileSize; t != "" && t.Bytes() != 0 && t.Bytes() < max(8<<10, p.BufferSize.bytesOr0()) {
 		ds = append(ds, invalid(nameMaxTempFileSize, string(t), "want 0 or at least 8k and proxy-buffer-size")...)
 		p.MaxTempFileSize = ""
 	}
-	if v, ok := a.lookup(nameRequestBuffering); ok {
-		if v == "on" || v == "off" {
-			p.RequestBuffering = v
-		} else {
-			ds = append(ds, invalid(nameRequestBuffering, v, "want on or off")...)
-		}
-	}
+	p.RequestBuffering, d = parseOnOff(a, nameRequestBuffering)
+	ds = append(ds, d...)
 	if v, ok := a.lookup(nameProxyNextUpstream); ok {
 		toks := strings.Fields(v)
 		good := len(toks) > 0 && len(toks) <= len(nextUpstreamTokens)
@@ -278,7 +269,6 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 			ds = append(ds, invalid(nameProxyHTTPVersion, v, "want 1.0 or 1.1")...)
 		}
 	}
-	var d []diag.Diagnostic
 	p.SSL, d = parseProxySSL(a)
 	ds = append(ds, d...)
 	if p.SSL != nil {
@@ -319,4 +309,16 @@ func (p Proxy) Upstream() string {
 		return Upstreams[3]
 	}
 	return Upstreams[0]
+}
+
+// parseOnOff parses an annotation of nginx's on and off; "" when unset.
+func parseOnOff(a Annotations, name string) (string, []diag.Diagnostic) {
+	v, ok := a.lookup(name)
+	switch {
+	case !ok:
+		return "", nil
+	case v == "on" || v == "off":
+		return v, nil
+	}
+	return "", invalid(name, v, "want on or off")
 }

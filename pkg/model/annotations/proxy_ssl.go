@@ -53,17 +53,11 @@ var (
 func parseProxySSL(a Annotations) (*ProxySSL, []diag.Diagnostic) {
 	var ds []diag.Diagnostic
 	p := &ProxySSL{}
-	onOff := func(name string, dst *string) {
-		if v, ok := a.lookup(name); ok {
-			if v == "on" || v == "off" {
-				*dst = v
-			} else {
-				ds = append(ds, invalid(name, v, "want on or off")...)
-			}
-		}
-	}
-	onOff(nameProxySSLVerify, &p.Verify)
-	onOff(nameProxySSLServerName, &p.ServerName)
+	var d []diag.Diagnostic
+	p.Verify, d = parseOnOff(a, nameProxySSLVerify)
+	ds = append(ds, d...)
+	p.ServerName, d = parseOnOff(a, nameProxySSLServerName)
+	ds = append(ds, d...)
 	if v, ok := a.lookup(nameProxySSLDepth); ok {
 		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 10 && v == strconv.Itoa(n) {
 			p.Depth = n
@@ -98,7 +92,8 @@ func parseProxySSL(a Annotations) (*ProxySSL, []diag.Diagnostic) {
 			ds = append(ds, invalid(nameProxySSLCiphers, v, "want an OpenSSL cipher list such as HIGH:!aNULL:!MD5")...)
 		}
 	}
-	v, ok := a.lookup(nameProxySSLSecret)
+	ns, secret, ok, d := secretRef(a, nameProxySSLSecret)
+	ds = append(ds, d...)
 	if !ok {
 		for _, n := range []string{nameProxySSLVerify, nameProxySSLDepth, nameProxySSLName, nameProxySSLServerName, nameProxySSLProtocols, nameProxySSLCiphers} {
 			if _, set := a.lookup(n); set {
@@ -107,17 +102,6 @@ func parseProxySSL(a Annotations) (*ProxySSL, []diag.Diagnostic) {
 		}
 		return nil, ds
 	}
-	name := v
-	if n, s, cut := strings.Cut(v, "/"); cut {
-		if !secretName.MatchString(n) {
-			ds = append(ds, invalid(nameProxySSLSecret, v, "want namespace/name or name")...)
-		}
-		p.Namespace, name = n, s
-	}
-	if secretName.MatchString(name) {
-		p.Secret = name
-	} else {
-		ds = append(ds, invalid(nameProxySSLSecret, v, "want a Secret name")...)
-	}
+	p.Namespace, p.Secret = ns, secret
 	return p, ds
 }
