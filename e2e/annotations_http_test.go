@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -824,5 +825,41 @@ func TestAnnotationsProxySSL(t *testing.T) {
 	}
 	if !strings.Contains(string(conf), "proxy_ssl_name wrong.internal;") {
 		t.Error("nginx.conf has no proxy_ssl_name wrong.internal")
+	}
+}
+
+// proxy-redirect-from/-to rewrite the Location of a backend's redirect;
+// proxy-cookie-domain and -path the Domain and Path of its cookies; the
+// same answers pass unchanged without them.
+func TestAnnotationsProxyRewrites(t *testing.T) {
+	ns := namespace(t, "rewrites")
+	newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "rewriting", map[string]string{ann + "proxy-redirect-from": "http://app.internal/",
+		ann + "proxy-redirect-to": "https://rewrites.example.com/app/", ann + "proxy-cookie-domain": "app.internal rewrites.example.com",
+		ann + "proxy-cookie-path": "/ /app/"}, hostRule("rewrites.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "plain", nil, hostRule("norewrites.example.com", prefixPath("/", "a"))))
+	loc := url.QueryEscape("http://app.internal/login?next=1")
+	cookie := url.QueryEscape("s=1; Domain=app.internal; Path=/")
+	for _, tc := range []struct {
+		host, location, cookie string
+	}{
+		{"rewrites.example.com", "https://rewrites.example.com/app/login?next=1", "s=1; Domain=rewrites.example.com; Path=/app/"},
+		{"norewrites.example.com", "http://app.internal/login?next=1", "s=1; Domain=app.internal; Path=/"},
+	} {
+		expect(t, tc.host+" redirect", "GET", tc.host, "/__redirect?to="+loc, nil, "", func(r reply) error {
+			if r.code != 302 || r.header.Get("Location") != tc.location {
+				return fmt.Errorf("want 302 to %s, got Location %q", tc.location, r.header.Get("Location"))
+			}
+			return nil
+		})
+		expect(t, tc.host+" cookie", "GET", tc.host, "/__cookie?v="+cookie, nil, "", func(r reply) error {
+			if r.code != 200 || !strings.HasPrefix(r.body, "cookie set by a-") {
+				return fmt.Errorf("want 200 from a pod of a")
+			}
+			if got := r.header.Get("Set-Cookie"); got != tc.cookie {
+				return fmt.Errorf("want Set-Cookie %q, got %q", tc.cookie, got)
+			}
+			return nil
+		})
 	}
 }

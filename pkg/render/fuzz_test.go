@@ -36,7 +36,8 @@ var fuzzRefs = map[string][]string{
 	"auth-tls-verify-depth": {"1", "3"}, "auth-tls-pass-certificate-to-upstream": {"true", "false"},
 	"proxy-ssl-secret": {"backend-tls", "web/backend-tls"}, "proxy-ssl-verify": {"on", "off"}, "proxy-ssl-verify-depth": {"2"},
 	"proxy-ssl-name": {"app.internal"}, "proxy-ssl-server-name": {"on", "off"}, "proxy-ssl-protocols": {"TLSv1.2 TLSv1.3", "TLSv1.3"},
-	"proxy-ssl-ciphers":  {"HIGH:!aNULL:!MD5"},
+	"proxy-ssl-ciphers": {"HIGH:!aNULL:!MD5"}, "proxy-redirect-from": {"off", "http://a.internal/"}, "proxy-redirect-to": {"/", "https://b.example/x"},
+	"proxy-cookie-domain": {"off", "a.internal a.example"}, "proxy-cookie-path": {"off", "/app /"},
 	"custom-http-errors": {"404"}, "default-backend": {"errors"},
 	// Refused in the fuzz config (allow-snippet-annotations is off).
 	"configuration-snippet": {}, "server-snippet": {},
@@ -70,6 +71,7 @@ var fuzzCompanions = map[string]map[string]string{
 	"proxy-ssl-verify":                      {"proxy-ssl-secret": "backend-tls"}, "proxy-ssl-verify-depth": {"proxy-ssl-secret": "backend-tls"},
 	"proxy-ssl-name": {"proxy-ssl-secret": "backend-tls"}, "proxy-ssl-server-name": {"proxy-ssl-secret": "backend-tls"},
 	"proxy-ssl-protocols": {"proxy-ssl-secret": "backend-tls"}, "proxy-ssl-ciphers": {"proxy-ssl-secret": "backend-tls"},
+	"proxy-redirect-to": {"proxy-redirect-from": "http://a.internal/"}, "proxy-redirect-from": {"proxy-redirect-to": "/"},
 	"auth-type":        {"auth-secret": "users"},
 	"auth-secret":      {"auth-type": "basic"},
 	"auth-secret-type": {"auth-type": "basic", "auth-secret": "users"},

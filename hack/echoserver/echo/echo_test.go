@@ -170,3 +170,25 @@ func TestUploads(t *testing.T) {
 		t.Errorf("/__uploads = %s after the upload ended, want 0", n)
 	}
 }
+
+func TestRedirectAndCookie(t *testing.T) {
+	srv := httptest.NewServer(Handler("svc", "pod-0"))
+	defer srv.Close()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(srv.URL + "/__redirect?to=" + "http%3A%2F%2Fapp.internal%2Fx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "http://app.internal/x" {
+		t.Errorf("/__redirect: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = c.Get(srv.URL + "/__cookie?v=" + "s%3D1%3B%20Path%3D%2Fapp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Set-Cookie"); got != "s=1; Path=/app" {
+		t.Errorf("/__cookie: Set-Cookie %q", got)
+	}
+}

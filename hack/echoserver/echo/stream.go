@@ -21,6 +21,8 @@ const slowInterval = 100 * time.Millisecond
 //
 //	/__slow/<n>  answers 200 with n lines, one every 100ms (a slow download)
 //	/__ws        a WebSocket that sends back every message it receives
+//	/__redirect  answers 302 with Location: the query's to
+//	/__cookie    answers 200 with Set-Cookie: the query's v
 //	/__upload    reads the request body, then answers "read <n> bytes"
 //	/__uploads   answers how many /__upload requests are reading their
 //	             body now: whether a proxy streams a body as it arrives
@@ -29,6 +31,14 @@ const slowInterval = 100 * time.Millisecond
 // in flight.
 func special(w http.ResponseWriter, r *http.Request, pod string, uploads *atomic.Int64) bool {
 	switch r.URL.Path {
+	case "/__redirect":
+		w.Header().Set("Location", r.URL.Query().Get("to"))
+		w.WriteHeader(http.StatusFound)
+		return true
+	case "/__cookie":
+		w.Header().Set("Set-Cookie", r.URL.Query().Get("v"))
+		_, _ = io.WriteString(w, "cookie set by "+pod+"\n")
+		return true
 	case "/__upload":
 		uploads.Add(1)
 		n, _ := io.Copy(io.Discard, r.Body)

@@ -95,6 +95,7 @@ var supported = map[string]bool{
 	nameAuthTLSSecret: true, nameAuthTLSVerify: true, nameAuthTLSDepth: true, nameAuthTLSPassCert: true,
 	nameProxySSLSecret: true, nameProxySSLVerify: true, nameProxySSLDepth: true, nameProxySSLName: true,
 	nameProxySSLServerName: true, nameProxySSLProtocols: true, nameProxySSLCiphers: true,
+	nameProxyRedirectFrom: true, nameProxyRedirectTo: true, nameProxyCookieDomain: true, nameProxyCookiePath: true,
 }
 
 // SupportedNames returns every supported annotation name, sorted.

@@ -81,6 +81,12 @@ type Proxy struct {
 	HTTPVersion string `json:"httpVersion,omitempty"`
 	// SSL is how nginx checks an HTTPS or GRPCS backend; nil: it does not.
 	SSL *ProxySSL `json:"ssl,omitempty"`
+	// Redirect rewrites Location and Refresh of answers (proxy_redirect;
+	// nil: off, the http level's); CookieDomain and CookiePath rewrite
+	// Set-Cookie (nil: nginx's off).
+	Redirect     *Rewrite `json:"redirect,omitempty"`
+	CookieDomain *Rewrite `json:"cookieDomain,omitempty"`
+	CookiePath   *Rewrite `json:"cookiePath,omitempty"`
 }
 
 // IsZero reports whether no setting is made.
@@ -88,7 +94,8 @@ func (p Proxy) IsZero() bool {
 	return p.Protocol == "" && p.BodySize == "" && p.ConnectTimeout == 0 && p.SendTimeout == 0 &&
 		p.ReadTimeout == 0 && p.Buffering == "" && p.BufferSize == "" && len(p.NextUpstream) == 0 &&
 		p.NextUpstreamTries == nil && p.NextUpstreamTimeout == nil && p.UpstreamVhost == "" && p.HTTPVersion == "" &&
-		p.BuffersNumber == 0 && p.MaxTempFileSize == "" && p.RequestBuffering == "" && p.BodyBufferSize == "" && p.SSL == nil
+		p.BuffersNumber == 0 && p.MaxTempFileSize == "" && p.RequestBuffering == "" && p.BodyBufferSize == "" && p.SSL == nil &&
+		p.Redirect == nil && p.CookieDomain == nil && p.CookiePath == nil
 }
 
 // Buffers is the number of BufferSize buffers of proxy_buffers.
@@ -269,6 +276,7 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 			ds = append(ds, invalid(nameProxyHTTPVersion, v, "want 1.0 or 1.1")...)
 		}
 	}
+	ds = append(ds, parseProxyRewrites(a, &p)...)
 	p.SSL, d = parseProxySSL(a)
 	ds = append(ds, d...)
 	if p.SSL != nil {

@@ -104,6 +104,10 @@ var risks = map[string]Risk{
 	nameProxySSLServerName:  RiskLow,
 	nameProxySSLProtocols:   RiskLow,
 	nameProxySSLCiphers:     RiskMedium,
+	nameProxyRedirectFrom:   RiskMedium,
+	nameProxyRedirectTo:     RiskMedium,
+	nameProxyCookieDomain:   RiskMedium,
+	nameProxyCookiePath:     RiskMedium,
 	// Traffic policy (implemented on the annot-traffic branch).
 	"canary": RiskLow, "canary-by-header": RiskMedium, "canary-by-header-value": RiskMedium,
 	"canary-by-header-pattern": RiskMedium, "canary-by-cookie": RiskMedium, "canary-weight": RiskLow,
