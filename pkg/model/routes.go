@@ -230,11 +230,12 @@ func locationSettings(p annotations.Proxy) (settings, rest annotations.Proxy) {
 	settings = annotations.Proxy{Buffering: p.Buffering, BufferSize: p.BufferSize, NextUpstream: p.NextUpstream,
 		NextUpstreamTries: p.NextUpstreamTries, NextUpstreamTimeout: p.NextUpstreamTimeout, HTTPVersion: p.HTTPVersion,
 		BuffersNumber: p.BuffersNumber, MaxTempFileSize: p.MaxTempFileSize, RequestBuffering: p.RequestBuffering,
-		BodyBufferSize: p.BodyBufferSize, SSL: p.SSL, Redirect: p.Redirect, CookieDomain: p.CookieDomain, CookiePath: p.CookiePath}
+		BodyBufferSize: p.BodyBufferSize, SSL: p.SSL, Redirect: p.Redirect, CookieDomain: p.CookieDomain, CookiePath: p.CookiePath,
+		LimitRate: p.LimitRate, LimitRateAfter: p.LimitRateAfter}
 	rest = p
 	rest.Buffering, rest.BufferSize, rest.NextUpstream, rest.NextUpstreamTries, rest.NextUpstreamTimeout, rest.HTTPVersion = "", "", nil, nil, nil, ""
 	rest.BuffersNumber, rest.MaxTempFileSize, rest.RequestBuffering, rest.BodyBufferSize, rest.SSL = 0, "", "", "", nil
-	rest.Redirect, rest.CookieDomain, rest.CookiePath = nil, nil, nil
+	rest.Redirect, rest.CookieDomain, rest.CookiePath, rest.LimitRate, rest.LimitRateAfter = nil, nil, nil, nil, nil
 	if p.IsGRPC() {
 		settings.Protocol, rest.Protocol = p.Protocol, ""
 	}

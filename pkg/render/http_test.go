@@ -95,7 +95,7 @@ func httpFeatures() model.Input {
 			"proxy-next-upstream-tries": "2", "proxy-next-upstream-timeout": "10", "proxy-http-version": "1.0",
 			"proxy-request-buffering": "off", "client-body-buffer-size": "1m", "proxy-buffers-number": "8", "proxy-max-temp-file-size": "0",
 			"proxy-redirect-from": "http://internal.example/", "proxy-redirect-to": "/api/", "proxy-cookie-domain": "internal.example h.example.com",
-			"proxy-cookie-path": "/ /api/"},
+			"proxy-cookie-path": "/ /api/", "limit-rate": "100", "limit-rate-after": "0"},
 			networkingv1.PathTypeImplementationSpecific, `/api(/|$)(.*)`, `/v([0-9]{1,2})/(items)/\d+$`),
 		httpIngress("cors", "h.example.com", map[string]string{"enable-cors": "true",
 			"cors-allow-origin": "https://app.example.com, http://*.example.org:8080", "cors-allow-methods": "GET, POST",

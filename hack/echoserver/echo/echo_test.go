@@ -192,3 +192,20 @@ func TestRedirectAndCookie(t *testing.T) {
 		t.Errorf("/__cookie: Set-Cookie %q", got)
 	}
 }
+
+func TestBytes(t *testing.T) {
+	srv := httptest.NewServer(Handler("svc", "pod-0"))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/__bytes/100000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || len(b) != 100000 || strings.Trim(string(b), "x") != "" {
+		t.Errorf("/__bytes/100000: %d bytes, %v", len(b), err)
+	}
+	if resp, err := http.Get(srv.URL + "/__bytes/99999999"); err != nil || resp.StatusCode != 400 {
+		t.Errorf("/__bytes over the cap: %v %v, want 400", resp, err)
+	}
+}

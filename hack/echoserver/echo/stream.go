@@ -11,6 +11,9 @@ import (
 	"golang.org/x/net/websocket"
 )
 
+// MaxBytes caps the body a /__bytes/<n> request can ask for.
+const MaxBytes = 16 << 20
+
 // MaxChunks caps the chunks a /__slow/<n> request can ask for.
 const MaxChunks = 600
 
@@ -21,6 +24,7 @@ const slowInterval = 100 * time.Millisecond
 //
 //	/__slow/<n>  answers 200 with n lines, one every 100ms (a slow download)
 //	/__ws        a WebSocket that sends back every message it receives
+//	/__bytes/<n> answers n bytes of "x" (at most MaxBytes)
 //	/__redirect  answers 302 with Location: the query's to
 //	/__cookie    answers 200 with Set-Cookie: the query's v
 //	/__upload    reads the request body, then answers "read <n> bytes"
@@ -30,6 +34,24 @@ const slowInterval = 100 * time.Millisecond
 // It reports whether it handled r; uploads counts the /__upload requests
 // in flight.
 func special(w http.ResponseWriter, r *http.Request, pod string, uploads *atomic.Int64) bool {
+	if s, ok := strings.CutPrefix(r.URL.Path, "/__bytes/"); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > MaxBytes {
+			http.Error(w, "want /__bytes/<n> with at most "+strconv.Itoa(MaxBytes)+" bytes", http.StatusBadRequest)
+			return true
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", strconv.Itoa(n))
+		chunk := strings.Repeat("x", 32<<10)
+		for n > 0 {
+			k := min(n, len(chunk))
+			if _, err := io.WriteString(w, chunk[:k]); err != nil {
+				return true
+			}
+			n -= k
+		}
+		return true
+	}
 	switch r.URL.Path {
 	case "/__redirect":
 		w.Header().Set("Location", r.URL.Query().Get("to"))

@@ -22,6 +22,8 @@ const (
 	nameProxyNextTimeout    = "proxy-next-upstream-timeout"
 	nameUpstreamVhost       = "upstream-vhost"
 	nameProxyHTTPVersion    = "proxy-http-version"
+	nameLimitRate           = "limit-rate"
+	nameLimitRateAfter      = "limit-rate-after"
 	nameRequestBuffering    = "proxy-request-buffering"
 	nameBodyBufferSize      = "client-body-buffer-size"
 	nameProxyBuffersNumber  = "proxy-buffers-number"
@@ -87,6 +89,10 @@ type Proxy struct {
 	Redirect     *Rewrite `json:"redirect,omitempty"`
 	CookieDomain *Rewrite `json:"cookieDomain,omitempty"`
 	CookiePath   *Rewrite `json:"cookiePath,omitempty"`
+	// LimitRate caps the answer's rate per connection in KiB/s after the
+	// first LimitRateAfter KiB (limit_rate, limit_rate_after); nil: none.
+	LimitRate      *int `json:"limitRate,omitempty"`
+	LimitRateAfter *int `json:"limitRateAfter,omitempty"`
 }
 
 // IsZero reports whether no setting is made.
@@ -95,7 +101,7 @@ func (p Proxy) IsZero() bool {
 		p.ReadTimeout == 0 && p.Buffering == "" && p.BufferSize == "" && len(p.NextUpstream) == 0 &&
 		p.NextUpstreamTries == nil && p.NextUpstreamTimeout == nil && p.UpstreamVhost == "" && p.HTTPVersion == "" &&
 		p.BuffersNumber == 0 && p.MaxTempFileSize == "" && p.RequestBuffering == "" && p.BodyBufferSize == "" && p.SSL == nil &&
-		p.Redirect == nil && p.CookieDomain == nil && p.CookiePath == nil
+		p.Redirect == nil && p.CookieDomain == nil && p.CookiePath == nil && p.LimitRate == nil && p.LimitRateAfter == nil
 }
 
 // Buffers is the number of BufferSize buffers of proxy_buffers.
@@ -159,6 +165,9 @@ const maxBodyBufferSize = 64 << 20
 
 // maxBuffersNumber bounds proxy-buffers-number: buffers a response gets.
 const maxBuffersNumber = 64
+
+// maxRateKiB bounds limit-rate and limit-rate-after (KiB, ~1 GiB).
+const maxRateKiB = 1 << 20
 
 // ParseSeconds parses whole seconds as ingress-nginx takes them ("30"),
 // also with an "s" suffix ("30s").
@@ -277,6 +286,18 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 		}
 	}
 	ds = append(ds, parseProxyRewrites(a, &p)...)
+	kib := func(name string) *int {
+		v, ok := a.lookup(name)
+		if !ok {
+			return nil
+		}
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= maxRateKiB && v == strconv.Itoa(n) {
+			return &n
+		}
+		ds = append(ds, invalid(name, v, fmt.Sprintf("want KiB from 0 (no limit) to %d, digits only", maxRateKiB))...)
+		return nil
+	}
+	p.LimitRate, p.LimitRateAfter = kib(nameLimitRate), kib(nameLimitRateAfter)
 	p.SSL, d = parseProxySSL(a)
 	ds = append(ds, d...)
 	if p.SSL != nil {
