@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
@@ -459,12 +460,21 @@ func TestAnnotationsAuthTLS(t *testing.T) {
 	if _, err := env.client.CoreV1().Secrets(ns).Create(context.Background(), caSecret, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	strict, optional := "mtls.example.com", "mtls-optional.example.com"
-	srv := newCert(t, time.Now().AddDate(0, 1, 0), strict, optional)
+	strict, optional, bobOnly := "mtls.example.com", "mtls-optional.example.com", "mtls-bob.example.com"
+	srv := newCert(t, time.Now().AddDate(0, 1, 0), strict, optional, bobOnly)
 	putTLSSecret(t, ns, "site-tls", srv)
-	for _, tc := range []struct{ name, host, verify string }{{"strict", strict, "on"}, {"optional", optional, "optional"}} {
-		ing := newIngress(ns, tc.name, map[string]string{ann + "auth-tls-secret": ns + "/client-ca", ann + "auth-tls-verify-client": tc.verify,
-			ann + "auth-tls-pass-certificate-to-upstream": "true"}, hostRule(tc.host, prefixPath("/", "a")))
+	for _, tc := range []struct {
+		name, host, verify string
+		more               map[string]string
+	}{
+		{"strict", strict, "on", nil},
+		{"optional", optional, "optional", nil},
+		{"bob", bobOnly, "on", map[string]string{ann + "auth-tls-match-cn": "CN=bob", ann + "auth-tls-error-page": "https://help.example.com/certs"}},
+	} {
+		annotations := map[string]string{ann + "auth-tls-secret": ns + "/client-ca", ann + "auth-tls-verify-client": tc.verify,
+			ann + "auth-tls-pass-certificate-to-upstream": "true"}
+		maps.Copy(annotations, tc.more)
+		ing := newIngress(ns, tc.name, annotations, hostRule(tc.host, prefixPath("/", "a")))
 		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{tc.host}, SecretName: "site-tls"}}
 		createIngress(t, ing)
 	}
@@ -500,6 +510,27 @@ func TestAnnotationsAuthTLS(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 400 || resp.Header.Get(echo.PodHeader) != "" {
 			t.Errorf("%s: %d (pod %q), want 400 from nginx", tc.what, resp.StatusCode, resp.Header.Get(echo.PodHeader))
+		}
+	}
+	// auth-tls-match-cn: alice's valid certificate is not bob's: 403;
+	// auth-tls-error-page: no certificate redirects there.
+	eventually(t, "match-cn refuses another subject", func() error {
+		resp, err := with(client).Get("https://" + bobOnly + "/")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 {
+			return fmt.Errorf("alice on a CN=bob host: %d, want 403", resp.StatusCode)
+		}
+		return nil
+	})
+	if resp, err := with().Get("https://" + bobOnly + "/"); err != nil {
+		t.Errorf("no certificate on a host with an error page: %v", err)
+	} else {
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode != 302 || loc != "https://help.example.com/certs" {
+			t.Errorf("no certificate on a host with an error page: %d to %q, want 302 to https://help.example.com/certs", resp.StatusCode, loc)
 		}
 	}
 	eventually(t, "optional: a client without a certificate passes", func() error {

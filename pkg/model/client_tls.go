@@ -23,6 +23,10 @@ type ClientTLS struct {
 	Depth  int    `json:"depth"`
 	// PassCertificate adds ssl-client-cert, the URL-escaped PEM.
 	PassCertificate bool `json:"passCertificate,omitempty"`
+	// MatchCN must match the subject DN, else 403; "" for any.
+	MatchCN string `json:"matchCN,omitempty"`
+	// ErrorPage is where a failing certificate redirects; "" for 400.
+	ErrorPage string `json:"errorPage,omitempty"`
 }
 
 // maxCABundle bounds a ca.crt: nginx loads it into every worker.
@@ -54,7 +58,11 @@ func (b *builder) clientTLS(ing *networkingv1.Ingress, c *annotations.ClientTLS)
 		return fail("ca.crt of secret %s: %v", ref, err)
 	}
 	name := b.contentFile("ca-", bundle)
-	return &ClientTLS{File: name, Verify: c.Verify, Depth: c.Depth, PassCertificate: c.PassCertificate}, nil
+	out := &ClientTLS{File: name, Verify: c.Verify, Depth: c.Depth, PassCertificate: c.PassCertificate, MatchCN: c.MatchCN}
+	if c.ErrorPage != nil {
+		out.ErrorPage = c.ErrorPage.String()
+	}
+	return out, nil
 }
 
 // ownSecret returns the Secret an annotation names (namespace "" or the

@@ -130,7 +130,8 @@ func httpFeatures() model.Input {
 			"auth-signin": "https://login.example.com/start", "auth-response-headers": "X-User"}, pfx, "/"),
 		// auth-tls: a server block that asks for client certificates.
 		httpIngress("mtls", "m.example.com", map[string]string{"auth-tls-secret": "web/client-ca", "auth-tls-verify-client": "optional",
-			"auth-tls-verify-depth": "2", "auth-tls-pass-certificate-to-upstream": "true"}, pfx, "/"),
+			"auth-tls-verify-depth": "2", "auth-tls-pass-certificate-to-upstream": "true", "auth-tls-match-cn": "CN=(alice|bob),O=Example Inc",
+			"auth-tls-error-page": "https://login.example.com/cert-help"}, pfx, "/"),
 		// proxy-ssl: checked TLS to the backend, static and routed.
 		httpIngress("proxy-ssl", "h.example.com", map[string]string{"backend-protocol": "HTTPS", "proxy-ssl-secret": "backend-tls",
 			"proxy-ssl-verify": "on", "proxy-ssl-verify-depth": "2", "proxy-ssl-name": "app.internal", "proxy-ssl-server-name": "on",

@@ -93,6 +93,7 @@ var supported = map[string]bool{
 	nameAuthURL: true, nameAuthSignin: true, nameAuthResponseHeaders: true, nameAuthMethod: true,
 	nameCustomHTTPErrors: true, nameDefaultBackend: true, nameConfigurationSnippet: true, nameServerSnippet: true,
 	nameAuthTLSSecret: true, nameAuthTLSVerify: true, nameAuthTLSDepth: true, nameAuthTLSPassCert: true,
+	nameAuthTLSMatchCN: true, nameAuthTLSErrorPage: true,
 	nameProxySSLSecret: true, nameProxySSLVerify: true, nameProxySSLDepth: true, nameProxySSLName: true,
 	nameProxySSLServerName: true, nameProxySSLProtocols: true, nameProxySSLCiphers: true,
 	nameProxyRedirectFrom: true, nameProxyRedirectTo: true, nameProxyCookieDomain: true, nameProxyCookiePath: true,

@@ -51,6 +51,16 @@ func TestParse(t *testing.T) {
 			Set{ClientTLS: &ClientTLS{Secret: "ca", Verify: "on", Depth: 1}}, []string{"InvalidAnnotation"}},
 		{"auth-tls: secret path", Annotations{Prefix + "auth-tls-secret": "a/b/c"},
 			Set{ClientTLS: &ClientTLS{Namespace: "a", Verify: "on", Depth: 1}}, []string{"InvalidAnnotation"}},
+		{"auth-tls match and error page", Annotations{Prefix + "auth-tls-secret": "ca", Prefix + "auth-tls-match-cn": "CN=(a|b),O=Ex Inc",
+			Prefix + "auth-tls-error-page": "https://help.example/c"},
+			Set{ClientTLS: &ClientTLS{Secret: "ca", Verify: "on", Depth: 1, MatchCN: "CN=(a|b),O=Ex Inc",
+				ErrorPage: &URL{Scheme: "https", Host: "help.example", Path: "/c"}}}, nil},
+		{"auth-tls: match-cn quote", Annotations{Prefix + "auth-tls-secret": "ca", Prefix + "auth-tls-match-cn": `CN=a") { return 200; } #`},
+			Set{ClientTLS: &ClientTLS{Secret: "ca", Verify: "on", Depth: 1}}, []string{"InvalidAnnotation"}},
+		{"auth-tls: match-cn bad regex", Annotations{Prefix + "auth-tls-secret": "ca", Prefix + "auth-tls-match-cn": "CN=(a"},
+			Set{ClientTLS: &ClientTLS{Secret: "ca", Verify: "on", Depth: 1}}, []string{"InvalidAnnotation"}},
+		{"auth-tls: error page variable", Annotations{Prefix + "auth-tls-secret": "ca", Prefix + "auth-tls-error-page": "https://$host/x"},
+			Set{ClientTLS: &ClientTLS{Secret: "ca", Verify: "on", Depth: 1}}, []string{"InvalidAnnotation"}},
 		{"unsupported name is reported", Annotations{Prefix + "no-such": "x", "other.io/x": "y"}, Set{}, []string{"UnsupportedAnnotation"}},
 	}
 	for _, tc := range tests {

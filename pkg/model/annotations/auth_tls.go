@@ -1,17 +1,26 @@
 package annotations
 
 import (
+	"regexp"
 	"strconv"
 
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
 
 const (
-	nameAuthTLSSecret   = "auth-tls-secret"
-	nameAuthTLSVerify   = "auth-tls-verify-client"
-	nameAuthTLSDepth    = "auth-tls-verify-depth"
-	nameAuthTLSPassCert = "auth-tls-pass-certificate-to-upstream"
+	nameAuthTLSSecret    = "auth-tls-secret"
+	nameAuthTLSVerify    = "auth-tls-verify-client"
+	nameAuthTLSDepth     = "auth-tls-verify-depth"
+	nameAuthTLSPassCert  = "auth-tls-pass-certificate-to-upstream"
+	nameAuthTLSMatchCN   = "auth-tls-match-cn"
+	nameAuthTLSErrorPage = "auth-tls-error-page"
 )
+
+// dnPattern is the grammar of auth-tls-match-cn: a regular expression
+// over the client's subject DN (CN=alice,O=Example) of letters, digits,
+// spaces and =,.*+?^$()|[]-_@:/ that Go's regexp compiles (PCRE agrees on
+// this subset); no quotes, backslashes, braces or semicolons.
+var dnPattern = regexp.MustCompile(`^[A-Za-z0-9 =,.*+?^$()|\[\]_@:/-]{1,256}$`)
 
 // maxVerifyDepth bounds auth-tls-verify-depth.
 const maxVerifyDepth = 10
@@ -32,6 +41,12 @@ type ClientTLS struct {
 	// PassCertificate sends the client's certificate, URL-escaped PEM, in
 	// the ssl-client-cert header.
 	PassCertificate bool
+	// MatchCN, a regular expression, must match the client's subject DN
+	// (else 403); "" for any.
+	MatchCN string
+	// ErrorPage is where a client whose certificate fails goes (302);
+	// nil: nginx's 400.
+	ErrorPage *URL
 }
 
 // parseClientTLS parses the auth-tls annotations; nil without
@@ -57,6 +72,20 @@ func parseClientTLS(a Annotations) (*ClientTLS, []diag.Diagnostic) {
 	pass, _, d := parseBool(a, nameAuthTLSPassCert)
 	c.PassCertificate = pass
 	ds = append(ds, d...)
+	if v, ok := a.lookup(nameAuthTLSMatchCN); ok {
+		if _, err := regexp.Compile(v); err == nil && dnPattern.MatchString(v) {
+			c.MatchCN = v
+		} else {
+			ds = append(ds, invalid(nameAuthTLSMatchCN, v, "want a regular expression over the subject DN such as CN=alice, of letters, digits, spaces and =,.*+?^$()|[]-_@:/")...)
+		}
+	}
+	if v, ok := a.lookup(nameAuthTLSErrorPage); ok {
+		if u, ok := parseURL(v); ok {
+			c.ErrorPage = &u
+		} else {
+			ds = append(ds, invalid(nameAuthTLSErrorPage, v, wantURL)...)
+		}
+	}
 	ns, secret, ok, d := secretRef(a, nameAuthTLSSecret)
 	ds = append(ds, d...)
 	if !ok {

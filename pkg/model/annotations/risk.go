@@ -97,6 +97,8 @@ var risks = map[string]Risk{
 	nameAuthTLSVerify:       RiskMedium,
 	nameAuthTLSDepth:        RiskLow,
 	nameAuthTLSPassCert:     RiskLow,
+	nameAuthTLSMatchCN:      RiskHigh,
+	nameAuthTLSErrorPage:    RiskHigh,
 	nameProxySSLSecret:      RiskMedium,
 	nameProxySSLVerify:      RiskLow,
 	nameProxySSLDepth:       RiskLow,
