@@ -330,6 +330,7 @@ func TestServiceUpstream(t *testing.T) {
 		}
 		return err
 	})
+	servedBy(t, viaPods, "/", a) // the second Ingress may be routed a moment later
 	seen := map[string]int{}
 	for range 20 {
 		if r := get(t, viaIP, "/"); r.echo == nil || r.echo.Pod != "cluster-ip" {
