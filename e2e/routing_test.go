@@ -935,3 +935,45 @@ func waitAccessLogLine(t *testing.T, path string) string {
 	})
 	return line
 }
+
+// enable-access-log: "false" leaves an Ingress's requests out of the
+// access log, routed in Lua or in a server block; other hosts' stay in.
+func TestAccessLogOffPerIngress(t *testing.T) {
+	allowSnippets(t)
+	ns := namespace(t, "nolog")
+	a := newApp(t, ns, "a", 1, "")
+	off := map[string]string{ann + "enable-access-log": "false"}
+	offStatic := map[string]string{ann + "enable-access-log": "false", ann + "configuration-snippet": "add_header X-Static yes;"}
+	createIngress(t, newIngress(ns, "quiet", off, hostRule("nolog-quiet.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "quiet-static", offStatic, hostRule("nolog-static.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "loud", nil, hostRule("nolog-loud.example.com", prefixPath("/", "a"))))
+	for _, h := range []string{"nolog-quiet.example.com", "nolog-static.example.com", "nolog-loud.example.com"} {
+		servedBy(t, h, "/", a)
+	}
+	routedInLua(t, "nolog-quiet.example.com")
+	mark := fmt.Sprintf("/portico-nolog-%d", time.Now().UnixNano())
+	for _, h := range []string{"nolog-quiet.example.com", "nolog-static.example.com", "nolog-loud.example.com"} {
+		servedBy(t, h, mark+"-"+strings.Split(h, ".")[0], a)
+	}
+	var log string
+	// The access log is written in batches, at least once a second: the
+	// logged request's line shows that the others' would be there too.
+	eventually(t, "the logged request in the access log", func() error {
+		b, err := os.ReadFile(env.portico.logPath)
+		log = string(b)
+		if err == nil && accessLogLine(log, mark+"-nolog-loud") == "" {
+			err = fmt.Errorf("not there yet")
+		}
+		return err
+	})
+	time.Sleep(1500 * time.Millisecond) // one more flush
+	b, err := os.ReadFile(env.portico.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, quiet := range []string{"-nolog-quiet", "-nolog-static"} {
+		if l := accessLogLine(string(b), mark+quiet); l != "" {
+			t.Errorf("a request of an Ingress with enable-access-log false was logged: %s", l)
+		}
+	}
+}

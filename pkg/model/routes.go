@@ -231,11 +231,12 @@ func locationSettings(p annotations.Proxy) (settings, rest annotations.Proxy) {
 		NextUpstreamTries: p.NextUpstreamTries, NextUpstreamTimeout: p.NextUpstreamTimeout, HTTPVersion: p.HTTPVersion,
 		BuffersNumber: p.BuffersNumber, MaxTempFileSize: p.MaxTempFileSize, RequestBuffering: p.RequestBuffering,
 		BodyBufferSize: p.BodyBufferSize, SSL: p.SSL, Redirect: p.Redirect, CookieDomain: p.CookieDomain, CookiePath: p.CookiePath,
-		LimitRate: p.LimitRate, LimitRateAfter: p.LimitRateAfter}
+		LimitRate: p.LimitRate, LimitRateAfter: p.LimitRateAfter, NoAccessLog: p.NoAccessLog, RewriteLog: p.RewriteLog}
 	rest = p
 	rest.Buffering, rest.BufferSize, rest.NextUpstream, rest.NextUpstreamTries, rest.NextUpstreamTimeout, rest.HTTPVersion = "", "", nil, nil, nil, ""
 	rest.BuffersNumber, rest.MaxTempFileSize, rest.RequestBuffering, rest.BodyBufferSize, rest.SSL = 0, "", "", "", nil
 	rest.Redirect, rest.CookieDomain, rest.CookiePath, rest.LimitRate, rest.LimitRateAfter = nil, nil, nil, nil, nil
+	rest.NoAccessLog, rest.RewriteLog = false, false
 	if p.IsGRPC() {
 		settings.Protocol, rest.Protocol = p.Protocol, ""
 	}

@@ -48,7 +48,7 @@ var fuzzRefs = map[string][]string{
 	"canary": {"true", "false"}, "canary-weight": {"20"}, "canary-weight-total": {"1000"},
 	"canary-by-header": {"X-Canary"}, "canary-by-header-value": {"yes"}, "canary-by-header-pattern": {"^a.*"},
 	"canary-by-cookie": {"canary"},
-	"limit-rate":       {"100", "0"}, "limit-rate-after": {"1024"},
+	"limit-rate":       {"100", "0"}, "limit-rate-after": {"1024"}, "enable-access-log": {"false", "true"}, "enable-rewrite-log": {"true", "false"},
 	"limit-rps": {"5"}, "limit-rpm": {"60"}, "limit-connections": {"3"}, "limit-burst-multiplier": {"2"},
 	"limit-allowlist": {"10.0.0.0/8", "10.0.0.0/8, 192.0.2.1"}, "limit-whitelist": {"10.0.0.0/8"},
 	"allowlist-source-range": {"10.0.0.0/8", "10.0.0.0/8,2001:db8::/32"}, "whitelist-source-range": {"10.0.0.0/8"},

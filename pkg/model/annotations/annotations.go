@@ -97,7 +97,7 @@ var supported = map[string]bool{
 	nameProxySSLSecret: true, nameProxySSLVerify: true, nameProxySSLDepth: true, nameProxySSLName: true,
 	nameProxySSLServerName: true, nameProxySSLProtocols: true, nameProxySSLCiphers: true,
 	nameProxyRedirectFrom: true, nameProxyRedirectTo: true, nameProxyCookieDomain: true, nameProxyCookiePath: true,
-	nameLimitRate: true, nameLimitRateAfter: true,
+	nameLimitRate: true, nameLimitRateAfter: true, nameEnableAccessLog: true, nameEnableRewriteLog: true,
 }
 
 // SupportedNames returns every supported annotation name, sorted.

@@ -22,6 +22,8 @@ const (
 	nameProxyNextTimeout    = "proxy-next-upstream-timeout"
 	nameUpstreamVhost       = "upstream-vhost"
 	nameProxyHTTPVersion    = "proxy-http-version"
+	nameEnableAccessLog     = "enable-access-log"
+	nameEnableRewriteLog    = "enable-rewrite-log"
 	nameLimitRate           = "limit-rate"
 	nameLimitRateAfter      = "limit-rate-after"
 	nameRequestBuffering    = "proxy-request-buffering"
@@ -93,6 +95,12 @@ type Proxy struct {
 	// first LimitRateAfter KiB (limit_rate, limit_rate_after); nil: none.
 	LimitRate      *int `json:"limitRate,omitempty"`
 	LimitRateAfter *int `json:"limitRateAfter,omitempty"`
+	// NoAccessLog leaves the location's requests out of the access log
+	// (enable-access-log: "false"); RewriteLog logs its rewrites
+	// (enable-rewrite-log). Not proxy_* settings, but per location like
+	// them.
+	NoAccessLog bool `json:"noAccessLog,omitempty"`
+	RewriteLog  bool `json:"rewriteLog,omitempty"`
 }
 
 // IsZero reports whether no setting is made.
@@ -101,7 +109,8 @@ func (p Proxy) IsZero() bool {
 		p.ReadTimeout == 0 && p.Buffering == "" && p.BufferSize == "" && len(p.NextUpstream) == 0 &&
 		p.NextUpstreamTries == nil && p.NextUpstreamTimeout == nil && p.UpstreamVhost == "" && p.HTTPVersion == "" &&
 		p.BuffersNumber == 0 && p.MaxTempFileSize == "" && p.RequestBuffering == "" && p.BodyBufferSize == "" && p.SSL == nil &&
-		p.Redirect == nil && p.CookieDomain == nil && p.CookiePath == nil && p.LimitRate == nil && p.LimitRateAfter == nil
+		p.Redirect == nil && p.CookieDomain == nil && p.CookiePath == nil && p.LimitRate == nil && p.LimitRateAfter == nil &&
+		!p.NoAccessLog && !p.RewriteLog
 }
 
 // Buffers is the number of BufferSize buffers of proxy_buffers.
@@ -298,6 +307,14 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 		return nil
 	}
 	p.LimitRate, p.LimitRateAfter = kib(nameLimitRate), kib(nameLimitRateAfter)
+	if on, set, d := parseBool(a, nameEnableAccessLog); set {
+		p.NoAccessLog = !on
+	} else {
+		ds = append(ds, d...)
+	}
+	on, _, d := parseBool(a, nameEnableRewriteLog)
+	p.RewriteLog = on
+	ds = append(ds, d...)
 	p.SSL, d = parseProxySSL(a)
 	ds = append(ds, d...)
 	if p.SSL != nil {

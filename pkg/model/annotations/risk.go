@@ -98,6 +98,8 @@ var risks = map[string]Risk{
 	nameAuthTLSDepth:        RiskLow,
 	nameAuthTLSPassCert:     RiskLow,
 	nameAuthTLSMatchCN:      RiskHigh,
+	nameEnableAccessLog:     RiskLow,
+	nameEnableRewriteLog:    RiskLow,
 	nameAuthTLSErrorPage:    RiskHigh,
 	nameProxySSLSecret:      RiskMedium,
 	nameProxySSLVerify:      RiskLow,
