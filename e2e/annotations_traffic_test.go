@@ -367,13 +367,16 @@ func TestStickyCookie(t *testing.T) {
 	a := newApp(t, ns, "web", 3, "")
 	const host = "sticky.example.com"
 	createIngress(t, newIngress(ns, "web", map[string]string{ann + "affinity": "cookie", ann + "session-cookie-name": "route",
-		ann + "session-cookie-samesite": "Lax"}, hostRule(host, prefixPath("/", "web"))))
+		ann + "session-cookie-samesite": "Lax", ann + "session-cookie-domain": "example.com", ann + "session-cookie-secure": "true"},
+		hostRule(host, prefixPath("/", "web"))))
 	servedBy(t, host, "/", a)
 	var first response
 	var cookie string
 	eventually(t, "a route cookie is set", func() error {
 		first, cookie = getWith(t, host, "/", nil)
-		if first.echo == nil || !strings.HasPrefix(cookie, "route=") || !strings.Contains(cookie, "SameSite=Lax") {
+		// Secure on plain HTTP too: session-cookie-secure.
+		if first.echo == nil || !strings.HasPrefix(cookie, "route=") || !strings.Contains(cookie, "SameSite=Lax") ||
+			!strings.Contains(cookie, "; Domain=example.com") || !strings.Contains(cookie, "; Secure") {
 			return fmt.Errorf("answer %s, Set-Cookie %q", serviceOf(first), cookie)
 		}
 		return nil

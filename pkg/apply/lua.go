@@ -49,6 +49,8 @@ type Affinity struct {
 	Expires  int    `json:"expires,omitempty"`
 	SameSite string `json:"sameSite,omitempty"`
 	Mode     string `json:"mode,omitempty"`
+	Domain   string `json:"domain,omitempty"`
+	Secure   bool   `json:"secure,omitempty"`
 }
 
 // Endpoint is a peer of a Backend.

@@ -336,7 +336,7 @@ func wireTraffic(w *apply.Backend, b *model.Backend) {
 	}
 	if a := b.Affinity; a != nil {
 		w.Affinity = &apply.Affinity{Cookie: string(a.Cookie), Path: string(a.Path), MaxAge: a.MaxAge,
-			Expires: a.Expires, SameSite: a.SameSite, Mode: a.Mode}
+			Expires: a.Expires, SameSite: a.SameSite, Mode: a.Mode, Domain: a.Domain, Secure: a.Secure}
 	}
 	w.HashBy = string(b.HashBy)
 }

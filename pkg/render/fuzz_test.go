@@ -55,8 +55,8 @@ var fuzzRefs = map[string][]string{
 	"denylist-source-range": {"10.0.0.0/8", "10.0.0.0/8,192.0.2.1"},
 	"affinity":              {"cookie"}, "affinity-mode": {"balanced", "persistent"}, "session-cookie-name": {"route"},
 	"session-cookie-path": {"/"}, "session-cookie-max-age": {"60"}, "session-cookie-expires": {"60"},
-	"session-cookie-samesite": {"Lax"},
-	"upstream-hash-by":        {"$request_uri", "$host$arg_user"},
+	"session-cookie-samesite": {"Lax"}, "session-cookie-domain": {"example.com", ".example.com"}, "session-cookie-secure": {"true", "false"},
+	"upstream-hash-by": {"$request_uri", "$host$arg_user"},
 }
 
 // fuzzCompanions are annotations set beside the fuzzed one so it has an
@@ -89,6 +89,7 @@ var fuzzCompanions = map[string]map[string]string{
 	"affinity-mode": {"affinity": "cookie"}, "session-cookie-name": {"affinity": "cookie"},
 	"session-cookie-path": {"affinity": "cookie"}, "session-cookie-max-age": {"affinity": "cookie"},
 	"session-cookie-expires": {"affinity": "cookie"}, "session-cookie-samesite": {"affinity": "cookie"},
+	"session-cookie-domain": {"affinity": "cookie"}, "session-cookie-secure": {"affinity": "cookie"},
 }
 
 // fuzzPayloads try to leave the value's place in nginx.conf.

@@ -1,6 +1,10 @@
 package annotations
 
-import "github.com/portico-ingress/portico/pkg/model/diag"
+import (
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
 
 const (
 	nameAffinity              = "affinity"
@@ -10,6 +14,8 @@ const (
 	nameSessionCookieMaxAge   = "session-cookie-max-age"
 	nameSessionCookieExpires  = "session-cookie-expires"
 	nameSessionCookieSameSite = "session-cookie-samesite"
+	nameSessionCookieDomain   = "session-cookie-domain"
+	nameSessionCookieSecure   = "session-cookie-secure"
 )
 
 // Affinity is cookie session affinity, done in Lua: the cookie names an
@@ -29,6 +35,11 @@ type Affinity struct {
 	// Mode is balanced or persistent. Portico keeps a client on its
 	// endpoint in both modes while the endpoint exists.
 	Mode string `json:"mode"`
+	// Domain is the cookie's Domain attribute, "" for none (the host).
+	Domain string `json:"domain,omitempty"`
+	// Secure sets the Secure attribute on plain HTTP too (it is always
+	// set on HTTPS and with SameSite=None).
+	Secure bool `json:"secure,omitempty"`
 }
 
 const (
@@ -72,6 +83,15 @@ func parseAffinity(a Annotations) (Affinity, []diag.Diagnostic) {
 		}
 		af.SameSite = v
 	}
+	if v, ok := a.lookup(nameSessionCookieDomain); ok {
+		d := strings.ToLower(strings.TrimPrefix(v, "."))
+		if len(d) > 253 || !dnsName.MatchString(d) || !strings.Contains(d, ".") {
+			ds = append(ds, invalid(nameSessionCookieDomain, v, "want a domain such as example.com")...)
+		}
+		af.Domain = d
+	}
+	af.Secure, _, d = parseBool(a, nameSessionCookieSecure)
+	ds = append(ds, d...)
 	if diag.HasError(ds) || !set {
 		return Affinity{}, ds
 	}

@@ -61,6 +61,11 @@ func TestParse(t *testing.T) {
 			Set{ClientTLS: &ClientTLS{Secret: "ca", Verify: "on", Depth: 1}}, []string{"InvalidAnnotation"}},
 		{"auth-tls: error page variable", Annotations{Prefix + "auth-tls-secret": "ca", Prefix + "auth-tls-error-page": "https://$host/x"},
 			Set{ClientTLS: &ClientTLS{Secret: "ca", Verify: "on", Depth: 1}}, []string{"InvalidAnnotation"}},
+		{"session cookie domain and secure", Annotations{Prefix + "affinity": "cookie", Prefix + "session-cookie-domain": ".Example.com",
+			Prefix + "session-cookie-secure": "true"},
+			Set{Traffic: Traffic{Affinity: Affinity{Cookie: "INGRESSCOOKIE", Path: "/", Mode: "balanced", Domain: "example.com", Secure: true}}}, nil},
+		{"session cookie domain: injection", Annotations{Prefix + "affinity": "cookie", Prefix + "session-cookie-domain": "a.com; Path=/x"},
+			Set{}, []string{"InvalidAnnotation"}},
 		{"unsupported name is reported", Annotations{Prefix + "no-such": "x", "other.io/x": "y"}, Set{}, []string{"UnsupportedAnnotation"}},
 	}
 	for _, tc := range tests {

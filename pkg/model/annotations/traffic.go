@@ -24,7 +24,7 @@ var trafficNames = []string{
 	nameLimitAllowlist, nameLimitWhitelist,
 	nameAllowlistSourceRange, nameWhitelistSourceRange, nameDenylistSourceRange,
 	nameAffinity, nameAffinityMode, nameSessionCookieName, nameSessionCookiePath,
-	nameSessionCookieMaxAge, nameSessionCookieExpires, nameSessionCookieSameSite,
+	nameSessionCookieMaxAge, nameSessionCookieExpires, nameSessionCookieSameSite, nameSessionCookieDomain, nameSessionCookieSecure,
 	nameUpstreamHashBy,
 }
 

@@ -27,6 +27,12 @@ function _M.validate(a)
   if a.sameSite ~= nil and a.sameSite ~= "Strict" and a.sameSite ~= "Lax" and a.sameSite ~= "None" then
     return "affinity sameSite must be Strict, Lax or None"
   end
+  if a.domain ~= nil and (type(a.domain) ~= "string" or not a.domain:match("^[%w][%w%.%-]*$")) then
+    return "affinity domain must be a domain name"
+  end
+  if a.secure ~= nil and type(a.secure) ~= "boolean" then
+    return "affinity secure must be a boolean"
+  end
   return nil
 end
 
@@ -49,6 +55,9 @@ end
 function _M:cookie(ep, now, secure)
   local s = self.settings
   local parts = { s.cookie .. "=" .. _M.id(ep), "Path=" .. s.path }
+  if s.domain then
+    parts[#parts + 1] = "Domain=" .. s.domain
+  end
   if s.maxAge and s.maxAge > 0 then
     parts[#parts + 1] = "Max-Age=" .. s.maxAge
   end
@@ -58,7 +67,7 @@ function _M:cookie(ep, now, secure)
   if s.sameSite then
     parts[#parts + 1] = "SameSite=" .. s.sameSite
   end
-  if secure or s.sameSite == "None" then
+  if secure or s.secure or s.sameSite == "None" then
     parts[#parts + 1] = "Secure"
   end
   parts[#parts + 1] = "HttpOnly"
