@@ -130,10 +130,14 @@ func (d *diagnosis) run() {
 // candidates are the Ingresses with a rule for the host (or, when none,
 // those with rules without host), whether or not the controller owns them.
 func (d *diagnosis) candidates() []*networkingv1.Ingress {
+	host := d.host
+	if d.srv != nil && slices.Contains(d.srv.Aliases, host) {
+		host = d.srv.Host // a server-alias name: its host's Ingresses
+	}
 	var named, anyHost []*networkingv1.Ingress
 	for _, ing := range d.s.Ingresses {
 		for _, r := range ing.Spec.Rules {
-			if hostMatches(r.Host, d.host) {
+			if hostMatches(r.Host, host) {
 				named = append(named, ing)
 				break
 			}

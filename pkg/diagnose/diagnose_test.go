@@ -219,6 +219,17 @@ func TestDiagnose(t *testing.T) {
 			"service-upstream: nginx proxies to the cluster IP 10.96.0.20:80, kube-proxy (or a mesh) picks a ready Pod",
 			"Lua backend lab/api-service:80@service: 1 endpoints"},
 	}, {
+		name: "a server-alias name is diagnosed as its host",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Ingresses[0].Annotations = map[string]string{"nginx.ingress.kubernetes.io/server-alias": "alias.example.com"}
+			s.Controller = lua(s, "lab/api-service:80")
+			return s
+		},
+		host: "alias.example.com", path: "/api",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:ok",
+		text:   []string{"Ingress lab/api, host app.example.com, path /api (Prefix)", "no hop is broken"},
+	}, {
 		name: "missing Service",
 		snap: func() *Snapshot { s := healthy(); s.Services = nil; return s },
 		host: "app.example.com", path: "/api",

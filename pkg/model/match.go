@@ -2,13 +2,15 @@ package model
 
 import (
 	"net"
+	"slices"
 	"strings"
 )
 
 // Match returns the server and location nginx picks for a request to host
 // and path, as the rendered nginx.conf routes it:
 //
-//   - server: the exact host name, else the wildcard "*.rest" whose "*"
+//   - server: the exact host name (or one of its server-alias names),
+//     else the wildcard "*.rest" whose "*"
 //     covers exactly one label, else the catch-all server;
 //   - location: an Exact (=) location equal to the path, else the longest
 //     prefix location.
@@ -28,7 +30,7 @@ func (c *Config) Match(host, path string) (*Server, *Location) {
 		switch {
 		case s.Host == "":
 			catchAll = s
-		case s.Host == host:
+		case s.Host == host || slices.Contains(s.Aliases, host):
 			exact = s
 		case strings.HasPrefix(s.Host, "*."):
 			label, rest, ok := strings.Cut(host, ".")
