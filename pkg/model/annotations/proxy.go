@@ -258,18 +258,9 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 	}
 	p.RequestBuffering, d = parseOnOff(a, nameRequestBuffering)
 	ds = append(ds, d...)
-	if v, ok := a.lookup(nameProxyNextUpstream); ok {
-		toks := strings.Fields(v)
-		good := len(toks) > 0 && len(toks) <= len(nextUpstreamTokens)
-		for _, t := range toks {
-			good = good && nextUpstreamTokens[t]
-		}
-		if good {
-			p.NextUpstream = toks
-		} else {
-			ds = append(ds, invalid(nameProxyNextUpstream, v, "want a space-separated list of error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent, off")...)
-		}
-	}
+	p.NextUpstream, d = parseTokens(a, nameProxyNextUpstream, nextUpstreamTokens,
+		"want a space-separated list of error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent, off")
+	ds = append(ds, d...)
 	if v, ok := a.lookup(nameProxyNextTries); ok {
 		n, err := strconv.Atoi(v)
 		if err == nil && n >= 0 && n <= 100 {
@@ -367,4 +358,22 @@ func parseOnOff(a Annotations, name string) (string, []diag.Diagnostic) {
 		return v, nil
 	}
 	return "", invalid(name, v, "want on or off")
+}
+
+// parseTokens parses a space-separated list of tokens of allowed, at most
+// as many as allowed holds; nil when unset.
+func parseTokens(a Annotations, name string, allowed map[string]bool, want string) ([]string, []diag.Diagnostic) {
+	v, ok := a.lookup(name)
+	if !ok {
+		return nil, nil
+	}
+	toks := strings.Fields(v)
+	good := len(toks) > 0 && len(toks) <= len(allowed)
+	for _, t := range toks {
+		good = good && allowed[t]
+	}
+	if !good {
+		return nil, invalid(name, v, want)
+	}
+	return toks, nil
 }

@@ -73,18 +73,8 @@ func parseProxySSL(a Annotations) (*ProxySSL, []diag.Diagnostic) {
 			ds = append(ds, invalid(nameProxySSLName, v, "want a host name such as app.internal")...)
 		}
 	}
-	if v, ok := a.lookup(nameProxySSLProtocols); ok {
-		ps := strings.Fields(v)
-		good := len(ps) > 0
-		for _, x := range ps {
-			good = good && sslProtocols[x]
-		}
-		if good {
-			p.Protocols = ps
-		} else {
-			ds = append(ds, invalid(nameProxySSLProtocols, v, "want TLSv1.2 and/or TLSv1.3, space-separated")...)
-		}
-	}
+	p.Protocols, d = parseTokens(a, nameProxySSLProtocols, sslProtocols, "want TLSv1.2 and/or TLSv1.3, space-separated")
+	ds = append(ds, d...)
 	if v, ok := a.lookup(nameProxySSLCiphers); ok {
 		if cipherGrammar.MatchString(v) {
 			p.Ciphers = v
