@@ -955,17 +955,9 @@ func TestAccessLogOffPerIngress(t *testing.T) {
 	for _, h := range []string{"nolog-quiet.example.com", "nolog-static.example.com", "nolog-loud.example.com"} {
 		servedBy(t, h, mark+"-"+strings.Split(h, ".")[0], a)
 	}
-	var log string
 	// The access log is written in batches, at least once a second: the
 	// logged request's line shows that the others' would be there too.
-	eventually(t, "the logged request in the access log", func() error {
-		b, err := os.ReadFile(env.portico.logPath)
-		log = string(b)
-		if err == nil && accessLogLine(log, mark+"-nolog-loud") == "" {
-			err = fmt.Errorf("not there yet")
-		}
-		return err
-	})
+	waitAccessLogLine(t, mark+"-nolog-loud")
 	time.Sleep(1500 * time.Millisecond) // one more flush
 	b, err := os.ReadFile(env.portico.logPath)
 	if err != nil {

@@ -36,11 +36,11 @@ func (b *builder) claimAliases(obj diag.Object, host string, set annotations.Set
 }
 
 // resolveAliases gives each claimed name to its host unless it is a host
-// of its own or claimed before; it returns the servers of the www.
-// redirects, which carry their host's certificate.
-func (b *builder) resolveAliases() []*Server {
+// of its own or claimed before; the www. redirects become servers of
+// Config.Servers (finishServers adds the rest and sorts them), with their
+// host's certificate.
+func (b *builder) resolveAliases() {
 	taken := map[string]string{} // name → the host it answers for
-	var redirects []*Server
 	for _, c := range b.aliasClaims {
 		owner, claimed := taken[c.name]
 		switch {
@@ -65,7 +65,6 @@ func (b *builder) resolveAliases() []*Server {
 			srv.aliases = append(srv.aliases, c.name)
 			continue
 		}
-		redirects = append(redirects, &Server{Host: c.name, ServerName: c.name, TLS: srv.tls, RedirectTo: c.host})
+		b.cfg.Servers = append(b.cfg.Servers, &Server{Host: c.name, ServerName: c.name, TLS: srv.tls, RedirectTo: c.host})
 	}
-	return redirects
 }

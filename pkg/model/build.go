@@ -57,10 +57,8 @@ func Build(in Input) *Config {
 		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
 	})
 	b.attachCanaries() // traffic policy
-	redirects := b.resolveAliases()
+	b.resolveAliases()
 	b.finishServers()
-	b.cfg.Servers = append(b.cfg.Servers, redirects...)
-	slices.SortFunc(b.cfg.Servers, func(x, y *Server) int { return cmp.Compare(x.Host, y.Host) })
 	b.cfg.route(in.KeepRouterLocations)
 	b.cfg.Backends = b.backends.sorted()
 	for _, c := range b.certs {

@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/portico-ingress/portico/pkg/model/diag"
@@ -31,7 +32,7 @@ func parseServerAlias(a Annotations) ([]string, []diag.Diagnostic) {
 		if len(n) > 253 || !dnsName.MatchString(n) || !strings.Contains(n, ".") || ipLike(n) {
 			return nil, invalid(nameServerAlias, v, "want comma-separated host names such as www.example.com (no wildcards, addresses or ports)")
 		}
-		if !contains(out, n) {
+		if !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
@@ -53,15 +54,6 @@ func ipLike(n string) bool {
 		}
 	}
 	return true
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parseFromToWWW parses from-to-www-redirect: the host's www. twin (or,
