@@ -24,10 +24,9 @@ type Set struct {
 	// ServiceUpstream proxies to the Services' cluster IPs, not their Pods.
 	ServiceUpstream bool
 
-	// --- traffic policy (canary, limits, source ranges, affinity, hash) ---
+	// Traffic is the traffic policy: canary, limits, source ranges,
+	// affinity and hashing.
 	Traffic Traffic
-	// --- end traffic policy ---
-	// --- HTTP annotations (paths, proxy, CORS, auth, errors, snippets) ---
 
 	// UseRegex makes the Ingress's paths case-insensitive regexes.
 	UseRegex bool
@@ -55,7 +54,6 @@ type Set struct {
 	DefaultBackend       string
 	ConfigurationSnippet Snippet
 	ServerSnippet        Snippet
-	// --- end HTTP annotations ---
 }
 
 // Annotations are the annotations of one object.
@@ -73,109 +71,17 @@ func (a Annotations) lookup(name string) (string, bool) {
 	return v, ok
 }
 
-// supported lists the names (without Prefix) that Parse understands.
-var supported = map[string]bool{
-	nameRewriteTarget:    true,
-	nameLoadBalance:      true,
-	nameSSLRedirect:      true,
-	nameForceSSLRedirect: true,
-	nameServiceUpstream:  true,
-	// HTTP annotations.
-	nameUseRegex: true, nameAppRoot: true, nameXFwdPrefix: true, nameServerAlias: true, nameFromToWWWRedirect: true,
-	namePermanentRedirect: true, namePermanentRedirectCode: true, nameTemporalRedirect: true, nameTemporalRedirectCode: true,
-	nameBackendProtocol: true, nameProxyBodySize: true, nameProxyConnectTimeout: true, nameProxySendTimeout: true,
-	nameProxyReadTimeout: true, nameProxyBuffering: true, nameProxyBufferSize: true, nameProxyNextUpstream: true,
-	nameProxyNextTries: true, nameProxyNextTimeout: true, nameUpstreamVhost: true, nameProxyHTTPVersion: true,
-	nameRequestBuffering: true, nameBodyBufferSize: true, nameProxyBuffersNumber: true, nameMaxTempFileSize: true,
-	nameEnableCORS: true, nameCORSOrigin: true, nameCORSMethods: true, nameCORSHeaders: true,
-	nameCORSCredentials: true, nameCORSMaxAge: true, nameCORSExposeHeader: true,
-	nameAuthType: true, nameAuthSecret: true, nameAuthSecretType: true, nameAuthRealm: true,
-	nameAuthURL: true, nameAuthSignin: true, nameAuthResponseHeaders: true, nameAuthMethod: true,
-	nameCustomHTTPErrors: true, nameDefaultBackend: true, nameConfigurationSnippet: true, nameServerSnippet: true,
-	nameAuthTLSSecret: true, nameAuthTLSVerify: true, nameAuthTLSDepth: true, nameAuthTLSPassCert: true,
-	nameAuthTLSMatchCN: true, nameAuthTLSErrorPage: true,
-	nameProxySSLSecret: true, nameProxySSLVerify: true, nameProxySSLDepth: true, nameProxySSLName: true,
-	nameProxySSLServerName: true, nameProxySSLProtocols: true, nameProxySSLCiphers: true,
-	nameProxyRedirectFrom: true, nameProxyRedirectTo: true, nameProxyCookieDomain: true, nameProxyCookiePath: true,
-	nameLimitRate: true, nameLimitRateAfter: true, nameEnableAccessLog: true, nameEnableRewriteLog: true,
-}
-
-// SupportedNames returns every supported annotation name, sorted.
-func SupportedNames() []string {
-	out := make([]string, 0, len(supported))
-	for n := range supported {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// The traffic-policy names (traffic.go) are supported too.
-func init() {
-	for _, n := range trafficNames {
-		supported[n] = true
-	}
-}
-
-// Supported reports whether name (without Prefix) is a supported annotation.
-func Supported(name string) bool { return supported[name] }
-
-// Parse parses every annotation under Prefix. Diagnostics carry the
+// Parse parses every annotation under Prefix: it runs the parser of each
+// supported catalog entry once, in catalog order. Diagnostics carry the
 // annotation as Field and no Object; the caller sets it.
 func Parse(a Annotations) (Set, []diag.Diagnostic) {
 	var (
-		s     Set
-		ds, d []diag.Diagnostic
+		s  Set
+		ds []diag.Diagnostic
 	)
-	s.UseRegex, d = parseUseRegex(a)
-	ds = append(ds, d...)
-	s.RewriteTarget, d = parseRewriteTarget(a, s.UseRegex)
-	ds = append(ds, d...)
-	s.LoadBalance, d = parseLoadBalance(a)
-	ds = append(ds, d...)
-	s.SSLRedirect, d = parseSSLRedirect(a)
-	ds = append(ds, d...)
-	s.ForceSSLRedirect, d = parseForceSSLRedirect(a)
-	ds = append(ds, d...)
-	s.ServiceUpstream, d = parseServiceUpstream(a)
-	ds = append(ds, d...)
-	// --- traffic policy ---
-	s.Traffic, d = parseTraffic(a)
-	ds = append(ds, d...)
-	if s.ServiceUpstream && (s.Traffic.Affinity.Cookie != "" || s.Traffic.HashBy != "") {
-		ds = append(ds, diag.Warnf(field(nameServiceUpstream), "IneffectiveAnnotation",
-			"with service-upstream every request goes to the Service's one cluster IP: affinity and upstream-hash-by have no effect"))
+	for _, p := range parsers {
+		ds = append(ds, p.run(a, &s)...)
 	}
-	// --- end traffic policy ---
-	// HTTP annotations.
-	s.AppRoot, d = parseAppRoot(a)
-	ds = append(ds, d...)
-	s.ServerAliases, d = parseServerAlias(a)
-	ds = append(ds, d...)
-	s.FromToWWW, d = parseFromToWWW(a)
-	ds = append(ds, d...)
-	s.XForwardedPrefix, d = parseXForwardedPrefix(a)
-	ds = append(ds, d...)
-	s.Redirect, d = parseRedirect(a)
-	ds = append(ds, d...)
-	s.Proxy, d = parseProxy(a)
-	ds = append(ds, d...)
-	s.CORS, d = parseCORS(a)
-	ds = append(ds, d...)
-	s.BasicAuth, d = parseBasicAuth(a)
-	ds = append(ds, d...)
-	s.ClientTLS, d = parseClientTLS(a)
-	ds = append(ds, d...)
-	s.ExternalAuth, d = parseExternalAuth(a)
-	ds = append(ds, d...)
-	s.CustomHTTPErrors, d = parseCustomHTTPErrors(a)
-	ds = append(ds, d...)
-	s.DefaultBackend, d = parseDefaultBackend(a)
-	ds = append(ds, d...)
-	s.ConfigurationSnippet, d = parseSnippet(a, nameConfigurationSnippet)
-	ds = append(ds, d...)
-	s.ServerSnippet, d = parseSnippet(a, nameServerSnippet)
-	ds = append(ds, d...)
 	return s, append(ds, unknown(a)...)
 }
 
@@ -183,7 +89,7 @@ func Parse(a Annotations) (Set, []diag.Diagnostic) {
 func unknown(a Annotations) []diag.Diagnostic {
 	var names []string
 	for k := range a {
-		if name, ok := strings.CutPrefix(k, Prefix); ok && !supported[name] {
+		if name, ok := strings.CutPrefix(k, Prefix); ok && !Supported(name) {
 			names = append(names, name)
 		}
 	}
@@ -201,8 +107,12 @@ func unknown(a Annotations) []diag.Diagnostic {
 	}
 	ds := make([]diag.Diagnostic, 0, len(names))
 	for _, n := range names {
+		why := ""
+		if e, ok := byName[n]; ok {
+			why = ": " + e.Differs
+		}
 		ds = append(ds, diag.Warnf(field(n), "UnsupportedAnnotation",
-			"annotation %s%s is not supported by Portico and is ignored", Prefix, quoteName(n)))
+			"annotation %s%s is not supported by Portico and is ignored%s", Prefix, quoteName(n), why))
 	}
 	return ds
 }

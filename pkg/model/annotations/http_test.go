@@ -319,11 +319,3 @@ func TestPolicy(t *testing.T) {
 		}
 	}
 }
-
-func TestEverySupportedAnnotationHasARisk(t *testing.T) {
-	for _, n := range SupportedNames() {
-		if _, ok := risks[n]; !ok {
-			t.Errorf("annotation %s has no risk level", n)
-		}
-	}
-}

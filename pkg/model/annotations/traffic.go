@@ -16,18 +16,6 @@ type Traffic struct {
 	HashBy      HashBy
 }
 
-// trafficNames are the traffic-policy annotation names.
-var trafficNames = []string{
-	nameCanary, nameCanaryWeight, nameCanaryWeightTotal, nameCanaryByHeader,
-	nameCanaryByHeaderValue, nameCanaryByHeaderPattern, nameCanaryByCookie,
-	nameLimitRPS, nameLimitRPM, nameLimitConnections, nameLimitBurstMultiplier,
-	nameLimitAllowlist, nameLimitWhitelist,
-	nameAllowlistSourceRange, nameWhitelistSourceRange, nameDenylistSourceRange,
-	nameAffinity, nameAffinityMode, nameSessionCookieName, nameSessionCookiePath,
-	nameSessionCookieMaxAge, nameSessionCookieExpires, nameSessionCookieSameSite, nameSessionCookieDomain, nameSessionCookieSecure,
-	nameUpstreamHashBy,
-}
-
 func parseTraffic(a Annotations) (Traffic, []diag.Diagnostic) {
 	var (
 		t     Traffic

@@ -153,16 +153,3 @@ func TestParseHashBy(t *testing.T) {
 		{"bare dollar", ann("upstream-hash-by", "$"), "", badTraffic},
 	})
 }
-
-func TestTrafficNamesAreSupported(t *testing.T) {
-	a := Annotations{}
-	for _, n := range trafficNames {
-		a[Prefix+n] = "x"
-	}
-	_, ds := Parse(a)
-	for _, d := range ds {
-		if d.Reason == "UnsupportedAnnotation" {
-			t.Errorf("traffic annotation reported as unsupported: %s", d.Message)
-		}
-	}
-}
