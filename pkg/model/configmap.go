@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -103,129 +102,6 @@ var (
 	sslProtocols = map[string]bool{"TLSv1": true, "TLSv1.1": true, "TLSv1.2": true, "TLSv1.3": true}
 	cipherList   = regexp.MustCompile(`^[A-Za-z0-9_+!@=.:-]+$`)
 )
-
-// options maps each supported ConfigMap key to its parser. A parser
-// returns what the value must look like when it is outside the grammar.
-var options = map[string]func(v string, b *globalBuild) (want string){
-	"load-balance": func(v string, b *globalBuild) string {
-		lb, ok := annotations.ParseLoadBalance(v)
-		if !ok {
-			return "round_robin or ewma"
-		}
-		b.g.LoadBalance = lb
-		return ""
-	},
-	// HTTP annotations.
-	"allow-snippet-annotations": boolOption(func(b *globalBuild) *bool { return &b.g.AllowSnippets }),
-	"annotations-risk-level": func(v string, b *globalBuild) string {
-		r, ok := annotations.ParseRisk(v)
-		if !ok {
-			return "Critical, High, Medium or Low"
-		}
-		b.g.RiskLevel = r
-		return ""
-	},
-	"custom-http-errors": func(v string, b *globalBuild) string {
-		codes, ok := annotations.ParseHTTPErrors(v)
-		if !ok {
-			return "a comma-separated list of status codes from 400 to 599"
-		}
-		b.g.CustomHTTPErrors = codes
-		return ""
-	},
-	"dynamic-routing":         boolOption(func(b *globalBuild) *bool { return &b.g.DynamicRouting }),
-	"ssl-redirect":            boolOption(func(b *globalBuild) *bool { return &b.g.SSLRedirect }),
-	"hsts":                    boolOption(func(b *globalBuild) *bool { return &b.hsts.on }),
-	"hsts-include-subdomains": boolOption(func(b *globalBuild) *bool { return &b.hsts.includeSubdomains }),
-	"hsts-preload":            boolOption(func(b *globalBuild) *bool { return &b.hsts.preload }),
-	"hsts-max-age": func(v string, b *globalBuild) string {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 1<<31-1 {
-			return "a number of seconds"
-		}
-		b.hsts.maxAge = n
-		return ""
-	},
-	"ssl-protocols": func(v string, b *globalBuild) string {
-		ps := strings.Fields(v)
-		for _, p := range ps {
-			if !sslProtocols[p] {
-				return "a space-separated list of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"
-			}
-		}
-		if len(ps) == 0 {
-			return "at least one protocol"
-		}
-		b.g.SSLProtocols = ps
-		return ""
-	},
-	// --- traffic policy ---
-	"limit-req-status-code":  statusOption(func(b *globalBuild) *int { return &b.g.LimitReqStatus }),
-	"limit-conn-status-code": statusOption(func(b *globalBuild) *int { return &b.g.LimitConnStatus }),
-	// --- end traffic policy ---
-	"ssl-ciphers": func(v string, b *globalBuild) string {
-		if len(v) > 1024 || !cipherList.MatchString(v) {
-			return "an OpenSSL cipher list such as ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"
-		}
-		b.g.SSLCiphers = v
-		return ""
-	},
-
-	// --- Proxy, logging and process options (issue 6) ---
-	"proxy-body-size": func(v string, b *globalBuild) string {
-		if !sizeValue.MatchString(v) {
-			return "a size such as 1m, 512k or 0 (no limit)"
-		}
-		b.g.ProxyBodySize = v
-		return ""
-	},
-	"proxy-connect-timeout":          secondsOption(1, 3600, func(b *globalBuild) *int { return &b.g.ProxyConnectTimeout }),
-	"proxy-read-timeout":             secondsOption(1, 86400, func(b *globalBuild) *int { return &b.g.ProxyReadTimeout }),
-	"proxy-send-timeout":             secondsOption(1, 86400, func(b *globalBuild) *int { return &b.g.ProxySendTimeout }),
-	"use-forwarded-headers":          boolOption(func(b *globalBuild) *bool { return &b.g.UseForwardedHeaders }),
-	"compute-full-forwarded-for":     boolOption(func(b *globalBuild) *bool { return &b.computeFullForwardedFor }),
-	"enable-real-ip":                 boolOption(func(b *globalBuild) *bool { return &b.enableRealIP }),
-	"use-proxy-protocol":             boolOption(func(b *globalBuild) *bool { return &b.g.UseProxyProtocol }),
-	"server-tokens":                  boolOption(func(b *globalBuild) *bool { return &b.g.ServerTokens }),
-	"generate-request-id":            boolOption(func(b *globalBuild) *bool { return &b.g.GenerateRequestID }),
-	"upstream-keepalive-connections": intOption(0, 100000, "a number of connections, 0 to disable", func(b *globalBuild) *int { return &b.g.UpstreamKeepaliveConnections }),
-	"upstream-keepalive-timeout":     secondsOption(1, 3600, func(b *globalBuild) *int { return &b.g.UpstreamKeepaliveTimeout }),
-	"upstream-keepalive-requests":    intOption(1, 1000000, "a number of requests from 1 to 1000000", func(b *globalBuild) *int { return &b.g.UpstreamKeepaliveRequests }),
-	"proxy-real-ip-cidr": func(v string, b *globalBuild) string {
-		const want = "a comma-separated list of CIDRs or IP addresses"
-		var out []string
-		for _, f := range strings.Split(v, ",") {
-			f = strings.TrimSpace(f)
-			if p, err := netip.ParsePrefix(f); err == nil {
-				out = append(out, p.Masked().String())
-			} else if a, err := netip.ParseAddr(f); err == nil && a.Zone() == "" {
-				out = append(out, netip.PrefixFrom(a, a.BitLen()).String())
-			} else {
-				return want
-			}
-		}
-		b.realIPFrom = out
-		return ""
-	},
-	"worker-processes": func(v string, b *globalBuild) string {
-		if v != "auto" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 1024 || strconv.Itoa(n) != v {
-				return "auto or a number from 1 to 1024"
-			}
-		}
-		b.g.WorkerProcesses = v
-		return ""
-	},
-	"disable-access-log": boolOption(func(b *globalBuild) *bool { return &b.disableAccessLog }),
-	"log-format-upstream": func(v string, b *globalBuild) string {
-		if want := checkLogFormat(v); want != "" {
-			return want
-		}
-		b.g.LogFormat = v
-		return ""
-	},
-}
 
 // sizeValue is an nginx size: digits and an optional unit.
 var sizeValue = regexp.MustCompile(`^[0-9]{1,9}[kKmMgG]?$`)
@@ -368,11 +244,16 @@ func parseConfigMapKeeping(cm *corev1.ConfigMap, lastGood map[string]string) (Gl
 	slices.Sort(keys)
 	for _, k := range keys {
 		field := "data[" + truncate(k) + "]"
-		parse, ok := options[k]
-		if !ok {
-			ds = append(ds, diag.Warnf(field, "UnsupportedOption", "option is not supported by Portico and is ignored"))
+		key, ok := keysByName[k]
+		if !ok || !key.Supported() {
+			why := ""
+			if ok {
+				why = ": " + key.Differs
+			}
+			ds = append(ds, diag.Warnf(field, "UnsupportedOption", "option is not supported by Portico and is ignored%s", why))
 			continue
 		}
+		parse := key.parse
 		v := cm.Data[k]
 		want := parse(v, &b)
 		if want == "" {

@@ -9,6 +9,14 @@
 // reported as a diagnostic naming the object and field. One bad Ingress, or
 // one bad path of an Ingress, never removes another's routes.
 //
+// ConfigMap keys have one registry, configKeys (configkeys.go): one entry
+// per key ingress-nginx v1.15.1 documents, and per key of Portico's own,
+// with its status, default, parser and docs row. A supported key is parsed
+// by its entry's parser; any other key is reported (UnsupportedOption, with
+// the entry's reason when there is one) and ignored. docs/configmap.md is
+// generated from it (make docs). Annotations have theirs in
+// pkg/model/annotations.
+//
 // Config has two parts with different lifecycles: Servers and Global are the
 // structure that is rendered into nginx.conf (a change means a reload);
 // Backends carry endpoints that are pushed to the Lua balancer, and Routes
