@@ -7,7 +7,7 @@ E2E_FLAGS ?=
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build deps tools test check unit e2e dev bench reliability clean
+.PHONY: all build deps tools test check unit e2e dev bench reliability docs clean
 
 all: build
 
@@ -31,7 +31,7 @@ check:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test $(GOFLAGS) -count=1 ./pkg/... ./cmd/... ./hack/echoserver/... ./hack/dev/...
+	$(GO) test $(GOFLAGS) -count=1 ./pkg/... ./cmd/... ./hack/echoserver/... ./hack/dev/... ./hack/gendocs/...
 
 e2e: build
 	$(GO) test $(GOFLAGS) -count=1 -timeout 45m ./e2e/... $(E2E_FLAGS)
@@ -55,6 +55,12 @@ reliability: deps tools build
 	@mkdir -p _out
 	PORTICO_FAULT_TABLE=$(CURDIR)/_out/reliability.txt $(GO) test -count=1 -timeout 30m -run '^TestFault' ./e2e/
 	@cat _out/reliability.txt
+
+# The tables of docs/annotations.md and docs/configmap.md, from the
+# annotation catalog and the ConfigMap key registry (a unit test fails when
+# the committed files differ).
+docs:
+	$(GO) run ./hack/gendocs
 
 clean:
 	rm -rf bin _out

@@ -36,30 +36,30 @@ func (k ConfigKey) Supported() bool { return k.Status != annotations.NotSupporte
 
 // Reasons that many keys share.
 func fixed(what string) string {
-	return "Not supported: Portico always uses ingress-nginx's default (" + what + ")."
+	return "Portico always uses ingress-nginx's default (" + what + ")."
 }
 
 func fixedAt(what, theirs string) string {
-	return "Not supported: Portico always uses " + what + "; ingress-nginx's default is " + theirs + "."
+	return "Portico always uses " + what + "; ingress-nginx's default is " + theirs + "."
 }
 
 func perIngress(annotation string) string {
-	return "Not supported in the ConfigMap: set it per Ingress with the `" + annotation + "` annotation."
+	return "Per Ingress only, with the `" + annotation + "` annotation."
 }
 
 const (
-	noStream        = "Not supported: Portico serves HTTP and HTTPS only; its nginx.conf has no `stream` block (TCP/UDP services)."
-	noOpenTelemetry = "Not supported: Portico's nginx has no OpenTelemetry module."
-	noOpenTracing   = "Not supported: ingress-nginx v1.15 still documents this key but no longer reads it (OpenTracing was removed)."
-	noModSecurity   = "Not supported: Portico's nginx has no ModSecurity module."
-	noGlobalAuth    = "Not supported: there is no global auth; set `auth-url` and its companions per Ingress."
-	noGzip          = "Not supported: Portico does not compress answers."
-	noBrotli        = "Not supported: Portico's nginx has no Brotli module."
-	noGeoIP2        = "Not supported: Portico's nginx has no GeoIP2 module."
-	noSnippet       = "Not supported: Portico has no ConfigMap snippets; `configuration-snippet` and `server-snippet` are per-Ingress annotations (with `allow-snippet-annotations`)."
-	noSyslog        = "Not supported: the access log goes to standard output and the error log to standard error."
-	noHeaders       = "Not implemented: headers from a ConfigMap are not added."
-	noBlock         = "Not implemented: use `denylist-source-range` per Ingress for addresses."
+	noStream        = "Portico serves HTTP and HTTPS only; its nginx.conf has no `stream` block (TCP/UDP services)."
+	noOpenTelemetry = "Portico's nginx has no OpenTelemetry module."
+	noOpenTracing   = "ingress-nginx v1.15 still documents this key but no longer reads it (OpenTracing was removed)."
+	noModSecurity   = "Portico's nginx has no ModSecurity module."
+	noGlobalAuth    = "There is no global auth; set `auth-url` and its companions per Ingress."
+	noGzip          = "Portico does not compress answers."
+	noBrotli        = "Portico's nginx has no Brotli module."
+	noGeoIP2        = "Portico's nginx has no GeoIP2 module."
+	noSnippet       = "Portico has no ConfigMap snippets; `configuration-snippet` and `server-snippet` are per-Ingress annotations (with `allow-snippet-annotations`)."
+	noSyslog        = "The access log goes to standard output and the error log to standard error."
+	noHeaders       = "Portico does not add headers from a ConfigMap."
+	noBlock         = "Not implemented; `denylist-source-range` refuses addresses per Ingress."
 )
 
 // configKeys holds one entry for every ConfigMap key ingress-nginx v1.15.1
@@ -68,19 +68,19 @@ const (
 // from it (go run ./hack/gendocs).
 var configKeys = []ConfigKey{
 	{Name: "access-log-params", Default: "", Meaning: "More parameters of `access_log` (buffer, gzip, flush).",
-		Differs: "Not supported: the access log is written with `buffer=64k flush=1s`."},
+		Differs: "The access log is written with `buffer=64k flush=1s`."},
 	{Name: "access-log-path", Default: "/var/log/nginx/access.log", Meaning: "Where the access log goes.",
-		Differs: "Not supported: the access log goes to standard output (ingress-nginx's default file is a link to it)."},
+		Differs: "The access log goes to standard output (ingress-nginx's default file is a link to it)."},
 	{Name: "add-headers", Default: "", Meaning: "A ConfigMap of headers added to every answer.", Differs: noHeaders},
 	{Name: "allow-backend-server-header", Default: "false", Meaning: "Pass the backend's `Server` header to the client.",
 		Differs: fixed("`false`: nginx's own `Server` header")},
 	{Name: "allow-cross-namespace-resources", Default: "false", Meaning: "Let annotations name Secrets and ConfigMaps of other namespaces.",
-		Differs: "Not supported: Portico always refuses references to other namespaces, as with `false`."},
+		Differs: "Portico always refuses references to other namespaces, as with `false`."},
 	{Name: "allow-snippet-annotations", Status: annotations.Full, Default: "false",
 		Meaning: "Accept the `configuration-snippet` and `server-snippet` annotations; they also need `annotations-risk-level: Critical`.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.AllowSnippets })},
 	{Name: "annotation-value-word-blocklist", Default: "", Meaning: "Words an annotation value may not contain.",
-		Differs: "Not supported: every annotation value passes a typed grammar instead (docs/annotations.md)."},
+		Differs: "Every annotation value passes a typed grammar instead (docs/annotations.md)."},
 	{Name: "annotations-risk-level", Status: annotations.Partly, Default: "High",
 		Meaning: "The highest risk an annotation may have: `Low`, `Medium`, `High` or `Critical`. An annotation above it is an Error (`AnnotationRiskTooHigh`) and the Ingress is not served. `High` is the default of current ingress-nginx (lowered from `Critical` in 1.12).",
 		Differs: "Portico gives some annotations another level than ingress-nginx does, by its own rule (docs/annotations.md, \"Risk levels\").",
@@ -93,7 +93,7 @@ var configKeys = []ConfigKey{
 			return ""
 		}},
 	{Name: "bind-address", Default: "", Meaning: "Addresses nginx listens on.",
-		Differs: "Not supported: nginx listens on the HTTP and HTTPS ports of every IPv4 address (`--http-port`, `--https-port`)."},
+		Differs: "nginx listens on the HTTP and HTTPS ports of every IPv4 address (`--http-port`, `--https-port`)."},
 	{Name: "block-cidrs", Default: "", Meaning: "Addresses and networks refused for every host.", Differs: noBlock},
 	{Name: "block-referers", Default: "", Meaning: "Referers refused for every host.", Differs: "Not implemented."},
 	{Name: "block-user-agents", Default: "", Meaning: "User agents refused for every host.", Differs: "Not implemented."},
@@ -131,47 +131,47 @@ var configKeys = []ConfigKey{
 		Meaning: "`true`: no access log (`access_log off`); nothing per request is set for it.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.disableAccessLog })},
 	{Name: "disable-ipv6", Default: "false", Meaning: "Do not listen on IPv6.",
-		Differs: "Not supported: nginx listens on IPv4 only, as with `true`."},
+		Differs: "nginx listens on IPv4 only, as with `true`."},
 	{Name: "disable-ipv6-dns", Default: "false", Meaning: "Do not resolve names to IPv6 addresses.",
-		Differs: "Not supported: nginx's resolver (for `auth-url` hosts) asks for IPv4 and IPv6 addresses."},
+		Differs: "nginx's resolver (for `auth-url` hosts) asks for IPv4 and IPv6 addresses."},
 	{Name: "dynamic-routing", Status: annotations.Full, Default: "true", Own: true,
 		Meaning: "Route plain hosts in Lua, so that their Ingress changes need no reload (README \"Dynamic routing\"); `false`: every host is an nginx `server` block.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.DynamicRouting })},
 	{Name: "enable-access-log-for-default-backend", Default: "false", Meaning: "Log requests the default backend answers.",
-		Differs: "Not supported: every request nginx answers is logged (unless `disable-access-log`)."},
+		Differs: "Every request nginx answers is logged (unless `disable-access-log`)."},
 	{Name: "enable-aio-write", Default: "true", Meaning: "Write temporary files asynchronously (`aio_write`).",
-		Differs: "Not supported: nginx's default (no asynchronous writes) applies."},
+		Differs: "nginx's default (no asynchronous writes) applies."},
 	{Name: "enable-brotli", Default: "false", Meaning: "Compress answers with Brotli.", Differs: noBrotli},
 	{Name: "enable-modsecurity", Default: "false", Meaning: "Turn on ModSecurity.", Differs: noModSecurity},
 	{Name: "enable-multi-accept", Default: "true", Meaning: "A worker accepts all new connections at once.",
 		Differs: fixed("`multi_accept on`")},
-	{Name: "enable-ocsp", Default: "false", Meaning: "OCSP stapling.", Differs: "Not supported: no OCSP stapling, as with `false`."},
+	{Name: "enable-ocsp", Default: "false", Meaning: "OCSP stapling.", Differs: "No OCSP stapling, as with `false`."},
 	{Name: "enable-opentelemetry", Default: "false", Meaning: "Trace requests with OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "enable-owasp-modsecurity-crs", Default: "false", Meaning: "Load the OWASP Core Rule Set.", Differs: noModSecurity},
 	{Name: "enable-real-ip", Status: annotations.Full, Default: "false",
 		Meaning: "Take the client address from `X-Forwarded-For` of connections from `proxy-real-ip-cidr`.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.enableRealIP })},
 	{Name: "enable-serial-reloads", Default: "false", Meaning: "Wait for old workers to exit before the next reload.",
-		Differs: "Not supported: Portico reloads one at a time, coalesces changes and needs no reload for most of them."},
+		Differs: "Portico applies one configuration at a time and waits until nginx serves it, but not until old workers exit; most changes need no reload."},
 	{Name: "enable-syslog", Default: "false", Meaning: "Send the logs to syslog.", Differs: noSyslog},
 	{Name: "enable-underscores-in-headers", Default: "false", Meaning: "Accept underscores in request header names.",
 		Differs: fixed("`false`")},
 	{Name: "error-log-level", Default: "notice", Meaning: "Level of nginx's error log.",
 		Differs: fixed("`notice`, to standard error")},
 	{Name: "error-log-path", Default: "/var/log/nginx/error.log", Meaning: "Where the error log goes.",
-		Differs: "Not supported: the error log goes to standard error (ingress-nginx's default file is a link to it)."},
+		Differs: "The error log goes to standard error (ingress-nginx's default file is a link to it)."},
 	{Name: "force-ssl-redirect", Default: "false", Meaning: "Redirect to HTTPS also for hosts without TLS.", Differs: perIngress("force-ssl-redirect")},
 	{Name: "forwarded-for-header", Default: "X-Forwarded-For", Meaning: "Header the client address is taken from.",
 		Differs: fixed("`X-Forwarded-For`")},
 	{Name: "forwarded-for-proxy-protocol-header", Default: "X-Forwarded-For-Proxy-Protocol",
 		Meaning: "Header ingress-nginx uses inside nginx when `use-forwarded-headers` and `use-proxy-protocol` are both on.",
-		Differs: "Not supported: with `use-proxy-protocol`, the client address is the PROXY protocol's."},
+		Differs: "With `use-proxy-protocol`, the client address is the PROXY protocol's."},
 	{Name: "generate-request-id", Status: annotations.Full, Default: "true",
 		Meaning: "Send backends a new `X-Request-ID` when the client sent none (the client's own always passes): 32 hex digits made in Lua (a random prefix per nginx worker and a count), or nginx's `$request_id` when `log-format-upstream` names `$request_id`, so that the log and the header agree.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.GenerateRequestID })},
 	{Name: "geoip2-autoreload-in-minutes", Default: "0", Meaning: "Reload the GeoIP2 databases.", Differs: noGeoIP2},
 	{Name: "global-allowed-response-headers", Default: "", Meaning: "Headers the `custom-headers` annotation may set.",
-		Differs: "Not supported: the `custom-headers` annotation is not supported."},
+		Differs: "The `custom-headers` annotation is not supported."},
 	{Name: "global-auth-always-set-cookie", Default: "false", Meaning: "Global auth: pass the auth service's cookies on every answer.", Differs: noGlobalAuth},
 	{Name: "global-auth-cache-duration", Default: "200 202 401 5m", Meaning: "Global auth: how long answers are cached.", Differs: noGlobalAuth},
 	{Name: "global-auth-cache-key", Default: "", Meaning: "Global auth: cache key.", Differs: noGlobalAuth},
@@ -183,7 +183,7 @@ var configKeys = []ConfigKey{
 	{Name: "global-auth-snippet", Default: "", Meaning: "Global auth: snippet.", Differs: noGlobalAuth},
 	{Name: "global-auth-url", Default: "", Meaning: "An auth service asked for every location.", Differs: noGlobalAuth},
 	{Name: "grpc-buffer-size-kb", Default: "0", Meaning: "`grpc_buffer_size` in KiB (0: nginx's default).",
-		Differs: "Not supported in the ConfigMap: the `proxy-buffer-size` annotation sets it for GRPC backends; otherwise nginx's default applies."},
+		Differs: "The `proxy-buffer-size` annotation sets it for GRPC backends; otherwise nginx's default applies."},
 	{Name: "gzip-disable", Default: "", Meaning: "User agents not sent compressed answers.", Differs: noGzip},
 	{Name: "gzip-level", Default: "1", Meaning: "gzip compression level.", Differs: noGzip},
 	{Name: "gzip-min-length", Default: "256", Meaning: "Smallest answer gzip compresses.", Differs: noGzip},
@@ -206,17 +206,17 @@ var configKeys = []ConfigKey{
 	{Name: "hsts-preload", Status: annotations.Full, Default: "false", Meaning: "Add `preload` to it.",
 		parse: boolOption(func(b *globalBuild) *bool { return &b.hsts.preload })},
 	{Name: "http-access-log-path", Default: "", Meaning: "Where the HTTP access log goes.",
-		Differs: "Not supported: the access log goes to standard output."},
+		Differs: "The access log goes to standard output."},
 	{Name: "http-redirect-code", Default: "308", Meaning: "Status of the redirects to HTTPS.", Differs: fixed("308")},
 	{Name: "http-snippet", Default: "", Meaning: "Raw configuration in the `http` block.", Differs: noSnippet},
 	{Name: "http2-max-concurrent-streams", Default: "128", Meaning: "Concurrent HTTP/2 streams per connection.",
 		Differs: fixed("nginx's 128")},
 	{Name: "http2-max-field-size", Default: "", Meaning: "Deprecated in ingress-nginx for `large-client-header-buffers`.",
-		Differs: "Not supported: nginx no longer has the directive."},
+		Differs: "nginx removed the directive in 1.19.7."},
 	{Name: "http2-max-header-size", Default: "", Meaning: "Deprecated in ingress-nginx for `large-client-header-buffers`.",
-		Differs: "Not supported: nginx no longer has the directive."},
+		Differs: "nginx removed the directive in 1.19.7."},
 	{Name: "http2-max-requests", Default: "0", Meaning: "Deprecated in ingress-nginx for `keep-alive-requests`.",
-		Differs: "Not supported: nginx no longer has the directive."},
+		Differs: "nginx removed the directive in 1.19.7."},
 	{Name: "ignore-invalid-headers", Default: "true", Meaning: "Drop request headers with invalid names.",
 		Differs: fixed("`true`")},
 	{Name: "jaeger-baggage-header", Default: "jaeger-baggage", Meaning: "OpenTracing (Jaeger).", Differs: noOpenTracing},
@@ -240,7 +240,7 @@ var configKeys = []ConfigKey{
 		Meaning: "Status of requests over `limit-connections`.",
 		parse:   statusOption(func(b *globalBuild) *int { return &b.g.LimitConnStatus })},
 	{Name: "limit-conn-zone-variable", Default: "$binary_remote_addr", Meaning: "What connection limits count by.",
-		Differs: "Not supported: limits count per client address (`$binary_remote_addr`) and Ingress."},
+		Differs: "Limits count per client address (`$binary_remote_addr`) and Ingress."},
 	{Name: "limit-rate", Default: "0", Meaning: "Rate of answers per connection.", Differs: perIngress("limit-rate")},
 	{Name: "limit-rate-after", Default: "0", Meaning: "Amount of an answer sent before `limit-rate` applies.", Differs: perIngress("limit-rate-after")},
 	{Name: "limit-req-status-code", Status: annotations.Full, Default: "503",
@@ -258,9 +258,9 @@ var configKeys = []ConfigKey{
 		}},
 	{Name: "location-snippet", Default: "", Meaning: "Raw configuration in every location.", Differs: noSnippet},
 	{Name: "log-format-escape-json", Default: "false", Meaning: "Escape logged variables for JSON.",
-		Differs: "Not supported: nginx's default escaping applies."},
+		Differs: "nginx's default escaping applies."},
 	{Name: "log-format-escape-none", Default: "false", Meaning: "Do not escape logged variables.",
-		Differs: "Not supported: nginx's default escaping applies."},
+		Differs: "nginx's default escaping applies."},
 	{Name: "log-format-stream", Default: "(ingress-nginx's)", Meaning: "Access log format of TCP/UDP services.", Differs: noStream},
 	{Name: "log-format-upstream", Status: annotations.Partly, Default: "(Portico's)",
 		Meaning: "Access log format: `$variables` and letters, digits, spaces, `!#%&()*+,-./:<=>?@[]^_|~`. Portico's default: `" + defaultLogFormat + "`.",
@@ -273,22 +273,22 @@ var configKeys = []ConfigKey{
 			return ""
 		}},
 	{Name: "lua-shared-dicts", Default: "", Meaning: "Sizes of the Lua shared dictionaries.",
-		Differs: "Not supported: Portico's dictionaries have fixed sizes (backends and routes 64 MiB each, certificates 32 MiB, metrics 16 MiB)."},
+		Differs: "Portico's dictionaries have fixed sizes (backends and routes 64 MiB each, certificates 32 MiB, metrics 16 MiB)."},
 	{Name: "main-snippet", Default: "", Meaning: "Raw configuration in nginx's main context.", Differs: noSnippet},
 	{Name: "map-hash-bucket-size", Default: "64", Meaning: "Bucket size of nginx's map hash tables.",
 		Differs: fixed("nginx's, the CPU cache line, 64 on x86-64")},
 	{Name: "max-worker-connections", Default: "16384", Meaning: "Connections per worker.", Differs: fixed("16384")},
 	{Name: "max-worker-open-files", Default: "0", Meaning: "Open files per worker (`worker_rlimit_nofile`).",
-		Differs: "Not supported: the controller's open-files limit applies."},
+		Differs: "The controller's open-files limit applies."},
 	{Name: "modsecurity-snippet", Default: "", Meaning: "ModSecurity rules.", Differs: noModSecurity},
 	{Name: "nginx-status-ipv4-whitelist", Default: "127.0.0.1", Meaning: "Clients allowed to read nginx's status.",
-		Differs: "Not supported: nginx's status server listens on 127.0.0.1 only."},
+		Differs: "nginx's status server listens on 127.0.0.1 only."},
 	{Name: "nginx-status-ipv6-whitelist", Default: "::1", Meaning: "As above, IPv6.",
-		Differs: "Not supported: nginx's status server listens on 127.0.0.1 only."},
+		Differs: "nginx's status server listens on 127.0.0.1 only."},
 	{Name: "no-auth-locations", Default: "/.well-known/acme-challenge", Meaning: "Locations global auth leaves out.",
-		Differs: "Not supported: there is no global auth."},
+		Differs: "There is no global auth."},
 	{Name: "no-tls-redirect-locations", Default: "/.well-known/acme-challenge", Meaning: "Locations never redirected to HTTPS.",
-		Differs: "Not supported: the redirect to HTTPS covers every path, `/.well-known/acme-challenge` too; set `ssl-redirect: \"false\"` on an Ingress (such as an ACME HTTP-01 solver's) to leave its paths out."},
+		Differs: "The redirect to HTTPS covers every path, `/.well-known/acme-challenge` too; set `ssl-redirect: \"false\"` on an Ingress (such as an ACME HTTP-01 solver's) to leave its paths out."},
 	{Name: "opentelemetry-config", Default: "/etc/ingress-controller/telemetry/opentelemetry.toml", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "opentelemetry-operation-name", Default: "", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "opentelemetry-trust-incoming-span", Default: "true", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
@@ -302,7 +302,7 @@ var configKeys = []ConfigKey{
 	{Name: "otlp-collector-host", Default: "", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "otlp-collector-port", Default: "4317", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "proxy-add-original-uri-header", Default: "false", Meaning: "Send backends `X-Original-URI`.",
-		Differs: "Not supported: backends always get `X-Original-URI`, as with `true`."},
+		Differs: "Backends always get `X-Original-URI`, as with `true`."},
 	{Name: "proxy-body-size", Status: annotations.Full, Default: "1m",
 		Meaning: "Largest request body (`client_max_body_size`; `0`: no limit); larger gets 413. The `proxy-body-size` annotation overrides it.",
 		parse: func(v string, b *globalBuild) string {
@@ -315,11 +315,11 @@ var configKeys = []ConfigKey{
 	{Name: "proxy-buffer-size", Default: "4k", Meaning: "Buffer for the first part of an answer.",
 		Differs: perIngress("proxy-buffer-size") + " Otherwise nginx's default (one memory page, 4k on x86-64) applies."},
 	{Name: "proxy-buffering", Default: "off", Meaning: "Buffer answers from backends.",
-		Differs: "Not supported in the ConfigMap: Portico buffers answers (`proxy_buffering on`, nginx's default), unlike ingress-nginx; `proxy-buffering: \"off\"` per Ingress streams them."},
+		Differs: "Portico buffers answers (`proxy_buffering on`, nginx's default), unlike ingress-nginx; `proxy-buffering: \"off\"` per Ingress streams them."},
 	{Name: "proxy-buffers-number", Default: "4", Meaning: "Number of answer buffers.",
 		Differs: perIngress("proxy-buffers-number") + " Otherwise nginx's default (8) applies."},
 	{Name: "proxy-busy-buffers-size", Default: "", Meaning: "Buffers busy sending to the client.",
-		Differs: "Not supported: nginx's default applies, or the size of `proxy-buffer-size` when an Ingress sets it."},
+		Differs: "nginx's default applies, or the size of `proxy-buffer-size` when an Ingress sets it."},
 	{Name: "proxy-connect-timeout", Status: annotations.Full, Default: "5", Meaning: "Seconds to connect to a backend; the annotation overrides it.",
 		parse: secondsOption(1, 3600, func(b *globalBuild) *int { return &b.g.ProxyConnectTimeout })},
 	{Name: "proxy-cookie-domain", Default: "off", Meaning: "Rewrite the Domain of the backends' cookies.", Differs: perIngress("proxy-cookie-domain")},
@@ -329,13 +329,13 @@ var configKeys = []ConfigKey{
 	{Name: "proxy-headers-hash-max-size", Default: "512", Meaning: "Size of the proxy headers hash.",
 		Differs: fixed("nginx's 512")},
 	{Name: "proxy-next-upstream", Default: "error timeout", Meaning: "When a request goes to the next endpoint.",
-		Differs: "Not supported in the ConfigMap: Portico uses ingress-nginx's default (`error timeout`); set it per Ingress with the `proxy-next-upstream` annotation."},
+		Differs: "Portico uses ingress-nginx's default (`error timeout`); set it per Ingress with the `proxy-next-upstream` annotation."},
 	{Name: "proxy-next-upstream-timeout", Default: "0", Meaning: "Seconds retries may take (0: no limit).",
-		Differs: "Not supported in the ConfigMap: Portico uses ingress-nginx's default (0); set it per Ingress with the `proxy-next-upstream-timeout` annotation."},
+		Differs: "Portico uses ingress-nginx's default (0); set it per Ingress with the `proxy-next-upstream-timeout` annotation."},
 	{Name: "proxy-next-upstream-tries", Default: "3", Meaning: "Tries per request.",
-		Differs: "Not supported in the ConfigMap: Portico uses ingress-nginx's default (3); set it per Ingress with the `proxy-next-upstream-tries` annotation."},
+		Differs: "Portico uses ingress-nginx's default (3); set it per Ingress with the `proxy-next-upstream-tries` annotation."},
 	{Name: "proxy-protocol-header-timeout", Default: "5s", Meaning: "Timeout of ingress-nginx's TLS passthrough listener for the PROXY header.",
-		Differs: "Not supported: there is no TLS passthrough listener."},
+		Differs: "There is no TLS passthrough listener."},
 	{Name: "proxy-read-timeout", Status: annotations.Full, Default: "60", Meaning: "Seconds between two reads from a backend; the annotation overrides it.",
 		parse: secondsOption(1, 86400, func(b *globalBuild) *int { return &b.g.ProxyReadTimeout })},
 	{Name: "proxy-real-ip-cidr", Status: annotations.Full, Default: "0.0.0.0/0",
@@ -358,25 +358,25 @@ var configKeys = []ConfigKey{
 		}},
 	{Name: "proxy-redirect-from", Default: "off", Meaning: "Rewrite the Location of backend answers.", Differs: perIngress("proxy-redirect-from")},
 	{Name: "proxy-request-buffering", Default: "on", Meaning: "Read the whole request body before proxying.",
-		Differs: "Not supported in the ConfigMap: Portico uses ingress-nginx's default (`on`); set it per Ingress with the `proxy-request-buffering` annotation."},
+		Differs: "Portico uses ingress-nginx's default (`on`); set it per Ingress with the `proxy-request-buffering` annotation."},
 	{Name: "proxy-send-timeout", Status: annotations.Full, Default: "60", Meaning: "Seconds between two writes to a backend; the annotation overrides it.",
 		parse: secondsOption(1, 86400, func(b *globalBuild) *int { return &b.g.ProxySendTimeout })},
 	{Name: "proxy-set-headers", Default: "", Meaning: "A ConfigMap of headers sent to every backend.", Differs: noHeaders},
 	{Name: "proxy-ssl-location-only", Default: "false", Meaning: "Put the `proxy-ssl-*` directives in locations only.",
-		Differs: "Not supported: Portico always puts them in the locations, as with `true`."},
+		Differs: "Portico always puts them in the locations, as with `true`."},
 	{Name: "proxy-stream-next-upstream", Default: "true", Meaning: "TCP/UDP services.", Differs: noStream},
 	{Name: "proxy-stream-next-upstream-timeout", Default: "600s", Meaning: "TCP/UDP services.", Differs: noStream},
 	{Name: "proxy-stream-next-upstream-tries", Default: "3", Meaning: "TCP/UDP services.", Differs: noStream},
 	{Name: "proxy-stream-responses", Default: "1", Meaning: "UDP services.", Differs: noStream},
 	{Name: "proxy-stream-timeout", Default: "600s", Meaning: "TCP/UDP services.", Differs: noStream},
 	{Name: "relative-redirects", Default: "false", Meaning: "Send relative redirects.",
-		Differs: "Not supported: the redirects Portico sends carry absolute URLs."},
+		Differs: "The redirects Portico sends carry absolute URLs."},
 	{Name: "retry-non-idempotent", Default: "false", Meaning: "Retry POST, LOCK and PATCH requests too.",
-		Differs: "Not supported in the ConfigMap: they are not retried, as with `false`; the `proxy-next-upstream` annotation with `non_idempotent` retries them per Ingress."},
+		Differs: "They are not retried, as with `false`; the `proxy-next-upstream` annotation with `non_idempotent` retries them per Ingress."},
 	{Name: "reuse-port", Default: "true", Meaning: "One listening socket per worker (`reuseport`).",
-		Differs: "Not supported: the workers share one listening socket per port."},
+		Differs: "The workers share one listening socket per port."},
 	{Name: "server-name-hash-bucket-size", Default: "(by CPU cache line)", Meaning: "Bucket size of the server names hash.",
-		Differs: "Not supported: Portico always uses 128."},
+		Differs: "Portico always uses 128."},
 	{Name: "server-name-hash-max-size", Default: "1024", Meaning: "Size of the server names hash.",
 		Differs: fixedAt("4096", "1024")},
 	{Name: "server-snippet", Default: "", Meaning: "Raw configuration in every server block.", Differs: noSnippet},
@@ -385,9 +385,9 @@ var configKeys = []ConfigKey{
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.ServerTokens })},
 	{Name: "service-upstream", Default: "false", Meaning: "Proxy to Services' cluster IPs instead of their Pods.", Differs: perIngress("service-upstream")},
 	{Name: "skip-access-log-urls", Default: "", Meaning: "Paths left out of the access log.",
-		Differs: "Not supported in the ConfigMap: `enable-access-log: \"false\"` leaves an Ingress's requests out."},
+		Differs: "`enable-access-log: \"false\"` leaves an Ingress's requests out."},
 	{Name: "ssl-buffer-size", Default: "4k", Meaning: "Buffer for sending TLS data.",
-		Differs: "Not supported: nginx's default (16k) applies."},
+		Differs: "nginx's default (16k) applies."},
 	{Name: "ssl-ciphers", Status: annotations.Partly,
 		Default: "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
 		Meaning: "OpenSSL cipher list of the HTTPS port (TLS 1.2 and older).",
@@ -400,7 +400,7 @@ var configKeys = []ConfigKey{
 			return ""
 		}},
 	{Name: "ssl-dh-param", Default: "", Meaning: "A Secret with Diffie-Hellman parameters.",
-		Differs: "Not supported: the default ciphers use ECDHE only."},
+		Differs: "The default ciphers use ECDHE only."},
 	{Name: "ssl-early-data", Default: "false", Meaning: "TLS 1.3 early data (0-RTT).", Differs: fixed("`false`")},
 	{Name: "ssl-ecdh-curve", Default: "auto", Meaning: "Curves for ECDHE.", Differs: fixed("`auto`")},
 	{Name: "ssl-protocols", Status: annotations.Full, Default: "TLSv1.2 TLSv1.3",
@@ -423,18 +423,18 @@ var configKeys = []ConfigKey{
 		Differs: "The redirect keeps the request URI as sent; ingress-nginx drops a trailing slash from it.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.SSLRedirect })},
 	{Name: "ssl-reject-handshake", Default: "false", Meaning: "Refuse TLS handshakes for unknown names.",
-		Differs: "Not supported: unknown names get the default certificate, as with `false`."},
+		Differs: "Unknown names get the default certificate, as with `false`."},
 	{Name: "ssl-session-cache", Default: "true", Meaning: "Shared TLS session cache.", Differs: fixed("on")},
 	{Name: "ssl-session-cache-size", Default: "10m", Meaning: "Its size.", Differs: fixed("10m")},
 	{Name: "ssl-session-ticket-key", Default: "", Meaning: "Key of TLS session tickets.",
-		Differs: "Not supported: nginx makes its own ticket keys."},
+		Differs: "nginx makes its own ticket keys."},
 	{Name: "ssl-session-tickets", Default: "false", Meaning: "TLS session tickets.",
-		Differs: "Not supported: nginx's default (on) applies."},
+		Differs: "nginx's default (on) applies."},
 	{Name: "ssl-session-timeout", Default: "10m", Meaning: "How long a TLS session may be resumed.", Differs: fixed("10m")},
 	{Name: "stream-access-log-path", Default: "", Meaning: "Access log of TCP/UDP services.", Differs: noStream},
 	{Name: "stream-snippet", Default: "", Meaning: "Raw configuration in the `stream` block.", Differs: noStream},
 	{Name: "strict-validate-path-type", Default: "true", Meaning: "Check `Exact` and `Prefix` paths strictly.",
-		Differs: "Not supported: Portico checks every path with its own grammar, stricter than `true` (README)."},
+		Differs: "Portico checks every path, whatever its type, against its own grammar: absolute; letters, digits and `-._~/!&()*+,=:@`; no empty, `.` or `..` segments (`use-regex` paths have theirs)."},
 	{Name: "syslog-host", Default: "", Meaning: "Syslog server.", Differs: noSyslog},
 	{Name: "syslog-port", Default: "514", Meaning: "Syslog port.", Differs: noSyslog},
 	{Name: "upstream-keepalive-connections", Status: annotations.Full, Default: "320", Meaning: "Idle backend connections kept per worker (`0`: none).",
@@ -448,7 +448,7 @@ var configKeys = []ConfigKey{
 		Meaning: "Trust `X-Forwarded-Proto`, `-Host`, `-Port` and `-For` from the client (a proxy in front).",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.UseForwardedHeaders })},
 	{Name: "use-geoip", Default: "true", Meaning: "The legacy GeoIP module.",
-		Differs: "Not supported: ingress-nginx v1.15 documents it but no longer reads it."},
+		Differs: "ingress-nginx v1.15 documents it but no longer reads it."},
 	{Name: "use-geoip2", Default: "false", Meaning: "The GeoIP2 module.", Differs: noGeoIP2},
 	{Name: "use-gzip", Default: "false", Meaning: "Compress answers with gzip.", Differs: noGzip},
 	{Name: "use-http2", Default: "true", Meaning: "HTTP/2 on the HTTPS port.", Differs: fixed("on")},
@@ -459,7 +459,7 @@ var configKeys = []ConfigKey{
 	{Name: "variables-hash-max-size", Default: "2048", Meaning: "Size of the variables hash.",
 		Differs: fixedAt("nginx's 1024", "2048")},
 	{Name: "whitelist-source-range", Default: "", Meaning: "Addresses allowed on every host.", Differs: perIngress("allowlist-source-range")},
-	{Name: "worker-cpu-affinity", Default: "", Meaning: "Bind workers to CPUs.", Differs: "Not supported: workers are not bound to CPUs, as with the default."},
+	{Name: "worker-cpu-affinity", Default: "", Meaning: "Bind workers to CPUs.", Differs: "Workers are not bound to CPUs, as with the default."},
 	{Name: "worker-processes", Status: annotations.Full, Default: "auto", Meaning: "`auto` (one per CPU) or 1–1024.",
 		parse: func(v string, b *globalBuild) string {
 			if v != "auto" {
