@@ -25,7 +25,9 @@ ConfigMaps from YAML or JSON files (multi-document, Lists, directories
 walked; "-" is stdin) and checks them with the controller's model: invalid
 or unsupported annotations, bad hosts and paths, conflicting host/path
 pairs, references to missing Services, ports and TLS Secrets, classes that
-match no IngressClass.
+match no IngressClass. Unsupported annotations and ConfigMap keys are
+reported with the reason; partly supported ones get a note saying how
+Portico differs from ingress-nginx.
 
 Service and Secret references are checked when the input holds at least
 one object of that kind, or always with --strict-refs. Without any

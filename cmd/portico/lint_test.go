@@ -15,7 +15,7 @@ func TestLintCommandJSON(t *testing.T) {
 		dir   string
 		diags int
 		code  exitCode
-	}{{"../../pkg/lint/testdata/good", 0, 0}, {"../../pkg/lint/testdata/bad", 10, 1}} {
+	}{{"../../pkg/lint/testdata/good", 2, 0}, {"../../pkg/lint/testdata/bad", 10, 1}} { // good: 2 notes
 		root := newRootCommand()
 		var out bytes.Buffer
 		root.SetOut(&out)

@@ -3,7 +3,10 @@
 // model.Build on them, so every diagnostic is one the controller would
 // report (invalid or unsupported annotations, bad hosts and paths, missing
 // Services, ports and TLS Secrets, conflicting host/path pairs) plus
-// Ingresses whose class names no IngressClass.
+// Ingresses whose class names no IngressClass. It adds an Info note
+// (PartlySupported) for each partly supported annotation of a served
+// Ingress and each partly supported key of the ConfigMap, with how Portico
+// differs from ingress-nginx, from the registries of pkg/model.
 //
 // Contract: Decode and Load do file I/O only; Lint is pure. References to
 // Services (and TLS Secrets) are checked when the input holds at least one

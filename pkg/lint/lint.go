@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
 
@@ -97,8 +98,52 @@ func Lint(objs *Objects, o Options) Result {
 		ds = append(ds, diag.Diagnostic{Object: diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name},
 			Severity: diag.Info, Reason: "NotServed", Message: why + "; not checked"})
 	}
+	ds = append(ds, partlySupported(objs.Ingresses, owned, cm, ds)...)
 	diag.Sort(ds)
 	return Result{Objects: objs.Count(), Skipped: objs.Skipped, Diagnostics: ds}
+}
+
+// partlySupported notes each partly supported annotation of the owned
+// Ingresses, and each partly supported key of the ConfigMap, with how
+// Portico differs from ingress-nginx (from the registries), unless that
+// field has a finding already.
+func partlySupported(ings []*networkingv1.Ingress, owned map[model.IngressRef]bool, cm *corev1.ConfigMap, found []diag.Diagnostic) []diag.Diagnostic {
+	type at struct {
+		obj   diag.Object
+		field string
+	}
+	seen := map[at]bool{}
+	for _, d := range found {
+		seen[at{d.Object, d.Field}] = true
+	}
+	var ds []diag.Diagnostic
+	note := func(obj diag.Object, field, differs, doc string) {
+		if !seen[at{obj, field}] {
+			ds = append(ds, diag.Diagnostic{Object: obj, Field: field, Severity: diag.Info, Reason: "PartlySupported",
+				Message: "partly supported by Portico: " + differs + " (" + doc + ")"})
+		}
+	}
+	for _, ing := range ings {
+		if !owned[model.IngressRef{Namespace: ing.Namespace, Name: ing.Name}] {
+			continue
+		}
+		obj := diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
+		for k := range ing.Annotations {
+			name, ok := strings.CutPrefix(k, annotations.Prefix)
+			if e, known := annotations.Lookup(name); ok && known && e.Status == annotations.Partly {
+				note(obj, "metadata.annotations["+k+"]", e.Differs, "docs/annotations.md")
+			}
+		}
+	}
+	if cm != nil {
+		obj := diag.Object{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}
+		for k := range cm.Data {
+			if key, ok := model.LookupConfigKey(k); ok && key.Status == annotations.Partly {
+				note(obj, "data["+k+"]", key.Differs, "docs/configmap.md")
+			}
+		}
+	}
+	return ds
 }
 
 func hasClass(classes []*networkingv1.IngressClass, name string) bool {

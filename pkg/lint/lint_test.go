@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
 
 var opts = Options{
@@ -36,8 +37,13 @@ func load(t *testing.T, paths ...string) *Objects {
 func TestLintGood(t *testing.T) {
 	objs := load(t, "testdata/good")
 	r := Lint(objs, opts)
-	if r.Failed() || len(r.Diagnostics) != 0 {
-		t.Errorf("good manifests reported: %v", summary(r))
+	// Notes only: the annotations Portico supports with a difference.
+	want := []string{
+		"Info | Ingress lab/path-ingress | metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target] | PartlySupported",
+		"Info | Ingress lab/path-ingress | metadata.annotations[nginx.ingress.kubernetes.io/ssl-redirect] | PartlySupported",
+	}
+	if diff := cmp.Diff(want, summary(r)); r.Failed() || diff != "" {
+		t.Errorf("good manifests reported (-want +got):\n%s", diff)
 	}
 	if r.Objects != 4 || r.Skipped != 1 {
 		t.Errorf("objects %d skipped %d, want 4 and 1 (the Deployment)", r.Objects, r.Skipped)
@@ -96,6 +102,82 @@ func TestLintRefsOnlyWhenExpected(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("strict refs (-want +got):\n%s", diff)
+	}
+}
+
+// A partly supported annotation or ConfigMap key in use gets a note saying
+// how Portico differs, from the registries; a field with a finding gets
+// none; notes do not fail the run.
+func TestLintNotesPartlySupported(t *testing.T) {
+	const manifests = `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: portico, namespace: ingress-nginx}
+data: {server-tokens: "false", keep-alive: "30", hsts: "true"}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: sticky
+  annotations:
+    nginx.ingress.kubernetes.io/affinity: cookie
+    nginx.ingress.kubernetes.io/affinity-mode: balanced
+    nginx.ingress.kubernetes.io/session-cookie-name: route
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: sticky.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: lax
+  annotations:
+    nginx.ingress.kubernetes.io/affinity: cookie
+    nginx.ingress.kubernetes.io/session-cookie-samesite: lax
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: lax.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}
+`
+	objs := &Objects{}
+	if err := objs.Decode(strings.NewReader(manifests), "x.yaml", "lab"); err != nil {
+		t.Fatal(err)
+	}
+	o := opts
+	o.ConfigMap = "ingress-nginx/portico"
+	r := Lint(objs, o)
+	const prefix = "metadata.annotations[nginx.ingress.kubernetes.io/"
+	want := []string{
+		"Warning | ConfigMap ingress-nginx/portico | data[keep-alive] | UnsupportedOption",
+		"Info | ConfigMap ingress-nginx/portico | data[server-tokens] | PartlySupported",
+		"Error | Ingress lab/lax |  | IngressRejected",
+		"Error | Ingress lab/lax | " + prefix + "session-cookie-samesite] | InvalidAnnotation",
+		"Info | Ingress lab/sticky | " + prefix + "affinity-mode] | PartlySupported",
+	}
+	if diff := cmp.Diff(want, summary(r)); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+	for _, d := range r.Diagnostics {
+		var differs string
+		switch d.Field {
+		case "data[server-tokens]":
+			k, _ := model.LookupConfigKey("server-tokens")
+			differs = "partly supported by Portico: " + k.Differs + " (docs/configmap.md)"
+		case prefix + "affinity-mode]":
+			e, _ := annotations.Lookup("affinity-mode")
+			differs = "partly supported by Portico: " + e.Differs + " (docs/annotations.md)"
+		case "data[keep-alive]":
+			k, _ := model.LookupConfigKey("keep-alive")
+			differs = "option is not supported by Portico and is ignored: " + k.Differs
+		default:
+			continue
+		}
+		if d.Message != differs {
+			t.Errorf("%s: message %q, want %q", d.Field, d.Message, differs)
+		}
 	}
 }
 
