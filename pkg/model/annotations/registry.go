@@ -110,6 +110,9 @@ func init() {
 		if !e.Supported() {
 			continue
 		}
+		if e.parser == nil {
+			panic(fmt.Sprintf("annotations: %s is supported but has no parser", e.Name))
+		}
 		supportedNames = append(supportedNames, e.Name)
 		if !seen[e.parser] {
 			seen[e.parser] = true
