@@ -1,48 +1,5 @@
 package annotations
 
-import "github.com/portico-ingress/portico/pkg/model/diag"
-
-// The parsers of the catalog's entries: an entry names its annotation's
-// parser, or the group parser its annotation belongs to. Each is a
-// function of the annotation's own file, storing into its Set field.
-var (
-	useRegexParser      = into(parseUseRegex, func(s *Set) *bool { return &s.UseRegex })
-	rewriteTargetParser = &parser{run: func(a Annotations, s *Set) (ds []diag.Diagnostic) {
-		s.RewriteTarget, ds = parseRewriteTarget(a, s.UseRegex)
-		return ds
-	}}
-	appRootParser          = into(parseAppRoot, func(s *Set) *URIPath { return &s.AppRoot })
-	xForwardedPrefixParser = into(parseXForwardedPrefix, func(s *Set) *URIPath { return &s.XForwardedPrefix })
-	redirectParser         = into(parseRedirect, func(s *Set) **Redirect { return &s.Redirect })
-	fromToWWWParser        = into(parseFromToWWW, func(s *Set) *bool { return &s.FromToWWW })
-	serverAliasParser      = into(parseServerAlias, func(s *Set) *[]string { return &s.ServerAliases })
-	sslRedirectParser      = into(parseSSLRedirect, func(s *Set) **bool { return &s.SSLRedirect })
-	forceSSLRedirectParser = into(parseForceSSLRedirect, func(s *Set) *bool { return &s.ForceSSLRedirect })
-	loadBalanceParser      = into(parseLoadBalance, func(s *Set) *LoadBalance { return &s.LoadBalance })
-	trafficParser          = into(parseTraffic, func(s *Set) *Traffic { return &s.Traffic })
-	// service-upstream reads the traffic policy: its entry comes after
-	// the traffic entries.
-	serviceUpstreamParser = &parser{run: func(a Annotations, s *Set) (ds []diag.Diagnostic) {
-		s.ServiceUpstream, ds = parseServiceUpstream(a)
-		if s.ServiceUpstream && (s.Traffic.Affinity.Cookie != "" || s.Traffic.HashBy != "") {
-			ds = append(ds, diag.Warnf(field(nameServiceUpstream), "IneffectiveAnnotation",
-				"with service-upstream every request goes to the Service's one cluster IP: affinity and upstream-hash-by have no effect"))
-		}
-		return ds
-	}}
-	proxyParser                = into(parseProxy, func(s *Set) *Proxy { return &s.Proxy })
-	corsParser                 = into(parseCORS, func(s *Set) **CORS { return &s.CORS })
-	basicAuthParser            = into(parseBasicAuth, func(s *Set) **BasicAuth { return &s.BasicAuth })
-	clientTLSParser            = into(parseClientTLS, func(s *Set) **ClientTLS { return &s.ClientTLS })
-	externalAuthParser         = into(parseExternalAuth, func(s *Set) **ExternalAuth { return &s.ExternalAuth })
-	customHTTPErrorsParser     = into(parseCustomHTTPErrors, func(s *Set) *[]int { return &s.CustomHTTPErrors })
-	defaultBackendParser       = into(parseDefaultBackend, func(s *Set) *string { return &s.DefaultBackend })
-	configurationSnippetParser = into(func(a Annotations) (Snippet, []diag.Diagnostic) { return parseSnippet(a, nameConfigurationSnippet) },
-		func(s *Set) *Snippet { return &s.ConfigurationSnippet })
-	serverSnippetParser = into(func(a Annotations) (Snippet, []diag.Diagnostic) { return parseSnippet(a, nameServerSnippet) },
-		func(s *Set) *Snippet { return &s.ServerSnippet })
-)
-
 // Texts several entries share.
 const (
 	asAbove         = "As above."

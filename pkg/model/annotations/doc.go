@@ -16,6 +16,8 @@
 // clocks, no globals that change.
 //
 // Adding an annotation: write its parser in a file of its own (or in the
-// file of its group), add its Set field, and give its catalog entry the
-// status, risk, parser and notes; then run make docs.
+// file of its group) and add its Set field; a new file also gets a case in
+// parsers.go, which stores what the parser returns in that field. Then give
+// the annotation's catalog entry its status, risk, parser and notes, and
+// run make docs.
 package annotations

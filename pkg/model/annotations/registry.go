@@ -3,8 +3,6 @@ package annotations
 import (
 	"fmt"
 	"sort"
-
-	"github.com/portico-ingress/portico/pkg/model/diag"
 )
 
 // Status is how far Portico supports an ingress-nginx annotation (or a
@@ -66,41 +64,23 @@ type Entry struct {
 	// Portico carries the annotation.
 	Notes string
 	// parser reads the annotation, with the others of its group, into a
-	// Set; nil when not supported.
-	parser *parser
+	// Set; zero when not supported.
+	parser parser
 }
 
 // Supported reports whether the entry's annotation is parsed and applied.
 func (e Entry) Supported() bool { return e.Status != NotSupported }
 
-// A parser reads one annotation, or a group of them (the proxy settings,
-// CORS, ...), into a Set. The entries of a group share one parser, and
-// Parse runs each parser once, in catalog order: a parser may read what
-// the parser of an earlier entry set.
-type parser struct {
-	run func(a Annotations, s *Set) []diag.Diagnostic
-}
-
-// into makes the parser that stores what parse returns in the field of
-// a Set that field points to.
-func into[T any](parse func(Annotations) (T, []diag.Diagnostic), field func(*Set) *T) *parser {
-	return &parser{run: func(a Annotations, s *Set) []diag.Diagnostic {
-		v, ds := parse(a)
-		*field(s) = v
-		return ds
-	}}
-}
-
 // Derived from the catalog once: the entries by name, the parsers in the
 // order Parse runs them, and the sorted names of supported annotations.
 var (
 	byName         = map[string]*Entry{}
-	parsers        []*parser
+	parsers        []parser
 	supportedNames []string
 )
 
 func init() {
-	seen := map[*parser]bool{}
+	seen := map[parser]bool{}
 	for i := range catalog {
 		e := &catalog[i]
 		if byName[e.Name] != nil {
@@ -110,7 +90,7 @@ func init() {
 		if !e.Supported() {
 			continue
 		}
-		if e.parser == nil {
+		if e.parser == 0 {
 			panic(fmt.Sprintf("annotations: %s is supported but has no parser", e.Name))
 		}
 		supportedNames = append(supportedNames, e.Name)

@@ -48,7 +48,7 @@ func TestCatalogEntriesAreComplete(t *testing.T) {
 		}
 		switch e.Status {
 		case Full, Partly:
-			if e.parser == nil || e.Risk == 0 {
+			if e.parser == 0 || e.Risk == 0 {
 				t.Errorf("%s is supported but has no parser or no risk level", e.Name)
 			}
 			if e.Status == Partly && e.Differs == "" {
@@ -61,7 +61,7 @@ func TestCatalogEntriesAreComplete(t *testing.T) {
 				t.Errorf("%s has no docs row", e.Name)
 			}
 		case NotSupported:
-			if e.parser != nil || e.Risk != 0 || e.Differs == "" {
+			if e.parser != 0 || e.Risk != 0 || e.Differs == "" {
 				t.Errorf("%s is not supported: want no parser, no risk and a reason", e.Name)
 			}
 		}
@@ -98,7 +98,7 @@ func TestParseFollowsCatalog(t *testing.T) {
 
 // Parse runs each group parser once, however many of its names are set.
 func TestParseRunsEachParserOnce(t *testing.T) {
-	seen := map[*parser]bool{}
+	seen := map[parser]bool{}
 	for _, p := range parsers {
 		if seen[p] {
 			t.Fatalf("a parser is run twice")

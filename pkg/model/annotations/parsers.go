@@ -1,0 +1,92 @@
+package annotations
+
+import "github.com/portico-ingress/portico/pkg/model/diag"
+
+// A parser reads one annotation, or a group of them (the proxy settings,
+// CORS, ...), into a Set: it calls the function of the annotation's own
+// file and stores the result in the Set field. A catalog entry names its
+// annotation's parser, or the group parser its annotation belongs to;
+// Parse runs each parser once, in catalog order, so a parser may read
+// what the parser of an earlier entry set.
+type parser uint8
+
+const (
+	useRegexParser parser = iota + 1
+	rewriteTargetParser
+	appRootParser
+	xForwardedPrefixParser
+	redirectParser
+	fromToWWWParser
+	serverAliasParser
+	sslRedirectParser
+	forceSSLRedirectParser
+	loadBalanceParser
+	trafficParser
+	serviceUpstreamParser
+	proxyParser
+	corsParser
+	basicAuthParser
+	clientTLSParser
+	externalAuthParser
+	customHTTPErrorsParser
+	defaultBackendParser
+	configurationSnippetParser
+	serverSnippetParser
+)
+
+// run runs parser p. A switch rather than function values: a direct call
+// lets s stay on Parse's stack (the Set is large, and Parse runs for every
+// Ingress of every build).
+func (p parser) run(a Annotations, s *Set) (ds []diag.Diagnostic) {
+	switch p {
+	case useRegexParser:
+		s.UseRegex, ds = parseUseRegex(a)
+	case rewriteTargetParser:
+		s.RewriteTarget, ds = parseRewriteTarget(a, s.UseRegex)
+	case appRootParser:
+		s.AppRoot, ds = parseAppRoot(a)
+	case xForwardedPrefixParser:
+		s.XForwardedPrefix, ds = parseXForwardedPrefix(a)
+	case redirectParser:
+		s.Redirect, ds = parseRedirect(a)
+	case fromToWWWParser:
+		s.FromToWWW, ds = parseFromToWWW(a)
+	case serverAliasParser:
+		s.ServerAliases, ds = parseServerAlias(a)
+	case sslRedirectParser:
+		s.SSLRedirect, ds = parseSSLRedirect(a)
+	case forceSSLRedirectParser:
+		s.ForceSSLRedirect, ds = parseForceSSLRedirect(a)
+	case loadBalanceParser:
+		s.LoadBalance, ds = parseLoadBalance(a)
+	case trafficParser:
+		s.Traffic, ds = parseTraffic(a)
+	case serviceUpstreamParser: // after trafficParser: it reads s.Traffic
+		s.ServiceUpstream, ds = parseServiceUpstream(a)
+		if s.ServiceUpstream && (s.Traffic.Affinity.Cookie != "" || s.Traffic.HashBy != "") {
+			ds = append(ds, diag.Warnf(field(nameServiceUpstream), "IneffectiveAnnotation",
+				"with service-upstream every request goes to the Service's one cluster IP: affinity and upstream-hash-by have no effect"))
+		}
+	case proxyParser:
+		s.Proxy, ds = parseProxy(a)
+	case corsParser:
+		s.CORS, ds = parseCORS(a)
+	case basicAuthParser:
+		s.BasicAuth, ds = parseBasicAuth(a)
+	case clientTLSParser:
+		s.ClientTLS, ds = parseClientTLS(a)
+	case externalAuthParser:
+		s.ExternalAuth, ds = parseExternalAuth(a)
+	case customHTTPErrorsParser:
+		s.CustomHTTPErrors, ds = parseCustomHTTPErrors(a)
+	case defaultBackendParser:
+		s.DefaultBackend, ds = parseDefaultBackend(a)
+	case configurationSnippetParser:
+		s.ConfigurationSnippet, ds = parseSnippet(a, nameConfigurationSnippet)
+	case serverSnippetParser:
+		s.ServerSnippet, ds = parseSnippet(a, nameServerSnippet)
+	default:
+		panic("annotations: parser has no case in run")
+	}
+	return ds
+}
