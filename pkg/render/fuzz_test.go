@@ -11,6 +11,7 @@ import (
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
 	"github.com/portico-ingress/portico/pkg/model/diag"
+	"github.com/portico-ingress/portico/pkg/nginxconf"
 )
 
 // fuzzRefs are, per supported annotation, valid values that together
@@ -117,7 +118,7 @@ func skeletonOf(in model.Input) (string, *model.Config, error) {
 	if err != nil {
 		return "", cfg, err
 	}
-	ds, err := parseConf(conf)
+	ds, err := nginxconf.Parse(conf)
 	if err != nil {
 		return "", cfg, fmt.Errorf("%v\n%s", err, conf)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/nginxconf"
 )
 
 // Test inputs for the HTTP annotations: Ingresses in namespace "web" on
@@ -194,33 +195,33 @@ func TestLocationHeadersMatchHTTPLevel(t *testing.T) {
 // hop-by-hop Upgrade and Connection.
 func checkLocationHeaders(t *testing.T, conf []byte, atLeast int) {
 	t.Helper()
-	root, err := parseConf(conf)
+	root, err := nginxconf.Parse(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	headers := func(ds []*directive, name string) []string {
+	headers := func(ds []*nginxconf.Directive, name string) []string {
 		var out []string
 		for _, d := range ds {
 			// Host may be upstream-vhost's; every other value must match.
-			if d.name == name && d.args[0] == "Host" {
+			if d.Name == name && d.Args[0] == "Host" {
 				out = append(out, "Host")
-			} else if d.name == name {
-				out = append(out, strings.Join(d.args, " "))
+			} else if d.Name == name {
+				out = append(out, strings.Join(d.Args, " "))
 			}
 		}
 		return out
 	}
-	httpBlock := root[find(root, "http")].block
+	httpBlock := root[find(root, "http")].Block
 	want := headers(httpBlock, "proxy_set_header")
 	checked := 0
 	for _, srv := range httpBlock {
-		for _, loc := range srv.block {
-			if loc.name != "location" || find(loc.block, "internal") >= 0 {
+		for _, loc := range srv.Block {
+			if loc.Name != "location" || find(loc.Block, "internal") >= 0 {
 				continue
 			}
-			got, grpc := headers(loc.block, "proxy_set_header"), find(loc.block, "grpc_pass") >= 0
+			got, grpc := headers(loc.Block, "proxy_set_header"), find(loc.Block, "grpc_pass") >= 0
 			if grpc {
-				got = headers(loc.block, "grpc_set_header")
+				got = headers(loc.Block, "grpc_set_header")
 			}
 			if len(got) == 0 && !grpc {
 				continue
@@ -228,10 +229,10 @@ func checkLocationHeaders(t *testing.T, conf []byte, atLeast int) {
 			for _, h := range want {
 				if grpc && (strings.HasPrefix(h, "Upgrade ") || strings.HasPrefix(h, "Connection ")) {
 					if slices.Contains(got, h) {
-						t.Errorf("gRPC location %v sends %s", loc.args, h)
+						t.Errorf("gRPC location %v sends %s", loc.Args, h)
 					}
 				} else if !slices.Contains(got, h) {
-					t.Errorf("location %v lacks %s of the http block", loc.args, h)
+					t.Errorf("location %v lacks %s of the http block", loc.Args, h)
 				}
 			}
 			checked++
@@ -242,9 +243,9 @@ func checkLocationHeaders(t *testing.T, conf []byte, atLeast int) {
 	}
 }
 
-func find(ds []*directive, name string) int {
+func find(ds []*nginxconf.Directive, name string) int {
 	for i, d := range ds {
-		if d.name == name {
+		if d.Name == name {
 			return i
 		}
 	}

@@ -291,6 +291,13 @@ func TestParseErrorsAndSnippets(t *testing.T) {
 		{"snippet: NUL", map[string]string{"configuration-snippet": "return 200;\x00"}, Set{}, bad},
 		{"snippet: unterminated", map[string]string{"server-snippet": "return 200"}, Set{}, bad},
 		{"snippet: open quote", map[string]string{"server-snippet": `return 200 "x;`}, Set{}, bad},
+		// nginx reads "a${;" as one word and "b}" as another: the lone
+		// '}' would close the location.
+		{"snippet: ${ and } in words", map[string]string{"configuration-snippet": `default_type a${; } location /x { return 200 "x"; } location /y { default_type b};`}, Set{}, bad},
+		{"snippet: } in a word", map[string]string{"configuration-snippet": `default_type b};`}, Set{ConfigurationSnippet: `default_type b};`}, nil},
+		{"snippet: comment", map[string]string{"server-snippet": "return 204; # }"}, Set{ServerSnippet: "return 204; # }"}, nil},
+		{"snippet: Lua string", map[string]string{"configuration-snippet": `content_by_lua_block { ngx.say("}") }`},
+			Set{ConfigurationSnippet: `content_by_lua_block { ngx.say("}") }`}, nil},
 	})
 }
 
