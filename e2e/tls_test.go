@@ -351,7 +351,7 @@ func TestBadTLSSecret(t *testing.T) {
 		}
 		all := strings.Join(evs, "\n")
 		for _, want := range []string{"private key does not match public key", "certificate expired at",
-			"secret " + ns + "/garbage: x509: ", "secret " + ns + "/absent does not exist"} {
+			"secret " + ns + "/garbage: certificate 1 of tls.crt does not parse: x509: ", "secret " + ns + "/absent does not exist"} {
 			if !strings.Contains(all, want) {
 				return fmt.Errorf("no %q in %v", want, evs)
 			}

@@ -1,9 +1,6 @@
 package model
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -42,20 +39,12 @@ func (b *builder) proxySSL(ing *networkingv1.Ingress, p *annotations.ProxySSL) (
 	case hasCrt != hasKey:
 		return fail("secret %s has one of tls.crt and tls.key: want both (a client certificate) or neither", ref)
 	case hasCrt:
-		pair, err := tls.X509KeyPair(crt, key)
+		chain, keyPEM, _, err := parseKeyPair(crt, key)
 		if err != nil {
 			return fail("tls.crt and tls.key of secret %s: %v", ref, err)
 		}
-		kd, err := x509.MarshalPKCS8PrivateKey(pair.PrivateKey)
-		if err != nil {
-			return fail("tls.key of secret %s: %v", ref, err)
-		}
-		var chain []byte
-		for _, der := range pair.Certificate {
-			chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-		}
 		out.Cert = b.contentFile("proxy-cert-", chain)
-		out.Key = b.contentFile("proxy-key-", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}))
+		out.Key = b.contentFile("proxy-key-", keyPEM)
 	}
 	return &out, nil
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -10,19 +11,22 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
+// Bounds of a key pair: nginx holds every certificate in each worker.
+const (
+	maxChain = 1 << 20
+	maxKey   = 64 << 10
+)
+
 // parseCertificate validates a TLS Secret: tls.crt and tls.key must form a
-// key pair whose leaf certificate is valid at now. The PEM in the result is
-// re-encoded from the parsed values, so nothing else from the Secret passes.
+// key pair (parseKeyPair) whose leaf certificate is valid at now. The PEM
+// in the result is re-encoded from the parsed values, so nothing else
+// from the Secret passes.
 func parseCertificate(s *corev1.Secret, now time.Time) (*Certificate, error) {
 	crt, key := s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey]
 	if len(crt) == 0 || len(key) == 0 {
 		return nil, fmt.Errorf("secret %s/%s has no %s or no %s", s.Namespace, s.Name, corev1.TLSCertKey, corev1.TLSPrivateKeyKey)
 	}
-	pair, err := tls.X509KeyPair(crt, key)
-	if err != nil {
-		return nil, fmt.Errorf("secret %s/%s: %v", s.Namespace, s.Name, err)
-	}
-	leaf, err := x509.ParseCertificate(pair.Certificate[0])
+	chain, keyPEM, leaf, err := parseKeyPair(crt, key)
 	if err != nil {
 		return nil, fmt.Errorf("secret %s/%s: %v", s.Namespace, s.Name, err)
 	}
@@ -32,19 +36,64 @@ func parseCertificate(s *corev1.Secret, now time.Time) (*Certificate, error) {
 	if now.Before(leaf.NotBefore) {
 		return nil, fmt.Errorf("secret %s/%s: certificate is not valid before %s", s.Namespace, s.Name, leaf.NotBefore.UTC().Format(time.RFC3339))
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(pair.PrivateKey)
-	if err != nil {
-		return nil, fmt.Errorf("secret %s/%s: private key: %v", s.Namespace, s.Name, err)
-	}
-	var chain []byte
-	for _, c := range pair.Certificate {
-		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c})...)
-	}
 	return &Certificate{
 		Name:     s.Namespace + "/" + s.Name,
 		CertPEM:  string(chain),
-		KeyPEM:   string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		KeyPEM:   string(keyPEM),
 		NotAfter: leaf.NotAfter.UTC(),
 		DNSNames: leaf.DNSNames,
 	}, nil
+}
+
+// parseKeyPair validates a tls.crt and tls.key: every PEM block of crt
+// is a CERTIFICATE that parses (explanatory text may come before a block,
+// nothing but whitespace after the last), at most 1 MiB; key, at most 64
+// KiB, holds the private key of the first. It returns the chain and the
+// key (PKCS#8) re-encoded from the parsed values, and the leaf.
+func parseKeyPair(crt, key []byte) (chain, keyPEM []byte, leaf *x509.Certificate, err error) {
+	if len(crt) > maxChain {
+		return nil, nil, nil, fmt.Errorf("tls.crt is larger than 1 MiB")
+	}
+	if len(key) > maxKey {
+		return nil, nil, nil, fmt.Errorf("tls.key is larger than 64 KiB")
+	}
+	var certs []*x509.Certificate
+	for rest := crt; ; {
+		begin := bytes.Index(rest, []byte("-----BEGIN"))
+		if begin < 0 {
+			if len(certs) > 0 && len(bytes.TrimSpace(rest)) > 0 {
+				return nil, nil, nil, fmt.Errorf("tls.crt ends with %d bytes that are not a PEM block", len(bytes.TrimSpace(rest)))
+			}
+			break
+		}
+		blk, next := pem.Decode(rest[begin:])
+		// pem.Decode skips a block it cannot read and returns the next.
+		consumed := rest[begin : len(rest)-len(next)]
+		if blk == nil || bytes.Contains(rest[:begin], []byte("-----")) || bytes.Contains(consumed[1:], []byte("-----BEGIN")) {
+			return nil, nil, nil, fmt.Errorf("tls.crt holds a malformed PEM block after certificate %d", len(certs))
+		}
+		n := len(certs) + 1
+		if blk.Type != "CERTIFICATE" || len(blk.Headers) > 0 {
+			return nil, nil, nil, fmt.Errorf("PEM block %d of tls.crt is a %q, not a CERTIFICATE", n, blk.Type)
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("certificate %d of tls.crt does not parse: %v", n, err)
+		}
+		certs = append(certs, c)
+		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+		rest = next
+	}
+	if len(certs) == 0 {
+		return nil, nil, nil, fmt.Errorf("tls.crt holds no PEM certificate")
+	}
+	pair, err := tls.X509KeyPair(chain, key)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(pair.PrivateKey)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("private key: %v", err)
+	}
+	return chain, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), certs[0], nil
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -268,13 +269,15 @@ func TestBuildProxySSL(t *testing.T) {
 		sec("half", map[string][]byte{"ca.crt": caCrt, "tls.crt": crt}),
 		sec("mismatch", map[string][]byte{"ca.crt": caCrt, "tls.crt": crt, "tls.key": otherKey}),
 		sec("no-ca", map[string][]byte{"tls.crt": crt, "tls.key": key}),
+		sec("junk-chain", map[string][]byte{"ca.crt": caCrt, "tls.key": key,
+			"tls.crt": append(crt, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"...)}),
 	}
 	ing := func(name, secret string) *networkingv1.Ingress {
 		return ingress("lab", name, annotate(annotations.Prefix+"backend-protocol", "HTTPS"), annotate(annotations.Prefix+"proxy-ssl-secret", secret),
 			annotate(annotations.Prefix+"proxy-ssl-verify", "on"), rule(name+".example.com", path("/", prefix, "api-service", 80)))
 	}
 	cfg := Build(Input{
-		Ingresses:      []*networkingv1.Ingress{ing("full", "full"), ing("ca-only", "ca-only"), ing("half", "half"), ing("mismatch", "mismatch"), ing("no-ca", "no-ca")},
+		Ingresses:      []*networkingv1.Ingress{ing("full", "full"), ing("ca-only", "ca-only"), ing("half", "half"), ing("mismatch", "mismatch"), ing("no-ca", "no-ca"), ing("junk-chain", "junk-chain")},
 		IngressClasses: []*networkingv1.IngressClass{ourClass()}, Services: svcs, EndpointSlices: eps, Secrets: secrets, Options: defaultOptions,
 	})
 	refused := map[string]bool{}
@@ -283,7 +286,7 @@ func TestBuildProxySSL(t *testing.T) {
 			refused[d.Object.Name] = true
 		}
 	}
-	if want := map[string]bool{"half": true, "mismatch": true, "no-ca": true}; !cmp.Equal(refused, want) {
+	if want := map[string]bool{"half": true, "mismatch": true, "no-ca": true, "junk-chain": true}; !cmp.Equal(refused, want) {
 		t.Errorf("refused %v, want %v (diagnostics %v)", refused, want, cfg.Diagnostics)
 	}
 	files := map[string]string{}
@@ -309,5 +312,56 @@ func TestBuildProxySSL(t *testing.T) {
 	}
 	if checked != 2 {
 		t.Errorf("the Lua router holds %d of the 2 hosts with proxy-ssl", checked)
+	}
+}
+
+// Every PEM block of a tls.crt is a certificate that parses: a junk block,
+// another kind of block, trailing text or a huge chain refuses the Secret
+// (the Lua certificate store would refuse the whole push otherwise); the
+// chain that passes is re-encoded from the parsed certificates only.
+func TestParseCertificateChain(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	crt, key := selfSigned(t, now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), "app.example.com")
+	ca, _ := selfSigned(t, now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), "ca.example.com")
+	junk := []byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
+	broken := []byte("-----BEGIN CERTIFICATE-----\n!!!not base64!!!\n-----END CERTIFICATE-----\n")
+	keyBlock := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: []byte{1, 2, 3}})
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	tests := []struct {
+		name string
+		crt  []byte
+		want string // "" accepts
+		n    int    // certificates kept
+	}{
+		{"leaf", crt, "", 1},
+		{"leaf and CA", cat(crt, ca), "", 2},
+		{"explanatory text before blocks", cat([]byte("Bag Attributes\n    friendlyName: app\nsubject=/CN=app\n"), crt, []byte("subject=/CN=ca\n"), ca), "", 2},
+		{"trailing newlines", cat(crt, []byte("\n\n")), "", 1},
+		{"leaf and a junk certificate block", cat(crt, junk), "certificate 2 of tls.crt does not parse", 0},
+		{"leaf and a broken block", cat(crt, broken), "tls.crt holds a malformed PEM block after certificate 1", 0},
+		{"broken block between", cat(crt, broken, ca), "tls.crt holds a malformed PEM block after certificate 1", 0},
+		{"a key block in the chain", cat(crt, keyBlock), `PEM block 2 of tls.crt is a "RSA PRIVATE KEY", not a CERTIFICATE`, 0},
+		{"trailing garbage", cat(crt, []byte("garbage")), "tls.crt ends with 7 bytes that are not a PEM block", 0},
+		{"huge chain", cat(crt, []byte(strings.Repeat(string(ca), (1<<20)/len(ca)+1))), "tls.crt is larger than 1 MiB", 0},
+		{"no block", []byte("hello"), "tls.crt holds no PEM certificate", 0},
+	}
+	for _, tc := range tests {
+		c, err := parseCertificate(tlsSecret("lab", "s", tc.crt, key), now)
+		if tc.want != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: err %v, want %q", tc.name, err, tc.want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if n := strings.Count(c.CertPEM, "-----BEGIN CERTIFICATE-----"); n != tc.n || strings.Contains(c.CertPEM, "subject=") {
+			t.Errorf("%s: %d certificates re-encoded, want %d:\n%s", tc.name, n, tc.n, c.CertPEM)
+		}
+	}
+	if _, err := parseCertificate(tlsSecret("lab", "s", crt, append([]byte(strings.Repeat("\n", 64<<10)), key...)), now); err == nil || !strings.Contains(err.Error(), "tls.key is larger than 64 KiB") {
+		t.Errorf("huge key: %v", err)
 	}
 }
