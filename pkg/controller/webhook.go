@@ -58,9 +58,16 @@ func (c *Controller) serveWebhook() (*http.Server, error) {
 	return srv, nil
 }
 
-// admit answers an AdmissionReview for an Ingress: denied when the model
-// refuses part of it (an Error diagnostic), with the messages its Events
-// would carry; Warning diagnostics come back as admission warnings.
+// ingressKind is the one kind the webhook reviews.
+var ingressKind = metav1.GroupVersionKind{Group: networkingv1.GroupName, Version: "v1", Kind: "Ingress"}
+
+// admit answers an admission.k8s.io/v1 AdmissionReview of a
+// networking.k8s.io/v1 Ingress: denied when the model refuses part of it
+// (an Error diagnostic), with the messages its Events would carry; Warning
+// diagnostics come back as admission warnings. A review of anything else
+// (another kind, group or version, an object that is not that Ingress)
+// is denied with a message: the webhook fails closed on what it does not
+// understand, whatever its registration sends it.
 func (c *Controller) admit(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST an AdmissionReview", http.StatusMethodNotAllowed)
@@ -68,45 +75,57 @@ func (c *Controller) admit(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxReview+1))
 	if err != nil || len(body) > maxReview {
-		http.Error(w, "cannot read the request body", http.StatusBadRequest)
+		http.Error(w, "cannot read the request body (at most 8 MiB)", http.StatusBadRequest)
 		return
 	}
 	var review admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &review); err != nil || review.Request == nil {
+	err = json.Unmarshal(body, &review)
+	if err != nil || review.Request == nil || review.APIVersion != admissionv1.SchemeGroupVersion.String() || review.Kind != "AdmissionReview" {
 		http.Error(w, "want an admission.k8s.io/v1 AdmissionReview with a request", http.StatusBadRequest)
 		return
 	}
 	req := review.Request
-	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
-	isIngress := req.Kind.Group == networkingv1.GroupName && req.Kind.Kind == "Ingress"
-	if isIngress && (req.Operation == admissionv1.Create || req.Operation == admissionv1.Update) {
-		var ing networkingv1.Ingress
+	resp := &admissionv1.AdmissionResponse{UID: req.UID}
+	deny := func(format string, args ...any) {
+		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusBadRequest, Reason: metav1.StatusReasonBadRequest,
+			Message: fmt.Sprintf(format, args...)}
+	}
+	var ing networkingv1.Ingress
+	switch {
+	case req.Kind != ingressKind:
+		deny("this webhook validates networking.k8s.io/v1 Ingresses only, not %s %s; send it only those (rules: apiGroups [networking.k8s.io], apiVersions [v1], resources [ingresses])",
+			strings.TrimPrefix(req.Kind.Group+"/"+req.Kind.Version, "/"), req.Kind.Kind)
+	case req.Operation != admissionv1.Create && req.Operation != admissionv1.Update:
+		resp.Allowed = true // nothing to validate
+	default:
 		if err := json.Unmarshal(req.Object.Raw, &ing); err != nil {
-			resp.Allowed = false
-			resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusBadRequest, Reason: metav1.StatusReasonBadRequest,
-				Message: "the object is not an Ingress: " + err.Error()}
-		} else {
-			if ing.Namespace == "" {
-				ing.Namespace = req.Namespace
-			}
-			if ing.Name == "" {
-				ing.Name = req.Name
-			}
-			errs, warns := c.validateIngress(&ing)
-			resp.Warnings = warns
-			if len(errs) > 0 {
-				resp.Allowed = false
-				resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusUnprocessableEntity,
-					Reason: metav1.StatusReasonInvalid, Message: strings.Join(errs, "; ")}
-			}
-			c.log.Debug("admission review", zap.String("ingress", ing.Namespace+"/"+ing.Name),
-				zap.Bool("allowed", resp.Allowed), zap.Strings("errors", errs))
+			deny("the object is not an Ingress: %v", err)
+			break
+		}
+		if (ing.APIVersion != "" && ing.APIVersion != networkingv1.SchemeGroupVersion.String()) || (ing.Kind != "" && ing.Kind != "Ingress") {
+			deny("the object is a %s %s, not a networking.k8s.io/v1 Ingress", ing.APIVersion, ing.Kind)
+			break
+		}
+		if ing.Namespace == "" {
+			ing.Namespace = req.Namespace
+		}
+		if ing.Name == "" {
+			ing.Name = req.Name
+		}
+		errs, warns := c.validateIngress(&ing)
+		resp.Allowed, resp.Warnings = len(errs) == 0, warns
+		if len(errs) > 0 {
+			resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusUnprocessableEntity,
+				Reason: metav1.StatusReasonInvalid, Message: strings.Join(errs, "; ")}
 		}
 	}
-	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
-	if out.APIVersion == "" {
-		out.APIVersion, out.Kind = "admission.k8s.io/v1", "AdmissionReview"
+	msg := ""
+	if resp.Result != nil {
+		msg = resp.Result.Message
 	}
+	c.log.Debug("admission review", zap.String("kind", req.Kind.String()), zap.String("object", req.Namespace+"/"+req.Name),
+		zap.Bool("allowed", resp.Allowed), zap.String("message", msg))
+	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
 }
