@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -93,7 +95,8 @@ func (m *metrics) observeSync(d time.Duration, err error) {
 }
 
 // serveHealth serves /healthz, /metrics, /status and /nginx.conf on the
-// healthz port, and /debug/pprof/ with Config.Profiling.
+// healthz port, and /debug/pprof/ with Config.Profiling; all but /healthz
+// and /metrics to loopback clients only (loopbackOnly).
 func (c *Controller) serveHealth() (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", c.healthz)
@@ -111,13 +114,32 @@ func (c *Controller) serveHealth() (*http.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("healthz port: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: loopbackOnly(mux, "/healthz", "/metrics"), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			c.log.Error("healthz server", zap.Error(err))
 		}
 	}()
 	return srv, nil
+}
+
+// loopbackOnly serves the public paths to any client and every other path
+// to loopback clients only: the healthz port listens on all interfaces
+// for the kubelet's probes and Prometheus, and a pod-network neighbour
+// must not read the config, the model (hosts, Secrets' names, Services)
+// or profiles. Inside the Pod (kubectl exec, port-forward) all of it is
+// there, as portico diagnose and conf expect on 127.0.0.1.
+func loopbackOnly(h http.Handler, public ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !slices.Contains(public, r.URL.Path) {
+			ap, err := netip.ParseAddrPort(r.RemoteAddr)
+			if err != nil || !ap.Addr().Unmap().IsLoopback() {
+				http.Error(w, "served to loopback clients only: inside the controller's Pod, or through kubectl port-forward", http.StatusForbidden)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // healthz is 200 when a sync has completed and nginx runs it with the

@@ -77,3 +77,26 @@ func TestStatusModelOnlyWhenAsked(t *testing.T) {
 		t.Errorf("during a sync: %v %s", err, rec.Body.String())
 	}
 }
+
+// A client that is not on loopback gets /healthz and /metrics only.
+func TestHealthzPortFullViewsLoopbackOnly(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })
+	h := loopbackOnly(ok, "/healthz", "/metrics")
+	for _, tc := range []struct {
+		remote, path string
+		code         int
+	}{
+		{"10.0.0.7:4000", "/healthz", 200}, {"10.0.0.7:4000", "/metrics", 200},
+		{"10.0.0.7:4000", "/nginx.conf", 403}, {"10.0.0.7:4000", "/status", 403}, {"10.0.0.7:4000", "/debug/pprof/heap", 403},
+		{"10.0.0.7:4000", "//healthz/../nginx.conf", 403}, {"[fd00::7]:4000", "/status", 403},
+		{"127.0.0.1:4000", "/nginx.conf", 200}, {"[::1]:4000", "/status", 200}, {"[::ffff:127.0.0.1]:4000", "/status", 200},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		req.RemoteAddr = tc.remote
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.code {
+			t.Errorf("%s from %s: %d, want %d", tc.path, tc.remote, rec.Code, tc.code)
+		}
+	}
+}
