@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +32,9 @@ type Applier struct {
 	// a push; what is not taken by then PushLoop keeps pushing, so a slow
 	// or unreachable endpoint never stalls the sync loop. Zero means 2 s.
 	PushWait time.Duration
+	// OnRefused, when set, is called (a.mu held: it must not call back)
+	// when the items the Lua endpoints refused change (Refused).
+	OnRefused func()
 
 	mu       sync.Mutex
 	conf     []byte            // last config nginx loaded
@@ -42,9 +47,13 @@ type Applier struct {
 	// answered for pushed: the base of the next patch.
 	desiredItems, pushedItems map[string]map[string]json.RawMessage
 	gens                      map[string]string
-	hsts                      string // desired routes' HSTS, for patches
-	stats                     Stats
-	kick                      chan struct{} // wakes PushLoop; made on first use
+	// refused are, per Lua endpoint, the items of the desired ones it
+	// refused, by name, with their reasons; nginx keeps the version it
+	// held of each, if any.
+	refused map[string]map[string]string
+	hsts    string // desired routes' HSTS, for patches
+	stats   Stats
+	kick    chan struct{} // wakes PushLoop; made on first use
 }
 
 // Dynamic is what nginx takes without a reload.
@@ -353,10 +362,14 @@ func (a *Applier) pushPending(ctx context.Context) bool {
 // send gives nginx body at path; a.mu is held. Backends and routes go
 // as a patch when nginx holds an earlier push of them: only what changed,
 // so that no worker decodes everything again (tens of milliseconds each
-// at 10,000 hosts); a refused patch (nginx restarted) sends it all.
+// at 10,000 hosts); a refused patch (nginx restarted) sends it all. The
+// items nginx refuses are noted (noteRefused); it takes the others.
 func (a *Applier) send(ctx context.Context, path string, body []byte) error {
 	if path == certificatesPath {
-		_, err := a.Status.push(ctx, path, body, "")
+		p, err := a.Status.push(ctx, path, body, "")
+		if err == nil {
+			a.noteRefused(path, p.refused, nil)
+		}
 		return err
 	}
 	if a.gens == nil {
@@ -364,11 +377,12 @@ func (a *Applier) send(ctx context.Context, path string, body []byte) error {
 	}
 	old, next := a.pushedItems[path], a.desiredItems[path]
 	if base := a.gens[path]; base != "" && old != nil && next != nil && string(body) == string(a.desired[path]) {
-		if patch, err := a.patch(path, old, next); err == nil {
-			gen, err := a.Status.push(ctx, path, patch, base)
+		if patch, touched, err := a.patch(path, old, next); err == nil {
+			p, err := a.Status.push(ctx, path, patch, base)
 			if err == nil {
-				a.gens[path] = gen
+				a.gens[path] = p.generation
 				a.stats.Patches++
+				a.noteRefused(path, p.refused, touched)
 				return nil
 			}
 			if !errors.Is(err, errStaleBase) {
@@ -377,14 +391,67 @@ func (a *Applier) send(ctx context.Context, path string, body []byte) error {
 			a.Log.Info("nginx refused a patch; pushing everything", zap.String("path", path), zap.Error(err))
 		}
 	}
-	gen, err := a.Status.push(ctx, path, body, "")
-	a.gens[path] = gen // "" on failure: the next push sends everything
+	p, err := a.Status.push(ctx, path, body, "")
+	a.gens[path] = p.generation // "" on failure: the next push sends everything
+	if err == nil {
+		a.noteRefused(path, p.refused, nil)
+	}
 	return err
 }
 
+// noteRefused records what nginx refused of a push to path: of a full
+// push (touched nil) all it refused, of a patch a change to the refusals
+// of the items it touched. a.mu is held.
+func (a *Applier) noteRefused(path string, refused map[string]string, touched []string) {
+	if a.refused == nil {
+		a.refused = map[string]map[string]string{}
+	}
+	was := a.refused[path]
+	now := map[string]string{}
+	if touched != nil {
+		maps.Copy(now, was)
+		for _, name := range touched {
+			delete(now, name)
+		}
+	}
+	maps.Copy(now, refused)
+	for name, why := range refused {
+		a.Log.Warn("nginx refused an item of a push and took the others", zap.String("kind", itemKinds[path]),
+			zap.String("name", name), zap.String("reason", why))
+	}
+	a.refused[path] = now
+	if !maps.Equal(was, now) && a.OnRefused != nil {
+		a.OnRefused()
+	}
+}
+
+// refusedItem stands, among the items nginx holds, for one it refused: it
+// equals no item, so the next patch carries the item again, or deletes it.
+var refusedItem = json.RawMessage("null")
+
+// Refused returns the items the Lua endpoints refused of the last pushes
+// they took, sorted by kind and name.
+func (a *Applier) Refused() []Refusal {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []Refusal
+	for path, names := range a.refused {
+		for name, why := range names {
+			out = append(out, Refusal{Kind: itemKinds[path], Name: name, Reason: why})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
 // patch is the patch at path that turns the items old into next: those
-// that changed or came, and the names of those gone.
-func (a *Applier) patch(path string, old, next map[string]json.RawMessage) ([]byte, error) {
+// that changed or came, and the names of those gone; touched names both.
+func (a *Applier) patch(path string, old, next map[string]json.RawMessage) ([]byte, []string, error) {
 	changed, deleted := map[string]json.RawMessage{}, []string{}
 	for name, j := range next {
 		if string(old[name]) != string(j) {
@@ -397,8 +464,12 @@ func (a *Applier) patch(path string, old, next map[string]json.RawMessage) ([]by
 		}
 	}
 	sort.Strings(deleted)
+	touched := slices.Concat(slices.Collect(maps.Keys(changed)), deleted)
+	var body []byte
+	var err error
 	if path == routesPath {
-		return json.Marshal(RoutesPatch{HSTS: a.hsts, Hosts: changed, Deleted: deleted})
+		body, err = json.Marshal(RoutesPatch{HSTS: a.hsts, Hosts: changed, Deleted: deleted})
+		return body, touched, err
 	}
 	names := make([]string, 0, len(changed))
 	for name := range changed {
@@ -409,7 +480,8 @@ func (a *Applier) patch(path string, old, next map[string]json.RawMessage) ([]by
 	for _, name := range names {
 		list = append(list, changed[name])
 	}
-	return json.Marshal(BackendsPatch{Backends: list, Deleted: deleted})
+	body, err = json.Marshal(BackendsPatch{Backends: list, Deleted: deleted})
+	return body, touched, err
 }
 
 // markPushed records that nginx holds body at path; a.mu is held.
@@ -423,7 +495,16 @@ func (a *Applier) markPushed(path string, body []byte) {
 	a.pushed[path] = body
 	a.pushedItems[path] = nil // a body of other items (a union) cannot be patched
 	if string(body) == string(a.desired[path]) {
-		a.pushedItems[path] = a.desiredItems[path]
+		items := a.desiredItems[path]
+		if len(a.refused[path]) > 0 && items != nil {
+			items = maps.Clone(items)
+			for name := range a.refused[path] {
+				if _, ok := items[name]; ok {
+					items[name] = refusedItem
+				}
+			}
+		}
+		a.pushedItems[path] = items
 	}
 	a.stats.Pushes++
 }
@@ -727,6 +808,9 @@ func (a *Applier) union(path string, next []Backend) ([]byte, error) {
 		j, ok := want[name]
 		if !ok {
 			j = old[name]
+		}
+		if string(j) == string(refusedItem) {
+			continue // nginx holds what it held before, or nothing
 		}
 		if err := w.raw(name, j); err != nil {
 			return nil, err

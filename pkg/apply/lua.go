@@ -264,31 +264,59 @@ func NewStatus(port int) *Status {
 // errStaleBase is a patch refused because nginx is not at its base.
 var errStaleBase = errors.New("nginx is not at the patch's base generation")
 
+// Refusal is an item a Lua endpoint refused, with its reason; it took the
+// others of the push. Kind is "certificate", "backend" or "host".
+type Refusal struct {
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// itemKinds names the items of each Lua endpoint.
+var itemKinds = map[string]string{certificatesPath: "certificate", backendsPath: "backend", routesPath: "host"}
+
+// pushed is a Lua endpoint's answer to a push it took: its new generation
+// and the items it refused, by name.
+type pushed struct {
+	generation string
+	refused    map[string]string
+}
+
 // push replaces what the Lua endpoint at path holds with body, or, with a
-// base generation, patches it; it returns the endpoint's new generation.
-func (s *Status) push(ctx context.Context, path string, body []byte, base string) (string, error) {
+// base generation, patches it. The endpoint takes what it can: an item it
+// refuses is named in the answer, with its reason.
+func (s *Status) push(ctx context.Context, path string, body []byte, base string) (pushed, error) {
 	u := s.BaseURL + path
 	if base != "" {
 		u += "?base=" + url.QueryEscape(base)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return "", err
+		return pushed{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := s.Client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("push %s: %w", path, err)
+		return pushed{}, fmt.Errorf("push %s: %w", path, err)
 	}
 	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	// Each refusal's reason is at most 300 bytes.
+	msg, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	switch {
+	case err != nil:
+		return pushed{}, fmt.Errorf("push %s: %w", path, err)
 	case resp.StatusCode == http.StatusConflict && base != "":
-		return "", fmt.Errorf("push %s: %w: %s", path, errStaleBase, strings.TrimSpace(string(msg)))
+		return pushed{}, fmt.Errorf("push %s: %w: %s", path, errStaleBase, strings.TrimSpace(string(msg)))
 	case resp.StatusCode != http.StatusCreated:
-		return "", fmt.Errorf("push %s: nginx answered %s: %s", path, resp.Status, strings.TrimSpace(string(msg)))
+		return pushed{}, fmt.Errorf("push %s: nginx answered %s: %.4096s", path, resp.Status, strings.TrimSpace(string(msg)))
 	}
-	return resp.Header.Get("X-Portico-Generation"), nil
+	var answer struct {
+		Refused map[string]string `json:"refused"`
+	}
+	if err := json.Unmarshal(msg, &answer); err != nil {
+		return pushed{}, fmt.Errorf("push %s: nginx took it but its answer does not decode: %v", path, err)
+	}
+	return pushed{generation: resp.Header.Get("X-Portico-Generation"), refused: answer.Refused}, nil
 }
 
 // GetBackends returns the balancer's backends as nginx holds them.

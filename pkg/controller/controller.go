@@ -22,6 +22,7 @@ import (
 
 	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/diag"
 	"github.com/portico-ingress/portico/pkg/render"
 	"github.com/portico-ingress/portico/pkg/report"
 	"github.com/portico-ingress/portico/pkg/watch"
@@ -139,6 +140,8 @@ func newController(cfg Config) (*Controller, error) {
 	}
 	c.lastErr.Store("")
 	c.lastGoodCM.Store(&map[string]string{})
+	// What nginx refused of a background push is reported by a sync.
+	c.applier.OnRefused = func() { c.watcher.Trigger("nginx refused pushed items") }
 	if cfg.UpdateStatus {
 		c.elector = &elector{cfg: cfg.Election, client: cfg.Client, log: log.Named("leader"),
 			onStart: func() { c.watcher.Trigger("leader elected") }}
@@ -227,6 +230,10 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 		return err
 	}
 	c.rememberApplied(in.Ingresses)
+	if ds := refusalDiagnostics(c.applier.Refused(), cfg, in.Ingresses); len(ds) > 0 {
+		cfg.Diagnostics = append(cfg.Diagnostics, ds...)
+		diag.Sort(cfg.Diagnostics)
+	}
 	values := cfg.ConfigMapValues
 	c.lastGoodCM.Store(&values)
 	c.lastSync.Store(cfg)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 )
 
@@ -180,13 +181,15 @@ func joinProblems(ps []string) string {
 func (c *Controller) statusJSON(w http.ResponseWriter, r *http.Request) {
 	lastErr, _ := c.lastErr.Load().(string)
 	out := struct {
-		Synced        bool          `json:"synced"`
-		LastSyncError string        `json:"lastSyncError,omitempty"`
-		Nginx         any           `json:"nginx"`
-		Options       model.Options `json:"options"`
-		Model         *model.Config `json:"model,omitempty"`
-		ModelNote     string        `json:"modelNote,omitempty"`
-	}{Synced: c.synced.Load(), LastSyncError: lastErr, Nginx: c.applier.Stats(), Options: c.cfg.Model}
+		Synced        bool   `json:"synced"`
+		LastSyncError string `json:"lastSyncError,omitempty"`
+		Nginx         any    `json:"nginx"`
+		// Refused are the items nginx refused of the last pushes.
+		Refused   []apply.Refusal `json:"refused,omitempty"`
+		Options   model.Options   `json:"options"`
+		Model     *model.Config   `json:"model,omitempty"`
+		ModelNote string          `json:"modelNote,omitempty"`
+	}{Synced: c.synced.Load(), LastSyncError: lastErr, Nginx: c.applier.Stats(), Refused: c.applier.Refused(), Options: c.cfg.Model}
 	enc := json.NewEncoder(w)
 	// The model is tens of MB with 10,000 Ingresses: only on request,
 	// and not indented.

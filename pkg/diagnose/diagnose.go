@@ -633,6 +633,12 @@ func (d *diagnosis) nginx() Hop {
 			problems = append(problems, "the last sync failed: "+st.LastSyncError)
 			fix = cmp.Or(fix, "read the controller log; nginx keeps its last good config until a sync succeeds")
 		}
+		for _, r := range st.Refused {
+			if d.serves(r) {
+				problems = append(problems, fmt.Sprintf("nginx refused %s %s when it was pushed: %s", r.Kind, r.Name, r.Reason))
+				fix = cmp.Or(fix, "nginx serves the version of it it held before, if any; the Ingress's NginxRefusedItem Event and the controller log say more")
+			}
+		}
 		if st.Model != nil && d.loc != nil {
 			_, rl := st.Model.Match(d.host, d.path)
 			if rl == nil || rl.Backend != d.loc.Backend {
@@ -705,6 +711,20 @@ func (d *diagnosis) nginx() Hop {
 		h.Summary += "; the Lua router holds the route (no server block)"
 	}
 	return h
+}
+
+// serves reports whether the request diagnosed depends on item r of a
+// push: its host's certificate, its backend or its host's routes.
+func (d *diagnosis) serves(r apply.Refusal) bool {
+	switch r.Kind {
+	case "certificate":
+		return d.srv != nil && d.srv.TLS != nil && d.srv.TLS.Certificate == r.Name
+	case "backend":
+		return d.loc != nil && d.loc.Backend == r.Name
+	case "host":
+		return d.srv != nil && (d.srv.Dynamic || d.srv.Router) && d.srv.Host == r.Name
+	}
+	return false
 }
 
 // RouteText prints a Lua route's match as an nginx location would read.

@@ -285,6 +285,18 @@ func TestDiagnose(t *testing.T) {
 		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:fail",
 		text:   []string{"the Lua balancer does not hold backend lab/api-service:80 (it holds 0 backends)", "broken at nginx: the endpoint push has not reached nginx"},
 	}, {
+		name: "nginx refused the backend when it was pushed",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Controller = lua(s, "lab/api-service:80")
+			s.Controller.Status.Refused = []apply.Refusal{{Kind: "backend", Name: "lab/api-service:80", Reason: "endpoint needs a port"},
+				{Kind: "certificate", Name: "lab/other", Reason: "cert does not parse"}}
+			return s
+		},
+		host: "app.example.com", path: "/api",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:fail",
+		text:   []string{"nginx refused backend lab/api-service:80 when it was pushed: endpoint needs a port", "NginxRefusedItem Event"},
+	}, {
 		name: "last reload failed",
 		snap: func() *Snapshot {
 			s := healthy()

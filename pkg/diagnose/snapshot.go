@@ -48,11 +48,13 @@ type Controller struct {
 
 // Status is the controller's /status document.
 type Status struct {
-	Synced        bool           `json:"synced"`
-	LastSyncError string         `json:"lastSyncError,omitempty"`
-	Nginx         NginxStats     `json:"nginx"`
-	Options       *model.Options `json:"options,omitempty"`
-	Model         *model.Config  `json:"model,omitempty"`
+	Synced        bool       `json:"synced"`
+	LastSyncError string     `json:"lastSyncError,omitempty"`
+	Nginx         NginxStats `json:"nginx"`
+	// Refused are the items nginx refused of the last pushes.
+	Refused []apply.Refusal `json:"refused,omitempty"`
+	Options *model.Options  `json:"options,omitempty"`
+	Model   *model.Config   `json:"model,omitempty"`
 }
 
 // NginxStats are the reload counters of /status, as pkg/apply keeps them.

@@ -1,6 +1,7 @@
 local cjson = require("cjson.safe")
 local balancer = require("portico.balancer")
-local eq = require("runner").eq
+local runner = require("runner")
+local eq, refused = runner.eq, runner.refused
 
 local _M = {}
 
@@ -9,16 +10,30 @@ local function post(body)
 end
 
 function _M.test_rejects_malformed_pushes()
-  for _, body in ipairs({
-    "not json",
-    "[]",
-    '{"backends":[{"endpoints":[]}]}',
-    '{"backends":[{"name":"a","endpoints":[{"address":"198.18.0.1","port":0}]}]}',
-    '{"backends":[{"name":"a","endpoints":[{"address":"198.18.0.1","port":1.5}]}]}',
-    '{"backends":[{"name":"a","endpoints":[{"port":80}]}]}',
-    '{"backends":[{"name":"a","endpoints":"x"}]}',
-  }) do
+  for _, body in ipairs({ "not json", "[]", '{"backends":"x"}' }) do
     eq(post(body).status, 400, body)
+  end
+  -- A bad backend is refused alone, with its reason; the good one beside
+  -- it is taken, and a refused one keeps the version nginx held.
+  refused(post('{"backends":[{"endpoints":[]}]}'), "#1", "a backend without a name")
+  eq(post(cjson.encode({ backends = { { name = "a", endpoints = { { address = "198.18.0.7", port = 80 } } } } })).status, 201, "first a")
+  for _, b in ipairs({
+    '{"name":"a","endpoints":[{"address":"198.18.0.1","port":0}]}',
+    '{"name":"a","endpoints":[{"address":"198.18.0.1","port":1.5}]}',
+    '{"name":"a","endpoints":[{"port":80}]}',
+    '{"name":"a","endpoints":"x"}',
+    '{"name":"a","endpoints":[],"hashBy":"x; y"}',
+  }) do
+    local res = post('{"backends":[' .. b .. ',{"name":"good","endpoints":[{"address":"198.18.0.2","port":80}]}]}')
+    local name = cjson.decode(b).name or "#1"
+    local why = refused(res, name, b)
+    assert(not why:find("198.18", 1, true), "the reason names no endpoint: " .. why)
+    eq(cjson.decode(res.body).refused.good, nil, "the good backend beside " .. b)
+    local bs = balancer.backends()
+    eq(bs.good and bs.good.endpoints[1].address, "198.18.0.2", "the good backend beside " .. b)
+    if name == "a" then
+      eq(bs.a and bs.a.endpoints[1].address, "198.18.0.7", "a keeps the version nginx held")
+    end
   end
 end
 

@@ -1,6 +1,7 @@
 local cjson = require("cjson.safe")
 local router = require("portico.router")
-local eq = require("runner").eq
+local runner = require("runner")
+local eq, refused = runner.eq, runner.refused
 
 local _M = {}
 
@@ -60,12 +61,17 @@ function _M.test_rejects_malformed_pushes()
   for _, body in ipairs({
     "not json",
     "[]",
+    '{"hsts":1,"hosts":{}}',
+  }) do
+    eq(post(body).status, 400, body)
+  end
+  -- A bad host is refused alone: the good one beside it is taken.
+  for _, host in ipairs({
     '{"hosts":[1]}',
     '{"hosts":{"a":{}}}',
     '{"hosts":{"a":{"routes":[{"path":"x"}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","backend":1}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","exact":"yes"}]}}}',
-    '{"hsts":1,"hosts":{}}',
     '{"hosts":{"a":{"routes":[{"path":"/","readTimeout":-1}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/(","regex":true}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"^/(","regex":true}]}}}',
@@ -101,7 +107,13 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET","signin":"/x"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET","signin":"http://s/","signinRD":"args"}}]}}}',
   }) do
-    eq(post(body).status, 400, body)
+    local data = cjson.decode(host)
+    local name = next(data.hosts)
+    data.hosts["good.example.com"] = { routes = { { path = "/", backend = "ns/good:80" } } }
+    local res = post(cjson.encode(data))
+    refused(res, tostring(name), host)
+    eq(cjson.decode(res.body).refused["good.example.com"], nil, "the good host beside " .. host)
+    eq(backend_of("good.example.com", "/x"), "good.example.com ns/good:80", "the good host beside " .. host)
   end
 end
 
@@ -412,10 +424,10 @@ function _M.test_rate_limit_locations()
       eq(get("/by-host/moved/x"):sub(1, 4), "308 ", "the redirect before the limit: " .. i)
     end
   end)
-  eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
-    { path = "/", backend = "ns/dyn:80", rateLimit = { scope = "0a" } } } } } })).status, 400, "a rate limit needs a location")
-  eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
-    { path = "/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "x; y" } } } } } })).status, 400, "a scope is hex")
+  refused(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", rateLimit = { scope = "0a" } } } } } })), "bad.example.com", "a rate limit needs a location")
+  refused(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", location = loc, rateLimit = { scope = "x; y" } } } } } })), "bad.example.com", "a scope is hex")
 end
 
 -- A route with custom errors goes to its location with the error
@@ -440,10 +452,10 @@ function _M.test_error_locations()
     eq(get("/by-host/e/500"):sub(1, 4), "500 ", "500 is not intercepted")
   end)
   local bad = { backend = "ns/errs:80", namespace = "ns", ingress = "web", service = "dyn", port = "80\r\nX: y" }
-  eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
-    { path = "/", backend = "ns/dyn:80", location = loc, errors = bad } } } } })).status, 400, "error headers are names")
-  eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
-    { path = "/", backend = "ns/dyn:80", errors = errors } } } } })).status, 400, "errors need a location")
+  refused(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", location = loc, errors = bad } } } } })), "bad.example.com", "error headers are names")
+  refused(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", errors = errors } } } } })), "bad.example.com", "errors need a location")
 end
 
 -- A route with basic auth goes to its location with its realm and
@@ -483,8 +495,8 @@ function _M.test_basic_auth_locations()
     eq((get("/by-host/denied/x")), 403, "the source range first")
   end)
   for _, ba in ipairs({ { realm = "a\"b", file = "f" }, { realm = "r", file = "../etc/passwd" }, { realm = "r" } }) do
-    eq(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
-      { path = "/", backend = "ns/dyn:80", location = loc, basicAuth = ba } } } } })).status, 400, "refused basicAuth " .. cjson.encode(ba))
+    refused(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+      { path = "/", backend = "ns/dyn:80", location = loc, basicAuth = ba } } } } })), "bad.example.com", "refused basicAuth " .. cjson.encode(ba))
   end
 end
 

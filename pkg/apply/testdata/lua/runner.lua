@@ -39,4 +39,18 @@ function _M.eq(got, want, what)
   end
 end
 
+-- refused fails the test unless res is a push nginx took (201) that
+-- refused the item name, and returns the reason.
+function _M.refused(res, name, what)
+  if res.status ~= 201 then
+    error((what or "push") .. ": got " .. tostring(res.status) .. " " .. tostring(res.body) .. ", want 201", 2)
+  end
+  local doc = require("cjson.safe").decode(res.body)
+  local why = type(doc) == "table" and type(doc.refused) == "table" and doc.refused[name]
+  if type(why) ~= "string" then
+    error((what or "push") .. ": " .. name .. " not refused: " .. tostring(res.body), 2)
+  end
+  return why
+end
+
 return _M

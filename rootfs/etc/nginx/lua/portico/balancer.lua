@@ -45,32 +45,43 @@ local function valid_endpoint(ep)
     and ep.port == math.floor(ep.port)
 end
 
--- validate checks a decoded push; it returns nil or what is wrong.
-local function validate(data)
-  if type(data) ~= "table" or type(data.backends) ~= "table" then
+-- shape checks a decoded push as a whole; it returns nil or what is wrong.
+local function shape(data)
+  if type(data.backends) ~= "table" then
     return "want an object with a backends array"
   end
+  return nil
+end
+
+-- items maps the pushed backends by name (an unnamed one by its place, to
+-- be refused).
+local function items(data)
+  local out = {}
   for i, b in ipairs(data.backends) do
-    if type(b) ~= "table" or type(b.name) ~= "string" or b.name == "" then
-      return "backend " .. i .. " has no name"
-    end
-    if b.endpoints ~= nil and type(b.endpoints) ~= "table" then
-      return "backend " .. b.name .. ": endpoints must be an array"
-    end
-    for _, ep in ipairs(b.endpoints or {}) do
-      if not valid_endpoint(ep) then
-        return "backend " .. b.name .. ": endpoint needs an address and a port from 1 to 65535"
-      end
-    end
-    local bad = (b.canary ~= nil and canary.validate(b.canary))
-      or (b.affinity ~= nil and sticky.validate(b.affinity))
-      or (b.hashBy ~= nil and (type(b.hashBy) ~= "string" or not b.hashBy:find("$", 1, true)
-        or b.hashBy:find("[^%w_%-%./:$]")) and "hashBy must be nginx variables and literal [A-Za-z0-9_-./:]")
-    if bad then
-      return "backend " .. b.name .. ": " .. bad
+    local name = type(b) == "table" and type(b.name) == "string" and b.name ~= "" and b.name or ("#" .. i)
+    out[name] = b
+  end
+  return out
+end
+
+-- check checks one backend; it returns nil or what is wrong.
+local function check(name, b)
+  if type(b) ~= "table" or b.name ~= name then
+    return "has no name"
+  end
+  if b.endpoints ~= nil and type(b.endpoints) ~= "table" then
+    return "endpoints must be an array"
+  end
+  for _, ep in ipairs(b.endpoints or {}) do
+    if not valid_endpoint(ep) then
+      return "endpoint needs an address and a port from 1 to 65535"
     end
   end
-  return nil
+  return (b.canary ~= nil and canary.validate(b.canary))
+    or (b.affinity ~= nil and sticky.validate(b.affinity))
+    or (b.hashBy ~= nil and (type(b.hashBy) ~= "string" or not b.hashBy:find("$", 1, true)
+      or b.hashBy:find("[^%w_%-%./:$]")) and "hashBy must be nginx variables and literal [A-Za-z0-9_-./:]")
+    or nil
 end
 
 -- build makes the worker's backend from its pushed document b.
@@ -110,7 +121,8 @@ local function entry(name)
 end
 
 -- configure serves /configuration/backends: GET returns what nginx holds
--- (sorted by name), POST replaces it, POST ?base=N patches it (push.keyed).
+-- (sorted by name), POST replaces it, POST ?base=N patches it (push.keyed:
+-- a backend that fails check is refused alone).
 function _M.configure()
   local method = ngx.req.get_method()
   if method == "GET" then
@@ -143,13 +155,7 @@ function _M.configure()
   if method ~= "POST" then
     return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
   end
-  return store.post(validate, function(data)
-    local items = {}
-    for _, b in ipairs(data.backends) do
-      items[b.name] = b
-    end
-    return items
-  end)
+  return store.post(shape, items, check)
 end
 
 -- access runs before proxying: it finds the backend (name, else the

@@ -1,7 +1,10 @@
 -- Portico's certificate store: the controller POSTs every TLS certificate
--- and the host → certificate map to /configuration/certificates; the body
--- stays in a shared dict (memory only, never on disk) with a generation
--- counter. certificate() runs in ssl_certificate_by_lua and picks the
+-- and the host → certificate map to /configuration/certificates; each
+-- certificate is a document of its own in a shared dict (memory only,
+-- never on disk; push.keyed), the map and the default next to them, with
+-- a generation counter. One certificate that does not parse is refused
+-- alone: its hosts get the version nginx held, else the default. The
+-- store's certificate() runs in ssl_certificate_by_lua and picks the
 -- certificate for the SNI name: the exact host, then the wildcard for its
 -- parent domain, then the configured default. With none, nginx serves the
 -- default certificate from nginx.conf. Rotation is a push: no reload.
@@ -16,56 +19,79 @@ local _M = {}
 
 local reply = push.reply
 
--- Per-worker view of the shared dict; certificates parsed on first use.
-local servers, default, pems, parsed = {}, nil, {}, {}
+local store = push.keyed(shm, "c:")
 
+-- Per-worker view of the shared dict: the host map, the default, and the
+-- certificates parsed since the last change.
+local servers, default, parsed = {}, nil, {}
 
--- validate checks a decoded push, parsing every certificate and key;
--- it returns nil or what is wrong (never key material).
-local function validate(data)
-  if type(data) ~= "table" or type(data.servers) ~= "table" or type(data.certificates) ~= "table" then
-    return "want an object with servers and certificates"
-  end
-  local names = {}
-  for i, c in ipairs(data.certificates) do
-    if type(c) ~= "table" or type(c.name) ~= "string" or type(c.cert) ~= "string" or type(c.key) ~= "string" then
-      return "certificate " .. i .. " needs a name, a cert and a key"
-    end
-    if not ssl.parse_pem_cert(c.cert) then
-      return "certificate " .. c.name .. ": cert does not parse"
-    end
-    if not ssl.parse_pem_priv_key(c.key) then
-      return "certificate " .. c.name .. ": key does not parse"
-    end
-    names[c.name] = true
+-- shape checks a decoded push as a whole; it returns nil or what is wrong.
+local function shape(data)
+  if type(data.servers) ~= "table" or type(data.certificates) ~= "table"
+    or (data.default ~= nil and type(data.default) ~= "string") then
+    return "want an object with servers, certificates and a default name"
   end
   for host, name in pairs(data.servers) do
     if type(host) ~= "string" or type(name) ~= "string" then
       return "servers must map host names to certificate names"
     end
-    if name ~= "" and not names[name] then
-      return "host " .. host .. " names unknown certificate " .. name
-    end
-  end
-  if data.default ~= nil and data.default ~= "" and not names[data.default] then
-    return "default names unknown certificate " .. tostring(data.default)
   end
   return nil
 end
 
-local sync = push.follower(shm, "certificates", function(data)
-  servers, default, pems, parsed = data.servers, data.default, {}, {}
-  for _, c in ipairs(data.certificates) do
-    pems[c.name] = c
+-- items maps the pushed certificates by name (an unnamed one by its
+-- place, to be refused).
+local function items(data)
+  local out = {}
+  for i, c in ipairs(data.certificates) do
+    local name = type(c) == "table" and type(c.name) == "string" and c.name ~= "" and c.name or ("#" .. i)
+    out[name] = c
   end
-end)
+  return out
+end
+
+-- check parses one certificate and its key; nil or what is wrong (never
+-- key material).
+local function check(name, c)
+  if type(c) ~= "table" or c.name ~= name or type(c.cert) ~= "string" or type(c.key) ~= "string" then
+    return "needs a name, a cert and a key"
+  end
+  if not ssl.parse_pem_cert(c.cert) then
+    return "cert does not parse"
+  end
+  if not ssl.parse_pem_priv_key(c.key) then
+    return "key does not parse"
+  end
+  return nil
+end
+
+-- The map of the last push, and the default: a host naming a certificate
+-- nginx does not hold gets the default.
+local function store_map(data)
+  for key, v in pairs({ servers = cjson.encode(data.servers), default = data.default or "" }) do
+    local ok, err = shm:safe_set(key, v)
+    if not ok then
+      ngx_log(ERR, "portico: cannot store the certificates' ", key, ": ", err)
+    end
+  end
+end
+
+local generation = nil
+local function sync()
+  local gen = shm:get("generation")
+  if gen == generation then
+    return
+  end
+  servers = cjson.decode(shm:get("servers") or "{}") or {}
+  default, parsed, generation = shm:get("default"), {}, gen
+end
 
 local function get(name)
   local p = parsed[name]
   if p then
     return p
   end
-  local pem = pems[name]
+  local pem = store.get(name)
   if not pem then
     return nil
   end
@@ -112,7 +138,8 @@ function _M.certificate()
   if not name then
     return -- nginx.conf's default certificate
   end
-  local p = get(name)
+  -- A certificate nginx does not hold (refused) leaves the default.
+  local p = get(name) or (default and default ~= "" and get(default))
   if not p then
     return
   end
@@ -129,25 +156,28 @@ function _M.certificate()
   end
 end
 
--- configure serves /configuration/certificates: POST replaces the store,
--- GET returns the host map and certificate names, never keys.
+-- configure serves /configuration/certificates: POST replaces the store
+-- (push.keyed: a certificate that does not parse is refused alone), GET
+-- returns the host map and certificate names, never keys.
 function _M.configure()
   local method = ngx.req.get_method()
   if method == "GET" then
     sync()
     local names = {}
-    for name in pairs(pems) do
+    for name in pairs(store.all()) do
       names[#names + 1] = name
     end
     table.sort(names)
     ngx.header["Content-Type"] = "application/json"
-    ngx.say(cjson.encode({ servers = servers, default = default or "", certificates = names }))
+    local doc = cjson.encode({ servers = servers, default = default or "", certificates = names })
+    -- cjson would write an empty list as an object.
+    ngx.say((doc:gsub('"certificates":{}', '"certificates":[]')))
     return ngx.exit(ngx.HTTP_OK)
   end
   if method ~= "POST" then
     return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
   end
-  return push.accept(shm, "certificates", validate)
+  return store.post(shape, items, check, store_map)
 end
 
 return _M

@@ -1,9 +1,9 @@
 -- What the controller's configuration endpoints share: a plain-text reply,
--- and accept(), which takes a POSTed JSON document, checks it, and keeps
--- the raw body in a shared dict with a generation counter that workers
--- compare to know when to rebuild their view; and keyed(), for endpoints
--- whose items (backends, hosts) are documents of their own, so that a
--- push may be a patch and a worker decodes an item when it needs it.
+-- and keyed(), the storage of an endpoint whose items (backends, hosts,
+-- certificates) are documents of their own in a shared dict next to a
+-- generation counter that workers compare to know when to rebuild their
+-- view: a push may be a patch, a worker decodes an item when it needs it,
+-- and one bad item is refused alone, never the push.
 local cjson = require("cjson.safe")
 
 local _M = {}
@@ -29,47 +29,6 @@ local function read_json()
     return nil, nil, "invalid JSON: " .. tostring(err)
   end
   return body, data
-end
-
--- accept answers a POST: 400 when the body is not JSON or validate(data)
--- returns what is wrong, else the body is stored under key in shm, the
--- generation moves, and the answer is 201.
-function _M.accept(shm, key, validate)
-  local body, data, why = read_json()
-  if not body then
-    return reply(ngx.HTTP_BAD_REQUEST, why)
-  end
-  local bad = validate(data)
-  if bad then
-    return reply(ngx.HTTP_BAD_REQUEST, bad)
-  end
-  local ok, serr = shm:set(key, body)
-  if not ok then
-    return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, "cannot store " .. key .. ": " .. tostring(serr))
-  end
-  ngx.header["X-Portico-Generation"] = tostring(shm:incr("generation", 1, 0))
-  return reply(ngx.HTTP_CREATED, "ok")
-end
-
--- follower returns a function that brings a worker's view up to the
--- shared dict's generation: when the generation moved, apply(data) gets
--- the document stored under key, decoded. A document that does not decode
--- is logged and the view kept.
-function _M.follower(shm, key, apply)
-  local generation = nil
-  return function()
-    local gen = shm:get("generation")
-    if gen == generation then
-      return
-    end
-    local data, err = cjson.decode(shm:get(key) or "")
-    if data then
-      apply(data)
-    else
-      ngx.log(ngx.ERR, "portico: stored ", key, " do not decode: ", err)
-    end
-    generation = gen
-  end
 end
 
 -- keyed returns the storage of an endpoint whose items are documents of
@@ -127,12 +86,15 @@ function _M.keyed(shm, prefix)
     return shm:get("generation") or 0
   end
 
-  -- post answers a POST: the body decodes to data, which validate(data)
-  -- checks and items(data) turns into a map of name to item; then every
-  -- item is stored (with a full push the ones it lacks removed), the
-  -- names in data.deleted removed, extra(data) may store the rest, and
-  -- the generation moves.
-  function k.post(validate, items, extra)
+  -- post answers a POST. The body decodes to data; shape(data) says what
+  -- is wrong with the document as a whole (400, nothing changes). items(
+  -- data) maps names to items and check(name, item) says what is wrong
+  -- with one: that item is refused and keeps the version nginx holds, if
+  -- any; the others are stored (a full push removes the ones it lacks),
+  -- the names in data.deleted removed, extra(data) may store the rest,
+  -- and the generation moves. The answer, 201, names the refused items
+  -- with their reasons: {"refused":{"<name>":"<reason>"}}.
+  function k.post(shape, items, check, extra)
     local base = ngx.var.arg_base
     if base and base ~= tostring(k.generation()) then
       return reply(ngx.HTTP_CONFLICT, "nginx is at generation " .. tostring(k.generation())
@@ -150,11 +112,25 @@ function _M.keyed(shm, prefix)
         return reply(ngx.HTTP_BAD_REQUEST, "deleted must list names")
       end
     end
-    local bad = validate(data)
+    local bad = shape(data)
     if bad then
       return reply(ngx.HTTP_BAD_REQUEST, bad)
     end
-    local new = items(data)
+    local new, refused = items(data), {}
+    for name, item in pairs(new) do
+      local why_not = check(name, item)
+      if not why_not then
+        -- safe_set: a full dict refuses this item, it never evicts others.
+        local ok, serr = shm:safe_set(prefix .. name, cjson.encode(item))
+        if not ok then
+          why_not = "cannot store it: " .. tostring(serr)
+        end
+      end
+      if why_not then
+        refused[tostring(name)] = why_not:sub(1, 300)
+        ngx.log(ngx.WARN, "portico: refused ", prefix, name, ": ", why_not)
+      end
+    end
     if not base then
       for _, key in ipairs(shm:get_keys(0)) do
         if key:sub(1, #prefix) == prefix and new[key:sub(#prefix + 1)] == nil then
@@ -165,17 +141,14 @@ function _M.keyed(shm, prefix)
     for _, name in ipairs(data.deleted or {}) do
       shm:delete(prefix .. name)
     end
-    for name, item in pairs(new) do
-      local ok, serr = shm:set(prefix .. name, cjson.encode(item))
-      if not ok then
-        return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, "cannot store " .. prefix .. name .. ": " .. tostring(serr))
-      end
-    end
     if extra then
       extra(data)
     end
+    ngx.status = ngx.HTTP_CREATED
+    ngx.header["Content-Type"] = "application/json"
     ngx.header["X-Portico-Generation"] = tostring(shm:incr("generation", 1, 0))
-    return reply(ngx.HTTP_CREATED, "ok")
+    ngx.say(cjson.encode({ refused = refused }))
+    return ngx.exit(ngx.HTTP_OK)
   end
 
   -- answer_get answers a GET with doc (a table), encoded, and the

@@ -176,17 +176,11 @@ local function validate_host(host, h)
   return nil
 end
 
--- validate checks a decoded push (a patch may name deleted hosts); it
--- returns nil or what is wrong.
-local function validate(data)
+-- shape checks a decoded push (a patch may name deleted hosts) as a
+-- whole; it returns nil or what is wrong.
+local function shape(data)
   if type(data.hosts) ~= "table" or not opt(data.hsts, "string") then
     return "want an object with a hosts map"
-  end
-  for host, h in pairs(data.hosts) do
-    local bad = validate_host(host, h)
-    if bad then
-      return bad
-    end
   end
   return nil
 end
@@ -607,7 +601,7 @@ end
 
 -- configure serves /configuration/routes: GET returns what nginx holds,
 -- as one full push would carry it; POST replaces it, POST ?base=N patches
--- it (push.keyed).
+-- it (push.keyed: a host whose routes fail validate_host is refused alone).
 function _M.configure()
   local method = ngx.req.get_method()
   if method == "GET" then
@@ -617,10 +611,10 @@ function _M.configure()
   if method ~= "POST" then
     return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
   end
-  return store.post(validate, function(data)
+  return store.post(shape, function(data)
     return data.hosts
-  end, function(data)
-    shm:set("hsts", data.hsts or "")
+  end, validate_host, function(data)
+    shm:safe_set("hsts", data.hsts or "")
   end)
 end
 
