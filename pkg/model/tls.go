@@ -11,9 +11,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// Bounds of a key pair: nginx holds every certificate in each worker.
+// Bounds of a key pair: nginx holds every certificate in each worker. A
+// leaf and its intermediates take a few KiB.
 const (
-	maxChain = 1 << 20
+	maxChain = 128 << 10
 	maxKey   = 64 << 10
 )
 
@@ -47,12 +48,12 @@ func parseCertificate(s *corev1.Secret, now time.Time) (*Certificate, error) {
 
 // parseKeyPair validates a tls.crt and tls.key: every PEM block of crt
 // is a CERTIFICATE that parses (explanatory text may come before a block,
-// nothing but whitespace after the last), at most 1 MiB; key, at most 64
+// nothing but whitespace after the last), at most 128 KiB; key, at most 64
 // KiB, holds the private key of the first. It returns the chain and the
 // key (PKCS#8) re-encoded from the parsed values, and the leaf.
 func parseKeyPair(crt, key []byte) (chain, keyPEM []byte, leaf *x509.Certificate, err error) {
 	if len(crt) > maxChain {
-		return nil, nil, nil, fmt.Errorf("tls.crt is larger than 1 MiB")
+		return nil, nil, nil, fmt.Errorf("tls.crt is larger than 128 KiB")
 	}
 	if len(key) > maxKey {
 		return nil, nil, nil, fmt.Errorf("tls.key is larger than 64 KiB")

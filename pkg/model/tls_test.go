@@ -342,7 +342,7 @@ func TestParseCertificateChain(t *testing.T) {
 		{"broken block between", cat(crt, broken, ca), "tls.crt holds a malformed PEM block after certificate 1", 0},
 		{"a key block in the chain", cat(crt, keyBlock), `PEM block 2 of tls.crt is a "RSA PRIVATE KEY", not a CERTIFICATE`, 0},
 		{"trailing garbage", cat(crt, []byte("garbage")), "tls.crt ends with 7 bytes that are not a PEM block", 0},
-		{"huge chain", cat(crt, []byte(strings.Repeat(string(ca), (1<<20)/len(ca)+1))), "tls.crt is larger than 1 MiB", 0},
+		{"huge chain", cat(crt, []byte(strings.Repeat(string(ca), (128<<10)/len(ca)+1))), "tls.crt is larger than 128 KiB", 0},
 		{"no block", []byte("hello"), "tls.crt holds no PEM certificate", 0},
 	}
 	for _, tc := range tests {
