@@ -2,9 +2,7 @@ package model
 
 import (
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,7 +53,7 @@ func (b *builder) clientTLS(ing *networkingv1.Ingress, c *annotations.ClientTLS)
 	}
 	bundle, err := caBundle(raw)
 	if err != nil {
-		return fail("ca.crt of secret %s: %v", ref, err)
+		return fail("secret %s: %v", ref, err)
 	}
 	name := b.contentFile("ca-", bundle)
 	out := &ClientTLS{File: name, Verify: c.Verify, Depth: c.Depth, PassCertificate: c.PassCertificate, MatchCN: c.MatchCN}
@@ -79,32 +77,14 @@ func (b *builder) ownSecret(ing *networkingv1.Ingress, namespace, name string) (
 	return s, ref, nil
 }
 
-// caBundle parses the CERTIFICATE blocks of a PEM bundle and returns them
-// re-encoded, nothing else; at least one, at most maxCABundle bytes read.
+// caBundle parses a ca.crt (pemCertificates) of at most 1 MiB and
+// returns it re-encoded.
 func caBundle(raw []byte) ([]byte, error) {
 	if len(raw) > maxCABundle {
-		return nil, fmt.Errorf("larger than 1 MiB")
+		return nil, fmt.Errorf("ca.crt is larger than 1 MiB")
 	}
-	var bundle []byte
-	for rest := raw; ; {
-		var blk *pem.Block
-		blk, rest = pem.Decode(rest)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		bundle = append(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})...)
-	}
-	if len(bundle) == 0 {
-		return nil, fmt.Errorf("no PEM certificate")
-	}
-	return bundle, nil
+	_, bundle, err := pemCertificates(raw, "ca.crt")
+	return bundle, err
 }
 
 // contentFile adds content to Config.AuthFiles under a name of prefix and

@@ -28,7 +28,7 @@ func (b *builder) proxySSL(ing *networkingv1.Ingress, p *annotations.ProxySSL) (
 	}
 	bundle, err := caBundle(ca)
 	if err != nil {
-		return fail("ca.crt of secret %s: %v", ref, err)
+		return fail("secret %s: %v", ref, err)
 	}
 	out := *p
 	out.Namespace, out.Secret = "", ""

@@ -46,10 +46,9 @@ func parseCertificate(s *corev1.Secret, now time.Time) (*Certificate, error) {
 	}, nil
 }
 
-// parseKeyPair validates a tls.crt and tls.key: every PEM block of crt
-// is a CERTIFICATE that parses (explanatory text may come before a block,
-// nothing but whitespace after the last), at most 128 KiB; key, at most 64
-// KiB, holds the private key of the first. It returns the chain and the
+// parseKeyPair validates a tls.crt and tls.key: crt is a certificate
+// chain (pemCertificates) of at most 128 KiB; key, at most 64 KiB, holds
+// the private key of its first certificate. It returns the chain and the
 // key (PKCS#8) re-encoded from the parsed values, and the leaf.
 func parseKeyPair(crt, key []byte) (chain, keyPEM []byte, leaf *x509.Certificate, err error) {
 	if len(crt) > maxChain {
@@ -58,35 +57,9 @@ func parseKeyPair(crt, key []byte) (chain, keyPEM []byte, leaf *x509.Certificate
 	if len(key) > maxKey {
 		return nil, nil, nil, fmt.Errorf("tls.key is larger than 64 KiB")
 	}
-	var certs []*x509.Certificate
-	for rest := crt; ; {
-		begin := bytes.Index(rest, []byte("-----BEGIN"))
-		if begin < 0 {
-			if len(certs) > 0 && len(bytes.TrimSpace(rest)) > 0 {
-				return nil, nil, nil, fmt.Errorf("tls.crt ends with %d bytes that are not a PEM block", len(bytes.TrimSpace(rest)))
-			}
-			break
-		}
-		blk, next := pem.Decode(rest[begin:])
-		// pem.Decode skips a block it cannot read and returns the next.
-		consumed := rest[begin : len(rest)-len(next)]
-		if blk == nil || bytes.Contains(rest[:begin], []byte("-----")) || bytes.Contains(consumed[1:], []byte("-----BEGIN")) {
-			return nil, nil, nil, fmt.Errorf("tls.crt holds a malformed PEM block after certificate %d", len(certs))
-		}
-		n := len(certs) + 1
-		if blk.Type != "CERTIFICATE" || len(blk.Headers) > 0 {
-			return nil, nil, nil, fmt.Errorf("PEM block %d of tls.crt is a %q, not a CERTIFICATE", n, blk.Type)
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("certificate %d of tls.crt does not parse: %v", n, err)
-		}
-		certs = append(certs, c)
-		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-		rest = next
-	}
-	if len(certs) == 0 {
-		return nil, nil, nil, fmt.Errorf("tls.crt holds no PEM certificate")
+	certs, chain, err := pemCertificates(crt, corev1.TLSCertKey)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	pair, err := tls.X509KeyPair(chain, key)
 	if err != nil {
@@ -97,4 +70,45 @@ func parseKeyPair(crt, key []byte) (chain, keyPEM []byte, leaf *x509.Certificate
 		return nil, nil, nil, fmt.Errorf("private key: %v", err)
 	}
 	return chain, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), certs[0], nil
+}
+
+// pemCertificates parses the PEM certificates of the Secret key named
+// name (tls.crt, ca.crt), block by block: each block is a CERTIFICATE
+// that parses, at least one; explanatory text may come before a block,
+// nothing but whitespace after the last. It returns them, and re-encoded.
+func pemCertificates(raw []byte, name string) ([]*x509.Certificate, []byte, error) {
+	var (
+		certs []*x509.Certificate
+		out   []byte
+	)
+	for rest := raw; ; {
+		begin := bytes.Index(rest, []byte("-----BEGIN"))
+		if begin < 0 {
+			if len(certs) > 0 && len(bytes.TrimSpace(rest)) > 0 {
+				return nil, nil, fmt.Errorf("%s ends with %d bytes that are not a PEM block", name, len(bytes.TrimSpace(rest)))
+			}
+			break
+		}
+		blk, next := pem.Decode(rest[begin:])
+		// pem.Decode skips a block it cannot read and returns the next.
+		consumed := rest[begin : len(rest)-len(next)]
+		if blk == nil || bytes.Contains(rest[:begin], []byte("-----")) || bytes.Contains(consumed[1:], []byte("-----BEGIN")) {
+			return nil, nil, fmt.Errorf("%s holds a malformed PEM block after certificate %d", name, len(certs))
+		}
+		n := len(certs) + 1
+		if blk.Type != "CERTIFICATE" || len(blk.Headers) > 0 {
+			return nil, nil, fmt.Errorf("PEM block %d of %s is a %q, not a CERTIFICATE", n, name, blk.Type)
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("certificate %d of %s does not parse: %v", n, name, err)
+		}
+		certs = append(certs, c)
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+		rest = next
+	}
+	if len(certs) == 0 {
+		return nil, nil, fmt.Errorf("%s holds no PEM certificate", name)
+	}
+	return certs, out, nil
 }

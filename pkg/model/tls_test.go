@@ -211,7 +211,7 @@ func TestBuildClientTLS(t *testing.T) {
 		}
 	}
 	want := []string{
-		"bad: ca.crt of secret lab/bad-ca: x509: malformed certificate; the Ingress is not served",
+		"bad: secret lab/bad-ca: certificate 1 of ca.crt does not parse: x509: malformed certificate; the Ingress is not served",
 		"hostless: auth-tls needs every rule to name a host: the rules without a host are served by the catch-all server, which asks no client for a certificate; the Ingress is not served",
 		"missing: secret lab/nope does not exist; the Ingress is not served",
 		"no-key: secret lab/no-ca has no key ca.crt; the Ingress is not served",
@@ -363,5 +363,13 @@ func TestParseCertificateChain(t *testing.T) {
 	}
 	if _, err := parseCertificate(tlsSecret("lab", "s", crt, append([]byte(strings.Repeat("\n", 64<<10)), key...)), now); err == nil || !strings.Contains(err.Error(), "tls.key is larger than 64 KiB") {
 		t.Errorf("huge key: %v", err)
+	}
+	// A ca.crt (auth-tls, proxy-ssl) is read by the same rules.
+	for _, tc := range tests {
+		_, err := caBundle(tc.crt)
+		if want := strings.ReplaceAll(tc.want, "tls.crt", "ca.crt"); (err == nil) != (tc.want == "" || tc.name == "huge chain") ||
+			err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("ca.crt %s: err %v, want %q", tc.name, err, want)
+		}
 	}
 }
