@@ -89,8 +89,9 @@ type Controller struct {
 	// runs; only the sync goroutine uses them.
 	routerLocations []model.RouterLocation
 
-	synced  atomic.Bool  // one sync has completed
-	lastErr atomic.Value // string: error of the last sync, "" when it worked
+	synced     atomic.Bool  // one sync has completed
+	eventRetry atomic.Bool  // a sync for findings over their Event budget is due
+	lastErr    atomic.Value // string: error of the last sync, "" when it worked
 	// lastSync is the *model.Config of the last successful sync, for
 	// /status; nil while a sync runs (so that the garbage collector may
 	// take it while the next one is built: at 10,000 Ingresses a model is

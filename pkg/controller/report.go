@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"errors"
+	"time"
+
 	"go.uber.org/zap"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -62,6 +64,23 @@ func (c *Controller) reportDiagnostics(snap watch.Snapshot, cfg *model.Config) {
 		report1(obj, ds, "")
 	}
 	c.events.Forget(keep)
+	if c.events.Deferred() {
+		c.retryEvents()
+	}
+}
+
+// eventRetry is how long findings over their namespace's Event budget
+// (report.Events) wait for the sync that reports them.
+const eventRetry = 5 * time.Second
+
+// retryEvents asks for a sync in eventRetry, one at a time.
+func (c *Controller) retryEvents() {
+	if c.eventRetry.CompareAndSwap(false, true) {
+		time.AfterFunc(eventRetry, func() {
+			c.eventRetry.Store(false)
+			c.watcher.Trigger("Events over a namespace's budget")
+		})
+	}
 }
 
 func message(d diag.Diagnostic) string {
