@@ -75,6 +75,9 @@ func run(m *testing.M) int {
 	if err := writeFaultTable(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: fault table:", err)
 	}
+	if err := writeAdversaryTable(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: adversarial table:", err)
+	}
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "e2e: failed; controller log tail:\n%s\nwork dir kept: %s\n", env.portico.logTail(), work)
 		return code
