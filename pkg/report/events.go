@@ -13,12 +13,13 @@ import (
 	"k8s.io/client-go/tools/record"
 )
 
-// The Events of one namespace's objects: EventBurst at once, then
+// The Warning Events of one namespace's objects: EventBurst at once, then
 // EventRate a second. The recorder drops what its queue (1,000) cannot
 // hold, and every Event takes a turn of the API client's rate, which all
 // namespaces share: one namespace's flood of bad objects must not delay or
 // drop another's Events. What is over budget is reported at a later
-// Report.
+// Report. Normal Events (an Ingress served) are not counted: a thousand
+// good Ingresses applied at once are reported at once, as before.
 const (
 	EventBurst = 50
 	EventRate  = 5
@@ -47,9 +48,11 @@ type Events struct {
 // accepted adds a Normal event when the object is served.
 func (e *Events) Report(key string, obj runtime.Object, findings []Finding, accepted string) bool {
 	h := hash(findings, accepted)
-	n := len(findings)
-	if accepted != "" {
-		n++
+	n := 0
+	for _, f := range findings {
+		if f.Warning {
+			n++
+		}
 	}
 	ns := ""
 	if m, err := meta.Accessor(obj); err == nil {
@@ -68,7 +71,7 @@ func (e *Events) Report(key string, obj runtime.Object, findings []Finding, acce
 		b = rate.NewLimiter(EventRate, EventBurst)
 		e.budgets[ns] = b
 	}
-	if !b.AllowN(time.Now(), n) {
+	if n > 0 && !b.AllowN(time.Now(), n) {
 		e.deferred = true
 		e.mu.Unlock()
 		return false

@@ -37,7 +37,11 @@ func TestEventsBudgetPerNamespace(t *testing.T) {
 	if e.Report("tenant/a", ing("tenant", "a"), bad, "") {
 		t.Error("the same finding reported twice")
 	}
-	if got := len(rec.Events); got != reported+1 {
-		t.Errorf("%d Events recorded, want %d", got, reported+1)
+	// Normal Events are not counted.
+	if !e.Report("hostile/served", ing("hostile", "served"), nil, "Scheduled for sync") || e.Deferred() {
+		t.Error("an Ingress served was not reported in a namespace over its budget")
+	}
+	if got := len(rec.Events); got != reported+2 {
+		t.Errorf("%d Events recorded, want %d", got, reported+2)
 	}
 }
