@@ -49,12 +49,14 @@ bench: deps tools build
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./pkg/...
 	BENCH_N='$(BENCH_N)' $(GO) test -count=1 -timeout 60m -run '^$$' -bench '$(BENCH)' -benchtime 1x ./e2e/
 
-# The fault-injection suite alone, then its table: fault, requests sent,
-# failed, recovery time (docs/reliability.md).
+# The fault-injection and adversarial suites alone, then their tables:
+# fault, requests sent, failed, recovery time; hostile input, tried,
+# refused, served, other tenants' changes delayed (docs/reliability.md).
 reliability: deps tools build
 	@mkdir -p _out
-	PORTICO_FAULT_TABLE=$(CURDIR)/_out/reliability.txt $(GO) test -count=1 -timeout 30m -run '^TestFault' ./e2e/
-	@cat _out/reliability.txt
+	PORTICO_FAULT_TABLE=$(CURDIR)/_out/reliability.txt PORTICO_ADVERSARIAL_TABLE=$(CURDIR)/_out/adversarial.txt \
+		$(GO) test -count=1 -timeout 30m -run '^(TestFault|TestAdversarial)' ./e2e/
+	@cat _out/reliability.txt; echo; cat _out/adversarial.txt
 
 # The tables of docs/annotations.md and docs/configmap.md, from the
 # annotation catalog and the ConfigMap key registry (a unit test fails when
