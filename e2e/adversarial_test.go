@@ -10,13 +10,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
-	"text/tabwriter"
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -82,6 +80,28 @@ var adversaryRows struct {
 	rows []adversaryRow
 }
 
+// tally counts names as tried and refused or served, and returns those
+// served.
+func (r *adversaryRow) tally(names []string, refused func(name string) bool) (served []string) {
+	for _, name := range names {
+		r.tried++
+		if refused(name) {
+			r.refused++
+		} else {
+			r.served++
+			served = append(served, name)
+		}
+	}
+	return served
+}
+
+// record records r with what the tenant tn saw.
+func (tn *tenant) record(t *testing.T, r adversaryRow) {
+	t.Helper()
+	r.tenantChanges, r.delayed, r.slowest = tn.changes, tn.delayed, tn.slowest
+	recordAdversary(t, r)
+}
+
 func recordAdversary(t *testing.T, r adversaryRow) {
 	t.Helper()
 	t.Logf("%s: %d tried, %d refused, %d served; tenant changes %d, delayed %d, slowest %s; %s",
@@ -94,24 +114,14 @@ func recordAdversary(t *testing.T, r adversaryRow) {
 // writeAdversaryTable writes the recorded rows as an aligned table to the
 // file named by $PORTICO_ADVERSARIAL_TABLE, if set and any was recorded.
 func writeAdversaryTable() error {
-	path := os.Getenv("PORTICO_ADVERSARIAL_TABLE")
 	adversaryRows.mu.Lock()
 	defer adversaryRows.mu.Unlock()
-	if path == "" || len(adversaryRows.rows) == 0 {
-		return nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "input\ttried\trefused\tserved\ttenant changes\tdelayed\tslowest\tnotes")
+	lines := make([]string, 0, len(adversaryRows.rows))
 	for _, r := range adversaryRows.rows {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", r.input, r.tried, r.refused, r.served, r.tenantChanges, r.delayed,
-			r.slowest.Round(10*time.Millisecond), r.note)
+		lines = append(lines, fmt.Sprintf("%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s", r.input, r.tried, r.refused, r.served,
+			r.tenantChanges, r.delayed, r.slowest.Round(10*time.Millisecond), r.note))
 	}
-	return w.Flush()
+	return writeTable("PORTICO_ADVERSARIAL_TABLE", "input\ttried\trefused\tserved\ttenant changes\tdelayed\tslowest\tnotes", lines)
 }
 
 // tenant is a namespace whose Ingresses behave; change adds one.
@@ -332,15 +342,9 @@ func TestAdversarialAnnotations(t *testing.T) {
 		tn.change(t, false)
 		m := modelWith(t, ns, created)
 		refused := m.refusedFields("Ingress", ns)
-		row.tried += len(ings)
-		row.refused += apiRefused
-		for _, name := range created {
-			if refused[name][field[name]] {
-				row.refused++
-			} else {
-				row.served++
-				taken = append(taken, which[name])
-			}
+		row.tried, row.refused = row.tried+apiRefused, row.refused+apiRefused
+		for _, name := range row.tally(created, func(name string) bool { return refused[name][field[name]] }) {
+			taken = append(taken, which[name])
 		}
 		checkConfClean(t)
 		deleteIngresses(t, ns)
@@ -348,9 +352,8 @@ func TestAdversarialAnnotations(t *testing.T) {
 	tn.change(t, false)
 	slices.Sort(taken)
 	t.Logf("hostile values taken by a typed parser (none reached nginx.conf as a directive): %s", strings.Join(taken, ", "))
-	row.tenantChanges, row.delayed, row.slowest = tn.changes, tn.delayed, tn.slowest
 	row.note = "every annotation the model knows (annotations.SupportedNames), risk level Critical, snippets off"
-	recordAdversary(t, row)
+	tn.record(t, row)
 }
 
 // With snippets allowed (the operator's choice, risk level Critical), a
@@ -403,14 +406,9 @@ func TestAdversarialSnippets(t *testing.T) {
 	tn.change(t, false)
 	m = modelWith(t, ns, created)
 	refused := m.refusedFields("Ingress", ns)
-	row := adversaryRow{input: "snippet escapes (snippets allowed)", tried: len(ings), refused: apiRefused}
-	for _, name := range created {
-		if refused[name][field[name]] {
-			row.refused++
-		} else {
-			row.served++
-			t.Errorf("%s: snippet %q taken", name, value[name])
-		}
+	row := adversaryRow{input: "snippet escapes (snippets allowed)", tried: apiRefused, refused: apiRefused}
+	for _, name := range row.tally(created, func(name string) bool { return refused[name][field[name]] }) {
+		t.Errorf("%s: snippet %q taken", name, value[name])
 	}
 	checkConfClean(t)
 	for _, name := range created {
@@ -419,9 +417,8 @@ func TestAdversarialSnippets(t *testing.T) {
 		}
 	}
 	eventWith(t, ns, "alone", "InvalidAnnotation", "stay in their block")
-	row.tenantChanges, row.delayed, row.slowest = tn.changes, tn.delayed, tn.slowest
 	row.note = "configuration- and server-snippet: '}' in a word, ${, quotes, Lua strings and comments, open blocks"
-	recordAdversary(t, row)
+	tn.record(t, row)
 }
 
 // Every ConfigMap key Portico knows gets every hostile value (all keys at
@@ -458,19 +455,11 @@ func TestAdversarialConfigMap(t *testing.T) {
 			return nil
 		})
 		refused := m.refusedFields("ConfigMap", configMapNamespace)[configMapName]
-		for _, k := range keys {
-			row.tried++
-			if refused["data["+k+"]"] {
-				row.refused++
-			} else {
-				row.served++
-			}
-		}
+		row.tally(keys, func(k string) bool { return refused["data["+k+"]"] })
 		checkConfClean(t)
 	}
-	row.tenantChanges, row.delayed, row.slowest = tn.changes, tn.delayed, tn.slowest
 	row.note = "every key the model parses (model.ConfigKeys)"
-	recordAdversary(t, row)
+	tn.record(t, row)
 }
 
 // Hostile paths (every path type) and hosts (rules and spec.tls): the API
@@ -513,19 +502,12 @@ func TestAdversarialPathsAndHosts(t *testing.T) {
 	m := modelWith(t, ns, created)
 	refused := m.refusedFields("Ingress", ns)
 	row := adversaryRow{input: fmt.Sprintf("paths (%d × 3 types), hosts (%d, rules and TLS)", len(paths), len(hosts)),
-		tried: len(ings), refused: apiRefused}
-	for _, name := range created {
-		if len(refused[name]) > 0 {
-			row.refused++
-		} else {
-			row.served++
-		}
-	}
+		tried: apiRefused, refused: apiRefused}
+	row.tally(created, func(name string) bool { return len(refused[name]) > 0 })
 	checkConfClean(t)
 	tn.change(t, false)
-	row.tenantChanges, row.delayed, row.slowest = tn.changes, tn.delayed, tn.slowest
 	row.note = fmt.Sprintf("%d refused by the API server itself", apiRefused)
-	recordAdversary(t, row)
+	tn.record(t, row)
 }
 
 // Malformed Secrets in one namespace, named by its Ingresses (spec.tls,
@@ -588,18 +570,13 @@ func TestAdversarialSecrets(t *testing.T) {
 	ingFor("mismatched", nil)
 	ingFor("mismatched", map[string]string{annotations.Prefix + "backend-protocol": "HTTPS", annotations.Prefix + "proxy-ssl-secret": "mismatched"})
 	created, apiRefused := createAll(t, env.client, ings)
-	row.tried, row.refused = len(ings), apiRefused
+	row.tried, row.refused = apiRefused, apiRefused
 
 	after := []string{tn.change(t, false), tn.change(t, true)}
 	m := modelWith(t, ns, created)
 	refused := m.refusedFields("Ingress", ns)
-	for _, name := range created {
-		if len(refused[name]) > 0 {
-			row.refused++
-		} else {
-			row.served++
-			t.Errorf("Ingress %s/%s naming a malformed Secret is taken whole", ns, name)
-		}
+	for _, name := range row.tally(created, func(name string) bool { return len(refused[name]) > 0 }) {
+		t.Errorf("Ingress %s/%s naming a malformed Secret is taken whole", ns, name)
 	}
 	servesCert(t, "tls."+tn.ns+".example.com", tc)
 	eventWith(t, ns, "s1", "InvalidTLSSecret")
@@ -626,9 +603,8 @@ func TestAdversarialSecrets(t *testing.T) {
 	servesCert(t, "tls."+tn.ns+".example.com", tc)
 	tn.change(t, false)
 	tn.change(t, true)
-	row.tenantChanges, row.delayed, row.slowest = tn.changes, tn.delayed, tn.slowest
 	row.note = "junk, non-certificate and broken blocks, trailing text, 200 KiB chain, NUL, lookalike dashes, mismatched key; nginx killed with all present"
-	recordAdversary(t, row)
+	tn.record(t, row)
 }
 
 // The validating webhook reviews networking.k8s.io/v1 Ingresses only and

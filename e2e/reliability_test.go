@@ -52,10 +52,24 @@ func recordFault(t *testing.T, r faultRow) {
 // writeFaultTable writes the recorded rows as an aligned table to the file
 // named by $PORTICO_FAULT_TABLE, if set and any row was recorded.
 func writeFaultTable() error {
-	path := os.Getenv("PORTICO_FAULT_TABLE")
 	faultRows.mu.Lock()
 	defer faultRows.mu.Unlock()
-	if path == "" || len(faultRows.rows) == 0 {
+	lines := make([]string, 0, len(faultRows.rows))
+	for _, r := range faultRows.rows {
+		rec := "-"
+		if r.recovery > 0 {
+			rec = r.recovery.Round(10 * time.Millisecond).String()
+		}
+		lines = append(lines, fmt.Sprintf("%s\t%d\t%d\t%s\t%s", r.fault, r.sent, r.failed, rec, r.note))
+	}
+	return writeTable("PORTICO_FAULT_TABLE", "fault\trequests sent\tfailed\trecovery\tnotes", lines)
+}
+
+// writeTable writes header and lines (cells separated by tabs) as an
+// aligned table to the file named by $envVar, if set and lines has any.
+func writeTable(envVar, header string, lines []string) error {
+	path := os.Getenv(envVar)
+	if path == "" || len(lines) == 0 {
 		return nil
 	}
 	f, err := os.Create(path)
@@ -64,13 +78,9 @@ func writeFaultTable() error {
 	}
 	defer f.Close()
 	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "fault\trequests sent\tfailed\trecovery\tnotes")
-	for _, r := range faultRows.rows {
-		rec := "-"
-		if r.recovery > 0 {
-			rec = r.recovery.Round(10 * time.Millisecond).String()
-		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\n", r.fault, r.sent, r.failed, rec, r.note)
+	fmt.Fprintln(w, header)
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
 	}
 	return w.Flush()
 }

@@ -53,17 +53,6 @@ local function shape(data)
   return nil
 end
 
--- items maps the pushed backends by name (an unnamed one by its place, to
--- be refused).
-local function items(data)
-  local out = {}
-  for i, b in ipairs(data.backends) do
-    local name = type(b) == "table" and type(b.name) == "string" and b.name ~= "" and b.name or ("#" .. i)
-    out[name] = b
-  end
-  return out
-end
-
 -- check checks one backend; it returns nil or what is wrong.
 local function check(name, b)
   if type(b) ~= "table" or b.name ~= name then
@@ -155,7 +144,9 @@ function _M.configure()
   if method ~= "POST" then
     return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
   end
-  return store.post(shape, items, check)
+  return store.post(shape, function(data)
+    return push.by_name(data.backends)
+  end, check)
 end
 
 -- access runs before proxying: it finds the backend (name, else the

@@ -39,17 +39,6 @@ local function shape(data)
   return nil
 end
 
--- items maps the pushed certificates by name (an unnamed one by its
--- place, to be refused).
-local function items(data)
-  local out = {}
-  for i, c in ipairs(data.certificates) do
-    local name = type(c) == "table" and type(c.name) == "string" and c.name ~= "" and c.name or ("#" .. i)
-    out[name] = c
-  end
-  return out
-end
-
 -- check parses one certificate and its key; nil or what is wrong (never
 -- key material).
 local function check(name, c)
@@ -177,7 +166,9 @@ function _M.configure()
   if method ~= "POST" then
     return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
   end
-  return store.post(shape, items, check, store_map)
+  return store.post(shape, function(data)
+    return push.by_name(data.certificates)
+  end, check, store_map)
 end
 
 return _M

@@ -31,6 +31,17 @@ local function read_json()
   return body, data
 end
 
+-- by_name maps a pushed list of items by their name field, an item
+-- without one by its place ("#3"), for check to refuse.
+function _M.by_name(list)
+  local out = {}
+  for i, item in ipairs(list) do
+    local name = type(item) == "table" and type(item.name) == "string" and item.name ~= "" and item.name or ("#" .. i)
+    out[name] = item
+  end
+  return out
+end
+
 -- keyed returns the storage of an endpoint whose items are documents of
 -- their own in shm, under prefix .. name, next to a generation counter.
 -- POST bodies name the items in a field, items (see post); a POST with
