@@ -416,8 +416,10 @@ func (a *Applier) noteRefused(path string, refused map[string]string, touched []
 	}
 	maps.Copy(now, refused)
 	for name, why := range refused {
-		a.Log.Warn("nginx refused an item of a push and took the others", zap.String("kind", itemKinds[path]),
-			zap.String("name", name), zap.String("reason", why))
+		if was[name] != why { // a refused item goes again with each patch
+			a.Log.Warn("nginx refused an item of a push and took the others", zap.String("kind", itemKinds[path]),
+				zap.String("name", name), zap.String("reason", why))
+		}
 	}
 	a.refused[path] = now
 	if !maps.Equal(was, now) && a.OnRefused != nil {

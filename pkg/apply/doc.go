@@ -6,7 +6,9 @@
 // as a candidate, checked with nginx -t, renamed over nginx.conf atomically
 // and loaded with SIGHUP; if any step fails, the running nginx keeps its last
 // good config. Backends, certificates and routes are pushed over the
-// loopback status port, without reloads. The package owns the nginx master
+// loopback status port, without reloads; nginx takes each item it can and
+// refuses one that fails its checks alone (Refused names it): a bad item
+// never holds back the others. The package owns the nginx master
 // process: it starts it, restarts it if it dies, and stops it gracefully. It
 // knows no Kubernetes types.
 package apply

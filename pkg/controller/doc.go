@@ -9,7 +9,10 @@
 // Replicas: every replica serves traffic and reloads its own nginx; only the
 // holder of the coordination Lease (leader.go) writes Ingress status. The
 // ConfigMap values a sync applied are fed back into the next model build,
-// so an invalid value keeps the last good one. The validating webhook
-// (webhook.go) builds the model from the caches with the reviewed Ingress
-// and never touches nginx.
+// so an invalid value keeps the last good one. An item nginx refused of a
+// push is reported on the Ingresses it came from (refused.go). The
+// validating webhook (webhook.go) reviews networking.k8s.io/v1 Ingresses
+// only, builds the model from the caches with the reviewed one and never
+// touches nginx. The healthz port serves the full views (status, model,
+// nginx.conf, profiles) to loopback clients only.
 package controller
