@@ -113,7 +113,8 @@ func newScaleEnv(b *testing.B, n int) *scaleEnv {
 		a.addPod(b, fmt.Sprintf("scale%d-%d", n, i))
 	}
 	s.pods = a.pods
-	swapPortico(b, "portico-"+ns, "--watch-namespace="+ns, "--profiling")
+	profilerPort = freePort()
+	swapPortico(b, "portico-"+ns, "--watch-namespace="+ns, "--profiling", fmt.Sprintf("--profiler-port=%d", profilerPort))
 	b.Cleanup(func() { s.deleteAll() })
 
 	start := time.Now()
@@ -343,11 +344,14 @@ func BenchmarkScale(b *testing.B) {
 	w.Flush()
 }
 
+// profilerPort is the --profiler-port of BenchmarkScale's controller.
+var profilerPort int
+
 // saveHeapProfile writes the controller's heap profile (--profiling) to
 // path, for go tool pprof.
 func saveHeapProfile(tb testing.TB, path string) {
 	tb.Helper()
-	code, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", env.portico.healthzPort))
+	code, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", profilerPort))
 	if err == nil && code != 200 {
 		err = fmt.Errorf("/debug/pprof/heap: %d", code)
 	}

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -503,7 +504,7 @@ func TestClusterGracefulShutdown(t *testing.T) {
 	ns := namespace(t, "drain")
 	slow := newApp(t, ns, "slow", 1, "")
 	createIngress(t, newIngress(ns, "slow", nil, hostRule("slow.example.com", prefixPath("/", "slow"))))
-	p := startReplica(t, "drain", nil, "--update-status=false", "--shutdown-grace-period=15s")
+	p := startReplica(t, "drain", nil, "--update-status=false")
 	eventually(t, "the drain controller serves slow.example.com", func() error {
 		resp, body, err := request(p.httpPort, http.MethodGet, "slow.example.com", "/", nil)
 		if err == nil && (resp.StatusCode != 200 || resp.Header.Get("X-Echo-Pod") != slow.pods[0].name) {
@@ -558,6 +559,87 @@ func TestClusterGracefulShutdown(t *testing.T) {
 	}
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Fatalf("exit code %d", code)
+	}
+}
+
+// ingress-nginx's preStop hook, /wait-shutdown (here a link of that name
+// to portico), starts the controller's graceful shutdown and returns once
+// nginx has stopped, while the controller waits out
+// --post-shutdown-grace-period. With --shutdown-grace-period nginx keeps
+// serving new requests for that long, the health check failing, before it
+// stops accepting.
+func TestWaitShutdownAndGracePeriods(t *testing.T) {
+	ns := namespace(t, "waitshutdown")
+	web := newApp(t, ns, "web", 1, "")
+	createIngress(t, newIngress(ns, "web", nil, hostRule("ws.example.com", prefixPath("/", "web"))))
+	p := startReplica(t, "waitshutdown", nil, "--update-status=false", "--shutdown-grace-period=3", "--post-shutdown-grace-period=4")
+	served := func() error {
+		resp, body, err := request(p.httpPort, http.MethodGet, "ws.example.com", "/", nil)
+		if err == nil && (resp.StatusCode != 200 || resp.Header.Get("X-Echo-Pod") != web.pods[0].name) {
+			err = fmt.Errorf("got %d %s", resp.StatusCode, short(string(body)))
+		}
+		return err
+	}
+	eventually(t, "the controller serves ws.example.com", served)
+	link := filepath.Join(t.TempDir(), "wait-shutdown")
+	if err := os.Symlink(env.binary, link); err != nil {
+		t.Fatal(err)
+	}
+	hook := exec.Command(link, "--config-dir="+p.configDir)
+	var hookOut bytes.Buffer
+	hook.Stdout, hook.Stderr = &hookOut, &hookOut
+	start := time.Now()
+	if err := hook.Start(); err != nil {
+		t.Fatal(err)
+	}
+	hookDone := make(chan error, 1)
+	go func() { hookDone <- hook.Wait() }()
+	eventually(t, "the health check fails at once", func() error {
+		if code, body, err := p.healthz(); err != nil || code != 503 || !strings.Contains(body, "shutting down") {
+			return fmt.Errorf("/healthz %d %s %v", code, body, err)
+		}
+		return nil
+	})
+	if err := served(); err != nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("within the shutdown grace period (%s in), a new request: %v", time.Since(start), err)
+	}
+	select {
+	case err := <-hookDone:
+		t.Fatalf("wait-shutdown returned during the grace period: %v %s", err, hookOut.String())
+	default:
+	}
+	var hookTook time.Duration
+	select {
+	case err := <-hookDone:
+		hookTook = time.Since(start)
+		if err != nil {
+			t.Fatalf("wait-shutdown: %v: %s", err, hookOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("wait-shutdown did not return after nginx stopped")
+	}
+	if hookTook < 3*time.Second {
+		t.Fatalf("wait-shutdown returned after %s, before the 3s grace period ended", hookTook)
+	}
+	if _, _, err := request(p.httpPort, http.MethodGet, "ws.example.com", "/", nil); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("after wait-shutdown: %v, want connection refused (nginx stopped)", err)
+	}
+	select {
+	case <-p.exited:
+		t.Fatalf("the controller exited %s after the signal, within its post-shutdown grace period", time.Since(start))
+	default:
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the controller did not exit after its post-shutdown grace period")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	// With no controller left, the hook says so.
+	if out, err := exec.Command(link, "--config-dir="+p.configDir).CombinedOutput(); err == nil || !strings.Contains(string(out), "no running controller") {
+		t.Fatalf("wait-shutdown without a controller: %v %s", err, out)
 	}
 }
 

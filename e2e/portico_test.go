@@ -57,7 +57,11 @@ func startPorticoEnv(binary, kubeconfig, workDir string, environ []string, extra
 		"--lua-dir=" + lua,
 		"--publish-status-address=127.0.0.1",
 		"--configmap=" + configMapNamespace + "/" + configMapName,
-		"--shutdown-grace-period=5s",
+		// The suite's controllers share the machine: no profiler on
+		// ingress-nginx's fixed port, no wait after nginx stopped.
+		"--profiling=false",
+		"--post-shutdown-grace-period=0",
+		"--enable-metrics=true",
 		"--resolver=" + env.dns.addr(),
 	}, extra...)
 	logf, err := os.Create(p.logPath)

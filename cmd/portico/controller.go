@@ -10,13 +10,17 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -27,45 +31,26 @@ import (
 	"github.com/portico-ingress/portico/pkg/watch"
 )
 
-type controllerFlags struct {
-	kubeconfig             string
-	ingressClass           string
-	controllerClass        string
-	watchNamespace         string
-	watchWithoutClass      bool
-	configMap              string
-	defaultBackendService  string
-	defaultSSLCertificate  string
-	publishStatusAddresses []string
-	resolvers              []string
-	httpPort, httpsPort    int
-	healthzPort            int
-	statusPort             int
-	nginxBinary            string
-	configDir              string
-	luaDir                 string
-	modulesDir             string
-	syncPeriod             time.Duration
-	shutdownGrace          time.Duration
-	logLevel               string
-	// Cluster operation (issue 6).
-	publishService     string
-	updateStatus       bool
-	profiling          bool
-	electionID         string
-	webhookAddr        string
-	webhookCertificate string
-	webhookKey         string
-}
+// nginxStopBound is how long nginx may take to drain on shutdown before
+// it is killed: nginx.conf's worker_shutdown_timeout (240s, as in
+// ingress-nginx) and some.
+const nginxStopBound = 250 * time.Second
 
 func newControllerCommand() *cobra.Command {
 	var f controllerFlags
 	cmd := &cobra.Command{
 		Use:   "controller",
 		Short: "Watch Ingresses and serve them with nginx",
-		Args:  cobra.NoArgs,
+		Long: `Watches Ingresses and serves them with nginx. Takes ingress-nginx's
+controller flags: the image runs "/nginx-ingress-controller ARGS" of
+ingress-nginx's chart as "portico controller ARGS".`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.config()
+			if f.showVersion {
+				cmd.Println(version)
+				return nil
+			}
+			cfg, err := f.config(cmd.Flags())
 			if err != nil {
 				return err
 			}
@@ -75,48 +60,31 @@ func newControllerCommand() *cobra.Command {
 			return controller.Run(ctx, cfg)
 		},
 	}
-	fs := cmd.Flags()
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty means the in-cluster config")
-	fs.StringVar(&f.ingressClass, "ingress-class", "nginx", "class name matched against the legacy kubernetes.io/ingress.class annotation")
-	fs.StringVar(&f.controllerClass, "controller-class", "k8s.io/ingress-nginx", "IngressClass spec.controller value this controller serves")
-	fs.StringVar(&f.watchNamespace, "watch-namespace", "", "namespace to watch; empty means all")
-	fs.BoolVar(&f.watchWithoutClass, "watch-ingress-without-class", false, "also serve Ingresses that name no class")
-	fs.StringVar(&f.configMap, "configmap", "", "the controller's ConfigMap as namespace/name")
-	fs.StringVar(&f.defaultBackendService, "default-backend-service", "", "Service (namespace/name) for requests that match no rule; empty answers 404")
-	fs.StringVar(&f.defaultSSLCertificate, "default-ssl-certificate", "", "TLS Secret (namespace/name) served for unknown SNI names and hosts whose Secret is unusable; empty uses a self-signed one made at start")
-	fs.StringSliceVar(&f.publishStatusAddresses, "publish-status-address", nil, "addresses (IPs or host names, comma-separated) written to the status of served Ingresses")
-	fs.StringSliceVar(&f.resolvers, "resolver", nil, "nameservers (IP, or IP:port; comma-separated) nginx resolves host names with at request time, such as auth-url's; empty uses /etc/resolv.conf's")
-	fs.IntVar(&f.httpPort, "http-port", 80, "port for HTTP traffic")
-	fs.IntVar(&f.httpsPort, "https-port", 443, "port for HTTPS traffic")
-	fs.IntVar(&f.healthzPort, "healthz-port", 10254, "port for /healthz, /metrics and /status")
-	fs.BoolVar(&f.profiling, "profiling", false, "serve Go's /debug/pprof/ on the healthz port")
-	fs.IntVar(&f.statusPort, "status-port", 10246, "loopback port of nginx's configuration endpoint")
-	fs.StringVar(&f.nginxBinary, "nginx-binary", "/usr/sbin/nginx", "nginx executable")
-	fs.StringVar(&f.configDir, "config-dir", "/etc/nginx", "directory where nginx.conf is written")
-	fs.StringVar(&f.luaDir, "lua-dir", "/etc/nginx/lua", "directory holding Portico's Lua modules")
-	fs.StringVar(&f.modulesDir, "modules-dir", "/usr/lib/nginx/modules", "directory holding the nginx ndk and lua modules")
-	fs.DurationVar(&f.syncPeriod, "sync-period", 0, "how often to replay every cached object; 0 disables")
-	fs.DurationVar(&f.shutdownGrace, "shutdown-grace-period", 60*time.Second, "how long nginx may drain requests on shutdown")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.publishService, "publish-service", "", "Service (namespace/name) whose load-balancer address (node addresses for NodePort) goes into Ingress status, unless --publish-status-address is set")
-	fs.BoolVar(&f.updateStatus, "update-status", true, "write Ingress status (the elected leader among replicas does)")
-	fs.StringVar(&f.electionID, "election-id", "ingress-nginx-leader", "name of the coordination Lease replicas elect the status writer with, in $POD_NAMESPACE (default: default)")
-	fs.StringVar(&f.webhookAddr, "validating-webhook", "", "address (e.g. :8443) of the validating admission webhook for Ingresses; empty disables it")
-	fs.StringVar(&f.webhookCertificate, "validating-webhook-certificate", "", "PEM serving certificate of the validating webhook")
-	fs.StringVar(&f.webhookKey, "validating-webhook-key", "", "PEM private key of the validating webhook")
+	f.register(cmd.Flags())
+	cmd.SetUsageFunc(func(c *cobra.Command) error {
+		fmt.Fprintf(c.OutOrStderr(), "Usage:\n  %s\n\n%s", c.UseLine(), groupedUsage(c.Flags()))
+		return nil
+	})
 	return cmd
 }
 
 // config validates the flags and builds the controller's configuration.
-func (f *controllerFlags) config() (controller.Config, error) {
+func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	ports := map[int]string{}
-	for _, p := range []struct {
+	listen := []struct {
 		name string
 		v    int
-	}{{"--http-port", f.httpPort}, {"--https-port", f.httpsPort}, {"--healthz-port", f.healthzPort}, {"--status-port", f.statusPort}} {
+	}{{"--http-port", f.httpPort}, {"--https-port", f.httpsPort}, {"--healthz-port", f.healthzPort}, {"--status-port", f.statusPort}}
+	if f.profiling {
+		listen = append(listen, struct {
+			name string
+			v    int
+		}{"--profiler-port", f.profilerPort})
+	}
+	for _, p := range listen {
 		if p.v < 1 || p.v > 65535 {
 			bad("%s=%d: want a port from 1 to 65535", p.name, p.v)
 		} else if other, dup := ports[p.v]; dup {
@@ -138,45 +106,52 @@ func (f *controllerFlags) config() (controller.Config, error) {
 			resolvers = append(resolvers, ns)
 		}
 	}
-	var cmNS, cmName string
-	if f.configMap != "" {
-		ns, name, ok := splitNamespacedName(f.configMap)
-		if !ok {
-			bad("--configmap=%q: want namespace/name", f.configMap)
+	namespaced := func(flag, v string) (string, string) {
+		if v == "" {
+			return "", ""
 		}
-		cmNS, cmName = ns, name
+		ns, name, ok := splitNamespacedName(v)
+		if !ok {
+			bad("--%s=%q: want namespace/name", flag, v)
+		}
+		return ns, name
 	}
+	cmNS, cmName := namespaced("configmap", f.configMap)
+	psNS, psName := namespaced("publish-service", f.publishService)
 	var defBackend *model.ServiceRef
-	if f.defaultBackendService != "" {
-		ns, name, ok := splitNamespacedName(f.defaultBackendService)
-		if !ok {
-			bad("--default-backend-service=%q: want namespace/name", f.defaultBackendService)
-		}
+	if ns, name := namespaced("default-backend-service", f.defaultBackendService); name != "" {
 		defBackend = &model.ServiceRef{Namespace: ns, Name: name}
 	}
 	var defCert *model.SecretRef
-	if f.defaultSSLCertificate != "" {
-		ns, name, ok := splitNamespacedName(f.defaultSSLCertificate)
-		if !ok {
-			bad("--default-ssl-certificate=%q: want namespace/name", f.defaultSSLCertificate)
-		}
+	if ns, name := namespaced("default-ssl-certificate", f.defaultSSLCertificate); name != "" {
 		defCert = &model.SecretRef{Namespace: ns, Name: name}
 	}
-	for _, a := range f.publishStatusAddresses {
+	for i, a := range f.publishStatusAddresses {
+		a = strings.TrimSpace(a) // ingress-nginx splits at ",\s*"
+		f.publishStatusAddresses[i] = a
 		if _, err := netip.ParseAddr(a); err != nil && !isDNSName(a) {
 			bad("--publish-status-address=%q: want an IP address or a DNS name", a)
 		}
 	}
-	var psNS, psName string
-	if f.publishService != "" {
-		ns, name, ok := splitNamespacedName(f.publishService)
-		if !ok {
-			bad("--publish-service=%q: want namespace/name", f.publishService)
-		}
-		psNS, psName = ns, name
+	if f.watchNamespace != "" && !isDNSLabel(f.watchNamespace) {
+		bad("--watch-namespace=%q: want a namespace name", f.watchNamespace)
 	}
-	if f.updateStatus && !isDNSName(f.electionID) {
+	var nsSelector labels.Selector
+	if f.watchNamespaceSelector != "" {
+		if f.watchNamespace != "" {
+			bad("--watch-namespace and --watch-namespace-selector are mutually exclusive")
+		}
+		sel, err := labels.Parse(f.watchNamespaceSelector)
+		if err != nil {
+			bad("--watch-namespace-selector=%q: %v", f.watchNamespaceSelector, err)
+		}
+		nsSelector = sel
+	}
+	if f.updateStatus && !f.disableLeaderElection && !isDNSName(f.electionID) {
 		bad("--election-id=%q: want a DNS name (lowercase letters, digits, '-' and '.')", f.electionID)
+	}
+	if f.electionTTL <= 0 {
+		f.electionTTL = 30 * time.Second // as ingress-nginx
 	}
 	if f.webhookAddr != "" {
 		if _, port, err := net.SplitHostPort(f.webhookAddr); err != nil || port == "" {
@@ -186,8 +161,25 @@ func (f *controllerFlags) config() (controller.Config, error) {
 			bad("--validating-webhook needs --validating-webhook-certificate and --validating-webhook-key")
 		}
 	}
+	if f.healthzHost != "" {
+		if _, err := netip.ParseAddr(f.healthzHost); err != nil && !isDNSName(f.healthzHost) {
+			bad("--healthz-host=%q: want an IP address or a host name", f.healthzHost)
+		}
+	}
+	switch p := f.healthCheckPath; {
+	case !healthPath.MatchString(p):
+		bad("--health-check-path=%q: want a path of letters, digits and -._~/ starting with /", p)
+	case p == "/metrics" || p == "/status" || p == "/nginx.conf":
+		bad("--health-check-path=%q: the healthz port serves %s itself", p, p)
+	}
+	if f.metricsPerUndefHost && !f.metricsPerHost {
+		bad("--metrics-per-undefined-host=true must be passed with --metrics-per-host=true")
+	}
 	if f.syncPeriod < 0 {
 		bad("--sync-period must not be negative")
+	}
+	if f.shutdownGrace < 0 || f.postShutdownGrace < 0 {
+		bad("--shutdown-grace-period and --post-shutdown-grace-period must not be negative")
 	}
 	nginx, err := exec.LookPath(f.nginxBinary)
 	if err != nil {
@@ -205,6 +197,9 @@ func (f *controllerFlags) config() (controller.Config, error) {
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		bad("--log-level=%q: want debug, info, warn or error", f.logLevel)
 	}
+	if f.verbosity >= 3 && !fs.Changed("log-level") {
+		level = zapcore.DebugLevel
+	}
 	if len(errs) > 0 {
 		return controller.Config{}, errors.Join(errs...)
 	}
@@ -218,9 +213,21 @@ func (f *controllerFlags) config() (controller.Config, error) {
 	if err != nil {
 		return controller.Config{}, err
 	}
-	restCfg, err := clientcmd.BuildConfigFromFlags("", f.kubeconfig)
+	for _, ne := range noEffectSet(fs) {
+		log.Warn("flag has no effect in Portico", zap.String("flag", "--"+ne[0]), zap.String("why", ne[1]))
+	}
+	updateStatus := f.updateStatus
+	if f.disableLeaderElection && updateStatus {
+		// ingress-nginx writes status only once elected.
+		log.Info("--disable-leader-election: no replica writes Ingress status, as in ingress-nginx")
+		updateStatus = false
+	}
+	restCfg, err := clientcmd.BuildConfigFromFlags(f.apiserverHost, f.kubeconfig)
 	if err != nil {
 		return controller.Config{}, fmt.Errorf("kubeconfig: %w", err)
+	}
+	if f.apiserverHost != "" && f.rootCAFile != "" {
+		restCfg.TLSClientConfig.CAFile, restCfg.TLSClientConfig.CAData = f.rootCAFile, nil
 	}
 	restCfg.UserAgent = "portico"
 	// client-go's default (5/s, bursts of 10) makes the first status write
@@ -242,10 +249,15 @@ func (f *controllerFlags) config() (controller.Config, error) {
 		return controller.Config{}, err
 	}
 	luaDir, _ := filepath.Abs(f.luaDir)
+	var profiler string
+	if f.profiling {
+		profiler = net.JoinHostPort(f.profilerAddress.String(), strconv.Itoa(f.profilerPort))
+	}
 	return controller.Config{
 		Client: client,
 		Watch: watch.Options{
 			Namespace:          f.watchNamespace,
+			NamespaceSelector:  nsSelector,
 			ConfigMapNamespace: cmNS,
 			ConfigMapName:      cmName,
 			Resync:             f.syncPeriod,
@@ -256,7 +268,9 @@ func (f *controllerFlags) config() (controller.Config, error) {
 		Model: model.Options{
 			IngressClass:       f.ingressClass,
 			ControllerClass:    f.controllerClass,
+			IngressClassByName: f.ingressClassByName,
 			WatchWithoutClass:  f.watchWithoutClass,
+			DisableCatchAll:    f.disableCatchAll,
 			DefaultBackend:     defBackend,
 			DefaultCertificate: defCert,
 		},
@@ -271,15 +285,29 @@ func (f *controllerFlags) config() (controller.Config, error) {
 		NginxBinary:            nginx,
 		ConfigDir:              configDir,
 		HealthzPort:            f.healthzPort,
-		Profiling:              f.profiling,
+		HealthzHost:            f.healthzHost,
+		HealthCheckPath:        f.healthCheckPath,
+		ProfilerAddr:           profiler,
+		RequestMetrics:         f.enableMetrics,
+		MetricsPerHost:         f.metricsPerHost,
 		PublishStatusAddresses: f.publishStatusAddresses,
-		ShutdownGrace:          f.shutdownGrace,
-		Log:                    log,
-		UpdateStatus:           f.updateStatus,
-		Election:               controller.Election{Namespace: podNamespace(), ID: f.electionID, Identity: podName()},
-		Webhook:                controller.Webhook{Addr: f.webhookAddr, CertFile: f.webhookCertificate, KeyFile: f.webhookKey},
+		ShutdownGrace:          nginxStopBound,
+		Shutdown: controller.Shutdown{
+			Delay:       time.Duration(f.shutdownGrace),
+			PostDelay:   time.Duration(f.postShutdownGrace),
+			ClearStatus: f.updateStatusOnShutdown,
+		},
+		Log:            log,
+		UpdateStatus:   updateStatus,
+		NodeInternalIP: f.reportNodeInternalIP,
+		Election: controller.Election{Namespace: podNamespace(), ID: f.electionID, Identity: podName(),
+			LeaseDuration: f.electionTTL, RenewDeadline: f.electionTTL / 2, RetryPeriod: f.electionTTL / 4},
+		Webhook: controller.Webhook{Addr: f.webhookAddr, CertFile: f.webhookCertificate, KeyFile: f.webhookKey},
 	}, nil
 }
+
+// healthPath is the grammar of --health-check-path.
+var healthPath = regexp.MustCompile(`^/[A-Za-z0-9._~/-]*$`)
 
 // podNamespace is $POD_NAMESPACE (the downward API), else "default".
 func podNamespace() string {

@@ -36,6 +36,7 @@ type Nginx struct {
 // Test runs nginx -t on the config file at path.
 func (n *Nginx) Test(path string) error {
 	cmd := exec.Command(n.Binary, "-t", "-q", "-e", "stderr", "-c", path)
+	cmd.Env = nginxEnviron(os.Environ())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -58,6 +59,7 @@ func (n *Nginx) Start() error {
 		stopGroup(n.pgid, orphanGrace)
 	}
 	cmd := exec.Command(n.Binary, "-e", "stderr", "-c", n.Conf, "-g", "daemon off; master_process on;")
+	cmd.Env = nginxEnviron(os.Environ())
 	var dst io.Writer
 	if n.Stderr != nil {
 		dst = n.Stderr

@@ -43,23 +43,33 @@ type Config struct {
 	NginxBinary string
 	// ConfigDir is where nginx.conf is written.
 	ConfigDir string
-	// HealthzPort serves /healthz, /metrics and /status.
+	// HealthzPort serves the health check, /metrics and /status, on
+	// HealthzHost ("" means every address).
 	HealthzPort int
-	// Profiling adds Go's /debug/pprof/ handlers to the healthz port.
-	Profiling bool
+	HealthzHost string
+	// HealthCheckPath is the health check's path; "" means /healthz.
+	HealthCheckPath string
+	// ProfilerAddr, when set, serves Go's /debug/pprof/ (host:port).
+	ProfilerAddr string
+	// RequestMetrics exports the per-request families on /metrics;
+	// MetricsPerHost keeps their host label (else it is "").
+	RequestMetrics, MetricsPerHost bool
 	// PublishStatusAddresses go into status.loadBalancer of our Ingresses.
 	PublishStatusAddresses []string
 	// ShutdownGrace bounds nginx's graceful stop.
 	ShutdownGrace time.Duration
-	Log           *zap.Logger
-
-	// --- Cluster operation (issue 6) ---
+	// Shutdown holds the steps around nginx's stop (shutdown.go).
+	Shutdown Shutdown
+	Log      *zap.Logger
 
 	// UpdateStatus makes the leader write Ingress status: the
 	// PublishStatusAddresses, else those of Watch's publish Service.
 	UpdateStatus bool
 	// Election is used when UpdateStatus is set.
 	Election Election
+	// NodeInternalIP publishes nodes' InternalIP first
+	// (--report-node-internal-ip-address).
+	NodeInternalIP bool
 	// Webhook, when Addr is set, serves Ingress admission reviews.
 	Webhook Webhook
 }
@@ -157,6 +167,16 @@ func (c *Controller) run(ctx context.Context) error {
 		return err
 	}
 	defer srv.Close()
+	if c.cfg.ProfilerAddr != "" {
+		prof, err := c.serveProfiler()
+		if err != nil {
+			return err
+		}
+		defer prof.Close()
+	}
+	if err := c.writePIDFile(); err != nil {
+		return err
+	}
 	c.log.Info("waiting for caches")
 	if err := c.watcher.Start(ctx); err != nil {
 		return err
@@ -190,12 +210,7 @@ func (c *Controller) run(ctx context.Context) error {
 		c.watcher.Done(err)
 	}
 	c.stopping.Store(true)
-	// Release the Lease first: another replica takes over status at once.
-	<-electDone
-	c.log.Info("shutting down nginx gracefully: no new connections, in-flight requests finish", zap.Duration("grace", c.cfg.ShutdownGrace))
-	if err := c.applier.Nginx.Stop(c.cfg.ShutdownGrace); err != nil {
-		c.log.Warn("nginx stop", zap.Error(err))
-	}
+	c.shutdown(electDone)
 	return nil
 }
 
@@ -318,7 +333,7 @@ func (c *Controller) publishAddresses(snap watch.Snapshot) []string {
 	if len(c.cfg.PublishStatusAddresses) > 0 {
 		return c.cfg.PublishStatusAddresses
 	}
-	return report.PublishAddresses(snap.PublishService, snap.Nodes)
+	return report.PublishAddresses(snap.PublishService, snap.Nodes, c.cfg.NodeInternalIP)
 }
 
 // wireBackends converts model backends to the Lua wire format.

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,7 +64,6 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "portico_config_hash",
 			Help: "The running nginx.conf's checksum: its first 52 bits as a number."},
 			func() float64 { return checksumNumber(c.applier.Stats().Checksum) }),
-		newRequestCollector(c.cfg.Render.StatusPort, c.log.Named("metrics")),
 		stat("portico_nginx_reload_failures_total", "Config loads refused by nginx -t or that did not take effect.",
 			func() float64 { return float64(c.applier.Stats().ReloadFailures) }),
 		stat("portico_nginx_restarts_total", "Restarts of an nginx master that died.",
@@ -72,7 +71,17 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 		stat("portico_lua_pushes_total", "Backend sets pushed to the Lua balancer.",
 			func() float64 { return float64(c.applier.Stats().Pushes) }),
 	)
+	if c.cfg.RequestMetrics {
+		reg.MustRegister(newRequestCollector(c.cfg.Render.StatusPort, c.cfg.MetricsPerHost, c.log.Named("metrics")))
+	}
 	return m
+}
+
+func (c *Controller) healthCheckPath() string {
+	if c.cfg.HealthCheckPath != "" {
+		return c.cfg.HealthCheckPath
+	}
+	return "/healthz"
 }
 
 // observeLoad records one config load attempt.
@@ -95,27 +104,20 @@ func (m *metrics) observeSync(d time.Duration, err error) {
 	m.syncDuration.WithLabelValues(result).Observe(d.Seconds())
 }
 
-// serveHealth serves /healthz, /metrics, /status and /nginx.conf on the
-// healthz port, and /debug/pprof/ with Config.Profiling; all but /healthz
-// and /metrics to loopback clients only (loopbackOnly).
+// serveHealth serves the health check (/healthz, or HealthCheckPath),
+// /metrics, /status and /nginx.conf on the healthz port; all but the health
+// check and /metrics to loopback clients only (loopbackOnly).
 func (c *Controller) serveHealth() (*http.Server, error) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", c.healthz)
+	mux.HandleFunc(c.healthCheckPath(), c.healthz)
 	mux.Handle("/metrics", promhttp.HandlerFor(c.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/status", c.statusJSON)
 	mux.HandleFunc("/nginx.conf", c.nginxConf)
-	if c.cfg.Profiling {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", c.cfg.HealthzPort))
+	ln, err := net.Listen("tcp", net.JoinHostPort(c.cfg.HealthzHost, strconv.Itoa(c.cfg.HealthzPort)))
 	if err != nil {
 		return nil, fmt.Errorf("healthz port: %w", err)
 	}
-	srv := &http.Server{Handler: loopbackOnly(mux, "/healthz", "/metrics"), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: loopbackOnly(mux, c.healthCheckPath(), "/metrics"), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			c.log.Error("healthz server", zap.Error(err))

@@ -16,30 +16,49 @@ import (
 	"github.com/portico-ingress/portico/pkg/model"
 )
 
-// /debug/pprof/ is served only with Profiling.
-func TestProfilingOnlyWhenAsked(t *testing.T) {
-	for _, on := range []bool{false, true} {
+// /debug/pprof/ is served on the profiler's own address, never on the
+// healthz port; the health check answers on its configured path.
+func TestProfilerAndHealthCheckPath(t *testing.T) {
+	free := func() int {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		c := &Controller{cfg: Config{HealthzPort: port, Profiling: on}, log: zap.NewNop()}
-		c.metrics = newMetrics(prometheus.NewRegistry(), c)
-		srv, err := c.serveHealth()
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap?debug=1", port))
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).Port
+	}
+	healthz, prof := free(), free()
+	c := &Controller{cfg: Config{HealthzPort: healthz, HealthzHost: "127.0.0.1", HealthCheckPath: "/ready",
+		ProfilerAddr: fmt.Sprintf("127.0.0.1:%d", prof)}, log: zap.NewNop(), applier: &apply.Applier{Nginx: &apply.Nginx{}}}
+	c.metrics = newMetrics(prometheus.NewRegistry(), c)
+	srv, err := c.serveHealth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ps, err := c.serveProfiler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.Close()
+	for _, tc := range []struct {
+		port int
+		path string
+		want int
+	}{
+		{prof, "/debug/pprof/heap?debug=1", 200},
+		{healthz, "/debug/pprof/heap?debug=1", 404},
+		{healthz, "/ready", 503}, // no sync yet
+		{healthz, "/healthz", 404},
+	} {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", tc.port, tc.path))
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		srv.Close()
-		if got := resp.StatusCode == http.StatusOK; got != on {
-			t.Errorf("Profiling %v: /debug/pprof/heap answered %d %.60q", on, resp.StatusCode, body)
+		if resp.StatusCode != tc.want {
+			t.Errorf("port %d %s: %d %.60q, want %d", tc.port, tc.path, resp.StatusCode, body, tc.want)
 		}
 	}
 }

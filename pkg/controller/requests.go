@@ -48,13 +48,16 @@ type requestCollector struct {
 	url    string
 	client *http.Client
 	log    *zap.Logger
+	// perHost keeps the host label; without it, hosts share series.
+	perHost bool
 }
 
-func newRequestCollector(statusPort int, log *zap.Logger) *requestCollector {
+func newRequestCollector(statusPort int, perHost bool, log *zap.Logger) *requestCollector {
 	return &requestCollector{
-		url:    fmt.Sprintf("http://127.0.0.1:%d/metrics/requests", statusPort),
-		client: &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{Proxy: nil}},
-		log:    log,
+		url:     fmt.Sprintf("http://127.0.0.1:%d/metrics/requests", statusPort),
+		client:  &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{Proxy: nil}},
+		log:     log,
+		perHost: perHost,
 	}
 }
 
@@ -69,7 +72,7 @@ func (r *requestCollector) Collect(ch chan<- prometheus.Metric) {
 		r.log.Debug("request metrics unavailable", zap.Error(err))
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, failed)
-	for _, s := range aggregate(dump) {
+	for _, s := range aggregate(dump, r.perHost) {
 		buckets := make(map[float64]uint64, len(dump.Buckets))
 		var cum uint64
 		for i, le := range dump.Buckets {
@@ -90,8 +93,9 @@ type labelledSeries struct {
 // aggregate sums the series that share Prometheus labels: several nginx
 // locations (a Prefix path's two, a Service's backend variants) count
 // toward one Ingress path and Service. Series with a malformed histogram
-// are dropped.
-func aggregate(dump requestsDump) []*labelledSeries {
+// are dropped. Without perHost the host label is "" (ingress-nginx's
+// --metrics-per-host=false).
+func aggregate(dump requestsDump, perHost bool) []*labelledSeries {
 	byKey := map[string]*labelledSeries{}
 	var out []*labelledSeries
 	for _, s := range dump.Series {
@@ -99,7 +103,11 @@ func aggregate(dump requestsDump) []*labelledSeries {
 			continue
 		}
 		ns, name, _ := strings.Cut(s.Ingress, "/")
-		labels := []string{ns, name, s.Host, s.Path, serviceOf(s.Backend), s.Status}
+		host := s.Host
+		if !perHost {
+			host = ""
+		}
+		labels := []string{ns, name, host, s.Path, serviceOf(s.Backend), s.Status}
 		key := strings.Join(labels, "\x00")
 		cur := byKey[key]
 		if cur == nil {

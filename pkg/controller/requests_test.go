@@ -56,7 +56,7 @@ func TestRequestMetricsAggregateLocations(t *testing.T) {
 	}))
 	defer srv.Close()
 	reg := prometheus.NewRegistry()
-	c := newRequestCollector(0, zap.NewNop())
+	c := newRequestCollector(0, true, zap.NewNop())
 	c.url = srv.URL
 	reg.MustRegister(c)
 	mfs, err := reg.Gather()
@@ -78,5 +78,27 @@ func TestRequestMetricsAggregateLocations(t *testing.T) {
 	}
 	if len(counts) != 2 || counts["200"] != 5 || counts["503"] != 1 {
 		t.Errorf("portico_requests_total by status = %v, want 200:5 503:1 (the malformed series dropped)", counts)
+	}
+}
+
+// --metrics-per-host=false: the hosts of one Ingress path share a series
+// with host="".
+func TestRequestMetricsWithoutHost(t *testing.T) {
+	dump := requestsDump{Buckets: []float64{1}, Series: []requestSeries{
+		{Ingress: "lab/web", Host: "a.example.com", Path: "/", Backend: "lab/svc:80", Status: "200", Count: 2, BucketCounts: []uint64{2, 0}},
+		{Ingress: "lab/web", Host: "b.example.com", Path: "/", Backend: "lab/svc:80", Status: "200", Count: 3, BucketCounts: []uint64{3, 0}},
+	}}
+	for _, perHost := range []bool{true, false} {
+		got := map[string]uint64{}
+		for _, s := range aggregate(dump, perHost) {
+			got[s.labels[2]] += s.Count
+		}
+		want := map[string]uint64{"a.example.com": 2, "b.example.com": 3}
+		if !perHost {
+			want = map[string]uint64{"": 5}
+		}
+		if len(got) != len(want) || got[""] != want[""] || got["a.example.com"] != want["a.example.com"] {
+			t.Errorf("perHost %v: counts by host %v, want %v", perHost, got, want)
+		}
 	}
 }

@@ -26,7 +26,7 @@ type classifier struct {
 func newClassifier(opts Options, classes []*networkingv1.IngressClass) classifier {
 	c := classifier{opts: opts, ours: map[string]bool{}, ctrl: map[string]string{}}
 	for _, ic := range classes {
-		mine := ic.Spec.Controller == opts.ControllerClass
+		mine := ic.Spec.Controller == opts.ControllerClass || (opts.IngressClassByName && ic.Name == opts.IngressClass)
 		c.ours[ic.Name] = mine
 		c.ctrl[ic.Name] = ic.Spec.Controller
 		if mine && ic.Annotations[defaultClassAnnotation] == "true" && (c.defOurs == "" || ic.Name < c.defOurs) {
@@ -43,11 +43,16 @@ func (c classifier) owns(ing *networkingv1.Ingress) bool {
 
 // explain reports whether the controller owns ing and why, for people.
 func (c classifier) explain(ing *networkingv1.Ingress) (bool, string) {
+	if c.opts.DisableCatchAll && ing.Spec.DefaultBackend != nil {
+		return false, "spec.defaultBackend makes it a catch-all Ingress, and --disable-catch-all is on"
+	}
 	if n := ing.Spec.IngressClassName; n != nil {
 		ctrl, exists := c.ctrl[*n]
 		switch {
 		case !exists:
 			return false, fmt.Sprintf("ingressClassName %q: no IngressClass of that name exists", *n)
+		case c.ours[*n] && ctrl != c.opts.ControllerClass:
+			return true, fmt.Sprintf("ingressClassName %q: the IngressClass of that name is ours by --ingress-class-by-name", *n)
 		case c.ours[*n]:
 			return true, fmt.Sprintf("ingressClassName %q: IngressClass controller %s is ours", *n, ctrl)
 		}

@@ -41,6 +41,12 @@ type Options struct {
 	ControllerClass string
 	// WatchWithoutClass serves Ingresses that name no class at all.
 	WatchWithoutClass bool
+	// IngressClassByName also serves the IngressClass named IngressClass,
+	// whatever its spec.controller (--ingress-class-by-name).
+	IngressClassByName bool
+	// DisableCatchAll ignores Ingresses with a spec.defaultBackend
+	// (--disable-catch-all).
+	DisableCatchAll bool
 	// DefaultBackend, when set, serves requests that match no rule.
 	DefaultBackend *ServiceRef
 	// DefaultCertificate, when set, is the TLS Secret served when SNI

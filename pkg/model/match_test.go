@@ -68,6 +68,15 @@ func TestOwnership(t *testing.T) {
 		{ingress("lab", "a", className("gone")), defaultOptions, false, `ingressClassName "gone": no IngressClass of that name exists`},
 		{ingress("lab", "a", noClass(), annotate(legacyClassAnnotation, "nginx")), defaultOptions, true, `annotation kubernetes.io/ingress.class="nginx" matches --ingress-class`},
 		{ingress("lab", "a", noClass()), defaultOptions, false, "no class, no default IngressClass of ours, and --watch-ingress-without-class is off"},
+		// --ingress-class-by-name: the class named --ingress-class is ours
+		// whatever its controller.
+		{ingress("lab", "a", className("other")), Options{IngressClass: "other", ControllerClass: defaultOptions.ControllerClass, IngressClassByName: true}, true,
+			`ingressClassName "other": the IngressClass of that name is ours by --ingress-class-by-name`},
+		{ingress("lab", "a", className("other")), Options{IngressClass: "other", ControllerClass: defaultOptions.ControllerClass}, false,
+			`ingressClassName "other": IngressClass controller example.com/other is not ours (k8s.io/ingress-nginx)`},
+		// --disable-catch-all: an Ingress with a default backend is not served.
+		{ingress("lab", "a", className("nginx"), defaultBackend("web", 80)), Options{IngressClass: "nginx", ControllerClass: defaultOptions.ControllerClass, DisableCatchAll: true}, false,
+			"spec.defaultBackend makes it a catch-all Ingress, and --disable-catch-all is on"},
 	}
 	for _, tt := range tests {
 		own, why := Ownership(tt.opts, classes, tt.ing)

@@ -8,10 +8,11 @@ import (
 
 // PublishAddresses returns the addresses of the --publish-service Service
 // for Ingress status: its load-balancer IPs and host names; for a NodePort
-// Service, each node's ExternalIP, else its InternalIP; for a ClusterIP
-// Service, its external IPs, else its cluster IP. The result is sorted and
-// has no duplicates; nil means nothing to publish yet.
-func PublishAddresses(svc *corev1.Service, nodes []*corev1.Node) []string {
+// Service, each node's ExternalIP, else its InternalIP (with internalIP,
+// --report-node-internal-ip-address: its InternalIP, else its ExternalIP);
+// for a ClusterIP Service, its external IPs, else its cluster IP. The
+// result is sorted and has no duplicates; nil means nothing to publish yet.
+func PublishAddresses(svc *corev1.Service, nodes []*corev1.Node, internalIP bool) []string {
 	if svc == nil {
 		return nil
 	}
@@ -27,7 +28,7 @@ func PublishAddresses(svc *corev1.Service, nodes []*corev1.Node) []string {
 		}
 	case corev1.ServiceTypeNodePort:
 		for _, n := range nodes {
-			if a := nodeAddress(n); a != "" {
+			if a := nodeAddress(n, internalIP); a != "" {
 				out = append(out, a)
 			}
 		}
@@ -41,8 +42,12 @@ func PublishAddresses(svc *corev1.Service, nodes []*corev1.Node) []string {
 	return slices.Compact(out)
 }
 
-func nodeAddress(n *corev1.Node) string {
-	for _, typ := range []corev1.NodeAddressType{corev1.NodeExternalIP, corev1.NodeInternalIP} {
+func nodeAddress(n *corev1.Node, internalFirst bool) string {
+	order := []corev1.NodeAddressType{corev1.NodeExternalIP, corev1.NodeInternalIP}
+	if internalFirst {
+		order[0], order[1] = order[1], order[0]
+	}
+	for _, typ := range order {
 		for _, a := range n.Status.Addresses {
 			if a.Type == typ && a.Address != "" {
 				return a.Address

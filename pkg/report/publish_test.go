@@ -28,23 +28,25 @@ func TestPublishAddresses(t *testing.T) {
 		return s
 	}
 	tests := []struct {
-		name string
-		svc  *corev1.Service
-		want []string
+		name     string
+		svc      *corev1.Service
+		internal bool
+		want     []string
 	}{
-		{"no Service", nil, nil},
-		{"LoadBalancer without an address yet", svc(corev1.ServiceTypeLoadBalancer, nil), nil},
+		{"no Service", nil, false, nil},
+		{"LoadBalancer without an address yet", svc(corev1.ServiceTypeLoadBalancer, nil), false, nil},
 		{"LoadBalancer IP and host name", svc(corev1.ServiceTypeLoadBalancer, func(s *corev1.Service) {
 			s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{Hostname: "nlb.elb.amazonaws.com"}, {IP: "203.0.113.5"}, {IP: "203.0.113.5"}}
-		}), []string{"203.0.113.5", "nlb.elb.amazonaws.com"}},
-		{"NodePort: ExternalIP, else InternalIP, per node", svc(corev1.ServiceTypeNodePort, nil), []string{"10.0.1.11", "52.78.123.45"}},
-		{"ClusterIP", svc(corev1.ServiceTypeClusterIP, nil), []string{"10.96.0.200"}},
+		}), false, []string{"203.0.113.5", "nlb.elb.amazonaws.com"}},
+		{"NodePort: ExternalIP, else InternalIP, per node", svc(corev1.ServiceTypeNodePort, nil), false, []string{"10.0.1.11", "52.78.123.45"}},
+		{"NodePort with --report-node-internal-ip-address: InternalIP", svc(corev1.ServiceTypeNodePort, nil), true, []string{"10.0.1.10", "10.0.1.11"}},
+		{"ClusterIP", svc(corev1.ServiceTypeClusterIP, nil), false, []string{"10.96.0.200"}},
 		{"ClusterIP with external IPs", svc(corev1.ServiceTypeClusterIP, func(s *corev1.Service) { s.Spec.ExternalIPs = []string{"198.51.100.7"} }),
-			[]string{"198.51.100.7"}},
-		{"ExternalName", svc(corev1.ServiceTypeExternalName, nil), nil},
+			false, []string{"198.51.100.7"}},
+		{"ExternalName", svc(corev1.ServiceTypeExternalName, nil), false, nil},
 	}
 	for _, tc := range tests {
-		if diff := cmp.Diff(tc.want, PublishAddresses(tc.svc, nodes)); diff != "" {
+		if diff := cmp.Diff(tc.want, PublishAddresses(tc.svc, nodes, tc.internal)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
 	}

@@ -59,7 +59,16 @@ func (s *Status) Update(ctx context.Context, ings []*networkingv1.Ingress) error
 	if len(s.Addresses) == 0 {
 		return nil
 	}
-	want := s.want()
+	return s.write(ctx, ings, s.want())
+}
+
+// Clear empties the load-balancer status of each Ingress in ings that
+// has one (a controller leaving for good).
+func (s *Status) Clear(ctx context.Context, ings []*networkingv1.Ingress) error {
+	return s.write(ctx, ings, []networkingv1.IngressLoadBalancerIngress{})
+}
+
+func (s *Status) write(ctx context.Context, ings []*networkingv1.Ingress, want []networkingv1.IngressLoadBalancerIngress) error {
 	var errs []error
 	for _, ing := range ings {
 		if lbEqual(ing.Status.LoadBalancer.Ingress, want) {

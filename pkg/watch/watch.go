@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -34,6 +35,10 @@ type Options struct {
 	// addresses go into Ingress status (--publish-service); empty means
 	// none. Setting it also watches Nodes, for NodePort Services.
 	PublishServiceNamespace, PublishServiceName string
+	// NamespaceSelector, when set, keeps only the Ingresses of namespaces
+	// whose labels it matches (--watch-namespace-selector); it watches
+	// Namespaces, so a label change counts as a change.
+	NamespaceSelector labels.Selector
 }
 
 // Snapshot is the content of the caches at one moment.
@@ -61,6 +66,7 @@ type Watcher struct {
 
 	ingresses, classes, services, slices, secrets, configMaps cache.SharedIndexInformer
 	publishService, nodes                                     cache.SharedIndexInformer
+	namespaces                                                cache.SharedIndexInformer
 
 	// handlersSynced report when the handlers have seen the initial lists.
 	handlersSynced []cache.InformerSynced
@@ -118,6 +124,21 @@ func New(client kubernetes.Interface, opts Options) *Watcher {
 				n, ok2 := obj.(*corev1.Node)
 				if !ok1 || !ok2 || !equality.Semantic.DeepEqual(o.Status.Addresses, n.Status.Addresses) {
 					w.changed("addresses changed", obj)
+				}
+			},
+			DeleteFunc: func(obj any) { w.changed("deleted", obj) },
+		})
+		w.handlersSynced = append(w.handlersSynced, reg.HasSynced)
+	}
+	if opts.NamespaceSelector != nil && !opts.NamespaceSelector.Empty() {
+		w.namespaces = cluster.Core().V1().Namespaces().Informer()
+		reg, _ := w.namespaces.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc: func(obj any) { w.changed("added", obj) },
+			UpdateFunc: func(old, obj any) {
+				o, ok1 := old.(*corev1.Namespace)
+				n, ok2 := obj.(*corev1.Namespace)
+				if !ok1 || !ok2 || !equality.Semantic.DeepEqual(o.Labels, n.Labels) {
+					w.changed("labels changed", obj)
 				}
 			},
 			DeleteFunc: func(obj any) { w.changed("deleted", obj) },
@@ -251,6 +272,9 @@ func (w *Watcher) Snapshot() Snapshot {
 		EndpointSlices: list[*discoveryv1.EndpointSlice](w.slices),
 		Secrets:        list[*corev1.Secret](w.secrets),
 	}
+	if w.namespaces != nil {
+		s.Ingresses = w.inSelectedNamespaces(s.Ingresses)
+	}
 	if w.publishService != nil {
 		if svcs := list[*corev1.Service](w.publishService); len(svcs) > 0 {
 			s.PublishService = svcs[0]
@@ -267,6 +291,22 @@ func (w *Watcher) Snapshot() Snapshot {
 		}
 	}
 	return s
+}
+
+// inSelectedNamespaces keeps the Ingresses whose namespace exists and
+// matches NamespaceSelector.
+func (w *Watcher) inSelectedNamespaces(ings []*networkingv1.Ingress) []*networkingv1.Ingress {
+	selected := map[string]bool{}
+	for _, ns := range list[*corev1.Namespace](w.namespaces) {
+		selected[ns.Name] = w.opts.NamespaceSelector.Matches(labels.Set(ns.Labels))
+	}
+	out := ings[:0:0]
+	for _, ing := range ings {
+		if selected[ing.Namespace] {
+			out = append(out, ing)
+		}
+	}
+	return out
 }
 
 func list[T any](inf cache.SharedIndexInformer) []T {

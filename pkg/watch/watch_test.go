@@ -2,12 +2,14 @@ package watch
 
 import (
 	"context"
+	"sort"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes/fake"
 )
 
@@ -167,5 +169,39 @@ func TestIngressStatusOnlyUpdateIsNoWorkItem(t *testing.T) {
 		if got := ing.Status.LoadBalancer.Ingress; ing.Name == "x" && (len(got) != 1 || got[0].IP != "10.0.0.9") {
 			t.Errorf("the cache missed the status write: %v", got)
 		}
+	}
+}
+
+// --watch-namespace-selector: only Ingresses of matching namespaces are in
+// the snapshot, and relabelling a namespace is a change that moves them.
+func TestNamespaceSelector(t *testing.T) {
+	sel, err := labels.Parse("team=a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsA := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"team": "a"}}}
+	nsB := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "b"}}
+	w, client := start(t, Options{NamespaceSelector: sel}, nsA, nsB, ingress("a", "one"), ingress("b", "two"), ingress("gone", "three"))
+	next(t, w)
+	names := func() []string {
+		var out []string
+		for _, ing := range w.Snapshot().Ingresses {
+			out = append(out, ing.Namespace+"/"+ing.Name)
+		}
+		sort.Strings(out)
+		return out
+	}
+	if got := names(); len(got) != 1 || got[0] != "a/one" {
+		t.Fatalf("snapshot Ingresses %v, want [a/one]", got)
+	}
+	nsB.Labels = map[string]string{"team": "a"}
+	if _, err := client.CoreV1().Namespaces().Update(context.Background(), nsB, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := next(t, w); len(r) != 1 || r[0] != "Namespace b labels changed" {
+		t.Fatalf("reasons %q, want the namespace's label change", r)
+	}
+	if got := names(); len(got) != 2 || got[1] != "b/two" {
+		t.Fatalf("after relabelling: %v, want [a/one b/two]", got)
 	}
 }
