@@ -52,6 +52,11 @@ func readManifests(t *testing.T, path string) []*unstructured.Unstructured {
 // dryRunApply server-side applies obj with dryRun=All: the API server runs
 // defaulting, validation and admission and stores nothing.
 func dryRunApply(ctx context.Context, dyn dynamic.Interface, mapper meta.RESTMapper, obj *unstructured.Unstructured) error {
+	return serverSideApply(ctx, dyn, mapper, obj, []string{metav1.DryRunAll})
+}
+
+// serverSideApply server-side applies obj, with the dryRun options given.
+func serverSideApply(ctx context.Context, dyn dynamic.Interface, mapper meta.RESTMapper, obj *unstructured.Unstructured, dryRun []string) error {
 	gvk := obj.GroupVersionKind()
 	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
@@ -67,7 +72,7 @@ func dryRunApply(ctx context.Context, dyn dynamic.Interface, mapper meta.RESTMap
 	}
 	force := true
 	_, err = ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
-		metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "portico-e2e", Force: &force})
+		metav1.PatchOptions{DryRun: dryRun, FieldManager: "portico-e2e", Force: &force})
 	return err
 }
 

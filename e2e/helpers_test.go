@@ -17,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/portico-ingress/portico/e2e/framework"
 	"github.com/portico-ingress/portico/hack/echoserver/echo"
@@ -52,6 +53,7 @@ type app struct {
 	port     int32 // Service port
 	target   int32 // pods' port
 	pods     []*pod
+	client   kubernetes.Interface // the API server of its objects; nil: env.client
 }
 
 type pod struct {
@@ -65,7 +67,13 @@ type pod struct {
 // unnamed unless portName is set) and its EndpointSlice.
 func newApp(t testing.TB, ns, name string, n int, portName string) *app {
 	t.Helper()
-	a := &app{ns: ns, name: name, port: 80, target: 8080}
+	return newAppOn(t, env.client, ns, name, n, portName)
+}
+
+// newAppOn is newApp with its objects on client's API server.
+func newAppOn(t testing.TB, client kubernetes.Interface, ns, name string, n int, portName string) *app {
+	t.Helper()
+	a := &app{ns: ns, name: name, port: 80, target: 8080, client: client}
 	for i := range n {
 		a.addPod(t, fmt.Sprintf("%s-%d", name, i))
 	}
@@ -75,7 +83,7 @@ func newApp(t testing.TB, ns, name string, n int, portName string) *app {
 			Name: portName, Port: a.port, TargetPort: intstr.FromInt32(a.target), Protocol: corev1.ProtocolTCP,
 		}}},
 	}
-	if _, err := env.client.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+	if _, err := client.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	a.syncSlice(t, portName)
@@ -118,7 +126,11 @@ func (a *app) syncSlice(t testing.TB, portName string) {
 		})
 	}
 	ctx := context.Background()
-	slices := env.client.DiscoveryV1().EndpointSlices(a.ns)
+	client := a.client
+	if client == nil {
+		client = env.client
+	}
+	slices := client.DiscoveryV1().EndpointSlices(a.ns)
 	cur, err := slices.Get(ctx, es.Name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):

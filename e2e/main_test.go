@@ -44,7 +44,10 @@ func run(m *testing.M) int {
 	}
 	env.workDir = work
 	env.binary = filepath.Join(work, "portico")
-	if out, err := exec.Command("go", "build", "-o", env.binary, "../cmd/portico").CombinedOutput(); err != nil {
+	// Static, as the image's (Makefile, Dockerfile): no dynamic loader.
+	build := exec.Command("go", "build", "-o", env.binary, "../cmd/portico")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("build portico: %v\n%s", err, out))
 	}
 	env.cp, err = framework.StartControlPlane(ctx, framework.ControlPlaneOptions{WorkDir: filepath.Join(work, "cluster")})

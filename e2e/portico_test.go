@@ -24,6 +24,8 @@ type portico struct {
 	statusPort  int
 	logPath     string
 	exited      chan struct{}
+	// healthPath is its --health-check-path; "" means /healthz.
+	healthPath string
 }
 
 // startPortico builds nothing: the binary comes from buildPortico.
@@ -64,38 +66,51 @@ func startPorticoEnv(binary, kubeconfig, workDir string, environ []string, extra
 		"--enable-metrics=true",
 		"--resolver=" + env.dns.addr(),
 	}, extra...)
+	if err := p.launch(binary, args, append(os.Environ(), environ...)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// launch runs binary with args and the environment environ, and waits
+// until its health check answers 200.
+func (p *portico) launch(binary string, args, environ []string) error {
 	logf, err := os.Create(p.logPath)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p.cmd = exec.Command(binary, args...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	p.cmd.Env = append(os.Environ(), environ...)
+	p.cmd.Env = environ
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := p.cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	go func() { _ = p.cmd.Wait(); logf.Close(); close(p.exited) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if code, _, err := p.healthz(); err == nil && code == 200 {
-			return p, nil
+			return nil
 		}
 		select {
 		case <-p.exited:
-			return nil, fmt.Errorf("portico exited at start:\n%s", p.logTail())
+			return fmt.Errorf("portico exited at start:\n%s", p.logTail())
 		default:
 		}
 		if time.Now().After(deadline) {
 			p.stop()
-			return nil, fmt.Errorf("portico not healthy after 60s:\n%s", p.logTail())
+			return fmt.Errorf("portico not healthy after 60s:\n%s", p.logTail())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
 func (p *portico) healthz() (int, string, error) {
-	return plainGet(fmt.Sprintf("http://127.0.0.1:%d/healthz", p.healthzPort))
+	path := p.healthPath
+	if path == "" {
+		path = "/healthz"
+	}
+	return plainGet(fmt.Sprintf("http://127.0.0.1:%d%s", p.healthzPort, path))
 }
 
 // controllerStatus is the part of /status the tests read.

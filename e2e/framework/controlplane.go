@@ -57,6 +57,10 @@ type ControlPlaneOptions struct {
 	// ReadyTimeout bounds each start, from launching etcd to a ready
 	// kube-apiserver. Zero means 90 s.
 	ReadyTimeout time.Duration
+	// Audit makes kube-apiserver write an audit event (level Metadata: who
+	// did what to which object, and the answer's code) for every request
+	// to logs/audit.log, one JSON object a line (AuditLog).
+	Audit bool
 }
 
 // ControlPlane is etcd and kube-apiserver serving on 127.0.0.1.
@@ -118,6 +122,14 @@ func StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (*ControlP
 	}
 	cp.etcdArgs = cp.etcdFlags("http://127.0.0.1:" + strconv.Itoa(FreePort()))
 	cp.apiArgs = cp.apiServerFlags(apiPort)
+	if opts.Audit {
+		policy := filepath.Join(workDir, "audit-policy.yaml")
+		const everything = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n"
+		if err := os.WriteFile(policy, []byte(everything), 0o600); err != nil {
+			return nil, fmt.Errorf("start control plane: %w", err)
+		}
+		cp.apiArgs = append(cp.apiArgs, "--audit-policy-file="+policy, "--audit-log-path="+cp.AuditLog(), "--audit-log-mode=blocking")
+	}
 	if err := cp.StartAPIServer(ctx); err != nil {
 		return nil, fmt.Errorf("start control plane: %w", err)
 	}
@@ -280,6 +292,25 @@ func (cp *ControlPlane) apiServerFlags(port int) []string {
 		"--service-cluster-ip-range=" + ServiceClusterIPRange,
 		"--disable-admission-plugins=ServiceAccount",
 	}
+}
+
+// AuditLog returns the path of the audit log (ControlPlaneOptions.Audit).
+func (cp *ControlPlane) AuditLog() string { return filepath.Join(filepath.Dir(cp.apiLog), "audit.log") }
+
+// TokenKubeconfig writes WorkDir/kubeconfig-token-<name>, authenticating
+// with a bearer token (a ServiceAccount's, from the TokenRequest API), and
+// returns its path.
+func (cp *ControlPlane) TokenKubeconfig(name, token string) (string, error) {
+	path := filepath.Join(filepath.Dir(cp.kubeconfig), "kubeconfig-token-"+name)
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["portico-e2e"] = &clientcmdapi.Cluster{Server: cp.apiURL, CertificateAuthorityData: cp.ca.certPEM}
+	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts["portico-e2e"] = &clientcmdapi.Context{Cluster: "portico-e2e", AuthInfo: name}
+	cfg.CurrentContext = "portico-e2e"
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		return "", fmt.Errorf("write kubeconfig %s: %w", path, err)
+	}
+	return path, nil
 }
 
 // Kubeconfig returns the path of the admin kubeconfig.
