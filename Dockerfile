@@ -30,6 +30,9 @@ RUN groupadd --system --gid 101 portico \
  && useradd --system --uid 101 --gid 101 --home-dir /etc/nginx --no-create-home --shell /usr/sbin/nologin portico \
  && install -d -o 101 -g 101 /etc/nginx/run \
  && chown 101:101 /etc/nginx
+# ingress-nginx's chart runs its container as "/nginx-ingress-controller
+# ARGS" and its preStop hook as /wait-shutdown: portico answers to both.
+RUN ln -s /usr/bin/portico /nginx-ingress-controller && ln -s /usr/bin/portico /wait-shutdown
 USER 101:101
 EXPOSE 80 443 8443 10254
 STOPSIGNAL SIGTERM

@@ -155,6 +155,9 @@ func startController(o options, kubeconfig, configDir string) (stop func() error
 		"--config-dir="+configDir,
 		"--lua-dir="+filepath.Join(o.root, "rootfs", "etc", "nginx", "lua"),
 		"--publish-status-address=127.0.0.1",
+		"--enable-metrics=true",
+		// Ctrl-C: no wait after nginx stopped.
+		"--post-shutdown-grace-period=0",
 	)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	// Its own process group: Ctrl-C reaches only this process, which stops
