@@ -136,7 +136,7 @@ func (f *controllerFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.updateStatus, "update-status", true, "write Ingress status (the elected leader among replicas does)")
 	fs.BoolVar(&f.updateStatusOnShutdown, "update-status-on-shutdown", true, "on shutdown, the leader clears the Ingress status when no other replica of its Pod's labels is left")
 	fs.BoolVar(&f.reportNodeInternalIP, "report-node-internal-ip-address", false, "publish nodes' InternalIP rather than their ExternalIP (NodePort --publish-service)")
-	fs.StringVar(&f.electionID, "election-id", "ingress-nginx-leader", "name of the coordination Lease replicas elect the status writer with, in $POD_NAMESPACE (else default)")
+	fs.StringVar(&f.electionID, "election-id", "ingress-controller-leader", "name of the coordination Lease replicas elect the status writer with, in $POD_NAMESPACE (else default)")
 	fs.DurationVar(&f.electionTTL, "election-ttl", 30*time.Second, "how long a leader's Lease holds (renewed at half, retried at a quarter of it)")
 	fs.BoolVar(&f.disableLeaderElection, "disable-leader-election", false, "no leader election: no replica writes Ingress status")
 	fs.StringVar(&f.webhookAddr, "validating-webhook", "", "address (e.g. :8443) of the validating admission webhook for Ingresses; empty disables it")

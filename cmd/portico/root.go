@@ -28,6 +28,6 @@ func newRootCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		Run:   func(cmd *cobra.Command, _ []string) { cmd.Println(version) },
 	})
-	root.AddCommand(newDiagnoseCommand(), newConfCommand(), newBackendsCommand(), newLintCommand(), newWaitShutdownCommand())
+	root.AddCommand(newDiagnoseCommand(), newConfCommand(), newBackendsCommand(), newLintCommand(), newWaitShutdownCommand(), newMigrateCommand())
 	return root
 }

@@ -23,6 +23,9 @@ type GatherOptions struct {
 	ConfigMapNamespace, ConfigMapName string
 	// WithPods also lists Pods and Pod Warning Events (for diagnose).
 	WithPods bool
+	// AllSecrets lists every Secret, not only TLS ones (basic-auth and
+	// CA Secrets are Opaque), as the controller watches them.
+	AllSecrets bool
 }
 
 // Gather lists the objects a Snapshot holds. Options, Now and Controller
@@ -59,8 +62,13 @@ func Gather(ctx context.Context, c kubernetes.Interface, o GatherOptions) (*Snap
 	for i := range eps.Items {
 		s.EndpointSlices = append(s.EndpointSlices, &eps.Items[i])
 	}
-	// Only TLS Secrets matter; the field selector keeps the rest off the wire.
-	secrets, err := c.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)).String()})
+	// Unless asked, only TLS Secrets: the field selector keeps the rest off
+	// the wire.
+	so := metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)).String()}
+	if o.AllSecrets {
+		so = lo
+	}
+	secrets, err := c.CoreV1().Secrets(ns).List(ctx, so)
 	if err != nil {
 		return nil, fmt.Errorf("list Secrets: %w", err)
 	}

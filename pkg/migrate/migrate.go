@@ -1,0 +1,300 @@
+package migrate
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// Status is what happens to one setting when Portico takes over.
+type Status string
+
+const (
+	// Unchanged: Portico does what ingress-nginx did.
+	Unchanged Status = "unchanged"
+	// Differs: Portico acts on it, differently (the detail says how), or
+	// refuses a value ingress-nginx took.
+	Differs Status = "differs"
+	// Unsupported: Portico ignores it (the detail says why and what to
+	// use instead).
+	Unsupported Status = "unsupported"
+)
+
+// rank orders statuses from harmless to worst.
+func (s Status) rank() int {
+	switch s {
+	case Differs:
+		return 1
+	case Unsupported:
+		return 2
+	}
+	return 0
+}
+
+// Item is one setting: a flag, a ConfigMap key, an annotation, a field.
+type Item struct {
+	Field  string `json:"field"`
+	Value  string `json:"value,omitempty"`
+	Status Status `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Object is one object of the installation with the worst status of its
+// items (Unchanged without items).
+type Object struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	Status    Status `json:"status"`
+	Items     []Item `json:"items,omitempty"`
+}
+
+func (o Object) String() string {
+	return diag.Object{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}.String()
+}
+
+// Report is the result of Analyze.
+type Report struct {
+	Objects []Object `json:"objects"`
+	// Counts of objects by status.
+	Unchanged   int `json:"unchanged"`
+	Differs     int `json:"differs"`
+	Unsupported int `json:"unsupported"`
+}
+
+// Changes reports whether anything would behave differently under Portico.
+func (r Report) Changes() bool { return r.Differs+r.Unsupported > 0 }
+
+// Layer4 is a TCP or UDP services ConfigMap (--tcp-services-configmap,
+// --udp-services-configmap).
+type Layer4 struct {
+	Protocol  string // "TCP" or "UDP"
+	ConfigMap *corev1.ConfigMap
+}
+
+// Input is the ingress-nginx installation, read from the cluster.
+type Input struct {
+	// Controller is the controller's workload; Flags are its container's
+	// arguments as Portico's flag parsing judged them.
+	Controller diag.Object
+	Flags      []Item
+	// Options are those the flags give Portico's model.
+	Options model.Options
+	// DisableExternalName is --disable-svc-external-name.
+	DisableExternalName bool
+	// ConfigMap is the controller's (--configmap); nil when none.
+	ConfigMap *corev1.ConfigMap
+	Layer4    []Layer4
+	// The cluster's objects, within --watch-namespace (and its selector).
+	Ingresses      []*networkingv1.Ingress
+	IngressClasses []*networkingv1.IngressClass
+	Services       []*corev1.Service
+	EndpointSlices []*discoveryv1.EndpointSlice
+	Secrets        []*corev1.Secret
+	Now            time.Time
+}
+
+// Analyze reports, per object, what carries over to Portico.
+func Analyze(in Input) Report {
+	cfg := model.Build(model.Input{Ingresses: in.Ingresses, IngressClasses: in.IngressClasses, Services: in.Services,
+		EndpointSlices: in.EndpointSlices, Secrets: in.Secrets, ConfigMap: in.ConfigMap, Options: in.Options, Now: in.Now})
+	byObj := map[diag.Object][]diag.Diagnostic{}
+	for _, d := range cfg.Diagnostics {
+		byObj[d.Object] = append(byObj[d.Object], d)
+	}
+	var r Report
+	r.add(objectOf(in.Controller, in.Flags))
+	if cm := in.ConfigMap; cm != nil {
+		obj := diag.Object{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}
+		r.add(objectOf(obj, configMapItems(cm, byObj[obj])))
+	}
+	for _, l4 := range in.Layer4 {
+		cm := l4.ConfigMap
+		var items []Item
+		for _, k := range sortedKeys(cm.Data) {
+			items = append(items, Item{Field: "data[" + k + "]", Value: cm.Data[k], Status: Unsupported,
+				Detail: "Portico does not proxy " + l4.Protocol + " services yet: port " + k + " is not served"})
+		}
+		r.add(objectOf(diag.Object{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}, items))
+	}
+	owned := map[model.IngressRef]bool{}
+	for _, ref := range cfg.Ingresses {
+		owned[ref] = true
+	}
+	ings := append([]*networkingv1.Ingress(nil), in.Ingresses...)
+	sort.Slice(ings, func(i, j int) bool {
+		return ings[i].Namespace+"/"+ings[i].Name < ings[j].Namespace+"/"+ings[j].Name
+	})
+	for _, ing := range ings {
+		if !owned[model.IngressRef{Namespace: ing.Namespace, Name: ing.Name}] {
+			continue
+		}
+		obj := diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
+		r.add(objectOf(obj, ingressItems(ing, byObj[obj], in.DisableExternalName)))
+	}
+	return r
+}
+
+func (r *Report) add(o Object) {
+	r.Objects = append(r.Objects, o)
+	switch o.Status {
+	case Unchanged:
+		r.Unchanged++
+	case Differs:
+		r.Differs++
+	default:
+		r.Unsupported++
+	}
+}
+
+func objectOf(obj diag.Object, items []Item) Object {
+	o := Object{Kind: obj.Kind, Namespace: obj.Namespace, Name: obj.Name, Status: Unchanged, Items: items}
+	for _, it := range items {
+		if it.Status.rank() > o.Status.rank() {
+			o.Status = it.Status
+		}
+	}
+	return o
+}
+
+// registry says how Portico supports an ingress-nginx annotation or
+// ConfigMap key: the one place statuses come from (pkg/model's annotation
+// catalog and ConfigMap key registry). known is false for a name
+// ingress-nginx v1.15 does not have.
+func registry(kind, name string) (s Status, detail string, known bool) {
+	var st annotations.Status
+	switch kind {
+	case "annotation":
+		e, ok := annotations.Lookup(name)
+		if !ok {
+			return Unchanged, "", false
+		}
+		st, detail = e.Status, e.Differs
+	case "configmap":
+		k, ok := model.LookupConfigKey(name)
+		if !ok || k.Own {
+			return Unchanged, "", false
+		}
+		st, detail = k.Status, k.Differs
+	}
+	switch st {
+	case annotations.Full:
+		return Unchanged, "", true
+	case annotations.Partly:
+		return Differs, detail, true
+	}
+	return Unsupported, detail, true
+}
+
+// fieldFindings are the model's diagnostics of one object by field.
+func fieldFindings(ds []diag.Diagnostic) map[string][]diag.Diagnostic {
+	out := map[string][]diag.Diagnostic{}
+	for _, d := range ds {
+		out[d.Field] = append(out[d.Field], d)
+	}
+	return out
+}
+
+// refusal is the model's Error or Warning about a field other than an
+// unsupported name (which the registry covers), as an item detail.
+func refusal(ds []diag.Diagnostic) (string, bool) {
+	for _, d := range ds {
+		if d.Severity == diag.Info || d.Reason == "UnsupportedAnnotation" || d.Reason == "UnsupportedOption" {
+			continue
+		}
+		return "Portico refuses it: " + d.Reason + ": " + d.Message, true
+	}
+	return "", false
+}
+
+func configMapItems(cm *corev1.ConfigMap, ds []diag.Diagnostic) []Item {
+	byField := fieldFindings(ds)
+	var items []Item
+	for _, k := range sortedKeys(cm.Data) {
+		field := "data[" + k + "]"
+		it := Item{Field: field, Value: cm.Data[k]}
+		s, detail, known := registry("configmap", k)
+		it.Status, it.Detail = s, detail
+		if !known {
+			it.Status, it.Detail = Unchanged, "not a key of ingress-nginx v1.15: both ignore it"
+		}
+		if why, ok := refusal(byField[field]); ok && it.Status != Unsupported {
+			it.Status, it.Detail = Differs, why
+		}
+		items = append(items, it)
+	}
+	return items
+}
+
+// wholeObject is the field of a finding about a whole object (an Ingress
+// Portico refuses for one of its annotations).
+const wholeObject = "(whole object)"
+
+// sameAsIngressNginx are model findings that ingress-nginx would have
+// answered the same way (a missing Service or port answers 503, an
+// unusable TLS Secret gives the default certificate).
+var sameAsIngressNginx = map[string]bool{"BackendNotFound": true, "InvalidTLSSecret": true, "NoDefaultBackend": true}
+
+func ingressItems(ing *networkingv1.Ingress, ds []diag.Diagnostic, disableExternalName bool) []Item {
+	byField := fieldFindings(ds)
+	var items []Item
+	for _, k := range sortedKeys(ing.Annotations) {
+		name, ok := strings.CutPrefix(k, annotations.Prefix)
+		if !ok {
+			continue
+		}
+		field := "metadata.annotations[" + k + "]"
+		it := Item{Field: field, Value: ing.Annotations[k]}
+		s, detail, known := registry("annotation", name)
+		it.Status, it.Detail = s, detail
+		if !known {
+			it.Status, it.Detail = Unchanged, "not an annotation of ingress-nginx v1.15: both ignore it"
+		}
+		if why, ok := refusal(byField[field]); ok && it.Status != Unsupported {
+			it.Status, it.Detail = Differs, why
+		}
+		delete(byField, field)
+		items = append(items, it)
+	}
+	// Findings about the rest of the Ingress: hosts, paths, backends, TLS.
+	for _, field := range sortedKeys(byField) {
+		for _, d := range byField[field] {
+			if d.Severity == diag.Info || d.Reason == "UnsupportedAnnotation" {
+				continue
+			}
+			it := Item{Field: field, Status: Differs, Detail: "Portico: " + d.Reason + ": " + d.Message}
+			if field == "" {
+				it.Field = wholeObject
+			}
+			switch {
+			case d.Reason == "BackendNotFound" && strings.Contains(d.Message, "ExternalName"):
+				if disableExternalName {
+					it.Status, it.Detail = Unchanged, "as in ingress-nginx with --disable-svc-external-name: "+d.Message
+				} else {
+					it.Detail = "ingress-nginx proxies to an ExternalName Service's name; Portico does not (requests get 503)"
+				}
+			case sameAsIngressNginx[d.Reason]:
+				it.Status, it.Detail = Unchanged, "as in ingress-nginx: "+d.Reason+": "+d.Message
+			}
+			items = append(items, it)
+		}
+	}
+	return items
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

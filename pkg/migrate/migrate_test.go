@@ -1,0 +1,136 @@
+package migrate
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/portico-ingress/portico/pkg/lint"
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/diag"
+)
+
+// line is one item of a report, without its detail.
+func lines(r Report) []string {
+	var out []string
+	for _, o := range r.Objects {
+		out = append(out, o.String()+": "+string(o.Status))
+		for _, it := range o.Items {
+			out = append(out, "  "+it.Field+": "+string(it.Status))
+		}
+	}
+	return out
+}
+
+func seeded(t *testing.T) Input {
+	t.Helper()
+	objs, err := lint.Load([]string{"testdata/installation.yaml"}, "default", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{
+		Controller: diag.Object{Kind: "Deployment", Namespace: "ingress-nginx", Name: "ingress-nginx-controller"},
+		Flags: []Item{{Field: "--publish-service", Value: "ingress-nginx/ingress-nginx-controller", Status: Unchanged},
+			{Field: "--enable-ssl-passthrough", Value: "true", Status: Unsupported, Detail: "no TLS passthrough"}},
+		Options:        model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
+		Ingresses:      objs.Ingresses,
+		IngressClasses: objs.IngressClasses,
+		Services:       objs.Services,
+		Now:            time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	for _, cm := range objs.ConfigMaps {
+		if cm.Name == "ingress-nginx-tcp" {
+			in.Layer4 = append(in.Layer4, Layer4{Protocol: "TCP", ConfigMap: cm})
+		} else {
+			in.ConfigMap = cm
+		}
+	}
+	return in
+}
+
+// The seeded installation: every status, from the registries and the
+// model, per object and field.
+func TestAnalyzeSeeded(t *testing.T) {
+	r := Analyze(seeded(t))
+	want := []string{
+		"Deployment ingress-nginx/ingress-nginx-controller: unsupported",
+		"  --publish-service: unchanged",
+		"  --enable-ssl-passthrough: unsupported",
+		"ConfigMap ingress-nginx/ingress-nginx-controller: unsupported",
+		"  data[my-own-key]: unchanged",
+		"  data[proxy-body-size]: unchanged",
+		"  data[proxy-connect-timeout]: differs",
+		"  data[ssl-redirect]: differs",
+		"  data[use-gzip]: unsupported",
+		"ConfigMap ingress-nginx/ingress-nginx-tcp: unsupported",
+		"  data[9000]: unsupported",
+		"Ingress apps/backends: differs",
+		"  spec.rules[0].http.paths[0].backend.service: differs",
+		"  spec.rules[0].http.paths[1].backend.service: unchanged",
+		"Ingress apps/mixed: unsupported",
+		"  metadata.annotations[nginx.ingress.kubernetes.io/mirror-target]: unsupported",
+		"  metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]: differs",
+		"  metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]: differs",
+		"  (whole object): differs",
+		"Ingress apps/plain: unchanged",
+		"Ingress apps/supported: unchanged",
+		"  metadata.annotations[nginx.ingress.kubernetes.io/enable-cors]: unchanged",
+		"  metadata.annotations[nginx.ingress.kubernetes.io/made-up]: unchanged",
+		"  metadata.annotations[nginx.ingress.kubernetes.io/proxy-body-size]: unchanged",
+	}
+	if diff := cmp.Diff(want, lines(r)); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+	if !r.Changes() || r.Unchanged != 2 || r.Differs != 1 || r.Unsupported != 4 {
+		t.Errorf("counts: %d unchanged, %d differ, %d unsupported", r.Unchanged, r.Differs, r.Unsupported)
+	}
+	// Details say how, from the registries and the model.
+	details := map[string]string{}
+	for _, o := range r.Objects {
+		for _, it := range o.Items {
+			details[o.Name+" "+it.Field] = it.Detail
+		}
+	}
+	for key, want := range map[string]string{
+		"mixed metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]": "does not turn the host's paths into regular expressions",
+		"mixed (whole object)": "IngressRejected: the Ingress is not served",
+		"mixed metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]": "Portico refuses it: InvalidAnnotation",
+		"mixed metadata.annotations[nginx.ingress.kubernetes.io/mirror-target]":      "mirror",
+		"ingress-nginx-controller data[use-gzip]":                                    "does not compress",
+		"ingress-nginx-controller data[proxy-connect-timeout]":                       "Portico refuses it: InvalidOption",
+		"ingress-nginx-tcp data[9000]":                                               "does not proxy TCP services",
+		"backends spec.rules[0].http.paths[0].backend.service":                       "ExternalName",
+		"backends spec.rules[0].http.paths[1].backend.service":                       "as in ingress-nginx: BackendNotFound",
+	} {
+		if !strings.Contains(details[key], want) {
+			t.Errorf("%s: detail %q lacks %q", key, details[key], want)
+		}
+	}
+}
+
+// Only what carries over unchanged: exit status 0 material.
+func TestAnalyzeNothingChanges(t *testing.T) {
+	in := seeded(t)
+	in.Flags = in.Flags[:1]
+	in.ConfigMap, in.Layer4 = nil, nil
+	var keep = in.Ingresses[:0]
+	for _, ing := range in.Ingresses {
+		if ing.Name == "plain" || ing.Name == "supported" {
+			keep = append(keep, ing)
+		}
+	}
+	in.Ingresses = keep
+	if r := Analyze(in); r.Changes() || r.Unchanged != 3 {
+		t.Errorf("report %q: changes %v", lines(r), r.Changes())
+	}
+	// With --disable-svc-external-name, an ExternalName backend is no change.
+	in = seeded(t)
+	in.DisableExternalName = true
+	for _, o := range Analyze(in).Objects {
+		if o.Name == "backends" && o.Status != Unchanged {
+			t.Errorf("backends with --disable-svc-external-name: %s %+v", o.Status, o.Items)
+		}
+	}
+}
