@@ -1,9 +1,15 @@
 // Command portico is the Portico ingress controller and its tools:
 // controller (the watch → model → render → apply loop), diagnose, conf,
-// backends, lint and version.
+// backends, lint, migrate, wait-shutdown and version. Run as
+// "/nginx-ingress-controller" or "/wait-shutdown" (the paths of
+// ingress-nginx's image), or with those paths as its first argument, it is
+// the controller or wait-shutdown (main.go's commandArgs).
 //
 // This package is cobra wiring: it parses flags into the options of
-// pkg/controller, pkg/diagnose and pkg/lint, and prints what they return
-// (conf and backends fetch and cut nginx.conf and the Lua endpoints'
-// state through pkg/diagnose); the work is done in those packages.
+// pkg/controller, pkg/diagnose, pkg/lint and pkg/migrate, and prints what
+// they return (conf and backends fetch and cut nginx.conf and the Lua
+// endpoints' state through pkg/diagnose); the work is done in those
+// packages. The controller's flags are ingress-nginx's and Portico's own,
+// each in its group (controllerflags.go); migrate judges ingress-nginx's
+// arguments with the same definitions.
 package main

@@ -9,6 +9,7 @@
 // loopback status port, without reloads; nginx takes each item it can and
 // refuses one that fails its checks alone (Refused names it): a bad item
 // never holds back the others. The package owns the nginx master
-// process: it starts it, restarts it if it dies, and stops it gracefully. It
-// knows no Kubernetes types.
+// process: it starts it, restarts it if it dies, and stops it gracefully,
+// with the controller's environment less LD_PRELOAD objects that do not
+// exist (environ.go). It knows no Kubernetes types.
 package apply

@@ -14,5 +14,13 @@
 // validating webhook (webhook.go) reviews networking.k8s.io/v1 Ingresses
 // only, builds the model from the caches with the reviewed one and never
 // touches nginx. The healthz port serves the full views (status, model,
-// nginx.conf, profiles) to loopback clients only.
+// nginx.conf) to loopback clients only; Go's profiles have a listener of
+// their own (profiler.go, 127.0.0.1 by default).
+//
+// Shutdown (shutdown.go) takes ingress-nginx's steps: the health check
+// fails at the signal, nginx keeps accepting for Shutdown.Delay, the last
+// Pod of its labels clears the Ingress status, nginx drains and stops,
+// and the controller exits Shutdown.PostDelay later. The controller's pid
+// file in the run directory lets SignalShutdown (ingress-nginx's preStop
+// hook /wait-shutdown) start that from another process.
 package controller

@@ -2,7 +2,8 @@
 // their changes into one coalescing work item.
 //
 // Contract: after Start returns, Snapshot lists every watched object from the
-// caches (shared, read-only: callers must not modify them). Any number of
+// caches (shared, read-only: callers must not modify them), the Ingresses
+// only of namespaces that Options.NamespaceSelector selects. Any number of
 // changes between two Next calls yield one Next, which also says what
 // changed. WaitingReads, set on the API client's transport, makes the
 // informers' lists and watches wait for an unreachable API server instead
