@@ -572,7 +572,7 @@ func TestWaitShutdownAndGracePeriods(t *testing.T) {
 	ns := namespace(t, "waitshutdown")
 	web := newApp(t, ns, "web", 1, "")
 	createIngress(t, newIngress(ns, "web", nil, hostRule("ws.example.com", prefixPath("/", "web"))))
-	p := startReplica(t, "waitshutdown", nil, "--update-status=false", "--shutdown-grace-period=3", "--post-shutdown-grace-period=4")
+	p := startReplica(t, "waitshutdown", nil, "--update-status=false", "--shutdown-grace-period=5", "--post-shutdown-grace-period=4")
 	served := func() error {
 		resp, body, err := request(p.httpPort, http.MethodGet, "ws.example.com", "/", nil)
 		if err == nil && (resp.StatusCode != 200 || resp.Header.Get("X-Echo-Pod") != web.pods[0].name) {
@@ -600,7 +600,7 @@ func TestWaitShutdownAndGracePeriods(t *testing.T) {
 		}
 		return nil
 	})
-	if err := served(); err != nil || time.Since(start) > 2*time.Second {
+	if err := served(); err != nil || time.Since(start) > 4*time.Second {
 		t.Fatalf("within the shutdown grace period (%s in), a new request: %v", time.Since(start), err)
 	}
 	select {
@@ -618,8 +618,8 @@ func TestWaitShutdownAndGracePeriods(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("wait-shutdown did not return after nginx stopped")
 	}
-	if hookTook < 3*time.Second {
-		t.Fatalf("wait-shutdown returned after %s, before the 3s grace period ended", hookTook)
+	if hookTook < 5*time.Second {
+		t.Fatalf("wait-shutdown returned after %s, before the 5s grace period ended", hookTook)
 	}
 	if _, _, err := request(p.httpPort, http.MethodGet, "ws.example.com", "/", nil); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("after wait-shutdown: %v, want connection refused (nginx stopped)", err)

@@ -70,6 +70,7 @@ type controllerFlags struct {
 	metricsPerHost         bool
 	metricsPerUndefHost    bool
 	disableExternalName    bool
+	disableSyncEvents      bool
 	syncPeriod             time.Duration
 	shutdownGrace          seconds
 	postShutdownGrace      seconds
@@ -154,6 +155,7 @@ func (f *controllerFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.enableMetrics, "enable-metrics", false, "export the per-request metrics on /metrics (the controller's own are always there)")
 	fs.BoolVar(&f.metricsPerHost, "metrics-per-host", true, "label per-request metrics with the request's host; false: host=\"\"")
 	fs.BoolVar(&f.disableExternalName, "disable-svc-external-name", false, "refuse Services of type ExternalName as backends (Portico always does: it never proxies to them)")
+	fs.BoolVar(&f.disableSyncEvents, "disable-sync-events", false, "no Normal Sync Event when an Ingress is served (Warning Events about refused objects stay)")
 	fs.DurationVar(&f.syncPeriod, "sync-period", 0, "how often to replay every cached object; 0 disables")
 	f.postShutdownGrace = seconds(10 * time.Second)
 	fs.Var(&f.shutdownGrace, "shutdown-grace-period", "seconds nginx keeps accepting after the shutdown signal (with the health check failing) before it drains")
@@ -166,7 +168,7 @@ func (f *controllerFlags) register(fs *pflag.FlagSet) {
 		"update-status-on-shutdown", "report-node-internal-ip-address", "election-id", "election-ttl", "disable-leader-election",
 		"validating-webhook", "validating-webhook-certificate", "validating-webhook-key", "http-port", "https-port",
 		"healthz-port", "healthz-host", "health-check-path", "status-port", "profiling", "profiler-port", "profiler-address",
-		"enable-metrics", "metrics-per-host", "disable-svc-external-name", "sync-period", "shutdown-grace-period",
+		"enable-metrics", "metrics-per-host", "disable-svc-external-name", "disable-sync-events", "sync-period", "shutdown-grace-period",
 		"post-shutdown-grace-period", "v", "version")
 
 	registerNoEffect(fs, &f.metricsPerUndefHost)
@@ -220,7 +222,6 @@ func registerNoEffect(fs *pflag.FlagSet, undefinedHost *bool) {
 		{"sync-rate-limit", "Portico coalesces changes in one work queue", func(n string) { fs.Float32(n, 0.3, "") }},
 		{"status-update-interval", whyEventDriven, integer(60)},
 		{"dynamic-configuration-retries", "a push nginx did not take is retried with backoff until it is", integer(15)},
-		{"disable-sync-events", "Portico records no per-sync Events, only Warnings about objects it refuses", boolean(false)},
 		{"internal-logger-address", whyUnneeded + " (a syslog listener for chroot images)", str("127.0.0.1:11514")},
 		{"metrics-per-undefined-host", whyMetrics, func(n string) { fs.BoolVar(undefinedHost, n, false, "") }},
 		{"report-status-classes", whyMetrics, boolean(false)},

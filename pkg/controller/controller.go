@@ -70,6 +70,9 @@ type Config struct {
 	// NodeInternalIP publishes nodes' InternalIP first
 	// (--report-node-internal-ip-address).
 	NodeInternalIP bool
+	// DisableSyncEvents: no Normal "Sync" Event when an Ingress is served
+	// (--disable-sync-events); Warning Events stay.
+	DisableSyncEvents bool
 	// Webhook, when Addr is set, serves Ingress admission reviews.
 	Webhook Webhook
 }

@@ -54,7 +54,7 @@ func (c *Controller) reportDiagnostics(snap watch.Snapshot, cfg *model.Config) {
 	for _, ref := range cfg.Ingresses {
 		obj := diag.Object{Kind: "Ingress", Namespace: ref.Namespace, Name: ref.Name}
 		accepted := ""
-		if !diag.HasError(byObj[obj]) {
+		if !diag.HasError(byObj[obj]) && !c.cfg.DisableSyncEvents {
 			accepted = "Scheduled for sync: the Ingress is served"
 		}
 		report1(obj, byObj[obj], accepted)
