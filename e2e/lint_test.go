@@ -21,24 +21,31 @@ import (
 // JSON result and exit code.
 func lintRun(t *testing.T, args ...string) (lint.Result, int) {
 	t.Helper()
+	out, stderr, code := runBinary(t, append([]string{"lint", "-o", "json"}, args...)...)
+	var res lint.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("portico lint %v: output is not JSON: %v\n%s%s", args, err, out, stderr)
+	}
+	return res, code
+}
+
+// runBinary runs the built portico with args, bounded in time, and returns
+// its output and exit code.
+func runBinary(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, env.binary, append([]string{"lint", "-o", "json"}, args...)...)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	code := 0
+	cmd := exec.CommandContext(ctx, env.binary, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) {
-			t.Fatalf("portico lint %v: %v\n%s", args, err, stderr.String())
+			t.Fatalf("portico %v: %v\n%s", args, err, errOut.String())
 		}
 		code = exit.ExitCode()
 	}
-	var res lint.Result
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("portico lint %v: output is not JSON: %v\n%s%s", args, err, out.String(), stderr.String())
-	}
-	return res, code
+	return out.String(), errOut.String(), code
 }
 
 // findings lists "Reason field: message" for each diagnostic about obj.

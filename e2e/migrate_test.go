@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"os/exec"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -22,26 +19,14 @@ import (
 // API server and returns its report and exit code.
 func migrateRun(t *testing.T, args ...string) (migrate.Report, int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, env.binary, append([]string{"migrate", "--kubeconfig=" + env.cp.Kubeconfig()}, args...)...)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	code := 0
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) {
-			t.Fatalf("portico migrate %v: %v\n%s", args, err, stderr.String())
-		}
-		code = exit.ExitCode()
-	}
+	out, stderr, code := runBinary(t, append([]string{"migrate", "--kubeconfig=" + env.cp.Kubeconfig()}, args...)...)
 	var r migrate.Report
-	if strings.Contains(strings.Join(args, " "), "-o json") || strings.Contains(strings.Join(args, " "), "--output=json") {
-		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-			t.Fatalf("portico migrate %v: output is not JSON: %v\n%s%s", args, err, out.String(), stderr.String())
+	if slices.Contains(args, "json") {
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("portico migrate %v: output is not JSON: %v\n%s%s", args, err, out, stderr)
 		}
 	}
-	return r, code, out.String() + stderr.String()
+	return r, code, out + stderr
 }
 
 // statuses lists "Kind ns/name: status" and "  field: status" lines.

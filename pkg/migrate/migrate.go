@@ -215,21 +215,30 @@ func refusal(ds []diag.Diagnostic) (string, bool) {
 	return "", false
 }
 
+// judge is one annotation or ConfigMap key: its registry status, unless
+// the model refused its value.
+func judge(kind, name, field, value string, ds []diag.Diagnostic) Item {
+	s, detail, known := registry(kind, name)
+	it := Item{Field: field, Value: value, Status: s, Detail: detail}
+	if !known {
+		noun := "an annotation"
+		if kind == "configmap" {
+			noun = "a ConfigMap key"
+		}
+		it.Status, it.Detail = Unchanged, "not "+noun+" of ingress-nginx v1.15: both ignore it"
+	}
+	if why, ok := refusal(ds); ok && it.Status != Unsupported {
+		it.Status, it.Detail = Differs, why
+	}
+	return it
+}
+
 func configMapItems(cm *corev1.ConfigMap, ds []diag.Diagnostic) []Item {
 	byField := fieldFindings(ds)
 	var items []Item
 	for _, k := range sortedKeys(cm.Data) {
 		field := "data[" + k + "]"
-		it := Item{Field: field, Value: cm.Data[k]}
-		s, detail, known := registry("configmap", k)
-		it.Status, it.Detail = s, detail
-		if !known {
-			it.Status, it.Detail = Unchanged, "not a key of ingress-nginx v1.15: both ignore it"
-		}
-		if why, ok := refusal(byField[field]); ok && it.Status != Unsupported {
-			it.Status, it.Detail = Differs, why
-		}
-		items = append(items, it)
+		items = append(items, judge("configmap", k, field, cm.Data[k], byField[field]))
 	}
 	return items
 }
@@ -252,17 +261,8 @@ func ingressItems(ing *networkingv1.Ingress, ds []diag.Diagnostic, disableExtern
 			continue
 		}
 		field := "metadata.annotations[" + k + "]"
-		it := Item{Field: field, Value: ing.Annotations[k]}
-		s, detail, known := registry("annotation", name)
-		it.Status, it.Detail = s, detail
-		if !known {
-			it.Status, it.Detail = Unchanged, "not an annotation of ingress-nginx v1.15: both ignore it"
-		}
-		if why, ok := refusal(byField[field]); ok && it.Status != Unsupported {
-			it.Status, it.Detail = Differs, why
-		}
+		items = append(items, judge("annotation", name, field, ing.Annotations[k], byField[field]))
 		delete(byField, field)
-		items = append(items, it)
 	}
 	// Findings about the rest of the Ingress: hosts, paths, backends, TLS.
 	for _, field := range sortedKeys(byField) {
