@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # Builds the pinned etcd and kube-apiserver from hack/tools/go.mod into
-# ${PORTICO_TOOLS_DIR:-<repo>/.cache/tools/k8s-<version>-etcd-<version>}.
+# ${PORTICO_TOOLS_DIR:-<repo>/.cache/tools/k8s-<version>-etcd-<version>};
+# with "cluster", also what the one-node cluster runs (hack/cluster):
+# kube-controller-manager, kube-scheduler, kubelet, kube-proxy and kubectl,
+# at the same k8s.io/kubernetes version (the tool directives of go.mod).
 # A binary that is already there is kept. The directory is the last line of
 # stdout; build output goes to stderr.
 set -euo pipefail
+
+case ${1:-} in
+"" | cluster) ;;
+*)
+	echo "usage: $0 [cluster]" >&2
+	exit 2
+	;;
+esac
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root/hack/tools"
@@ -21,23 +32,29 @@ k8s_ldflags="-X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=$major -X $pkg.git
 tmp=
 trap '[[ -z $tmp ]] || rm -f "$tmp"' EXIT
 
-# build NAME [GO BUILD FLAGS...] builds ./NAME into $dir/NAME via a temporary
-# file, so an interrupted build never leaves a truncated binary behind.
+# build NAME PACKAGE [GO BUILD FLAGS...] builds PACKAGE into $dir/NAME via a
+# temporary file, so an interrupted build never leaves a truncated binary
+# behind.
 build() {
-	local name=$1
-	shift
+	local name=$1 package=$2
+	shift 2
 	if [[ -x $dir/$name ]]; then
 		echo "$name: $dir/$name exists, not rebuilding" >&2
 		return
 	fi
 	echo "$name: building (several minutes on a cold build cache)" >&2
 	tmp=$(mktemp "$dir/.$name.XXXXXX")
-	go build -trimpath "$@" -o "$tmp" "./$name"
+	go build -trimpath "$@" -o "$tmp" "$package"
 	mv -f "$tmp" "$dir/$name"
 	tmp=
 }
 
-build etcd
-build kube-apiserver -ldflags "$k8s_ldflags"
+build etcd ./etcd
+build kube-apiserver ./kube-apiserver -ldflags "$k8s_ldflags"
+if [[ ${1:-} == cluster ]]; then
+	for name in kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
+		build "$name" "k8s.io/kubernetes/cmd/$name" -ldflags "$k8s_ldflags"
+	done
+fi
 
 echo "$dir"

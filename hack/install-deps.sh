@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Portico's tests and make dev need (or, with
-# "runtime", only what the controller image needs), if any is missing. Idempotent; installing needs root. A system nginx service is never
-# left running: Portico runs its own nginx on its own ports.
+# Installs the Debian packages Portico's tests and make dev need, if any is
+# missing. Idempotent; installing needs root. A system nginx or containerd
+# service is never left running: Portico runs its own nginx on its own ports,
+# and hack/cluster its own containerd.
 set -euo pipefail
 
-# "runtime" (the Dockerfile) installs what the controller runs on; no
-# argument adds what tests and make dev use; "bench" adds valgrind
-# (BenchmarkDataPlaneInstructions).
+# "runtime" (the Dockerfile) installs what the controller runs on; "cluster"
+# what make cluster needs to build the images (mmdebstrap, buildah) and run
+# the one-node cluster (containerd, runc, CNI plugins, iptables for
+# kube-proxy); no argument adds both to what tests and make dev use; "bench"
+# adds valgrind (BenchmarkDataPlaneInstructions).
 runtime=(nginx-light libnginx-mod-http-lua lua-resty-core lua-cjson ca-certificates)
+cluster=(mmdebstrap buildah containerd runc containernetworking-plugins iptables conntrack)
+tests=("${runtime[@]}" iproute2 curl openssl wrk)
 case ${1:-all} in
 runtime) packages=("${runtime[@]}") ;;
-all) packages=("${runtime[@]}" iproute2 curl openssl wrk) ;;
-bench) packages=("${runtime[@]}" iproute2 curl openssl wrk valgrind) ;;
+cluster) packages=("${cluster[@]}" iproute2) ;;
+all) packages=("${tests[@]}" "${cluster[@]}") ;;
+bench) packages=("${tests[@]}" valgrind) ;;
 *)
-	echo "usage: $0 [runtime|bench]" >&2
+	echo "usage: $0 [runtime|cluster|bench]" >&2
 	exit 2
 	;;
 esac
@@ -50,7 +56,9 @@ apt-get install -y -q --no-install-recommends "${missing[@]}"
 
 # Should a service have started anyway, stop it and keep it off at boot.
 if [[ -d /run/systemd/system ]]; then
-	systemctl disable --now nginx.service 2>/dev/null || true
+	for unit in nginx.service containerd.service; do
+		systemctl disable --now "$unit" 2>/dev/null || true
+	done
 fi
 # is_nginx PID: whether PID is an nginx process (the pid file may be stale).
 is_nginx() { [[ $(cat "/proc/$1/comm" 2>/dev/null) == nginx ]]; }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -61,6 +62,20 @@ type ControlPlaneOptions struct {
 	// did what to which object, and the answer's code) for every request
 	// to logs/audit.log, one JSON object a line (AuditLog).
 	Audit bool
+
+	// NetNS, if set, is the path of a network namespace (/run/netns/NAME)
+	// that etcd and kube-apiserver run in (nsenter --net), listening on
+	// Address instead of 127.0.0.1.
+	NetNS   string
+	Address netip.Addr
+	// ServiceClusterIPRange is --service-cluster-ip-range; zero means
+	// ServiceClusterIPRange.
+	ServiceClusterIPRange netip.Prefix
+	// Nodes makes a control plane for real nodes (StartCluster): the
+	// ServiceAccount admission plugin is on, kube-apiserver publishes
+	// Address as the kubernetes Service's endpoint and reaches kubelets
+	// at their InternalIP with a client certificate.
+	Nodes bool
 }
 
 // ControlPlane is etcd and kube-apiserver serving on 127.0.0.1.
@@ -73,6 +88,7 @@ type ControlPlane struct {
 	apiBin, apiLog, apiURL             string
 	apiArgs                            []string
 
+	addr       string // Address, or 127.0.0.1
 	pkiDir     string
 	ca         *authority
 	kubeconfig string
@@ -93,6 +109,16 @@ func StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (*ControlP
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = defaultReadyTimeout
 	}
+	if !opts.ServiceClusterIPRange.IsValid() {
+		opts.ServiceClusterIPRange = netip.MustParsePrefix(ServiceClusterIPRange)
+	}
+	addr := "127.0.0.1"
+	if opts.NetNS != "" {
+		if !opts.Address.Is4() {
+			return nil, errors.New("start control plane: NetNS needs an IPv4 Address")
+		}
+		addr = opts.Address.String()
+	}
 	workDir, err := filepath.Abs(opts.WorkDir)
 	if err != nil {
 		return nil, fmt.Errorf("start control plane: %w", err)
@@ -100,12 +126,13 @@ func StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (*ControlP
 	apiPort := FreePort()
 	cp := &ControlPlane{
 		opts:       opts,
+		addr:       addr,
 		etcdDir:    filepath.Join(workDir, "etcd"),
 		etcdLog:    filepath.Join(workDir, "logs", "etcd.log"),
-		etcdURL:    "http://127.0.0.1:" + strconv.Itoa(FreePort()),
+		etcdURL:    "http://" + addr + ":" + strconv.Itoa(FreePort()),
 		etcdHTTP:   &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 2 * time.Second},
 		apiLog:     filepath.Join(workDir, "logs", "kube-apiserver.log"),
-		apiURL:     "https://127.0.0.1:" + strconv.Itoa(apiPort),
+		apiURL:     "https://" + addr + ":" + strconv.Itoa(apiPort),
 		pkiDir:     filepath.Join(workDir, "pki"),
 		kubeconfig: filepath.Join(workDir, "kubeconfig"),
 	}
@@ -120,7 +147,7 @@ func StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (*ControlP
 	if err := cp.writePKI(); err != nil {
 		return nil, fmt.Errorf("start control plane: %w", err)
 	}
-	cp.etcdArgs = cp.etcdFlags("http://127.0.0.1:" + strconv.Itoa(FreePort()))
+	cp.etcdArgs = cp.etcdFlags("http://" + addr + ":" + strconv.Itoa(FreePort()))
 	cp.apiArgs = cp.apiServerFlags(apiPort)
 	if opts.Audit {
 		policy := filepath.Join(workDir, "audit-policy.yaml")
@@ -141,25 +168,10 @@ func StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (*ControlP
 func (cp *ControlPlane) findTools(ctx context.Context) error {
 	dir := cp.opts.ToolsDir
 	if dir == "" {
-		root, err := RepoRoot()
-		if err != nil {
+		var err error
+		if dir, err = buildTools(ctx, cp.opts.Logs); err != nil {
 			return err
 		}
-		ctx, cancel := context.WithTimeout(ctx, buildToolsTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "hack", "build-tools.sh"))
-		cmd.Dir = root
-		cmd.Stderr = os.Stderr
-		if cp.opts.Logs != nil {
-			cmd.Stderr = cp.opts.Logs
-		}
-		setPdeathsig(cmd)
-		out, err := cmd.Output()
-		if err != nil {
-			return fmt.Errorf("hack/build-tools.sh: %w", err)
-		}
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		dir = lines[len(lines)-1]
 	}
 	cp.etcdBin = filepath.Join(dir, "etcd")
 	cp.apiBin = filepath.Join(dir, "kube-apiserver")
@@ -178,6 +190,9 @@ const (
 	servingKeyFile  = "apiserver.key"
 	saKeyFile       = "sa.key"
 	saPubFile       = "sa.pub"
+	// kube-apiserver's client certificate for kubelets (Nodes).
+	kubeletClientCertFile = "apiserver-kubelet-client.crt"
+	kubeletClientKeyFile  = "apiserver-kubelet-client.key"
 )
 
 // writePKI generates the CA, the serving certificate, the service-account
@@ -187,9 +202,15 @@ func (cp *ControlPlane) writePKI() error {
 	if err != nil {
 		return err
 	}
+	// The kubernetes Service has the first address of the range.
+	svcIP := cp.opts.ServiceClusterIPRange.Masked().Addr().Next()
 	serving, err := ca.serving("kube-apiserver",
 		[]string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
-		[]net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(10, 96, 0, 1)}) // 10.96.0.1: the kubernetes Service
+		[]net.IP{net.IPv4(127, 0, 0, 1), net.ParseIP(cp.addr), net.IP(svcIP.AsSlice())})
+	if err != nil {
+		return err
+	}
+	kubeletClient, err := ca.client("kube-apiserver-kubelet-client", nil)
 	if err != nil {
 		return err
 	}
@@ -203,6 +224,9 @@ func (cp *ControlPlane) writePKI() error {
 		servingKeyFile:  serving.keyPEM,
 		saKeyFile:       saPriv,
 		saPubFile:       saPub,
+		// Written always, used with Nodes.
+		kubeletClientCertFile: kubeletClient.certPEM,
+		kubeletClientKeyFile:  kubeletClient.keyPEM,
 	} {
 		if err := os.WriteFile(filepath.Join(cp.pkiDir, name), data, 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
@@ -273,14 +297,11 @@ func (cp *ControlPlane) etcdFlags(peerURL string) []string {
 
 func (cp *ControlPlane) apiServerFlags(port int) []string {
 	pki := func(name string) string { return filepath.Join(cp.pkiDir, name) }
-	return []string{
+	flags := []string{
 		"--etcd-servers=" + cp.etcdURL,
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
+		"--bind-address=" + cp.addr,
+		"--advertise-address=" + cp.addr,
 		"--secure-port=" + strconv.Itoa(port),
-		// The lease reconciler would publish 127.0.0.1 as the endpoint of
-		// the kubernetes Service, which Endpoints validation rejects.
-		"--endpoint-reconciler-type=none",
 		"--cert-dir=" + cp.pkiDir,
 		"--tls-cert-file=" + pki(servingCertFile),
 		"--tls-private-key-file=" + pki(servingKeyFile),
@@ -289,9 +310,19 @@ func (cp *ControlPlane) apiServerFlags(port int) []string {
 		"--service-account-issuer=" + ServiceAccountIssuer,
 		"--service-account-key-file=" + pki(saPubFile),
 		"--service-account-signing-key-file=" + pki(saKeyFile),
-		"--service-cluster-ip-range=" + ServiceClusterIPRange,
-		"--disable-admission-plugins=ServiceAccount",
+		"--service-cluster-ip-range=" + cp.opts.ServiceClusterIPRange.String(),
 	}
+	if !cp.opts.Nodes {
+		return append(flags,
+			// The lease reconciler would publish 127.0.0.1 as the endpoint
+			// of the kubernetes Service, which Endpoints validation rejects.
+			"--endpoint-reconciler-type=none",
+			"--disable-admission-plugins=ServiceAccount")
+	}
+	return append(flags,
+		"--kubelet-client-certificate="+pki(kubeletClientCertFile),
+		"--kubelet-client-key="+pki(kubeletClientKeyFile),
+		"--kubelet-preferred-address-types=InternalIP")
 }
 
 // AuditLog returns the path of the audit log (ControlPlaneOptions.Audit).
@@ -398,6 +429,9 @@ func (cp *ControlPlane) launch(name, bin string, args []string, logPath string) 
 		out = io.MultiWriter(f, &linePrefixer{w: cp.opts.Logs, prefix: name + ": "})
 	}
 	cmd := exec.Command(bin, args...)
+	if cp.opts.NetNS != "" {
+		cmd = inNetNS(cp.opts.NetNS, bin, args...)
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	return startProcess(name, cmd)
 }

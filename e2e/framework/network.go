@@ -354,8 +354,10 @@ func (h *Host) remove() error {
 
 // CleanupStale deletes the links and network namespaces whose names start
 // with prefix followed by the base-36 pid of a process that no longer exists:
-// leftovers of killed runs.
+// leftovers of killed runs. It first kills and removes such runs' one-node
+// clusters (StartCluster).
 func CleanupStale(prefix string) error {
+	clusterErr := cleanupStaleClusters(prefix)
 	links, err := ipJSONNames("ifname", "link", "show")
 	if err != nil {
 		return err
@@ -366,7 +368,7 @@ func CleanupStale(prefix string) error {
 	}
 	// Another process may be deleting the same ones: only report those
 	// that are still there after a failure.
-	var errs []error
+	errs := []error{clusterErr}
 	for _, l := range links {
 		if !stale(prefix, l) {
 			continue

@@ -60,14 +60,18 @@ type Response struct {
 //	/__ok             answers 200 "ok" and the pod header, nothing else: a
 //	                  backend whose work does not grow with the request's
 //	                  headers (the data-plane benchmark)
+//	/__health         answers 200 "ok", or 503 "failing" once a POST to
+//	                  /__health/fail asked for it (until a POST to
+//	                  /__health/ok): a readiness probe the test can fail
 //
 // and the streaming paths of special (/__slow/<n>, /__ws, /__upload,
 // /__uploads).
 // A malformed special path answers 400.
 func Handler(service, pod string) http.Handler {
 	var uploads atomic.Int64
+	var failing atomic.Bool
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if special(w, r, pod, &uploads) {
+		if special(w, r, pod, &uploads) || readiness(w, r, pod, &failing) {
 			return
 		}
 		if r.URL.Path == "/__ok" {
@@ -142,4 +146,29 @@ func Handler(service, pod string) http.Handler {
 		w.WriteHeader(status)
 		w.Write(body) //nolint:errcheck // the client may be gone; nothing to do about it
 	})
+}
+
+// readiness serves /__health and sets failing from /__health/fail and
+// /__health/ok; it reports whether it handled r.
+func readiness(w http.ResponseWriter, r *http.Request, pod string, failing *atomic.Bool) bool {
+	switch r.URL.Path {
+	case "/__health/fail", "/__health/ok":
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST to change the health", http.StatusMethodNotAllowed)
+			return true
+		}
+		failing.Store(r.URL.Path == "/__health/fail")
+	case "/__health":
+	default:
+		return false
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set(PodHeader, pod)
+	if failing.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("failing\n")) //nolint:errcheck // the client may be gone
+		return true
+	}
+	w.Write([]byte("ok\n")) //nolint:errcheck // the client may be gone
+	return true
 }

@@ -69,6 +69,35 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+// /__health answers 200 until a POST to /__health/fail, then 503 until a
+// POST to /__health/ok; a GET changes nothing.
+func TestHealth(t *testing.T) {
+	h := Handler("svc", "pod-0")
+	do := func(method, target string) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+		return rec.Code
+	}
+	steps := []struct {
+		method, target string
+		want           int
+	}{
+		{"GET", "/__health", 200},
+		{"GET", "/__health/fail", 405},
+		{"GET", "/__health", 200},
+		{"POST", "/__health/fail", 503},
+		{"GET", "/__health", 503},
+		{"GET", "/other", 200},
+		{"POST", "/__health/ok", 200},
+		{"GET", "/__health", 200},
+	}
+	for _, s := range steps {
+		if got := do(s.method, s.target); got != s.want {
+			t.Fatalf("%s %s: %d, want %d", s.method, s.target, got, s.want)
+		}
+	}
+}
+
 func TestOK(t *testing.T) {
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/__ok", nil)
