@@ -113,7 +113,7 @@ func TestDeployManifestsDryRun(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap",
-		"Deployment", "PodDisruptionBudget", "Service", "IngressClass", "Secret", "ValidatingWebhookConfiguration"} {
+		"Deployment", "PodDisruptionBudget", "Service", "IngressClass", "ValidatingWebhookConfiguration"} {
 		if !kinds[k] {
 			t.Errorf("deploy/ has no %s", k)
 		}

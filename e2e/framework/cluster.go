@@ -200,7 +200,9 @@ func (c *Cluster) WorkDir() string { return c.workDir }
 // Kubectl returns the path of the pinned kubectl.
 func (c *Cluster) Kubectl() string { return filepath.Join(c.tools, "kubectl") }
 
-func (c *Cluster) netnsPath() string  { return "/run/netns/" + c.netns }
+func (c *Cluster) netnsPath() string { return "/run/netns/" + c.netns }
+
+// cgroupName is the kubelet's cgroupRoot, as killCluster knows it.
 func (c *Cluster) cgroupName() string { return runPrefix + "node" }
 func (c *Cluster) path(p string) string {
 	return filepath.Join(c.workDir, p)
@@ -298,8 +300,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 	})
 }
 
-// cniNetwork names the Pods' network; libcni keeps its cache under
-// /var/lib/cni by that name.
+// cniNetwork names the Pods' network.
 func (c *Cluster) cniNetwork() string { return runPrefix + "pods" }
 
 // ctr runs containerd's ctr against the node's containerd, in the
@@ -506,7 +507,7 @@ func (c *Cluster) Stop() error {
 				errs = append(errs, p.stop(stopGrace))
 			}
 		}
-		errs = append(errs, killCgroup(c.cgroupName()))
+		errs = append(errs, killCluster(runPrefix))
 		for _, p := range c.procs {
 			if p.name == "containerd" {
 				errs = append(errs, p.stop(stopGrace))

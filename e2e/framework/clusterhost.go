@@ -2,6 +2,8 @@ package framework
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,7 +136,7 @@ func cleanupStaleClusters(prefix string) error {
 				st = nil
 			}
 		}
-		errs = append(errs, killCgroup(run+"node"), removeClusterLeftovers(run, dir, st), os.RemoveAll(dir))
+		errs = append(errs, killCluster(run), removeClusterLeftovers(run, dir, st), os.RemoveAll(dir))
 	}
 	return errors.Join(errs...)
 }
@@ -142,8 +144,8 @@ func cleanupStaleClusters(prefix string) error {
 // removeClusterLeftovers removes, for the cluster of run (a runPrefix) in
 // workDir, the mounts under workDir, the node's network namespace (with
 // it its veth, routes and iptables rules), its cgroups, the files it left
-// in hostDirs, and all of workDir but its logs; then it restores st.
-// Its processes must be gone (killCgroup).
+// in /var/log/containers, and all of workDir but its logs; then it
+// restores st. Its processes must be gone (killCluster).
 func removeClusterLeftovers(run, workDir string, st *hostState) error {
 	var errs []error
 	errs = append(errs, unmountUnder(workDir))
@@ -151,17 +153,12 @@ func removeClusterLeftovers(run, workDir string, st *hostState) error {
 		errs = append(errs, ipCmds([]string{"netns", "del", run + "node"}))
 	}
 	errs = append(errs, removeCgroup(run+"node"))
-	// The kubelet's links to container logs under workDir; libcni's cache
-	// entries of the Pods' network.
+	// The kubelet's links to container logs under workDir.
 	links, _ := filepath.Glob("/var/log/containers/*.log")
 	for _, l := range links {
 		if t, err := os.Readlink(l); err == nil && strings.HasPrefix(t, workDir+"/") {
 			_ = os.Remove(l)
 		}
-	}
-	cached, _ := filepath.Glob("/var/lib/cni/results/" + run + "pods-*")
-	for _, f := range cached {
-		_ = os.Remove(f)
 	}
 	entries, _ := os.ReadDir(workDir)
 	for _, e := range entries {
@@ -282,6 +279,46 @@ func cgroupPids(name string) []int {
 		pids = append(pids, pid)
 	}
 	return pids
+}
+
+// killCluster kills the processes of the cluster of run (a runPrefix):
+// the Pods' and containerd's shims, and removes what the killed shims
+// leave behind: their sockets under /run/containerd/s and libcni's cache
+// entries of their sandboxes under /var/lib/cni/results.
+func killCluster(run string) error {
+	var leftovers []string
+	for _, pid := range cgroupPids(run + "node/shims") {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err != nil {
+			continue
+		}
+		var id, ns, addr string
+		args := strings.Split(string(b), "\x00")
+		for i := 0; i+1 < len(args); i++ {
+			switch args[i] {
+			case "-id":
+				id = args[i+1]
+			case "-namespace":
+				ns = args[i+1]
+			case "-address":
+				addr = args[i+1]
+			}
+		}
+		if id == "" || ns == "" || addr == "" {
+			continue
+		}
+		// containerd names a shim's socket after its address, namespace
+		// and id.
+		sum := sha256.Sum256([]byte(filepath.Join(addr, ns, id)))
+		leftovers = append(leftovers, "/run/containerd/s/"+hex.EncodeToString(sum[:]))
+		cached, _ := filepath.Glob("/var/lib/cni/results/*-" + id + "-*")
+		leftovers = append(leftovers, cached...)
+	}
+	err := killCgroup(run + "node")
+	for _, f := range leftovers {
+		_ = os.Remove(f)
+	}
+	return err
 }
 
 // killCgroup kills every process in the cgroup name and below with SIGKILL
