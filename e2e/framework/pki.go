@@ -136,3 +136,21 @@ func privateKeyPEM(key crypto.Signer) ([]byte, error) {
 func pemBlock(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
+
+// NewServingCert makes a CA and a serving certificate it signs for
+// dnsNames, and returns the CA's certificate and the serving certificate
+// and key, PEM: what a webhook's Secret and caBundle hold.
+func NewServingCert(dnsNames ...string) (caPEM, certPEM, keyPEM []byte, err error) {
+	if len(dnsNames) == 0 {
+		return nil, nil, nil, fmt.Errorf("serving certificate: no DNS name")
+	}
+	ca, err := newAuthority(dnsNames[0] + " CA")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	kp, err := ca.serving(dnsNames[0], dnsNames, nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ca.certPEM, kp.certPEM, kp.keyPEM, nil
+}
