@@ -89,26 +89,28 @@ if ! have "$golang"; then
 fi
 bah tag "$golang" "docker.io/library/golang:$golang_tag"
 
-version=$(git -C "$root" describe --tags --always --dirty 2>/dev/null || echo dev)
-echo "images: portico:dev from the Dockerfile (version $version)" >&2
-bah bud --quiet --layers --pull=never --network host --build-arg "VERSION=$version" \
+# The Dockerfile's default VERSION, dev: buildah 1.28 reuses a cached
+# layer whatever the build argument.
+echo "images: portico:dev from the Dockerfile" >&2
+bah bud --quiet --layers --pull=never --network host \
 	-t docker.io/library/portico:dev -f "$root/Dockerfile" "$root" >&2
 
-# scratch IMAGE BINARY PACKAGE [ARGS...]: an image of one static binary,
-# built here from PACKAGE, run as nobody.
+# scratch IMAGE BINARY PACKAGE: an image of one static binary, built here
+# from PACKAGE, run as nobody; made again only when the binary changes.
 scratch() {
-	local image=$1 bin=$2 pkg=$3
-	shift 3
+	local image=$1 bin=$2 pkg=$3 ctr keyed
 	(cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$tmp/$bin" "$pkg")
-	local ctr
-	ctr=$(bah from scratch)
-	bah copy --quiet "$ctr" "$tmp/$bin" "/$bin" >/dev/null
-	bah config --entrypoint "[\"/$bin\"]" --user 65534:65534 "$ctr"
-	bah commit --quiet --rm "$ctr" "$image" >/dev/null
+	keyed=localhost/portico-build/$bin:$(sha256sum <"$tmp/$bin" | cut -c1-16)
+	if ! have "$keyed"; then
+		ctr=$(bah from scratch)
+		bah copy --quiet "$ctr" "$tmp/$bin" "/$bin" >/dev/null
+		bah config --entrypoint "[\"/$bin\"]" --user 65534:65534 "$ctr"
+		bah commit --quiet --rm "$ctr" "$keyed" >/dev/null
+	fi
+	bah tag "$keyed" "$image"
+	keep+=("$keyed")
 }
-scratch docker.io/library/portico-echoserver:dev echoserver ./hack/echoserver
-scratch localhost/portico-pause:dev pause ./hack/cluster/pause
-
+keep=("$debian" "$golang")
 for pair in portico:docker.io/library/portico:dev echoserver:docker.io/library/portico-echoserver:dev \
 	pause:localhost/portico-pause:dev; do
 	file=$out/${pair%%:*}.tar image=${pair#*:}
@@ -116,3 +118,10 @@ for pair in portico:docker.io/library/portico:dev echoserver:docker.io/library/p
 	bah push --quiet "$image" "docker-archive:$file:$image" >&2
 	echo "$image"
 done
+# What earlier builds left: bases of other recipes, images no longer
+# tagged and their layers (the cache of this build's steps stays: its
+# images have children).
+for image in $(bah images --format '{{.Name}}:{{.Tag}}' | grep -E '^localhost/portico-(base|build)/'); do
+	if [[ " ${keep[*]} " != *" $image "* ]]; then bah rmi "$image" >/dev/null 2>&1 || true; fi
+done
+bah rmi --prune >/dev/null 2>&1 || true
