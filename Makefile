@@ -1,5 +1,6 @@
 # Portico. `make dev` runs it on a local control plane with the seed apps;
-# `make test` runs every test. Both install what they need (as root).
+# `make cluster` runs a one-node Kubernetes with the controller's image;
+# `make test` runs every test. They install what they need (as root).
 
 GO        ?= go
 GOFLAGS   ?=
@@ -7,7 +8,7 @@ E2E_FLAGS ?=
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build deps tools test check unit e2e dev bench reliability docs clean
+.PHONY: all build deps tools cluster-tools test check unit e2e incluster cluster dev bench reliability docs clean
 
 all: build
 
@@ -20,11 +21,14 @@ bin/portico: FORCE
 deps:
 	bash hack/install-deps.sh
 
-# kube-apiserver and etcd from the Go module proxy, cached under .cache/.
+# kube-apiserver and etcd from the Go module proxy, cached under .cache/;
+# cluster-tools adds the node's components (hack/cluster) and kubectl.
 tools:
 	bash hack/build-tools.sh >/dev/null
+cluster-tools:
+	bash hack/build-tools.sh cluster >/dev/null
 
-test: deps tools check unit e2e
+test: deps tools check unit e2e incluster
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -34,7 +38,16 @@ unit:
 	$(GO) test $(GOFLAGS) -count=1 ./pkg/... ./cmd/... ./hack/echoserver/... ./hack/dev/... ./hack/gendocs/...
 
 e2e: build
-	$(GO) test $(GOFLAGS) -count=1 -timeout 45m ./e2e/... $(E2E_FLAGS)
+	$(GO) test $(GOFLAGS) -count=1 -timeout 45m ./e2e/ ./e2e/framework/ $(E2E_FLAGS)
+
+# The controller image (built from the Dockerfile) on the one-node cluster.
+incluster: cluster-tools
+	$(GO) test $(GOFLAGS) -count=1 -timeout 30m ./e2e/incluster/ $(E2E_FLAGS)
+
+# The same cluster by hand, with the images imported; Ctrl-C removes it.
+cluster: cluster-tools
+	bash hack/install-deps.sh cluster
+	$(GO) run ./hack/cluster
 
 dev: deps tools build
 	$(GO) run ./hack/dev
