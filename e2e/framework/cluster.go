@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -58,7 +57,6 @@ type Cluster struct {
 	subnet  netip.Prefix
 	tools   string
 	netns   string // name; /run/netns/<netns>
-	hostEnd string // veth in the root namespace
 
 	cp    *ControlPlane
 	host  *hostState
@@ -99,7 +97,7 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (c *Cluster, err err
 	if err := os.RemoveAll(c.workDir); err != nil {
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
-	for _, d := range []string{"logs", "pki", "cni/net.d", "containerd", "kubelet"} {
+	for _, d := range []string{"logs", "cni/net.d", "containerd", "kubelet"} {
 		if err := os.MkdirAll(filepath.Join(c.workDir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("start cluster: %w", err)
 		}
@@ -107,9 +105,10 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (c *Cluster, err err
 	defer func() {
 		if err != nil {
 			err = errors.Join(fmt.Errorf("start cluster: %w", err), c.Stop())
+			c = nil
 		}
 	}()
-	if c.host, err = saveHostState(c.workDir); err != nil {
+	if c.host, err = saveHostState(); err != nil {
 		return c, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, clusterStartTimeout)
@@ -211,28 +210,27 @@ func (c *Cluster) path(p string) string {
 // makeNetwork creates the node's network namespace and the veth pair to it,
 // and routes the Services and Pods through it.
 func (c *Cluster) makeNetwork() error {
-	c.hostEnd = nextLinkName("v")
-	peer := nextLinkName("p")
+	hostEnd, peer := nextLinkName("v"), nextLinkName("p")
 	hostAddr := netip.PrefixFrom(c.HostIP(), 30).String()
 	nodeAddr := netip.PrefixFrom(c.NodeIP(), 30).String()
 	if err := ipCmds(
 		[]string{"netns", "add", c.netns},
-		[]string{"link", "add", c.hostEnd, "type", "veth", "peer", "name", peer, "netns", c.netns},
-		[]string{"addr", "add", hostAddr, "dev", c.hostEnd},
-		[]string{"link", "set", c.hostEnd, "up"},
+		[]string{"link", "add", hostEnd, "type", "veth", "peer", "name", peer, "netns", c.netns},
+		[]string{"addr", "add", hostAddr, "dev", hostEnd},
+		[]string{"link", "set", hostEnd, "up"},
 		[]string{"-n", c.netns, "link", "set", peer, "name", "eth0"},
 		[]string{"-n", c.netns, "addr", "add", nodeAddr, "dev", "eth0"},
 		[]string{"-n", c.netns, "link", "set", "lo", "up"},
 		[]string{"-n", c.netns, "link", "set", "eth0", "up"},
 		[]string{"-n", c.netns, "route", "add", "default", "via", c.HostIP().String()},
-		[]string{"route", "add", c.ServiceRange().String(), "via", c.NodeIP().String(), "dev", c.hostEnd},
-		[]string{"route", "add", c.PodRange().String(), "via", c.NodeIP().String(), "dev", c.hostEnd},
+		[]string{"route", "add", c.ServiceRange().String(), "via", c.NodeIP().String(), "dev", hostEnd},
+		[]string{"route", "add", c.PodRange().String(), "via", c.NodeIP().String(), "dev", hostEnd},
 	); err != nil {
 		return err
 	}
 	// Forwarding between eth0 and the Pods' bridge, in the node's
 	// namespace only.
-	return run(inNetNS(c.netnsPath(), "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"))
+	return run(inNetNS(c.netnsPath(), "sh", "-c", "echo 1 >/proc/sys/net/ipv4/ip_forward"))
 }
 
 // startContainerd writes containerd's and the CNI's configuration and
@@ -319,7 +317,7 @@ func (c *Cluster) ctr(ctx context.Context, args ...string) ([]byte, error) {
 // ImportImage imports a docker or OCI archive into the node's containerd,
 // where Pods find it without a pull (imagePullPolicy IfNotPresent).
 func (c *Cluster) ImportImage(ctx context.Context, archive string) error {
-	_, err := c.ctr(ctx, "images", "import", "--no-unpack=false", archive)
+	_, err := c.ctr(ctx, "images", "import", archive)
 	return err
 }
 
@@ -428,42 +426,35 @@ metricsBindAddress: 127.0.0.1:10249
 // ServiceAccount, without which no Pod is admitted.
 func (c *Cluster) waitNodeReady(ctx context.Context) error {
 	client := c.cp.Client()
-	var last error
-	for {
-		last = func() error {
-			for _, p := range c.procs {
-				if p.exited() {
-					return fmt.Errorf("%s exited: %v; log %s ends:\n%s", p.name, p.err, c.logPath(p.name), fileTail(c.logPath(p.name), 30))
-				}
+	ready := func() error {
+		node, err := client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		for _, cond := range node.Status.Conditions {
+			if cond.Type == corev1.NodeReady && cond.Status != corev1.ConditionTrue {
+				return fmt.Errorf("node %s not Ready: %s", NodeName, cond.Message)
 			}
-			node, err := client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
-			if err != nil {
+			if cond.Type == corev1.NodeReady {
+				_, err = client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 				return err
 			}
-			ready := false
-			for _, cond := range node.Status.Conditions {
-				if cond.Type == corev1.NodeReady {
-					ready = cond.Status == corev1.ConditionTrue
-					if !ready {
-						return fmt.Errorf("node %s not Ready: %s", NodeName, cond.Message)
-					}
-				}
-			}
-			if !ready {
-				return fmt.Errorf("node %s has no Ready condition", NodeName)
-			}
-			_, err = client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-			return err
-		}()
-		if last == nil {
-			return nil
 		}
-		if strings.Contains(last.Error(), " exited: ") {
-			return last
+		return fmt.Errorf("node %s has no Ready condition", NodeName)
+	}
+	for {
+		for _, p := range c.procs {
+			if p.exited() {
+				return fmt.Errorf("%s exited: %v; log %s ends:\n%s", p.name, p.err, c.logPath(p.name), fileTail(c.logPath(p.name), 30))
+			}
+		}
+		err := ready()
+		if err == nil {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("node not ready: %w (last: %v)", context.Cause(ctx), last)
+			return fmt.Errorf("node not ready: %w (last: %v)", context.Cause(ctx), err)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
@@ -565,21 +556,9 @@ func buildTools(ctx context.Context, logs io.Writer, args ...string) (string, er
 	return lines[len(lines)-1], nil
 }
 
-// strconvPid36 parses the base-36 pid of a run prefix's name.
-func strconvPid36(s string) (int, bool) {
-	pid, err := strconv.ParseInt(s, 36, 32)
-	return int(pid), err == nil && pid > 0
-}
-
 // imagesTimeout bounds hack/cluster/images.sh: a cold build (base images,
 // apt, Go modules and build) takes about 5 minutes on 2 cores.
 const imagesTimeout = 20 * time.Minute
-
-// Image archives BuildImages writes, by image.
-const (
-	PorticoImage    = "docker.io/library/portico:dev"
-	EchoServerImage = "docker.io/library/portico-echoserver:dev"
-)
 
 // BuildImages runs hack/cluster/images.sh, which builds the controller's
 // image from the Dockerfile, the echo server's and the pause image into

@@ -45,7 +45,7 @@ func hostStateFile() string { return filepath.Join(os.TempDir(), NamePrefix+"-cl
 
 // saveHostState records the machine's state unless a running cluster has
 // already done so.
-func saveHostState(workDir string) (*hostState, error) {
+func saveHostState() (*hostState, error) {
 	if b, err := os.ReadFile(hostStateFile()); err == nil {
 		var st hostState
 		if json.Unmarshal(b, &st) == nil {
@@ -359,4 +359,10 @@ func removeCgroup(name string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// strconvPid36 parses the base-36 pid of a run prefix's name.
+func strconvPid36(s string) (int, bool) {
+	pid, err := strconv.ParseInt(s, 36, 32)
+	return int(pid), err == nil && pid > 0
 }

@@ -26,8 +26,9 @@ import (
 )
 
 const (
-	// ServiceClusterIPRange is the API server's --service-cluster-ip-range.
-	// Nothing routes it: there is no kube-proxy.
+	// ServiceClusterIPRange is the API server's default
+	// --service-cluster-ip-range. Without a Cluster nothing routes it:
+	// there is no kube-proxy.
 	ServiceClusterIPRange = "10.96.0.0/16"
 	// ServiceAccountIssuer is the API server's --service-account-issuer.
 	ServiceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
@@ -78,7 +79,8 @@ type ControlPlaneOptions struct {
 	Nodes bool
 }
 
-// ControlPlane is etcd and kube-apiserver serving on 127.0.0.1.
+// ControlPlane is etcd and kube-apiserver serving on 127.0.0.1, or on
+// Address inside NetNS.
 type ControlPlane struct {
 	opts ControlPlaneOptions
 
@@ -210,10 +212,6 @@ func (cp *ControlPlane) writePKI() error {
 	if err != nil {
 		return err
 	}
-	kubeletClient, err := ca.client("kube-apiserver-kubelet-client", nil)
-	if err != nil {
-		return err
-	}
 	saPriv, saPub, err := signingKey()
 	if err != nil {
 		return err
@@ -224,12 +222,20 @@ func (cp *ControlPlane) writePKI() error {
 		servingKeyFile:  serving.keyPEM,
 		saKeyFile:       saPriv,
 		saPubFile:       saPub,
-		// Written always, used with Nodes.
-		kubeletClientCertFile: kubeletClient.certPEM,
-		kubeletClientKeyFile:  kubeletClient.keyPEM,
 	} {
 		if err := os.WriteFile(filepath.Join(cp.pkiDir, name), data, 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	if cp.opts.Nodes {
+		kp, err := ca.client("kube-apiserver-kubelet-client", nil)
+		if err != nil {
+			return err
+		}
+		for name, data := range map[string][]byte{kubeletClientCertFile: kp.certPEM, kubeletClientKeyFile: kp.keyPEM} {
+			if err := os.WriteFile(filepath.Join(cp.pkiDir, name), data, 0o600); err != nil {
+				return fmt.Errorf("write %s: %w", name, err)
+			}
 		}
 	}
 	cp.ca = ca

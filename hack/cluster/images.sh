@@ -111,6 +111,9 @@ scratch() {
 	keep+=("$keyed")
 }
 keep=("$debian" "$golang")
+scratch docker.io/library/portico-echoserver:dev echoserver ./hack/echoserver
+scratch localhost/portico-pause:dev pause ./hack/cluster/pause
+
 for pair in portico:docker.io/library/portico:dev echoserver:docker.io/library/portico-echoserver:dev \
 	pause:localhost/portico-pause:dev; do
 	file=$out/${pair%%:*}.tar image=${pair#*:}
