@@ -105,26 +105,7 @@ func TestLeaderPodDeleted(t *testing.T) {
 		t.Fatalf("Lease held by the deleted %s", leader)
 	}
 	// Status written now can only come from the new leader.
-	yaml := `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: status-check
-  namespace: ingress-lab
-spec:
-  ingressClassName: nginx
-  rules:
-  - host: status.example.com
-    http:
-      paths:
-      - path: /
-        pathType: Prefix
-        backend:
-          service:
-            name: api-service
-            port:
-              number: 80
-`
-	if _, err := kubectlIn([]byte(yaml), "apply", "-f", "-"); err != nil {
+	if _, err := kubectlIn(apiIngress("status-check"), "apply", "-f", "-"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _, _ = kubectl("delete", "ingress", "-n", "ingress-lab", "status-check") })

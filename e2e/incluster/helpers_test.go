@@ -164,3 +164,32 @@ type stopper struct {
 
 func newStopper() *stopper { return &stopper{ch: make(chan struct{})} }
 func (s *stopper) stop()   { s.once.Do(func() { close(s.ch) }) }
+
+// apiIngress is an Ingress named name in ingress-lab routing
+// <name>.example.com to api-service, with annotations (YAML lines, each
+// "key: value"), for kubectl apply.
+func apiIngress(name string, annotations ...string) []byte {
+	meta := ""
+	if len(annotations) > 0 {
+		meta = "\n  annotations:\n    " + strings.Join(annotations, "\n    ")
+	}
+	return []byte(`apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: ` + name + `
+  namespace: ingress-lab` + meta + `
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: ` + name + `.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: api-service
+            port:
+              number: 80
+`)
+}

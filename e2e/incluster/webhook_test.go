@@ -65,27 +65,7 @@ func TestValidatingWebhook(t *testing.T) {
 	})
 
 	ingress := func(name, bodySize string) []byte {
-		return []byte(`apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ` + name + `
-  namespace: ingress-lab
-  annotations:
-    nginx.ingress.kubernetes.io/proxy-body-size: "` + bodySize + `"
-spec:
-  ingressClassName: nginx
-  rules:
-  - host: ` + name + `.example.com
-    http:
-      paths:
-      - path: /
-        pathType: Prefix
-        backend:
-          service:
-            name: api-service
-            port:
-              number: 80
-`)
+		return apiIngress(name, `nginx.ingress.kubernetes.io/proxy-body-size: "`+bodySize+`"`)
 	}
 	// kube-proxy takes a moment to route the new Service's cluster IP;
 	// until then the API server's calls time out.
