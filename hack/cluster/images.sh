@@ -31,6 +31,10 @@ store=$(cd "$root/.cache/buildah" && pwd -P)
 bah() {
 	TMPDIR=$store/tmp buildah --root "$store/storage" --runroot "$store/run" --storage-driver overlay "$@"
 }
+# One build at a time per store: worktrees share .cache, and the pruning at
+# the end must not take another build's fresh layers.
+exec 9>"$store/lock"
+flock 9
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
