@@ -53,20 +53,32 @@ spec:
 	}
 	t.Cleanup(func() { _, _ = kubectl("delete", "pod", "-n", controllerNS, name, "--wait=false") })
 	var ip string
-	waitFor(t, time.Minute, "the controller container running, its probe failing", func() error {
+	healthz := func() error {
+		status, _, body, err := get("http://"+ip+":10254/healthz", "")
+		if err == nil && (status != http.StatusServiceUnavailable || !strings.Contains(body, "nginx")) {
+			err = fmt.Errorf("/healthz: %d %q, want 503 naming nginx", status, body)
+		}
+		return err
+	}
+	waitFor(t, time.Minute, "the controller running, its /healthz and probe failing", func() error {
 		p, err := env.client.CoreV1().Pods(controllerNS).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
+		running := false
 		for _, cs := range p.Status.ContainerStatuses {
-			if cs.Name == "controller" && cs.State.Running == nil {
-				return fmt.Errorf("controller container %+v", cs.State)
-			}
+			running = running || cs.Name == "controller" && cs.State.Running != nil
+		}
+		if !running {
+			return fmt.Errorf("controller container not running: %+v", p.Status.ContainerStatuses)
 		}
 		if p.Status.PodIP == "" {
 			return fmt.Errorf("no Pod IP yet")
 		}
 		ip = p.Status.PodIP
+		if err := healthz(); err != nil {
+			return err
+		}
 		return probeEvent(ctx, name)
 	})
 	// Observed over several probe periods: never Ready, /healthz 503.
@@ -78,9 +90,8 @@ spec:
 		if podReady(p) {
 			t.Fatal("the Pod whose nginx cannot bind :80 is Ready")
 		}
-		status, _, body, err := get("http://"+ip+":10254/healthz", "")
-		if err != nil || status != http.StatusServiceUnavailable || !strings.Contains(body, "nginx") {
-			t.Fatalf("/healthz: %d %q %v; want 503 naming nginx", status, body, err)
+		if err := healthz(); err != nil {
+			t.Fatal(err)
 		}
 		time.Sleep(time.Second)
 	}
