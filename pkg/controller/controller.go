@@ -195,7 +195,7 @@ func (c *Controller) run(ctx context.Context) error {
 		close(electDone)
 	}
 	if c.cfg.Webhook.Addr != "" {
-		wh, err := c.serveWebhook()
+		wh, err := c.serveWebhook(ctx)
 		if err != nil {
 			return err
 		}

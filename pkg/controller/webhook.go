@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -8,9 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -18,6 +20,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/portico-ingress/portico/pkg/filewatch"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
@@ -26,18 +29,20 @@ import (
 type Webhook struct {
 	// Addr is the listen address, e.g. ":8443"; "" disables the webhook.
 	Addr string
-	// CertFile and KeyFile are the PEM serving certificate and key; they
-	// are read again when they change on disk.
+	// CertFile and KeyFile are the PEM serving certificate and key; a
+	// file watcher loads them again when they change on disk (a Secret
+	// volume's new version), and handshakes take them from memory.
 	CertFile, KeyFile string
 }
 
 // maxReview bounds an AdmissionReview body.
 const maxReview = 8 << 20
 
-// serveWebhook serves POST /validate (any path is accepted) over TLS.
-func (c *Controller) serveWebhook() (*http.Server, error) {
-	certs := &certReloader{certFile: c.cfg.Webhook.CertFile, keyFile: c.cfg.Webhook.KeyFile}
-	if _, err := certs.get(nil); err != nil {
+// serveWebhook serves POST /validate (any path is accepted) over TLS
+// until ctx ends.
+func (c *Controller) serveWebhook(ctx context.Context) (*http.Server, error) {
+	certs := &webhookCert{certFile: c.cfg.Webhook.CertFile, keyFile: c.cfg.Webhook.KeyFile, log: c.log.Named("webhook")}
+	if err := certs.watch(ctx); err != nil {
 		return nil, fmt.Errorf("validating webhook certificate: %w", err)
 	}
 	ln, err := net.Listen("tcp", c.cfg.Webhook.Addr)
@@ -162,35 +167,70 @@ func (c *Controller) validateIngress(ing *networkingv1.Ingress) (errs, warns []s
 	return errs, warns
 }
 
-// certReloader serves a key pair from files, read again when they change.
-type certReloader struct {
+// webhookCert serves the webhook's key pair from memory. The files are
+// read once per change, by a file watcher, never on a handshake; a pair
+// that does not load (half written, or a key that is not the
+// certificate's) leaves the last good pair served, with a Warning.
+type webhookCert struct {
 	certFile, keyFile string
+	log               *zap.Logger
 
-	mu      sync.Mutex
-	cert    *tls.Certificate
-	modTime time.Time
+	pair atomic.Pointer[tls.Certificate]
+	// mu guards the files' contents as last read; only the watcher's
+	// goroutine (and the first load) change them.
+	mu        sync.Mutex
+	cert, key []byte
 }
 
-func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st, err := os.Stat(r.certFile)
-	if err != nil {
-		if r.cert != nil {
-			return r.cert, nil
+// watch reads the pair and keeps it current until ctx ends; it fails when
+// there is no good pair to start with.
+func (c *webhookCert) watch(ctx context.Context) error {
+	c.mu.Lock() // a change reported meanwhile waits for the first load
+	defer c.mu.Unlock()
+	_, files := filewatch.Watch(ctx, filewatch.Options{Log: c.log}, c.changed, c.certFile, c.keyFile)
+	for _, f := range files {
+		if f.Err != nil {
+			return f.Err
 		}
-		return nil, err
 	}
-	if r.cert != nil && st.ModTime().Equal(r.modTime) {
-		return r.cert, nil
+	return c.load(files)
+}
+
+// changed takes the files the watcher reports.
+func (c *webhookCert) changed(files []filewatch.File) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.load(files); err != nil {
+		c.log.Warn("validating webhook: the certificate and key on disk do not load; the last good pair is still served",
+			zap.String("certificate", c.certFile), zap.String("key", c.keyFile), zap.Error(err))
 	}
-	pair, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
-	if err != nil {
-		if r.cert != nil {
-			return r.cert, nil // keep serving the last good pair mid-rotation
+}
+
+// load takes the files given and serves the pair they make, if it loads;
+// c.mu is held.
+func (c *webhookCert) load(files []filewatch.File) error {
+	for _, f := range files {
+		if f.Path == filepath.Clean(c.certFile) {
+			c.cert = f.Data
 		}
-		return nil, err
+		if f.Path == filepath.Clean(c.keyFile) {
+			c.key = f.Data
+		}
 	}
-	r.cert, r.modTime = &pair, st.ModTime()
-	return r.cert, nil
+	pair, err := tls.X509KeyPair(c.cert, c.key)
+	if err != nil {
+		return err
+	}
+	c.pair.Store(&pair)
+	c.log.Info("validating webhook: serving certificate loaded", zap.String("serial", pair.Leaf.SerialNumber.Text(16)),
+		zap.Time("notAfter", pair.Leaf.NotAfter), zap.Strings("dnsNames", pair.Leaf.DNSNames))
+	return nil
+}
+
+// get is tls.Config.GetCertificate: the pair in memory.
+func (c *webhookCert) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if p := c.pair.Load(); p != nil {
+		return p, nil
+	}
+	return nil, errors.New("no serving certificate loaded")
 }

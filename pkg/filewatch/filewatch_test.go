@@ -14,63 +14,21 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap/zaptest"
+
+	"github.com/portico-ingress/portico/pkg/filewatch/filewatchtest"
 )
 
-// volume is a directory laid out as the kubelet's atomic writer lays out
-// a Secret or ConfigMap volume: each version of the data in its own
-// `..<timestamp>` directory, `..data` a symlink to the current one, and
-// each key a symlink to `..data/<key>`.
-type volume struct {
-	t   *testing.T
-	dir string
-	cur string // current ..<timestamp> directory name
+func newVolume(t *testing.T, data map[string]string) *filewatchtest.Volume {
+	return filewatchtest.NewVolume(t, bytesOf(data))
 }
 
-func newVolume(t *testing.T, data map[string]string) *volume {
-	v := &volume{t: t, dir: t.TempDir()}
-	v.update(data)
-	return v
+func bytesOf(data map[string]string) map[string][]byte {
+	out := map[string][]byte{}
+	for k, v := range data {
+		out[k] = []byte(v)
+	}
+	return out
 }
-
-// update writes a new version as the atomic writer does: a new timestamped
-// directory, a `..data_tmp` symlink to it renamed over `..data`, the key
-// symlinks for new keys, and the old directory removed.
-func (v *volume) update(data map[string]string) {
-	t := v.t
-	t.Helper()
-	ts, err := os.MkdirTemp(v.dir, time.Now().UTC().Format("..2006_01_02_15_04_05."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, val := range data {
-		if err := os.WriteFile(filepath.Join(ts, k), []byte(val), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tmp := filepath.Join(v.dir, "..data_tmp")
-	if err := os.Symlink(filepath.Base(ts), tmp); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(v.dir, "..data")); err != nil {
-		t.Fatal(err)
-	}
-	for k := range data {
-		link := filepath.Join(v.dir, k)
-		if _, err := os.Lstat(link); errors.Is(err, fs.ErrNotExist) {
-			if err := os.Symlink(filepath.Join("..data", k), link); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if v.cur != "" {
-		if err := os.RemoveAll(filepath.Join(v.dir, v.cur)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	v.cur = filepath.Base(ts)
-}
-
-func (v *volume) path(key string) string { return filepath.Join(v.dir, key) }
 
 // recorder collects the callbacks of a Watcher.
 type recorder struct {
@@ -142,7 +100,7 @@ func watch(t *testing.T, opts Options, r *recorder, paths ...string) (*Watcher, 
 func TestKubeletAtomicWriterSwap(t *testing.T) {
 	v := newVolume(t, map[string]string{"tls.crt": "cert 1", "tls.key": "key 1"})
 	r := newRecorder()
-	w, initial := watch(t, Options{}, r, v.path("tls.crt"), v.path("tls.key"))
+	w, initial := watch(t, Options{}, r, v.Path("tls.crt"), v.Path("tls.key"))
 	if w.Polling() {
 		t.Fatal("inotify is available here, yet the watcher polls")
 	}
@@ -151,7 +109,7 @@ func TestKubeletAtomicWriterSwap(t *testing.T) {
 		t.Fatalf("initial: %s", describe(initial))
 	}
 	for i := 2; i <= 3; i++ {
-		v.update(map[string]string{"tls.crt": fmt.Sprintf("cert %d", i), "tls.key": fmt.Sprintf("key %d", i)})
+		v.Update(bytesOf(map[string]string{"tls.crt": fmt.Sprintf("cert %d", i), "tls.key": fmt.Sprintf("key %d", i)}))
 		got := byName(r.wait(t, 5*time.Second))
 		if string(got["tls.crt"].Data) != fmt.Sprintf("cert %d", i) || string(got["tls.key"].Data) != fmt.Sprintf("key %d", i) {
 			t.Fatalf("version %d: reported %v", i, got)
@@ -160,7 +118,7 @@ func TestKubeletAtomicWriterSwap(t *testing.T) {
 		r.quiet(t, 500*time.Millisecond)
 	}
 	// A version that changes one key reports that key only.
-	v.update(map[string]string{"tls.crt": "cert 3", "tls.key": "key 4"})
+	v.Update(bytesOf(map[string]string{"tls.crt": "cert 3", "tls.key": "key 4"}))
 	got = byName(r.wait(t, 5*time.Second))
 	if len(got) != 1 || string(got["tls.key"].Data) != "key 4" {
 		t.Fatalf("reported %v, want tls.key only", got)
@@ -274,14 +232,14 @@ func TestPollingFallback(t *testing.T) {
 			t.Cleanup(func() { newNotifier, addWatch = fsnotify.NewWatcher, (*fsnotify.Watcher).Add })
 			v := newVolume(t, map[string]string{"k": "1"})
 			r := newRecorder()
-			w, initial := watch(t, Options{Poll: 100 * time.Millisecond}, r, v.path("k"))
+			w, initial := watch(t, Options{Poll: 100 * time.Millisecond}, r, v.Path("k"))
 			if !w.Polling() {
 				t.Fatal("the watcher did not fall back to polling")
 			}
 			if len(initial) != 1 || string(initial[0].Data) != "1" {
 				t.Fatalf("initial: %s", describe(initial))
 			}
-			v.update(map[string]string{"k": "2"})
+			v.Update(bytesOf(map[string]string{"k": "2"}))
 			if got := r.wait(t, 5*time.Second); len(got) != 1 || string(got[0].Data) != "2" {
 				t.Fatalf("reported %s", describe(got))
 			}

@@ -1,0 +1,313 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/portico-ingress/portico/pkg/filewatch/filewatchtest"
+)
+
+// webhookCA is a CA that issues the webhook's serving certificates.
+type webhookCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newWebhookCA(t *testing.T, name string) *webhookCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &webhookCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// serving issues a serving certificate for 127.0.0.1 with serial, as the
+// tls.crt and tls.key of a kubernetes.io/tls Secret.
+func (ca *webhookCA) serving(t *testing.T, serial int64) map[string][]byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "portico-webhook"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string][]byte{
+		"tls.crt": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		"tls.key": pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+	}
+}
+
+// reviewClient posts AdmissionReviews to the webhook, one TLS handshake
+// per review, trusting the CAs given.
+func reviewClient(cas ...*webhookCA) *http.Client {
+	pool := x509.NewCertPool()
+	for _, ca := range cas {
+		pool.AddCert(ca.cert)
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true,
+		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}}
+}
+
+// review posts an AdmissionReview of ing and returns the serial of the
+// certificate the webhook served and whether it allowed ing.
+func review(c *http.Client, url string, ing runtime.Object, uid int) (serial int64, allowed bool, err error) {
+	raw, err := json.Marshal(ing)
+	if err != nil {
+		return 0, false, err
+	}
+	body, _ := json.Marshal(admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{UID: types.UID(fmt.Sprint("review-", uid)), Operation: admissionv1.Create,
+			Kind:   metav1.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"},
+			Object: runtime.RawExtension{Raw: raw}},
+	})
+	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0, false, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, false, err
+	}
+	serial = resp.TLS.PeerCertificates[0].SerialNumber.Int64()
+	var out admissionv1.AdmissionReview
+	if err := json.Unmarshal(b, &out); err != nil || out.Response == nil {
+		return serial, false, fmt.Errorf("%d %s: not an AdmissionReview: %v", resp.StatusCode, short(string(b)), err)
+	}
+	return serial, out.Response.Allowed, nil
+}
+
+// The webhook's certificate lives in a Secret volume. A rotation to a
+// certificate of a new CA (the kubelet swapping the volume's `..data`
+// symlink) is served on the next handshake: under a loop of reviews, both
+// straight to the webhook (one handshake each) and through the API server
+// (whose CA bundle holds both CAs, as during a CA rotation), none fails,
+// and the new certificate's serial is served within 2 s of the swap.
+// Afterwards a client that trusts only the new CA succeeds, one that
+// trusts only the old one fails, and the API server verifies against the
+// new CA alone.
+func TestWebhookCertificateRotation(t *testing.T) {
+	ctx := context.Background()
+	oldCA, newCA := newWebhookCA(t, "portico-e2e-webhook-ca-1"), newWebhookCA(t, "portico-e2e-webhook-ca-2")
+	const oldSerial, newSerial = 0x1001, 0x2002
+	vol := filewatchtest.NewVolume(t, oldCA.serving(t, oldSerial))
+	port := freePort()
+	startReplica(t, "rotation", nil, "--update-status=false", fmt.Sprintf("--validating-webhook=127.0.0.1:%d", port),
+		"--validating-webhook-certificate="+vol.Path("tls.crt"), "--validating-webhook-key="+vol.Path("tls.key"))
+
+	ns := namespace(t, "rotation")
+	nsObj, err := env.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsObj.Labels = map[string]string{"portico-e2e-rotation": "true"}
+	if _, err := env.client.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	newApp(t, ns, "api", 1, "")
+	url := fmt.Sprintf("https://127.0.0.1:%d/networking/v1/ingresses", port)
+	fail, none, timeout := admissionregistrationv1.Fail, admissionregistrationv1.SideEffectClassNone, int32(10)
+	vwcs := env.client.AdmissionregistrationV1().ValidatingWebhookConfigurations()
+	vwc, err := vwcs.Create(ctx, &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "portico-e2e-" + ns},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:         "validate.portico.example.com",
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: append(append([]byte{}, oldCA.pem...), newCA.pem...)},
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+				Rule:       admissionregistrationv1.Rule{APIGroups: []string{"networking.k8s.io"}, APIVersions: []string{"v1"}, Resources: []string{"ingresses"}},
+			}},
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"portico-e2e-rotation": "true"}},
+			FailurePolicy:           &fail,
+			SideEffects:             &none,
+			TimeoutSeconds:          &timeout,
+			AdmissionReviewVersions: []string{"v1"},
+		}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = vwcs.Delete(ctx, vwc.Name, metav1.DeleteOptions{}) })
+
+	ings := env.client.NetworkingV1().Ingresses(ns)
+	good := newIngress(ns, "good", nil, hostRule("rotation.example.com", prefixPath("/", "api")))
+	bad := newIngress(ns, "bad", map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/x; return 200 pwned"},
+		hostRule("rotation.example.com", prefixPath("/", "api")))
+	dryRun := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+	// apiReview creates bad and good as a dry run: the webhook must deny
+	// the one and allow the other.
+	apiReview := func() error {
+		if _, err := ings.Create(ctx, bad, dryRun); err == nil || !strings.Contains(err.Error(), "denied the request") ||
+			!strings.Contains(err.Error(), "InvalidAnnotation: ") {
+			return fmt.Errorf("bad Ingress: %v", err)
+		}
+		if _, err := ings.Create(ctx, good, dryRun); err != nil {
+			return fmt.Errorf("good Ingress: %v", err)
+		}
+		return nil
+	}
+	// The API server picks the configuration up asynchronously.
+	eventually(t, "the API server asks the webhook", apiReview)
+
+	both := reviewClient(oldCA, newCA)
+	if serial, allowed, err := review(both, url, good, 0); err != nil || !allowed || serial != oldSerial {
+		t.Fatalf("before the rotation: serial %#x, allowed %v, err %v", serial, allowed, err)
+	}
+
+	var (
+		mu                 sync.Mutex
+		failures           []string
+		apiReviews         int
+		rotatedAt, firstAt time.Time
+		directReviews      int
+		oldAfterNew        int
+	)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // through the API server
+		defer wg.Done()
+		for i := 0; i < 2000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			err := apiReview()
+			mu.Lock()
+			apiReviews++
+			if err != nil {
+				failures = append(failures, "API server: "+err.Error())
+			}
+			mu.Unlock()
+		}
+	}()
+	go func() { // straight to the webhook, a handshake each
+		defer wg.Done()
+		for i := 1; i <= 5000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			serial, allowed, err := review(both, url, good, i)
+			now := time.Now()
+			mu.Lock()
+			directReviews++
+			switch {
+			case err != nil:
+				failures = append(failures, "direct: "+err.Error())
+			case !allowed:
+				failures = append(failures, "direct: the good Ingress was denied")
+			case serial == newSerial && firstAt.IsZero():
+				firstAt = now
+			case serial == oldSerial && !firstAt.IsZero():
+				oldAfterNew++
+			}
+			mu.Unlock()
+		}
+	}()
+	time.Sleep(time.Second) // reviews before the rotation
+	mu.Lock()
+	rotatedAt = time.Now()
+	mu.Unlock()
+	vol.Update(newCA.serving(t, newSerial))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		seen := !firstAt.IsZero() && time.Since(firstAt) > time.Second // and a second of reviews after it
+		mu.Unlock()
+		if seen || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("%d reviews through the API server, %d straight to the webhook; new serial first served %s after the swap",
+		apiReviews, directReviews, firstAt.Sub(rotatedAt))
+	if len(failures) > 0 {
+		t.Fatalf("%d failed reviews, first: %s", len(failures), failures[0])
+	}
+	if firstAt.IsZero() {
+		t.Fatal("the new certificate was not served within 10 s of the swap")
+	}
+	if took := firstAt.Sub(rotatedAt); took > 2*time.Second {
+		t.Fatalf("the new certificate was first served %s after the swap, want within 2 s", took)
+	}
+	if oldAfterNew > 0 {
+		t.Fatalf("%d handshakes got the old certificate after the new one was served", oldAfterNew)
+	}
+	if apiReviews < 5 || directReviews < 20 {
+		t.Fatalf("too few reviews to tell: %d through the API server, %d direct", apiReviews, directReviews)
+	}
+
+	// Clients of the new CA alone are served; those of the old one are not.
+	if serial, allowed, err := review(reviewClient(newCA), url, good, 0); err != nil || !allowed || serial != newSerial {
+		t.Fatalf("a client of the new CA: serial %#x, allowed %v, err %v", serial, allowed, err)
+	}
+	var unknown x509.UnknownAuthorityError
+	if _, _, err := review(reviewClient(oldCA), url, good, 0); !errors.As(err, &unknown) {
+		t.Fatalf("a client of the old CA only: %v, want an unknown authority", err)
+	}
+	// The API server with the new CA alone keeps reviewing.
+	cur, err := vwcs.Get(ctx, vwc.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Webhooks[0].ClientConfig.CABundle = newCA.pem
+	if _, err := vwcs.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if err := apiReview(); err != nil {
+			t.Fatalf("with the new CA alone in the bundle: %v", err)
+		}
+	}
+}
