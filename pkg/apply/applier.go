@@ -28,6 +28,9 @@ type Applier struct {
 	LoadTimeout time.Duration
 	// AuthFiles, when set, receives Dynamic.AuthFiles (HTTP annotations).
 	AuthFiles *AuthFiles
+	// Owned, when set, records each nginx.conf written, so that a change
+	// Portico did not make is undone before nginx loads it.
+	Owned *OwnedFiles
 	// PushWait bounds how long Apply waits for the Lua endpoints to take
 	// a push; what is not taken by then PushLoop keeps pushing, so a slow
 	// or unreachable endpoint never stalls the sync loop. Zero means 2 s.
@@ -561,7 +564,7 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		}
 		cancel()
 	}
-	if err := renameSync(candidate, a.Nginx.Conf); err != nil {
+	if err := a.Owned.write(a.Nginx.Conf, conf, func() error { return renameSync(candidate, a.Nginx.Conf) }); err != nil {
 		return fmt.Errorf("install config: %w", err)
 	}
 	start := time.Now()
@@ -613,7 +616,7 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 // restore puts the last good config back on disk after a failed load.
 func (a *Applier) restore(cause error) error {
 	if a.conf != nil {
-		if err := writeAtomic(a.Nginx.Conf, a.conf, 0o644); err != nil {
+		if err := a.Owned.write(a.Nginx.Conf, a.conf, func() error { return writeAtomic(a.Nginx.Conf, a.conf, 0o644) }); err != nil {
 			return errors.Join(cause, fmt.Errorf("restore last good config: %w", err))
 		}
 	}
@@ -718,6 +721,7 @@ func (a *Applier) Restart(ctx context.Context) error {
 	if a.Nginx.Running() || a.conf == nil {
 		return nil
 	}
+	a.Owned.Check(a.Nginx.Conf) // a hand edit is never what nginx starts with
 	if err := a.Nginx.Start(); err != nil {
 		return err
 	}

@@ -20,6 +20,8 @@ type AuthFiles struct {
 	Dir string
 	// WorkerUser is the nginx worker user; "" means nobody.
 	WorkerUser string
+	// Owned, when set, records each file written.
+	Owned *OwnedFiles
 }
 
 // gid returns the group nginx workers run with, or -1.
@@ -64,6 +66,7 @@ func (f *AuthFiles) Write(files map[string][]byte) error {
 		}
 		path := filepath.Join(f.Dir, name)
 		if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, content) {
+			_ = f.Owned.write(path, content, nil)
 			continue
 		}
 		tmp := path + ".tmp"
@@ -82,7 +85,7 @@ func (f *AuthFiles) Write(files map[string][]byte) error {
 			errs = append(errs, err)
 			continue
 		}
-		if err := renameSync(tmp, path); err != nil {
+		if err := f.Owned.write(path, content, func() error { return renameSync(tmp, path) }); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -101,7 +104,8 @@ func (f *AuthFiles) Prune(files map[string][]byte) error {
 	var errs []error
 	for _, e := range ents {
 		if _, keep := files[e.Name()]; !keep {
-			errs = append(errs, os.Remove(filepath.Join(f.Dir, e.Name())))
+			path := filepath.Join(f.Dir, e.Name())
+			errs = append(errs, f.Owned.forget(path, func() error { return os.Remove(path) }))
 		}
 	}
 	return errors.Join(errs...)

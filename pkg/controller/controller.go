@@ -130,6 +130,10 @@ func newController(cfg Config) (*Controller, error) {
 	if err != nil {
 		return nil, err
 	}
+	owned := &apply.OwnedFiles{Log: cfg.Log.Named("drift")}
+	if err := owned.Own(crt, key); err != nil {
+		return nil, err
+	}
 	cfg.Render.DefaultCertificate, cfg.Render.DefaultCertificateKey = crt, key
 	if cfg.Render.Resolvers == nil {
 		cfg.Render.Resolvers = apply.SystemResolvers("/etc/resolv.conf")
@@ -146,7 +150,8 @@ func newController(cfg Config) (*Controller, error) {
 			Status:      apply.NewStatus(cfg.Render.StatusPort),
 			Log:         log.Named("apply"),
 			LoadTimeout: 30 * time.Second,
-			AuthFiles:   &apply.AuthFiles{Dir: filepath.Join(cfg.Render.RunDir, "auth")},
+			AuthFiles:   &apply.AuthFiles{Dir: filepath.Join(cfg.Render.RunDir, "auth"), Owned: owned},
+			Owned:       owned,
 		},
 		status:  &report.Status{Client: cfg.Client, Addresses: cfg.PublishStatusAddresses, Timeout: 10 * time.Second},
 		statusQ: newStatusLoop(),
@@ -185,6 +190,7 @@ func (c *Controller) run(ctx context.Context) error {
 		return err
 	}
 	c.log.Info("caches synced; starting")
+	c.applier.Owned.Watch(ctx)
 	go c.applier.Supervise(ctx)
 	go c.applier.PushLoop(ctx)
 	go c.runStatus(ctx)

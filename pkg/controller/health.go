@@ -70,6 +70,11 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 			func() float64 { return float64(c.applier.Stats().Restarts) }),
 		stat("portico_lua_pushes_total", "Backend sets pushed to the Lua balancer.",
 			func() float64 { return float64(c.applier.Stats().Pushes) }),
+		stat("portico_config_drift_edits_total", "Changes Portico did not make to files it writes under the config dir (nginx.conf and the files beside it), each undone by writing Portico's version back.",
+			func() float64 { return float64(c.applier.Owned.Drift().Edits) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "portico_config_drift",
+			Help: "Files Portico writes under the config dir that differ from Portico's version now (writing it back failed)."},
+			func() float64 { return float64(len(c.applier.Owned.Drift().Unrestored)) }),
 	)
 	if c.cfg.RequestMetrics {
 		reg.MustRegister(newRequestCollector(c.cfg.Render.StatusPort, c.cfg.MetricsPerHost, c.log.Named("metrics")))
@@ -188,10 +193,12 @@ func (c *Controller) statusJSON(w http.ResponseWriter, r *http.Request) {
 		Nginx         any    `json:"nginx"`
 		// Refused are the items nginx refused of the last pushes.
 		Refused   []apply.Refusal `json:"refused,omitempty"`
+		Drift     apply.Drift     `json:"drift"`
 		Options   model.Options   `json:"options"`
 		Model     *model.Config   `json:"model,omitempty"`
 		ModelNote string          `json:"modelNote,omitempty"`
-	}{Synced: c.synced.Load(), LastSyncError: lastErr, Nginx: c.applier.Stats(), Refused: c.applier.Refused(), Options: c.cfg.Model}
+	}{Synced: c.synced.Load(), LastSyncError: lastErr, Nginx: c.applier.Stats(), Refused: c.applier.Refused(),
+		Drift: c.applier.Owned.Drift(), Options: c.cfg.Model}
 	enc := json.NewEncoder(w)
 	// The model is tens of MB with 10,000 Ingresses: only on request,
 	// and not indented.

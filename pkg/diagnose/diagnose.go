@@ -611,7 +611,7 @@ func (d *diagnosis) nginx() Hop {
 		return h
 	}
 	var problems []string
-	fix := ""
+	fix, drift := "", ""
 	if st := c.Status; st != nil {
 		n := st.Nginx
 		rel := fmt.Sprintf("%d reloads, %d failed", n.Reloads, n.ReloadFailures)
@@ -638,6 +638,21 @@ func (d *diagnosis) nginx() Hop {
 				problems = append(problems, fmt.Sprintf("nginx refused %s %s when it was pushed: %s", r.Kind, r.Name, r.Reason))
 				fix = cmp.Or(fix, "nginx serves the version of it it held before, if any; the Ingress's NginxRefusedItem Event and the controller log say more")
 			}
+		}
+		if dr := st.Drift; len(dr.Unrestored) > 0 {
+			var files []string
+			for _, e := range dr.Unrestored {
+				files = append(files, fmt.Sprintf("%s %s (%s)", e.Path, e.Change, e.Error))
+			}
+			problems = append(problems, "files the controller writes differ from its version and could not be written back: "+strings.Join(files, "; ")+": the next reload or restart of nginx may load them")
+			fix = cmp.Or(fix, "undo the change inside the Pod (or restart it); make changes through the Ingress objects and the ConfigMap")
+		} else if dr.Edits > 0 {
+			drift = fmt.Sprintf("%d change(s) the controller did not make to nginx.conf or the files beside it were undone; last: %s %s at %s",
+				dr.Edits, dr.Last.Path, dr.Last.Change, dr.Last.At.UTC().Format(time.RFC3339))
+			if dr.Last.Line > 0 {
+				drift += fmt.Sprintf(" (from line %d)", dr.Last.Line)
+			}
+			h.Details = append(h.Details, "hand edits: "+drift)
 		}
 		if st.Model != nil && d.loc != nil {
 			_, rl := st.Model.Match(d.host, d.path)
@@ -709,6 +724,12 @@ func (d *diagnosis) nginx() Hop {
 	}
 	if d.srv != nil && (d.srv.Dynamic || d.srv.Router) && c.Routes != nil {
 		h.Summary += "; the Lua router holds the route (no server block)"
+	}
+	if drift != "" {
+		// Undone edits: whoever made them may wonder why they do nothing.
+		h.State = Warn
+		h.Summary += "; someone edited files the controller writes, and it undid the edits"
+		h.Fix = "make the change through the Ingress objects (annotations) or the ConfigMap: the controller writes back its own nginx.conf and the files beside it"
 	}
 	return h
 }

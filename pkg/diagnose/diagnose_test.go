@@ -159,6 +159,31 @@ func TestDiagnose(t *testing.T) {
 			"1 ready, 0 not ready, 0 terminating", "holds backend lab/api-service:80", "no hop is broken",
 			"the Lua router holds the route (no server block)", `Lua router: host "app.example.com", route /api/ → lab/api-service:80`},
 	}, {
+		name: "a hand edit of nginx.conf, undone",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Controller = lua(s, "lab/api-service:80")
+			s.Controller.Status.Drift = apply.Drift{Edits: 1, Last: &apply.DriftEvent{Path: "/etc/nginx/nginx.conf", At: now, Change: "edited", Line: 12, Restored: true}}
+			return s
+		},
+		host: "app.example.com", path: "/api/users",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:warn",
+		text: []string{"hand edits: 1 change(s) the controller did not make to nginx.conf or the files beside it were undone; last: /etc/nginx/nginx.conf edited at 2026-03-01T00:00:00Z (from line 12)",
+			"someone edited files the controller writes, and it undid the edits", "make the change through the Ingress objects"},
+	}, {
+		name: "a hand edit the controller could not undo",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Controller = lua(s, "lab/api-service:80")
+			ev := apply.DriftEvent{Path: "/etc/nginx/run/auth/x", At: now, Change: "removed", Error: "restore: read-only file system"}
+			s.Controller.Status.Drift = apply.Drift{Edits: 1, Last: &ev, Unrestored: []apply.DriftEvent{ev}}
+			return s
+		},
+		host: "app.example.com", path: "/api/users",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:fail",
+		text: []string{"files the controller writes differ from its version and could not be written back: /etc/nginx/run/auth/x removed (restore: read-only file system)",
+			"undo the change inside the Pod"},
+	}, {
 		name: "a dynamic host whose routes have not reached the Lua router",
 		snap: func() *Snapshot {
 			s := healthy()

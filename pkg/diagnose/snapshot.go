@@ -53,8 +53,11 @@ type Status struct {
 	Nginx         NginxStats `json:"nginx"`
 	// Refused are the items nginx refused of the last pushes.
 	Refused []apply.Refusal `json:"refused,omitempty"`
-	Options *model.Options  `json:"options,omitempty"`
-	Model   *model.Config   `json:"model,omitempty"`
+	// Drift is what the controller saw of changes it did not make to the
+	// files it writes (hand edits of nginx.conf).
+	Drift   apply.Drift    `json:"drift"`
+	Options *model.Options `json:"options,omitempty"`
+	Model   *model.Config  `json:"model,omitempty"`
 }
 
 // NginxStats are the reload counters of /status, as pkg/apply keeps them.
