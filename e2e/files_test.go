@@ -17,8 +17,13 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/filewatch/filewatchtest"
 )
 
@@ -308,6 +314,215 @@ func TestWebhookCertificateRotation(t *testing.T) {
 	for range 10 {
 		if err := apiReview(); err != nil {
 			t.Fatalf("with the new CA alone in the bundle: %v", err)
+		}
+	}
+}
+
+// nginxWorkers lists the worker processes of master that still accept
+// connections (not "shutting down").
+func nginxWorkers(master int) map[int]bool {
+	out := map[int]bool{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 || fields[1] != strconv.Itoa(master) {
+			continue
+		}
+		title, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if bytes.HasPrefix(title, []byte("nginx: worker process")) && !bytes.Contains(title, []byte("shutting down")) {
+			out[pid] = true
+		}
+	}
+	return out
+}
+
+// scrapeMetric returns the value of an unlabelled metric on p's /metrics.
+func scrapeMetric(p *portico, name string) (string, error) {
+	code, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.healthzPort))
+	if err != nil || code != 200 {
+		return "", fmt.Errorf("/metrics: %d %v", code, err)
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("/metrics lacks %s", name)
+}
+
+// driftStatus is the drift part of p's /status.
+func driftStatus(p *portico) (apply.Drift, error) {
+	var s struct {
+		Drift apply.Drift `json:"drift"`
+	}
+	code, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/status", p.healthzPort))
+	if err != nil || code != 200 {
+		return s.Drift, fmt.Errorf("/status: %d %v", code, err)
+	}
+	return s.Drift, json.Unmarshal([]byte(body), &s)
+}
+
+// An operator's hand edit of nginx.conf (kubectl exec, then nginx -s
+// reload, the ingress-nginx habit) is seen within a second: a Warning in
+// the log, /status's drift, the metrics; Portico's version is back on
+// disk by then, so the reload that follows loads Portico's config, not
+// the edit (which would answer 200 "hand edit" for its host). A restart
+// of nginx right after an edit (the master killed before the watcher saw
+// it) starts with Portico's config too. portico diagnose names the edit.
+func TestDriftHandEditUndone(t *testing.T) {
+	ns := namespace(t, "drift")
+	web := newApp(t, ns, "web", 1, "")
+	createIngress(t, newIngress(ns, "web", nil, hostRule("drift.example.com", prefixPath("/", "web"))))
+	p := startReplica(t, "drift", nil, "--update-status=false")
+	answer := func(host string) (int, string) {
+		resp, body, err := request(p.httpPort, http.MethodGet, host, "/", nil)
+		if err != nil {
+			t.Fatalf("GET %s: %v", host, err)
+		}
+		return resp.StatusCode, string(body)
+	}
+	eventually(t, "the drift replica serves drift.example.com", func() error {
+		if code, body := answer("drift.example.com"); code != 200 || !strings.Contains(body, web.pods[0].name) {
+			return fmt.Errorf("got %d %s", code, short(body))
+		}
+		return nil
+	})
+	conf := filepath.Join(p.configDir, "nginx.conf")
+	mine, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := fmt.Sprintf("http {\n    server { listen %d; server_name edit.drift.example.com; return 200 \"hand edit\\n\"; }\n", p.httpPort)
+	edited := []byte(strings.Replace(string(mine), "http {\n", edit, 1))
+	// The edit is a config nginx takes, and it would change the answer.
+	candidate := filepath.Join(t.TempDir(), "edited.conf")
+	if err := os.WriteFile(candidate, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("nginx", "-t", "-q", "-e", "stderr", "-c", candidate).CombinedOutput(); err != nil {
+		t.Fatalf("the hand edit is no valid nginx config: %v\n%s", err, out)
+	}
+	if code, _ := answer("edit.drift.example.com"); code != 404 {
+		t.Fatalf("edit.drift.example.com answers %d before the edit, want 404", code)
+	}
+	master := func() int {
+		b, err := os.ReadFile(filepath.Join(p.configDir, "run", "nginx.pid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+
+	// The edit, in place, as an editor inside the Pod writes it.
+	if err := os.WriteFile(conf, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	edAt := time.Now()
+	var seen time.Duration
+	for {
+		b, _ := os.ReadFile(conf)
+		d, err := driftStatus(p)
+		log, _ := os.ReadFile(p.logPath)
+		if bytes.Equal(b, mine) && err == nil && d.Edits == 1 && d.Last != nil && d.Last.Path == conf && d.Last.Restored &&
+			bytes.Contains(log, []byte("a file Portico writes was changed by someone else")) {
+			seen = time.Since(edAt)
+			break
+		}
+		if time.Since(edAt) > time.Second {
+			t.Fatalf("after 1s: file restored %v, /status drift %+v (%v), Warning logged %v",
+				bytes.Equal(b, mine), d, err, bytes.Contains(log, []byte("a file Portico writes was changed by someone else")))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("hand edit seen and undone in %s", seen)
+	if v, err := scrapeMetric(p, "portico_config_drift_edits_total"); err != nil || v != "1" {
+		t.Fatalf("portico_config_drift_edits_total %q (%v), want 1", v, err)
+	}
+	if v, err := scrapeMetric(p, "portico_config_drift"); err != nil || v != "0" {
+		t.Fatalf("portico_config_drift %q (%v), want 0", v, err)
+	}
+
+	// The operator reloads, as nginx -s reload does: new workers, with
+	// Portico's config.
+	pid := master()
+	before := nginxWorkers(pid)
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "new nginx workers after the reload", func() error {
+		now := nginxWorkers(pid)
+		for w := range now {
+			if before[w] {
+				return fmt.Errorf("old worker %d still accepts", w)
+			}
+		}
+		if len(now) == 0 {
+			return errors.New("no workers")
+		}
+		return nil
+	})
+	if code, body := answer("edit.drift.example.com"); code != 404 {
+		t.Fatalf("after the reload edit.drift.example.com answers %d %q: nginx loaded the hand edit", code, short(body))
+	}
+	if code, _ := answer("drift.example.com"); code != 200 {
+		t.Fatalf("after the reload drift.example.com answers %d", code)
+	}
+
+	// An edit, and the master killed at once: the restart checks the file.
+	st, err := p.status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(master(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "nginx restarted", func() error {
+		s, err := p.status()
+		if err == nil && s.Nginx.Restarts <= st.Nginx.Restarts {
+			err = fmt.Errorf("%d restarts", s.Nginx.Restarts)
+		}
+		if err == nil {
+			if code, _ := answer("drift.example.com"); code != 200 {
+				err = fmt.Errorf("drift.example.com answers %d", code)
+			}
+		}
+		return err
+	})
+	if code, body := answer("edit.drift.example.com"); code != 404 {
+		t.Fatalf("after the restart edit.drift.example.com answers %d %q: nginx started with the hand edit", code, short(body))
+	}
+	if d, err := driftStatus(p); err != nil || d.Edits != 2 {
+		t.Fatalf("/status drift after the second edit: %+v (%v), want 2 edits", d, err)
+	}
+
+	// portico diagnose says so in the nginx hop.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, env.binary, "diagnose", "--kubeconfig="+env.cp.Kubeconfig(),
+		fmt.Sprintf("--controller-url=http://127.0.0.1:%d", p.healthzPort), fmt.Sprintf("--lua-url=http://127.0.0.1:%d", p.statusPort),
+		"drift.example.com/").CombinedOutput()
+	if err != nil {
+		t.Fatalf("portico diagnose: %v\n%s", err, out)
+	}
+	for _, want := range []string{"hand edits: 2 change(s) the controller did not make", conf, "make the change through the Ingress objects"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("portico diagnose lacks %q:\n%s", want, out)
 		}
 	}
 }
