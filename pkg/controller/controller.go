@@ -88,8 +88,10 @@ type Controller struct {
 	events  *report.Events
 	metrics *metrics
 
-	elector  *elector
-	stopping atomic.Bool // ctx ended: /healthz fails, nginx drains
+	elector *elector
+	// dataFiles are the operator's mounted files nginx reads, by copy.
+	dataFiles *apply.DataFiles
+	stopping  atomic.Bool // ctx ended: /healthz fails, nginx drains
 	// lastGoodCM is the ConfigMapValues of the last applied model; only
 	// the sync goroutine writes it.
 	lastGoodCM atomic.Pointer[map[string]string]
@@ -157,6 +159,8 @@ func newController(cfg Config) (*Controller, error) {
 		statusQ: newStatusLoop(),
 		events:  &report.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "portico"})},
 	}
+	c.dataFiles = &apply.DataFiles{Dir: filepath.Join(cfg.Render.RunDir, "data"), Log: log.Named("datafiles"),
+		Changed: func(path string) { c.watcher.Trigger("DataFile " + path + " changed") }}
 	c.lastErr.Store("")
 	c.lastGoodCM.Store(&map[string]string{})
 	// What nginx refused of a background push is reported by a sync.
@@ -191,6 +195,7 @@ func (c *Controller) run(ctx context.Context) error {
 	}
 	c.log.Info("caches synced; starting")
 	c.applier.Owned.Watch(ctx)
+	c.dataFiles.Watch(ctx)
 	go c.applier.Supervise(ctx)
 	go c.applier.PushLoop(ctx)
 	go c.runStatus(ctx)
@@ -279,16 +284,31 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 // the change was only that no route needs some of them any more (the last
 // Ingress of a kind went), and nginx keeps them, unused, until a change
 // that reloads anyway drops them.
-func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons []string) (*model.Config, apply.Result, error) {
-	cfg := model.Build(in)
-	conf, sum, err := render.Render(cfg, c.cfg.Render)
+//
+// nginx.conf names copies of the data files the model names: the new
+// version of one unless nginx refused it (apply.DataFiles).
+func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons []string) (cfg *model.Config, res apply.Result, err error) {
+	built := model.Build(in)
+	err = c.dataFiles.Apply(built.DataFiles, func(copies map[string]string) error {
+		opts := c.cfg.Render
+		opts.DataFiles = copies
+		var aerr error
+		cfg, res, aerr = c.renderAndApply(ctx, in, built, opts, reasons)
+		return aerr
+	})
+	return cfg, res, err
+}
+
+// renderAndApply renders cfg, built from in, with opts and applies it.
+func (c *Controller) renderAndApply(ctx context.Context, in model.Input, cfg *model.Config, opts render.Options, reasons []string) (*model.Config, apply.Result, error) {
+	conf, sum, err := render.Render(cfg, opts)
 	if err != nil {
 		return nil, apply.Result{}, err
 	}
 	if running := c.applier.Stats().Checksum; sum != running && len(c.routerLocations) > 0 {
 		in.KeepRouterLocations = c.routerLocations
 		kcfg := model.Build(in)
-		if kconf, ksum, err := render.Render(kcfg, c.cfg.Render); err == nil && ksum == running {
+		if kconf, ksum, err := render.Render(kcfg, opts); err == nil && ksum == running {
 			cfg, conf, sum = kcfg, kconf, ksum
 		}
 	}

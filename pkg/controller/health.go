@@ -192,13 +192,15 @@ func (c *Controller) statusJSON(w http.ResponseWriter, r *http.Request) {
 		LastSyncError string `json:"lastSyncError,omitempty"`
 		Nginx         any    `json:"nginx"`
 		// Refused are the items nginx refused of the last pushes.
-		Refused   []apply.Refusal `json:"refused,omitempty"`
-		Drift     apply.Drift     `json:"drift"`
-		Options   model.Options   `json:"options"`
-		Model     *model.Config   `json:"model,omitempty"`
-		ModelNote string          `json:"modelNote,omitempty"`
+		Refused []apply.Refusal `json:"refused,omitempty"`
+		Drift   apply.Drift     `json:"drift"`
+		// DataFiles are the operator's mounted files nginx reads.
+		DataFiles []apply.DataFileStatus `json:"dataFiles,omitempty"`
+		Options   model.Options          `json:"options"`
+		Model     *model.Config          `json:"model,omitempty"`
+		ModelNote string                 `json:"modelNote,omitempty"`
 	}{Synced: c.synced.Load(), LastSyncError: lastErr, Nginx: c.applier.Stats(), Refused: c.applier.Refused(),
-		Drift: c.applier.Owned.Drift(), Options: c.cfg.Model}
+		Drift: c.applier.Owned.Drift(), DataFiles: c.dataFiles.Status(), Options: c.cfg.Model}
 	enc := json.NewEncoder(w)
 	// The model is tens of MB with 10,000 Ingresses: only on request,
 	// and not indented.

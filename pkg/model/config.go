@@ -32,6 +32,11 @@ type Config struct {
 	// DefaultCertificate names the Certificate served when SNI matches no
 	// TLS host; "" means the controller's own.
 	DefaultCertificate string `json:"defaultCertificate,omitempty"`
+	// DataFiles are the files operators mount that the config reads
+	// (GeoIP2 databases, WAF rules), by the path the operator configured,
+	// sorted. nginx.conf names Portico's copy of each, one nginx took
+	// (render.Options.DataFiles), never the file itself.
+	DataFiles []string `json:"dataFiles,omitempty"`
 	// --- traffic policy ---
 	// RateLimits are the limit zones of Ingresses with limits, in Ingress
 	// order; locations refer to them.

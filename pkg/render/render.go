@@ -32,6 +32,9 @@ type Options struct {
 	// with, in its syntax (IPv6 in brackets, an optional :port); none
 	// means such URLs fail (500).
 	Resolvers []string
+	// DataFiles maps each of Config.DataFiles with a copy to the copy
+	// nginx.conf names (apply.DataFiles).
+	DataFiles map[string]string
 }
 
 var tmpl = template.Must(template.New("nginx.tmpl").Option("missingkey=error").ParseFS(templates.FS, "nginx.tmpl"))
@@ -52,6 +55,11 @@ type data struct {
 	HTTPSPortSuffix    string
 	RouterAuthLocation string
 }
+
+// DataFile is the copy nginx.conf names for the data file the operator
+// configured at path; "" when there is none (never readable, or never
+// taken by nginx): the feature that reads it is left out.
+func (d data) DataFile(path string) string { return d.Options.DataFiles[path] }
 
 // backendTLS is a location's proxy-ssl settings with the directory of
 // their files, for the template's proxy_ssl.
