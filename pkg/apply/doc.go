@@ -12,4 +12,13 @@
 // process: it starts it, restarts it if it dies, and stops it gracefully,
 // with the controller's environment less LD_PRELOAD objects that do not
 // exist (environ.go). It knows no Kubernetes types.
+//
+// Files: every file it writes under the config dir (nginx.conf, the default
+// certificate, auth files) is recorded with its content (OwnedFiles); a
+// change Portico did not make is drift: a Warning, counted, and Portico's
+// version written back at once, and checked again before nginx restarts,
+// so nginx never loads a hand edit. Files an operator mounts for nginx
+// (DataFiles, by configured path) reach nginx.conf only as copies in the
+// run dir, named by content: a new version applies with one reload; one
+// nginx -t refuses leaves the last good copy in use.
 package apply

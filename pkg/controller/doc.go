@@ -13,9 +13,12 @@
 // push is reported on the Ingresses it came from (refused.go). The
 // validating webhook (webhook.go) reviews networking.k8s.io/v1 Ingresses
 // only, builds the model from the caches with the reviewed one and never
-// touches nginx. The healthz port serves the full views (status, model,
-// nginx.conf) to loopback clients only; Go's profiles have a listener of
-// their own (profiler.go, 127.0.0.1 by default).
+// touches nginx; its certificate and key are loaded by a file watcher when
+// they change and served from memory (no handshake reads a file). A
+// changed data file the model names triggers a sync. The healthz port
+// serves the full views (status, model, nginx.conf) to loopback clients
+// only; Go's profiles have a listener of their own (profiler.go, 127.0.0.1
+// by default).
 //
 // Shutdown (shutdown.go) takes ingress-nginx's steps: the health check
 // fails at the signal, nginx keeps accepting for Shutdown.Delay, the last
