@@ -85,9 +85,14 @@ func (o *OwnedFiles) write(path string, data []byte, write func() error) error {
 			return err
 		}
 	}
-	o.record(path, data)
+	own, known := o.files[path]
+	if write != nil || !known || own.sum != sha256.Sum256(data) {
+		o.record(path, data)
+	}
 	o.mu.Unlock()
-	o.watch()
+	if !known {
+		o.watch()
+	}
 	return nil
 }
 
