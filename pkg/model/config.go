@@ -34,8 +34,9 @@ type Config struct {
 	DefaultCertificate string `json:"defaultCertificate,omitempty"`
 	// DataFiles are the files operators mount that the config reads
 	// (GeoIP2 databases, WAF rules), by the path the operator configured,
-	// sorted. nginx.conf names Portico's copy of each, one nginx took
-	// (render.Options.DataFiles), never the file itself.
+	// sorted. nginx.conf names Portico's copy of each, the newest version
+	// nginx did not refuse (render.Options.DataFiles), never the file
+	// itself.
 	DataFiles []string `json:"dataFiles,omitempty"`
 	// --- traffic policy ---
 	// RateLimits are the limit zones of Ingresses with limits, in Ingress

@@ -57,8 +57,9 @@ type data struct {
 }
 
 // DataFile is the copy nginx.conf names for the data file the operator
-// configured at path; "" when there is none (never readable, or never
-// taken by nginx): the feature that reads it is left out.
+// configured at path; "" when there is none (it was never readable, or
+// nginx refused every version so far): the feature that reads it is left
+// out.
 func (d data) DataFile(path string) string { return d.Options.DataFiles[path] }
 
 // backendTLS is a location's proxy-ssl settings with the directory of
