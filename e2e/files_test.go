@@ -28,7 +28,6 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -86,6 +85,15 @@ func (ca *webhookCA) serving(t *testing.T, serial int64) map[string][]byte {
 		"tls.crt": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		"tls.key": pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
 	}
+}
+
+// testCA returns a CA's PEM and a serving certificate and key it signed
+// for 127.0.0.1, laid out in dir as a Secret volume.
+func testCA(t *testing.T, dir string) (caPEM []byte, certFile, keyFile string) {
+	t.Helper()
+	ca := newWebhookCA(t, "portico-e2e-webhook-ca")
+	vol := filewatchtest.NewVolumeIn(t, dir, ca.serving(t, 2))
+	return ca.pem, vol.Path("tls.crt"), vol.Path("tls.key")
 }
 
 // reviewClient posts AdmissionReviews to the webhook, one TLS handshake
@@ -147,39 +155,10 @@ func TestWebhookCertificateRotation(t *testing.T) {
 	startReplica(t, "rotation", nil, "--update-status=false", fmt.Sprintf("--validating-webhook=127.0.0.1:%d", port),
 		"--validating-webhook-certificate="+vol.Path("tls.crt"), "--validating-webhook-key="+vol.Path("tls.key"))
 
-	ns := namespace(t, "rotation")
-	nsObj, err := env.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nsObj.Labels = map[string]string{"portico-e2e-rotation": "true"}
-	if _, err := env.client.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	newApp(t, ns, "api", 1, "")
 	url := fmt.Sprintf("https://127.0.0.1:%d/networking/v1/ingresses", port)
-	fail, none, timeout := admissionregistrationv1.Fail, admissionregistrationv1.SideEffectClassNone, int32(10)
+	ns, config := webhookNamespace(t, "rotation", url, append(append([]byte{}, oldCA.pem...), newCA.pem...))
+	newApp(t, ns, "api", 1, "")
 	vwcs := env.client.AdmissionregistrationV1().ValidatingWebhookConfigurations()
-	vwc, err := vwcs.Create(ctx, &admissionregistrationv1.ValidatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: "portico-e2e-" + ns},
-		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
-			Name:         "validate.portico.example.com",
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: append(append([]byte{}, oldCA.pem...), newCA.pem...)},
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-				Rule:       admissionregistrationv1.Rule{APIGroups: []string{"networking.k8s.io"}, APIVersions: []string{"v1"}, Resources: []string{"ingresses"}},
-			}},
-			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"portico-e2e-rotation": "true"}},
-			FailurePolicy:           &fail,
-			SideEffects:             &none,
-			TimeoutSeconds:          &timeout,
-			AdmissionReviewVersions: []string{"v1"},
-		}},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = vwcs.Delete(ctx, vwc.Name, metav1.DeleteOptions{}) })
 
 	ings := env.client.NetworkingV1().Ingresses(ns)
 	good := newIngress(ns, "good", nil, hostRule("rotation.example.com", prefixPath("/", "api")))
@@ -303,7 +282,7 @@ func TestWebhookCertificateRotation(t *testing.T) {
 		t.Fatalf("a client of the old CA only: %v, want an unknown authority", err)
 	}
 	// The API server with the new CA alone keeps reviewing.
-	cur, err := vwcs.Get(ctx, vwc.Name, metav1.GetOptions{})
+	cur, err := vwcs.Get(ctx, config, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
