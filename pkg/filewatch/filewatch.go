@@ -232,15 +232,20 @@ func (w *Watcher) flush() {
 	w.mu.Lock()
 	dirty, all := w.dirty, w.all
 	w.dirty, w.all = map[string]bool{}, false
+	watched := w.watched // as the events came: a watch added now missed some
 	w.ensureWatches()
 	w.mu.Unlock()
 	changed := w.check(func(p string, s *state) bool {
-		if all || dirty[p] {
+		dir := filepath.Dir(p)
+		if all || dirty[p] || dirty[dir] || dirty[s.realDir] {
 			return true
 		}
-		dir := filepath.Dir(p)
+		if watched[dir] {
+			return false
+		}
+		// Its directory is missing: an ancestor stands for it.
 		for d := range dirty {
-			if d == dir || d == s.realDir || strings.HasPrefix(dir, d+string(filepath.Separator)) {
+			if strings.HasPrefix(dir, d+string(filepath.Separator)) {
 				return true
 			}
 		}
