@@ -318,6 +318,8 @@ func TestLua(t *testing.T) {
 	dir := workerDir(t)
 	lua, _ := filepath.Abs("../../rootfs/etc/nginx/lua")
 	tests, _ := filepath.Abs("testdata/lua")
+	// The routing cases every matcher is tested on (match_test.lua).
+	cases, _ := filepath.Abs("../model/testdata/match.json")
 	// htpasswd files of router_test.lua's basic auth: alice's password is
 	// "wonderland", bob's "builder" ({SHA}, which nginx verifies).
 	if err := os.MkdirAll(filepath.Join(dir, "auth"), 0o755); err != nil {
@@ -361,7 +363,10 @@ http {
     init_by_lua_block {
         portico = require("portico.balancer")
         portico_router = require("portico.router")
-        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test", "router_test", "cidr_test"}) do require(m) end
+        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test", "router_test", "cidr_test", "match_test"}) do require(m) end
+        local f = assert(io.open("%[5]s"))
+        portico_match_cases = f:read("*a")
+        f:close()
     }
     # Declares the variables of auth-url and X-Request-ID, as the status
     # server of nginx.conf does: the auth subrequest runs the set of its
@@ -523,7 +528,7 @@ http {
         }
     }
 }
-`, dir, lua, tests, port)
+`, dir, lua, tests, port, cases)
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -533,7 +538,7 @@ http {
 		t.Fatal(err)
 	}
 	defer n.Stop(5 * time.Second)
-	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky", "metrics", "router", "cidr"} {
+	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky", "metrics", "router", "cidr", "match"} {
 		t.Run(suite, func(t *testing.T) {
 			var body string
 			deadline := time.Now().Add(10 * time.Second)

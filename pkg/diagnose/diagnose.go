@@ -259,7 +259,6 @@ func (d *diagnosis) ingress() Hop {
 
 // ingressPath describes the Ingress path behind the matched location.
 func (d *diagnosis) ingressPath(ref model.IngressRef) string {
-	want := strings.TrimRight(d.loc.Path, "/")
 	for _, ing := range d.s.Ingresses {
 		if ing.Namespace != ref.Namespace || ing.Name != ref.Name {
 			continue
@@ -269,7 +268,9 @@ func (d *diagnosis) ingressPath(ref model.IngressRef) string {
 				continue
 			}
 			for _, p := range r.HTTP.Paths {
-				if strings.TrimRight(cmp.Or(p.Path, "/"), "/") == want {
+				// The location's Ingress path is the path as written
+				// (without a regex path's '$').
+				if strings.ReplaceAll(cmp.Or(p.Path, "/"), "$", "") == d.loc.IngressPath {
 					pt := networkingv1.PathTypeImplementationSpecific
 					if p.PathType != nil {
 						pt = *p.PathType

@@ -255,6 +255,24 @@ func TestDiagnose(t *testing.T) {
 		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:ok",
 		text:   []string{"Ingress lab/api, host app.example.com, path /api (Prefix)", "no hop is broken"},
 	}, {
+		// nginx tries regex locations before the longest prefix: a
+		// use-regex path wins over "/" on a host with a server block.
+		name: "a use-regex path on a host with a server block",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Ingresses[0].Spec.Rules[0].HTTP.Paths[0].Path = "/"
+			re := ingress("regex", "nginx", "app.example.com", "/api/v[0-9]+", "api-service", num(80), 2)
+			re.Annotations = map[string]string{"nginx.ingress.kubernetes.io/use-regex": "true"}
+			*re.Spec.Rules[0].HTTP.Paths[0].PathType = networkingv1.PathTypeImplementationSpecific
+			s.Ingresses = append(s.Ingresses, re)
+			s.ConfigMap = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: "portico"},
+				Data: map[string]string{"dynamic-routing": "false"}}
+			return s
+		},
+		host: "app.example.com", path: "/api/v2/users",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:skip",
+		text:   []string{"Ingress lab/regex, host app.example.com, path /api/v[0-9]+ (ImplementationSpecific)"},
+	}, {
 		name: "missing Service",
 		snap: func() *Snapshot { s := healthy(); s.Services = nil; return s },
 		host: "app.example.com", path: "/api",

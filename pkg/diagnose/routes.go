@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"regexp"
-	"strings"
 
 	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/model"
 )
 
 // FetchRoutes reads GET /configuration/routes from nginx's status port:
@@ -30,50 +28,25 @@ func FetchRoutes(ctx context.Context, base string) (*apply.Routes, error) {
 // label above it, or "" for the rules without a host), and the route, nil
 // when none matches (404). found is false when the table holds none of
 // them. It leaves out the host's app-root, which redirects "/" first.
+// It matches as model.MatchHost and model.MatchPath do.
 func LuaRoute(rt *apply.Routes, host, path string) (key string, r *apply.Route, found bool) {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	host, path = model.Request(host, path)
+	key, found = model.MatchHost(host, func(k string) bool { _, ok := rt.Hosts[k]; return ok })
+	if !found {
+		return "", nil, false
 	}
-	if i := strings.IndexAny(path, "?#"); i >= 0 {
-		path = path[:i]
-	}
-	if path == "" {
-		path = "/"
-	}
-	key = host
-	hr, ok := rt.Hosts[key]
-	if i := strings.IndexByte(host, '.'); !ok && i > 0 {
-		key = "*" + host[i:]
-		hr, ok = rt.Hosts[key]
-	}
-	if !ok {
-		key = ""
-		if hr, ok = rt.Hosts[key]; !ok {
-			return "", nil, false
-		}
-	}
-	var best, regex *apply.Route
-	for i := range hr.Routes {
-		c := &hr.Routes[i]
+	rs := rt.Hosts[key].Routes
+	i := model.MatchPath(path, len(rs), func(i int) (model.Modifier, string) {
 		switch {
-		case c.Exact:
-			if c.Path == path {
-				return key, c, true
-			}
-		case c.Regex:
-			// Route paths are the model's: RE2 syntax, as Lua's PCRE reads it.
-			if regex == nil {
-				if re, err := regexp.Compile("(?i)" + c.Path); err == nil && re.MatchString(path) {
-					regex = c
-				}
-			}
-		case strings.HasPrefix(path, c.Path) && (best == nil || len(c.Path) > len(best.Path)):
-			best = c
+		case rs[i].Exact:
+			return model.ModExact, rs[i].Path
+		case rs[i].Regex:
+			return model.ModRegex, rs[i].Path
 		}
+		return model.ModPrefix, rs[i].Path
+	})
+	if i < 0 {
+		return key, nil, true
 	}
-	if regex != nil {
-		return key, regex, true
-	}
-	return key, best, true
+	return key, &rs[i], true
 }

@@ -1,6 +1,9 @@
 package model
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,6 +54,65 @@ func TestMatch(t *testing.T) {
 	}
 	if s, l := (&Config{}).Match("x", "/"); s != nil || l != nil {
 		t.Errorf("empty config matched %v %v", s, l)
+	}
+}
+
+// MatchCases is testdata/match.json: routes as the Lua router holds them
+// and the requests that must reach each, shared by every matcher's test
+// and router.lua's.
+type MatchCases struct {
+	Hosts map[string]struct {
+		Routes []struct {
+			Exact bool   `json:"exact"`
+			Regex bool   `json:"regex"`
+			Path  string `json:"path"`
+		} `json:"routes"`
+	} `json:"hosts"`
+	Cases []struct {
+		Host  string `json:"host"`
+		Path  string `json:"path"`
+		Key   string `json:"key"`
+		Route int    `json:"route"`
+	} `json:"cases"`
+}
+
+// The model's servers and locations, made of the table's hosts and
+// routes, match as the table says.
+func TestMatchTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "match.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mc MatchCases
+	if err := json.Unmarshal(b, &mc); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{}
+	for host, h := range mc.Hosts {
+		s := &Server{Host: host}
+		for _, r := range h.Routes {
+			mod := ModPrefix
+			switch {
+			case r.Exact:
+				mod = ModExact
+			case r.Regex:
+				mod = ModRegex
+			}
+			s.Locations = append(s.Locations, &Location{Modifier: mod, Path: r.Path})
+		}
+		cfg.Servers = append(cfg.Servers, s)
+	}
+	for _, c := range mc.Cases {
+		srv, l := cfg.Match(c.Host, c.Path)
+		got := -1
+		for i, x := range srv.Locations {
+			if x == l {
+				got = i
+			}
+		}
+		if srv.Host != c.Key || got != c.Route {
+			t.Errorf("Match(%q, %q) = host %q, route %d; want %q, %d", c.Host, c.Path, srv.Host, got, c.Key, c.Route)
+		}
 	}
 }
 

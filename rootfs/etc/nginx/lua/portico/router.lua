@@ -5,7 +5,9 @@
 -- (case-insensitive, in the pushed order) that matches, else its longest
 -- prefix route. A host not in the table uses the wildcard one label above
 -- it ("*.example.com" for a.example.com, as the Ingress API matches one
--- label), else the rules without a host (key ""). A host's app-root
+-- label), else the rules without a host (key ""); the Go matcher of
+-- pkg/model/match.go is the same, and both are tested on the cases of
+-- pkg/model/testdata/match.json. A host's app-root
 -- redirects "/" first. A route then does what a static location would,
 -- in its order (route() says which): location settings and body limit,
 -- redirects, CORS, source range, URI rewrite as "rewrite ... break",
