@@ -32,7 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/diagnose"
 	"github.com/portico-ingress/portico/pkg/filewatch/filewatchtest"
 )
 
@@ -339,9 +339,9 @@ func scrapeMetric(p *portico, name string) (string, error) {
 }
 
 // driftStatus is the drift part of p's /status.
-func driftStatus(p *portico) (apply.Drift, error) {
+func driftStatus(p *portico) (diagnose.Drift, error) {
 	var s struct {
-		Drift apply.Drift `json:"drift"`
+		Drift diagnose.Drift `json:"drift"`
 	}
 	code, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/status", p.healthzPort))
 	if err != nil || code != 200 {

@@ -24,7 +24,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/controller"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/render"
@@ -100,7 +99,7 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 	}
 	var resolvers []string
 	for _, r := range f.resolvers {
-		if ns, err := apply.ParseResolver(r); err != nil {
+		if ns, err := render.ParseResolver(r); err != nil {
 			bad("--resolver: %v", err)
 		} else {
 			resolvers = append(resolvers, ns)

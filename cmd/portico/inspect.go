@@ -16,7 +16,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portico-ingress/portico/pkg/diagnose"
+	"github.com/portico-ingress/portico/pkg/plan"
 	"github.com/portico-ingress/portico/pkg/render"
+	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
 var errNotPortico = errors.New("no " + render.Header + " header")
@@ -44,7 +46,7 @@ holds for it (GET /configuration/routes on --lua-url).`,
 			fetch := func() ([]byte, error) {
 				ctx, cancel := f.ctx()
 				defer cancel()
-				return diagnose.Get(ctx, f.controllerURL, "/nginx.conf")
+				return statusport.New(f.controllerURL, f.timeout).Get(ctx, "/nginx.conf")
 			}
 			if cmd.Flags().Changed("controller-url") {
 				conf, err = fetch()
@@ -95,7 +97,7 @@ holds for it (GET /configuration/routes on --lua-url).`,
 // luaRoutes prints, as comments, the routes the Lua router holds for a
 // host that has no server block of its own.
 func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string) {
-	rt, err := diagnose.FetchRoutes(ctx, luaURL)
+	rt, err := statusport.New(luaURL, time.Minute).Routes(ctx)
 	if err != nil {
 		fmt.Fprintf(out, "# %s has no server block: the catch-all server below serves it, or hands it to the Lua router.\n", host)
 		fmt.Fprintf(out, "# The router's routes could not be read from %s: %v\n", luaURL, err)
@@ -146,12 +148,12 @@ a prefix of one ("namespace/service").`,
 			}
 			ctx, cancel := f.ctx()
 			defer cancel()
-			l, err := diagnose.FetchLua(ctx, f.luaURL)
+			l, err := statusport.New(f.luaURL, f.timeout).Backends(ctx)
 			if err != nil {
 				return err
 			}
 			if len(args) == 1 {
-				var keep []diagnose.LuaBackend
+				var keep []plan.Backend
 				for _, b := range l.Backends {
 					if b.Name == args[0] || strings.HasPrefix(b.Name, args[0]+":") {
 						keep = append(keep, b)

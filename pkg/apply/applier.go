@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,19 +8,21 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/portico-ingress/portico/pkg/plan"
+	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
 // Applier puts rendered configs and backends into one nginx.
 type Applier struct {
 	Nginx  *Nginx
-	Status *Status
+	Status *statusport.Client
 	Log    *zap.Logger
 	// LoadTimeout bounds how long a start or reload may take to show the
 	// new checksum on the status port.
@@ -43,165 +44,27 @@ type Applier struct {
 	conf     []byte            // last config nginx loaded
 	checksum string            // its checksum
 	pushed   map[string][]byte // per Lua endpoint, the last body nginx took
-	desired  map[string][]byte // per Lua endpoint, the last body asked for
+	desired  *plan.Documents   // the last documents asked for
 	// Per endpoint that takes patches (backends, routes): each item's JSON
-	// by name, of desired and of pushed (nil when nginx holds a body not
-	// made of desired items, such as a union), and the generation nginx
-	// answered for pushed: the base of the next patch.
-	desiredItems, pushedItems map[string]map[string]json.RawMessage
-	gens                      map[string]string
+	// by name of pushed (nil when nginx holds a body not made of desired
+	// items, such as a union), and the generation nginx answered for
+	// pushed: the base of the next patch.
+	pushedItems map[string]map[string]json.RawMessage
+	gens        map[string]string
 	// refused are, per Lua endpoint, the items of the desired ones it
 	// refused, by name, with their reasons; nginx keeps the version it
 	// held of each, if any.
 	refused map[string]map[string]string
-	hsts    string // desired routes' HSTS, for patches
 	stats   Stats
 	kick    chan struct{} // wakes PushLoop; made on first use
 }
 
 // Dynamic is what nginx takes without a reload.
 type Dynamic struct {
-	Backends     []Backend
-	Certificates Certificates
-	// Routes are the Lua router's hosts.
-	Routes Routes
+	// Documents are pushed to the Lua configuration endpoints.
+	Documents *plan.Documents
 	// AuthFiles are htpasswd files by name, read by nginx per request.
 	AuthFiles map[string][]byte
-}
-
-// pushOrder is the order of pushes: certificates, then the backends that
-// new routes name, then the routes.
-var pushOrder = []string{certificatesPath, backendsPath, routesPath}
-
-// encode encodes d per Lua endpoint: the bodies of full pushes and, for
-// the endpoints that take patches (backends, routes), each item's JSON by
-// name. An item is a slice of its body, not a copy: at 10,000 hosts the
-// JSON is the controller's largest allocation after the model. hint
-// presizes each body (the last one's length).
-func (d Dynamic) encode(hint map[string]int) (bodies map[string][]byte, items map[string]map[string]json.RawMessage, err error) {
-	backends := nonNil(d.Backends)
-	bw := newBody(backendsPath, "", hint[backendsPath], len(backends))
-	for i := range backends {
-		if err := bw.item(backends[i].Name, &backends[i]); err != nil {
-			return nil, nil, err
-		}
-	}
-	rw := newBody(routesPath, d.Routes.HSTS, hint[routesPath], len(d.Routes.Hosts))
-	hosts := make([]string, 0, len(d.Routes.Hosts))
-	for h := range d.Routes.Hosts {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts) // as encoding/json orders a map
-	for _, h := range hosts {
-		r := d.Routes.Hosts[h]
-		if err := rw.item(h, &r); err != nil {
-			return nil, nil, err
-		}
-	}
-	certs := d.Certificates
-	if certs.Servers == nil {
-		certs.Servers = map[string]string{}
-	}
-	if certs.Certificates == nil {
-		certs.Certificates = []Certificate{}
-	}
-	c, err := json.Marshal(certs)
-	if err != nil {
-		return nil, nil, err
-	}
-	b, bi := bw.finish()
-	r, ri := rw.finish()
-	return map[string][]byte{backendsPath: b, certificatesPath: c, routesPath: r},
-		map[string]map[string]json.RawMessage{backendsPath: bi, routesPath: ri}, nil
-}
-
-// document writes the body of a full push to backends or routes: its
-// head, the items separated by commas (backends as values, hosts as
-// "name":value members), its tail. The items are kept as spans of it.
-type document struct {
-	buf   bytes.Buffer
-	enc   *json.Encoder
-	spans []span
-	key   bool   // items are members
-	tail  string // closes the document
-}
-
-type span struct {
-	name       string
-	start, end int
-}
-
-// newBody starts the body at path (backendsPath or routesPath, whose
-// document carries hsts) for n items, presized for hint bytes; it writes
-// what Backends and Routes encode to.
-func newBody(path, hsts string, hint, n int) *document {
-	w := &document{spans: make([]span, 0, n), tail: "]}"}
-	w.buf.Grow(hint + hint/8)
-	w.enc = json.NewEncoder(&w.buf) // escapes as json.Marshal does
-	if path == routesPath {
-		w.key, w.tail = true, "}}"
-		w.buf.WriteString(`{"hsts":`)
-		_ = w.enc.Encode(hsts) // a string always encodes
-		w.buf.Truncate(w.buf.Len() - 1)
-		w.buf.WriteString(`,"hosts":{`)
-	} else {
-		w.buf.WriteString(`{"backends":[`)
-	}
-	return w
-}
-
-// item appends v, named name.
-func (w *document) item(name string, v any) error {
-	if err := w.member(name); err != nil {
-		return err
-	}
-	start := w.buf.Len()
-	if err := w.enc.Encode(v); err != nil {
-		return err
-	}
-	w.buf.Truncate(w.buf.Len() - 1) // Encode's newline
-	w.spans = append(w.spans, span{name, start, w.buf.Len()})
-	return nil
-}
-
-// raw appends j, JSON already encoded, as item does v.
-func (w *document) raw(name string, j json.RawMessage) error {
-	if err := w.member(name); err != nil {
-		return err
-	}
-	start := w.buf.Len()
-	w.buf.Write(j)
-	w.spans = append(w.spans, span{name, start, w.buf.Len()})
-	return nil
-}
-
-// member starts an item: the comma, and for a member its quoted name.
-func (w *document) member(name string) error {
-	if len(w.spans) > 0 {
-		w.buf.WriteByte(',')
-	}
-	if w.key {
-		if err := w.enc.Encode(name); err != nil {
-			return err
-		}
-		w.buf.Truncate(w.buf.Len() - 1)
-		w.buf.WriteByte(':')
-	}
-	return nil
-}
-
-// finish closes the document and returns it and its items by name.
-func (w *document) finish() ([]byte, map[string]json.RawMessage) {
-	w.buf.WriteString(w.tail)
-	doc := w.buf.Bytes()
-	if cap(doc) > len(doc)+len(doc)/4 {
-		doc = bytes.Clone(doc) // do not keep a mostly empty buffer
-	}
-	items := make(map[string]json.RawMessage, len(w.spans))
-	for _, s := range w.spans {
-		items[s.name] = doc[s.start:s.end:s.end]
-	}
-	return doc, items
 }
 
 // Stats counts what the Applier did.
@@ -239,8 +102,8 @@ func (a *Applier) Loaded() bool {
 	if a.checksum == "" || !a.Nginx.Running() || a.desired == nil {
 		return false
 	}
-	for path, body := range a.desired {
-		if string(a.pushed[path]) != string(body) {
+	for _, d := range a.desired.InOrder() {
+		if string(a.pushed[d.Path]) != string(d.Body) {
 			return false
 		}
 	}
@@ -251,15 +114,8 @@ func (a *Applier) Loaded() bool {
 // says what changed, for logs and stats.
 func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn Dynamic, reason string) (Result, error) {
 	a.mu.Lock()
-	hint := map[string]int{backendsPath: len(a.desired[backendsPath]), routesPath: len(a.desired[routesPath])}
-	a.mu.Unlock()
-	bodies, items, err := dyn.encode(hint)
-	if err != nil {
-		return Result{}, err
-	}
-	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.desired, a.desiredItems, a.hsts = bodies, items, dyn.Routes.HSTS
+	a.desired = dyn.Documents
 	var res Result
 	if a.AuthFiles != nil {
 		// New files first: the config about to load may name them.
@@ -276,7 +132,7 @@ func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn D
 		}()
 	}
 	if checksum != a.checksum || !a.Nginx.Running() {
-		if err := a.load(ctx, conf, checksum, dyn.Backends, reason); err != nil {
+		if err := a.load(ctx, conf, checksum, reason); err != nil {
 			a.stats.ReloadFailures++
 			a.stats.LastError = err.Error()
 			return res, err
@@ -346,70 +202,73 @@ func (a *Applier) PushLoop(ctx context.Context) {
 func (a *Applier) pushPending(ctx context.Context) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, path := range pushOrder {
-		body := a.desired[path]
-		if body == nil || string(body) == string(a.pushed[path]) {
+	if a.desired == nil {
+		return true
+	}
+	for _, d := range a.desired.InOrder() {
+		if string(d.Body) == string(a.pushed[d.Path]) {
 			continue
 		}
 		actx, cancel := context.WithTimeout(ctx, time.Second)
-		err := a.send(actx, path, body)
+		err := a.send(actx, d, d.Body)
 		cancel()
 		if err != nil {
 			return false
 		}
-		a.markPushed(path, body)
+		a.markPushed(d, d.Body)
 	}
 	return true
 }
 
-// send gives nginx body at path; a.mu is held. Backends and routes go
-// as a patch when nginx holds an earlier push of them: only what changed,
-// so that no worker decodes everything again (tens of milliseconds each
-// at 10,000 hosts); a refused patch (nginx restarted) sends it all. The
-// items nginx refuses are noted (noteRefused); it takes the others.
-func (a *Applier) send(ctx context.Context, path string, body []byte) error {
-	if path == certificatesPath {
-		p, err := a.Status.push(ctx, path, body, "")
+// send gives nginx body, d's or another of d's endpoint, at d.Path; a.mu
+// is held. Backends and routes go as a patch when nginx holds an earlier
+// push of them: only what changed, so that no worker decodes everything
+// again (tens of milliseconds each at 10,000 hosts); a refused patch
+// (nginx restarted) sends it all. The items nginx refuses are noted
+// (noteRefused); it takes the others.
+func (a *Applier) send(ctx context.Context, d *plan.Document, body []byte) error {
+	path := d.Path
+	if d.Items == nil {
+		p, err := a.Status.Push(ctx, path, body, "")
 		if err == nil {
-			a.noteRefused(path, p.refused, nil)
+			a.noteRefused(d, p.Refused, nil)
 		}
 		return err
 	}
 	if a.gens == nil {
 		a.gens = map[string]string{}
 	}
-	old, next := a.pushedItems[path], a.desiredItems[path]
-	if base := a.gens[path]; base != "" && old != nil && next != nil && string(body) == string(a.desired[path]) {
-		if patch, touched, err := a.patch(path, old, next); err == nil {
-			p, err := a.Status.push(ctx, path, patch, base)
+	if old, base := a.pushedItems[path], a.gens[path]; base != "" && old != nil && string(body) == string(d.Body) {
+		if patch, touched, err := d.Patch(old); err == nil {
+			p, err := a.Status.Push(ctx, path, patch, base)
 			if err == nil {
-				a.gens[path] = p.generation
+				a.gens[path] = p.Generation
 				a.stats.Patches++
-				a.noteRefused(path, p.refused, touched)
+				a.noteRefused(d, p.Refused, touched)
 				return nil
 			}
-			if !errors.Is(err, errStaleBase) {
+			if !errors.Is(err, statusport.ErrStaleBase) {
 				return err
 			}
 			a.Log.Info("nginx refused a patch; pushing everything", zap.String("path", path), zap.Error(err))
 		}
 	}
-	p, err := a.Status.push(ctx, path, body, "")
-	a.gens[path] = p.generation // "" on failure: the next push sends everything
+	p, err := a.Status.Push(ctx, path, body, "")
+	a.gens[path] = p.Generation // "" on failure: the next push sends everything
 	if err == nil {
-		a.noteRefused(path, p.refused, nil)
+		a.noteRefused(d, p.Refused, nil)
 	}
 	return err
 }
 
-// noteRefused records what nginx refused of a push to path: of a full
-// push (touched nil) all it refused, of a patch a change to the refusals
-// of the items it touched. a.mu is held.
-func (a *Applier) noteRefused(path string, refused map[string]string, touched []string) {
+// noteRefused records what nginx refused of a push of d: of a full push
+// (touched nil) all it refused, of a patch a change to the refusals of the
+// items it touched. a.mu is held.
+func (a *Applier) noteRefused(d *plan.Document, refused map[string]string, touched []string) {
 	if a.refused == nil {
 		a.refused = map[string]map[string]string{}
 	}
-	was := a.refused[path]
+	was := a.refused[d.Path]
 	now := map[string]string{}
 	if touched != nil {
 		maps.Copy(now, was)
@@ -420,29 +279,27 @@ func (a *Applier) noteRefused(path string, refused map[string]string, touched []
 	maps.Copy(now, refused)
 	for name, why := range refused {
 		if was[name] != why { // a refused item goes again with each patch
-			a.Log.Warn("nginx refused an item of a push and took the others", zap.String("kind", itemKinds[path]),
+			a.Log.Warn("nginx refused an item of a push and took the others", zap.String("kind", d.Kind),
 				zap.String("name", name), zap.String("reason", why))
 		}
 	}
-	a.refused[path] = now
+	a.refused[d.Path] = now
 	if !maps.Equal(was, now) && a.OnRefused != nil {
 		a.OnRefused()
 	}
 }
 
-// refusedItem stands, among the items nginx holds, for one it refused: it
-// equals no item, so the next patch carries the item again, or deletes it.
-var refusedItem = json.RawMessage("null")
-
 // Refused returns the items the Lua endpoints refused of the last pushes
 // they took, sorted by kind and name.
-func (a *Applier) Refused() []Refusal {
+func (a *Applier) Refused() []plan.Refusal {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var out []Refusal
-	for path, names := range a.refused {
-		for name, why := range names {
-			out = append(out, Refusal{Kind: itemKinds[path], Name: name, Reason: why})
+	var out []plan.Refusal
+	if a.desired != nil {
+		for _, d := range a.desired.InOrder() {
+			for name, why := range a.refused[d.Path] {
+				out = append(out, plan.Refusal{Kind: d.Kind, Name: name, Reason: why})
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -454,62 +311,27 @@ func (a *Applier) Refused() []Refusal {
 	return out
 }
 
-// patch is the patch at path that turns the items old into next: those
-// that changed or came, and the names of those gone; touched names both.
-func (a *Applier) patch(path string, old, next map[string]json.RawMessage) ([]byte, []string, error) {
-	changed, deleted := map[string]json.RawMessage{}, []string{}
-	for name, j := range next {
-		if string(old[name]) != string(j) {
-			changed[name] = j
-		}
-	}
-	for name := range old {
-		if _, ok := next[name]; !ok {
-			deleted = append(deleted, name)
-		}
-	}
-	sort.Strings(deleted)
-	touched := slices.Concat(slices.Collect(maps.Keys(changed)), deleted)
-	var body []byte
-	var err error
-	if path == routesPath {
-		body, err = json.Marshal(RoutesPatch{HSTS: a.hsts, Hosts: changed, Deleted: deleted})
-		return body, touched, err
-	}
-	names := make([]string, 0, len(changed))
-	for name := range changed {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	list := make([]json.RawMessage, 0, len(names))
-	for _, name := range names {
-		list = append(list, changed[name])
-	}
-	body, err = json.Marshal(BackendsPatch{Backends: list, Deleted: deleted})
-	return body, touched, err
-}
-
-// markPushed records that nginx holds body at path; a.mu is held.
-func (a *Applier) markPushed(path string, body []byte) {
+// markPushed records that nginx holds body at d.Path; a.mu is held.
+func (a *Applier) markPushed(d *plan.Document, body []byte) {
 	if a.pushed == nil {
 		a.pushed = map[string][]byte{}
 	}
 	if a.pushedItems == nil {
 		a.pushedItems = map[string]map[string]json.RawMessage{}
 	}
-	a.pushed[path] = body
-	a.pushedItems[path] = nil // a body of other items (a union) cannot be patched
-	if string(body) == string(a.desired[path]) {
-		items := a.desiredItems[path]
-		if len(a.refused[path]) > 0 && items != nil {
+	a.pushed[d.Path] = body
+	a.pushedItems[d.Path] = nil // a body of other items (a union) cannot be patched
+	if string(body) == string(d.Body) {
+		items := d.Items
+		if len(a.refused[d.Path]) > 0 && items != nil {
 			items = maps.Clone(items)
-			for name := range a.refused[path] {
+			for name := range a.refused[d.Path] {
 				if _, ok := items[name]; ok {
-					items[name] = refusedItem
+					items[name] = plan.RefusedItem
 				}
 			}
 		}
-		a.pushedItems[path] = items
+		a.pushedItems[d.Path] = items
 	}
 	a.stats.Pushes++
 }
@@ -517,12 +339,14 @@ func (a *Applier) markPushed(path string, body []byte) {
 // pushChanged pushes every desired body nginx does not hold yet.
 func (a *Applier) pushChanged(ctx context.Context) (bool, error) {
 	did := false
-	for _, path := range pushOrder {
-		body := a.desired[path]
-		if body == nil || string(body) == string(a.pushed[path]) {
+	if a.desired == nil {
+		return false, nil
+	}
+	for _, d := range a.desired.InOrder() {
+		if string(d.Body) == string(a.pushed[d.Path]) {
 			continue
 		}
-		if err := a.push(ctx, path, body); err != nil {
+		if err := a.push(ctx, d, d.Body); err != nil {
 			return did, err
 		}
 		did = true
@@ -533,7 +357,7 @@ func (a *Applier) pushChanged(ctx context.Context) (bool, error) {
 // load swaps conf in and starts or reloads nginx, which checks it: nginx
 // parses it once, not twice as nginx -t before a reload would. On failure
 // nginx keeps running the previous config, and so does the file on disk.
-func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backends []Backend, reason string) error {
+func (a *Applier) load(ctx context.Context, conf []byte, checksum string, reason string) error {
 	candidate := a.Nginx.Conf + ".candidate"
 	if err := writeFileSync(candidate, conf); err != nil {
 		return fmt.Errorf("write candidate config: %w", err)
@@ -546,21 +370,22 @@ func (a *Applier) load(ctx context.Context, conf []byte, checksum string, backen
 		return &RejectedError{Err: err}
 	}
 	running := a.Nginx.Running()
-	if running && a.pushed[backendsPath] != nil {
+	if running && a.pushed[plan.BackendsPath] != nil && a.desired != nil {
 		// Until the old workers are gone, both configs serve: give nginx the
 		// new certificates and the union of old and new backends, so
-		// neither config answers "not configured".
+		// neither config answers "not configured". Hosts move between
+		// server blocks and the router: both configs must find theirs in
+		// the union of old and new routes.
 		pctx, cancel := context.WithTimeout(ctx, a.pushWait())
-		if body := a.desired[certificatesPath]; body != nil {
-			_ = a.push(pctx, certificatesPath, body)
-		}
-		if body, err := a.union(backendsPath, backends); err == nil {
-			_ = a.push(pctx, backendsPath, body)
-		}
-		// Hosts move between server blocks and the router: both configs
-		// must find theirs.
-		if body, err := a.union(routesPath, backends); err == nil {
-			_ = a.push(pctx, routesPath, body)
+		for _, d := range a.desired.InOrder() {
+			body := d.Body
+			if d.Items != nil {
+				var err error
+				if body, err = d.Union(a.pushed[d.Path], a.pushedItems[d.Path]); err != nil {
+					continue
+				}
+			}
+			_ = a.push(pctx, d, body)
 		}
 		cancel()
 	}
@@ -693,17 +518,17 @@ func (a *Applier) waitOldWorkers(ctx context.Context, old []int) error {
 	}
 }
 
-// push sends body to the Lua endpoint at path, retrying with backoff until
-// nginx takes it or ctx ends.
-func (a *Applier) push(ctx context.Context, path string, body []byte) error {
+// push sends body, d's or another of d's endpoint, to the Lua endpoint
+// at d.Path, retrying with backoff until nginx takes it or ctx ends.
+func (a *Applier) push(ctx context.Context, d *plan.Document, body []byte) error {
 	backoff := 10 * time.Millisecond
 	for {
-		err := a.send(ctx, path, body)
+		err := a.send(ctx, d, body)
 		if err == nil {
-			a.markPushed(path, body)
+			a.markPushed(d, body)
 			return nil
 		}
-		a.Log.Warn("push failed; retrying", zap.String("path", path), zap.Error(err), zap.Duration("in", backoff))
+		a.Log.Warn("push failed; retrying", zap.String("path", d.Path), zap.Error(err), zap.Duration("in", backoff))
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w (gave up: %v)", err, ctx.Err())
@@ -773,97 +598,6 @@ func (a *Applier) Supervise(ctx context.Context) {
 		backoff = 100 * time.Millisecond
 		a.Log.Info("nginx restarted", zap.Int("pid", a.Nginx.PID()))
 	}
-}
-
-func nonNil(b []Backend) []Backend {
-	if b == nil {
-		return []Backend{}
-	}
-	for i := range b {
-		if b[i].Endpoints == nil {
-			b[i].Endpoints = []Endpoint{}
-		}
-	}
-	return b
-}
-
-// union is the body at path (backends or routes) of the desired items and
-// the pushed ones the desired lack; a.mu is held. Made from the items
-// when nginx holds a body of known items, else by decoding the bodies
-// (backends are next's then).
-func (a *Applier) union(path string, next []Backend) ([]byte, error) {
-	old, want := a.pushedItems[path], a.desiredItems[path]
-	if old == nil || want == nil {
-		if path == backendsPath {
-			return unionBackends(a.pushed[path], next)
-		}
-		return unionRoutes(a.pushed[path], a.desired[path])
-	}
-	names := make([]string, 0, len(want)+len(old)/8)
-	for name := range want {
-		names = append(names, name)
-	}
-	for name := range old {
-		if _, ok := want[name]; !ok {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	w := newBody(path, a.hsts, len(a.desired[path]), len(names))
-	for _, name := range names {
-		j, ok := want[name]
-		if !ok {
-			j = old[name]
-		}
-		if string(j) == string(refusedItem) {
-			continue // nginx holds what it held before, or nothing
-		}
-		if err := w.raw(name, j); err != nil {
-			return nil, err
-		}
-	}
-	body, _ := w.finish()
-	return body, nil
-}
-
-// unionBackends merges the pushed body with next; next wins on names.
-func unionBackends(pushed []byte, next []Backend) ([]byte, error) {
-	var old Backends
-	if err := json.Unmarshal(pushed, &old); err != nil {
-		return nil, err
-	}
-	names := make(map[string]bool, len(next))
-	for _, b := range next {
-		names[b.Name] = true
-	}
-	all := append([]Backend(nil), next...)
-	for _, b := range old.Backends {
-		if !names[b.Name] {
-			all = append(all, b)
-		}
-	}
-	return json.Marshal(Backends{Backends: all})
-}
-
-// unionRoutes merges two routes bodies; next wins on hosts. A nil pushed
-// gives next.
-func unionRoutes(pushed, next []byte) ([]byte, error) {
-	var old, nr Routes
-	if pushed == nil {
-		return next, nil
-	}
-	if err := json.Unmarshal(pushed, &old); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(next, &nr); err != nil {
-		return nil, err
-	}
-	for h, r := range old.Hosts {
-		if _, ok := nr.Hosts[h]; !ok {
-			nr.Hosts[h] = r
-		}
-	}
-	return json.Marshal(nr)
 }
 
 // writeFileSync writes data to path and flushes it to disk.

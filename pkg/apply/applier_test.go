@@ -21,7 +21,9 @@ import (
 
 	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/plan"
 	"github.com/portico-ingress/portico/pkg/render"
+	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
 // These tests run the real nginx with the Lua balancer from rootfs/ against
@@ -81,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 		ModulesDir: "/usr/lib/nginx/modules", DefaultCertificate: crt, DefaultCertificateKey: key}
 	f.applier = &apply.Applier{
 		Nginx:       &apply.Nginx{Binary: nginx, Conf: filepath.Join(dir, "nginx.conf"), Stderr: os.Stderr},
-		Status:      apply.NewStatus(f.opts.StatusPort),
+		Status:      statusport.Loopback(f.opts.StatusPort),
 		Log:         zaptest.NewLogger(t),
 		LoadTimeout: 10 * time.Second,
 	}
@@ -103,13 +105,23 @@ func (f *fixture) config(paths map[string]string) ([]byte, string) {
 	return conf, sum
 }
 
-func (f *fixture) apply(conf []byte, sum string, bs ...apply.Backend) apply.Result {
+func (f *fixture) apply(conf []byte, sum string, bs ...plan.Backend) apply.Result {
 	f.t.Helper()
-	res, err := f.applier.Apply(context.Background(), conf, sum, apply.Dynamic{Backends: bs}, "test")
+	res, err := f.applier.Apply(context.Background(), conf, sum, dynamic(f.t, plan.Lua{Backends: bs}), "test")
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	return res
+}
+
+// dynamic is what Apply takes for l.
+func dynamic(t *testing.T, l plan.Lua) apply.Dynamic {
+	t.Helper()
+	docs, err := l.Encode(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apply.Dynamic{Documents: docs}
 }
 
 func (f *fixture) get(path string) (int, string) {
@@ -127,7 +139,7 @@ func (f *fixture) get(path string) (int, string) {
 }
 
 // backendServer answers with its name on a loopback address.
-func backendServer(t *testing.T, name string) apply.Endpoint {
+func backendServer(t *testing.T, name string) plan.Endpoint {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -138,29 +150,29 @@ func backendServer(t *testing.T, name string) apply.Endpoint {
 	})}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	return apply.Endpoint{Address: "127.0.0.1", Port: int32(l.Addr().(*net.TCPAddr).Port)}
+	return plan.Endpoint{Address: "127.0.0.1", Port: int32(l.Addr().(*net.TCPAddr).Port)}
 }
 
 func TestApplyRoutesAndSkipsUnchanged(t *testing.T) {
 	f := newFixture(t)
 	a := backendServer(t, "a")
 	conf, sum := f.config(map[string]string{"/x": "ns/a:80"})
-	res := f.apply(conf, sum, apply.Backend{Name: "ns/a:80", LoadBalance: "round_robin", Endpoints: []apply.Endpoint{a}})
+	res := f.apply(conf, sum, plan.Backend{Name: "ns/a:80", LoadBalance: "round_robin", Endpoints: []plan.Endpoint{a}})
 	if !res.Reloaded || !res.Pushed {
 		t.Fatalf("first apply = %+v, want a start and a push", res)
 	}
 	if code, body := f.get("/x"); code != 200 || body != "a" {
 		t.Fatalf("GET /x = %d %q, want 200 from a", code, body)
 	}
-	res = f.apply(conf, sum, apply.Backend{Name: "ns/a:80", LoadBalance: "round_robin", Endpoints: []apply.Endpoint{a}})
+	res = f.apply(conf, sum, plan.Backend{Name: "ns/a:80", LoadBalance: "round_robin", Endpoints: []plan.Endpoint{a}})
 	if res.Reloaded || res.Pushed {
 		t.Fatalf("identical apply = %+v, want nothing done", res)
 	}
 	if got := f.applier.Stats().Reloads; got != 1 {
 		t.Fatalf("reloads = %d, want 1", got)
 	}
-	held, err := f.applier.Status.GetBackends(context.Background())
-	var got apply.Backends
+	held, err := f.applier.Status.Get(context.Background(), plan.BackendsPath)
+	var got plan.Backends
 	if err == nil {
 		err = json.Unmarshal(held, &got)
 	}
@@ -173,8 +185,8 @@ func TestEndpointChangesArePushedWithoutReload(t *testing.T) {
 	f := newFixture(t)
 	a, b, c := backendServer(t, "a"), backendServer(t, "b"), backendServer(t, "c")
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
-	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}})
-	res := f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a, b, c}})
+	f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a}})
+	res := f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a, b, c}})
 	if res.Reloaded || !res.Pushed {
 		t.Fatalf("endpoint change = %+v, want a push and no reload", res)
 	}
@@ -193,17 +205,17 @@ func TestEndpointChangesArePushedWithoutReload(t *testing.T) {
 		t.Fatalf("reloads = %d, want 1", got)
 	}
 	// The change went as a patch: nginx still holds the other backend.
-	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a, b, c}},
-		apply.Backend{Name: "ns/y:80", Endpoints: []apply.Endpoint{a}})
-	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{c}},
-		apply.Backend{Name: "ns/y:80", Endpoints: []apply.Endpoint{a}})
+	f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a, b, c}},
+		plan.Backend{Name: "ns/y:80", Endpoints: []plan.Endpoint{a}})
+	f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{c}},
+		plan.Backend{Name: "ns/y:80", Endpoints: []plan.Endpoint{a}})
 	for range 5 {
 		if code, body := f.get("/x"); code != 200 || body != "c" {
 			t.Fatalf("GET /x = %d %q, want c alone", code, body)
 		}
 	}
-	held, err := f.applier.Status.GetBackends(context.Background())
-	var got apply.Backends
+	held, err := f.applier.Status.Get(context.Background(), plan.BackendsPath)
+	var got plan.Backends
 	if err == nil {
 		err = json.Unmarshal(held, &got)
 	}
@@ -218,7 +230,7 @@ func TestEndpointChangesArePushedWithoutReload(t *testing.T) {
 func TestNoEndpointsAnswers503WithReason(t *testing.T) {
 	f := newFixture(t)
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80", "/unknown": "ns/unknown:80"})
-	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", NoEndpoints: "service ns/x has no ready endpoints (2 not ready)"})
+	f.apply(conf, sum, plan.Backend{Name: "ns/x:80", NoEndpoints: "service ns/x has no ready endpoints (2 not ready)"})
 	code, body := f.get("/x")
 	if code != 503 || !strings.Contains(body, "service ns/x has no ready endpoints (2 not ready)") {
 		t.Fatalf("GET /x = %d %q, want 503 naming the cause", code, body)
@@ -232,9 +244,9 @@ func TestNoEndpointsAnswers503WithReason(t *testing.T) {
 func TestConnectFailureRetriesNextPeer(t *testing.T) {
 	f := newFixture(t)
 	a := backendServer(t, "a")
-	dead := apply.Endpoint{Address: "127.0.0.1", Port: int32(freePort(t))} // nothing listens
+	dead := plan.Endpoint{Address: "127.0.0.1", Port: int32(freePort(t))} // nothing listens
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
-	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{dead, a}})
+	f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{dead, a}})
 	for range 20 {
 		if code, body := f.get("/x"); code != 200 || body != "a" {
 			t.Fatalf("GET /x = %d %q, want every request retried onto a", code, body)
@@ -246,10 +258,10 @@ func TestRejectedConfigKeepsServing(t *testing.T) {
 	f := newFixture(t)
 	a := backendServer(t, "a")
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
-	be := apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}}
+	be := plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a}}
 	f.apply(conf, sum, be)
 	bad := []byte(strings.Replace(string(conf), "worker_processes auto;", "worker_processes auto; no_such_directive;", 1))
-	if _, err := f.applier.Apply(context.Background(), bad, "bad", apply.Dynamic{Backends: []apply.Backend{be}}, "test"); err == nil || !strings.Contains(err.Error(), "no_such_directive") {
+	if _, err := f.applier.Apply(context.Background(), bad, "bad", dynamic(t, plan.Lua{Backends: []plan.Backend{be}}), "test"); err == nil || !strings.Contains(err.Error(), "no_such_directive") {
 		t.Fatalf("Apply(bad) error = %v, want nginx -t to name the directive", err)
 	}
 	if code, body := f.get("/x"); code != 200 || body != "a" {
@@ -268,9 +280,9 @@ func TestStructuralChangeReloadsAndServesNewRoute(t *testing.T) {
 	f := newFixture(t)
 	a, b := backendServer(t, "a"), backendServer(t, "b")
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
-	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}})
+	f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a}})
 	conf2, sum2 := f.config(map[string]string{"/x": "ns/x:80", "/y": "ns/y:80"})
-	res := f.apply(conf2, sum2, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}}, apply.Backend{Name: "ns/y:80", Endpoints: []apply.Endpoint{b}})
+	res := f.apply(conf2, sum2, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a}}, plan.Backend{Name: "ns/y:80", Endpoints: []plan.Endpoint{b}})
 	if !res.Reloaded {
 		t.Fatal("a new location did not reload")
 	}
@@ -283,7 +295,7 @@ func TestDeadMasterIsRestarted(t *testing.T) {
 	f := newFixture(t)
 	a := backendServer(t, "a")
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
-	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}})
+	f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go f.applier.Supervise(ctx)
@@ -580,9 +592,9 @@ func TestRouteChangesArePushedWithoutReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs := []apply.Backend{{Name: "ns/a:80", Endpoints: []apply.Endpoint{a}}, {Name: "ns/b:80", Endpoints: []apply.Endpoint{b}}}
-	routes := func(hosts map[string]apply.HostRoutes) apply.Dynamic {
-		return apply.Dynamic{Backends: bs, Routes: apply.Routes{Hosts: hosts}}
+	bs := []plan.Backend{{Name: "ns/a:80", Endpoints: []plan.Endpoint{a}}, {Name: "ns/b:80", Endpoints: []plan.Endpoint{b}}}
+	routes := func(hosts map[string]plan.HostRoutes) apply.Dynamic {
+		return dynamic(t, plan.Lua{Backends: bs, Routes: plan.Routes{Hosts: hosts}})
 	}
 	apply1 := func(d apply.Dynamic) apply.Result {
 		res, err := f.applier.Apply(context.Background(), conf, sum, d, "test")
@@ -591,16 +603,16 @@ func TestRouteChangesArePushedWithoutReload(t *testing.T) {
 		}
 		return res
 	}
-	apply1(routes(map[string]apply.HostRoutes{"app.test": {Routes: []apply.Route{{Exact: true, Path: "/x", Backend: "ns/a:80"}}}}))
+	apply1(routes(map[string]plan.HostRoutes{"app.test": {Routes: []plan.Route{{Exact: true, Path: "/x", Backend: "ns/a:80"}}}}))
 	if code, body := f.get("/x"); code != 200 || body != "a" {
 		t.Fatalf("GET /x = %d %q, want 200 from a", code, body)
 	}
 	if code, _ := f.get("/x/y"); code != 404 {
 		t.Fatalf("GET /x/y = %d, want 404 (exact route only)", code)
 	}
-	res := apply1(routes(map[string]apply.HostRoutes{
-		"app.test": {Routes: []apply.Route{{Path: "/", Backend: "ns/b:80"}}},
-		"":         {Routes: []apply.Route{{Path: "/"}}},
+	res := apply1(routes(map[string]plan.HostRoutes{
+		"app.test": {Routes: []plan.Route{{Path: "/", Backend: "ns/b:80"}}},
+		"":         {Routes: []plan.Route{{Path: "/"}}},
 	}))
 	if res.Reloaded || !res.Pushed {
 		t.Fatalf("route change = %+v, want a push and no reload", res)
@@ -611,23 +623,23 @@ func TestRouteChangesArePushedWithoutReload(t *testing.T) {
 	if got := f.applier.Stats().Reloads; got != 1 {
 		t.Fatalf("reloads = %d, want 1", got)
 	}
-	held, err := f.applier.Status.GetRoutes(context.Background())
-	var got apply.Routes
+	held, err := f.applier.Status.Get(context.Background(), plan.RoutesPath)
+	var got plan.Routes
 	if err == nil {
 		err = json.Unmarshal(held, &got)
 	}
-	want := apply.HostRoutes{Routes: []apply.Route{{Path: "/", Backend: "ns/b:80"}}}
+	want := plan.HostRoutes{Routes: []plan.Route{{Path: "/", Backend: "ns/b:80"}}}
 	if err != nil || len(got.Hosts) != 2 || !reflect.DeepEqual(got.Hosts["app.test"], want) {
 		t.Fatalf("GET /configuration/routes = %s, %v", held, err)
 	}
 	// Later changes are patches on what nginx holds: a host goes, one
 	// comes, and the one left alone stays as it was.
-	apply1(routes(map[string]apply.HostRoutes{
-		"":          {Routes: []apply.Route{{Path: "/"}}},
-		"next.test": {Routes: []apply.Route{{Path: "/", Backend: "ns/a:80"}}},
+	apply1(routes(map[string]plan.HostRoutes{
+		"":          {Routes: []plan.Route{{Path: "/"}}},
+		"next.test": {Routes: []plan.Route{{Path: "/", Backend: "ns/a:80"}}},
 	}))
-	held, err = f.applier.Status.GetRoutes(context.Background())
-	got = apply.Routes{}
+	held, err = f.applier.Status.Get(context.Background(), plan.RoutesPath)
+	got = plan.Routes{}
 	if err == nil {
 		err = json.Unmarshal(held, &got)
 	}

@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/plan"
+	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
 // gate is a TCP proxy to nginx's status port that can stop answering:
@@ -84,15 +85,14 @@ func TestHungLuaEndpointNeverBlocksApply(t *testing.T) {
 	go f.applier.PushLoop(ctx)
 	a, b := backendServer(t, "a"), backendServer(t, "b")
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
-	f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}})
+	f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a}})
 
 	g := newGate(t, fmt.Sprintf("127.0.0.1:%d", f.opts.StatusPort))
-	f.applier.Status = apply.NewStatus(0)
-	f.applier.Status.BaseURL = g.url()
+	f.applier.Status = statusport.New(g.url(), 5*time.Second)
 	f.applier.PushWait = 300 * time.Millisecond
 	g.set(true)
 	start := time.Now()
-	res := f.apply(conf, sum, apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{b}})
+	res := f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{b}})
 	if took := time.Since(start); took > 2*time.Second || res.Pushed {
 		t.Fatalf("Apply with a hung Lua endpoint: %+v after %s, want no push within about PushWait", res, took)
 	}

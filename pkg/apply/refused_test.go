@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // pemPair is a self-signed certificate for host and its key, as PEM.
@@ -60,15 +60,15 @@ func TestRefusedItemsAreIsolated(t *testing.T) {
 	f.applier.OnRefused = func() { changes.Add(1) }
 	a, b := backendServer(t, "a"), backendServer(t, "b")
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80", "/y": "ns/y:80"})
-	x := apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{a}}
-	badY := apply.Backend{Name: "ns/y:80", Endpoints: []apply.Endpoint{{Address: "127.0.0.1", Port: 0}}}
+	x := plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a}}
+	badY := plan.Backend{Name: "ns/y:80", Endpoints: []plan.Endpoint{{Address: "127.0.0.1", Port: 0}}}
 	crt, key := pemPair(t, "good.test")
 	junk := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("valid base64, not a certificate")}))
-	certs := apply.Certificates{Servers: map[string]string{"good.test": "ns/good", "bad.test": "ns/bad"},
-		Certificates: []apply.Certificate{{Name: "ns/bad", Cert: crt + junk, Key: key}, {Name: "ns/good", Cert: crt, Key: key}}}
-	apply1 := func(bs ...apply.Backend) {
+	certs := plan.Certificates{Servers: map[string]string{"good.test": "ns/good", "bad.test": "ns/bad"},
+		Certificates: []plan.Certificate{{Name: "ns/bad", Cert: crt + junk, Key: key}, {Name: "ns/good", Cert: crt, Key: key}}}
+	apply1 := func(bs ...plan.Backend) {
 		t.Helper()
-		if _, err := f.applier.Apply(context.Background(), conf, sum, apply.Dynamic{Backends: bs, Certificates: certs}, "test"); err != nil {
+		if _, err := f.applier.Apply(context.Background(), conf, sum, dynamic(t, plan.Lua{Backends: bs, Certificates: certs}), "test"); err != nil {
 			t.Fatalf("Apply: %v", err)
 		}
 	}
@@ -105,8 +105,8 @@ func TestRefusedItemsAreIsolated(t *testing.T) {
 
 	// y fixed and x broken in one patch: y is taken, x refused, and nginx
 	// keeps the x it held.
-	apply1(apply.Backend{Name: "ns/x:80", Endpoints: []apply.Endpoint{{Address: "127.0.0.1", Port: 0}}},
-		apply.Backend{Name: "ns/y:80", Endpoints: []apply.Endpoint{b}})
+	apply1(plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{{Address: "127.0.0.1", Port: 0}}},
+		plan.Backend{Name: "ns/y:80", Endpoints: []plan.Endpoint{b}})
 	if got := refused(); got != "backend ns/x:80, certificate ns/bad" {
 		t.Errorf("after a patch Refused() = %q", got)
 	}
@@ -117,7 +117,7 @@ func TestRefusedItemsAreIsolated(t *testing.T) {
 		t.Errorf("GET /y, fixed = %d %q", code, body)
 	}
 	// x gone: the patch deletes it from nginx too.
-	apply1(apply.Backend{Name: "ns/y:80", Endpoints: []apply.Endpoint{b}})
+	apply1(plan.Backend{Name: "ns/y:80", Endpoints: []plan.Endpoint{b}})
 	if code, _ := f.get("/x"); code != 503 {
 		t.Errorf("GET /x, deleted = %d, want 503", code)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // A first config nginx refuses is reported with nginx's own words, and
@@ -16,7 +16,7 @@ func TestRefusedStartNamesTheDirective(t *testing.T) {
 	f := newFixture(t)
 	conf, _ := f.config(map[string]string{"/x": "ns/x:80"})
 	bad := []byte(strings.Replace(string(conf), "worker_processes auto;", "worker_processes auto; no_such_directive;", 1))
-	_, err := f.applier.Apply(context.Background(), bad, "bad", apply.Dynamic{}, "test")
+	_, err := f.applier.Apply(context.Background(), bad, "bad", dynamic(t, plan.Lua{}), "test")
 	if err == nil || !strings.Contains(err.Error(), "no_such_directive") {
 		t.Fatalf("Apply(bad) error = %v, want nginx's [emerg] line naming the directive", err)
 	}
@@ -48,7 +48,7 @@ func TestMissingPreloadIsHarmless(t *testing.T) {
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
 	f.apply(conf, sum)
 	bad := []byte(strings.Replace(string(conf), "worker_processes auto;", "worker_processes auto; no_such_directive;", 1))
-	_, err = f.applier.Apply(context.Background(), bad, "bad", apply.Dynamic{}, "test")
+	_, err = f.applier.Apply(context.Background(), bad, "bad", dynamic(t, plan.Lua{}), "test")
 	if err == nil || strings.Contains(err.Error(), "LD_PRELOAD") {
 		t.Fatalf("refused config: %v; want nginx's error without the loader's", err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // do sends GET path to the fixture with extra headers; it returns the
@@ -36,12 +36,12 @@ func TestTrafficPolicyInNginx(t *testing.T) {
 	f := newFixture(t)
 	a, b, c, v2 := backendServer(t, "a"), backendServer(t, "b"), backendServer(t, "c"), backendServer(t, "v2")
 	conf, sum := f.config(map[string]string{"/canary": "main", "/sticky": "sticky", "/hash": "hash"})
-	pool := []apply.Endpoint{a, b, c}
-	backends := func(weight int) []apply.Backend {
-		return []apply.Backend{
-			{Name: "main", Endpoints: pool, Canary: &apply.Canary{Backend: "v2", Weight: weight, WeightTotal: 100, Header: "X-Canary", Cookie: "beta"}},
-			{Name: "v2", Endpoints: []apply.Endpoint{v2}},
-			{Name: "sticky", Endpoints: pool, Affinity: &apply.Affinity{Cookie: "route", Path: "/", SameSite: "Strict"}},
+	pool := []plan.Endpoint{a, b, c}
+	backends := func(weight int) []plan.Backend {
+		return []plan.Backend{
+			{Name: "main", Endpoints: pool, Canary: &plan.Canary{Backend: "v2", Weight: weight, WeightTotal: 100, Header: "X-Canary", Cookie: "beta"}},
+			{Name: "v2", Endpoints: []plan.Endpoint{v2}},
+			{Name: "sticky", Endpoints: pool, Affinity: &plan.Affinity{Cookie: "route", Path: "/", SameSite: "Strict"}},
 			{Name: "hash", Endpoints: pool, HashBy: "$arg_user"},
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,8 +22,10 @@ import (
 	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/diag"
+	"github.com/portico-ingress/portico/pkg/plan"
 	"github.com/portico-ingress/portico/pkg/render"
 	"github.com/portico-ingress/portico/pkg/report"
+	"github.com/portico-ingress/portico/pkg/statusport"
 	"github.com/portico-ingress/portico/pkg/watch"
 )
 
@@ -103,6 +104,8 @@ type Controller struct {
 	// routerLocations are the router locations of the nginx.conf nginx
 	// runs; only the sync goroutine uses them.
 	routerLocations []model.RouterLocation
+	// last is the last plan nginx took; only the sync goroutine uses it.
+	last *plan.Plan
 
 	synced     atomic.Bool  // one sync has completed
 	eventRetry atomic.Bool  // a sync for findings over their Event budget is due
@@ -138,7 +141,8 @@ func newController(cfg Config) (*Controller, error) {
 	}
 	cfg.Render.DefaultCertificate, cfg.Render.DefaultCertificateKey = crt, key
 	if cfg.Render.Resolvers == nil {
-		cfg.Render.Resolvers = apply.SystemResolvers("/etc/resolv.conf")
+		conf, _ := os.ReadFile("/etc/resolv.conf") // none: auth-url host names do not resolve
+		cfg.Render.Resolvers = render.Resolvers(conf)
 	}
 	log := cfg.Log
 	broadcaster := record.NewBroadcaster()
@@ -149,7 +153,7 @@ func newController(cfg Config) (*Controller, error) {
 		watcher: watch.New(cfg.Client, cfg.Watch),
 		applier: &apply.Applier{
 			Nginx:       &apply.Nginx{Binary: cfg.NginxBinary, Conf: filepath.Join(cfg.ConfigDir, "nginx.conf"), Stderr: os.Stderr},
-			Status:      apply.NewStatus(cfg.Render.StatusPort),
+			Status:      statusport.Loopback(cfg.Render.StatusPort),
 			Log:         log.Named("apply"),
 			LoadTimeout: 30 * time.Second,
 			AuthFiles:   &apply.AuthFiles{Dir: filepath.Join(cfg.Render.RunDir, "auth"), Owned: owned},
@@ -312,17 +316,16 @@ func (c *Controller) renderAndApply(ctx context.Context, in model.Input, cfg *mo
 			cfg, conf, sum = kcfg, kconf, ksum
 		}
 	}
+	p, err := plan.Make(cfg, c.last)
+	if err != nil {
+		return nil, apply.Result{}, err
+	}
 	// A stuck nginx must not stall the loop: give up and retry with backoff.
 	actx, cancel := context.WithTimeout(ctx, applyTimeout)
 	defer cancel()
 	before, wasRunning := c.applier.Stats(), c.applier.Nginx.Running()
 	applyStart := time.Now()
-	res, err := c.applier.Apply(actx, conf, sum, apply.Dynamic{
-		Backends:     wireBackends(cfg.Backends),
-		Certificates: wireCertificates(cfg),
-		Routes:       wireRoutes(cfg),
-		AuthFiles:    wireAuthFiles(cfg),
-	}, strings.Join(reasons, ", "))
+	res, err := c.applier.Apply(actx, conf, sum, apply.Dynamic{Documents: p.Documents, AuthFiles: p.AuthFiles}, strings.Join(reasons, ", "))
 	if after := c.applier.Stats(); after.Reloads > before.Reloads || after.ReloadFailures > before.ReloadFailures {
 		var loadErr error
 		if after.ReloadFailures > before.ReloadFailures {
@@ -331,6 +334,7 @@ func (c *Controller) renderAndApply(ctx context.Context, in model.Input, cfg *mo
 		c.metrics.observeLoad(reloadReason(wasRunning, reasons), time.Since(applyStart), loadErr)
 	}
 	if err == nil {
+		c.last = p
 		c.routerLocations = nil
 		for _, s := range cfg.Servers {
 			if s.Router {
@@ -363,119 +367,4 @@ func (c *Controller) publishAddresses(snap watch.Snapshot) []string {
 		return c.cfg.PublishStatusAddresses
 	}
 	return report.PublishAddresses(snap.PublishService, snap.Nodes, c.cfg.NodeInternalIP)
-}
-
-// wireBackends converts model backends to the Lua wire format.
-func wireBackends(bs []*model.Backend) []apply.Backend {
-	out := make([]apply.Backend, 0, len(bs))
-	for _, b := range bs {
-		eps := make([]apply.Endpoint, 0, len(b.Endpoints))
-		for _, e := range b.Endpoints {
-			eps = append(eps, apply.Endpoint{Address: e.Address, Port: e.Port})
-		}
-		w := apply.Backend{Name: b.Name, LoadBalance: string(b.LoadBalance), Endpoints: eps, NoEndpoints: b.NoEndpoints}
-		wireTraffic(&w, b)
-		out = append(out, w)
-	}
-	return out
-}
-
-// wireTraffic copies a backend's traffic policy to the wire format.
-func wireTraffic(w *apply.Backend, b *model.Backend) {
-	if c := b.Canary; c != nil {
-		w.Canary = &apply.Canary{Backend: c.Backend, Weight: c.Weight, WeightTotal: c.WeightTotal,
-			Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie}
-	}
-	if a := b.Affinity; a != nil {
-		w.Affinity = &apply.Affinity{Cookie: string(a.Cookie), Path: string(a.Path), MaxAge: a.MaxAge,
-			Expires: a.Expires, SameSite: a.SameSite, Mode: a.Mode, Domain: a.Domain, Secure: a.Secure}
-	}
-	w.HashBy = string(b.HashBy)
-}
-
-// wireCertificates converts the model's TLS setup to the Lua wire format.
-func wireCertificates(cfg *model.Config) apply.Certificates {
-	out := apply.Certificates{Servers: map[string]string{}, Default: cfg.DefaultCertificate}
-	for _, s := range cfg.Servers {
-		if s.TLS != nil {
-			out.Servers[s.Host] = s.TLS.Certificate
-			for _, a := range s.Aliases {
-				out.Servers[a] = s.TLS.Certificate
-			}
-		}
-	}
-	for _, c := range cfg.Certificates {
-		out.Certificates = append(out.Certificates, apply.Certificate{Name: c.Name, Cert: c.CertPEM, Key: c.KeyPEM})
-	}
-	return out
-}
-
-// wireRoutes converts the model's routes to the Lua router's wire format.
-func wireRoutes(cfg *model.Config) apply.Routes {
-	out := apply.Routes{HSTS: cfg.Global.HSTS, Hosts: make(map[string]apply.HostRoutes, len(cfg.Routes))}
-	for _, h := range cfg.Routes {
-		rs := make([]apply.Route, 0, len(h.Routes))
-		for _, r := range h.Routes {
-			w := apply.Route{Exact: r.Exact, Regex: r.Regex, Path: r.Path, Backend: r.Backend, IngressPath: r.IngressPath,
-				SSLRedirect: r.SSLRedirect, RewriteTarget: string(r.RewriteTarget), ForwardedPrefix: r.ForwardedPrefix,
-				ConnectTimeout: int(r.ConnectTimeout), SendTimeout: int(r.SendTimeout), ReadTimeout: int(r.ReadTimeout)}
-			if r.IngressPath != "" {
-				w.Ingress = r.Ingress.String()
-			}
-			if r.BodySize != "" {
-				limit := r.BodySize.Bytes()
-				w.BodyLimit = &limit
-			}
-			w.Location = r.Location
-			if r.Redirect != nil {
-				w.Redirect = &apply.Redirect{Code: r.Redirect.Code, URL: r.Redirect.URL.String()}
-			}
-			w.UpstreamVhost, w.Pass = r.UpstreamVhost, r.Pass
-			if c := r.CORS; c != nil {
-				w.CORS = &apply.CORS{AnyOrigin: c.AnyOrigin, OriginRegex: c.OriginRegex, Methods: c.Methods, Headers: c.Headers,
-					ExposeHeaders: c.ExposeHeaders, Credentials: c.Credentials, MaxAge: c.MaxAge}
-			}
-			if sr := r.SourceRange; sr != nil {
-				w.SourceRange = &apply.SourceRange{Allow: wireCIDRs(sr.Allow), Deny: wireCIDRs(sr.Deny)}
-			}
-			if rl := r.RateLimit; rl != nil {
-				w.RateLimit = &apply.RateLimit{Scope: rl.Scope, Allowlist: wireCIDRs(rl.Allowlist)}
-			}
-			if ba := r.BasicAuth; ba != nil {
-				w.BasicAuth = &apply.BasicAuth{Realm: ba.Realm, File: ba.File}
-			}
-			if a := r.Auth; a != nil {
-				w.Auth = &apply.Auth{URL: a.URL, Host: a.Host, Method: a.Method, Signin: a.Signin, SigninRD: string(a.SigninRD)}
-			}
-			if e := r.Errors; e != nil {
-				w.Errors = &apply.RouteErrors{Backend: e.Backend, Namespace: e.Namespace, Ingress: e.Ingress, Service: e.Service, Port: e.Port}
-			}
-			rs = append(rs, w)
-		}
-		out.Hosts[h.Host] = apply.HostRoutes{HSTS: h.HSTS, AppRoot: string(h.AppRoot), RedirectTo: h.RedirectTo, Routes: rs}
-	}
-	return out
-}
-
-// wireCIDRs converts the model's canonical CIDRs (netip.Prefix strings,
-// masked) to the router's "hex/bits" form.
-func wireCIDRs(cidrs []string) []string {
-	if len(cidrs) == 0 {
-		return nil
-	}
-	out := make([]string, len(cidrs))
-	for i, c := range cidrs {
-		p := netip.MustParsePrefix(c) // the model printed it from a netip.Prefix
-		out[i] = fmt.Sprintf("%x/%d", p.Addr().AsSlice(), p.Bits())
-	}
-	return out
-}
-
-// wireAuthFiles gives pkg/apply the htpasswd files by name.
-func wireAuthFiles(cfg *model.Config) map[string][]byte {
-	out := make(map[string][]byte, len(cfg.AuthFiles))
-	for _, f := range cfg.AuthFiles {
-		out[f.Name] = []byte(f.Content)
-	}
-	return out
 }

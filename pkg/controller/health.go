@@ -19,6 +19,8 @@ import (
 
 	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/plan"
+	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
 type metrics struct {
@@ -77,7 +79,7 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 			func() float64 { return float64(len(c.applier.Owned.Drift().Unrestored)) }),
 	)
 	if c.cfg.RequestMetrics {
-		reg.MustRegister(newRequestCollector(c.cfg.Render.StatusPort, c.cfg.MetricsPerHost, c.log.Named("metrics")))
+		reg.MustRegister(newRequestCollector(statusport.Loopback(c.cfg.Render.StatusPort), c.cfg.MetricsPerHost, c.log.Named("metrics")))
 	}
 	return m
 }
@@ -192,8 +194,8 @@ func (c *Controller) statusJSON(w http.ResponseWriter, r *http.Request) {
 		LastSyncError string `json:"lastSyncError,omitempty"`
 		Nginx         any    `json:"nginx"`
 		// Refused are the items nginx refused of the last pushes.
-		Refused []apply.Refusal `json:"refused,omitempty"`
-		Drift   apply.Drift     `json:"drift"`
+		Refused []plan.Refusal `json:"refused,omitempty"`
+		Drift   apply.Drift    `json:"drift"`
 		// DataFiles are the operator's mounted files nginx reads.
 		DataFiles []apply.DataFileStatus `json:"dataFiles,omitempty"`
 		Options   model.Options          `json:"options"`

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,11 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/diagnose"
 	"github.com/portico-ingress/portico/pkg/model"
 )
 
@@ -117,5 +120,29 @@ func TestHealthzPortFullViewsLoopbackOnly(t *testing.T) {
 		if rec.Code != tc.code {
 			t.Errorf("%s from %s: %d, want %d", tc.path, tc.remote, rec.Code, tc.code)
 		}
+	}
+}
+
+// /status's drift, as pkg/apply reports it, reads whole as pkg/diagnose's
+// Drift: the tools take every field the controller writes.
+func TestStatusDriftReadsAsDiagnose(t *testing.T) {
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	ev := apply.DriftEvent{Path: "/etc/nginx/nginx.conf", At: at, Change: "edited", Line: 12, Restored: false, Error: "read-only file system"}
+	written, err := json.Marshal(apply.Drift{Edits: 2, Last: &ev, Unrestored: []apply.DriftEvent{ev}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(written))
+	dec.DisallowUnknownFields()
+	var read diagnose.Drift
+	if err := dec.Decode(&read); err != nil {
+		t.Fatalf("diagnose.Drift does not read %s: %v", written, err)
+	}
+	again, err := json.Marshal(read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, written) {
+		t.Errorf("diagnose.Drift reads %s as %s", written, again)
 	}
 }

@@ -5,9 +5,9 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/diag"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // refusalDiagnostics turns the items nginx's Lua endpoints refused (the
@@ -15,7 +15,7 @@ import (
 // diagnostics on the Ingresses they came from: a certificate on those
 // whose spec.tls names its Secret, a backend on those whose paths name
 // it, a host's routes on those with a path on that host.
-func refusalDiagnostics(rs []apply.Refusal, cfg *model.Config, ings []*networkingv1.Ingress) []diag.Diagnostic {
+func refusalDiagnostics(rs []plan.Refusal, cfg *model.Config, ings []*networkingv1.Ingress) []diag.Diagnostic {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -31,7 +31,7 @@ func refusalDiagnostics(rs []apply.Refusal, cfg *model.Config, ings []*networkin
 	}
 	// Each Ingress once per refused item, though many routes name it.
 	seen := map[string]bool{}
-	once := func(ref model.IngressRef, r apply.Refusal) bool {
+	once := func(ref model.IngressRef, r plan.Refusal) bool {
 		k := ref.String() + "\x00" + r.Kind + "\x00" + r.Name
 		if seen[k] || !owned[ref] {
 			return false

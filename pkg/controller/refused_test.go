@@ -7,8 +7,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // What nginx refused lands on the Ingresses it came from, once each: a
@@ -28,7 +28,7 @@ func TestRefusalDiagnostics(t *testing.T) {
 		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name},
 			Spec: networkingv1.IngressSpec{TLS: []networkingv1.IngressTLS{{SecretName: "other"}, {SecretName: secret}}}}
 	}
-	ds := refusalDiagnostics([]apply.Refusal{
+	ds := refusalDiagnostics([]plan.Refusal{
 		{Kind: "certificate", Name: "ns/tls", Reason: "cert does not parse"},
 		{Kind: "backend", Name: "ns/svc:80", Reason: "endpoint needs a port"},
 		{Kind: "host", Name: "r.example.com", Reason: "route 1 needs a path"},

@@ -2,16 +2,15 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/portico-ingress/portico/pkg/plan"
+	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
 // requestSeries is one label set of GET /metrics/requests (metrics.lua).
@@ -45,20 +44,14 @@ var (
 
 // requestCollector reads nginx's per-request counters at scrape time.
 type requestCollector struct {
-	url    string
-	client *http.Client
+	status *statusport.Client
 	log    *zap.Logger
 	// perHost keeps the host label; without it, hosts share series.
 	perHost bool
 }
 
-func newRequestCollector(statusPort int, perHost bool, log *zap.Logger) *requestCollector {
-	return &requestCollector{
-		url:     fmt.Sprintf("http://127.0.0.1:%d/metrics/requests", statusPort),
-		client:  &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{Proxy: nil}},
-		log:     log,
-		perHost: perHost,
-	}
+func newRequestCollector(status *statusport.Client, perHost bool, log *zap.Logger) *requestCollector {
+	return &requestCollector{status: status, log: log, perHost: perHost}
 }
 
 // Describe sends nothing: the label values are only known at scrape time.
@@ -128,23 +121,7 @@ func (r *requestCollector) fetch() (requestsDump, error) {
 	var d requestsDump
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
-	if err != nil {
-		return d, err
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return d, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return d, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return d, fmt.Errorf("%s: %d", r.url, resp.StatusCode)
-	}
-	err = json.Unmarshal(body, &d)
+	err := r.status.GetJSON(ctx, plan.RequestsPath, &d)
 	return d, err
 }
 

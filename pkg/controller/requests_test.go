@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
 func TestReloadReason(t *testing.T) {
@@ -56,8 +59,7 @@ func TestRequestMetricsAggregateLocations(t *testing.T) {
 	}))
 	defer srv.Close()
 	reg := prometheus.NewRegistry()
-	c := newRequestCollector(0, true, zap.NewNop())
-	c.url = srv.URL
+	c := newRequestCollector(statusport.New(srv.URL, time.Second), true, zap.NewNop())
 	reg.MustRegister(c)
 	mfs, err := reg.Gather()
 	if err != nil {

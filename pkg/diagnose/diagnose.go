@@ -13,9 +13,9 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/diag"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // State is the verdict on one hop.
@@ -737,7 +737,7 @@ func (d *diagnosis) nginx() Hop {
 
 // serves reports whether the request diagnosed depends on item r of a
 // push: its host's certificate, its backend or its host's routes.
-func (d *diagnosis) serves(r apply.Refusal) bool {
+func (d *diagnosis) serves(r plan.Refusal) bool {
 	switch r.Kind {
 	case "certificate":
 		return d.srv != nil && d.srv.TLS != nil && d.srv.TLS.Certificate == r.Name
@@ -750,7 +750,7 @@ func (d *diagnosis) serves(r apply.Refusal) bool {
 }
 
 // RouteText prints a Lua route's match as an nginx location would read.
-func RouteText(r *apply.Route) string {
+func RouteText(r *plan.Route) string {
 	if r == nil {
 		return "none"
 	}
@@ -765,7 +765,7 @@ func RouteText(r *apply.Route) string {
 
 // RouteNotes lists what a Lua route does besides picking its backend, in
 // the order the router does it: "" for nothing, else "; " and the notes.
-func RouteNotes(r *apply.Route) string {
+func RouteNotes(r *plan.Route) string {
 	var notes []string
 	if r.BodyLimit != nil {
 		notes = append(notes, fmt.Sprintf("body limit %d bytes (0: none)", *r.BodyLimit))
@@ -822,14 +822,17 @@ func (d *diagnosis) backendEndpoints() []model.Endpoint {
 	return nil
 }
 
-func sameEndpoints(a, b []model.Endpoint) bool {
-	key := func(es []model.Endpoint) []string {
-		out := make([]string, 0, len(es))
-		for _, e := range es {
-			out = append(out, fmt.Sprintf("%s:%d", e.Address, e.Port))
-		}
-		slices.Sort(out)
-		return out
+// sameEndpoints reports whether nginx holds (a) the endpoints the model
+// has (b).
+func sameEndpoints(a []plan.Endpoint, b []model.Endpoint) bool {
+	var ka, kb []string
+	for _, e := range a {
+		ka = append(ka, fmt.Sprintf("%s:%d", e.Address, e.Port))
 	}
-	return slices.Equal(key(a), key(b))
+	for _, e := range b {
+		kb = append(kb, fmt.Sprintf("%s:%d", e.Address, e.Port))
+	}
+	slices.Sort(ka)
+	slices.Sort(kb)
+	return slices.Equal(ka, kb)
 }

@@ -19,8 +19,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 var now = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -112,21 +112,25 @@ func tlsSecret(t *testing.T, name string, host string, notAfter time.Time) *core
 // the endpoints model.Build computes from s.
 func lua(s *Snapshot, names ...string) *Controller {
 	cfg := s.build()
-	l := &LuaBackends{Backends: []LuaBackend{}}
+	l := &plan.Backends{Backends: []plan.Backend{}}
 	for _, b := range cfg.Backends {
 		for _, n := range names {
 			if b.Name == n {
-				l.Backends = append(l.Backends, LuaBackend{Name: b.Name, LoadBalance: "round_robin", Endpoints: b.Endpoints})
+				var eps []plan.Endpoint
+				for _, e := range b.Endpoints {
+					eps = append(eps, plan.Endpoint{Address: e.Address, Port: e.Port})
+				}
+				l.Backends = append(l.Backends, plan.Backend{Name: b.Name, LoadBalance: "round_robin", Endpoints: eps})
 			}
 		}
 	}
-	rt := &apply.Routes{Hosts: map[string]apply.HostRoutes{}}
+	rt := &plan.Routes{Hosts: map[string]plan.HostRoutes{}}
 	for _, h := range cfg.Routes {
-		var rs []apply.Route
+		var rs []plan.Route
 		for _, r := range h.Routes {
-			rs = append(rs, apply.Route{Exact: r.Exact, Path: r.Path, Backend: r.Backend})
+			rs = append(rs, plan.Route{Exact: r.Exact, Path: r.Path, Backend: r.Backend})
 		}
-		rt.Hosts[h.Host] = apply.HostRoutes{Routes: rs}
+		rt.Hosts[h.Host] = plan.HostRoutes{Routes: rs}
 	}
 	return &Controller{Status: &Status{Synced: true, Options: &opts, Model: cfg, Nginx: NginxStats{Reloads: 2, LastReason: "initial sync", LastReload: now}}, Lua: l, Routes: rt}
 }
@@ -163,7 +167,7 @@ func TestDiagnose(t *testing.T) {
 		snap: func() *Snapshot {
 			s := healthy()
 			s.Controller = lua(s, "lab/api-service:80")
-			s.Controller.Status.Drift = apply.Drift{Edits: 1, Last: &apply.DriftEvent{Path: "/etc/nginx/nginx.conf", At: now, Change: "edited", Line: 12, Restored: true}}
+			s.Controller.Status.Drift = Drift{Edits: 1, Last: &DriftEvent{Path: "/etc/nginx/nginx.conf", At: now, Change: "edited", Line: 12, Restored: true}}
 			return s
 		},
 		host: "app.example.com", path: "/api/users",
@@ -175,8 +179,8 @@ func TestDiagnose(t *testing.T) {
 		snap: func() *Snapshot {
 			s := healthy()
 			s.Controller = lua(s, "lab/api-service:80")
-			ev := apply.DriftEvent{Path: "/etc/nginx/run/auth/x", At: now, Change: "removed", Error: "restore: read-only file system"}
-			s.Controller.Status.Drift = apply.Drift{Edits: 1, Last: &ev, Unrestored: []apply.DriftEvent{ev}}
+			ev := DriftEvent{Path: "/etc/nginx/run/auth/x", At: now, Change: "removed", Error: "restore: read-only file system"}
+			s.Controller.Status.Drift = Drift{Edits: 1, Last: &ev, Unrestored: []DriftEvent{ev}}
 			return s
 		},
 		host: "app.example.com", path: "/api/users",
@@ -188,7 +192,7 @@ func TestDiagnose(t *testing.T) {
 		snap: func() *Snapshot {
 			s := healthy()
 			s.Controller = lua(s, "lab/api-service:80")
-			s.Controller.Routes.Hosts = map[string]apply.HostRoutes{"": {Routes: []apply.Route{{Path: "/"}}}}
+			s.Controller.Routes.Hosts = map[string]plan.HostRoutes{"": {Routes: []plan.Route{{Path: "/"}}}}
 			return s
 		},
 		host: "app.example.com", path: "/api/users",
@@ -332,7 +336,7 @@ func TestDiagnose(t *testing.T) {
 		snap: func() *Snapshot {
 			s := healthy()
 			s.Controller = lua(s, "lab/api-service:80")
-			s.Controller.Status.Refused = []apply.Refusal{{Kind: "backend", Name: "lab/api-service:80", Reason: "endpoint needs a port"},
+			s.Controller.Status.Refused = []plan.Refusal{{Kind: "backend", Name: "lab/api-service:80", Reason: "endpoint needs a port"},
 				{Kind: "certificate", Name: "lab/other", Reason: "cert does not parse"}}
 			return s
 		},
@@ -402,19 +406,19 @@ func TestDiagnose(t *testing.T) {
 func TestRouteNotes(t *testing.T) {
 	limit := int64(1024)
 	for _, tc := range []struct {
-		r    apply.Route
+		r    plan.Route
 		want string
 	}{
-		{apply.Route{Path: "/", Backend: "ns/a:80"}, ""},
-		{apply.Route{Path: "/", Backend: "ns/a:80", Location: "@portico_proxy_00112233aabbccdd"},
+		{plan.Route{Path: "/", Backend: "ns/a:80"}, ""},
+		{plan.Route{Path: "/", Backend: "ns/a:80", Location: "@portico_proxy_00112233aabbccdd"},
 			"; proxied from nginx.conf's location @portico_proxy_00112233aabbccdd, which has its per-location proxy settings, gRPC, rate limits, custom errors, basic auth or auth-url"},
-		{apply.Route{Path: "/", Backend: "ns/a:80", Location: "@portico_proxy_00112233aabbccdd", RateLimit: &apply.RateLimit{Scope: "0a1b", Allowlist: []string{"0a000000/8"}},
-			Errors: &apply.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &apply.BasicAuth{Realm: "Staff", File: "ns_users"},
-			Auth: &apply.Auth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET", Signin: "https://login.example.com/"}},
+		{plan.Route{Path: "/", Backend: "ns/a:80", Location: "@portico_proxy_00112233aabbccdd", RateLimit: &plan.RateLimit{Scope: "0a1b", Allowlist: []string{"0a000000/8"}},
+			Errors: &plan.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &plan.BasicAuth{Realm: "Staff", File: "ns_users"},
+			Auth: &plan.Auth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET", Signin: "https://login.example.com/"}},
 			"; proxied from nginx.conf's location @portico_proxy_00112233aabbccdd, which has its per-location proxy settings, gRPC, rate limits, custom errors, basic auth or auth-url" +
 				"; basic auth there (realm \"Staff\", htpasswd file ns_users); auth-url there: GET http://10.0.0.1/auth must answer 2xx; a 401 redirects to https://login.example.com/; errors it intercepts served by ns/errs:80; rate limits there count each client address for this Ingress alone (scope 0a1b; exempt networks: 1)"},
-		{apply.Route{Path: "/", Backend: "ns/a:80", BodyLimit: &limit, SSLRedirect: true, Redirect: &apply.Redirect{Code: 301, URL: "https://b.example.com/"},
-			SourceRange: &apply.SourceRange{Allow: []string{"0a000000/8"}}, RewriteTarget: "/x", UpstreamVhost: "in.example", Pass: "https://portico_balancer_https"},
+		{plan.Route{Path: "/", Backend: "ns/a:80", BodyLimit: &limit, SSLRedirect: true, Redirect: &plan.Redirect{Code: 301, URL: "https://b.example.com/"},
+			SourceRange: &plan.SourceRange{Allow: []string{"0a000000/8"}}, RewriteTarget: "/x", UpstreamVhost: "in.example", Pass: "https://portico_balancer_https"},
 			"; body limit 1024 bytes (0: none); plain HTTP redirected to HTTPS (308); answers 301 to https://b.example.com/ instead of proxying" +
 				"; source range: 1 allowed, 0 denied networks (others get 403 when any is allowed); URI rewritten to /x; Host sent: in.example; proxied to https://portico_balancer_https"},
 	} {

@@ -2,17 +2,15 @@ package diagnose
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
 // GatherOptions say what Gather reads.
@@ -103,61 +101,22 @@ func Gather(ctx context.Context, c kubernetes.Interface, o GatherOptions) (*Snap
 	return s, nil
 }
 
-// HTTPClient is for the controller's endpoints: no proxy (they are
-// loopback or port-forwarded), short timeout.
-var HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
-
-// Get fetches base+path and returns the body of a 200 answer.
-func Get(ctx context.Context, base, path string) ([]byte, error) {
-	url := strings.TrimRight(base, "/") + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := HTTPClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
-	}
-	return body, nil
-}
+// controllerTimeout bounds each request to the controller's ports.
+const controllerTimeout = 10 * time.Second
 
 // FetchStatus reads GET /status?model=true from the controller's healthz
 // port.
 func FetchStatus(ctx context.Context, base string) (*Status, error) {
-	b, err := Get(ctx, base, "/status?model=true")
-	if err != nil {
-		return nil, err
-	}
 	var s Status
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("/status: %w", err)
+	if err := statusport.New(base, controllerTimeout).GetJSON(ctx, "/status?model=true", &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
 
-// FetchLua reads GET /configuration/backends from nginx's status port.
-func FetchLua(ctx context.Context, base string) (*LuaBackends, error) {
-	b, err := Get(ctx, base, "/configuration/backends")
-	if err != nil {
-		return nil, err
-	}
-	var l LuaBackends
-	if err := json.Unmarshal(b, &l); err != nil {
-		return nil, fmt.Errorf("/configuration/backends: %w", err)
-	}
-	return &l, nil
-}
-
-// FetchController asks both endpoints; an empty base is not asked. Errors
-// are recorded in the result, not returned.
+// FetchController asks the controller's healthz port (statusBase) and
+// nginx's status port (luaBase); an empty base is not asked. Errors are
+// recorded in the result, not returned.
 func FetchController(ctx context.Context, statusBase, luaBase string) *Controller {
 	c := &Controller{}
 	if statusBase != "" {
@@ -170,12 +129,13 @@ func FetchController(ctx context.Context, statusBase, luaBase string) *Controlle
 		c.StatusError = "not asked"
 	}
 	if luaBase != "" {
-		l, err := FetchLua(ctx, luaBase)
+		lua := statusport.New(luaBase, controllerTimeout)
+		l, err := lua.Backends(ctx)
 		if err != nil {
 			c.LuaError = err.Error()
 		}
 		c.Lua = l
-		r, err := FetchRoutes(ctx, luaBase)
+		r, err := lua.Routes(ctx)
 		if err != nil {
 			c.RoutesError = err.Error()
 		}

@@ -1,27 +1,9 @@
 package diagnose
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
-
-// FetchRoutes reads GET /configuration/routes from nginx's status port:
-// the hosts the Lua router serves.
-func FetchRoutes(ctx context.Context, base string) (*apply.Routes, error) {
-	b, err := Get(ctx, base, "/configuration/routes")
-	if err != nil {
-		return nil, err
-	}
-	var r apply.Routes
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("/configuration/routes: %w", err)
-	}
-	return &r, nil
-}
 
 // LuaRoute returns what the Lua router (portico/router.lua) does with a
 // request to host and path: the table key it uses (host, the wildcard one
@@ -29,7 +11,7 @@ func FetchRoutes(ctx context.Context, base string) (*apply.Routes, error) {
 // when none matches (404). found is false when the table holds none of
 // them. It leaves out the host's app-root, which redirects "/" first.
 // It matches as model.MatchHost and model.MatchPath do.
-func LuaRoute(rt *apply.Routes, host, path string) (key string, r *apply.Route, found bool) {
+func LuaRoute(rt *plan.Routes, host, path string) (key string, r *plan.Route, found bool) {
 	host, path = model.Request(host, path)
 	key, found = model.MatchHost(host, func(k string) bool { _, ok := rt.Hosts[k]; return ok })
 	if !found {

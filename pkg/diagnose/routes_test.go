@@ -6,14 +6,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/portico-ingress/portico/pkg/apply"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // LuaRoute reads the request as nginx gives it to the router: host in
 // lower case without port or trailing dot, path without query.
 func TestLuaRoute(t *testing.T) {
-	rt := &apply.Routes{Hosts: map[string]apply.HostRoutes{
-		"a.example.com": {Routes: []apply.Route{{Path: "/", Backend: "root"}, {Path: "/aaa/b/", Backend: "aaab"}}},
+	rt := &plan.Routes{Hosts: map[string]plan.HostRoutes{
+		"a.example.com": {Routes: []plan.Route{{Path: "/", Backend: "root"}, {Path: "/aaa/b/", Backend: "aaab"}}},
 	}}
 	for _, tc := range []struct{ host, path, backend string }{
 		{"A.Example.com:8080", "/aaa/b/c?x=1", "aaab"},
@@ -24,7 +24,7 @@ func TestLuaRoute(t *testing.T) {
 			t.Errorf("LuaRoute(%q, %q) = %q, %+v, %v; want a.example.com, %q", tc.host, tc.path, key, r, found, tc.backend)
 		}
 	}
-	if _, _, found := LuaRoute(&apply.Routes{}, "a", "/"); found {
+	if _, _, found := LuaRoute(&plan.Routes{}, "a", "/"); found {
 		t.Error("an empty table found a route")
 	}
 }
@@ -37,7 +37,7 @@ func TestLuaRouteTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var mc struct {
-		Hosts map[string]apply.HostRoutes `json:"hosts"`
+		Hosts map[string]plan.HostRoutes `json:"hosts"`
 		Cases []struct {
 			Host, Path, Key string
 			Route           int
@@ -46,7 +46,7 @@ func TestLuaRouteTable(t *testing.T) {
 	if err := json.Unmarshal(b, &mc); err != nil {
 		t.Fatal(err)
 	}
-	rt := &apply.Routes{Hosts: mc.Hosts}
+	rt := &plan.Routes{Hosts: mc.Hosts}
 	for _, c := range mc.Cases {
 		key, r, found := LuaRoute(rt, c.Host, c.Path)
 		got := -1

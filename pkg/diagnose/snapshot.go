@@ -7,8 +7,8 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // Snapshot is everything Diagnose reads.
@@ -38,12 +38,12 @@ type Controller struct {
 	StatusError string  `json:"statusError,omitempty"`
 	// Lua is GET /configuration/backends on the status port; nil when
 	// LuaError says why it could not be read.
-	Lua      *LuaBackends `json:"lua,omitempty"`
-	LuaError string       `json:"luaError,omitempty"`
+	Lua      *plan.Backends `json:"lua,omitempty"`
+	LuaError string         `json:"luaError,omitempty"`
 	// Routes is GET /configuration/routes on the status port; nil when
 	// RoutesError says why it could not be read.
-	Routes      *apply.Routes `json:"routes,omitempty"`
-	RoutesError string        `json:"routesError,omitempty"`
+	Routes      *plan.Routes `json:"routes,omitempty"`
+	RoutesError string       `json:"routesError,omitempty"`
 }
 
 // Status is the controller's /status document.
@@ -52,38 +52,48 @@ type Status struct {
 	LastSyncError string     `json:"lastSyncError,omitempty"`
 	Nginx         NginxStats `json:"nginx"`
 	// Refused are the items nginx refused of the last pushes.
-	Refused []apply.Refusal `json:"refused,omitempty"`
+	Refused []plan.Refusal `json:"refused,omitempty"`
 	// Drift is what the controller saw of changes it did not make to the
 	// files it writes (hand edits of nginx.conf).
-	Drift   apply.Drift    `json:"drift"`
+	Drift   Drift          `json:"drift"`
 	Options *model.Options `json:"options,omitempty"`
 	Model   *model.Config  `json:"model,omitempty"`
 }
 
-// NginxStats are the reload counters of /status, as pkg/apply keeps them.
-type NginxStats = apply.Stats
-
-// LuaBackends is the Lua balancer's state.
-type LuaBackends struct {
-	Backends []LuaBackend `json:"backends"`
+// NginxStats are the reload counters of /status (its "nginx" member, as
+// pkg/apply keeps them) that the nginx hop reads.
+type NginxStats struct {
+	Reloads        int       `json:"reloads"`
+	ReloadFailures int       `json:"reloadFailures"`
+	LastReason     string    `json:"lastReloadReason,omitempty"`
+	LastError      string    `json:"lastReloadError,omitempty"`
+	LastReload     time.Time `json:"lastReload,omitzero"`
 }
 
-// LuaBackend is one backend as the Lua balancer holds it.
-type LuaBackend struct {
-	Name        string           `json:"name"`
-	LoadBalance string           `json:"loadBalance"`
-	Endpoints   []model.Endpoint `json:"endpoints"`
-	NoEndpoints string           `json:"noEndpoints,omitempty"`
+// Drift is /status's "drift" member, as pkg/apply's OwnedFiles reports
+// it: the changes the controller did not make to files it writes.
+type Drift struct {
+	// Edits counts them since the controller started.
+	Edits int `json:"edits"`
+	// Last is the latest.
+	Last *DriftEvent `json:"last,omitempty"`
+	// Unrestored are the files that differ from the controller's version
+	// now: writing it back failed.
+	Unrestored []DriftEvent `json:"unrestored,omitempty"`
 }
 
-// Find returns the backend called name, or nil.
-func (l *LuaBackends) Find(name string) *LuaBackend {
-	for i := range l.Backends {
-		if l.Backends[i].Name == name {
-			return &l.Backends[i]
-		}
-	}
-	return nil
+// DriftEvent is one such change.
+type DriftEvent struct {
+	Path string    `json:"path"`
+	At   time.Time `json:"at"`
+	// Change is "edited" or "removed".
+	Change string `json:"change"`
+	// Line is the first line that differs, when the file was edited.
+	Line int `json:"line,omitempty"`
+	// Restored says the controller's version was written back; Error
+	// says why not.
+	Restored bool   `json:"restored"`
+	Error    string `json:"error,omitempty"`
 }
 
 // options are the controller options in effect.

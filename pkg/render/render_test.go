@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 )
 
@@ -99,10 +98,9 @@ func nginxTestConfig(t *testing.T, name string, cfg *model.Config) {
 	opts := testOptions
 	opts.RunDir = dir
 	opts.HTTPPort, opts.HTTPSPort = 18080, 18443
-	opts.DefaultCertificate, opts.DefaultCertificateKey, err = apply.WriteDefaultCertificate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Any certificate and key nginx can load stand for the default one.
+	opts.DefaultCertificate, _ = filepath.Abs("testdata/backend-client.pem")
+	opts.DefaultCertificateKey, _ = filepath.Abs("testdata/backend-client-key.pem")
 	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
 	opts.Resolvers = []string{"127.0.0.53", "[::1]"}
 	conf, _, err := Render(cfg, opts)
@@ -115,19 +113,16 @@ func nginxTestConfig(t *testing.T, name string, cfg *model.Config) {
 	}
 	// The files the controller writes before nginx loads a config
 	// (auth-tls CA bundles are read at load).
-	if err := (&apply.AuthFiles{Dir: filepath.Join(dir, "auth")}).Write(wireFiles(cfg)); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, "auth"), 0o755); err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range cfg.AuthFiles {
+		if err := os.WriteFile(filepath.Join(dir, "auth", f.Name), []byte(f.Content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out, err := exec.Command(nginx, "-t", "-e", "stderr", "-c", path).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "test is successful") {
 		t.Fatalf("%s: nginx -t: %v\n%s", name, err, out)
 	}
-}
-
-func wireFiles(cfg *model.Config) map[string][]byte {
-	out := map[string][]byte{}
-	for _, f := range cfg.AuthFiles {
-		out[f.Name] = []byte(f.Content)
-	}
-	return out
 }

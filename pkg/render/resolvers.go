@@ -1,10 +1,10 @@
-package apply
+package render
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -33,16 +33,11 @@ func nginxAddr(a netip.Addr) string {
 	return a.Unmap().String()
 }
 
-// SystemResolvers returns the nameservers of a resolv.conf file in nginx's
-// resolver syntax (IPv6 in brackets); nil when there are none.
-func SystemResolvers(path string) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
+// Resolvers returns the nameservers of a resolv.conf file's content in
+// nginx's resolver syntax (IPv6 in brackets); nil when there are none.
+func Resolvers(resolvConf []byte) []string {
 	var out []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(resolvConf))
 	for sc.Scan() {
 		fs := strings.Fields(sc.Text())
 		if len(fs) < 2 || fs[0] != "nameserver" {

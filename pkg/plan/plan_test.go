@@ -1,11 +1,10 @@
-package controller
+package plan
 
 import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
@@ -28,17 +27,17 @@ func TestWireRoutes(t *testing.T) {
 			Host: "a.example.com", Method: "GET", Signin: "https://a.example.com/oauth2/start", SigninRD: annotations.RDRequestURI}},
 	}}}}
 	zero, eight := int64(0), int64(8<<20)
-	want := apply.Routes{HSTS: "max-age=60", Hosts: map[string]apply.HostRoutes{"a.example.com": {HSTS: true, AppRoot: "/app", Routes: []apply.Route{
-		{Path: "/", Backend: "ns/a:80", Ingress: "ns/a", IngressPath: "/", BodyLimit: &eight, SourceRange: &apply.SourceRange{
+	want := Routes{HSTS: "max-age=60", Hosts: map[string]HostRoutes{"a.example.com": {HSTS: true, AppRoot: "/app", Routes: []Route{
+		{Path: "/", Backend: "ns/a:80", Ingress: "ns/a", IngressPath: "/", BodyLimit: &eight, SourceRange: &SourceRange{
 			Allow: []string{"0a000000/8", "7f000001/32", "20010db8000000000000000000000000/32"}, Deny: []string{"0a010000/16"}}},
 		{Exact: true, Path: "/x", Backend: "ns/a:80", BodyLimit: &zero, Location: "@portico_proxy_00112233aabbccdd"},
-		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", RateLimit: &apply.RateLimit{Scope: "0a1b", Allowlist: []string{"c0a80000/16"}},
-			Errors: &apply.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &apply.BasicAuth{Realm: "Staff", File: "ns_users"}},
-		{Path: "/open", CORS: &apply.CORS{OriginRegex: "^(https://b)$", Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
-		{Path: "/authed", Backend: "ns/a:80", Location: "@portico_proxy_22223333ccccdddd", Auth: &apply.Auth{URL: "https://a.example.com/oauth2/auth",
+		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", RateLimit: &RateLimit{Scope: "0a1b", Allowlist: []string{"c0a80000/16"}},
+			Errors: &RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &BasicAuth{Realm: "Staff", File: "ns_users"}},
+		{Path: "/open", CORS: &CORS{OriginRegex: "^(https://b)$", Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
+		{Path: "/authed", Backend: "ns/a:80", Location: "@portico_proxy_22223333ccccdddd", Auth: &Auth{URL: "https://a.example.com/oauth2/auth",
 			Host: "a.example.com", Method: "GET", Signin: "https://a.example.com/oauth2/start", SigninRD: "request-uri"}},
 	}}}}
-	if diff := cmp.Diff(want, wireRoutes(cfg)); diff != "" {
+	if diff := cmp.Diff(want, routesOf(cfg)); diff != "" {
 		t.Errorf("wire routes (-want +got):\n%s", diff)
 	}
 }

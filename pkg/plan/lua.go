@@ -1,17 +1,6 @@
-package apply
+package plan
 
-import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strings"
-	"time"
-)
+import "encoding/json"
 
 // Backend is one entry of the Lua balancer's configuration, as pushed to
 // /configuration/backends.
@@ -238,119 +227,40 @@ type SourceRange struct {
 	Deny  []string `json:"deny,omitempty"`
 }
 
-// Paths of the Lua configuration endpoints.
+// Paths of the Lua configuration endpoints on nginx's status port: a POST
+// replaces (or, with ?base=<generation>, patches) what the endpoint
+// holds; a GET returns it.
 const (
-	backendsPath     = "/configuration/backends"
-	certificatesPath = "/configuration/certificates"
-	routesPath       = "/configuration/routes"
+	BackendsPath     = "/configuration/backends"
+	CertificatesPath = "/configuration/certificates"
+	RoutesPath       = "/configuration/routes"
+	// ChecksumPath answers the checksum of the nginx.conf the answering
+	// worker runs.
+	ChecksumPath = "/configuration/checksum"
+	// RequestsPath answers the per-request counters (metrics.lua).
+	RequestsPath = "/metrics/requests"
 )
 
-// Status talks to the loopback status server in nginx.
-type Status struct {
-	// BaseURL is e.g. http://127.0.0.1:10246.
-	BaseURL string
-	Client  *http.Client
-}
-
-// NewStatus returns a Status for the status server on 127.0.0.1:port.
-func NewStatus(port int) *Status {
-	return &Status{
-		BaseURL: fmt.Sprintf("http://127.0.0.1:%d", port),
-		// Loopback only: never through a proxy.
-		Client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConns: 4}},
+// Find returns the backend called name, or nil.
+func (b *Backends) Find(name string) *Backend {
+	for i := range b.Backends {
+		if b.Backends[i].Name == name {
+			return &b.Backends[i]
+		}
 	}
+	return nil
 }
 
-// errStaleBase is a patch refused because nginx is not at its base.
-var errStaleBase = errors.New("nginx is not at the patch's base generation")
-
-// Refusal is an item a Lua endpoint refused, with its reason; it took the
-// others of the push. Kind is "certificate", "backend" or "host".
+// The answer of a Lua endpoint to a push it took (201) is
+// {"refused":{name:reason}}: it took the other items, and keeps the
+// version it held of each refused one, if any. A Refusal is one of them.
 type Refusal struct {
+	// Kind is the Document's: "certificate", "backend" or "host".
 	Kind   string `json:"kind"`
 	Name   string `json:"name"`
 	Reason string `json:"reason"`
 }
 
-// itemKinds names the items of each Lua endpoint.
-var itemKinds = map[string]string{certificatesPath: "certificate", backendsPath: "backend", routesPath: "host"}
-
-// pushed is a Lua endpoint's answer to a push it took: its new generation
-// and the items it refused, by name.
-type pushed struct {
-	generation string
-	refused    map[string]string
-}
-
-// push replaces what the Lua endpoint at path holds with body, or, with a
-// base generation, patches it. The endpoint takes what it can: an item it
-// refuses is named in the answer, with its reason.
-func (s *Status) push(ctx context.Context, path string, body []byte, base string) (pushed, error) {
-	u := s.BaseURL + path
-	if base != "" {
-		u += "?base=" + url.QueryEscape(base)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return pushed{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.Client.Do(req)
-	if err != nil {
-		return pushed{}, fmt.Errorf("push %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	// Each refusal's reason is at most 300 bytes.
-	msg, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	switch {
-	case err != nil:
-		return pushed{}, fmt.Errorf("push %s: %w", path, err)
-	case resp.StatusCode == http.StatusConflict && base != "":
-		return pushed{}, fmt.Errorf("push %s: %w: %s", path, errStaleBase, strings.TrimSpace(string(msg)))
-	case resp.StatusCode != http.StatusCreated:
-		return pushed{}, fmt.Errorf("push %s: nginx answered %s: %.4096s", path, resp.Status, strings.TrimSpace(string(msg)))
-	}
-	var answer struct {
-		Refused map[string]string `json:"refused"`
-	}
-	if err := json.Unmarshal(msg, &answer); err != nil {
-		return pushed{}, fmt.Errorf("push %s: nginx took it but its answer does not decode: %v", path, err)
-	}
-	return pushed{generation: resp.Header.Get("X-Portico-Generation"), refused: answer.Refused}, nil
-}
-
-// GetBackends returns the balancer's backends as nginx holds them.
-func (s *Status) GetBackends(ctx context.Context) ([]byte, error) {
-	return s.get(ctx, backendsPath)
-}
-
-// GetRoutes returns the Lua router's routes as nginx holds them.
-func (s *Status) GetRoutes(ctx context.Context) ([]byte, error) {
-	return s.get(ctx, routesPath)
-}
-
-// Checksum returns the checksum of the config the answering worker runs.
-func (s *Status) Checksum(ctx context.Context) (string, error) {
-	b, err := s.get(ctx, "/configuration/checksum")
-	return strings.TrimSpace(string(b)), err
-}
-
-func (s *Status) get(ctx context.Context, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.BaseURL+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.Client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
-	}
-	return body, nil
-}
+// RefusedItem stands, among the items nginx holds, for one it refused: it
+// equals no item, so the next patch carries the item again, or deletes it.
+var RefusedItem = json.RawMessage("null")
