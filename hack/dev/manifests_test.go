@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io/fs"
+	"maps"
 	"slices"
 	"testing"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/portico-ingress/portico/pkg/lint"
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // The manifests as the controller's model sees them: the Lua router
@@ -32,35 +35,40 @@ func TestManifestsKeepDynamicRouting(t *testing.T) {
 	}
 	in := model.Input{Options: model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
 		Ingresses: objs.Ingresses, IngressClasses: objs.IngressClasses, Services: objs.Services}
-	cfg := model.Build(in)
+	p, err := plan.Make(model.Build(in), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	kinds := map[string]string{}
-	for _, s := range cfg.Servers {
+	for _, s := range p.Servers {
 		kinds[s.Host] = "static"
-		switch {
-		case s.Router:
+		if s.Router {
 			kinds[s.Host] = "router"
-		case s.Dynamic:
-			kinds[s.Host] = "dynamic"
 		}
 	}
-	want := map[string]string{"": "router", "api.example.com": "dynamic", "app.example.com": "dynamic"}
+	var routes plan.Routes
+	if err := json.Unmarshal(p.Documents.Routes.Body, &routes); err != nil {
+		t.Fatal(err)
+	}
+	for h := range routes.Hosts {
+		if _, ok := kinds[h]; !ok {
+			kinds[h] = "routed"
+		}
+	}
+	want := map[string]string{"": "router", "api.example.com": "routed", "app.example.com": "routed"}
 	if diff := cmp.Diff(want, kinds); diff != "" {
 		t.Errorf("servers (-want +got):\n%s", diff)
 	}
-	var hosts []string
-	for _, hr := range cfg.Routes {
-		hosts = append(hosts, hr.Host)
-	}
-	if !slices.Equal(hosts, []string{"", "api.example.com", "app.example.com"}) {
+	if hosts := slices.Sorted(maps.Keys(routes.Hosts)); !slices.Equal(hosts, []string{"", "api.example.com", "app.example.com"}) {
 		t.Errorf("routes for %q, want the rules without a host, api.example.com and app.example.com", hosts)
 	}
 	rewrites := 0
-	for _, r := range cfg.Routes[0].Routes {
+	for _, r := range routes.Hosts[""].Routes {
 		if r.RewriteTarget != "" {
 			rewrites++
 		}
 	}
 	if rewrites == 0 {
-		t.Errorf("no route with rewrite-target among the rules without a host: %+v", cfg.Routes[0].Routes)
+		t.Errorf("no route with rewrite-target among the rules without a host: %+v", routes.Hosts[""].Routes)
 	}
 }

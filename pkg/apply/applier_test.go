@@ -93,16 +93,27 @@ func newFixture(t *testing.T) *fixture {
 
 // config is one host, app.test, with one location per backend name.
 func (f *fixture) config(paths map[string]string) ([]byte, string) {
-	srv := &model.Server{Host: "app.test", ServerName: "app.test"}
+	srv := &model.Server{Host: "app.test"}
 	for p, be := range paths {
 		srv.Locations = append(srv.Locations, &model.Location{Modifier: model.ModExact, Path: p, Backend: be})
 	}
-	cfg := &model.Config{Global: model.Build(model.Input{}).Global, Servers: []*model.Server{{ServerName: "_", Default: true, Locations: []*model.Location{{Path: "/"}}}, srv}}
-	conf, sum, err := render.Render(cfg, f.opts)
+	cfg := &model.Config{Global: model.Build(model.Input{}).Global, Servers: []*model.Server{{Default: true, Locations: []*model.Location{{Path: "/"}}}, srv}}
+	cfg.Global.DynamicRouting = false // app.test is a server block
+	conf, sum, err := render.Render(f.plan(cfg), f.opts)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	return conf, sum
+}
+
+// plan is cfg's plan.
+func (f *fixture) plan(cfg *model.Config) *plan.Plan {
+	f.t.Helper()
+	p, err := plan.Make(cfg, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return p
 }
 
 func (f *fixture) apply(conf []byte, sum string, bs ...plan.Backend) apply.Result {
@@ -584,11 +595,11 @@ http {
 func TestRouteChangesArePushedWithoutReload(t *testing.T) {
 	f := newFixture(t)
 	a, b := backendServer(t, "a"), backendServer(t, "b")
-	cfg := model.Build(model.Input{}) // the catch-all server alone: a Router
-	if len(cfg.Servers) != 1 || !cfg.Servers[0].Router {
-		t.Fatalf("servers of an empty model: %+v", cfg.Servers)
+	p := f.plan(model.Build(model.Input{})) // the catch-all server alone: a Router
+	if len(p.Servers) != 1 || !p.Servers[0].Router {
+		t.Fatalf("servers of an empty model: %+v", p.Servers)
 	}
-	conf, sum, err := render.Render(cfg, f.opts)
+	conf, sum, err := render.Render(p, f.opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,13 +43,14 @@ func TestDataFileReplaced(t *testing.T) {
 	do := func(copies map[string]string) error {
 		opts := f.opts
 		opts.DataFiles = copies
-		srv := &model.Server{Host: "app.test", ServerName: "app.test", Locations: []*model.Location{{Path: "/"}}}
+		srv := &model.Server{Host: "app.test", Locations: []*model.Location{{Path: "/"}}}
 		if cp := copies[mounted]; cp != "" {
 			srv.Snippets = []annotations.Snippet{annotations.Snippet("include " + cp + ";")}
 		}
 		cfg := &model.Config{Global: model.Build(model.Input{}).Global, DataFiles: []string{mounted},
-			Servers: []*model.Server{{ServerName: "_", Default: true, Locations: []*model.Location{{Path: "/"}}}, srv}}
-		conf, sum, err := render.Render(cfg, opts)
+			Servers: []*model.Server{{Default: true, Locations: []*model.Location{{Path: "/"}}}, srv}}
+		cfg.Global.DynamicRouting = false // app.test is a server block
+		conf, sum, err := render.Render(f.plan(cfg), opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -101,9 +101,6 @@ type Controller struct {
 	// sync goroutine uses them.
 	applied map[model.IngressRef]*networkingv1.Ingress
 	held    map[model.IngressRef]heldIngress
-	// routerLocations are the router locations of the nginx.conf nginx
-	// runs; only the sync goroutine uses them.
-	routerLocations []model.RouterLocation
 	// last is the last plan nginx took; only the sync goroutine uses it.
 	last *plan.Plan
 
@@ -282,12 +279,7 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 	return nil
 }
 
-// buildAndApply runs model, render and apply once on in. When the result
-// would reload nginx, it builds again keeping the router locations nginx
-// runs (Input.KeepRouterLocations): if that gives the running nginx.conf,
-// the change was only that no route needs some of them any more (the last
-// Ingress of a kind went), and nginx keeps them, unused, until a change
-// that reloads anyway drops them.
+// buildAndApply runs model, plan, render and apply once on in.
 //
 // nginx.conf names copies of the data files the model names: the new
 // version of one unless nginx refused it (apply.DataFiles).
@@ -297,26 +289,20 @@ func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons 
 		opts := c.cfg.Render
 		opts.DataFiles = copies
 		var aerr error
-		cfg, res, aerr = c.renderAndApply(ctx, in, built, opts, reasons)
+		cfg, res, aerr = c.planAndApply(ctx, built, opts, reasons)
 		return aerr
 	})
 	return cfg, res, err
 }
 
-// renderAndApply renders cfg, built from in, with opts and applies it.
-func (c *Controller) renderAndApply(ctx context.Context, in model.Input, cfg *model.Config, opts render.Options, reasons []string) (*model.Config, apply.Result, error) {
-	conf, sum, err := render.Render(cfg, opts)
+// planAndApply makes the plan of cfg, renders it with opts and applies
+// it.
+func (c *Controller) planAndApply(ctx context.Context, cfg *model.Config, opts render.Options, reasons []string) (*model.Config, apply.Result, error) {
+	p, err := plan.Make(cfg, c.last)
 	if err != nil {
 		return nil, apply.Result{}, err
 	}
-	if running := c.applier.Stats().Checksum; sum != running && len(c.routerLocations) > 0 {
-		in.KeepRouterLocations = c.routerLocations
-		kcfg := model.Build(in)
-		if kconf, ksum, err := render.Render(kcfg, opts); err == nil && ksum == running {
-			cfg, conf, sum = kcfg, kconf, ksum
-		}
-	}
-	p, err := plan.Make(cfg, c.last)
+	conf, sum, err := render.Render(p, opts)
 	if err != nil {
 		return nil, apply.Result{}, err
 	}
@@ -335,12 +321,6 @@ func (c *Controller) renderAndApply(ctx context.Context, in model.Input, cfg *mo
 	}
 	if err == nil {
 		c.last = p
-		c.routerLocations = nil
-		for _, s := range cfg.Servers {
-			if s.Router {
-				c.routerLocations = s.RouterLocations
-			}
-		}
 	}
 	return cfg, res, err
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"slices"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -57,24 +58,22 @@ func refusalDiagnostics(rs []plan.Refusal, cfg *model.Config, ings []*networking
 					add(ref, "", "nginx refused backend %s (%s); its paths use the version nginx held before, else answer 503", r.Name, r.Reason)
 				}
 			}
+			// The model's hosts hold every path, routed by Lua or not.
 			for _, s := range cfg.Servers {
 				for _, l := range s.Locations {
 					mark(l.Ingress, l.Backend)
 				}
 			}
-			for _, h := range cfg.Routes {
-				for _, rt := range h.Routes {
-					mark(rt.Ingress, rt.Backend)
-				}
-			}
 		case "host":
-			for _, h := range cfg.Routes {
-				if h.Host != r.Name {
+			// The Lua router's hosts are the model's, under their names and
+			// their aliases.
+			for _, s := range cfg.Servers {
+				if s.Host != r.Name && !slices.Contains(s.Aliases, r.Name) {
 					continue
 				}
-				for _, rt := range h.Routes {
-					if rt.Ingress != (model.IngressRef{}) && once(rt.Ingress, r) {
-						add(rt.Ingress, "", "nginx refused the routes of host %q (%s); the host keeps the routes nginx held before, else "+
+				for _, l := range s.Locations {
+					if l.Ingress != (model.IngressRef{}) && once(l.Ingress, r) {
+						add(l.Ingress, "", "nginx refused the routes of host %q (%s); the host keeps the routes nginx held before, else "+
 							"the rules without a host serve it", r.Name, r.Reason)
 					}
 				}

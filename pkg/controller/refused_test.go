@@ -20,9 +20,9 @@ func TestRefusalDiagnostics(t *testing.T) {
 	cfg := &model.Config{
 		Ingresses: []model.IngressRef{a, b},
 		Servers: []*model.Server{{Host: "s.example.com", Locations: []*model.Location{
-			{Path: "/", Backend: "ns/svc:80", Ingress: a}, {Path: "/b", Backend: "ns/svc:80", Ingress: a}, {Path: "/c", Backend: "ns/other:80", Ingress: b}}}},
-		Routes: []*model.HostRoutes{{Host: "r.example.com", Routes: []model.Route{
-			{Path: "/", Backend: "ns/svc:80", Ingress: b}, {Path: "/x", Backend: "ns/svc:80", Ingress: other}}}},
+			{Path: "/", Backend: "ns/svc:80", Ingress: a}, {Path: "/b", Backend: "ns/svc:80", Ingress: a}, {Path: "/c", Backend: "ns/other:80", Ingress: b}}},
+			{Host: "r.example.com", Locations: []*model.Location{
+				{Path: "/", Backend: "ns/svc:80", Ingress: b}, {Path: "/x", Backend: "ns/svc:80", Ingress: other}}}},
 	}
 	ing := func(ref model.IngressRef, secret string) *networkingv1.Ingress {
 		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name},

@@ -67,7 +67,11 @@ func Diagnose(s *Snapshot, host, path string) Report {
 	if path == "" {
 		path = "/"
 	}
-	d := &diagnosis{s: s, cfg: s.build(), host: strings.ToLower(host), path: path}
+	cfg := s.build()
+	// Which hosts have a server block is the plan's to say; the one it
+	// makes without a previous plan has the same server blocks.
+	p, _ := plan.Make(cfg, nil) // encoding the wire types cannot fail
+	d := &diagnosis{s: s, cfg: cfg, plan: p, host: strings.ToLower(host), path: path}
 	d.run()
 	r := Report{Host: host, Path: path, Hops: d.hops}
 	for _, h := range d.hops {
@@ -82,6 +86,7 @@ func Diagnose(s *Snapshot, host, path string) Report {
 type diagnosis struct {
 	s          *Snapshot
 	cfg        *model.Config
+	plan       *plan.Plan
 	host, path string
 	hops       []Hop
 
@@ -688,7 +693,7 @@ func (d *diagnosis) nginx() Hop {
 			}
 		}
 	}
-	if d.srv != nil && (d.srv.Dynamic || d.srv.Router) && d.loc != nil {
+	if d.luaRouted() && d.loc != nil {
 		// No server block: the Lua router must hold the route.
 		switch {
 		case c.Routes == nil:
@@ -723,7 +728,7 @@ func (d *diagnosis) nginx() Hop {
 	if d.loc != nil && d.loc.Backend != "" && c.Lua != nil {
 		h.Summary += " and holds backend " + d.loc.Backend
 	}
-	if d.srv != nil && (d.srv.Dynamic || d.srv.Router) && c.Routes != nil {
+	if d.luaRouted() && c.Routes != nil {
 		h.Summary += "; the Lua router holds the route (no server block)"
 	}
 	if drift != "" {
@@ -744,9 +749,24 @@ func (d *diagnosis) serves(r plan.Refusal) bool {
 	case "backend":
 		return d.loc != nil && d.loc.Backend == r.Name
 	case "host":
-		return d.srv != nil && (d.srv.Dynamic || d.srv.Router) && d.srv.Host == r.Name
+		return d.luaRouted() && d.srv.Host == r.Name
 	}
 	return false
+}
+
+// luaRouted reports whether the Lua router serves the request's host: the
+// plan gives it no server block of its own, or the catch-all server runs
+// the router.
+func (d *diagnosis) luaRouted() bool {
+	if d.srv == nil || d.plan == nil {
+		return false
+	}
+	for _, s := range d.plan.Servers {
+		if s.Host == d.srv.Host {
+			return s.Router
+		}
+	}
+	return true
 }
 
 // RouteText prints a Lua route's match as an nginx location would read.

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"strings"
@@ -124,13 +125,14 @@ func lua(s *Snapshot, names ...string) *Controller {
 			}
 		}
 	}
-	rt := &plan.Routes{Hosts: map[string]plan.HostRoutes{}}
-	for _, h := range cfg.Routes {
-		var rs []plan.Route
-		for _, r := range h.Routes {
-			rs = append(rs, plan.Route{Exact: r.Exact, Path: r.Path, Backend: r.Backend})
-		}
-		rt.Hosts[h.Host] = plan.HostRoutes{Routes: rs}
+	// The routes the controller pushes: its plan's.
+	p, err := plan.Make(cfg, nil)
+	if err != nil {
+		panic(err)
+	}
+	rt := &plan.Routes{}
+	if err := json.Unmarshal(p.Documents.Routes.Body, rt); err != nil {
+		panic(err)
 	}
 	return &Controller{Status: &Status{Synced: true, Options: &opts, Model: cfg, Nginx: NginxStats{Reloads: 2, LastReason: "initial sync", LastReload: now}}, Lua: l, Routes: rt}
 }

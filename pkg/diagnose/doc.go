@@ -5,8 +5,10 @@
 //
 // Contract: Diagnose is a pure function from a Snapshot (Kubernetes objects
 // plus what the controller reported over HTTP) to a Report. It reads no
-// clock (Snapshot.Now), does no I/O and routes with model.Build and
-// Config.Match, the controller's own code, so its answer is the
-// controller's. Gather and the Fetch functions are the I/O layer that fills
-// a Snapshot with client-go and HTTP; Write prints a Report for people.
+// clock (Snapshot.Now), does no I/O and routes with model.Build,
+// Config.Match and plan.Make, the controller's own code, so its answer is
+// the controller's; it compares what nginx holds in the plan's wire types
+// with the same matcher (LuaRoute). Gather and the Fetch functions are the
+// I/O layer that fills a Snapshot with client-go and package statusport;
+// Write prints a Report for people.
 package diagnose

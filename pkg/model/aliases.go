@@ -65,6 +65,6 @@ func (b *builder) resolveAliases() {
 			srv.aliases = append(srv.aliases, c.name)
 			continue
 		}
-		b.cfg.Servers = append(b.cfg.Servers, &Server{Host: c.name, ServerName: c.name, TLS: srv.tls, RedirectTo: c.host})
+		b.cfg.Servers = append(b.cfg.Servers, &Server{Host: c.name, TLS: srv.tls, RedirectTo: c.host})
 	}
 }

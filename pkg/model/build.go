@@ -59,7 +59,6 @@ func Build(in Input) *Config {
 	b.attachCanaries() // traffic policy
 	b.resolveAliases()
 	b.finishServers()
-	b.cfg.route(in.KeepRouterLocations)
 	b.cfg.Backends = b.backends.sorted()
 	for _, c := range b.certs {
 		b.cfg.Certificates = append(b.cfg.Certificates, c)
@@ -388,7 +387,7 @@ func (b *builder) finishServers() {
 			}
 			s.routes[root] = &route{loc: Location{Modifier: ModPrefix, Path: "/", Backend: fb}}
 		}
-		srv := &Server{Host: s.host, ServerName: serverName(s.host), Default: s.host == "", TLS: s.tls,
+		srv := &Server{Host: s.host, Default: s.host == "", TLS: s.tls,
 			AppRoot: s.appRoot, Snippets: s.snippets, Aliases: s.aliases, ClientTLS: s.clientTLS}
 		srv.Locations = make([]*Location, 0, len(s.routes))
 		for _, r := range s.routes {

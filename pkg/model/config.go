@@ -11,16 +11,6 @@ import (
 type Config struct {
 	Global  Global    `json:"global"`
 	Servers []*Server `json:"servers"`
-	// Routes are the routes of the Dynamic servers and, when the catch-all
-	// server is a Router, of the rules without a host (Host ""), sorted by
-	// Host; they go to the Lua router, not into nginx.conf.
-	Routes []*HostRoutes `json:"routes,omitempty"`
-	// RouterBody is set when the catch-all server is a Router.
-	RouterBody *RouterBody `json:"routerBody,omitempty"`
-	// RouterRequestID is set when the Lua router makes X-Request-ID
-	// (Global.RequestIDByLua) for the requests it proxies: the catch-all
-	// server is a Router, so no set_by_lua of a server does it.
-	RouterRequestID bool `json:"routerRequestID,omitempty"`
 	// Backends are sorted by Name; their endpoints go to the Lua balancer.
 	Backends []*Backend `json:"backends"`
 	// Ingresses are the Ingresses this controller owns, sorted, whether or
@@ -42,20 +32,6 @@ type Config struct {
 	// RateLimits are the limit zones of Ingresses with limits, in Ingress
 	// order; locations refer to them.
 	RateLimits []*RateLimit `json:"rateLimits,omitempty"`
-	// RouterZones are the shared limit zones of the router's locations;
-	// nil when no route has limits.
-	RouterZones *RouterZones `json:"routerZones,omitempty"`
-	// RouterErrors is set when a router location intercepts errors: the
-	// catch-all server has @portico_route_error (Route.Errors).
-	RouterErrors bool `json:"routerErrors,omitempty"`
-	// RouterBasicAuth is set when a router location has basic auth (the
-	// router sets $portico_basic_realm and $portico_basic_file).
-	RouterBasicAuth bool `json:"routerBasicAuth,omitempty"`
-	// RouterAuth is set when a router location has auth-url: the catch-all
-	// server has RouterAuthLocation (Route.Auth); RouterSignin when one
-	// redirects a 401 to the sign-in page: it has @portico_signin.
-	RouterAuth   bool `json:"routerAuth,omitempty"`
-	RouterSignin bool `json:"routerSignin,omitempty"`
 	// --- end traffic policy ---
 	// AuthFiles are the htpasswd files basic auth locations name, sorted
 	// by Name; pkg/apply writes them, never into nginx.conf.
@@ -73,7 +49,7 @@ type Global struct {
 	// LoadBalance is the default algorithm of backends.
 	LoadBalance annotations.LoadBalance `json:"loadBalance"`
 	// DynamicRouting routes plain hosts in Lua instead of server blocks
-	// (see Config.Routes).
+	// (dynamic-routing; package plan decides which hosts are plain).
 	DynamicRouting bool `json:"dynamicRouting"`
 	// SSLRedirect is the default of the ssl-redirect annotation.
 	SSLRedirect bool `json:"sslRedirect"`
@@ -185,30 +161,8 @@ type Server struct {
 	// Host is the Ingress host, "*.example.com" for a wildcard, or "" for
 	// the catch-all server that also serves rules without a host.
 	Host string `json:"host"`
-	// ServerName is the nginx server_name argument: the host itself, a
-	// regular expression for a wildcard host (exactly one label), or "_".
-	ServerName string `json:"serverName"`
 	// Default marks the catch-all server (listen ... default_server).
 	Default bool `json:"default,omitempty"`
-	// Dynamic servers are routed by the Lua router (Config.Routes) and get
-	// no server block.
-	Dynamic bool `json:"dynamic,omitempty"`
-	// Router marks the catch-all server when dynamic routing is on: its
-	// locations hand every request to the Lua router, whose Host "" routes
-	// are its Locations.
-	Router bool `json:"router,omitempty"`
-	// RouterLocations, on a Router, are the locations that run the router.
-	RouterLocations []RouterLocation `json:"routerLocations,omitempty"`
-	// MakesRequestID runs a set_by_lua that makes X-Request-ID for every
-	// request (Global.RequestIDByLua), for servers where something may
-	// send it before the access phase's Lua: an auth subrequest, an error
-	// page, a snippet; and on the catch-all server, but a Router
-	// (Config.RouterRequestID).
-	MakesRequestID bool `json:"makesRequestID,omitempty"`
-	// AccessMakesRequestID makes the other servers' locations make it in
-	// the access phase they run anyway (a set_by_lua costs ~2,400
-	// instructions a request).
-	AccessMakesRequestID bool `json:"accessMakesRequestID,omitempty"`
 	// Locations are sorted by Path, then Modifier.
 	Locations []*Location `json:"locations"`
 	// TLS is set when an Ingress lists the host under spec.tls.
@@ -216,8 +170,7 @@ type Server struct {
 
 	// --- HTTP annotations ---
 	// AppRoot redirects requests for "/" there (302), from the oldest
-	// Ingress of the host that sets app-root; "" on a Router or Dynamic
-	// server, whose HostRoutes carry it.
+	// Ingress of the host that sets app-root.
 	AppRoot annotations.URIPath `json:"appRoot,omitempty"`
 	// Snippets are the server-snippet annotations of the host's Ingresses,
 	// oldest first.
@@ -393,7 +346,3 @@ type Endpoint struct {
 	Address string `json:"address"`
 	Port    int32  `json:"port"`
 }
-
-// Upstreams are the nginx upstream blocks of the balancer, one per scheme;
-// locations name theirs (annotations.Proxy.Upstream).
-func (c *Config) Upstreams() []string { return annotations.Upstreams }

@@ -6,14 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
-
-func configMap(data map[string]string) *corev1.ConfigMap {
-	return &corev1.ConfigMap{ObjectMeta: metaNS("ingress-nginx", "portico"), Data: data}
-}
 
 // Each proxy, logging and process option: a valid value and the Global it
 // gives, and values outside its grammar.

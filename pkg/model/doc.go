@@ -17,9 +17,9 @@
 // generated from it (make docs). Annotations have theirs in
 // pkg/model/annotations.
 //
-// Config has two parts with different lifecycles: Servers and Global are the
-// structure that is rendered into nginx.conf (a change means a reload);
-// Backends carry endpoints that are pushed to the Lua balancer, and Routes
-// the paths of the Dynamic servers (plain hosts without a server block) that
-// are pushed to the Lua router (a change to either means no reload).
+// Config says what the objects ask for: the hosts (Servers) with their
+// locations and annotations' settings, the backends with their endpoints,
+// the certificates, the policies, and the diagnostics. How nginx and Lua
+// carry it (server blocks, the Lua router, wire formats) is package
+// plan's to decide.
 package model

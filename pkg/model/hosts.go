@@ -37,20 +37,6 @@ func allNumeric(labels []string) bool {
 	return true
 }
 
-// serverName is the nginx server_name for a validated host. A wildcard
-// matches exactly one label, as the Ingress API specifies, which nginx's
-// own "*.example.com" (any number of labels) does not; a regular
-// expression does.
-func serverName(host string) string {
-	if host == "" {
-		return "_"
-	}
-	if rest, ok := strings.CutPrefix(host, "*."); ok {
-		return `~^[^.]+\.` + strings.ReplaceAll(rest, ".", `\.`) + `$`
-	}
-	return host
-}
-
 // truncate shortens user input repeated in messages.
 func truncate(s string) string {
 	const max = 64

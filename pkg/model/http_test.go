@@ -110,15 +110,8 @@ func TestBuildHTTPAnnotations(t *testing.T) {
 	if want := []string{" /", "= /private", "~* ^/(abc)/(.*)$", "~* ^/a(/|$)(.*)"}; !reflect.DeepEqual(paths, want) {
 		t.Errorf("locations %q, want %q", paths, want)
 	}
-	// The router serves the host: app-root goes with its routes.
-	var appRoot annotations.URIPath = "(no routes)"
-	for _, hr := range cfg.Routes {
-		if hr.Host == "h.example" {
-			appRoot = hr.AppRoot
-		}
-	}
-	if !h.Dynamic || h.AppRoot != "" || appRoot != "/home" {
-		t.Errorf("dynamic %v, server app-root %q, routes' app-root %q; want true, \"\", /home", h.Dynamic, h.AppRoot, appRoot)
+	if h.AppRoot != "/home" {
+		t.Errorf("app-root %q, want /home", h.AppRoot)
 	}
 	if l := h.Locations[1]; !reflect.DeepEqual(l.BasicAuth, &BasicAuth{Realm: "Authentication Required", File: "web_users"}) {
 		t.Errorf("basic auth %+v", l.BasicAuth)

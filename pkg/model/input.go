@@ -21,13 +21,7 @@ type Input struct {
 	// controller applied: a key whose value is now invalid keeps its last
 	// good value instead of falling back to the default.
 	LastGoodConfigMap map[string]string
-	// KeepRouterLocations are router locations (Server.RouterLocations)
-	// to keep although no route needs them any more: those of the running
-	// nginx.conf, so that deleting the last route of a kind need not
-	// reload nginx. The controller sets them only to see whether the
-	// result equals the running nginx.conf (bodyLocations).
-	KeepRouterLocations []RouterLocation
-	Options             Options
+	Options           Options
 	// Now is the time certificates are checked against.
 	Now time.Time
 }

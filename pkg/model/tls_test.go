@@ -47,12 +47,6 @@ func tlsSecret(ns, name string, crt, key []byte) *corev1.Secret {
 		Data: map[string][]byte{corev1.TLSCertKey: crt, corev1.TLSPrivateKeyKey: key}}
 }
 
-func withTLS(secret string, hosts ...string) ingOpt {
-	return func(i *networkingv1.Ingress) {
-		i.Spec.TLS = append(i.Spec.TLS, networkingv1.IngressTLS{Hosts: hosts, SecretName: secret})
-	}
-}
-
 func TestBuildTLS(t *testing.T) {
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	year := now.AddDate(1, 0, 0)
@@ -85,24 +79,19 @@ func TestBuildTLS(t *testing.T) {
 	}
 	got := Build(in)
 	redirect := func(l *Location) *Location { l.SSLRedirect = true; return l }
-	router := catchAll()
-	router.Router = true
-	router.RouterLocations = []RouterLocation{{Name: "/", BodyBytes: 1 << 20}}
-	// The router serves every host, the wildcard too; its routes carry
-	// the ssl-redirects (TestBuildRoutes).
 	wantServers := []*Server{
-		router,
-		{Dynamic: true, Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, TLS: &ServerTLS{Certificate: "lab/wild-tls"},
+		catchAll(),
+		{Host: "*.example.com", TLS: &ServerTLS{Certificate: "lab/wild-tls"},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
-		{Dynamic: true, Host: "app.example.com", ServerName: "app.example.com", TLS: &ServerTLS{Certificate: "lab/app-tls"},
+		{Host: "app.example.com", TLS: &ServerTLS{Certificate: "lab/app-tls"},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "tls"))}},
-		{Dynamic: true, Host: "gone.example.com", ServerName: "gone.example.com", TLS: &ServerTLS{},
+		{Host: "gone.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", "", "", ""))}},
-		{Dynamic: true, Host: "mismatch.example.com", ServerName: "mismatch.example.com", TLS: &ServerTLS{},
+		{Host: "mismatch.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{redirect(loc(ModPrefix, "/", "", "", ""))}},
-		{Dynamic: true, Host: "old.example.com", ServerName: "old.example.com", TLS: &ServerTLS{},
+		{Host: "old.example.com", TLS: &ServerTLS{},
 			Locations: []*Location{loc(ModPrefix, "/", api, "lab", "no-redirect")}},
-		{Dynamic: true, Host: "plain.example.com", ServerName: "plain.example.com",
+		{Host: "plain.example.com",
 			Locations: []*Location{redirect(loc(ModPrefix, "/", api, "lab", "forced"))}},
 	}
 	if diff := cmp.Diff(wantServers, got.Servers); diff != "" {
@@ -229,8 +218,8 @@ func TestBuildClientTLS(t *testing.T) {
 			t.Errorf("server %q exists or asks for client certificates: %+v", s.Host, s.ClientTLS)
 		}
 	}
-	if m == nil || m.ClientTLS == nil || m.Dynamic {
-		t.Fatalf("m.example.com: %+v; want a server block with ClientTLS", m)
+	if m == nil || m.ClientTLS == nil {
+		t.Fatalf("m.example.com: %+v; want ClientTLS", m)
 	}
 	if m.ClientTLS.Verify != "on" || m.ClientTLS.Depth != 2 || m.ClientTLS.PassCertificate {
 		t.Errorf("ClientTLS = %+v", m.ClientTLS)
@@ -294,24 +283,24 @@ func TestBuildProxySSL(t *testing.T) {
 		files[f.Name] = f.Content
 	}
 	checked := 0
-	for _, r := range cfg.Routes {
-		if r.Host != "full.example.com" && r.Host != "ca-only.example.com" {
+	for _, s := range cfg.Servers {
+		if s.Host != "full.example.com" && s.Host != "ca-only.example.com" {
 			continue
 		}
 		checked++
-		ssl := r.Routes[0].Settings.SSL
+		ssl := s.Locations[0].Proxy.SSL
 		if ssl == nil || ssl.Verify != "on" || files[ssl.Trusted] != string(caCrt) {
-			t.Fatalf("%s: SSL %+v; want the CA file and verify on", r.Host, ssl)
+			t.Fatalf("%s: SSL %+v; want the CA file and verify on", s.Host, ssl)
 		}
-		if wantCert := r.Host == "full.example.com"; (ssl.Cert != "") != wantCert || (ssl.Key != "") != wantCert {
-			t.Errorf("%s: client certificate files %q %q", r.Host, ssl.Cert, ssl.Key)
+		if wantCert := s.Host == "full.example.com"; (ssl.Cert != "") != wantCert || (ssl.Key != "") != wantCert {
+			t.Errorf("%s: client certificate files %q %q", s.Host, ssl.Cert, ssl.Key)
 		}
 		if ssl.Cert != "" && (files[ssl.Cert] != string(crt) || !strings.Contains(files[ssl.Key], "PRIVATE KEY")) {
-			t.Errorf("%s: client certificate files hold %q and %q", r.Host, files[ssl.Cert], files[ssl.Key])
+			t.Errorf("%s: client certificate files hold %q and %q", s.Host, files[ssl.Cert], files[ssl.Key])
 		}
 	}
 	if checked != 2 {
-		t.Errorf("the Lua router holds %d of the 2 hosts with proxy-ssl", checked)
+		t.Errorf("%d of the 2 hosts with proxy-ssl are served", checked)
 	}
 }
 

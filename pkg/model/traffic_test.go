@@ -46,7 +46,7 @@ func TestBuildTraffic(t *testing.T) {
 				rule("other.example.com", path("/api", prefix, "frontend-service", 80))),
 		},
 		want: Config{
-			Servers: []*Server{catchAll(), {Host: host, ServerName: host, Locations: []*Location{
+			Servers: []*Server{catchAll(), {Host: host, Locations: []*Location{
 				mainLoc(ModPrefix, "/", api.Name),
 				mainLoc(ModExact, "/api", "lab/api-service:80+lab/frontend-service:80@lab/canary"),
 				mainLoc(ModPrefix, "/api/", "lab/api-service:80+lab/frontend-service:80@lab/canary"),
@@ -72,7 +72,7 @@ func TestBuildTraffic(t *testing.T) {
 			ingress("lab", "lonely", created(4), canaryOpts(), rule("lonely.example.com", path("/", prefix, "api-service", 80))),
 		},
 		want: Config{
-			Servers: []*Server{catchAll(), {Host: host, ServerName: host, Locations: []*Location{
+			Servers: []*Server{catchAll(), {Host: host, Locations: []*Location{
 				mainLoc(ModPrefix, "/", "lab/api-service:80+lab/frontend-service:80@lab/c1"),
 			}}},
 			Backends: []*Backend{api, with(api, "lab/api-service:80+lab/frontend-service:80@lab/c1", func(b *Backend) {
@@ -104,7 +104,7 @@ func TestBuildTraffic(t *testing.T) {
 			sticky := "lab/api-service:80@lab/limited"
 			hashed := "lab/api-service:80@lab/hashed"
 			return Config{
-				Servers: []*Server{catchAll(), {Host: host, ServerName: host, Locations: []*Location{
+				Servers: []*Server{catchAll(), {Host: host, Locations: []*Location{
 					{Modifier: ModPrefix, Path: "/", IngressPath: "/", Backend: sticky, Ingress: IngressRef{"lab", "limited"}, RateLimit: rl,
 						SourceRange: &SourceRange{Allow: []string{"2001:db8::/32", "10.0.0.0/8"}, Deny: []string{"192.0.2.1/32"}}},
 					loc(ModExact, "/h", hashed, "lab", "hashed"),
@@ -121,7 +121,6 @@ func TestBuildTraffic(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.want.Global = defaultGlobal
-			tc.want.route(nil) // the Lua router's share: TestBuildRoutes asserts it
 			got := Build(Input{Ingresses: tc.ings, IngressClasses: []*networkingv1.IngressClass{ourClass()},
 				Services: svcs, EndpointSlices: slices, Options: defaultOptions})
 			if diff := cmp.Diff(&tc.want, got); diff != "" {

@@ -1,43 +1,76 @@
 package plan
 
 import (
+	"slices"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
 
-// The router's wire form of a route: body limits in bytes, the location
-// of its proxy settings and rate limits, source ranges and allowlists as
-// hex/bits of the model's CIDRs.
-func TestWireRoutes(t *testing.T) {
-	cfg := &model.Config{Global: model.Global{HSTS: "max-age=60"}, Routes: []*model.HostRoutes{{Host: "a.example.com", HSTS: true, AppRoot: "/app", Routes: []model.Route{
-		{Path: "/", Backend: "ns/a:80", Ingress: model.IngressRef{Namespace: "ns", Name: "a"}, IngressPath: "/",
-			BodySize: "8m", SourceRange: &model.SourceRange{Allow: []string{"10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"}, Deny: []string{"10.1.0.0/16"}}},
-		{Exact: true, Path: "/x", Backend: "ns/a:80", BodySize: "0", Settings: &annotations.Proxy{BufferSize: "16k"}, Location: "@portico_proxy_00112233aabbccdd"},
-		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", Limits: &model.Limits{RPS: 5, BurstRPS: 25},
-			RateLimit: &model.RouteRateLimit{Scope: "0a1b", Allowlist: []string{"192.168.0.0/16"}},
-			Errors:    &model.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, ErrorCodes: []int{503},
-			BasicAuth: &model.BasicAuth{Realm: "Staff", File: "ns_users"}},
-		{Path: "/open", CORS: &annotations.CORS{OriginRegex: "^(https://b)$", Origins: []annotations.CORSOrigin{{Scheme: "https", Host: "b"}},
-			Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
-		{Path: "/authed", Backend: "ns/a:80", Location: "@portico_proxy_22223333ccccdddd", Auth: &model.RouteAuth{URL: "https://a.example.com/oauth2/auth",
-			Host: "a.example.com", Method: "GET", Signin: "https://a.example.com/oauth2/start", SigninRD: annotations.RDRequestURI}},
-	}}}}
-	zero, eight := int64(0), int64(8<<20)
-	want := Routes{HSTS: "max-age=60", Hosts: map[string]HostRoutes{"a.example.com": {HSTS: true, AppRoot: "/app", Routes: []Route{
-		{Path: "/", Backend: "ns/a:80", Ingress: "ns/a", IngressPath: "/", BodyLimit: &eight, SourceRange: &SourceRange{
-			Allow: []string{"0a000000/8", "7f000001/32", "20010db8000000000000000000000000/32"}, Deny: []string{"0a010000/16"}}},
-		{Exact: true, Path: "/x", Backend: "ns/a:80", BodyLimit: &zero, Location: "@portico_proxy_00112233aabbccdd"},
-		{Path: "/lim", Backend: "ns/a:80", Location: "@portico_proxy_11112222aaaabbbb", RateLimit: &RateLimit{Scope: "0a1b", Allowlist: []string{"c0a80000/16"}},
-			Errors: &RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &BasicAuth{Realm: "Staff", File: "ns_users"}},
-		{Path: "/open", CORS: &CORS{OriginRegex: "^(https://b)$", Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
-		{Path: "/authed", Backend: "ns/a:80", Location: "@portico_proxy_22223333ccccdddd", Auth: &Auth{URL: "https://a.example.com/oauth2/auth",
-			Host: "a.example.com", Method: "GET", Signin: "https://a.example.com/oauth2/start", SigninRD: "request-uri"}},
-	}}}}
-	if diff := cmp.Diff(want, routesOf(cfg)); diff != "" {
-		t.Errorf("wire routes (-want +got):\n%s", diff)
+// A host that asks clients for a certificate (auth-tls) keeps its server
+// block: the router cannot ask.
+func TestClientTLSKeepsAServerBlock(t *testing.T) {
+	root := []*model.Location{{Path: "/", Backend: "lab/a:80"}}
+	m := &model.Config{Global: model.Build(model.Input{}).Global, Servers: []*model.Server{
+		{Default: true, Locations: []*model.Location{{Path: "/"}}},
+		{Host: "m.example.com", ClientTLS: &model.ClientTLS{File: "ca-0011.pem", Verify: "on", Depth: 1}, Locations: root},
+		{Host: "plain.example.com", Locations: root},
+	}}
+	p := planOf(t, m)
+	var hosts []string
+	for _, s := range p.Servers {
+		hosts = append(hosts, s.Host)
+	}
+	if !slices.Equal(hosts, []string{"", "m.example.com"}) || !p.Servers[0].Router {
+		t.Errorf("server blocks %q (router %v), want the router's and m.example.com's", hosts, p.Servers[0].Router)
+	}
+	if _, ok := routesOf(t, p).Hosts["plain.example.com"]; !ok {
+		t.Error("plain.example.com is not routed")
+	}
+}
+
+// When the last route of a kind goes, its router location stays, unused,
+// if dropping it would be the only change to nginx.conf: no reload. A
+// change that reloads anyway drops it.
+func TestMakeKeepsUnusedRouterLocations(t *testing.T) {
+	svcs, eps := labObjects()
+	build := func(ings ...*networkingv1.Ingress) *model.Config {
+		return model.Build(model.Input{Ingresses: ings, IngressClasses: []*networkingv1.IngressClass{ourClass()},
+			Services: svcs, EndpointSlices: eps, Options: defaultOptions,
+			ConfigMap: configMap(map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"})})
+	}
+	plain := ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80)))
+	buffered := ingress("lab", "buf", annotate(annotations.Prefix+"proxy-buffer-size", "16k"), annotate(annotations.Prefix+"proxy-body-size", "8m"),
+		rule("b.example.com", path("/", prefix, "api-service", 80)))
+	snippet := ingress("lab", "snippet", annotate(annotations.Prefix+"configuration-snippet", "return 418;"),
+		rule("s.example.com", path("/", prefix, "api-service", 80)))
+	prev := planOf(t, build(plain, buffered))
+	if len(prev.Router.Locations) != 3 { // "/" of 8m, the global limit's, the buffers'
+		t.Fatalf("router locations %+v, want three", prev.Router.Locations)
+	}
+	kept, err := Make(build(plain), prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !kept.sameNginx(prev, kept.Router) {
+		t.Errorf("router locations %+v, want the previous plan's %+v", kept.Router.Locations, prev.Router.Locations)
+	}
+	if routes := routesOf(t, kept).Hosts; len(routes) != 2 {
+		t.Errorf("routes %v, want those of the rules without a host and a.example.com", routes)
+	}
+	fresh := planOf(t, build(plain))
+	if len(fresh.Router.Locations) != 1 {
+		t.Errorf("without a previous plan: router locations %+v, want \"/\" alone", fresh.Router.Locations)
+	}
+	// A new server block reloads anyway: the unused locations go.
+	dropped, err := Make(build(plain, snippet), prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dropped.Router.Locations) != 1 || len(dropped.Servers) != 2 {
+		t.Errorf("with a new server block: router locations %+v, servers %d; want \"/\" alone, 2", dropped.Router.Locations, len(dropped.Servers))
 	}
 }

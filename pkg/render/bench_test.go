@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // benchInput has n Ingresses, each with its own host, 3 Prefix paths, a
@@ -54,7 +55,11 @@ func BenchmarkBuildRender(b *testing.B) {
 			b.ReportAllocs()
 			var size int
 			for b.Loop() {
-				conf, _, err := Render(model.Build(in), testOptions)
+				p, err := plan.Make(model.Build(in), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				conf, _, err := Render(p, testOptions)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // allOptions sets every proxy, logging and process option of the ConfigMap
@@ -31,11 +32,11 @@ var allOptions = map[string]string{
 	"disable-access-log":             "true",
 }
 
-func configWith(data map[string]string) *model.Config {
-	cfg := seedConfig()
-	cfg.Global = model.Build(model.Input{ConfigMap: &corev1.ConfigMap{
+func configWith(data map[string]string) *plan.Plan {
+	p := seedPlan()
+	p.Model.Global = model.Build(model.Input{ConfigMap: &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "portico"}, Data: data}}).Global
-	return cfg
+	return p
 }
 
 // Every option reaches nginx.conf as the directive it stands for.

@@ -12,6 +12,7 @@ import (
 	"github.com/portico-ingress/portico/pkg/model/annotations"
 	"github.com/portico-ingress/portico/pkg/model/diag"
 	"github.com/portico-ingress/portico/pkg/nginxconf"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // fuzzRefs are, per supported annotation, valid values that together
@@ -114,7 +115,11 @@ func fuzzInput(name, value string) model.Input {
 
 func skeletonOf(in model.Input) (string, *model.Config, error) {
 	cfg := model.Build(in)
-	conf, _, err := Render(cfg, testOptions)
+	p, err := plan.Make(cfg, nil)
+	if err != nil {
+		return "", cfg, err
+	}
+	conf, _, err := Render(p, testOptions)
 	if err != nil {
 		return "", cfg, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
 	"github.com/portico-ingress/portico/pkg/nginxconf"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // Test inputs for the HTTP annotations: Ingresses in namespace "web" on
@@ -150,21 +151,22 @@ func httpFeatures() model.Input {
 	)
 }
 
-func renderInput(t *testing.T, in model.Input, opts Options) (*model.Config, []byte) {
+// renderInput renders the plan of in's model, which it returns.
+func renderInput(t *testing.T, in model.Input, opts Options) (*plan.Plan, []byte) {
 	t.Helper()
-	cfg := model.Build(in)
-	conf, _, err := Render(cfg, opts)
+	p := planOf(t, model.Build(in))
+	conf, _, err := Render(p, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cfg, conf
+	return p, conf
 }
 
 func TestHTTPAnnotationsGoldenAndNginxTest(t *testing.T) {
 	opts := testOptions
 	opts.Resolvers = []string{"10.96.0.10", "[fd00::a]"}
-	cfg, conf := renderInput(t, httpFeatures(), opts)
-	for _, d := range cfg.Diagnostics {
+	p, conf := renderInput(t, httpFeatures(), opts)
+	for _, d := range p.Model.Diagnostics {
 		t.Errorf("unexpected diagnostic: %v", d)
 	}
 	checkGolden(t, "http.nginx.conf", conf)
@@ -174,14 +176,14 @@ func TestHTTPAnnotationsGoldenAndNginxTest(t *testing.T) {
 // nginxTest builds in and runs nginx -t on its config.
 func nginxTest(t *testing.T, in model.Input) {
 	t.Helper()
-	nginxTestConfig(t, "http", model.Build(in))
+	nginxTestConfig(t, "http", planOf(t, model.Build(in)))
 }
 
 // A location that sets its own proxy headers repeats the http-level set.
 func TestLocationHeadersMatchHTTPLevel(t *testing.T) {
 	_, conf := renderInput(t, httpFeatures(), testOptions)
 	// The router's locations send upstream-vhost's Host (routesConfig).
-	routes, _, err := Render(routesConfig(), testOptions)
+	routes, _, err := Render(routesPlan(), testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +261,7 @@ func TestStaticAliasesAndWWWRedirect(t *testing.T) {
 		httpIngress("site", "example.com", map[string]string{"server-alias": "alias.example.com", "from-to-www-redirect": "true"},
 			networkingv1.PathTypePrefix, "/"))
 	cfg, conf := renderInput(t, in, testOptions)
-	for _, d := range cfg.Diagnostics {
+	for _, d := range cfg.Model.Diagnostics {
 		t.Errorf("unexpected diagnostic: %v", d)
 	}
 	for _, want := range []string{

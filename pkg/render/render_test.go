@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -17,16 +19,19 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 var testOptions = Options{HTTPPort: 80, HTTPSPort: 443, StatusPort: 10246, RunDir: "/etc/nginx/run", LuaDir: "/etc/nginx/lua",
 	ModulesDir: "/usr/lib/nginx/modules", DefaultCertificate: "/etc/nginx/run/default.crt", DefaultCertificateKey: "/etc/nginx/run/default.key"}
 
-func seedConfig() *model.Config {
+// seedPlan is three server blocks, each making X-Request-ID early: the
+// seed's Ingress on app.example.com (TLS, rewrite-target) and a wildcard.
+func seedPlan() *plan.Plan {
 	ref := model.IngressRef{Namespace: "ingress-lab", Name: "path-ingress"}
-	return &model.Config{
-		Global: model.Build(model.Input{}).Global,
-		Servers: []*model.Server{
+	return &plan.Plan{
+		Model:     &model.Config{Global: model.Build(model.Input{}).Global},
+		Upstreams: annotations.Upstreams,
+		Servers: []*plan.Server{
 			{ServerName: "_", Default: true, MakesRequestID: true, Locations: []*model.Location{{Path: "/"}}},
 			{Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, MakesRequestID: true, Locations: []*model.Location{
 				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/"},
 			}},
-			{Host: "app.example.com", ServerName: "app.example.com", MakesRequestID: true, TLS: &model.ServerTLS{Certificate: "ingress-lab/app-tls-secret"}, Locations: []*model.Location{
+			{Host: "app.example.com", ServerName: "app.example.com", MakesRequestID: true, HSTS: true, Locations: []*model.Location{
 				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/", SSLRedirect: true},
 				{Modifier: model.ModExact, Path: "/api", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
 				{Modifier: model.ModPrefix, Path: "/api/", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
@@ -35,8 +40,19 @@ func seedConfig() *model.Config {
 	}
 }
 
+// planOf is the plan of cfg as the controller makes it, with no previous
+// plan.
+func planOf(t testing.TB, cfg *model.Config) *plan.Plan {
+	t.Helper()
+	p, err := plan.Make(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestRenderGolden(t *testing.T) {
-	conf, sum, err := Render(seedConfig(), testOptions)
+	conf, sum, err := Render(seedPlan(), testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,17 +63,17 @@ func TestRenderGolden(t *testing.T) {
 }
 
 func TestRenderIsDeterministicAndChecksumFollowsContent(t *testing.T) {
-	a, sumA, _ := Render(seedConfig(), testOptions)
-	b, sumB, _ := Render(seedConfig(), testOptions)
+	a, sumA, _ := Render(seedPlan(), testOptions)
+	b, sumB, _ := Render(seedPlan(), testOptions)
 	if !bytes.Equal(a, b) || sumA != sumB {
 		t.Fatal("same input rendered differently")
 	}
 	if !bytes.HasPrefix(a, []byte(Header)) {
 		t.Fatalf("config does not start with %q", Header)
 	}
-	cfg := seedConfig()
-	cfg.Servers[2].Locations[0].RewriteTarget = ""
-	_, sumC, _ := Render(cfg, testOptions)
+	p := seedPlan()
+	p.Servers[2].Locations[0].RewriteTarget = ""
+	_, sumC, _ := Render(p, testOptions)
 	if sumC == sumA {
 		t.Fatal("checksum did not change with the config")
 	}
@@ -65,7 +81,7 @@ func TestRenderIsDeterministicAndChecksumFollowsContent(t *testing.T) {
 
 // The rendered config must pass the real nginx -t with the Lua module.
 func TestRenderPassesNginxTest(t *testing.T) {
-	nginxTestConfig(t, "seed", seedConfig())
+	nginxTestConfig(t, "seed", seedPlan())
 }
 
 // checkGolden compares conf with testdata/name; -update rewrites the file.
@@ -86,9 +102,9 @@ func checkGolden(t *testing.T, name string, conf []byte) {
 	}
 }
 
-// nginxTestConfig renders cfg with real paths (temp dir, default
+// nginxTestConfig renders p with real paths (temp dir, default
 // certificate, Portico's Lua modules) and runs the real nginx -t on it.
-func nginxTestConfig(t *testing.T, name string, cfg *model.Config) {
+func nginxTestConfig(t *testing.T, name string, p *plan.Plan) {
 	t.Helper()
 	nginx, err := exec.LookPath("nginx")
 	if err != nil {
@@ -103,7 +119,7 @@ func nginxTestConfig(t *testing.T, name string, cfg *model.Config) {
 	opts.DefaultCertificateKey, _ = filepath.Abs("testdata/backend-client-key.pem")
 	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
 	opts.Resolvers = []string{"127.0.0.53", "[::1]"}
-	conf, _, err := Render(cfg, opts)
+	conf, _, err := Render(p, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +132,8 @@ func nginxTestConfig(t *testing.T, name string, cfg *model.Config) {
 	if err := os.Mkdir(filepath.Join(dir, "auth"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range cfg.AuthFiles {
-		if err := os.WriteFile(filepath.Join(dir, "auth", f.Name), []byte(f.Content), 0o644); err != nil {
+	for name, content := range p.AuthFiles {
+		if err := os.WriteFile(filepath.Join(dir, "auth", name), content, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,21 +6,29 @@ import (
 
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
-// routesConfig has a dynamic host (no server block) with a body limit
-// above the global one, upstream-vhost and an HTTPS backend, a static one
-// next to it, and the catch-all server running the Lua router: "/" with
-// the larger limit, a named location for the global one, both sending
-// the router's Host to the router's upstream, and locations of routes
-// with proxy settings and with auth-url (HTTP and gRPC).
-func routesConfig() *model.Config {
+// routesPlan has a static host next to the catch-all server running the
+// Lua router for a routed host with a body limit above the global one,
+// upstream-vhost and an HTTPS backend: "/" with the larger limit, a named
+// location for the global one, both sending the router's Host to the
+// router's upstream, and locations of routes with proxy settings and with
+// auth-url (HTTP and gRPC).
+func routesPlan() *plan.Plan {
 	ref := model.IngressRef{Namespace: "lab", Name: "plain"}
 	authHeaders := []annotations.AuthHeader{{Name: "X-User", Var: "x_user"}, {Name: "X-Auth-Request-Email", Var: "x_auth_request_email"}}
-	return &model.Config{
-		Global: model.Build(model.Input{}).Global,
-		Servers: []*model.Server{
-			{ServerName: "_", Default: true, Router: true, Locations: []*model.Location{{Path: "/"}}, RouterLocations: []model.RouterLocation{
+	return &plan.Plan{
+		Model:     &model.Config{Global: model.Build(model.Input{}).Global},
+		Upstreams: annotations.Upstreams,
+		Servers: []*plan.Server{
+			{ServerName: "_", Default: true, Router: true},
+			{Host: "static.example.com", ServerName: "static.example.com", MakesRequestID: true, Locations: []*model.Location{
+				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/x"},
+			}},
+		},
+		Router: &plan.Router{
+			Locations: []plan.RouterLocation{
 				{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true, Pass: true},
 				{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true},
 				{Name: "@portico_proxy_00112233aabbccdd", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
@@ -29,30 +37,20 @@ func routesConfig() *model.Config {
 					Auth: true, AuthHeaders: authHeaders, Signin: true},
 				{Name: "@portico_proxy_66667777ccccdddd", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
 					Settings: annotations.Proxy{Protocol: annotations.ProtoGRPC}, Auth: true, AuthHeaders: authHeaders},
-			}},
-			{Host: "dynamic.example.com", ServerName: "dynamic.example.com", Dynamic: true, TLS: &model.ServerTLS{}, Locations: []*model.Location{
-				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, Proxy: annotations.Proxy{Protocol: annotations.ProtoHTTPS, BodySize: "8m", UpstreamVhost: "internal.example"}},
-			}},
-			{Host: "static.example.com", ServerName: "static.example.com", MakesRequestID: true, Locations: []*model.Location{
-				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/x"},
-			}},
+			},
+			Body: plan.RouterBody{Global: 1 << 20, Named: []int64{1 << 20},
+				Proxied: []string{"@portico_proxy_00112233aabbccdd", "@portico_proxy_44445555aaaabbbb", "@portico_proxy_66667777ccccdddd"}},
+			RequestID: true,
+			Auth:      true,
+			Signin:    true,
 		},
-		Routes: []*model.HostRoutes{
-			{Routes: []model.Route{{Path: "/"}}},
-			{Host: "dynamic.example.com", HSTS: true, Routes: []model.Route{{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", SSLRedirect: true, BodySize: "8m", UpstreamVhost: "internal.example", Pass: "https://portico_balancer_https"}}},
-		},
-		RouterBody: &model.RouterBody{Global: 1 << 20, Named: []int64{1 << 20},
-			Proxied: []string{"@portico_proxy_00112233aabbccdd", "@portico_proxy_44445555aaaabbbb", "@portico_proxy_66667777ccccdddd"}},
-		RouterRequestID: true,
-		RouterAuth:      true,
-		RouterSignin:    true,
 	}
 }
 
 func TestRenderRoutesGolden(t *testing.T) {
 	opts := testOptions
 	opts.HTTPSPort = 8443
-	conf, _, err := Render(routesConfig(), opts)
+	conf, _, err := Render(routesPlan(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,5 +58,5 @@ func TestRenderRoutesGolden(t *testing.T) {
 		t.Error("a dynamic host is in nginx.conf")
 	}
 	checkGolden(t, "routes.nginx.conf", conf)
-	nginxTestConfig(t, "routes", routesConfig())
+	nginxTestConfig(t, "routes", routesPlan())
 }

@@ -7,13 +7,14 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 // trafficConfig is the seed with rate limits (one with an allowlist) and
 // source ranges on its locations.
-func trafficConfig() *model.Config {
-	cfg := seedConfig()
-	cfg.Global.LimitReqStatus = 429
+func trafficConfig() *plan.Plan {
+	cfg := seedPlan()
+	cfg.Model.Global.LimitReqStatus = 429
 	plain := &model.RateLimit{Zone: "portico_rl_000000000001", Ingress: model.IngressRef{Namespace: "lab", Name: "a"},
 		Key: "$binary_remote_addr", Limits: model.Limits{RPM: 60, BurstRPM: 300, Connections: 2}}
 	exempt := &model.RateLimit{Zone: "portico_rl_000000000002", Ingress: model.IngressRef{Namespace: "lab", Name: "b"},
@@ -65,8 +66,8 @@ func TestRenderRouterRateLimits(t *testing.T) {
 		httpIngress("rps2", "rps2.example.com", map[string]string{"limit-rps": "5", "limit-allowlist": "10.0.0.0/8"}, pfx, "/"),
 		httpIngress("rpm", "rpm.example.com", map[string]string{"limit-rpm": "60", "limit-connections": "2", "proxy-buffer-size": "16k"}, pfx, "/"),
 	), testOptions)
-	if cfg.RateLimits != nil || cfg.RouterZones == nil {
-		t.Fatalf("RateLimits %v, RouterZones %v: want the routes' zones only", cfg.RateLimits, cfg.RouterZones)
+	if cfg.RateLimits != nil || cfg.Router == nil || cfg.Router.Zones == nil {
+		t.Fatalf("RateLimits %v, Router %+v: want the routes' zones only", cfg.RateLimits, cfg.Router)
 	}
 	s := string(conf)
 	for _, d := range []string{

@@ -1,4 +1,4 @@
-package model
+package plan
 
 import (
 	"crypto/sha256"
@@ -14,23 +14,17 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
 
-func TestBuildRoutes(t *testing.T) {
+// Which hosts the Lua router serves and which are server blocks, the
+// routes it gets, the router's locations and zones, and where
+// X-Request-ID is made.
+func TestServe(t *testing.T) {
 	svcs, slices := labObjects()
 	const api, fe = "lab/api-service:80", "lab/frontend-service:80"
-	ref := func(name string) IngressRef { return IngressRef{"lab", name} }
-	// kind is how a server is routed: "router", "dynamic" or "static".
-	kind := func(s *Server) string {
-		switch {
-		case s.Router:
-			return "router"
-		case s.Dynamic:
-			return "dynamic"
-		}
-		return "static"
-	}
+	ref := func(name string) string { return "lab/" + name }
 	snippets := configMap(map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"})
 	// Locations of proxy settings: one per body limit and settings.
 	five := 5
@@ -64,8 +58,8 @@ func TestBuildRoutes(t *testing.T) {
 		sum := sha256.Sum256([]byte("lab/" + name))
 		return hex.EncodeToString(sum[:6])
 	}
-	rps10, rps20 := Limits{RPS: 10, BurstRPS: 50}, Limits{RPS: 20, BurstRPS: 100}
-	conn := Limits{RPM: 600, BurstRPM: 1200, Connections: 3}
+	rps10, rps20 := model.Limits{RPS: 10, BurstRPS: 50}, model.Limits{RPS: 20, BurstRPS: 100}
+	conn := model.Limits{RPM: 600, BurstRPM: 1200, Connections: 3}
 	basicLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, BasicAuth: true})
 	errLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, ErrorCodes: []int{503, 404}})
 	rps10Loc, rps20BufLoc, connLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Limits: rps10}), proxyLocation(RouterLocation{BodyBytes: 1 << 20, Settings: buf16k, Limits: rps20}), proxyLocation(RouterLocation{BodyBytes: 1 << 20, Limits: conn})
@@ -110,9 +104,9 @@ func TestBuildRoutes(t *testing.T) {
 		name   string
 		ings   []*networkingv1.Ingress
 		cm     *corev1.ConfigMap
-		kinds  map[string]string // host → kind
-		routes []*HostRoutes
-		// The catch-all server's RouterLocations and Config.RouterBody.
+		kinds  map[string]string // host → "router", "dynamic" (routed) or "static"
+		routes map[string]HostRoutes
+		// The Router's Locations and Body.
 		locations []RouterLocation
 		body      *RouterBody
 		// noIDs: generate-request-id is off, so nothing makes X-Request-ID.
@@ -120,12 +114,13 @@ func TestBuildRoutes(t *testing.T) {
 		// earlyIDs are the hosts besides "" whose server makes X-Request-ID
 		// in set_by_lua (before auth subrequests or error pages).
 		earlyIDs []string
-		// zones is Config.RouterZones; staticZones the Ingresses whose
-		// own zones stay (Config.RateLimits).
+		// zones is Router.Zones; staticZones the Ingresses whose own
+		// zones stay (Plan.RateLimits).
 		zones       *RouterZones
-		staticZones []IngressRef
+		staticZones []model.IngressRef
 		secrets     []*corev1.Secret
-		// keep is Input.KeepRouterLocations.
+		// keep are router locations nginx runs, kept while no route needs
+		// them.
 		keep []RouterLocation
 	}{{
 		name: "plain hosts and the rules without a host go to the router; TLS hosts redirect and send HSTS",
@@ -136,20 +131,20 @@ func TestBuildRoutes(t *testing.T) {
 			ingress("lab", "tls", withTLS("", "t.example.com"), rule("t.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "a.example.com": "dynamic", "t.example.com": "dynamic"},
-		routes: []*HostRoutes{
-			{Host: "", Routes: []Route{
+		routes: map[string]HostRoutes{
+			"": {Routes: []Route{
 				{Path: "/"},
 				{Exact: true, Path: "/lobby", Backend: api, Ingress: ref("hostless"), IngressPath: "/lobby"},
 				{Path: "/lobby/", Backend: api, Ingress: ref("hostless"), IngressPath: "/lobby"},
 			}},
-			{Host: "a.example.com", Routes: []Route{
+			"a.example.com": {Routes: []Route{
 				{Path: "/", Backend: fe, Ingress: ref("plain"), IngressPath: "/"},
 				{Exact: true, Path: "/api", Backend: api, Ingress: ref("plain"), IngressPath: "/api"},
 				{Path: "/api/", Backend: api, Ingress: ref("plain"), IngressPath: "/api"},
 				{Path: "/impl", Backend: api, Ingress: ref("plain"), IngressPath: "/impl"},
 				{Exact: true, Path: "/x", Backend: api, Ingress: ref("plain"), IngressPath: "/x"},
 			}},
-			{Host: "t.example.com", HSTS: true, Routes: []Route{
+			"t.example.com": {HSTS: true, Routes: []Route{
 				{Path: "/", Backend: api, Ingress: ref("tls"), IngressPath: "/", SSLRedirect: true},
 			}},
 		},
@@ -186,36 +181,36 @@ func TestBuildRoutes(t *testing.T) {
 			"r.example.com": "dynamic", "re.example.com": "dynamic", "root.example.com": "dynamic", "s.example.com": "dynamic", "slow.example.com": "dynamic",
 			"big.example.com": "dynamic", "p.example.com": "dynamic", "src.example.com": "dynamic", "moved.example.com": "dynamic",
 			"vhost.example.com": "dynamic", "cors.example.com": "dynamic", "tlsbe.example.com": "dynamic", "httpbe.example.com": "dynamic"},
-		routes: []*HostRoutes{
-			{Host: "", Routes: []Route{{Path: "/"}}},
-			{Host: "*.bar.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("routedwild"), IngressPath: "/"}}},
-			{Host: "a.b.foo.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("shadowed"), IngressPath: "/"}}},
-			{Host: "a.bar.com", Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("routedwild"), IngressPath: "/"}}},
+		routes: map[string]HostRoutes{
+			"":            {Routes: []Route{{Path: "/"}}},
+			"*.bar.com":   {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("routedwild"), IngressPath: "/"}}},
+			"a.b.foo.com": {Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("shadowed"), IngressPath: "/"}}},
+			"a.bar.com":   {Routes: []Route{{Path: "/", Backend: fe, Ingress: ref("routedwild"), IngressPath: "/"}}},
 			// The router applies the body limit (RouterBody).
-			{Host: "big.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bodysize"), IngressPath: "/", BodySize: "8m"}}},
-			{Host: "cors.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("cors"), IngressPath: "/", CORS: &annotations.CORS{
-				Origins: []annotations.CORSOrigin{{Scheme: "https", Host: "app.example.com"}}, OriginRegex: `^(https://app\.example\.com)$`,
-				Methods: "GET, PUT, POST, DELETE, PATCH, OPTIONS", Credentials: true, MaxAge: 1728000,
+			"big.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bodysize"), IngressPath: "/", BodyLimit: ptr(int64(8 << 20))}}},
+			"cors.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("cors"), IngressPath: "/", CORS: &CORS{
+				OriginRegex: `^(https://app\.example\.com)$`,
+				Methods:     "GET, PUT, POST, DELETE, PATCH, OPTIONS", Credentials: true, MaxAge: 1728000,
 				Headers: "DNT, X-CustomHeader, Keep-Alive, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Authorization"}}}},
-			{Host: "httpbe.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("httpbackend"), IngressPath: "/"}}},
+			"httpbe.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("httpbackend"), IngressPath: "/"}}},
 			// Redirects go before the backend, as nginx's return does.
-			{Host: "moved.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("moved"), IngressPath: "/",
-				Redirect: &annotations.Redirect{Code: 308, URL: annotations.URL{Scheme: "https", Host: "new.example.com", Path: "/x", Query: "y=1"}}}}},
-			{Host: "p.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("fwdprefix"), IngressPath: "/", ForwardedPrefix: "/shop"}}},
-			{Host: "r.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rewrite"), IngressPath: "/", RewriteTarget: "/"}}},
+			"moved.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("moved"), IngressPath: "/",
+				Redirect: &Redirect{Code: 308, URL: "https://new.example.com/x?y=1"}}}},
+			"p.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("fwdprefix"), IngressPath: "/", ForwardedPrefix: "/shop"}}},
+			"r.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rewrite"), IngressPath: "/", RewriteTarget: "/"}}},
 			// A host without a "/" rule answers 404 there.
-			{Host: "re.example.com", Routes: []Route{{Path: "/"}, {Regex: true, Path: "^/a+", Backend: api, Ingress: ref("regex"), IngressPath: "/a+"}}},
+			"re.example.com": {Routes: []Route{{Path: "/"}, {Regex: true, Path: "^/a+", Backend: api, Ingress: ref("regex"), IngressPath: "/a+"}}},
 			// The router redirects "/" before any route.
-			{Host: "root.example.com", AppRoot: "/app", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("approot"), IngressPath: "/"}}},
+			"root.example.com": {AppRoot: "/app", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("approot"), IngressPath: "/"}}},
 			// Affinity only changes the backend the balancer uses.
-			{Host: "s.example.com", Routes: []Route{{Path: "/", Backend: api + "@lab/sticky", Ingress: ref("sticky"), IngressPath: "/"}}},
+			"s.example.com": {Routes: []Route{{Path: "/", Backend: api + "@lab/sticky", Ingress: ref("sticky"), IngressPath: "/"}}},
 			// The balancer sets the route's timeouts.
-			{Host: "slow.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("timeout"), IngressPath: "/", ReadTimeout: 5}}},
-			{Host: "src.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("src"), IngressPath: "/",
-				SourceRange: &SourceRange{Allow: []string{"10.0.0.0/8", "192.168.1.7/32", "2001:db8::/32"}, Deny: []string{"10.1.0.0/16"}}}}},
+			"slow.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("timeout"), IngressPath: "/", ReadTimeout: 5}}},
+			"src.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("src"), IngressPath: "/",
+				SourceRange: &SourceRange{Allow: []string{"0a000000/8", "c0a80107/32", "20010db8000000000000000000000000/32"}, Deny: []string{"0a010000/16"}}}}},
 			// HTTPS to the backend: the router names the upstream.
-			{Host: "tlsbe.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("tlsbackend"), IngressPath: "/", Pass: "https://portico_balancer_https"}}},
-			{Host: "vhost.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("vhost"), IngressPath: "/", UpstreamVhost: "internal.example"}}},
+			"tlsbe.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("tlsbackend"), IngressPath: "/", Pass: "https://portico_balancer_https"}}},
+			"vhost.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("vhost"), IngressPath: "/", UpstreamVhost: "internal.example"}}},
 		},
 		// "/" takes the largest limit; the global one gets a named location.
 		// A route with upstream-vhost, one over HTTPS: the router locations
@@ -237,12 +232,12 @@ func TestBuildRoutes(t *testing.T) {
 		cm: configMap(map[string]string{"proxy-body-size": "2m"}),
 		kinds: map[string]string{"": "router", "none.example.com": "dynamic", "small.example.com": "dynamic",
 			"same.example.com": "dynamic", "global.example.com": "dynamic"},
-		routes: []*HostRoutes{
-			{Host: "", Routes: []Route{{Path: "/"}, {Exact: true, Path: "/up", Backend: api, Ingress: ref("hostless"), IngressPath: "/up", BodySize: "4k"}}},
-			{Host: "global.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("global"), IngressPath: "/"}}},
-			{Host: "none.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("none"), IngressPath: "/", BodySize: "0"}}},
-			{Host: "same.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("same"), IngressPath: "/", BodySize: "524288"}}},
-			{Host: "small.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("small"), IngressPath: "/", BodySize: "512k"}}},
+		routes: map[string]HostRoutes{
+			"":                   {Routes: []Route{{Path: "/"}, {Exact: true, Path: "/up", Backend: api, Ingress: ref("hostless"), IngressPath: "/up", BodyLimit: ptr(int64(4 << 10))}}},
+			"global.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("global"), IngressPath: "/"}}},
+			"none.example.com":   {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("none"), IngressPath: "/", BodyLimit: ptr(int64(0))}}},
+			"same.example.com":   {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("same"), IngressPath: "/", BodyLimit: ptr(int64(512 << 10))}}},
+			"small.example.com":  {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("small"), IngressPath: "/", BodyLimit: ptr(int64(512 << 10))}}},
 		},
 		// One location a limit, however it is spelled (the first route's spelling).
 		locations: []RouterLocation{
@@ -270,17 +265,17 @@ func TestBuildRoutes(t *testing.T) {
 		kinds: map[string]string{"": "router", "buf.example.com": "dynamic", "buf2.example.com": "dynamic",
 			"bufbody.example.com": "dynamic", "next.example.com": "dynamic", "plain.example.com": "dynamic",
 			"grpc.example.com": "dynamic", "grpcs.example.com": "dynamic"},
-		routes: []*HostRoutes{
-			{Host: "", Routes: []Route{{Path: "/"}}},
-			{Host: "buf.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf"), IngressPath: "/", Settings: &buf16k, Location: buf16kLoc}}},
+		routes: map[string]HostRoutes{
+			"":                {Routes: []Route{{Path: "/"}}},
+			"buf.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf"), IngressPath: "/", Location: buf16kLoc}}},
 			// The same size spelled otherwise: the same location.
-			{Host: "buf2.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf2"), IngressPath: "/", Settings: &annotations.Proxy{BufferSize: "16384"}, Location: buf16kLoc}}},
-			{Host: "bufbody.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bufbody"), IngressPath: "/", BodySize: "8m", Settings: &buf16k, Location: buf16k8mLoc}}},
-			{Host: "grpc.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("grpc"), IngressPath: "/", Settings: &grpc, Location: grpcLoc}}},
+			"buf2.example.com":    {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf2"), IngressPath: "/", Location: buf16kLoc}}},
+			"bufbody.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("bufbody"), IngressPath: "/", BodyLimit: ptr(int64(8 << 20)), Location: buf16k8mLoc}}},
+			"grpc.example.com":    {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("grpc"), IngressPath: "/", Location: grpcLoc}}},
 			// The balancer sets the timeouts, as for HTTP.
-			{Host: "grpcs.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("grpcs"), IngressPath: "/", ReadTimeout: 300, Settings: &grpcsBuf, Location: grpcsBufLoc}}},
-			{Host: "next.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("next"), IngressPath: "/", Settings: &next, Location: nextLoc}}},
-			{Host: "plain.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
+			"grpcs.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("grpcs"), IngressPath: "/", ReadTimeout: 300, Location: grpcsBufLoc}}},
+			"next.example.com":  {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("next"), IngressPath: "/", Location: nextLoc}}},
+			"plain.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
 		},
 		locations: append([]RouterLocation{
 			{Name: "/", BodySize: "8m", BodyBytes: 8 << 20},
@@ -306,18 +301,18 @@ func TestBuildRoutes(t *testing.T) {
 		},
 		kinds: map[string]string{"": "router", "rps.example.com": "dynamic", "rps2.example.com": "dynamic", "conn.example.com": "dynamic", "buf.example.com": "dynamic",
 			"errors.example.com": "dynamic"},
-		routes: []*HostRoutes{
-			{Host: "", Routes: []Route{{Path: "/"}}},
-			{Host: "buf.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf"), IngressPath: "/", Settings: &buf16k,
-				RateLimit: &RouteRateLimit{Scope: scope("buf")}, Limits: &rps20, Location: rps20BufLoc}}},
-			{Host: "conn.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("conn"), IngressPath: "/",
-				RateLimit: &RouteRateLimit{Scope: scope("conn"), Allowlist: []string{"10.0.0.0/8"}}, Limits: &conn, Location: connLoc}}},
-			{Host: "errors.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("errors"), IngressPath: "/",
-				Errors: &RouteErrors{Backend: fe, Namespace: "lab", Ingress: "errors", Service: "api-service", Port: "80"}, ErrorCodes: []int{503, 404}, Location: errLoc}}},
-			{Host: "rps.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rps"), IngressPath: "/",
-				RateLimit: &RouteRateLimit{Scope: scope("rps")}, Limits: &rps10, Location: rps10Loc}}},
-			{Host: "rps2.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rps2"), IngressPath: "/",
-				RateLimit: &RouteRateLimit{Scope: scope("rps2")}, Limits: &rps10, Location: rps10Loc}}},
+		routes: map[string]HostRoutes{
+			"": {Routes: []Route{{Path: "/"}}},
+			"buf.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("buf"), IngressPath: "/",
+				RateLimit: &RateLimit{Scope: scope("buf")}, Location: rps20BufLoc}}},
+			"conn.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("conn"), IngressPath: "/",
+				RateLimit: &RateLimit{Scope: scope("conn"), Allowlist: []string{"0a000000/8"}}, Location: connLoc}}},
+			"errors.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("errors"), IngressPath: "/",
+				Errors: &RouteErrors{Backend: fe, Namespace: "lab", Ingress: "errors", Service: "api-service", Port: "80"}, Location: errLoc}}},
+			"rps.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rps"), IngressPath: "/",
+				RateLimit: &RateLimit{Scope: scope("rps")}, Location: rps10Loc}}},
+			"rps2.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rps2"), IngressPath: "/",
+				RateLimit: &RateLimit{Scope: scope("rps2")}, Location: rps10Loc}}},
 		},
 		locations: append([]RouterLocation{{Name: "/", BodyBytes: 1 << 20}}, limitLocations...),
 		body:      &RouterBody{Global: 1 << 20, Proxied: limitNames},
@@ -336,11 +331,11 @@ func TestBuildRoutes(t *testing.T) {
 			{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: "users2"}, Data: map[string][]byte{"auth": []byte("bob:{SHA}KqYKj/f81HPTIeAUav2eJt85UUc=\n")}},
 		},
 		kinds: map[string]string{"": "router", "basic.example.com": "dynamic", "basic2.example.com": "dynamic"},
-		routes: []*HostRoutes{
-			{Host: "", Routes: []Route{{Path: "/"}}},
-			{Host: "basic.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("basic"), IngressPath: "/",
+		routes: map[string]HostRoutes{
+			"": {Routes: []Route{{Path: "/"}}},
+			"basic.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("basic"), IngressPath: "/",
 				BasicAuth: &BasicAuth{Realm: "Staff only", File: "lab_users"}, Location: basicLoc}}},
-			{Host: "basic2.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("basic2"), IngressPath: "/",
+			"basic2.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("basic2"), IngressPath: "/",
 				BasicAuth: &BasicAuth{Realm: "Authentication Required", File: "lab_users2"}, Location: basicLoc}}},
 		},
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}, {Name: basicLoc, BodySize: "1m", BodyBytes: 1 << 20, BasicAuth: true}},
@@ -357,20 +352,18 @@ func TestBuildRoutes(t *testing.T) {
 				annotate(annotations.Prefix+"auth-response-headers", "X-User, X-Email"), rule("b.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "a.example.com": "dynamic", "b.example.com": "dynamic"},
-		routes: []*HostRoutes{
-			{Host: "", Routes: []Route{
+		routes: map[string]HostRoutes{
+			"": {Routes: []Route{
 				{Path: "/"},
 				{Exact: true, Path: "/private", Backend: api, Ingress: ref("hostless"), IngressPath: "/private", Location: authLoc,
-					Auth: &RouteAuth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET"}},
+					Auth: &Auth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET"}},
 				{Path: "/private/", Backend: api, Ingress: ref("hostless"), IngressPath: "/private", Location: authLoc,
-					Auth: &RouteAuth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET"}},
+					Auth: &Auth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET"}},
 			}},
-			{Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("full"), IngressPath: "/", Location: authHeadersLoc,
-				Auth:        &RouteAuth{URL: "https://auth.lab.svc:8443/check?x=1", Host: "auth.lab.svc:8443", Method: "POST", Signin: "https://login.example.com/start"},
-				AuthHeaders: authHeaders}}},
-			{Host: "b.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("same"), IngressPath: "/", Location: authHeadersLoc,
-				Auth:        &RouteAuth{URL: "http://10.0.0.2/", Host: "10.0.0.2", Method: "GET", Signin: "http://login.example.com/"},
-				AuthHeaders: authHeaders}}},
+			"a.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("full"), IngressPath: "/", Location: authHeadersLoc,
+				Auth: &Auth{URL: "https://auth.lab.svc:8443/check?x=1", Host: "auth.lab.svc:8443", Method: "POST", Signin: "https://login.example.com/start"}}}},
+			"b.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("same"), IngressPath: "/", Location: authHeadersLoc,
+				Auth: &Auth{URL: "http://10.0.0.2/", Host: "10.0.0.2", Method: "GET", Signin: "http://login.example.com/"}}}},
 		},
 		locations: authLocations,
 		body:      &RouterBody{Global: 1 << 20, Proxied: []string{authLocations[1].Name, authLocations[2].Name}},
@@ -387,16 +380,16 @@ func TestBuildRoutes(t *testing.T) {
 				rule("e.example.com", path("/", prefix, "api-service", 80))),
 		},
 		kinds: map[string]string{"": "router", "c.example.com": "dynamic", "d.example.com": "dynamic", "e.example.com": "dynamic"},
-		routes: []*HostRoutes{
-			{Host: "", Routes: []Route{{Path: "/"}}},
-			{Host: "c.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("oauth"), IngressPath: "/", Location: authSigninLoc,
-				Auth: &RouteAuth{URL: "https://c.example.com/oauth2/auth", Host: "c.example.com", Method: "GET",
-					Signin: "https://c.example.com/oauth2/start", SigninRD: annotations.RDRequestURI}}}},
-			{Host: "d.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("oauth"), IngressPath: "/", Location: authSigninLoc,
-				Auth: &RouteAuth{URL: "https://d.example.com/oauth2/auth", Host: "d.example.com", Method: "GET",
-					Signin: "https://d.example.com/oauth2/start", SigninRD: annotations.RDRequestURI}}}},
-			{Host: "e.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("signin"), IngressPath: "/", Location: authSigninLoc,
-				Auth: &RouteAuth{URL: "http://e.example.com:4180/oauth2/auth", Host: "e.example.com:4180", Method: "GET",
+		routes: map[string]HostRoutes{
+			"": {Routes: []Route{{Path: "/"}}},
+			"c.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("oauth"), IngressPath: "/", Location: authSigninLoc,
+				Auth: &Auth{URL: "https://c.example.com/oauth2/auth", Host: "c.example.com", Method: "GET",
+					Signin: "https://c.example.com/oauth2/start", SigninRD: "request-uri"}}}},
+			"d.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("oauth"), IngressPath: "/", Location: authSigninLoc,
+				Auth: &Auth{URL: "https://d.example.com/oauth2/auth", Host: "d.example.com", Method: "GET",
+					Signin: "https://d.example.com/oauth2/start", SigninRD: "request-uri"}}}},
+			"e.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("signin"), IngressPath: "/", Location: authSigninLoc,
+				Auth: &Auth{URL: "http://e.example.com:4180/oauth2/auth", Host: "e.example.com:4180", Method: "GET",
 					Signin: "https://login.example.com/start"}}}},
 		},
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}, {Name: authSigninLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: true, Signin: true}},
@@ -409,13 +402,13 @@ func TestBuildRoutes(t *testing.T) {
 		},
 		kinds: map[string]string{"": "router", "a.example.com": "dynamic"},
 		// a.example.com's "/" is its own: no redirect.
-		routes: []*HostRoutes{
-			{Host: "", AppRoot: "/app", Routes: []Route{
+		routes: map[string]HostRoutes{
+			"": {AppRoot: "/app", Routes: []Route{
 				{Path: "/"},
 				{Exact: true, Path: "/lobby", Backend: api, Ingress: ref("hostless"), IngressPath: "/lobby"},
 				{Path: "/lobby/", Backend: api, Ingress: ref("hostless"), IngressPath: "/lobby"},
 			}},
-			{Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
+			"a.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
 		},
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
 		body:      &RouterBody{Global: 1 << 20},
@@ -429,9 +422,9 @@ func TestBuildRoutes(t *testing.T) {
 			{Name: basicLoc, BodySize: "1m", BodyBytes: 1 << 20, BasicAuth: true},
 		},
 		kinds: map[string]string{"": "router", "a.example.com": "dynamic"},
-		routes: []*HostRoutes{
-			{Host: "", Routes: []Route{{Path: "/"}}},
-			{Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
+		routes: map[string]HostRoutes{
+			"":              {Routes: []Route{{Path: "/"}}},
+			"a.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}},
 		},
 		locations: keptLocations,
 		body:      &RouterBody{Global: 1 << 20, Named: []int64{1 << 20}, Proxied: []string{keptLocations[2].Name, keptLocations[3].Name}},
@@ -468,7 +461,7 @@ func TestBuildRoutes(t *testing.T) {
 		},
 		kinds: map[string]string{"": "router", "a.example.com": "dynamic", "auth.example.com": "static", "*.w.example.com": "static",
 			"a.w.example.com": "static"},
-		routes:    []*HostRoutes{{Host: "", Routes: []Route{{Path: "/"}}}, {Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}}},
+		routes:    map[string]HostRoutes{"": {Routes: []Route{{Path: "/"}}}, "a.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}}},
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
 		body:      &RouterBody{Global: 1 << 20},
 		cm:        snippets,
@@ -478,77 +471,78 @@ func TestBuildRoutes(t *testing.T) {
 		ings:      []*networkingv1.Ingress{ingress("lab", "plain", rule("a.example.com", path("/", prefix, "api-service", 80)))},
 		cm:        configMap(map[string]string{"generate-request-id": "false"}),
 		kinds:     map[string]string{"": "router", "a.example.com": "dynamic"},
-		routes:    []*HostRoutes{{Host: "", Routes: []Route{{Path: "/"}}}, {Host: "a.example.com", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}}},
+		routes:    map[string]HostRoutes{"": {Routes: []Route{{Path: "/"}}}, "a.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("plain"), IngressPath: "/"}}}},
 		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}},
 		body:      &RouterBody{Global: 1 << 20},
 		noIDs:     true,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Build(Input{Ingresses: tc.ings, IngressClasses: []*networkingv1.IngressClass{ourClass()},
-				Services: svcs, EndpointSlices: slices, ConfigMap: tc.cm, Secrets: tc.secrets, Options: defaultOptions,
-				KeepRouterLocations: tc.keep})
+			m := model.Build(model.Input{Ingresses: tc.ings, IngressClasses: []*networkingv1.IngressClass{ourClass()},
+				Services: svcs, EndpointSlices: slices, ConfigMap: tc.cm, Secrets: tc.secrets, Options: defaultOptions})
+			got := planOf(t, m)
+			if tc.keep != nil {
+				_, needs := (&Plan{}).serve(m)
+				got.Router = needs.router(tc.keep, m.Global.RequestIDByLua)
+			}
 			kinds := map[string]string{}
+			for _, s := range m.Servers {
+				kinds[s.Host] = "dynamic"
+			}
 			for _, s := range got.Servers {
-				kinds[s.Host] = kind(s)
+				kinds[s.Host] = "static"
+				if s.Router {
+					kinds[s.Host] = "router"
+				}
 			}
 			if diff := cmp.Diff(tc.kinds, kinds); diff != "" {
 				t.Errorf("servers (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tc.routes, got.Routes); diff != "" {
+			routes := routesOf(t, got)
+			if tc.routes == nil {
+				tc.routes = map[string]HostRoutes{}
+			}
+			if diff := cmp.Diff(tc.routes, routes.Hosts); diff != "" {
 				t.Errorf("routes (-want +got):\n%s", diff)
 			}
-			var locations []RouterLocation
-			for _, s := range got.Servers {
-				if s.Host == "" {
-					locations = s.RouterLocations
-				} else if s.RouterLocations != nil {
-					t.Errorf("%q has RouterLocations", s.Host)
-				}
+			r := got.Router
+			if r == nil {
+				r = &Router{}
 			}
-			if diff := cmp.Diff(tc.locations, locations); diff != "" {
+			if diff := cmp.Diff(tc.locations, r.Locations); diff != "" {
 				t.Errorf("router locations (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tc.body, got.RouterBody); diff != "" {
+			if tc.body == nil {
+				tc.body = &RouterBody{}
+			}
+			if diff := cmp.Diff(tc.body, &r.Body); diff != "" {
 				t.Errorf("router body (-want +got):\n%s", diff)
 			}
-			intercepts := false
-			for _, l := range locations {
-				intercepts = intercepts || l.ErrorCodes != nil
-			}
-			if got.RouterErrors != intercepts {
-				t.Errorf("RouterErrors = %v, want %v", got.RouterErrors, intercepts)
-			}
-			basic := false
-			for _, l := range locations {
-				basic = basic || l.BasicAuth
-			}
-			if got.RouterBasicAuth != basic {
-				t.Errorf("RouterBasicAuth = %v, want %v", got.RouterBasicAuth, basic)
-			}
-			auth, signin := false, false
-			for _, l := range locations {
+			intercepts, basic, auth, signin := false, false, false, false
+			for _, l := range r.Locations {
+				intercepts, basic = intercepts || l.ErrorCodes != nil, basic || l.BasicAuth
 				auth, signin = auth || l.Auth, signin || l.Signin
 			}
-			if got.RouterAuth != auth || got.RouterSignin != signin {
-				t.Errorf("RouterAuth, RouterSignin = %v, %v; want %v, %v", got.RouterAuth, got.RouterSignin, auth, signin)
+			if r.Errors != intercepts || r.BasicAuth != basic || r.Auth != auth || r.Signin != signin {
+				t.Errorf("Router Errors, BasicAuth, Auth, Signin = %v, %v, %v, %v; want %v, %v, %v, %v",
+					r.Errors, r.BasicAuth, r.Auth, r.Signin, intercepts, basic, auth, signin)
 			}
-			if diff := cmp.Diff(tc.zones, got.RouterZones); diff != "" {
+			if diff := cmp.Diff(tc.zones, r.Zones); diff != "" {
 				t.Errorf("router zones (-want +got):\n%s", diff)
 			}
-			var staticZones []IngressRef
-			for _, r := range got.RateLimits {
-				staticZones = append(staticZones, r.Ingress)
+			var staticZones []model.IngressRef
+			for _, rl := range got.RateLimits {
+				staticZones = append(staticZones, rl.Ingress)
 			}
 			if diff := cmp.Diff(tc.staticZones, staticZones); diff != "" {
 				t.Errorf("Ingresses with zones of their own (-want +got):\n%s", diff)
 			}
 			// X-Request-ID: a set_by_lua makes it where something may send
 			// it before the access phase's Lua (and on a catch-all server
-			// that is no Router), the access phase elsewhere; a Router's
-			// router makes it; a dynamic host has no server block.
+			// that runs no router), the access phase elsewhere; the router
+			// makes it for the hosts it serves.
 			for _, s := range got.Servers {
-				static := !tc.noIDs && !s.Router && !s.Dynamic
+				static := !tc.noIDs && !s.Router
 				early := static && s.Host == ""
 				for _, h := range tc.earlyIDs {
 					early = early || static && h == s.Host
@@ -558,8 +552,8 @@ func TestBuildRoutes(t *testing.T) {
 						s.Host, s.MakesRequestID, s.AccessMakesRequestID, early, static && !early)
 				}
 			}
-			if want := !tc.noIDs && kinds[""] == "router"; got.RouterRequestID != want {
-				t.Errorf("RouterRequestID = %v, want %v", got.RouterRequestID, want)
+			if want := !tc.noIDs && kinds[""] == "router"; r.RequestID != want {
+				t.Errorf("Router.RequestID = %v, want %v", r.RequestID, want)
 			}
 		})
 	}
@@ -568,19 +562,17 @@ func TestBuildRoutes(t *testing.T) {
 // An alias gets its host's routes; a www. twin only the redirect.
 func TestRoutesOfAliases(t *testing.T) {
 	svcs, eps := labObjects()
-	cfg := Build(Input{
+	m := model.Build(model.Input{
 		Ingresses: []*networkingv1.Ingress{ingress("lab", "site", annotate(annotations.Prefix+"server-alias", "alias.example.com"),
 			annotate(annotations.Prefix+"from-to-www-redirect", "true"),
 			rule("example.com", path("/api", prefix, "api-service", 80)))},
 		IngressClasses: []*networkingv1.IngressClass{ourClass()},
 		Services:       svcs, EndpointSlices: eps, Options: defaultOptions,
 	})
-	hosts := map[string]*HostRoutes{}
-	for _, h := range cfg.Routes {
-		hosts[h.Host] = h
-	}
+	p := planOf(t, m)
+	hosts := routesOf(t, p).Hosts
 	site, alias, www := hosts["example.com"], hosts["alias.example.com"], hosts["www.example.com"]
-	if site == nil || alias == nil || www == nil {
+	if site.Routes == nil || alias.Routes == nil || www.Routes == nil {
 		t.Fatalf("routes for %v, want example.com, alias.example.com and www.example.com", slices.Sorted(maps.Keys(hosts)))
 	}
 	if diff := cmp.Diff(site.Routes, alias.Routes); diff != "" {
@@ -589,8 +581,8 @@ func TestRoutesOfAliases(t *testing.T) {
 	if www.RedirectTo != "example.com" || len(www.Routes) != 0 || site.RedirectTo != "" {
 		t.Errorf("www.example.com: redirect %q, %d routes; example.com redirect %q", www.RedirectTo, len(www.Routes), site.RedirectTo)
 	}
-	for _, s := range cfg.Servers {
-		if s.Host != "" && !s.Dynamic {
+	for _, s := range p.Servers {
+		if s.Host != "" {
 			t.Errorf("server %s is not routed in Lua", s.Host)
 		}
 	}

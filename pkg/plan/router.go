@@ -1,0 +1,334 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+)
+
+// Router is the Lua router of the catch-all server: its locations hand
+// every request for a host without a server block, and for the rules
+// without a host, to rootfs/etc/nginx/lua/portico/router.lua, which
+// serves the routes of the Lua documents.
+type Router struct {
+	// Locations hand requests to the router: "/", where every request
+	// arrives, then the named locations the router hands them on to.
+	Locations []RouterLocation `json:"locations"`
+	// Body are the body limits the router compares with its routes'.
+	Body RouterBody `json:"body"`
+	// Zones are the limit zones the locations share; nil when no route
+	// has limits.
+	Zones *RouterZones `json:"zones,omitempty"`
+	// Errors is set when a location intercepts errors: the catch-all
+	// server has @portico_route_error (Route.Errors).
+	Errors bool `json:"errors,omitempty"`
+	// BasicAuth is set when a location has basic auth (the router sets
+	// $portico_basic_realm and $portico_basic_file).
+	BasicAuth bool `json:"basicAuth,omitempty"`
+	// Auth is set when a location has auth-url: the catch-all server has
+	// RouterAuthLocation (Route.Auth); Signin when one redirects a 401 to
+	// the sign-in page: it has @portico_signin.
+	Auth   bool `json:"auth,omitempty"`
+	Signin bool `json:"signin,omitempty"`
+	// RequestID is set when the router makes X-Request-ID for the
+	// requests it proxies (HTTP.RequestIDByLua): no set_by_lua of a
+	// server does.
+	RequestID bool `json:"requestID,omitempty"`
+}
+
+// RouterAuthLocation is the internal location of the catch-all server that
+// proxies the auth subrequests of routed auth-url; ';' keeps Ingress
+// paths from reaching it.
+const RouterAuthLocation = "/;portico-auth"
+
+// RouterZones are the limit zones the router's locations share, one per
+// rate in use and one for connections, keyed by client address and the
+// route's scope ($portico_limit_key): each Ingress counts apart, as in
+// zones of its own, and a new Ingress with a rate in use needs no reload.
+type RouterZones struct {
+	RPS         []int `json:"rps,omitempty"`
+	RPM         []int `json:"rpm,omitempty"`
+	Connections bool  `json:"connections,omitempty"`
+	// Size is each zone's size.
+	Size string `json:"size"`
+}
+
+// routerZoneSize is the size of each shared zone: ~80,000 clients of one
+// Ingress, or as many spread over the Ingresses of one rate.
+const routerZoneSize = "10m"
+
+// The names of the router's named locations start with these: a body
+// limit's (and its bytes), a route's own (and a hash of what it holds).
+const (
+	bodyLocationPrefix  = "@portico_body_"
+	proxyLocationPrefix = "@portico_proxy_"
+)
+
+// RouterLocation is a location of the catch-all server that hands its
+// requests to the Lua router.
+type RouterLocation struct {
+	// Name is "/" (where every request arrives), bodyLocationPrefix and
+	// the limit in bytes, or proxyLocationPrefix and a hash
+	// (proxyLocation: a route's own location).
+	Name string `json:"name"`
+	// BodySize is its client_max_body_size; "" keeps the global one.
+	BodySize annotations.Size `json:"bodySize,omitempty"`
+	// BodyBytes is its body limit in bytes (0: none). The router compares
+	// it with the limit of the route it picks (RouterBody).
+	BodyBytes int64 `json:"bodyBytes"`
+	// Settings are the proxy settings of a location @portico_proxy_<hash>
+	// (locationSettings of its routes); zero elsewhere.
+	Settings annotations.Proxy `json:"settings,omitzero"`
+	// UpstreamVhost is set when a route has upstream-vhost: the location
+	// sends the Host the router chose ($portico_upstream_host).
+	UpstreamVhost bool `json:"upstreamVhost,omitempty"`
+	// Pass is set when a route has a Pass: the location proxies where
+	// the router says ($portico_pass).
+	Pass bool `json:"pass,omitempty"`
+	// Limits are the rate limits of a location @portico_proxy_<hash>:
+	// limit_req in the shared zone of its rate and limit_conn in the
+	// shared connection zone (RouterZones); zero elsewhere.
+	Limits model.Limits `json:"limits,omitzero"`
+	// ErrorCodes are the statuses it intercepts for @portico_route_error
+	// (Route.Errors names the backend); nil elsewhere.
+	ErrorCodes []int `json:"errorCodes,omitempty"`
+	// BasicAuth is set when its routes have basic auth: auth_basic with
+	// the realm and file the router sets (Route.BasicAuth).
+	BasicAuth bool `json:"basicAuth,omitempty"`
+	// Auth is set when its routes have auth-url: auth_request to
+	// RouterAuthLocation, which asks the service the router names
+	// (Route.Auth), auth_request_set and proxy_set_header for each of
+	// AuthHeaders, and with Signin error_page 401 to @portico_signin.
+	Auth        bool                     `json:"auth,omitempty"`
+	AuthHeaders []annotations.AuthHeader `json:"authHeaders,omitempty"`
+	Signin      bool                     `json:"signin,omitempty"`
+}
+
+// RouterBody are the request body limits of the router's routes, in bytes
+// (0: none). nginx checks a Content-Length against the limit of the
+// location the request arrives in, before Lua runs, and counts a body
+// without one (chunked, or HTTP/2) against the limit of the location that
+// proxies it. So the Router's "/" takes the largest limit of all routes;
+// the router answers 413 for a Content-Length above its route's limit and
+// hands a body without one to the named location of its route's limit.
+type RouterBody struct {
+	// Global is the ConfigMap's proxy-body-size: the limit of the routes
+	// without their own.
+	Global int64 `json:"global"`
+	// Named are the limits with a location @portico_body_<bytes>, sorted.
+	Named []int64 `json:"named,omitempty"`
+	// Proxied are the names of the locations of routes with settings of
+	// their own (@portico_proxy_<hash>), sorted.
+	Proxied []string `json:"proxied,omitempty"`
+}
+
+// locationSettings splits p into the settings nginx applies per location
+// and the router cannot set per request (it sets the timeouts, Host and
+// an HTTP or HTTPS upstream; body limits have locations of their own;
+// GRPC and GRPCS need a location with grpc_pass) and the rest.
+func locationSettings(p annotations.Proxy) (settings, rest annotations.Proxy) {
+	settings = annotations.Proxy{Buffering: p.Buffering, BufferSize: p.BufferSize, NextUpstream: p.NextUpstream,
+		NextUpstreamTries: p.NextUpstreamTries, NextUpstreamTimeout: p.NextUpstreamTimeout, HTTPVersion: p.HTTPVersion,
+		BuffersNumber: p.BuffersNumber, MaxTempFileSize: p.MaxTempFileSize, RequestBuffering: p.RequestBuffering,
+		BodyBufferSize: p.BodyBufferSize, SSL: p.SSL, Redirect: p.Redirect, CookieDomain: p.CookieDomain, CookiePath: p.CookiePath,
+		LimitRate: p.LimitRate, LimitRateAfter: p.LimitRateAfter, NoAccessLog: p.NoAccessLog, RewriteLog: p.RewriteLog}
+	rest = p
+	rest.Buffering, rest.BufferSize, rest.NextUpstream, rest.NextUpstreamTries, rest.NextUpstreamTimeout, rest.HTTPVersion = "", "", nil, nil, nil, ""
+	rest.BuffersNumber, rest.MaxTempFileSize, rest.RequestBuffering, rest.BodyBufferSize, rest.SSL = 0, "", "", "", nil
+	rest.Redirect, rest.CookieDomain, rest.CookiePath, rest.LimitRate, rest.LimitRateAfter = nil, nil, nil, nil, nil
+	rest.NoAccessLog, rest.RewriteLog = false, false
+	if p.IsGRPC() {
+		settings.Protocol, rest.Protocol = p.Protocol, ""
+	}
+	return settings, rest
+}
+
+// proxyLocation names a route's own location after what it holds (body
+// limit, Settings, Limits, ErrorCodes, BasicAuth, Auth), so that a route keeps
+// its location's name while they stay (a size counts in bytes, however
+// it is spelled).
+func proxyLocation(l RouterLocation) string {
+	s := l.Settings
+	for _, z := range []*annotations.Size{&s.BufferSize, &s.MaxTempFileSize, &s.BodyBufferSize} {
+		if *z != "" {
+			*z = annotations.Size(strconv.FormatInt(z.Bytes(), 10))
+		}
+	}
+	j, _ := json.Marshal(s) // plain fields: cannot fail
+	in := fmt.Appendf(nil, "%d %s", l.BodyBytes, j)
+	if m := l.Limits; m != (model.Limits{}) {
+		in = fmt.Appendf(in, " %d %d %d %d %d", m.RPS, m.BurstRPS, m.RPM, m.BurstRPM, m.Connections)
+	}
+	if len(l.ErrorCodes) > 0 {
+		in = fmt.Appendf(in, " errors %v", l.ErrorCodes)
+	}
+	if l.BasicAuth {
+		in = append(in, " basic"...)
+	}
+	if l.Auth {
+		in = append(in, " auth"...)
+		for _, h := range l.AuthHeaders {
+			in = append(in, " "+h.Name...)
+		}
+		if l.Signin {
+			in = append(in, " signin"...)
+		}
+	}
+	sum := sha256.Sum256(in)
+	return fmt.Sprintf("%s%x", proxyLocationPrefix, sum[:8])
+}
+
+// routerNeeds are the router locations the routes need, collected route
+// by route (add) before they become a Router (router).
+type routerNeeds struct {
+	// global and globalSize are the ConfigMap's proxy-body-size.
+	global     int64
+	globalSize annotations.Size
+	// top is the largest limit of all routes, "/"'s; topSize "" while it
+	// is the global one.
+	top     int64
+	topSize annotations.Size
+	// limits are the limits of routes without a location of their own,
+	// by bytes, in the first route's spelling.
+	limits map[int64]annotations.Size
+	// proxied are the routes' own locations by name.
+	proxied map[string]RouterLocation
+	// vhost and pass: a route sends its own Host, or proxies to an
+	// upstream of its own.
+	vhost, pass bool
+}
+
+func newRouterNeeds(g *model.Global) *routerNeeds {
+	size := annotations.Size(g.ProxyBodySize)
+	global := size.Bytes()
+	return &routerNeeds{global: global, globalSize: size, top: global, limits: map[int64]annotations.Size{},
+		proxied: map[string]RouterLocation{}}
+}
+
+// larger reports whether body limit a is larger than b (0 is none, so the
+// largest).
+func larger(a, b int64) bool { return a == 0 && b != 0 || b != 0 && a > b }
+
+// add records what the route r of location l needs and, when l needs a
+// location of its own (settings nginx applies per location, rate limits,
+// custom errors, basic auth, auth-url), names it in r.Location. Requests
+// arrive in "/": nginx checks a Content-Length against its limit before
+// the router hands them on, so "/" takes the largest.
+func (n *routerNeeds) add(l *model.Location, r *Route) {
+	limit, size := n.global, n.globalSize
+	if l.Proxy.BodySize != "" {
+		limit, size = l.Proxy.BodySize.Bytes(), l.Proxy.BodySize
+	}
+	if larger(limit, n.top) {
+		n.top, n.topSize = limit, size
+	}
+	n.vhost = n.vhost || r.UpstreamVhost != ""
+	n.pass = n.pass || r.Pass != ""
+	settings, _ := locationSettings(l.Proxy)
+	if settings.IsZero() && l.RateLimit == nil && l.Errors == nil && l.BasicAuth == nil && l.ExternalAuth == nil {
+		if _, ok := n.limits[limit]; !ok {
+			n.limits[limit] = size
+		}
+		return
+	}
+	own := RouterLocation{BodySize: size, BodyBytes: limit, Settings: settings, BasicAuth: l.BasicAuth != nil}
+	if rl := l.RateLimit; rl != nil {
+		own.Limits = rl.Limits
+	}
+	if e := l.Errors; e != nil {
+		own.ErrorCodes = e.Codes
+	}
+	if ea := l.ExternalAuth; ea != nil {
+		own.Auth, own.AuthHeaders, own.Signin = true, ea.ResponseHeaders, ea.Signin != nil
+	}
+	own.Name = proxyLocation(own)
+	r.Location = own.Name
+	if _, ok := n.proxied[own.Name]; !ok {
+		n.proxied[own.Name] = own
+	}
+}
+
+// router is the Router of the needs, keeping the router locations of keep
+// (those nginx runs) that no route needs and the limit of keep's "/" when
+// larger: a location the router does not hand requests to changes
+// nothing, and a larger limit in "/" lets in what the router then checks
+// against the route's own.
+func (n *routerNeeds) router(keep []RouterLocation, requestID bool) *Router {
+	top, topSize := n.top, n.topSize
+	limits, proxied := n.limits, n.proxied
+	vhost, pass := n.vhost, n.pass
+	if keep != nil {
+		limits, proxied = clone(limits), clone(proxied)
+	}
+	for _, k := range keep {
+		vhost, pass = vhost || k.UpstreamVhost, pass || k.Pass
+		switch {
+		case k.Name == "/":
+			if larger(k.BodyBytes, top) {
+				top, topSize = k.BodyBytes, k.BodySize
+			}
+		case strings.HasPrefix(k.Name, bodyLocationPrefix):
+			if _, ok := limits[k.BodyBytes]; !ok {
+				limits[k.BodyBytes] = k.BodySize
+			}
+		case strings.HasPrefix(k.Name, proxyLocationPrefix):
+			if _, ok := proxied[k.Name]; !ok {
+				proxied[k.Name] = k
+			}
+		}
+	}
+	r := &Router{Body: RouterBody{Global: n.global}, RequestID: requestID}
+	r.Locations = []RouterLocation{{Name: "/", BodySize: topSize, BodyBytes: top}}
+	for limit := range limits {
+		if limit != top {
+			r.Body.Named = append(r.Body.Named, limit)
+		}
+	}
+	slices.Sort(r.Body.Named)
+	for _, limit := range r.Body.Named {
+		r.Locations = append(r.Locations, RouterLocation{Name: fmt.Sprintf("%s%d", bodyLocationPrefix, limit), BodySize: limits[limit], BodyBytes: limit})
+	}
+	for name := range proxied {
+		r.Body.Proxied = append(r.Body.Proxied, name)
+	}
+	slices.Sort(r.Body.Proxied)
+	for _, name := range r.Body.Proxied {
+		r.Locations = append(r.Locations, proxied[name])
+	}
+	z := &RouterZones{Size: routerZoneSize}
+	for i := range r.Locations {
+		l := &r.Locations[i]
+		l.UpstreamVhost, l.Pass = vhost, pass
+		r.Errors = r.Errors || l.ErrorCodes != nil
+		r.BasicAuth = r.BasicAuth || l.BasicAuth
+		r.Auth = r.Auth || l.Auth
+		r.Signin = r.Signin || l.Signin
+		if l.Limits.RPS > 0 && !slices.Contains(z.RPS, l.Limits.RPS) {
+			z.RPS = append(z.RPS, l.Limits.RPS)
+		}
+		if l.Limits.RPM > 0 && !slices.Contains(z.RPM, l.Limits.RPM) {
+			z.RPM = append(z.RPM, l.Limits.RPM)
+		}
+		z.Connections = z.Connections || l.Limits.Connections > 0
+	}
+	if len(z.RPS)+len(z.RPM) > 0 || z.Connections {
+		slices.Sort(z.RPS)
+		slices.Sort(z.RPM)
+		r.Zones = z
+	}
+	return r
+}
+
+func clone[K comparable, V any](m map[K]V) map[K]V {
+	c := make(map[K]V, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}

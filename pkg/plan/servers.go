@@ -1,0 +1,207 @@
+package plan
+
+import (
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+)
+
+// Server is one server block of nginx.conf: a host the Lua router does not
+// serve, or the catch-all server when it runs the router. It holds what
+// nginx.conf prints of the host.
+type Server struct {
+	// Host is the Ingress host, "*.example.com" for a wildcard, or "" for
+	// the catch-all server.
+	Host string `json:"host"`
+	// ServerName is the server_name argument (serverName).
+	ServerName string `json:"serverName"`
+	// Default marks the catch-all server (listen ... default_server).
+	Default bool     `json:"default,omitempty"`
+	Aliases []string `json:"aliases,omitempty"`
+	// HSTS sends Strict-Transport-Security: the host has TLS and the
+	// ConfigMap turns HSTS on.
+	HSTS       bool                  `json:"hsts,omitempty"`
+	ClientTLS  *model.ClientTLS      `json:"clientTLS,omitempty"`
+	RedirectTo string                `json:"redirectTo,omitempty"`
+	AppRoot    annotations.URIPath   `json:"appRoot,omitempty"`
+	Snippets   []annotations.Snippet `json:"snippets,omitempty"`
+	// Router marks the catch-all server when it runs the Lua router
+	// (Plan.Router); its routes, app-root included, are the Lua
+	// router's, and it has no Locations.
+	Router bool `json:"router,omitempty"`
+	// MakesRequestID runs a set_by_lua that makes X-Request-ID for every
+	// request (HTTP.RequestIDByLua), for servers where something may
+	// send it before the access phase's Lua: an auth subrequest, an error
+	// page, a snippet (earlyRequestID); AccessMakesRequestID makes the
+	// other servers' locations make it in the access phase they run
+	// anyway (a set_by_lua costs ~2,400 instructions a request).
+	MakesRequestID       bool `json:"makesRequestID,omitempty"`
+	AccessMakesRequestID bool `json:"accessMakesRequestID,omitempty"`
+	// Locations are the model's, in its order.
+	Locations []*model.Location `json:"locations,omitempty"`
+}
+
+// serverName is the nginx server_name for a validated host. A wildcard
+// matches exactly one label, as the Ingress API specifies, which nginx's
+// own "*.example.com" (any number of labels) does not; a regular
+// expression does.
+func serverName(host string) string {
+	if host == "" {
+		return "_"
+	}
+	if rest, ok := strings.CutPrefix(host, "*."); ok {
+		return `~^[^.]+\.` + strings.ReplaceAll(rest, ".", `\.`) + `$`
+	}
+	return host
+}
+
+// serve decides how each of m's servers is carried: as a server block
+// (p.Servers) or by the Lua router (the routes it returns, with what the
+// router's locations need). The catch-all server runs the router when
+// dynamic routing is on and it has no snippet (one could clash with the
+// router), and every other server that is plain (plainServer) is routed,
+// unless a static wildcard server would take its host first (nginx picks
+// a wildcard server before the catch-all). A wildcard server can be
+// routed too; app-root goes with the host's routes. needs is nil when no
+// server runs the router.
+func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
+	g := &m.Global
+	routes = Routes{HSTS: g.HSTS, Hosts: map[string]HostRoutes{}}
+	var router *model.Server
+	for _, s := range m.Servers {
+		if s.Host == "" && g.DynamicRouting && plainServer(s) {
+			router = s
+		}
+	}
+	// Parent domains of static wildcard servers.
+	static := map[string]bool{}
+	for _, s := range m.Servers {
+		if rest, ok := strings.CutPrefix(s.Host, "*."); ok && router != nil && !plainServer(s) {
+			static[rest] = true
+		}
+	}
+	if router != nil {
+		needs = newRouterNeeds(g)
+	}
+	for _, s := range m.Servers {
+		early := earlyRequestID(s)
+		v := &Server{Host: s.Host, ServerName: serverName(s.Host), Default: s.Default, Aliases: s.Aliases,
+			HSTS: s.TLS != nil && g.HSTS != "", ClientTLS: s.ClientTLS, RedirectTo: s.RedirectTo, AppRoot: s.AppRoot, Snippets: s.Snippets,
+			MakesRequestID: g.RequestIDByLua && early, AccessMakesRequestID: g.RequestIDByLua && !early}
+		_, parent, _ := strings.Cut(s.Host, ".")
+		switch {
+		case router == nil, s != router && !plainServer(s), static[parent] && !strings.HasPrefix(s.Host, "*."):
+			v.Locations = s.Locations
+			p.Servers = append(p.Servers, v)
+			continue
+		case s == router:
+			// The router makes the id in the access phase it runs anyway,
+			// and redirects "/" of the hosts that ask: the server block
+			// must not, or it would redirect every routed host's "/".
+			v.Router, v.MakesRequestID, v.AppRoot = true, false, ""
+			p.Servers = append(p.Servers, v)
+		}
+		hr := HostRoutes{HSTS: v.HSTS, AppRoot: string(s.AppRoot), RedirectTo: s.RedirectTo, Routes: make([]Route, 0, len(s.Locations))}
+		for _, l := range s.Locations {
+			r := routeOf(l)
+			needs.add(l, &r)
+			hr.Routes = append(hr.Routes, r)
+		}
+		routes.Hosts[s.Host] = hr
+		// server-alias: the same routes under each name.
+		for _, a := range s.Aliases {
+			routes.Hosts[a] = hr
+		}
+	}
+	return routes, needs
+}
+
+// earlyRequestID reports whether server s needs X-Request-ID before the
+// access phase's Lua runs: an auth subrequest (access phase, before Lua's)
+// or an error page (after a limit or auth answer) may send it, and a
+// snippet may use it anywhere. The catch-all server makes it early too;
+// when it runs the router it does not (serve: its router makes it).
+func earlyRequestID(s *model.Server) bool {
+	if s.Host == "" || len(s.Snippets) > 0 {
+		return true
+	}
+	for _, l := range s.Locations {
+		if l.ExternalAuth != nil || l.Errors != nil || l.Snippet != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// plainServer reports whether the Lua router can serve s: it has no
+// snippet, at server level or in a location, and asks no client for a
+// certificate (app-root goes with its routes; plainLocation says what
+// else a location may do).
+func plainServer(s *model.Server) bool {
+	if len(s.Snippets) > 0 || s.ClientTLS != nil {
+		return false
+	}
+	for _, l := range s.Locations {
+		if !plainLocation(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainLocation reports whether the router and the locations it hands
+// requests to can do all l does: everything but a snippet. The router
+// matches, redirects, answers CORS preflights, checks source ranges and
+// body limits, rewrites the URI and sets X-Forwarded-Prefix, the Host and
+// the upstream; the balancer applies the timeouts and the traffic policy
+// of l's backend; the rest (proxy settings nginx applies per location,
+// gRPC, rate limits, custom errors, basic auth, auth-url) takes a router
+// location of its own (routerNeeds.add). A setting this does not know of
+// keeps l static.
+func plainLocation(l *model.Location) bool {
+	p := l.Proxy
+	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout, p.UpstreamVhost, p.BodySize = 0, 0, 0, "", ""
+	if p.Protocol == annotations.ProtoHTTP || p.Protocol == annotations.ProtoHTTPS {
+		p.Protocol = ""
+	}
+	_, p = locationSettings(p)
+	_, headersOK := forwardedPrefix(l.Headers)
+	return p.IsZero() && headersOK && l.Snippet == ""
+}
+
+// forwardedPrefix returns the X-Forwarded-Prefix among hs; ok is false
+// when hs hold any other header but the auth service's (a Var: the
+// route's location sends them) and the router sets only that one.
+func forwardedPrefix(hs []model.Header) (prefix string, ok bool) {
+	for _, h := range hs {
+		switch {
+		case h.Var != "":
+		case h.Name != "X-Forwarded-Prefix":
+			return "", false
+		default:
+			prefix = h.Value
+		}
+	}
+	return prefix, true
+}
+
+// staticLimits are the limit zones of m that the locations of server
+// blocks use: a routed Ingress's limits live in the router's shared zones.
+func staticLimits(rls []*model.RateLimit, servers []*Server) []*model.RateLimit {
+	used := map[*model.RateLimit]bool{}
+	for _, s := range servers {
+		for _, l := range s.Locations {
+			if l.RateLimit != nil {
+				used[l.RateLimit] = true
+			}
+		}
+	}
+	var out []*model.RateLimit
+	for _, r := range rls {
+		if used[r] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
