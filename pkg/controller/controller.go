@@ -93,16 +93,17 @@ type Controller struct {
 	// dataFiles are the operator's mounted files nginx reads, by copy.
 	dataFiles *apply.DataFiles
 	stopping  atomic.Bool // ctx ended: /healthz fails, nginx drains
-	// lastGoodCM is the ConfigMapValues of the last applied model; only
-	// the sync goroutine writes it.
-	lastGoodCM atomic.Pointer[map[string]string]
+	// last is the last plan nginx took (nil before the first), the
+	// previous plan of the next. Between syncs it carries its whole model;
+	// while a sync builds the next, only what the next is made from
+	// (plan.Carried): the garbage collector may take the model meanwhile.
+	// The sync goroutine writes it; the webhook reads it.
+	last atomic.Pointer[plan.Plan]
 	// applied holds the Ingress objects of the last config nginx took,
-	// and held the Ingresses whose latest version nginx refused; only the
-	// sync goroutine uses them.
+	// and held the Ingresses whose latest version nginx refused
+	// (quarantine.go); only the sync goroutine uses them.
 	applied map[model.IngressRef]*networkingv1.Ingress
 	held    map[model.IngressRef]heldIngress
-	// last is the last plan nginx took; only the sync goroutine uses it.
-	last *plan.Plan
 
 	synced     atomic.Bool  // one sync has completed
 	eventRetry atomic.Bool  // a sync for findings over their Event budget is due
@@ -163,7 +164,6 @@ func newController(cfg Config) (*Controller, error) {
 	c.dataFiles = &apply.DataFiles{Dir: filepath.Join(cfg.Render.RunDir, "data"), Log: log.Named("datafiles"),
 		Changed: func(path string) { c.watcher.Trigger("DataFile " + path + " changed") }}
 	c.lastErr.Store("")
-	c.lastGoodCM.Store(&map[string]string{})
 	// What nginx refused of a background push is reported by a sync.
 	c.applier.OnRefused = func() { c.watcher.Trigger("nginx refused pushed items") }
 	if cfg.UpdateStatus {
@@ -241,6 +241,9 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 		}
 	}()
 	c.lastSync.Store((*model.Config)(nil))
+	if prev := c.last.Load(); prev != nil {
+		c.last.Store(prev.Carried())
+	}
 	snap := c.watcher.Snapshot()
 	in := c.modelInput(snap)
 	in.Ingresses = c.holdBack(snap.Ingresses)
@@ -265,8 +268,6 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 		cfg.Diagnostics = append(cfg.Diagnostics, ds...)
 		diag.Sort(cfg.Diagnostics)
 	}
-	values := cfg.ConfigMapValues
-	c.lastGoodCM.Store(&values)
 	c.lastSync.Store(cfg)
 	c.synced.Store(true)
 	c.log.Debug("synced", zap.String("reason", reason), zap.Bool("reloaded", res.Reloaded),
@@ -298,7 +299,7 @@ func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons 
 // planAndApply makes the plan of cfg, renders it with opts and applies
 // it.
 func (c *Controller) planAndApply(ctx context.Context, cfg *model.Config, opts render.Options, reasons []string) (*model.Config, apply.Result, error) {
-	p, err := plan.Make(cfg, c.last)
+	p, err := plan.Make(cfg, c.last.Load())
 	if err != nil {
 		return nil, apply.Result{}, err
 	}
@@ -306,6 +307,13 @@ func (c *Controller) planAndApply(ctx context.Context, cfg *model.Config, opts r
 	if err != nil {
 		return nil, apply.Result{}, err
 	}
+	res, err := c.apply(ctx, conf, sum, p, reasons)
+	return cfg, res, err
+}
+
+// apply gives nginx conf with p's Lua documents and files, counts a load
+// in the metrics, and once nginx took them keeps p as the last plan.
+func (c *Controller) apply(ctx context.Context, conf []byte, sum string, p *plan.Plan, reasons []string) (apply.Result, error) {
 	// A stuck nginx must not stall the loop: give up and retry with backoff.
 	actx, cancel := context.WithTimeout(ctx, applyTimeout)
 	defer cancel()
@@ -320,23 +328,27 @@ func (c *Controller) planAndApply(ctx context.Context, cfg *model.Config, opts r
 		c.metrics.observeLoad(reloadReason(wasRunning, reasons), time.Since(applyStart), loadErr)
 	}
 	if err == nil {
-		c.last = p
+		c.last.Store(p)
 	}
-	return cfg, res, err
+	return res, err
 }
 
 // modelInput is the model's input from a snapshot of the caches.
 func (c *Controller) modelInput(snap watch.Snapshot) model.Input {
+	var prev *model.Config
+	if p := c.last.Load(); p != nil {
+		prev = p.Model
+	}
 	return model.Input{
-		Ingresses:         snap.Ingresses,
-		IngressClasses:    snap.IngressClasses,
-		Services:          snap.Services,
-		EndpointSlices:    snap.EndpointSlices,
-		Secrets:           snap.Secrets,
-		ConfigMap:         snap.ConfigMap,
-		LastGoodConfigMap: *c.lastGoodCM.Load(),
-		Options:           c.cfg.Model,
-		Now:               time.Now(),
+		Ingresses:      snap.Ingresses,
+		IngressClasses: snap.IngressClasses,
+		Services:       snap.Services,
+		EndpointSlices: snap.EndpointSlices,
+		Secrets:        snap.Secrets,
+		ConfigMap:      snap.ConfigMap,
+		Previous:       prev,
+		Options:        c.cfg.Model,
+		Now:            time.Now(),
 	}
 }
 

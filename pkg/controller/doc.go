@@ -1,24 +1,28 @@
-// Package controller runs Portico's one pipeline: watch → model → render →
-// apply, then reports back (status, events).
+// Package controller wires Portico's pipeline: watch → model → plan →
+// render / apply, then reports back (status, events).
 //
 // Contract: one goroutine syncs at a time; a sync reads a snapshot of the
-// caches, builds the model, renders nginx.conf and applies it. Only a changed
-// config reloads nginx; only changed backends are pushed. A failed sync is
-// retried with backoff while nginx keeps serving the last good config.
+// caches, builds the model, makes the plan, renders nginx.conf and applies
+// both. Only a changed config reloads nginx; only changed Lua items are
+// pushed. The last plan nginx took is the one previous input of the next
+// (plan.Make keeps its router locations when dropping them would be the
+// only change; model.Build keeps its ConfigMap values for keys now
+// invalid). When nginx refuses a config, the changed Ingress that causes
+// it is held at its last good version and the rest applied
+// (quarantine.go). A failed sync is retried with backoff while nginx keeps
+// serving the last good config.
 //
 // Replicas: every replica serves traffic and reloads its own nginx; only the
-// holder of the coordination Lease (leader.go) writes Ingress status. The
-// ConfigMap values a sync applied are fed back into the next model build,
-// so an invalid value keeps the last good one. An item nginx refused of a
-// push is reported on the Ingresses it came from (refused.go). The
-// validating webhook (webhook.go) reviews networking.k8s.io/v1 Ingresses
-// only, builds the model from the caches with the reviewed one and never
-// touches nginx; its certificate and key are loaded by a file watcher when
-// they change and served from memory (no handshake reads a file). A
-// changed data file the model names triggers a sync. The healthz port
-// serves the full views (status, model, nginx.conf) to loopback clients
-// only; Go's profiles have a listener of their own (profiler.go, 127.0.0.1
-// by default).
+// holder of the coordination Lease (leader.go) writes Ingress status. An
+// item nginx refused of a push is reported on the Ingresses it came from
+// (refused.go). The validating webhook (webhook.go) reviews
+// networking.k8s.io/v1 Ingresses only, builds the model from the caches
+// with the reviewed one and never touches nginx; its certificate and key
+// are loaded by a file watcher when they change and served from memory
+// (no handshake reads a file). A changed data file the model names
+// triggers a sync. The healthz port serves the full views (status, model,
+// nginx.conf) to loopback clients only; Go's profiles have a listener of
+// their own (profiler.go, 127.0.0.1 by default).
 //
 // Shutdown (shutdown.go) takes ingress-nginx's steps: the health check
 // fails at the signal, nginx keeps accepting for Shutdown.Delay, the last

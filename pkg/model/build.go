@@ -27,7 +27,11 @@ func Build(in Input) *Config {
 		b.secrets[SecretRef{s.Namespace, s.Name}] = s
 	}
 	var ds []diag.Diagnostic
-	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapKeeping(in.ConfigMap, in.LastGoodConfigMap)
+	var lastGood map[string]string
+	if in.Previous != nil {
+		lastGood = in.Previous.ConfigMapValues
+	}
+	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapKeeping(in.ConfigMap, lastGood)
 	b.diags = append(b.diags, ds...)
 	b.defaultBackend(in.Options.DefaultBackend)
 	b.optFallback = b.fallback // HTTP annotations: the error backend of custom-http-errors

@@ -39,8 +39,7 @@ type Config struct {
 	// Diagnostics are sorted; see package diag.
 	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"`
 	// ConfigMapValues are the ConfigMap values in effect, per key: the
-	// ConfigMap's own when valid, else Input.LastGoodConfigMap's. The
-	// controller feeds them back as LastGoodConfigMap once applied.
+	// ConfigMap's own when valid, else those of Input.Previous.
 	ConfigMapValues map[string]string `json:"configMapValues,omitempty"`
 }
 

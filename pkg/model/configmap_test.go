@@ -221,10 +221,11 @@ func TestConfigMapLastGoodValueKept(t *testing.T) {
 	}
 }
 
-// Build passes LastGoodConfigMap through and reports what is in effect.
-func TestBuildKeepsLastGoodConfigMap(t *testing.T) {
+// Build keeps the previous model's value of a key whose value is now
+// invalid and reports what is in effect.
+func TestBuildKeepsThePreviousConfigMapValue(t *testing.T) {
 	cfg := Build(Input{ConfigMap: configMap(map[string]string{"proxy-body-size": "1 GB"}),
-		LastGoodConfigMap: map[string]string{"proxy-body-size": "2g"}, Options: defaultOptions})
+		Previous: &Config{ConfigMapValues: map[string]string{"proxy-body-size": "2g"}}, Options: defaultOptions})
 	if cfg.Global.ProxyBodySize != "2g" || cfg.ConfigMapValues["proxy-body-size"] != "2g" {
 		t.Fatalf("body size %q, in effect %v", cfg.Global.ProxyBodySize, cfg.ConfigMapValues)
 	}

@@ -17,11 +17,11 @@ type Input struct {
 	Secrets        []*corev1.Secret
 	// ConfigMap is the controller's ConfigMap; nil means all defaults.
 	ConfigMap *corev1.ConfigMap
-	// LastGoodConfigMap is the ConfigMapValues of the last Config the
-	// controller applied: a key whose value is now invalid keeps its last
-	// good value instead of falling back to the default.
-	LastGoodConfigMap map[string]string
-	Options           Options
+	// Previous is the model of the last plan nginx took (nil for none):
+	// a ConfigMap key whose value is now invalid keeps its value in
+	// effect there (Config.ConfigMapValues) instead of its default.
+	Previous *Config
+	Options  Options
 	// Now is the time certificates are checked against.
 	Now time.Time
 }

@@ -70,3 +70,17 @@ func (p *Plan) sameNginx(prev *Plan, router *Router) bool {
 		reflect.DeepEqual(p.RateLimits, prev.RateLimits) && reflect.DeepEqual(p.Upstreams, prev.Upstreams) &&
 		reflect.DeepEqual(p.Model.Global, prev.Model.Global)
 }
+
+// Carried is what the next plan is made from of p (Make's prev, and the
+// model's Input.Previous): its nginx.conf structure, its documents (for
+// their sizes) and the ConfigMap values in effect, without the rest of
+// its model, which the garbage collector may take while the next is
+// built (at 10,000 Ingresses a model is tens of MB).
+func (p *Plan) Carried() *Plan {
+	c := *p
+	c.Model = &model.Config{Global: p.Model.Global, ConfigMapValues: p.Model.ConfigMapValues}
+	if p.Router == nil {
+		c.Servers, c.RateLimits = nil, nil // only kept router locations compare them
+	}
+	return &c
+}
