@@ -110,11 +110,18 @@ func (a *Applier) Loaded() bool {
 	return true
 }
 
-// Apply makes nginx run conf (identified by checksum) with dyn. reason
-// says what changed, for logs and stats.
+// Apply makes nginx run conf (identified by checksum) with dyn; a nil conf
+// keeps the config nginx runs, the last one Apply loaded, and changes only
+// what Lua holds. reason says what changed, for logs and stats.
 func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn Dynamic, reason string) (Result, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if conf == nil {
+		if a.conf == nil {
+			return Result{}, errors.New("no config loaded yet")
+		}
+		conf, checksum = a.conf, a.checksum
+	}
 	a.desired = dyn.Documents
 	var res Result
 	if a.AuthFiles != nil {

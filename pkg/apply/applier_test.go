@@ -196,8 +196,13 @@ func TestEndpointChangesArePushedWithoutReload(t *testing.T) {
 	f := newFixture(t)
 	a, b, c := backendServer(t, "a"), backendServer(t, "b"), backendServer(t, "c")
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
+	if _, err := f.applier.Apply(context.Background(), nil, "", dynamic(t, plan.Lua{}), "test"); err == nil {
+		t.Fatal("the running config kept before any was loaded")
+	}
 	f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a}})
-	res := f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a, b, c}})
+	// No config: the running one stays (what the controller does for an
+	// endpoints-only change).
+	res := f.apply(nil, "", plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a, b, c}})
 	if res.Reloaded || !res.Pushed {
 		t.Fatalf("endpoint change = %+v, want a push and no reload", res)
 	}

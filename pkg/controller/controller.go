@@ -214,11 +214,11 @@ func (c *Controller) run(ctx context.Context) error {
 		defer wh.Close()
 	}
 	for {
-		reasons, ok := c.watcher.Next()
+		change, ok := c.watcher.Next()
 		if !ok {
 			break
 		}
-		err := c.sync(ctx, reasons)
+		err := c.sync(ctx, change)
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("sync failed; nginx keeps its last good config; will retry", zap.Error(err))
 		}
@@ -230,8 +230,9 @@ func (c *Controller) run(ctx context.Context) error {
 }
 
 // sync runs the pipeline once.
-func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
+func (c *Controller) sync(ctx context.Context, change watch.Change) (err error) {
 	start := time.Now()
+	reasons := change.Reasons
 	defer func() {
 		c.metrics.observeSync(time.Since(start), err)
 		if err != nil {
@@ -240,6 +241,11 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 			c.lastErr.Store("")
 		}
 	}()
+	if change.EndpointsOnly {
+		if done, err := c.syncEndpoints(ctx, reasons); done {
+			return err
+		}
+	}
 	c.lastSync.Store((*model.Config)(nil))
 	if prev := c.last.Load(); prev != nil {
 		c.last.Store(prev.Carried())
@@ -280,6 +286,32 @@ func (c *Controller) sync(ctx context.Context, reasons []string) (err error) {
 	return nil
 }
 
+// syncEndpoints applies a change to EndpointSlices alone to the last plan
+// nginx took, when it is whole (the last sync worked): its backends get
+// the slices' endpoints and Lua their document; no model is built,
+// nothing rendered, nginx.conf stays. done is false when there is no
+// such plan: a full sync is needed.
+func (c *Controller) syncEndpoints(ctx context.Context, reasons []string) (done bool, err error) {
+	last := c.last.Load()
+	running, _ := c.lastSync.Load().(*model.Config)
+	if last == nil || running == nil || last.Model != running {
+		return false, nil
+	}
+	start := time.Now()
+	snap := c.watcher.Snapshot()
+	p, err := last.WithEndpoints(last.Model.WithEndpoints(snap.Services, snap.EndpointSlices))
+	if err != nil {
+		return true, err
+	}
+	res, err := c.apply(ctx, nil, "", p, reasons)
+	if err != nil {
+		return true, err
+	}
+	c.lastSync.Store(p.Model)
+	c.log.Debug("synced endpoints", zap.Strings("reasons", reasons), zap.Bool("pushed", res.Pushed), zap.Duration("took", time.Since(start)))
+	return true, nil
+}
+
 // buildAndApply runs model, plan, render and apply once on in.
 //
 // nginx.conf names copies of the data files the model names: the new
@@ -311,8 +343,9 @@ func (c *Controller) planAndApply(ctx context.Context, cfg *model.Config, opts r
 	return cfg, res, err
 }
 
-// apply gives nginx conf with p's Lua documents and files, counts a load
-// in the metrics, and once nginx took them keeps p as the last plan.
+// apply gives nginx conf (nil: the one it runs) with p's Lua documents
+// and files, counts a load in the metrics, and once nginx took them keeps
+// p as the last plan.
 func (c *Controller) apply(ctx context.Context, conf []byte, sum string, p *plan.Plan, reasons []string) (apply.Result, error) {
 	// A stuck nginx must not stall the loop: give up and retry with backoff.
 	actx, cancel := context.WithTimeout(ctx, applyTimeout)

@@ -7,10 +7,11 @@
 // pushed. The last plan nginx took is the one previous input of the next
 // (plan.Make keeps its router locations when dropping them would be the
 // only change; model.Build keeps its ConfigMap values for keys now
-// invalid). When nginx refuses a config, the changed Ingress that causes
-// it is held at its last good version and the rest applied
-// (quarantine.go). A failed sync is retried with backoff while nginx keeps
-// serving the last good config.
+// invalid); a change to EndpointSlices alone updates that plan's backends
+// and pushes them, without a build or a render (syncEndpoints). When nginx
+// refuses a config, the changed Ingress that causes it is held at its last
+// good version and the rest applied (quarantine.go). A failed sync is
+// retried with backoff while nginx keeps serving the last good config.
 //
 // Replicas: every replica serves traffic and reloads its own nginx; only the
 // holder of the coordination Lease (leader.go) writes Ingress status. An

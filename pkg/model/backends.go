@@ -243,3 +243,26 @@ func (b *backends) sorted() []*Backend {
 	slices.SortFunc(out, func(x, y *Backend) int { return cmp.Compare(x.Name, y.Name) })
 	return out
 }
+
+// WithEndpoints is c with the endpoints of its backends taken from eps
+// instead: the model of c's objects after a change to EndpointSlices
+// alone. services must be those c was built from. A backend whose
+// endpoints did not change is c's own; c is left as it is.
+func (c *Config) WithEndpoints(services []*corev1.Service, eps []*discoveryv1.EndpointSlice) *Config {
+	b := newBackends(services, eps)
+	out := *c
+	out.Backends = make([]*Backend, len(c.Backends))
+	for i, be := range c.Backends {
+		out.Backends[i] = be
+		if be.ViaService {
+			continue // the Service's cluster IP: no endpoints of its own
+		}
+		nb := *be
+		nb.Endpoints, nb.NoEndpoints = nil, ""
+		b.resolve(&nb)
+		if nb.NoEndpoints != be.NoEndpoints || !slices.Equal(nb.Endpoints, be.Endpoints) {
+			out.Backends[i] = &nb
+		}
+	}
+	return &out
+}

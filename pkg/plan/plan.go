@@ -84,3 +84,33 @@ func (p *Plan) Carried() *Plan {
 	}
 	return &c
 }
+
+// WithEndpoints is the plan of m, p's model after a change to
+// EndpointSlices alone (model.Config.WithEndpoints): p with m's backends.
+// nginx.conf, the routes and the certificates stay as they are; a
+// backend m shares with p's model keeps its JSON.
+func (p *Plan) WithEndpoints(m *model.Config) (*Plan, error) {
+	kept := make(map[*model.Backend]bool, len(p.Model.Backends))
+	for _, be := range p.Model.Backends {
+		kept[be] = true
+	}
+	old := p.Documents.Backends
+	w := newBody(BackendsPath, "", len(old.Body), len(m.Backends))
+	for _, be := range m.Backends {
+		var err error
+		if j, ok := old.Items[be.Name]; ok && kept[be] {
+			err = w.raw(be.Name, j)
+		} else {
+			b := backendOf(be)
+			err = w.item(be.Name, &b)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	q := *p
+	docs := *p.Documents
+	docs.Backends = w.finish()
+	q.Model, q.Documents = m, &docs
+	return &q, nil
+}

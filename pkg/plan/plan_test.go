@@ -5,10 +5,12 @@ import (
 	"slices"
 	"testing"
 
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/model/modeltest"
 )
 
 // A host that asks clients for a certificate (auth-tls) keeps its server
@@ -75,5 +77,40 @@ func TestMakeKeepsUnusedRouterLocations(t *testing.T) {
 	}
 	if len(dropped.Router.Locations) != 1 || len(dropped.Servers) != 2 {
 		t.Errorf("with a new server block: router locations %+v, servers %d; want \"/\" alone, 2", dropped.Router.Locations, len(dropped.Servers))
+	}
+}
+
+// After a change to EndpointSlices alone, the plan of the model with the
+// new endpoints has the documents a whole Make gives it; nginx.conf's
+// part is the previous plan's.
+func TestWithEndpoints(t *testing.T) {
+	svcs, eps := labObjects()
+	in := model.Input{Ingresses: []*networkingv1.Ingress{
+		ingress("lab", "a", annotate(annotations.Prefix+"affinity", "cookie"), rule("a.example.com", path("/", prefix, "api-service", 80))),
+		ingress("lab", "b", rule("b.example.com", path("/", prefix, "frontend-service", 80)))},
+		IngressClasses: []*networkingv1.IngressClass{ourClass()}, Services: svcs, EndpointSlices: eps, Options: defaultOptions}
+	prev := planOf(t, model.Build(in))
+	in.EndpointSlices = []*discoveryv1.EndpointSlice{eps[1], modeltest.Slice("lab", "api-service", "api-1", "", 5678, modeltest.Endpoint("198.18.0.9"))}
+	m := prev.Model.WithEndpoints(svcs, in.EndpointSlices)
+	got, err := prev.WithEndpoints(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := planOf(t, model.Build(in))
+	for _, d := range []struct{ got, want *Document }{
+		{got.Documents.Backends, want.Documents.Backends}, {got.Documents.Routes, want.Documents.Routes},
+		{got.Documents.Certificates, want.Documents.Certificates}} {
+		if string(d.got.Body) != string(d.want.Body) {
+			t.Errorf("%s:\n got %s\nwant %s", d.want.Path, d.got.Body, d.want.Body)
+		}
+		if !reflect.DeepEqual(d.got.Items, d.want.Items) {
+			t.Errorf("%s: items differ", d.want.Path)
+		}
+	}
+	if got.Model != m || !got.sameNginx(prev, prev.Router) {
+		t.Error("the plan is not prev with the new model")
+	}
+	if string(prev.Documents.Backends.Items["lab/frontend-service:80"]) == "" || string(got.Documents.Backends.Body) == string(prev.Documents.Backends.Body) {
+		t.Error("the backends document did not change")
 	}
 }

@@ -15,19 +15,18 @@ import (
 func backendsOf(bs []*model.Backend) []Backend {
 	out := make([]Backend, 0, len(bs))
 	for _, b := range bs {
-		eps := make([]Endpoint, 0, len(b.Endpoints))
-		for _, e := range b.Endpoints {
-			eps = append(eps, Endpoint{Address: e.Address, Port: e.Port})
-		}
-		w := Backend{Name: b.Name, LoadBalance: string(b.LoadBalance), Endpoints: eps, NoEndpoints: b.NoEndpoints}
-		traffic(&w, b)
-		out = append(out, w)
+		out = append(out, backendOf(b))
 	}
 	return out
 }
 
-// traffic copies a backend's traffic policy to the wire format.
-func traffic(w *Backend, b *model.Backend) {
+// backendOf is b in the Lua wire format.
+func backendOf(b *model.Backend) Backend {
+	eps := make([]Endpoint, 0, len(b.Endpoints))
+	for _, e := range b.Endpoints {
+		eps = append(eps, Endpoint{Address: e.Address, Port: e.Port})
+	}
+	w := Backend{Name: b.Name, LoadBalance: string(b.LoadBalance), Endpoints: eps, NoEndpoints: b.NoEndpoints, HashBy: string(b.HashBy)}
 	if c := b.Canary; c != nil {
 		w.Canary = &Canary{Backend: c.Backend, Weight: c.Weight, WeightTotal: c.WeightTotal,
 			Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie}
@@ -36,7 +35,7 @@ func traffic(w *Backend, b *model.Backend) {
 		w.Affinity = &Affinity{Cookie: string(a.Cookie), Path: string(a.Path), MaxAge: a.MaxAge,
 			Expires: a.Expires, SameSite: a.SameSite, Mode: a.Mode, Domain: a.Domain, Secure: a.Secure}
 	}
-	w.HashBy = string(b.HashBy)
+	return w
 }
 
 // certificatesOf is the model's TLS setup in the Lua wire format.

@@ -5,7 +5,7 @@
 // caches (shared, read-only: callers must not modify them), the Ingresses
 // only of namespaces that Options.NamespaceSelector selects. Any number of
 // changes between two Next calls yield one Next, which also says what
-// changed. WaitingReads, set on the API client's transport, makes the
-// informers' lists and watches wait for an unreachable API server instead
-// of backing off. The package knows client-go and nothing else of Portico's.
+// changed, and whether only EndpointSlices did. WaitingReads, set on the
+// API client's transport, makes the informers' lists and watches wait for
+// an unreachable API server instead of backing off. The package knows client-go and nothing else of Portico's.
 package watch

@@ -74,6 +74,19 @@ type Watcher struct {
 	mu      sync.Mutex
 	reasons []string
 	dropped int
+	// sliceChanges and others count the EndpointSlice changes and all
+	// the others since the last Next.
+	sliceChanges, others int
+}
+
+// Change is what changed between two Next calls.
+type Change struct {
+	// Reasons name the changes ("Ingress ns/name updated"), sorted; past
+	// the first few, "and N more changes".
+	Reasons []string
+	// EndpointsOnly is set when every change was to an EndpointSlice:
+	// no object the configuration is built from changed but endpoints.
+	EndpointsOnly bool
 }
 
 // key is the one item the queue ever holds: every change means "sync".
@@ -178,7 +191,13 @@ func (w *Watcher) changed(verb string, obj any) {
 		obj = t.Obj
 	}
 	what := describe(obj)
+	_, slice := obj.(*discoveryv1.EndpointSlice)
 	w.mu.Lock()
+	if slice {
+		w.sliceChanges++
+	} else {
+		w.others++
+	}
 	if len(w.reasons) < maxReasons {
 		w.reasons = append(w.reasons, what+" "+verb)
 	} else {
@@ -225,20 +244,22 @@ func (w *Watcher) Start(ctx context.Context) error {
 
 // Next blocks until something changed and returns what, coalesced. ok is
 // false once the Watcher is shut down. Every Next must be followed by Done.
-func (w *Watcher) Next() (reasons []string, ok bool) {
+func (w *Watcher) Next() (c Change, ok bool) {
 	_, shutdown := w.queue.Get()
 	if shutdown {
-		return nil, false
+		return Change{}, false
 	}
 	w.mu.Lock()
-	reasons, w.reasons = w.reasons, nil
+	c.Reasons, w.reasons = w.reasons, nil
 	if w.dropped > 0 {
-		reasons = append(reasons, fmt.Sprintf("and %d more changes", w.dropped))
+		c.Reasons = append(c.Reasons, fmt.Sprintf("and %d more changes", w.dropped))
 		w.dropped = 0
 	}
+	c.EndpointsOnly = w.sliceChanges > 0 && w.others == 0
+	w.sliceChanges, w.others = 0, 0
 	w.mu.Unlock()
-	sort.Strings(reasons)
-	return reasons, true
+	sort.Strings(c.Reasons)
+	return c, true
 }
 
 // Done ends the work item from Next. A non-nil err retries it later, with
@@ -247,6 +268,7 @@ func (w *Watcher) Done(err error) {
 	if err != nil {
 		w.mu.Lock()
 		w.reasons = append(w.reasons, "retry after error")
+		w.others++
 		w.mu.Unlock()
 		w.queue.AddRateLimited(key)
 	} else {
@@ -259,6 +281,7 @@ func (w *Watcher) Done(err error) {
 func (w *Watcher) Trigger(reason string) {
 	w.mu.Lock()
 	w.reasons = append(w.reasons, reason)
+	w.others++
 	w.mu.Unlock()
 	w.queue.Add(key)
 }

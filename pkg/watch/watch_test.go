@@ -2,11 +2,13 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -37,21 +39,27 @@ func start(t *testing.T, opts Options, objs ...any) (*Watcher, *fake.Clientset) 
 	return w, client
 }
 
-// next waits for a work item, bounded in time.
+// next waits for a work item, bounded in time, and returns its reasons.
 func next(t *testing.T, w *Watcher) []string {
 	t.Helper()
-	got := make(chan []string, 1)
+	return nextChange(t, w).Reasons
+}
+
+// nextChange waits for a work item, bounded in time.
+func nextChange(t *testing.T, w *Watcher) Change {
+	t.Helper()
+	got := make(chan Change, 1)
 	go func() {
-		r, _ := w.Next()
-		got <- r
+		c, _ := w.Next()
+		got <- c
 	}()
 	select {
-	case r := <-got:
+	case c := <-got:
 		w.Done(nil)
-		return r
+		return c
 	case <-time.After(10 * time.Second):
 		t.Fatal("no work item within 10s")
-		return nil
+		return Change{}
 	}
 }
 
@@ -203,5 +211,53 @@ func TestNamespaceSelector(t *testing.T) {
 	}
 	if got := names(); len(got) != 2 || got[1] != "b/two" {
 		t.Fatalf("after relabelling: %v, want [a/one b/two]", got)
+	}
+}
+
+// A work item of EndpointSlice changes alone says so: the controller then
+// updates the endpoints of the last plan instead of building a new one.
+func TestEndpointsOnly(t *testing.T) {
+	w, client := start(t, Options{}, ingress("ns", "x"))
+	if c := nextChange(t, w); c.EndpointsOnly {
+		t.Fatalf("the initial list %q is endpoints only", c.Reasons)
+	}
+	ctx := context.Background()
+	slice := func(name string) *discoveryv1.EndpointSlice {
+		return &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}, AddressType: discoveryv1.AddressTypeIPv4}
+	}
+	if _, err := client.DiscoveryV1().EndpointSlices("ns").Create(ctx, slice("a"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := nextChange(t, w); !c.EndpointsOnly || len(c.Reasons) != 1 || c.Reasons[0] != "EndpointSlice ns/a added" {
+		t.Errorf("a slice added: %+v, want endpoints only", c)
+	}
+	// A slice and an Ingress in one item: not endpoints only.
+	if _, err := client.DiscoveryV1().EndpointSlices("ns").Create(ctx, slice("b"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.NetworkingV1().Ingresses("ns").Create(ctx, ingress("ns", "y"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(w.Snapshot().EndpointSlices) < 2 || len(w.Snapshot().Ingresses) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("cache did not fill")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if c := nextChange(t, w); c.EndpointsOnly || len(c.Reasons) != 2 {
+		t.Errorf("a slice and an Ingress: %+v, want both, not endpoints only", c)
+	}
+	// A retry after an error is a full sync, whatever came with it.
+	if err := client.DiscoveryV1().EndpointSlices("ns").Delete(ctx, "a", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := w.Next()
+	w.Done(errors.New("nginx refused"))
+	if !c.EndpointsOnly {
+		t.Errorf("a slice deleted: %+v, want endpoints only", c)
+	}
+	if c := nextChange(t, w); c.EndpointsOnly {
+		t.Errorf("the retry %+v is endpoints only", c)
 	}
 }
