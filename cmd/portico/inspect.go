@@ -103,7 +103,7 @@ func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string) {
 		fmt.Fprintf(out, "# The router's routes could not be read from %s: %v\n", luaURL, err)
 		return
 	}
-	key, _, found := diagnose.LuaRoute(rt, host, "/")
+	key, _, found := rt.Match(host, "/")
 	fmt.Fprintf(out, "# %s has no server block: the catch-all server below hands it to the Lua router.\n", host)
 	switch {
 	case !found:

@@ -699,7 +699,7 @@ func (d *diagnosis) nginx() Hop {
 		case c.Routes == nil:
 			h.Details = append(h.Details, "Lua routes: "+c.RoutesError)
 		default:
-			key, r, found := LuaRoute(c.Routes, d.host, d.path)
+			key, r, found := c.Routes.Match(d.host, d.path)
 			got := "404"
 			if r != nil && r.Backend != "" {
 				got = r.Backend

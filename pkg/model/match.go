@@ -9,9 +9,10 @@ import (
 
 // The one route matcher: how nginx, and the Lua router that stands in for
 // its server blocks (rootfs/etc/nginx/lua/portico/router.lua), pick what
-// serves a request. Config.Match applies it to the model's servers; the
-// plan's Lua routes apply it to what the router holds. Both are tested
-// on one table of cases with router.lua (testdata/match.json).
+// serves a request. Config.Match applies it to the model's servers,
+// plan.Routes.Match to what the router holds (portico diagnose and portico
+// conf use both). Both are tested on one table of cases with router.lua
+// (testdata/match.json).
 
 // Match returns the server and location nginx picks for a request to host
 // and path (MatchHost, then MatchPath). host may carry a port and any

@@ -1,43 +1,41 @@
-package diagnose
+package plan
 
 import (
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/portico-ingress/portico/pkg/plan"
 )
 
-// LuaRoute reads the request as nginx gives it to the router: host in
+// Match reads the request as nginx gives it to the router: host in
 // lower case without port or trailing dot, path without query.
-func TestLuaRoute(t *testing.T) {
-	rt := &plan.Routes{Hosts: map[string]plan.HostRoutes{
-		"a.example.com": {Routes: []plan.Route{{Path: "/", Backend: "root"}, {Path: "/aaa/b/", Backend: "aaab"}}},
+func TestRoutesMatch(t *testing.T) {
+	rt := &Routes{Hosts: map[string]HostRoutes{
+		"a.example.com": {Routes: []Route{{Path: "/", Backend: "root"}, {Path: "/aaa/b/", Backend: "aaab"}}},
 	}}
 	for _, tc := range []struct{ host, path, backend string }{
 		{"A.Example.com:8080", "/aaa/b/c?x=1", "aaab"},
 		{"a.example.com.", "", "root"},
 	} {
-		key, r, found := LuaRoute(rt, tc.host, tc.path)
+		key, r, found := rt.Match(tc.host, tc.path)
 		if !found || key != "a.example.com" || r == nil || r.Backend != tc.backend {
-			t.Errorf("LuaRoute(%q, %q) = %q, %+v, %v; want a.example.com, %q", tc.host, tc.path, key, r, found, tc.backend)
+			t.Errorf("Match(%q, %q) = %q, %+v, %v; want a.example.com, %q", tc.host, tc.path, key, r, found, tc.backend)
 		}
 	}
-	if _, _, found := LuaRoute(&plan.Routes{}, "a", "/"); found {
+	if _, _, found := (&Routes{}).Match("a", "/"); found {
 		t.Error("an empty table found a route")
 	}
 }
 
-// LuaRoute matches the shared table of cases (pkg/model/testdata), which
+// Match matches the shared table of cases (pkg/model/testdata), which
 // router.lua is tested on too.
-func TestLuaRouteTable(t *testing.T) {
+func TestRoutesMatchTable(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "model", "testdata", "match.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mc struct {
-		Hosts map[string]plan.HostRoutes `json:"hosts"`
+		Hosts map[string]HostRoutes `json:"hosts"`
 		Cases []struct {
 			Host, Path, Key string
 			Route           int
@@ -46,9 +44,9 @@ func TestLuaRouteTable(t *testing.T) {
 	if err := json.Unmarshal(b, &mc); err != nil {
 		t.Fatal(err)
 	}
-	rt := &plan.Routes{Hosts: mc.Hosts}
+	rt := &Routes{Hosts: mc.Hosts}
 	for _, c := range mc.Cases {
-		key, r, found := LuaRoute(rt, c.Host, c.Path)
+		key, r, found := rt.Match(c.Host, c.Path)
 		got := -1
 		for i := range rt.Hosts[key].Routes {
 			if r == &rt.Hosts[key].Routes[i] {
@@ -56,7 +54,7 @@ func TestLuaRouteTable(t *testing.T) {
 			}
 		}
 		if !found || key != c.Key || got != c.Route {
-			t.Errorf("LuaRoute(%q, %q) = %q, route %d, %v; want %q, %d", c.Host, c.Path, key, got, found, c.Key, c.Route)
+			t.Errorf("Match(%q, %q) = %q, route %d, %v; want %q, %d", c.Host, c.Path, key, got, found, c.Key, c.Route)
 		}
 	}
 }
