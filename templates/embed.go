@@ -1,8 +1,14 @@
-// Package templates holds the text/template sources Portico renders.
+// Package templates holds the text/template sources Portico renders, one
+// file per section of nginx.conf: nginx.tmpl (the main and http contexts,
+// the root), status.tmpl (the status server), server.tmpl (a server
+// block), router.tmpl (the locations of the Lua router) and location.tmpl
+// (a server block's location).
 //
-// Contract: templates only range over, test and print fields of the model
-// and of render.Options; every printed value was validated by the model, so
-// templates never escape, compute or decide anything.
+// Contract: each section prints one typed view of package plan (Plan,
+// plan.Status, plan.Server, plan.Router, plan.Location); templates only
+// range over, test and print fields of it, every printed value was
+// validated by the model, and every decision was made by the plan: they
+// never escape, compute or decide anything.
 package templates
 
 import "embed"

@@ -26,7 +26,7 @@ import (
 
 	"github.com/portico-ingress/portico/pkg/controller"
 	"github.com/portico-ingress/portico/pkg/model"
-	"github.com/portico-ingress/portico/pkg/render"
+	"github.com/portico-ingress/portico/pkg/plan"
 	"github.com/portico-ingress/portico/pkg/watch"
 )
 
@@ -99,7 +99,7 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 	}
 	var resolvers []string
 	for _, r := range f.resolvers {
-		if ns, err := render.ParseResolver(r); err != nil {
+		if ns, err := plan.ParseResolver(r); err != nil {
 			bad("--resolver: %v", err)
 		} else {
 			resolvers = append(resolvers, ns)
@@ -273,7 +273,7 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 			DefaultBackend:     defBackend,
 			DefaultCertificate: defCert,
 		},
-		Render: render.Options{
+		Plan: plan.Options{
 			HTTPPort:   f.httpPort,
 			HTTPSPort:  f.httpsPort,
 			StatusPort: f.statusPort,

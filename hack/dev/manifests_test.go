@@ -35,14 +35,14 @@ func TestManifestsKeepDynamicRouting(t *testing.T) {
 	}
 	in := model.Input{Options: model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
 		Ingresses: objs.Ingresses, IngressClasses: objs.IngressClasses, Services: objs.Services}
-	p, err := plan.Make(model.Build(in), nil)
+	p, err := plan.Make(model.Build(in), nil, plan.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	kinds := map[string]string{}
 	for _, s := range p.Servers {
 		kinds[s.Host] = "static"
-		if s.Router {
+		if s.Router != nil {
 			kinds[s.Host] = "router"
 		}
 	}

@@ -32,7 +32,7 @@ import (
 type fixture struct {
 	t        *testing.T
 	applier  *apply.Applier
-	opts     render.Options
+	opts     plan.Options
 	httpPort int
 }
 
@@ -79,7 +79,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.opts = render.Options{HTTPPort: f.httpPort, HTTPSPort: freePort(t), StatusPort: freePort(t), RunDir: dir, LuaDir: lua,
+	f.opts = plan.Options{HTTPPort: f.httpPort, HTTPSPort: freePort(t), StatusPort: freePort(t), RunDir: dir, LuaDir: lua,
 		ModulesDir: "/usr/lib/nginx/modules", DefaultCertificate: crt, DefaultCertificateKey: key}
 	f.applier = &apply.Applier{
 		Nginx:       &apply.Nginx{Binary: nginx, Conf: filepath.Join(dir, "nginx.conf"), Stderr: os.Stderr},
@@ -99,7 +99,7 @@ func (f *fixture) config(paths map[string]string) ([]byte, string) {
 	}
 	cfg := &model.Config{Global: model.Build(model.Input{}).Global, Servers: []*model.Server{{Default: true, Locations: []*model.Location{{Path: "/"}}}, srv}}
 	cfg.Global.DynamicRouting = false // app.test is a server block
-	conf, sum, err := render.Render(f.plan(cfg), f.opts)
+	conf, sum, err := render.Render(f.plan(cfg))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func (f *fixture) config(paths map[string]string) ([]byte, string) {
 // plan is cfg's plan.
 func (f *fixture) plan(cfg *model.Config) *plan.Plan {
 	f.t.Helper()
-	p, err := plan.Make(cfg, nil)
+	p, err := plan.Make(cfg, nil, f.opts)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -601,10 +601,10 @@ func TestRouteChangesArePushedWithoutReload(t *testing.T) {
 	f := newFixture(t)
 	a, b := backendServer(t, "a"), backendServer(t, "b")
 	p := f.plan(model.Build(model.Input{})) // the catch-all server alone: a Router
-	if len(p.Servers) != 1 || !p.Servers[0].Router {
+	if len(p.Servers) != 1 || p.Servers[0].Router == nil {
 		t.Fatalf("servers of an empty model: %+v", p.Servers)
 	}
-	conf, sum, err := render.Render(p, f.opts)
+	conf, sum, err := render.Render(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/portico-ingress/portico/pkg/filewatch/filewatchtest"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
+	"github.com/portico-ingress/portico/pkg/plan"
 	"github.com/portico-ingress/portico/pkg/render"
 )
 
@@ -50,11 +51,15 @@ func TestDataFileReplaced(t *testing.T) {
 		cfg := &model.Config{Global: model.Build(model.Input{}).Global, DataFiles: []string{mounted},
 			Servers: []*model.Server{{Default: true, Locations: []*model.Location{{Path: "/"}}}, srv}}
 		cfg.Global.DynamicRouting = false // app.test is a server block
-		conf, sum, err := render.Render(f.plan(cfg), opts)
+		p, err := plan.Make(cfg, nil, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.applier.Apply(ctx, conf, sum, apply.Dynamic{}, "test")
+		conf, sum, err := render.Render(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.applier.Apply(ctx, conf, sum, dynamic(t, plan.Lua{}), "test")
 		return err
 	}
 	sync := func() {

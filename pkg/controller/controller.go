@@ -39,8 +39,8 @@ type Config struct {
 	Client kubernetes.Interface
 	Watch  watch.Options
 	Model  model.Options
-	// Render.RunDir is derived from ConfigDir.
-	Render      render.Options
+	// Plan.RunDir is derived from ConfigDir.
+	Plan        plan.Options
 	NginxBinary string
 	// ConfigDir is where nginx.conf is written.
 	ConfigDir string
@@ -125,11 +125,11 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 func newController(cfg Config) (*Controller, error) {
-	cfg.Render.RunDir = filepath.Join(cfg.ConfigDir, "run")
-	if err := os.MkdirAll(cfg.Render.RunDir, 0o755); err != nil {
+	cfg.Plan.RunDir = filepath.Join(cfg.ConfigDir, "run")
+	if err := os.MkdirAll(cfg.Plan.RunDir, 0o755); err != nil {
 		return nil, fmt.Errorf("config dir: %w", err)
 	}
-	crt, key, err := apply.WriteDefaultCertificate(cfg.Render.RunDir)
+	crt, key, err := apply.WriteDefaultCertificate(cfg.Plan.RunDir)
 	if err != nil {
 		return nil, err
 	}
@@ -137,10 +137,10 @@ func newController(cfg Config) (*Controller, error) {
 	if err := owned.Own(crt, key); err != nil {
 		return nil, err
 	}
-	cfg.Render.DefaultCertificate, cfg.Render.DefaultCertificateKey = crt, key
-	if cfg.Render.Resolvers == nil {
+	cfg.Plan.DefaultCertificate, cfg.Plan.DefaultCertificateKey = crt, key
+	if cfg.Plan.Resolvers == nil {
 		conf, _ := os.ReadFile("/etc/resolv.conf") // none: auth-url host names do not resolve
-		cfg.Render.Resolvers = render.Resolvers(conf)
+		cfg.Plan.Resolvers = plan.Resolvers(conf)
 	}
 	log := cfg.Log
 	broadcaster := record.NewBroadcaster()
@@ -151,17 +151,17 @@ func newController(cfg Config) (*Controller, error) {
 		watcher: watch.New(cfg.Client, cfg.Watch),
 		applier: &apply.Applier{
 			Nginx:       &apply.Nginx{Binary: cfg.NginxBinary, Conf: filepath.Join(cfg.ConfigDir, "nginx.conf"), Stderr: os.Stderr},
-			Status:      statusport.Loopback(cfg.Render.StatusPort),
+			Status:      statusport.Loopback(cfg.Plan.StatusPort),
 			Log:         log.Named("apply"),
 			LoadTimeout: 30 * time.Second,
-			AuthFiles:   &apply.AuthFiles{Dir: filepath.Join(cfg.Render.RunDir, "auth"), Owned: owned},
+			AuthFiles:   &apply.AuthFiles{Dir: filepath.Join(cfg.Plan.RunDir, "auth"), Owned: owned},
 			Owned:       owned,
 		},
 		status:  &report.Status{Client: cfg.Client, Addresses: cfg.PublishStatusAddresses, Timeout: 10 * time.Second},
 		statusQ: newStatusLoop(),
 		events:  &report.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "portico"})},
 	}
-	c.dataFiles = &apply.DataFiles{Dir: filepath.Join(cfg.Render.RunDir, "data"), Log: log.Named("datafiles"),
+	c.dataFiles = &apply.DataFiles{Dir: filepath.Join(cfg.Plan.RunDir, "data"), Log: log.Named("datafiles"),
 		Changed: func(path string) { c.watcher.Trigger("DataFile " + path + " changed") }}
 	c.lastErr.Store("")
 	// What nginx refused of a background push is reported by a sync.
@@ -319,7 +319,7 @@ func (c *Controller) syncEndpoints(ctx context.Context, reasons []string) (done 
 func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons []string) (cfg *model.Config, res apply.Result, err error) {
 	built := model.Build(in)
 	err = c.dataFiles.Apply(built.DataFiles, func(copies map[string]string) error {
-		opts := c.cfg.Render
+		opts := c.cfg.Plan
 		opts.DataFiles = copies
 		var aerr error
 		cfg, res, aerr = c.planAndApply(ctx, built, opts, reasons)
@@ -328,14 +328,14 @@ func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons 
 	return cfg, res, err
 }
 
-// planAndApply makes the plan of cfg, renders it with opts and applies
+// planAndApply makes the plan of cfg with opts, renders it and applies
 // it.
-func (c *Controller) planAndApply(ctx context.Context, cfg *model.Config, opts render.Options, reasons []string) (*model.Config, apply.Result, error) {
-	p, err := plan.Make(cfg, c.last.Load())
+func (c *Controller) planAndApply(ctx context.Context, cfg *model.Config, opts plan.Options, reasons []string) (*model.Config, apply.Result, error) {
+	p, err := plan.Make(cfg, c.last.Load(), opts)
 	if err != nil {
 		return nil, apply.Result{}, err
 	}
-	conf, sum, err := render.Render(p, opts)
+	conf, sum, err := render.Render(p)
 	if err != nil {
 		return nil, apply.Result{}, err
 	}

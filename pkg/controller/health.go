@@ -79,7 +79,7 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 			func() float64 { return float64(len(c.applier.Owned.Drift().Unrestored)) }),
 	)
 	if c.cfg.RequestMetrics {
-		reg.MustRegister(newRequestCollector(statusport.Loopback(c.cfg.Render.StatusPort), c.cfg.MetricsPerHost, c.log.Named("metrics")))
+		reg.MustRegister(newRequestCollector(statusport.Loopback(c.cfg.Plan.StatusPort), c.cfg.MetricsPerHost, c.log.Named("metrics")))
 	}
 	return m
 }

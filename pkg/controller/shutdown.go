@@ -45,7 +45,7 @@ const (
 
 // writePIDFile records this process for SignalShutdown.
 func (c *Controller) writePIDFile() error {
-	return os.WriteFile(filepath.Join(c.cfg.Render.RunDir, controllerPIDFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	return os.WriteFile(filepath.Join(c.cfg.Plan.RunDir, controllerPIDFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 }
 
 // shutdown runs after the sync loop ended: the delay, the status, nginx's
@@ -68,7 +68,7 @@ func (c *Controller) shutdown(electDone <-chan struct{}) {
 		c.log.Info("nginx stopped; exiting after the post-shutdown grace period", zap.Duration("period", d))
 		time.Sleep(d)
 	}
-	_ = os.Remove(filepath.Join(c.cfg.Render.RunDir, controllerPIDFile))
+	_ = os.Remove(filepath.Join(c.cfg.Plan.RunDir, controllerPIDFile))
 }
 
 // podTemplateLabels vary between the Pods of one workload; ingress-nginx

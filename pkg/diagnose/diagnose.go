@@ -70,7 +70,7 @@ func Diagnose(s *Snapshot, host, path string) Report {
 	cfg := s.build()
 	// Which hosts have a server block is the plan's to say; the one it
 	// makes without a previous plan has the same server blocks.
-	p, _ := plan.Make(cfg, nil) // encoding the wire types cannot fail
+	p, _ := plan.Make(cfg, nil, plan.Options{}) // encoding the wire types cannot fail
 	d := &diagnosis{s: s, cfg: cfg, plan: p, host: strings.ToLower(host), path: path}
 	d.run()
 	r := Report{Host: host, Path: path, Hops: d.hops}
@@ -763,7 +763,7 @@ func (d *diagnosis) luaRouted() bool {
 	}
 	for _, s := range d.plan.Servers {
 		if s.Host == d.srv.Host {
-			return s.Router
+			return s.Router != nil
 		}
 	}
 	return true

@@ -126,7 +126,7 @@ func lua(s *Snapshot, names ...string) *Controller {
 		}
 	}
 	// The routes the controller pushes: its plan's.
-	p, err := plan.Make(cfg, nil)
+	p, err := plan.Make(cfg, nil, plan.Options{})
 	if err != nil {
 		panic(err)
 	}

@@ -408,7 +408,6 @@ func (b *builder) finishServers() {
 			srv.Locations = append(srv.Locations, loc)
 		}
 		sortLocations(srv.Locations)
-		nameInternalLocations(srv.Locations)
 		b.cfg.Servers = append(b.cfg.Servers, srv)
 	}
 	slices.SortFunc(b.cfg.Servers, func(x, y *Server) int { return cmp.Compare(x.Host, y.Host) })

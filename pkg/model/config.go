@@ -25,7 +25,7 @@ type Config struct {
 	// DataFiles are the files operators mount that the config reads
 	// (GeoIP2 databases, WAF rules), by the path the operator configured,
 	// sorted. nginx.conf names Portico's copy of each, the newest version
-	// nginx did not refuse (render.Options.DataFiles), never the file
+	// nginx did not refuse (plan.Options.DataFiles), never the file
 	// itself.
 	DataFiles []string `json:"dataFiles,omitempty"`
 	// --- traffic policy ---
@@ -90,8 +90,6 @@ type Global struct {
 	// the request carried, instead of replacing it; only with
 	// UseForwardedHeaders (compute-full-forwarded-for).
 	AppendForwardedFor bool `json:"appendForwardedFor,omitempty"`
-	// Forwarded names the nginx variable each X-Forwarded-* header sends.
-	Forwarded ForwardedVars `json:"forwarded"`
 	// RealIP, when set, takes the client address from a header or the
 	// PROXY protocol for connections from trusted networks.
 	RealIP *RealIP `json:"realIP,omitempty"`
@@ -104,38 +102,16 @@ type Global struct {
 	LogFormat string `json:"logFormat"`
 	// AccessLog is false when disable-access-log turns the access log off.
 	AccessLog bool `json:"accessLog"`
-	// LogsRouteLabels is true when LogFormat names $portico_server,
-	// $portico_ingress or $portico_path: the Lua router then sets them per
-	// request (it always sets $portico_backend).
-	LogsRouteLabels bool `json:"logsRouteLabels,omitempty"`
 	// ServerTokens shows the nginx version in headers and error pages.
 	ServerTokens bool `json:"serverTokens,omitempty"`
 	// GenerateRequestID sends backends a new X-Request-ID when the client
 	// sent none (the client's own always passes).
 	GenerateRequestID bool `json:"generateRequestID,omitempty"`
-	// RequestIDByLua makes the X-Request-ID of GenerateRequestID in Lua
-	// (32 hex digits as nginx's: a random per-worker prefix and a count)
-	// rather than with nginx's $request_id, whose OpenSSL RAND_bytes costs
-	// ~6,600 instructions a request; false when the access log names
-	// $request_id, so that the log and the header agree.
-	RequestIDByLua bool `json:"requestIDByLua,omitempty"`
 	// Keep-alive connections to backends: idle connections kept per
 	// worker (0 disables), idle timeout in seconds, requests per connection.
 	UpstreamKeepaliveConnections int `json:"upstreamKeepaliveConnections"`
 	UpstreamKeepaliveTimeout     int `json:"upstreamKeepaliveTimeout"`
 	UpstreamKeepaliveRequests    int `json:"upstreamKeepaliveRequests"`
-}
-
-// ForwardedVars are the nginx variables (constants of this package,
-// never user text) that the X-Forwarded-* headers send: nginx's own, or
-// Portico's maps over the client's headers when the ConfigMap trusts them
-// (a map costs ~550 instructions a request, so none stands in for a plain
-// variable).
-type ForwardedVars struct {
-	Proto string `json:"proto"`
-	Host  string `json:"host"`
-	Port  string `json:"port"`
-	For   string `json:"for"`
 }
 
 // RealIP is the realip setup: which source names the client, and the
@@ -258,7 +234,7 @@ type Location struct {
 	// BasicAuth checks credentials against an entry of Config.AuthFiles.
 	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
 	// ExternalAuth sends a subrequest to an auth service first.
-	ExternalAuth *ExternalAuth `json:"externalAuth,omitempty"`
+	ExternalAuth *annotations.ExternalAuth `json:"externalAuth,omitempty"`
 	// Errors intercepts backend errors and serves them from another backend.
 	Errors  *ErrorPage          `json:"errors,omitempty"`
 	Snippet annotations.Snippet `json:"snippet,omitempty"`
@@ -291,30 +267,16 @@ type BasicAuth struct {
 	File string `json:"file"`
 }
 
-// ExternalAuth is auth-url on a location.
-type ExternalAuth struct {
-	annotations.ExternalAuth
-	// Location is the internal location that proxies the auth
-	// subrequest; unique within the server, never a valid Ingress path.
-	Location string `json:"location"`
-	// SigninLocation is the named location that redirects to the signin
-	// URL on 401; "" without auth-signin.
-	SigninLocation string `json:"signinLocation,omitempty"`
-}
-
 // ErrorPage intercepts backend answers with Codes and serves them from
-// Backend through the named location Location.
+// Backend.
 type ErrorPage struct {
-	Codes    []int  `json:"codes"`
-	Location string `json:"location"`
-	Backend  string `json:"backend"`
+	Codes   []int  `json:"codes"`
+	Backend string `json:"backend"`
 	// Service and Port are sent to the error backend as X-Service-Name
 	// and X-Service-Port; Ingress as X-Namespace and X-Ingress-Name.
 	Service string     `json:"service"`
 	Port    string     `json:"port"`
 	Ingress IngressRef `json:"ingress"`
-	// Forwarded is Global.Forwarded, for the headers of the error location.
-	Forwarded ForwardedVars `json:"-"`
 }
 
 // --- end HTTP annotations ---

@@ -76,17 +76,7 @@ func (b globalBuild) withProxyDefaults() globalBuild {
 func (b *globalBuild) finish() {
 	b.g.HSTS = b.hsts.header()
 	b.g.AppendForwardedFor = b.computeFullForwardedFor && b.g.UseForwardedHeaders
-	b.g.Forwarded = ForwardedVars{Proto: "$scheme", Host: "$portico_host", Port: "$server_port", For: "$remote_addr"}
-	if b.g.UseForwardedHeaders {
-		b.g.Forwarded.Proto, b.g.Forwarded.Host, b.g.Forwarded.Port = "$portico_fwd_proto", "$portico_fwd_host", "$portico_fwd_port"
-	}
-	if b.g.AppendForwardedFor {
-		b.g.Forwarded.For = "$portico_fwd_for"
-	}
-	// Without an access log no variable is logged: nothing to set for it.
 	b.g.AccessLog = !b.disableAccessLog
-	b.g.LogsRouteLabels = b.g.AccessLog && routeLabelVariable.MatchString(b.g.LogFormat)
-	b.g.RequestIDByLua = b.g.GenerateRequestID && !(b.g.AccessLog && requestIDVariable.MatchString(b.g.LogFormat))
 	switch {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}
@@ -155,13 +145,6 @@ func init() {
 		logVariables[v] = true
 	}
 }
-
-// routeLabelVariable finds the route variables a log format may name
-// besides $portico_backend.
-var routeLabelVariable = regexp.MustCompile(`\$portico_(server|ingress|path)\b`)
-
-// requestIDVariable finds nginx's own request id in a log format.
-var requestIDVariable = regexp.MustCompile(`\$request_id\b`)
 
 // logVariableName is a variable name after '$'.
 var logVariableName = regexp.MustCompile(`^[a-z_][a-z0-9_]*`)

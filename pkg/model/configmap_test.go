@@ -1,7 +1,6 @@
 package model
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 
@@ -28,7 +27,6 @@ func TestConfigMapProxyOptions(t *testing.T) {
 		{"proxy-send-timeout", "90", with(func(g *Global) { g.ProxySendTimeout = 90 }), []string{"-5", "ninety"}},
 		{"use-forwarded-headers", "true", with(func(g *Global) {
 			g.UseForwardedHeaders = true
-			g.Forwarded = ForwardedVars{Proto: "$portico_fwd_proto", Host: "$portico_fwd_host", Port: "$portico_fwd_port", For: "$remote_addr"}
 			g.RealIP = &RealIP{Header: "X-Forwarded-For", From: []string{"0.0.0.0/0"}}
 		}), []string{"yes", "on", ""}},
 		// compute-full-forwarded-for alone trusts nothing the client sent.
@@ -48,18 +46,14 @@ func TestConfigMapProxyOptions(t *testing.T) {
 		{"log-format-upstream", "$remote_addr [$time_local] $status $request_time $http_x_request_id $portico_ingress",
 			with(func(g *Global) {
 				g.LogFormat = "$remote_addr [$time_local] $status $request_time $http_x_request_id $portico_ingress"
-				g.LogsRouteLabels = true
 			}),
 			[]string{`"$request"`, "$status'; include /etc/passwd; '", `$status \n`, "${status}", "$status;", "$nosuchvar",
 				"$http_", "$", "a\tb", "line\nbreak", "", strings.Repeat("a", 2049)}},
 		{"log-format-upstream", "$remote_addr $status [$portico_backend]",
 			with(func(g *Global) { g.LogFormat = "$remote_addr $status [$portico_backend]" }), nil},
 		{"server-tokens", "true", with(func(g *Global) { g.ServerTokens = true }), []string{"1x"}},
-		{"generate-request-id", "false", with(func(g *Global) { g.GenerateRequestID, g.RequestIDByLua = false, false }), []string{"no", "2"}},
-		{"log-format-upstream", "$remote_addr $request_id $status", with(func(g *Global) {
-			g.LogFormat = "$remote_addr $request_id $status"
-			g.RequestIDByLua = false // the log's id and the header's agree
-		}), nil},
+		{"generate-request-id", "false", with(func(g *Global) { g.GenerateRequestID = false }), []string{"no", "2"}},
+		{"log-format-upstream", "$remote_addr $request_id $status", with(func(g *Global) { g.LogFormat = "$remote_addr $request_id $status" }), nil},
 		{"disable-access-log", "true", with(func(g *Global) { g.AccessLog = false }), []string{"yes", "1x"}},
 		{"upstream-keepalive-connections", "0", with(func(g *Global) { g.UpstreamKeepaliveConnections = 0 }),
 			[]string{"-1", "100001", "many"}},
@@ -92,22 +86,6 @@ func TestConfigMapProxyOptions(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// Without an access log nothing is set for it: no route labels, and the
-// request id comes from Lua even when the (unused) format names $request_id.
-func TestConfigMapDisableAccessLog(t *testing.T) {
-	const format = "$remote_addr $request_id $portico_ingress"
-	for _, off := range []bool{false, true} {
-		g, _, ds := parseConfigMapKeeping(configMap(map[string]string{"log-format-upstream": format,
-			"disable-access-log": strconv.FormatBool(off)}), nil)
-		if len(ds) != 0 {
-			t.Fatalf("diagnostics: %v", ds)
-		}
-		if g.AccessLog == off || g.LogsRouteLabels == off || g.RequestIDByLua != off {
-			t.Errorf("disable-access-log %v: AccessLog %v, LogsRouteLabels %v, RequestIDByLua %v", off, g.AccessLog, g.LogsRouteLabels, g.RequestIDByLua)
-		}
 	}
 }
 

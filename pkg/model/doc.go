@@ -20,6 +20,8 @@
 // Config says what the objects ask for: the hosts (Servers) with their
 // locations and annotations' settings, the backends with their endpoints,
 // the certificates, the policies, and the diagnostics. How nginx and Lua
-// carry it (server blocks, the Lua router, wire formats) is package
-// plan's to decide.
+// carry it (server blocks, the Lua router, upstreams, zone and location
+// names, wire formats) is package plan's to decide; the model only checks
+// values for nginx (paths, sizes, the variables headers and log formats
+// may name).
 package model

@@ -23,8 +23,6 @@ type ingressHTTP struct {
 	// intercepted.
 	errBackend string
 	errCodes   []int
-	// fwd is Global.Forwarded, which error locations send too.
-	fwd ForwardedVars
 	// clientTLS is auth-tls, for the Ingress's hosts.
 	clientTLS *ClientTLS
 }
@@ -117,7 +115,6 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 	if ea := set.ExternalAuth; ea != nil && (ea.URLHostFromRule || ea.SigninHostFromRule) {
 		ds = append(ds, hostVarRules(ing, ea)...)
 	}
-	h.fwd = b.cfg.Global.Forwarded
 	h.errCodes = set.CustomHTTPErrors
 	if h.errCodes == nil {
 		h.errCodes = b.cfg.Global.CustomHTTPErrors
@@ -192,16 +189,17 @@ func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath
 		loc.Headers = append(loc.Headers, Header{Name: "X-Forwarded-Prefix", Value: string(s.XForwardedPrefix)})
 	}
 	if ea := s.ExternalAuth; ea != nil {
-		loc.ExternalAuth = &ExternalAuth{ExternalAuth: *ea}
+		e := *ea
 		// $host: the rule's host (hostVarRules refused the others).
 		if ea.URLHostFromRule {
-			loc.ExternalAuth.URL.Host = host
+			e.URL.Host = host
 		}
 		if ea.SigninHostFromRule {
 			in := *ea.Signin
 			in.Host = host
-			loc.ExternalAuth.Signin = &in
+			e.Signin = &in
 		}
+		loc.ExternalAuth = &e
 		for _, rh := range ea.ResponseHeaders {
 			loc.Headers = append(loc.Headers, Header{Name: rh.Name, Var: "portico_auth_" + rh.Var})
 		}
@@ -211,28 +209,7 @@ func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath
 		if port == "" {
 			port = strconv.Itoa(int(p.Backend.Service.Port.Number))
 		}
-		loc.Errors = &ErrorPage{Codes: h.errCodes, Backend: h.errBackend, Service: p.Backend.Service.Name, Port: port, Ingress: loc.Ingress, Forwarded: h.fwd}
-	}
-}
-
-// nameInternalLocations gives each location's auth and error locations
-// names unique within the server; Ingress paths can hold neither ';' nor
-// '@', so no Ingress path can collide with them.
-func nameInternalLocations(locs []*Location) {
-	for i, l := range locs {
-		if l.ExternalAuth != nil {
-			ea := *l.ExternalAuth
-			ea.Location = fmt.Sprintf("/;portico-auth-%d", i)
-			if ea.Signin != nil {
-				ea.SigninLocation = fmt.Sprintf("@portico_signin_%d", i)
-			}
-			l.ExternalAuth = &ea
-		}
-		if l.Errors != nil {
-			e := *l.Errors
-			e.Location = fmt.Sprintf("@portico_error_%d", i)
-			l.Errors = &e
-		}
+		loc.Errors = &ErrorPage{Codes: h.errCodes, Backend: h.errBackend, Service: p.Backend.Service.Name, Port: port, Ingress: loc.Ingress}
 	}
 }
 

@@ -124,8 +124,8 @@ func TestBuildHTTPAnnotations(t *testing.T) {
 		t.Errorf("auth files %+v", cfg.AuthFiles)
 	}
 	e := hosts["e.example"].Locations[0]
-	wantErr := &ErrorPage{Codes: []int{404, 503}, Location: "@portico_error_0", Backend: "web/errors:8080", Service: "app", Port: "80",
-		Ingress: IngressRef{"web", "errors"}, Forwarded: defaultGlobal.Forwarded}
+	wantErr := &ErrorPage{Codes: []int{404, 503}, Backend: "web/errors:8080", Service: "app", Port: "80",
+		Ingress: IngressRef{"web", "errors"}}
 	if !reflect.DeepEqual(e.Errors, wantErr) {
 		t.Errorf("error page %+v, want %+v", e.Errors, wantErr)
 	}

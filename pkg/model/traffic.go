@@ -31,21 +31,13 @@ type Canary struct {
 	Cookie        string     `json:"cookie,omitempty"`
 }
 
-// RateLimit holds the limits of one Ingress: its locations share the
-// zones, keyed by client address. Zone is "portico_rl_" and a hash of the
-// Ingress; the zones are Zone-rps, Zone-rpm and Zone-conn.
+// RateLimit holds the limits of one Ingress: its locations share them,
+// per client address but for the addresses of Allowlist.
 type RateLimit struct {
-	Zone string `json:"zone"`
-	// Scope is the hash in Zone; the router's shared zones key a client
-	// address and it (RouterZones).
-	Scope   string     `json:"scope"`
-	Ingress IngressRef `json:"ingress"`
-	// Key is the zones' key: $binary_remote_addr, or Exempt's map, which
-	// is empty (not limited) for Allowlist addresses.
-	Key string `json:"key"`
-	// Exempt is the variable a geo block sets to 1 for Allowlist.
-	Exempt    string   `json:"exempt,omitempty"`
-	Allowlist []string `json:"allowlist,omitempty"`
+	// Scope is a hash of the Ingress that tells its limits from another's.
+	Scope     string     `json:"scope"`
+	Ingress   IngressRef `json:"ingress"`
+	Allowlist []string   `json:"allowlist,omitempty"`
 	Limits
 }
 
@@ -95,12 +87,10 @@ func (b *builder) traffic(ref IngressRef, t annotations.Traffic) {
 	if rl := t.RateLimit; rl.On() {
 		sum := sha256.Sum256([]byte(ref.String()))
 		scope := hex.EncodeToString(sum[:6])
-		m := &RateLimit{Zone: "portico_rl_" + scope, Scope: scope, Ingress: ref, Key: "$binary_remote_addr",
+		m := &RateLimit{Scope: scope, Ingress: ref,
 			Limits: Limits{RPS: rl.RPS, BurstRPS: rl.RPS * rl.BurstMultiplier, RPM: rl.RPM, BurstRPM: rl.RPM * rl.BurstMultiplier,
 				Connections: rl.Connections}}
 		if len(rl.Allowlist) > 0 {
-			m.Exempt = "$" + m.Zone + "_exempt"
-			m.Key = "$" + m.Zone + "_key"
 			m.Allowlist = prefixStrings(rl.Allowlist)
 		}
 		tr.rateLimit = m

@@ -99,8 +99,8 @@ func TestBuildTraffic(t *testing.T) {
 				rule(host, path("/h", exact, "api-service", 80))),
 		},
 		want: func() Config {
-			rl := &RateLimit{Zone: "portico_rl_3dc15e88643c", Scope: "3dc15e88643c", Ingress: IngressRef{"lab", "limited"}, Key: "$portico_rl_3dc15e88643c_key",
-				Exempt: "$portico_rl_3dc15e88643c_exempt", Allowlist: []string{"10.0.0.0/8"}, Limits: Limits{RPS: 2, BurstRPS: 10, Connections: 3}}
+			rl := &RateLimit{Scope: "3dc15e88643c", Ingress: IngressRef{"lab", "limited"},
+				Allowlist: []string{"10.0.0.0/8"}, Limits: Limits{RPS: 2, BurstRPS: 10, Connections: 3}}
 			sticky := "lab/api-service:80@lab/limited"
 			hashed := "lab/api-service:80@lab/hashed"
 			return Config{

@@ -1,15 +1,20 @@
 // Package plan decides how nginx and its Lua carry a model: which hosts
 // are server blocks of nginx.conf and which the Lua router serves
 // (servers.go), the router's locations, body limits and shared limit
-// zones (router.go), where X-Request-ID is made, the wire format of the
-// Lua configuration endpoints (lua.go, documented against
+// zones (router.go), what each section of nginx.conf prints (nginx.go:
+// the http context, the status server, the upstreams; locations.go: the
+// locations of server blocks), where X-Request-ID is made, the wire
+// format of the Lua configuration endpoints (lua.go, documented against
 // rootfs/etc/nginx/lua/portico), the model in that format (wire.go) and
-// the documents pushed to the endpoints (document.go).
+// the documents pushed to the endpoints (document.go). Endpoints have a
+// short path of their own (Plan.WithEndpoints).
 //
-// Contract: Make is a pure, deterministic function of the model and the
-// previous plan; it never changes the model. The previous plan only keeps
-// router locations nginx runs when dropping them would be the only change
-// to nginx.conf, and presizes the documents. Every wire type has one
-// definition here, used by pkg/apply to push, and by pkg/diagnose and the
-// tools to read what nginx holds.
+// Contract: Make is a pure, deterministic function of the model, the
+// previous plan and the controller's options; it never changes the model.
+// The previous plan only keeps router locations nginx runs when dropping
+// them would be the only change to nginx.conf, and presizes the
+// documents. The nginx.conf part of a Plan is views that package render
+// prints as they are. Every wire type has one definition here, used by
+// pkg/apply to push, and by pkg/diagnose and the tools to read what nginx
+// holds.
 package plan

@@ -24,7 +24,7 @@ var defaultOptions = model.Options{IngressClass: "nginx", ControllerClass: "k8s.
 // planOf is m's plan without a previous one.
 func planOf(t *testing.T, m *model.Config) *Plan {
 	t.Helper()
-	p, err := Make(m, nil)
+	p, err := Make(m, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,16 +4,19 @@ import (
 	"reflect"
 
 	"github.com/portico-ingress/portico/pkg/model"
-	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
 
 // Plan is how nginx and its Lua carry one model: which hosts are server
 // blocks of nginx.conf and which the Lua router serves, the router's
 // locations and shared limit zones, where X-Request-ID is made, and the
-// documents pushed to Lua.
+// documents pushed to Lua. Its nginx.conf part is views that render
+// prints section by section: HTTP (main and http contexts), Status (the
+// status server), Servers (server blocks), their Locations and the
+// Router's.
 type Plan struct {
 	// Model is the meaning the plan carries; the plan never changes it.
 	Model *model.Config `json:"-"`
+	HTTP  *HTTP         `json:"-"`
 	// Servers are the server blocks, sorted by host: the catch-all server
 	// first.
 	Servers []*Server `json:"servers"`
@@ -21,7 +24,7 @@ type Plan struct {
 	// routing is off (every host is a server block).
 	Router *Router `json:"router,omitempty"`
 	// RateLimits are the limit zones of the server blocks' locations.
-	RateLimits []*model.RateLimit `json:"rateLimits,omitempty"`
+	RateLimits []*LimitZones `json:"rateLimits,omitempty"`
 	// Upstreams are the nginx upstream blocks of the Lua balancer.
 	Upstreams []string `json:"upstreams"`
 	// Documents are what Lua holds, as the bodies of its configuration
@@ -32,21 +35,27 @@ type Plan struct {
 	AuthFiles map[string][]byte `json:"-"`
 }
 
-// Make plans how nginx and Lua carry m. prev is the last plan nginx took
-// (nil for none): when the only change to nginx.conf would be that no
-// route needs some of its router locations any more (the last Ingress of
-// a kind went), the plan keeps them, unused, so that nginx need not
-// reload; a change that reloads anyway drops them. prev also presizes the
-// documents.
-func Make(m *model.Config, prev *Plan) (*Plan, error) {
-	p := &Plan{Model: m, Upstreams: annotations.Upstreams, RateLimits: m.RateLimits, AuthFiles: authFiles(m)}
+// Make plans how nginx and Lua carry m, with the controller's settings
+// opts. prev is the last plan nginx took (nil for none): when the only
+// change to nginx.conf would be that no route needs some of its router
+// locations any more (the last Ingress of a kind went), the plan keeps
+// them, unused, so that nginx need not reload; a change that reloads
+// anyway drops them. prev also presizes the documents.
+func Make(m *model.Config, prev *Plan, opts Options) (*Plan, error) {
+	p := &Plan{Model: m, HTTP: httpOf(m.Global, opts), Upstreams: upstreams, AuthFiles: authFiles(m)}
 	routes, needs := p.serve(m)
 	if needs != nil {
-		p.RateLimits = staticLimits(m.RateLimits, p.Servers)
-		p.Router = needs.router(nil, m.Global.RequestIDByLua)
+		p.RateLimits = staticLimits(p.RateLimits, p.Servers)
+		router := needs.router(p.HTTP, nil)
 		if prev != nil && prev.Router != nil {
-			if kept := needs.router(prev.Router.Locations, m.Global.RequestIDByLua); !reflect.DeepEqual(kept, p.Router) && p.sameNginx(prev, kept) {
-				p.Router = kept
+			if kept := needs.router(p.HTTP, prev.Router.Locations); !reflect.DeepEqual(kept, router) && p.sameNginx(prev, kept) {
+				router = kept
+			}
+		}
+		p.Router = router
+		for _, s := range p.Servers {
+			if s.Host == "" { // the catch-all server runs it
+				s.Router = router
 			}
 		}
 	}
@@ -63,12 +72,38 @@ func Make(m *model.Config, prev *Plan) (*Plan, error) {
 	return p, nil
 }
 
+// Status is p's loopback status server.
+func (p *Plan) Status() Status {
+	st := Status{Port: p.HTTP.StatusPort, Paths: statusPaths, GeneratedID: p.HTTP.RequestIDByLua}
+	if r := p.Router; r != nil {
+		st.LimitScope, st.BasicAuth, st.Auth, st.Errors = r.Zones != nil, r.BasicAuth, r.Auth, r.Errors
+	}
+	return st
+}
+
 // sameNginx reports whether p with router in place of its own gives the
 // nginx.conf of prev: what nginx.conf prints of them is equal.
 func (p *Plan) sameNginx(prev *Plan, router *Router) bool {
-	return reflect.DeepEqual(router, prev.Router) && reflect.DeepEqual(p.Servers, prev.Servers) &&
+	return reflect.DeepEqual(router, prev.Router) && reflect.DeepEqual(p.HTTP, prev.HTTP) &&
 		reflect.DeepEqual(p.RateLimits, prev.RateLimits) && reflect.DeepEqual(p.Upstreams, prev.Upstreams) &&
-		reflect.DeepEqual(p.Model.Global, prev.Model.Global)
+		sameServers(p.Servers, prev.Servers)
+}
+
+// sameServers compares server blocks but the router the catch-all server
+// runs, which sameNginx compares apart (Make gives it its router once
+// decided).
+func sameServers(a, b []*Server) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := *a[i], *b[i]
+		x.Router, y.Router = nil, nil
+		if !reflect.DeepEqual(x, y) {
+			return false
+		}
+	}
+	return true
 }
 
 // Carried is what the next plan is made from of p (Make's prev, and the
@@ -78,7 +113,7 @@ func (p *Plan) sameNginx(prev *Plan, router *Router) bool {
 // built (at 10,000 Ingresses a model is tens of MB).
 func (p *Plan) Carried() *Plan {
 	c := *p
-	c.Model = &model.Config{Global: p.Model.Global, ConfigMapValues: p.Model.ConfigMapValues}
+	c.Model = &model.Config{ConfigMapValues: p.Model.ConfigMapValues}
 	if p.Router == nil {
 		c.Servers, c.RateLimits = nil, nil // only kept router locations compare them
 	}

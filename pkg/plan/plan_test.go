@@ -27,8 +27,8 @@ func TestClientTLSKeepsAServerBlock(t *testing.T) {
 	for _, s := range p.Servers {
 		hosts = append(hosts, s.Host)
 	}
-	if !slices.Equal(hosts, []string{"", "m.example.com"}) || !p.Servers[0].Router {
-		t.Errorf("server blocks %q (router %v), want the router's and m.example.com's", hosts, p.Servers[0].Router)
+	if !slices.Equal(hosts, []string{"", "m.example.com"}) || p.Servers[0].Router == nil {
+		t.Errorf("server blocks %q (router %v), want the router's and m.example.com's", hosts, p.Servers[0].Router != nil)
 	}
 	if _, ok := routesOf(t, p).Hosts["plain.example.com"]; !ok {
 		t.Error("plain.example.com is not routed")
@@ -56,7 +56,7 @@ func TestMakeKeepsUnusedRouterLocations(t *testing.T) {
 	}
 	// What the controller keeps of the previous plan while it makes the
 	// next is enough.
-	kept, err := Make(build(plain), prev.Carried())
+	kept, err := Make(build(plain), prev.Carried(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestMakeKeepsUnusedRouterLocations(t *testing.T) {
 		t.Errorf("without a previous plan: router locations %+v, want \"/\" alone", fresh.Router.Locations)
 	}
 	// A new server block reloads anyway: the unused locations go.
-	dropped, err := Make(build(plain, snippet), prev.Carried())
+	dropped, err := Make(build(plain, snippet), prev.Carried(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

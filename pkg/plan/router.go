@@ -17,6 +17,7 @@ import (
 // without a host, to rootfs/etc/nginx/lua/portico/router.lua, which
 // serves the routes of the Lua documents.
 type Router struct {
+	HTTP *HTTP `json:"-"`
 	// Locations hand requests to the router: "/", where every request
 	// arrives, then the named locations the router hands them on to.
 	Locations []RouterLocation `json:"locations"`
@@ -259,7 +260,7 @@ func (n *routerNeeds) add(l *model.Location, r *Route) {
 // larger: a location the router does not hand requests to changes
 // nothing, and a larger limit in "/" lets in what the router then checks
 // against the route's own.
-func (n *routerNeeds) router(keep []RouterLocation, requestID bool) *Router {
+func (n *routerNeeds) router(h *HTTP, keep []RouterLocation) *Router {
 	top, topSize := n.top, n.topSize
 	limits, proxied := n.limits, n.proxied
 	vhost, pass := n.vhost, n.pass
@@ -283,7 +284,7 @@ func (n *routerNeeds) router(keep []RouterLocation, requestID bool) *Router {
 			}
 		}
 	}
-	r := &Router{Body: RouterBody{Global: n.global}, RequestID: requestID}
+	r := &Router{HTTP: h, Body: RouterBody{Global: n.global}, RequestID: h.RequestIDByLua}
 	r.Locations = []RouterLocation{{Name: "/", BodySize: topSize, BodyBytes: top}}
 	for limit := range limits {
 		if limit != top {
@@ -323,6 +324,64 @@ func (n *routerNeeds) router(keep []RouterLocation, requestID bool) *Router {
 		r.Zones = z
 	}
 	return r
+}
+
+// What nginx.conf prints of the router's locations.
+
+// AuthLocation is RouterAuthLocation.
+func (r *Router) AuthLocation() string { return RouterAuthLocation }
+
+// Directive is the prefix of the directives that pass l's requests: proxy,
+// or grpc.
+func (l RouterLocation) Directive() string {
+	d, _ := pass(l.Settings.Protocol)
+	return d
+}
+
+// RouterPass reports whether l proxies to the upstream the router sets
+// ($portico_pass): some routes are not plain HTTP.
+func (l RouterLocation) RouterPass() bool { return l.Pass && !l.Settings.IsGRPC() }
+
+// PassTarget is where l passes requests.
+func (l RouterLocation) PassTarget() string {
+	if l.RouterPass() {
+		return "$portico_pass"
+	}
+	_, target := pass(l.Settings.Protocol)
+	return target
+}
+
+// Directives are those of l's Settings.
+func (r *Router) Directives(l RouterLocation) []string {
+	return settingsDirectives(l.Settings, r.HTTP.AuthDir)
+}
+
+// SetHeaders are every header l sends, when it sends some of its own (the
+// Host the router chose, auth-url's answer's, gRPC's): nginx inherits none
+// of the http level's then. nil otherwise.
+func (r *Router) SetHeaders(l RouterLocation) []Header {
+	grpc := l.Settings.IsGRPC()
+	if !l.UpstreamVhost && len(l.AuthHeaders) == 0 && !grpc {
+		return nil
+	}
+	host := "$portico_host"
+	if l.UpstreamVhost {
+		host = "$portico_upstream_host"
+	}
+	hs := append([]Header{{"Host", host}}, r.HTTP.forwardHeaders(grpc)...)
+	for _, a := range l.AuthHeaders {
+		hs = append(hs, Header{a.Name, "$portico_auth_" + a.Var})
+	}
+	return hs
+}
+
+// ErrorHeaders are what @portico_route_error sends the error backend the
+// router names.
+func (r *Router) ErrorHeaders() []Header {
+	return append(append([]Header{{"Host", "$portico_host"}}, r.HTTP.forwardHeaders(false)...),
+		Header{"X-Code", "$status"}, Header{"X-Format", "$http_accept"}, Header{"X-Namespace", "$portico_err_namespace"},
+		Header{"X-Ingress-Name", "$portico_err_ingress"}, Header{"X-Service-Name", "$portico_err_service"},
+		Header{"X-Service-Port", "$portico_err_port"})
 }
 
 func clone[K comparable, V any](m map[K]V) map[K]V {

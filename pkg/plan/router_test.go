@@ -482,8 +482,8 @@ func TestServe(t *testing.T) {
 				Services: svcs, EndpointSlices: slices, ConfigMap: tc.cm, Secrets: tc.secrets, Options: defaultOptions})
 			got := planOf(t, m)
 			if tc.keep != nil {
-				_, needs := (&Plan{}).serve(m)
-				got.Router = needs.router(tc.keep, m.Global.RequestIDByLua)
+				_, needs := (&Plan{HTTP: got.HTTP}).serve(m)
+				got.Router = needs.router(got.HTTP, tc.keep)
 			}
 			kinds := map[string]string{}
 			for _, s := range m.Servers {
@@ -491,7 +491,7 @@ func TestServe(t *testing.T) {
 			}
 			for _, s := range got.Servers {
 				kinds[s.Host] = "static"
-				if s.Router {
+				if s.Router != nil {
 					kinds[s.Host] = "router"
 				}
 			}
@@ -542,7 +542,7 @@ func TestServe(t *testing.T) {
 			// that runs no router), the access phase elsewhere; the router
 			// makes it for the hosts it serves.
 			for _, s := range got.Servers {
-				static := !tc.noIDs && !s.Router
+				static := !tc.noIDs && s.Router == nil
 				early := static && s.Host == ""
 				for _, h := range tc.earlyIDs {
 					early = early || static && h == s.Host

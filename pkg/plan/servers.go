@@ -11,13 +11,16 @@ import (
 // serve, or the catch-all server when it runs the router. It holds what
 // nginx.conf prints of the host.
 type Server struct {
+	HTTP *HTTP `json:"-"`
 	// Host is the Ingress host, "*.example.com" for a wildcard, or "" for
 	// the catch-all server.
 	Host string `json:"host"`
 	// ServerName is the server_name argument (serverName).
 	ServerName string `json:"serverName"`
-	// Default marks the catch-all server (listen ... default_server).
+	// Default marks the catch-all server; Listen follows the port of its
+	// listen directives (HTTP.ListenOptions, and default_server on it).
 	Default bool     `json:"default,omitempty"`
+	Listen  string   `json:"listen,omitempty"`
 	Aliases []string `json:"aliases,omitempty"`
 	// HSTS sends Strict-Transport-Security: the host has TLS and the
 	// ConfigMap turns HSTS on.
@@ -26,10 +29,10 @@ type Server struct {
 	RedirectTo string                `json:"redirectTo,omitempty"`
 	AppRoot    annotations.URIPath   `json:"appRoot,omitempty"`
 	Snippets   []annotations.Snippet `json:"snippets,omitempty"`
-	// Router marks the catch-all server when it runs the Lua router
+	// Router is set on the catch-all server when it runs the Lua router
 	// (Plan.Router); its routes, app-root included, are the Lua
 	// router's, and it has no Locations.
-	Router bool `json:"router,omitempty"`
+	Router *Router `json:"router,omitempty"`
 	// MakesRequestID runs a set_by_lua that makes X-Request-ID for every
 	// request (HTTP.RequestIDByLua), for servers where something may
 	// send it before the access phase's Lua: an auth subrequest, an error
@@ -39,7 +42,7 @@ type Server struct {
 	MakesRequestID       bool `json:"makesRequestID,omitempty"`
 	AccessMakesRequestID bool `json:"accessMakesRequestID,omitempty"`
 	// Locations are the model's, in its order.
-	Locations []*model.Location `json:"locations,omitempty"`
+	Locations []*Location `json:"locations,omitempty"`
 }
 
 // serverName is the nginx server_name for a validated host. A wildcard
@@ -67,6 +70,11 @@ func serverName(host string) string {
 // server runs the router.
 func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 	g := &m.Global
+	zones := make(map[*model.RateLimit]*LimitZones, len(m.RateLimits))
+	for _, rl := range m.RateLimits {
+		zones[rl] = limitZones(rl)
+		p.RateLimits = append(p.RateLimits, zones[rl])
+	}
 	routes = Routes{HSTS: g.HSTS, Hosts: map[string]HostRoutes{}}
 	var router *model.Server
 	for _, s := range m.Servers {
@@ -86,20 +94,24 @@ func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 	}
 	for _, s := range m.Servers {
 		early := earlyRequestID(s)
-		v := &Server{Host: s.Host, ServerName: serverName(s.Host), Default: s.Default, Aliases: s.Aliases,
+		v := &Server{HTTP: p.HTTP, Host: s.Host, ServerName: serverName(s.Host), Default: s.Default, Listen: p.HTTP.ListenOptions, Aliases: s.Aliases,
 			HSTS: s.TLS != nil && g.HSTS != "", ClientTLS: s.ClientTLS, RedirectTo: s.RedirectTo, AppRoot: s.AppRoot, Snippets: s.Snippets,
-			MakesRequestID: g.RequestIDByLua && early, AccessMakesRequestID: g.RequestIDByLua && !early}
+			MakesRequestID: p.HTTP.RequestIDByLua && early, AccessMakesRequestID: p.HTTP.RequestIDByLua && !early}
+		if s.Default {
+			v.Listen += " default_server backlog=4096"
+		}
 		_, parent, _ := strings.Cut(s.Host, ".")
 		switch {
 		case router == nil, s != router && !plainServer(s), static[parent] && !strings.HasPrefix(s.Host, "*."):
-			v.Locations = s.Locations
+			v.Locations = p.HTTP.locationsOf(s, v, zones)
 			p.Servers = append(p.Servers, v)
 			continue
 		case s == router:
 			// The router makes the id in the access phase it runs anyway,
 			// and redirects "/" of the hosts that ask: the server block
 			// must not, or it would redirect every routed host's "/".
-			v.Router, v.MakesRequestID, v.AppRoot = true, false, ""
+			// Make gives it its Router.
+			v.MakesRequestID, v.AppRoot = false, ""
 			p.Servers = append(p.Servers, v)
 		}
 		hr := HostRoutes{HSTS: v.HSTS, AppRoot: string(s.AppRoot), RedirectTo: s.RedirectTo, Routes: make([]Route, 0, len(s.Locations))}
@@ -186,21 +198,20 @@ func forwardedPrefix(hs []model.Header) (prefix string, ok bool) {
 	return prefix, true
 }
 
-// staticLimits are the limit zones of m that the locations of server
-// blocks use: a routed Ingress's limits live in the router's shared zones.
-func staticLimits(rls []*model.RateLimit, servers []*Server) []*model.RateLimit {
-	used := map[*model.RateLimit]bool{}
+// staticLimits are the limit zones of zones that the locations of server
+// blocks use: a routed Ingress's limits live in the router's shared
+// zones.
+func staticLimits(zones []*LimitZones, servers []*Server) []*LimitZones {
+	used := map[*LimitZones]bool{}
 	for _, s := range servers {
 		for _, l := range s.Locations {
-			if l.RateLimit != nil {
-				used[l.RateLimit] = true
-			}
+			used[l.Limits] = l.Limits != nil
 		}
 	}
-	var out []*model.RateLimit
-	for _, r := range rls {
-		if used[r] {
-			out = append(out, r)
+	var out []*LimitZones
+	for _, z := range zones {
+		if used[z] {
+			out = append(out, z)
 		}
 	}
 	return out

@@ -71,7 +71,7 @@ func routeOf(l *model.Location) Route {
 		r.BodyLimit = &limit
 	}
 	if l.Proxy.Protocol == annotations.ProtoHTTPS {
-		r.Pass = l.Proxy.PassScheme() + "://" + l.Proxy.Upstream()
+		_, r.Pass = pass(l.Proxy.Protocol)
 	}
 	if l.Redirect != nil {
 		r.Redirect = &Redirect{Code: l.Redirect.Code, URL: l.Redirect.URL.String()}

@@ -41,8 +41,8 @@ func TestRouteOf(t *testing.T) {
 			Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 		want: Route{Path: "/open", CORS: &CORS{OriginRegex: "^(https://b)$", Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 	}, {
-		l: model.Location{Path: "/authed", Backend: "ns/a:80", ExternalAuth: &model.ExternalAuth{ExternalAuth: annotations.ExternalAuth{
-			URL: *authURL, Signin: signin, SigninRD: annotations.RDRequestURI}}},
+		l: model.Location{Path: "/authed", Backend: "ns/a:80", ExternalAuth: &annotations.ExternalAuth{
+			URL: *authURL, Signin: signin, SigninRD: annotations.RDRequestURI}},
 		want: Route{Path: "/authed", Backend: "ns/a:80", Auth: &Auth{URL: "https://a.example.com/oauth2/auth",
 			Host: "a.example.com", Method: "GET", Signin: "https://a.example.com/oauth2/start", SigninRD: "request-uri"}},
 	}} {

@@ -55,11 +55,11 @@ func BenchmarkBuildRender(b *testing.B) {
 			b.ReportAllocs()
 			var size int
 			for b.Loop() {
-				p, err := plan.Make(model.Build(in), nil)
+				p, err := plan.Make(model.Build(in), nil, testOptions)
 				if err != nil {
 					b.Fatal(err)
 				}
-				conf, _, err := Render(p, testOptions)
+				conf, _, err := Render(p)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -32,16 +32,15 @@ var allOptions = map[string]string{
 	"disable-access-log":             "true",
 }
 
-func configWith(data map[string]string) *plan.Plan {
-	p := seedPlan()
-	p.Model.Global = model.Build(model.Input{ConfigMap: &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "portico"}, Data: data}}).Global
-	return p
+// configWith is the seed's plan with the ConfigMap data.
+func configWith(t testing.TB, data map[string]string, opts plan.Options) *plan.Plan {
+	return staticPlan(t, seedModel(model.Build(model.Input{ConfigMap: &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "portico"}, Data: data}}).Global), opts)
 }
 
 // Every option reaches nginx.conf as the directive it stands for.
 func TestRenderConfigMapOptions(t *testing.T) {
-	conf, _, err := Render(configWith(allOptions), testOptions)
+	conf, _, err := Render(configWith(t, allOptions, testOptions))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +71,7 @@ func TestRenderConfigMapOptions(t *testing.T) {
 			t.Errorf("nginx.conf has %q", unwanted)
 		}
 	}
-	defaults, _, _ := Render(configWith(nil), testOptions)
+	defaults, _, _ := Render(configWith(t, nil, testOptions))
 	for _, want := range []string{"\nworker_processes auto;\n", "\n    client_max_body_size 1m;\n", "\n        keepalive 320;\n",
 		"\n    access_log /dev/stdout portico buffer=64k flush=1s;\n",
 		"\n        keepalive_timeout 60s;\n", "\n    proxy_set_header X-Forwarded-For $remote_addr;\n",
@@ -95,6 +94,6 @@ func TestRenderConfigMapOptions(t *testing.T) {
 func TestRenderConfigMapOptionsPassNginxTest(t *testing.T) {
 	xff := map[string]string{"enable-real-ip": "true", "upstream-keepalive-connections": "16", "upstream-keepalive-timeout": "5"}
 	for name, data := range map[string]map[string]string{"all": allOptions, "x-forwarded-for": xff} {
-		nginxTestConfig(t, name, configWith(data))
+		nginxTestConfig(t, name, func(o plan.Options) *plan.Plan { return configWith(t, data, o) })
 	}
 }

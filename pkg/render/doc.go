@@ -1,6 +1,7 @@
-// Package render turns a plan into nginx.conf bytes.
+// Package render prints a plan as nginx.conf.
 //
-// Contract: Render is a pure function of its arguments: the same Plan and
-// Options give the same bytes. It only executes templates from package
-// templates; all decisions were made by the model and the plan.
+// Contract: Render is a pure function of the plan: the same Plan gives the
+// same bytes. It executes the templates of package templates, one per
+// section of nginx.conf, each on the plan's view of it; every decision was
+// made by the model and the plan.
 package render

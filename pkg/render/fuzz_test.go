@@ -115,11 +115,11 @@ func fuzzInput(name, value string) model.Input {
 
 func skeletonOf(in model.Input) (string, *model.Config, error) {
 	cfg := model.Build(in)
-	p, err := plan.Make(cfg, nil)
+	p, err := plan.Make(cfg, nil, testOptions)
 	if err != nil {
 		return "", cfg, err
 	}
-	conf, _, err := Render(p, testOptions)
+	conf, _, err := Render(p)
 	if err != nil {
 		return "", cfg, err
 	}

@@ -152,10 +152,10 @@ func httpFeatures() model.Input {
 }
 
 // renderInput renders the plan of in's model, which it returns.
-func renderInput(t *testing.T, in model.Input, opts Options) (*plan.Plan, []byte) {
+func renderInput(t *testing.T, in model.Input, opts plan.Options) (*plan.Plan, []byte) {
 	t.Helper()
-	p := planOf(t, model.Build(in))
-	conf, _, err := Render(p, opts)
+	p := planOf(t, model.Build(in), opts)
+	conf, _, err := Render(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,14 +176,14 @@ func TestHTTPAnnotationsGoldenAndNginxTest(t *testing.T) {
 // nginxTest builds in and runs nginx -t on its config.
 func nginxTest(t *testing.T, in model.Input) {
 	t.Helper()
-	nginxTestConfig(t, "http", planOf(t, model.Build(in)))
+	nginxTestConfig(t, "http", func(o plan.Options) *plan.Plan { return planOf(t, model.Build(in), o) })
 }
 
 // A location that sets its own proxy headers repeats the http-level set.
 func TestLocationHeadersMatchHTTPLevel(t *testing.T) {
 	_, conf := renderInput(t, httpFeatures(), testOptions)
 	// The router's locations send upstream-vhost's Host (routesConfig).
-	routes, _, err := Render(routesPlan(), testOptions)
+	routes, _, err := Render(routesPlan(t, testOptions))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,5 +273,5 @@ func TestStaticAliasesAndWWWRedirect(t *testing.T) {
 			t.Errorf("nginx.conf lacks %q", want)
 		}
 	}
-	nginxTestConfig(t, "aliases", cfg)
+	nginxTestConfig(t, "aliases", func(o plan.Options) *plan.Plan { return planOf(t, model.Build(in), o) })
 }

@@ -10,41 +10,56 @@ import (
 	"testing"
 
 	"github.com/portico-ingress/portico/pkg/model"
-	"github.com/portico-ingress/portico/pkg/model/annotations"
 	"github.com/portico-ingress/portico/pkg/plan"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
-var testOptions = Options{HTTPPort: 80, HTTPSPort: 443, StatusPort: 10246, RunDir: "/etc/nginx/run", LuaDir: "/etc/nginx/lua",
+var testOptions = plan.Options{HTTPPort: 80, HTTPSPort: 443, StatusPort: 10246, RunDir: "/etc/nginx/run", LuaDir: "/etc/nginx/lua",
 	ModulesDir: "/usr/lib/nginx/modules", DefaultCertificate: "/etc/nginx/run/default.crt", DefaultCertificateKey: "/etc/nginx/run/default.key"}
 
-// seedPlan is three server blocks, each making X-Request-ID early: the
-// seed's Ingress on app.example.com (TLS, rewrite-target) and a wildcard.
-func seedPlan() *plan.Plan {
+// seedModel is the seed's Ingress on app.example.com (TLS,
+// rewrite-target), a wildcard host and the catch-all server, with g.
+func seedModel(g model.Global) *model.Config {
 	ref := model.IngressRef{Namespace: "ingress-lab", Name: "path-ingress"}
-	return &plan.Plan{
-		Model:     &model.Config{Global: model.Build(model.Input{}).Global},
-		Upstreams: annotations.Upstreams,
-		Servers: []*plan.Server{
-			{ServerName: "_", Default: true, MakesRequestID: true, Locations: []*model.Location{{Path: "/"}}},
-			{Host: "*.example.com", ServerName: `~^[^.]+\.example\.com$`, MakesRequestID: true, Locations: []*model.Location{
-				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/"},
-			}},
-			{Host: "app.example.com", ServerName: "app.example.com", MakesRequestID: true, HSTS: true, Locations: []*model.Location{
-				{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/", SSLRedirect: true},
-				{Modifier: model.ModExact, Path: "/api", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
-				{Modifier: model.ModPrefix, Path: "/api/", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
-			}},
-		},
+	return &model.Config{Global: g, Servers: []*model.Server{
+		{Default: true, Locations: []*model.Location{{Path: "/"}}},
+		{Host: "*.example.com", Locations: []*model.Location{
+			{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/"},
+		}},
+		{Host: "app.example.com", TLS: &model.ServerTLS{Certificate: "ingress-lab/app-tls-secret"}, Locations: []*model.Location{
+			{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/", SSLRedirect: true},
+			{Modifier: model.ModExact, Path: "/api", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
+			{Modifier: model.ModPrefix, Path: "/api/", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
+		}},
+	}}
+}
+
+// staticPlan is the plan of m with every host a server block that makes
+// X-Request-ID early.
+func staticPlan(t testing.TB, m *model.Config, opts plan.Options) *plan.Plan {
+	t.Helper()
+	m.Global.DynamicRouting = false
+	p := planOf(t, m, opts)
+	for _, s := range p.Servers {
+		s.MakesRequestID, s.AccessMakesRequestID = true, false
+		for _, l := range s.Locations {
+			l.AccessMakesRequestID = false
+		}
 	}
+	return p
+}
+
+// seedPlan is seedModel's with defaults, as staticPlan makes it.
+func seedPlan(t testing.TB, opts plan.Options) *plan.Plan {
+	return staticPlan(t, seedModel(model.Build(model.Input{}).Global), opts)
 }
 
 // planOf is the plan of cfg as the controller makes it, with no previous
 // plan.
-func planOf(t testing.TB, cfg *model.Config) *plan.Plan {
+func planOf(t testing.TB, cfg *model.Config, opts plan.Options) *plan.Plan {
 	t.Helper()
-	p, err := plan.Make(cfg, nil)
+	p, err := plan.Make(cfg, nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +67,7 @@ func planOf(t testing.TB, cfg *model.Config) *plan.Plan {
 }
 
 func TestRenderGolden(t *testing.T) {
-	conf, sum, err := Render(seedPlan(), testOptions)
+	conf, sum, err := Render(seedPlan(t, testOptions))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,17 +78,17 @@ func TestRenderGolden(t *testing.T) {
 }
 
 func TestRenderIsDeterministicAndChecksumFollowsContent(t *testing.T) {
-	a, sumA, _ := Render(seedPlan(), testOptions)
-	b, sumB, _ := Render(seedPlan(), testOptions)
+	a, sumA, _ := Render(seedPlan(t, testOptions))
+	b, sumB, _ := Render(seedPlan(t, testOptions))
 	if !bytes.Equal(a, b) || sumA != sumB {
 		t.Fatal("same input rendered differently")
 	}
 	if !bytes.HasPrefix(a, []byte(Header)) {
 		t.Fatalf("config does not start with %q", Header)
 	}
-	p := seedPlan()
-	p.Servers[2].Locations[0].RewriteTarget = ""
-	_, sumC, _ := Render(p, testOptions)
+	m := seedModel(model.Build(model.Input{}).Global)
+	m.Servers[2].Locations[0].RewriteTarget = ""
+	_, sumC, _ := Render(staticPlan(t, m, testOptions))
 	if sumC == sumA {
 		t.Fatal("checksum did not change with the config")
 	}
@@ -81,7 +96,7 @@ func TestRenderIsDeterministicAndChecksumFollowsContent(t *testing.T) {
 
 // The rendered config must pass the real nginx -t with the Lua module.
 func TestRenderPassesNginxTest(t *testing.T) {
-	nginxTestConfig(t, "seed", seedPlan())
+	nginxTestConfig(t, "seed", func(o plan.Options) *plan.Plan { return seedPlan(t, o) })
 }
 
 // checkGolden compares conf with testdata/name; -update rewrites the file.
@@ -102,9 +117,10 @@ func checkGolden(t *testing.T, name string, conf []byte) {
 	}
 }
 
-// nginxTestConfig renders p with real paths (temp dir, default
-// certificate, Portico's Lua modules) and runs the real nginx -t on it.
-func nginxTestConfig(t *testing.T, name string, p *plan.Plan) {
+// nginxTestConfig renders the plan made with real paths (temp dir,
+// default certificate, Portico's Lua modules) and runs the real nginx -t
+// on it.
+func nginxTestConfig(t *testing.T, name string, make func(plan.Options) *plan.Plan) {
 	t.Helper()
 	nginx, err := exec.LookPath("nginx")
 	if err != nil {
@@ -119,7 +135,8 @@ func nginxTestConfig(t *testing.T, name string, p *plan.Plan) {
 	opts.DefaultCertificateKey, _ = filepath.Abs("testdata/backend-client-key.pem")
 	opts.LuaDir, _ = filepath.Abs("../../rootfs/etc/nginx/lua")
 	opts.Resolvers = []string{"127.0.0.53", "[::1]"}
-	conf, _, err := Render(p, opts)
+	p := make(opts)
+	conf, _, err := Render(p)
 	if err != nil {
 		t.Fatal(err)
 	}

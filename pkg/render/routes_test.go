@@ -15,42 +15,43 @@ import (
 // location for the global one, both sending the router's Host to the
 // router's upstream, and locations of routes with proxy settings and with
 // auth-url (HTTP and gRPC).
-func routesPlan() *plan.Plan {
+func routesPlan(t testing.TB, opts plan.Options) *plan.Plan {
 	ref := model.IngressRef{Namespace: "lab", Name: "plain"}
 	authHeaders := []annotations.AuthHeader{{Name: "X-User", Var: "x_user"}, {Name: "X-Auth-Request-Email", Var: "x_auth_request_email"}}
-	return &plan.Plan{
-		Model:     &model.Config{Global: model.Build(model.Input{}).Global},
-		Upstreams: annotations.Upstreams,
-		Servers: []*plan.Server{
-			{ServerName: "_", Default: true, Router: true},
-			{Host: "static.example.com", ServerName: "static.example.com", MakesRequestID: true, Locations: []*model.Location{
-				{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/x"},
-			}},
+	p := staticPlan(t, &model.Config{Global: model.Build(model.Input{}).Global, Servers: []*model.Server{
+		{Default: true, Locations: []*model.Location{{Path: "/"}}},
+		{Host: "static.example.com", Locations: []*model.Location{
+			{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/x"},
+		}},
+	}}, opts)
+	p.Router = &plan.Router{
+		HTTP: p.HTTP,
+		Locations: []plan.RouterLocation{
+			{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true, Pass: true},
+			{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true},
+			{Name: "@portico_proxy_00112233aabbccdd", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
+				Settings: annotations.Proxy{BufferSize: "16k", Buffering: "off", NextUpstream: []string{"error", "http_502"}, HTTPVersion: "1.0"}},
+			{Name: "@portico_proxy_44445555aaaabbbb", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
+				Auth: true, AuthHeaders: authHeaders, Signin: true},
+			{Name: "@portico_proxy_66667777ccccdddd", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
+				Settings: annotations.Proxy{Protocol: annotations.ProtoGRPC}, Auth: true, AuthHeaders: authHeaders},
 		},
-		Router: &plan.Router{
-			Locations: []plan.RouterLocation{
-				{Name: "/", BodySize: "8m", BodyBytes: 8 << 20, UpstreamVhost: true, Pass: true},
-				{Name: "@portico_body_1048576", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true},
-				{Name: "@portico_proxy_00112233aabbccdd", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
-					Settings: annotations.Proxy{BufferSize: "16k", Buffering: "off", NextUpstream: []string{"error", "http_502"}, HTTPVersion: "1.0"}},
-				{Name: "@portico_proxy_44445555aaaabbbb", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
-					Auth: true, AuthHeaders: authHeaders, Signin: true},
-				{Name: "@portico_proxy_66667777ccccdddd", BodySize: "1m", BodyBytes: 1 << 20, UpstreamVhost: true, Pass: true,
-					Settings: annotations.Proxy{Protocol: annotations.ProtoGRPC}, Auth: true, AuthHeaders: authHeaders},
-			},
-			Body: plan.RouterBody{Global: 1 << 20, Named: []int64{1 << 20},
-				Proxied: []string{"@portico_proxy_00112233aabbccdd", "@portico_proxy_44445555aaaabbbb", "@portico_proxy_66667777ccccdddd"}},
-			RequestID: true,
-			Auth:      true,
-			Signin:    true,
-		},
+		Body: plan.RouterBody{Global: 1 << 20, Named: []int64{1 << 20},
+			Proxied: []string{"@portico_proxy_00112233aabbccdd", "@portico_proxy_44445555aaaabbbb", "@portico_proxy_66667777ccccdddd"}},
+		RequestID: true,
+		Auth:      true,
+		Signin:    true,
 	}
+	// The catch-all server runs the router; the routed host has no server
+	// block.
+	p.Servers[0].Router, p.Servers[0].Locations, p.Servers[0].MakesRequestID = p.Router, nil, false
+	return p
 }
 
 func TestRenderRoutesGolden(t *testing.T) {
 	opts := testOptions
 	opts.HTTPSPort = 8443
-	conf, _, err := Render(routesPlan(), opts)
+	conf, _, err := Render(routesPlan(t, opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,5 +59,5 @@ func TestRenderRoutesGolden(t *testing.T) {
 		t.Error("a dynamic host is in nginx.conf")
 	}
 	checkGolden(t, "routes.nginx.conf", conf)
-	nginxTestConfig(t, "routes", routesPlan())
+	nginxTestConfig(t, "routes", func(o plan.Options) *plan.Plan { return routesPlan(t, o) })
 }

@@ -12,25 +12,25 @@ import (
 
 // trafficConfig is the seed with rate limits (one with an allowlist) and
 // source ranges on its locations.
-func trafficConfig() *plan.Plan {
-	cfg := seedPlan()
-	cfg.Model.Global.LimitReqStatus = 429
-	plain := &model.RateLimit{Zone: "portico_rl_000000000001", Ingress: model.IngressRef{Namespace: "lab", Name: "a"},
-		Key: "$binary_remote_addr", Limits: model.Limits{RPM: 60, BurstRPM: 300, Connections: 2}}
-	exempt := &model.RateLimit{Zone: "portico_rl_000000000002", Ingress: model.IngressRef{Namespace: "lab", Name: "b"},
-		Key: "$portico_rl_000000000002_key", Exempt: "$portico_rl_000000000002_exempt",
+func trafficConfig(t testing.TB, opts plan.Options) *plan.Plan {
+	g := model.Build(model.Input{}).Global
+	g.LimitReqStatus = 429
+	m := seedModel(g)
+	plain := &model.RateLimit{Scope: "000000000001", Ingress: model.IngressRef{Namespace: "lab", Name: "a"},
+		Limits: model.Limits{RPM: 60, BurstRPM: 300, Connections: 2}}
+	exempt := &model.RateLimit{Scope: "000000000002", Ingress: model.IngressRef{Namespace: "lab", Name: "b"},
 		Allowlist: []string{"10.0.0.0/8", "2001:db8::/32"}, Limits: model.Limits{RPS: 5, BurstRPS: 25}}
-	cfg.RateLimits = []*model.RateLimit{plain, exempt}
-	app := cfg.Servers[2].Locations
+	m.RateLimits = []*model.RateLimit{plain, exempt}
+	app := m.Servers[2].Locations
 	app[0].RateLimit = plain
 	app[0].SourceRange = &model.SourceRange{Deny: []string{"192.0.2.1/32", "::1/128"}}
 	app[1].RateLimit = exempt
 	app[1].SourceRange = &model.SourceRange{Allow: []string{"127.0.0.1/32", "2001:db8::/32"}, Deny: []string{"127.0.0.2/32"}}
-	return cfg
+	return staticPlan(t, m, opts)
 }
 
 func TestRenderTrafficGolden(t *testing.T) {
-	conf, _, err := Render(trafficConfig(), testOptions)
+	conf, _, err := Render(trafficConfig(t, testOptions))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,18 +54,19 @@ func TestRenderTrafficGolden(t *testing.T) {
 
 // The traffic directives must pass the real nginx -t.
 func TestRenderTrafficPassesNginxTest(t *testing.T) {
-	nginxTestConfig(t, "traffic", trafficConfig())
+	nginxTestConfig(t, "traffic", func(o plan.Options) *plan.Plan { return trafficConfig(t, o) })
 }
 
 // Rate limits of routed hosts: zones shared per rate, applied in the
 // router's named locations (one per limits in use); nginx -t accepts it.
 func TestRenderRouterRateLimits(t *testing.T) {
 	pfx := networkingv1.PathTypePrefix
-	cfg, conf := renderInput(t, httpInput(nil,
+	in := httpInput(nil,
 		httpIngress("rps", "rps.example.com", map[string]string{"limit-rps": "5"}, pfx, "/"),
 		httpIngress("rps2", "rps2.example.com", map[string]string{"limit-rps": "5", "limit-allowlist": "10.0.0.0/8"}, pfx, "/"),
 		httpIngress("rpm", "rpm.example.com", map[string]string{"limit-rpm": "60", "limit-connections": "2", "proxy-buffer-size": "16k"}, pfx, "/"),
-	), testOptions)
+	)
+	cfg, conf := renderInput(t, in, testOptions)
 	if cfg.RateLimits != nil || cfg.Router == nil || cfg.Router.Zones == nil {
 		t.Fatalf("RateLimits %v, Router %+v: want the routes' zones only", cfg.RateLimits, cfg.Router)
 	}
@@ -90,5 +91,5 @@ func TestRenderRouterRateLimits(t *testing.T) {
 	if strings.Contains(s, "portico_rl_") {
 		t.Error("a routed Ingress has zones of its own")
 	}
-	nginxTestConfig(t, "router-limits", cfg)
+	nginxTestConfig(t, "router-limits", func(o plan.Options) *plan.Plan { return planOf(t, model.Build(in), o) })
 }

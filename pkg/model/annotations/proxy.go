@@ -308,44 +308,7 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 	ds = append(ds, d...)
 	p.SSL, d = parseProxySSL(a)
 	ds = append(ds, d...)
-	if p.SSL != nil {
-		p.SSL.Directive = "proxy"
-		if p.IsGRPC() {
-			p.SSL.Directive = "grpc"
-		}
-	}
 	return p, ds
-}
-
-// PassScheme is the scheme of proxy_pass or grpc_pass.
-func (p Proxy) PassScheme() string {
-	switch p.Protocol {
-	case ProtoHTTPS:
-		return "https"
-	case ProtoGRPC:
-		return "grpc"
-	case ProtoGRPCS:
-		return "grpcs"
-	}
-	return "http"
-}
-
-// Upstreams are the nginx upstream blocks of the Lua balancer, one per
-// scheme: nginx keeps idle upstream connections per block, and a
-// connection of one scheme (TLS, HTTP/2) must never serve another.
-var Upstreams = []string{"portico_balancer", "portico_balancer_https", "portico_balancer_grpc", "portico_balancer_grpcs"}
-
-// Upstream is the upstream block of the location's scheme.
-func (p Proxy) Upstream() string {
-	switch p.Protocol {
-	case ProtoHTTPS:
-		return Upstreams[1]
-	case ProtoGRPC:
-		return Upstreams[2]
-	case ProtoGRPCS:
-		return Upstreams[3]
-	}
-	return Upstreams[0]
 }
 
 // parseOnOff parses an annotation of nginx's on and off; "" when unset.

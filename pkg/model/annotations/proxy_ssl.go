@@ -27,9 +27,6 @@ type ProxySSL struct {
 	// accepts only the Ingress's own.
 	Namespace string `json:"-"`
 	Secret    string `json:"-"`
-	// Directive is the prefix of nginx's directives: proxy, or grpc for
-	// GRPC and GRPCS backends.
-	Directive string `json:"directive"`
 	// Trusted, Cert and Key are files the model writes (AuthFiles).
 	Trusted string `json:"trusted,omitempty"`
 	Cert    string `json:"cert,omitempty"`

@@ -1,11 +1,11 @@
-package render
+package plan
 
 import "testing"
 
 // A data file is named by its copy, never by the path the operator
 // configured; one without a copy gives "", so its feature is left out.
 func TestDataFile(t *testing.T) {
-	d := data{Options: Options{DataFiles: map[string]string{"/etc/geoip/City.mmdb": "/etc/nginx/run/data/0011-City.mmdb"}}}
+	d := HTTP{Options: Options{DataFiles: map[string]string{"/etc/geoip/City.mmdb": "/etc/nginx/run/data/0011-City.mmdb"}}}
 	if got := d.DataFile("/etc/geoip/City.mmdb"); got != "/etc/nginx/run/data/0011-City.mmdb" {
 		t.Fatalf("DataFile = %q, want the copy", got)
 	}

@@ -1,0 +1,252 @@
+package plan
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+)
+
+// Location is a location of a server block: the model's, with how nginx
+// carries it.
+type Location struct {
+	*model.Location
+	HTTP *HTTP
+	// Modifier and Path are the location's match ("= /p", "~* re").
+	Match string
+	// Directive is the prefix of the directives that pass the request
+	// ("proxy", or "grpc" for gRPC backends); Pass their target, an
+	// upstream of the balancer.
+	Directive, Pass string
+	// Settings are the directives of its proxy settings and proxy-ssl.
+	Settings []string
+	// SetHeaders, when set, are every header the location sends: it sends
+	// one of its own (Headers, upstream-vhost), and nginx inherits none
+	// of the http level's then.
+	SetHeaders []Header
+	// RewritePattern is what rewrite-target matches: the regex path, or
+	// "^" for the whole URI.
+	RewritePattern string
+	// MatchCN is the server's auth-tls-match-cn: after the redirect to
+	// HTTPS, a client certificate whose subject does not match gets 403.
+	MatchCN string
+	// RepeatHSTS sends Strict-Transport-Security again: the location's
+	// CORS headers replace the server's add_header.
+	RepeatHSTS bool
+	// AccessMakesRequestID: the access phase's Lua makes X-Request-ID.
+	AccessMakesRequestID bool
+	// Limits are the location's Ingress's limit zones.
+	Limits *LimitZones
+	// AuthLocation (auth-url's subrequest), SigninLocation (its 401
+	// redirect) and ErrorLocation (custom errors) are internal locations
+	// of the server, named after the location's index: Ingress paths hold
+	// neither ';' nor '@', so none can collide with them.
+	AuthLocation, SigninLocation, ErrorLocation string
+	// AuthResolves: auth-url names a host, which nginx resolves per request
+	// only when proxy_pass takes a variable.
+	AuthResolves bool
+	// AuthHost is the Host of the auth subrequest; ErrorHeaders are what
+	// the error location sends.
+	AuthHost     string
+	ErrorHeaders []Header
+}
+
+// LimitZones are the limit zones of one Ingress's locations in server
+// blocks, keyed by client address: Zone-rps, Zone-rpm and Zone-conn.
+type LimitZones struct {
+	*model.RateLimit
+	// Zone is "portico_rl_" and the limits' scope.
+	Zone string
+	// Key is the zones' key: $binary_remote_addr, or Exempt's map, which
+	// is empty (not limited) for the allowlisted addresses.
+	Key string
+	// Exempt is the variable a geo block sets to 1 for Allowlist.
+	Exempt string
+}
+
+func limitZones(rl *model.RateLimit) *LimitZones {
+	z := &LimitZones{RateLimit: rl, Zone: "portico_rl_" + rl.Scope, Key: "$binary_remote_addr"}
+	if len(rl.Allowlist) > 0 {
+		z.Exempt, z.Key = "$"+z.Zone+"_exempt", "$"+z.Zone+"_key"
+	}
+	return z
+}
+
+// locationsOf are the views of the locations of s, whose server block is
+// v; zones are the limit zones by their model's.
+func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimit]*LimitZones) []*Location {
+	out := make([]*Location, 0, len(s.Locations))
+	for i, l := range s.Locations {
+		loc := &Location{Location: l, HTTP: h, Match: strings.TrimSpace(string(l.Modifier) + ` "` + l.Path + `"`),
+			RepeatHSTS: l.CORS != nil && v.HSTS, AccessMakesRequestID: v.AccessMakesRequestID}
+		loc.Directive, loc.Pass = pass(l.Proxy.Protocol)
+		loc.Settings = settingsDirectives(l.Proxy, h.AuthDir)
+		if s.ClientTLS != nil {
+			loc.MatchCN = s.ClientTLS.MatchCN
+		}
+		if l.RewriteTarget != "" {
+			loc.RewritePattern = "^"
+			if l.IsRegex() {
+				loc.RewritePattern = `"(?i)` + l.Path + `"`
+			}
+		}
+		if l.RateLimit != nil {
+			loc.Limits = zones[l.RateLimit]
+		}
+		if l.Proxy.UpstreamVhost != "" || len(l.Headers) > 0 || loc.Directive == "grpc" {
+			host := "$portico_host"
+			if vh := l.Proxy.UpstreamVhost; vh != "" {
+				host = `"` + vh + `"`
+			}
+			loc.SetHeaders = append([]Header{{"Host", host}}, h.forwardHeaders(loc.Directive == "grpc")...)
+			for _, hd := range l.Headers {
+				value := `"` + hd.Value + `"`
+				if hd.Var != "" {
+					value = "$" + hd.Var
+				}
+				loc.SetHeaders = append(loc.SetHeaders, Header{hd.Name, value})
+			}
+		}
+		if ea := l.ExternalAuth; ea != nil {
+			loc.AuthLocation, loc.AuthHost, loc.AuthResolves = fmt.Sprintf("/;portico-auth-%d", i), ea.URL.HostPort(), !ea.URL.IsIP()
+			if ea.Signin != nil {
+				loc.SigninLocation = fmt.Sprintf("@portico_signin_%d", i)
+			}
+		}
+		if e := l.Errors; e != nil {
+			loc.ErrorLocation = fmt.Sprintf("@portico_error_%d", i)
+			loc.ErrorHeaders = append(append([]Header{{"Host", "$portico_host"}}, h.forwardHeaders(false)...),
+				Header{"X-Code", "$status"}, Header{"X-Format", "$http_accept"}, Header{"X-Namespace", `"` + e.Ingress.Namespace + `"`},
+				Header{"X-Ingress-Name", `"` + e.Ingress.Name + `"`}, Header{"X-Service-Name", `"` + e.Service + `"`},
+				Header{"X-Service-Port", `"` + e.Port + `"`})
+		}
+		out = append(out, loc)
+	}
+	return out
+}
+
+// pass is how a location with backend protocol proto passes requests:
+// the prefix of its directives and the upstream, one per scheme.
+func pass(proto annotations.BackendProtocol) (directive, target string) {
+	switch proto {
+	case annotations.ProtoHTTPS:
+		return "proxy", "https://" + upstreamHTTPS
+	case annotations.ProtoGRPC:
+		return "grpc", "grpc://" + upstreamGRPC
+	case annotations.ProtoGRPCS:
+		return "grpc", "grpcs://" + upstreamGRPCS
+	}
+	return "proxy", "http://" + upstreamHTTP
+}
+
+// settingsDirectives are the directives of the proxy settings p nginx
+// applies per location (the zero ones keep the http level's), then those
+// of its proxy-ssl, whose files are in authDir.
+func settingsDirectives(p annotations.Proxy, authDir string) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if p.BodySize != "" {
+		add("client_max_body_size %s", p.BodySize)
+	}
+	if p.BodyBufferSize != "" {
+		add("client_body_buffer_size %s", p.BodyBufferSize)
+	}
+	if p.NoAccessLog {
+		add("access_log off")
+	}
+	if p.RewriteLog {
+		add("rewrite_log on")
+	}
+	if p.LimitRate != nil {
+		add("limit_rate %dk", *p.LimitRate)
+	}
+	if p.LimitRateAfter != nil {
+		add("limit_rate_after %dk", *p.LimitRateAfter)
+	}
+	d, _ := pass(p.Protocol)
+	if p.ConnectTimeout != 0 {
+		add("%s_connect_timeout %ds", d, p.ConnectTimeout)
+	}
+	if p.SendTimeout != 0 {
+		add("%s_send_timeout %ds", d, p.SendTimeout)
+	}
+	if p.ReadTimeout != 0 {
+		add("%s_read_timeout %ds", d, p.ReadTimeout)
+	}
+	if p.IsGRPC() {
+		// gRPC's buffers are one size; it has no temporary files, request
+		// buffering, HTTP version or rewrites of answers.
+		if p.BufferSize != "" {
+			add("grpc_buffer_size %s", p.BufferSize)
+		}
+	} else {
+		if p.Buffering != "" {
+			add("proxy_buffering %s", p.Buffering)
+		}
+		if p.BufferSize != "" {
+			add("proxy_buffer_size %s", p.BufferSize)
+			add("proxy_buffers %d %s", p.Buffers(), p.BufferSize)
+			add("proxy_busy_buffers_size %s", p.BufferSize)
+		}
+		if p.MaxTempFileSize != "" {
+			add("proxy_max_temp_file_size %s", p.MaxTempFileSize)
+		}
+		if p.RequestBuffering != "" {
+			add("proxy_request_buffering %s", p.RequestBuffering)
+		}
+	}
+	if len(p.NextUpstream) > 0 {
+		add("%s_next_upstream %s", d, strings.Join(p.NextUpstream, " "))
+	}
+	if p.NextUpstreamTries != nil {
+		add("%s_next_upstream_tries %d", d, *p.NextUpstreamTries)
+	}
+	if p.NextUpstreamTimeout != nil {
+		add("%s_next_upstream_timeout %ds", d, *p.NextUpstreamTimeout)
+	}
+	if !p.IsGRPC() {
+		if p.HTTPVersion != "" {
+			add("proxy_http_version %s", p.HTTPVersion)
+		}
+		for _, r := range []struct {
+			directive string
+			rw        *annotations.Rewrite
+		}{{"proxy_redirect", p.Redirect}, {"proxy_cookie_domain", p.CookieDomain}, {"proxy_cookie_path", p.CookiePath}} {
+			switch {
+			case r.rw == nil:
+			case r.rw.Off:
+				add("%s off", r.directive)
+			default:
+				add(`%s "%s" "%s"`, r.directive, r.rw.From, r.rw.To)
+			}
+		}
+	}
+	if s := p.SSL; s != nil {
+		add("%s_ssl_trusted_certificate %s/%s", d, authDir, s.Trusted)
+		if s.Cert != "" {
+			add("%s_ssl_certificate %s/%s", d, authDir, s.Cert)
+			add("%s_ssl_certificate_key %s/%s", d, authDir, s.Key)
+		}
+		if s.Verify != "" {
+			add("%s_ssl_verify %s", d, s.Verify)
+		}
+		if s.Depth != 0 {
+			add("%s_ssl_verify_depth %s", d, strconv.Itoa(s.Depth))
+		}
+		if s.Name != "" {
+			add("%s_ssl_name %s", d, s.Name)
+		}
+		if s.ServerName != "" {
+			add("%s_ssl_server_name %s", d, s.ServerName)
+		}
+		if len(s.Protocols) > 0 {
+			add("%s_ssl_protocols %s", d, strings.Join(s.Protocols, " "))
+		}
+		if s.Ciphers != "" {
+			add(`%s_ssl_ciphers "%s"`, d, s.Ciphers)
+		}
+	}
+	return out
+}
