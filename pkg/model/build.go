@@ -34,7 +34,7 @@ func Build(in Input) *Config {
 	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapKeeping(in.ConfigMap, lastGood)
 	b.diags = append(b.diags, ds...)
 	b.defaultBackend(in.Options.DefaultBackend)
-	b.optFallback = b.fallback // HTTP annotations: the error backend of custom-http-errors
+	b.optFallback = b.fallback
 	b.defaultCertificate(in.Options.DefaultCertificate)
 
 	cls := newClassifier(in.Options, in.IngressClasses)
@@ -60,7 +60,7 @@ func Build(in Input) *Config {
 	slices.SortFunc(b.cfg.Ingresses, func(x, y IngressRef) int {
 		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
 	})
-	b.attachCanaries() // traffic policy
+	b.attachCanaries()
 	b.resolveAliases()
 	b.finishServers()
 	b.cfg.Backends = b.backends.sorted()
@@ -87,12 +87,13 @@ type builder struct {
 	secrets  map[SecretRef]*corev1.Secret
 	certs    map[string]*Certificate // used certificates by name
 	now      time.Time
-	// --- traffic policy ---
+	// trafficOf is the traffic policy of each non-canary Ingress;
+	// canaries wait for the routes they attach to (attachCanaries).
 	trafficOf map[IngressRef]*ingressTraffic
 	canaries  []canaryIngress
-	// --- end traffic policy ---
-	// HTTP annotations: optFallback is --default-backend-service's
-	// backend; authFiles the htpasswd files in use by name.
+	// optFallback is --default-backend-service's backend (the error
+	// backend of custom-http-errors); authFiles the files nginx reads per
+	// request in use, by name.
 	optFallback string
 	authFiles   map[string]*AuthFile
 	// aliasClaims are the names server-alias and from-to-www-redirect ask
@@ -115,7 +116,8 @@ type serverBuild struct {
 	routes   map[match]*route
 	fallback string     // the oldest defaultBackend among this host's Ingresses
 	tls      *ServerTLS // from the oldest Ingress that lists the host under spec.tls
-	// HTTP annotations: app-root and server-snippet of the host's Ingresses.
+	// appRoot and snippets are the app-root and server-snippet of the
+	// host's Ingresses.
 	appRoot  annotations.URIPath
 	snippets []annotations.Snippet
 	// aliases are the names of server-alias that the host got, in claim
@@ -135,7 +137,7 @@ type route struct {
 	// server's TLS is known.
 	sslRedirect *bool
 	force       bool
-	canary      *Canary // traffic policy: attached by a canary Ingress
+	canary      *Canary // attached by a canary Ingress
 }
 
 func (b *builder) server(host string) *serverBuild {
@@ -178,13 +180,12 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 			"the Ingress is not served because of invalid annotations")})...)
 		return
 	}
-	// --- traffic policy ---
+	// A canary attaches to the routes of others once they are known.
 	if set.Traffic.Canary.Enabled {
 		b.canaries = append(b.canaries, canaryIngress{ing: ing, set: set, lb: lb})
 		return
 	}
 	b.traffic(ref, set.Traffic)
-	// --- end traffic policy ---
 
 	var fallback string
 	if db := ing.Spec.DefaultBackend; db != nil {
@@ -316,7 +317,7 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 		r := &route{pathType: pt, field: field, sslRedirect: set.SSLRedirect, force: set.ForceSSLRedirect, loc: Location{
 			Modifier: m.mod, Path: m.path, Backend: be, Ingress: ref, RewriteTarget: set.RewriteTarget,
 		}}
-		if tr := b.trafficOf[ref]; tr != nil { // traffic policy
+		if tr := b.trafficOf[ref]; tr != nil {
 			r.loc.RateLimit, r.loc.SourceRange = tr.rateLimit, tr.sourceRange
 		}
 		// A regex path's '$' anchors would read as variables in nginx's
@@ -401,7 +402,7 @@ func (b *builder) finishServers() {
 				redirect = *r.sslRedirect
 			}
 			loc.SSLRedirect = r.force || (s.tls != nil && redirect)
-			loc.Backend = b.variant(r) // traffic policy
+			loc.Backend = b.variant(r)
 			if s.clientTLS != nil && loc.Backend != "" {
 				loc.Headers = append(loc.Headers, clientTLSHeaders(s.clientTLS)...)
 			}

@@ -28,11 +28,9 @@ type Config struct {
 	// nginx did not refuse (plan.Options.DataFiles), never the file
 	// itself.
 	DataFiles []string `json:"dataFiles,omitempty"`
-	// --- traffic policy ---
 	// RateLimits are the limit zones of Ingresses with limits, in Ingress
 	// order; locations refer to them.
 	RateLimits []*RateLimit `json:"rateLimits,omitempty"`
-	// --- end traffic policy ---
 	// AuthFiles are the htpasswd files basic auth locations name, sorted
 	// by Name; pkg/apply writes them, never into nginx.conf.
 	AuthFiles []*AuthFile `json:"authFiles,omitempty"`
@@ -59,7 +57,6 @@ type Global struct {
 	// SSLCiphers is an OpenSSL cipher list.
 	SSLCiphers string `json:"sslCiphers"`
 
-	// --- HTTP annotations ---
 	// AllowSnippets accepts configuration-snippet and server-snippet.
 	AllowSnippets bool `json:"allowSnippets,omitempty"`
 	// RiskLevel is the highest annotation risk accepted.
@@ -67,14 +64,9 @@ type Global struct {
 	// CustomHTTPErrors are intercepted on every location and served by the
 	// controller's default backend, unless an Ingress sets its own.
 	CustomHTTPErrors []int `json:"customHTTPErrors,omitempty"`
-	// --- end HTTP annotations ---
-	// --- traffic policy ---
 	// LimitReqStatus and LimitConnStatus answer requests over a limit.
 	LimitReqStatus  int `json:"limitReqStatus"`
 	LimitConnStatus int `json:"limitConnStatus"`
-	// --- end traffic policy ---
-
-	// --- Proxy, logging and process options (ConfigMap; issue 6) ---
 
 	// ProxyBodySize is client_max_body_size: digits with an optional k, m
 	// or g suffix; "0" disables the check.
@@ -131,19 +123,20 @@ type IngressRef struct {
 
 func (r IngressRef) String() string { return r.Namespace + "/" + r.Name }
 
-// Server is one nginx server block.
+// Server is one host: the locations of its Ingress rules and the settings
+// of the host (package plan decides whether it is a server block).
 type Server struct {
 	// Host is the Ingress host, "*.example.com" for a wildcard, or "" for
 	// the catch-all server that also serves rules without a host.
 	Host string `json:"host"`
-	// Default marks the catch-all server (listen ... default_server).
+	// Default marks the catch-all server: the rules without a host, and
+	// the hosts no rule names.
 	Default bool `json:"default,omitempty"`
 	// Locations are sorted by Path, then Modifier.
 	Locations []*Location `json:"locations"`
 	// TLS is set when an Ingress lists the host under spec.tls.
 	TLS *ServerTLS `json:"tls,omitempty"`
 
-	// --- HTTP annotations ---
 	// AppRoot redirects requests for "/" there (302), from the oldest
 	// Ingress of the host that sets app-root.
 	AppRoot annotations.URIPath `json:"appRoot,omitempty"`
@@ -160,7 +153,6 @@ type Server struct {
 	// redirect to (308, same scheme and URI): the www. twin of
 	// from-to-www-redirect. TLS is the host's.
 	RedirectTo string `json:"redirectTo,omitempty"`
-	// --- end HTTP annotations ---
 }
 
 // ServerTLS is the TLS setup of a host.
@@ -196,7 +188,8 @@ const (
 	ModRegex Modifier = "~*"
 )
 
-// Location is one nginx location block.
+// Location is one path of a host: how requests match it (Modifier, Path)
+// and what serves them.
 type Location struct {
 	Modifier Modifier `json:"modifier"`
 	// Path is validated: it starts with '/' and holds no character that
@@ -215,14 +208,11 @@ type Location struct {
 	RewriteTarget annotations.URIPath `json:"rewriteTarget,omitempty"`
 	// SSLRedirect answers plain-HTTP requests with a 308 to HTTPS.
 	SSLRedirect bool `json:"sslRedirect,omitempty"`
-	// --- traffic policy ---
 	// RateLimit is the location's Ingress's limits; nil when none.
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 	// SourceRange restricts client addresses; nil when unrestricted.
 	SourceRange *SourceRange `json:"sourceRange,omitempty"`
-	// --- end traffic policy ---
 
-	// --- HTTP annotations ---
 	// Redirect answers every request with a redirect instead of proxying.
 	Redirect *annotations.Redirect `json:"redirect,omitempty"`
 	Proxy    annotations.Proxy     `json:"proxy,omitzero"`
@@ -238,10 +228,7 @@ type Location struct {
 	// Errors intercepts backend errors and serves them from another backend.
 	Errors  *ErrorPage          `json:"errors,omitempty"`
 	Snippet annotations.Snippet `json:"snippet,omitempty"`
-	// --- end HTTP annotations ---
 }
-
-// --- HTTP annotations ---
 
 // Header is a request header for the backend: Name is a token; exactly
 // one of Value (validated, printed quoted) and Var (an nginx variable
@@ -279,8 +266,6 @@ type ErrorPage struct {
 	Ingress IngressRef `json:"ingress"`
 }
 
-// --- end HTTP annotations ---
-
 // Backend is a Service port as the Lua balancer sees it.
 type Backend struct {
 	// Name is "namespace/service:port", port as the Ingress wrote it.
@@ -295,11 +280,10 @@ type Backend struct {
 	Endpoints []Endpoint `json:"endpoints"`
 	// NoEndpoints explains an empty Endpoints, for the 503 body and logs.
 	NoEndpoints string `json:"noEndpoints,omitempty"`
-	// --- traffic policy: travels to Lua, never into nginx.conf ---
+	// The traffic policy travels to Lua, never into nginx.conf.
 	Canary   *Canary               `json:"canary,omitempty"`
 	Affinity *annotations.Affinity `json:"affinity,omitempty"`
 	HashBy   annotations.HashBy    `json:"hashBy,omitempty"`
-	// --- end traffic policy ---
 }
 
 // Endpoint is one address and port of a Backend.

@@ -10,12 +10,12 @@ type Backend struct {
 	Endpoints   []Endpoint `json:"endpoints"`
 	// NoEndpoints is the reason an empty Endpoints gives in its 503.
 	NoEndpoints string `json:"noEndpoints,omitempty"`
-	// --- traffic policy ---
+	// The traffic policy the balancer applies (balancer.lua, canary.lua,
+	// sticky.lua, chash.lua).
 	Canary   *Canary   `json:"canary,omitempty"`
 	Affinity *Affinity `json:"affinity,omitempty"`
 	// HashBy is a consistent-hashing key of nginx variables and literals.
 	HashBy string `json:"hashBy,omitempty"`
-	// --- end traffic policy ---
 }
 
 // Canary is a backend's alternative backend and when to use it: header,
