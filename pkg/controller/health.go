@@ -39,7 +39,7 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 		registry: reg,
 		syncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "portico_sync_duration_seconds",
-			Help:    "Time of one watch→model→render→apply pass.",
+			Help:    "Time of one sync: watch→model→plan→render→apply, or an endpoints-only change.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}, []string{"result"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
