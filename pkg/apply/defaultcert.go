@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -54,22 +53,4 @@ func WriteDefaultCertificate(dir string) (certPath, keyPath string, err error) {
 		return "", "", fmt.Errorf("default certificate: %w", err)
 	}
 	return certPath, keyPath, nil
-}
-
-// writeAtomic writes data to a new file with perm and renames it to path.
-func writeAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp := path + ".tmp"
-	_ = os.Remove(tmp)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return renameSync(tmp, path)
 }
