@@ -12,103 +12,19 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
 	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/plan"
-	"github.com/portico-ingress/portico/pkg/statusport"
 )
-
-type metrics struct {
-	registry     *prometheus.Registry
-	syncDuration *prometheus.HistogramVec
-	// Config loads (start or reload) by reason and result.
-	reloads            *prometheus.CounterVec
-	lastReloadDuration prometheus.Gauge
-	lastReloadSuccess  prometheus.Gauge
-	// Findings reported as Events, by object kind, severity and reason.
-	findings *prometheus.CounterVec
-}
-
-func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
-	m := &metrics{
-		registry: reg,
-		syncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "portico_sync_duration_seconds",
-			Help:    "Time of one sync: watch→model→plan→render→apply, or an endpoints-only change.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
-		}, []string{"result"}),
-		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portico_nginx_reloads_total",
-			Help: "Config loads (start or reload) by reason (start, or the kinds of changed objects) and result (success, failure).",
-		}, []string{"reason", "result"}),
-		lastReloadDuration: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "portico_nginx_last_reload_duration_seconds", Help: "Time the last successful config load took: nginx -t, reload, new workers serving, Lua pushes."}),
-		lastReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "portico_nginx_last_reload_success", Help: "1 when the last config load took effect, 0 when it failed."}),
-		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portico_findings_total",
-			Help: "Problems reported as Events and log lines (rejected values, missing references, configs nginx did not take), by object kind, severity and reason.",
-		}, []string{"kind", "severity", "reason"}),
-	}
-	stat := func(name, help string, f func() float64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
-	}
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.syncDuration,
-		m.reloads, m.lastReloadDuration, m.lastReloadSuccess, m.findings,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "portico_config_hash",
-			Help: "The running nginx.conf's checksum: its first 52 bits as a number."},
-			func() float64 { return checksumNumber(c.applier.Stats().Checksum) }),
-		stat("portico_nginx_reload_failures_total", "Config loads refused by nginx -t or that did not take effect.",
-			func() float64 { return float64(c.applier.Stats().ReloadFailures) }),
-		stat("portico_nginx_restarts_total", "Restarts of an nginx master that died.",
-			func() float64 { return float64(c.applier.Stats().Restarts) }),
-		stat("portico_lua_pushes_total", "Backend sets pushed to the Lua balancer.",
-			func() float64 { return float64(c.applier.Stats().Pushes) }),
-		stat("portico_config_drift_edits_total", "Changes Portico did not make to files it writes under the config dir (nginx.conf and the files beside it), each undone by writing Portico's version back.",
-			func() float64 { return float64(c.applier.Owned.Drift().Edits) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "portico_config_drift",
-			Help: "Files Portico writes under the config dir that differ from Portico's version now (writing it back failed)."},
-			func() float64 { return float64(len(c.applier.Owned.Drift().Unrestored)) }),
-	)
-	if c.cfg.RequestMetrics {
-		reg.MustRegister(newRequestCollector(statusport.Loopback(c.cfg.Plan.StatusPort), c.cfg.MetricsPerHost, c.log.Named("metrics")))
-	}
-	return m
-}
 
 func (c *Controller) healthCheckPath() string {
 	if c.cfg.HealthCheckPath != "" {
 		return c.cfg.HealthCheckPath
 	}
 	return "/healthz"
-}
-
-// observeLoad records one config load attempt.
-func (m *metrics) observeLoad(reason string, took time.Duration, err error) {
-	if err != nil {
-		m.reloads.WithLabelValues(reason, "failure").Inc()
-		m.lastReloadSuccess.Set(0)
-		return
-	}
-	m.reloads.WithLabelValues(reason, "success").Inc()
-	m.lastReloadSuccess.Set(1)
-	m.lastReloadDuration.Set(took.Seconds())
-}
-
-func (m *metrics) observeSync(d time.Duration, err error) {
-	result := "success"
-	if err != nil {
-		result = "error"
-	}
-	m.syncDuration.WithLabelValues(result).Observe(d.Seconds())
 }
 
 // serveHealth serves the health check (/healthz, or HealthCheckPath),

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
@@ -133,39 +132,4 @@ func serviceOf(backend string) string {
 	}
 	svc, _, _ := strings.Cut(rest, ":")
 	return svc
-}
-
-// reloadReason is a bounded label for why a load happened: "start" or the
-// kinds of the changed objects, e.g. "ConfigMap+Ingress".
-func reloadReason(wasRunning bool, reasons []string) string {
-	if !wasRunning {
-		return "start"
-	}
-	seen := map[string]bool{}
-	var kinds []string
-	for _, r := range reasons {
-		k, _, _ := strings.Cut(r, " ")
-		if k == "and" || k == "" || seen[k] {
-			continue
-		}
-		seen[k] = true
-		kinds = append(kinds, k)
-	}
-	if len(kinds) == 0 {
-		return "other"
-	}
-	// reasons are sorted, so kinds are too.
-	return strings.Join(kinds, "+")
-}
-
-// checksumNumber is the first 52 bits of a hex checksum, exact in a float64.
-func checksumNumber(sum string) float64 {
-	if len(sum) < 13 {
-		return 0
-	}
-	n, err := strconv.ParseUint(sum[:13], 16, 64)
-	if err != nil {
-		return 0
-	}
-	return float64(n)
 }
