@@ -8,7 +8,7 @@
 // clock (Snapshot.Now), does no I/O and routes with model.Build,
 // Config.Match and plan.Make, the controller's own code, so its answer is
 // the controller's; it compares what nginx holds in the plan's wire types
-// with the same matcher (plan.Routes.Match). Gather and the Fetch functions are the
-// I/O layer that fills a Snapshot with client-go and package statusport;
-// Write prints a Report for people.
+// with the same matcher (plan.Routes.Match). Gather and the Fetch functions
+// are the I/O layer that fills a Snapshot with client-go and package
+// statusport; Write prints a Report for people.
 package diagnose
