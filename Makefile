@@ -72,10 +72,12 @@ reliability: deps tools build
 	@cat _out/reliability.txt; echo; cat _out/adversarial.txt
 
 # The tables of docs/annotations.md and docs/configmap.md, from the
-# annotation catalog and the ConfigMap key registry (a unit test fails when
-# the committed files differ).
+# annotation catalog and the ConfigMap key registry, and of docs/flags.md,
+# from the controller's flag definitions (unit tests fail when the
+# committed files differ).
 docs:
 	$(GO) run ./hack/gendocs
+	UPDATE_FLAGS_DOC=1 $(GO) test -count=1 -run '^TestFlagsDoc$$' ./cmd/portico
 
 clean:
 	rm -rf bin _out

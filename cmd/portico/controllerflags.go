@@ -319,8 +319,8 @@ func groupedUsage(fs *pflag.FlagSet) string {
 	return b.String()
 }
 
-// flagTables prints the flags as the Markdown tables of README.md's
-// "Running the controller", one per group.
+// flagTables prints the flags as the Markdown tables of docs/flags.md,
+// one per group.
 func flagTables(fs *pflag.FlagSet) string {
 	var b strings.Builder
 	cell := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }

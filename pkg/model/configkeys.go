@@ -135,7 +135,7 @@ var configKeys = []ConfigKey{
 	{Name: "disable-ipv6-dns", Default: "false", Meaning: "Do not resolve names to IPv6 addresses.",
 		Differs: "nginx's resolver (for `auth-url` hosts) asks for IPv4 and IPv6 addresses."},
 	{Name: "dynamic-routing", Status: annotations.Full, Default: "true", Own: true,
-		Meaning: "Route plain hosts in Lua, so that their Ingress changes need no reload (README \"Dynamic routing\"); `false`: every host is an nginx `server` block.",
+		Meaning: "Route plain hosts in Lua, so that their Ingress changes need no reload (docs/architecture.md, \"Dynamic routing\"); `false`: every host is an nginx `server` block.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.DynamicRouting })},
 	{Name: "enable-access-log-for-default-backend", Default: "false", Meaning: "Log requests the default backend answers.",
 		Differs: "Every request nginx answers is logged (unless `disable-access-log`)."},
