@@ -17,14 +17,19 @@ import (
 // Build translates in into a Config. See the package doc for its contract.
 func Build(in Input) *Config {
 	b := &builder{
-		backends: newBackends(in.Services, in.EndpointSlices),
-		servers:  map[string]*serverBuild{},
-		secrets:  make(map[SecretRef]*corev1.Secret, len(in.Secrets)),
-		certs:    map[string]*Certificate{},
-		now:      in.Now,
+		backends:      newBackends(in.Services, in.EndpointSlices),
+		servers:       map[string]*serverBuild{},
+		secrets:       make(map[SecretRef]*corev1.Secret, len(in.Secrets)),
+		certs:         map[string]*Certificate{},
+		now:           in.Now,
+		configMaps:    make(map[string]*corev1.ConfigMap, len(in.ConfigMaps)),
+		configMapRefs: map[string]bool{},
 	}
 	for _, s := range in.Secrets {
 		b.secrets[SecretRef{s.Namespace, s.Name}] = s
+	}
+	for _, cm := range in.ConfigMaps {
+		b.configMaps[cm.Namespace+"/"+cm.Name] = cm
 	}
 	var ds []diag.Diagnostic
 	var lastGood map[string]string
@@ -72,6 +77,10 @@ func Build(in Input) *Config {
 		b.cfg.AuthFiles = append(b.cfg.AuthFiles, f)
 	}
 	slices.SortFunc(b.cfg.AuthFiles, func(x, y *AuthFile) int { return cmp.Compare(x.Name, y.Name) })
+	for ref := range b.configMapRefs {
+		b.cfg.ConfigMapRefs = append(b.cfg.ConfigMapRefs, ref)
+	}
+	slices.Sort(b.cfg.ConfigMapRefs)
 	diag.Sort(b.diags)
 	b.cfg.Diagnostics = b.diags
 	return &b.cfg
@@ -85,8 +94,12 @@ type builder struct {
 	// fallback is the backend for requests that match no rule at all.
 	fallback string
 	secrets  map[SecretRef]*corev1.Secret
-	certs    map[string]*Certificate // used certificates by name
-	now      time.Time
+	// configMaps are Input.ConfigMaps by "namespace/name"; configMapRefs
+	// the names annotations named (Config.ConfigMapRefs).
+	configMaps    map[string]*corev1.ConfigMap
+	configMapRefs map[string]bool
+	certs         map[string]*Certificate // used certificates by name
+	now           time.Time
 	// trafficOf is the traffic policy of each non-canary Ingress;
 	// canaries wait for the routes they attach to (attachCanaries).
 	trafficOf map[IngressRef]*ingressTraffic

@@ -34,6 +34,10 @@ type Config struct {
 	// AuthFiles are the htpasswd files basic auth locations name, sorted
 	// by Name; pkg/apply writes them, never into nginx.conf.
 	AuthFiles []*AuthFile `json:"authFiles,omitempty"`
+	// ConfigMapRefs are the ConfigMaps annotations name
+	// (auth-proxy-set-headers), "namespace/name", sorted, whether they
+	// exist or not: a change to one of them changes the model.
+	ConfigMapRefs []string `json:"configMapRefs,omitempty"`
 	// Diagnostics are sorted; see package diag.
 	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"`
 	// ConfigMapValues are the ConfigMap values in effect, per key: the
@@ -104,6 +108,14 @@ type Global struct {
 	UpstreamKeepaliveConnections int `json:"upstreamKeepaliveConnections"`
 	UpstreamKeepaliveTimeout     int `json:"upstreamKeepaliveTimeout"`
 	UpstreamKeepaliveRequests    int `json:"upstreamKeepaliveRequests"`
+	// Auth is the global auth (global-auth-url and its family): the
+	// locations of Ingresses without auth-url ask it, unless their Ingress
+	// opts out (enable-global-auth: "false"); nil: none.
+	Auth *annotations.ExternalAuth `json:"auth,omitempty"`
+	// NoAuthLocations are path prefixes: an Ingress path starting with one
+	// is checked by no auth (auth-url, global, basic), as in ingress-nginx
+	// (no-auth-locations).
+	NoAuthLocations []string `json:"noAuthLocations,omitempty"`
 }
 
 // RealIP is the realip setup: which source names the client, and the

@@ -41,6 +41,8 @@ type globalBuild struct {
 	enableRealIP, computeFullForwardedFor bool
 	realIPFrom                            []string
 	disableAccessLog                      bool
+	// auth becomes Global.Auth (globalauth.go).
+	auth globalAuthBuild
 }
 
 func defaults() globalBuild {
@@ -69,6 +71,7 @@ func (b globalBuild) withProxyDefaults() globalBuild {
 	b.g.LogFormat = defaultLogFormat
 	b.g.UpstreamKeepaliveConnections, b.g.UpstreamKeepaliveTimeout, b.g.UpstreamKeepaliveRequests = 320, 60, 10000
 	b.realIPFrom = []string{"0.0.0.0/0"}
+	b.g.NoAuthLocations = defaultNoAuthLocations
 	return b
 }
 
@@ -77,6 +80,7 @@ func (b *globalBuild) finish() {
 	b.g.HSTS = b.hsts.header()
 	b.g.AppendForwardedFor = b.computeFullForwardedFor && b.g.UseForwardedHeaders
 	b.g.AccessLog = !b.disableAccessLog
+	b.auth.finish(&b.g)
 	switch {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}

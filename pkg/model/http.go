@@ -19,6 +19,10 @@ import (
 type ingressHTTP struct {
 	set   annotations.Set
 	basic *BasicAuth
+	// auth is the Ingress's auth-url, resolved (externalAuth); global is
+	// the ConfigMap's, with its global auth and no-auth-locations.
+	auth   *annotations.ExternalAuth
+	global *Global
 	// errBackend serves CustomHTTPErrors; "" means errors are not
 	// intercepted.
 	errBackend string
@@ -59,7 +63,7 @@ func parseHtpasswd(content string) (string, error) {
 // httpIngress resolves the HTTP annotations of ing. An Error diagnostic
 // means the Ingress must not be served.
 func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set annotations.Set, lb annotations.LoadBalance) (ingressHTTP, []diag.Diagnostic) {
-	h := ingressHTTP{set: set}
+	h := ingressHTTP{set: set, global: &b.cfg.Global}
 	var ds []diag.Diagnostic
 	if ba := set.BasicAuth; ba != nil {
 		f := "metadata.annotations[" + annotations.Prefix + "auth-secret]"
@@ -112,9 +116,9 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 		h.clientTLS, d = b.clientTLS(ing, c)
 		ds = append(ds, d...)
 	}
-	if ea := set.ExternalAuth; ea != nil && (ea.URLHostFromRule || ea.SigninHostFromRule) {
-		ds = append(ds, hostVarRules(ing, ea)...)
-	}
+	var d []diag.Diagnostic
+	h.auth, d = b.externalAuth(ing, set.ExternalAuth)
+	ds = append(ds, d...)
 	h.errCodes = set.CustomHTTPErrors
 	if h.errCodes == nil {
 		h.errCodes = b.cfg.Global.CustomHTTPErrors
@@ -183,27 +187,15 @@ func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath
 	loc.Redirect = s.Redirect
 	loc.Proxy = s.Proxy
 	loc.CORS = s.CORS
-	loc.BasicAuth = h.basic
 	loc.Snippet = s.ConfigurationSnippet
 	if s.XForwardedPrefix != "" {
 		loc.Headers = append(loc.Headers, Header{Name: "X-Forwarded-Prefix", Value: string(s.XForwardedPrefix)})
 	}
-	if ea := s.ExternalAuth; ea != nil {
-		e := *ea
-		// $host: the rule's host (hostVarRules refused the others).
-		if ea.URLHostFromRule {
-			e.URL.Host = host
-		}
-		if ea.SigninHostFromRule {
-			in := *ea.Signin
-			in.Host = host
-			e.Signin = &in
-		}
-		loc.ExternalAuth = &e
-		for _, rh := range ea.ResponseHeaders {
-			loc.Headers = append(loc.Headers, Header{Name: rh.Name, Var: "portico_auth_" + rh.Var})
-		}
+	path := p.Path
+	if path == "" {
+		path = "/"
 	}
+	h.locationAuth(loc, path, host)
 	if h.errBackend != "" {
 		port := p.Backend.Service.Port.Name
 		if port == "" {

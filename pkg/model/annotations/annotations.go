@@ -45,6 +45,9 @@ type Set struct {
 	// BasicAuth is auth-type basic; the model reads its Secret.
 	BasicAuth    *BasicAuth
 	ExternalAuth *ExternalAuth
+	// NoGlobalAuth leaves the Ingress out of the ConfigMap's global auth
+	// (enable-global-auth: "false").
+	NoGlobalAuth bool
 	// ClientTLS is auth-tls: client certificates on the hosts' HTTPS.
 	ClientTLS *ClientTLS
 	// CustomHTTPErrors are intercepted and served by DefaultBackend (or

@@ -1,7 +1,9 @@
 package annotations
 
 import (
+	"cmp"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/portico-ingress/portico/pkg/model/diag"
@@ -31,8 +33,9 @@ type BasicAuth struct {
 	Realm string
 }
 
-// ExternalAuth is auth-url: each request is first sent to URL (nginx
-// auth_request); 2xx lets it through, 401/403 are returned.
+// ExternalAuth is auth-url, or the ConfigMap's global auth: each request
+// is first sent to URL (nginx auth_request); 2xx lets it through, 401/403
+// are returned.
 type ExternalAuth struct {
 	URL URL `json:"url"`
 	// URLHostFromRule: the URL's host was $host, which on a rule of one
@@ -40,18 +43,42 @@ type ExternalAuth struct {
 	URLHostFromRule bool `json:"urlHostFromRule,omitempty"`
 	// Method is the auth request's method; "" is GET.
 	Method string `json:"method,omitempty"`
-	// Signin, when set, is where 401 answers redirect to, with ?rd= what
-	// SigninRD says.
+	// Signin, when set, is where 401 answers redirect to (its query holds
+	// the fixed parameters), with SigninParam=<what SigninRD says>
+	// appended.
 	Signin *URL `json:"signin,omitempty"`
 	// SigninHostFromRule is URLHostFromRule for Signin.
 	SigninHostFromRule bool     `json:"signinHostFromRule,omitempty"`
 	SigninRD           SigninRD `json:"signinRD,omitempty"`
+	// SigninParam is the query parameter that carries the request to the
+	// sign-in page (auth-signin-redirect-param, "rd" by default); "" with
+	// SigninRD RDNone.
+	SigninParam string `json:"signinParam,omitempty"`
 	// ResponseHeaders are copied from the auth answer to the backend
 	// request.
 	ResponseHeaders []AuthHeader `json:"responseHeaders,omitempty"`
+	// RequestRedirect is what X-Auth-Request-Redirect tells the auth
+	// service (auth-request-redirect); "" is the request URI.
+	RequestRedirect Template `json:"requestRedirect,omitempty"`
+	// AlwaysSetCookie passes the auth answer's Set-Cookie to the client
+	// with every answer; otherwise with 2xx and 3xx answers only (nginx
+	// add_header's codes), as ingress-nginx does.
+	AlwaysSetCookie bool `json:"alwaysSetCookie,omitempty"`
+	// Cache keeps the auth answers (auth-cache-key); nil: none.
+	Cache *AuthCache `json:"cache,omitempty"`
+	// Keepalive keeps connections to the auth service (auth-keepalive);
+	// nil: none.
+	Keepalive *AuthKeepalive `json:"keepalive,omitempty"`
+	// ProxyHeaders names the ConfigMap of headers sent to the auth service
+	// (auth-proxy-set-headers); the model reads it into SetHeaders.
+	ProxyHeaders *ObjectRef      `json:"proxyHeaders,omitempty"`
+	SetHeaders   []AuthSetHeader `json:"setHeaders,omitempty"`
+	// Snippet goes into the location of the auth subrequest
+	// (auth-snippet, global-auth-snippet).
+	Snippet Snippet `json:"snippet,omitempty"`
 }
 
-// SigninRD is what the ?rd= of a sign-in redirect carries.
+// SigninRD is what the SigninParam of a sign-in redirect carries.
 type SigninRD string
 
 const (
@@ -61,16 +88,22 @@ const (
 	// RDRequestURI is the request URI alone, URL-escaped
 	// ($escaped_request_uri: oauth2-proxy's documented setup).
 	RDRequestURI SigninRD = "request-uri"
+	// RDNone: the sign-in URL's own query names SigninParam with a fixed
+	// value; nothing is appended, as in ingress-nginx.
+	RDNone SigninRD = "none"
 )
 
 // hostVar is the one variable an auth URL may hold, as its whole host.
 const hostVar = "$host"
 
 var (
-	// The ?rd= forms of auth-signin taken from ingress-nginx's docs and
-	// common oauth2-proxy setups; each is one of the two SigninRDs.
-	rdRequestURI = regexp.MustCompile(`^rd=\$(escaped_)?request_uri$`)
-	rdURL        = regexp.MustCompile(`^rd=(\$scheme|\$pass_access_scheme)://(\$host|\$http_host|\$best_http_host)\$(escaped_)?request_uri$`)
+	// The forms of the request a sign-in URL's parameter may carry, taken
+	// from ingress-nginx's docs and common oauth2-proxy setups; each is one
+	// of the SigninRDs.
+	rdRequestURI = regexp.MustCompile(`^\$(escaped_)?request_uri$`)
+	rdURL        = regexp.MustCompile(`^(\$scheme|\$pass_access_scheme)://(\$host|\$http_host|\$best_http_host)\$(escaped_)?request_uri$`)
+	// signinParam is a query parameter name.
+	signinParam = regexp.MustCompile(`^[A-Za-z0-9_.~-]{1,64}$`)
 )
 
 const wantAuthURL = wantURL + ", whose host may be $host (the rule's host)"
@@ -87,6 +120,101 @@ func parseAuthURL(v string) (u URL, fromRule, ok bool) {
 	}
 	u, ok = parseURL(v)
 	return u, false, ok
+}
+
+// Signin is a sign-in URL parsed (auth-signin, global-auth-signin),
+// before the redirect parameter is known: its fixed query parameters, and
+// the one (rdKey) that carries the request in one of the SigninRD forms,
+// if any.
+type Signin struct {
+	url      URL
+	fromRule bool
+	fixed    []string
+	rdKey    string
+	rd       SigninRD
+}
+
+const wantSignin = wantAuthURL + ", and a query of fixed parameters (letters, digits and -._~) and at most one " +
+	"parameter that carries the request: $escaped_request_uri or $request_uri (the request URI) or " +
+	"$scheme://$host$escaped_request_uri and its variants (the request's URL), such as rd=$escaped_request_uri"
+
+// ParseGlobalAuthURL parses global-auth-url: as auth-url, but its host
+// is never $host (one service asked for every host).
+func ParseGlobalAuthURL(v string) (URL, bool) { return parseURL(v) }
+
+// ParseGlobalSignin parses global-auth-signin: as auth-signin, but its
+// host is never $host.
+func ParseGlobalSignin(v string) (Signin, bool) {
+	s, ok := parseSignin(v)
+	return s, ok && !s.fromRule
+}
+
+// parseSignin parses an auth-signin URL.
+func parseSignin(v string) (Signin, bool) {
+	base, query, _ := strings.Cut(v, "?")
+	u, fromRule, ok := parseAuthURL(base)
+	if !ok || u.Query != "" {
+		return Signin{}, false
+	}
+	s := Signin{url: u, fromRule: fromRule}
+	if query == "" {
+		return s, true
+	}
+	for _, part := range strings.Split(query, "&") {
+		k, val, _ := strings.Cut(part, "=")
+		if !signinParam.MatchString(k) {
+			return Signin{}, false
+		}
+		switch {
+		case rdRequestURI.MatchString(val) || rdURL.MatchString(val):
+			if s.rdKey != "" {
+				return Signin{}, false
+			}
+			s.rdKey, s.rd = k, RDURL
+			if rdRequestURI.MatchString(val) {
+				s.rd = RDRequestURI
+			}
+		case queryChars.MatchString(val):
+			s.fixed = append(s.fixed, part)
+		default:
+			return Signin{}, false
+		}
+	}
+	return s, true
+}
+
+// Resolve sets e's sign-in fields from s and param, the parameter that
+// carries the request ("" is rd): the parameter of the query that names
+// the request in a SigninRD form, else param appended with the request's
+// URL, unless the query gives param a fixed value (ingress-nginx then
+// adds nothing).
+func (s Signin) Resolve(e *ExternalAuth, param string) {
+	u := s.url
+	u.Query = strings.Join(s.fixed, "&")
+	e.Signin, e.SigninHostFromRule = &u, s.fromRule
+	param = cmp.Or(param, "rd")
+	switch {
+	case s.rdKey != "":
+		e.SigninParam, e.SigninRD = s.rdKey, s.rd
+	case slices.ContainsFunc(s.fixed, func(p string) bool { return strings.HasPrefix(p, param+"=") || p == param }):
+		e.SigninParam, e.SigninRD = "", RDNone
+	default:
+		e.SigninParam, e.SigninRD = param, RDURL
+	}
+}
+
+// SigninPrefix is the sign-in redirect up to the value of SigninParam
+// ("https://l.example/start?rd="), or the whole redirect with RDNone.
+func (e *ExternalAuth) SigninPrefix() string {
+	s := e.Signin.String()
+	if e.SigninRD == RDNone {
+		return s
+	}
+	sep := "?"
+	if e.Signin.Query != "" {
+		sep = "&"
+	}
+	return s + sep + e.SigninParam + "="
 }
 
 // AuthHeader is a header name and the nginx variable suffix that holds it.
@@ -143,6 +271,34 @@ func parseBasicAuth(a Annotations) (*BasicAuth, []diag.Diagnostic) {
 	return b, ds
 }
 
+const (
+	wantAuthMethod          = "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"
+	wantAuthResponseHeaders = "a comma-separated list of header names (letters, digits, -)"
+)
+
+// ParseAuthMethod parses an auth request's method (auth-method,
+// global-auth-method).
+func ParseAuthMethod(v string) (string, bool) { return v, authMethods[v] }
+
+// ParseAuthResponseHeaders parses a list of header names copied from the
+// auth answer to the backend request (auth-response-headers,
+// global-auth-response-headers).
+func ParseAuthResponseHeaders(v string) ([]AuthHeader, bool) {
+	hs, ok := splitList(v, headerNameTok.MatchString)
+	if !ok {
+		return nil, false
+	}
+	out := make([]AuthHeader, len(hs))
+	for i, h := range hs {
+		out[i] = AuthHeader{Name: h, Var: strings.ToLower(strings.ReplaceAll(h, "-", "_"))}
+	}
+	return out, true
+}
+
+// parseExternalAuth parses auth-url and its companions. A value outside
+// its grammar refuses the whole of it (the Ingress is not served: auth is
+// never dropped); auth-keepalive on a URL whose host is $host is only
+// reported, as ingress-nginx does.
 func parseExternalAuth(a Annotations) (*ExternalAuth, []diag.Diagnostic) {
 	var ds []diag.Diagnostic
 	e := &ExternalAuth{}
@@ -155,40 +311,29 @@ func parseExternalAuth(a Annotations) (*ExternalAuth, []diag.Diagnostic) {
 		}
 	}
 	if v, ok := a.lookup(nameAuthMethod); ok {
-		if authMethods[v] {
-			e.Method = v
+		if m, ok := ParseAuthMethod(v); ok {
+			e.Method = m
 		} else {
-			ds = append(ds, invalid(nameAuthMethod, v, "want GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS")...)
+			ds = append(ds, invalid(nameAuthMethod, v, "want "+wantAuthMethod)...)
 		}
 	}
+	param, d := parseSigninParam(a)
+	ds = append(ds, d...)
 	if v, ok := a.lookup(nameAuthSignin); ok {
-		base, query, hasQuery := strings.Cut(v, "?")
-		u, fromRule, ok := parseAuthURL(base)
-		switch {
-		case !ok || u.Query != "":
-		case !hasQuery:
-			e.Signin, e.SigninHostFromRule = &u, fromRule
-		case rdRequestURI.MatchString(query):
-			e.Signin, e.SigninHostFromRule, e.SigninRD = &u, fromRule, RDRequestURI
-		case rdURL.MatchString(query):
-			e.Signin, e.SigninHostFromRule = &u, fromRule
-		}
-		if e.Signin == nil {
-			ds = append(ds, invalid(nameAuthSignin, v, wantAuthURL+", and no query or one of "+
-				"rd=$escaped_request_uri, rd=$request_uri (the request URI) or "+
-				"rd=$scheme://$host$escaped_request_uri and its variants (the request's URL)")...)
+		if s, ok := parseSignin(v); ok {
+			s.Resolve(e, param)
+		} else {
+			ds = append(ds, invalid(nameAuthSignin, v, wantSignin)...)
 		}
 	}
 	if v, ok := a.lookup(nameAuthResponseHeaders); ok {
-		hs, ok := splitList(v, headerNameTok.MatchString)
-		if ok {
-			for _, h := range hs {
-				e.ResponseHeaders = append(e.ResponseHeaders, AuthHeader{Name: h, Var: strings.ToLower(strings.ReplaceAll(h, "-", "_"))})
-			}
+		if hs, ok := ParseAuthResponseHeaders(v); ok {
+			e.ResponseHeaders = hs
 		} else {
-			ds = append(ds, invalid(nameAuthResponseHeaders, v, "want a comma-separated list of header names (letters, digits, -)")...)
+			ds = append(ds, invalid(nameAuthResponseHeaders, v, "want "+wantAuthResponseHeaders)...)
 		}
 	}
+	ds = append(ds, parseAuthRequest(a, e)...)
 	if !on || diag.HasError(ds) {
 		return nil, ds
 	}

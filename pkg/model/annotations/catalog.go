@@ -5,12 +5,14 @@ const (
 	asAbove         = "As above."
 	noModSecurity   = "Portico's nginx has no ModSecurity module."
 	noOpenTelemetry = "Portico's nginx has no OpenTelemetry module; backends get an `X-Request-ID` (ConfigMap `generate-request-id`)."
-	noAuthKeepalive = "Each auth subrequest opens its own connection to the auth service; there is no keep-alive pool for it."
-	noMirror        = "Portico does not mirror requests."
-	noFastCGI       = "`backend-protocol: FCGI` is refused: Portico proxies HTTP, HTTPS and gRPC only."
-	noHashSubset    = "`upstream-hash-by` maps each key to one endpoint: there are no subsets."
-	sessionCookie   = "Used with `affinity: cookie`."
-	snippetChecks   = "Refused when nginx, reading it by its own tokenizer rules (`pkg/nginxconf`, fuzzed against the nginx binary), would not keep it in the block it is printed in: a `}` that would close it (a `}` inside a word such as `b}` and the `{` of `${` belong to the word, as nginx reads them), a block, quote or `*_by_lua_block` left open, a directive without its `;`, a word or comment nginx finds too long (4 KiB), a Lua block over 2,000 bytes or a `*_by_lua_block` that lua-nginx-module 0.10.23 does not have; also a NUL byte or more than 64 KiB."
+	// requestVariablesNote names the variables an auth template may use
+	// (RequestVariable).
+	requestVariablesNote = "`$host`, `$hostname`, `$scheme`, `$https`, `$request_uri`, `$uri`, `$args`, `$query_string`, `$request_method`, `$remote_addr`, `$remote_port`, `$remote_user`, `$server_name`, `$server_port`, `$server_addr`, `$server_protocol`, `$content_type`, `$content_length`, `$msec`, `$time_iso8601`, `$time_local`, `$ssl_client_*`, `$ssl_server_name`, `$ssl_protocol`, `$ssl_cipher`, `$http_<header>`, `$cookie_<name>`, `$arg_<name>`"
+	noMirror             = "Portico does not mirror requests."
+	noFastCGI            = "`backend-protocol: FCGI` is refused: Portico proxies HTTP, HTTPS and gRPC only."
+	noHashSubset         = "`upstream-hash-by` maps each key to one endpoint: there are no subsets."
+	sessionCookie        = "Used with `affinity: cookie`."
+	snippetChecks        = "Refused when nginx, reading it by its own tokenizer rules (`pkg/nginxconf`, fuzzed against the nginx binary), would not keep it in the block it is printed in: a `}` that would close it (a `}` inside a word such as `b}` and the `{` of `${` belong to the word, as nginx reads them), a block, quote or `*_by_lua_block` left open, a directive without its `;`, a word or comment nginx finds too long (4 KiB), a Lua block over 2,000 bytes or a `*_by_lua_block` that lua-nginx-module 0.10.23 does not have; also a NUL byte or more than 64 KiB."
 )
 
 // catalog holds one entry for every annotation name of ingress-nginx
@@ -228,7 +230,7 @@ var catalog = []Entry{
 
 	// Authentication.
 	{Name: nameAuthType, Section: SectionAuth, Status: Partly, Risk: RiskMedium, parser: basicAuthParser,
-		Differs: "`basic` only; `digest` is refused (nginx has no digest module).",
+		Differs: "`basic` only: `digest` is refused, because Debian's nginx packages (bookworm) have no digest authentication module (ingress-nginx builds nginx-http-auth-digest into its own nginx).",
 		Notes:   "Hosts with basic auth stay in the Lua router: the router sets the route's realm and htpasswd file for the `auth_basic` of its router location (`ngx.exec`), after ssl-redirect, redirects, CORS preflights and the source range, as in a static location; the first such route costs one reload, later ones (other Secrets included) none."},
 	{Name: nameAuthSecret, Section: SectionAuth, Status: Partly, Risk: RiskMedium, parser: basicAuthParser,
 		Differs: "The Secret must be in the Ingress's namespace (`name` or `<own-namespace>/name`).",
@@ -251,33 +253,40 @@ var catalog = []Entry{
 	{Name: nameAuthTLSErrorPage, Section: SectionAuth, Status: Full, Risk: RiskHigh, parser: clientTLSParser,
 		Notes: "An absolute http(s) URL (grammar as for redirects): a client whose certificate is missing or fails goes there (302) instead of nginx's 400."},
 	{Name: nameAuthURL, Section: SectionAuth, Status: Partly, Risk: RiskHigh, parser: externalAuthParser,
-		Differs: "The auth service's `Set-Cookie` does not reach the client; `$host` is the only variable allowed, and only when the Ingress's rules all name one host.",
-		Notes:   "Absolute http(s) URL (grammar as for redirects), sent as an nginx `auth_request` subrequest with `X-Original-URL`, `X-Original-Method`, `X-Original-URI`, `X-Auth-Request-Redirect`; 2xx passes, 401/403 are returned. IP hosts are used as is; host names are resolved by nginx at request time with the nameservers of the controller's `/etc/resolv.conf`, or of `--resolver` (none: the request fails with 500). The host may be `$host`, as in ingress-nginx's oauth2-proxy example (`https://$host/oauth2/auth`): it stands for the rule's host; on a rule without a host or with a wildcard host `$host` is whatever the client sends, which would let the client pick the auth service, so such an Ingress is refused. Hosts with `auth-url` stay in the Lua router: the router names the service, its Host and method (and the sign-in page) for the `auth_request` of the route's router location, which asks it through one shared internal location and sends the `auth-response-headers`; X-Request-ID is made before the hand-off, so the service and the backend see the same one. The first route with a new set of response headers (or sign-in or not) costs one reload, later ones none."},
+		Differs: "`$host` is the only variable allowed, as the URL's whole host, and only when the Ingress's rules all name one host: on a rule without a host or with a wildcard host it would be whatever the client sends, letting the client pick the auth service, so such an Ingress is refused.",
+		Notes:   "Absolute http(s) URL (grammar as for redirects), asked with an nginx `auth_request` subrequest that tells the service `X-Original-URL`, `X-Original-Method`, `X-Original-URI`, `X-Auth-Request-Redirect`, `X-Forwarded-For`, `-Proto`, `-Host` and `X-Request-ID` (the backend's), over HTTP/1.1 with SNI for HTTPS; 2xx passes, 401/403 are returned, and the auth answer's `Set-Cookie` reaches the client as in ingress-nginx (`auth-always-set-cookie`). IP hosts are used as is; host names are resolved by nginx at request time with the nameservers of the controller's `/etc/resolv.conf`, or of `--resolver` (none: the request fails with 500). The host may be `$host`, as in ingress-nginx's oauth2-proxy example (`https://$host/oauth2/auth`): it stands for the rule's host. As in ingress-nginx, a path that starts with one of the ConfigMap's `no-auth-locations` (default `/.well-known/acme-challenge`) is not checked. Hosts with `auth-url` stay in the Lua router: the router names the service, its Host and method (and the sign-in page) for the `auth_request` of the route's router location, which asks it through an internal location shared by the routes with the same cache, headers and snippet; X-Request-ID is made before the hand-off, so the service and the backend see the same one. The first route with a new set of response headers (or sign-in or not) costs one reload, later ones none. e2e `TestAnnotationsAuth`, `TestAnnotationsAuthHostVariable`."},
 	{Name: nameAuthMethod, Section: SectionAuth, Status: Full, Risk: RiskHigh, parser: externalAuthParser,
 		Notes: "`GET HEAD POST PUT PATCH DELETE OPTIONS`."},
 	{Name: nameAuthSignin, Section: SectionAuth, Status: Partly, Risk: RiskHigh, parser: externalAuthParser,
-		Differs: "Its query may be only the `rd=` forms ingress-nginx users write (below); other queries and variables are refused.",
-		Notes:   "A 401 from the auth service redirects (302) to this URL with `?rd=<escaped original URL>` (scheme, the Host as sent, the request URI). Its host may be `$host`, as for `auth-url`. `rd=$escaped_request_uri` or `rd=$request_uri` (oauth2-proxy's example) send the request URI alone, escaped; `rd=$scheme://$host$escaped_request_uri` and its spellings with `$pass_access_scheme`, `$http_host`, `$best_http_host` or `$request_uri` send the original URL as without a query."},
+		Differs: "Variables only as the value of the one query parameter that carries the request, in the forms below (ingress-nginx prints the URL as is, any variable anywhere); the parameter holding such a form is the redirect parameter, whatever `auth-signin-redirect-param` says.",
+		Notes:   "A 401 from the auth service redirects (302) to this URL with `rd=<escaped original URL>` (scheme, the Host as sent, the request URI) added to its query (`auth-signin-redirect-param` names another parameter), and the auth answer's `Set-Cookie`. Its host may be `$host`, as for `auth-url`. Its query may hold fixed parameters (letters, digits and `-._~`) and one parameter carrying the request: `$escaped_request_uri` or `$request_uri` (oauth2-proxy's `rd=$escaped_request_uri`) send the request URI alone, escaped; `$scheme://$host$escaped_request_uri` and its spellings with `$pass_access_scheme`, `$http_host`, `$best_http_host` or `$request_uri` send the original URL. A fixed value for the redirect parameter is kept and nothing is added, as in ingress-nginx. e2e `TestAnnotationsAuth`, `TestAuthSigninAndCookies`."},
 	{Name: nameAuthResponseHeaders, Section: SectionAuth, Status: Full, Risk: RiskHigh, parser: externalAuthParser,
 		Notes: "Comma-separated header names (`A-Za-z0-9-`) copied from the auth answer to the backend request."},
-	{Name: "auth-cache-key", Section: SectionAuth,
-		Differs: "Every request asks the auth service: there is no cache."},
-	{Name: "auth-cache-duration", Section: SectionAuth,
-		Differs: "Every request asks the auth service: there is no cache."},
-	{Name: "auth-keepalive", Section: SectionAuth, Differs: noAuthKeepalive},
-	{Name: "auth-keepalive-requests", Section: SectionAuth, Differs: noAuthKeepalive},
-	{Name: "auth-keepalive-timeout", Section: SectionAuth, Differs: noAuthKeepalive},
-	{Name: "auth-keepalive-share-vars", Section: SectionAuth, Differs: noAuthKeepalive},
-	{Name: "auth-proxy-set-headers", Section: SectionAuth,
-		Differs: "The auth request carries the headers listed under `auth-url` only."},
-	{Name: "auth-request-redirect", Section: SectionAuth,
-		Differs: "`X-Auth-Request-Redirect` is always the request URI."},
-	{Name: "auth-always-set-cookie", Section: SectionAuth,
-		Differs: "The auth service's `Set-Cookie` never reaches the client."},
-	{Name: "auth-signin-redirect-param", Section: SectionAuth,
-		Differs: "The sign-in URL always gets the original URL as `rd`."},
-	{Name: "enable-global-auth", Section: SectionAuth,
-		Differs: "There is no global auth (the ConfigMap's `global-auth-url` is not supported), so there is nothing to turn off."},
+	{Name: nameAuthSigninParam, Section: SectionAuth, Status: Full, Risk: RiskMedium, parser: externalAuthParser,
+		Notes: "The query parameter of the `auth-signin` redirect that carries the request's URL (default `rd`): letters, digits and `_.~-`. As in ingress-nginx, nothing is added when the `auth-signin` query already gives that parameter a fixed value. e2e `TestAuthSigninAndCookies`."},
+	{Name: nameAuthRequestRedirect, Section: SectionAuth, Status: Full, Risk: RiskHigh, parser: externalAuthParser,
+		Notes: "The value of `X-Auth-Request-Redirect` the auth service gets (default: the request URI): a URL of letters, digits and `-._~:/?#[]@!&'()*+,=%`, with variables of the request (" + requestVariablesNote + "). e2e `TestAuthRequestHeaders`."},
+	{Name: nameAuthAlwaysSetCookie, Section: SectionAuth, Status: Full, Risk: RiskMedium, parser: externalAuthParser,
+		Notes: "The auth answer's `Set-Cookie` reaches the client with every answer of the backend, errors included; without it (as in ingress-nginx) only with 200, 201, 204, 206, 301, 302, 303, 304, 307 and 308 answers, and with the redirect to `auth-signin`. oauth2-proxy refreshes its session cookie this way. e2e `TestAuthSigninAndCookies`."},
+	{Name: nameAuthCacheKey, Section: SectionAuth, Status: Partly, Risk: RiskHigh, parser: externalAuthParser,
+		Differs: "The key must name a variable of the request, from Portico's list: a key of literals alone (which ingress-nginx takes) would give every client the first one's answer.",
+		Notes:   "Caches the auth service's answers per key (nginx `proxy_cache` in a 10 MiB zone, at most 128 MiB on disk under the run directory), for as long as `auth-cache-duration` says, per location as in ingress-nginx (the key is prefixed with a hash of the host, the location and the auth URL). Variables of the request (" + requestVariablesNote + ") and literal letters, digits, `_` and `-`, such as `$remote_user$http_authorization` or `$cookie__oauth2_proxy`. As in nginx, an answer with `Set-Cookie`, `Cache-Control: no-cache`/`private` or a method other than GET and HEAD is not kept. Routed hosts: a router auth location per key (the first route with a new key costs one reload). e2e `TestAuthCache`."},
+	{Name: nameAuthCacheDuration, Section: SectionAuth, Status: Full, Risk: RiskMedium, parser: externalAuthParser,
+		Notes: "How long answers are kept, by status (nginx `proxy_cache_valid`): comma-separated entries of status codes (or `any`) and one time, such as `200 202 10m, 401 1m`; default `200 202 401 5m`. Only with `auth-cache-key`. e2e `TestAuthCache`."},
+	{Name: nameAuthKeepalive, Section: SectionAuth, Status: Partly, Risk: RiskLow, parser: externalAuthParser,
+		Differs: "nginx's `auth_request` keeps a connection only when the auth answer has no body (`Content-Length: 0`, 204, or a cached answer), as oauth2-proxy's `202` and most auth endpoints answer; ingress-nginx asks through Lua instead, which keeps connections after answers with a body too, but only with `use-http2: \"false\"` (its default `true` turns keep-alive off). Portico keeps them for HTTP/2 clients as well. The URL's host must be an IP address or a Service's name (`<service>.<namespace>.svc` or `.svc.cluster.local`): other names are reported (`IneffectiveAnnotation`) and not kept, because nginx resolves an upstream block's names only when it loads its configuration.",
+		Notes:   "Idle connections kept per nginx worker (default 0: none): an `upstream` block with `keepalive`, whose server is the URL's IP address or the cluster IP of the Service it names, shared by every location with the same service and settings. With `$host` as the URL's host it is reported and has no effect, as in ingress-nginx. Routed hosts: the router names the upstream in the URL it sets (a new upstream costs one reload). e2e `TestAuthKeepalive` counts the connections the auth service accepts."},
+	{Name: nameAuthKeepaliveRequests, Section: SectionAuth, Status: Full, Risk: RiskLow, parser: externalAuthParser,
+		Notes: "Requests one kept connection serves (default 1000); 1 to 1000000."},
+	{Name: nameAuthKeepaliveTimeout, Section: SectionAuth, Status: Full, Risk: RiskLow, parser: externalAuthParser,
+		Notes: "Seconds an idle kept connection stays open (default 60); 1 to 3600."},
+	{Name: nameAuthKeepaliveShare, Section: SectionAuth, Status: Partly, Risk: RiskLow, parser: externalAuthParser,
+		Differs: "Portico's auth subrequests always share the request's variables (nginx `auth_request`), as with `\"true\"`: the auth service and the backend always get the same `X-Request-ID`; `\"false\"` is accepted and changes nothing.",
+		Notes:   "`\"true\"` or `\"false\"`."},
+	{Name: nameAuthProxySetHeaders, Section: SectionAuth, Status: Full, Risk: RiskHigh, parser: externalAuthParser,
+		Notes: "A ConfigMap (`name` or `<own-namespace>/name`, as ingress-nginx without `allow-cross-namespace-resources`) whose keys are header names (letters, digits, `_`, `-`) and values are sent to the auth service: printable characters but `\"` and `\\`, and variables of the request (" + requestVariablesNote + "), such as `t=${msec}`; at most 64 headers. A header of the ConfigMap replaces Portico's own of that name. A missing ConfigMap or a bad header refuses the Ingress (`InvalidAuthProxySetHeaders`); a change to the ConfigMap applies at once. Routed hosts: a router auth location per set of headers (the first costs one reload). e2e `TestAuthRequestHeaders`."},
+	{Name: nameEnableGlobalAuth, Section: SectionAuth, Status: Full, Risk: RiskMedium, parser: globalAuthParser,
+		Notes: "`\"false\"` leaves the Ingress's paths out of the ConfigMap's global auth (`global-auth-url`); an Ingress with its own `auth-url` uses that instead, as in ingress-nginx. Medium, not ingress-nginx's Low: it takes away the operator's auth. e2e `TestGlobalAuth`."},
 	{Name: "satisfy", Section: SectionAuth,
 		Differs: "Every configured check must pass, as with ingress-nginx's default `all`."},
 
@@ -300,8 +309,9 @@ var catalog = []Entry{
 		Notes:   "Inserted in the server block of each host of the Ingress (each distinct snippet once); such a host is not routed in Lua. Otherwise as `configuration-snippet`."},
 	{Name: "stream-snippet", Section: SectionSnippets,
 		Differs: "Portico's nginx.conf has no `stream` block."},
-	{Name: "auth-snippet", Section: SectionSnippets,
-		Differs: "Nothing is inserted into the auth subrequest's location."},
+	{Name: nameAuthSnippet, Section: SectionSnippets, Status: Partly, Risk: RiskCritical, parser: externalAuthParser,
+		Differs: snippetChecks,
+		Notes:   "Gated as `configuration-snippet`. Inserted in the location of the Ingress's auth subrequest (with `auth-url`; ignored without it, as in ingress-nginx); such a host is not routed in Lua. e2e `TestAuthRequestHeaders`."},
 	{Name: "modsecurity-snippet", Section: SectionSnippets, Differs: noModSecurity},
 
 	// Other.

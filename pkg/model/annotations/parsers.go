@@ -28,6 +28,7 @@ const (
 	basicAuthParser
 	clientTLSParser
 	externalAuthParser
+	globalAuthParser
 	customHTTPErrorsParser
 	defaultBackendParser
 	configurationSnippetParser
@@ -77,6 +78,8 @@ func (p parser) run(a Annotations, s *Set) (ds []diag.Diagnostic) {
 		s.ClientTLS, ds = parseClientTLS(a)
 	case externalAuthParser:
 		s.ExternalAuth, ds = parseExternalAuth(a)
+	case globalAuthParser:
+		s.NoGlobalAuth, ds = parseEnableGlobalAuth(a)
 	case customHTTPErrorsParser:
 		s.CustomHTTPErrors, ds = parseCustomHTTPErrors(a)
 	case defaultBackendParser:

@@ -46,7 +46,7 @@ func RiskOf(name string) Risk {
 }
 
 // Policy applies the operator's limits to the annotations of one Ingress:
-// snippets need allowSnippets, and no annotation may be riskier than max.
+// snippets (the Snippets section's) need allowSnippets, and no annotation may be riskier than max.
 // Each violation is an Error: the Ingress is not served.
 func Policy(a Annotations, max Risk, allowSnippets bool) []diag.Diagnostic {
 	var names []string
@@ -58,7 +58,7 @@ func Policy(a Annotations, max Risk, allowSnippets bool) []diag.Diagnostic {
 	sort.Strings(names)
 	var ds []diag.Diagnostic
 	for _, n := range names {
-		if (n == nameConfigurationSnippet || n == nameServerSnippet) && !allowSnippets {
+		if byName[n].Section == SectionSnippets && !allowSnippets {
 			ds = append(ds, diag.Errorf(field(n), "SnippetsDisabled",
 				"snippet annotations are disabled; the operator can allow them with the ConfigMap key allow-snippet-annotations: \"true\" (and annotations-risk-level: Critical)"))
 			continue

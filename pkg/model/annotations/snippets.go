@@ -24,15 +24,28 @@ type Snippet string
 
 func parseSnippet(a Annotations, name string) (Snippet, []diag.Diagnostic) {
 	v, ok := a.lookup(name)
-	if !ok || strings.TrimSpace(v) == "" {
+	if !ok {
 		return "", nil
 	}
-	const want = "want complete nginx directives that stay in their block, no NUL byte, at most 64 KiB"
+	sn, want := ParseSnippet(v)
+	if want != "" {
+		return "", invalid(name, v, "want "+want)
+	}
+	return sn, nil
+}
+
+// ParseSnippet checks a snippet (an annotation's, or the ConfigMap's
+// global-auth-snippet); want is "" when it passes. Blank is no snippet.
+func ParseSnippet(v string) (sn Snippet, want string) {
+	if strings.TrimSpace(v) == "" {
+		return "", ""
+	}
+	const wantSnippet = "complete nginx directives that stay in their block, no NUL byte, at most 64 KiB"
 	if len(v) > maxSnippet || strings.IndexByte(v, 0) >= 0 {
-		return "", invalid(name, v, want)
+		return "", wantSnippet
 	}
 	if _, err := nginxconf.ParseSnippet(v); err != nil {
-		return "", invalid(name, v, want+" ("+err.Error()+")")
+		return "", wantSnippet + " (" + err.Error() + ")"
 	}
-	return Snippet(v), nil
+	return Snippet(v), ""
 }
