@@ -60,7 +60,7 @@ are strict. Exits 1 when a warning or error is found.`,
 					ns = kns
 				}
 				base = &lint.Objects{Ingresses: snap.Ingresses, IngressClasses: snap.IngressClasses, Services: snap.Services,
-					EndpointSlices: snap.EndpointSlices, Secrets: snap.Secrets}
+					EndpointSlices: snap.EndpointSlices, Secrets: snap.Secrets, ConfigMaps: snap.ConfigMaps}
 				if snap.ConfigMap != nil {
 					base.ConfigMaps = append(base.ConfigMaps, snap.ConfigMap)
 				}

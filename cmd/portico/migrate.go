@@ -274,7 +274,7 @@ func readInstallation(ctx context.Context, c kubernetes.Interface, namespace, na
 		return migrate.Input{}, err
 	}
 	in.ConfigMap, in.IngressClasses, in.Services, in.EndpointSlices, in.Secrets = snap.ConfigMap, snap.IngressClasses, snap.Services, snap.EndpointSlices, snap.Secrets
-	in.Ingresses = snap.Ingresses
+	in.Ingresses, in.ConfigMaps = snap.Ingresses, snap.ConfigMaps
 	if f.watchNamespaceSelector != "" {
 		if in.Ingresses, err = selectedNamespaces(ctx, c, f.watchNamespaceSelector, in.Ingresses); err != nil {
 			return migrate.Input{}, err

@@ -1,5 +1,6 @@
 // Command echoserver is the HTTP backend of make dev and the e2e suite: it
-// answers every request with a JSON description of it (see package echo).
+// answers every request with a JSON description of it, and plays an auth
+// service on /__auth/ (see package echo).
 // On the same port it speaks HTTP/2 too (cleartext by prior knowledge, or
 // ALPN h2 over TLS) and answers gRPC health checks (echo.GRPC).
 package main
@@ -48,10 +49,12 @@ func run(listen, service, pod, tlsCert, tlsKey string, shutdownTimeout time.Dura
 	protocols.SetHTTP1(true)
 	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(true)
+	auth := echo.NewAuth()
 	srv := &http.Server{
-		Handler:           echo.WithGRPC(echo.Handler(service, pod), echo.GRPC(service, pod)),
+		Handler:           echo.WithGRPC(auth.Wrap(echo.Handler(service, pod), pod), echo.GRPC(service, pod)),
 		ReadHeaderTimeout: 10 * time.Second,
 		Protocols:         protocols,
+		ConnContext:       auth.ConnContext,
 	}
 	served := make(chan error, 1)
 	go func() {

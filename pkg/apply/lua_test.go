@@ -84,6 +84,7 @@ http {
         set $portico_auth_method "";
         set $portico_signin "";
         set $portico_signin_mode "";
+        set $portico_auth_cache_scope "";
     }
     server {
         listen 127.0.0.1:%[4]d;
@@ -212,6 +213,7 @@ http {
             proxy_set_header Host $portico_auth_host;
             proxy_set_header X-Original-URI $request_uri;
             proxy_set_header X-Request-ID $portico_generated_id;
+            proxy_set_header X-Cache-Scope $portico_auth_cache_scope;
             proxy_method $portico_auth_method;
             proxy_pass $portico_auth_url;
         }
@@ -219,15 +221,16 @@ http {
             set_by_lua_block $portico_signin_rd {
                 return portico_router.signin_rd(ngx.var.portico_signin_mode)
             }
-            return 302 "$portico_signin?rd=$portico_signin_rd";
+            return 302 "$portico_signin$portico_signin_rd";
         }
         # An auth service: /auth-service/<status> answers that status, and
         # tells in X-User what it saw (method, Host, X-Request-ID,
-        # X-Original-URI).
+        # X-Original-URI, the cache scope).
         location /auth-service/ {
             content_by_lua_block {
                 local v = ngx.var
-                ngx.header["X-User"] = table.concat({ v.request_method, v.http_host, v.http_x_request_id or "", v.http_x_original_uri or "" }, ",")
+                ngx.header["X-User"] = table.concat({ v.request_method, v.http_host, v.http_x_request_id or "", v.http_x_original_uri or "",
+                    v.http_x_cache_scope or "" }, ",")
                 ngx.exit(tonumber(v.uri:match("(%%d+)$")))
             }
         }

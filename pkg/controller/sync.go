@@ -110,6 +110,8 @@ func (c *Controller) syncEndpoints(ctx context.Context, reasons []string) (done 
 // version of one unless nginx refused it (apply.DataFiles).
 func (c *Controller) buildAndApply(ctx context.Context, in model.Input, reasons []string) (cfg *model.Config, res apply.Result, err error) {
 	built := model.Build(in)
+	// Changes to the ConfigMaps this model read sync; others need not.
+	c.watcher.SetReferencedConfigMaps(built.ConfigMapRefs)
 	err = c.dataFiles.Apply(built.DataFiles, func(copies map[string]string) error {
 		opts := c.cfg.Plan
 		opts.DataFiles = copies
@@ -171,6 +173,7 @@ func (c *Controller) modelInput(snap watch.Snapshot) model.Input {
 		EndpointSlices: snap.EndpointSlices,
 		Secrets:        snap.Secrets,
 		ConfigMap:      snap.ConfigMap,
+		ConfigMaps:     snap.ConfigMaps,
 		Previous:       prev,
 		Options:        c.cfg.Model,
 		Now:            time.Now(),

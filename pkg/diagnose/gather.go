@@ -1,15 +1,18 @@
 package diagnose
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/portico-ingress/portico/pkg/model/annotations"
 	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
@@ -73,6 +76,9 @@ func Gather(ctx context.Context, c kubernetes.Interface, o GatherOptions) (*Snap
 	for i := range secrets.Items {
 		s.Secrets = append(s.Secrets, &secrets.Items[i])
 	}
+	if err := s.gatherReferencedConfigMaps(ctx, c); err != nil {
+		return nil, err
+	}
 	if o.ConfigMapName != "" {
 		cm, err := c.CoreV1().ConfigMaps(o.ConfigMapNamespace).Get(ctx, o.ConfigMapName, metav1.GetOptions{})
 		if err != nil {
@@ -99,6 +105,34 @@ func Gather(ctx context.Context, c kubernetes.Interface, o GatherOptions) (*Snap
 		s.Events = append(s.Events, &evs.Items[i])
 	}
 	return s, nil
+}
+
+// gatherReferencedConfigMaps gets the ConfigMaps the Ingresses'
+// annotations name (auth-proxy-set-headers), as their parser reads them;
+// one that does not exist is left out, as the controller sees it.
+func (s *Snapshot) gatherReferencedConfigMaps(ctx context.Context, c kubernetes.Interface) error {
+	seen := map[string]bool{}
+	for _, ing := range s.Ingresses {
+		set, _ := annotations.Parse(ing.Annotations)
+		if set.ExternalAuth == nil || set.ExternalAuth.ProxyHeaders == nil {
+			continue
+		}
+		ref := *set.ExternalAuth.ProxyHeaders
+		ns := cmp.Or(ref.Namespace, ing.Namespace)
+		if seen[ns+"/"+ref.Name] {
+			continue
+		}
+		seen[ns+"/"+ref.Name] = true
+		cm, err := c.CoreV1().ConfigMaps(ns).Get(ctx, ref.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return fmt.Errorf("get ConfigMap %s/%s: %w", ns, ref.Name, err)
+		default:
+			s.ConfigMaps = append(s.ConfigMaps, cm)
+		}
+	}
+	return nil
 }
 
 // controllerTimeout bounds each request to the controller's ports.

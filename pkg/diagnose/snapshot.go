@@ -19,6 +19,8 @@ type Snapshot struct {
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
 	ConfigMap      *corev1.ConfigMap
+	// ConfigMaps are those the Ingresses' annotations name that exist.
+	ConfigMaps []*corev1.ConfigMap
 	// Pods and Events explain not-ready endpoints; they may be partial.
 	Pods   []*corev1.Pod
 	Events []*corev1.Event
@@ -113,6 +115,7 @@ func (s *Snapshot) build() *model.Config {
 		EndpointSlices: s.EndpointSlices,
 		Secrets:        s.Secrets,
 		ConfigMap:      s.ConfigMap,
+		ConfigMaps:     s.ConfigMaps,
 		Options:        s.options(),
 		Now:            s.Now,
 	})

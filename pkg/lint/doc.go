@@ -9,8 +9,9 @@
 // differs from ingress-nginx, from the registries of pkg/model.
 //
 // Contract: Decode and Load do file I/O only; Lint is pure. References to
-// Services (and TLS Secrets) are checked when the input holds at least one
-// Service (Secret), or always with Options.StrictRefs, so linting a lone
+// Services (TLS Secrets, ConfigMaps of auth-proxy-set-headers) are checked
+// when the input holds at least one Service (Secret, ConfigMap other than
+// the controller's), or always with Options.StrictRefs, so linting a lone
 // Ingress file does not report every backend as missing. When the input
 // holds no IngressClass, one named Options.Model.IngressClass with the
 // controller's class is assumed.

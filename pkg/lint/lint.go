@@ -20,8 +20,8 @@ type Options struct {
 	// ConfigMap names the controller's ConfigMap ("namespace/name"); when
 	// the input holds it, its values are checked too.
 	ConfigMap string
-	// StrictRefs reports references to Services and Secrets missing from
-	// the input even when it holds none of that kind.
+	// StrictRefs reports references to Services, Secrets and ConfigMaps
+	// missing from the input even when it holds none of that kind.
 	StrictRefs bool
 	// Now is the time certificates are checked against.
 	Now time.Time
@@ -68,16 +68,19 @@ func Lint(objs *Objects, o Options) Result {
 		EndpointSlices: objs.EndpointSlices,
 		Secrets:        objs.Secrets,
 		ConfigMap:      cm,
+		ConfigMaps:     objs.ConfigMaps,
 		Options:        opts,
 		Now:            o.Now,
 	})
 	checkServices := o.StrictRefs || len(objs.Services) > 0
 	checkSecrets := o.StrictRefs || len(objs.Secrets) > 0
+	checkConfigMaps := o.StrictRefs || len(objs.ConfigMaps) > 1 || len(objs.ConfigMaps) == 1 && cm == nil
 	ds := []diag.Diagnostic{}
 	for _, d := range cfg.Diagnostics {
 		switch {
 		case d.Reason == "BackendNotFound" && !checkServices:
 		case d.Reason == "InvalidTLSSecret" && !checkSecrets && strings.Contains(d.Message, "does not exist"):
+		case d.Reason == "InvalidAuthProxySetHeaders" && !checkConfigMaps && strings.Contains(d.Message, "does not exist"):
 		default:
 			ds = append(ds, d)
 		}

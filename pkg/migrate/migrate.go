@@ -99,13 +99,15 @@ type Input struct {
 	Services       []*corev1.Service
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
-	Now            time.Time
+	// ConfigMaps are those the Ingresses' annotations name.
+	ConfigMaps []*corev1.ConfigMap
+	Now        time.Time
 }
 
 // Analyze reports, per object, what carries over to Portico.
 func Analyze(in Input) Report {
 	cfg := model.Build(model.Input{Ingresses: in.Ingresses, IngressClasses: in.IngressClasses, Services: in.Services,
-		EndpointSlices: in.EndpointSlices, Secrets: in.Secrets, ConfigMap: in.ConfigMap, Options: in.Options, Now: in.Now})
+		EndpointSlices: in.EndpointSlices, Secrets: in.Secrets, ConfigMap: in.ConfigMap, ConfigMaps: in.ConfigMaps, Options: in.Options, Now: in.Now})
 	byObj := map[diag.Object][]diag.Diagnostic{}
 	for _, d := range cfg.Diagnostics {
 		byObj[d.Object] = append(byObj[d.Object], d)

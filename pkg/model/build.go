@@ -417,7 +417,7 @@ func (b *builder) finishServers() {
 			loc.SSLRedirect = r.force || (s.tls != nil && redirect)
 			loc.Backend = b.variant(r)
 			if s.clientTLS != nil && loc.Backend != "" {
-				loc.Headers = append(loc.Headers, clientTLSHeaders(s.clientTLS)...)
+				loc.Headers = append(loc.Headers, ClientTLSHeaders(s.clientTLS)...)
 			}
 			srv.Locations = append(srv.Locations, loc)
 		}

@@ -100,8 +100,9 @@ func (b *builder) contentFile(prefix string, content []byte) string {
 	return name
 }
 
-// clientTLSHeaders are what a backend of an auth-tls host gets.
-func clientTLSHeaders(c *ClientTLS) []Header {
+// ClientTLSHeaders are what a backend of an auth-tls host gets, and its
+// auth service.
+func ClientTLSHeaders(c *ClientTLS) []Header {
 	hs := []Header{{Name: "ssl-client-verify", Var: "ssl_client_verify"}, {Name: "ssl-client-subject-dn", Var: "ssl_client_s_dn"},
 		{Name: "ssl-client-issuer-dn", Var: "ssl_client_i_dn"}}
 	if c.PassCertificate {

@@ -235,8 +235,10 @@ type Location struct {
 	CORS    *annotations.CORS `json:"cors,omitempty"`
 	// BasicAuth checks credentials against an entry of Config.AuthFiles.
 	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
-	// ExternalAuth sends a subrequest to an auth service first.
+	// ExternalAuth sends a subrequest to an auth service first: the
+	// Ingress's auth-url, or the ConfigMap's global auth (GlobalAuth).
 	ExternalAuth *annotations.ExternalAuth `json:"externalAuth,omitempty"`
+	GlobalAuth   bool                      `json:"globalAuth,omitempty"`
 	// Errors intercepts backend errors and serves them from another backend.
 	Errors  *ErrorPage          `json:"errors,omitempty"`
 	Snippet annotations.Snippet `json:"snippet,omitempty"`

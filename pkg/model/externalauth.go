@@ -113,7 +113,7 @@ func (h *ingressHTTP) locationAuth(loc *Location, path, host string) {
 	loc.BasicAuth = h.basic
 	ea := h.auth
 	if ea == nil && !h.set.NoGlobalAuth {
-		ea = h.global.Auth
+		ea, loc.GlobalAuth = h.global.Auth, h.global.Auth != nil
 	}
 	if ea == nil {
 		return

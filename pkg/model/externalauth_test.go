@@ -62,7 +62,7 @@ func TestGlobalAuth(t *testing.T) {
 	}
 	locs := authLocations(m)
 	for key, want := range map[string]string{
-		"a.example /":         "http://auth.example/check",
+		"a.example /":          "http://auth.example/check",
 		"a.example =/public/x": "", "a.example /public/x/": "", "a.example =/.well-known/acme-challenge/token": "",
 		"b.example /": "", "c.example /": "http://10.0.0.9/own",
 	} {

@@ -39,18 +39,25 @@ type Location struct {
 	AccessMakesRequestID bool
 	// Limits are the location's Ingress's limit zones.
 	Limits *LimitZones
-	// AuthLocation (auth-url's subrequest), SigninLocation (its 401
-	// redirect) and ErrorLocation (custom errors) are internal locations
-	// of the server, named after the location's index: Ingress paths hold
-	// neither ';' nor '@', so none can collide with them.
-	AuthLocation, SigninLocation, ErrorLocation string
-	// AuthResolves: auth-url names a host, which nginx resolves per request
-	// only when proxy_pass takes a variable.
-	AuthResolves bool
-	// AuthHost is the Host of the auth subrequest; ErrorHeaders are what
-	// the error location sends.
-	AuthHost     string
+	// Auth is the internal location of its auth subrequest (auth-url, the
+	// global auth); Signin (its 401 redirect) and ErrorLocation (custom
+	// errors) are internal locations too. They are named after the
+	// location's index: Ingress paths hold neither ';' nor '@', so none
+	// can collide with them.
+	Auth          *AuthLocation
+	Signin        *Signin
+	ErrorLocation string
+	// ErrorHeaders are what the error location sends.
 	ErrorHeaders []Header
+}
+
+// Signin is the named location that redirects a 401 of the auth service
+// to the sign-in page: to URL, followed, when it Appends, by the
+// request's URL or, with Mode "request-uri", its URI, escaped
+// (router.lua's signin_rd).
+type Signin struct {
+	Name, URL, Mode string
+	Appends         bool
 }
 
 // LimitZones are the limit zones of one Ingress's locations in server
@@ -79,8 +86,10 @@ func limitZones(rl *model.RateLimit) *LimitZones {
 func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimit]*LimitZones) []*Location {
 	out := make([]*Location, 0, len(s.Locations))
 	for i, l := range s.Locations {
+		// CORS's headers and the auth answer's Set-Cookie are add_headers of
+		// the location, which replace the server's.
 		loc := &Location{Location: l, HTTP: h, Match: strings.TrimSpace(string(l.Modifier) + ` "` + l.Path + `"`),
-			RepeatHSTS: l.CORS != nil && v.HSTS, AccessMakesRequestID: v.AccessMakesRequestID}
+			RepeatHSTS: (l.CORS != nil || l.ExternalAuth != nil) && v.HSTS, AccessMakesRequestID: v.AccessMakesRequestID}
 		loc.Directive, loc.Pass = pass(l.Proxy.Protocol)
 		loc.Settings = settingsDirectives(l.Proxy, h.AuthDir)
 		if s.ClientTLS != nil {
@@ -110,9 +119,10 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 			}
 		}
 		if ea := l.ExternalAuth; ea != nil {
-			loc.AuthLocation, loc.AuthHost, loc.AuthResolves = fmt.Sprintf("/;portico-auth-%d", i), ea.URL.HostPort(), !ea.URL.IsIP()
+			loc.Auth = h.staticAuth(fmt.Sprintf("/;portico-auth-%d", i), s.Host, l, s.ClientTLS)
 			if ea.Signin != nil {
-				loc.SigninLocation = fmt.Sprintf("@portico_signin_%d", i)
+				loc.Signin = &Signin{Name: fmt.Sprintf("@portico_signin_%d", i), URL: ea.SigninPrefix(), Mode: string(ea.SigninRD),
+					Appends: ea.SigninRD != annotations.RDNone}
 			}
 		}
 		if e := l.Errors; e != nil {

@@ -159,16 +159,22 @@ type Route struct {
 }
 
 // Auth is what the router sets in $portico_auth_url, $portico_auth_host,
-// $portico_auth_method and $portico_signin before it hands a request to
-// its route's Location, whose auth subrequest goes to URL with Host and
-// Method; a 401 redirects to Signin when set, with ?rd= the request's URL,
-// or with SigninRD "request-uri" its URI, in $portico_signin_mode.
+// $portico_auth_method, $portico_auth_cache_scope and $portico_signin
+// before it hands a request to its route's Location, whose auth
+// subrequest goes to URL (through an upstream block of nginx.conf when
+// it keeps connections) with Host (also the TLS name) and Method, and
+// keeps its answers under CacheScope and the key nginx.conf fixes, when
+// set. A 401 redirects to Signin (the sign-in URL up to the value of its
+// redirect parameter) followed by the request's URL, escaped; with
+// SigninRD "request-uri" its URI, with "none" nothing (Signin is whole);
+// in $portico_signin_mode.
 type Auth struct {
-	URL      string `json:"url"`
-	Host     string `json:"host"`
-	Method   string `json:"method"`
-	Signin   string `json:"signin,omitempty"`
-	SigninRD string `json:"signinRD,omitempty"`
+	URL        string `json:"url"`
+	Host       string `json:"host"`
+	Method     string `json:"method"`
+	CacheScope string `json:"cacheScope,omitempty"`
+	Signin     string `json:"signin,omitempty"`
+	SigninRD   string `json:"signinRD,omitempty"`
 }
 
 // BasicAuth is what the router sets in $portico_basic_realm and

@@ -156,8 +156,8 @@ type Status struct {
 	Paths StatusPaths
 	// The variables to declare besides those always set: the generated
 	// X-Request-ID's, and those of the router's rate limits, basic auth,
-	// auth-url and custom errors.
-	GeneratedID, LimitScope, BasicAuth, Auth, Errors bool
+	// auth-url (and its cache scope) and custom errors.
+	GeneratedID, LimitScope, BasicAuth, Auth, AuthCacheScope, Errors bool
 }
 
 // StatusPaths are the paths of the status server's endpoints.

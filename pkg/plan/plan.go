@@ -27,6 +27,11 @@ type Plan struct {
 	RateLimits []*LimitZones `json:"rateLimits,omitempty"`
 	// Upstreams are the nginx upstream blocks of the Lua balancer.
 	Upstreams []string `json:"upstreams"`
+	// AuthUpstreams keep connections to auth services (auth-keepalive).
+	AuthUpstreams []AuthUpstream `json:"authUpstreams,omitempty"`
+	// AuthCache is the directory of the cache zone of the auth answers
+	// nginx keeps (auth-cache-key); "" when no location keeps any.
+	AuthCache string `json:"authCache,omitempty"`
 	// Documents are what Lua holds, as the bodies of its configuration
 	// endpoints.
 	Documents *Documents `json:"-"`
@@ -42,13 +47,13 @@ type Plan struct {
 // them, unused, so that nginx need not reload; a change that reloads
 // anyway drops them. prev also presizes the documents.
 func Make(m *model.Config, prev *Plan, opts Options) (*Plan, error) {
-	p := &Plan{Model: m, HTTP: httpOf(m.Global, opts), Upstreams: upstreams, AuthFiles: authFiles(m)}
+	p := &Plan{Model: m, HTTP: httpOf(m.Global, opts), Upstreams: upstreams, AuthUpstreams: authUpstreams(m), AuthFiles: authFiles(m)}
 	routes, needs := p.serve(m)
 	if needs != nil {
 		p.RateLimits = staticLimits(p.RateLimits, p.Servers)
-		router := needs.router(p.HTTP, nil)
+		router := needs.router(nil)
 		if prev != nil && prev.Router != nil {
-			if kept := needs.router(p.HTTP, prev.Router.Locations); !reflect.DeepEqual(kept, router) && p.sameNginx(prev, kept) {
+			if kept := needs.router(prev.Router); !reflect.DeepEqual(kept, router) && p.withAuthCache(kept).sameNginx(prev, kept) {
 				router = kept
 			}
 		}
@@ -59,6 +64,7 @@ func Make(m *model.Config, prev *Plan, opts Options) (*Plan, error) {
 			}
 		}
 	}
+	p.AuthCache = p.withAuthCache(p.Router).AuthCache
 	l := Lua{Backends: backendsOf(m.Backends), Certificates: certificatesOf(m), Routes: routes}
 	var hint *Documents
 	if prev != nil {
@@ -72,11 +78,38 @@ func Make(m *model.Config, prev *Plan, opts Options) (*Plan, error) {
 	return p, nil
 }
 
+// withAuthCache is p with its AuthCache set for router: a directory when
+// a location of its server blocks or an AuthLocation of router keeps auth
+// answers.
+func (p *Plan) withAuthCache(router *Router) *Plan {
+	q := *p
+	q.AuthCache = ""
+	keeps := false
+	for _, s := range p.Servers {
+		for _, l := range s.Locations {
+			keeps = keeps || l.Auth != nil && l.Auth.CacheKey != ""
+		}
+	}
+	if router != nil {
+		for _, a := range router.AuthLocations {
+			keeps = keeps || a.CacheKey != ""
+		}
+	}
+	if keeps {
+		q.AuthCache = p.HTTP.RunDir + "/auth_cache"
+	}
+	return &q
+}
+
 // Status is p's loopback status server.
 func (p *Plan) Status() Status {
 	st := Status{Port: p.HTTP.StatusPort, Paths: statusPaths, GeneratedID: p.HTTP.RequestIDByLua}
 	if r := p.Router; r != nil {
-		st.LimitScope, st.BasicAuth, st.Auth, st.Errors = r.Zones != nil, r.BasicAuth, r.Auth, r.Errors
+		st.LimitScope, st.BasicAuth, st.Errors = r.Zones != nil, r.BasicAuth, r.Errors
+		st.Auth = len(r.AuthLocations) > 0
+		for _, a := range r.AuthLocations {
+			st.AuthCacheScope = st.AuthCacheScope || a.CacheKey != ""
+		}
 	}
 	return st
 }
@@ -86,6 +119,7 @@ func (p *Plan) Status() Status {
 func (p *Plan) sameNginx(prev *Plan, router *Router) bool {
 	return reflect.DeepEqual(router, prev.Router) && reflect.DeepEqual(p.HTTP, prev.HTTP) &&
 		reflect.DeepEqual(p.RateLimits, prev.RateLimits) && reflect.DeepEqual(p.Upstreams, prev.Upstreams) &&
+		reflect.DeepEqual(p.AuthUpstreams, prev.AuthUpstreams) && p.AuthCache == prev.AuthCache &&
 		sameServers(p.Servers, prev.Servers)
 }
 

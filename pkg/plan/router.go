@@ -32,21 +32,17 @@ type Router struct {
 	// BasicAuth is set when a location has basic auth (the router sets
 	// $portico_basic_realm and $portico_basic_file).
 	BasicAuth bool `json:"basicAuth,omitempty"`
-	// Auth is set when a location has auth-url: the catch-all server has
-	// RouterAuthLocation (Route.Auth); Signin when one redirects a 401 to
-	// the sign-in page: it has @portico_signin.
-	Auth   bool `json:"auth,omitempty"`
-	Signin bool `json:"signin,omitempty"`
+	// AuthLocations are the internal locations the auth subrequests of
+	// its locations go to (auth-url, the global auth), sorted by name;
+	// Signin is set when one redirects a 401 to the sign-in page: the
+	// catch-all server has @portico_signin.
+	AuthLocations []*AuthLocation `json:"authLocations,omitempty"`
+	Signin        bool            `json:"signin,omitempty"`
 	// RequestID is set when the router makes X-Request-ID for the
 	// requests it proxies (HTTP.RequestIDByLua): no set_by_lua of a
 	// server does.
 	RequestID bool `json:"requestID,omitempty"`
 }
-
-// RouterAuthLocation is the internal location of the catch-all server that
-// proxies the auth subrequests of routed auth-url; ';' keeps Ingress
-// paths from reaching it.
-const RouterAuthLocation = "/;portico-auth"
 
 // RouterZones are the limit zones the router's locations share, one per
 // rate in use and one for connections, keyed by client address and the
@@ -102,13 +98,16 @@ type RouterLocation struct {
 	// BasicAuth is set when its routes have basic auth: auth_basic with
 	// the realm and file the router sets (Route.BasicAuth).
 	BasicAuth bool `json:"basicAuth,omitempty"`
-	// Auth is set when its routes have auth-url: auth_request to
-	// RouterAuthLocation, which asks the service the router names
-	// (Route.Auth), auth_request_set and proxy_set_header for each of
-	// AuthHeaders, and with Signin error_page 401 to @portico_signin.
-	Auth        bool                     `json:"auth,omitempty"`
-	AuthHeaders []annotations.AuthHeader `json:"authHeaders,omitempty"`
-	Signin      bool                     `json:"signin,omitempty"`
+	// Auth, when its routes have auth-url or the global auth, names the
+	// Router's AuthLocation of their auth_request, which asks the service
+	// the router names (Route.Auth); auth_request_set and
+	// proxy_set_header for each of AuthHeaders; the auth answer's
+	// Set-Cookie to the client, with every answer when AuthCookieAlways;
+	// and with Signin error_page 401 to @portico_signin.
+	Auth             string                   `json:"auth,omitempty"`
+	AuthHeaders      []annotations.AuthHeader `json:"authHeaders,omitempty"`
+	AuthCookieAlways bool                     `json:"authCookieAlways,omitempty"`
+	Signin           bool                     `json:"signin,omitempty"`
 }
 
 // RouterBody are the request body limits of the router's routes, in bytes
@@ -172,13 +171,16 @@ func proxyLocation(l RouterLocation) string {
 	if l.BasicAuth {
 		in = append(in, " basic"...)
 	}
-	if l.Auth {
-		in = append(in, " auth"...)
+	if l.Auth != "" {
+		in = append(in, " auth "+l.Auth...)
 		for _, h := range l.AuthHeaders {
 			in = append(in, " "+h.Name...)
 		}
 		if l.Signin {
 			in = append(in, " signin"...)
+		}
+		if l.AuthCookieAlways {
+			in = append(in, " cookie"...)
 		}
 	}
 	sum := sha256.Sum256(in)
@@ -188,6 +190,7 @@ func proxyLocation(l RouterLocation) string {
 // routerNeeds are the router locations the routes need, collected route
 // by route (add) before they become a Router (router).
 type routerNeeds struct {
+	http *HTTP
 	// global and globalSize are the ConfigMap's proxy-body-size.
 	global     int64
 	globalSize annotations.Size
@@ -203,13 +206,15 @@ type routerNeeds struct {
 	// vhost and pass: a route sends its own Host, or proxies to an
 	// upstream of its own.
 	vhost, pass bool
+	// auth are the AuthLocations of the routes' auth, by name.
+	auth map[string]*AuthLocation
 }
 
-func newRouterNeeds(g *model.Global) *routerNeeds {
-	size := annotations.Size(g.ProxyBodySize)
+func newRouterNeeds(h *HTTP) *routerNeeds {
+	size := annotations.Size(h.ProxyBodySize)
 	global := size.Bytes()
-	return &routerNeeds{global: global, globalSize: size, top: global, limits: map[int64]annotations.Size{},
-		proxied: map[string]RouterLocation{}}
+	return &routerNeeds{http: h, global: global, globalSize: size, top: global, limits: map[int64]annotations.Size{},
+		proxied: map[string]RouterLocation{}, auth: map[string]*AuthLocation{}}
 }
 
 // larger reports whether body limit a is larger than b (0 is none, so the
@@ -246,7 +251,11 @@ func (n *routerNeeds) add(l *model.Location, r *Route) {
 		own.ErrorCodes = e.Codes
 	}
 	if ea := l.ExternalAuth; ea != nil {
-		own.Auth, own.AuthHeaders, own.Signin = true, ea.ResponseHeaders, ea.Signin != nil
+		a := n.http.routerAuth(ea)
+		if _, ok := n.auth[a.Name]; !ok {
+			n.auth[a.Name] = a
+		}
+		own.Auth, own.AuthHeaders, own.Signin, own.AuthCookieAlways = a.Name, ea.ResponseHeaders, ea.Signin != nil, ea.AlwaysSetCookie
 	}
 	own.Name = proxyLocation(own)
 	r.Location = own.Name
@@ -256,18 +265,25 @@ func (n *routerNeeds) add(l *model.Location, r *Route) {
 }
 
 // router is the Router of the needs, keeping the router locations of keep
-// (those nginx runs) that no route needs and the limit of keep's "/" when
-// larger: a location the router does not hand requests to changes
-// nothing, and a larger limit in "/" lets in what the router then checks
-// against the route's own.
-func (n *routerNeeds) router(h *HTTP, keep []RouterLocation) *Router {
+// (the Router nginx runs, or nil) that no route needs, with their auth
+// locations, and the limit of keep's "/" when larger: a location the
+// router does not hand requests to changes nothing, and a larger limit in
+// "/" lets in what the router then checks against the route's own.
+func (n *routerNeeds) router(keep *Router) *Router {
+	h := n.http
 	top, topSize := n.top, n.topSize
-	limits, proxied := n.limits, n.proxied
+	limits, proxied, auth := n.limits, n.proxied, n.auth
 	vhost, pass := n.vhost, n.pass
+	var kept []RouterLocation
 	if keep != nil {
-		limits, proxied = clone(limits), clone(proxied)
+		limits, proxied, auth, kept = clone(limits), clone(proxied), clone(auth), keep.Locations
+		for _, a := range keep.AuthLocations {
+			if _, ok := auth[a.Name]; !ok && slices.ContainsFunc(kept, func(k RouterLocation) bool { return k.Auth == a.Name }) {
+				auth[a.Name] = a
+			}
+		}
 	}
-	for _, k := range keep {
+	for _, k := range kept {
 		vhost, pass = vhost || k.UpstreamVhost, pass || k.Pass
 		switch {
 		case k.Name == "/":
@@ -308,7 +324,6 @@ func (n *routerNeeds) router(h *HTTP, keep []RouterLocation) *Router {
 		l.UpstreamVhost, l.Pass = vhost, pass
 		r.Errors = r.Errors || l.ErrorCodes != nil
 		r.BasicAuth = r.BasicAuth || l.BasicAuth
-		r.Auth = r.Auth || l.Auth
 		r.Signin = r.Signin || l.Signin
 		if l.Limits.RPS > 0 && !slices.Contains(z.RPS, l.Limits.RPS) {
 			z.RPS = append(z.RPS, l.Limits.RPS)
@@ -318,6 +333,10 @@ func (n *routerNeeds) router(h *HTTP, keep []RouterLocation) *Router {
 		}
 		z.Connections = z.Connections || l.Limits.Connections > 0
 	}
+	for _, a := range auth {
+		r.AuthLocations = append(r.AuthLocations, a)
+	}
+	slices.SortFunc(r.AuthLocations, func(a, b *AuthLocation) int { return strings.Compare(a.Name, b.Name) })
 	if len(z.RPS)+len(z.RPM) > 0 || z.Connections {
 		slices.Sort(z.RPS)
 		slices.Sort(z.RPM)
@@ -327,9 +346,6 @@ func (n *routerNeeds) router(h *HTTP, keep []RouterLocation) *Router {
 }
 
 // What nginx.conf prints of the router's locations.
-
-// AuthLocation is RouterAuthLocation.
-func (r *Router) AuthLocation() string { return RouterAuthLocation }
 
 // Directive is the prefix of the directives that pass l's requests: proxy,
 // or grpc.

@@ -76,12 +76,12 @@ func TestServe(t *testing.T) {
 	}
 	// Locations of auth-url: by response headers and sign-in.
 	authHeaders := []annotations.AuthHeader{{Name: "X-User", Var: "x_user"}, {Name: "X-Email", Var: "x_email"}}
-	authLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: true})
-	authHeadersLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: true, AuthHeaders: authHeaders, Signin: true})
-	authSigninLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: true, Signin: true})
+	authLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: RouterAuthLocation})
+	authHeadersLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: RouterAuthLocation, AuthHeaders: authHeaders, Signin: true})
+	authSigninLoc := proxyLocation(RouterLocation{BodyBytes: 1 << 20, Auth: RouterAuthLocation, Signin: true})
 	authLocations := []RouterLocation{{Name: "/", BodyBytes: 1 << 20},
-		{Name: authLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: true},
-		{Name: authHeadersLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: true, AuthHeaders: authHeaders, Signin: true}}
+		{Name: authLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: RouterAuthLocation},
+		{Name: authHeadersLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: RouterAuthLocation, AuthHeaders: authHeaders, Signin: true}}
 	if authLoc > authHeadersLoc {
 		authLocations[1], authLocations[2] = authLocations[2], authLocations[1]
 	}
@@ -361,9 +361,9 @@ func TestServe(t *testing.T) {
 					Auth: &Auth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET"}},
 			}},
 			"a.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("full"), IngressPath: "/", Location: authHeadersLoc,
-				Auth: &Auth{URL: "https://auth.lab.svc:8443/check?x=1", Host: "auth.lab.svc:8443", Method: "POST", Signin: "https://login.example.com/start"}}}},
+				Auth: &Auth{URL: "https://auth.lab.svc:8443/check?x=1", Host: "auth.lab.svc:8443", Method: "POST", Signin: "https://login.example.com/start?rd="}}}},
 			"b.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("same"), IngressPath: "/", Location: authHeadersLoc,
-				Auth: &Auth{URL: "http://10.0.0.2/", Host: "10.0.0.2", Method: "GET", Signin: "http://login.example.com/"}}}},
+				Auth: &Auth{URL: "http://10.0.0.2/", Host: "10.0.0.2", Method: "GET", Signin: "http://login.example.com/?rd="}}}},
 		},
 		locations: authLocations,
 		body:      &RouterBody{Global: 1 << 20, Proxied: []string{authLocations[1].Name, authLocations[2].Name}},
@@ -384,15 +384,15 @@ func TestServe(t *testing.T) {
 			"": {Routes: []Route{{Path: "/"}}},
 			"c.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("oauth"), IngressPath: "/", Location: authSigninLoc,
 				Auth: &Auth{URL: "https://c.example.com/oauth2/auth", Host: "c.example.com", Method: "GET",
-					Signin: "https://c.example.com/oauth2/start", SigninRD: "request-uri"}}}},
+					Signin: "https://c.example.com/oauth2/start?rd=", SigninRD: "request-uri"}}}},
 			"d.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("oauth"), IngressPath: "/", Location: authSigninLoc,
 				Auth: &Auth{URL: "https://d.example.com/oauth2/auth", Host: "d.example.com", Method: "GET",
-					Signin: "https://d.example.com/oauth2/start", SigninRD: "request-uri"}}}},
+					Signin: "https://d.example.com/oauth2/start?rd=", SigninRD: "request-uri"}}}},
 			"e.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("signin"), IngressPath: "/", Location: authSigninLoc,
 				Auth: &Auth{URL: "http://e.example.com:4180/oauth2/auth", Host: "e.example.com:4180", Method: "GET",
-					Signin: "https://login.example.com/start"}}}},
+					Signin: "https://login.example.com/start?rd="}}}},
 		},
-		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}, {Name: authSigninLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: true, Signin: true}},
+		locations: []RouterLocation{{Name: "/", BodyBytes: 1 << 20}, {Name: authSigninLoc, BodySize: "1m", BodyBytes: 1 << 20, Auth: RouterAuthLocation, Signin: true}},
 		body:      &RouterBody{Global: 1 << 20, Proxied: []string{authSigninLoc}},
 	}, {
 		name: "app-root on a catch-all server that is a Router goes with the rules without a host",
@@ -483,7 +483,7 @@ func TestServe(t *testing.T) {
 			got := planOf(t, m)
 			if tc.keep != nil {
 				_, needs := (&Plan{HTTP: got.HTTP}).serve(m)
-				got.Router = needs.router(got.HTTP, tc.keep)
+				got.Router = needs.router(&Router{Locations: tc.keep})
 			}
 			kinds := map[string]string{}
 			for _, s := range m.Servers {
@@ -521,11 +521,11 @@ func TestServe(t *testing.T) {
 			intercepts, basic, auth, signin := false, false, false, false
 			for _, l := range r.Locations {
 				intercepts, basic = intercepts || l.ErrorCodes != nil, basic || l.BasicAuth
-				auth, signin = auth || l.Auth, signin || l.Signin
+				auth, signin = auth || l.Auth != "", signin || l.Signin
 			}
-			if r.Errors != intercepts || r.BasicAuth != basic || r.Auth != auth || r.Signin != signin {
-				t.Errorf("Router Errors, BasicAuth, Auth, Signin = %v, %v, %v, %v; want %v, %v, %v, %v",
-					r.Errors, r.BasicAuth, r.Auth, r.Signin, intercepts, basic, auth, signin)
+			if r.Errors != intercepts || r.BasicAuth != basic || (len(r.AuthLocations) > 0) != auth || r.Signin != signin {
+				t.Errorf("Router Errors, BasicAuth, AuthLocations, Signin = %v, %v, %v, %v; want %v, %v, %v, %v",
+					r.Errors, r.BasicAuth, r.AuthLocations, r.Signin, intercepts, basic, auth, signin)
 			}
 			if diff := cmp.Diff(tc.zones, r.Zones); diff != "" {
 				t.Errorf("router zones (-want +got):\n%s", diff)

@@ -90,7 +90,7 @@ func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 		}
 	}
 	if router != nil {
-		needs = newRouterNeeds(g)
+		needs = newRouterNeeds(p.HTTP)
 	}
 	for _, s := range m.Servers {
 		early := earlyRequestID(s)
@@ -116,7 +116,7 @@ func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 		}
 		hr := HostRoutes{HSTS: v.HSTS, AppRoot: string(s.AppRoot), RedirectTo: s.RedirectTo, Routes: make([]Route, 0, len(s.Locations))}
 		for _, l := range s.Locations {
-			r := routeOf(l)
+			r := routeOf(s.Host, l)
 			needs.add(l, &r)
 			hr.Routes = append(hr.Routes, r)
 		}
@@ -163,7 +163,8 @@ func plainServer(s *model.Server) bool {
 }
 
 // plainLocation reports whether the router and the locations it hands
-// requests to can do all l does: everything but a snippet. The router
+// requests to can do all l does: everything but a snippet (the global
+// auth's goes into a router auth location). The router
 // matches, redirects, answers CORS preflights, checks source ranges and
 // body limits, rewrites the URI and sets X-Forwarded-Prefix, the Host and
 // the upstream; the balancer applies the timeouts and the traffic policy
@@ -179,7 +180,8 @@ func plainLocation(l *model.Location) bool {
 	}
 	_, p = locationSettings(p)
 	_, headersOK := forwardedPrefix(l.Headers)
-	return p.IsZero() && headersOK && l.Snippet == ""
+	authSnippet := l.ExternalAuth != nil && !l.GlobalAuth && l.ExternalAuth.Snippet != ""
+	return p.IsZero() && headersOK && l.Snippet == "" && !authSnippet
 }
 
 // forwardedPrefix returns the X-Forwarded-Prefix among hs; ok is false

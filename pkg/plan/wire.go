@@ -55,9 +55,10 @@ func certificatesOf(cfg *model.Config) Certificates {
 	return out
 }
 
-// routeOf is the location l as the Lua router serves it; the router's
-// location of its own, if it needs one, is routerNeeds.add's to name.
-func routeOf(l *model.Location) Route {
+// routeOf is the location l of host as the Lua router serves it; the
+// router's location of its own, if it needs one, is routerNeeds.add's to
+// name.
+func routeOf(host string, l *model.Location) Route {
 	prefix, _ := forwardedPrefix(l.Headers)
 	r := Route{Exact: l.Modifier == model.ModExact, Regex: l.Modifier == model.ModRegex, Path: l.Path, Backend: l.Backend,
 		IngressPath: l.IngressPath, SSLRedirect: l.SSLRedirect, RewriteTarget: string(l.RewriteTarget), ForwardedPrefix: prefix,
@@ -90,9 +91,12 @@ func routeOf(l *model.Location) Route {
 		r.BasicAuth = &BasicAuth{Realm: ba.Realm, File: ba.File}
 	}
 	if ea := l.ExternalAuth; ea != nil {
-		r.Auth = &Auth{URL: ea.URL.String(), Host: ea.URL.HostPort(), Method: cmp.Or(ea.Method, "GET")}
+		r.Auth = &Auth{URL: authTarget(ea), Host: ea.URL.HostPort(), Method: cmp.Or(ea.Method, "GET")}
 		if ea.Signin != nil {
-			r.Auth.Signin, r.Auth.SigninRD = ea.Signin.String(), string(ea.SigninRD)
+			r.Auth.Signin, r.Auth.SigninRD = ea.SigninPrefix(), string(ea.SigninRD)
+		}
+		if ea.Cache != nil {
+			r.Auth.CacheScope = authCacheScope(host, l)
 		}
 	}
 	if e := l.Errors; e != nil {

@@ -17,6 +17,8 @@ func TestRouteOf(t *testing.T) {
 	ing := model.IngressRef{Namespace: "ns", Name: "a"}
 	signin := &annotations.URL{Scheme: "https", Host: "a.example.com", Path: "/oauth2/start"}
 	authURL := &annotations.URL{Scheme: "https", Host: "a.example.com", Path: "/oauth2/auth"}
+	kScope := authCacheScope("h.example", &model.Location{Path: "/kept", ExternalAuth: &annotations.ExternalAuth{
+		URL: annotations.URL{Scheme: "http", Host: "10.0.0.9", Port: 9000, Path: "/auth", Query: "a=1"}, Method: "POST"}})
 	for _, tc := range []struct {
 		l    model.Location
 		want Route
@@ -42,11 +44,22 @@ func TestRouteOf(t *testing.T) {
 		want: Route{Path: "/open", CORS: &CORS{OriginRegex: "^(https://b)$", Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 	}, {
 		l: model.Location{Path: "/authed", Backend: "ns/a:80", ExternalAuth: &annotations.ExternalAuth{
-			URL: *authURL, Signin: signin, SigninRD: annotations.RDRequestURI}},
+			URL: *authURL, Signin: signin, SigninParam: "rd", SigninRD: annotations.RDRequestURI}},
 		want: Route{Path: "/authed", Backend: "ns/a:80", Auth: &Auth{URL: "https://a.example.com/oauth2/auth",
-			Host: "a.example.com", Method: "GET", Signin: "https://a.example.com/oauth2/start", SigninRD: "request-uri"}},
+			Host: "a.example.com", Method: "GET", Signin: "https://a.example.com/oauth2/start?rd=", SigninRD: "request-uri"}},
+	}, {
+		// Kept connections: through the upstream block; kept answers: under
+		// the location's scope; a fixed redirect parameter: nothing added.
+		l: model.Location{Path: "/kept", Backend: "ns/a:80", ExternalAuth: &annotations.ExternalAuth{
+			URL: annotations.URL{Scheme: "http", Host: "10.0.0.9", Port: 9000, Path: "/auth", Query: "a=1"}, Method: "POST",
+			Keepalive: &annotations.AuthKeepalive{Connections: 4, Requests: 100, Timeout: 30, Address: "10.0.0.9:9000"},
+			Cache:     &annotations.AuthCache{Key: "$http_authorization", Valid: []string{"200 1m"}},
+			Signin:    &annotations.URL{Scheme: "https", Host: "l.example", Path: "/", Query: "rd=home"}, SigninRD: annotations.RDNone}},
+		want: Route{Path: "/kept", Backend: "ns/a:80", Auth: &Auth{URL: "http://" + authUpstreamName(&annotations.AuthKeepalive{
+			Connections: 4, Requests: 100, Timeout: 30, Address: "10.0.0.9:9000"}) + "/auth?a=1", Host: "10.0.0.9:9000", Method: "POST",
+			CacheScope: kScope, Signin: "https://l.example/?rd=home", SigninRD: "none"}},
 	}} {
-		if diff := cmp.Diff(tc.want, routeOf(&tc.l)); diff != "" {
+		if diff := cmp.Diff(tc.want, routeOf("h.example", &tc.l)); diff != "" {
 			t.Errorf("route of %s (-want +got):\n%s", tc.l.Path, diff)
 		}
 	}

@@ -78,6 +78,9 @@ func httpInput(cm map[string]string, ings ...*networkingv1.Ingress) model.Input 
 				"tls.crt": backendCert, "tls.key": backendKey}}},
 		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "nginx"},
 			Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}},
+		// Headers for an auth service (auth-proxy-set-headers).
+		ConfigMaps: []*corev1.ConfigMap{{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "auth-headers"},
+			Data: map[string]string{"X-Tenant": "web", "X-Request-Start": "t=${msec}"}}},
 		Options: model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
 	}
 	if cm != nil {
@@ -110,6 +113,15 @@ func httpFeatures() model.Input {
 		httpIngress("external", "h.example.com", map[string]string{"auth-url": "http://10.1.2.3:9000/check",
 			"auth-signin": "https://login.example.com/start", "auth-response-headers": "X-User, X-Email", "auth-method": "POST"}, pfx, "/ext"),
 		httpIngress("external-dns", "h.example.com", map[string]string{"auth-url": "https://auth.example.com/verify"}, pfx, "/ext-dns"),
+		// auth-url's companions in a server block: kept answers and
+		// connections, headers of a ConfigMap, the X-Auth-Request-Redirect,
+		// the sign-in parameter, cookies with every answer, a snippet.
+		httpIngress("external-full", "h.example.com", map[string]string{"auth-url": "http://10.1.2.3:9000/check",
+			"auth-cache-key": "$remote_user$http_authorization", "auth-cache-duration": "200 202 10m, 401 1m",
+			"auth-keepalive": "8", "auth-keepalive-requests": "100", "auth-keepalive-timeout": "30",
+			"auth-proxy-set-headers": "auth-headers", "auth-request-redirect": "$scheme://$host$request_uri",
+			"auth-signin": "https://login.example.com/start?client=web", "auth-signin-redirect-param": "return_to",
+			"auth-always-set-cookie": "true", "auth-snippet": "proxy_set_header X-Auth-Snippet 1;"}, pfx, "/ext-full"),
 		// oauth2-proxy as ingress-nginx documents it: $host is the rule's.
 		httpIngress("external-oauth", "h.example.com", map[string]string{"auth-url": "https://$host/oauth2/auth",
 			"auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri"}, pfx, "/ext-oauth"),
@@ -131,6 +143,12 @@ func httpFeatures() model.Input {
 		// names, and sends its answer's headers.
 		httpIngress("routed-auth", "a.example.com", map[string]string{"auth-url": "http://10.1.2.3:9000/check",
 			"auth-signin": "https://login.example.com/start", "auth-response-headers": "X-User"}, pfx, "/"),
+		// Routed auth-url with its companions: a router auth location of the
+		// cache key and headers; the upstream block of kept connections.
+		httpIngress("routed-auth-full", "af.example.com", map[string]string{"auth-url": "http://10.1.2.3:9000/check",
+			"auth-cache-key": "$cookie__oauth2_proxy", "auth-keepalive": "8", "auth-proxy-set-headers": "auth-headers",
+			"auth-request-redirect": "https://af.example.com/", "auth-always-set-cookie": "true",
+			"auth-signin": "https://login.example.com/start?rd=home"}, pfx, "/"),
 		// auth-tls: a server block that asks for client certificates.
 		httpIngress("mtls", "m.example.com", map[string]string{"auth-tls-secret": "web/client-ca", "auth-tls-verify-client": "optional",
 			"auth-tls-verify-depth": "2", "auth-tls-pass-certificate-to-upstream": "true", "auth-tls-match-cn": "CN=(alice|bob),O=Example Inc",

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,6 +50,8 @@ type Snapshot struct {
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
 	ConfigMap      *corev1.ConfigMap
+	// ConfigMaps are the watched namespaces' (annotations name some).
+	ConfigMaps []*corev1.ConfigMap
 	// PublishService is the --publish-service Service, nil when unset or
 	// missing; Nodes are listed only when it is set.
 	PublishService *corev1.Service
@@ -67,6 +70,11 @@ type Watcher struct {
 	ingresses, classes, services, slices, secrets, configMaps cache.SharedIndexInformer
 	publishService, nodes                                     cache.SharedIndexInformer
 	namespaces                                                cache.SharedIndexInformer
+	// referenced watches the watched namespaces' ConfigMaps; a change to
+	// one syncs only while it is in refs (SetReferencedConfigMaps), or
+	// before refs is first set.
+	referenced cache.SharedIndexInformer
+	refs       atomic.Pointer[map[string]bool]
 
 	// handlersSynced report when the handlers have seen the initial lists.
 	handlersSynced []cache.InformerSynced
@@ -108,7 +116,15 @@ func New(client kubernetes.Interface, opts Options) *Watcher {
 	w.slices = ns.Discovery().V1().EndpointSlices().Informer()
 	w.secrets = ns.Core().V1().Secrets().Informer()
 	w.classes = cluster.Networking().V1().IngressClasses().Informer()
+	w.referenced = ns.Core().V1().ConfigMaps().Informer()
 	informerList := []cache.SharedIndexInformer{w.ingresses, w.services, w.slices, w.secrets, w.classes}
+	_ = w.referenced.SetTransform(dropManagedFields)
+	reg, _ := w.referenced.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { w.configMapChanged("added", obj) },
+		UpdateFunc: func(_, obj any) { w.configMapChanged("updated", obj) },
+		DeleteFunc: func(obj any) { w.configMapChanged("deleted", obj) },
+	})
+	w.handlersSynced = append(w.handlersSynced, reg.HasSynced)
 	if opts.ConfigMapName != "" {
 		cm := informers.NewSharedInformerFactoryWithOptions(client, opts.Resync,
 			informers.WithNamespace(opts.ConfigMapNamespace),
@@ -184,6 +200,28 @@ func statusOnly(old, obj any) bool {
 	return ok1 && ok2 && equality.Semantic.DeepEqual(o.Spec, n.Spec) &&
 		equality.Semantic.DeepEqual(o.Labels, n.Labels) && equality.Semantic.DeepEqual(o.Annotations, n.Annotations) &&
 		o.DeletionTimestamp.Equal(n.DeletionTimestamp)
+}
+
+// SetReferencedConfigMaps sets which of the watched namespaces'
+// ConfigMaps ("namespace/name") the configuration reads: a change to
+// another one syncs nothing.
+func (w *Watcher) SetReferencedConfigMaps(refs []string) {
+	m := make(map[string]bool, len(refs))
+	for _, r := range refs {
+		m[r] = true
+	}
+	w.refs.Store(&m)
+}
+
+func (w *Watcher) configMapChanged(verb string, obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	refs := w.refs.Load()
+	if m, err := meta.Accessor(obj); refs != nil && (err != nil || !(*refs)[m.GetNamespace()+"/"+m.GetName()]) {
+		return
+	}
+	w.changed(verb, obj)
 }
 
 func (w *Watcher) changed(verb string, obj any) {
@@ -294,6 +332,7 @@ func (w *Watcher) Snapshot() Snapshot {
 		Services:       list[*corev1.Service](w.services),
 		EndpointSlices: list[*discoveryv1.EndpointSlice](w.slices),
 		Secrets:        list[*corev1.Secret](w.secrets),
+		ConfigMaps:     list[*corev1.ConfigMap](w.referenced),
 	}
 	if w.namespaces != nil {
 		s.Ingresses = w.inSelectedNamespaces(s.Ingresses)

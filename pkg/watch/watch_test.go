@@ -261,3 +261,29 @@ func TestEndpointsOnly(t *testing.T) {
 		t.Errorf("the retry %+v is endpoints only", c)
 	}
 }
+
+// The watched namespaces' ConfigMaps are listed; once the caller said
+// which it reads, a change to another one is no work item, a change to
+// one it reads is.
+func TestReferencedConfigMaps(t *testing.T) {
+	w, client := start(t, Options{}, configMap("app", "auth-headers"), configMap("app", "unrelated"))
+	if reasons := next(t, w); len(reasons) != 2 {
+		t.Fatalf("initial reasons %q", reasons)
+	}
+	if got := len(w.Snapshot().ConfigMaps); got != 2 {
+		t.Fatalf("snapshot has %d ConfigMaps, want 2", got)
+	}
+	w.SetReferencedConfigMaps([]string{"app/auth-headers", "app/missing"})
+	ctx := context.Background()
+	changed := configMap("app", "unrelated")
+	changed.Data = map[string]string{"a": "b"}
+	if _, err := client.CoreV1().ConfigMaps("app").Update(ctx, changed, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CoreV1().ConfigMaps("app").Create(ctx, configMap("app", "missing"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if reasons := next(t, w); len(reasons) != 1 || reasons[0] != "ConfigMap app/missing added" {
+		t.Fatalf("reasons %q, want the referenced ConfigMap's creation alone", reasons)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +237,47 @@ func TestBytes(t *testing.T) {
 	}
 	if resp, err := http.Get(srv.URL + "/__bytes/99999999"); err != nil || resp.StatusCode != 400 {
 		t.Errorf("/__bytes over the cap: %v %v, want 400", resp, err)
+	}
+}
+
+// The auth paths: an empty answer of the code asked for, with the count
+// and, when asked, a cookie; the stats count the connections the auth
+// requests came on.
+func TestAuth(t *testing.T) {
+	a := NewAuth()
+	srv := httptest.NewUnstartedServer(a.Wrap(Handler("svc", "pod-0"), "pod-0"))
+	srv.Config.ConnContext = a.ConnContext
+	srv.Start()
+	defer srv.Close()
+	c := srv.Client()
+	for i, path := range []string{"/__auth/200", "/__auth/401?cookie=session"} {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("X-Request-ID", "id-1")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := []int{200, 401}[i]
+		if resp.StatusCode != want || len(body) != 0 || resp.Header.Get(AuthCountHeader) != strconv.Itoa(i+1) ||
+			resp.Header.Get(RequestIDHeader) != "id-1" {
+			t.Errorf("%s: %d %q %v", path, resp.StatusCode, body, resp.Header)
+		}
+		if i == 1 && resp.Header.Get("Set-Cookie") != "session=2; Path=/" {
+			t.Errorf("%s: Set-Cookie %q", path, resp.Header.Get("Set-Cookie"))
+		}
+	}
+	resp, err := c.Get(srv.URL + "/__auth-stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st AuthStats
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Requests != 2 || st.Connections != 1 || st.Last.RequestURI != "/__auth/401?cookie=session" {
+		t.Errorf("stats %+v, want 2 requests on one kept connection", st)
 	}
 }

@@ -106,6 +106,8 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET;"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET","signin":"/x"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET","signin":"http://s/","signinRD":"args"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/","host":"a","method":"GET","cacheScope":"x;"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","auth":{"url":"http://a/\\"","host":"a","method":"GET"}}]}}}',
   }) do
     local data = cjson.decode(host)
     local name = next(data.hosts)
@@ -600,16 +602,21 @@ function _M.test_auth_locations()
   local service = "http://127.0.0.1:" .. ngx.var.server_port .. "/auth-service/"
   eq(post(cjson.encode({ hosts = { ["auth.example.com"] = { routes = {
     { path = "/by-host/ok/", backend = "ns/dyn:80", location = loc,
-      auth = { url = service .. "200", host = "auth.internal", method = "POST", signin = "https://login.example.com/start" } },
+      auth = { url = service .. "200", host = "auth.internal", method = "POST", signin = "https://login.example.com/start?rd=",
+        cacheScope = "0a1b" } },
     { path = "/by-host/login/", backend = "ns/dyn:80", location = loc,
-      auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://login.example.com/start" } },
+      auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://login.example.com/start?c=1&next=" } },
+    -- The sign-in URL's query fixes the redirect parameter: nothing added.
+    { path = "/by-host/fixed/", backend = "ns/dyn:80", location = loc,
+      auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://login.example.com/start?rd=home",
+        signinRD = "none" } },
     { path = "/by-host/no/", backend = "ns/dyn:80", location = loc,
       auth = { url = service .. "403", host = "auth.internal", method = "GET" } },
     { path = "/by-host/denied/", backend = "ns/dyn:80", location = loc, sourceRange = { allow = { "0a000000/8" } },
-      auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://login.example.com/start" } },
+      auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://login.example.com/start?rd=" } },
     -- oauth2-proxy's ?rd=$escaped_request_uri
     { path = "/by-host/uri/", backend = "ns/dyn:80", location = loc,
-      auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://auth.example.com/oauth2/start",
+      auth = { url = service .. "401", host = "auth.internal", method = "GET", signin = "https://auth.example.com/oauth2/start?rd=",
         signinRD = "request-uri" } },
   } } } })).status, 201, "push")
   router.request_ids(true)
@@ -618,17 +625,19 @@ function _M.test_auth_locations()
     local code, _, body = request("auth.example.com", "/by-host/ok/x?q=1")
     local user, backend, id = body:match("^authed (%S+) (%S+) (%x+)\n$")
     eq(code .. " " .. tostring(backend), "200 ns/dyn:80", "allowed: " .. body)
-    eq(user, "POST,auth.internal," .. tostring(id) .. ",/by-host/ok/x?q=1", "what the auth service saw, the same id")
+    eq(user, "POST,auth.internal," .. tostring(id) .. ",/by-host/ok/x?q=1,0a1b", "what the auth service saw, the same id, the cache scope")
     local loc_header
     code, loc_header = request("auth.example.com", "/by-host/login/x?a=b")
-    eq(code .. " " .. tostring(loc_header), "302 https://login.example.com/start?rd=http%3A%2F%2Fauth.example.com%2Fby-host%2Flogin%2Fx%3Fa%3Db",
-      "401: to the sign-in page")
+    eq(code .. " " .. tostring(loc_header), "302 https://login.example.com/start?c=1&next=http%3A%2F%2Fauth.example.com%2Fby-host%2Flogin%2Fx%3Fa%3Db",
+      "401: to the sign-in page, its redirect parameter after its fixed ones")
+    code, loc_header = request("auth.example.com", "/by-host/fixed/x")
+    eq(code .. " " .. tostring(loc_header), "302 https://login.example.com/start?rd=home", "401: to the sign-in page as it is")
     code, loc_header = request("auth.example.com:8080", "/by-host/uri/x?a=b&c=%2F")
     eq(code .. " " .. tostring(loc_header), "302 https://auth.example.com/oauth2/start?rd=%2Fby-host%2Furi%2Fx%3Fa%3Db%26c%3D%252F",
       "401, ?rd= the request URI: to the sign-in page")
     -- The next request's ?rd= is its URL again, the Host as sent.
     code, loc_header = request("auth.example.com:8080", "/by-host/login/y")
-    eq(code .. " " .. tostring(loc_header), "302 https://login.example.com/start?rd=http%3A%2F%2Fauth.example.com%3A8080%2Fby-host%2Flogin%2Fy",
+    eq(code .. " " .. tostring(loc_header), "302 https://login.example.com/start?c=1&next=http%3A%2F%2Fauth.example.com%3A8080%2Fby-host%2Flogin%2Fy",
       "401 after one with ?rd= the URI: the URL")
     code, _, body = request("auth.example.com", "/by-host/no/x")
     eq(code, 403, "403: refused")

@@ -134,12 +134,13 @@ local function validate_host(host, h)
       end
     end
     local a = r.auth
-    if a ~= nil and (type(a) ~= "table" or r.location == nil or type(a.url) ~= "string" or not a.url:find("^https?://[^%c%s]+$")
+    if a ~= nil and (type(a) ~= "table" or r.location == nil or type(a.url) ~= "string" or not a.url:find("^https?://[^%c%s\"]+$")
       or type(a.host) ~= "string" or not a.host:find("^[%w%.%-:%[%]]+$") or not auth_methods[a.method]
-      or a.signin ~= nil and (type(a.signin) ~= "string" or not a.signin:find("^https?://[^%c%s\"]+$"))
-      or a.signinRD ~= nil and a.signinRD ~= "request-uri") then
-      return "host " .. host .. ": route " .. i .. ": auth needs an http(s) url, a host, a method, an http(s) signin or none, "
-        .. "signinRD request-uri or none, and the route's location"
+      or a.cacheScope ~= nil and (type(a.cacheScope) ~= "string" or not a.cacheScope:find("^%x+$"))
+      or a.signin ~= nil and (type(a.signin) ~= "string" or not a.signin:find("^https?://[^%c%s\"$]+$"))
+      or a.signinRD ~= nil and a.signinRD ~= "request-uri" and a.signinRD ~= "none") then
+      return "host " .. host .. ": route " .. i .. ": auth needs an http(s) url, a host, a method, a hex cacheScope or none, "
+        .. "an http(s) signin or none, signinRD request-uri, none or unset, and the route's location"
     end
     local ba = r.basicAuth
     if ba ~= nil and (type(ba) ~= "table" or r.location == nil or type(ba.realm) ~= "string"
@@ -537,6 +538,9 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     end
     if a then
       var.portico_auth_url, var.portico_auth_host, var.portico_auth_method = a.url, a.host, a.method
+      if a.cacheScope then
+        var.portico_auth_cache_scope = a.cacheScope
+      end
       if a.signin then
         var.portico_signin = a.signin
         if a.signinRD then
@@ -580,13 +584,16 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   return balancer.access(r.backend, r)
 end
 
--- signin_rd is the ?rd= of a sign-in redirect, URL-escaped: the request
--- URI when mode is "request-uri", else the request's URL (the Host as
--- the client sent it).
+-- signin_rd is the value of a sign-in redirect's parameter, URL-escaped:
+-- the request URI when mode is "request-uri", nothing when it is "none"
+-- (the sign-in URL is whole), else the request's URL (the Host as the
+-- client sent it).
 function _M.signin_rd(mode)
   local var = ngx.var
   if mode == "request-uri" then
     return ngx.escape_uri(var.request_uri)
+  elseif mode == "none" then
+    return ""
   end
   return ngx.escape_uri(var.scheme .. "://" .. var.portico_host .. var.request_uri)
 end
