@@ -1,14 +1,15 @@
 // Package templates holds the text/template sources Portico renders, one
 // file per section of nginx.conf: nginx.tmpl (the main and http contexts,
 // the root), status.tmpl (the status server), server.tmpl (a server
-// block), router.tmpl (the locations of the Lua router) and location.tmpl
-// (a server block's location).
+// block), router.tmpl (the locations of the Lua router), location.tmpl
+// (a server block's location) and auth.tmpl (the internal location of
+// auth subrequests, a server block's or the router's).
 //
 // Contract: each section prints one typed view of package plan (Plan,
-// plan.Status, plan.Server, plan.Router, plan.Location); templates only
-// range over, test and print fields of it, every printed value was
-// validated by the model, and every decision was made by the plan: they
-// never escape, compute or decide anything.
+// plan.Status, plan.Server, plan.Router, plan.Location,
+// plan.AuthLocation); templates only range over, test and print fields of
+// it, every printed value was validated by the model, and every decision
+// was made by the plan: they never escape, compute or decide anything.
 package templates
 
 import "embed"

@@ -3,7 +3,9 @@
 // (servers.go), the router's locations, body limits and shared limit
 // zones (router.go), what each section of nginx.conf prints (nginx.go:
 // the http context, the status server, the upstreams; locations.go: the
-// locations of server blocks), where X-Request-ID is made, the wire
+// locations of server blocks; authrequest.go: the internal locations of
+// auth subrequests, the upstreams that keep connections to auth services
+// and the cache of their answers), where X-Request-ID is made, the wire
 // format of the Lua configuration endpoints (lua.go, documented against
 // rootfs/etc/nginx/lua/portico), the model in that format (wire.go) and
 // the documents pushed to the endpoints (document.go). Endpoints have a
