@@ -2,7 +2,6 @@ package model
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/portico-ingress/portico/pkg/model/annotations"
@@ -53,81 +52,60 @@ func (a *globalAuthBuild) finish(g *Global) {
 
 // The parsers of the global-auth-* keys and no-auth-locations.
 
-func parseGlobalAuthURL(v string, b *globalBuild) string {
-	if v == "" {
-		b.auth.url = nil
+// globalAuthKey is the parser of a global-auth-* key: parse checks a value
+// (want is "" when it passes) and set stores it; an empty value stores
+// the zero value (the key's default).
+func globalAuthKey[T any](parse func(string) (T, string), set func(*globalAuthBuild) *T) func(string, *globalBuild) string {
+	return func(v string, b *globalBuild) string {
+		var x T
+		if v != "" {
+			var want string
+			if x, want = parse(v); want != "" {
+				return want
+			}
+		}
+		*set(&b.auth) = x
 		return ""
 	}
-	u, ok := annotations.ParseGlobalAuthURL(v)
-	if !ok {
-		return "an absolute http or https URL naming the auth service's host (not $host: one service answers for every host), " +
-			"such as http://oauth2-proxy.auth.svc.cluster.local/oauth2/auth, or empty"
-	}
-	b.auth.url = &u
-	return ""
 }
 
-func parseGlobalAuthMethod(v string, b *globalBuild) string {
-	if v == "" {
-		b.auth.method = ""
-		return ""
+// wantIf adapts a parser that says ok to globalAuthKey's, with what a
+// value must look like.
+func wantIf[T any](parse func(string) (T, bool), want string) func(string) (T, string) {
+	return func(v string) (T, string) {
+		x, ok := parse(v)
+		if !ok {
+			return x, want
+		}
+		return x, ""
 	}
-	m, ok := annotations.ParseAuthMethod(v)
-	if !ok {
-		return "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS, or empty"
-	}
-	b.auth.method = m
-	return ""
 }
 
-func parseGlobalAuthSignin(v string, b *globalBuild) string {
-	if v == "" {
-		b.auth.signin = nil
-		return ""
-	}
-	s, ok := annotations.ParseGlobalSignin(v)
-	if !ok {
-		return "an absolute http or https URL naming the sign-in page's host, whose query holds fixed parameters and at most one " +
-			"that carries the request ($escaped_request_uri, or $scheme://$host$escaped_request_uri and its variants), or empty"
-	}
-	b.auth.signin = &s
-	return ""
-}
-
-func parseGlobalAuthSigninParam(v string, b *globalBuild) string {
-	p, ok := annotations.ParseSigninParam(v)
-	if !ok {
-		return "a query parameter name of letters, digits and _.~-"
-	}
-	b.auth.signinParam = p
-	return ""
-}
-
-func parseGlobalAuthResponseHeaders(v string, b *globalBuild) string {
-	if v == "" {
-		b.auth.responseHeaders = nil
-		return ""
-	}
-	hs, ok := annotations.ParseAuthResponseHeaders(v)
-	if !ok {
-		return "a comma-separated list of header names (letters, digits, -)"
-	}
-	b.auth.responseHeaders = hs
-	return ""
-}
-
-func parseGlobalAuthRequestRedirect(v string, b *globalBuild) string {
-	if v == "" {
-		b.auth.requestRedirect = ""
-		return ""
-	}
-	t, want := annotations.ParseAuthRequestRedirect(v)
-	if want != "" {
-		return want
-	}
-	b.auth.requestRedirect = t
-	return ""
-}
+var (
+	parseGlobalAuthURL = globalAuthKey(wantIf(func(v string) (*annotations.URL, bool) {
+		u, ok := annotations.ParseGlobalAuthURL(v)
+		return &u, ok
+	}, "an absolute http or https URL naming the auth service's host (not $host: one service answers for every host), "+
+		"such as http://oauth2-proxy.auth.svc.cluster.local/oauth2/auth, or empty"), func(a *globalAuthBuild) **annotations.URL { return &a.url })
+	parseGlobalAuthMethod = globalAuthKey(wantIf(annotations.ParseAuthMethod, "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS, or empty"),
+		func(a *globalAuthBuild) *string { return &a.method })
+	parseGlobalAuthSignin = globalAuthKey(wantIf(func(v string) (*annotations.Signin, bool) {
+		s, ok := annotations.ParseGlobalSignin(v)
+		return &s, ok
+	}, "an absolute http or https URL naming the sign-in page's host, whose query holds fixed parameters and at most one "+
+		"that carries the request ($escaped_request_uri, or $scheme://$host$escaped_request_uri and its variants), or empty"),
+		func(a *globalAuthBuild) **annotations.Signin { return &a.signin })
+	parseGlobalAuthResponseHeaders = globalAuthKey(wantIf(annotations.ParseAuthResponseHeaders, "a comma-separated list of header names (letters, digits, -)"),
+		func(a *globalAuthBuild) *[]annotations.AuthHeader { return &a.responseHeaders })
+	parseGlobalAuthRequestRedirect = globalAuthKey(annotations.ParseAuthRequestRedirect,
+		func(a *globalAuthBuild) *annotations.Template { return &a.requestRedirect })
+	parseGlobalAuthCacheKey   = globalAuthKey(annotations.ParseAuthCacheKey, func(a *globalAuthBuild) *annotations.Template { return &a.cacheKey })
+	parseGlobalAuthCacheValid = globalAuthKey(wantIf(annotations.ParseAuthCacheValid, annotations.WantAuthCacheValid),
+		func(a *globalAuthBuild) *[]string { return &a.cacheValid })
+	parseGlobalAuthSigninParam = globalAuthKey(wantIf(annotations.ParseSigninParam, "a query parameter name of letters, digits and _.~-"),
+		func(a *globalAuthBuild) *string { return &a.signinParam })
+	parseGlobalAuthAlwaysSetCookie = boolOption(func(b *globalBuild) *bool { return &b.auth.alwaysSetCookie })
+)
 
 // parseGlobalAuthSnippet takes the snippet only when snippets are allowed
 // as for annotations: allow-snippet-annotations and annotations-risk-level,
@@ -141,37 +119,6 @@ func parseGlobalAuthSnippet(v string, b *globalBuild) string {
 		return "snippets allowed first: allow-snippet-annotations: \"true\" and annotations-risk-level: Critical"
 	}
 	b.auth.snippet = sn
-	return ""
-}
-
-func parseGlobalAuthCacheKey(v string, b *globalBuild) string {
-	if v == "" {
-		b.auth.cacheKey = ""
-		return ""
-	}
-	k, want := annotations.ParseAuthCacheKey(v)
-	if want != "" {
-		return want
-	}
-	b.auth.cacheKey = k
-	return ""
-}
-
-func parseGlobalAuthCacheValid(v string, b *globalBuild) string {
-	valid, ok := annotations.ParseAuthCacheValid(v)
-	if !ok {
-		return annotations.WantAuthCacheValid
-	}
-	b.auth.cacheValid = valid
-	return ""
-}
-
-func parseGlobalAuthAlwaysSetCookie(v string, b *globalBuild) string {
-	x, err := strconv.ParseBool(v)
-	if err != nil {
-		return "true or false"
-	}
-	b.auth.alwaysSetCookie = x
 	return ""
 }
 
