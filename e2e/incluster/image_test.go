@@ -19,13 +19,16 @@ import (
 
 // luaCheckConf loads the Lua module and Portico's Lua modules as
 // nginx.conf does (nginx -t does not run init_by_lua: nginx must start),
-// and answers on a unix socket from Lua.
+// and the modules nginx.conf loads when the ConfigMap asks (Brotli), and
+// answers on a unix socket from Lua.
 const luaCheckConf = `pid /tmp/check.pid;
 error_log stderr notice;
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so;
 events {}
 http {
+    brotli on;
     lua_package_path "/etc/nginx/lua/?.lua;;";
     lua_shared_dict portico_backends 1m;
     lua_shared_dict portico_certificates 1m;

@@ -104,6 +104,9 @@ type Global struct {
 	UpstreamKeepaliveConnections int `json:"upstreamKeepaliveConnections"`
 	UpstreamKeepaliveTimeout     int `json:"upstreamKeepaliveTimeout"`
 	UpstreamKeepaliveRequests    int `json:"upstreamKeepaliveRequests"`
+	// Gzip and Brotli compress answers when set (use-gzip, enable-brotli).
+	Gzip   *Compression `json:"gzip,omitempty"`
+	Brotli *Compression `json:"brotli,omitempty"`
 }
 
 // RealIP is the realip setup: which source names the client, and the

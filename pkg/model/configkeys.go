@@ -53,8 +53,6 @@ const (
 	noOpenTracing   = "ingress-nginx v1.15 still documents this key but no longer reads it (OpenTracing was removed)."
 	noModSecurity   = "Portico's nginx has no ModSecurity module."
 	noGlobalAuth    = "There is no global auth; set `auth-url` and its companions per Ingress."
-	noGzip          = "Portico does not compress answers."
-	noBrotli        = "Portico's nginx has no Brotli module."
 	noGeoIP2        = "Portico's nginx has no GeoIP2 module."
 	noSnippet       = "Portico has no ConfigMap snippets; `configuration-snippet` and `server-snippet` are per-Ingress annotations (with `allow-snippet-annotations`)."
 	noSyslog        = "The access log goes to standard output and the error log to standard error."
@@ -97,9 +95,13 @@ var configKeys = []ConfigKey{
 	{Name: "block-cidrs", Default: "", Meaning: "Addresses and networks refused for every host.", Differs: noBlock},
 	{Name: "block-referers", Default: "", Meaning: "Referers refused for every host.", Differs: "Not implemented."},
 	{Name: "block-user-agents", Default: "", Meaning: "User agents refused for every host.", Differs: "Not implemented."},
-	{Name: "brotli-level", Default: "4", Meaning: "Brotli compression level.", Differs: noBrotli},
-	{Name: "brotli-min-length", Default: "20", Meaning: "Smallest answer Brotli compresses.", Differs: noBrotli},
-	{Name: "brotli-types", Default: "(a list of text types)", Meaning: "MIME types Brotli compresses.", Differs: noBrotli},
+	{Name: "brotli-level", Status: annotations.Full, Default: "4", Meaning: "Brotli compression level, 0–11 (with `enable-brotli`).",
+		parse: levelOption(0, 11, func(b *globalBuild) *int { return &b.compression.brotli.Level })},
+	{Name: "brotli-min-length", Status: annotations.Full, Default: "20", Meaning: "Smallest answer Brotli compresses, in bytes (by its `Content-Length`).",
+		parse: minLengthOption(func(b *globalBuild) *int { return &b.compression.brotli.MinLength })},
+	{Name: "brotli-types", Status: annotations.Full, Default: "(ingress-nginx's list)",
+		Meaning: "Space-separated MIME types Brotli compresses besides `text/html`, or `*`; the default is `" + defaultBrotliTypes + "`.",
+		parse:   typesOption(func(b *globalBuild) *[]string { return &b.compression.brotli.Types })},
 	{Name: "client-body-buffer-size", Default: "8k", Meaning: "How much of a request body nginx keeps in memory.",
 		Differs: perIngress("client-body-buffer-size") + " Otherwise nginx's default (8k on x86-64) applies."},
 	{Name: "client-body-timeout", Default: "60", Meaning: "Seconds between two reads of a request body.",
@@ -141,7 +143,9 @@ var configKeys = []ConfigKey{
 		Differs: "Every request nginx answers is logged (unless `disable-access-log`)."},
 	{Name: "enable-aio-write", Default: "true", Meaning: "Write temporary files asynchronously (`aio_write`).",
 		Differs: "nginx's default (no asynchronous writes) applies."},
-	{Name: "enable-brotli", Default: "false", Meaning: "Compress answers with Brotli.", Differs: noBrotli},
+	{Name: "enable-brotli", Status: annotations.Full, Default: "false",
+		Meaning: "Compress answers with Brotli for clients that accept `br` (Debian's ngx_brotli filter module, loaded only then), with `Vary: Accept-Encoding` (which ingress-nginx leaves out without gzip); preferred to gzip when a client takes both.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.compression.enableBrotli })},
 	{Name: "enable-modsecurity", Default: "false", Meaning: "Turn on ModSecurity.", Differs: noModSecurity},
 	{Name: "enable-multi-accept", Default: "true", Meaning: "A worker accepts all new connections at once.",
 		Differs: fixed("`multi_accept on`")},
@@ -184,10 +188,22 @@ var configKeys = []ConfigKey{
 	{Name: "global-auth-url", Default: "", Meaning: "An auth service asked for every location.", Differs: noGlobalAuth},
 	{Name: "grpc-buffer-size-kb", Default: "0", Meaning: "`grpc_buffer_size` in KiB (0: nginx's default).",
 		Differs: "The `proxy-buffer-size` annotation sets it for GRPC backends; otherwise nginx's default applies."},
-	{Name: "gzip-disable", Default: "", Meaning: "User agents not sent compressed answers.", Differs: noGzip},
-	{Name: "gzip-level", Default: "1", Meaning: "gzip compression level.", Differs: noGzip},
-	{Name: "gzip-min-length", Default: "256", Meaning: "Smallest answer gzip compresses.", Differs: noGzip},
-	{Name: "gzip-types", Default: "(a list of text types)", Meaning: "MIME types gzip compresses.", Differs: noGzip},
+	{Name: "gzip-disable", Status: annotations.Full, Default: "",
+		Meaning: "User agents not sent gzip'd answers: a regular expression matched without case (`gzip_disable`), or `msie6`.",
+		parse: func(v string, b *globalBuild) string {
+			if !parseGzipDisable(v) {
+				return "msie6, degradation, or a regular expression without quotes"
+			}
+			b.compression.gzip.Disable = v
+			return ""
+		}},
+	{Name: "gzip-level", Status: annotations.Full, Default: "1", Meaning: "gzip compression level, 1–9 (with `use-gzip`).",
+		parse: levelOption(1, 9, func(b *globalBuild) *int { return &b.compression.gzip.Level })},
+	{Name: "gzip-min-length", Status: annotations.Full, Default: "256", Meaning: "Smallest answer gzip compresses, in bytes (by its `Content-Length`).",
+		parse: minLengthOption(func(b *globalBuild) *int { return &b.compression.gzip.MinLength })},
+	{Name: "gzip-types", Status: annotations.Full, Default: "(ingress-nginx's list)",
+		Meaning: "Space-separated MIME types gzip compresses besides `text/html`, or `*`; the default is `" + defaultCompressedTypes + "`.",
+		parse:   typesOption(func(b *globalBuild) *[]string { return &b.compression.gzip.Types })},
 	{Name: "hide-headers", Default: "", Meaning: "Backend answer headers not passed to the client.", Differs: "Not implemented."},
 	{Name: "hsts", Status: annotations.Full, Default: "true",
 		Meaning: "Send `Strict-Transport-Security` on HTTPS answers of hosts with TLS.",
@@ -450,7 +466,9 @@ var configKeys = []ConfigKey{
 	{Name: "use-geoip", Default: "true", Meaning: "The legacy GeoIP module.",
 		Differs: "ingress-nginx v1.15 documents it but no longer reads it."},
 	{Name: "use-geoip2", Default: "false", Meaning: "The GeoIP2 module.", Differs: noGeoIP2},
-	{Name: "use-gzip", Default: "false", Meaning: "Compress answers with gzip.", Differs: noGzip},
+	{Name: "use-gzip", Status: annotations.Full, Default: "false",
+		Meaning: "Compress answers with gzip for clients that accept it (`gzip_proxied any`, `gzip_vary on`, HTTP/1.1 and later).",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.compression.useGzip })},
 	{Name: "use-http2", Default: "true", Meaning: "HTTP/2 on the HTTPS port.", Differs: fixed("on")},
 	{Name: "use-proxy-protocol", Status: annotations.Full, Default: "false",
 		Meaning: "The traffic ports expect the PROXY protocol (AWS NLB); the client address comes from it.",

@@ -41,6 +41,7 @@ type globalBuild struct {
 	enableRealIP, computeFullForwardedFor bool
 	realIPFrom                            []string
 	disableAccessLog                      bool
+	compression                           compressionBuild
 }
 
 func defaults() globalBuild {
@@ -56,7 +57,8 @@ func defaults() globalBuild {
 			RiskLevel:         annotations.RiskHigh,
 			SSLCiphers:        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
 		},
-		hsts: hsts{on: true, includeSubdomains: true, maxAge: 31536000},
+		hsts:        hsts{on: true, includeSubdomains: true, maxAge: 31536000},
+		compression: defaultCompression(),
 	}.withProxyDefaults()
 }
 
@@ -77,6 +79,7 @@ func (b *globalBuild) finish() {
 	b.g.HSTS = b.hsts.header()
 	b.g.AppendForwardedFor = b.computeFullForwardedFor && b.g.UseForwardedHeaders
 	b.g.AccessLog = !b.disableAccessLog
+	b.compression.finish(&b.g)
 	switch {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}

@@ -69,6 +69,9 @@ type HTTP struct {
 	// $portico_ingress or $portico_path: the Lua router then sets them per
 	// request (it always sets $portico_backend).
 	LogsRouteLabels bool
+	// GzipFilter and BrotliFilter compress answers when set; the Brotli
+	// module is loaded only then.
+	GzipFilter, BrotliFilter *Compress
 }
 
 // ForwardedVars are the nginx variables the X-Forwarded-* headers send:
@@ -108,6 +111,7 @@ func httpOf(g model.Global, opts Options) *HTTP {
 	if g.AppendForwardedFor {
 		h.Forwarded.For = "$portico_fwd_for"
 	}
+	h.GzipFilter, h.BrotliFilter = compressOf(g.Gzip, true), compressOf(g.Brotli, g.Gzip == nil)
 	h.ProxyHeaders = append([]Header{{"Host", "$portico_host"}}, h.forwardHeaders(false)...)
 	h.AuthRequestHeaders = []Header{{"X-Original-URL", "$scheme://$portico_host$request_uri"}, {"X-Original-Method", "$request_method"},
 		{"X-Original-URI", "$request_uri"}, {"X-Forwarded-For", "$remote_addr"}, {"X-Forwarded-Proto", "$scheme"},
