@@ -104,6 +104,8 @@ type Global struct {
 	UpstreamKeepaliveConnections int `json:"upstreamKeepaliveConnections"`
 	UpstreamKeepaliveTimeout     int `json:"upstreamKeepaliveTimeout"`
 	UpstreamKeepaliveRequests    int `json:"upstreamKeepaliveRequests"`
+	// Logging is where the logs go and what the access log holds.
+	Logging Logging `json:"logging"`
 	// Gzip and Brotli compress answers when set (use-gzip, enable-brotli).
 	Gzip   *Compression `json:"gzip,omitempty"`
 	Brotli *Compression `json:"brotli,omitempty"`

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"regexp"
 	"strconv"
 
 	"github.com/portico-ingress/portico/pkg/model"
@@ -59,16 +58,20 @@ type HTTP struct {
 	// (32 hex digits as nginx's: a random per-worker prefix and a count)
 	// rather than with nginx's $request_id, whose OpenSSL RAND_bytes costs
 	// ~6,600 instructions a request; false when the access log names
-	// $request_id, so that the log and the header agree. RequestIDVar is
+	// $request_id (or ingress-nginx's $req_id), so that the log and the
+	// header agree for every request, proxied or not. RequestIDVar is
 	// what $portico_request_id is when the client sent none.
 	RequestIDByLua bool
 	RequestIDVar   string
 	// DefaultPass is where plain HTTP is proxied: the balancer's upstream.
 	DefaultPass string
 	// LogsRouteLabels is true when the access log names $portico_server,
-	// $portico_ingress or $portico_path: the Lua router then sets them per
-	// request (it always sets $portico_backend).
+	// $portico_ingress or $portico_path (or ingress-nginx's variables
+	// made of them): the Lua router then sets them per request (it always
+	// sets $portico_backend).
 	LogsRouteLabels bool
+	// Logs are the log directives.
+	Logs Logs
 	// GzipFilter and BrotliFilter compress answers when set; the Brotli
 	// module is loaded only then.
 	GzipFilter, BrotliFilter *Compress
@@ -87,13 +90,6 @@ type ForwardedVars struct {
 type Header struct {
 	Name, Value string
 }
-
-// routeLabelVariable finds the route variables a log format may name
-// besides $portico_backend.
-var routeLabelVariable = regexp.MustCompile(`\$portico_(server|ingress|path)\b`)
-
-// requestIDVariable finds nginx's own request id in a log format.
-var requestIDVariable = regexp.MustCompile(`\$request_id\b`)
 
 // httpOf is the HTTP of g and opts.
 func httpOf(g model.Global, opts Options) *HTTP {
@@ -116,9 +112,9 @@ func httpOf(g model.Global, opts Options) *HTTP {
 	h.AuthRequestHeaders = []Header{{"X-Original-URL", "$scheme://$portico_host$request_uri"}, {"X-Original-Method", "$request_method"},
 		{"X-Original-URI", "$request_uri"}, {"X-Forwarded-For", "$remote_addr"}, {"X-Forwarded-Proto", "$scheme"},
 		{"X-Forwarded-Host", "$portico_host"}, {"X-Auth-Request-Redirect", "$request_uri"}, {"X-Request-ID", "$portico_request_id"}}
-	// Without an access log no variable is logged: nothing to set for it.
-	h.LogsRouteLabels = g.AccessLog && routeLabelVariable.MatchString(g.LogFormat)
-	h.RequestIDByLua = g.GenerateRequestID && !(g.AccessLog && requestIDVariable.MatchString(g.LogFormat))
+	h.Logs = logsOf(g)
+	h.LogsRouteLabels = logsAny(g, routeLabelVariables)
+	h.RequestIDByLua = g.GenerateRequestID && !logsAny(g, requestIDVariables)
 	switch {
 	case h.RequestIDByLua:
 		h.RequestIDVar = "$portico_generated_id"
