@@ -43,6 +43,13 @@ func (c *Controller) sync(ctx context.Context, change watch.Change) (err error) 
 		c.last.Store(prev.Carried())
 	}
 	snap := c.watcher.Snapshot()
+	// The ConfigMaps the controller's names are watched from the first
+	// sync that names them on, and read by it.
+	if changed, err := c.watcher.WatchConfigMaps(ctx, model.ReferencedConfigMaps(snap.ConfigMap)); err != nil {
+		return err
+	} else if changed {
+		snap = c.watcher.Snapshot()
+	}
 	in := c.modelInput(snap)
 	in.Ingresses = c.holdBack(snap.Ingresses)
 	reason := strings.Join(reasons, ", ")
@@ -171,6 +178,7 @@ func (c *Controller) modelInput(snap watch.Snapshot) model.Input {
 		EndpointSlices: snap.EndpointSlices,
 		Secrets:        snap.Secrets,
 		ConfigMap:      snap.ConfigMap,
+		ConfigMaps:     snap.ConfigMaps,
 		Previous:       prev,
 		Options:        c.cfg.Model,
 		Now:            time.Now(),

@@ -68,6 +68,7 @@ func Lint(objs *Objects, o Options) Result {
 		EndpointSlices: objs.EndpointSlices,
 		Secrets:        objs.Secrets,
 		ConfigMap:      cm,
+		ConfigMaps:     objs.ConfigMaps,
 		Options:        opts,
 		Now:            o.Now,
 	})

@@ -31,7 +31,7 @@ func Build(in Input) *Config {
 	if in.Previous != nil {
 		lastGood = in.Previous.ConfigMapValues
 	}
-	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapKeeping(in.ConfigMap, lastGood)
+	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapWith(in.ConfigMap, in.ConfigMaps, lastGood)
 	b.diags = append(b.diags, ds...)
 	b.defaultBackend(in.Options.DefaultBackend)
 	b.optFallback = b.fallback

@@ -104,6 +104,9 @@ type Global struct {
 	UpstreamKeepaliveConnections int `json:"upstreamKeepaliveConnections"`
 	UpstreamKeepaliveTimeout     int `json:"upstreamKeepaliveTimeout"`
 	UpstreamKeepaliveRequests    int `json:"upstreamKeepaliveRequests"`
+	// Headers are what the ConfigMap adds to, or hides from, every answer
+	// and proxied request.
+	Headers GlobalHeaders `json:"headers,omitzero"`
 	// Logging is where the logs go and what the access log holds.
 	Logging Logging `json:"logging"`
 	// Gzip and Brotli compress answers when set (use-gzip, enable-brotli).

@@ -55,7 +55,6 @@ const (
 	noGlobalAuth    = "There is no global auth; set `auth-url` and its companions per Ingress."
 	noGeoIP2        = "Portico's nginx has no GeoIP2 module."
 	noSnippet       = "Portico has no ConfigMap snippets; `configuration-snippet` and `server-snippet` are per-Ingress annotations (with `allow-snippet-annotations`)."
-	noHeaders       = "Portico does not add headers from a ConfigMap."
 	noBlock         = "Not implemented; `denylist-source-range` refuses addresses per Ingress."
 )
 
@@ -79,9 +78,12 @@ var configKeys = []ConfigKey{
 		Meaning: "Where the access log goes: `/dev/stdout`, `/dev/stderr` or a file under `/var/log/` (its directory writable by nginx, such as a mounted volume); ingress-nginx's default, a link to standard output in its image, is standard output.",
 		Differs: "Only those paths (no other file, no `syslog:` here: see `enable-syslog`).",
 		parse:   logPathOption("/var/log/nginx/access.log", "/dev/stdout", func(b *globalBuild) *string { return &b.logging.l.AccessLogPath })},
-	{Name: "add-headers", Default: "", Meaning: "A ConfigMap of headers added to every answer.", Differs: noHeaders},
-	{Name: "allow-backend-server-header", Default: "false", Meaning: "Pass the backend's `Server` header to the client.",
-		Differs: fixed("`false`: nginx's own `Server` header")},
+	{Name: "add-headers", Status: annotations.Full, Default: "",
+		Meaning: "A ConfigMap (`namespace/name`, watched) whose keys are headers set on every answer, replacing a backend's (headers-more, loaded only then). Names are letters, digits and `._-`; values printable ASCII, `$variables` as in `log-format-upstream`; a header that does not parse is left out with a Warning Event, the others apply. An Ingress's `custom-headers` replace them on its paths.",
+		parse:   headerMapOption("add-headers", false, func(b *globalBuild) *[]Header { return &b.g.Headers.Response })},
+	{Name: "allow-backend-server-header", Status: annotations.Full, Default: "false",
+		Meaning: "Pass the backend's `Server` header to the client instead of nginx's (`proxy_pass_header Server`).",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Headers.BackendServer })},
 	{Name: "allow-cross-namespace-resources", Default: "false", Meaning: "Let annotations name Secrets and ConfigMaps of other namespaces.",
 		Differs: "Portico always refuses references to other namespaces, as with `false`."},
 	{Name: "allow-snippet-annotations", Status: annotations.Full, Default: "false",
@@ -187,8 +189,9 @@ var configKeys = []ConfigKey{
 		Differs: "Only those paths.",
 		parse:   logPathOption("/var/log/nginx/error.log", "/dev/stderr", func(b *globalBuild) *string { return &b.logging.l.ErrorLogPath })},
 	{Name: "force-ssl-redirect", Default: "false", Meaning: "Redirect to HTTPS also for hosts without TLS.", Differs: perIngress("force-ssl-redirect")},
-	{Name: "forwarded-for-header", Default: "X-Forwarded-For", Meaning: "Header the client address is taken from.",
-		Differs: fixed("`X-Forwarded-For`")},
+	{Name: "forwarded-for-header", Status: annotations.Full, Default: "X-Forwarded-For",
+		Meaning: "Header the client address is taken from with `use-forwarded-headers` or `enable-real-ip` (`real_ip_header`).",
+		parse:   forwardedForOption},
 	{Name: "forwarded-for-proxy-protocol-header", Default: "X-Forwarded-For-Proxy-Protocol",
 		Meaning: "Header ingress-nginx uses inside nginx when `use-forwarded-headers` and `use-proxy-protocol` are both on.",
 		Differs: "With `use-proxy-protocol`, the client address is the PROXY protocol's."},
@@ -226,7 +229,16 @@ var configKeys = []ConfigKey{
 	{Name: "gzip-types", Status: annotations.Full, Default: "(ingress-nginx's list)",
 		Meaning: "Space-separated MIME types gzip compresses besides `text/html`, or `*`; the default is `" + defaultCompressedTypes + "`.",
 		parse:   typesOption(func(b *globalBuild) *[]string { return &b.compression.gzip.Types })},
-	{Name: "hide-headers", Default: "", Meaning: "Backend answer headers not passed to the client.", Differs: "Not implemented."},
+	{Name: "hide-headers", Status: annotations.Full, Default: "",
+		Meaning: "Comma-separated backend answer headers not passed to the client (`proxy_hide_header`, `grpc_hide_header`).",
+		parse: func(v string, b *globalBuild) string {
+			hs, ok := parseHeaderNames(v)
+			if !ok {
+				return "comma-separated header names of letters, digits and ._-"
+			}
+			b.g.Headers.Hide = hs
+			return ""
+		}},
 	{Name: "hsts", Status: annotations.Full, Default: "true",
 		Meaning: "Send `Strict-Transport-Security` on HTTPS answers of hosts with TLS.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.hsts.on })},
@@ -343,8 +355,9 @@ var configKeys = []ConfigKey{
 	{Name: "otel-service-name", Default: "nginx", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "otlp-collector-host", Default: "", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "otlp-collector-port", Default: "4317", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "proxy-add-original-uri-header", Default: "false", Meaning: "Send backends `X-Original-URI`.",
-		Differs: "Backends always get `X-Original-URI`, as with `true`."},
+	{Name: "proxy-add-original-uri-header", Status: annotations.Full, Default: "false",
+		Meaning: "Send backends `X-Original-URI`, the request URI as the client sent it (auth services and error backends always get it).",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Headers.OriginalURI })},
 	{Name: "proxy-body-size", Status: annotations.Full, Default: "1m",
 		Meaning: "Largest request body (`client_max_body_size`; `0`: no limit); larger gets 413. The `proxy-body-size` annotation overrides it.",
 		parse: func(v string, b *globalBuild) string {
@@ -403,7 +416,10 @@ var configKeys = []ConfigKey{
 		Differs: "Portico uses ingress-nginx's default (`on`); set it per Ingress with the `proxy-request-buffering` annotation."},
 	{Name: "proxy-send-timeout", Status: annotations.Full, Default: "60", Meaning: "Seconds between two writes to a backend; the annotation overrides it.",
 		parse: secondsOption(1, 86400, func(b *globalBuild) *int { return &b.g.ProxySendTimeout })},
-	{Name: "proxy-set-headers", Default: "", Meaning: "A ConfigMap of headers sent to every backend.", Differs: noHeaders},
+	{Name: "proxy-set-headers", Status: annotations.Partly, Default: "",
+		Meaning: "A ConfigMap (`namespace/name`, watched) whose keys are headers sent to every backend, with values as `add-headers`'; an empty value sends none.",
+		Differs: "A header Portico sends itself (`X-Forwarded-For`, `X-Request-ID`...) is replaced, not sent twice; `Host` and the hop-by-hop headers are refused.",
+		parse:   headerMapOption("proxy-set-headers", true, func(b *globalBuild) *[]Header { return &b.g.Headers.Request })},
 	{Name: "proxy-ssl-location-only", Default: "false", Meaning: "Put the `proxy-ssl-*` directives in locations only.",
 		Differs: "Portico always puts them in the locations, as with `true`."},
 	{Name: "proxy-stream-next-upstream", Default: "true", Meaning: "TCP/UDP services.", Differs: noStream},

@@ -43,8 +43,15 @@ type globalBuild struct {
 	disableAccessLog                      bool
 	compression                           compressionBuild
 	logging                               loggingBuild
-	// warnings are about how keys combine, found by finish.
+	// warnings are about how keys combine, found by finish, and the
+	// headers left out of the ConfigMaps of add-headers and
+	// proxy-set-headers.
 	warnings []diag.Diagnostic
+	// configMaps are the ConfigMaps the ConfigMap names, by
+	// namespace/name.
+	configMaps map[string]*corev1.ConfigMap
+	// forwardedForHeader is real_ip_header's with X-Forwarded-For trust.
+	forwardedForHeader string
 }
 
 func defaults() globalBuild {
@@ -60,9 +67,10 @@ func defaults() globalBuild {
 			RiskLevel:         annotations.RiskHigh,
 			SSLCiphers:        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
 		},
-		hsts:        hsts{on: true, includeSubdomains: true, maxAge: 31536000},
-		compression: defaultCompression(),
-		logging:     defaultLogging(),
+		hsts:               hsts{on: true, includeSubdomains: true, maxAge: 31536000},
+		compression:        defaultCompression(),
+		logging:            defaultLogging(),
+		forwardedForHeader: "X-Forwarded-For",
 	}.withProxyDefaults()
 }
 
@@ -92,7 +100,7 @@ func (b *globalBuild) finish() {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}
 	case b.g.UseForwardedHeaders || b.enableRealIP:
-		b.g.RealIP = &RealIP{Header: "X-Forwarded-For", From: b.realIPFrom}
+		b.g.RealIP = &RealIP{Header: b.forwardedForHeader, From: b.realIPFrom}
 	}
 }
 
@@ -153,7 +161,19 @@ func statusOption(field func(*globalBuild) *int) func(string, *globalBuild) stri
 // reported, and the key keeps its value from lastGood if it has one there,
 // else its default. It returns the values in effect per key.
 func parseConfigMapKeeping(cm *corev1.ConfigMap, lastGood map[string]string) (Global, map[string]string, []diag.Diagnostic) {
+	return parseConfigMapWith(cm, nil, lastGood)
+}
+
+// parseConfigMapWith is parseConfigMapKeeping with the ConfigMaps cm may
+// name (add-headers, proxy-set-headers).
+func parseConfigMapWith(cm *corev1.ConfigMap, named []*corev1.ConfigMap, lastGood map[string]string) (Global, map[string]string, []diag.Diagnostic) {
 	b := defaults()
+	for _, c := range named {
+		if b.configMaps == nil {
+			b.configMaps = map[string]*corev1.ConfigMap{}
+		}
+		b.configMaps[c.Namespace+"/"+c.Name] = c
+	}
 	if cm == nil {
 		b.finish()
 		return b.g, nil, nil

@@ -17,6 +17,8 @@ type Input struct {
 	Secrets        []*corev1.Secret
 	// ConfigMap is the controller's ConfigMap; nil means all defaults.
 	ConfigMap *corev1.ConfigMap
+	// ConfigMaps are those ConfigMap names (ReferencedConfigMaps).
+	ConfigMaps []*corev1.ConfigMap
 	// Previous is the model of the last plan nginx took (nil for none):
 	// a ConfigMap key whose value is now invalid keeps its value in
 	// effect there (Config.ConfigMapValues) instead of its default.

@@ -168,14 +168,20 @@ type logFormatPart struct {
 // splitLogFormat splits v into literal text and variables ($name or
 // ${name}); want is what v must look like when it does not.
 func splitLogFormat(v string) (parts []logFormatPart, want string) {
-	const grammar = "nginx variables ($name or ${name}) and printable ASCII but ' and \\"
 	if v == "" || len(v) > maxLogFormat {
 		return nil, fmt.Sprintf("a non-empty format of at most %d characters", maxLogFormat)
 	}
+	return splitVariables(v, logLiteral, "nginx variables ($name or ${name}) and printable ASCII but ' and \\")
+}
+
+// splitVariables splits v into text that literal matches and the
+// variables a log format may name ($name or ${name}); want is grammar
+// when v is not that.
+func splitVariables(v string, literal *regexp.Regexp, grammar string) (parts []logFormatPart, want string) {
 	rest := v
 	for rest != "" {
 		lit, after, found := strings.Cut(rest, "$")
-		if !logLiteral.MatchString(lit) {
+		if !literal.MatchString(lit) {
 			return nil, grammar
 		}
 		if lit != "" {
@@ -194,7 +200,7 @@ func splitLogFormat(v string) (parts []logFormatPart, want string) {
 			n += 2
 		}
 		if !knownLogVariable(name) {
-			return nil, fmt.Sprintf("%s; $%s is not a variable Portico allows in logs", grammar, truncate(after[:min(max(n, 1), len(after))]))
+			return nil, fmt.Sprintf("%s; $%s is not a variable Portico knows", grammar, truncate(after[:min(max(n, 1), len(after))]))
 		}
 		parts = append(parts, logFormatPart{text: name, raw: "$" + after[:n], variable: true})
 		rest = after[n:]

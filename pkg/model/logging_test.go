@@ -81,7 +81,7 @@ func TestMapLogFormat(t *testing.T) {
 	if diff := cmp.Diff([]string{"status", "req_id", "namespace"}, LogFormatVariables(`$status ${req_id}x "$namespace"`)); diff != "" {
 		t.Error(diff)
 	}
-	if !strings.Contains(checkLogFormat("$nosuch"), "$nosuch is not a variable") {
+	if !strings.Contains(checkLogFormat("$nosuch"), "$nosuch is not a variable Portico knows") {
 		t.Error(checkLogFormat("$nosuch"))
 	}
 }

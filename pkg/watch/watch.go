@@ -49,6 +49,9 @@ type Snapshot struct {
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
 	ConfigMap      *corev1.ConfigMap
+	// ConfigMaps are those the controller's names (WatchConfigMaps) that
+	// exist, sorted.
+	ConfigMaps []*corev1.ConfigMap
 	// PublishService is the --publish-service Service, nil when unset or
 	// missing; Nodes are listed only when it is set.
 	PublishService *corev1.Service
@@ -60,6 +63,7 @@ const maxReasons = 8
 
 // Watcher owns the informers and the work queue.
 type Watcher struct {
+	client    kubernetes.Interface
 	opts      Options
 	factories []informers.SharedInformerFactory
 	queue     workqueue.TypedRateLimitingInterface[string]
@@ -70,6 +74,10 @@ type Watcher struct {
 
 	// handlersSynced report when the handlers have seen the initial lists.
 	handlersSynced []cache.InformerSynced
+
+	// named are the informers of WatchConfigMaps, by namespace/name.
+	namedMu sync.Mutex
+	named   map[string]*namedConfigMap
 
 	mu      sync.Mutex
 	reasons []string
@@ -95,7 +103,8 @@ const key = "sync"
 // New creates a Watcher; nothing runs until Start.
 func New(client kubernetes.Interface, opts Options) *Watcher {
 	w := &Watcher{
-		opts: opts,
+		client: client,
+		opts:   opts,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 30*time.Second),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "portico"}),
@@ -238,6 +247,7 @@ func (w *Watcher) Start(ctx context.Context) error {
 	go func() {
 		<-ctx.Done()
 		w.queue.ShutDown()
+		_, _ = w.WatchConfigMaps(context.Background(), nil)
 	}()
 	return nil
 }
@@ -304,6 +314,7 @@ func (w *Watcher) Snapshot() Snapshot {
 		}
 		s.Nodes = list[*corev1.Node](w.nodes)
 	}
+	s.ConfigMaps = w.namedConfigMaps()
 	if w.configMaps != nil {
 		// The field selector narrows the watch; the name check keeps the
 		// answer right where a selector is not honoured (fake clientsets).
