@@ -247,3 +247,25 @@ func TestConfigMapSyslog(t *testing.T) {
 		t.Error("the access log went to standard output too")
 	}
 }
+
+// A value that passes its parser but that nginx refuses (an access log in
+// a directory that does not exist) is held at its last good value with a
+// Warning Event; the other keys changed with it, and later Ingresses, are
+// applied.
+func TestConfigMapKeyNginxRefuses(t *testing.T) {
+	ns := namespace(t, "heldkey")
+	a := newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "before", nil, hostRule("before.heldkey.example.com", prefixPath("/", "a"))))
+	servedBy(t, "before.heldkey.example.com", "/", a)
+	missing := fmt.Sprintf("/var/log/portico-e2e-missing-%d/access.log", os.Getpid())
+	putConfigMap(t, map[string]string{"access-log-path": missing, "error-log-level": "warn"})
+	configMapWarning(t, "ConfigNotApplied: data[access-log-path]: nginx refused the configuration with this value; it is left out")
+	runs(t, "\nerror_log stderr warn;\n")
+	if strings.Contains(runningConf(t), missing) {
+		t.Errorf("nginx runs the refused access log %s", missing)
+	}
+	createIngress(t, newIngress(ns, "after", nil, hostRule("after.heldkey.example.com", prefixPath("/", "a"))))
+	servedBy(t, "after.heldkey.example.com", "/", a)
+	putConfigMap(t, map[string]string{"access-log-path": "/dev/stdout", "error-log-level": "warn"})
+	runs(t, "\n    access_log /dev/stdout portico buffer=64k flush=1s;\n")
+}
