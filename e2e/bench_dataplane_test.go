@@ -136,7 +136,6 @@ const handHeaders = `            proxy_set_header X-Real-IP $remote_addr;
             proxy_set_header X-Forwarded-Port $server_port;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header X-Forwarded-Scheme $scheme;
-            proxy_set_header X-Original-URI $request_uri;
             proxy_set_header X-Request-ID $request_id;
 `
 

@@ -113,7 +113,7 @@ func TestAnnotationsBackendProtocolGRPC(t *testing.T) {
 	for h, want := range map[string]string{
 		"X-Request-Id": "grpc-e2e-1", "X-Real-Ip": "127.0.0.1", "X-Forwarded-For": "127.0.0.1",
 		"X-Forwarded-Proto": "https", "X-Forwarded-Scheme": "https", "X-Forwarded-Host": "grpc.example.com",
-		"X-Forwarded-Port": fmt.Sprint(env.portico.httpsPort), "X-Original-Uri": "/grpc.health.v1.Health/Check",
+		"X-Forwarded-Port": fmt.Sprint(env.portico.httpsPort),
 	} {
 		if got := seen.Headers[h]; len(got) != 1 || got[0] != want {
 			t.Errorf("backend saw %s %q, want %q", h, got, want)

@@ -71,7 +71,7 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 		}
 	}
 	for name, data := range map[string]map[string]string{
-		"ingress-nginx-controller": {"proxy-body-size": "8m", "use-gzip": "true"},
+		"ingress-nginx-controller": {"proxy-body-size": "8m", "jaeger-collector-host": "jaeger"},
 		"ingress-nginx-tcp":        {"5432": apps + "/db:5432"},
 	} {
 		if _, err := env.client.CoreV1().ConfigMaps(ctrlNS).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ctrlNS, Name: name}, Data: data}, metav1.CreateOptions{}); err != nil {
@@ -104,7 +104,7 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 		"Deployment " + ctrlNS + "/ingress-nginx-controller --enable-ssl-passthrough":                 migrate.Unsupported,
 		"Deployment " + ctrlNS + "/ingress-nginx-controller --tcp-services-configmap":                 migrate.Unsupported,
 		"ConfigMap " + ctrlNS + "/ingress-nginx-controller data[proxy-body-size]":                     migrate.Unchanged,
-		"ConfigMap " + ctrlNS + "/ingress-nginx-controller data[use-gzip]":                            migrate.Unsupported,
+		"ConfigMap " + ctrlNS + "/ingress-nginx-controller data[jaeger-collector-host]":               migrate.Unsupported,
 		"ConfigMap " + ctrlNS + "/ingress-nginx-tcp data[5432]":                                       migrate.Unsupported,
 		"Ingress " + apps + "/plain":                                                                  migrate.Unchanged,
 		"Ingress " + apps + "/cors":                                                                   migrate.Unchanged,

@@ -75,7 +75,10 @@ func startPorticoEnv(binary, kubeconfig, workDir string, environ []string, extra
 // launch runs binary with args and the environment environ, and waits
 // until its health check answers 200.
 func (p *portico) launch(binary string, args, environ []string) error {
-	logf, err := os.Create(p.logPath)
+	// O_APPEND: nginx opens /dev/stdout again (a file description of its
+	// own) for the access log; without it the controller's writes, at
+	// their own offset, would overwrite its lines.
+	logf, err := os.OpenFile(p.logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package framework
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -130,7 +132,9 @@ func echoBinary(ctx context.Context) (string, error) {
 	}
 	// Build to a name of this process, then rename: concurrent test
 	// processes each replace the binary atomically with an identical one.
-	bin := filepath.Join(dir, "echoserver")
+	// The name is the checkout's: worktrees share .cache, not sources.
+	sum := sha256.Sum256([]byte(root))
+	bin := filepath.Join(dir, "echoserver-"+hex.EncodeToString(sum[:6]))
 	tmp := bin + "." + strconv.Itoa(os.Getpid())
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()

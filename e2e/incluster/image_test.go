@@ -19,13 +19,18 @@ import (
 
 // luaCheckConf loads the Lua module and Portico's Lua modules as
 // nginx.conf does (nginx -t does not run init_by_lua: nginx must start),
-// and answers on a unix socket from Lua.
+// and the modules nginx.conf loads when the ConfigMap asks (Brotli,
+// headers-more), and answers on a unix socket from Lua.
 const luaCheckConf = `pid /tmp/check.pid;
 error_log stderr notice;
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so;
 events {}
 http {
+    brotli on;
+    more_set_headers "X-Image: checked";
     lua_package_path "/etc/nginx/lua/?.lua;;";
     lua_shared_dict portico_backends 1m;
     lua_shared_dict portico_certificates 1m;
@@ -123,7 +128,7 @@ func TestImageContents(t *testing.T) {
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != `{"lua":"loaded"}` {
+			if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != `{"lua":"loaded"}` || resp.Header.Get("X-Image") != "checked" {
 				t.Fatalf("nginx with the Lua modules: %d %q\n%s", resp.StatusCode, body, log.String())
 			}
 			return

@@ -14,6 +14,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,7 +26,7 @@ import (
 )
 
 // docs are the generated files, relative to the repository root.
-var docs = []string{"docs/annotations.md", "docs/configmap.md"}
+var docs = []string{"docs/annotations.md", "docs/configmap.md", "docs/logging.md"}
 
 func main() {
 	root := flag.String("root", ".", "repository root")
@@ -140,9 +141,24 @@ func blocks() map[string]string {
 		row(&b, code(k.Name), status, def, notes(k.Status, k.Meaning, k.Differs))
 	}
 	m["configmap:keys"] = b.String()
+	m["logformat:variables"] = logVariables()
 	m["configmap:summary"] = fmt.Sprintf("%d keys of ingress-nginx: %d supported, %d partly, %d not supported; %d of Portico's own.\n",
 		len(keys)-own, counts[annotations.Full], counts[annotations.Partly], counts[annotations.NotSupported], own)
 	return m
+}
+
+// logVariables lists the variables log-format-upstream may name.
+func logVariables() string {
+	var b strings.Builder
+	vars := slices.Sorted(slices.Values(model.NginxLogVariables))
+	b.WriteString("nginx's: `$" + strings.Join(vars, "`, `$") + "`, and the families `$" +
+		strings.Join(model.LogVariablePrefixes, "<name>`, `$") + "<name>`.\n\n")
+	b.WriteString("Portico's: `$" + strings.Join(model.PorticoLogVariables, "`, `$") + "`.\n\n")
+	b.WriteString("ingress-nginx's:\n\n| variable | in Portico |\n| --- | --- |\n")
+	for _, v := range slices.Sorted(maps.Keys(model.IngressNginxLogVariables)) {
+		row(&b, code("$"+v), model.IngressNginxLogVariables[v])
+	}
+	return b.String()
 }
 
 // notes is the notes cell: what the entry does, and how it differs from

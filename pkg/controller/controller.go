@@ -95,6 +95,9 @@ type Controller struct {
 	// (quarantine.go); only the sync goroutine uses them.
 	applied map[model.IngressRef]*networkingv1.Ingress
 	held    map[model.IngressRef]heldIngress
+	// heldCM are the ConfigMap keys nginx refused (heldkeys.go); only
+	// the sync goroutine uses it.
+	heldCM *heldKeys
 
 	synced     atomic.Bool  // one sync has completed
 	eventRetry atomic.Bool  // a sync for findings over their Event budget is due

@@ -45,6 +45,7 @@ func (c *Controller) sync(ctx context.Context, change watch.Change) (err error) 
 	snap := c.watcher.Snapshot()
 	in := c.modelInput(snap)
 	in.Ingresses = c.holdBack(snap.Ingresses)
+	in.ConfigMap = c.withHeldKeys(in.ConfigMap)
 	reason := strings.Join(reasons, ", ")
 	cfg, res, err := c.buildAndApply(ctx, in, reasons)
 	var rejected *apply.RejectedError
@@ -53,6 +54,9 @@ func (c *Controller) sync(ctx context.Context, change watch.Change) (err error) 
 		// the others and keep that one at its last good version.
 		if icfg, ires, iin, ok := c.isolate(ctx, in, reasons, err); ok {
 			cfg, res, in, err = icfg, ires, iin, nil
+		} else if kcfg, kres, kin, ok := c.isolateKeys(ctx, in, reasons, err); ok {
+			// Or a ConfigMap value nginx refuses.
+			cfg, res, in, err = kcfg, kres, kin, nil
 		}
 	}
 	if err != nil {
@@ -62,6 +66,7 @@ func (c *Controller) sync(ctx context.Context, change watch.Change) (err error) 
 		return err
 	}
 	c.rememberApplied(in.Ingresses)
+	c.addHeldDiagnostics(cfg, snap.ConfigMap)
 	if ds := refusalDiagnostics(c.applier.Refused(), cfg, in.Ingresses); len(ds) > 0 {
 		cfg.Diagnostics = append(cfg.Diagnostics, ds...)
 		diag.Sort(cfg.Diagnostics)

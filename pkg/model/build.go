@@ -36,8 +36,11 @@ func Build(in Input) *Config {
 	if in.Previous != nil {
 		lastGood = in.Previous.ConfigMapValues
 	}
-	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapKeeping(in.ConfigMap, lastGood)
+	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapWith(in.ConfigMap, in.ConfigMaps, lastGood)
 	b.diags = append(b.diags, ds...)
+	for _, ref := range ReferencedConfigMaps(in.ConfigMap) {
+		b.configMapRefs[ref] = true
+	}
 	b.defaultBackend(in.Options.DefaultBackend)
 	b.optFallback = b.fallback
 	b.defaultCertificate(in.Options.DefaultCertificate)
@@ -95,7 +98,7 @@ type builder struct {
 	fallback string
 	secrets  map[SecretRef]*corev1.Secret
 	// configMaps are Input.ConfigMaps by "namespace/name"; configMapRefs
-	// the names annotations named (Config.ConfigMapRefs).
+	// the names the ConfigMap and annotations named (Config.ConfigMapRefs).
 	configMaps    map[string]*corev1.ConfigMap
 	configMapRefs map[string]bool
 	certs         map[string]*Certificate // used certificates by name

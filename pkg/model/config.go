@@ -34,8 +34,9 @@ type Config struct {
 	// AuthFiles are the htpasswd files basic auth locations name, sorted
 	// by Name; pkg/apply writes them, never into nginx.conf.
 	AuthFiles []*AuthFile `json:"authFiles,omitempty"`
-	// ConfigMapRefs are the ConfigMaps annotations name
-	// (auth-proxy-set-headers), "namespace/name", sorted, whether they
+	// ConfigMapRefs are the ConfigMaps the controller's ConfigMap
+	// (add-headers, proxy-set-headers) and annotations
+	// (auth-proxy-set-headers) name, "namespace/name", sorted, whether they
 	// exist or not: a change to one of them changes the model.
 	ConfigMapRefs []string `json:"configMapRefs,omitempty"`
 	// Diagnostics are sorted; see package diag.
@@ -116,6 +117,14 @@ type Global struct {
 	// is checked by no auth (auth-url, global, basic), as in ingress-nginx
 	// (no-auth-locations).
 	NoAuthLocations []string `json:"noAuthLocations,omitempty"`
+	// Headers are what the ConfigMap adds to, or hides from, every answer
+	// and proxied request.
+	Headers GlobalHeaders `json:"headers,omitzero"`
+	// Logging is where the logs go and what the access log holds.
+	Logging Logging `json:"logging"`
+	// Gzip and Brotli compress answers when set (use-gzip, enable-brotli).
+	Gzip   *Compression `json:"gzip,omitempty"`
+	Brotli *Compression `json:"brotli,omitempty"`
 }
 
 // RealIP is the realip setup: which source names the client, and the

@@ -52,12 +52,8 @@ const (
 	noOpenTelemetry = "Portico's nginx has no OpenTelemetry module."
 	noOpenTracing   = "ingress-nginx v1.15 still documents this key but no longer reads it (OpenTracing was removed)."
 	noModSecurity   = "Portico's nginx has no ModSecurity module."
-	noGzip          = "Portico does not compress answers."
-	noBrotli        = "Portico's nginx has no Brotli module."
 	noGeoIP2        = "Portico's nginx has no GeoIP2 module."
 	noSnippet       = "Portico has no ConfigMap snippets; `configuration-snippet` and `server-snippet` are per-Ingress annotations (with `allow-snippet-annotations`)."
-	noSyslog        = "The access log goes to standard output and the error log to standard error."
-	noHeaders       = "Portico does not add headers from a ConfigMap."
 	noBlock         = "Not implemented; `denylist-source-range` refuses addresses per Ingress."
 )
 
@@ -66,13 +62,27 @@ const (
 // supported ones and reports the others; docs/configmap.md is generated
 // from it (go run ./hack/gendocs).
 var configKeys = []ConfigKey{
-	{Name: "access-log-params", Default: "", Meaning: "More parameters of `access_log` (buffer, gzip, flush).",
-		Differs: "The access log is written with `buffer=64k flush=1s`."},
-	{Name: "access-log-path", Default: "/var/log/nginx/access.log", Meaning: "Where the access log goes.",
-		Differs: "The access log goes to standard output (ingress-nginx's default file is a link to it)."},
-	{Name: "add-headers", Default: "", Meaning: "A ConfigMap of headers added to every answer.", Differs: noHeaders},
-	{Name: "allow-backend-server-header", Default: "false", Meaning: "Pass the backend's `Server` header to the client.",
-		Differs: fixed("`false`: nginx's own `Server` header")},
+	{Name: "access-log-params", Status: annotations.Partly, Default: "",
+		Meaning: "Parameters of `access_log`, space- or comma-separated: `buffer=<size>`, `gzip[=<level>]`, `flush=<time>` (with a buffer).",
+		Differs: "Unset, Portico buffers the access log (`buffer=64k flush=1s`: one write per 64 KiB or per second); ingress-nginx writes each line at once. `if=` is Portico's (`skip-access-log-urls`).",
+		parse: func(v string, b *globalBuild) string {
+			ps, ok := parseAccessLogParams(v)
+			if !ok {
+				return "buffer=<size>, gzip[=1-9] and flush=<time> (with buffer or gzip), each at most once"
+			}
+			b.logging.l.AccessLogParams = ps
+			return ""
+		}},
+	{Name: "access-log-path", Status: annotations.Partly, Default: "/var/log/nginx/access.log",
+		Meaning: "Where the access log goes: `/dev/stdout`, `/dev/stderr` or a file under `/var/log/` (its directory writable by nginx, such as a mounted volume); ingress-nginx's default, a link to standard output in its image, is standard output.",
+		Differs: "Only those paths (no other file, no `syslog:` here: see `enable-syslog`).",
+		parse:   logPathOption("/var/log/nginx/access.log", "/dev/stdout", func(b *globalBuild) *string { return &b.logging.l.AccessLogPath })},
+	{Name: "add-headers", Status: annotations.Full, Default: "",
+		Meaning: "A ConfigMap (`namespace/name`, watched) whose keys are headers set on every answer, replacing a backend's (headers-more, loaded only then). Names are letters, digits and `._-`; values printable ASCII, `$variables` as in `log-format-upstream`; a header that does not parse is left out with a Warning Event, the others apply. An Ingress's `custom-headers` replace them on its paths.",
+		parse:   headerMapOption("add-headers", false, func(b *globalBuild) *[]Header { return &b.g.Headers.Response })},
+	{Name: "allow-backend-server-header", Status: annotations.Full, Default: "false",
+		Meaning: "Pass the backend's `Server` header to the client instead of nginx's (`proxy_pass_header Server`).",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Headers.BackendServer })},
 	{Name: "allow-cross-namespace-resources", Default: "false", Meaning: "Let annotations name Secrets and ConfigMaps of other namespaces.",
 		Differs: "Portico always refuses references to other namespaces, as with `false`."},
 	{Name: "allow-snippet-annotations", Status: annotations.Full, Default: "false",
@@ -96,9 +106,13 @@ var configKeys = []ConfigKey{
 	{Name: "block-cidrs", Default: "", Meaning: "Addresses and networks refused for every host.", Differs: noBlock},
 	{Name: "block-referers", Default: "", Meaning: "Referers refused for every host.", Differs: "Not implemented."},
 	{Name: "block-user-agents", Default: "", Meaning: "User agents refused for every host.", Differs: "Not implemented."},
-	{Name: "brotli-level", Default: "4", Meaning: "Brotli compression level.", Differs: noBrotli},
-	{Name: "brotli-min-length", Default: "20", Meaning: "Smallest answer Brotli compresses.", Differs: noBrotli},
-	{Name: "brotli-types", Default: "(a list of text types)", Meaning: "MIME types Brotli compresses.", Differs: noBrotli},
+	{Name: "brotli-level", Status: annotations.Full, Default: "4", Meaning: "Brotli compression level, 0–11 (with `enable-brotli`).",
+		parse: levelOption(0, 11, func(b *globalBuild) *int { return &b.compression.brotli.Level })},
+	{Name: "brotli-min-length", Status: annotations.Full, Default: "20", Meaning: "Smallest answer Brotli compresses, in bytes (by its `Content-Length`).",
+		parse: minLengthOption(func(b *globalBuild) *int { return &b.compression.brotli.MinLength })},
+	{Name: "brotli-types", Status: annotations.Full, Default: "(ingress-nginx's list)",
+		Meaning: "Space-separated MIME types Brotli compresses besides `text/html`, or `*`; the default is `" + defaultBrotliTypes + "`.",
+		parse:   typesOption(func(b *globalBuild) *[]string { return &b.compression.brotli.Types })},
 	{Name: "client-body-buffer-size", Default: "8k", Meaning: "How much of a request body nginx keeps in memory.",
 		Differs: perIngress("client-body-buffer-size") + " Otherwise nginx's default (8k on x86-64) applies."},
 	{Name: "client-body-timeout", Default: "60", Meaning: "Seconds between two reads of a request body.",
@@ -136,11 +150,14 @@ var configKeys = []ConfigKey{
 	{Name: "dynamic-routing", Status: annotations.Full, Default: "true", Own: true,
 		Meaning: "Route plain hosts in Lua, so that their Ingress changes need no reload (docs/architecture.md, \"Dynamic routing\"); `false`: every host is an nginx `server` block.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.DynamicRouting })},
-	{Name: "enable-access-log-for-default-backend", Default: "false", Meaning: "Log requests the default backend answers.",
-		Differs: "Every request nginx answers is logged (unless `disable-access-log`)."},
+	{Name: "enable-access-log-for-default-backend", Default: "false",
+		Meaning: "Log the requests of the catch-all server's own `/`: hosts and paths no Ingress rule serves, answered by `--default-backend-service` or 404.",
+		Differs: "Not implemented: Portico logs them, as with `true`."},
 	{Name: "enable-aio-write", Default: "true", Meaning: "Write temporary files asynchronously (`aio_write`).",
 		Differs: "nginx's default (no asynchronous writes) applies."},
-	{Name: "enable-brotli", Default: "false", Meaning: "Compress answers with Brotli.", Differs: noBrotli},
+	{Name: "enable-brotli", Status: annotations.Full, Default: "false",
+		Meaning: "Compress answers with Brotli for clients that accept `br` (Debian's ngx_brotli filter module, loaded only then), with `Vary: Accept-Encoding` (which ingress-nginx leaves out without gzip); preferred to gzip when a client takes both.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.compression.enableBrotli })},
 	{Name: "enable-modsecurity", Default: "false", Meaning: "Turn on ModSecurity.", Differs: noModSecurity},
 	{Name: "enable-multi-accept", Default: "true", Meaning: "A worker accepts all new connections at once.",
 		Differs: fixed("`multi_accept on`")},
@@ -152,16 +169,28 @@ var configKeys = []ConfigKey{
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.enableRealIP })},
 	{Name: "enable-serial-reloads", Default: "false", Meaning: "Wait for old workers to exit before the next reload.",
 		Differs: "Portico applies one configuration at a time and waits until nginx serves it, but not until old workers exit; most changes need no reload."},
-	{Name: "enable-syslog", Default: "false", Meaning: "Send the logs to syslog.", Differs: noSyslog},
+	{Name: "enable-syslog", Status: annotations.Full, Default: "false",
+		Meaning: "Send the access and error logs to `syslog-host` over UDP instead of their paths (`[emerg]` lines also stay on standard error, where Portico reads why nginx refused a reload).",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.logging.enableSyslog })},
 	{Name: "enable-underscores-in-headers", Default: "false", Meaning: "Accept underscores in request header names.",
 		Differs: fixed("`false`")},
-	{Name: "error-log-level", Default: "notice", Meaning: "Level of nginx's error log.",
-		Differs: fixed("`notice`, to standard error")},
-	{Name: "error-log-path", Default: "/var/log/nginx/error.log", Meaning: "Where the error log goes.",
-		Differs: "The error log goes to standard error (ingress-nginx's default file is a link to it)."},
+	{Name: "error-log-level", Status: annotations.Full, Default: "notice",
+		Meaning: "Level of nginx's error log: `debug`, `info`, `notice`, `warn`, `error`, `crit`, `alert` or `emerg` (Debian's nginx has no debug build: `debug` logs as `info`).",
+		parse: func(v string, b *globalBuild) string {
+			if !errorLogLevels[v] {
+				return "debug, info, notice, warn, error, crit, alert or emerg"
+			}
+			b.logging.l.ErrorLogLevel = v
+			return ""
+		}},
+	{Name: "error-log-path", Status: annotations.Partly, Default: "/var/log/nginx/error.log",
+		Meaning: "Where the error log goes: `/dev/stderr`, `/dev/stdout` or a file under `/var/log/`; ingress-nginx's default, a link to standard error in its image, is standard error. `[emerg]` lines also stay on standard error.",
+		Differs: "Only those paths.",
+		parse:   logPathOption("/var/log/nginx/error.log", "/dev/stderr", func(b *globalBuild) *string { return &b.logging.l.ErrorLogPath })},
 	{Name: "force-ssl-redirect", Default: "false", Meaning: "Redirect to HTTPS also for hosts without TLS.", Differs: perIngress("force-ssl-redirect")},
-	{Name: "forwarded-for-header", Default: "X-Forwarded-For", Meaning: "Header the client address is taken from.",
-		Differs: fixed("`X-Forwarded-For`")},
+	{Name: "forwarded-for-header", Status: annotations.Full, Default: "X-Forwarded-For",
+		Meaning: "Header the client address is taken from with `use-forwarded-headers` or `enable-real-ip` (`real_ip_header`).",
+		parse:   forwardedForOption},
 	{Name: "forwarded-for-proxy-protocol-header", Default: "X-Forwarded-For-Proxy-Protocol",
 		Meaning: "Header ingress-nginx uses inside nginx when `use-forwarded-headers` and `use-proxy-protocol` are both on.",
 		Differs: "With `use-proxy-protocol`, the client address is the PROXY protocol's."},
@@ -207,11 +236,32 @@ var configKeys = []ConfigKey{
 		parse:   parseGlobalAuthURL},
 	{Name: "grpc-buffer-size-kb", Default: "0", Meaning: "`grpc_buffer_size` in KiB (0: nginx's default).",
 		Differs: "The `proxy-buffer-size` annotation sets it for GRPC backends; otherwise nginx's default applies."},
-	{Name: "gzip-disable", Default: "", Meaning: "User agents not sent compressed answers.", Differs: noGzip},
-	{Name: "gzip-level", Default: "1", Meaning: "gzip compression level.", Differs: noGzip},
-	{Name: "gzip-min-length", Default: "256", Meaning: "Smallest answer gzip compresses.", Differs: noGzip},
-	{Name: "gzip-types", Default: "(a list of text types)", Meaning: "MIME types gzip compresses.", Differs: noGzip},
-	{Name: "hide-headers", Default: "", Meaning: "Backend answer headers not passed to the client.", Differs: "Not implemented."},
+	{Name: "gzip-disable", Status: annotations.Full, Default: "",
+		Meaning: "User agents not sent gzip'd answers: a regular expression matched without case (`gzip_disable`), or `msie6`.",
+		parse: func(v string, b *globalBuild) string {
+			if !parseGzipDisable(v) {
+				return "msie6, degradation, or a regular expression without quotes"
+			}
+			b.compression.gzip.Disable = v
+			return ""
+		}},
+	{Name: "gzip-level", Status: annotations.Full, Default: "1", Meaning: "gzip compression level, 1–9 (with `use-gzip`).",
+		parse: levelOption(1, 9, func(b *globalBuild) *int { return &b.compression.gzip.Level })},
+	{Name: "gzip-min-length", Status: annotations.Full, Default: "256", Meaning: "Smallest answer gzip compresses, in bytes (by its `Content-Length`).",
+		parse: minLengthOption(func(b *globalBuild) *int { return &b.compression.gzip.MinLength })},
+	{Name: "gzip-types", Status: annotations.Full, Default: "(ingress-nginx's list)",
+		Meaning: "Space-separated MIME types gzip compresses besides `text/html`, or `*`; the default is `" + defaultCompressedTypes + "`.",
+		parse:   typesOption(func(b *globalBuild) *[]string { return &b.compression.gzip.Types })},
+	{Name: "hide-headers", Status: annotations.Full, Default: "",
+		Meaning: "Comma-separated backend answer headers not passed to the client (`proxy_hide_header`, `grpc_hide_header`).",
+		parse: func(v string, b *globalBuild) string {
+			hs, ok := parseHeaderNames(v)
+			if !ok {
+				return "comma-separated header names of letters, digits and ._-"
+			}
+			b.g.Headers.Hide = hs
+			return ""
+		}},
 	{Name: "hsts", Status: annotations.Full, Default: "true",
 		Meaning: "Send `Strict-Transport-Security` on HTTPS answers of hosts with TLS.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.hsts.on })},
@@ -228,8 +278,10 @@ var configKeys = []ConfigKey{
 		}},
 	{Name: "hsts-preload", Status: annotations.Full, Default: "false", Meaning: "Add `preload` to it.",
 		parse: boolOption(func(b *globalBuild) *bool { return &b.hsts.preload })},
-	{Name: "http-access-log-path", Default: "", Meaning: "Where the HTTP access log goes.",
-		Differs: "The access log goes to standard output."},
+	{Name: "http-access-log-path", Status: annotations.Partly, Default: "",
+		Meaning: "Where the HTTP access log goes, instead of `access-log-path`.",
+		Differs: "As `access-log-path`: only `/dev/stdout`, `/dev/stderr` or a file under `/var/log/`.",
+		parse:   logPathOption("/var/log/nginx/access.log", "/dev/stdout", func(b *globalBuild) *string { return &b.logging.httpAccessLogPath })},
 	{Name: "http-redirect-code", Default: "308", Meaning: "Status of the redirects to HTTPS.", Differs: fixed("308")},
 	{Name: "http-snippet", Default: "", Meaning: "Raw configuration in the `http` block.", Differs: noSnippet},
 	{Name: "http2-max-concurrent-streams", Default: "128", Meaning: "Concurrent HTTP/2 streams per connection.",
@@ -280,14 +332,16 @@ var configKeys = []ConfigKey{
 			return ""
 		}},
 	{Name: "location-snippet", Default: "", Meaning: "Raw configuration in every location.", Differs: noSnippet},
-	{Name: "log-format-escape-json", Default: "false", Meaning: "Escape logged variables for JSON.",
-		Differs: "nginx's default escaping applies."},
-	{Name: "log-format-escape-none", Default: "false", Meaning: "Do not escape logged variables.",
-		Differs: "nginx's default escaping applies."},
+	{Name: "log-format-escape-json", Status: annotations.Full, Default: "false",
+		Meaning: "Escape the access log's variables for JSON strings (`escape=json`).",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.logging.escapeJSON })},
+	{Name: "log-format-escape-none", Status: annotations.Full, Default: "false",
+		Meaning: "Do not escape the access log's variables (`escape=none`; wins over `log-format-escape-json`): a client can then write quotes and line breaks into the log.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.logging.escapeNone })},
 	{Name: "log-format-stream", Default: "(ingress-nginx's)", Meaning: "Access log format of TCP/UDP services.", Differs: noStream},
 	{Name: "log-format-upstream", Status: annotations.Partly, Default: "(Portico's)",
-		Meaning: "Access log format: `$variables` and letters, digits, spaces, `!#%&()*+,-./:<=>?@[]^_|~`. Portico's default: `" + defaultLogFormat + "`.",
-		Differs: "No quotes, backslashes, braces or semicolons (so no JSON formats), and only the variables Portico knows (nginx's request, response, upstream and TLS variables, `$http_*`, `$sent_http_*`, `$upstream_http_*`, `$cookie_*`, `$arg_*`, and `$portico_backend`, `$portico_ingress`, `$portico_server`, `$portico_path`).",
+		Meaning: "Access log format: `$variables` (or `${variables}`) and printable ASCII but `'` and `\\`, so ingress-nginx's default and JSON formats pass. The variables are nginx's (docs/logging.md lists them), Portico's `$portico_backend`, `$portico_ingress`, `$portico_server`, `$portico_path`, and ingress-nginx's `$req_id`, `$proxy_upstream_name`, `$proxy_alternative_upstream_name`, `$namespace`, `$ingress_name`, `$service_name`, `$service_port`, `$location_path`; any other is refused. Portico's default: `" + defaultLogFormat + "`.",
+		Differs: "Portico's default format differs (ingress-nginx's, with `$req_id`, makes an X-Request-ID with OpenSSL for every request); `$proxy_alternative_upstream_name` is always empty.",
 		parse: func(v string, b *globalBuild) string {
 			if want := checkLogFormat(v); want != "" {
 				return want
@@ -325,8 +379,9 @@ var configKeys = []ConfigKey{
 	{Name: "otel-service-name", Default: "nginx", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "otlp-collector-host", Default: "", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "otlp-collector-port", Default: "4317", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "proxy-add-original-uri-header", Default: "false", Meaning: "Send backends `X-Original-URI`.",
-		Differs: "Backends always get `X-Original-URI`, as with `true`."},
+	{Name: "proxy-add-original-uri-header", Status: annotations.Full, Default: "false",
+		Meaning: "Send backends `X-Original-URI`, the request URI as the client sent it (auth services and error backends always get it).",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Headers.OriginalURI })},
 	{Name: "proxy-body-size", Status: annotations.Full, Default: "1m",
 		Meaning: "Largest request body (`client_max_body_size`; `0`: no limit); larger gets 413. The `proxy-body-size` annotation overrides it.",
 		parse: func(v string, b *globalBuild) string {
@@ -385,7 +440,10 @@ var configKeys = []ConfigKey{
 		Differs: "Portico uses ingress-nginx's default (`on`); set it per Ingress with the `proxy-request-buffering` annotation."},
 	{Name: "proxy-send-timeout", Status: annotations.Full, Default: "60", Meaning: "Seconds between two writes to a backend; the annotation overrides it.",
 		parse: secondsOption(1, 86400, func(b *globalBuild) *int { return &b.g.ProxySendTimeout })},
-	{Name: "proxy-set-headers", Default: "", Meaning: "A ConfigMap of headers sent to every backend.", Differs: noHeaders},
+	{Name: "proxy-set-headers", Status: annotations.Partly, Default: "",
+		Meaning: "A ConfigMap (`namespace/name`, watched) whose keys are headers sent to every backend, with values as `add-headers`'; an empty value sends none.",
+		Differs: "A header Portico sends itself (`X-Forwarded-For`, `X-Request-ID`...) is replaced, not sent twice; `Host` and the hop-by-hop headers are refused.",
+		parse:   headerMapOption("proxy-set-headers", true, func(b *globalBuild) *[]Header { return &b.g.Headers.Request })},
 	{Name: "proxy-ssl-location-only", Default: "false", Meaning: "Put the `proxy-ssl-*` directives in locations only.",
 		Differs: "Portico always puts them in the locations, as with `true`."},
 	{Name: "proxy-stream-next-upstream", Default: "true", Meaning: "TCP/UDP services.", Differs: noStream},
@@ -408,8 +466,16 @@ var configKeys = []ConfigKey{
 		Differs: "With `false` answers still carry `Server: nginx` (without the version); ingress-nginx removes the header.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.ServerTokens })},
 	{Name: "service-upstream", Default: "false", Meaning: "Proxy to Services' cluster IPs instead of their Pods.", Differs: perIngress("service-upstream")},
-	{Name: "skip-access-log-urls", Default: "", Meaning: "Paths left out of the access log.",
-		Differs: "`enable-access-log: \"false\"` leaves an Ingress's requests out."},
+	{Name: "skip-access-log-urls", Status: annotations.Full, Default: "",
+		Meaning: "Comma-separated request URIs (path and query) left out of the access log: exact, or a regular expression after `~` (`~*`: without case).",
+		parse: func(v string, b *globalBuild) string {
+			us, ok := parseSkipURLs(v)
+			if !ok {
+				return "comma-separated URIs such as /healthz, or regular expressions such as ~*^/health (no quotes or spaces)"
+			}
+			b.logging.l.SkipURLs = us
+			return ""
+		}},
 	{Name: "ssl-buffer-size", Default: "4k", Meaning: "Buffer for sending TLS data.",
 		Differs: "nginx's default (16k) applies."},
 	{Name: "ssl-ciphers", Status: annotations.Partly,
@@ -459,8 +525,17 @@ var configKeys = []ConfigKey{
 	{Name: "stream-snippet", Default: "", Meaning: "Raw configuration in the `stream` block.", Differs: noStream},
 	{Name: "strict-validate-path-type", Default: "true", Meaning: "Check `Exact` and `Prefix` paths strictly.",
 		Differs: "Portico checks every path, whatever its type, against its own grammar: absolute; letters, digits and `-._~/!&()*+,=:@`; no empty, `.` or `..` segments (`use-regex` paths have theirs)."},
-	{Name: "syslog-host", Default: "", Meaning: "Syslog server.", Differs: noSyslog},
-	{Name: "syslog-port", Default: "514", Meaning: "Syslog port.", Differs: noSyslog},
+	{Name: "syslog-host", Status: annotations.Full, Default: "",
+		Meaning: "Syslog server of `enable-syslog`: an IP address or a DNS name, which nginx resolves when it loads its configuration.",
+		parse: func(v string, b *globalBuild) string {
+			if !syslogHostValue(v) {
+				return "an IP address or a DNS name"
+			}
+			b.logging.syslogHost = v
+			return ""
+		}},
+	{Name: "syslog-port", Status: annotations.Full, Default: "514", Meaning: "UDP port of the syslog server.",
+		parse: intOption(1, 65535, "a port from 1 to 65535", func(b *globalBuild) *int { return &b.logging.syslogPort })},
 	{Name: "upstream-keepalive-connections", Status: annotations.Full, Default: "320", Meaning: "Idle backend connections kept per worker (`0`: none).",
 		parse: intOption(0, 100000, "a number of connections, 0 to disable", func(b *globalBuild) *int { return &b.g.UpstreamKeepaliveConnections })},
 	{Name: "upstream-keepalive-requests", Status: annotations.Full, Default: "10000", Meaning: "Requests per backend connection.",
@@ -474,7 +549,9 @@ var configKeys = []ConfigKey{
 	{Name: "use-geoip", Default: "true", Meaning: "The legacy GeoIP module.",
 		Differs: "ingress-nginx v1.15 documents it but no longer reads it."},
 	{Name: "use-geoip2", Default: "false", Meaning: "The GeoIP2 module.", Differs: noGeoIP2},
-	{Name: "use-gzip", Default: "false", Meaning: "Compress answers with gzip.", Differs: noGzip},
+	{Name: "use-gzip", Status: annotations.Full, Default: "false",
+		Meaning: "Compress answers with gzip for clients that accept it (`gzip_proxied any`, `gzip_vary on`, HTTP/1.1 and later).",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.compression.useGzip })},
 	{Name: "use-http2", Default: "true", Meaning: "HTTP/2 on the HTTPS port.", Differs: fixed("on")},
 	{Name: "use-proxy-protocol", Status: annotations.Full, Default: "false",
 		Meaning: "The traffic ports expect the PROXY protocol (AWS NLB); the client address comes from it.",

@@ -42,7 +42,18 @@ type globalBuild struct {
 	realIPFrom                            []string
 	disableAccessLog                      bool
 	// auth becomes Global.Auth (globalauth.go).
-	auth globalAuthBuild
+	auth        globalAuthBuild
+	compression compressionBuild
+	logging     loggingBuild
+	// warnings are about how keys combine, found by finish, and the
+	// headers left out of the ConfigMaps of add-headers and
+	// proxy-set-headers.
+	warnings []diag.Diagnostic
+	// configMaps are the ConfigMaps the ConfigMap names, by
+	// namespace/name.
+	configMaps map[string]*corev1.ConfigMap
+	// forwardedForHeader is real_ip_header's with X-Forwarded-For trust.
+	forwardedForHeader string
 }
 
 func defaults() globalBuild {
@@ -58,7 +69,10 @@ func defaults() globalBuild {
 			RiskLevel:         annotations.RiskHigh,
 			SSLCiphers:        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
 		},
-		hsts: hsts{on: true, includeSubdomains: true, maxAge: 31536000},
+		hsts:               hsts{on: true, includeSubdomains: true, maxAge: 31536000},
+		compression:        defaultCompression(),
+		logging:            defaultLogging(),
+		forwardedForHeader: "X-Forwarded-For",
 	}.withProxyDefaults()
 }
 
@@ -81,11 +95,16 @@ func (b *globalBuild) finish() {
 	b.g.AppendForwardedFor = b.computeFullForwardedFor && b.g.UseForwardedHeaders
 	b.g.AccessLog = !b.disableAccessLog
 	b.auth.finish(&b.g)
+	b.compression.finish(&b.g)
+	if b.logging.finish(&b.g) {
+		b.warnings = append(b.warnings, diag.Warnf("data[enable-syslog]", "SyslogWithoutHost",
+			"enable-syslog is on but syslog-host is not set; the logs stay where access-log-path and error-log-path say"))
+	}
 	switch {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}
 	case b.g.UseForwardedHeaders || b.enableRealIP:
-		b.g.RealIP = &RealIP{Header: "X-Forwarded-For", From: b.realIPFrom}
+		b.g.RealIP = &RealIP{Header: b.forwardedForHeader, From: b.realIPFrom}
 	}
 }
 
@@ -119,76 +138,6 @@ func secondsOption(lo, hi int, field func(*globalBuild) *int) func(string, *glob
 	}
 }
 
-// defaultLogFormat is the access log format when log-format-upstream is unset.
-const defaultLogFormat = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent ` +
-	`"$http_referer" "$http_user_agent" $request_length $request_time ` +
-	`[$portico_backend] $upstream_addr $upstream_status $upstream_response_time`
-
-const maxLogFormat = 2048
-
-// logLiteral is what a log format may hold besides variables: printable
-// ASCII without quotes, backslash, braces, semicolon and '$'.
-var logLiteral = regexp.MustCompile(`^[A-Za-z0-9 !#%&()*+,\-./:<=>?@\[\]^_|~]*$`)
-
-// logVariables are the nginx variables a log format may use; logVariablePrefixes
-// name families of them (request and response headers, cookies, arguments).
-var (
-	logVariables        = map[string]bool{}
-	logVariablePrefixes = []string{"http_", "sent_http_", "upstream_http_", "cookie_", "arg_"}
-)
-
-func init() {
-	for _, v := range strings.Fields(`remote_addr remote_port remote_user realip_remote_addr
-		time_local time_iso8601 msec request request_method request_uri uri args query_string
-		request_length request_time request_id status body_bytes_sent bytes_sent server_protocol
-		scheme host hostname server_name server_addr server_port connection connection_requests
-		pid pipe proxy_protocol_addr proxy_protocol_port ssl_protocol ssl_cipher ssl_server_name
-		upstream_addr upstream_status upstream_response_time upstream_connect_time
-		upstream_header_time upstream_response_length upstream_bytes_received upstream_bytes_sent
-		proxy_add_x_forwarded_for portico_backend portico_ingress portico_server portico_path`) {
-		logVariables[v] = true
-	}
-}
-
-// logVariableName is a variable name after '$'.
-var logVariableName = regexp.MustCompile(`^[a-z_][a-z0-9_]*`)
-
-// checkLogFormat returns what a log format must look like, or "" when v is one.
-func checkLogFormat(v string) string {
-	const want = "nginx variables ($name) and letters, digits, spaces and !#%&()*+,-./:<=>?@[]^_|~ (no quotes, backslashes, braces or semicolons)"
-	if v == "" || len(v) > maxLogFormat {
-		return fmt.Sprintf("a non-empty format of at most %d characters", maxLogFormat)
-	}
-	rest := v
-	for rest != "" {
-		lit, after, found := strings.Cut(rest, "$")
-		if !logLiteral.MatchString(lit) {
-			return want
-		}
-		if !found {
-			break
-		}
-		name := logVariableName.FindString(after)
-		if !knownLogVariable(name) {
-			return fmt.Sprintf("%s; $%s is not a variable Portico allows in logs", want, truncate(after[:len(name)]))
-		}
-		rest = after[len(name):]
-	}
-	return ""
-}
-
-func knownLogVariable(name string) bool {
-	if logVariables[name] {
-		return true
-	}
-	for _, p := range logVariablePrefixes {
-		if rest, ok := strings.CutPrefix(name, p); ok && rest != "" {
-			return true
-		}
-	}
-	return false
-}
-
 func boolOption(field func(*globalBuild) *bool) func(string, *globalBuild) string {
 	return func(v string, b *globalBuild) string {
 		x, err := strconv.ParseBool(v)
@@ -216,7 +165,19 @@ func statusOption(field func(*globalBuild) *int) func(string, *globalBuild) stri
 // reported, and the key keeps its value from lastGood if it has one there,
 // else its default. It returns the values in effect per key.
 func parseConfigMapKeeping(cm *corev1.ConfigMap, lastGood map[string]string) (Global, map[string]string, []diag.Diagnostic) {
+	return parseConfigMapWith(cm, nil, lastGood)
+}
+
+// parseConfigMapWith is parseConfigMapKeeping with the ConfigMaps cm may
+// name (add-headers, proxy-set-headers).
+func parseConfigMapWith(cm *corev1.ConfigMap, named []*corev1.ConfigMap, lastGood map[string]string) (Global, map[string]string, []diag.Diagnostic) {
 	b := defaults()
+	for _, c := range named {
+		if b.configMaps == nil {
+			b.configMaps = map[string]*corev1.ConfigMap{}
+		}
+		b.configMaps[c.Namespace+"/"+c.Name] = c
+	}
 	if cm == nil {
 		b.finish()
 		return b.g, nil, nil
@@ -256,6 +217,7 @@ func parseConfigMapKeeping(cm *corev1.ConfigMap, lastGood map[string]string) (Gl
 		ds = append(ds, diag.Errorf(field, "InvalidOption", "invalid value %s: want %s; the default is used", quote(v), want))
 	}
 	b.finish()
+	ds = append(ds, b.warnings...)
 	if len(inEffect) == 0 {
 		inEffect = nil
 	}

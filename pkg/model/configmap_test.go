@@ -47,8 +47,8 @@ func TestConfigMapProxyOptions(t *testing.T) {
 			with(func(g *Global) {
 				g.LogFormat = "$remote_addr [$time_local] $status $request_time $http_x_request_id $portico_ingress"
 			}),
-			[]string{`"$request"`, "$status'; include /etc/passwd; '", `$status \n`, "${status}", "$status;", "$nosuchvar",
-				"$http_", "$", "a\tb", "line\nbreak", "", strings.Repeat("a", 2049)}},
+			[]string{"$status'; include /etc/passwd; '", `$status \n`, "${status", "${nosuchvar}", "$nosuchvar",
+				"$http_", "$", "a\tb", "line\nbreak", "", strings.Repeat("a", 4097)}},
 		{"log-format-upstream", "$remote_addr $status [$portico_backend]",
 			with(func(g *Global) { g.LogFormat = "$remote_addr $status [$portico_backend]" }), nil},
 		{"server-tokens", "true", with(func(g *Global) { g.ServerTokens = true }), []string{"1x"}},

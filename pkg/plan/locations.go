@@ -127,8 +127,7 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 		}
 		if e := l.Errors; e != nil {
 			loc.ErrorLocation = fmt.Sprintf("@portico_error_%d", i)
-			loc.ErrorHeaders = append(append([]Header{{"Host", "$portico_host"}}, h.forwardHeaders(false)...),
-				Header{"X-Code", "$status"}, Header{"X-Format", "$http_accept"}, Header{"X-Namespace", `"` + e.Ingress.Namespace + `"`},
+			loc.ErrorHeaders = h.errorHeaders(Header{"X-Code", "$status"}, Header{"X-Format", "$http_accept"}, Header{"X-Namespace", `"` + e.Ingress.Namespace + `"`},
 				Header{"X-Ingress-Name", `"` + e.Ingress.Name + `"`}, Header{"X-Service-Name", `"` + e.Service + `"`},
 				Header{"X-Service-Port", `"` + e.Port + `"`})
 		}

@@ -1,8 +1,9 @@
 package plan
 
 import (
-	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/portico-ingress/portico/pkg/model"
 )
@@ -59,16 +60,26 @@ type HTTP struct {
 	// (32 hex digits as nginx's: a random per-worker prefix and a count)
 	// rather than with nginx's $request_id, whose OpenSSL RAND_bytes costs
 	// ~6,600 instructions a request; false when the access log names
-	// $request_id, so that the log and the header agree. RequestIDVar is
+	// $request_id (or ingress-nginx's $req_id), so that the log and the
+	// header agree for every request, proxied or not. RequestIDVar is
 	// what $portico_request_id is when the client sent none.
 	RequestIDByLua bool
 	RequestIDVar   string
 	// DefaultPass is where plain HTTP is proxied: the balancer's upstream.
 	DefaultPass string
 	// LogsRouteLabels is true when the access log names $portico_server,
-	// $portico_ingress or $portico_path: the Lua router then sets them per
-	// request (it always sets $portico_backend).
+	// $portico_ingress or $portico_path (or ingress-nginx's variables
+	// made of them): the Lua router then sets them per request (it always
+	// sets $portico_backend).
 	LogsRouteLabels bool
+	// Logs are the log directives.
+	Logs Logs
+	// GzipFilter and BrotliFilter compress answers when set; the Brotli
+	// module is loaded only then.
+	GzipFilter, BrotliFilter *Compress
+	// ResponseHeaders are the more_set_headers arguments of add-headers;
+	// the headers-more module is loaded only when there are some.
+	ResponseHeaders []string
 }
 
 // ForwardedVars are the nginx variables the X-Forwarded-* headers send:
@@ -84,13 +95,6 @@ type ForwardedVars struct {
 type Header struct {
 	Name, Value string
 }
-
-// routeLabelVariable finds the route variables a log format may name
-// besides $portico_backend.
-var routeLabelVariable = regexp.MustCompile(`\$portico_(server|ingress|path)\b`)
-
-// requestIDVariable finds nginx's own request id in a log format.
-var requestIDVariable = regexp.MustCompile(`\$request_id\b`)
 
 // httpOf is the HTTP of g and opts.
 func httpOf(g model.Global, opts Options) *HTTP {
@@ -108,13 +112,15 @@ func httpOf(g model.Global, opts Options) *HTTP {
 	if g.AppendForwardedFor {
 		h.Forwarded.For = "$portico_fwd_for"
 	}
+	h.GzipFilter, h.BrotliFilter = compressOf(g.Gzip, true), compressOf(g.Brotli, g.Gzip == nil)
+	h.ResponseHeaders = h.responseHeaders()
 	h.ProxyHeaders = append([]Header{{"Host", "$portico_host"}}, h.forwardHeaders(false)...)
 	h.AuthRequestHeaders = []Header{{"X-Original-URL", "$scheme://$portico_host$request_uri"}, {"X-Original-Method", "$request_method"},
 		{"X-Original-URI", "$request_uri"}, {"X-Forwarded-For", "$remote_addr"}, {"X-Forwarded-Proto", "$scheme"},
 		{"X-Forwarded-Host", "$portico_host"}, {"X-Auth-Request-Redirect", "$request_uri"}, {"X-Request-ID", "$portico_request_id"}}
-	// Without an access log no variable is logged: nothing to set for it.
-	h.LogsRouteLabels = g.AccessLog && routeLabelVariable.MatchString(g.LogFormat)
-	h.RequestIDByLua = g.GenerateRequestID && !(g.AccessLog && requestIDVariable.MatchString(g.LogFormat))
+	h.Logs = logsOf(g)
+	h.LogsRouteLabels = logsAny(g, routeLabelVariables)
+	h.RequestIDByLua = g.GenerateRequestID && !logsAny(g, requestIDVariables)
 	switch {
 	case h.RequestIDByLua:
 		h.RequestIDVar = "$portico_generated_id"
@@ -126,24 +132,53 @@ func httpOf(g model.Global, opts Options) *HTTP {
 	return h
 }
 
-// forwardHeaders are the headers of ProxyHeaders but Host: a location
-// that sets a header of its own repeats them (nginx inherits none then).
-// gRPC has no hop-by-hop Upgrade and Connection.
 // DataFile is the copy nginx.conf names for the data file the operator
 // configured at path; "" when there is none (it was never readable, or
 // nginx refused every version so far): the feature that reads it is left
 // out.
 func (h HTTP) DataFile(path string) string { return h.DataFiles[path] }
 
+// forwardHeaders are the headers of ProxyHeaders but Host: a location
+// that sets a header of its own repeats them (nginx inherits none then).
+// gRPC has no hop-by-hop Upgrade and Connection. X-Original-URI goes with
+// proxy-add-original-uri-header; the ConfigMap's proxy-set-headers come
+// last, each in place of Portico's header of its name.
 func (h *HTTP) forwardHeaders(grpc bool) []Header {
+	hs := h.standardHeaders(grpc, h.Headers.OriginalURI)
+	user := h.Headers.Request
+	if len(user) == 0 {
+		return hs
+	}
+	hs = slices.DeleteFunc(hs, func(s Header) bool {
+		return slices.ContainsFunc(user, func(u model.Header) bool { return strings.EqualFold(u.Name, s.Name) })
+	})
+	for _, u := range user {
+		hs = append(hs, Header{u.Name, quoted(u.Value)})
+	}
+	return hs
+}
+
+// standardHeaders are Portico's own headers of forwardHeaders, with
+// X-Original-URI when originalURI.
+func (h *HTTP) standardHeaders(grpc, originalURI bool) []Header {
 	f := h.Forwarded
 	hs := []Header{{"Upgrade", "$http_upgrade"}, {"Connection", "$portico_connection"}}
 	if grpc {
 		hs = nil
 	}
-	return append(hs, Header{"X-Real-IP", "$remote_addr"}, Header{"X-Forwarded-For", f.For}, Header{"X-Forwarded-Host", f.Host},
-		Header{"X-Forwarded-Port", f.Port}, Header{"X-Forwarded-Proto", f.Proto}, Header{"X-Forwarded-Scheme", f.Proto},
-		Header{"X-Original-URI", "$request_uri"}, Header{"X-Request-ID", "$portico_request_id"})
+	hs = append(hs, Header{"X-Real-IP", "$remote_addr"}, Header{"X-Forwarded-For", f.For}, Header{"X-Forwarded-Host", f.Host},
+		Header{"X-Forwarded-Port", f.Port}, Header{"X-Forwarded-Proto", f.Proto}, Header{"X-Forwarded-Scheme", f.Proto})
+	if originalURI {
+		hs = append(hs, Header{"X-Original-URI", "$request_uri"})
+	}
+	return append(hs, Header{"X-Request-ID", "$portico_request_id"})
+}
+
+// errorHeaders are what an error backend gets (custom-http-errors), as
+// in ingress-nginx: Portico's headers with X-Original-URI, without the
+// ConfigMap's, then those that say what failed (more).
+func (h *HTTP) errorHeaders(more ...Header) []Header {
+	return append(append([]Header{{"Host", "$portico_host"}}, h.standardHeaders(false, true)...), more...)
 }
 
 // Status is the loopback status server: the Lua configuration endpoints,

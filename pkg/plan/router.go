@@ -394,8 +394,7 @@ func (r *Router) SetHeaders(l RouterLocation) []Header {
 // ErrorHeaders are what @portico_route_error sends the error backend the
 // router names.
 func (r *Router) ErrorHeaders() []Header {
-	return append(append([]Header{{"Host", "$portico_host"}}, r.HTTP.forwardHeaders(false)...),
-		Header{"X-Code", "$status"}, Header{"X-Format", "$http_accept"}, Header{"X-Namespace", "$portico_err_namespace"},
+	return r.HTTP.errorHeaders(Header{"X-Code", "$status"}, Header{"X-Format", "$http_accept"}, Header{"X-Namespace", "$portico_err_namespace"},
 		Header{"X-Ingress-Name", "$portico_err_ingress"}, Header{"X-Service-Name", "$portico_err_service"},
 		Header{"X-Service-Port", "$portico_err_port"})
 }

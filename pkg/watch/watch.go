@@ -50,7 +50,8 @@ type Snapshot struct {
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
 	ConfigMap      *corev1.ConfigMap
-	// ConfigMaps are the watched namespaces' (annotations name some).
+	// ConfigMaps are the watched namespaces' (the controller's ConfigMap
+	// and annotations name some).
 	ConfigMaps []*corev1.ConfigMap
 	// PublishService is the --publish-service Service, nil when unset or
 	// missing; Nodes are listed only when it is set.

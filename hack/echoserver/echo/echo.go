@@ -57,6 +57,9 @@ type Response struct {
 //	/__sleep/<ms>     waits <ms> milliseconds (at most MaxSleep) first
 //	/__header/<bytes> adds a response header PadHeader of <bytes> "x" (at
 //	                  most MaxPad): a proxy's header buffer must hold it
+//	/__respond        adds each query parameter as a response header
+//	                  (/__respond?Server=x&X-Powered-By=y): what a
+//	                  proxy passes, hides or replaces
 //	/__ok             answers 200 "ok" and the pod header, nothing else: a
 //	                  backend whose work does not grow with the request's
 //	                  headers (the data-plane benchmark)
@@ -114,6 +117,11 @@ func Handler(service, pod string) http.Handler {
 				return
 			}
 			w.Header().Set(PadHeader, strings.Repeat("x", n))
+		}
+		if r.URL.Path == "/__respond" {
+			for k, vs := range r.URL.Query() {
+				w.Header()[http.CanonicalHeaderKey(k)] = vs
+			}
 		}
 		n, err := io.Copy(io.Discard, r.Body)
 		if err != nil {

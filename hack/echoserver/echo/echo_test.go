@@ -109,6 +109,14 @@ func TestOK(t *testing.T) {
 	}
 }
 
+func TestRespond(t *testing.T) {
+	rec := httptest.NewRecorder()
+	Handler("svc", "pod-0").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/__respond?Server=backend%2F1&x-powered-by=php", nil))
+	if rec.Code != 200 || rec.Header().Get("Server") != "backend/1" || rec.Header().Get("X-Powered-By") != "php" || rec.Header().Get(PodHeader) != "pod-0" {
+		t.Errorf("/__respond: %d %v", rec.Code, rec.Header())
+	}
+}
+
 func TestSleepStopsWhenClientLeaves(t *testing.T) {
 	srv := httptest.NewServer(Handler("svc", "pod-0"))
 	defer srv.Close()
