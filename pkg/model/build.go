@@ -31,7 +31,7 @@ func Build(in Input) *Config {
 	if in.Previous != nil {
 		lastGood = in.Previous.ConfigMapValues
 	}
-	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapKeeping(in.ConfigMap, lastGood)
+	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapKeeping(in.ConfigMap, lastGood, configRefs{secrets: b.secrets, localAddrs: in.LocalAddresses})
 	b.diags = append(b.diags, ds...)
 	b.defaultBackend(in.Options.DefaultBackend)
 	b.optFallback = b.fallback
@@ -401,7 +401,8 @@ func (b *builder) finishServers() {
 			if r.sslRedirect != nil {
 				redirect = *r.sslRedirect
 			}
-			loc.SSLRedirect = r.force || (s.tls != nil && redirect)
+			// no-tls-redirect-locations: never, whatever the annotations say.
+			loc.SSLRedirect = (r.force || (s.tls != nil && redirect)) && b.cfg.Global.TLS.redirects(loc)
 			loc.Backend = b.variant(r)
 			if s.clientTLS != nil && loc.Backend != "" {
 				loc.Headers = append(loc.Headers, clientTLSHeaders(s.clientTLS)...)
