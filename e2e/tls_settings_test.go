@@ -17,7 +17,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -307,6 +309,174 @@ func TestConfigMapSessionTicketKey(t *testing.T) {
 		})
 		if resumed, err := dial(); err != nil || resumed != tc.want {
 			t.Errorf("%s: after a reload resumed %v (%v), want %v", tc.name, resumed, err, tc.want)
+		}
+	}
+}
+
+// ocspResponder is openssl's OCSP responder on a loopback port, answering
+// for the certificates ca issued, as its index lists them.
+type ocspResponder struct {
+	url      string
+	requests atomic.Int32 // requests it answered
+}
+
+// startOCSPResponderOn writes ca's files and an index of leaf (valid, or
+// revoked) into dir and starts `openssl ocsp` on port.
+func startOCSPResponderOn(t *testing.T, dir string, ca tls.Certificate, leaf *x509.Certificate, revoked bool, port int) *ocspResponder {
+	t.Helper()
+	kd, err := x509.MarshalPKCS8PrivateKey(ca.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, revokedAt := "V", ""
+	if revoked {
+		status, revokedAt = "R", time.Now().Add(-time.Minute).UTC().Format("060102150405Z")
+	}
+	index := fmt.Sprintf("%s\t%s\t%s\t%X\tunknown\t/CN=%s\n", status, leaf.NotAfter.UTC().Format("060102150405Z"), revokedAt,
+		leaf.SerialNumber, leaf.Subject.CommonName)
+	for name, b := range map[string][]byte{
+		"ca.pem":    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Certificate[0]}),
+		"ca.key":    pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}),
+		"index.txt": []byte(index),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("openssl", "ocsp", "-index", filepath.Join(dir, "index.txt"), "-port", fmt.Sprint(port),
+		"-CA", filepath.Join(dir, "ca.pem"), "-rsigner", filepath.Join(dir, "ca.pem"), "-rkey", filepath.Join(dir, "ca.key"), "-nmin", "60", "-ignore_err")
+	// It answers one connection at a time: a probe's would wedge it, so
+	// it is ready when it says so.
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	r := &ocspResponder{url: fmt.Sprintf("http://127.0.0.1:%d/", port)}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			switch l := sc.Text(); {
+			case strings.HasSuffix(l, "waiting for OCSP client connections..."):
+				close(ready)
+			case strings.Contains(l, "Received request"):
+				r.requests.Add(1)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("openssl ocsp does not wait for connections")
+	}
+	return r
+}
+
+// stapled runs a handshake with SNI name asking for the certificate's
+// status (openssl s_client -status) and returns what the server stapled:
+// "" for nothing, else openssl's "Cert Status" ("good", "revoked").
+func stapled(name string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "openssl", "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", env.portico.httpsPort),
+		"-servername", name, "-status")
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("openssl s_client: %v: %s", err, short(string(out)))
+	}
+	if strings.Contains(string(out), "OCSP response: no response sent") {
+		return "", nil
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if _, s, ok := strings.Cut(l, "Cert Status: "); ok {
+			return strings.TrimSpace(s), nil
+		}
+	}
+	return "", fmt.Errorf("no OCSP response status in %s", short(string(out)))
+}
+
+// enable-ocsp on the real stack, with a local OCSP responder (openssl
+// ocsp) that the certificate's AIA names: nothing is stapled by default;
+// with the key, the handshakes after the first staple the responder's
+// "good" answer, which the certificate store fetched in the background; a
+// certificate the responder says is revoked gets no staple, as nginx's
+// own stapling does.
+func TestConfigMapOCSP(t *testing.T) {
+	ns := namespace(t, "ocsp")
+	newApp(t, ns, "site", 1, "")
+	ca := issue(t, "Portico e2e OCSP CA", nil, true)
+	caLeaf, err := x509.ParseCertificate(ca.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostCert := func(name string, ocspURL string) (cert, *x509.Certificate) {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		serial++
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0), OCSPServer: []string{ocspURL},
+			KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caLeaf, &k.PublicKey, ca.PrivateKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, _ := x509.ParseCertificate(der)
+		kd, _ := x509.MarshalPKCS8PrivateKey(k)
+		// tls.crt carries the issuer after the leaf, as cert-manager writes it.
+		chain := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Certificate[0]})...)
+		return cert{crt: chain, key: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), der: der}, leaf
+	}
+	good, revoked := "good.ocsp.example.com", "revoked.ocsp.example.com"
+	goodPort, revokedPort := freePort(), freePort()
+	goodCert, goodLeaf := hostCert(good, fmt.Sprintf("http://127.0.0.1:%d/", goodPort))
+	revokedCert, revokedLeaf := hostCert(revoked, fmt.Sprintf("http://127.0.0.1:%d/", revokedPort))
+	goodResponder := startOCSPResponderOn(t, t.TempDir(), ca, goodLeaf, false, goodPort)
+	revokedResponder := startOCSPResponderOn(t, t.TempDir(), ca, revokedLeaf, true, revokedPort)
+	for host, c := range map[string]cert{good: goodCert, revoked: revokedCert} {
+		name := strings.Split(host, ".")[0]
+		putTLSSecret(t, ns, name, c)
+		ing := newIngress(ns, name, nil, hostRule(host, prefixPath("/", "site")))
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: name}}
+		createIngress(t, ing)
+		servesCert(t, host, c)
+	}
+	for range 3 {
+		if s, err := stapled(good); err != nil || s != "" {
+			t.Fatalf("default: stapled %q (%v), want nothing", s, err)
+		}
+	}
+	if n := goodResponder.requests.Load(); n != 0 {
+		t.Errorf("default: the responder was asked %d times", n)
+	}
+
+	putConfigMap(t, map[string]string{"enable-ocsp": "true"})
+	eventually(t, "the good certificate's status stapled", func() error {
+		s, err := stapled(good)
+		if err == nil && s != "good" {
+			err = fmt.Errorf("stapled %q", s)
+		}
+		return err
+	})
+	// The revoked one: its responder answers, and nothing is stapled.
+	eventually(t, "the revoked certificate's responder asked", func() error {
+		if s, err := stapled(revoked); err != nil || s != "" {
+			t.Fatalf("revoked: stapled %q (%v), want nothing", s, err)
+		}
+		if revokedResponder.requests.Load() == 0 {
+			return fmt.Errorf("no request yet")
+		}
+		return nil
+	})
+	for range 3 {
+		if s, err := stapled(revoked); err != nil || s != "" {
+			t.Errorf("revoked, after its responder answered: stapled %q (%v), want nothing", s, err)
 		}
 	}
 }

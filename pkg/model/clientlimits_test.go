@@ -86,7 +86,9 @@ func seventeen() string {
 	return strings.Join(as, ",")
 }
 
-func equalStrings(got []string, want ...string) bool { return strings.Join(got, ",") == strings.Join(want, ",") }
+func equalStrings(got []string, want ...string) bool {
+	return strings.Join(got, ",") == strings.Join(want, ",")
+}
 
 // nginx times and sizes as the ConfigMap's keys take them.
 func TestNginxValues(t *testing.T) {

@@ -40,6 +40,9 @@ type TLSSettings struct {
 	DHParamSecret string `json:"dhParamSecret,omitempty"`
 	// RejectHandshake refuses TLS handshakes for names no host has.
 	RejectHandshake bool `json:"rejectHandshake,omitempty"`
+	// OCSP staples OCSP responses to the handshakes of the certificates
+	// whose chain names a responder and carries the issuer.
+	OCSP bool `json:"ocsp,omitempty"`
 	// RedirectCode is the status of the redirects to HTTPS and of
 	// from-to-www-redirect: 301, 302, 307 or 308.
 	RedirectCode int `json:"redirectCode"`

@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
@@ -93,6 +93,7 @@ func TestConfigMapTLSSettings(t *testing.T) {
 		{"ssl-session-ticket-key", key48, func(g *Global) { g.TLS.SessionTicketKey = []byte(strings.Repeat("k", 48)) }, nil},
 		{"ssl-buffer-size", "16k", func(g *Global) { g.TLS.BufferSize = "16k" }, []string{"0", "2m", "16kb", "1g"}},
 		{"ssl-reject-handshake", "true", func(g *Global) { g.TLS.RejectHandshake = true }, []string{"y"}},
+		{"enable-ocsp", "true", func(g *Global) { g.TLS.OCSP = true }, []string{"on"}},
 		{"http-redirect-code", "301", func(g *Global) { g.TLS.RedirectCode = 301 }, []string{"303", "200", "0308", "308 ", "abc"}},
 		{"no-tls-redirect-locations", "/.well-known/acme-challenge, /public", func(g *Global) {
 			g.TLS.NoRedirect = []string{"/.well-known/acme-challenge", "/public"}

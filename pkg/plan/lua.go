@@ -65,8 +65,11 @@ type Certificates struct {
 	// RejectUnknown fails handshakes without SNI or for names Servers
 	// lacks (ssl-reject-handshake); Servers then names every host, those
 	// without TLS mapped to "".
-	RejectUnknown bool          `json:"rejectUnknown,omitempty"`
-	Certificates  []Certificate `json:"certificates"`
+	RejectUnknown bool `json:"rejectUnknown,omitempty"`
+	// OCSP staples the OCSP responses of the certificates
+	// (portico/ocsp.lua), in the shared dict nginx.conf then declares.
+	OCSP         bool          `json:"ocsp,omitempty"`
+	Certificates []Certificate `json:"certificates"`
 }
 
 // Certificate is a PEM chain and key.

@@ -40,7 +40,8 @@ func backendOf(b *model.Backend) Backend {
 
 // certificatesOf is the model's TLS setup in the Lua wire format.
 func certificatesOf(cfg *model.Config) Certificates {
-	out := Certificates{Servers: map[string]string{}, Default: cfg.DefaultCertificate, RejectUnknown: cfg.Global.TLS.RejectHandshake}
+	out := Certificates{Servers: map[string]string{}, Default: cfg.DefaultCertificate, RejectUnknown: cfg.Global.TLS.RejectHandshake,
+		OCSP: cfg.Global.TLS.OCSP}
 	for _, s := range cfg.Servers {
 		switch {
 		case s.TLS != nil:

@@ -52,6 +52,7 @@ var settings = map[string]string{
 	"retry-non-idempotent":           "true",
 	"grpc-buffer-size-kb":            "64",
 	"disable-ipv6-dns":               "true",
+	"enable-ocsp":                    "true",
 }
 
 // settingsPlan is the seed's plan with settings, and IPv6 on the host.
@@ -101,6 +102,7 @@ func TestRenderSettings(t *testing.T) {
 			"        listen 127.0.0.1:443 ssl default_server backlog=4096;\n        listen [::1]:443 ssl default_server backlog=4096;\n",
 		"\n        listen 127.0.0.1:80;\n        listen [::1]:80;\n        listen 127.0.0.1:443 ssl;\n        listen [::1]:443 ssl;\n",
 		"\n                return 301 https://$host$request_uri;\n",
+		"\n    lua_shared_dict portico_ocsp 16m;\n",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("nginx.conf lacks %q", want)

@@ -10,9 +10,12 @@
 -- default certificate from nginx.conf. Rotation is a push: no reload.
 -- With rejectUnknown (ssl-reject-handshake) the map names every host,
 -- those without TLS mapped to "" (the default certificate), and a
--- handshake without SNI or for a name it lacks fails.
+-- handshake without SNI or for a name it lacks fails. With ocsp
+-- (enable-ocsp) each handshake staples its certificate's OCSP response
+-- (portico.ocsp).
 local cjson = require("cjson.safe")
 local push = require("portico.push")
+local stapling = require("portico.ocsp")
 local ssl = require("ngx.ssl")
 
 local shm = ngx.shared.portico_certificates
@@ -25,16 +28,17 @@ local reply = push.reply
 local store = push.keyed(shm, "c:")
 
 -- Per-worker view of the shared dict: the host map, the default, whether
--- names the map lacks are refused, and the certificates parsed since the
--- last change.
-local servers, default, reject, parsed = {}, nil, false, {}
+-- names the map lacks are refused, whether OCSP responses are stapled,
+-- and the certificates parsed since the last change.
+local servers, default, reject, staple, parsed = {}, nil, false, false, {}
 
 -- shape checks a decoded push as a whole; it returns nil or what is wrong.
 local function shape(data)
   if type(data.servers) ~= "table" or type(data.certificates) ~= "table"
     or (data.default ~= nil and type(data.default) ~= "string")
-    or (data.rejectUnknown ~= nil and type(data.rejectUnknown) ~= "boolean") then
-    return "want an object with servers, certificates, a default name and rejectUnknown"
+    or (data.rejectUnknown ~= nil and type(data.rejectUnknown) ~= "boolean")
+    or (data.ocsp ~= nil and type(data.ocsp) ~= "boolean") then
+    return "want an object with servers, certificates, a default name, rejectUnknown and ocsp"
   end
   for host, name in pairs(data.servers) do
     if type(host) ~= "string" or type(name) ~= "string" then
@@ -62,7 +66,8 @@ end
 -- The map of the last push, and the default: a host naming a certificate
 -- nginx does not hold gets the default.
 local function store_map(data)
-  for key, v in pairs({ servers = cjson.encode(data.servers), default = data.default or "", reject = data.rejectUnknown == true }) do
+  for key, v in pairs({ servers = cjson.encode(data.servers), default = data.default or "", reject = data.rejectUnknown == true,
+    ocsp = data.ocsp == true }) do
     local ok, err = shm:safe_set(key, v)
     if not ok then
       ngx_log(ERR, "portico: cannot store the certificates' ", key, ": ", err)
@@ -78,6 +83,8 @@ local function sync()
   end
   servers = cjson.decode(shm:get("servers") or "{}") or {}
   default, reject, parsed, generation = shm:get("default"), shm:get("reject") == true, {}, gen
+  -- nginx.conf declares the OCSP cache when the ConfigMap turns it on.
+  staple = shm:get("ocsp") == true and stapling.available()
 end
 
 local function get(name)
@@ -96,6 +103,9 @@ local function get(name)
     return nil
   end
   p = { cert = cert, key = key }
+  if staple then
+    p.der, p.ocsp = ssl.cert_pem_to_der(pem.cert), stapling.key(name, pem.cert)
+  end
   parsed[name] = p
   return p
 end
@@ -160,6 +170,9 @@ function _M.certificate()
     ngx_log(ERR, "portico: cannot serve certificate ", name, ": ", err)
     return ngx.exit(ngx.ERROR)
   end
+  if p.ocsp and p.der then
+    stapling.staple(p.ocsp, p.der)
+  end
 end
 
 -- configure serves /configuration/certificates: POST replaces the store
@@ -175,7 +188,8 @@ function _M.configure()
     end
     table.sort(names)
     ngx.header["Content-Type"] = "application/json"
-    local doc = cjson.encode({ servers = servers, default = default or "", rejectUnknown = reject, certificates = names })
+    local doc = cjson.encode({ servers = servers, default = default or "", rejectUnknown = reject, ocsp = shm:get("ocsp") == true,
+      certificates = names })
     -- cjson would write an empty list as an object.
     ngx.say((doc:gsub('"certificates":{}', '"certificates":[]')))
     return ngx.exit(ngx.HTTP_OK)
