@@ -40,10 +40,6 @@ func fixed(what string) string {
 	return "Portico always uses ingress-nginx's default (" + what + ")."
 }
 
-func fixedAt(what, theirs string) string {
-	return "Portico always uses " + what + "; ingress-nginx's default is " + theirs + "."
-}
-
 func perIngress(annotation string) string {
 	return "Per Ingress only, with the `" + annotation + "` annotation."
 }

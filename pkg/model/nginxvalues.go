@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portico-ingress/portico/pkg/model/annotations"
 )
 
 // nginxSizeGrammar is an nginx size as its size directives take one
@@ -17,15 +19,7 @@ func parseNginxSize(v string) (int64, bool) {
 	if !nginxSizeGrammar.MatchString(v) {
 		return 0, false
 	}
-	mul := int64(1)
-	switch v[len(v)-1] {
-	case 'k', 'K':
-		mul = 1 << 10
-	case 'm', 'M':
-		mul = 1 << 20
-	}
-	n, err := strconv.ParseInt(strings.TrimRight(v, "kKmM"), 10, 64)
-	return n * mul, err == nil
+	return annotations.Size(v).Bytes(), true
 }
 
 // sizeOption takes an nginx size from lo to hi bytes into field.
