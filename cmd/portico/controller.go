@@ -30,10 +30,11 @@ import (
 	"github.com/portico-ingress/portico/pkg/watch"
 )
 
-// nginxStopBound is how long nginx may take to drain on shutdown before
-// it is killed: nginx.conf's worker_shutdown_timeout (240s, as in
-// ingress-nginx) and some.
-const nginxStopBound = 250 * time.Second
+// nginxStopMargin is how long nginx may take to stop on shutdown beyond
+// its worker_shutdown_timeout (worker-shutdown-timeout, 240s as in
+// ingress-nginx), after which it ends its workers itself; then it is
+// killed.
+const nginxStopMargin = 10 * time.Second
 
 func newControllerCommand() *cobra.Command {
 	var f controllerFlags
@@ -280,6 +281,10 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 			LuaDir:     luaDir,
 			ModulesDir: f.modulesDir,
 			Resolvers:  resolvers,
+			// Host facts nginx.conf depends on: IPv6 listeners, the
+			// workers' open files.
+			IPv6:           controller.HostIPv6(),
+			OpenFilesLimit: controller.OpenFilesLimit(),
 		},
 		NginxBinary:            nginx,
 		ConfigDir:              configDir,
@@ -290,7 +295,7 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 		RequestMetrics:         f.enableMetrics,
 		MetricsPerHost:         f.metricsPerHost,
 		PublishStatusAddresses: f.publishStatusAddresses,
-		ShutdownGrace:          nginxStopBound,
+		ShutdownGrace:          nginxStopMargin,
 		Shutdown: controller.Shutdown{
 			Delay:       time.Duration(f.shutdownGrace),
 			PostDelay:   time.Duration(f.postShutdownGrace),

@@ -48,7 +48,9 @@ type Config struct {
 	RequestMetrics, MetricsPerHost bool
 	// PublishStatusAddresses go into status.loadBalancer of our Ingresses.
 	PublishStatusAddresses []string
-	// ShutdownGrace bounds nginx's graceful stop.
+	// ShutdownGrace bounds nginx's graceful stop beyond the
+	// worker_shutdown_timeout in effect (worker-shutdown-timeout), after
+	// which nginx ends its workers itself.
 	ShutdownGrace time.Duration
 	// Shutdown holds the steps around nginx's stop (shutdown.go).
 	Shutdown Shutdown

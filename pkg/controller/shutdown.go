@@ -60,8 +60,12 @@ func (c *Controller) shutdown(electDone <-chan struct{}) {
 		c.clearStatus()
 	}
 	<-electDone
-	c.log.Info("shutting down nginx gracefully: no new connections, in-flight requests finish", zap.Duration("grace", c.cfg.ShutdownGrace))
-	if err := c.applier.Nginx.Stop(c.cfg.ShutdownGrace); err != nil {
+	grace := c.cfg.ShutdownGrace
+	if p := c.last.Load(); p != nil {
+		grace += p.HTTP.Workers.ShutdownDuration()
+	}
+	c.log.Info("shutting down nginx gracefully: no new connections, in-flight requests finish", zap.Duration("grace", grace))
+	if err := c.applier.Nginx.Stop(grace); err != nil {
 		c.log.Warn("nginx stop", zap.Error(err))
 	}
 	if d := c.cfg.Shutdown.PostDelay; d > 0 {

@@ -182,5 +182,6 @@ func (c *Controller) modelInput(snap watch.Snapshot) model.Input {
 		Previous:       prev,
 		Options:        c.cfg.Model,
 		Now:            time.Now(),
+		LocalAddresses: localAddresses(),
 	}
 }

@@ -113,7 +113,7 @@ func TestLintNotesPartlySupported(t *testing.T) {
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: portico, namespace: ingress-nginx}
-data: {server-tokens: "false", keep-alive: "30", hsts: "true"}
+data: {server-tokens: "false", jaeger-collector-host: "jaeger", hsts: "true"}
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -151,7 +151,7 @@ spec:
 	r := Lint(objs, o)
 	const prefix = "metadata.annotations[nginx.ingress.kubernetes.io/"
 	want := []string{
-		"Warning | ConfigMap ingress-nginx/portico | data[keep-alive] | UnsupportedOption",
+		"Warning | ConfigMap ingress-nginx/portico | data[jaeger-collector-host] | UnsupportedOption",
 		"Info | ConfigMap ingress-nginx/portico | data[server-tokens] | PartlySupported",
 		"Error | Ingress lab/lax |  | IngressRejected",
 		"Error | Ingress lab/lax | " + prefix + "session-cookie-samesite] | InvalidAnnotation",
@@ -169,8 +169,8 @@ spec:
 		case prefix + "affinity-mode]":
 			e, _ := annotations.Lookup("affinity-mode")
 			differs = "partly supported by Portico: " + e.Differs + " (docs/annotations.md)"
-		case "data[keep-alive]":
-			k, _ := model.LookupConfigKey("keep-alive")
+		case "data[jaeger-collector-host]":
+			k, _ := model.LookupConfigKey("jaeger-collector-host")
 			differs = "option is not supported by Portico and is ignored: " + k.Differs
 		default:
 			continue

@@ -36,7 +36,7 @@ func Build(in Input) *Config {
 	if in.Previous != nil {
 		lastGood = in.Previous.ConfigMapValues
 	}
-	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapWith(in.ConfigMap, in.ConfigMaps, lastGood)
+	b.cfg.Global, b.cfg.ConfigMapValues, ds = parseConfigMapKeeping(in.ConfigMap, lastGood, configRefs{secrets: b.secrets, localAddrs: in.LocalAddresses, configMaps: b.configMaps})
 	b.diags = append(b.diags, ds...)
 	for _, ref := range ReferencedConfigMaps(in.ConfigMap) {
 		b.configMapRefs[ref] = true
@@ -417,7 +417,8 @@ func (b *builder) finishServers() {
 			if r.sslRedirect != nil {
 				redirect = *r.sslRedirect
 			}
-			loc.SSLRedirect = r.force || (s.tls != nil && redirect)
+			// no-tls-redirect-locations: never, whatever the annotations say.
+			loc.SSLRedirect = (r.force || (s.tls != nil && redirect)) && b.cfg.Global.TLS.redirects(loc)
 			loc.Backend = b.variant(r)
 			if s.clientTLS != nil && loc.Backend != "" {
 				loc.Headers = append(loc.Headers, ClientTLSHeaders(s.clientTLS)...)

@@ -44,7 +44,7 @@ func TestConfigMapCompressionKeys(t *testing.T) {
 func TestConfigMapCompressionCombined(t *testing.T) {
 	g, _, ds := parseConfigMapKeeping(configMap(map[string]string{"use-gzip": "true", "gzip-level": "6", "gzip-min-length": "10",
 		"gzip-types": "text/css application/json TEXT/CSS", "gzip-disable": "msie6", "enable-brotli": "true", "brotli-level": "11",
-		"brotli-min-length": "0", "brotli-types": "*"}), nil)
+		"brotli-min-length": "0", "brotli-types": "*"}), nil, configRefs{})
 	if len(ds) != 0 {
 		t.Fatal(ds)
 	}

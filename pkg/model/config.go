@@ -61,6 +61,14 @@ type Global struct {
 	SSLProtocols []string `json:"sslProtocols"`
 	// SSLCiphers is an OpenSSL cipher list.
 	SSLCiphers string `json:"sslCiphers"`
+	// TLS, Client, Listen, Workers and Hashes are the ConfigMap's settings
+	// of the HTTPS port, of client connections and requests, of the
+	// listeners, and of nginx's workers and hash tables.
+	TLS     TLSSettings    `json:"tls"`
+	Client  ClientLimits   `json:"client"`
+	Listen  ListenSettings `json:"listen"`
+	Workers WorkerSettings `json:"workers"`
+	Hashes  HashSizes      `json:"hashes"`
 
 	// AllowSnippets accepts configuration-snippet and server-snippet.
 	AllowSnippets bool `json:"allowSnippets,omitempty"`
@@ -125,6 +133,17 @@ type Global struct {
 	// Gzip and Brotli compress answers when set (use-gzip, enable-brotli).
 	Gzip   *Compression `json:"gzip,omitempty"`
 	Brotli *Compression `json:"brotli,omitempty"`
+	// UpstreamKeepaliveTime (an nginx time) bounds the life of a backend
+	// connection.
+	UpstreamKeepaliveTime string `json:"upstreamKeepaliveTime"`
+	// RetryNonIdempotent lets POST, LOCK and PATCH requests go to the
+	// next endpoint too (non_idempotent in every proxy_next_upstream).
+	RetryNonIdempotent bool `json:"retryNonIdempotent,omitempty"`
+	// LimitConnZoneVariable is what the rate limit zones count by: an
+	// nginx variable, $binary_remote_addr by default.
+	LimitConnZoneVariable string `json:"limitConnZoneVariable"`
+	// GRPCBufferSizeKB is grpc_buffer_size in KiB; 0 keeps nginx's.
+	GRPCBufferSizeKB int `json:"grpcBufferSizeKB,omitempty"`
 }
 
 // RealIP is the realip setup: which source names the client, and the

@@ -68,7 +68,7 @@ func TestConfigKeyDefaultsAreTheDefaults(t *testing.T) {
 		if !k.Supported() || k.Default == "" || strings.HasPrefix(k.Default, "(") {
 			continue
 		}
-		g, _, ds := parseConfigMapKeeping(configMap(map[string]string{k.Name: k.Default}), nil)
+		g, _, ds := parseConfigMapKeeping(configMap(map[string]string{k.Name: k.Default}), nil, configRefs{})
 		if len(ds) != 0 {
 			t.Errorf("%s: default %q: %v", k.Name, k.Default, ds)
 			continue
@@ -82,7 +82,7 @@ func TestConfigKeyDefaultsAreTheDefaults(t *testing.T) {
 // A key Portico does not support is reported with its reason; an unknown
 // key without one.
 func TestUnsupportedOptionSaysWhy(t *testing.T) {
-	_, _, ds := parseConfigMapKeeping(configMap(map[string]string{"whitelist-source-range": "10.0.0.0/8", "no-such-key": "1"}), nil)
+	_, _, ds := parseConfigMapKeeping(configMap(map[string]string{"whitelist-source-range": "10.0.0.0/8", "no-such-key": "1"}), nil, configRefs{})
 	k, _ := LookupConfigKey("whitelist-source-range")
 	want := map[string]string{
 		"data[no-such-key]":            "option is not supported by Portico and is ignored",

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -37,6 +38,10 @@ func (h hsts) header() string {
 type globalBuild struct {
 	g    Global
 	hsts hsts
+	// secrets are what keys naming a Secret read (ssl-dh-param);
+	// localAddrs, when not nil, the host's addresses (bind-address).
+	secrets    map[SecretRef]*corev1.Secret
+	localAddrs []netip.Addr
 	// Inputs of Global.RealIP and Global.AppendForwardedFor.
 	enableRealIP, computeFullForwardedFor bool
 	realIPFrom                            []string
@@ -67,7 +72,12 @@ func defaults() globalBuild {
 			LimitReqStatus:    503,
 			LimitConnStatus:   503,
 			RiskLevel:         annotations.RiskHigh,
-			SSLCiphers:        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+			SSLCiphers:        defaultSSLCiphers,
+			TLS:               defaultTLSSettings(),
+			Client:            defaultClientLimits(),
+			Listen:            defaultListenSettings(),
+			Workers:           defaultWorkerSettings(),
+			Hashes:            defaultHashSizes(),
 		},
 		hsts:               hsts{on: true, includeSubdomains: true, maxAge: 31536000},
 		compression:        defaultCompression(),
@@ -84,6 +94,8 @@ func (b globalBuild) withProxyDefaults() globalBuild {
 	b.g.WorkerProcesses = "auto"
 	b.g.LogFormat = defaultLogFormat
 	b.g.UpstreamKeepaliveConnections, b.g.UpstreamKeepaliveTimeout, b.g.UpstreamKeepaliveRequests = 320, 60, 10000
+	b.g.UpstreamKeepaliveTime = "1h"
+	b.g.LimitConnZoneVariable = "$binary_remote_addr"
 	b.realIPFrom = []string{"0.0.0.0/0"}
 	b.g.NoAuthLocations = defaultNoAuthLocations
 	return b
@@ -110,6 +122,11 @@ func (b *globalBuild) finish() {
 
 // defaultGlobal is what an absent ConfigMap means.
 var defaultGlobal = func() Global { b := defaults(); b.finish(); return b.g }()
+
+// defaultSSLCiphers is ingress-nginx's default: ECDHE, then the two DHE
+// ciphers, which nginx offers only with DH parameters (ssl-dh-param).
+const defaultSSLCiphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" +
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256"
 
 var (
 	sslProtocols = map[string]bool{"TLSv1": true, "TLSv1.1": true, "TLSv1.2": true, "TLSv1.3": true}
@@ -161,23 +178,23 @@ func statusOption(field func(*globalBuild) *int) func(string, *globalBuild) stri
 	}
 }
 
-// parseConfigMapKeeping parses the controller's ConfigMap. A bad value is
-// reported, and the key keeps its value from lastGood if it has one there,
-// else its default. It returns the values in effect per key.
-func parseConfigMapKeeping(cm *corev1.ConfigMap, lastGood map[string]string) (Global, map[string]string, []diag.Diagnostic) {
-	return parseConfigMapWith(cm, nil, lastGood)
+// configRefs are what ConfigMap values refer to besides the ConfigMap:
+// the Secrets (ssl-dh-param), the ConfigMaps (add-headers,
+// proxy-set-headers) by namespace/name, and the host's addresses (bind-address; nil
+// when unknown: not checked).
+type configRefs struct {
+	secrets    map[SecretRef]*corev1.Secret
+	localAddrs []netip.Addr
+	configMaps map[string]*corev1.ConfigMap
 }
 
-// parseConfigMapWith is parseConfigMapKeeping with the ConfigMaps cm may
-// name (add-headers, proxy-set-headers).
-func parseConfigMapWith(cm *corev1.ConfigMap, named []*corev1.ConfigMap, lastGood map[string]string) (Global, map[string]string, []diag.Diagnostic) {
+// parseConfigMapKeeping parses the controller's ConfigMap. A bad value is
+// reported, and the key keeps its value from lastGood if it has one there
+// (and it is still good: a Secret it names may have gone), else its
+// default. It returns the values in effect per key.
+func parseConfigMapKeeping(cm *corev1.ConfigMap, lastGood map[string]string, refs configRefs) (Global, map[string]string, []diag.Diagnostic) {
 	b := defaults()
-	for _, c := range named {
-		if b.configMaps == nil {
-			b.configMaps = map[string]*corev1.ConfigMap{}
-		}
-		b.configMaps[c.Namespace+"/"+c.Name] = c
-	}
+	b.secrets, b.localAddrs, b.configMaps = refs.secrets, refs.localAddrs, refs.configMaps
 	if cm == nil {
 		b.finish()
 		return b.g, nil, nil

@@ -62,7 +62,7 @@ func TestConfigMapProxyOptions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
-			g, inEffect, ds := parseConfigMapKeeping(configMap(map[string]string{tc.key: tc.value}), nil)
+			g, inEffect, ds := parseConfigMapKeeping(configMap(map[string]string{tc.key: tc.value}), nil, configRefs{})
 			if len(ds) != 0 {
 				t.Fatalf("diagnostics: %v", ds)
 			}
@@ -73,7 +73,7 @@ func TestConfigMapProxyOptions(t *testing.T) {
 				t.Errorf("in effect: %v", inEffect)
 			}
 			for _, v := range tc.bad {
-				g, inEffect, ds := parseConfigMapKeeping(configMap(map[string]string{tc.key: v}), nil)
+				g, inEffect, ds := parseConfigMapKeeping(configMap(map[string]string{tc.key: v}), nil, configRefs{})
 				if len(ds) != 1 || ds[0].Reason != "InvalidOption" || ds[0].Severity != diag.Error ||
 					!strings.Contains(ds[0].Message, "the default is used") {
 					t.Errorf("%q: diagnostics %v, want one InvalidOption error", v, ds)
@@ -108,7 +108,7 @@ func TestConfigMapRealIP(t *testing.T) {
 			realIP: &RealIP{Header: "proxy_protocol", From: []string{"172.16.0.0/12"}}, forwarded: true, proxyProto: true},
 	}
 	for _, tc := range tests {
-		g, _, ds := parseConfigMapKeeping(configMap(tc.data), nil)
+		g, _, ds := parseConfigMapKeeping(configMap(tc.data), nil, configRefs{})
 		if len(ds) != 0 {
 			t.Fatalf("%v: diagnostics %v", tc.data, ds)
 		}
@@ -181,7 +181,7 @@ func TestConfigMapLastGoodValueKept(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want := defaultGlobal
 			tc.want(&want)
-			g, inEffect, ds := parseConfigMapKeeping(configMap(tc.data), tc.lastGood)
+			g, inEffect, ds := parseConfigMapKeeping(configMap(tc.data), tc.lastGood, configRefs{})
 			if diff := cmp.Diff(want, g); diff != "" {
 				t.Errorf("Global (-want +got):\n%s", diff)
 			}

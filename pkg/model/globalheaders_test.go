@@ -27,7 +27,7 @@ func TestConfigMapHeaderKeys(t *testing.T) {
 		{key: "proxy-set-headers", bad: []string{"ingress-nginx"}},
 	})
 	// forwarded-for-header names the header trusted with use-forwarded-headers.
-	g, _, _ := parseConfigMapKeeping(configMap(map[string]string{"forwarded-for-header": "CF-Connecting-IP", "enable-real-ip": "true"}), nil)
+	g, _, _ := parseConfigMapKeeping(configMap(map[string]string{"forwarded-for-header": "CF-Connecting-IP", "enable-real-ip": "true"}), nil, configRefs{})
 	if g.RealIP == nil || g.RealIP.Header != "CF-Connecting-IP" {
 		t.Errorf("RealIP %+v, want CF-Connecting-IP", g.RealIP)
 	}
@@ -44,8 +44,12 @@ func TestConfigMapHeaderMaps(t *testing.T) {
 		{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "request"}, Data: map[string]string{
 			"X-Using-Portico": "true", "X-Forwarded-Proto": "https", "X-Empty": "", "Host": "evil.example.com"}},
 	}
+	refs := configRefs{configMaps: map[string]*corev1.ConfigMap{}}
+	for _, c := range named {
+		refs.configMaps[c.Namespace+"/"+c.Name] = c
+	}
 	cm := configMap(map[string]string{"add-headers": "ingress-nginx/response", "proxy-set-headers": "apps/request"})
-	g, inEffect, ds := parseConfigMapWith(cm, named, nil)
+	g, inEffect, ds := parseConfigMapKeeping(cm, nil, refs)
 	wantResponse := []Header{{Name: "Clear-Site-Data", Value: `"cache"`}, {Name: "X-Frame-Options", Value: "DENY"},
 		{Name: "X-Served-By", Value: "$hostname ${server_port}"}}
 	if diff := cmp.Diff(wantResponse, g.Headers.Response); diff != "" {
@@ -72,7 +76,7 @@ func TestConfigMapHeaderMaps(t *testing.T) {
 	if inEffect["add-headers"] != "ingress-nginx/response" {
 		t.Errorf("in effect %v", inEffect)
 	}
-	g, _, ds = parseConfigMapWith(configMap(map[string]string{"add-headers": "ingress-nginx/missing"}), named, nil)
+	g, _, ds = parseConfigMapKeeping(configMap(map[string]string{"add-headers": "ingress-nginx/missing"}), nil, refs)
 	if len(g.Headers.Response) != 0 || len(ds) != 1 || ds[0].Reason != "ConfigMapNotFound" {
 		t.Errorf("missing ConfigMap: headers %v, diagnostics %v", g.Headers.Response, ds)
 	}

@@ -56,6 +56,6 @@ func metaNS(ns, name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namesp
 // parseConfigMap parses cm with no last good values: a bad value is
 // reported and the default is used in its place.
 func parseConfigMap(cm *corev1.ConfigMap) (Global, []diag.Diagnostic) {
-	g, _, ds := parseConfigMapKeeping(cm, nil)
+	g, _, ds := parseConfigMapKeeping(cm, nil, configRefs{})
 	return g, ds
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"net/netip"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,6 +29,9 @@ type Input struct {
 	Options  Options
 	// Now is the time certificates are checked against.
 	Now time.Time
+	// LocalAddresses are the addresses of the host nginx runs on, which
+	// bind-address may name; nil when unknown (not checked).
+	LocalAddresses []netip.Addr
 }
 
 // Options are the controller's own settings that shape the model.

@@ -24,7 +24,7 @@ func testKeyValues(t *testing.T, tests []keyValues) {
 	t.Helper()
 	for _, tc := range tests {
 		for v, change := range tc.good {
-			g, inEffect, ds := parseConfigMapKeeping(configMap(map[string]string{tc.key: v}), nil)
+			g, inEffect, ds := parseConfigMapKeeping(configMap(map[string]string{tc.key: v}), nil, configRefs{})
 			if len(ds) != 0 {
 				t.Errorf("%s=%q: diagnostics %v", tc.key, v, ds)
 				continue
@@ -39,7 +39,7 @@ func testKeyValues(t *testing.T, tests []keyValues) {
 			}
 		}
 		for _, v := range tc.bad {
-			g, inEffect, ds := parseConfigMapKeeping(configMap(map[string]string{tc.key: v}), nil)
+			g, inEffect, ds := parseConfigMapKeeping(configMap(map[string]string{tc.key: v}), nil, configRefs{})
 			if len(ds) != 1 || ds[0].Reason != "InvalidOption" || ds[0].Severity != diag.Error ||
 				!strings.Contains(ds[0].Message, "the default is used") {
 				t.Errorf("%s=%q: diagnostics %v, want one InvalidOption error", tc.key, v, ds)

@@ -52,15 +52,15 @@ func TestConfigMapLoggingKeys(t *testing.T) {
 // enable-syslog with syslog-host sends both logs to syslog; without a
 // host it is a warning and the logs stay.
 func TestConfigMapSyslog(t *testing.T) {
-	g, _, ds := parseConfigMapKeeping(configMap(map[string]string{"enable-syslog": "true", "syslog-host": "fd00::1", "syslog-port": "5140"}), nil)
+	g, _, ds := parseConfigMapKeeping(configMap(map[string]string{"enable-syslog": "true", "syslog-host": "fd00::1", "syslog-port": "5140"}), nil, configRefs{})
 	if len(ds) != 0 || g.Logging.Syslog == nil || g.Logging.Syslog.Address() != "[fd00::1]:5140" {
 		t.Errorf("syslog %+v, diagnostics %v", g.Logging.Syslog, ds)
 	}
-	g, _, ds = parseConfigMapKeeping(configMap(map[string]string{"enable-syslog": "true"}), nil)
+	g, _, ds = parseConfigMapKeeping(configMap(map[string]string{"enable-syslog": "true"}), nil, configRefs{})
 	if len(ds) != 1 || ds[0].Reason != "SyslogWithoutHost" || g.Logging.Syslog != nil {
 		t.Errorf("enable-syslog alone: syslog %+v, diagnostics %v", g.Logging.Syslog, ds)
 	}
-	g, _, _ = parseConfigMapKeeping(configMap(map[string]string{"log-format-escape-json": "true", "log-format-escape-none": "true"}), nil)
+	g, _, _ = parseConfigMapKeeping(configMap(map[string]string{"log-format-escape-json": "true", "log-format-escape-none": "true"}), nil, configRefs{})
 	if g.Logging.Escape != "none" {
 		t.Errorf("escape %q, want none (it wins, as in ingress-nginx)", g.Logging.Escape)
 	}

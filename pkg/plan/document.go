@@ -29,8 +29,14 @@ type Document struct {
 	Body       []byte
 	// Items are the named items by name; nil for a document pushed whole.
 	Items map[string]json.RawMessage
-	// hsts is the head of a routes document.
-	hsts string
+	// head is the head of a routes document.
+	head routesHead
+}
+
+// routesHead is what a routes document says of every host (Routes).
+type routesHead struct {
+	HSTS         string `json:"hsts"`
+	RedirectCode int    `json:"redirectCode,omitempty"`
 }
 
 // Documents are the bodies of one plan's pushes.
@@ -59,13 +65,13 @@ func (l Lua) Encode(hint *Documents) (*Documents, error) {
 		hb, hr = size(hint.Backends), size(hint.Routes)
 	}
 	backends := nonNil(l.Backends)
-	bw := newBody(BackendsPath, "", hb, len(backends))
+	bw := newBody(BackendsPath, routesHead{}, hb, len(backends))
 	for i := range backends {
 		if err := bw.item(backends[i].Name, &backends[i]); err != nil {
 			return nil, err
 		}
 	}
-	rw := newBody(RoutesPath, l.Routes.HSTS, hr, len(l.Routes.Hosts))
+	rw := newBody(RoutesPath, routesHead{l.Routes.HSTS, l.Routes.RedirectCode}, hr, len(l.Routes.Hosts))
 	hosts := make([]string, 0, len(l.Routes.Hosts))
 	for h := range l.Routes.Hosts {
 		hosts = append(hosts, h)
@@ -123,17 +129,16 @@ type span struct {
 }
 
 // newBody starts the document at path (BackendsPath or RoutesPath, whose
-// document carries hsts) for n items, presized for hint bytes; it writes
+// document carries head) for n items, presized for hint bytes; it writes
 // what Backends and Routes encode to.
-func newBody(path, hsts string, hint, n int) *body {
-	w := &body{doc: Document{Path: path, Kind: "backend", hsts: hsts}, spans: make([]span, 0, n), tail: "]}"}
+func newBody(path string, head routesHead, hint, n int) *body {
+	w := &body{doc: Document{Path: path, Kind: "backend", head: head}, spans: make([]span, 0, n), tail: "]}"}
 	w.buf.Grow(hint + hint/8)
 	w.enc = json.NewEncoder(&w.buf) // escapes as json.Marshal does
 	if path == RoutesPath {
 		w.doc.Kind, w.key, w.tail = "host", true, "}}"
-		w.buf.WriteString(`{"hsts":`)
-		_ = w.enc.Encode(hsts) // a string always encodes
-		w.buf.Truncate(w.buf.Len() - 1)
+		_ = w.enc.Encode(head)          // a string and a number always encode
+		w.buf.Truncate(w.buf.Len() - 2) // "}\n"
 		w.buf.WriteString(`,"hosts":{`)
 	} else {
 		w.buf.WriteString(`{"backends":[`)
@@ -215,7 +220,7 @@ func (d *Document) Patch(old map[string]json.RawMessage) (patch []byte, touched 
 	sort.Strings(deleted)
 	touched = slices.Concat(slices.Collect(maps.Keys(changed)), deleted)
 	if d.Path == RoutesPath {
-		patch, err = json.Marshal(RoutesPatch{HSTS: d.hsts, Hosts: changed, Deleted: deleted})
+		patch, err = json.Marshal(RoutesPatch{HSTS: d.head.HSTS, RedirectCode: d.head.RedirectCode, Hosts: changed, Deleted: deleted})
 		return patch, touched, err
 	}
 	names := make([]string, 0, len(changed))
@@ -253,7 +258,7 @@ func (d *Document) Union(oldBody []byte, oldItems map[string]json.RawMessage) ([
 		}
 	}
 	sort.Strings(names)
-	w := newBody(d.Path, d.hsts, len(d.Body), len(names))
+	w := newBody(d.Path, d.head, len(d.Body), len(names))
 	for _, name := range names {
 		j, ok := d.Items[name]
 		if !ok {

@@ -66,15 +66,17 @@ type LimitZones struct {
 	*model.RateLimit
 	// Zone is "portico_rl_" and the limits' scope.
 	Zone string
-	// Key is the zones' key: $binary_remote_addr, or Exempt's map, which
-	// is empty (not limited) for the allowlisted addresses.
+	// Key is the zones' key: Var, or Exempt's map, which is Var but
+	// empty (not limited) for the allowlisted addresses.
 	Key string
+	// Var is what the zones count by (limit-conn-zone-variable).
+	Var string
 	// Exempt is the variable a geo block sets to 1 for Allowlist.
 	Exempt string
 }
 
-func limitZones(rl *model.RateLimit) *LimitZones {
-	z := &LimitZones{RateLimit: rl, Zone: "portico_rl_" + rl.Scope, Key: "$binary_remote_addr"}
+func limitZones(rl *model.RateLimit, variable string) *LimitZones {
+	z := &LimitZones{RateLimit: rl, Zone: "portico_rl_" + rl.Scope, Key: variable, Var: variable}
 	if len(rl.Allowlist) > 0 {
 		z.Exempt, z.Key = "$"+z.Zone+"_exempt", "$"+z.Zone+"_key"
 	}
@@ -91,7 +93,7 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 		loc := &Location{Location: l, HTTP: h, Match: strings.TrimSpace(string(l.Modifier) + ` "` + l.Path + `"`),
 			RepeatHSTS: (l.CORS != nil || l.ExternalAuth != nil) && v.HSTS, AccessMakesRequestID: v.AccessMakesRequestID}
 		loc.Directive, loc.Pass = pass(l.Proxy.Protocol)
-		loc.Settings = settingsDirectives(l.Proxy, h.AuthDir)
+		loc.Settings = h.settingsDirectives(l.Proxy)
 		if s.ClientTLS != nil {
 			loc.MatchCN = s.ClientTLS.MatchCN
 		}
@@ -152,8 +154,9 @@ func pass(proto annotations.BackendProtocol) (directive, target string) {
 
 // settingsDirectives are the directives of the proxy settings p nginx
 // applies per location (the zero ones keep the http level's), then those
-// of its proxy-ssl, whose files are in authDir.
-func settingsDirectives(p annotations.Proxy, authDir string) []string {
+// of its proxy-ssl, whose files are in AuthDir.
+func (h *HTTP) settingsDirectives(p annotations.Proxy) []string {
+	authDir := h.AuthDir
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if p.BodySize != "" {
@@ -207,7 +210,7 @@ func settingsDirectives(p annotations.Proxy, authDir string) []string {
 		}
 	}
 	if len(p.NextUpstream) > 0 {
-		add("%s_next_upstream %s", d, strings.Join(p.NextUpstream, " "))
+		add("%s_next_upstream %s", d, nextUpstream(p.NextUpstream, h.RetryNonIdempotent))
 	}
 	if p.NextUpstreamTries != nil {
 		add("%s_next_upstream_tries %d", d, *p.NextUpstreamTries)

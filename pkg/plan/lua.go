@@ -61,7 +61,14 @@ type Certificates struct {
 	Servers map[string]string `json:"servers"`
 	// Default names the certificate for unknown SNI names; "" means the
 	// one in nginx.conf.
-	Default      string        `json:"default"`
+	Default string `json:"default"`
+	// RejectUnknown fails handshakes without SNI or for names Servers
+	// lacks (ssl-reject-handshake); Servers then names every host, those
+	// without TLS mapped to "".
+	RejectUnknown bool `json:"rejectUnknown,omitempty"`
+	// OCSP staples the OCSP responses of the certificates
+	// (portico/ocsp.lua), in the shared dict nginx.conf then declares.
+	OCSP         bool          `json:"ocsp,omitempty"`
 	Certificates []Certificate `json:"certificates"`
 }
 
@@ -77,6 +84,9 @@ type Certificate struct {
 type Routes struct {
 	// HSTS is the Strict-Transport-Security value of hosts with HSTS.
 	HSTS string `json:"hsts"`
+	// RedirectCode is the status of the redirects to HTTPS (sslRedirect)
+	// and to a host's twin (redirectTo); 0 means 308.
+	RedirectCode int `json:"redirectCode,omitempty"`
 	// Hosts maps a lower-case host name to its routes: "*.example.com"
 	// serves a name one label under example.com that is not in the map
 	// itself, and "" holds the rules without a host, used for the rest.
@@ -93,9 +103,10 @@ type BackendsPatch struct {
 // RoutesPatch is the body of a patch to /configuration/routes?base=N:
 // Hosts replace theirs, Deleted go, the other hosts stay.
 type RoutesPatch struct {
-	HSTS    string                     `json:"hsts"`
-	Hosts   map[string]json.RawMessage `json:"hosts"`
-	Deleted []string                   `json:"deleted"`
+	HSTS         string                     `json:"hsts"`
+	RedirectCode int                        `json:"redirectCode,omitempty"`
+	Hosts        map[string]json.RawMessage `json:"hosts"`
+	Deleted      []string                   `json:"deleted"`
 }
 
 // HostRoutes are one host's routes, in the model's location order.
@@ -103,7 +114,8 @@ type HostRoutes struct {
 	HSTS bool `json:"hsts,omitempty"`
 	// AppRoot, a URI path, is where "/" redirects (302) before any route.
 	AppRoot string `json:"appRoot,omitempty"`
-	// RedirectTo, a host name, is where every request redirects (308).
+	// RedirectTo, a host name, is where every request redirects
+	// (Routes.RedirectCode).
 	RedirectTo string  `json:"redirectTo,omitempty"`
 	Routes     []Route `json:"routes"`
 }

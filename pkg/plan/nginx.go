@@ -32,6 +32,13 @@ type Options struct {
 	// DataFiles maps each of model.Config.DataFiles with a copy to the
 	// copy nginx.conf names (apply.DataFiles).
 	DataFiles map[string]string
+	// IPv6 is true when the host has IPv6: the traffic ports listen on
+	// it too unless the ConfigMap says not to, and the resolver asks for
+	// IPv6 addresses.
+	IPv6 bool
+	// OpenFilesLimit is the controller's hard limit of open files (0:
+	// unknown), which max-worker-open-files 0 derives nginx's from.
+	OpenFilesLimit int
 }
 
 // HTTP is what nginx.conf's main and http contexts print: the
@@ -46,9 +53,24 @@ type HTTP struct {
 	// HTTPSPortSuffix names the HTTPS port in redirects to HTTPS: "" for
 	// 443, else ":<port>".
 	HTTPSPortSuffix string
-	// ListenOptions follow the port of every traffic listen directive:
-	// " proxy_protocol" when the ConfigMap asks for it.
-	ListenOptions string
+	// Listen are the arguments of a server block's traffic listen
+	// directives (listen.go); DefaultListen the catch-all server's.
+	Listen, DefaultListen []string
+	// ResolverIPv6Off: the resolver asks for IPv4 addresses only.
+	ResolverIPv6Off bool
+	// DHParamFile and TicketKeyFile are the paths of ssl_dhparam and
+	// ssl_session_ticket_key, files of AuthDir (Plan.AuthFiles); "" for
+	// none.
+	DHParamFile, TicketKeyFile string
+	// OpenFiles is worker_rlimit_nofile (0: not set) and Connections
+	// worker_connections (workers.go).
+	OpenFiles, Connections int
+	// ServerNames are the server names hash sizes: the ConfigMap's,
+	// raised to fit the server blocks' names (Make sets them).
+	ServerNames ServerNamesHash
+	// NextUpstream is the http level's proxy_next_upstream and
+	// grpc_next_upstream.
+	NextUpstream string
 	// Forwarded names the nginx variable each X-Forwarded-* header sends.
 	Forwarded ForwardedVars
 	// ProxyHeaders are the headers every proxied request gets
@@ -102,9 +124,10 @@ func httpOf(g model.Global, opts Options) *HTTP {
 	if opts.HTTPSPort != 443 {
 		h.HTTPSPortSuffix = ":" + strconv.Itoa(opts.HTTPSPort)
 	}
-	if g.UseProxyProtocol {
-		h.ListenOptions = " proxy_protocol"
-	}
+	h.Listen, h.DefaultListen = listens(g, opts)
+	h.Resolvers, h.ResolverIPv6Off = resolversOf(opts.Resolvers, g.Listen.DisableIPv6DNS || !opts.IPv6)
+	h.OpenFiles, h.Connections = workerLimits(g.Workers, opts.OpenFilesLimit)
+	h.NextUpstream = nextUpstream([]string{"error", "timeout"}, g.RetryNonIdempotent)
 	h.Forwarded = ForwardedVars{Proto: "$scheme", Host: "$portico_host", Port: "$server_port", For: "$remote_addr"}
 	if g.UseForwardedHeaders {
 		h.Forwarded.Proto, h.Forwarded.Host, h.Forwarded.Port = "$portico_fwd_proto", "$portico_fwd_host", "$portico_fwd_port"

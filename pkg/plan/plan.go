@@ -48,7 +48,9 @@ type Plan struct {
 // anyway drops them. prev also presizes the documents.
 func Make(m *model.Config, prev *Plan, opts Options) (*Plan, error) {
 	p := &Plan{Model: m, HTTP: httpOf(m.Global, opts), Upstreams: upstreams, AuthUpstreams: authUpstreams(m), AuthFiles: authFiles(m)}
+	p.HTTP.tlsFiles(m.Global.TLS, p.AuthFiles)
 	routes, needs := p.serve(m)
+	p.HTTP.ServerNames = serverNamesHash(p.Servers, m.Global.Hashes)
 	if needs != nil {
 		p.RateLimits = staticLimits(p.RateLimits, p.Servers)
 		router := needs.router(nil)
@@ -164,7 +166,7 @@ func (p *Plan) WithEndpoints(m *model.Config) (*Plan, error) {
 		kept[be] = true
 	}
 	old := p.Documents.Backends
-	w := newBody(BackendsPath, "", len(old.Body), len(m.Backends))
+	w := newBody(BackendsPath, routesHead{}, len(old.Body), len(m.Backends))
 	for _, be := range m.Backends {
 		var err error
 		if j, ok := old.Items[be.Name]; ok && kept[be] {

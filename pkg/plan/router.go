@@ -369,7 +369,7 @@ func (l RouterLocation) PassTarget() string {
 
 // Directives are those of l's Settings.
 func (r *Router) Directives(l RouterLocation) []string {
-	return settingsDirectives(l.Settings, r.HTTP.AuthDir)
+	return r.HTTP.settingsDirectives(l.Settings)
 }
 
 // SetHeaders are every header l sends, when it sends some of its own (the

@@ -17,10 +17,10 @@ type Server struct {
 	Host string `json:"host"`
 	// ServerName is the server_name argument (serverName).
 	ServerName string `json:"serverName"`
-	// Default marks the catch-all server; Listen follows the port of its
-	// listen directives (HTTP.ListenOptions, and default_server on it).
+	// Default marks the catch-all server; Listen are the arguments of
+	// its listen directives (HTTP.Listen, HTTP.DefaultListen on it).
 	Default bool     `json:"default,omitempty"`
-	Listen  string   `json:"listen,omitempty"`
+	Listen  []string `json:"listen,omitempty"`
 	Aliases []string `json:"aliases,omitempty"`
 	// HSTS sends Strict-Transport-Security: the host has TLS and the
 	// ConfigMap turns HSTS on.
@@ -72,10 +72,10 @@ func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 	g := &m.Global
 	zones := make(map[*model.RateLimit]*LimitZones, len(m.RateLimits))
 	for _, rl := range m.RateLimits {
-		zones[rl] = limitZones(rl)
+		zones[rl] = limitZones(rl, g.LimitConnZoneVariable)
 		p.RateLimits = append(p.RateLimits, zones[rl])
 	}
-	routes = Routes{HSTS: g.HSTS, Hosts: map[string]HostRoutes{}}
+	routes = Routes{HSTS: g.HSTS, RedirectCode: g.TLS.RedirectCode, Hosts: map[string]HostRoutes{}}
 	var router *model.Server
 	for _, s := range m.Servers {
 		if s.Host == "" && g.DynamicRouting && plainServer(s) {
@@ -94,11 +94,11 @@ func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 	}
 	for _, s := range m.Servers {
 		early := earlyRequestID(s)
-		v := &Server{HTTP: p.HTTP, Host: s.Host, ServerName: serverName(s.Host), Default: s.Default, Listen: p.HTTP.ListenOptions, Aliases: s.Aliases,
+		v := &Server{HTTP: p.HTTP, Host: s.Host, ServerName: serverName(s.Host), Default: s.Default, Listen: p.HTTP.Listen, Aliases: s.Aliases,
 			HSTS: s.TLS != nil && g.HSTS != "", ClientTLS: s.ClientTLS, RedirectTo: s.RedirectTo, AppRoot: s.AppRoot, Snippets: s.Snippets,
 			MakesRequestID: p.HTTP.RequestIDByLua && early, AccessMakesRequestID: p.HTTP.RequestIDByLua && !early}
 		if s.Default {
-			v.Listen += " default_server backlog=4096"
+			v.Listen = p.HTTP.DefaultListen
 		}
 		_, parent, _ := strings.Cut(s.Host, ".")
 		switch {

@@ -40,12 +40,20 @@ func backendOf(b *model.Backend) Backend {
 
 // certificatesOf is the model's TLS setup in the Lua wire format.
 func certificatesOf(cfg *model.Config) Certificates {
-	out := Certificates{Servers: map[string]string{}, Default: cfg.DefaultCertificate}
+	out := Certificates{Servers: map[string]string{}, Default: cfg.DefaultCertificate, RejectUnknown: cfg.Global.TLS.RejectHandshake,
+		OCSP: cfg.Global.TLS.OCSP}
 	for _, s := range cfg.Servers {
-		if s.TLS != nil {
+		switch {
+		case s.TLS != nil:
 			out.Servers[s.Host] = s.TLS.Certificate
 			for _, a := range s.Aliases {
 				out.Servers[a] = s.TLS.Certificate
+			}
+		case out.RejectUnknown && s.Host != "":
+			// A host without TLS gets the default certificate.
+			out.Servers[s.Host] = ""
+			for _, a := range s.Aliases {
+				out.Servers[a] = ""
 			}
 		}
 	}

@@ -58,7 +58,7 @@ func TestRenderConfigMapOptions(t *testing.T) {
 		`default "$http_x_forwarded_for, $realip_remote_addr";`,
 		"\n    proxy_set_header X-Forwarded-For $portico_fwd_for;\n",
 		"\n    proxy_set_header X-Forwarded-Proto $portico_fwd_proto;\n",
-		"\n        listen 80 proxy_protocol default_server backlog=4096;\n",
+		"\n        listen 80 proxy_protocol default_server reuseport backlog=4096;\n",
 		"\n        listen 443 ssl http2 proxy_protocol;\n",
 		"\n    access_log off; # disable-access-log\n",
 	} {

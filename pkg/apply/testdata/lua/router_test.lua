@@ -62,6 +62,8 @@ function _M.test_rejects_malformed_pushes()
     "not json",
     "[]",
     '{"hsts":1,"hosts":{}}',
+    '{"hsts":"","redirectCode":303,"hosts":{}}',
+    '{"hsts":"","redirectCode":"301","hosts":{}}',
   }) do
     eq(post(body).status, 400, body)
   end
@@ -589,6 +591,28 @@ function _M.test_requests_by_host()
   eq(body, "router /by-host/x?nil ns/dyn:80|*.wc.example.com|ns/wc|/\n", "a wildcard's host")
   _, _, body = request("two.one.wc.example.com", "/by-host/x")
   eq(body, "router /by-host/x?nil ns/dyn:80||ns/hostless|/\n", "two labels under the wildcard: no host")
+end
+
+-- http-redirect-code: the redirects to HTTPS and to a host's twin take
+-- the document's code, 308 when it names none.
+function _M.test_redirect_code()
+  push_backends()
+  local function push(code)
+    eq(post(cjson.encode({ redirectCode = code, hosts = {
+      ["dyn.example.com"] = { routes = { { path = "/by-host/", backend = "ns/dyn:80", sslRedirect = true } } },
+      ["www.dyn.example.com"] = { redirectTo = "dyn.example.com", routes = {} },
+    } })).status, 201, "push")
+  end
+  for _, code in ipairs({ 301, 302, 307 }) do
+    push(code)
+    local got, loc = request("dyn.example.com", "/by-host/a?b=c")
+    eq(got .. " " .. tostring(loc), code .. " https://dyn.example.com:8443/by-host/a?b=c", "ssl-redirect")
+    got, loc = request("www.dyn.example.com", "/by-host/x")
+    eq(got .. " " .. tostring(loc), code .. " http://dyn.example.com/by-host/x", "redirectTo")
+  end
+  push(nil)
+  local got = request("dyn.example.com", "/by-host/a")
+  eq(got, 308, "no code: 308")
 end
 
 -- auth-url: the router names the auth service, its Host and method, and

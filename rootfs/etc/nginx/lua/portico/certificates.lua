@@ -8,8 +8,14 @@
 -- certificate for the SNI name: the exact host, then the wildcard for its
 -- parent domain, then the configured default. With none, nginx serves the
 -- default certificate from nginx.conf. Rotation is a push: no reload.
+-- With rejectUnknown (ssl-reject-handshake) the map names every host,
+-- those without TLS mapped to "" (the default certificate), and a
+-- handshake without SNI or for a name it lacks fails. With ocsp
+-- (enable-ocsp) each handshake staples its certificate's OCSP response
+-- (portico.ocsp).
 local cjson = require("cjson.safe")
 local push = require("portico.push")
+local stapling = require("portico.ocsp")
 local ssl = require("ngx.ssl")
 
 local shm = ngx.shared.portico_certificates
@@ -21,15 +27,18 @@ local reply = push.reply
 
 local store = push.keyed(shm, "c:")
 
--- Per-worker view of the shared dict: the host map, the default, and the
--- certificates parsed since the last change.
-local servers, default, parsed = {}, nil, {}
+-- Per-worker view of the shared dict: the host map, the default, whether
+-- names the map lacks are refused, whether OCSP responses are stapled,
+-- and the certificates parsed since the last change.
+local servers, default, reject, staple, parsed = {}, nil, false, false, {}
 
 -- shape checks a decoded push as a whole; it returns nil or what is wrong.
 local function shape(data)
   if type(data.servers) ~= "table" or type(data.certificates) ~= "table"
-    or (data.default ~= nil and type(data.default) ~= "string") then
-    return "want an object with servers, certificates and a default name"
+    or (data.default ~= nil and type(data.default) ~= "string")
+    or (data.rejectUnknown ~= nil and type(data.rejectUnknown) ~= "boolean")
+    or (data.ocsp ~= nil and type(data.ocsp) ~= "boolean") then
+    return "want an object with servers, certificates, a default name, rejectUnknown and ocsp"
   end
   for host, name in pairs(data.servers) do
     if type(host) ~= "string" or type(name) ~= "string" then
@@ -57,7 +66,8 @@ end
 -- The map of the last push, and the default: a host naming a certificate
 -- nginx does not hold gets the default.
 local function store_map(data)
-  for key, v in pairs({ servers = cjson.encode(data.servers), default = data.default or "" }) do
+  for key, v in pairs({ servers = cjson.encode(data.servers), default = data.default or "", reject = data.rejectUnknown == true,
+    ocsp = data.ocsp == true }) do
     local ok, err = shm:safe_set(key, v)
     if not ok then
       ngx_log(ERR, "portico: cannot store the certificates' ", key, ": ", err)
@@ -72,7 +82,9 @@ local function sync()
     return
   end
   servers = cjson.decode(shm:get("servers") or "{}") or {}
-  default, parsed, generation = shm:get("default"), {}, gen
+  default, reject, parsed, generation = shm:get("default"), shm:get("reject") == true, {}, gen
+  -- nginx.conf declares the OCSP cache when the ConfigMap turns it on.
+  staple = shm:get("ocsp") == true and stapling.available()
 end
 
 local function get(name)
@@ -91,24 +103,35 @@ local function get(name)
     return nil
   end
   p = { cert = cert, key = key }
+  if staple then
+    p.der, p.ocsp = ssl.cert_pem_to_der(pem.cert), stapling.key(name, pem.cert)
+  end
   parsed[name] = p
   return p
 end
 
+-- entry returns the map's entry for an SNI name: a certificate name, ""
+-- for the default one, or nil when the map lacks the name.
+local function entry(sni)
+  if not sni then
+    return nil
+  end
+  sni = sni:lower()
+  local name = servers[sni]
+  if name == nil then
+    local dot = sni:find(".", 1, true)
+    if dot then
+      name = servers["*" .. sni:sub(dot)]
+    end
+  end
+  return name
+end
+
 -- lookup returns the certificate name for an SNI name, or nil.
 local function lookup(sni)
-  if sni then
-    sni = sni:lower()
-    local name = servers[sni]
-    if name == nil then
-      local dot = sni:find(".", 1, true)
-      if dot then
-        name = servers["*" .. sni:sub(dot)]
-      end
-    end
-    if name and name ~= "" then
-      return name
-    end
+  local name = entry(sni)
+  if name and name ~= "" then
+    return name
   end
   if default and default ~= "" then
     return default
@@ -123,7 +146,11 @@ end
 -- certificate runs for every TLS handshake.
 function _M.certificate()
   sync()
-  local name = lookup(ssl.server_name())
+  local sni = ssl.server_name()
+  if reject and entry(sni) == nil then
+    return ngx.exit(ngx.ERROR) -- ssl-reject-handshake: a name no host has
+  end
+  local name = lookup(sni)
   if not name then
     return -- nginx.conf's default certificate
   end
@@ -143,6 +170,9 @@ function _M.certificate()
     ngx_log(ERR, "portico: cannot serve certificate ", name, ": ", err)
     return ngx.exit(ngx.ERROR)
   end
+  if p.ocsp and p.der then
+    stapling.staple(p.ocsp, p.der)
+  end
 end
 
 -- configure serves /configuration/certificates: POST replaces the store
@@ -158,7 +188,8 @@ function _M.configure()
     end
     table.sort(names)
     ngx.header["Content-Type"] = "application/json"
-    local doc = cjson.encode({ servers = servers, default = default or "", certificates = names })
+    local doc = cjson.encode({ servers = servers, default = default or "", rejectUnknown = reject, ocsp = shm:get("ocsp") == true,
+      certificates = names })
     -- cjson would write an empty list as an object.
     ngx.say((doc:gsub('"certificates":{}', '"certificates":[]')))
     return ngx.exit(ngx.HTTP_OK)

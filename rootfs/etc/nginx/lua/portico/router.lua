@@ -38,8 +38,9 @@ local _M = {}
 
 -- Per-worker view of the shared dict: the hosts decoded since the last
 -- change (only hosts the table holds: a request's Host is not a key
--- until then), and the HSTS header.
-local hosts, hsts = {}, ""
+-- until then), the HSTS header, and the status of the redirects to HTTPS
+-- and to a host's twin (http-redirect-code).
+local hosts, hsts, redirect_code = {}, "", 308
 
 local store = push.keyed(shm, "h:")
 
@@ -54,6 +55,7 @@ local function whole(v)
 end
 
 local redirect_codes = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
+local https_redirect_codes = { [301] = true, [302] = true, [307] = true, [308] = true }
 
 -- The methods an auth subrequest may use (auth-method).
 local auth_methods = { GET = true, HEAD = true, POST = true, PUT = true, PATCH = true, DELETE = true, OPTIONS = true }
@@ -185,6 +187,9 @@ local function shape(data)
   if type(data.hosts) ~= "table" or not opt(data.hsts, "string") then
     return "want an object with a hosts map"
   end
+  if data.redirectCode ~= nil and not https_redirect_codes[data.redirectCode] then
+    return "redirectCode must be 301, 302, 307 or 308"
+  end
   return nil
 end
 
@@ -246,6 +251,7 @@ local function sync()
   local gen = shm:get("generation")
   if gen ~= generation then
     hosts, hsts, generation = {}, shm:get("hsts") or "", gen
+    redirect_code = shm:get("redirect_code") or 308
     misses, nmisses = {}, 0
   end
 end
@@ -452,7 +458,8 @@ end
 -- (pushed before the reload that adds it) gets 503 rather than the
 -- client's Host or plain HTTP. It answers 302 for "/" on a host with
 -- app-root, 404 for what no route serves, 413 for a body above the
--- route's limit, 308 for plain HTTP on ssl-redirect routes, the route's
+-- route's limit, the redirect code (308 unless http-redirect-code says) for
+-- plain HTTP on ssl-redirect routes, the route's
 -- own redirect, 204 for CORS preflights and 403 for clients its source
 -- range refuses, in the order a static location does. It sets
 -- $portico_backend, and with log_labels $portico_server, $portico_ingress
@@ -476,7 +483,7 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   end
   -- from-to-www-redirect: the host's twin sends everything to the host.
   if h.redirect_to then
-    return ngx.redirect(var.scheme .. "://" .. h.redirect_to .. var.request_uri, 308)
+    return ngx.redirect(var.scheme .. "://" .. h.redirect_to .. var.request_uri, redirect_code)
   end
   -- app-root: before any route, as a server-level "if" runs before the
   -- location is found.
@@ -501,7 +508,7 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     return ngx.exec(act)
   end
   if r.sslRedirect and var.scheme == "http" then
-    return ngx.redirect("https://" .. host .. suffix .. var.request_uri, 308)
+    return ngx.redirect("https://" .. host .. suffix .. var.request_uri, redirect_code)
   end
   local redirect = r.redirect
   if redirect then
@@ -615,7 +622,7 @@ function _M.configure()
   local method = ngx.req.get_method()
   if method == "GET" then
     -- An empty hosts table encodes as {}: right for a map.
-    return store.answer_get({ hsts = shm:get("hsts") or "", hosts = store.all() })
+    return store.answer_get({ hsts = shm:get("hsts") or "", redirectCode = shm:get("redirect_code"), hosts = store.all() })
   end
   if method ~= "POST" then
     return reply(ngx.HTTP_NOT_ALLOWED, "use GET or POST")
@@ -624,6 +631,7 @@ function _M.configure()
     return data.hosts
   end, validate_host, function(data)
     shm:safe_set("hsts", data.hsts or "")
+    shm:safe_set("redirect_code", data.redirectCode) -- nil deletes: 308
   end)
 end
 
