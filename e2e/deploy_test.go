@@ -34,6 +34,12 @@ func readManifests(t *testing.T, path string) []*unstructured.Unstructured {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return decodeManifests(t, path, b)
+}
+
+// decodeManifests decodes every YAML document of b, from source.
+func decodeManifests(t *testing.T, source string, b []byte) []*unstructured.Unstructured {
+	t.Helper()
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
 	var out []*unstructured.Unstructured
 	for {
@@ -41,7 +47,7 @@ func readManifests(t *testing.T, path string) []*unstructured.Unstructured {
 		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
 			return out
 		} else if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			t.Fatalf("%s: %v", source, err)
 		}
 		if len(m) > 0 {
 			out = append(out, &unstructured.Unstructured{Object: m})
@@ -128,6 +134,14 @@ func TestDeployManifestsDryRun(t *testing.T) {
 	patch := readManifests(t, "../deploy/webhook/deployment-patch.yaml")
 	if len(patch) != 1 {
 		t.Fatalf("deployment-patch.yaml: %d documents", len(patch))
+	}
+	// A strategic merge patch replaces the whole args list: it must be the
+	// Deployment's with the webhook's flags after them.
+	depArgs, _, _ := unstructured.NestedSlice(deployment.Object, "spec", "template", "spec", "containers")
+	patchArgs, _, _ := unstructured.NestedSlice(patch[0].Object, "spec", "template", "spec", "containers")
+	da, pa := depArgs[0].(map[string]any)["args"].([]any), patchArgs[0].(map[string]any)["args"].([]any)
+	if len(pa) != len(da)+3 || !slices.Equal(pa[:len(da)], da) || !strings.HasPrefix(pa[len(da)].(string), "--validating-webhook=") {
+		t.Errorf("deployment-patch.yaml's args %q are not the Deployment's %q and the webhook's", pa, da)
 	}
 	pj, _ := json.Marshal(patch[0].Object)
 	merged, err := strategicpatch.StrategicMergePatch(orig, pj, appsv1.Deployment{})
