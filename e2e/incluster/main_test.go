@@ -35,6 +35,7 @@ var env struct {
 	root    string
 	images  []string // archives: portico, echoserver, pause
 	portico string   // the portico binary, built here, for diagnose
+	helm    string   // the pinned helm
 	workDir string
 }
 
@@ -60,6 +61,9 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "incluster: images built in %v\n", time.Since(start).Round(time.Second))
+	if env.helm, err = framework.Helm(ctx, nil); err != nil {
+		return fail(err)
+	}
 	env.portico = filepath.Join(env.workDir, "portico")
 	if out, err := exec.Command("go", "build", "-o", env.portico, "../../cmd/portico").CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("build portico: %v\n%s", err, out))
