@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
@@ -18,6 +19,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
@@ -30,10 +32,13 @@ import (
 
 const chartDir = "../deploy/helm/portico"
 
+// helmBinary is the pinned helm, built once.
+var helmBinary = sync.OnceValues(func() (string, error) { return framework.Helm(context.Background(), nil) })
+
 // helm runs the pinned helm and returns its stdout.
 func helm(t *testing.T, args ...string) []byte {
 	t.Helper()
-	bin, err := framework.Helm(context.Background(), nil)
+	bin, err := helmBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,9 +101,12 @@ func TestPorticoChart(t *testing.T) {
 
 	sets := []struct {
 		name, values string
-		check        func(t *testing.T, r renderedChart)
+		release, ns  string
+		// lookup: helm template --dry-run=server, which reads the cluster.
+		lookup bool
+		check  func(t *testing.T, r renderedChart)
 	}{
-		{"defaults", "{}", func(t *testing.T, r renderedChart) {
+		{"defaults", "{}", "portico", "portico", false, func(t *testing.T, r renderedChart) {
 			var d appsv1.Deployment
 			r.must(t, "Deployment", "portico-controller", &d)
 			c := d.Spec.Template.Spec.Containers[0]
@@ -165,7 +173,7 @@ controller:
   tolerations: [{key: edge, operator: Exists, effect: NoSchedule}]
 tcp:
   "9000": apps/echo:80
-`, func(t *testing.T, r renderedChart) {
+`, "ingress-nginx", "ingress-nginx", false, func(t *testing.T, r renderedChart) {
 			var d appsv1.Deployment
 			r.must(t, "Deployment", "ingress-nginx-controller", &d)
 			c := d.Spec.Template.Spec.Containers[0]
@@ -232,7 +240,7 @@ controller:
     annotations: {cert-manager.io/inject-ca-from: portico/portico-webhook}
   scope: {enabled: true}
   replicaCount: 1
-`, func(t *testing.T, r renderedChart) {
+`, "portico", "portico", false, func(t *testing.T, r renderedChart) {
 			var d appsv1.Deployment
 			r.must(t, "Deployment", "portico-controller", &d)
 			c := d.Spec.Template.Spec.Containers[0]
@@ -254,8 +262,41 @@ controller:
 			}
 		}},
 	}
+	// The certificate Secret ingress-nginx's certgen Job left in the
+	// namespace of its release (keys ca, cert and key): used as it is, not
+	// taken over.
 	ensureNamespace(t, "portico")
 	ensureNamespace(t, "ingress-nginx")
+	ensureNamespace(t, "chart-takeover")
+	caPEM, certPEM, keyPEM, err := framework.NewServingCert("ingress-nginx-controller-admission.chart-takeover.svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.client.CoreV1().Secrets("chart-takeover").Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "ingress-nginx-admission", Namespace: "chart-takeover"},
+		Data:       map[string][]byte{"ca": caPEM, "cert": certPEM, "key": keyPEM}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sets = append(sets, struct {
+		name, values string
+		release, ns  string
+		lookup       bool
+		check        func(t *testing.T, r renderedChart)
+	}{"certgen-secret", "nameOverride: ingress-nginx\ncontroller: {ingressClassResource: {name: chart-takeover}}", "ingress-nginx", "chart-takeover", true, func(t *testing.T, r renderedChart) {
+		if r["Secret/ingress-nginx-admission"] != nil {
+			t.Error("the chart renders the Secret ingress-nginx's Job made (helm would refuse to take it over)")
+		}
+		var vwc admissionv1.ValidatingWebhookConfiguration
+		r.must(t, "ValidatingWebhookConfiguration", "ingress-nginx-admission", &vwc)
+		if !bytes.Equal(vwc.Webhooks[0].ClientConfig.CABundle, caPEM) {
+			t.Errorf("caBundle %q, want the Secret's CA", vwc.Webhooks[0].ClientConfig.CABundle)
+		}
+		var d appsv1.Deployment
+		r.must(t, "Deployment", "ingress-nginx-controller", &d)
+		if v := d.Spec.Template.Spec.Volumes; len(v) != 1 || v[0].Secret.SecretName != "ingress-nginx-admission" {
+			t.Errorf("volumes %+v", v)
+		}
+	}})
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {
 			values := filepath.Join(t.TempDir(), "values.yaml")
@@ -263,11 +304,11 @@ controller:
 				t.Fatal(err)
 			}
 			helm(t, "lint", "--strict", chartDir, "-f", values)
-			release, ns := "portico", "portico"
-			if strings.Contains(set.values, "nameOverride: ingress-nginx") {
-				release, ns = "ingress-nginx", "ingress-nginx"
+			args := []string{"template", set.release, chartDir, "--namespace", set.ns, "-f", values}
+			if set.lookup {
+				args = append(args, "--dry-run=server", "--kubeconfig", env.cp.Kubeconfig())
 			}
-			out := helm(t, "template", release, chartDir, "--namespace", ns, "-f", values)
+			out := helm(t, args...)
 			r := renderedChart{}
 			for _, o := range decodeManifests(t, set.name, out) {
 				r[o.GetKind()+"/"+o.GetName()] = o
