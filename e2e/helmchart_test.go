@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -80,12 +82,23 @@ func (r renderedChart) must(t *testing.T, kind, name string, into any) {
 	}
 }
 
+// chartValueSet is a values file of TestPorticoChart, the release and
+// namespace it is rendered for, and what its objects must be.
+type chartValueSet struct {
+	name, values string
+	release, ns  string
+	// lookup: helm template --dry-run=server, which reads the cluster.
+	lookup bool
+	check  func(t *testing.T, r renderedChart)
+}
+
 // Portico's Helm chart: `helm lint --strict` and `helm template` with its
 // defaults and with values written for ingress-nginx's chart; every
 // object of each passes a server-side dry run on the real API server, and
 // each value reaches the object it names. The webhook's certificate, made
 // by the chart itself, is valid for the webhook Service's name and is the
-// caBundle's.
+// caBundle's. ServiceMonitor and PrometheusRule are dry-run against CRDs of
+// an open schema.
 func TestPorticoChart(t *testing.T) {
 	ctx := context.Background()
 	cfg := env.cp.RESTConfig()
@@ -99,13 +112,7 @@ func TestPorticoChart(t *testing.T) {
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 
-	sets := []struct {
-		name, values string
-		release, ns  string
-		// lookup: helm template --dry-run=server, which reads the cluster.
-		lookup bool
-		check  func(t *testing.T, r renderedChart)
-	}{
+	sets := []chartValueSet{
 		{"defaults", "{}", "portico", "portico", false, func(t *testing.T, r renderedChart) {
 			var d appsv1.Deployment
 			r.must(t, "Deployment", "portico-controller", &d)
@@ -277,12 +284,7 @@ controller:
 		Data:       map[string][]byte{"ca": caPEM, "cert": certPEM, "key": keyPEM}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	sets = append(sets, struct {
-		name, values string
-		release, ns  string
-		lookup       bool
-		check        func(t *testing.T, r renderedChart)
-	}{"certgen-secret", "nameOverride: ingress-nginx\ncontroller: {ingressClassResource: {name: chart-takeover}}", "ingress-nginx", "chart-takeover", true, func(t *testing.T, r renderedChart) {
+	sets = append(sets, chartValueSet{"certgen-secret", "nameOverride: ingress-nginx\ncontroller: {ingressClassResource: {name: chart-takeover}}", "ingress-nginx", "chart-takeover", true, func(t *testing.T, r renderedChart) {
 		if r["Secret/ingress-nginx-admission"] != nil {
 			t.Error("the chart renders the Secret ingress-nginx's Job made (helm would refuse to take it over)")
 		}
@@ -295,6 +297,39 @@ controller:
 		r.must(t, "Deployment", "ingress-nginx-controller", &d)
 		if v := d.Spec.Template.Spec.Volumes; len(v) != 1 || v[0].Secret.SecretName != "ingress-nginx-admission" {
 			t.Errorf("volumes %+v", v)
+		}
+	}})
+	// prometheus-operator's kinds, as the API server knows them once its
+	// CRDs are installed (their schema left open: the dry run checks the
+	// objects' metadata and kind).
+	installOpenCRD(t, dyn, mapper, "monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors")
+	installOpenCRD(t, dyn, mapper, "monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules")
+	sets = append(sets, chartValueSet{"monitoring", `
+controller:
+  metrics:
+    serviceMonitor: {enabled: true, additionalLabels: {release: kube-prometheus}}
+    prometheusRule:
+      enabled: true
+      rules:
+        - alert: NGINXConfigFailed
+          expr: count(nginx_ingress_controller_config_last_reload_successful == 0) > 0
+          for: 1s
+`, "portico", "portico", false, func(t *testing.T, r renderedChart) {
+		sm := r["ServiceMonitor/portico-controller"]
+		if sm == nil || sm.GetLabels()["release"] != "kube-prometheus" {
+			t.Fatalf("ServiceMonitor %v", sm)
+		}
+		port, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+		if len(port) != 1 || port[0].(map[string]any)["port"] != "metrics" {
+			t.Errorf("ServiceMonitor endpoints %v", port)
+		}
+		pr := r["PrometheusRule/portico-controller"]
+		if pr == nil {
+			t.Fatal("no PrometheusRule")
+		}
+		groups, _, _ := unstructured.NestedSlice(pr.Object, "spec", "groups")
+		if len(groups) != 1 || !strings.Contains(fmt.Sprint(groups[0]), "nginx_ingress_controller_config_last_reload_successful") {
+			t.Errorf("PrometheusRule groups %v", groups)
 		}
 	}})
 	for _, set := range sets {
@@ -402,4 +437,34 @@ func TestDeployManifestsCurrent(t *testing.T) {
 			t.Errorf("deploy/%s is not what the chart makes: run `make manifests`", f)
 		}
 	}
+}
+
+// installOpenCRD installs a CustomResourceDefinition for group/version
+// kind (plural) whose schema accepts any object, and waits until the API
+// server serves it.
+func installOpenCRD(t *testing.T, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, group, version, kind, plural string) {
+	t.Helper()
+	ctx := context.Background()
+	crd := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1",
+		"kind":       "CustomResourceDefinition",
+		"metadata":   map[string]any{"name": plural + "." + group},
+		"spec": map[string]any{
+			"group": group,
+			"scope": "Namespaced",
+			"names": map[string]any{"kind": kind, "plural": plural, "singular": strings.ToLower(kind), "listKind": kind + "List"},
+			"versions": []any{map[string]any{
+				"name": version, "served": true, "storage": true,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+			}},
+		},
+	}}
+	if err := serverSideApply(ctx, dyn, mapper, crd, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, kind+" served", func() error {
+		mapper.Reset()
+		_, err := mapper.RESTMapping(schema.GroupKind{Group: group, Kind: kind}, version)
+		return err
+	})
 }
