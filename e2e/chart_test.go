@@ -92,14 +92,24 @@ func TestIngressNginxChart(t *testing.T) {
 		{"default", ingressNginxValues{}, nil},
 		// Prometheus metrics on, without the host label.
 		{"metrics", ingressNginxValues{metrics: true, extraArgs: map[string]string{"metrics-per-host": "false"}}, func(t *testing.T, r *chartRun) {
-			// --metrics-per-host=false: the host label is empty.
-			series := `portico_requests_total{host="",ingress="metrics-web",namespace="chart-apps",path="/",service="chartweb",status="200"}`
+			// --metrics-per-host=false: no host label; the chart's Pod.
+			want := map[string]string{"ingress": "metrics-web", "namespace": "chart-apps", "path": "/", "service": "chartweb", "status": "200",
+				"controller_pod": r.pod, "controller_namespace": r.ns, "controller_class": "k8s.io/ingress-nginx"}
 			eventually(t, "per-request metrics without the host", func() error {
-				_, m, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", r.p.healthzPort))
-				if err == nil && !strings.Contains(m, series) {
-					err = fmt.Errorf("no %s", series)
+				samples, _, err := scrapeSamples(r.p)
+				if err != nil {
+					return err
 				}
-				return err
+				got := find(samples, "nginx_ingress_controller_requests", want)
+				if len(got) == 0 {
+					return fmt.Errorf("no nginx_ingress_controller_requests%v", want)
+				}
+				for _, s := range got {
+					if _, ok := s.labels["host"]; ok {
+						return fmt.Errorf("a host label: %v", s.labels)
+					}
+				}
+				return nil
 			})
 		}},
 		// TCP and UDP services exposed through the controller.

@@ -287,7 +287,7 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 		HealthzHost:            f.healthzHost,
 		HealthCheckPath:        f.healthCheckPath,
 		ProfilerAddr:           profiler,
-		RequestMetrics:         f.enableMetrics,
+		EnableMetrics:          f.enableMetrics,
 		MetricsPerHost:         f.metricsPerHost,
 		PublishStatusAddresses: f.publishStatusAddresses,
 		ShutdownGrace:          nginxStopBound,

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
@@ -20,6 +21,9 @@ type metrics struct {
 	lastReloadSuccess  prometheus.Gauge
 	// Findings reported as Events, by object kind, severity and reason.
 	findings *prometheus.CounterVec
+	// loads are ingress-nginx's load families, nil without
+	// --enable-metrics.
+	loads *loadFamilies
 }
 
 func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
@@ -66,14 +70,31 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 			Help: "Files Portico writes under the config dir that differ from Portico's version now (writing it back failed)."},
 			func() float64 { return float64(len(c.applier.Owned.Drift().Unrestored)) }),
 	)
-	if c.cfg.RequestMetrics {
-		reg.MustRegister(newRequestCollector(statusport.Loopback(c.cfg.Plan.StatusPort), c.cfg.MetricsPerHost, c.log.Named("metrics")))
+	if c.cfg.EnableMetrics {
+		pod := c.podLabels()
+		status := statusport.Loopback(c.cfg.Plan.StatusPort)
+		log := c.log.Named("metrics")
+		m.loads = newLoadFamilies(pod, func() float64 { return checksumNumber(c.applier.Stats().Checksum) })
+		reg.MustRegister(m.loads.collectors()...)
+		reg.MustRegister(
+			newRequestCollector(status, c.cfg.MetricsPerHost, pod, log),
+			newNginxCollector(pod, func() int { return c.applier.Nginx.PID() }, status, log),
+			newCertificateCollector(c.cfg.Model.ControllerClass, func() *model.Config {
+				cfg, _ := c.lastSync.Load().(*model.Config)
+				return cfg
+			}))
+		if c.elector != nil {
+			reg.MustRegister(leaderGauge(pod, c.elector))
+		}
 	}
 	return m
 }
 
 // observeLoad records one config load attempt.
 func (m *metrics) observeLoad(reason string, took time.Duration, err error) {
+	if m.loads != nil {
+		m.loads.observe(err)
+	}
 	if err != nil {
 		m.reloads.WithLabelValues(reason, "failure").Inc()
 		m.lastReloadSuccess.Set(0)

@@ -173,6 +173,10 @@ type Certificate struct {
 	KeyPEM   string    `json:"-"`
 	NotAfter time.Time `json:"notAfter"`
 	DNSNames []string  `json:"dnsNames,omitempty"`
+	// Serial is the leaf's serial number (decimal); IssuerSerial the
+	// serialNumber attribute of its issuer's name, usually "".
+	Serial       string `json:"serial,omitempty"`
+	IssuerSerial string `json:"issuerSerial,omitempty"`
 }
 
 // Modifier is an nginx location modifier.

@@ -162,11 +162,11 @@ type Status struct {
 
 // StatusPaths are the paths of the status server's endpoints.
 type StatusPaths struct {
-	Backends, Certificates, Routes, Checksum, Requests string
+	Backends, Certificates, Routes, Checksum, Requests, Connections string
 }
 
 var statusPaths = StatusPaths{Backends: BackendsPath, Certificates: CertificatesPath, Routes: RoutesPath, Checksum: ChecksumPath,
-	Requests: RequestsPath}
+	Requests: RequestsPath, Connections: ConnectionsPath}
 
 // Upstream names of the Lua balancer, one per scheme: nginx keeps idle
 // upstream connections per block, and a connection of one scheme (TLS,
