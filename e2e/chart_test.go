@@ -89,7 +89,19 @@ func TestIngressNginxChart(t *testing.T) {
 		values ingressNginxValues
 		check  func(t *testing.T, r *chartRun)
 	}{
-		{"default", ingressNginxValues{}, nil},
+		{"default", ingressNginxValues{}, func(t *testing.T, r *chartRun) {
+			// Without --enable-metrics (the chart's default), none of
+			// ingress-nginx's families, as there.
+			samples, families, err := scrapeSamples(r.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name := range families {
+				if strings.HasPrefix(name, "nginx_ingress_controller_") {
+					t.Errorf("%s without --enable-metrics (%d samples)", name, len(find(samples, name, nil)))
+				}
+			}
+		}},
 		// Prometheus metrics on, without the host label.
 		{"metrics", ingressNginxValues{metrics: true, extraArgs: map[string]string{"metrics-per-host": "false"}}, func(t *testing.T, r *chartRun) {
 			// --metrics-per-host=false: no host label; the chart's Pod.

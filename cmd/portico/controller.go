@@ -280,6 +280,8 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 			LuaDir:     luaDir,
 			ModulesDir: f.modulesDir,
 			Resolvers:  resolvers,
+
+			RequestMetrics: f.enableMetrics,
 		},
 		NginxBinary:            nginx,
 		ConfigDir:              configDir,

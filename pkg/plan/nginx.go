@@ -31,6 +31,9 @@ type Options struct {
 	// DataFiles maps each of model.Config.DataFiles with a copy to the
 	// copy nginx.conf names (apply.DataFiles).
 	DataFiles map[string]string
+	// RequestMetrics makes Lua count each request for /metrics
+	// (--enable-metrics); without it the log phase counts nothing.
+	RequestMetrics bool
 }
 
 // HTTP is what nginx.conf's main and http contexts print: the

@@ -17,9 +17,20 @@ local function count(kind)
   return sum
 end
 
+function _M.test_log_counts_nothing_unless_enabled()
+  shm:flush_all()
+  metrics.flush()
+  metrics.enabled = false
+  metrics.log()
+  metrics.flush()
+  eq(count("n"), 0, "requests counted while disabled")
+  metrics.enabled = true
+end
+
 function _M.test_log_counts_in_the_worker_until_a_flush()
   shm:flush_all()
   metrics.flush()
+  metrics.enabled = true
   for _ = 1, 3 do
     metrics.log()
   end

@@ -21,6 +21,10 @@ local tonumber = tonumber
 
 local _M = {}
 
+-- enabled: nginx.conf sets it with --enable-metrics; until then the log
+-- phase counts nothing.
+_M.enabled = false
+
 -- Histogram upper bounds, ingress-nginx's defaults: TIME (seconds) for
 -- the request and upstream response times, LENGTH (bytes) for request
 -- and response sizes, SIZE (bytes) for bytes sent. The controller reads
@@ -134,6 +138,9 @@ end
 -- request that tried more than one, or none, has no upstream time, as in
 -- ingress-nginx.
 function _M.observe(prefix, canary)
+  if not _M.enabled then
+    return
+  end
   local var = ngx.var
   _M.record(prefix, get_method(), ngx.status, _M.elapsed(), tonumber(var.upstream_response_time),
     tonumber(var.request_length), tonumber(var.bytes_sent), canary)
@@ -142,6 +149,9 @@ end
 -- log runs in the log phase of static locations: the labels come from the
 -- variables the location sets.
 function _M.log()
+  if not _M.enabled then
+    return
+  end
   local var = ngx.var
   _M.observe(_M.labels(var.portico_ingress or "", var.portico_server or "", var.portico_path or "",
     var.portico_backend or ""), ngx.ctx.portico_canary)
