@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/filewatch/filewatchtest"
 )
 
 // queriedSeries is one line of testdata/ingress-nginx-metrics.txt: a
@@ -167,9 +169,19 @@ func TestIngressNginxMetrics(t *testing.T) {
 	}
 	const pod, podNS = "ingress-nginx-controller-metrics-7d9f8", "metrics-system"
 	ensureNamespace(t, podNS)
+	// Orphans: a path to a Service that does not exist, one to a Service
+	// without endpoints.
+	empty := newApp(t, ns, "empty", 0, "")
+	createIngress(t, newIngress(ns, "orphan-service", nil, hostRule("orphan.example.com", prefixPath("/", "gone"))))
+	createIngress(t, newIngress(ns, "orphan-endpoints", nil, hostRule("lonely.example.com", prefixPath("/", empty.name))))
+
+	ca := newWebhookCA(t, "metrics-webhook-ca")
+	vol := filewatchtest.NewVolumeIn(t, dir, ca.serving(t, 2))
+	whPort := freePort()
 	start := time.Now()
 	p, err := startPorticoEnv(env.binary, env.cp.Kubeconfig(), dir, []string{"POD_NAME=" + pod, "POD_NAMESPACE=" + podNS},
-		"--election-id=metrics-leader", "--update-status=true")
+		"--election-id=metrics-leader", "--update-status=true", fmt.Sprintf("--validating-webhook=127.0.0.1:%d", whPort),
+		"--validating-webhook-certificate="+vol.Path("tls.crt"), "--validating-webhook-key="+vol.Path("tls.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +203,20 @@ func TestIngressNginxMetrics(t *testing.T) {
 	for range posts {
 		if resp, _, err := request(p.httpPort, "POST", host, "/", bytes.Repeat([]byte("x"), 50)); err != nil || resp.StatusCode != 200 {
 			t.Fatalf("POST: %v %v", resp, err)
+		}
+	}
+
+	// Two reviews: one admitted, one refused.
+	wh := reviewClient(ca)
+	whURL := fmt.Sprintf("https://127.0.0.1:%d/networking/v1/ingresses", whPort)
+	good := newIngress(ns, "reviewed", nil, hostRule("reviewed.example.com", prefixPath("/", a.name)))
+	bad := newIngress(ns, "reviewed", map[string]string{"nginx.ingress.kubernetes.io/proxy-body-size": "lots"}, hostRule("reviewed.example.com", prefixPath("/", a.name)))
+	for i, c := range []struct {
+		ing     *networkingv1.Ingress
+		allowed bool
+	}{{good, true}, {bad, false}} {
+		if _, allowed, err := review(wh, whURL, c.ing, i); err != nil || allowed != c.allowed {
+			t.Fatalf("review %d: allowed %v, %v", i, allowed, err)
 		}
 	}
 
@@ -319,6 +345,26 @@ func TestIngressNginxMetrics(t *testing.T) {
 	}
 	if v := value("nginx_ingress_controller_nginx_process_oldest_start_time_seconds", want); v < float64(start.Unix()-1) || v > float64(time.Now().Unix()+1) {
 		t.Errorf("nginx_process_oldest_start_time_seconds %v, not between the controller's start %d and now %d", v, start.Unix(), time.Now().Unix())
+	}
+	for ing, kind := range map[string]string{"orphan-service": "no-service", "orphan-endpoints": "no-endpoint"} {
+		if v := value("nginx_ingress_controller_orphan_ingress", with(want, "namespace", ns, "ingress", ing, "type", kind)); v != 1 {
+			t.Errorf("orphan_ingress{ingress=%s,type=%s} %v", ing, kind, v)
+		}
+	}
+	if got := find(samples, "nginx_ingress_controller_orphan_ingress", with(want, "ingress", "metrics-web")); len(got) != 0 {
+		t.Errorf("a served Ingress is an orphan: %v", got)
+	}
+	reviewed := with(want, "namespace", ns, "ingress", "reviewed")
+	if ok, refused := value("nginx_ingress_controller_check_success", reviewed), value("nginx_ingress_controller_check_errors", reviewed); ok != 1 || refused != 1 {
+		t.Errorf("check_success %v, check_errors %v; want 1 and 1", ok, refused)
+	}
+	if v := value("nginx_ingress_controller_admission_tested_ingresses", want); v < 4 {
+		t.Errorf("admission_tested_ingresses %v: the reviewed Ingress and this test's 3 at least", v)
+	}
+	for _, name := range []string{"admission_tested_duration", "admission_roundtrip_duration"} {
+		if v := value("nginx_ingress_controller_"+name, want); v <= 0 || v > 10 {
+			t.Errorf("%s %v", name, v)
+		}
 	}
 	if v := value("nginx_ingress_controller_ssl_expire_time_seconds", map[string]string{"host": host, "namespace": ns, "secret_name": "metrics-tls"}); v != float64(notAfter.Unix()) {
 		t.Errorf("ssl_expire_time_seconds %v, the certificate's notAfter %d", v, notAfter.Unix())

@@ -287,3 +287,82 @@ func parseStubStatus(b []byte) (stubStatus, error) {
 	}
 	return s, nil
 }
+
+// orphanCollector is orphan_ingress: 1 for each Ingress of the running
+// model with a path whose Service reference is broken ("no-service") or
+// whose Service has no ready endpoints ("no-endpoint"). Only orphans have
+// a series (ingress-nginx keeps a 0 once an Ingress recovers).
+type orphanCollector struct {
+	desc    *prometheus.Desc
+	running func() *model.Config
+}
+
+func newOrphanCollector(pod prometheus.Labels, running func() *model.Config) *orphanCollector {
+	return &orphanCollector{running: running, desc: prometheus.NewDesc(ingressNginxNamespace+"_orphan_ingress",
+		"1 for an Ingress with a path whose Service is missing (type no-service) or has no ready endpoints (no-endpoint).",
+		[]string{"namespace", "ingress", "type"}, pod)}
+}
+
+func (o *orphanCollector) Describe(ch chan<- *prometheus.Desc) { ch <- o.desc }
+
+func (o *orphanCollector) Collect(ch chan<- prometheus.Metric) {
+	cfg := o.running()
+	if cfg == nil {
+		return
+	}
+	backends := make(map[string]*model.Backend, len(cfg.Backends))
+	for _, be := range cfg.Backends {
+		backends[be.Name] = be
+	}
+	type orphan struct {
+		ing  model.IngressRef
+		kind string
+	}
+	seen := map[orphan]bool{}
+	for _, s := range cfg.Servers {
+		for _, l := range s.Locations {
+			be := backends[l.Backend]
+			if be == nil || l.Ingress.Name == "" || len(be.Endpoints) > 0 {
+				continue
+			}
+			o := orphan{l.Ingress, "no-endpoint"}
+			if be.ServiceBroken {
+				o.kind = "no-service"
+			}
+			seen[o] = true
+		}
+	}
+	for x := range seen {
+		ch <- prometheus.MustNewConstMetric(o.desc, prometheus.GaugeValue, 1, x.ing.Namespace, x.ing.Name, x.kind)
+	}
+}
+
+// admissionFamilies follow the validating webhook's reviews: the checks
+// per Ingress, and the last review's size and times.
+type admissionFamilies struct {
+	checks, checkErrors *prometheus.CounterVec
+	tested, testedTime  prometheus.Gauge
+	roundtrip           prometheus.Gauge
+}
+
+func newAdmissionFamilies(pod prometheus.Labels) *admissionFamilies {
+	opts := func(name, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: ingressNginxNamespace, Name: name, Help: help, ConstLabels: pod}
+	}
+	return &admissionFamilies{
+		checks: prometheus.NewCounterVec(prometheus.CounterOpts(opts("check_success", "Ingresses the validating webhook admitted.")),
+			[]string{"namespace", "ingress"}),
+		checkErrors: prometheus.NewCounterVec(prometheus.CounterOpts(opts("check_errors", "Ingresses the validating webhook refused.")),
+			[]string{"namespace", "ingress"}),
+		tested: prometheus.NewGauge(prometheus.GaugeOpts(opts("admission_tested_ingresses",
+			"Ingresses the last review built the model of (the reviewed one with every other)."))),
+		testedTime: prometheus.NewGauge(prometheus.GaugeOpts(opts("admission_tested_duration",
+			"Seconds the last review's model build took."))),
+		roundtrip: prometheus.NewGauge(prometheus.GaugeOpts(opts("admission_roundtrip_duration",
+			"Seconds the last review took, from its request read to its answer."))),
+	}
+}
+
+func (a *admissionFamilies) collectors() []prometheus.Collector {
+	return []prometheus.Collector{a.checks, a.checkErrors, a.tested, a.testedTime, a.roundtrip}
+}

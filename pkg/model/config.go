@@ -284,6 +284,10 @@ type Backend struct {
 	Endpoints []Endpoint `json:"endpoints"`
 	// NoEndpoints explains an empty Endpoints, for the 503 body and logs.
 	NoEndpoints string `json:"noEndpoints,omitempty"`
+	// ServiceBroken: the Service reference itself is broken (no such
+	// Service or port, or one Portico does not proxy to); NoEndpoints
+	// says how.
+	ServiceBroken bool `json:"serviceBroken,omitempty"`
 	// The traffic policy travels to Lua, never into nginx.conf.
 	Canary   *Canary               `json:"canary,omitempty"`
 	Affinity *annotations.Affinity `json:"affinity,omitempty"`
