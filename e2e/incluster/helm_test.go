@@ -145,6 +145,30 @@ func TestHelmChartInstall(t *testing.T) {
 		t.Error("helm upgrade changed the webhook's CA")
 	}
 
+	// ingress-nginx's families, from inside the image: nginx's processes
+	// (/proc) and connections (stub_status), the request just counted,
+	// under this Pod's name.
+	waitFor(t, 30*time.Second, "ingress-nginx's families on /metrics", func() error {
+		_, _, body, err := get(podURL(pod, 10254, "/metrics"), "")
+		if err != nil {
+			return err
+		}
+		podLabel := `controller_pod="` + pod.Name + `"`
+		for _, want := range []string{"nginx_ingress_controller_nginx_process_num_procs{", "nginx_ingress_controller_nginx_process_resident_memory_bytes{",
+			`nginx_ingress_controller_nginx_process_connections{`, `nginx_ingress_controller_requests{`, "nginx_ingress_controller_config_last_reload_successful{"} {
+			found := false
+			for _, line := range strings.Split(body, "\n") {
+				if strings.HasPrefix(line, want) && strings.Contains(line, podLabel) && !strings.HasSuffix(line, " 0") {
+					found = true
+				}
+			}
+			if !found {
+				return fmt.Errorf("no %s...%s} with a value", want, podLabel)
+			}
+		}
+		return nil
+	})
+
 	// Nothing the controller asked for was forbidden.
 	logs, err := kubectl("logs", "-n", helmNS, pod.Name)
 	if err != nil {
