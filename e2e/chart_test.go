@@ -24,11 +24,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/portico-ingress/portico/e2e/framework"
 )
@@ -68,14 +65,7 @@ func TestIngressNginxChart(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cp.Stop() })
 	ce := &chartEnv{cp: cp, admin: cp.Client()}
-	if ce.dyn, err = dynamic.NewForConfig(cp.RESTConfig()); err != nil {
-		t.Fatal(err)
-	}
-	disc, err := discovery.NewDiscoveryClientForConfig(cp.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ce.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	ce.dyn, ce.mapper = dynamicClient(t, cp.RESTConfig())
 	for ns, labels := range map[string]map[string]string{"chart-apps": {"portico-e2e": "served"}, "chart-other": nil} {
 		if _, err := ce.admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
 
@@ -53,6 +54,21 @@ func decodeManifests(t *testing.T, source string, b []byte) []*unstructured.Unst
 			out = append(out, &unstructured.Unstructured{Object: m})
 		}
 	}
+}
+
+// dynamicClient is a dynamic client of cfg's API server and a REST mapper
+// that reads its discovery (Reset it after installing a CRD).
+func dynamicClient(t *testing.T, cfg *rest.Config) (dynamic.Interface, *restmapper.DeferredDiscoveryRESTMapper) {
+	t.Helper()
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dyn, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 }
 
 // dryRunApply server-side applies obj with dryRun=All: the API server runs
@@ -89,16 +105,7 @@ func TestDeployManifestsDryRun(t *testing.T) {
 	ctx := context.Background()
 	// Namespaced objects need their namespace to exist, even in a dry run.
 	ensureNamespace(t, "ingress-nginx")
-	cfg := env.cp.RESTConfig()
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	dyn, mapper := dynamicClient(t, env.cp.RESTConfig())
 	files, _ := filepath.Glob("../deploy/*.yaml")
 	more, _ := filepath.Glob("../deploy/*/*.yaml")
 	files = append(files, more...)

@@ -24,8 +24,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 
@@ -101,16 +99,7 @@ type chartValueSet struct {
 // an open schema.
 func TestPorticoChart(t *testing.T) {
 	ctx := context.Background()
-	cfg := env.cp.RESTConfig()
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	dyn, mapper := dynamicClient(t, env.cp.RESTConfig())
 
 	sets := []chartValueSet{
 		{"defaults", "{}", "portico", "portico", false, func(t *testing.T, r renderedChart) {
