@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,19 +26,9 @@ const (
 // helm runs the pinned helm as the cluster's admin, in the repository's
 // root, and returns its stdout; the error holds stderr.
 func helm(args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, env.helm, args...)
-	cmd.Dir = env.root
 	home := filepath.Join(env.workDir, "helm")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.cluster.Kubeconfig(),
-		"HELM_CACHE_HOME="+home+"/cache", "HELM_CONFIG_HOME="+home+"/config", "HELM_DATA_HOME="+home+"/data")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("helm %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return stdout.String(), nil
+	return clusterCommand(4*time.Minute, nil, []string{"HELM_CACHE_HOME=" + home + "/cache", "HELM_CONFIG_HOME=" + home + "/config",
+		"HELM_DATA_HOME=" + home + "/data"}, env.helm, args...)
 }
 
 // Portico's Helm chart installed with helm: the controller becomes Ready
