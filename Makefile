@@ -8,7 +8,7 @@ E2E_FLAGS ?=
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build deps tools cluster-tools test check unit e2e incluster cluster dev bench reliability docs clean
+.PHONY: all build deps tools cluster-tools test check unit e2e incluster cluster dev bench reliability docs manifests clean
 
 all: build
 
@@ -21,12 +21,15 @@ bin/portico: FORCE
 deps:
 	bash hack/install-deps.sh
 
-# kube-apiserver and etcd from the Go module proxy, cached under .cache/;
-# cluster-tools adds the node's components (hack/cluster) and kubectl.
+# kube-apiserver, etcd and helm from the Go module proxy, cached under
+# .cache/; cluster-tools adds the node's components (hack/cluster) and
+# kubectl.
 tools:
 	bash hack/build-tools.sh >/dev/null
+	bash hack/build-tools.sh helm >/dev/null
 cluster-tools:
 	bash hack/build-tools.sh cluster >/dev/null
+	bash hack/build-tools.sh helm >/dev/null
 
 test: deps tools check unit e2e incluster
 
@@ -78,6 +81,12 @@ reliability: deps tools build
 docs:
 	$(GO) run ./hack/gendocs
 	UPDATE_FLAGS_DOC=1 $(GO) test -count=1 -run '^TestFlagsDoc$$' ./cmd/portico
+
+# deploy/portico.yaml and deploy/nodeport.yaml from the Helm chart
+# (deploy/helm/portico, values hack/manifests/; an e2e test fails when the
+# committed files differ).
+manifests:
+	bash hack/manifests.sh
 
 clean:
 	rm -rf bin _out

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -24,11 +24,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/portico-ingress/portico/e2e/framework"
 )
@@ -50,16 +47,16 @@ type chartEnv struct {
 
 // ingress-nginx's Helm chart 4.15.1 as a user installed it, with the image
 // swapped for Portico's: its default values and six common option sets
-// (testdata/ingress-nginx-chart, rendered from the chart by
-// hack/render-ingress-nginx-chart.sh). Each runs the chart's container as
-// the image would (ENTRYPOINT portico, the chart's args from
-// /nginx-ingress-controller on, its env with POD_NAME, POD_NAMESPACE and
-// LD_PRELOAD) as the chart's ServiceAccount with exactly the chart's RBAC,
-// on a control plane of its own whose audit log shows every request. Each
-// serves an Ingress, follows an EndpointSlice and a ConfigMap change, wins
-// the election, writes status, validates through the chart's webhook
-// configuration (its path /networking/v1/ingresses) and clears or keeps
-// the status on shutdown; none of its requests is forbidden.
+// (the release's objects as ingressnginx_release_test.go states them). Each
+// runs the chart's container as the image would (ENTRYPOINT portico, the
+// chart's args from /nginx-ingress-controller on, its env with POD_NAME,
+// POD_NAMESPACE and LD_PRELOAD) as the chart's ServiceAccount with exactly
+// the chart's RBAC, on a control plane of its own whose audit log shows
+// every request. Each serves an Ingress, follows an EndpointSlice and a
+// ConfigMap change, wins the election, writes status, validates through
+// the chart's webhook configuration (its path /networking/v1/ingresses) and
+// clears or keeps the status on shutdown; none of its requests is
+// forbidden.
 func TestIngressNginxChart(t *testing.T) {
 	ctx := context.Background()
 	cp, err := framework.StartControlPlane(ctx, framework.ControlPlaneOptions{WorkDir: filepath.Join(env.workDir, "chart-cluster"), Audit: true})
@@ -68,14 +65,7 @@ func TestIngressNginxChart(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cp.Stop() })
 	ce := &chartEnv{cp: cp, admin: cp.Client()}
-	if ce.dyn, err = dynamic.NewForConfig(cp.RESTConfig()); err != nil {
-		t.Fatal(err)
-	}
-	disc, err := discovery.NewDiscoveryClientForConfig(cp.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ce.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	ce.dyn, ce.mapper = dynamicClient(t, cp.RESTConfig())
 	for ns, labels := range map[string]map[string]string{"chart-apps": {"portico-e2e": "served"}, "chart-other": nil} {
 		if _, err := ce.admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
@@ -85,22 +75,47 @@ func TestIngressNginxChart(t *testing.T) {
 	ce.other = newAppOn(t, ce.admin, "chart-other", "chartother", 1, "")
 
 	sets := []struct {
-		name  string
-		check func(t *testing.T, r *chartRun)
+		name   string
+		values ingressNginxValues
+		check  func(t *testing.T, r *chartRun)
 	}{
-		{"default", nil},
-		{"metrics", func(t *testing.T, r *chartRun) {
-			// --metrics-per-host=false: the host label is empty.
-			series := `portico_requests_total{host="",ingress="metrics-web",namespace="chart-apps",path="/",service="chartweb",status="200"}`
-			eventually(t, "per-request metrics without the host", func() error {
-				_, m, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", r.p.healthzPort))
-				if err == nil && !strings.Contains(m, series) {
-					err = fmt.Errorf("no %s", series)
+		{"default", ingressNginxValues{}, func(t *testing.T, r *chartRun) {
+			// Without --enable-metrics (the chart's default), none of
+			// ingress-nginx's families, as there.
+			samples, families, err := scrapeSamples(r.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name := range families {
+				if strings.HasPrefix(name, "nginx_ingress_controller_") {
+					t.Errorf("%s without --enable-metrics (%d samples)", name, len(find(samples, name, nil)))
 				}
-				return err
+			}
+		}},
+		// Prometheus metrics on, without the host label.
+		{"metrics", ingressNginxValues{metrics: true, extraArgs: map[string]string{"metrics-per-host": "false"}}, func(t *testing.T, r *chartRun) {
+			// --metrics-per-host=false: no host label; the chart's Pod.
+			want := map[string]string{"ingress": "metrics-web", "namespace": "chart-apps", "path": "/", "service": "chartweb", "status": "200",
+				"controller_pod": r.pod, "controller_namespace": r.ns, "controller_class": "k8s.io/ingress-nginx"}
+			eventually(t, "per-request metrics without the host", func() error {
+				samples, _, err := scrapeSamples(r.p)
+				if err != nil {
+					return err
+				}
+				got := find(samples, "nginx_ingress_controller_requests", want)
+				if len(got) == 0 {
+					return fmt.Errorf("no nginx_ingress_controller_requests%v", want)
+				}
+				for _, s := range got {
+					if _, ok := s.labels["host"]; ok {
+						return fmt.Errorf("a host label: %v", s.labels)
+					}
+				}
+				return nil
 			})
 		}},
-		{"tcp-udp", func(t *testing.T, r *chartRun) {
+		// TCP and UDP services exposed through the controller.
+		{"tcp-udp", ingressNginxValues{tcp: map[string]string{"9000": "chart-apps/echo:80"}, udp: map[string]string{"5353": "chart-apps/dns:53"}}, func(t *testing.T, r *chartRun) {
 			// Layer 4 comes later: the flags are accepted, and said to do nothing.
 			for _, f := range []string{"--tcp-services-configmap", "--udp-services-configmap"} {
 				if !r.logHas("flag has no effect in Portico", f) {
@@ -108,24 +123,31 @@ func TestIngressNginxChart(t *testing.T) {
 				}
 			}
 		}},
-		{"watch-namespace", func(t *testing.T, r *chartRun) {
+		// The controller watches one namespace.
+		{"watch-namespace", ingressNginxValues{scopeNamespace: "chart-apps"}, func(t *testing.T, r *chartRun) {
 			r.createIngress(t, ce.other, "outside", r.host("outside"), true)
 			r.notServed(t, r.host("outside"))
 		}},
-		{"namespace-selector", func(t *testing.T, r *chartRun) {
+		// Namespaces chosen by label; the IngressClass by its name;
+		// Ingresses without a class served too.
+		{"namespace-selector", ingressNginxValues{namespaceSelector: "portico-e2e=served", ingressClassByName: true, watchIngressWithoutClass: true}, func(t *testing.T, r *chartRun) {
 			r.createIngress(t, ce.other, "unselected", r.host("unselected"), true)
 			r.createIngress(t, ce.web, "classless", r.host("classless"), false)
 			r.served(t, r.host("classless"), ce.web)
 			r.notServed(t, r.host("unselected"))
 		}},
-		{"default-backend", func(t *testing.T, r *chartRun) {
+		// The chart's default backend; the health check elsewhere; a
+		// shorter election TTL.
+		{"default-backend", ingressNginxValues{defaultBackend: true, healthCheckPath: "/ready", healthCheckHost: "127.0.0.1", electionTTL: "20s"}, func(t *testing.T, r *chartRun) {
 			// The chart's default backend Service, its endpoint an echo pod.
 			db := &app{ns: r.ns, name: "ingress-nginx-defaultbackend", port: 80, target: 8080, client: ce.admin}
 			db.addPod(t, "chart-defaultbackend")
 			db.syncSlice(t, "http")
 			r.served(t, "nothing-matches.example.com", db)
 		}},
-		{"extra-args", func(t *testing.T, r *chartRun) {
+		// What users commonly put under controller.extraArgs.
+		{"extra-args", ingressNginxValues{extraArgs: map[string]string{"default-ssl-certificate": "chart-extra-args/default-cert",
+			"enable-ssl-passthrough": "", "v": "2", "update-status-on-shutdown": "false"}}, func(t *testing.T, r *chartRun) {
 			eventually(t, "--default-ssl-certificate for an unknown name", func() error {
 				conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", r.p.httpsPort), &tls.Config{ServerName: "unknown.example.com", InsecureSkipVerify: true}) //nolint:gosec
 				if err != nil {
@@ -141,7 +163,11 @@ func TestIngressNginxChart(t *testing.T) {
 	}
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {
-			r := ce.start(t, set.name)
+			ns := "chart-" + set.name
+			if set.name == "default" {
+				ns = "ingress-nginx"
+			}
+			r := ce.start(t, set.name, newIngressNginxRelease(ns, set.values))
 			r.common(t, ce)
 			if set.check != nil {
 				set.check(t, r)
@@ -156,7 +182,7 @@ type chartRun struct {
 	ce         *chartEnv
 	set, ns    string
 	pod        string
-	objs       []*unstructured.Unstructured
+	release    *ingressNginxRelease
 	deployment *appsv1.Deployment
 	p          *portico
 	ingresses  []*networkingv1.Ingress
@@ -164,38 +190,23 @@ type chartRun struct {
 
 func (r *chartRun) host(what string) string { return what + "." + r.set + ".chart.example.com" }
 
-// start creates the set's objects and runs its controller.
-func (ce *chartEnv) start(t *testing.T, set string) *chartRun {
+// start creates the release's objects and runs its controller.
+func (ce *chartEnv) start(t *testing.T, set string, rel *ingressNginxRelease) *chartRun {
 	ctx := context.Background()
-	r := &chartRun{ce: ce, set: set, objs: readManifests(t, filepath.Join("testdata", "ingress-nginx-chart", set+".yaml"))}
-	var webhook *unstructured.Unstructured
-	for _, o := range r.objs {
-		switch o.GetKind() {
-		case "Deployment":
-			r.deployment = &appsv1.Deployment{}
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, r.deployment); err != nil {
-				t.Fatal(err)
-			}
-			r.ns = o.GetNamespace()
-		case "ValidatingWebhookConfiguration":
-			webhook = o
-		}
-	}
-	if r.deployment == nil || webhook == nil {
-		t.Fatalf("%s: no Deployment or no ValidatingWebhookConfiguration", set)
-	}
+	r := &chartRun{ce: ce, set: set, release: rel, deployment: rel.deployment, ns: rel.ns}
 	if _, err := ce.admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: r.ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	for _, o := range r.objs {
-		if o == webhook {
+	for _, o := range rel.objects() {
+		if o == metav1.Object(rel.webhook) {
 			continue
 		}
-		if err := serverSideApply(ctx, ce.dyn, ce.mapper, o, nil); err != nil {
-			t.Fatalf("%s %s: %v", o.GetKind(), o.GetName(), err)
+		u := toUnstructured(t, o)
+		if err := serverSideApply(ctx, ce.dyn, ce.mapper, u, nil); err != nil {
+			t.Fatalf("%s %s: %v", u.GetKind(), u.GetName(), err)
 		}
-		if o.GetNamespace() == "" { // the next set renders its own
-			t.Cleanup(func() { ce.deleteObject(t, o) })
+		if o.GetNamespace() == "" { // the next set makes its own
+			t.Cleanup(func() { ce.deleteObject(t, u) })
 		}
 	}
 	// What the cluster would do: the Pod, the load balancer's address,
@@ -314,21 +325,31 @@ func (ce *chartEnv) start(t *testing.T, set string) *chartRun {
 
 	// The chart's webhook configuration, pointed at this controller: no
 	// Service routes here, so a URL with the chart's path stands in.
-	hooks, _, _ := unstructured.NestedSlice(webhook.Object, "webhooks")
-	hook := hooks[0].(map[string]any)
-	path, _, _ := unstructured.NestedString(hook, "clientConfig", "service", "path")
-	if path != "/networking/v1/ingresses" {
-		t.Fatalf("the chart's webhook path is %q", path)
-	}
-	hook["clientConfig"] = map[string]any{"url": fmt.Sprintf("https://127.0.0.1:%d%s", whPort, path), "caBundle": base64.StdEncoding.EncodeToString(caPEM)}
-	_ = unstructured.SetNestedSlice(webhook.Object, hooks, "webhooks")
-	if err := serverSideApply(ctx, ce.dyn, ce.mapper, webhook, nil); err != nil {
+	hook := rel.webhook.DeepCopy()
+	path := hook.Webhooks[0].ClientConfig.Service.Path
+	hook.Webhooks[0].ClientConfig = admissionv1.WebhookClientConfig{URL: ptr(fmt.Sprintf("https://127.0.0.1:%d%s", whPort, *path)), CABundle: caPEM}
+	if err := serverSideApply(ctx, ce.dyn, ce.mapper, toUnstructured(t, hook), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Before the controller stops: failurePolicy Fail would refuse every
 	// Ingress of the next set.
-	t.Cleanup(func() { ce.deleteObject(t, webhook) })
+	t.Cleanup(func() { ce.deleteObject(t, toUnstructured(t, hook)) })
 	return r
+}
+
+// toUnstructured converts a typed object (its TypeMeta set) for
+// serverSideApply.
+func toUnstructured(t *testing.T, o metav1.Object) *unstructured.Unstructured {
+	t.Helper()
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	if u.GetKind() == "" {
+		t.Fatalf("%T %s has no TypeMeta", o, o.GetName())
+	}
+	return u
 }
 
 func (ce *chartEnv) deleteObject(t *testing.T, o *unstructured.Unstructured) {
@@ -460,7 +481,7 @@ func (r *chartRun) common(t *testing.T, ce *chartEnv) {
 // as the last Pod, unless --update-status-on-shutdown=false.
 func (r *chartRun) shutdown(t *testing.T) {
 	ctx := context.Background()
-	r.ce.deleteObject(t, r.webhookObject())
+	r.ce.deleteObject(t, toUnstructured(t, r.release.webhook))
 	r.p.stop()
 	keep := false
 	for _, a := range r.deployment.Spec.Template.Spec.Containers[0].Args {
@@ -473,15 +494,6 @@ func (r *chartRun) shutdown(t *testing.T) {
 	if got := len(ing.Status.LoadBalancer.Ingress); (got == 1) != keep {
 		t.Fatalf("status after shutdown %+v; --update-status-on-shutdown=false given: %v", ing.Status.LoadBalancer.Ingress, keep)
 	}
-}
-
-func (r *chartRun) webhookObject() *unstructured.Unstructured {
-	for _, o := range r.objs {
-		if o.GetKind() == "ValidatingWebhookConfiguration" {
-			return o
-		}
-	}
-	return nil
 }
 
 func (r *chartRun) logHas(parts ...string) bool {

@@ -281,19 +281,6 @@ func scrape() (string, error) {
 	return body, err
 }
 
-// sample returns the value of the series whose name and labels (sorted by
-// name, as the exposition prints them) are given, 0 if absent.
-func sample(metrics, series string) float64 {
-	for _, line := range strings.Split(metrics, "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			var f float64
-			fmt.Sscan(v, &f)
-			return f
-		}
-	}
-	return 0
-}
-
 // /metrics counts requests per Ingress, host, Ingress path, Service and
 // status, from nginx's Lua counters.
 func TestClusterRequestMetrics(t *testing.T) {
@@ -301,21 +288,25 @@ func TestClusterRequestMetrics(t *testing.T) {
 	counted := newApp(t, ns, "counted", 1, "")
 	createIngress(t, newIngress(ns, "counted", nil, hostRule("metrics.example.com", prefixPath("/", "counted"))))
 	servedBy(t, "metrics.example.com", "/", counted)
-	labels := func(status string) string {
-		return fmt.Sprintf(`{host="metrics.example.com",ingress="counted",namespace=%q,path="/",service="counted",status=%q}`, ns, status)
+	labels := func(status string) map[string]string {
+		return map[string]string{"host": "metrics.example.com", "ingress": "counted", "namespace": ns, "path": "/", "service": "counted", "status": status}
+	}
+	count := func(name, status string) (float64, error) {
+		samples, _, err := scrapeSamples(env.portico)
+		return sum(samples, name, labels(status)), err
 	}
 	eventually(t, "the first 200 counted", func() error {
-		m, err := scrape()
-		if err == nil && sample(m, "portico_requests_total"+labels("200")) < 1 {
-			err = errors.New("no portico_requests_total for the Ingress yet")
+		n, err := count("nginx_ingress_controller_requests", "200")
+		if err == nil && n < 1 {
+			err = errors.New("no nginx_ingress_controller_requests for the Ingress yet")
 		}
 		return err
 	})
-	before, err := scrape()
+	ok0, err := count("nginx_ingress_controller_requests", "200")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok0, teapot0 := sample(before, "portico_requests_total"+labels("200")), sample(before, "portico_requests_total"+labels("418"))
+	teapot0, _ := count("nginx_ingress_controller_requests", "418")
 	for range 3 {
 		if r := get(t, "metrics.example.com", "/hello"); r.code != 200 {
 			t.Fatalf("GET /hello: %d", r.code)
@@ -327,12 +318,12 @@ func TestClusterRequestMetrics(t *testing.T) {
 		}
 	}
 	eventually(t, "counters moved by 3 and 2", func() error {
-		m, err := scrape()
+		ok, err := count("nginx_ingress_controller_requests", "200")
 		if err != nil {
 			return err
 		}
-		ok, teapot := sample(m, "portico_requests_total"+labels("200")), sample(m, "portico_requests_total"+labels("418"))
-		hist := sample(m, "portico_request_duration_seconds_count"+labels("418"))
+		teapot, _ := count("nginx_ingress_controller_requests", "418")
+		hist, _ := count("nginx_ingress_controller_request_duration_seconds_count", "418")
 		if ok-ok0 != 3 || teapot-teapot0 != 2 || hist != teapot {
 			return fmt.Errorf("200: +%v, 418: +%v, 418 latency count %v", ok-ok0, teapot-teapot0, hist)
 		}

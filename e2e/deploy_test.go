@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
 
@@ -34,6 +35,12 @@ func readManifests(t *testing.T, path string) []*unstructured.Unstructured {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return decodeManifests(t, path, b)
+}
+
+// decodeManifests decodes every YAML document of b, from source.
+func decodeManifests(t *testing.T, source string, b []byte) []*unstructured.Unstructured {
+	t.Helper()
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
 	var out []*unstructured.Unstructured
 	for {
@@ -41,12 +48,27 @@ func readManifests(t *testing.T, path string) []*unstructured.Unstructured {
 		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
 			return out
 		} else if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			t.Fatalf("%s: %v", source, err)
 		}
 		if len(m) > 0 {
 			out = append(out, &unstructured.Unstructured{Object: m})
 		}
 	}
+}
+
+// dynamicClient is a dynamic client of cfg's API server and a REST mapper
+// that reads its discovery (Reset it after installing a CRD).
+func dynamicClient(t *testing.T, cfg *rest.Config) (dynamic.Interface, *restmapper.DeferredDiscoveryRESTMapper) {
+	t.Helper()
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dyn, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 }
 
 // dryRunApply server-side applies obj with dryRun=All: the API server runs
@@ -83,16 +105,7 @@ func TestDeployManifestsDryRun(t *testing.T) {
 	ctx := context.Background()
 	// Namespaced objects need their namespace to exist, even in a dry run.
 	ensureNamespace(t, "ingress-nginx")
-	cfg := env.cp.RESTConfig()
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	dyn, mapper := dynamicClient(t, env.cp.RESTConfig())
 	files, _ := filepath.Glob("../deploy/*.yaml")
 	more, _ := filepath.Glob("../deploy/*/*.yaml")
 	files = append(files, more...)
@@ -128,6 +141,14 @@ func TestDeployManifestsDryRun(t *testing.T) {
 	patch := readManifests(t, "../deploy/webhook/deployment-patch.yaml")
 	if len(patch) != 1 {
 		t.Fatalf("deployment-patch.yaml: %d documents", len(patch))
+	}
+	// A strategic merge patch replaces the whole args list: it must be the
+	// Deployment's with the webhook's flags after them.
+	depArgs, _, _ := unstructured.NestedSlice(deployment.Object, "spec", "template", "spec", "containers")
+	patchArgs, _, _ := unstructured.NestedSlice(patch[0].Object, "spec", "template", "spec", "containers")
+	da, pa := depArgs[0].(map[string]any)["args"].([]any), patchArgs[0].(map[string]any)["args"].([]any)
+	if len(pa) != len(da)+3 || !slices.Equal(pa[:len(da)], da) || !strings.HasPrefix(pa[len(da)].(string), "--validating-webhook=") {
+		t.Errorf("deployment-patch.yaml's args %q are not the Deployment's %q and the webhook's", pa, da)
 	}
 	pj, _ := json.Marshal(patch[0].Object)
 	merged, err := strategicpatch.StrategicMergePatch(orig, pj, appsv1.Deployment{})

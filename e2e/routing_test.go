@@ -690,10 +690,10 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 		t.Errorf("conf --host for a routed host and another:\n%s\n%s", conf1, conf2)
 	}
 	eventually(t, "the plain host's request counted under its Ingress", func() error {
-		m, err := scrape()
-		series := fmt.Sprintf(`portico_requests_total{host=%q,ingress="plain",namespace=%q,path="/lobby",service=%q,status="200"}`, host, ns, plain.name)
-		if err == nil && sample(m, series) < 1 {
-			err = fmt.Errorf("no %s", series)
+		samples, _, err := scrapeSamples(env.portico)
+		want := map[string]string{"host": host, "ingress": "plain", "namespace": ns, "path": "/lobby", "service": plain.name, "status": "200"}
+		if err == nil && sum(samples, "nginx_ingress_controller_requests", want) < 1 {
+			err = fmt.Errorf("no nginx_ingress_controller_requests%v", want)
 		}
 		return err
 	})

@@ -285,6 +285,8 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 			// workers' open files.
 			IPv6:           controller.HostIPv6(),
 			OpenFilesLimit: controller.OpenFilesLimit(),
+			// Lua counts each request for /metrics (--enable-metrics).
+			RequestMetrics: f.enableMetrics,
 		},
 		NginxBinary:            nginx,
 		ConfigDir:              configDir,
@@ -292,7 +294,7 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 		HealthzHost:            f.healthzHost,
 		HealthCheckPath:        f.healthCheckPath,
 		ProfilerAddr:           profiler,
-		RequestMetrics:         f.enableMetrics,
+		EnableMetrics:          f.enableMetrics,
 		MetricsPerHost:         f.metricsPerHost,
 		PublishStatusAddresses: f.publishStatusAddresses,
 		ShutdownGrace:          nginxStopMargin,

@@ -194,8 +194,8 @@ func TestChartArgsConfig(t *testing.T) {
 		t.Errorf("model options %+v", cfg.Model)
 	case cfg.Model.DefaultCertificate == nil || cfg.Model.DefaultCertificate.String() != "ingress-nginx/default-cert":
 		t.Errorf("default certificate %v", cfg.Model.DefaultCertificate)
-	case !cfg.RequestMetrics || cfg.MetricsPerHost:
-		t.Errorf("metrics %v per host %v", cfg.RequestMetrics, cfg.MetricsPerHost)
+	case !cfg.EnableMetrics || cfg.MetricsPerHost:
+		t.Errorf("metrics %v per host %v", cfg.EnableMetrics, cfg.MetricsPerHost)
 	case cfg.Election.ID != "ingress-nginx-leader" || cfg.Election.Namespace != "ingress-nginx" || cfg.Election.Identity != "ingress-nginx-controller-abc" ||
 		cfg.Election.LeaseDuration != 20*time.Second || cfg.Election.RenewDeadline != 10*time.Second || cfg.Election.RetryPeriod != 5*time.Second:
 		t.Errorf("election %+v", cfg.Election)

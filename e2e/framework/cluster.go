@@ -586,3 +586,17 @@ func BuildImages(ctx context.Context, outDir string, logs io.Writer) ([]string, 
 	}
 	return archives, nil
 }
+
+// Helm returns the path of the pinned helm, which `hack/build-tools.sh
+// helm` builds first if it is not there yet.
+func Helm(ctx context.Context, logs io.Writer) (string, error) {
+	dir, err := buildTools(ctx, logs, "helm")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "helm")
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("helm: %w", err)
+	}
+	return bin, nil
+}

@@ -14,6 +14,7 @@
 //     containerd with runc and a bridge CNI) in a network namespace of its
 //     own, for the controller's image (e2e/incluster, make cluster);
 //     BuildImages builds the images it runs (hack/cluster/images.sh).
+//   - Helm: the pinned helm (`hack/build-tools.sh helm`).
 //   - NewHTTPClient and GetEcho: HTTP that never goes through a proxy, never
 //     follows redirects and refuses to connect anywhere but loopback and
 //     198.18.0.0/15.

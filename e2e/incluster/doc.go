@@ -6,7 +6,8 @@
 // Pods of the echo server image. Tests assert what users see: Pods Ready,
 // kubectl exec, answers through the NodePort and each replica, rolling
 // updates and a deleted leader without a failed request, the validating
-// webhook at kubectl apply, probes.
+// webhook at kubectl apply, probes; and Portico's Helm chart installed and
+// upgraded with helm beside it.
 //
 // It needs root and runs with `make incluster` (part of `make test`).
 package incluster

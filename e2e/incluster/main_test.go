@@ -35,6 +35,7 @@ var env struct {
 	root    string
 	images  []string // archives: portico, echoserver, pause
 	portico string   // the portico binary, built here, for diagnose
+	helm    string   // the pinned helm
 	workDir string
 }
 
@@ -60,6 +61,9 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "incluster: images built in %v\n", time.Since(start).Round(time.Second))
+	if env.helm, err = framework.Helm(ctx, nil); err != nil {
+		return fail(err)
+	}
 	env.portico = filepath.Join(env.workDir, "portico")
 	if out, err := exec.Command("go", "build", "-o", env.portico, "../../cmd/portico").CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("build portico: %v\n%s", err, out))
@@ -121,18 +125,25 @@ func kubectl(args ...string) (string, error) {
 
 // kubectlIn is kubectl with stdin.
 func kubectlIn(stdin []byte, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	return clusterCommand(3*time.Minute, stdin, nil, env.cluster.Kubectl(), args...)
+}
+
+// clusterCommand runs bin with args as the cluster's admin (KUBECONFIG,
+// and the environment variables extra), in the repository's root, for at
+// most limit, and returns its stdout; the error holds stderr.
+func clusterCommand(limit time.Duration, stdin []byte, extra []string, bin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, env.cluster.Kubectl(), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = env.root
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.cluster.Kubeconfig())
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+env.cluster.Kubeconfig()), extra...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return stdout.String(), fmt.Errorf("%s %s: %w: %s", filepath.Base(bin), strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
 }

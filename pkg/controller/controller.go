@@ -43,9 +43,12 @@ type Config struct {
 	HealthCheckPath string
 	// ProfilerAddr, when set, serves Go's /debug/pprof/ (host:port).
 	ProfilerAddr string
-	// RequestMetrics exports the per-request families on /metrics;
-	// MetricsPerHost keeps their host label (else it is "").
-	RequestMetrics, MetricsPerHost bool
+	// EnableMetrics exports ingress-nginx's nginx_ingress_controller_*
+	// families on /metrics (--enable-metrics), labelled with this
+	// controller's Pod (Election's Identity and Namespace) and controller
+	// class; MetricsPerHost keeps the per-request families' host label.
+	// Portico's own portico_* families are always there.
+	EnableMetrics, MetricsPerHost bool
 	// PublishStatusAddresses go into status.loadBalancer of our Ingresses.
 	PublishStatusAddresses []string
 	// ShutdownGrace bounds nginx's graceful stop beyond the

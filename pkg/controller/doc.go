@@ -28,6 +28,12 @@
 // nginx.conf) to loopback clients only; Go's profiles have a listener of
 // their own (profiler.go, 127.0.0.1 by default).
 //
+// Metrics: Portico's portico_* families always (metrics.go); with
+// EnableMetrics, ingress-nginx's nginx_ingress_controller_* families with
+// its names and labels, read at scrape time: per request from nginx's Lua
+// counters (requestmetrics.go), nginx's processes and connections, the
+// certificates' expiry, the loads and the leader (ingressnginxmetrics.go).
+//
 // Shutdown (shutdown.go) takes ingress-nginx's steps: the health check
 // fails at the signal, nginx keeps accepting for Shutdown.Delay, the last
 // Pod of its labels clears the Ingress status, nginx drains and stops,

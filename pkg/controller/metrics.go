@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/statusport"
 )
 
@@ -20,6 +21,10 @@ type metrics struct {
 	lastReloadSuccess  prometheus.Gauge
 	// Findings reported as Events, by object kind, severity and reason.
 	findings *prometheus.CounterVec
+	// loads and admission are ingress-nginx's families of the loads and
+	// of the webhook's reviews, nil without --enable-metrics.
+	loads     *loadFamilies
+	admission *admissionFamilies
 }
 
 func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
@@ -66,14 +71,37 @@ func newMetrics(reg *prometheus.Registry, c *Controller) *metrics {
 			Help: "Files Portico writes under the config dir that differ from Portico's version now (writing it back failed)."},
 			func() float64 { return float64(len(c.applier.Owned.Drift().Unrestored)) }),
 	)
-	if c.cfg.RequestMetrics {
-		reg.MustRegister(newRequestCollector(statusport.Loopback(c.cfg.Plan.StatusPort), c.cfg.MetricsPerHost, c.log.Named("metrics")))
+	if c.cfg.EnableMetrics {
+		pod := c.podLabels()
+		status := statusport.Loopback(c.cfg.Plan.StatusPort)
+		log := c.log.Named("metrics")
+		m.loads = newLoadFamilies(pod, func() float64 { return checksumNumber(c.applier.Stats().Checksum) })
+		reg.MustRegister(m.loads.collectors()...)
+		running := func() *model.Config {
+			cfg, _ := c.lastSync.Load().(*model.Config)
+			return cfg
+		}
+		reg.MustRegister(
+			newRequestCollector(status, c.cfg.MetricsPerHost, pod, log),
+			newNginxCollector(pod, func() int { return c.applier.Nginx.PID() }, status, log),
+			newCertificateCollector(c.cfg.Model.ControllerClass, running),
+			newOrphanCollector(pod, running))
+		if c.cfg.Webhook.Addr != "" {
+			m.admission = newAdmissionFamilies(pod)
+			reg.MustRegister(m.admission.collectors()...)
+		}
+		if c.elector != nil {
+			reg.MustRegister(leaderGauge(pod, c.elector))
+		}
 	}
 	return m
 }
 
 // observeLoad records one config load attempt.
 func (m *metrics) observeLoad(reason string, took time.Duration, err error) {
+	if m.loads != nil {
+		m.loads.observe(err)
+	}
 	if err != nil {
 		m.reloads.WithLabelValues(reason, "failure").Inc()
 		m.lastReloadSuccess.Set(0)
@@ -125,4 +153,27 @@ func checksumNumber(sum string) float64 {
 		return 0
 	}
 	return float64(n)
+}
+
+// observeTest records a review's model build: of tested Ingresses, in
+// took.
+func (m *metrics) observeTest(tested int, took time.Duration) {
+	if m.admission != nil {
+		m.admission.tested.Set(float64(tested))
+		m.admission.testedTime.Set(took.Seconds())
+	}
+}
+
+// observeReview records a review of an Ingress: admitted or not, and how
+// long the whole review took.
+func (m *metrics) observeReview(namespace, name string, admitted bool, took time.Duration) {
+	if m.admission == nil {
+		return
+	}
+	if admitted {
+		m.admission.checks.WithLabelValues(namespace, name).Inc()
+	} else {
+		m.admission.checkErrors.WithLabelValues(namespace, name).Inc()
+	}
+	m.admission.roundtrip.Set(took.Seconds())
 }

@@ -74,6 +74,7 @@ var ingressKind = metav1.GroupVersionKind{Group: networkingv1.GroupName, Version
 // is denied with a message: the webhook fails closed on what it does not
 // understand, whatever its registration sends it.
 func (c *Controller) admit(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST an AdmissionReview", http.StatusMethodNotAllowed)
 		return
@@ -119,6 +120,7 @@ func (c *Controller) admit(w http.ResponseWriter, r *http.Request) {
 		}
 		errs, warns := c.validateIngress(&ing)
 		resp.Allowed, resp.Warnings = len(errs) == 0, warns
+		c.metrics.observeReview(ing.Namespace, ing.Name, resp.Allowed, time.Since(start))
 		if len(errs) > 0 {
 			resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusUnprocessableEntity,
 				Reason: metav1.StatusReasonInvalid, Message: strings.Join(errs, "; ")}
@@ -151,7 +153,9 @@ func (c *Controller) validateIngress(ing *networkingv1.Ingress) (errs, warns []s
 		}
 	}
 	in.Ingresses = append(ings, ing)
+	buildStart := time.Now()
 	cfg := model.Build(in)
+	c.metrics.observeTest(len(in.Ingresses), time.Since(buildStart))
 	obj := diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
 	for _, d := range cfg.Diagnostics {
 		if d.Object != obj {

@@ -142,7 +142,7 @@ func (b *backends) service(be *Backend) (corev1.ServicePort, bool) {
 }
 
 func (b *backends) broken(be *Backend, why string) {
-	be.NoEndpoints = why
+	be.NoEndpoints, be.ServiceBroken = why, true
 	b.problems[be.Name] = why
 }
 
@@ -258,9 +258,9 @@ func (c *Config) WithEndpoints(services []*corev1.Service, eps []*discoveryv1.En
 			continue // the Service's cluster IP: no endpoints of its own
 		}
 		nb := *be
-		nb.Endpoints, nb.NoEndpoints = nil, ""
+		nb.Endpoints, nb.NoEndpoints, nb.ServiceBroken = nil, "", false
 		b.resolve(&nb)
-		if nb.NoEndpoints != be.NoEndpoints || !slices.Equal(nb.Endpoints, be.Endpoints) {
+		if nb.NoEndpoints != be.NoEndpoints || nb.ServiceBroken != be.ServiceBroken || !slices.Equal(nb.Endpoints, be.Endpoints) {
 			out.Backends[i] = &nb
 		}
 	}

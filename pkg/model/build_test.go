@@ -149,8 +149,8 @@ func TestBuild(t *testing.T) {
 				loc(ModPrefix, "/named/", "lab/named:http", "lab", "refs"),
 			}}},
 			Backends: []*Backend{
-				{Name: "lab/api-service:81", Service: ServiceRef{"lab", "api-service"}, Port: "81", LoadBalance: annotations.RoundRobin, NoEndpoints: "service lab/api-service has no port 81"},
-				{Name: "lab/gone:80", Service: ServiceRef{"lab", "gone"}, Port: "80", LoadBalance: annotations.RoundRobin, NoEndpoints: "service lab/gone does not exist"},
+				{Name: "lab/api-service:81", Service: ServiceRef{"lab", "api-service"}, Port: "81", LoadBalance: annotations.RoundRobin, NoEndpoints: "service lab/api-service has no port 81", ServiceBroken: true},
+				{Name: "lab/gone:80", Service: ServiceRef{"lab", "gone"}, Port: "80", LoadBalance: annotations.RoundRobin, NoEndpoints: "service lab/gone does not exist", ServiceBroken: true},
 				backend("lab/named:http", "lab", "named", "http", Endpoint{"198.18.0.9", 8080}),
 			},
 			Ingresses: []IngressRef{{"lab", "refs"}},

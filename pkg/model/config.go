@@ -213,6 +213,10 @@ type Certificate struct {
 	KeyPEM   string    `json:"-"`
 	NotAfter time.Time `json:"notAfter"`
 	DNSNames []string  `json:"dnsNames,omitempty"`
+	// Serial is the leaf's serial number (decimal); IssuerSerial the
+	// serialNumber attribute of its issuer's name, usually "".
+	Serial       string `json:"serial,omitempty"`
+	IssuerSerial string `json:"issuerSerial,omitempty"`
 }
 
 // Modifier is an nginx location modifier.
@@ -322,6 +326,10 @@ type Backend struct {
 	Endpoints []Endpoint `json:"endpoints"`
 	// NoEndpoints explains an empty Endpoints, for the 503 body and logs.
 	NoEndpoints string `json:"noEndpoints,omitempty"`
+	// ServiceBroken: the Service reference itself is broken (no such
+	// Service or port, or one Portico does not proxy to); NoEndpoints
+	// says how.
+	ServiceBroken bool `json:"serviceBroken,omitempty"`
 	// The traffic policy travels to Lua, never into nginx.conf.
 	Canary   *Canary               `json:"canary,omitempty"`
 	Affinity *annotations.Affinity `json:"affinity,omitempty"`

@@ -38,11 +38,13 @@ func parseCertificate(s *corev1.Secret, now time.Time) (*Certificate, error) {
 		return nil, fmt.Errorf("secret %s/%s: certificate is not valid before %s", s.Namespace, s.Name, leaf.NotBefore.UTC().Format(time.RFC3339))
 	}
 	return &Certificate{
-		Name:     s.Namespace + "/" + s.Name,
-		CertPEM:  string(chain),
-		KeyPEM:   string(keyPEM),
-		NotAfter: leaf.NotAfter.UTC(),
-		DNSNames: leaf.DNSNames,
+		Name:         s.Namespace + "/" + s.Name,
+		CertPEM:      string(chain),
+		KeyPEM:       string(keyPEM),
+		NotAfter:     leaf.NotAfter.UTC(),
+		DNSNames:     leaf.DNSNames,
+		Serial:       leaf.SerialNumber.String(),
+		IssuerSerial: leaf.Issuer.SerialNumber,
 	}, nil
 }
 

@@ -98,8 +98,8 @@ func TestBuildTLS(t *testing.T) {
 		t.Errorf("servers (-want +got):\n%s", diff)
 	}
 	wantCerts := []*Certificate{
-		{Name: "lab/app-tls", NotAfter: year, DNSNames: []string{"app.example.com"}},
-		{Name: "lab/wild-tls", NotAfter: year, DNSNames: []string{"*.example.com"}},
+		{Name: "lab/app-tls", NotAfter: year, DNSNames: []string{"app.example.com"}, Serial: "1"},
+		{Name: "lab/wild-tls", NotAfter: year, DNSNames: []string{"*.example.com"}, Serial: "1"},
 	}
 	if diff := cmp.Diff(wantCerts, got.Certificates, cmpopts.IgnoreFields(Certificate{}, "CertPEM", "KeyPEM")); diff != "" {
 		t.Errorf("certificates (-want +got):\n%s", diff)

@@ -257,6 +257,9 @@ const (
 	ChecksumPath = "/configuration/checksum"
 	// RequestsPath answers the per-request counters (metrics.lua).
 	RequestsPath = "/metrics/requests"
+	// ConnectionsPath answers nginx's connection and request counters
+	// (stub_status).
+	ConnectionsPath = "/nginx_status"
 )
 
 // Find returns the backend called name, or nil.

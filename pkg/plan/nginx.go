@@ -39,6 +39,9 @@ type Options struct {
 	// OpenFilesLimit is the controller's hard limit of open files (0:
 	// unknown), which max-worker-open-files 0 derives nginx's from.
 	OpenFilesLimit int
+	// RequestMetrics makes Lua count each request for /metrics
+	// (--enable-metrics); without it the log phase counts nothing.
+	RequestMetrics bool
 }
 
 // HTTP is what nginx.conf's main and http contexts print: the
@@ -220,11 +223,11 @@ type Status struct {
 
 // StatusPaths are the paths of the status server's endpoints.
 type StatusPaths struct {
-	Backends, Certificates, Routes, Checksum, Requests string
+	Backends, Certificates, Routes, Checksum, Requests, Connections string
 }
 
 var statusPaths = StatusPaths{Backends: BackendsPath, Certificates: CertificatesPath, Routes: RoutesPath, Checksum: ChecksumPath,
-	Requests: RequestsPath}
+	Requests: RequestsPath, Connections: ConnectionsPath}
 
 // Upstream names of the Lua balancer, one per scheme: nginx keeps idle
 // upstream connections per block, and a connection of one scheme (TLS,

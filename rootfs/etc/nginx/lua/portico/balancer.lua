@@ -171,6 +171,8 @@ function _M.access(name, route)
     -- A canary without endpoints leaves the request on the main backend.
     if alt and #alt.endpoints > 0 then
       b = alt
+      -- The metrics' canary label.
+      ctx.portico_canary = alt.name
     end
   end
   if #b.endpoints == 0 then

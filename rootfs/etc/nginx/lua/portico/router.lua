@@ -611,7 +611,7 @@ function _M.log()
   local r = ctx.portico_route
   if r then
     balancer.observe(ctx)
-    metrics.observe(r.labels, ngx.status, metrics.elapsed())
+    metrics.observe(r.labels, ctx.portico_canary)
   end
 end
 
