@@ -70,23 +70,25 @@ func TestConfigMapClientLimits(t *testing.T) {
 	}
 
 	putConfigMap(t, map[string]string{"large-client-header-buffers": "2 1k", "enable-underscores-in-headers": "true", "use-http2": "false"})
+	// Every check of the new config waits for it: just after a reload, a
+	// connection may still reach an old worker.
 	eventually(t, "the buffers' limits", func() error {
 		if got := status(long); got != 414 {
 			return fmt.Errorf("a 1.5k request line: %d, want 414", got)
 		}
+		if got := status("/", bigHeader); got != 400 {
+			return fmt.Errorf("a 1.5k header: %d, want 400", got)
+		}
+		if _, proto, err := handshake(host); err != nil || proto != "http/1.1" {
+			return fmt.Errorf("use-http2 false: ALPN %q (%v), want http/1.1", proto, err)
+		}
 		return nil
 	})
-	if got := status("/", bigHeader); got != 400 {
-		t.Errorf("a 1.5k header: %d, want 400", got)
-	}
 	if got := status("/"+strings.Repeat("p", 900), "X-Fits: "+strings.Repeat("h", 900)); got != 200 {
 		t.Errorf("a 0.9k line and header: %d, want 200", got)
 	}
 	if code, saw, err := sawHeader([]string{"X_Under: 1"}, "X_Under"); err != nil || code != 200 || !saw {
 		t.Errorf("enable-underscores-in-headers: X_Under %d seen %v (%v)", code, saw, err)
-	}
-	if _, proto, err := handshake(host); err != nil || proto != "http/1.1" {
-		t.Errorf("use-http2 false: ALPN %q (%v), want http/1.1", proto, err)
 	}
 
 	putConfigMap(t, map[string]string{"ignore-invalid-headers": "false"})
