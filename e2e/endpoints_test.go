@@ -28,11 +28,8 @@ type load struct {
 	done     chan struct{}
 }
 
-func startLoad(host, path string, max int, limit time.Duration) *load {
-	return startPacedLoad(host, path, max, limit, 0)
-}
-
-// startPacedLoad is startLoad with at least every between two requests.
+// startPacedLoad sends up to max requests for at most limit, at least
+// every apart, until finished.
 func startPacedLoad(host, path string, max int, limit, every time.Duration) *load {
 	l := &load{pods: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
@@ -92,7 +89,9 @@ func TestScaleEndpointsWithoutReload(t *testing.T) {
 	servedBy(t, "scale.example.com", "/", a)
 	before := mustStatus(t).Nginx.Reloads
 
-	l := startLoad("scale.example.com", "/", 20000, 2*time.Minute)
+	// Paced, so that the bounded load still runs when the pods are
+	// scaled on a busy machine.
+	l := startPacedLoad("scale.example.com", "/", 20000, 2*time.Minute, 2*time.Millisecond)
 	for i := 1; i < 10; i++ {
 		a.addPod(t, fmt.Sprintf("web-%d", i))
 	}
