@@ -85,10 +85,9 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (c *Cluster, err err
 	c = &Cluster{
 		opts:    opts,
 		workDir: ClusterWorkDir(),
-		subnet:  DefaultSubnet(os.Getpid()),
 		netns:   runPrefix + "node",
 	}
-	if err := checkUnused(c.subnet); err != nil {
+	if c.subnet, err = FreeSubnet(os.Getpid()); err != nil {
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
 	if c.tools, err = findClusterTools(ctx, opts); err != nil {

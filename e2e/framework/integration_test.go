@@ -274,3 +274,15 @@ func TestControlPlaneAndNetwork(t *testing.T) {
 		t.Errorf("service after restart: %v, uid %v want %v", err, got.UID, svc.UID)
 	}
 }
+
+// FreeSubnet passes over a subnet another run's network holds.
+func TestFreeSubnetSkipsOneInUse(t *testing.T) {
+	n := newTestNetwork(t, "free")
+	s, err := FreeSubnet(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Overlaps(n.Subnet()) || !BenchmarkRange.Contains(s.Addr()) {
+		t.Errorf("FreeSubnet %s, while %s is in use", s, n.Subnet())
+	}
+}

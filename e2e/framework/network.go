@@ -71,6 +71,22 @@ func DefaultSubnet(seed int) netip.Prefix {
 	return netip.PrefixFrom(netip.AddrFrom4(a), 24)
 }
 
+// FreeSubnet is DefaultSubnet(seed), or when another run on this host
+// uses that one, the next of the 511 that no interface overlaps.
+func FreeSubnet(seed int) (netip.Prefix, error) {
+	var err error
+	for i := range 511 {
+		s := DefaultSubnet(seed + i)
+		if seed+i == 0 {
+			continue // make dev's
+		}
+		if err = checkUnused(s); err == nil {
+			return s, nil
+		}
+	}
+	return netip.Prefix{}, err
+}
+
 // nthAddr returns the n-th address of subnet (0 is the network address),
 // and false if that is outside subnet or its broadcast address.
 func nthAddr(subnet netip.Prefix, n int) (netip.Addr, bool) {
