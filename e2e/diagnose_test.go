@@ -230,7 +230,7 @@ func TestConfAndBackendsCommands(t *testing.T) {
 	// for it and the catch-all server that runs the router.
 	conf := run("conf", "--host", "shop.inspect.example.com", fmt.Sprintf("--controller-url=http://127.0.0.1:%d", env.portico.healthzPort), lua)
 	for _, want := range []string{"# shop.inspect.example.com has no server block", "# The Lua router's routes for shop.inspect.example.com",
-		"#   location / → backend " + ns + "/shop:80 (Ingress " + ns + "/shop, path /)", `server_name "_";`, "portico_router.route("} {
+		"#   location \"/\" → backend " + ns + "/shop:80 (Ingress " + ns + "/shop, path /)", `server_name "_";`, "portico_router.route("} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("conf --host lacks %q:\n%s", want, conf)
 		}

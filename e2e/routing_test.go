@@ -685,7 +685,7 @@ func TestDynamicRoutingNextToHostlessRewrite(t *testing.T) {
 	}
 	conf1 := runPortico(t, "conf", "--host", host, "--config-dir", env.portico.configDir, luaFlag())
 	conf2 := runPortico(t, "conf", "--host", "other.example.com", "--config-dir", env.portico.configDir, luaFlag())
-	if !strings.Contains(conf1, "# The Lua router's routes for "+host) || !strings.Contains(conf1, "#   location /lobby/ → backend "+ns+"/plain-lobby:80") ||
+	if !strings.Contains(conf1, "# The Lua router's routes for "+host) || !strings.Contains(conf1, "#   location \"/lobby/\" → backend "+ns+"/plain-lobby:80") ||
 		!strings.Contains(conf2, "# The Lua router does not know other.example.com: the rules without a host serve it:") {
 		t.Errorf("conf --host for a routed host and another:\n%s\n%s", conf1, conf2)
 	}

@@ -115,11 +115,8 @@ func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string) {
 		fmt.Fprintf(out, "# The Lua router's routes for %s (GET %s/configuration/routes):\n", key, luaURL)
 	}
 	hr := rt.Hosts[key]
-	if hr.HSTS {
-		fmt.Fprintf(out, "#   HTTPS answers carry Strict-Transport-Security: %s\n", rt.HSTS)
-	}
-	if hr.AppRoot != "" {
-		fmt.Fprintf(out, "#   \"/\" redirects (302) to %s (app-root)\n", hr.AppRoot)
+	for _, note := range plan.Notes(hr.Terms(rt.HSTS)) {
+		fmt.Fprintf(out, "#   %s\n", note)
 	}
 	for _, r := range hr.Routes {
 		what := "404"
@@ -129,7 +126,7 @@ func luaRoutes(ctx context.Context, out io.Writer, luaURL, host string) {
 		if r.Ingress != "" {
 			what += fmt.Sprintf(" (Ingress %s, path %s)", r.Ingress, r.IngressPath)
 		}
-		fmt.Fprintf(out, "#   location %s → %s%s\n", diagnose.RouteText(&r), what, diagnose.RouteNotes(&r))
+		fmt.Fprintf(out, "#   location %s → %s%s\n", r.LocationMatch(), what, diagnose.RouteNotes(&r))
 	}
 }
 

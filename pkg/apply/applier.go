@@ -31,6 +31,9 @@ type Applier struct {
 	// a push; what is not taken by then PushLoop keeps pushing, so a slow
 	// or unreachable endpoint never stalls the sync loop. Zero means 2 s.
 	PushWait time.Duration
+	// RoutedHosts, when set, is the path of the routed-hosts file, which
+	// receives Dynamic.RoutedHosts (writeRoutedHosts).
+	RoutedHosts string
 	// OnRefused, when set, is called (a.mu held: it must not call back)
 	// when the items the Lua endpoints refused change (Refused).
 	OnRefused func()
@@ -52,6 +55,9 @@ type Applier struct {
 	refused map[string]map[string]string
 	stats   Stats
 	kick    chan struct{} // wakes PushLoop; made on first use
+	// routedWant is the routed-hosts file asked for, routedWritten the
+	// one written.
+	routedWant, routedWritten []byte
 }
 
 // Dynamic is what nginx takes without a reload.
@@ -60,6 +66,10 @@ type Dynamic struct {
 	Documents *plan.Documents
 	// AuthFiles are htpasswd files by name, read by nginx per request.
 	AuthFiles map[string][]byte
+	// RoutedHosts is the routed-hosts file: the hosts the Lua router
+	// serves as the server blocks they stand for, for people (nginx does
+	// not read it); nil keeps the last one.
+	RoutedHosts []byte
 }
 
 // Stats counts what the Applier did.
@@ -144,6 +154,10 @@ func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn D
 	pctx, cancel := context.WithTimeout(ctx, a.pushWait())
 	defer cancel()
 	pushed, err := a.pushChanged(pctx)
+	if dyn.RoutedHosts != nil {
+		a.routedWant = dyn.RoutedHosts
+	}
+	a.writeRoutedHosts()
 	res.Pushed = pushed
 	if err != nil {
 		// nginx keeps its last backends meanwhile.

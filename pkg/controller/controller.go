@@ -125,6 +125,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 func newController(cfg Config) (*Controller, error) {
 	cfg.Plan.RunDir = filepath.Join(cfg.ConfigDir, "run")
+	cfg.Plan.RoutedHostsFile = filepath.Join(cfg.ConfigDir, "routed-hosts.conf")
 	if err := os.MkdirAll(cfg.Plan.RunDir, 0o755); err != nil {
 		return nil, fmt.Errorf("config dir: %w", err)
 	}
@@ -155,6 +156,7 @@ func newController(cfg Config) (*Controller, error) {
 			LoadTimeout: 30 * time.Second,
 			AuthFiles:   &apply.AuthFiles{Dir: filepath.Join(cfg.Plan.RunDir, "auth"), Owned: owned},
 			Owned:       owned,
+			RoutedHosts: cfg.Plan.RoutedHostsFile,
 		},
 		status:  &report.Status{Client: cfg.Client, Addresses: cfg.PublishStatusAddresses, Timeout: 10 * time.Second},
 		statusQ: newStatusLoop(),

@@ -1,8 +1,10 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"time"
 
@@ -149,9 +151,16 @@ func (c *Controller) apply(ctx context.Context, conf []byte, sum string, p *plan
 	// A stuck nginx must not stall the loop: give up and retry with backoff.
 	actx, cancel := context.WithTimeout(ctx, applyTimeout)
 	defer cancel()
+	dyn := apply.Dynamic{Documents: p.Documents, AuthFiles: p.AuthFiles}
+	if conf != nil {
+		var err error
+		if dyn.RoutedHosts, err = routedHosts(p, c.last.Load()); err != nil {
+			return apply.Result{}, err
+		}
+	}
 	before, wasRunning := c.applier.Stats(), c.applier.Nginx.Running()
 	applyStart := time.Now()
-	res, err := c.applier.Apply(actx, conf, sum, apply.Dynamic{Documents: p.Documents, AuthFiles: p.AuthFiles}, strings.Join(reasons, ", "))
+	res, err := c.applier.Apply(actx, conf, sum, dyn, strings.Join(reasons, ", "))
 	if after := c.applier.Stats(); after.Reloads > before.Reloads || after.ReloadFailures > before.ReloadFailures {
 		var loadErr error
 		if after.ReloadFailures > before.ReloadFailures {
@@ -163,6 +172,17 @@ func (c *Controller) apply(ctx context.Context, conf []byte, sum string, p *plan
 		c.last.Store(p)
 	}
 	return res, err
+}
+
+// routedHosts is the routed-hosts file of p, or nil when it is prev's,
+// the last plan nginx took: the routes and nginx.conf's settings are
+// (at 10,000 hosts it is megabytes, for a change elsewhere).
+func routedHosts(p, prev *plan.Plan) ([]byte, error) {
+	if prev != nil && bytes.Equal(p.Documents.Routes.Body, prev.Documents.Routes.Body) &&
+		reflect.DeepEqual(p.HTTP, prev.HTTP) && reflect.DeepEqual(p.Router, prev.Router) {
+		return nil, nil
+	}
+	return render.RoutedHosts(p)
 }
 
 // modelInput is the model's input from a snapshot of the caches.

@@ -708,7 +708,10 @@ func (d *diagnosis) nginx() Hop {
 				problems = append(problems, fmt.Sprintf("the Lua router routes %s%s to %s, the API objects say %s", d.host, d.path, got, cmp.Or(d.loc.Backend, "404")))
 				fix = cmp.Or(fix, "the routes push has not reached nginx yet: retry in a few seconds, then check the controller log for push errors")
 			} else {
-				line := fmt.Sprintf("Lua router: host %q, route %s → %s%s", key, RouteText(r), got, RouteNotes(r))
+				line := fmt.Sprintf("Lua router: host %q, route none → 404", key)
+				if r != nil {
+					line = fmt.Sprintf("Lua router: host %q, route %s → %s%s", key, r.LocationMatch(), got, RouteNotes(r))
+				}
 				if root := c.Routes.Hosts[key].AppRoot; root != "" {
 					line += fmt.Sprintf("; app-root: the host's \"/\" redirects (302) to %s first", root)
 				}
@@ -769,64 +772,10 @@ func (d *diagnosis) luaRouted() bool {
 	return true
 }
 
-// RouteText prints a Lua route's match as an nginx location would read.
-func RouteText(r *plan.Route) string {
-	if r == nil {
-		return "none"
-	}
-	switch {
-	case r.Exact:
-		return "= " + r.Path
-	case r.Regex:
-		return "~* " + r.Path
-	}
-	return r.Path
-}
-
 // RouteNotes lists what a Lua route does besides picking its backend, in
-// the order the router does it: "" for nothing, else "; " and the notes.
+// the words of plan.Route.Terms: "" for nothing, else "; " and the notes.
 func RouteNotes(r *plan.Route) string {
-	var notes []string
-	if r.BodyLimit != nil {
-		notes = append(notes, fmt.Sprintf("body limit %d bytes (0: none)", *r.BodyLimit))
-	}
-	if r.Location != "" {
-		notes = append(notes, "proxied from nginx.conf's location "+r.Location+", which has its per-location proxy settings, gRPC, rate limits, custom errors, basic auth or auth-url")
-	}
-	if ba := r.BasicAuth; ba != nil {
-		notes = append(notes, fmt.Sprintf("basic auth there (realm %q, htpasswd file %s)", ba.Realm, ba.File))
-	}
-	if a := r.Auth; a != nil {
-		note := fmt.Sprintf("auth-url there: %s %s must answer 2xx", a.Method, a.URL)
-		if a.Signin != "" {
-			note += "; a 401 redirects to " + a.Signin
-		}
-		notes = append(notes, note)
-	}
-	if e := r.Errors; e != nil {
-		notes = append(notes, "errors it intercepts served by "+e.Backend)
-	}
-	if rl := r.RateLimit; rl != nil {
-		notes = append(notes, fmt.Sprintf("rate limits there count each client address for this Ingress alone (scope %s; exempt networks: %d)", rl.Scope, len(rl.Allowlist)))
-	}
-	if r.SSLRedirect {
-		notes = append(notes, "plain HTTP redirected to HTTPS (308)")
-	}
-	if r.Redirect != nil {
-		notes = append(notes, fmt.Sprintf("answers %d to %s instead of proxying", r.Redirect.Code, r.Redirect.URL))
-	}
-	if sr := r.SourceRange; sr != nil {
-		notes = append(notes, fmt.Sprintf("source range: %d allowed, %d denied networks (others get 403 when any is allowed)", len(sr.Allow), len(sr.Deny)))
-	}
-	if r.RewriteTarget != "" {
-		notes = append(notes, "URI rewritten to "+r.RewriteTarget)
-	}
-	if r.UpstreamVhost != "" {
-		notes = append(notes, "Host sent: "+r.UpstreamVhost)
-	}
-	if r.Pass != "" {
-		notes = append(notes, "proxied to "+r.Pass)
-	}
+	notes := plan.Notes(r.Terms(plan.TermsContext{}))
 	if len(notes) == 0 {
 		return ""
 	}

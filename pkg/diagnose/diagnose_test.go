@@ -163,7 +163,7 @@ func TestDiagnose(t *testing.T) {
 		text: []string{`✓  ingress    Ingress lab/api, host app.example.com, path /api (Prefix)`,
 			"✓  service    Service lab/api-service port 80→5678",
 			"1 ready, 0 not ready, 0 terminating", "holds backend lab/api-service:80", "no hop is broken",
-			"the Lua router holds the route (no server block)", `Lua router: host "app.example.com", route /api/ → lab/api-service:80`},
+			"the Lua router holds the route (no server block)", `Lua router: host "app.example.com", route "/api/" → lab/api-service:80`},
 	}, {
 		name: "a hand edit of nginx.conf, undone",
 		snap: func() *Snapshot {
@@ -418,11 +418,13 @@ func TestRouteNotes(t *testing.T) {
 			Errors: &plan.RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &plan.BasicAuth{Realm: "Staff", File: "ns_users"},
 			Auth: &plan.Auth{URL: "http://10.0.0.1/auth", Host: "10.0.0.1", Method: "GET", Signin: "https://login.example.com/"}},
 			"; proxied from nginx.conf's location @portico_proxy_00112233aabbccdd, which has its per-location proxy settings, gRPC, rate limits, custom errors, basic auth or auth-url" +
-				"; basic auth there (realm \"Staff\", htpasswd file ns_users); auth-url there: GET http://10.0.0.1/auth must answer 2xx; a 401 redirects to https://login.example.com/; errors it intercepts served by ns/errs:80; rate limits there count each client address for this Ingress alone (scope 0a1b; exempt networks: 1)"},
+				"; rate limits there count each client address for this Ingress alone (scope 0a1b; exempt networks: 1); basic auth there (realm \"Staff\", htpasswd file ns_users); auth-url there: GET http://10.0.0.1/auth must answer 2xx; a 401 redirects to https://login.example.com/; errors it intercepts served by ns/errs:80"},
+		// A redirect answers: nothing after it applies.
 		{plan.Route{Path: "/", Backend: "ns/a:80", BodyLimit: &limit, SSLRedirect: true, Redirect: &plan.Redirect{Code: 301, URL: "https://b.example.com/"},
-			SourceRange: &plan.SourceRange{Allow: []string{"0a000000/8"}}, RewriteTarget: "/x", UpstreamVhost: "in.example", Pass: "https://portico_balancer_https"},
-			"; body limit 1024 bytes (0: none); plain HTTP redirected to HTTPS (308); answers 301 to https://b.example.com/ instead of proxying" +
-				"; source range: 1 allowed, 0 denied networks (others get 403 when any is allowed); URI rewritten to /x; Host sent: in.example; proxied to https://portico_balancer_https"},
+			SourceRange: &plan.SourceRange{Allow: []string{"0a000000/8"}}, RewriteTarget: "/x"},
+			"; body limit 1024 bytes (0: none); plain HTTP redirected to HTTPS (308); answers 301 to https://b.example.com/ instead of proxying"},
+		{plan.Route{Path: "/", Backend: "ns/a:80", SourceRange: &plan.SourceRange{Allow: []string{"0a000000/8"}}, RewriteTarget: "/x", UpstreamVhost: "in.example", Pass: "https://portico_balancer_https"},
+			"; source range: 1 allowed, 0 denied networks (others get 403 when any is allowed); URI rewritten to /x; Host sent: in.example; proxied to https://portico_balancer_https"},
 	} {
 		if got := RouteNotes(&tc.r); got != tc.want {
 			t.Errorf("RouteNotes(%+v) = %q, want %q", tc.r, got, tc.want)

@@ -90,7 +90,7 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 	for i, l := range s.Locations {
 		// CORS's headers and the auth answer's Set-Cookie are add_headers of
 		// the location, which replace the server's.
-		loc := &Location{Location: l, HTTP: h, Match: strings.TrimSpace(string(l.Modifier) + ` "` + l.Path + `"`),
+		loc := &Location{Location: l, HTTP: h, Match: locationMatch(l.Modifier, l.Path),
 			RepeatHSTS: (l.CORS != nil || l.ExternalAuth != nil) && v.HSTS, AccessMakesRequestID: v.AccessMakesRequestID}
 		loc.Directive, loc.Pass = pass(l.Proxy.Protocol)
 		loc.Settings = h.settingsDirectives(l.Proxy)
@@ -98,10 +98,7 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 			loc.MatchCN = s.ClientTLS.MatchCN
 		}
 		if l.RewriteTarget != "" {
-			loc.RewritePattern = "^"
-			if l.IsRegex() {
-				loc.RewritePattern = `"(?i)` + l.Path + `"`
-			}
+			loc.RewritePattern = rewritePattern(l.IsRegex(), l.Path)
 		}
 		if l.RateLimit != nil {
 			loc.Limits = zones[l.RateLimit]
@@ -136,6 +133,15 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 		out = append(out, loc)
 	}
 	return out
+}
+
+// rewritePattern is what rewrite-target matches in a location of path:
+// the regex path, or "^" for the whole URI.
+func rewritePattern(regex bool, path string) string {
+	if regex {
+		return `"(?i)` + path + `"`
+	}
+	return "^"
 }
 
 // pass is how a location with backend protocol proto passes requests:

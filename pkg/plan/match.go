@@ -17,13 +17,7 @@ func (rt *Routes) Match(host, path string) (key string, r *Route, found bool) {
 	}
 	rs := rt.Hosts[key].Routes
 	i := model.MatchPath(path, len(rs), func(i int) (model.Modifier, string) {
-		switch {
-		case rs[i].Exact:
-			return model.ModExact, rs[i].Path
-		case rs[i].Regex:
-			return model.ModRegex, rs[i].Path
-		}
-		return model.ModPrefix, rs[i].Path
+		return rs[i].Modifier(), rs[i].Path
 	})
 	if i < 0 {
 		return key, nil, true

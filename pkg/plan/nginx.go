@@ -29,6 +29,10 @@ type Options struct {
 	// with, in its syntax (IPv6 in brackets, an optional :port); none
 	// means such URLs fail (500).
 	Resolvers []string
+	// RoutedHostsFile is where the routed hosts are written as the server
+	// blocks they stand for (RoutedHosts); nginx.conf names it where the
+	// catch-all server hands requests to the Lua router. "": nowhere.
+	RoutedHostsFile string
 	// DataFiles maps each of model.Config.DataFiles with a copy to the
 	// copy nginx.conf names (apply.DataFiles).
 	DataFiles map[string]string

@@ -38,6 +38,8 @@ type Plan struct {
 	// AuthFiles are the files nginx reads per request (htpasswd, CA
 	// bundles), by name.
 	AuthFiles map[string][]byte `json:"-"`
+	// routed are the hosts the router serves, for RoutedHosts.
+	routed []routedHost
 }
 
 // Make plans how nginx and Lua carry m, with the controller's settings
@@ -150,6 +152,7 @@ func sameServers(a, b []*Server) bool {
 func (p *Plan) Carried() *Plan {
 	c := *p
 	c.Model = &model.Config{ConfigMapValues: p.Model.ConfigMapValues}
+	c.routed = nil
 	if p.Router == nil {
 		c.Servers, c.RateLimits = nil, nil // only kept router locations compare them
 	}

@@ -121,6 +121,7 @@ func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 			hr.Routes = append(hr.Routes, r)
 		}
 		routes.Hosts[s.Host] = hr
+		p.recordRouted(s, hr)
 		// server-alias: the same routes under each name.
 		for _, a := range s.Aliases {
 			routes.Hosts[a] = hr

@@ -1,0 +1,91 @@
+package render
+
+import (
+	"bytes"
+	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/modeltest"
+	"github.com/portico-ingress/portico/pkg/nginxconf"
+	"github.com/portico-ingress/portico/pkg/plan"
+)
+
+// routedHostsPlan is the plan of Ingresses whose hosts the Lua router
+// serves, with what a route can do: exact, prefix and regex paths,
+// rewrite-target, redirects, source ranges, CORS, upstream-vhost, an
+// HTTPS backend, timeouts, body limits, a location of its own (proxy
+// settings, basic auth), app-root and server-alias; a TLS host with
+// ssl-redirect and HSTS; the rules without a host.
+func routedHostsPlan(t testing.TB) *plan.Plan {
+	const a = "nginx.ingress.kubernetes.io/"
+	ing, ann, rule, path := modeltest.Ingress, modeltest.Annotate, modeltest.Rule, modeltest.Path
+	svcs, slices := modeltest.LabObjects()
+	in := model.Input{IngressClasses: []*networkingv1.IngressClass{modeltest.OurClass()}, Services: svcs, EndpointSlices: slices,
+		Options: model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
+		Ingresses: []*networkingv1.Ingress{
+			ing("lab", "shop", ann(a+"app-root", "/home"), ann(a+"server-alias", "www.shop.example.com"),
+				ann(a+"whitelist-source-range", "10.0.0.0/8,2001:db8::/32"), ann(a+"proxy-read-timeout", "30"),
+				rule("shop.example.com", path("/", modeltest.Prefix, "frontend-service", 80), path("/cart", modeltest.Exact, "api-service", 80))),
+			ing("lab", "api", ann(a+"use-regex", "true"), ann(a+"rewrite-target", "/v2/$1"), ann(a+"upstream-vhost", "api.internal"),
+				ann(a+"backend-protocol", "HTTPS"), ann(a+"proxy-body-size", "8m"), ann(a+"enable-cors", "true"),
+				rule("shop.example.com", path("/api/(.*)", modeltest.Impl, "api-service", 80))),
+			ing("lab", "buffered", ann(a+"proxy-buffering", "on"), ann(a+"proxy-buffer-size", "16k"),
+				rule("shop.example.com", path("/upload", modeltest.Prefix, "api-service", 80))),
+			ing("lab", "moved", ann(a+"permanent-redirect", "https://new.example.com/"),
+				rule("old.example.com", path("/", modeltest.Prefix, "api-service", 80))),
+			ing("lab", "secure", modeltest.WithTLS("", "secure.example.com"),
+				rule("secure.example.com", path("/", modeltest.Prefix, "api-service", 80))),
+			ing("lab", "lobby", rule("", path("/lobby", modeltest.Prefix, "frontend-service", 80))),
+			ing("lab", "wild", rule("*.apps.example.com", path("/", modeltest.Prefix, "frontend-service", 80))),
+		}}
+	opts := testOptions
+	opts.HTTPSPort, opts.RoutedHostsFile = 8443, "/etc/nginx/routed-hosts.conf"
+	p, err := plan.Make(model.Build(in), nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The routed-hosts file shows each routed host as the server block it
+// stands for, in nginx's syntax; nginx.conf points to it.
+func TestRenderRoutedHostsGolden(t *testing.T) {
+	p := routedHostsPlan(t)
+	if p.Router == nil {
+		t.Fatal("no host is routed")
+	}
+	out, err := RoutedHosts(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "routed-hosts.conf", out)
+	if _, err := nginxconf.Parse(out); err != nil {
+		t.Errorf("the routed-hosts file is not in nginx's syntax: %v", err)
+	}
+	for _, want := range []string{
+		"server_name shop.example.com www.shop.example.com;",
+		`location = "/cart" {`,
+		`location ~* "^/api/(.*)" {`,
+		"# Ingress lab/api, path /api/(.*)",
+		`rewrite "(?i)^/api/(.*)" "/v2/$1" break;`,
+		"proxy_pass https://portico_balancer_https;",
+		"allow 10.0.0.0/8;", "allow 2001:db8::/32;", "deny all;",
+		`return 301 "https://new.example.com/";`,
+		"return 308 https://$host:8443$request_uri; }",
+		"server_name _;",
+		"# Backend lab/api-service:80: the Lua balancer picks its endpoint",
+	} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("the routed-hosts file lacks %q", want)
+		}
+	}
+	conf, _, err := Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(conf, []byte("# Their routes, as the server blocks they stand for: /etc/nginx/routed-hosts.conf")) {
+		t.Error("nginx.conf does not point to the routed-hosts file")
+	}
+}
