@@ -9,7 +9,11 @@
 // format of the Lua configuration endpoints (lua.go, documented against
 // rootfs/etc/nginx/lua/portico), the model in that format (wire.go) and
 // the documents pushed to the endpoints (document.go). Endpoints have a
-// short path of their own (Plan.WithEndpoints).
+// short path of their own (Plan.WithEndpoints). A route of the router in
+// nginx's terms, its directives and the words for people, is
+// Route.Terms (routeterms.go), printed for each routed host as the server
+// block it stands for (Plan.RoutedHosts, routedhosts.go) and used by the
+// tools that explain a route.
 //
 // Contract: Make is a pure, deterministic function of the model, the
 // previous plan and the controller's options; it never changes the model.
