@@ -20,6 +20,7 @@ import (
 	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/plan"
+	"github.com/portico-ingress/portico/pkg/render"
 	"github.com/portico-ingress/portico/pkg/report"
 	"github.com/portico-ingress/portico/pkg/statusport"
 	"github.com/portico-ingress/portico/pkg/watch"
@@ -112,6 +113,8 @@ type Controller struct {
 	// take it while the next one is built: at 10,000 Ingresses a model is
 	// ~100 MB) and after a failed one.
 	lastSync atomic.Value
+	// routedFile renders the routed-hosts file; the sync loop's alone.
+	routedFile render.RoutedHostsFile
 }
 
 // Run runs the controller until ctx ends, then stops nginx gracefully.

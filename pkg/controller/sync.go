@@ -154,7 +154,7 @@ func (c *Controller) apply(ctx context.Context, conf []byte, sum string, p *plan
 	dyn := apply.Dynamic{Documents: p.Documents, AuthFiles: p.AuthFiles}
 	if conf != nil {
 		var err error
-		if dyn.RoutedHosts, err = routedHosts(p, c.last.Load()); err != nil {
+		if dyn.RoutedHosts, err = c.routedHosts(p, c.last.Load()); err != nil {
 			return apply.Result{}, err
 		}
 	}
@@ -175,14 +175,15 @@ func (c *Controller) apply(ctx context.Context, conf []byte, sum string, p *plan
 }
 
 // routedHosts is the routed-hosts file of p, or nil when it is prev's,
-// the last plan nginx took: the routes and nginx.conf's settings are
-// (at 10,000 hosts it is megabytes, for a change elsewhere).
-func routedHosts(p, prev *plan.Plan) ([]byte, error) {
+// the last plan nginx took: the routes and nginx.conf's settings are (at
+// 10,000 hosts it is megabytes, for a change elsewhere). The hosts whose
+// routes did not change keep their text (render.RoutedHostsFile).
+func (c *Controller) routedHosts(p, prev *plan.Plan) ([]byte, error) {
 	if prev != nil && bytes.Equal(p.Documents.Routes.Body, prev.Documents.Routes.Body) &&
 		reflect.DeepEqual(p.HTTP, prev.HTTP) && reflect.DeepEqual(p.Router, prev.Router) {
 		return nil, nil
 	}
-	return render.RoutedHosts(p)
+	return c.routedFile.Render(p)
 }
 
 // modelInput is the model's input from a snapshot of the caches.

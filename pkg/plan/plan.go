@@ -39,7 +39,7 @@ type Plan struct {
 	// bundles), by name.
 	AuthFiles map[string][]byte `json:"-"`
 	// routed are the hosts the router serves, for RoutedHosts.
-	routed []routedHost
+	routed []RoutedHost
 }
 
 // Make plans how nginx and Lua carry m, with the controller's settings

@@ -3,16 +3,30 @@ package plan
 import "github.com/portico-ingress/portico/pkg/model"
 
 // RoutedHosts is the view of the routed-hosts file (Options.RoutedHostsFile):
-// each host the Lua router serves as the server block it stands for.
-// nginx does not load the file; it is for people who read nginx.conf to
-// see how a host is served.
+// each host the Lua router serves as the server block it stands for
+// (Server). nginx does not load the file; it is for people who read
+// nginx.conf to see how a host is served.
 type RoutedHosts struct {
 	// StatusPort serves the routes the router holds now.
 	StatusPort int
 	// Router is false when dynamic routing is off: every host has a
 	// server block in nginx.conf.
-	Router  bool
-	Servers []RoutedServer
+	Router bool
+	// Hosts are the routed hosts, in the model's order of servers (the
+	// rules without a host first).
+	Hosts []RoutedHost
+	// Context and HSTS are what the routes' terms take from nginx.conf
+	// and the routes document.
+	Context TermsContext
+	HSTS    string
+}
+
+// RoutedHost is a host the router serves: the key of its routes in
+// Routes.Hosts, its server-alias names and its routes.
+type RoutedHost struct {
+	Host    string
+	Aliases []string
+	Routes  *HostRoutes
 }
 
 // RoutedServer is a routed host, its server-alias names and its routes.
@@ -42,40 +56,27 @@ type RoutedLocation struct {
 	Terms   []RouteTerm
 }
 
-// routedHost is a host the router serves, recorded by serve for
-// RoutedHosts: its routes are those of the Lua document.
-type routedHost struct {
-	host    string
-	aliases []string
-	routes  HostRoutes
-}
-
-// RoutedHosts is the view of p's routed hosts, in the model's order of
-// servers (the rules without a host first).
+// RoutedHosts is the view of p's routed hosts.
 func (p *Plan) RoutedHosts() *RoutedHosts {
-	v := &RoutedHosts{StatusPort: p.HTTP.StatusPort, Router: p.Router != nil}
-	c := TermsContext{HTTPSPortSuffix: p.HTTP.HTTPSPortSuffix, AuthDir: p.HTTP.AuthDir, Router: p.Router}
-	hsts := ""
+	v := &RoutedHosts{StatusPort: p.HTTP.StatusPort, Router: p.Router != nil, Hosts: p.routed,
+		Context: TermsContext{HTTPSPortSuffix: p.HTTP.HTTPSPortSuffix, AuthDir: p.HTTP.AuthDir, Router: p.Router}}
 	if p.Model != nil {
-		hsts = p.Model.Global.HSTS
-	}
-	for _, h := range p.routed {
-		v.Servers = append(v.Servers, RoutedServerOf(h.host, h.aliases, &h.routes, hsts, c))
+		v.HSTS = p.Model.Global.HSTS
 	}
 	return v
 }
 
-// RoutedServerOf is the server block the routes hr of host (a key of
-// Routes.Hosts) and its aliases stand for, with c from nginx.conf.
-func RoutedServerOf(host string, aliases []string, hr *HostRoutes, hsts string, c TermsContext) RoutedServer {
-	name := serverName(host)
-	for _, a := range aliases {
+// Server is the server block the routed host h stands for.
+func (v *RoutedHosts) Server(h *RoutedHost) RoutedServer {
+	name := serverName(h.Host)
+	for _, a := range h.Aliases {
 		name += " " + serverName(a)
 	}
-	s := RoutedServer{ServerName: name, Host: host, Terms: hr.Terms(hsts), Locations: make([]RoutedLocation, 0, len(hr.Routes))}
+	hr := h.Routes
+	s := RoutedServer{ServerName: name, Host: h.Host, Terms: hr.Terms(v.HSTS), Locations: make([]RoutedLocation, 0, len(hr.Routes))}
 	for i := range hr.Routes {
 		r := &hr.Routes[i]
-		l := RoutedLocation{Match: r.LocationMatch(), Ingress: r.Ingress, IngressPath: r.IngressPath, Terms: r.Terms(c)}
+		l := RoutedLocation{Match: r.LocationMatch(), Ingress: r.Ingress, IngressPath: r.IngressPath, Terms: r.Terms(v.Context)}
 		if r.Redirect == nil {
 			l.Backend = r.Backend
 		}
@@ -84,7 +85,8 @@ func RoutedServerOf(host string, aliases []string, hr *HostRoutes, hsts string, 
 	return s
 }
 
-// recordRouted records that the router serves s with hr.
+// recordRouted records that the router serves s with hr, for
+// RoutedHosts.
 func (p *Plan) recordRouted(s *model.Server, hr HostRoutes) {
-	p.routed = append(p.routed, routedHost{host: s.Host, aliases: s.Aliases, routes: hr})
+	p.routed = append(p.routed, RoutedHost{Host: s.Host, Aliases: s.Aliases, Routes: &hr})
 }

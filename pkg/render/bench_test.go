@@ -69,3 +69,37 @@ func BenchmarkBuildRender(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRoutedHosts renders the routed-hosts file of n routed hosts,
+// which a sync that changes routes writes: whole (the first sync, or a
+// change to nginx.conf's router locations) and again, as for a change to
+// other hosts than these (each keeps its text).
+func BenchmarkRoutedHosts(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		p, err := plan.Make(model.Build(benchInput(n)), nil, testOptions)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, again := range []bool{false, true} {
+			b.Run(fmt.Sprintf("ingresses=%d/again=%v", n, again), func(b *testing.B) {
+				var f RoutedHostsFile
+				if _, err := f.Render(p); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				var size int
+				for b.Loop() {
+					if !again {
+						f = RoutedHostsFile{}
+					}
+					out, err := f.Render(p)
+					if err != nil {
+						b.Fatal(err)
+					}
+					size = len(out)
+				}
+				b.ReportMetric(float64(size)/1024, "KiB-file")
+			})
+		}
+	}
+}

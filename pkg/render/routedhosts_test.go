@@ -19,10 +19,26 @@ import (
 // settings, basic auth), app-root and server-alias; a TLS host with
 // ssl-redirect and HSTS; the rules without a host.
 func routedHostsPlan(t testing.TB) *plan.Plan {
-	const a = "nginx.ingress.kubernetes.io/"
+	return routedHostsPlanOf(t, routedHostsInput())
+}
+
+func routedHostsPlanOf(t testing.TB, in model.Input) *plan.Plan {
+	opts := testOptions
+	opts.HTTPSPort, opts.RoutedHostsFile = 8443, "/etc/nginx/routed-hosts.conf"
+	p, err := plan.Make(model.Build(in), nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const ann = "nginx.ingress.kubernetes.io/"
+
+func routedHostsInput() model.Input {
+	const a = ann
 	ing, ann, rule, path := modeltest.Ingress, modeltest.Annotate, modeltest.Rule, modeltest.Path
 	svcs, slices := modeltest.LabObjects()
-	in := model.Input{IngressClasses: []*networkingv1.IngressClass{modeltest.OurClass()}, Services: svcs, EndpointSlices: slices,
+	return model.Input{IngressClasses: []*networkingv1.IngressClass{modeltest.OurClass()}, Services: svcs, EndpointSlices: slices,
 		Options: model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
 		Ingresses: []*networkingv1.Ingress{
 			ing("lab", "shop", ann(a+"app-root", "/home"), ann(a+"server-alias", "www.shop.example.com"),
@@ -40,13 +56,6 @@ func routedHostsPlan(t testing.TB) *plan.Plan {
 			ing("lab", "lobby", rule("", path("/lobby", modeltest.Prefix, "frontend-service", 80))),
 			ing("lab", "wild", rule("*.apps.example.com", path("/", modeltest.Prefix, "frontend-service", 80))),
 		}}
-	opts := testOptions
-	opts.HTTPSPort, opts.RoutedHostsFile = 8443, "/etc/nginx/routed-hosts.conf"
-	p, err := plan.Make(model.Build(in), nil, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // The routed-hosts file shows each routed host as the server block it
@@ -87,5 +96,49 @@ func TestRenderRoutedHostsGolden(t *testing.T) {
 	}
 	if !bytes.Contains(conf, []byte("# Their routes, as the server blocks they stand for: /etc/nginx/routed-hosts.conf")) {
 		t.Error("nginx.conf does not point to the routed-hosts file")
+	}
+}
+
+// Rendered again after a change, the file is the one a whole render
+// gives: a changed host gets its new text, the others keep theirs, and a
+// change to the router's locations renders every host again.
+func TestRoutedHostsFileAgain(t *testing.T) {
+	var f RoutedHostsFile
+	in := routedHostsInput()
+	for _, change := range []struct {
+		name string
+		ing  *networkingv1.Ingress
+		want string
+	}{
+		{"unchanged", nil, `location = "/upload" {`},
+		{"a new path on a host", modeltest.Ingress("lab", "moved", modeltest.Annotate(ann+"permanent-redirect", "https://new.example.com/"),
+			modeltest.Rule("old.example.com", modeltest.Path("/", modeltest.Prefix, "api-service", 80), modeltest.Path("/kept", modeltest.Exact, "api-service", 80))),
+			`location = "/kept" {`},
+		{"new proxy settings: the router's locations change", modeltest.Ingress("lab", "buffered", modeltest.Annotate(ann+"proxy-buffering", "on"),
+			modeltest.Annotate(ann+"proxy-buffer-size", "32k"), modeltest.Rule("shop.example.com", modeltest.Path("/upload", modeltest.Prefix, "api-service", 80))),
+			"proxy_buffer_size 32k;"},
+	} {
+		if change.ing != nil {
+			for i, ing := range in.Ingresses {
+				if ing.Name == change.ing.Name {
+					in.Ingresses[i] = change.ing
+				}
+			}
+		}
+		p := routedHostsPlanOf(t, in)
+		got, err := f.Render(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := RoutedHosts(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, whole) {
+			t.Errorf("%s: rendered again, the file differs from a whole render:\n%s\nwant\n%s", change.name, got, whole)
+		}
+		if !bytes.Contains(got, []byte(change.want)) {
+			t.Errorf("%s: the file lacks %q", change.name, change.want)
+		}
 	}
 }
