@@ -35,10 +35,13 @@ type routedContext struct {
 	hsts      string
 }
 
-// routedText is a host's text and what it was rendered from: a copy of
-// its item and its aliases.
+// routedText is a host's text and what it was rendered from: its item
+// of the last plan's routes document (a slice of its body, which the
+// controller keeps anyway) and its aliases.
 type routedText struct {
-	key, text []byte
+	item    []byte
+	aliases string
+	text    []byte
 }
 
 // Render renders p's routed-hosts file.
@@ -58,18 +61,18 @@ func (f *RoutedHostsFile) Render(p *plan.Plan) ([]byte, error) {
 		return nil, fmt.Errorf("render the routed-hosts file: %w", err)
 	}
 	hosts := make(map[string]routedText, len(v.Hosts))
-	var item []byte
 	for i := range v.Hosts {
 		h := &v.Hosts[i]
-		item = append(append(item[:0], p.Documents.Routes.Items[h.Host]...), strings.Join(h.Aliases, " ")...)
+		item, aliases := p.Documents.Routes.Items[h.Host], strings.Join(h.Aliases, " ")
 		t, ok := f.hosts[h.Host]
-		if !ok || !bytes.Equal(t.key, item) {
+		if !ok || !bytes.Equal(t.item, item) || t.aliases != aliases {
 			var hb bytes.Buffer
 			if err := tmpl.ExecuteTemplate(&hb, "routed server", v.Server(h)); err != nil {
 				return nil, fmt.Errorf("render the routed-hosts file: %s: %w", h.Host, err)
 			}
-			t = routedText{key: bytes.Clone(item), text: hb.Bytes()}
+			t.text = hb.Bytes()
 		}
+		t.item, t.aliases = item, aliases
 		hosts[h.Host] = t
 		buf.Write(t.text)
 	}
