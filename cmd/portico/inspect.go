@@ -38,7 +38,9 @@ fetches it from the controller's read-only GET /nginx.conf on the healthz
 port. With --host, prints only the server
 block(s) nginx picks for that host; for a host routed by Lua (no server
 block of its own) it first prints, as comments, the routes the Lua router
-holds for it (GET /configuration/routes on --lua-url).`,
+holds for it (GET /configuration/routes on --lua-url). Every routed host
+at once, as the server blocks they stand for: routed-hosts.conf in
+--config-dir (the controller rewrites it when routes change).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var conf []byte

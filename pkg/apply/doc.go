@@ -16,10 +16,9 @@
 //
 // Files: every file it writes under the config dir (nginx.conf, the default
 // certificate, auth files, the routed-hosts file) is recorded with its
-// content (OwnedFiles); a
-// change Portico did not make is drift: a Warning, counted, and Portico's
-// version written back at once, and checked again before nginx restarts,
-// so nginx never loads a hand edit. Files an operator mounts for nginx
+// content (OwnedFiles); a change Portico did not make is drift: a
+// Warning, counted, and Portico's version written back at once, and
+// checked again before nginx restarts, so nginx never loads a hand edit. Files an operator mounts for nginx
 // (DataFiles, by configured path) reach nginx.conf only as copies in the
 // run dir, named by content: a new version applies with one reload; one
 // nginx -t refuses leaves the last good copy in use. The routed-hosts file
