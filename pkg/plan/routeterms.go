@@ -71,7 +71,7 @@ func Notes(terms []RouteTerm) []string {
 func (h *HostRoutes) Terms(hsts string) []RouteTerm {
 	var out []RouteTerm
 	if h.HSTS {
-		out = append(out, RouteTerm{Directives: []string{`add_header Strict-Transport-Security "` + hsts + `" always;`},
+		out = append(out, RouteTerm{Directives: []string{"add_header Strict-Transport-Security $portico_hsts always;"},
 			Note: "HTTPS answers carry Strict-Transport-Security: " + hsts})
 	}
 	if h.RedirectTo != "" {
