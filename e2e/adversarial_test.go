@@ -693,7 +693,7 @@ func TestAdversarialHealthzFromPodNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
-	want := map[string]int{"/healthz": 200, "/metrics": 200, "/nginx.conf": 403, "/status": 403, "/status?model=true": 403, "/debug/pprof/": 403}
+	want := map[string]int{"/healthz": 200, "/metrics": 200, "/nginx.conf": 403, "/routed-hosts.conf": 403, "/status": 403, "/status?model=true": 403, "/debug/pprof/": 403}
 	for path, code := range want {
 		url := fmt.Sprintf("http://%s:%d%s", env.net.Gateway(), env.portico.healthzPort, path)
 		out, err := h.Command("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", url).Output()

@@ -101,6 +101,10 @@ func TestRoutedHostsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The controller serves it to the tools, as nginx.conf.
+	if code, body, err := plainGet(fmt.Sprintf("http://127.0.0.1:%d/routed-hosts.conf", env.portico.healthzPort)); err != nil || code != 200 || body != string(mine) {
+		t.Errorf("GET /routed-hosts.conf on the healthz port: %d %v, the file's content %v", code, err, body == string(mine))
+	}
 	if err := os.WriteFile(file, []byte("# hand edit\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,7 @@ func (f *controllerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.webhookKey, "validating-webhook-key", "", "PEM private key of the validating webhook; loaded again with the certificate")
 	fs.IntVar(&f.httpPort, "http-port", 80, "port for HTTP traffic")
 	fs.IntVar(&f.httpsPort, "https-port", 443, "port for HTTPS traffic")
-	fs.IntVar(&f.healthzPort, "healthz-port", 10254, "port for the health check and /metrics (all clients), /status and /nginx.conf (loopback clients only)")
+	fs.IntVar(&f.healthzPort, "healthz-port", 10254, "port for the health check and /metrics (all clients), /status, /nginx.conf and /routed-hosts.conf (loopback clients only)")
 	fs.StringVar(&f.healthzHost, "healthz-host", "", "address the healthz port listens on; empty means all")
 	fs.StringVar(&f.healthCheckPath, "health-check-path", "/healthz", "path of the health check on the healthz port")
 	fs.IntVar(&f.statusPort, "status-port", 10246, "loopback port of nginx's configuration endpoint")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -28,14 +29,16 @@ func (c *Controller) healthCheckPath() string {
 }
 
 // serveHealth serves the health check (/healthz, or HealthCheckPath),
-// /metrics, /status and /nginx.conf on the healthz port; all but the health
+// /metrics, /status, /nginx.conf and /routed-hosts.conf on the healthz
+// port; all but the health
 // check and /metrics to loopback clients only (loopbackOnly).
 func (c *Controller) serveHealth() (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc(c.healthCheckPath(), c.healthz)
 	mux.Handle("/metrics", promhttp.HandlerFor(c.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/status", c.statusJSON)
-	mux.HandleFunc("/nginx.conf", c.nginxConf)
+	mux.HandleFunc("/nginx.conf", servedFile(c.applier.Nginx.Conf))
+	mux.HandleFunc("/routed-hosts.conf", servedFile(c.applier.RoutedHosts))
 	ln, err := net.Listen("tcp", net.JoinHostPort(c.cfg.HealthzHost, strconv.Itoa(c.cfg.HealthzPort)))
 	if err != nil {
 		return nil, fmt.Errorf("healthz port: %w", err)
@@ -134,18 +137,22 @@ func (c *Controller) statusJSON(w http.ResponseWriter, r *http.Request) {
 	_ = enc.Encode(out)
 }
 
-// nginxConf serves the nginx.conf nginx runs, read-only; it holds no key
-// material (certificates live in Lua memory).
-func (c *Controller) nginxConf(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "use GET", http.StatusMethodNotAllowed)
-		return
+// servedFile answers GET with the file at path, read-only: nginx.conf as
+// nginx runs it, or the routed-hosts file, for the tools outside the Pod.
+// Neither holds key material (certificates live in Lua memory).
+func servedFile(path string) http.HandlerFunc {
+	name := filepath.Base(path)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "use GET", http.StatusMethodNotAllowed)
+			return
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			http.Error(w, "no "+name+" yet: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(b)
 	}
-	b, err := os.ReadFile(c.applier.Nginx.Conf)
-	if err != nil {
-		http.Error(w, "no nginx.conf yet: "+err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write(b)
 }

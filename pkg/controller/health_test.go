@@ -109,7 +109,7 @@ func TestHealthzPortFullViewsLoopbackOnly(t *testing.T) {
 		code         int
 	}{
 		{"10.0.0.7:4000", "/healthz", 200}, {"10.0.0.7:4000", "/metrics", 200},
-		{"10.0.0.7:4000", "/nginx.conf", 403}, {"10.0.0.7:4000", "/status", 403}, {"10.0.0.7:4000", "/debug/pprof/heap", 403},
+		{"10.0.0.7:4000", "/nginx.conf", 403}, {"10.0.0.7:4000", "/routed-hosts.conf", 403}, {"10.0.0.7:4000", "/status", 403}, {"10.0.0.7:4000", "/debug/pprof/heap", 403},
 		{"10.0.0.7:4000", "//healthz/../nginx.conf", 403}, {"[fd00::7]:4000", "/status", 403},
 		{"127.0.0.1:4000", "/nginx.conf", 200}, {"[::1]:4000", "/status", 200}, {"[::ffff:127.0.0.1]:4000", "/status", 200},
 	} {
