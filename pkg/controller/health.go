@@ -30,8 +30,8 @@ func (c *Controller) healthCheckPath() string {
 
 // serveHealth serves the health check (/healthz, or HealthCheckPath),
 // /metrics, /status, /nginx.conf and /routed-hosts.conf on the healthz
-// port; all but the health
-// check and /metrics to loopback clients only (loopbackOnly).
+// port; all but the health check and /metrics to loopback clients only
+// (loopbackOnly).
 func (c *Controller) serveHealth() (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc(c.healthCheckPath(), c.healthz)
