@@ -124,14 +124,17 @@ func blocks() map[string]string {
 
 	keys := model.ConfigKeys()
 	counts = [3]int{}
-	own := 0
+	own, gone := 0, 0
 	var b strings.Builder
 	b.WriteString("| key | status | default | notes |\n| --- | --- | --- | --- |\n")
 	for _, k := range keys {
 		status := k.Status.String()
-		if k.Own {
+		switch {
+		case k.Own:
 			status, own = "Portico only", own+1
-		} else {
+		case k.Gone:
+			status, gone = "Removed by ingress-nginx", gone+1
+		default:
 			counts[k.Status]++
 		}
 		def := k.Default
@@ -142,8 +145,8 @@ func blocks() map[string]string {
 	}
 	m["configmap:keys"] = b.String()
 	m["logformat:variables"] = logVariables()
-	m["configmap:summary"] = fmt.Sprintf("%d keys of ingress-nginx: %d supported, %d partly, %d not supported; %d of Portico's own.\n",
-		len(keys)-own, counts[annotations.Full], counts[annotations.Partly], counts[annotations.NotSupported], own)
+	m["configmap:summary"] = fmt.Sprintf("%d keys of ingress-nginx v1.15: %d supported, %d partly, %d not supported; %d that ingress-nginx removed earlier, refused with what replaced them; %d of Portico's own.\n",
+		len(keys)-own-gone, counts[annotations.Full], counts[annotations.Partly], counts[annotations.NotSupported], gone, own)
 	return m
 }
 

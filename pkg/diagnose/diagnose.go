@@ -259,6 +259,7 @@ func (d *diagnosis) ingress() Hop {
 			h.Details = append(h.Details, diagText(x))
 		}
 	}
+	h.Details = append(h.Details, accessNotes(d.cfg.Global.Policy, d.loc)...)
 	return h
 }
 

@@ -279,6 +279,19 @@ func TestDiagnose(t *testing.T) {
 		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:skip",
 		text:   []string{"Ingress lab/regex, host app.example.com, path /api/v[0-9]+ (ImplementationSpecific)"},
 	}, {
+		name: "the ConfigMap's block lists and default source range",
+		snap: func() *Snapshot {
+			s := healthy()
+			s.Controller = lua(s, "lab/api-service:80")
+			s.ConfigMap = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: "portico"},
+				Data: map[string]string{"block-user-agents": "~*bot", "whitelist-source-range": "10.0.0.0/8"}}
+			return s
+		},
+		host: "app.example.com", path: "/api/users",
+		states: "class:ok ingress:ok service:ok endpoints:ok tls:skip nginx:ok",
+		text: []string{"the ConfigMap's block-user-agents (1) answer 403 to the clients they match, on every host, before any route",
+			"source range: clients outside 10.0.0.0/8 get 403"},
+	}, {
 		name: "missing Service",
 		snap: func() *Snapshot { s := healthy(); s.Services = nil; return s },
 		host: "app.example.com", path: "/api",

@@ -182,12 +182,14 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 	ref := IngressRef{ing.Namespace, ing.Name}
 	set, ds := annotations.Parse(ing.Annotations)
 	ds = append(ds, annotations.Policy(ing.Annotations, b.cfg.Global.RiskLevel, b.cfg.Global.AllowSnippets)...)
+	ds = append(ds, b.cfg.Global.Policy.blockedWords(ing.Annotations)...)
 	b.diags = append(b.diags, diag.For(obj, ds)...)
 	if diag.HasError(ds) {
 		b.diags = append(b.diags, diag.For(obj, []diag.Diagnostic{diag.Errorf("", "IngressRejected",
 			"the Ingress is not served because of invalid annotations")})...)
 		return
 	}
+	b.cfg.Global.withDefaults(ing.Annotations, &set)
 	lb := cmp.Or(set.LoadBalance, b.cfg.Global.LoadBalance)
 	hx, ds := b.httpIngress(obj, ing, set, lb)
 	b.diags = append(b.diags, diag.For(obj, ds)...)

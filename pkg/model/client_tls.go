@@ -64,11 +64,12 @@ func (b *builder) clientTLS(ing *networkingv1.Ingress, c *annotations.ClientTLS)
 }
 
 // ownSecret returns the Secret an annotation names (namespace "" or the
-// Ingress's: another namespace's Secret is refused) and its reference.
+// Ingress's; another namespace's only with allow-cross-namespace-resources)
+// and its reference.
 func (b *builder) ownSecret(ing *networkingv1.Ingress, namespace, name string) (*corev1.Secret, SecretRef, error) {
-	ref := SecretRef{ing.Namespace, name}
-	if namespace != "" && namespace != ing.Namespace {
-		return nil, ref, fmt.Errorf("secret %s/%s is not in the Ingress's namespace", namespace, name)
+	ref, err := b.secretRef(ing.Namespace, namespace, name)
+	if err != nil {
+		return nil, ref, err
 	}
 	s := b.secrets[ref]
 	if s == nil {

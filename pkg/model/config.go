@@ -144,6 +144,14 @@ type Global struct {
 	LimitConnZoneVariable string `json:"limitConnZoneVariable"`
 	// GRPCBufferSizeKB is grpc_buffer_size in KiB; 0 keeps nginx's.
 	GRPCBufferSizeKB int `json:"grpcBufferSizeKB,omitempty"`
+
+	// Defaults are the ConfigMap's defaults of per-Ingress settings
+	// (configdefaults.go).
+	Defaults Defaults `json:"defaults"`
+	// Policy is the ConfigMap's security policy (securitypolicy.go).
+	Policy Policy `json:"policy"`
+	// Snippets are the ConfigMap's own snippets (configsnippets.go).
+	Snippets ConfigSnippets `json:"snippets,omitzero"`
 }
 
 // RealIP is the realip setup: which source names the client, and the

@@ -27,6 +27,9 @@ type ConfigKey struct {
 	Differs string
 	// Own marks a key of Portico's that ingress-nginx does not have.
 	Own bool
+	// Gone marks a key ingress-nginx removed before v1.15 (its docs no
+	// longer list it); Differs names what replaced it.
+	Gone bool
 	// parse stores a valid value in b, or returns what the value must
 	// look like; nil when not supported.
 	parse func(v string, b *globalBuild) (want string)
@@ -40,18 +43,18 @@ func fixed(what string) string {
 	return "Portico always uses ingress-nginx's default (" + what + ")."
 }
 
-func perIngress(annotation string) string {
-	return "Per Ingress only, with the `" + annotation + "` annotation."
-}
-
 const (
-	noStream        = "Portico serves HTTP and HTTPS only; its nginx.conf has no `stream` block (TCP/UDP services)."
-	noOpenTelemetry = "Portico's nginx has no OpenTelemetry module."
-	noOpenTracing   = "ingress-nginx v1.15 still documents this key but no longer reads it (OpenTracing was removed)."
-	noModSecurity   = "Portico's nginx has no ModSecurity module."
-	noGeoIP2        = "Portico's nginx has no GeoIP2 module."
-	noSnippet       = "Portico has no ConfigMap snippets; `configuration-snippet` and `server-snippet` are per-Ingress annotations (with `allow-snippet-annotations`)."
-	noBlock         = "Not implemented; `denylist-source-range` refuses addresses per Ingress."
+	noStream          = "Portico serves HTTP and HTTPS only; its nginx.conf has no `stream` block (TCP/UDP services)."
+	noOpenTelemetry   = "Portico's nginx has no OpenTelemetry module."
+	noOpenTracing     = "ingress-nginx v1.15 still documents this key but no longer reads it: OpenTracing was removed (v1.10); OpenTelemetry replaced it (`enable-opentelemetry`, `otlp-collector-host` and the `otel-*` keys)."
+	noStatusWhitelist = "nginx's `/nginx_status` is served only on the loopback status port, where the controller reads it for its metrics, not on the HTTP port as in ingress-nginx's catch-all server (in Portico that server also serves the hosts the Lua router routes)."
+	goneOpenTracing   = "ingress-nginx removed OpenTracing (v1.10); OpenTelemetry replaced it (`enable-opentelemetry`, `otlp-collector-host` and the `otel-*` keys)."
+	goneZipkin        = "ingress-nginx removed Zipkin tracing with OpenTracing (v1.10); OpenTelemetry replaced it (`enable-opentelemetry`, `otlp-collector-host`)."
+	goneDatadog       = "ingress-nginx removed Datadog tracing with OpenTracing (v1.10); OpenTelemetry replaced it (`enable-opentelemetry`, `otlp-collector-host`, with Datadog's OTLP intake)."
+	goneGlobalLimit   = "ingress-nginx removed the global rate limit (memcached) in v1.12; the `limit-rps`, `limit-rpm` and `limit-connections` annotations limit per client address and Ingress, in each controller."
+	goneVTS           = "ingress-nginx removed the VTS module (v0.16); the Prometheus metrics replaced it (docs/metrics.md)."
+	noModSecurity     = "Portico's nginx has no ModSecurity module."
+	noGeoIP2          = "Portico's nginx has no GeoIP2 module."
 )
 
 // configKeys holds one entry for every ConfigMap key ingress-nginx v1.15.1
@@ -80,13 +83,15 @@ var configKeys = []ConfigKey{
 	{Name: "allow-backend-server-header", Status: annotations.Full, Default: "false",
 		Meaning: "Pass the backend's `Server` header to the client instead of nginx's (`proxy_pass_header Server`).",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Headers.BackendServer })},
-	{Name: "allow-cross-namespace-resources", Default: "false", Meaning: "Let annotations name Secrets and ConfigMaps of other namespaces.",
-		Differs: "Portico always refuses references to other namespaces, as with `false`."},
+	{Name: "allow-cross-namespace-resources", Status: annotations.Full, Default: "false",
+		Meaning: "Let annotations name Secrets of other namespaces as `namespace/name` (`auth-secret`, `auth-tls-secret`, `proxy-ssl-secret`); `false` refuses such an Ingress.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Policy.AllowCrossNamespace })},
 	{Name: "allow-snippet-annotations", Status: annotations.Full, Default: "false",
 		Meaning: "Accept the `configuration-snippet` and `server-snippet` annotations; they also need `annotations-risk-level: Critical`.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.AllowSnippets })},
-	{Name: "annotation-value-word-blocklist", Default: "", Meaning: "Words an annotation value may not contain.",
-		Differs: "Every annotation value passes a typed grammar instead (docs/annotations.md)."},
+	{Name: "annotation-value-word-blocklist", Status: annotations.Full, Default: "",
+		Meaning: "Comma-separated words no annotation value may contain; an Ingress with one is not served (Error `BlockedAnnotationWord`). Every value also passes its typed grammar (docs/annotations.md).",
+		parse:   wordBlocklist},
 	{Name: "annotations-risk-level", Status: annotations.Partly, Default: "High",
 		Meaning: "The highest risk an annotation may have: `Low`, `Medium`, `High` or `Critical`. An annotation above it is an Error (`AnnotationRiskTooHigh`) and the Ingress is not served. `High` is the default of current ingress-nginx (lowered from `Critical` in 1.12).",
 		Differs: "Portico gives some annotations another level than ingress-nginx does, by its own rule (docs/annotations.md, \"Risk levels\").",
@@ -101,9 +106,15 @@ var configKeys = []ConfigKey{
 	{Name: "bind-address", Status: annotations.Full, Default: "",
 		Meaning: "Comma-separated IPv4 and IPv6 addresses the HTTP and HTTPS ports listen on instead of all addresses of their family (the IPv6 ones only while IPv6 listens, `disable-ipv6`). Each must be an address of the host: a value naming another is refused with a Warning and the last good value kept (ingress-nginx's nginx would not start).",
 		parse:   parseBindAddress},
-	{Name: "block-cidrs", Default: "", Meaning: "Addresses and networks refused for every host.", Differs: noBlock},
-	{Name: "block-referers", Default: "", Meaning: "Referers refused for every host.", Differs: "Not implemented."},
-	{Name: "block-user-agents", Default: "", Meaning: "User agents refused for every host.", Differs: "Not implemented."},
+	{Name: "block-cidrs", Status: annotations.Full, Default: "",
+		Meaning: "Comma-separated addresses and networks that get 403 on every host, whatever its Ingresses allow.",
+		parse:   blockCIDRs},
+	{Name: "block-referers", Status: annotations.Full, Default: "",
+		Meaning: "Comma-separated `Referer` values that get 403 on every host: exact (ignoring case, as nginx's map), or a regex after `~` (`~*`: ignoring case) in the syntax Go and PCRE share.",
+		parse:   blockList(func(b *globalBuild) *[]string { return &b.g.Policy.BlockReferers })},
+	{Name: "block-user-agents", Status: annotations.Full, Default: "",
+		Meaning: "Comma-separated `User-Agent` values that get 403 on every host: exact (ignoring case, as nginx's map), or a regex after `~` (`~*`: ignoring case) in the syntax Go and PCRE share.",
+		parse:   blockList(func(b *globalBuild) *[]string { return &b.g.Policy.BlockUserAgents })},
 	{Name: "brotli-level", Status: annotations.Full, Default: "4", Meaning: "Brotli compression level, 0–11 (with `enable-brotli`).",
 		parse: levelOption(0, 11, func(b *globalBuild) *int { return &b.compression.brotli.Level })},
 	{Name: "brotli-min-length", Status: annotations.Full, Default: "20", Meaning: "Smallest answer Brotli compresses, in bytes (by its `Content-Length`).",
@@ -111,8 +122,9 @@ var configKeys = []ConfigKey{
 	{Name: "brotli-types", Status: annotations.Full, Default: "(ingress-nginx's list)",
 		Meaning: "Space-separated MIME types Brotli compresses besides `text/html`, or `*`; the default is `" + defaultBrotliTypes + "`.",
 		parse:   typesOption(func(b *globalBuild) *[]string { return &b.compression.brotli.Types })},
-	{Name: "client-body-buffer-size", Default: "8k", Meaning: "How much of a request body nginx keeps in memory.",
-		Differs: perIngress("client-body-buffer-size") + " Otherwise nginx's default (8k on x86-64) applies."},
+	{Name: "client-body-buffer-size", Status: annotations.Full, Default: "(nginx's, 8k on x86-64)",
+		Meaning: "Memory for a request body before it goes to a temporary file (`client_body_buffer_size`); the `client-body-buffer-size` annotation overrides it.",
+		parse:   annotationDefault("client-body-buffer-size", func(s *annotations.Set, d *Defaults) { d.Proxy.BodyBufferSize = s.Proxy.BodyBufferSize })},
 	{Name: "client-body-timeout", Status: annotations.Full, Default: "60", Meaning: "Seconds between two reads of a request body (`client_body_timeout`); a client slower than that gets 408.",
 		parse: secondsOption(1, 86400, func(b *globalBuild) *int { return &b.g.Client.BodyTimeout })},
 	{Name: "client-header-buffer-size", Status: annotations.Full, Default: "1k", Meaning: "Buffer for a request's line and headers (`client_header_buffer_size`, 1 to 1m); longer ones take `large-client-header-buffers`.",
@@ -133,11 +145,20 @@ var configKeys = []ConfigKey{
 			b.g.CustomHTTPErrors = codes
 			return ""
 		}},
+	{Name: "datadog-collector-host", Gone: true, Default: "", Meaning: "Datadog tracing (removed).", Differs: goneDatadog},
+	{Name: "datadog-collector-port", Gone: true, Default: "", Meaning: "Datadog tracing (removed).", Differs: goneDatadog},
+	{Name: "datadog-environment", Gone: true, Default: "", Meaning: "Datadog tracing (removed).", Differs: goneDatadog},
+	{Name: "datadog-operation-name-override", Gone: true, Default: "", Meaning: "Datadog tracing (removed).", Differs: goneDatadog},
+	{Name: "datadog-priority-sampling", Gone: true, Default: "", Meaning: "Datadog tracing (removed).", Differs: goneDatadog},
+	{Name: "datadog-sample-rate", Gone: true, Default: "", Meaning: "Datadog tracing (removed).", Differs: goneDatadog},
+	{Name: "datadog-service-name", Gone: true, Default: "", Meaning: "Datadog tracing (removed).", Differs: goneDatadog},
 	{Name: "debug-connections", Default: "", Meaning: "Clients whose connections nginx logs at debug level.",
 		Differs: "Not implemented."},
 	{Name: "default-type", Default: "text/html", Meaning: "MIME type of answers that name none.",
 		Differs: fixed("`text/html`")},
-	{Name: "denylist-source-range", Default: "", Meaning: "Addresses refused on every host.", Differs: perIngress("denylist-source-range")},
+	{Name: "denylist-source-range", Status: annotations.Full, Default: "",
+		Meaning: "Comma-separated addresses and networks that get 403 on the locations of every Ingress without the `denylist-source-range` annotation.",
+		parse:   sourceRangeDefault(func(d *Defaults) *[]netip.Prefix { return &d.SourceRange.Deny })},
 	{Name: "disable-access-log", Status: annotations.Full, Default: "false",
 		Meaning: "`true`: no access log (`access_log off`); nothing per request is set for it.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.disableAccessLog })},
@@ -165,6 +186,7 @@ var configKeys = []ConfigKey{
 		Meaning: "Staple OCSP responses to TLS handshakes, as ingress-nginx does in Lua: a certificate whose `tls.crt` carries its issuer and names an `http://` OCSP responder gets the responder's answer, fetched in the background (the first handshakes go without), kept only if it verifies and says good, fetched again hourly and stapled at most three days while the responder is down. Responder host names are resolved with nginx's resolver (`--resolver`).",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.TLS.OCSP })},
 	{Name: "enable-opentelemetry", Default: "false", Meaning: "Trace requests with OpenTelemetry.", Differs: noOpenTelemetry},
+	{Name: "enable-opentracing", Gone: true, Default: "", Meaning: "OpenTracing (removed).", Differs: goneOpenTracing},
 	{Name: "enable-owasp-modsecurity-crs", Default: "false", Meaning: "Load the OWASP Core Rule Set.", Differs: noModSecurity},
 	{Name: "enable-real-ip", Status: annotations.Full, Default: "false",
 		Meaning: "Take the client address from `X-Forwarded-For` of connections from `proxy-real-ip-cidr`.",
@@ -177,6 +199,7 @@ var configKeys = []ConfigKey{
 	{Name: "enable-underscores-in-headers", Status: annotations.Full, Default: "false",
 		Meaning: "`true`: request headers with `_` in their names pass to backends (`underscores_in_headers`); otherwise nginx drops them (or answers 400 with `ignore-invalid-headers: \"false\"`).",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Client.UnderscoresInHeaders })},
+	{Name: "enable-vts-status", Gone: true, Default: "", Meaning: "The VTS status module (removed).", Differs: goneVTS},
 	{Name: "error-log-level", Status: annotations.Full, Default: "notice",
 		Meaning: "Level of nginx's error log: `debug`, `info`, `notice`, `warn`, `error`, `crit`, `alert` or `emerg` (Debian's nginx has no debug build: `debug` logs as `info`).",
 		parse: func(v string, b *globalBuild) string {
@@ -190,7 +213,9 @@ var configKeys = []ConfigKey{
 		Meaning: "Where the error log goes: `/dev/stderr`, `/dev/stdout` or a file under `/var/log/`; ingress-nginx's default, a link to standard error in its image, is standard error. `[emerg]` lines also stay on standard error.",
 		Differs: "Only those paths.",
 		parse:   logPathOption("/var/log/nginx/error.log", "/dev/stderr", func(b *globalBuild) *string { return &b.logging.l.ErrorLogPath })},
-	{Name: "force-ssl-redirect", Default: "false", Meaning: "Redirect to HTTPS also for hosts without TLS.", Differs: perIngress("force-ssl-redirect")},
+	{Name: "force-ssl-redirect", Status: annotations.Full, Default: "false",
+		Meaning: "Redirect plain HTTP to HTTPS (308) also on hosts without TLS; the `force-ssl-redirect` annotation overrides it.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Defaults.ForceSSLRedirect })},
 	{Name: "forwarded-for-header", Status: annotations.Full, Default: "X-Forwarded-For",
 		Meaning: "Header the client address is taken from with `use-forwarded-headers` or `enable-real-ip` (`real_ip_header`).",
 		parse:   forwardedForOption},
@@ -237,6 +262,12 @@ var configKeys = []ConfigKey{
 		Meaning: "An auth service every Ingress path asks first, as `auth-url` does (docs/auth.md), unless the path has its own `auth-url`, its Ingress sets `enable-global-auth: \"false\"` or it starts with one of `no-auth-locations`. Empty: none. e2e `TestGlobalAuth`.",
 		Differs: "Its host is a name or an address, never `$host` (ingress-nginx prints the URL as is).",
 		parse:   parseGlobalAuthURL},
+	{Name: "global-rate-limit-memcached-connect-timeout", Gone: true, Default: "", Meaning: "Global rate limit (removed).", Differs: goneGlobalLimit},
+	{Name: "global-rate-limit-memcached-host", Gone: true, Default: "", Meaning: "Global rate limit (removed).", Differs: goneGlobalLimit},
+	{Name: "global-rate-limit-memcached-max-idle-timeout", Gone: true, Default: "", Meaning: "Global rate limit (removed).", Differs: goneGlobalLimit},
+	{Name: "global-rate-limit-memcached-pool-size", Gone: true, Default: "", Meaning: "Global rate limit (removed).", Differs: goneGlobalLimit},
+	{Name: "global-rate-limit-memcached-port", Gone: true, Default: "", Meaning: "Global rate limit (removed).", Differs: goneGlobalLimit},
+	{Name: "global-rate-limit-status-code", Gone: true, Default: "", Meaning: "Global rate limit (removed).", Differs: goneGlobalLimit},
 	{Name: "grpc-buffer-size-kb", Status: annotations.Full, Default: "0",
 		Meaning: "`grpc_buffer_size` in KiB for GRPC backends (0: nginx's, one memory page); the `proxy-buffer-size` annotation overrides it per Ingress.",
 		parse:   intOption(0, 65536, "a number of KiB from 0 to 65536", func(b *globalBuild) *int { return &b.g.GRPCBufferSizeKB })},
@@ -289,7 +320,9 @@ var configKeys = []ConfigKey{
 	{Name: "http-redirect-code", Status: annotations.Full, Default: "308",
 		Meaning: "Status of the redirects to HTTPS (`ssl-redirect`, `force-ssl-redirect`) and of `from-to-www-redirect`: 301, 302, 307 or 308.",
 		parse:   parseRedirectCode},
-	{Name: "http-snippet", Default: "", Meaning: "Raw configuration in the `http` block.", Differs: noSnippet},
+	{Name: "http-snippet", Status: annotations.Full, Default: "",
+		Meaning: "The operator's nginx configuration in the `http` block; not gated by `allow-snippet-annotations` (as in ingress-nginx). nginx -t checks it first: one nginx refuses is held at its last good value (Warning Event `ConfigNotApplied` on the ConfigMap) while the rest applies.",
+		parse:   snippetOption(func(b *globalBuild) *string { return &b.g.Snippets.HTTP })},
 	{Name: "http2-max-concurrent-streams", Status: annotations.Full, Default: "128", Meaning: "Concurrent HTTP/2 streams per connection (`http2_max_concurrent_streams`).",
 		parse: intOption(1, 1<<20, "a number of streams from 1 to 1048576", func(b *globalBuild) *int { return &b.g.Client.HTTP2MaxConcurrentStreams })},
 	{Name: "http2-max-field-size", Status: annotations.Full, Default: "",
@@ -330,8 +363,12 @@ var configKeys = []ConfigKey{
 	{Name: "limit-conn-zone-variable", Status: annotations.Full, Default: "$binary_remote_addr",
 		Meaning: "The nginx variable the rate limits (`limit-rps`, `limit-rpm`, `limit-connections`) count by; each Ingress still counts apart.",
 		parse:   parseLimitVariable},
-	{Name: "limit-rate", Default: "0", Meaning: "Rate of answers per connection.", Differs: perIngress("limit-rate")},
-	{Name: "limit-rate-after", Default: "0", Meaning: "Amount of an answer sent before `limit-rate` applies.", Differs: perIngress("limit-rate-after")},
+	{Name: "limit-rate", Status: annotations.Full, Default: "0",
+		Meaning: "Rate of answers per connection in KiB/s (`limit_rate`; 0: none), as the annotation takes it; the `limit-rate` annotation overrides it.",
+		parse:   annotationDefault("limit-rate", func(s *annotations.Set, d *Defaults) { d.Proxy.LimitRate = noneIfZero(s.Proxy.LimitRate) })},
+	{Name: "limit-rate-after", Status: annotations.Full, Default: "0",
+		Meaning: "KiB of an answer sent before `limit-rate` applies (`limit_rate_after`); the `limit-rate-after` annotation overrides it.",
+		parse:   annotationDefault("limit-rate-after", func(s *annotations.Set, d *Defaults) { d.Proxy.LimitRateAfter = noneIfZero(s.Proxy.LimitRateAfter) })},
 	{Name: "limit-req-status-code", Status: annotations.Full, Default: "503",
 		Meaning: "Status of requests over `limit-rps` or `limit-rpm`.",
 		parse:   statusOption(func(b *globalBuild) *int { return &b.g.LimitReqStatus })},
@@ -345,7 +382,9 @@ var configKeys = []ConfigKey{
 			b.g.LoadBalance = lb
 			return ""
 		}},
-	{Name: "location-snippet", Default: "", Meaning: "Raw configuration in every location.", Differs: noSnippet},
+	{Name: "location-snippet", Status: annotations.Full, Default: "",
+		Meaning: "The operator's nginx configuration in every location (the Lua router's too); not gated by `allow-snippet-annotations` (as in ingress-nginx). nginx -t checks it first: one nginx refuses is held at its last good value (Warning Event `ConfigNotApplied` on the ConfigMap) while the rest applies.",
+		parse:   snippetOption(func(b *globalBuild) *string { return &b.g.Snippets.Location })},
 	{Name: "log-format-escape-json", Status: annotations.Full, Default: "false",
 		Meaning: "Escape the access log's variables for JSON strings (`escape=json`).",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.logging.escapeJSON })},
@@ -365,7 +404,9 @@ var configKeys = []ConfigKey{
 		}},
 	{Name: "lua-shared-dicts", Default: "", Meaning: "Sizes of the Lua shared dictionaries.",
 		Differs: "Portico's dictionaries have fixed sizes (backends and routes 64 MiB each, certificates 32 MiB, metrics 16 MiB)."},
-	{Name: "main-snippet", Default: "", Meaning: "Raw configuration in nginx's main context.", Differs: noSnippet},
+	{Name: "main-snippet", Status: annotations.Full, Default: "",
+		Meaning: "The operator's nginx configuration in nginx's main context; not gated by `allow-snippet-annotations` (as in ingress-nginx). nginx -t checks it first: one nginx refuses is held at its last good value (Warning Event `ConfigNotApplied` on the ConfigMap) while the rest applies.",
+		parse:   snippetOption(func(b *globalBuild) *string { return &b.g.Snippets.Main })},
 	{Name: "map-hash-bucket-size", Status: annotations.Full, Default: "64", Meaning: "Bucket size of nginx's map hash tables (`map_hash_bucket_size`).",
 		parse: hashOption(1, maxHashBucket, func(b *globalBuild) *int { return &b.g.Hashes.MapBucketSize })},
 	{Name: "max-worker-connections", Status: annotations.Full, Default: "16384",
@@ -375,10 +416,10 @@ var configKeys = []ConfigKey{
 		Meaning: "Open files per worker (`worker_rlimit_nofile`); 0: the controller's hard limit less 1024, at least 1024.",
 		parse:   intOption(0, 1<<24, "a number of files from 0 to 16777216", func(b *globalBuild) *int { return &b.g.Workers.MaxOpenFiles })},
 	{Name: "modsecurity-snippet", Default: "", Meaning: "ModSecurity rules.", Differs: noModSecurity},
-	{Name: "nginx-status-ipv4-whitelist", Default: "127.0.0.1", Meaning: "Clients allowed to read nginx's status.",
-		Differs: "nginx's status server listens on 127.0.0.1 only."},
-	{Name: "nginx-status-ipv6-whitelist", Default: "::1", Meaning: "As above, IPv6.",
-		Differs: "nginx's status server listens on 127.0.0.1 only."},
+	{Name: "nginx-status-ipv4-whitelist", Default: "127.0.0.1", Meaning: "Clients allowed ingress-nginx's `/nginx_status` on its HTTP port.",
+		Differs: noStatusWhitelist},
+	{Name: "nginx-status-ipv6-whitelist", Default: "::1", Meaning: "As above, IPv6 clients.",
+		Differs: noStatusWhitelist},
 	{Name: "no-auth-locations", Status: annotations.Full, Default: "/.well-known/acme-challenge",
 		Meaning: "Comma-separated path prefixes: an Ingress path that starts with one is checked by no auth, neither global auth nor its own `auth-url` or basic auth, as in ingress-nginx (an ACME HTTP-01 solver's paths). e2e `TestGlobalAuth`.",
 		parse:   parseNoAuthLocations},
@@ -388,6 +429,9 @@ var configKeys = []ConfigKey{
 	{Name: "opentelemetry-config", Default: "/etc/ingress-controller/telemetry/opentelemetry.toml", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "opentelemetry-operation-name", Default: "", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "opentelemetry-trust-incoming-span", Default: "true", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
+	{Name: "opentracing-location-operation-name", Gone: true, Default: "", Meaning: "OpenTracing (removed).", Differs: goneOpenTracing},
+	{Name: "opentracing-operation-name", Gone: true, Default: "", Meaning: "OpenTracing (removed).", Differs: goneOpenTracing},
+	{Name: "opentracing-trust-incoming-span", Gone: true, Default: "", Meaning: "OpenTracing (removed).", Differs: goneOpenTracing},
 	{Name: "otel-max-export-batch-size", Default: "512", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "otel-max-queuesize", Default: "2048", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
 	{Name: "otel-sampler", Default: "AlwaysOn", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
@@ -409,28 +453,45 @@ var configKeys = []ConfigKey{
 			b.g.ProxyBodySize = v
 			return ""
 		}},
-	{Name: "proxy-buffer-size", Default: "4k", Meaning: "Buffer for the first part of an answer.",
-		Differs: perIngress("proxy-buffer-size") + " Otherwise nginx's default (one memory page, 4k on x86-64) applies."},
-	{Name: "proxy-buffering", Default: "off", Meaning: "Buffer answers from backends.",
-		Differs: "Portico buffers answers (`proxy_buffering on`, nginx's default), unlike ingress-nginx; `proxy-buffering: \"off\"` per Ingress streams them."},
-	{Name: "proxy-buffers-number", Default: "4", Meaning: "Number of answer buffers.",
-		Differs: perIngress("proxy-buffers-number") + " Otherwise nginx's default (8) applies."},
+	{Name: "proxy-buffer-size", Status: annotations.Full, Default: "(nginx's, a memory page: 4k on x86-64)",
+		Meaning: "Buffer for the first part of an answer, and the size of each of `proxy-buffers-number`; the `proxy-buffer-size` annotation overrides it.",
+		parse:   annotationDefault("proxy-buffer-size", func(s *annotations.Set, d *Defaults) { d.Proxy.BufferSize = s.Proxy.BufferSize })},
+	{Name: "proxy-buffering", Status: annotations.Partly, Default: "on",
+		Meaning: "Buffer answers from backends (`on` or `off`); the `proxy-buffering` annotation overrides it.",
+		Differs: "Unset, Portico buffers answers (`proxy_buffering on`, nginx's default); ingress-nginx's default is `off`.",
+		parse:   annotationDefault("proxy-buffering", func(s *annotations.Set, d *Defaults) { d.Proxy.Buffering = s.Proxy.Buffering })},
+	{Name: "proxy-buffers-number", Status: annotations.Partly, Default: "(nginx's, 8)",
+		Meaning: "Number of answer buffers (`proxy_buffers`, 2 to 64), each of `proxy-buffer-size` (4k when unset); the `proxy-buffers-number` annotation overrides it.",
+		Differs: "Unset, nginx's default (8 buffers of a memory page) applies; ingress-nginx's is 4 of 4k.",
+		parse:   annotationDefault("proxy-buffers-number", func(s *annotations.Set, d *Defaults) { d.Proxy.BuffersNumber = s.Proxy.BuffersNumber })},
 	{Name: "proxy-busy-buffers-size", Default: "", Meaning: "Buffers busy sending to the client.",
 		Differs: "nginx's default applies, or the size of `proxy-buffer-size` when an Ingress sets it."},
 	{Name: "proxy-connect-timeout", Status: annotations.Full, Default: "5", Meaning: "Seconds to connect to a backend; the annotation overrides it.",
 		parse: secondsOption(1, 3600, func(b *globalBuild) *int { return &b.g.ProxyConnectTimeout })},
-	{Name: "proxy-cookie-domain", Default: "off", Meaning: "Rewrite the Domain of the backends' cookies.", Differs: perIngress("proxy-cookie-domain")},
-	{Name: "proxy-cookie-path", Default: "off", Meaning: "Rewrite the Path of the backends' cookies.", Differs: perIngress("proxy-cookie-path")},
+	{Name: "proxy-cookie-domain", Status: annotations.Full, Default: "off",
+		Meaning: "Rewrite the Domain of the backends' cookies: `off` or `<from> <to>`; the `proxy-cookie-domain` annotation overrides it.",
+		parse:   annotationDefault("proxy-cookie-domain", func(s *annotations.Set, d *Defaults) { d.Proxy.CookieDomain = noneIfOff(s.Proxy.CookieDomain) })},
+	{Name: "proxy-cookie-path", Status: annotations.Full, Default: "off",
+		Meaning: "Rewrite the Path of the backends' cookies: `off` or `<from> <to>`; the `proxy-cookie-path` annotation overrides it.",
+		parse:   annotationDefault("proxy-cookie-path", func(s *annotations.Set, d *Defaults) { d.Proxy.CookiePath = noneIfOff(s.Proxy.CookiePath) })},
 	{Name: "proxy-headers-hash-bucket-size", Status: annotations.Full, Default: "64", Meaning: "Bucket size of the proxy headers hash (`proxy_headers_hash_bucket_size`).",
 		parse: hashOption(1, maxHashBucket, func(b *globalBuild) *int { return &b.g.Hashes.ProxyHeadersBucketSize })},
 	{Name: "proxy-headers-hash-max-size", Status: annotations.Full, Default: "512", Meaning: "Size of the proxy headers hash (`proxy_headers_hash_max_size`).",
 		parse: hashOption(1, maxHashSize, func(b *globalBuild) *int { return &b.g.Hashes.ProxyHeadersMaxSize })},
-	{Name: "proxy-next-upstream", Default: "error timeout", Meaning: "When a request goes to the next endpoint.",
-		Differs: "Portico uses ingress-nginx's default (`error timeout`); set it per Ingress with the `proxy-next-upstream` annotation."},
-	{Name: "proxy-next-upstream-timeout", Default: "0", Meaning: "Seconds retries may take (0: no limit).",
-		Differs: "Portico uses ingress-nginx's default (0); set it per Ingress with the `proxy-next-upstream-timeout` annotation."},
-	{Name: "proxy-next-upstream-tries", Default: "3", Meaning: "Tries per request.",
-		Differs: "Portico uses ingress-nginx's default (3); set it per Ingress with the `proxy-next-upstream-tries` annotation."},
+	{Name: "proxy-http-version", Status: annotations.Full, Default: "1.1",
+		Meaning: "HTTP version to backends: `1.0` or `1.1`; the `proxy-http-version` annotation overrides it. (ingress-nginx reads the key, though its docs table leaves it out.)",
+		parse:   annotationDefault("proxy-http-version", func(s *annotations.Set, d *Defaults) { d.Proxy.HTTPVersion = s.Proxy.HTTPVersion })},
+	{Name: "proxy-next-upstream", Status: annotations.Full, Default: "error timeout",
+		Meaning: "When a request goes to the next endpoint (`proxy_next_upstream` conditions); the `proxy-next-upstream` annotation overrides it.",
+		parse:   annotationDefault("proxy-next-upstream", func(s *annotations.Set, d *Defaults) { d.Proxy.NextUpstream = s.Proxy.NextUpstream })},
+	{Name: "proxy-next-upstream-timeout", Status: annotations.Full, Default: "0",
+		Meaning: "Seconds retries may take (0: no limit); the `proxy-next-upstream-timeout` annotation overrides it.",
+		parse: annotationDefault("proxy-next-upstream-timeout", func(s *annotations.Set, d *Defaults) {
+			d.Proxy.NextUpstreamTimeout = noneIfZero(s.Proxy.NextUpstreamTimeout)
+		})},
+	{Name: "proxy-next-upstream-tries", Status: annotations.Full, Default: "3",
+		Meaning: "Tries per request (0: no limit); the `proxy-next-upstream-tries` annotation overrides it.",
+		parse:   annotationDefault("proxy-next-upstream-tries", func(s *annotations.Set, d *Defaults) { d.Proxy.NextUpstreamTries = s.Proxy.NextUpstreamTries })},
 	{Name: "proxy-protocol-header-timeout", Default: "5s", Meaning: "Timeout of ingress-nginx's TLS passthrough listener for the PROXY header.",
 		Differs: "There is no TLS passthrough listener, the only place ingress-nginx reads it; on the HTTP and HTTPS ports (`use-proxy-protocol`) nginx reads the PROXY header within `client-header-timeout`, in both."},
 	{Name: "proxy-read-timeout", Status: annotations.Full, Default: "60", Meaning: "Seconds between two reads from a backend; the annotation overrides it.",
@@ -453,9 +514,15 @@ var configKeys = []ConfigKey{
 			b.realIPFrom = out
 			return ""
 		}},
-	{Name: "proxy-redirect-from", Default: "off", Meaning: "Rewrite the Location of backend answers.", Differs: perIngress("proxy-redirect-from")},
-	{Name: "proxy-request-buffering", Default: "on", Meaning: "Read the whole request body before proxying.",
-		Differs: "Portico uses ingress-nginx's default (`on`); set it per Ingress with the `proxy-request-buffering` annotation."},
+	{Name: "proxy-redirect-from", Status: annotations.Full, Default: "off",
+		Meaning: "With `proxy-redirect-to`, rewrite this prefix of the Location and Refresh headers of answers (`proxy_redirect`; `off`: none); the annotations override them.",
+		parse:   redirectPart(func(b *globalBuild) *string { return &b.redirectFrom })},
+	{Name: "proxy-redirect-to", Status: annotations.Full, Default: "off",
+		Meaning: "What `proxy-redirect-from` becomes. (ingress-nginx reads the key, though its docs table leaves it out.)",
+		parse:   redirectPart(func(b *globalBuild) *string { return &b.redirectTo })},
+	{Name: "proxy-request-buffering", Status: annotations.Full, Default: "on",
+		Meaning: "Read the whole request body before proxying (`on` or `off`); the `proxy-request-buffering` annotation overrides it.",
+		parse:   annotationDefault("proxy-request-buffering", func(s *annotations.Set, d *Defaults) { d.Proxy.RequestBuffering = noneIfOn(s.Proxy.RequestBuffering) })},
 	{Name: "proxy-send-timeout", Status: annotations.Full, Default: "60", Meaning: "Seconds between two writes to a backend; the annotation overrides it.",
 		parse: secondsOption(1, 86400, func(b *globalBuild) *int { return &b.g.ProxySendTimeout })},
 	{Name: "proxy-set-headers", Status: annotations.Partly, Default: "",
@@ -482,11 +549,15 @@ var configKeys = []ConfigKey{
 	{Name: "server-name-hash-max-size", Status: annotations.Full, Default: "1024",
 		Meaning: "Size of the server names hash (`server_names_hash_max_size`); raised to fit the names of the `server` blocks, as in ingress-nginx.",
 		parse:   hashOption(1, maxHashSize, func(b *globalBuild) *int { return &b.g.Hashes.ServerNamesMaxSize })},
-	{Name: "server-snippet", Default: "", Meaning: "Raw configuration in every server block.", Differs: noSnippet},
+	{Name: "server-snippet", Status: annotations.Full, Default: "",
+		Meaning: "The operator's nginx configuration in every `server` block (the catch-all server's too, which serves the hosts the Lua router routes); not gated by `allow-snippet-annotations` (as in ingress-nginx). nginx -t checks it first: one nginx refuses is held at its last good value (Warning Event `ConfigNotApplied` on the ConfigMap) while the rest applies.",
+		parse:   snippetOption(func(b *globalBuild) *string { return &b.g.Snippets.Server })},
 	{Name: "server-tokens", Status: annotations.Partly, Default: "false", Meaning: "`true`: the nginx version in the `Server` header and error pages.",
 		Differs: "With `false` answers still carry `Server: nginx` (without the version); ingress-nginx removes the header.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.ServerTokens })},
-	{Name: "service-upstream", Default: "false", Meaning: "Proxy to Services' cluster IPs instead of their Pods.", Differs: perIngress("service-upstream")},
+	{Name: "service-upstream", Status: annotations.Full, Default: "false",
+		Meaning: "Proxy to Services' cluster IPs instead of their Pods; the `service-upstream` annotation overrides it.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Defaults.ServiceUpstream })},
 	{Name: "skip-access-log-urls", Status: annotations.Full, Default: "",
 		Meaning: "Comma-separated request URIs (path and query) left out of the access log: exact, or a regular expression after `~` (`~*`: without case).",
 		parse: func(v string, b *globalBuild) string {
@@ -552,8 +623,10 @@ var configKeys = []ConfigKey{
 		parse: timeOption(minSessionTimeout, maxSessionTimeout, func(b *globalBuild) *string { return &b.g.TLS.SessionTimeout })},
 	{Name: "stream-access-log-path", Default: "", Meaning: "Access log of TCP/UDP services.", Differs: noStream},
 	{Name: "stream-snippet", Default: "", Meaning: "Raw configuration in the `stream` block.", Differs: noStream},
-	{Name: "strict-validate-path-type", Default: "true", Meaning: "Check `Exact` and `Prefix` paths strictly.",
-		Differs: "Portico checks every path, whatever its type, against its own grammar: absolute; letters, digits and `-._~/!&()*+,=:@`; no empty, `.` or `..` segments (`use-regex` paths have theirs)."},
+	{Name: "strict-validate-path-type", Status: annotations.Partly, Default: "true",
+		Meaning: "Check `Exact` and `Prefix` paths strictly (`true` or `false`).",
+		Differs: "Portico checks every path against its own grammar either way: absolute; letters, digits and `-._~/!&()*+,=:@`; no empty, `.` or `..` segments (`use-regex` paths have theirs); so `false` lets no more paths through.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Policy.StrictPathType })},
 	{Name: "syslog-host", Status: annotations.Full, Default: "",
 		Meaning: "Syslog server of `enable-syslog`: an IP address or a DNS name, which nginx resolves when it loads its configuration.",
 		parse: func(v string, b *globalBuild) string {
@@ -591,7 +664,12 @@ var configKeys = []ConfigKey{
 		parse: hashOption(1, maxHashBucket, func(b *globalBuild) *int { return &b.g.Hashes.VariablesBucketSize })},
 	{Name: "variables-hash-max-size", Status: annotations.Full, Default: "2048", Meaning: "Size of the variables hash (`variables_hash_max_size`).",
 		parse: hashOption(1, maxHashSize, func(b *globalBuild) *int { return &b.g.Hashes.VariablesMaxSize })},
-	{Name: "whitelist-source-range", Default: "", Meaning: "Addresses allowed on every host.", Differs: perIngress("allowlist-source-range")},
+	{Name: "vts-default-filter-key", Gone: true, Default: "", Meaning: "The VTS status module (removed).", Differs: goneVTS},
+	{Name: "vts-status-zone-size", Gone: true, Default: "", Meaning: "The VTS status module (removed).", Differs: goneVTS},
+	{Name: "vts-sum-key", Gone: true, Default: "", Meaning: "The VTS status module (removed).", Differs: goneVTS},
+	{Name: "whitelist-source-range", Status: annotations.Full, Default: "",
+		Meaning: "Comma-separated addresses and networks allowed on the locations of every Ingress without the `allowlist-source-range` (or `whitelist-source-range`) annotation; others get 403.",
+		parse:   sourceRangeDefault(func(d *Defaults) *[]netip.Prefix { return &d.SourceRange.Allow })},
 	{Name: "worker-cpu-affinity", Status: annotations.Full, Default: "",
 		Meaning: "Binds workers to CPUs (`worker_cpu_affinity`): `auto`, or one mask of 0s and 1s per worker (`0001 0010 0100 1000`); empty binds none.",
 		parse:   parseCPUAffinity},
@@ -609,6 +687,10 @@ var configKeys = []ConfigKey{
 	{Name: "worker-shutdown-timeout", Status: annotations.Full, Default: "240s",
 		Meaning: "How long old workers may finish requests after a reload, and nginx at shutdown (`worker_shutdown_timeout`), an nginx time from 1s to 24h.",
 		parse:   timeOption(time.Second, 24*time.Hour, func(b *globalBuild) *string { return &b.g.Workers.ShutdownTimeout })},
+	{Name: "zipkin-collector-host", Gone: true, Default: "", Meaning: "Zipkin tracing (removed).", Differs: goneZipkin},
+	{Name: "zipkin-collector-port", Gone: true, Default: "", Meaning: "Zipkin tracing (removed).", Differs: goneZipkin},
+	{Name: "zipkin-sample-rate", Gone: true, Default: "", Meaning: "Zipkin tracing (removed).", Differs: goneZipkin},
+	{Name: "zipkin-service-name", Gone: true, Default: "", Meaning: "Zipkin tracing (removed).", Differs: goneZipkin},
 }
 
 // keysByName indexes configKeys.

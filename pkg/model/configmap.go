@@ -59,6 +59,8 @@ type globalBuild struct {
 	configMaps map[string]*corev1.ConfigMap
 	// forwardedForHeader is real_ip_header's with X-Forwarded-For trust.
 	forwardedForHeader string
+	// Inputs of Defaults.Proxy.Redirect.
+	redirectFrom, redirectTo string
 }
 
 func defaults() globalBuild {
@@ -98,6 +100,8 @@ func (b globalBuild) withProxyDefaults() globalBuild {
 	b.g.LimitConnZoneVariable = "$binary_remote_addr"
 	b.realIPFrom = []string{"0.0.0.0/0"}
 	b.g.NoAuthLocations = defaultNoAuthLocations
+	b.g.Defaults.Proxy = proxyDefaults()
+	b.g.Policy.StrictPathType = true
 	return b
 }
 
@@ -112,6 +116,8 @@ func (b *globalBuild) finish() {
 		b.warnings = append(b.warnings, diag.Warnf("data[enable-syslog]", "SyslogWithoutHost",
 			"enable-syslog is on but syslog-host is not set; the logs stay where access-log-path and error-log-path say"))
 	}
+	b.finishRedirect()
+	b.finishBuffers()
 	switch {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}

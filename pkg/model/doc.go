@@ -13,7 +13,12 @@
 // per key ingress-nginx v1.15.1 documents, and per key of Portico's own,
 // with its status, default, parser and docs row. A supported key is parsed
 // by its entry's parser; any other key is reported (UnsupportedOption, with
-// the entry's reason when there is one) and ignored. docs/configmap.md is
+// the entry's reason when there is one) and ignored; a key ingress-nginx
+// removed before v1.15 is listed too (Gone), with what replaced it. The
+// defaults of per-Ingress settings (configdefaults.go) parse with their
+// annotation's grammar; an Ingress's annotation overrides each. The
+// security policy keys are in securitypolicy.go, the ConfigMap's snippets
+// in configsnippets.go. docs/configmap.md is
 // generated from it (make docs). Annotations have theirs in
 // pkg/model/annotations.
 //

@@ -67,13 +67,11 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 	var ds []diag.Diagnostic
 	if ba := set.BasicAuth; ba != nil {
 		f := "metadata.annotations[" + annotations.Prefix + "auth-secret]"
-		ref := SecretRef{ing.Namespace, ba.Secret}
+		ref, err := b.secretRef(ing.Namespace, ba.Namespace, ba.Secret)
 		s := b.secrets[ref]
 		var content string
-		var err error
 		switch {
-		case ba.Namespace != "" && ba.Namespace != ing.Namespace:
-			err = fmt.Errorf("secret %s/%s is not in the Ingress's namespace", ba.Namespace, ba.Secret)
+		case err != nil:
 		case s == nil:
 			err = fmt.Errorf("secret %s does not exist", ref)
 		case ba.Map:

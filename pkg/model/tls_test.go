@@ -204,7 +204,7 @@ func TestBuildClientTLS(t *testing.T) {
 		"hostless: auth-tls needs every rule to name a host: the rules without a host are served by the catch-all server, which asks no client for a certificate; the Ingress is not served",
 		"missing: secret lab/nope does not exist; the Ingress is not served",
 		"no-key: secret lab/no-ca has no key ca.crt; the Ingress is not served",
-		"other-ns: secret kube-system/ca is not in the Ingress's namespace; the Ingress is not served",
+		"other-ns: secret kube-system/ca is not in the Ingress's namespace (allow-cross-namespace-resources is false); the Ingress is not served",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)

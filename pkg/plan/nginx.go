@@ -96,6 +96,14 @@ type HTTP struct {
 	RequestIDVar   string
 	// DefaultPass is where plain HTTP is proxied: the balancer's upstream.
 	DefaultPass string
+	// DefaultSettings are the directives of the ConfigMap's defaults of
+	// per-location proxy settings (model.Defaults.Proxy), printed at the
+	// http level: every location inherits them unless it sets its own.
+	DefaultSettings []string
+	// BlockedAgents and BlockedReferers are the keys of the maps of
+	// block-user-agents and block-referers, as nginx.conf prints them
+	// (blockKeys).
+	BlockedAgents, BlockedReferers []string
 	// LogsRouteLabels is true when the access log names $portico_server,
 	// $portico_ingress or $portico_path (or ingress-nginx's variables
 	// made of them): the Lua router then sets them per request (it always
@@ -134,7 +142,7 @@ func httpOf(g model.Global, opts Options) *HTTP {
 	h.Listen, h.DefaultListen = listens(g, opts)
 	h.Resolvers, h.ResolverIPv6Off = resolversOf(opts.Resolvers, g.Listen.DisableIPv6DNS || !opts.IPv6)
 	h.OpenFiles, h.Connections = workerLimits(g.Workers, opts.OpenFilesLimit)
-	h.NextUpstream = nextUpstream([]string{"error", "timeout"}, g.RetryNonIdempotent)
+	h.NextUpstream = nextUpstream(g.Defaults.Proxy.NextUpstream, g.RetryNonIdempotent)
 	h.Forwarded = ForwardedVars{Proto: "$scheme", Host: "$portico_host", Port: "$server_port", For: "$remote_addr"}
 	if g.UseForwardedHeaders {
 		h.Forwarded.Proto, h.Forwarded.Host, h.Forwarded.Port = "$portico_fwd_proto", "$portico_fwd_host", "$portico_fwd_port"
@@ -144,6 +152,11 @@ func httpOf(g model.Global, opts Options) *HTTP {
 	}
 	h.GzipFilter, h.BrotliFilter = compressOf(g.Gzip, true), compressOf(g.Brotli, g.Gzip == nil)
 	h.ResponseHeaders = h.responseHeaders()
+	// proxy_next_upstream is NextUpstream's (with retry-non-idempotent).
+	defaults := g.Defaults.Proxy
+	defaults.NextUpstream = nil
+	h.DefaultSettings = h.settingsDirectives(defaults)
+	h.BlockedAgents, h.BlockedReferers = blockKeys(g.Policy.BlockUserAgents), blockKeys(g.Policy.BlockReferers)
 	h.ProxyHeaders = append([]Header{{"Host", "$portico_host"}}, h.forwardHeaders(false)...)
 	h.AuthRequestHeaders = []Header{{"X-Original-URL", "$scheme://$portico_host$request_uri"}, {"X-Original-Method", "$request_method"},
 		{"X-Original-URI", "$request_uri"}, {"X-Forwarded-For", "$remote_addr"}, {"X-Forwarded-Proto", "$scheme"},

@@ -341,7 +341,8 @@ func parseExternalAuth(a Annotations) (*ExternalAuth, []diag.Diagnostic) {
 }
 
 // secretRef parses annotation name naming a Secret as "name" or
-// "namespace/name" (the model accepts only the Ingress's own namespace);
+// "namespace/name" (the model takes another namespace only with the
+// ConfigMap's allow-cross-namespace-resources);
 // ok is false when it is not set.
 func secretRef(a Annotations, name string) (namespace, secret string, ok bool, ds []diag.Diagnostic) {
 	v, ok := a.lookup(name)

@@ -20,6 +20,10 @@ const (
 // not a regex (~).
 var rewriteToken = regexp.MustCompile(`^[A-Za-z0-9/][A-Za-z0-9._~:/?#\[\]@!&'()*+,=%-]{0,999}$`)
 
+// RewriteArgument reports whether v may be one argument of proxy_redirect
+// or proxy_cookie_* (the ConfigMap's defaults of these annotations).
+func RewriteArgument(v string) bool { return rewriteToken.MatchString(v) }
+
 // Rewrite is a from → to pair of nginx's proxy_redirect or
 // proxy_cookie_domain / proxy_cookie_path; Off turns nginx's rewriting off.
 type Rewrite struct {
