@@ -2,7 +2,9 @@
 // are server blocks of nginx.conf and which the Lua router serves
 // (servers.go), the router's locations, body limits and shared limit
 // zones (router.go), what each section of nginx.conf prints (nginx.go:
-// the http context, the status server, the upstreams; locations.go: the
+// the http context, with the ConfigMap's defaults of per-location proxy
+// settings and its block lists' map keys (blocklists.go), the status
+// server, the upstreams; locations.go: the
 // locations of server blocks; authrequest.go: the internal locations of
 // auth subrequests, the upstreams that keep connections to auth services
 // and the cache of their answers), where X-Request-ID is made, the wire
