@@ -21,7 +21,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/portico-ingress/portico/e2e/framework"
 	"github.com/portico-ingress/portico/hack/echoserver/echo"
@@ -670,26 +669,10 @@ func newTLSApp(t *testing.T, ns, name string) *app {
 // certificate, for name.internal.
 func newTLSAppCert(t *testing.T, ns, name string) (*app, cert) {
 	t.Helper()
-	a := &app{ns: ns, name: name, port: 80, target: 8443}
-	pn := name + "-0"
-	h, err := env.net.AddHost(pn)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := newCert(t, time.Now().Add(time.Hour), name+".internal")
-	e, err := framework.StartEchoTLS(context.Background(), h, a.name, pn, int(a.target), c.crt, c.key, t.TempDir())
-	if err != nil {
-		h.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Stop(); h.Close() })
-	a.pods = append(a.pods, &pod{name: pn, host: h, echo: e, ready: true})
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: a.name},
-		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: a.port, TargetPort: intstr.FromInt32(a.target), Protocol: corev1.ProtocolTCP}}}}
-	if _, err := env.client.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	a.syncSlice(t, "")
+	a := newOnePodApp(t, ns, name, 80, 8443, func(h *framework.Host, pod string, port int) (*framework.Echo, error) {
+		return framework.StartEchoTLS(context.Background(), h, name, pod, port, c.crt, c.key, t.TempDir())
+	})
 	return a, c
 }
 

@@ -360,62 +360,74 @@ func TestSourceRanges(t *testing.T) {
 	routedInLua(t, "other-net.src.example.com", "loopback.src.example.com", "denied.src.example.com", "deny-other.src.example.com")
 }
 
-// Cookie affinity keeps a client on one pod while it exists, then moves it
-// and sets a new cookie.
+// Cookie affinity keeps a client on one pod while it exists. When the pod
+// goes, as in ingress-nginx: in balanced mode (the default) the cookie's
+// key maps to another pod on the ring and the cookie stays; in persistent
+// mode the client gets another pod and a new cookie.
 func TestStickyCookie(t *testing.T) {
 	ns := namespace(t, "sticky")
-	a := newApp(t, ns, "web", 3, "")
-	const host = "sticky.example.com"
-	createIngress(t, newIngress(ns, "web", map[string]string{ann + "affinity": "cookie", ann + "session-cookie-name": "route",
-		ann + "session-cookie-samesite": "Lax", ann + "session-cookie-domain": "example.com", ann + "session-cookie-secure": "true"},
-		hostRule(host, prefixPath("/", "web"))))
-	servedBy(t, host, "/", a)
-	var first response
-	var cookie string
-	eventually(t, "a route cookie is set", func() error {
-		first, cookie = getWith(t, host, "/", nil)
-		// Secure on plain HTTP too: session-cookie-secure.
-		if first.echo == nil || !strings.HasPrefix(cookie, "route=") || !strings.Contains(cookie, "SameSite=Lax") ||
-			!strings.Contains(cookie, "; Domain=example.com") || !strings.Contains(cookie, "; Secure") {
-			return fmt.Errorf("answer %s, Set-Cookie %q", serviceOf(first), cookie)
-		}
-		return nil
-	})
-	pair := strings.SplitN(cookie, ";", 2)[0]
-	stuck := first.echo.Pod
-	for range 20 {
-		r, again := getWith(t, host, "/", map[string]string{"Cookie": pair})
-		if r.echo == nil || r.echo.Pod != stuck || again != "" {
-			t.Fatalf("with cookie: %s pod %v (want %s), Set-Cookie %q", serviceOf(r), r.echo, stuck, again)
-		}
-	}
-	// Without the cookie, requests spread: stickiness is the cookie's doing.
-	if seen := podsAnswering(t, host, "/", 9); len(seen) < 2 {
-		t.Errorf("without a cookie only %v answered", seen)
-	}
-
-	var kept []*pod
-	for _, p := range a.pods {
-		if p.name != stuck {
-			kept = append(kept, p)
-		}
-	}
-	a.pods = kept
-	a.syncSlice(t, "")
-	eventually(t, "the old cookie gets another pod and a new cookie", func() error {
-		r, again := getWith(t, host, "/", map[string]string{"Cookie": pair})
-		if r.echo == nil || r.echo.Pod == stuck || !strings.HasPrefix(again, "route=") || strings.HasPrefix(again, pair+";") {
-			return fmt.Errorf("%s, Set-Cookie %q", serviceOf(r), again)
-		}
-		newPair := strings.SplitN(again, ";", 2)[0]
-		for range 10 {
-			r2, _ := getWith(t, host, "/", map[string]string{"Cookie": newPair})
-			if r2.echo == nil || r2.echo.Pod != r.echo.Pod {
-				return fmt.Errorf("new cookie moved from %s to %s", r.echo.Pod, serviceOf(r2))
+	for _, mode := range []string{"balanced", "persistent"} {
+		a := newApp(t, ns, "web-"+mode, 3, "")
+		host := mode + ".sticky.example.com"
+		createIngress(t, newIngress(ns, "web-"+mode, map[string]string{ann + "affinity": "cookie", ann + "session-cookie-name": "route",
+			ann + "affinity-mode": mode, ann + "session-cookie-samesite": "Lax", ann + "session-cookie-domain": "example.com",
+			ann + "session-cookie-secure": "true"}, hostRule(host, prefixPath("/", a.name))))
+		servedBy(t, host, "/", a)
+		var first response
+		var cookie string
+		eventually(t, mode+": a route cookie is set", func() error {
+			first, cookie = getWith(t, host, "/", nil)
+			// Secure on plain HTTP too: session-cookie-secure.
+			if first.echo == nil || !strings.HasPrefix(cookie, "route=") || !strings.Contains(cookie, "SameSite=Lax") ||
+				!strings.Contains(cookie, "; Domain=example.com") || !strings.Contains(cookie, "; Secure") {
+				return fmt.Errorf("answer %s, Set-Cookie %q", serviceOf(first), cookie)
+			}
+			return nil
+		})
+		pair := strings.SplitN(cookie, ";", 2)[0]
+		stuck := first.echo.Pod
+		for range 20 {
+			r, again := getWith(t, host, "/", map[string]string{"Cookie": pair})
+			if r.echo == nil || r.echo.Pod != stuck || again != "" {
+				t.Fatalf("%s: with cookie: %s pod %v (want %s), Set-Cookie %q", mode, serviceOf(r), r.echo, stuck, again)
 			}
 		}
-		return nil
-	})
+		// Without the cookie, requests spread: stickiness is the cookie's doing.
+		if seen := podsAnswering(t, host, "/", 9); len(seen) < 2 {
+			t.Errorf("%s: without a cookie only %v answered", mode, seen)
+		}
+
+		var kept []*pod
+		for _, p := range a.pods {
+			if p.name != stuck {
+				kept = append(kept, p)
+			}
+		}
+		a.pods = kept
+		a.syncSlice(t, "")
+		eventually(t, mode+": the old cookie gets another pod and stays there", func() error {
+			r, again := getWith(t, host, "/", map[string]string{"Cookie": pair})
+			if r.echo == nil || r.echo.Pod == stuck {
+				return fmt.Errorf("%s, Set-Cookie %q", serviceOf(r), again)
+			}
+			newPair := pair
+			if mode == "persistent" {
+				if !strings.HasPrefix(again, "route=") || strings.HasPrefix(again, pair+";") {
+					return fmt.Errorf("persistent: Set-Cookie %q, want a new cookie", again)
+				}
+				newPair = strings.SplitN(again, ";", 2)[0]
+			} else if again != "" {
+				return fmt.Errorf("balanced: Set-Cookie %q, want the cookie kept", again)
+			}
+			for range 10 {
+				r2, _ := getWith(t, host, "/", map[string]string{"Cookie": newPair})
+				if r2.echo == nil || r2.echo.Pod != r.echo.Pod {
+					return fmt.Errorf("the cookie moved from %s to %s", r.echo.Pod, serviceOf(r2))
+				}
+			}
+			return nil
+		})
+	}
 }
 
 // upstream-hash-by $arg_user keeps each user on one pod.

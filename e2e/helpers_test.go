@@ -90,6 +90,33 @@ func newAppOn(t testing.TB, client kubernetes.Interface, ns, name string, n int,
 	return a
 }
 
+// newOnePodApp is an app of one pod, <name>-0, whose server start runs
+// in the pod's network namespace on target, with its Service (port to
+// target) and EndpointSlice.
+func newOnePodApp(t testing.TB, ns, name string, port, target int32, start func(h *framework.Host, pod string, port int) (*framework.Echo, error)) *app {
+	t.Helper()
+	a := &app{ns: ns, name: name, port: port, target: target}
+	pn := name + "-0"
+	h, err := env.net.AddHost(pn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := start(h, pn, int(target))
+	if err != nil {
+		h.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Stop(); h.Close() })
+	a.pods = append(a.pods, &pod{name: pn, host: h, echo: e, ready: true})
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: port, TargetPort: intstr.FromInt32(target), Protocol: corev1.ProtocolTCP}}}}
+	if _, err := env.client.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a.syncSlice(t, "")
+	return a
+}
+
 func (a *app) addPod(t testing.TB, name string) *pod {
 	t.Helper()
 	h, err := env.net.AddHost(name)

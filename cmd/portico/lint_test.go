@@ -15,7 +15,7 @@ func TestLintCommandJSON(t *testing.T) {
 		dir   string
 		diags int
 		code  exitCode
-	}{{"../../pkg/lint/testdata/good", 2, 0}, {"../../pkg/lint/testdata/bad", 10, 1}} { // good: 2 notes
+	}{{"../../pkg/lint/testdata/good", 1, 0}, {"../../pkg/lint/testdata/bad", 10, 1}} { // good: 1 note
 		root := newRootCommand()
 		var out bytes.Buffer
 		root.SetOut(&out)

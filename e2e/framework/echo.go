@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -65,6 +66,43 @@ func StartEchoOn(ctx context.Context, host *Host, addr netip.AddrPort, service, 
 		return nil, errors.Join(err, proc.stop(echoStopGrace))
 	}
 	return e, nil
+}
+
+// StartFastCGI runs hack/echoserver as a FastCGI responder (as PHP-FPM
+// is) in host's namespace on host.Addr():port, and returns once it
+// accepts connections. Its answers report the request's FastCGI
+// parameters.
+func StartFastCGI(ctx context.Context, host *Host, service, pod string, port int) (*Echo, error) {
+	bin, err := echoBinary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	addr := netip.AddrPortFrom(host.Addr(), uint16(port))
+	out := new(syncBuffer)
+	cmd := host.Command(bin, "--fastcgi", "--listen="+addr.String(), "--service="+service, "--pod="+pod)
+	cmd.Stdout, cmd.Stderr = out, out
+	proc, err := startProcess("echoserver "+pod, cmd)
+	if err != nil {
+		return nil, err
+	}
+	e := &Echo{addr: addr, proc: proc, out: out}
+	rctx, cancel := context.WithTimeout(ctx, echoReadyTimeout)
+	defer cancel()
+	for {
+		var d net.Dialer
+		c, err := d.DialContext(rctx, "tcp", addr.String())
+		if err == nil {
+			c.Close()
+			return e, nil
+		}
+		select {
+		case <-proc.done:
+			return nil, proc.exitError(out.Bytes())
+		case <-rctx.Done():
+			return nil, errors.Join(fmt.Errorf("%s not accepting on %s: %w", proc.name, addr, err), proc.stop(echoStopGrace))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // waitReady polls GET / until the answer names pod.

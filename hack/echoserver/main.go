@@ -2,7 +2,8 @@
 // answers every request with a JSON description of it, and plays an auth
 // service on /__auth/ (see package echo).
 // On the same port it speaks HTTP/2 too (cleartext by prior knowledge, or
-// ALPN h2 over TLS) and answers gRPC health checks (echo.GRPC).
+// ALPN h2 over TLS) and answers gRPC health checks (echo.GRPC). With
+// --fastcgi it is a FastCGI responder instead, as PHP-FPM is.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/fcgi"
 	"os/signal"
 	"syscall"
 	"time"
@@ -27,12 +29,39 @@ func main() {
 	tlsCert := flag.String("tls-cert", "", "PEM certificate; with --tls-key, serve HTTPS")
 	tlsKey := flag.String("tls-key", "", "PEM private key of --tls-cert")
 	shutdownTimeout := flag.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may finish after SIGTERM")
+	fastCGI := flag.Bool("fastcgi", false, "speak FastCGI (a responder, as PHP-FPM) instead of HTTP")
 	flag.Parse()
 	if (*tlsCert == "") != (*tlsKey == "") {
 		log.Fatal("echoserver: --tls-cert and --tls-key go together")
 	}
-	if err := run(*listen, *service, *pod, *tlsCert, *tlsKey, *shutdownTimeout); err != nil {
+	var err error
+	if *fastCGI {
+		err = runFastCGI(*listen, *service, *pod)
+	} else {
+		err = run(*listen, *service, *pod, *tlsCert, *tlsKey, *shutdownTimeout)
+	}
+	if err != nil {
 		log.Fatalf("echoserver: %v", err)
+	}
+}
+
+// runFastCGI serves the echo handler over FastCGI until SIGTERM or
+// SIGINT.
+func runFastCGI(listen, service, pod string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- fcgi.Serve(ln, echo.Handler(service, pod)) }()
+	log.Printf("echoserver: service %q pod %q serving FastCGI on %s", service, pod, ln.Addr())
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+		return ln.Close()
 	}
 }
 

@@ -41,7 +41,7 @@ func TestTrafficPolicyInNginx(t *testing.T) {
 		return []plan.Backend{
 			{Name: "main", Endpoints: pool, Canary: &plan.Canary{Backend: "v2", Weight: weight, WeightTotal: 100, Header: "X-Canary", Cookie: "beta"}},
 			{Name: "v2", Endpoints: []plan.Endpoint{v2}},
-			{Name: "sticky", Endpoints: pool, Affinity: &plan.Affinity{Cookie: "route", Path: "/", SameSite: "Strict"}},
+			{Name: "sticky", Endpoints: pool, Affinity: &plan.Affinity{Cookie: "route", Path: "/", SameSite: "Strict", Backend: "ns/sticky:80"}},
 			{Name: "hash", Endpoints: pool, HashBy: "$arg_user"},
 		}
 	}

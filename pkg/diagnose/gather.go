@@ -108,28 +108,31 @@ func Gather(ctx context.Context, c kubernetes.Interface, o GatherOptions) (*Snap
 }
 
 // gatherReferencedConfigMaps gets the ConfigMaps the Ingresses'
-// annotations name (auth-proxy-set-headers), as their parser reads them;
+// annotations name (custom-headers, fastcgi-params-configmap,
+// auth-proxy-set-headers), as their parsers read them;
 // one that does not exist is left out, as the controller sees it.
 func (s *Snapshot) gatherReferencedConfigMaps(ctx context.Context, c kubernetes.Interface) error {
 	seen := map[string]bool{}
 	for _, ing := range s.Ingresses {
 		set, _ := annotations.Parse(ing.Annotations)
-		if set.ExternalAuth == nil || set.ExternalAuth.ProxyHeaders == nil {
-			continue
+		refs := []annotations.ObjectRef{set.CustomHeaders, set.FastCGI.Params}
+		if set.ExternalAuth != nil && set.ExternalAuth.ProxyHeaders != nil {
+			refs = append(refs, *set.ExternalAuth.ProxyHeaders)
 		}
-		ref := *set.ExternalAuth.ProxyHeaders
-		ns := cmp.Or(ref.Namespace, ing.Namespace)
-		if seen[ns+"/"+ref.Name] {
-			continue
-		}
-		seen[ns+"/"+ref.Name] = true
-		cm, err := c.CoreV1().ConfigMaps(ns).Get(ctx, ref.Name, metav1.GetOptions{})
-		switch {
-		case apierrors.IsNotFound(err):
-		case err != nil:
-			return fmt.Errorf("get ConfigMap %s/%s: %w", ns, ref.Name, err)
-		default:
-			s.ConfigMaps = append(s.ConfigMaps, cm)
+		for _, ref := range refs {
+			ns := cmp.Or(ref.Namespace, ing.Namespace)
+			if ref.IsZero() || seen[ns+"/"+ref.Name] {
+				continue
+			}
+			seen[ns+"/"+ref.Name] = true
+			cm, err := c.CoreV1().ConfigMaps(ns).Get(ctx, ref.Name, metav1.GetOptions{})
+			switch {
+			case apierrors.IsNotFound(err):
+			case err != nil:
+				return fmt.Errorf("get ConfigMap %s/%s: %w", ns, ref.Name, err)
+			default:
+				s.ConfigMaps = append(s.ConfigMaps, cm)
+			}
 		}
 	}
 	return nil

@@ -80,7 +80,8 @@ func Lint(objs *Objects, o Options) Result {
 		switch {
 		case d.Reason == "BackendNotFound" && !checkServices:
 		case d.Reason == "InvalidTLSSecret" && !checkSecrets && strings.Contains(d.Message, "does not exist"):
-		case d.Reason == "InvalidAuthProxySetHeaders" && !checkConfigMaps && strings.Contains(d.Message, "does not exist"):
+		case (d.Reason == "InvalidAuthProxySetHeaders" || d.Reason == "InvalidCustomHeaders" || d.Reason == "InvalidFastCGIParams") &&
+			!checkConfigMaps && strings.Contains(d.Message, "does not exist"):
 		default:
 			ds = append(ds, d)
 		}

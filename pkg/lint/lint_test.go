@@ -40,7 +40,6 @@ func TestLintGood(t *testing.T) {
 	// Notes only: the annotations Portico supports with a difference.
 	want := []string{
 		"Info | Ingress lab/path-ingress | metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target] | PartlySupported",
-		"Info | Ingress lab/path-ingress | metadata.annotations[nginx.ingress.kubernetes.io/ssl-redirect] | PartlySupported",
 	}
 	if diff := cmp.Diff(want, summary(r)); r.Failed() || diff != "" {
 		t.Errorf("good manifests reported (-want +got):\n%s", diff)
@@ -60,7 +59,7 @@ func TestLintBad(t *testing.T) {
 		"Warning | Ingress lab/refs | spec.rules[0].http.paths[1].backend.service | BackendNotFound",
 		"Error | Ingress lab/snippets |  | IngressRejected",
 		"Error | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet] | SnippetsDisabled",
-		"Warning | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/mirror-target] | UnsupportedAnnotation",
+		"Warning | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/enable-owasp-core-rules] | UnsupportedAnnotation",
 		"Info | Ingress lab/theirs |  | NotServed",
 		"Warning | Ingress lab/typo | spec.ingressClassName | UnknownIngressClass",
 	}
@@ -120,9 +119,7 @@ kind: Ingress
 metadata:
   name: sticky
   annotations:
-    nginx.ingress.kubernetes.io/affinity: cookie
-    nginx.ingress.kubernetes.io/affinity-mode: balanced
-    nginx.ingress.kubernetes.io/session-cookie-name: route
+    nginx.ingress.kubernetes.io/mirror-target: http://mirror.example$request_uri
 spec:
   ingressClassName: nginx
   rules:
@@ -135,7 +132,7 @@ metadata:
   name: lax
   annotations:
     nginx.ingress.kubernetes.io/affinity: cookie
-    nginx.ingress.kubernetes.io/session-cookie-samesite: lax
+    nginx.ingress.kubernetes.io/session-cookie-samesite: relaxed
 spec:
   ingressClassName: nginx
   rules:
@@ -155,7 +152,7 @@ spec:
 		"Info | ConfigMap ingress-nginx/portico | data[server-tokens] | PartlySupported",
 		"Error | Ingress lab/lax |  | IngressRejected",
 		"Error | Ingress lab/lax | " + prefix + "session-cookie-samesite] | InvalidAnnotation",
-		"Info | Ingress lab/sticky | " + prefix + "affinity-mode] | PartlySupported",
+		"Info | Ingress lab/sticky | " + prefix + "mirror-target] | PartlySupported",
 	}
 	if diff := cmp.Diff(want, summary(r)); diff != "" {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)
@@ -166,8 +163,8 @@ spec:
 		case "data[server-tokens]":
 			k, _ := model.LookupConfigKey("server-tokens")
 			differs = "partly supported by Portico: " + k.Differs + " (docs/configmap.md)"
-		case prefix + "affinity-mode]":
-			e, _ := annotations.Lookup("affinity-mode")
+		case prefix + "mirror-target]":
+			e, _ := annotations.Lookup("mirror-target")
 			differs = "partly supported by Portico: " + e.Differs + " (docs/annotations.md)"
 		case "data[jaeger-collector-host]":
 			k, _ := model.LookupConfigKey("jaeger-collector-host")

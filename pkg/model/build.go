@@ -141,6 +141,9 @@ type serverBuild struct {
 	aliases []string
 	// clientTLS is the auth-tls of the oldest Ingress of the host with it.
 	clientTLS *ClientTLS
+	// tlsCiphers are ssl-ciphers and ssl-prefer-server-ciphers, each of
+	// the oldest Ingress of the host that sets it.
+	tlsCiphers annotations.TLSCiphers
 }
 
 // route is a claim of one Ingress path on one nginx location.
@@ -154,6 +157,9 @@ type route struct {
 	sslRedirect *bool
 	force       bool
 	canary      *Canary // attached by a canary Ingress
+	// canaryPolicy is the canary Ingress's traffic annotations: its
+	// affinity, hashing and affinity-canary-behavior.
+	canaryPolicy annotations.Traffic
 }
 
 func (b *builder) server(host string) *serverBuild {
@@ -233,6 +239,8 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		if srv.clientTLS == nil {
 			srv.clientTLS = hx.clientTLS
 		}
+		srv.tlsCiphers.Ciphers = cmp.Or(srv.tlsCiphers.Ciphers, set.TLSCiphers.Ciphers)
+		srv.tlsCiphers.PreferServerCiphers = cmp.Or(srv.tlsCiphers.PreferServerCiphers, set.TLSCiphers.PreferServerCiphers)
 		if rule.HTTP == nil {
 			continue
 		}
@@ -411,7 +419,7 @@ func (b *builder) finishServers() {
 			s.routes[root] = &route{loc: Location{Modifier: ModPrefix, Path: "/", Backend: fb}}
 		}
 		srv := &Server{Host: s.host, Default: s.host == "", TLS: s.tls,
-			AppRoot: s.appRoot, Snippets: s.snippets, Aliases: s.aliases, ClientTLS: s.clientTLS}
+			AppRoot: s.appRoot, Snippets: s.snippets, Aliases: s.aliases, ClientTLS: s.clientTLS, TLSCiphers: s.tlsCiphers}
 		srv.Locations = make([]*Location, 0, len(s.routes))
 		for _, r := range s.routes {
 			loc := &r.loc // the route is not used after this

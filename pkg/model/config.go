@@ -69,6 +69,12 @@ type Global struct {
 	Listen  ListenSettings `json:"listen"`
 	Workers WorkerSettings `json:"workers"`
 	Hashes  HashSizes      `json:"hashes"`
+	// AllowedResponseHeaders are the headers custom-headers may set
+	// (global-allowed-response-headers).
+	AllowedResponseHeaders []string `json:"allowedResponseHeaders,omitempty"`
+	// RelativeRedirects leaves nginx's redirects to a path relative in
+	// every location (relative-redirects: absolute_redirect off).
+	RelativeRedirects bool `json:"relativeRedirects,omitempty"`
 
 	// AllowSnippets accepts configuration-snippet and server-snippet.
 	AllowSnippets bool `json:"allowSnippets,omitempty"`
@@ -197,6 +203,9 @@ type Server struct {
 	// ClientTLS asks HTTPS clients for a certificate (auth-tls); such a
 	// server has a server block.
 	ClientTLS *ClientTLS `json:"clientTLS,omitempty"`
+	// TLSCiphers are the host's ssl-ciphers and ssl-prefer-server-ciphers,
+	// each from the oldest Ingress of the host that sets it.
+	TLSCiphers annotations.TLSCiphers `json:"tlsCiphers,omitzero"`
 	// RedirectTo, on a server of no locations, is the host its requests
 	// redirect to (308, same scheme and URI): the www. twin of
 	// from-to-www-redirect. TLS is the host's.
@@ -282,6 +291,19 @@ type Location struct {
 	// Errors intercepts backend errors and serves them from another backend.
 	Errors  *ErrorPage          `json:"errors,omitempty"`
 	Snippet annotations.Snippet `json:"snippet,omitempty"`
+	// Redirects is how its redirects are written; Relative is on with the
+	// ConfigMap's relative-redirects too.
+	Redirects annotations.RedirectForm `json:"redirects,omitzero"`
+	// Satisfy is "any" when the source range or the auth suffices.
+	Satisfy string `json:"satisfy,omitempty"`
+	// ResponseHeaders are set on every answer (custom-headers), sorted by
+	// name; each name is allowed and each value of the annotation's
+	// grammar.
+	ResponseHeaders []KeyValue `json:"responseHeaders,omitempty"`
+	// Mirror copies each request to another server; nil: none.
+	Mirror *annotations.Mirror `json:"mirror,omitempty"`
+	// FastCGI is set for backend-protocol FCGI.
+	FastCGI *FastCGI `json:"fastCGI,omitempty"`
 }
 
 // Header is a request header for the backend: Name is a token; exactly
@@ -318,6 +340,10 @@ type ErrorPage struct {
 	Service string     `json:"service"`
 	Port    string     `json:"port"`
 	Ingress IngressRef `json:"ingress"`
+	// NoIntercept leaves the backend's answers as they are: only the
+	// errors nginx makes itself go to Backend
+	// (disable-proxy-intercept-errors).
+	NoIntercept bool `json:"noIntercept,omitempty"`
 }
 
 // Backend is a Service port as the Lua balancer sees it.
@@ -342,6 +368,9 @@ type Backend struct {
 	Canary   *Canary               `json:"canary,omitempty"`
 	Affinity *annotations.Affinity `json:"affinity,omitempty"`
 	HashBy   annotations.HashBy    `json:"hashBy,omitempty"`
+	// HashSubset is the size of the subsets HashBy maps keys to; 0: one
+	// endpoint per key.
+	HashSubset int `json:"hashSubset,omitempty"`
 }
 
 // Endpoint is one address and port of a Backend.

@@ -226,8 +226,22 @@ var configKeys = []ConfigKey{
 		Meaning: "Send backends a new `X-Request-ID` when the client sent none (the client's own always passes): 32 hex digits made in Lua (a random prefix per nginx worker and a count), or nginx's `$request_id` when `log-format-upstream` names `$request_id`, so that the log and the header agree.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.GenerateRequestID })},
 	{Name: "geoip2-autoreload-in-minutes", Default: "0", Meaning: "Reload the GeoIP2 databases.", Differs: noGeoIP2},
-	{Name: "global-allowed-response-headers", Default: "", Meaning: "Headers the `custom-headers` annotation may set.",
-		Differs: "The `custom-headers` annotation is not supported."},
+	{Name: "global-allowed-response-headers", Status: annotations.Full, Default: "",
+		Meaning: "Comma-separated header names (letters, digits, `-` and `_`) the `custom-headers` annotation may set; an Ingress whose ConfigMap names another is refused. Empty: none.",
+		parse: func(v string, b *globalBuild) string {
+			var names []string
+			for _, n := range strings.Split(v, ",") {
+				if n = strings.TrimSpace(n); n == "" {
+					continue
+				}
+				if !annotations.ResponseHeaderName(n) {
+					return "comma-separated header names of letters, digits, - and _"
+				}
+				names = append(names, n)
+			}
+			b.g.AllowedResponseHeaders = names
+			return ""
+		}},
 	{Name: "global-auth-always-set-cookie", Status: annotations.Full, Default: "false",
 		Meaning: "Global auth: the auth answer's `Set-Cookie` reaches the client with every answer, errors included (else with 2xx and 3xx answers), as `auth-always-set-cookie`. e2e `TestGlobalAuth`.",
 		parse:   parseGlobalAuthAlwaysSetCookie},
@@ -536,8 +550,9 @@ var configKeys = []ConfigKey{
 	{Name: "proxy-stream-next-upstream-tries", Default: "3", Meaning: "TCP/UDP services.", Differs: noStream},
 	{Name: "proxy-stream-responses", Default: "1", Meaning: "UDP services.", Differs: noStream},
 	{Name: "proxy-stream-timeout", Default: "600s", Meaning: "TCP/UDP services.", Differs: noStream},
-	{Name: "relative-redirects", Default: "false", Meaning: "Send relative redirects.",
-		Differs: "The redirects Portico sends carry absolute URLs."},
+	{Name: "relative-redirects", Status: annotations.Full, Default: "false",
+		Meaning: "`true`: nginx's redirects to a path stay relative in every location (`absolute_redirect off`), as the `relative-redirects` annotation does for one Ingress.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.RelativeRedirects })},
 	{Name: "retry-non-idempotent", Status: annotations.Full, Default: "false",
 		Meaning: "`true`: POST, LOCK and PATCH requests go to the next endpoint too on the conditions of `proxy-next-upstream` (`non_idempotent`), in every location.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.RetryNonIdempotent })},

@@ -60,7 +60,7 @@ func TestWithEndpoints(t *testing.T) {
 	if cmp.Diff(nil, old.Backends) != oldBackends {
 		t.Error("WithEndpoints changed the model it was given")
 	}
-	unchanged := map[string]bool{"lab/canary:80": true, "lab/mesh:80@service": true, "lab/missing:80": true, "lab/missing:80@lab/main": true}
+	unchanged := map[string]bool{"lab/canary:80": true, "lab/canary:80@lab/canary@lab/main": true, "lab/mesh:80@service": true, "lab/missing:80": true, "lab/missing:80@lab/main": true}
 	kinds := map[string]bool{}
 	for i, be := range got.Backends {
 		if same := be == old.Backends[i]; same != unchanged[be.Name] {

@@ -52,18 +52,13 @@ func (b *builder) externalAuth(ing *networkingv1.Ingress, ea *annotations.Extern
 // authSetHeaders reads the headers of ConfigMap ref (in namespace ns, the
 // Ingress's, unless ref names it) for the auth service.
 func (b *builder) authSetHeaders(ns string, ref annotations.ObjectRef) ([]annotations.AuthSetHeader, error) {
-	if ref.Namespace != "" && ref.Namespace != ns {
-		return nil, fmt.Errorf("ConfigMap %s/%s is not in the Ingress's namespace", ref.Namespace, ref.Name)
-	}
-	name := ns + "/" + ref.Name
-	b.configMapRefs[name] = true
-	cm := b.configMaps[name]
-	if cm == nil {
-		return nil, fmt.Errorf("ConfigMap %s does not exist", name)
+	cm, err := b.configMap(ns, ref)
+	if err != nil {
+		return nil, err
 	}
 	hs, err := annotations.ParseAuthSetHeaders(cm.Data)
 	if err != nil {
-		return nil, fmt.Errorf("ConfigMap %s: %w", name, err)
+		return nil, fmt.Errorf("ConfigMap %s/%s: %w", cm.Namespace, cm.Name, err)
 	}
 	return hs, nil
 }

@@ -29,6 +29,9 @@ type ingressHTTP struct {
 	errCodes   []int
 	// clientTLS is auth-tls, for the Ingress's hosts.
 	clientTLS *ClientTLS
+	// responseHeaders are custom-headers'; fastCGI is set for FCGI.
+	responseHeaders []KeyValue
+	fastCGI         *FastCGI
 }
 
 // htpasswd grammars. Hash formats are those nginx's auth_basic verifies:
@@ -64,6 +67,7 @@ func parseHtpasswd(content string) (string, error) {
 // means the Ingress must not be served.
 func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set annotations.Set, lb annotations.LoadBalance) (ingressHTTP, []diag.Diagnostic) {
 	h := ingressHTTP{set: set, global: &b.cfg.Global}
+	h.set.RedirectForm.Relative = set.RedirectForm.Relative || b.cfg.Global.RelativeRedirects
 	var ds []diag.Diagnostic
 	if ba := set.BasicAuth; ba != nil {
 		f := "metadata.annotations[" + annotations.Prefix + "auth-secret]"
@@ -117,6 +121,24 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 	var d []diag.Diagnostic
 	h.auth, d = b.externalAuth(ing, set.ExternalAuth)
 	ds = append(ds, d...)
+	if ref := set.CustomHeaders; !ref.IsZero() {
+		h.responseHeaders, d = b.responseHeaders(ing, ref)
+		ds = append(ds, d...)
+	}
+	if set.Proxy.Protocol == annotations.ProtoFCGI {
+		h.fastCGI = &FastCGI{Index: set.FastCGI.Index}
+		if ref := set.FastCGI.Params; !ref.IsZero() {
+			h.fastCGI.Params, d = b.fastCGIParams(ing, ref)
+			ds = append(ds, d...)
+		}
+	} else if f := set.FastCGI; !f.IsZero() {
+		name := "fastcgi-index"
+		if f.Index == "" {
+			name = "fastcgi-params-configmap"
+		}
+		ds = append(ds, diag.Warnf("metadata.annotations["+annotations.Prefix+name+"]", "IneffectiveAnnotation",
+			"fastcgi-index and fastcgi-params-configmap need backend-protocol: FCGI; they have no effect"))
+	}
 	h.errCodes = set.CustomHTTPErrors
 	if h.errCodes == nil {
 		h.errCodes = b.cfg.Global.CustomHTTPErrors
@@ -186,6 +208,8 @@ func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath
 	loc.Proxy = s.Proxy
 	loc.CORS = s.CORS
 	loc.Snippet = s.ConfigurationSnippet
+	loc.Redirects, loc.Satisfy, loc.Mirror = s.RedirectForm, s.Satisfy, s.Mirror
+	loc.ResponseHeaders, loc.FastCGI = h.responseHeaders, h.fastCGI
 	if s.XForwardedPrefix != "" {
 		loc.Headers = append(loc.Headers, Header{Name: "X-Forwarded-Prefix", Value: string(s.XForwardedPrefix)})
 	}
@@ -199,7 +223,8 @@ func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath
 		if port == "" {
 			port = strconv.Itoa(int(p.Backend.Service.Port.Number))
 		}
-		loc.Errors = &ErrorPage{Codes: h.errCodes, Backend: h.errBackend, Service: p.Backend.Service.Name, Port: port, Ingress: loc.Ingress}
+		loc.Errors = &ErrorPage{Codes: h.errCodes, Backend: h.errBackend, Service: p.Backend.Service.Name, Port: port, Ingress: loc.Ingress,
+			NoIntercept: s.NoInterceptErrors}
 	}
 }
 

@@ -19,8 +19,9 @@ type Input struct {
 	// ConfigMap is the controller's ConfigMap; nil means all defaults.
 	ConfigMap *corev1.ConfigMap
 	// ConfigMaps are those the controller's ConfigMap (add-headers,
-	// proxy-set-headers) and annotations (auth-proxy-set-headers) may name:
-	// the watched namespaces' (Config.ConfigMapRefs says which were read).
+	// proxy-set-headers) and annotations (custom-headers,
+	// fastcgi-params-configmap, auth-proxy-set-headers) may name: the
+	// watched namespaces' (Config.ConfigMapRefs says which were read).
 	ConfigMaps []*corev1.ConfigMap
 	// Previous is the model of the last plan nginx took (nil for none):
 	// a ConfigMap key whose value is now invalid keeps its value in

@@ -64,7 +64,12 @@ type ingressTraffic struct {
 	sourceRange *SourceRange
 	affinity    *annotations.Affinity
 	hashBy      annotations.HashBy
+	hashSubset  int
 }
+
+// policy reports whether t sends its backend to Lua with a policy of its
+// own: affinity or hashing.
+func (t *ingressTraffic) policy() bool { return t != nil && (t.affinity != nil || t.hashBy != "") }
 
 // canaryIngress is a canary Ingress waiting for the main routes to exist.
 type canaryIngress struct {
@@ -83,7 +88,7 @@ func prefixStrings(ps []netip.Prefix) []string {
 
 // traffic records the policy of a non-canary Ingress for its paths.
 func (b *builder) traffic(ref IngressRef, t annotations.Traffic) {
-	tr := &ingressTraffic{hashBy: t.HashBy}
+	tr := policyOf(t)
 	if rl := t.RateLimit; rl.On() {
 		sum := sha256.Sum256([]byte(ref.String()))
 		scope := hex.EncodeToString(sum[:6])
@@ -105,14 +110,21 @@ func (b *builder) traffic(ref IngressRef, t annotations.Traffic) {
 			tr.sourceRange.Deny = prefixStrings(sr.Deny)
 		}
 	}
-	if t.Affinity.Cookie != "" {
-		af := t.Affinity
-		tr.affinity = &af
-	}
 	if b.trafficOf == nil {
 		b.trafficOf = map[IngressRef]*ingressTraffic{}
 	}
 	b.trafficOf[ref] = tr
+}
+
+// policyOf is the affinity and hashing of t, the rest of ingressTraffic
+// unset.
+func policyOf(t annotations.Traffic) *ingressTraffic {
+	tr := &ingressTraffic{hashBy: t.HashBy, hashSubset: t.HashSubset}
+	if t.Affinity.Cookie != "" {
+		af := t.Affinity
+		tr.affinity = &af
+	}
+	return tr
 }
 
 // attachCanaries gives each canary path's matching main routes (same host,
@@ -176,6 +188,7 @@ func (b *builder) attachCanary(obj diag.Object, ref IngressRef, srv *serverBuild
 		}
 		r.canary = &Canary{Backend: be, Ingress: ref, Weight: cs.Weight, WeightTotal: cs.WeightTotal,
 			Header: string(cs.Header), HeaderValue: cs.HeaderValue, HeaderPattern: cs.HeaderPattern, Cookie: string(cs.Cookie)}
+		r.canaryPolicy = c.set.Traffic
 		attached = true
 	}
 	switch {
@@ -196,7 +209,7 @@ func (b *builder) attachCanary(obj diag.Object, ref IngressRef, srv *serverBuild
 func (b *builder) variant(r *route) string {
 	name := r.loc.Backend
 	tr := b.trafficOf[r.loc.Ingress]
-	policy := tr != nil && (tr.affinity != nil || tr.hashBy != "")
+	policy := tr.policy()
 	if name == "" || (!policy && r.canary == nil) {
 		return name
 	}
@@ -204,18 +217,62 @@ func (b *builder) variant(r *route) string {
 	if policy {
 		name += "@" + r.loc.Ingress.String()
 	}
+	var canary *Canary
 	if r.canary != nil {
-		name += "+" + r.canary.Backend + "@" + r.canary.Ingress.String()
+		c := *r.canary
+		c.Backend = b.canaryVariant(r, tr)
+		canary = &c
+		name += "+" + c.Backend
+		if c.Backend == r.canary.Backend {
+			name += "@" + r.canary.Ingress.String()
+		}
 	}
 	if _, ok := b.backends.byName[name]; ok {
 		return name
 	}
 	v := *base
 	v.Name = name
-	v.Canary = r.canary
+	v.Canary = canary
 	if policy {
-		v.Affinity, v.HashBy = tr.affinity, tr.hashBy
+		v.setPolicy(tr)
 	}
 	b.backends.byName[name] = &v
 	return name
+}
+
+// canaryVariant returns the backend of route r's canary, whose main
+// Ingress has policy main: the canary's Service backend, or a copy with
+// the canary Ingress's hashing and affinity, as ingress-nginx keeps them
+// for canaries; with affinity-canary-behavior sticky (the default), the
+// affinity is the main Ingress's instead, so that the canary pins the
+// clients it serves as the main backend does (named
+// "ns/canary-svc:80@ns/canary@ns/main" then).
+func (b *builder) canaryVariant(r *route, main *ingressTraffic) string {
+	c := r.canary
+	own := policyOf(r.canaryPolicy)
+	if !r.canaryPolicy.LegacyCanaryAffinity {
+		own.affinity = nil
+		if main != nil {
+			own.affinity = main.affinity
+		}
+	}
+	if !own.policy() {
+		return c.Backend
+	}
+	name := c.Backend + "@" + c.Ingress.String()
+	if !r.canaryPolicy.LegacyCanaryAffinity && own.affinity != nil {
+		name += "@" + r.loc.Ingress.String()
+	}
+	if _, ok := b.backends.byName[name]; !ok {
+		v := *b.backends.byName[c.Backend]
+		v.Name = name
+		v.setPolicy(own)
+		b.backends.byName[name] = &v
+	}
+	return name
+}
+
+// setPolicy gives v the affinity and hashing of t.
+func (v *Backend) setPolicy(t *ingressTraffic) {
+	v.Affinity, v.HashBy, v.HashSubset = t.affinity, t.hashBy, t.hashSubset
 }

@@ -48,6 +48,10 @@ type AuthLocation struct {
 	CacheValid []string `json:"cacheValid,omitempty"`
 	// Snippet is auth-snippet's, or global-auth-snippet's.
 	Snippet annotations.Snippet `json:"snippet,omitempty"`
+	// Skip answers 200 without asking when the router set
+	// $portico_auth_skip: a route with satisfy any whose source range let
+	// the client in (router auth locations only).
+	Skip bool `json:"skip,omitempty"`
 }
 
 // AuthUpstream is an upstream block that keeps connections to an auth

@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,11 +19,20 @@ type Location struct {
 	// Modifier and Path are the location's match ("= /p", "~* re").
 	Match string
 	// Directive is the prefix of the directives that pass the request
-	// ("proxy", or "grpc" for gRPC backends); Pass their target, an
-	// upstream of the balancer.
+	// ("proxy", "grpc" for gRPC backends, "fastcgi" for FastCGI); Pass
+	// their target, an upstream of the balancer.
 	Directive, Pass string
-	// Settings are the directives of its proxy settings and proxy-ssl.
+	// Settings are the directives of its proxy settings and proxy-ssl,
+	// then those of its Extras.
 	Settings []string
+	// Extras are what it adds besides the proxy settings.
+	Extras Extras
+	// SSLRedirectURL is where plain HTTP goes with SSLRedirect.
+	SSLRedirectURL string
+	// MirrorLocation is the internal location that sends the copies of
+	// Mirror to MirrorTarget (variables of the request's URI) with Host
+	// MirrorHost.
+	MirrorLocation, MirrorTarget, MirrorHost string
 	// SetHeaders, when set, are every header the location sends: it sends
 	// one of its own (Headers, upstream-vhost), and nginx inherits none
 	// of the http level's then.
@@ -93,7 +104,14 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 		loc := &Location{Location: l, HTTP: h, Match: locationMatch(l.Modifier, l.Path),
 			RepeatHSTS: (l.CORS != nil || l.ExternalAuth != nil) && v.HSTS, AccessMakesRequestID: v.AccessMakesRequestID}
 		loc.Directive, loc.Pass = pass(l.Proxy.Protocol)
-		loc.Settings = h.settingsDirectives(l.Proxy)
+		loc.Extras = extrasOf(l, &h.Global, false)
+		if m := l.Mirror; m != nil {
+			loc.MirrorLocation, loc.MirrorTarget, loc.MirrorHost = fmt.Sprintf("/;portico-mirror-%d", i), mirrorTarget(m), m.Host
+		}
+		loc.Settings = append(h.settingsDirectives(l.Proxy), loc.Extras.directives(loc.MirrorLocation)...)
+		if l.SSLRedirect {
+			loc.SSLRedirectURL = h.sslRedirectURL(l.Redirects)
+		}
 		if s.ClientTLS != nil {
 			loc.MatchCN = s.ClientTLS.MatchCN
 		}
@@ -103,12 +121,13 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 		if l.RateLimit != nil {
 			loc.Limits = zones[l.RateLimit]
 		}
-		if l.Proxy.UpstreamVhost != "" || len(l.Headers) > 0 || loc.Directive == "grpc" {
+		if (l.Proxy.UpstreamVhost != "" || len(l.Headers) > 0 || loc.Directive == "grpc" || l.Proxy.ConnectionHeader != "") && loc.Directive != "fastcgi" {
 			host := "$portico_host"
 			if vh := l.Proxy.UpstreamVhost; vh != "" {
 				host = `"` + vh + `"`
 			}
 			loc.SetHeaders = append([]Header{{"Host", host}}, h.forwardHeaders(loc.Directive == "grpc")...)
+			connectionHeader(loc.SetHeaders, l.Proxy.ConnectionHeader)
 			for _, hd := range l.Headers {
 				value := `"` + hd.Value + `"`
 				if hd.Var != "" {
@@ -144,12 +163,50 @@ func rewritePattern(regex bool, path string) string {
 	return "^"
 }
 
+// fastCGIConditions are the conditions of next that directive prefix d
+// takes: nginx's fastcgi_next_upstream has no http_502 and http_504.
+func fastCGIConditions(d string, next []string) []string {
+	if d != "fastcgi" {
+		return next
+	}
+	return slices.DeleteFunc(slices.Clone(next), func(c string) bool { return c == "http_502" || c == "http_504" })
+}
+
+// connectionHeader sets the Connection header of hs to value
+// (connection-proxy-header), unless value is "".
+func connectionHeader(hs []Header, value string) {
+	for i := range hs {
+		if hs[i].Name == "Connection" && value != "" {
+			hs[i].Value = `"` + value + `"`
+		}
+	}
+}
+
+// sslRedirectURL is where a location with redirect form f sends plain
+// HTTP, as ingress-nginx writes it: the Host without a port, or with the
+// HTTPS port (use-port-in-redirects), and the request URI without a
+// trailing '/' unless preserve-trailing-slash.
+func (h *HTTP) sslRedirectURL(f annotations.RedirectForm) string {
+	u := "https://$host"
+	if f.Port {
+		u += ":" + strconv.Itoa(h.HTTPSPort)
+	}
+	if f.KeepTrailingSlash {
+		return u + "$request_uri"
+	}
+	return u + "$portico_uri_no_slash"
+}
+
 // pass is how a location with backend protocol proto passes requests:
 // the prefix of its directives and the upstream, one per scheme.
 func pass(proto annotations.BackendProtocol) (directive, target string) {
 	switch proto {
 	case annotations.ProtoHTTPS:
 		return "proxy", "https://" + upstreamHTTPS
+	case annotations.ProtoAutoHTTP:
+		return "proxy", "$portico_auto_pass"
+	case annotations.ProtoFCGI:
+		return "fastcgi", upstreamFCGI
 	case annotations.ProtoGRPC:
 		return "grpc", "grpc://" + upstreamGRPC
 	case annotations.ProtoGRPCS:
@@ -200,23 +257,24 @@ func (h *HTTP) settingsDirectives(p annotations.Proxy) []string {
 			add("grpc_buffer_size %s", p.BufferSize)
 		}
 	} else {
+		// FastCGI's buffers are proxy's, under its own prefix.
 		if p.Buffering != "" {
-			add("proxy_buffering %s", p.Buffering)
+			add("%s_buffering %s", d, p.Buffering)
 		}
 		if p.BufferSize != "" {
-			add("proxy_buffer_size %s", p.BufferSize)
-			add("proxy_buffers %d %s", p.Buffers(), p.BufferSize)
-			add("proxy_busy_buffers_size %s", p.BufferSize)
+			add("%s_buffer_size %s", d, p.BufferSize)
+			add("%s_buffers %d %s", d, p.Buffers(), p.BufferSize)
+			add("%s_busy_buffers_size %s", d, cmp.Or(p.BusyBuffersSize, p.BufferSize))
 		}
 		if p.MaxTempFileSize != "" {
-			add("proxy_max_temp_file_size %s", p.MaxTempFileSize)
+			add("%s_max_temp_file_size %s", d, p.MaxTempFileSize)
 		}
 		if p.RequestBuffering != "" {
-			add("proxy_request_buffering %s", p.RequestBuffering)
+			add("%s_request_buffering %s", d, p.RequestBuffering)
 		}
 	}
-	if len(p.NextUpstream) > 0 {
-		add("%s_next_upstream %s", d, nextUpstream(p.NextUpstream, h.RetryNonIdempotent))
+	if next := fastCGIConditions(d, p.NextUpstream); len(next) > 0 {
+		add("%s_next_upstream %s", d, nextUpstream(next, h.RetryNonIdempotent))
 	}
 	if p.NextUpstreamTries != nil {
 		add("%s_next_upstream_tries %d", d, *p.NextUpstreamTries)
@@ -224,7 +282,7 @@ func (h *HTTP) settingsDirectives(p annotations.Proxy) []string {
 	if p.NextUpstreamTimeout != nil {
 		add("%s_next_upstream_timeout %ds", d, *p.NextUpstreamTimeout)
 	}
-	if !p.IsGRPC() {
+	if d == "proxy" {
 		if p.HTTPVersion != "" {
 			add("proxy_http_version %s", p.HTTPVersion)
 		}
@@ -241,7 +299,7 @@ func (h *HTTP) settingsDirectives(p annotations.Proxy) []string {
 			}
 		}
 	}
-	if s := p.SSL; s != nil {
+	if s := p.SSL; s != nil && d != "fastcgi" {
 		add("%s_ssl_trusted_certificate %s/%s", d, authDir, s.Trusted)
 		if s.Cert != "" {
 			add("%s_ssl_certificate %s/%s", d, authDir, s.Cert)

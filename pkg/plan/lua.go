@@ -14,8 +14,11 @@ type Backend struct {
 	// sticky.lua, chash.lua).
 	Canary   *Canary   `json:"canary,omitempty"`
 	Affinity *Affinity `json:"affinity,omitempty"`
-	// HashBy is a consistent-hashing key of nginx variables and literals.
-	HashBy string `json:"hashBy,omitempty"`
+	// HashBy is a consistent-hashing key of nginx variables and literals;
+	// HashSubset, when set, maps it to subsets of that many endpoints
+	// (chash.lua).
+	HashBy     string `json:"hashBy,omitempty"`
+	HashSubset int    `json:"hashSubset,omitempty"`
 }
 
 // Canary is a backend's alternative backend and when to use it: header,
@@ -30,16 +33,21 @@ type Canary struct {
 	Cookie        string `json:"cookie,omitempty"`
 }
 
-// Affinity is cookie session affinity.
+// Affinity is cookie session affinity (sticky.lua). Backend is the
+// Service port the cookie names besides the endpoint, so that a canary
+// tells the clients the main backend pinned from its own.
 type Affinity struct {
-	Cookie   string `json:"cookie"`
-	Path     string `json:"path"`
-	MaxAge   int    `json:"maxAge,omitempty"`
-	Expires  int    `json:"expires,omitempty"`
-	SameSite string `json:"sameSite,omitempty"`
-	Mode     string `json:"mode,omitempty"`
-	Domain   string `json:"domain,omitempty"`
-	Secure   bool   `json:"secure,omitempty"`
+	Cookie                  string `json:"cookie"`
+	Path                    string `json:"path"`
+	MaxAge                  int    `json:"maxAge,omitempty"`
+	Expires                 int    `json:"expires,omitempty"`
+	SameSite                string `json:"sameSite,omitempty"`
+	Mode                    string `json:"mode,omitempty"`
+	Domain                  string `json:"domain,omitempty"`
+	Secure                  bool   `json:"secure,omitempty"`
+	Backend                 string `json:"backend"`
+	ChangeOnFailure         bool   `json:"changeOnFailure,omitempty"`
+	ConditionalSameSiteNone bool   `json:"conditionalSameSiteNone,omitempty"`
 }
 
 // Endpoint is a peer of a Backend.
@@ -130,6 +138,12 @@ type Route struct {
 	Ingress     string `json:"ingress,omitempty"`
 	IngressPath string `json:"ingressPath,omitempty"`
 	SSLRedirect bool   `json:"sslRedirect,omitempty"`
+	// SSLRedirectPort names the HTTPS port in the redirect to HTTPS
+	// (use-port-in-redirects); SSLRedirectSlash keeps a trailing '/' of
+	// the request URI there (preserve-trailing-slash), which it drops
+	// otherwise.
+	SSLRedirectPort  bool `json:"sslRedirectPort,omitempty"`
+	SSLRedirectSlash bool `json:"sslRedirectSlash,omitempty"`
 	// RewriteTarget replaces the URI; $1..$9 are a Regex Path's groups.
 	RewriteTarget string `json:"rewriteTarget,omitempty"`
 	// ForwardedPrefix is sent as X-Forwarded-Prefix.
@@ -146,15 +160,24 @@ type Route struct {
 	// auth-url that nginx applies per location; the router hands its
 	// requests there.
 	Location string `json:"location,omitempty"`
-	// Redirect answers instead of proxying; nil proxies.
-	Redirect *Redirect `json:"redirect,omitempty"`
+	// Redirect answers instead of proxying; nil proxies. A redirect to a
+	// path is made absolute with the request's scheme and Host, as nginx
+	// does, with the port the request came to when RedirectPort
+	// (use-port-in-redirects); RedirectRelative leaves it relative
+	// (relative-redirects).
+	Redirect         *Redirect `json:"redirect,omitempty"`
+	RedirectPort     bool      `json:"redirectPort,omitempty"`
+	RedirectRelative bool      `json:"redirectRelative,omitempty"`
 	// SourceRange restricts client addresses; nil allows all.
 	SourceRange *SourceRange `json:"sourceRange,omitempty"`
 	// UpstreamVhost replaces the Host header the backend gets.
 	UpstreamVhost string `json:"upstreamVhost,omitempty"`
 	// Pass is the proxy_pass URL when not plain HTTP (an upstream of
-	// nginx.conf, such as https://portico_balancer_https).
-	Pass string `json:"pass,omitempty"`
+	// nginx.conf, such as https://portico_balancer_https); with
+	// PassHTTPSOnly (backend-protocol AUTO_HTTP) only for requests that
+	// came over HTTPS.
+	Pass          string `json:"pass,omitempty"`
+	PassHTTPSOnly bool   `json:"passHTTPSOnly,omitempty"`
 	// CORS answers preflights and adds its headers; nil: none.
 	CORS *CORS `json:"cors,omitempty"`
 	// RateLimit keys the rate limits of Location; nil: none.
@@ -168,6 +191,21 @@ type Route struct {
 	// Auth is the auth service (auth-url) of the auth_request of
 	// Location; nil: none.
 	Auth *Auth `json:"auth,omitempty"`
+	// SatisfyAny lets a client whose address SourceRange allows past the
+	// auth of Location ($portico_basic_realm "off", $portico_auth_skip),
+	// and one it refuses on to the auth rather than 403.
+	SatisfyAny bool `json:"satisfyAny,omitempty"`
+	// Mirror is what the router sets in $portico_mirror_target and
+	// $portico_mirror_host for the mirror of Location; nil: none.
+	Mirror *Mirror `json:"mirror,omitempty"`
+}
+
+// Mirror is where the copies of a route's requests go: Target, an http(s)
+// URL whose $request_uri, $is_args, $args and $query_string the router
+// replaces with the request's, with Host.
+type Mirror struct {
+	Target string `json:"target"`
+	Host   string `json:"host"`
 }
 
 // Auth is what the router sets in $portico_auth_url, $portico_auth_host,
@@ -231,7 +269,8 @@ type CORS struct {
 }
 
 // Redirect is a redirect with Code (301, 302, 303, 307 or 308) to an
-// absolute http(s) URL.
+// absolute http(s) URL, or to a path (Route.RedirectPort,
+// RedirectRelative).
 type Redirect struct {
 	Code int    `json:"code"`
 	URL  string `json:"url"`

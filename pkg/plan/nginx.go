@@ -2,7 +2,6 @@ package plan
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/portico-ingress/portico/pkg/model"
@@ -57,9 +56,6 @@ type HTTP struct {
 	model.Global
 	// AuthDir is where the files of Plan.AuthFiles are.
 	AuthDir string
-	// HTTPSPortSuffix names the HTTPS port in redirects to HTTPS: "" for
-	// 443, else ":<port>".
-	HTTPSPortSuffix string
 	// Listen are the arguments of a server block's traffic listen
 	// directives (listen.go); DefaultListen the catch-all server's.
 	Listen, DefaultListen []string
@@ -94,8 +90,9 @@ type HTTP struct {
 	// what $portico_request_id is when the client sent none.
 	RequestIDByLua bool
 	RequestIDVar   string
-	// DefaultPass is where plain HTTP is proxied: the balancer's upstream.
-	DefaultPass string
+	// DefaultPass is where plain HTTP is proxied: the balancer's upstream;
+	// HTTPSPass where HTTPS is.
+	DefaultPass, HTTPSPass string
 	// DefaultSettings are the directives of the ConfigMap's defaults of
 	// per-location proxy settings (model.Defaults.Proxy), printed at the
 	// http level: every location inherits them unless it sets its own.
@@ -114,8 +111,8 @@ type HTTP struct {
 	// GzipFilter and BrotliFilter compress answers when set; the Brotli
 	// module is loaded only then.
 	GzipFilter, BrotliFilter *Compress
-	// ResponseHeaders are the more_set_headers arguments of add-headers;
-	// the headers-more module is loaded only when there are some.
+	// ResponseHeaders are the more_set_headers arguments of add-headers
+	// (Plan.HeadersMore).
 	ResponseHeaders []string
 }
 
@@ -135,10 +132,8 @@ type Header struct {
 
 // httpOf is the HTTP of g and opts.
 func httpOf(g model.Global, opts Options) *HTTP {
-	h := &HTTP{Options: opts, Global: g, AuthDir: opts.RunDir + "/auth", DefaultPass: "http://" + upstreamHTTP}
-	if opts.HTTPSPort != 443 {
-		h.HTTPSPortSuffix = ":" + strconv.Itoa(opts.HTTPSPort)
-	}
+	h := &HTTP{Options: opts, Global: g, AuthDir: opts.RunDir + "/auth", DefaultPass: "http://" + upstreamHTTP,
+		HTTPSPass: "https://" + upstreamHTTPS}
 	h.Listen, h.DefaultListen = listens(g, opts)
 	h.Resolvers, h.ResolverIPv6Off = resolversOf(opts.Resolvers, g.Listen.DisableIPv6DNS || !opts.IPv6)
 	h.OpenFiles, h.Connections = workerLimits(g.Workers, opts.OpenFilesLimit)
@@ -234,8 +229,9 @@ type Status struct {
 	Paths StatusPaths
 	// The variables to declare besides those always set: the generated
 	// X-Request-ID's, and those of the router's rate limits, basic auth,
-	// auth-url (and its cache scope) and custom errors.
-	GeneratedID, LimitScope, BasicAuth, Auth, AuthCacheScope, Errors bool
+	// auth-url (and its cache scope), its satisfy any, custom errors and
+	// mirrors.
+	GeneratedID, LimitScope, BasicAuth, Auth, AuthCacheScope, AuthSkip, Errors, Mirror bool
 }
 
 // StatusPaths are the paths of the status server's endpoints.
@@ -254,7 +250,8 @@ const (
 	upstreamHTTPS = "portico_balancer_https"
 	upstreamGRPC  = "portico_balancer_grpc"
 	upstreamGRPCS = "portico_balancer_grpcs"
+	upstreamFCGI  = "portico_balancer_fcgi"
 )
 
 // upstreams are the balancer's upstream blocks.
-var upstreams = []string{upstreamHTTP, upstreamHTTPS, upstreamGRPC, upstreamGRPCS}
+var upstreams = []string{upstreamHTTP, upstreamHTTPS, upstreamGRPC, upstreamGRPCS, upstreamFCGI}

@@ -25,14 +25,13 @@ func TestHTTP(t *testing.T) {
 		id     string
 		labels bool
 		listen string
-		suffix string
 	}{
 		{name: "defaults", opts: Options{HTTPSPort: 443}, fwd: plainFwd, byLua: true, id: "$portico_generated_id", listen: "443 ssl http2"},
 		{name: "trusted forwarded headers, appended X-Forwarded-For, PROXY protocol, another HTTPS port",
 			data:  map[string]string{"use-forwarded-headers": "true", "compute-full-forwarded-for": "true", "use-proxy-protocol": "true"},
 			opts:  Options{HTTPSPort: 8443},
 			fwd:   ForwardedVars{Proto: "$portico_fwd_proto", Host: "$portico_fwd_host", Port: "$portico_fwd_port", For: "$portico_fwd_for"},
-			byLua: true, id: "$portico_generated_id", listen: "8443 ssl http2 proxy_protocol", suffix: ":8443"},
+			byLua: true, id: "$portico_generated_id", listen: "8443 ssl http2 proxy_protocol"},
 		// compute-full-forwarded-for alone trusts nothing the client sent.
 		{name: "compute-full-forwarded-for alone", data: map[string]string{"compute-full-forwarded-for": "true"}, opts: Options{HTTPSPort: 443},
 			fwd: plainFwd, byLua: true, id: "$portico_generated_id"},
@@ -47,11 +46,11 @@ func TestHTTP(t *testing.T) {
 		{name: "generate-request-id off", data: map[string]string{"generate-request-id": "false"}, opts: Options{HTTPSPort: 443}, fwd: plainFwd, id: `""`},
 	} {
 		h := httpOf(global(tc.data), tc.opts)
-		got := []any{h.Forwarded, h.RequestIDByLua, h.RequestIDVar, h.LogsRouteLabels, h.Listen[len(h.Listen)-1], h.HTTPSPortSuffix}
+		got := []any{h.Forwarded, h.RequestIDByLua, h.RequestIDVar, h.LogsRouteLabels, h.Listen[len(h.Listen)-1]}
 		if tc.listen == "" {
 			tc.listen = "443 ssl http2"
 		}
-		want := []any{tc.fwd, tc.byLua, tc.id, tc.labels, tc.listen, tc.suffix}
+		want := []any{tc.fwd, tc.byLua, tc.id, tc.labels, tc.listen}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}

@@ -82,6 +82,39 @@ func Make(m *model.Config, prev *Plan, opts Options) (*Plan, error) {
 	return p, nil
 }
 
+// HeadersMore reports whether nginx.conf loads the headers-more module:
+// for add-headers, custom-headers, or a snippet (annotation or
+// ConfigMap), which may use more_set_headers as ingress-nginx users'
+// snippets do.
+func (p *Plan) HeadersMore() bool {
+	if len(p.HTTP.ResponseHeaders) > 0 || p.HTTP.Snippets != (model.ConfigSnippets{}) {
+		return true
+	}
+	for _, s := range p.Servers {
+		if len(s.Snippets) > 0 {
+			return true
+		}
+		for _, l := range s.Locations {
+			if len(l.Extras.ResponseHeaders) > 0 || l.Snippet != "" || l.Auth != nil && l.Auth.Snippet != "" {
+				return true
+			}
+		}
+	}
+	if r := p.Router; r != nil {
+		for _, l := range r.Locations {
+			if len(l.Extras.ResponseHeaders) > 0 {
+				return true
+			}
+		}
+		for _, a := range r.AuthLocations {
+			if a.Snippet != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // withAuthCache is p with its AuthCache set for router: a directory when
 // a location of its server blocks or an AuthLocation of router keeps auth
 // answers.
@@ -114,6 +147,7 @@ func (p *Plan) Status() Status {
 		for _, a := range r.AuthLocations {
 			st.AuthCacheScope = st.AuthCacheScope || a.CacheKey != ""
 		}
+		st.AuthSkip, st.Mirror = r.AuthSkip, r.Mirror || r.MirrorNoBody
 	}
 	return st
 }

@@ -59,7 +59,7 @@ type RoutedLocation struct {
 // RoutedHosts is the view of p's routed hosts.
 func (p *Plan) RoutedHosts() *RoutedHosts {
 	v := &RoutedHosts{StatusPort: p.HTTP.StatusPort, Router: p.Router != nil, Hosts: p.routed,
-		Context: TermsContext{HTTPSPortSuffix: p.HTTP.HTTPSPortSuffix, AuthDir: p.HTTP.AuthDir, Router: p.Router}}
+		Context: TermsContext{HTTPSPort: p.HTTP.HTTPSPort, AuthDir: p.HTTP.AuthDir, Router: p.Router}}
 	if p.Model != nil {
 		v.HSTS = p.Model.Global.HSTS
 	}

@@ -38,11 +38,29 @@ type Router struct {
 	// catch-all server has @portico_signin.
 	AuthLocations []*AuthLocation `json:"authLocations,omitempty"`
 	Signin        bool            `json:"signin,omitempty"`
+	// Mirror and MirrorNoBody are set when a location mirrors requests
+	// with their body, or without: the catch-all server has
+	// RouterMirrorLocation, or RouterMirrorNoBodyLocation (Route.Mirror).
+	Mirror       bool `json:"mirror,omitempty"`
+	MirrorNoBody bool `json:"mirrorNoBody,omitempty"`
+	// AuthSkip is set when a location with auth-url has satisfy any: the
+	// auth subrequest of a request whose address the route allows
+	// answers 200 without asking ($portico_auth_skip, AuthLocation.Skip).
+	AuthSkip bool `json:"authSkip,omitempty"`
 	// RequestID is set when the router makes X-Request-ID for the
 	// requests it proxies (HTTP.RequestIDByLua): no set_by_lua of a
 	// server does.
 	RequestID bool `json:"requestID,omitempty"`
 }
+
+// RouterMirrorLocation is the internal location of the catch-all server
+// that sends the copies of routed mirror-target,
+// RouterMirrorNoBodyLocation those without the body; ';' keeps Ingress
+// paths from reaching them.
+const (
+	RouterMirrorLocation       = "/;portico-mirror"
+	RouterMirrorNoBodyLocation = "/;portico-mirror-nobody"
+)
 
 // RouterZones are the limit zones the router's locations share, one per
 // rate in use and one for connections, keyed by client address and the
@@ -108,6 +126,11 @@ type RouterLocation struct {
 	AuthHeaders      []annotations.AuthHeader `json:"authHeaders,omitempty"`
 	AuthCookieAlways bool                     `json:"authCookieAlways,omitempty"`
 	Signin           bool                     `json:"signin,omitempty"`
+	// NoIntercept leaves the backend's answers with ErrorCodes as they
+	// are (disable-proxy-intercept-errors).
+	NoIntercept bool `json:"noIntercept,omitempty"`
+	// Extras are what its routes add besides the proxy settings.
+	Extras Extras `json:"extras,omitzero"`
 }
 
 // RouterBody are the request body limits of the router's routes, in bytes
@@ -131,19 +154,21 @@ type RouterBody struct {
 // locationSettings splits p into the settings nginx applies per location
 // and the router cannot set per request (it sets the timeouts, Host and
 // an HTTP or HTTPS upstream; body limits have locations of their own;
-// GRPC and GRPCS need a location with grpc_pass) and the rest.
+// GRPC, GRPCS and FCGI need a location with grpc_pass or fastcgi_pass)
+// and the rest.
 func locationSettings(p annotations.Proxy) (settings, rest annotations.Proxy) {
 	settings = annotations.Proxy{Buffering: p.Buffering, BufferSize: p.BufferSize, NextUpstream: p.NextUpstream,
 		NextUpstreamTries: p.NextUpstreamTries, NextUpstreamTimeout: p.NextUpstreamTimeout, HTTPVersion: p.HTTPVersion,
 		BuffersNumber: p.BuffersNumber, MaxTempFileSize: p.MaxTempFileSize, RequestBuffering: p.RequestBuffering,
 		BodyBufferSize: p.BodyBufferSize, SSL: p.SSL, Redirect: p.Redirect, CookieDomain: p.CookieDomain, CookiePath: p.CookiePath,
-		LimitRate: p.LimitRate, LimitRateAfter: p.LimitRateAfter, NoAccessLog: p.NoAccessLog, RewriteLog: p.RewriteLog}
+		LimitRate: p.LimitRate, LimitRateAfter: p.LimitRateAfter, NoAccessLog: p.NoAccessLog, RewriteLog: p.RewriteLog,
+		BusyBuffersSize: p.BusyBuffersSize, ConnectionHeader: p.ConnectionHeader}
 	rest = p
 	rest.Buffering, rest.BufferSize, rest.NextUpstream, rest.NextUpstreamTries, rest.NextUpstreamTimeout, rest.HTTPVersion = "", "", nil, nil, nil, ""
 	rest.BuffersNumber, rest.MaxTempFileSize, rest.RequestBuffering, rest.BodyBufferSize, rest.SSL = 0, "", "", "", nil
 	rest.Redirect, rest.CookieDomain, rest.CookiePath, rest.LimitRate, rest.LimitRateAfter = nil, nil, nil, nil, nil
-	rest.NoAccessLog, rest.RewriteLog = false, false
-	if p.IsGRPC() {
+	rest.NoAccessLog, rest.RewriteLog, rest.BusyBuffersSize, rest.ConnectionHeader = false, false, "", ""
+	if p.IsGRPC() || p.Protocol == annotations.ProtoFCGI {
 		settings.Protocol, rest.Protocol = p.Protocol, ""
 	}
 	return settings, rest
@@ -155,18 +180,25 @@ func locationSettings(p annotations.Proxy) (settings, rest annotations.Proxy) {
 // it is spelled).
 func proxyLocation(l RouterLocation) string {
 	s := l.Settings
-	for _, z := range []*annotations.Size{&s.BufferSize, &s.MaxTempFileSize, &s.BodyBufferSize} {
+	for _, z := range []*annotations.Size{&s.BufferSize, &s.MaxTempFileSize, &s.BodyBufferSize, &s.BusyBuffersSize} {
 		if *z != "" {
 			*z = annotations.Size(strconv.FormatInt(z.Bytes(), 10))
 		}
 	}
 	j, _ := json.Marshal(s) // plain fields: cannot fail
 	in := fmt.Appendf(nil, "%d %s", l.BodyBytes, j)
+	if !l.Extras.IsZero() {
+		x, _ := json.Marshal(l.Extras)
+		in = fmt.Appendf(in, " extras %s", x)
+	}
 	if m := l.Limits; m != (model.Limits{}) {
 		in = fmt.Appendf(in, " %d %d %d %d %d", m.RPS, m.BurstRPS, m.RPM, m.BurstRPM, m.Connections)
 	}
 	if len(l.ErrorCodes) > 0 {
 		in = fmt.Appendf(in, " errors %v", l.ErrorCodes)
+		if l.NoIntercept {
+			in = append(in, " passed"...)
+		}
 	}
 	if l.BasicAuth {
 		in = append(in, " basic"...)
@@ -226,7 +258,7 @@ func larger(a, b int64) bool { return a == 0 && b != 0 || b != 0 && a > b }
 // custom errors, basic auth, auth-url), names it in r.Location. Requests
 // arrive in "/": nginx checks a Content-Length against its limit before
 // the router hands them on, so "/" takes the largest.
-func (n *routerNeeds) add(l *model.Location, r *Route) {
+func (n *routerNeeds) add(l *model.Location, g *model.Global, r *Route) {
 	limit, size := n.global, n.globalSize
 	if l.Proxy.BodySize != "" {
 		limit, size = l.Proxy.BodySize.Bytes(), l.Proxy.BodySize
@@ -237,18 +269,19 @@ func (n *routerNeeds) add(l *model.Location, r *Route) {
 	n.vhost = n.vhost || r.UpstreamVhost != ""
 	n.pass = n.pass || r.Pass != ""
 	settings, _ := locationSettings(l.Proxy)
-	if settings.IsZero() && l.RateLimit == nil && l.Errors == nil && l.BasicAuth == nil && l.ExternalAuth == nil {
+	extras := extrasOf(l, g, true)
+	if settings.IsZero() && l.RateLimit == nil && l.Errors == nil && l.BasicAuth == nil && l.ExternalAuth == nil && extras.IsZero() {
 		if _, ok := n.limits[limit]; !ok {
 			n.limits[limit] = size
 		}
 		return
 	}
-	own := RouterLocation{BodySize: size, BodyBytes: limit, Settings: settings, BasicAuth: l.BasicAuth != nil}
+	own := RouterLocation{BodySize: size, BodyBytes: limit, Settings: settings, BasicAuth: l.BasicAuth != nil, Extras: extras}
 	if rl := l.RateLimit; rl != nil {
 		own.Limits = rl.Limits
 	}
 	if e := l.Errors; e != nil {
-		own.ErrorCodes = e.Codes
+		own.ErrorCodes, own.NoIntercept = e.Codes, e.NoIntercept
 	}
 	if ea := l.ExternalAuth; ea != nil {
 		a := n.http.routerAuth(ea)
@@ -319,12 +352,18 @@ func (n *routerNeeds) router(keep *Router) *Router {
 		r.Locations = append(r.Locations, proxied[name])
 	}
 	z := &RouterZones{Size: routerZoneSize}
+	skip := map[string]bool{} // auth locations of a route with satisfy any
 	for i := range r.Locations {
 		l := &r.Locations[i]
 		l.UpstreamVhost, l.Pass = vhost, pass
 		r.Errors = r.Errors || l.ErrorCodes != nil
 		r.BasicAuth = r.BasicAuth || l.BasicAuth
 		r.Signin = r.Signin || l.Signin
+		r.Mirror = r.Mirror || l.Extras.Mirror == "on"
+		r.MirrorNoBody = r.MirrorNoBody || l.Extras.Mirror == "off"
+		if l.Auth != "" && l.Extras.SatisfyAny {
+			skip[l.Auth] = true
+		}
 		if l.Limits.RPS > 0 && !slices.Contains(z.RPS, l.Limits.RPS) {
 			z.RPS = append(z.RPS, l.Limits.RPS)
 		}
@@ -333,7 +372,13 @@ func (n *routerNeeds) router(keep *Router) *Router {
 		}
 		z.Connections = z.Connections || l.Limits.Connections > 0
 	}
+	r.AuthSkip = len(skip) > 0
 	for _, a := range auth {
+		if a.Skip != skip[a.Name] {
+			c := *a
+			c.Skip = skip[a.Name]
+			a = &c
+		}
 		r.AuthLocations = append(r.AuthLocations, a)
 	}
 	slices.SortFunc(r.AuthLocations, func(a, b *AuthLocation) int { return strings.Compare(a.Name, b.Name) })
@@ -347,6 +392,11 @@ func (n *routerNeeds) router(keep *Router) *Router {
 
 // What nginx.conf prints of the router's locations.
 
+// MirrorLocation and MirrorNoBodyLocation are RouterMirrorLocation and
+// RouterMirrorNoBodyLocation.
+func (r *Router) MirrorLocation() string       { return RouterMirrorLocation }
+func (r *Router) MirrorNoBodyLocation() string { return RouterMirrorNoBodyLocation }
+
 // Directive is the prefix of the directives that pass l's requests: proxy,
 // or grpc.
 func (l RouterLocation) Directive() string {
@@ -356,7 +406,7 @@ func (l RouterLocation) Directive() string {
 
 // RouterPass reports whether l proxies to the upstream the router sets
 // ($portico_pass): some routes are not plain HTTP.
-func (l RouterLocation) RouterPass() bool { return l.Pass && !l.Settings.IsGRPC() }
+func (l RouterLocation) RouterPass() bool { return l.Pass && l.Directive() == "proxy" }
 
 // PassTarget is where l passes requests.
 func (l RouterLocation) PassTarget() string {
@@ -367,9 +417,13 @@ func (l RouterLocation) PassTarget() string {
 	return target
 }
 
-// Directives are those of l's Settings.
+// Directives are those of l's Settings, then of its Extras.
 func (r *Router) Directives(l RouterLocation) []string {
-	return r.HTTP.settingsDirectives(l.Settings)
+	mirror := RouterMirrorLocation
+	if l.Extras.Mirror == "off" {
+		mirror = RouterMirrorNoBodyLocation
+	}
+	return append(r.HTTP.settingsDirectives(l.Settings), l.Extras.directives(mirror)...)
 }
 
 // SetHeaders are every header l sends, when it sends some of its own (the
@@ -377,7 +431,7 @@ func (r *Router) Directives(l RouterLocation) []string {
 // of the http level's then. nil otherwise.
 func (r *Router) SetHeaders(l RouterLocation) []Header {
 	grpc := l.Settings.IsGRPC()
-	if !l.UpstreamVhost && len(l.AuthHeaders) == 0 && !grpc {
+	if !l.UpstreamVhost && len(l.AuthHeaders) == 0 && !grpc && l.Settings.ConnectionHeader == "" || l.Directive() == "fastcgi" {
 		return nil
 	}
 	host := "$portico_host"
@@ -385,6 +439,7 @@ func (r *Router) SetHeaders(l RouterLocation) []Header {
 		host = "$portico_upstream_host"
 	}
 	hs := append([]Header{{"Host", host}}, r.HTTP.forwardHeaders(grpc)...)
+	connectionHeader(hs, l.Settings.ConnectionHeader)
 	for _, a := range l.AuthHeaders {
 		hs = append(hs, Header{a.Name, "$portico_auth_" + a.Var})
 	}

@@ -25,14 +25,15 @@ type RouteTerm struct {
 	Note       string
 }
 
-// TermsContext is what nginx.conf adds to the routes: the port suffix of
-// redirects to HTTPS, where the auth files are, and the router whose
-// locations the routes name. Zero (a reader of the live router without
-// nginx.conf) leaves out what only nginx.conf tells.
+// TermsContext is what nginx.conf adds to the routes: the HTTPS port
+// (named in redirects to HTTPS with use-port-in-redirects), where the
+// auth files are, and the router whose locations the routes name. Zero (a
+// reader of the live router without nginx.conf) leaves out what only
+// nginx.conf tells.
 type TermsContext struct {
-	HTTPSPortSuffix string
-	AuthDir         string
-	Router          *Router
+	HTTPSPort int
+	AuthDir   string
+	Router    *Router
 }
 
 // Modifier is the modifier of the location r stands for.
@@ -95,7 +96,16 @@ func (r *Route) Terms(c TermsContext) []RouteTerm {
 		add(fmt.Sprintf("body limit %d bytes (0: none)", *r.BodyLimit), "client_max_body_size "+strconv.FormatInt(*r.BodyLimit, 10))
 	}
 	if r.SSLRedirect {
-		add("plain HTTP redirected to HTTPS (308)", "if ($scheme = http) { return 308 https://$host"+c.HTTPSPortSuffix+"$request_uri; }")
+		u := "https://$host"
+		if r.SSLRedirectPort && c.HTTPSPort != 0 {
+			u += ":" + strconv.Itoa(c.HTTPSPort)
+		}
+		if r.SSLRedirectSlash {
+			u += "$request_uri"
+		} else {
+			u += "$portico_uri_no_slash" // one trailing '/' dropped
+		}
+		add("plain HTTP redirected to HTTPS (308)", "if ($scheme = http) { return 308 "+u+"; }")
 	}
 	if rd := r.Redirect; rd != nil {
 		add(fmt.Sprintf("answers %d to %s instead of proxying", rd.Code, rd.URL), fmt.Sprintf(`return %d "%s"`, rd.Code, rd.URL))

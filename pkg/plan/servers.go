@@ -24,11 +24,13 @@ type Server struct {
 	Aliases []string `json:"aliases,omitempty"`
 	// HSTS sends Strict-Transport-Security: the host has TLS and the
 	// ConfigMap turns HSTS on.
-	HSTS       bool                  `json:"hsts,omitempty"`
-	ClientTLS  *model.ClientTLS      `json:"clientTLS,omitempty"`
-	RedirectTo string                `json:"redirectTo,omitempty"`
-	AppRoot    annotations.URIPath   `json:"appRoot,omitempty"`
-	Snippets   []annotations.Snippet `json:"snippets,omitempty"`
+	HSTS      bool             `json:"hsts,omitempty"`
+	ClientTLS *model.ClientTLS `json:"clientTLS,omitempty"`
+	// TLSCiphers are the host's ssl_ciphers and ssl_prefer_server_ciphers.
+	TLSCiphers annotations.TLSCiphers `json:"tlsCiphers,omitzero"`
+	RedirectTo string                 `json:"redirectTo,omitempty"`
+	AppRoot    annotations.URIPath    `json:"appRoot,omitempty"`
+	Snippets   []annotations.Snippet  `json:"snippets,omitempty"`
 	// Router is set on the catch-all server when it runs the Lua router
 	// (Plan.Router); its routes, app-root included, are the Lua
 	// router's, and it has no Locations.
@@ -95,7 +97,7 @@ func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 	for _, s := range m.Servers {
 		early := earlyRequestID(s)
 		v := &Server{HTTP: p.HTTP, Host: s.Host, ServerName: serverName(s.Host), Default: s.Default, Listen: p.HTTP.Listen, Aliases: s.Aliases,
-			HSTS: s.TLS != nil && g.HSTS != "", ClientTLS: s.ClientTLS, RedirectTo: s.RedirectTo, AppRoot: s.AppRoot, Snippets: s.Snippets,
+			HSTS: s.TLS != nil && g.HSTS != "", ClientTLS: s.ClientTLS, TLSCiphers: s.TLSCiphers, RedirectTo: s.RedirectTo, AppRoot: s.AppRoot, Snippets: s.Snippets,
 			MakesRequestID: p.HTTP.RequestIDByLua && early, AccessMakesRequestID: p.HTTP.RequestIDByLua && !early}
 		if s.Default {
 			v.Listen = p.HTTP.DefaultListen
@@ -117,7 +119,7 @@ func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 		hr := HostRoutes{HSTS: v.HSTS, AppRoot: string(s.AppRoot), RedirectTo: s.RedirectTo, Routes: make([]Route, 0, len(s.Locations))}
 		for _, l := range s.Locations {
 			r := routeOf(s.Host, l)
-			needs.add(l, &r)
+			needs.add(l, g, &r)
 			hr.Routes = append(hr.Routes, r)
 		}
 		routes.Hosts[s.Host] = hr
@@ -148,11 +150,12 @@ func earlyRequestID(s *model.Server) bool {
 }
 
 // plainServer reports whether the Lua router can serve s: it has no
-// snippet, at server level or in a location, and asks no client for a
-// certificate (app-root goes with its routes; plainLocation says what
-// else a location may do).
+// snippet, at server level or in a location, asks no client for a
+// certificate and has no ciphers of its own, which nginx picks by SNI
+// (app-root goes with its routes; plainLocation says what else a
+// location may do).
 func plainServer(s *model.Server) bool {
-	if len(s.Snippets) > 0 || s.ClientTLS != nil {
+	if len(s.Snippets) > 0 || s.ClientTLS != nil || !s.TLSCiphers.IsZero() {
 		return false
 	}
 	for _, l := range s.Locations {
@@ -176,7 +179,7 @@ func plainServer(s *model.Server) bool {
 func plainLocation(l *model.Location) bool {
 	p := l.Proxy
 	p.ConnectTimeout, p.SendTimeout, p.ReadTimeout, p.UpstreamVhost, p.BodySize = 0, 0, 0, "", ""
-	if p.Protocol == annotations.ProtoHTTP || p.Protocol == annotations.ProtoHTTPS {
+	if p.Protocol == annotations.ProtoHTTP || p.Protocol == annotations.ProtoHTTPS || p.Protocol == annotations.ProtoAutoHTTP {
 		p.Protocol = ""
 	}
 	_, p = locationSettings(p)

@@ -26,14 +26,17 @@ func backendOf(b *model.Backend) Backend {
 	for _, e := range b.Endpoints {
 		eps = append(eps, Endpoint{Address: e.Address, Port: e.Port})
 	}
-	w := Backend{Name: b.Name, LoadBalance: string(b.LoadBalance), Endpoints: eps, NoEndpoints: b.NoEndpoints, HashBy: string(b.HashBy)}
+	w := Backend{Name: b.Name, LoadBalance: string(b.LoadBalance), Endpoints: eps, NoEndpoints: b.NoEndpoints, HashBy: string(b.HashBy),
+		HashSubset: b.HashSubset}
 	if c := b.Canary; c != nil {
 		w.Canary = &Canary{Backend: c.Backend, Weight: c.Weight, WeightTotal: c.WeightTotal,
 			Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie}
 	}
 	if a := b.Affinity; a != nil {
 		w.Affinity = &Affinity{Cookie: string(a.Cookie), Path: string(a.Path), MaxAge: a.MaxAge,
-			Expires: a.Expires, SameSite: a.SameSite, Mode: a.Mode, Domain: a.Domain, Secure: a.Secure}
+			Expires: a.Expires, SameSite: a.SameSite, Mode: a.Mode, Domain: a.Domain, Secure: a.Secure,
+			Backend: b.Service.String() + ":" + b.Port, ChangeOnFailure: a.ChangeOnFailure,
+			ConditionalSameSiteNone: a.ConditionalSameSiteNone}
 	}
 	return w
 }
@@ -71,7 +74,8 @@ func routeOf(host string, l *model.Location) Route {
 	r := Route{Exact: l.Modifier == model.ModExact, Regex: l.Modifier == model.ModRegex, Path: l.Path, Backend: l.Backend,
 		IngressPath: l.IngressPath, SSLRedirect: l.SSLRedirect, RewriteTarget: string(l.RewriteTarget), ForwardedPrefix: prefix,
 		ConnectTimeout: int(l.Proxy.ConnectTimeout), SendTimeout: int(l.Proxy.SendTimeout), ReadTimeout: int(l.Proxy.ReadTimeout),
-		UpstreamVhost: l.Proxy.UpstreamVhost}
+		UpstreamVhost: l.Proxy.UpstreamVhost, SSLRedirectPort: l.SSLRedirect && l.Redirects.Port,
+		SSLRedirectSlash: l.SSLRedirect && l.Redirects.KeepTrailingSlash, SatisfyAny: l.Satisfy == "any"}
 	if l.IngressPath != "" {
 		r.Ingress = l.Ingress.String()
 	}
@@ -79,11 +83,21 @@ func routeOf(host string, l *model.Location) Route {
 		limit := l.Proxy.BodySize.Bytes()
 		r.BodyLimit = &limit
 	}
-	if l.Proxy.Protocol == annotations.ProtoHTTPS {
+	switch l.Proxy.Protocol {
+	case annotations.ProtoHTTPS:
 		_, r.Pass = pass(l.Proxy.Protocol)
+	case annotations.ProtoAutoHTTP:
+		_, r.Pass = pass(annotations.ProtoHTTPS)
+		r.PassHTTPSOnly = true
+	}
+	if m := l.Mirror; m != nil {
+		r.Mirror = &Mirror{Target: mirrorTarget(m), Host: m.Host}
 	}
 	if l.Redirect != nil {
 		r.Redirect = &Redirect{Code: l.Redirect.Code, URL: l.Redirect.URL.String()}
+		if l.Redirect.URL.Relative() {
+			r.RedirectPort, r.RedirectRelative = l.Redirects.Port, l.Redirects.Relative
+		}
 	}
 	if c := l.CORS; c != nil {
 		r.CORS = &CORS{AnyOrigin: c.AnyOrigin, OriginRegex: c.OriginRegex, Methods: c.Methods, Headers: c.Headers,

@@ -20,9 +20,9 @@ import (
 // annotation missing here fails TestFuzzRefsCoverSupported.
 var fuzzRefs = map[string][]string{
 	"use-regex": {"true", "false"}, "rewrite-target": {"/", "/x/$1"}, "app-root": {"/a"}, "x-forwarded-prefix": {"/p"},
-	"permanent-redirect": {"https://a.example/"}, "permanent-redirect-code": {"308"},
+	"permanent-redirect": {"https://a.example/", "/new?x=1"}, "permanent-redirect-code": {"308"},
 	"temporal-redirect": {"http://a.example/"}, "temporal-redirect-code": {"307"},
-	"backend-protocol": {"HTTP", "HTTPS", "GRPC", "GRPCS"}, "proxy-body-size": {"1m", "0", "1k"}, "proxy-connect-timeout": {"5"},
+	"backend-protocol": {"HTTP", "HTTPS", "GRPC", "GRPCS", "AUTO_HTTP", "FCGI"}, "proxy-body-size": {"1m", "0", "1k"}, "proxy-connect-timeout": {"5"},
 	"proxy-send-timeout": {"5"}, "proxy-read-timeout": {"5"}, "proxy-buffering": {"on"}, "proxy-buffer-size": {"8k"},
 	"proxy-next-upstream": {"error"}, "proxy-next-upstream-tries": {"3"}, "proxy-next-upstream-timeout": {"5"},
 	"upstream-vhost": {"a.example"}, "proxy-http-version": {"1.0"}, "proxy-request-buffering": {"off", "on"},
@@ -64,7 +64,20 @@ var fuzzRefs = map[string][]string{
 	"affinity":              {"cookie"}, "affinity-mode": {"balanced", "persistent"}, "session-cookie-name": {"route"},
 	"session-cookie-path": {"/"}, "session-cookie-max-age": {"60"}, "session-cookie-expires": {"60"},
 	"session-cookie-samesite": {"Lax"}, "session-cookie-domain": {"example.com", ".example.com"}, "session-cookie-secure": {"true", "false"},
-	"upstream-hash-by": {"$request_uri", "$host$arg_user"},
+	"upstream-hash-by":        {"$request_uri", "$host$arg_user"},
+	"upstream-hash-by-subset": {"true", "false"}, "upstream-hash-by-subset-size": {"5"},
+	"affinity-canary-behavior": {"sticky", "legacy"}, "session-cookie-change-on-failure": {"true", "false"},
+	"session-cookie-conditional-samesite-none": {"true", "false"},
+	// Redirect form, satisfy, TLS of the host.
+	"use-port-in-redirects": {"true", "false"}, "relative-redirects": {"true", "false"}, "preserve-trailing-slash": {"true", "false"},
+	"satisfy": {"any", "all"}, "ssl-ciphers": {"HIGH:!aNULL:@STRENGTH"}, "ssl-prefer-server-ciphers": {"true", "false"},
+	"http2-push-preload": {"true", "false"},
+	// Proxy: the ConfigMaps custom-headers and fastcgi-params-configmap
+	// name are FuzzConfigMapValues's.
+	"connection-proxy-header": {"close", "keep-alive"}, "proxy-busy-buffers-size": {"8k"},
+	"custom-headers": {"headers", "web/headers"}, "fastcgi-index": {"index.php"}, "fastcgi-params-configmap": {"fcgi", "web/fcgi"},
+	"mirror-target": {"http://10.0.0.1/m", "https://m.example$request_uri", "http://m.example"}, "mirror-host": {"m.example"},
+	"mirror-request-body": {"off", "on"}, "disable-proxy-intercept-errors": {"true", "false"},
 }
 
 // fuzzCompanions are annotations set beside the fuzzed one so it has an
@@ -104,6 +117,15 @@ var fuzzCompanions = map[string]map[string]string{
 	"session-cookie-path": {"affinity": "cookie"}, "session-cookie-max-age": {"affinity": "cookie"},
 	"session-cookie-expires": {"affinity": "cookie"}, "session-cookie-samesite": {"affinity": "cookie"},
 	"session-cookie-domain": {"affinity": "cookie"}, "session-cookie-secure": {"affinity": "cookie"},
+	"session-cookie-change-on-failure": {"affinity": "cookie"}, "session-cookie-conditional-samesite-none": {"affinity": "cookie"},
+	"upstream-hash-by-subset": {"upstream-hash-by": "$request_uri"}, "upstream-hash-by-subset-size": {"upstream-hash-by": "$request_uri", "upstream-hash-by-subset": "true"},
+	"affinity-canary-behavior": {"canary": "true"},
+	"use-port-in-redirects":    {"permanent-redirect": "/new"}, "relative-redirects": {"permanent-redirect": "/new"},
+	"preserve-trailing-slash": {"force-ssl-redirect": "true"},
+	"satisfy":                 {"auth-type": "basic", "auth-secret": "users", "whitelist-source-range": "10.0.0.0/8"},
+	"fastcgi-index":           {"backend-protocol": "FCGI"}, "fastcgi-params-configmap": {"backend-protocol": "FCGI"},
+	"mirror-host": {"mirror-target": "http://10.0.0.1/m"}, "mirror-request-body": {"mirror-target": "http://10.0.0.1/m"},
+	"disable-proxy-intercept-errors": {"custom-http-errors": "404", "default-backend": "errors"},
 }
 
 // fuzzPayloads try to leave the value's place in nginx.conf.

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,14 +77,22 @@ func httpInput(cm map[string]string, ings ...*networkingv1.Ingress) model.Input 
 			{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "client-ca"}, Data: map[string][]byte{"ca.crt": clientCA}},
 			{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "backend-tls"}, Data: map[string][]byte{"ca.crt": clientCA,
 				"tls.crt": backendCert, "tls.key": backendKey}}},
+		ConfigMaps: []*corev1.ConfigMap{{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "headers"},
+			Data: map[string]string{"X-A": "a", "X-B": `"quoted" \ $literal; {braces} #hash`}},
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "fcgi"},
+				Data: map[string]string{"SCRIPT_FILENAME": "$document_root$fastcgi_script_name", "APP_ENV": "prod"}},
+			// Headers for an auth service (auth-proxy-set-headers).
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "auth-headers"},
+				Data: map[string]string{"X-Tenant": "web", "X-Request-Start": "t=${msec}"}}},
 		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "nginx"},
 			Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}},
-		// Headers for an auth service (auth-proxy-set-headers).
-		ConfigMaps: []*corev1.ConfigMap{{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "auth-headers"},
-			Data: map[string]string{"X-Tenant": "web", "X-Request-Start": "t=${msec}"}}},
 		Options: model.Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
 	}
 	if cm != nil {
+		cm = maps.Clone(cm)
+		if _, ok := cm["global-allowed-response-headers"]; !ok {
+			cm["global-allowed-response-headers"] = "X-A,X-B"
+		}
 		in.ConfigMap = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "portico", Name: "portico"}, Data: cm}
 	}
 	return in
@@ -92,7 +101,7 @@ func httpInput(cm map[string]string, ings ...*networkingv1.Ingress) model.Input 
 // httpFeatures uses every HTTP annotation at least once.
 func httpFeatures() model.Input {
 	pfx := networkingv1.PathTypePrefix
-	return httpInput(map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical", "custom-http-errors": "503"},
+	ings := []*networkingv1.Ingress{
 		httpIngress("regex", "h.example.com", map[string]string{"use-regex": "true", "rewrite-target": "/v2/$2",
 			"x-forwarded-prefix": "/api", "upstream-vhost": "internal.example", "proxy-body-size": "8m",
 			"proxy-connect-timeout": "3", "proxy-send-timeout": "30s", "proxy-read-timeout": "120",
@@ -166,7 +175,28 @@ func httpFeatures() model.Input {
 		httpIngress("routed-errors", "e.example.com", map[string]string{"custom-http-errors": "404,502", "default-backend": "errors"}, pfx, "/"),
 		httpIngress("https", "s.example.com", map[string]string{"backend-protocol": "HTTPS", "server-snippet": "location = /snippet { return 204; }",
 			"configuration-snippet": "add_header X-Snippet yes;"}, pfx, "/"),
-	)
+	}
+	// The extras of a location (extras.go), in a server block (h.example.com
+	// has a snippet) and routed (x.example.com).
+	for _, host := range []string{"h.example.com", "x.example.com"} {
+		ings = append(ings,
+			httpIngress("extras-"+host, host, map[string]string{"custom-headers": "headers", "connection-proxy-header": "close",
+				"proxy-busy-buffers-size": "8k", "satisfy": "any", "auth-type": "basic", "auth-secret": "users",
+				"whitelist-source-range": "10.0.0.0/8", "mirror-target": "https://mirror.example$request_uri", "mirror-request-body": "off",
+				"custom-http-errors": "503", "default-backend": "errors", "disable-proxy-intercept-errors": "true",
+				"force-ssl-redirect": "true", "preserve-trailing-slash": "true", "use-port-in-redirects": "true"}, pfx, "/extras"),
+			httpIngress("relative-"+host, host, map[string]string{"permanent-redirect": "/new?a=1", "relative-redirects": "true",
+				"use-port-in-redirects": "true"}, pfx, "/moved"),
+			httpIngress("fcgi-"+host, host, map[string]string{"backend-protocol": "FCGI", "fastcgi-index": "index.php",
+				"fastcgi-params-configmap": "fcgi", "proxy-next-upstream": "error http_502 http_503", "proxy-buffer-size": "8k",
+				"mirror-target": "http://10.0.0.9/copy"}, pfx, "/php"),
+			httpIngress("auto-"+host, host, map[string]string{"backend-protocol": "AUTO_HTTP"}, pfx, "/auto"))
+	}
+	// ssl-ciphers: a server block of its own.
+	ings = append(ings, httpIngress("ciphers", "c.example.com", map[string]string{"ssl-ciphers": "ECDHE-RSA-AES256-GCM-SHA384:@STRENGTH",
+		"ssl-prefer-server-ciphers": "false"}, pfx, "/"))
+	return httpInput(map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical", "custom-http-errors": "503"},
+		ings...)
 }
 
 // renderInput renders the plan of in's model, which it returns.
@@ -222,9 +252,10 @@ func checkLocationHeaders(t *testing.T, conf []byte, atLeast int) {
 	headers := func(ds []*nginxconf.Directive, name string) []string {
 		var out []string
 		for _, d := range ds {
-			// Host may be upstream-vhost's; every other value must match.
-			if d.Name == name && d.Args[0] == "Host" {
-				out = append(out, "Host")
+			// Host may be upstream-vhost's, Connection
+			// connection-proxy-header's; every other value must match.
+			if d.Name == name && (d.Args[0] == "Host" || d.Args[0] == "Connection") {
+				out = append(out, d.Args[0])
 			} else if d.Name == name {
 				out = append(out, strings.Join(d.Args, " "))
 			}
@@ -247,7 +278,7 @@ func checkLocationHeaders(t *testing.T, conf []byte, atLeast int) {
 				continue
 			}
 			for _, h := range want {
-				if grpc && (strings.HasPrefix(h, "Upgrade ") || strings.HasPrefix(h, "Connection ")) {
+				if grpc && (strings.HasPrefix(h, "Upgrade ") || h == "Connection") {
 					if slices.Contains(got, h) {
 						t.Errorf("gRPC location %v sends %s", loc.Args, h)
 					}

@@ -17,8 +17,9 @@ var tmpl = template.Must(template.New("nginx.tmpl").Option("missingkey=error").
 	ParseFS(templates.FS, "*.tmpl"))
 
 // placeholder stands where the checksum goes while it is computed. It has
-// braces, which no validated model string contains, so it is unique.
-const placeholder = "{portico-checksum}"
+// NUL bytes, which no validated model string contains (each grammar is of
+// printable characters), so it is unique.
+const placeholder = "\x00portico-checksum\x00"
 
 // Header starts every nginx.conf Render writes; tools tell Portico's
 // config from another by it.

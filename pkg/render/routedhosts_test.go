@@ -82,7 +82,7 @@ func TestRenderRoutedHostsGolden(t *testing.T) {
 		"proxy_pass https://portico_balancer_https;",
 		"allow 10.0.0.0/8;", "allow 2001:db8::/32;", "deny all;",
 		`return 301 "https://new.example.com/";`,
-		"return 308 https://$host:8443$request_uri; }",
+		"return 308 https://$host$portico_uri_no_slash; }",
 		"server_name _;",
 		"# Backend lab/api-service:80: the Lua balancer picks its endpoint",
 	} {

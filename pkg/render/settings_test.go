@@ -101,7 +101,7 @@ func TestRenderSettings(t *testing.T) {
 		"\n        listen 127.0.0.1:80 default_server backlog=4096;\n        listen [::1]:80 default_server backlog=4096;\n" +
 			"        listen 127.0.0.1:443 ssl default_server backlog=4096;\n        listen [::1]:443 ssl default_server backlog=4096;\n",
 		"\n        listen 127.0.0.1:80;\n        listen [::1]:80;\n        listen 127.0.0.1:443 ssl;\n        listen [::1]:443 ssl;\n",
-		"\n                return 301 https://$host$request_uri;\n",
+		"\n                return 301 https://$host$portico_uri_no_slash;\n",
 		"\n    lua_shared_dict portico_ocsp 16m;\n",
 	} {
 		if !strings.Contains(s, want) {

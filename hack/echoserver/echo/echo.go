@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/fcgi"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -48,6 +49,9 @@ type Response struct {
 	RemoteAddr string              `json:"remoteAddr"`
 	// BodyBytes is the length of the request body the backend read.
 	BodyBytes int64 `json:"bodyBytes"`
+	// FastCGI are the parameters of a FastCGI request that are not in the
+	// request itself (SCRIPT_FILENAME, DOCUMENT_ROOT, ...); nil over HTTP.
+	FastCGI map[string]string `json:"fastCGI,omitempty"`
 }
 
 // Handler answers every request with 200 and a Response naming service and
@@ -66,15 +70,21 @@ type Response struct {
 //	/__health         answers 200 "ok", or 503 "failing" once a POST to
 //	                  /__health/fail asked for it (until a POST to
 //	                  /__health/ok): a readiness probe the test can fail
+//	/__seen           answers the last MaxSeen requests it echoed, as a JSON
+//	                  array of Response (what a mirror received)
 //
 // and the streaming paths of special (/__slow/<n>, /__ws, /__upload,
 // /__uploads).
 // A malformed special path answers 400.
+//
+// Served over FastCGI (net/http/fcgi), it reports the request's FastCGI
+// parameters too.
 func Handler(service, pod string) http.Handler {
 	var uploads atomic.Int64
 	var failing atomic.Bool
+	var seen seenLog
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if special(w, r, pod, &uploads) || readiness(w, r, pod, &failing) {
+		if special(w, r, pod, &uploads) || readiness(w, r, pod, &failing) || seen.serve(w, r) {
 			return
 		}
 		if r.URL.Path == "/__ok" {
@@ -128,7 +138,7 @@ func Handler(service, pod string) http.Handler {
 			http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
 			return
 		}
-		body, err := json.Marshal(Response{
+		echoed := Response{
 			Service:    service,
 			Pod:        pod,
 			Method:     r.Method,
@@ -140,7 +150,10 @@ func Handler(service, pod string) http.Handler {
 			Headers:    r.Header,
 			RemoteAddr: r.RemoteAddr,
 			BodyBytes:  n,
-		})
+			FastCGI:    fcgi.ProcessEnv(r),
+		}
+		seen.add(echoed)
+		body, err := json.Marshal(echoed)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

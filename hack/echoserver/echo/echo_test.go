@@ -3,6 +3,7 @@ package echo
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -287,5 +288,32 @@ func TestAuth(t *testing.T) {
 	}
 	if st.Requests != 2 || st.Connections != 1 || st.Last.RequestURI != "/__auth/401?cookie=session" {
 		t.Errorf("stats %+v, want 2 requests on one kept connection", st)
+	}
+}
+
+// /__seen answers what the pod echoed, oldest first, at most MaxSeen:
+// what a mirror received.
+func TestSeen(t *testing.T) {
+	srv := httptest.NewServer(Handler("svc", "pod-1"))
+	defer srv.Close()
+	for i := range MaxSeen + 2 {
+		resp, err := http.Post(fmt.Sprintf("%s/copy/%d?a=%d", srv.URL, i, i), "text/plain", strings.NewReader("body"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(srv.URL + "/__seen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var seen []Response
+	if err := json.NewDecoder(resp.Body).Decode(&seen); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != MaxSeen || seen[0].Path != "/copy/2" || seen[MaxSeen-1].RawQuery != fmt.Sprintf("a=%d", MaxSeen+1) ||
+		seen[0].BodyBytes != 4 || seen[0].Method != "POST" || seen[0].FastCGI != nil {
+		t.Errorf("seen %d requests, first %+v", len(seen), seen[0])
 	}
 }

@@ -40,6 +40,7 @@ type Affinity struct {
 	// Secure sets the Secure attribute on plain HTTP too (it is always
 	// set on HTTPS and with SameSite=None).
 	Secure bool `json:"secure,omitempty"`
+	AffinityOptions
 }
 
 const (
@@ -78,10 +79,17 @@ func parseAffinity(a Annotations) (Affinity, []diag.Diagnostic) {
 	af.Expires, d = parseInt(a, nameSessionCookieExpires, 0, maxCookieSeconds, 0)
 	ds = append(ds, d...)
 	if v, ok := a.lookup(nameSessionCookieSameSite); ok {
-		if v != "Strict" && v != "Lax" && v != "None" {
+		// Any case, as ingress-nginx takes it; browsers read it so too.
+		switch strings.ToLower(v) {
+		case "strict":
+			af.SameSite = "Strict"
+		case "lax":
+			af.SameSite = "Lax"
+		case "none":
+			af.SameSite = "None"
+		default:
 			ds = append(ds, invalid(nameSessionCookieSameSite, v, "want Strict, Lax or None")...)
 		}
-		af.SameSite = v
 	}
 	if v, ok := a.lookup(nameSessionCookieDomain); ok {
 		d := strings.ToLower(strings.TrimPrefix(v, "."))
@@ -91,6 +99,8 @@ func parseAffinity(a Annotations) (Affinity, []diag.Diagnostic) {
 		af.Domain = d
 	}
 	af.Secure, _, d = parseBool(a, nameSessionCookieSecure)
+	ds = append(ds, d...)
+	af.AffinityOptions, d = parseAffinityOptions(a)
 	ds = append(ds, d...)
 	if diag.HasError(ds) || !set {
 		return Affinity{}, ds

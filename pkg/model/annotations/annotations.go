@@ -54,9 +54,25 @@ type Set struct {
 	// the controller's default backend).
 	CustomHTTPErrors []int
 	// DefaultBackend is a Service in the Ingress's namespace.
-	DefaultBackend       string
+	DefaultBackend string
+	// NoInterceptErrors passes the backend's own answers with
+	// CustomHTTPErrors (disable-proxy-intercept-errors).
+	NoInterceptErrors    bool
 	ConfigurationSnippet Snippet
 	ServerSnippet        Snippet
+
+	// RedirectForm is how the locations' redirects are written.
+	RedirectForm RedirectForm
+	// Satisfy is "any" (the source ranges or the auth suffice) or "".
+	Satisfy string
+	// TLSCiphers are the hosts' ssl-ciphers and ssl-prefer-server-ciphers.
+	TLSCiphers TLSCiphers
+	// CustomHeaders names the ConfigMap of headers added to the answers.
+	CustomHeaders ObjectRef
+	// Mirror copies each request to another server; nil: none.
+	Mirror *Mirror
+	// FastCGI is fastcgi-index and fastcgi-params-configmap.
+	FastCGI FastCGI
 }
 
 // Annotations are the annotations of one object.

@@ -229,16 +229,10 @@ func parseAuthRequest(a Annotations, e *ExternalAuth) []diag.Diagnostic {
 	_, _, d = parseBool(a, nameAuthKeepaliveShare)
 	ds = append(ds, d...)
 	ds = append(ds, parseAuthKeepalive(a, e)...)
-	if v, ok := a.lookup(nameAuthProxySetHeaders); ok {
-		ns, name, cut := strings.Cut(v, "/")
-		if !cut {
-			ns, name = "", v
-		}
-		if (cut && !secretName.MatchString(ns)) || !secretName.MatchString(name) {
-			ds = append(ds, invalid(nameAuthProxySetHeaders, v, "want a ConfigMap as name or namespace/name")...)
-		} else {
-			e.ProxyHeaders = &ObjectRef{Namespace: ns, Name: name}
-		}
+	ref, d := parseConfigMapRef(a, nameAuthProxySetHeaders)
+	ds = append(ds, d...)
+	if !ref.IsZero() {
+		e.ProxyHeaders = &ref
 	}
 	var d2 []diag.Diagnostic
 	e.Snippet, d2 = parseSnippet(a, nameAuthSnippet)

@@ -33,6 +33,14 @@ const (
 	defaultBackendParser
 	configurationSnippetParser
 	serverSnippetParser
+	redirectFormParser
+	satisfyParser
+	tlsCiphersParser
+	http2PushPreloadParser
+	customHeadersParser
+	mirrorParser
+	fastCGIParser
+	interceptErrorsParser
 )
 
 // run runs parser p. A switch rather than function values: a direct call
@@ -88,6 +96,22 @@ func (p parser) run(a Annotations, s *Set) (ds []diag.Diagnostic) {
 		s.ConfigurationSnippet, ds = parseSnippet(a, nameConfigurationSnippet)
 	case serverSnippetParser:
 		s.ServerSnippet, ds = parseSnippet(a, nameServerSnippet)
+	case redirectFormParser:
+		s.RedirectForm, ds = parseRedirectForm(a)
+	case satisfyParser:
+		s.Satisfy, ds = parseSatisfy(a)
+	case tlsCiphersParser:
+		s.TLSCiphers, ds = parseTLSCiphers(a)
+	case http2PushPreloadParser:
+		ds = parseHTTP2PushPreload(a)
+	case customHeadersParser:
+		s.CustomHeaders, ds = parseCustomHeaders(a)
+	case mirrorParser:
+		s.Mirror, ds = parseMirror(a)
+	case fastCGIParser:
+		s.FastCGI, ds = parseFastCGI(a)
+	case interceptErrorsParser:
+		s.NoInterceptErrors, ds = parseNoInterceptErrors(a)
 	default:
 		panic("annotations: parser has no case in run")
 	}

@@ -30,6 +30,7 @@ const (
 	nameBodyBufferSize      = "client-body-buffer-size"
 	nameProxyBuffersNumber  = "proxy-buffers-number"
 	nameMaxTempFileSize     = "proxy-max-temp-file-size"
+	nameBusyBuffersSize     = "proxy-busy-buffers-size"
 )
 
 // BackendProtocol is how nginx talks to the backend.
@@ -40,6 +41,11 @@ const (
 	ProtoHTTPS BackendProtocol = "HTTPS"
 	ProtoGRPC  BackendProtocol = "GRPC"
 	ProtoGRPCS BackendProtocol = "GRPCS"
+	// ProtoAutoHTTP speaks to the backend as the client spoke to nginx:
+	// HTTPS for HTTPS requests, HTTP for the others.
+	ProtoAutoHTTP BackendProtocol = "AUTO_HTTP"
+	// ProtoFCGI speaks FastCGI (fastcgi_pass), as PHP-FPM does.
+	ProtoFCGI BackendProtocol = "FCGI"
 )
 
 // Size is an nginx size: digits with an optional k, K, m, M, g or G.
@@ -63,6 +69,10 @@ type Proxy struct {
 	// (proxy_buffers); 0 for Buffers' default. Set alone, it comes with
 	// BufferSize 4k, nginx's default on most platforms.
 	BuffersNumber int `json:"buffersNumber,omitempty"`
+	// BusyBuffersSize caps the buffers busy sending an answer to the
+	// client while it is not yet read whole (proxy_busy_buffers_size);
+	// "" is BufferSize when that is set, else nginx's default.
+	BusyBuffersSize Size `json:"busyBuffersSize,omitempty"`
 	// MaxTempFileSize caps the temporary file of a buffered response; "0"
 	// turns such files off.
 	MaxTempFileSize Size `json:"maxTempFileSize,omitempty"`
@@ -81,6 +91,10 @@ type Proxy struct {
 	NextUpstreamTimeout *Seconds `json:"nextUpstreamTimeout,omitempty"`
 	// UpstreamVhost replaces the Host header sent to the backend.
 	UpstreamVhost string `json:"upstreamVhost,omitempty"`
+	// ConnectionHeader replaces the Connection header sent to the backend
+	// (connection-proxy-header): "close", "keep-alive" or "" (upgrade for
+	// upgrade requests, else none).
+	ConnectionHeader string `json:"connectionHeader,omitempty"`
 	// HTTPVersion is "1.0", "1.1" or "" (1.1).
 	HTTPVersion string `json:"httpVersion,omitempty"`
 	// SSL is how nginx checks an HTTPS or GRPCS backend; nil: it does not.
@@ -110,7 +124,7 @@ func (p Proxy) IsZero() bool {
 		p.NextUpstreamTries == nil && p.NextUpstreamTimeout == nil && p.UpstreamVhost == "" && p.HTTPVersion == "" &&
 		p.BuffersNumber == 0 && p.MaxTempFileSize == "" && p.RequestBuffering == "" && p.BodyBufferSize == "" && p.SSL == nil &&
 		p.Redirect == nil && p.CookieDomain == nil && p.CookiePath == nil && p.LimitRate == nil && p.LimitRateAfter == nil &&
-		!p.NoAccessLog && !p.RewriteLog
+		!p.NoAccessLog && !p.RewriteLog && p.BusyBuffersSize == "" && p.ConnectionHeader == ""
 }
 
 // Buffers is the number of BufferSize buffers of proxy_buffers.
@@ -195,10 +209,10 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 	)
 	if v, ok := a.lookup(nameBackendProtocol); ok {
 		switch BackendProtocol(strings.ToUpper(v)) {
-		case ProtoHTTP, ProtoHTTPS, ProtoGRPC, ProtoGRPCS:
+		case ProtoHTTP, ProtoHTTPS, ProtoGRPC, ProtoGRPCS, ProtoAutoHTTP, ProtoFCGI:
 			p.Protocol = BackendProtocol(strings.ToUpper(v))
 		default:
-			ds = append(ds, invalid(nameBackendProtocol, v, "want HTTP, HTTPS, GRPC or GRPCS")...)
+			ds = append(ds, invalid(nameBackendProtocol, v, "want HTTP, HTTPS, AUTO_HTTP, GRPC, GRPCS or FCGI")...)
 		}
 	}
 	size := func(name string, dst *Size, min, max int64, want string) {
@@ -230,6 +244,7 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 			ds = append(ds, invalid(nameProxyBuffersNumber, v, fmt.Sprintf("want a number of buffers from 2 to %d", maxBuffersNumber))...)
 		}
 	}
+	ds = append(ds, parseBusyBuffers(a, &p)...)
 	secs := func(name string, dst *Seconds, min Seconds) bool {
 		if v, ok := a.lookup(name); ok {
 			if s, ok := ParseSeconds(v); ok && s >= min {
@@ -285,6 +300,8 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 			ds = append(ds, invalid(nameProxyHTTPVersion, v, "want 1.0 or 1.1")...)
 		}
 	}
+	p.ConnectionHeader, d = parseConnectionHeader(a)
+	ds = append(ds, d...)
 	ds = append(ds, parseProxyRewrites(a, &p)...)
 	kib := func(name string) *int {
 		v, ok := a.lookup(name)
@@ -309,6 +326,31 @@ func parseProxy(a Annotations) (Proxy, []diag.Diagnostic) {
 	p.SSL, d = parseProxySSL(a)
 	ds = append(ds, d...)
 	return p, ds
+}
+
+// parseBusyBuffers parses proxy-busy-buffers-size into p, whose
+// BufferSize and BuffersNumber are parsed: nginx takes a size from the
+// larger of proxy_buffer_size and one buffer up to, not including, all
+// buffers but one. Set alone it comes with BufferSize 4k, as
+// proxy-buffers-number does, so that the range is nginx's whatever the
+// platform's page size: 4k up to 12k with the 4 buffers Portico then
+// sets.
+func parseBusyBuffers(a Annotations, p *Proxy) []diag.Diagnostic {
+	v, ok := a.lookup(nameBusyBuffersSize)
+	if !ok {
+		return nil
+	}
+	size := p.BufferSize
+	if size == "" {
+		size = "4k"
+	}
+	lo, hi := size.Bytes(), int64(Proxy{BuffersNumber: p.BuffersNumber}.Buffers()-1)*size.Bytes()
+	s, ok := ParseSize(v)
+	if !ok || s.Bytes() < lo || s.Bytes() >= hi {
+		return invalid(nameBusyBuffersSize, v, fmt.Sprintf("want an nginx size from %s (proxy-buffer-size) up to, not including, %d bytes (the buffers but one)", size, hi))
+	}
+	p.BufferSize, p.BusyBuffersSize = size, s
+	return nil
 }
 
 // parseOnOff parses an annotation of nginx's on and off; "" when unset.

@@ -24,10 +24,11 @@ type Redirect struct {
 	URL  URL
 }
 
-// URL is an absolute http(s) URL, split into parts that each passed a
-// grammar; String prints it.
+// URL is an absolute http(s) URL, or (Scheme and Host "") a path with an
+// optional query, split into parts that each passed a grammar; String
+// prints it.
 type URL struct {
-	Scheme string  // "http" or "https"
+	Scheme string  // "http", "https", or "" for a path
 	Host   string  // DNS name or IP address (IPv6 in brackets)
 	Port   int     // 0: the scheme's default
 	Path   URIPath // "/" when the URL has none
@@ -36,7 +37,10 @@ type URL struct {
 }
 
 func (u URL) String() string {
-	s := u.Scheme + "://" + u.Host
+	s := ""
+	if !u.Relative() {
+		s = u.Scheme + "://" + u.Host
+	}
 	if u.Port != 0 {
 		s += ":" + strconv.Itoa(u.Port)
 	}
@@ -46,6 +50,10 @@ func (u URL) String() string {
 	}
 	return s
 }
+
+// Relative reports whether u is a path, which nginx makes absolute with
+// the request's scheme and Host (unless relative-redirects).
+func (u URL) Relative() bool { return u.Scheme == "" }
 
 // HostPort is Host with Port, ":port" only when set.
 func (u URL) HostPort() string {
@@ -107,9 +115,22 @@ func parseURL(v string) (URL, bool) {
 
 const wantURL = "want an absolute http or https URL such as https://example.com/path (host, optional port, path of letters, digits and -._~/!&()*+,=:@, query of letters, digits and -._~=&)"
 
+// parsePathURL parses a path with an optional query, each of the grammar
+// of parseURL's.
+func parsePathURL(v string) (URL, bool) {
+	path, query, _ := strings.Cut(v, "?")
+	p, ok := parseURIPath(path)
+	if !ok || !queryChars.MatchString(query) {
+		return URL{}, false
+	}
+	return URL{Path: p, Query: query}, true
+}
+
 // parseRedirect parses permanent-redirect (+ permanent-redirect-code, 301
 // by default) and temporal-redirect (+ temporal-redirect-code, 302 by
 // default); permanent-redirect wins when both are set, as in ingress-nginx.
+// permanent-redirect may also be a path ("/new"), as ingress-nginx takes
+// it: nginx makes it absolute (relative-redirects, use-port-in-redirects).
 func parseRedirect(a Annotations) (*Redirect, []diag.Diagnostic) {
 	var ds []diag.Diagnostic
 	pick := func(name, codeName string, def int, codes map[int]bool) *Redirect {
@@ -118,8 +139,15 @@ func parseRedirect(a Annotations) (*Redirect, []diag.Diagnostic) {
 			return nil
 		}
 		u, ok := parseURL(v)
+		want := wantURL
+		if name == namePermanentRedirect {
+			if strings.HasPrefix(v, "/") {
+				u, ok = parsePathURL(v)
+			}
+			want += ", or a path such as /new?from=old"
+		}
 		if !ok {
-			ds = append(ds, invalid(name, v, wantURL)...)
+			ds = append(ds, invalid(name, v, want)...)
 			return nil
 		}
 		code := def

@@ -14,6 +14,12 @@ type Traffic struct {
 	SourceRange SourceRange
 	Affinity    Affinity
 	HashBy      HashBy
+	// HashSubset is the size of the subsets HashBy maps keys to
+	// (upstream-hash-by-subset); 0 maps each key to one endpoint.
+	HashSubset int
+	// LegacyCanaryAffinity is a canary Ingress's affinity-canary-behavior:
+	// legacy.
+	LegacyCanaryAffinity bool
 }
 
 func parseTraffic(a Annotations) (Traffic, []diag.Diagnostic) {
@@ -30,6 +36,10 @@ func parseTraffic(a Annotations) (Traffic, []diag.Diagnostic) {
 	t.Affinity, d = parseAffinity(a)
 	ds = append(ds, d...)
 	t.HashBy, d = parseHashBy(a)
+	ds = append(ds, d...)
+	t.HashSubset, d = parseHashSubset(a)
+	ds = append(ds, d...)
+	t.LegacyCanaryAffinity, d = parseLegacyCanaryAffinity(a)
 	ds = append(ds, d...)
 	return t, ds
 }

@@ -135,7 +135,14 @@ func TestParseAffinity(t *testing.T) {
 		{"cookie name injection", ann("affinity", "cookie", "session-cookie-name", "a=b; Domain=evil"), Affinity{}, badTraffic},
 		{"path with semicolon", ann("affinity", "cookie", "session-cookie-path", "/; Secure"), Affinity{}, badTraffic},
 		{"max-age not a number", ann("affinity", "cookie", "session-cookie-max-age", "1h"), Affinity{}, badTraffic},
-		{"samesite lower case", ann("affinity", "cookie", "session-cookie-samesite", "lax"), Affinity{}, badTraffic},
+		{"samesite lower case", ann("affinity", "cookie", "session-cookie-samesite", "none"),
+			Affinity{Cookie: "INGRESSCOOKIE", Path: "/", Mode: "balanced", SameSite: "None"}, nil},
+		{"samesite unknown", ann("affinity", "cookie", "session-cookie-samesite", "relaxed"), Affinity{}, badTraffic},
+		{"change on failure, conditional none", ann("affinity", "cookie", "session-cookie-change-on-failure", "true",
+			"session-cookie-conditional-samesite-none", "true"),
+			Affinity{Cookie: "INGRESSCOOKIE", Path: "/", Mode: "balanced", AffinityOptions: AffinityOptions{ChangeOnFailure: true,
+				ConditionalSameSiteNone: true}}, nil},
+		{"change on failure not a bool", ann("affinity", "cookie", "session-cookie-change-on-failure", "yes"), Affinity{}, badTraffic},
 	})
 }
 

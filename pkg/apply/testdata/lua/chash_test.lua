@@ -75,6 +75,46 @@ function _M.test_retry_skips_tried_endpoints()
   end
 end
 
+-- upstream-hash-by-subset: subsets of size endpoints in order, the last
+-- filled up with the first; a key always gets the same subset, and the
+-- request one of its endpoints at random; a retry another of them, then
+-- the next subset's.
+function _M.test_subsets()
+  local eps = endpoints(5)
+  local ring = chash.new(eps, 3)
+  local set1 = { [eps[1]] = true, [eps[2]] = true, [eps[3]] = true }
+  local set2 = { [eps[4]] = true, [eps[5]] = true, [eps[1]] = true }
+  local within = function(seen, set)
+    for ep in pairs(seen) do
+      if not set[ep] then
+        return false
+      end
+    end
+    return true
+  end
+  local sizes = {}
+  for i = 1, 50 do
+    local key = "user-" .. i
+    local seen, n = {}, 0
+    for _ = 1, 30 do
+      local ep = ring:pick(key, {})
+      if not seen[ep] then
+        seen[ep], n = true, n + 1
+      end
+    end
+    assert(within(seen, set1) or within(seen, set2), key .. ": endpoints of two subsets")
+    sizes[n] = (sizes[n] or 0) + 1
+  end
+  eq(sizes[3] ~= nil and sizes[3] > 40, true, "30 picks reach the 3 endpoints of a key's subset")
+  local tried = {}
+  for _ = 1, 5 do
+    local ep = ring:pick("k", tried)
+    eq(tried[ep], nil, "a retry picked a tried endpoint")
+    tried[ep] = true
+  end
+  eq(#chash.new({}, 3).eps, 0, "no endpoints, no subsets")
+end
+
 function _M.test_key_reads_variables()
   eq(chash.key("$host$request_uri", { host = "a.example", request_uri = "/x?y=1" }), "a.example/x?y=1", "two variables")
   eq(chash.key("u:$arg_user/v1", { arg_user = "ann" }), "u:ann/v1", "variable between literals")

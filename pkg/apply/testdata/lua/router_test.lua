@@ -87,7 +87,12 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab; deny all"}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","sourceRange":{}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":200,"url":"https://a/"}}]}}}',
-    '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":301,"url":"/relative"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":301,"url":"relative"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","mirror":{"target":"http://m/$host","host":"m"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","mirror":{"target":"http://m$request_uri_x","host":"m"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","mirror":{"target":"http://m$request_uri","host":"m"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","location":"@portico_proxy_ab","mirror":{"target":"http://m$request_uri","host":"m;"}}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","satisfyAny":"yes"}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","redirect":{"code":301,"url":"https://a/\\r\\nX: y"}}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","upstreamVhost":"a b"}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","pass":"https://evil.example"}]}}}',
@@ -550,7 +555,7 @@ function _M.test_ssl_redirect_and_404()
   local res = ngx.location.capture("/routed/secure/x")
   eq(res.status, 308, "redirect")
   -- A subrequest's $request_uri is its parent's: this runner's.
-  eq(res.header["Location"], "https://127.0.0.1:8443/run?suite=router", "location")
+  eq(res.header["Location"], "https://127.0.0.1/run?suite=router", "location")
   eq(ngx.location.capture("/routed/none").status, 404, "route without a backend")
   eq(backend_of("127.0.0.1", "/elsewhere"), "127.0.0.1 nil", "no route of the host: 404")
 end
@@ -577,6 +582,7 @@ function _M.test_requests_by_host()
     ["dyn.example.com"] = { routes = {
       { path = "/", backend = "ns/dyn:80", ingress = "ns/dyn", ingressPath = "/" },
       { path = "/by-host/secure/", backend = "ns/dyn:80", sslRedirect = true },
+      { path = "/by-host/port/", backend = "ns/dyn:80", sslRedirect = true, sslRedirectPort = true, sslRedirectSlash = true },
     } },
     ["*.wc.example.com"] = { routes = { { path = "/", backend = "ns/dyn:80", ingress = "ns/wc", ingressPath = "/" } } },
   } })).status, 201, "push")
@@ -586,7 +592,13 @@ function _M.test_requests_by_host()
   _, _, body = request("DYN.example.com:80", "/by-host/y")
   eq(body, "router /by-host/y?nil ns/dyn:80|dyn.example.com|ns/dyn|/\n", "Host with case and port")
   code, loc = request("dyn.example.com", "/by-host/secure/z?a=b")
-  eq(code .. " " .. tostring(loc), "308 https://dyn.example.com:8443/by-host/secure/z?a=b", "ssl-redirect")
+  eq(code .. " " .. tostring(loc), "308 https://dyn.example.com/by-host/secure/z?a=b", "ssl-redirect")
+  -- As ingress-nginx writes it: one trailing '/' dropped, no port, unless
+  -- preserve-trailing-slash and use-port-in-redirects.
+  code, loc = request("dyn.example.com", "/by-host/secure/z/")
+  eq(code .. " " .. tostring(loc), "308 https://dyn.example.com/by-host/secure/z", "ssl-redirect drops a trailing /")
+  code, loc = request("dyn.example.com", "/by-host/port/z/")
+  eq(code .. " " .. tostring(loc), "308 https://dyn.example.com:8443/by-host/port/z/", "ssl-redirect with port and slash")
   _, _, body = request("one.wc.example.com", "/by-host/x")
   eq(body, "router /by-host/x?nil ns/dyn:80|*.wc.example.com|ns/wc|/\n", "a wildcard's host")
   _, _, body = request("two.one.wc.example.com", "/by-host/x")
@@ -606,7 +618,7 @@ function _M.test_redirect_code()
   for _, code in ipairs({ 301, 302, 307 }) do
     push(code)
     local got, loc = request("dyn.example.com", "/by-host/a?b=c")
-    eq(got .. " " .. tostring(loc), code .. " https://dyn.example.com:8443/by-host/a?b=c", "ssl-redirect")
+    eq(got .. " " .. tostring(loc), code .. " https://dyn.example.com/by-host/a?b=c", "ssl-redirect")
     got, loc = request("www.dyn.example.com", "/by-host/x")
     eq(got .. " " .. tostring(loc), code .. " http://dyn.example.com/by-host/x", "redirectTo")
   end

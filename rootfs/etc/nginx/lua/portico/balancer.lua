@@ -70,6 +70,8 @@ local function check(name, b)
     or (b.affinity ~= nil and sticky.validate(b.affinity))
     or (b.hashBy ~= nil and (type(b.hashBy) ~= "string" or not b.hashBy:find("$", 1, true)
       or b.hashBy:find("[^%w_%-%./:$]")) and "hashBy must be nginx variables and literal [A-Za-z0-9_-./:]")
+    or (b.hashSubset ~= nil and (type(b.hashSubset) ~= "number" or b.hashSubset < 1 or b.hashSubset ~= math.floor(b.hashSubset))
+      and "hashSubset must be a whole number from 1")
     or nil
 end
 
@@ -86,7 +88,7 @@ local function build(_, b)
     canary = b.canary and canary.new(b.canary) or nil,
     sticky = b.affinity and sticky.new(b.affinity, eps) or nil,
     hash_by = b.hashBy,
-    ring = b.hashBy and chash.new(eps) or nil,
+    ring = b.hashBy and chash.new(eps, b.hashSubset) or nil,
   }
 end
 
@@ -149,6 +151,18 @@ function _M.configure()
   end, check)
 end
 
+-- pin picks a new endpoint of sticky backend b, not one of tried, and
+-- sets the cookie that pins the client to it.
+local function pin(b, tried)
+  local ep, key = b.sticky:pick(b.picker, tried)
+  if not ep then
+    return b.picker:pick(tried)
+  end
+  local var = ngx.var
+  ngx.header["Set-Cookie"] = b.sticky:cookie(key, ngx.time(), var.scheme == "https", var.http_user_agent)
+  return ep
+end
+
 -- access runs before proxying: it finds the backend (name, else the
 -- location's $portico_backend) and answers 503, naming the cause, when no
 -- endpoint can take the request. route, when given, is the Lua router's
@@ -166,10 +180,21 @@ function _M.access(name, route)
     ngx_log(WARN, "portico: backend ", name, " is not known to nginx yet")
     return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: backend " .. name .. " is not configured yet")
   end
-  if b.canary and b.canary:use() then
+  if b.canary then
     local alt = entry(b.canary.backend)
-    -- A canary without endpoints leaves the request on the main backend.
-    if alt and #alt.endpoints > 0 then
+    -- A client the main backend pinned stays there; one the canary
+    -- pinned stays on the canary; the others are shaped by header,
+    -- cookie and weight, as ingress-nginx does. A canary without
+    -- endpoints leaves the request on the main backend.
+    local use
+    if b.sticky and b.sticky:affinitized() then
+      use = false
+    elseif alt and alt.sticky and alt.sticky:affinitized() then
+      use = true
+    else
+      use = b.canary:use()
+    end
+    if use and alt and #alt.endpoints > 0 then
       b = alt
       -- The metrics' canary label.
       ctx.portico_canary = alt.name
@@ -181,16 +206,16 @@ function _M.access(name, route)
     return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: " .. why)
   end
   ctx.portico_backend = b
-  if b.ring then
-    ctx.portico_hash_key = chash.key(b.hash_by)
-    ctx.portico_first = b.ring:pick(ctx.portico_hash_key, {})
-  elseif b.sticky then
+  -- Affinity first, then hashing, as ingress-nginx picks its balancer.
+  if b.sticky then
     local ep = b.sticky:find()
     if not ep then
-      ep = b.picker:pick({})
-      ngx.header["Set-Cookie"] = b.sticky:cookie(ep, ngx.time(), ngx.var.scheme == "https")
+      ep = pin(b, {})
     end
     ctx.portico_first = ep
+  elseif b.ring then
+    ctx.portico_hash_key = chash.key(b.hash_by)
+    ctx.portico_first = b.ring:pick(ctx.portico_hash_key, {})
   end
 end
 
@@ -257,6 +282,14 @@ function _M.balance()
   local ep
   if not first and ctx.portico_first then
     ep = ctx.portico_first
+  elseif b.sticky then
+    -- A retry stays on the client's endpoint, as ingress-nginx's does,
+    -- unless session-cookie-change-on-failure moves the client to
+    -- another, with a new cookie (or the endpoint went).
+    ep = b.sticky:find()
+    if not ep or b.sticky.settings.changeOnFailure then
+      ep = pin(b, tried)
+    end
   elseif b.ring then
     ep = b.ring:pick(ctx.portico_hash_key, tried)
   else

@@ -1,7 +1,10 @@
 -- Consistent hashing on a ring: each endpoint owns VNODES points; a key
 -- goes to the first point at or after its hash. Adding or removing one of
 -- n endpoints moves about 1/n of the keys. Points depend only on the
--- endpoints' addresses, so every worker builds the same ring.
+-- endpoints' addresses, so every worker builds the same ring. With
+-- subsets (upstream-hash-by-subset), the ring's members are subsets of
+-- the endpoints instead, and a key goes to one endpoint of its subset at
+-- random.
 local ngx_md5_bin = ngx.md5_bin
 local byte = string.byte
 
@@ -16,12 +19,38 @@ local function hash32(s)
 end
 _M.hash32 = hash32
 
-function _M.new(endpoints)
+-- subsets splits endpoints, in their order, into sets of size each, the
+-- last one filled up with the first endpoints, as ingress-nginx's
+-- chashsubset does; each set is named after its number.
+local function subsets(endpoints, size)
+  local count = math.ceil(#endpoints / size)
+  local out = {}
+  for i = 1, count do
+    local set = { id = "set" .. i }
+    for j = 1, size do
+      set[j] = endpoints[((i - 1) * size + j - 1) % #endpoints + 1]
+    end
+    out[i] = set
+  end
+  return out
+end
+
+-- new builds the ring of endpoints, or of their subsets of subset_size
+-- endpoints when subset_size is set.
+function _M.new(endpoints, subset_size)
+  local members = {}
+  if subset_size then
+    members = subsets(endpoints, subset_size)
+  else
+    for i, ep in ipairs(endpoints) do
+      members[i] = { id = ep.address .. ":" .. ep.port, ep = ep }
+    end
+  end
   local points = {}
-  for _, ep in ipairs(endpoints) do
-    local id = ep.address .. ":" .. ep.port
+  for _, m in ipairs(members) do
+    local id = m.id
     for i = 1, VNODES do
-      points[#points + 1] = { h = hash32(id .. "#" .. i), id = id, ep = ep }
+      points[#points + 1] = { h = hash32(id .. "#" .. i), id = id, ep = m.ep or m }
     end
   end
   table.sort(points, function(x, y)
@@ -34,7 +63,7 @@ function _M.new(endpoints)
   for i, p in ipairs(points) do
     hashes[i], eps[i] = p.h, p.ep
   end
-  return setmetatable({ hashes = hashes, eps = eps, n = #endpoints }, _M)
+  return setmetatable({ hashes = hashes, eps = eps, n = #endpoints, subsets = subset_size ~= nil }, _M)
 end
 
 -- first returns the index of the first point at or after h.
@@ -55,7 +84,22 @@ function _M:first(h)
   return lo
 end
 
--- pick returns the endpoint of key, or the next untried one clockwise.
+-- untried returns an endpoint of subset set that is not in tried, at
+-- random; nil when it has none.
+local function untried(set, tried)
+  local n = #set
+  local start = math.random(n)
+  for k = 0, n - 1 do
+    local ep = set[(start + k - 1) % n + 1]
+    if not tried[ep] then
+      return ep
+    end
+  end
+  return nil
+end
+
+-- pick returns the endpoint of key (with subsets: one of its subset's,
+-- at random), or the next untried one clockwise.
 function _M:pick(key, tried)
   local eps = self.eps
   local total = #eps
@@ -65,10 +109,18 @@ function _M:pick(key, tried)
   local i = self:first(hash32(key))
   for _ = 1, total do
     local ep = eps[i]
-    if not tried[ep] then
+    if self.subsets then
+      ep = untried(ep, tried)
+      if ep then
+        return ep
+      end
+    elseif not tried[ep] then
       return ep
     end
     i = i % total + 1
+  end
+  if self.subsets then
+    return eps[i][1]
   end
   return eps[i]
 end

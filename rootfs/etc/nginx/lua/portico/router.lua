@@ -60,6 +60,29 @@ local https_redirect_codes = { [301] = true, [302] = true, [307] = true, [308] =
 -- The methods an auth subrequest may use (auth-method).
 local auth_methods = { GET = true, HEAD = true, POST = true, PUT = true, PATCH = true, DELETE = true, OPTIONS = true }
 
+-- The variables a mirror target may name (mirror-target): the parts of
+-- the request's URI.
+local mirror_variables = { request_uri = true, is_args = true, args = true, query_string = true }
+
+-- mirror_target_ok reports whether every '$' of target t starts the name
+-- of one of mirror_variables.
+local function mirror_target_ok(t)
+  local rest = t:gsub("%$([%a_]+)", function(name)
+    if mirror_variables[name] then
+      return ""
+    end
+  end)
+  return not rest:find("$", 1, true)
+end
+
+-- mirror_target is target t with its variables replaced by the request's
+-- (var), as nginx would expand them in the mirror's subrequest.
+local function mirror_target(t, var)
+  return (t:gsub("%$([%a_]+)", function(name)
+    return var[name] or ""
+  end))
+end
+
 -- header_value reports whether v is absent or a string fit for a response
 -- header (no control characters).
 local function header_value(v)
@@ -103,6 +126,9 @@ local function validate_host(host, h)
       or not opt(r.forwardedPrefix, "string")
       or not opt(r.backend, "string") or not opt(r.ingress, "string")
       or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean")
+      or not opt(r.sslRedirectPort, "boolean") or not opt(r.sslRedirectSlash, "boolean")
+      or not opt(r.passHTTPSOnly, "boolean") or not opt(r.satisfyAny, "boolean")
+      or not opt(r.redirectPort, "boolean") or not opt(r.redirectRelative, "boolean")
       or not whole(r.connectTimeout) or not whole(r.sendTimeout) or not whole(r.readTimeout)
       or not whole(r.bodyLimit)
       or r.location ~= nil and (type(r.location) ~= "string" or not r.location:find("^@portico_proxy_%x+$")) then
@@ -110,8 +136,15 @@ local function validate_host(host, h)
     end
     local rd = r.redirect
     if rd ~= nil and (type(rd) ~= "table" or not redirect_codes[rd.code]
-      or type(rd.url) ~= "string" or not rd.url:find("^https?://[^%c%s]+$")) then
-      return "host " .. host .. ": route " .. i .. ": redirect needs a code (301, 302, 303, 307, 308) and an http(s) URL"
+      or type(rd.url) ~= "string" or not rd.url:find("^https?://[^%c%s]+$") and not rd.url:find("^/[^%c%s]*$")) then
+      return "host " .. host .. ": route " .. i .. ": redirect needs a code (301, 302, 303, 307, 308) and an http(s) URL or a path"
+    end
+    local m = r.mirror
+    if m ~= nil and (type(m) ~= "table" or r.location == nil or type(m.target) ~= "string"
+      or not m.target:find("^https?://[^%c%s\"]+$") or not mirror_target_ok(m.target)
+      or type(m.host) ~= "string" or not m.host:find("^[%w][%w%.%-]*$") and not m.host:find("^[%w][%w%.%-]*:%d+$")) then
+      return "host " .. host .. ": route " .. i .. ": mirror needs an http(s) target whose only variables are $request_uri, "
+        .. "$is_args, $args and $query_string, a host name and the route's location"
     end
     local vhost = r.upstreamVhost
     if vhost ~= nil and (type(vhost) ~= "string" or not vhost:find("^[%w][%w%.%-]*$") and not vhost:find("^[%w][%w%.%-]*:%d+$")) then
@@ -444,8 +477,39 @@ local function cors(var, c)
   return false
 end
 
--- route runs in the access phase of the catch-all server; suffix is the
--- HTTPS port suffix of redirects (":8443", or "" for 443), here_name and
+-- absolute is the Location of route r's redirect to url: a path made
+-- absolute with the request's scheme and host, and its port with
+-- use-port-in-redirects unless the scheme's own, as nginx completes one
+-- (port_in_redirect, absolute_redirect); relative with
+-- relative-redirects.
+local function absolute(r, var, host, url)
+  if url:byte(1) ~= 47 or r.redirectRelative then -- '/'
+    return url
+  end
+  local scheme, port = var.scheme, ""
+  if r.redirectPort then
+    local p = var.server_port
+    if not (scheme == "http" and p == "80" or scheme == "https" and p == "443") then
+      port = ":" .. p
+    end
+  end
+  return scheme .. "://" .. host .. port .. url
+end
+
+-- https_url is where route r sends plain HTTP (ssl-redirect), as
+-- ingress-nginx writes it: the host without a port, or with the HTTPS
+-- port suffix (":443") with use-port-in-redirects, and the request URI
+-- uri without one trailing '/' unless preserve-trailing-slash.
+local function https_url(r, host, suffix, uri)
+  if not r.sslRedirectSlash and uri:byte(-1) == 47 then -- '/'
+    uri = uri:sub(1, -2)
+  end
+  return "https://" .. host .. (r.sslRedirectPort and suffix or "") .. uri
+end
+
+-- route runs in the access phase of the catch-all server (the rewrite
+-- phase in locations with satisfy any); suffix is the HTTPS port of
+-- redirects (":443"), here_name and
 -- here the name and body limit of the location it runs in, vhost and
 -- pass whether that location sends the Host and uses the upstream the
 -- router sets. A route with what nginx applies per location (proxy
@@ -508,11 +572,11 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     return ngx.exec(act)
   end
   if r.sslRedirect and var.scheme == "http" then
-    return ngx.redirect("https://" .. host .. suffix .. var.request_uri, redirect_code)
+    return ngx.redirect(https_url(r, host, suffix, var.request_uri), redirect_code)
   end
   local redirect = r.redirect
   if redirect then
-    return ngx.redirect(redirect.url, redirect.code)
+    return ngx.redirect(absolute(r, var, host, redirect.url), redirect.code)
   end
   if not r.backend then
     return ngx.exit(ngx.HTTP_NOT_FOUND)
@@ -527,12 +591,26 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     local ba, a = r.basicAuth, r.auth
     -- nginx's allow and deny run before auth_basic and auth_request: so
     -- does the source range of a route with either (no auth subrequest
-    -- for a refused client).
-    if (ba or a) and (r.allow or r.deny) and not allowed(r) then
-      return ngx.exit(ngx.HTTP_FORBIDDEN)
+    -- for a refused client). With satisfy any, an address it allows needs
+    -- no auth, and one it refuses goes on to the auth.
+    local skip_auth = false
+    if (ba or a) and (r.allow or r.deny) then
+      local ok = allowed(r)
+      if r.satisfyAny then
+        skip_auth = ok
+      elseif not ok then
+        return ngx.exit(ngx.HTTP_FORBIDDEN)
+      end
     end
     if ba then
-      var.portico_basic_realm, var.portico_basic_file = ba.realm, ba.file
+      var.portico_basic_realm, var.portico_basic_file = skip_auth and "off" or ba.realm, ba.file
+    end
+    if a and skip_auth then
+      var.portico_auth_skip = "1"
+    end
+    local m = r.mirror
+    if m then
+      var.portico_mirror_target, var.portico_mirror_host = mirror_target(m.target, var), m.host
     end
     local e = r.errors
     if e then
@@ -562,7 +640,9 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     end
     return ngx.exec(there)
   end
-  if (r.allow or r.deny) and not allowed(r) then
+  -- The route's own location has been here: with satisfy any, the auth
+  -- decided for an address the source range refuses.
+  if (r.allow or r.deny) and not (r.satisfyAny and (r.basicAuth or r.auth)) and not allowed(r) then
     return ngx.exit(ngx.HTTP_FORBIDDEN)
   end
   if r.upstreamVhost and not vhost or r.pass and not pass then
@@ -575,7 +655,7 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   if r.upstreamVhost then
     var.portico_route_vhost = r.upstreamVhost
   end
-  if r.pass then
+  if r.pass and (not r.passHTTPSOnly or var.scheme == "https") then
     var.portico_route_pass = r.pass
   end
   if log_labels and r.ingressPath then
