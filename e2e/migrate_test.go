@@ -88,9 +88,9 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 	}
 	ing("plain", nil, class)
 	ing("cors", map[string]string{"nginx.ingress.kubernetes.io/enable-cors": "true"}, class)
-	ing("mirror", map[string]string{"nginx.ingress.kubernetes.io/mirror-target": "http://m.example.com"}, class)
+	ing("waf", map[string]string{"nginx.ingress.kubernetes.io/enable-owasp-core-rules": "true"}, class)
 	ing("regex", map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/"}, class)
-	ing("suite", map[string]string{"nginx.ingress.kubernetes.io/mirror-target": "http://m.example.com"}, "nginx") // not its class
+	ing("suite", map[string]string{"nginx.ingress.kubernetes.io/enable-owasp-core-rules": "true"}, "nginx") // not its class
 
 	r, code, out := migrateRun(t, "-n", ctrlNS, "-o", "json")
 	if code != 1 {
@@ -98,18 +98,18 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 	}
 	got := statuses(r)
 	want := map[string]migrate.Status{
-		"Deployment " + ctrlNS + "/ingress-nginx-controller":                                          migrate.Unsupported,
-		"Deployment " + ctrlNS + "/ingress-nginx-controller --configmap":                              migrate.Unchanged,
-		"Deployment " + ctrlNS + "/ingress-nginx-controller --v":                                      migrate.Unchanged,
-		"Deployment " + ctrlNS + "/ingress-nginx-controller --enable-ssl-passthrough":                 migrate.Unsupported,
-		"Deployment " + ctrlNS + "/ingress-nginx-controller --tcp-services-configmap":                 migrate.Unsupported,
-		"ConfigMap " + ctrlNS + "/ingress-nginx-controller data[proxy-body-size]":                     migrate.Unchanged,
-		"ConfigMap " + ctrlNS + "/ingress-nginx-controller data[jaeger-collector-host]":               migrate.Unsupported,
-		"ConfigMap " + ctrlNS + "/ingress-nginx-tcp data[5432]":                                       migrate.Unsupported,
-		"Ingress " + apps + "/plain":                                                                  migrate.Unchanged,
-		"Ingress " + apps + "/cors":                                                                   migrate.Unchanged,
-		"Ingress " + apps + "/mirror metadata.annotations[nginx.ingress.kubernetes.io/mirror-target]": migrate.Unsupported,
-		"Ingress " + apps + "/regex metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]": migrate.Differs,
+		"Deployment " + ctrlNS + "/ingress-nginx-controller":                                                 migrate.Unsupported,
+		"Deployment " + ctrlNS + "/ingress-nginx-controller --configmap":                                     migrate.Unchanged,
+		"Deployment " + ctrlNS + "/ingress-nginx-controller --v":                                             migrate.Unchanged,
+		"Deployment " + ctrlNS + "/ingress-nginx-controller --enable-ssl-passthrough":                        migrate.Unsupported,
+		"Deployment " + ctrlNS + "/ingress-nginx-controller --tcp-services-configmap":                        migrate.Unsupported,
+		"ConfigMap " + ctrlNS + "/ingress-nginx-controller data[proxy-body-size]":                            migrate.Unchanged,
+		"ConfigMap " + ctrlNS + "/ingress-nginx-controller data[jaeger-collector-host]":                      migrate.Unsupported,
+		"ConfigMap " + ctrlNS + "/ingress-nginx-tcp data[5432]":                                              migrate.Unsupported,
+		"Ingress " + apps + "/plain":                                                                         migrate.Unchanged,
+		"Ingress " + apps + "/cors":                                                                          migrate.Unchanged,
+		"Ingress " + apps + "/waf metadata.annotations[nginx.ingress.kubernetes.io/enable-owasp-core-rules]": migrate.Unsupported,
+		"Ingress " + apps + "/regex metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]":        migrate.Differs,
 	}
 	for k, s := range want {
 		if got[k] != s {
@@ -126,7 +126,7 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 	}
 	// The text report names the differences.
 	_, code, text := migrateRun(t, "--controller="+ctrlNS+"/ingress-nginx-controller")
-	if code != 1 || !strings.Contains(text, "✗ unsupported Ingress "+apps+"/mirror") || !strings.Contains(text, "mirror-target") ||
+	if code != 1 || !strings.Contains(text, "✗ unsupported Ingress "+apps+"/waf") || !strings.Contains(text, "enable-owasp-core-rules") ||
 		!strings.Contains(text, "7 objects: 2 unchanged, 1 behave differently, 4 with unsupported settings") {
 		t.Errorf("text report, exit %d:\n%s", code, text)
 	}
@@ -137,7 +137,7 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 		t.Errorf("two controllers: exit %d\n%s", code, out)
 	}
 	// With only what Portico does the same: exit 0.
-	for _, n := range []string{"mirror", "regex"} {
+	for _, n := range []string{"waf", "regex"} {
 		if err := env.client.NetworkingV1().Ingresses(apps).Delete(ctx, n, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
