@@ -231,9 +231,13 @@ func TestConfigMapTLSSettings(t *testing.T) {
 				}
 				return err
 			})
-			if resumed, err := resumes(host); err != nil || !resumed {
-				t.Errorf("ssl-session-tickets: TLS 1.2 resumed %v (%v)", resumed, err)
-			}
+			// Both handshakes must reach workers of the new config.
+			eventually(t, "ssl-session-tickets: TLS 1.2 resumes", func() error {
+				if resumed, err := resumes(host); err != nil || !resumed {
+					return fmt.Errorf("resumed %v (%v)", resumed, err)
+				}
+				return nil
+			})
 			eventually(t, "unknown names refused", func() error {
 				if _, _, err := handshake("unknown.tlsset.example.com"); err == nil {
 					return fmt.Errorf("handshake for an unknown name")
