@@ -667,7 +667,7 @@ func newTLSApp(t *testing.T, ns, name string) *app {
 
 // newTLSAppCert is newTLSApp that also returns the pod's self-signed
 // certificate, for name.internal.
-func newTLSAppCert(t *testing.T, ns, name string) (*app, cert) {
+func newTLSAppCert(t testing.TB, ns, name string) (*app, cert) {
 	t.Helper()
 	c := newCert(t, time.Now().Add(time.Hour), name+".internal")
 	a := newOnePodApp(t, ns, name, 80, 8443, func(h *framework.Host, pod string, port int) (*framework.Echo, error) {

@@ -116,12 +116,30 @@ func TestIngressNginxChart(t *testing.T) {
 		}},
 		// TCP and UDP services exposed through the controller.
 		{"tcp-udp", ingressNginxValues{tcp: map[string]string{"9000": "chart-apps/echo:80"}, udp: map[string]string{"5353": "chart-apps/dns:53"}}, func(t *testing.T, r *chartRun) {
-			// Layer 4 comes later: the flags are accepted, and said to do nothing.
-			for _, f := range []string{"--tcp-services-configmap", "--udp-services-configmap"} {
-				if !r.logHas("flag has no effect in Portico", f) {
-					t.Errorf("no Warning that %s has no effect", f)
+			// The chart's tcp and udp values made the ConfigMaps
+			// ingress-nginx-tcp ("9000": chart-apps/echo:80) and
+			// ingress-nginx-udp ("5353": chart-apps/dns:53) and the flags
+			// naming them: both ports serve.
+			newStreamAppOn(t, ce.admin, "chart-apps", "echo", 80, 1, false)
+			newStreamAppOn(t, ce.admin, "chart-apps", "dns", 80, 1, false)
+			eventually(t, "the chart's TCP service on port 9000", func() error {
+				c, err := dialStream(9000, nil)
+				if err != nil {
+					return err
 				}
-			}
+				defer c.Close()
+				if c.pod != "echo-0" {
+					return fmt.Errorf("answered by %q", c.pod)
+				}
+				return c.echoes("through the chart's tcp value")
+			})
+			eventually(t, "the chart's UDP service on port 5353", func() error {
+				got, err := framework.UDPExchange("127.0.0.1:5353", "q", time.Second)
+				if err != nil || got != "pod=dns-0 q" {
+					return fmt.Errorf("%q, %v", got, err)
+				}
+				return nil
+			})
 		}},
 		// The controller watches one namespace.
 		{"watch-namespace", ingressNginxValues{scopeNamespace: "chart-apps"}, func(t *testing.T, r *chartRun) {

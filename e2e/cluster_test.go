@@ -78,7 +78,7 @@ func ensureNamespace(t testing.TB, name string) {
 
 // waitFor retries check until it returns nil or limit passes; for waits
 // longer than eventually's.
-func waitFor(t *testing.T, limit time.Duration, what string, check func() error) {
+func waitFor(t testing.TB, limit time.Duration, what string, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {

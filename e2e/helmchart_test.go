@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 
@@ -157,7 +158,7 @@ controller:
     enable-ssl-passthrough: ""
   service:
     type: NodePort
-    nodePorts: {http: 30080, https: 30443}
+    nodePorts: {http: 30080, https: 30443, tcp: {"9000": 30900}}
   metrics: {enabled: false}
   admissionWebhooks: {enabled: false}
   ingressClass: public
@@ -169,13 +170,16 @@ controller:
   tolerations: [{key: edge, operator: Exists, effect: NoSchedule}]
 tcp:
   "9000": apps/echo:80
+udp:
+  "5353": apps/dns:53
 `, "ingress-nginx", "ingress-nginx", false, func(t *testing.T, r renderedChart) {
 			var d appsv1.Deployment
 			r.must(t, "Deployment", "ingress-nginx-controller", &d)
 			c := d.Spec.Template.Spec.Containers[0]
 			wantArgs := []string{"controller", "--publish-service=$(POD_NAMESPACE)/ingress-nginx-controller", "--election-id=public-leader",
 				"--controller-class=k8s.io/public-nginx", "--ingress-class=public", "--configmap=$(POD_NAMESPACE)/ingress-nginx-controller",
-				"--tcp-services-configmap=$(POD_NAMESPACE)/ingress-nginx-tcp", "--watch-namespace-selector=team=web",
+				"--tcp-services-configmap=$(POD_NAMESPACE)/ingress-nginx-tcp", "--udp-services-configmap=$(POD_NAMESPACE)/ingress-nginx-udp",
+				"--watch-namespace-selector=team=web",
 				"--default-ssl-certificate=ingress-nginx/default-cert", "--enable-ssl-passthrough"}
 			if !slices.Equal(c.Args, wantArgs) {
 				t.Errorf("args %q, want %q", c.Args, wantArgs)
@@ -198,10 +202,28 @@ tcp:
 			if cm.Data["9000"] != "apps/echo:80" {
 				t.Errorf("tcp ConfigMap data %v", cm.Data)
 			}
+			r.must(t, "ConfigMap", "ingress-nginx-udp", &cm)
+			if cm.Data["5353"] != "apps/dns:53" {
+				t.Errorf("udp ConfigMap data %v", cm.Data)
+			}
+			// The TCP and UDP ports are the Pod's and the Service's.
+			for _, want := range []corev1.ContainerPort{{Name: "9000-tcp", ContainerPort: 9000, Protocol: corev1.ProtocolTCP},
+				{Name: "5353-udp", ContainerPort: 5353, Protocol: corev1.ProtocolUDP}} {
+				if !slices.Contains(c.Ports, want) {
+					t.Errorf("container ports %v lack %v", c.Ports, want)
+				}
+			}
 			var svc corev1.Service
 			r.must(t, "Service", "ingress-nginx-controller", &svc)
 			if svc.Spec.Type != corev1.ServiceTypeNodePort || svc.Spec.Ports[0].NodePort != 30080 || svc.Spec.Ports[1].NodePort != 30443 {
 				t.Errorf("Service %+v", svc.Spec)
+			}
+			for _, want := range []corev1.ServicePort{
+				{Name: "9000-tcp", Port: 9000, TargetPort: intstr.FromString("9000-tcp"), Protocol: corev1.ProtocolTCP, NodePort: 30900},
+				{Name: "5353-udp", Port: 5353, TargetPort: intstr.FromString("5353-udp"), Protocol: corev1.ProtocolUDP}} {
+				if !slices.Contains(svc.Spec.Ports, want) {
+					t.Errorf("Service ports %+v lack %+v", svc.Spec.Ports, want)
+				}
 			}
 			var class networkingv1.IngressClass
 			r.must(t, "IngressClass", "public", &class)

@@ -117,6 +117,8 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 		return ns, name
 	}
 	cmNS, cmName := namespaced("configmap", f.configMap)
+	namespaced("tcp-services-configmap", f.tcpServices)
+	namespaced("udp-services-configmap", f.udpServices)
 	psNS, psName := namespaced("publish-service", f.publishService)
 	var defBackend *model.ServiceRef
 	if ns, name := namespaced("default-backend-service", f.defaultBackendService); name != "" {
@@ -188,7 +190,12 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 	if st, err := os.Stat(filepath.Join(f.luaDir, "portico", "balancer.lua")); err != nil || st.IsDir() {
 		bad("--lua-dir=%q does not hold portico/balancer.lua", f.luaDir)
 	}
-	for _, m := range []string{"ndk_http_module.so", "ngx_http_lua_module.so"} {
+	modules := []string{"ndk_http_module.so", "ngx_http_lua_module.so"}
+	if f.tcpServices != "" || f.udpServices != "" || f.sslPassthrough {
+		// The stream context (TCP/UDP services, the passthrough front).
+		modules = append(modules, "ngx_stream_module.so", "ngx_stream_js_module.so")
+	}
+	for _, m := range modules {
 		if _, err := os.Stat(filepath.Join(f.modulesDir, m)); err != nil {
 			bad("--modules-dir=%q does not hold %s", f.modulesDir, m)
 		}
@@ -264,6 +271,8 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 
 			PublishServiceNamespace: psNS,
 			PublishServiceName:      psName,
+			TCPServices:             f.tcpServices,
+			UDPServices:             f.udpServices,
 		},
 		Model: model.Options{
 			IngressClass:       f.ingressClass,
@@ -273,6 +282,8 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 			DisableCatchAll:    f.disableCatchAll,
 			DefaultBackend:     defBackend,
 			DefaultCertificate: defCert,
+			SSLPassthrough:     f.sslPassthrough,
+			ReservedPorts:      f.reservedPorts(),
 		},
 		Plan: plan.Options{
 			HTTPPort:   f.httpPort,
@@ -287,6 +298,8 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 			OpenFilesLimit: controller.OpenFilesLimit(),
 			// Lua counts each request for /metrics (--enable-metrics).
 			RequestMetrics: f.enableMetrics,
+			// The passthrough front on the HTTPS port.
+			SSLPassthrough: f.sslPassthrough,
 		},
 		NginxBinary:            nginx,
 		ConfigDir:              configDir,
@@ -311,6 +324,22 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 			LeaseDuration: f.electionTTL, RenewDeadline: f.electionTTL / 2, RetryPeriod: f.electionTTL / 4},
 		Webhook: controller.Webhook{Addr: f.webhookAddr, CertFile: f.webhookCertificate, KeyFile: f.webhookKey},
 	}, nil
+}
+
+// reservedPorts are the controller's own ports, which TCP and UDP
+// services may not take (as in ingress-nginx, its default server's too).
+func (f *controllerFlags) reservedPorts() map[int]string {
+	ports := map[int]string{f.httpPort: "HTTP port", f.httpsPort: "HTTPS port", f.healthzPort: "healthz port",
+		f.statusPort: "status port", f.defaultServerPort: "default server port (--default-server-port)"}
+	if f.profiling {
+		ports[f.profilerPort] = "profiler port"
+	}
+	if _, port, err := net.SplitHostPort(f.webhookAddr); err == nil {
+		if n, err := strconv.Atoi(port); err == nil {
+			ports[n] = "validating webhook port"
+		}
+	}
+	return ports
 }
 
 // healthPath is the grammar of --health-check-path.

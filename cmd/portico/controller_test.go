@@ -138,7 +138,8 @@ func TestControllerFlagSyntax(t *testing.T) {
 func fakeInstall(t *testing.T) []string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{"lua/portico/balancer.lua", "modules/ndk_http_module.so", "modules/ngx_http_lua_module.so"} {
+	for _, f := range []string{"lua/portico/balancer.lua", "modules/ndk_http_module.so", "modules/ngx_http_lua_module.so",
+		"modules/ngx_stream_module.so", "modules/ngx_stream_js_module.so"} {
 		p := filepath.Join(dir, f)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -210,7 +211,17 @@ func TestChartArgsConfig(t *testing.T) {
 	case !cfg.Log.Core().Enabled(-1): // zapcore.DebugLevel
 		t.Errorf("--v=3 does not log at debug level")
 	}
-	if got := noEffectSet(fs); len(got) != 2 || got[0][0] != "enable-ssl-passthrough" || got[1][0] != "tcp-services-configmap" {
+	if got := noEffectSet(fs); len(got) != 0 {
 		t.Errorf("no-effect flags warned about: %q", got)
+	}
+	if !cfg.Model.SSLPassthrough || !cfg.Plan.SSLPassthrough || cfg.Watch.TCPServices != "ingress-nginx/tcp" || cfg.Watch.UDPServices != "" {
+		t.Errorf("layer 4: passthrough %v/%v, TCP services %q, UDP services %q", cfg.Model.SSLPassthrough, cfg.Plan.SSLPassthrough,
+			cfg.Watch.TCPServices, cfg.Watch.UDPServices)
+	}
+	// TCP and UDP services may not take the controller's own ports.
+	for _, port := range []int{80, 443, 10254, 10246, 10299, 8443, 8181} {
+		if cfg.Model.ReservedPorts[port] == "" {
+			t.Errorf("port %d is not reserved (%v)", port, cfg.Model.ReservedPorts)
+		}
 	}
 }

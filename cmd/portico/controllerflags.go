@@ -76,6 +76,10 @@ type controllerFlags struct {
 	postShutdownGrace      seconds
 	verbosity              int
 	showVersion            bool
+	tcpServices            string
+	udpServices            string
+	sslPassthrough         bool
+	defaultServerPort      int
 
 	resolvers   []string
 	nginxBinary string
@@ -160,6 +164,9 @@ func (f *controllerFlags) register(fs *pflag.FlagSet) {
 	f.postShutdownGrace = seconds(10 * time.Second)
 	fs.Var(&f.shutdownGrace, "shutdown-grace-period", "seconds nginx keeps accepting after the shutdown signal (with the health check failing) before it drains")
 	fs.Var(&f.postShutdownGrace, "post-shutdown-grace-period", "seconds to wait after nginx stopped before the controller exits")
+	fs.StringVar(&f.tcpServices, "tcp-services-configmap", "", "ConfigMap (namespace/name) of TCP services: port = namespace/service:port[:PROXY][:PROXY] (docs/layer4.md)")
+	fs.StringVar(&f.udpServices, "udp-services-configmap", "", "ConfigMap (namespace/name) of UDP services: port = namespace/service:port (docs/layer4.md)")
+	fs.BoolVar(&f.sslPassthrough, "enable-ssl-passthrough", false, "serve the ssl-passthrough annotation: nginx reads the TLS server name on the HTTPS port and passes those hosts' connections to their backends untouched")
 	fs.IntVarP(&f.verbosity, "v", "v", 0, "log verbosity as klog's: 3 or more logs at debug level")
 	fs.BoolVar(&f.showVersion, "version", false, "print the version and exit")
 	compat("kubeconfig", "apiserver-host", "certificate-authority", "ingress-class", "controller-class", "ingress-class-by-name",
@@ -169,9 +176,9 @@ func (f *controllerFlags) register(fs *pflag.FlagSet) {
 		"validating-webhook", "validating-webhook-certificate", "validating-webhook-key", "http-port", "https-port",
 		"healthz-port", "healthz-host", "health-check-path", "status-port", "profiling", "profiler-port", "profiler-address",
 		"enable-metrics", "metrics-per-host", "disable-svc-external-name", "disable-sync-events", "sync-period", "shutdown-grace-period",
-		"post-shutdown-grace-period", "v", "version")
+		"post-shutdown-grace-period", "v", "version", "tcp-services-configmap", "udp-services-configmap", "enable-ssl-passthrough")
 
-	registerNoEffect(fs, &f.metricsPerUndefHost)
+	registerNoEffect(fs, &f.metricsPerUndefHost, &f.defaultServerPort)
 }
 
 func setGroup(fs *pflag.FlagSet, group string, names ...string) {
@@ -185,7 +192,6 @@ func setGroup(fs *pflag.FlagSet, group string, names ...string) {
 // Reasons shared by several flags that have no effect.
 const (
 	whyMetrics     = "Portico's per-request metrics have fixed labels and buckets"
-	whyLayer4      = "Portico does not proxy TCP, UDP or TLS passthrough yet"
 	whyKlog        = "Portico logs with zap to stderr; use --log-level or --v"
 	whyMaxmind     = "Portico has no GeoIP databases"
 	whyUnneeded    = "Portico has no such process"
@@ -195,8 +201,9 @@ const (
 // registerNoEffect defines the ingress-nginx flags that Portico accepts
 // without acting on them, with ingress-nginx's types and defaults.
 // undefinedHost is kept: --metrics-per-undefined-host is checked against
-// --metrics-per-host as ingress-nginx does.
-func registerNoEffect(fs *pflag.FlagSet, undefinedHost *bool) {
+// --metrics-per-host as ingress-nginx does; defaultServerPort too: TCP and
+// UDP services may not take it, as in ingress-nginx.
+func registerNoEffect(fs *pflag.FlagSet, undefinedHost *bool, defaultServerPort *int) {
 	type def struct {
 		name, why string
 		add       func(name string)
@@ -212,12 +219,9 @@ func registerNoEffect(fs *pflag.FlagSet, undefinedHost *bool) {
 		{"disable-full-test", "the webhook always builds the model from every Ingress and never runs nginx -t", boolean(false)},
 		{"enable-ssl-chain-completion", "Portico serves the certificate chain of the Secret as it is", boolean(false)},
 		{"enable-topology-aware-routing", "Portico balances over every ready endpoint and ignores topology hints", boolean(false)},
-		{"enable-ssl-passthrough", whyLayer4, boolean(false)},
-		{"ssl-passthrough-proxy-port", whyLayer4, integer(442)},
-		{"tcp-services-configmap", whyLayer4, str("")},
-		{"udp-services-configmap", whyLayer4, str("")},
-		{"stream-port", whyLayer4, integer(10247)},
-		{"default-server-port", "Portico answers requests that match nothing itself, without an internal default server", integer(8181)},
+		{"ssl-passthrough-proxy-port", "behind the passthrough front the HTTPS server listens on a unix socket, not a port", integer(442)},
+		{"stream-port", "Portico has no stream configuration port: endpoints reach the stream context as files", integer(10247)},
+		{"default-server-port", "Portico answers requests that match nothing itself, without an internal default server", func(n string) { fs.IntVar(defaultServerPort, n, 8181, "") }},
 		{"health-check-timeout", "Portico's health check reads the controller's state and does not ask nginx over HTTP", integer(10)},
 		{"sync-rate-limit", "Portico coalesces changes in one work queue", func(n string) { fs.Float32(n, 0.3, "") }},
 		{"status-update-interval", whyEventDriven, integer(60)},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -14,8 +15,9 @@ import (
 
 func newDiagnoseCommand() *cobra.Command {
 	var f toolFlags
+	var tcpServices, udpServices string
 	cmd := &cobra.Command{
-		Use:   "diagnose HOST[/PATH] | -n NAMESPACE ingress/NAME",
+		Use:   "diagnose HOST[/PATH] | -n NAMESPACE ingress/NAME | tcp/PORT | udp/PORT",
 		Short: "Walk every hop of a request and name the first broken one",
 		Long: `Walks a request through IngressClass, Ingress rule, Service and port,
 EndpointSlices (and the Pods of not-ready endpoints with their last probe
@@ -23,7 +25,15 @@ failure), TLS certificate, and what the running nginx holds (the
 controller's /status and the Lua balancer's backends). Prints one line per
 hop and the first broken hop with what to do; exits 1 when a hop is broken.
 
-With ingress/NAME, every host and path of that Ingress is diagnosed.`,
+With ingress/NAME, every host and path of that Ingress is diagnosed.
+
+With tcp/PORT or udp/PORT, a TCP or UDP service of the tcp-services or
+udp-services ConfigMap is diagnosed: its entry, Service and port,
+EndpointSlices, and what the running controller serves on the port. The
+ConfigMaps are those the controller's /status names, else the flags'.
+
+For a host of an ssl-passthrough Ingress, the TLS hop says where its TLS
+connections go.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.checkOutput(); err != nil {
@@ -35,28 +45,43 @@ With ingress/NAME, every host and path of that Ingress is diagnosed.`,
 			}
 			ctx, cancel := f.ctx()
 			defer cancel()
-			g := diagnose.GatherOptions{WithPods: true}
+			g := diagnose.GatherOptions{WithPods: true, TCPServices: tcpServices, UDPServices: udpServices}
 			if f.configMap != "" {
 				if g.ConfigMapNamespace, g.ConfigMapName, err = splitRef(f.configMap, "--configmap"); err != nil {
 					return err
 				}
 			}
+			for _, ref := range []struct{ flag, v string }{{"--tcp-services-configmap", tcpServices}, {"--udp-services-configmap", udpServices}} {
+				if ref.v != "" {
+					if _, _, err := splitRef(ref.v, ref.flag); err != nil {
+						return err
+					}
+				}
+			}
+			ctrl := diagnose.FetchController(ctx, f.controllerURL, f.luaURL)
+			if st := ctrl.Status; st != nil {
+				g.TCPServices, g.UDPServices = cmp.Or(st.TCPServices, g.TCPServices), cmp.Or(st.UDPServices, g.UDPServices)
+			}
 			snap, err := diagnose.Gather(ctx, client, g)
 			if err != nil {
 				return err
 			}
-			snap.Options, snap.Now = f.modelOptions(), time.Now()
-			snap.Controller = diagnose.FetchController(ctx, f.controllerURL, f.luaURL)
-			reqs, err := requests(ctx, snap, ns, args[0])
-			if err != nil {
-				return err
-			}
+			snap.Options, snap.Now, snap.Controller = f.modelOptions(), time.Now(), ctrl
 			var reports []diagnose.Report
+			if proto, port, ok := diagnose.ParseStreamTarget(args[0]); ok {
+				reports = append(reports, diagnose.DiagnoseStream(snap, proto, port))
+			} else {
+				reqs, err := requests(ctx, snap, ns, args[0])
+				if err != nil {
+					return err
+				}
+				for _, r := range reqs {
+					reports = append(reports, diagnose.Diagnose(snap, r[0], r[1]))
+				}
+			}
 			broken := false
-			for _, r := range reqs {
-				rep := diagnose.Diagnose(snap, r[0], r[1])
+			for _, rep := range reports {
 				broken = broken || !rep.OK()
-				reports = append(reports, rep)
 			}
 			out := cmd.OutOrStdout()
 			if f.output == "json" {
@@ -83,6 +108,8 @@ With ingress/NAME, every host and path of that Ingress is diagnosed.`,
 	f.out(cmd.Flags())
 	f.controller(cmd.Flags())
 	f.model(cmd.Flags())
+	cmd.Flags().StringVar(&tcpServices, "tcp-services-configmap", "", "the controller's --tcp-services-configmap (when its /status does not say)")
+	cmd.Flags().StringVar(&udpServices, "udp-services-configmap", "", "the controller's --udp-services-configmap (when its /status does not say)")
 	return cmd
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/portico-ingress/portico/pkg/diagnose"
 	"github.com/portico-ingress/portico/pkg/plan"
@@ -28,19 +29,30 @@ func newConfCommand() *cobra.Command {
 		f         toolFlags
 		configDir string
 		host      string
+		stream    bool
+		service   string
 	)
 	cmd := &cobra.Command{
-		Use:   "conf [--host HOST]",
-		Short: "Print the running nginx.conf, or the server block(s) for one host",
+		Use:   "conf [--host HOST | --stream | --service tcp/PORT]",
+		Short: "Print the running nginx.conf, or the part of it for one host, the stream context, or one TCP/UDP service",
 		Long: `Reads nginx.conf from --config-dir (inside the controller's Pod), or, when
 --controller-url is given or --config-dir holds no nginx.conf of Portico's,
 fetches it from the controller's read-only GET /nginx.conf on the healthz
 port. With --host, prints only the server
 block(s) nginx picks for that host; for a host routed by Lua (no server
 block of its own) it first prints, as comments, the routes the Lua router
-holds for it (GET /configuration/routes on --lua-url). Every routed host
-at once, as the server blocks they stand for: routed-hosts.conf in
---config-dir (the controller rewrites it when routes change).`,
+holds for it (GET /configuration/routes on --lua-url); for a host of an
+ssl-passthrough Ingress it first prints the passthrough front of the
+stream context that sends its TLS connections to the backend. Every
+routed host at once, as the server blocks they stand for:
+routed-hosts.conf in --config-dir (the controller rewrites it when routes
+change).
+
+With --stream, prints the stream context (TCP and UDP services, the TLS
+passthrough front). With --service tcp/PORT or udp/PORT, prints the
+server block of that TCP or UDP service and, when nginx.conf was read from
+--config-dir, the endpoints its peer file lists now (nginx picks one per
+session).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var conf []byte
@@ -69,9 +81,24 @@ at once, as the server blocks they stand for: routed-hosts.conf in
 				return err
 			}
 			out := cmd.OutOrStdout()
-			if host == "" {
+			switch {
+			case stream:
+				st := diagnose.StreamContext(string(conf))
+				if st == "" {
+					return errors.New("nginx.conf has no stream context: no TCP or UDP services, no --enable-ssl-passthrough")
+				}
+				_, err = fmt.Fprintln(out, st)
+				return err
+			case service != "":
+				return streamService(out, string(conf), service)
+			case host == "":
 				_, err = out.Write(conf)
 				return err
+			}
+			if pt := diagnose.PassthroughFor(string(conf), host); pt != "" {
+				fmt.Fprintf(out, "# TLS connections naming %s on the HTTPS port pass through untouched (ssl-passthrough):\n", host)
+				fmt.Fprintf(out, "stream {\n%s\n}\n", pt)
+				fmt.Fprintf(out, "# Plain HTTP requests to %s, and TLS without its name, reach the http context:\n", host)
 			}
 			blocks := diagnose.ServersFor(diagnose.ServerBlocks(string(conf)), host)
 			if len(blocks) == 0 {
@@ -90,10 +117,43 @@ at once, as the server blocks they stand for: routed-hosts.conf in
 	}
 	cmd.Flags().StringVar(&configDir, "config-dir", "/etc/nginx", "directory holding nginx.conf")
 	cmd.Flags().StringVar(&host, "host", "", "print only the server block(s) for this host")
+	cmd.Flags().BoolVar(&stream, "stream", false, "print only the stream context (TCP and UDP services, the TLS passthrough front)")
+	cmd.Flags().StringVar(&service, "service", "", "print only the server block of this TCP or UDP service, tcp/PORT or udp/PORT")
+	cmd.MarkFlagsMutuallyExclusive("host", "stream", "service")
 	cmd.Flags().StringVar(&f.controllerURL, "controller-url", "http://127.0.0.1:10254", "fetch nginx.conf from the controller's healthz port instead of --config-dir")
 	cmd.Flags().StringVar(&f.luaURL, "lua-url", "http://127.0.0.1:10246", "nginx's status port, for the routes of hosts the Lua router serves")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
 	return cmd
+}
+
+// streamService prints the server block of a TCP or UDP service
+// (target: tcp/PORT or udp/PORT) and, when the peer file nginx reads is
+// on this machine (inside the controller's Pod), the endpoints it lists.
+func streamService(out io.Writer, conf, target string) error {
+	proto, port, ok := diagnose.ParseStreamTarget(target)
+	if !ok {
+		return fmt.Errorf("--service %q: want tcp/PORT or udp/PORT", target)
+	}
+	udp := proto == corev1.ProtocolUDP
+	block := diagnose.StreamServerFor(conf, port, udp)
+	if block == "" {
+		return fmt.Errorf("nginx.conf has no %s service on port %d (portico diagnose %s says why)", proto, port, strings.ToLower(target))
+	}
+	fmt.Fprintln(out, block)
+	file := filepath.Join(diagnose.PeersDir(conf), plan.StreamPeers(proto, port))
+	peers, err := os.ReadFile(file)
+	switch {
+	case err != nil:
+		fmt.Fprintf(out, "# The endpoints are in %s inside the controller's Pod (%v).\n", file, err)
+	case len(bytes.TrimSpace(peers)) == 0:
+		fmt.Fprintf(out, "# %s lists no endpoint: nginx closes the connections.\n", file)
+	default:
+		fmt.Fprintf(out, "# nginx picks one of these endpoints per session (%s):\n", file)
+		for _, l := range strings.Fields(string(peers)) {
+			fmt.Fprintf(out, "#   %s\n", l)
+		}
+	}
+	return nil
 }
 
 // luaRoutes prints, as comments, the routes the Lua router holds for a

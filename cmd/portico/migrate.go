@@ -254,7 +254,8 @@ func readInstallation(ctx context.Context, c kubernetes.Interface, namespace, na
 		Flags:               items,
 		DisableExternalName: f.disableExternalName,
 		Options: model.Options{IngressClass: f.ingressClass, ControllerClass: f.controllerClass, IngressClassByName: f.ingressClassByName,
-			WatchWithoutClass: f.watchWithoutClass, DisableCatchAll: f.disableCatchAll},
+			WatchWithoutClass: f.watchWithoutClass, DisableCatchAll: f.disableCatchAll,
+			SSLPassthrough: f.sslPassthrough, ReservedPorts: f.reservedPorts()},
 	}
 	ref := func(v string) (string, string) {
 		ns, name, _ := strings.Cut(v, "/")
@@ -280,7 +281,7 @@ func readInstallation(ctx context.Context, c kubernetes.Interface, namespace, na
 			return migrate.Input{}, err
 		}
 	}
-	for _, l4 := range []struct{ proto, ref string }{{"TCP", tcpServices(args)}, {"UDP", udpServices(args)}} {
+	for _, l4 := range []struct{ proto, ref string }{{"TCP", f.tcpServices}, {"UDP", f.udpServices}} {
 		if l4.ref == "" {
 			continue
 		}
@@ -292,23 +293,6 @@ func readInstallation(ctx context.Context, c kubernetes.Interface, namespace, na
 		in.Layer4 = append(in.Layer4, migrate.Layer4{Protocol: l4.proto, ConfigMap: cm})
 	}
 	return in, nil
-}
-
-// tcpServices and udpServices return the values of those flags in args
-// (Portico accepts them with no effect, so controllerFlags has no field).
-func tcpServices(args []string) string { return flagValue(args, "tcp-services-configmap") }
-func udpServices(args []string) string { return flagValue(args, "udp-services-configmap") }
-
-func flagValue(args []string, name string) string {
-	v := ""
-	for i, a := range args {
-		if rest, ok := strings.CutPrefix(a, "--"+name+"="); ok {
-			v = rest
-		} else if a == "--"+name && i+1 < len(args) {
-			v = args[i+1]
-		}
-	}
-	return v
 }
 
 func selectedNamespaces(ctx context.Context, c kubernetes.Interface, selector string, ings []*networkingv1.Ingress) ([]*networkingv1.Ingress, error) {

@@ -24,7 +24,7 @@ func TestJudgeFlags(t *testing.T) {
 		"--publish-service=ingress-nginx/ingress-nginx-controller": migrate.Unchanged,
 		"--election-id=ingress-nginx-leader":                       migrate.Unchanged,
 		"--enable-annotation-validation=true":                      migrate.Unchanged, // its default: no change
-		"--enable-ssl-passthrough=true":                            migrate.Unsupported,
+		"--enable-ssl-passthrough=true":                            migrate.Unchanged,
 		"--v=2":                                                    migrate.Unchanged,
 		"--watch-namespace-selector=team=a":                        migrate.Unchanged,
 		"--no-such-flag=1":                                         migrate.Unsupported,
@@ -59,8 +59,5 @@ func TestControllerArgs(t *testing.T) {
 	}
 	if want := []string{"--configmap=edge/cm", "--publish-service=$(UNSET)/svc", "--ingress-class=edge"}; !slices.Equal(got, want) {
 		t.Errorf("args %q, want %q", got, want)
-	}
-	if flagValue([]string{"--tcp-services-configmap", "a/b", "--udp-services-configmap=c/d"}, "tcp-services-configmap") != "a/b" {
-		t.Error("flagValue of --name value")
 	}
 }

@@ -189,3 +189,6 @@ func echoBinary(ctx context.Context) (string, error) {
 	echoBin = bin
 	return bin, nil
 }
+
+// Pid is the echo server's process id.
+func (e *Echo) Pid() int { return e.proc.cmd.Process.Pid }

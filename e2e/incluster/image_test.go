@@ -20,14 +20,26 @@ import (
 // luaCheckConf loads the Lua module and Portico's Lua modules as
 // nginx.conf does (nginx -t does not run init_by_lua: nginx must start),
 // and the modules nginx.conf loads when the ConfigMap asks (Brotli,
-// headers-more), and answers on a unix socket from Lua.
+// headers-more) or a stream flag is set (stream, njs, with Portico's njs
+// script: TCP/UDP services, passthrough), and answers on a unix socket
+// from Lua.
 const luaCheckConf = `pid /tmp/check.pid;
 error_log stderr notice;
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so;
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+load_module /usr/lib/nginx/modules/ngx_stream_js_module.so;
 events {}
+stream {
+    js_import portico_stream from /etc/nginx/lua/portico/stream.js;
+    js_set $portico_peer portico_stream.peer;
+    server {
+        listen unix:/tmp/check-stream.sock;
+        proxy_pass $portico_peer;
+    }
+}
 http {
     brotli on;
     more_set_headers "X-Image: checked";

@@ -3,7 +3,10 @@
 // service on /__auth/ (see package echo).
 // On the same port it speaks HTTP/2 too (cleartext by prior knowledge, or
 // ALPN h2 over TLS) and answers gRPC health checks (echo.GRPC). With
-// --fastcgi it is a FastCGI responder instead, as PHP-FPM is.
+// --fastcgi it is a FastCGI responder instead, as PHP-FPM is. With --tcp
+// or --udp it is the backend of a stream service instead: a TCP echo that
+// first names the pod and the client (echo.ServeTCP, which reads the PROXY
+// protocol with --proxy-protocol) and a UDP echo (echo.ServeUDP).
 package main
 
 import (
@@ -30,7 +33,16 @@ func main() {
 	tlsKey := flag.String("tls-key", "", "PEM private key of --tls-cert")
 	shutdownTimeout := flag.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may finish after SIGTERM")
 	fastCGI := flag.Bool("fastcgi", false, "speak FastCGI (a responder, as PHP-FPM) instead of HTTP")
+	tcp := flag.String("tcp", "", "address:port of a TCP echo (a stream service's backend) served instead of HTTP")
+	udp := flag.String("udp", "", "address:port of a UDP echo served instead of HTTP")
+	proxy := flag.Bool("proxy-protocol", false, "the TCP echo reads a PROXY protocol header (v1 or v2) first")
 	flag.Parse()
+	if *tcp != "" || *udp != "" {
+		if err := runLayer4(*tcp, *udp, *pod, *proxy); err != nil {
+			log.Fatalf("echoserver: %v", err)
+		}
+		return
+	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		log.Fatal("echoserver: --tls-cert and --tls-key go together")
 	}
@@ -109,4 +121,32 @@ func run(listen, service, pod, tlsCert, tlsKey string, shutdownTimeout time.Dura
 		return err
 	}
 	return nil
+}
+
+// runLayer4 serves the TCP and UDP echoes until one fails or SIGTERM.
+func runLayer4(tcp, udp, pod string, proxy bool) error {
+	errs := make(chan error, 2)
+	if tcp != "" {
+		ln, err := net.Listen("tcp", tcp)
+		if err != nil {
+			return err
+		}
+		go func() { errs <- echo.ServeTCP(ln, pod, proxy) }()
+	}
+	if udp != "" {
+		pc, err := net.ListenPacket("udp", udp)
+		if err != nil {
+			return err
+		}
+		go func() { errs <- echo.ServeUDP(pc, pod) }()
+	}
+	log.Printf("echoserver: pod %q serving TCP %q UDP %q (PROXY protocol %t)", pod, tcp, udp, proxy)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	select {
+	case err := <-errs:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
 }

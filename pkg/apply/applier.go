@@ -22,8 +22,9 @@ type Applier struct {
 	// LoadTimeout bounds how long a start or reload may take to show the
 	// new checksum on the status port.
 	LoadTimeout time.Duration
-	// AuthFiles, when set, receives Dynamic.AuthFiles.
-	AuthFiles *AuthFiles
+	// AuthFiles, when set, receives Dynamic.AuthFiles; PeerFiles
+	// Dynamic.PeerFiles.
+	AuthFiles, PeerFiles *AuthFiles
 	// Owned, when set, records each nginx.conf written, so that a change
 	// Portico did not make is undone before nginx loads it.
 	Owned *OwnedFiles
@@ -70,6 +71,9 @@ type Dynamic struct {
 	// serves as the server blocks they stand for, for people (nginx does
 	// not read it); nil keeps the last one.
 	RoutedHosts []byte
+	// PeerFiles are the stream context's endpoints by name, read by its
+	// njs script per session.
+	PeerFiles map[string][]byte
 }
 
 // Stats counts what the Applier did.
@@ -129,17 +133,24 @@ func (a *Applier) Apply(ctx context.Context, conf []byte, checksum string, dyn D
 	}
 	a.desired = dyn.Documents
 	var res Result
-	if a.AuthFiles != nil {
+	for _, fs := range []struct {
+		to    *AuthFiles
+		files map[string][]byte
+		what  string
+	}{{a.AuthFiles, dyn.AuthFiles, "auth files"}, {a.PeerFiles, dyn.PeerFiles, "peer files"}} {
+		if fs.to == nil {
+			continue
+		}
 		// New files first: the config about to load may name them.
-		if err := a.AuthFiles.Write(dyn.AuthFiles); err != nil {
-			return res, fmt.Errorf("auth files: %w", err)
+		if err := fs.to.Write(fs.files); err != nil {
+			return res, fmt.Errorf("%s: %w", fs.what, err)
 		}
 		defer func() {
 			if a.checksum != checksum {
 				return // nginx still runs a config that may name old files
 			}
-			if err := a.AuthFiles.Prune(dyn.AuthFiles); err != nil {
-				a.Log.Warn("remove unused auth files", zap.Error(err))
+			if err := fs.to.Prune(fs.files); err != nil {
+				a.Log.Warn("remove unused "+fs.what, zap.Error(err))
 			}
 		}()
 	}

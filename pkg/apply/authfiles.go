@@ -11,9 +11,10 @@ import (
 	"strings"
 )
 
-// AuthFiles keeps the htpasswd files of basic auth in Dir. nginx reads
-// them at request time in its workers, which run unprivileged (nobody), so
-// content changes need no reload. Files are 0640 and group-owned by the
+// AuthFiles keeps files nginx reads at request time in Dir: the htpasswd
+// files of basic auth, the peer files of the stream context. nginx reads
+// them in its workers, which run unprivileged (nobody), so content
+// changes need no reload. Files are 0640 and group-owned by the
 // worker user's group (nobody's primary group, nogroup on Debian) when the
 // controller may chown; otherwise 0644. Dir is 0750 with the same group.
 type AuthFiles struct {

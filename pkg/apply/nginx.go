@@ -24,6 +24,10 @@ type Nginx struct {
 	Conf string
 	// Stderr receives nginx's error log.
 	Stderr *os.File
+	// Sockets are the unix sockets nginx.conf may listen on: removed
+	// before a start, as a killed nginx leaves them and nginx cannot bind
+	// a path that exists.
+	Sockets []string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -57,6 +61,11 @@ func (n *Nginx) Start() error {
 		// Workers of a master that died hold the ports: give them the
 		// graceful shutdown their master would have.
 		stopGroup(n.pgid, orphanGrace)
+	}
+	for _, s := range n.Sockets {
+		if fi, err := os.Lstat(s); err == nil && fi.Mode().Type() == os.ModeSocket {
+			_ = os.Remove(s)
+		}
 	}
 	cmd := exec.Command(n.Binary, "-e", "stderr", "-c", n.Conf, "-g", "daemon off; master_process on;")
 	cmd.Env = nginxEnviron(os.Environ())

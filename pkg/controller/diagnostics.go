@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -24,8 +25,10 @@ func (c *Controller) reportDiagnostics(snap watch.Snapshot, cfg *model.Config) {
 	for _, ing := range snap.Ingresses {
 		objs[diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}] = ing
 	}
-	if cm := snap.ConfigMap; cm != nil {
-		objs[diag.Object{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}] = cm
+	for _, cm := range []*corev1.ConfigMap{snap.ConfigMap, snap.TCPServices, snap.UDPServices} {
+		if cm != nil {
+			objs[diag.Object{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}] = cm
+		}
 	}
 	keep := map[string]bool{}
 	report1 := func(obj diag.Object, ds []diag.Diagnostic, accepted string) {

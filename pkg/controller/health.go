@@ -118,10 +118,15 @@ func (c *Controller) statusJSON(w http.ResponseWriter, r *http.Request) {
 		// DataFiles are the operator's mounted files nginx reads.
 		DataFiles []apply.DataFileStatus `json:"dataFiles,omitempty"`
 		Options   model.Options          `json:"options"`
-		Model     *model.Config          `json:"model,omitempty"`
-		ModelNote string                 `json:"modelNote,omitempty"`
+		// TCPServices and UDPServices name the ConfigMaps of TCP and UDP
+		// services (--tcp-services-configmap, --udp-services-configmap).
+		TCPServices string        `json:"tcpServices,omitempty"`
+		UDPServices string        `json:"udpServices,omitempty"`
+		Model       *model.Config `json:"model,omitempty"`
+		ModelNote   string        `json:"modelNote,omitempty"`
 	}{Synced: c.synced.Load(), LastSyncError: lastErr, Nginx: c.applier.Stats(), Refused: c.applier.Refused(),
-		Drift: c.applier.Owned.Drift(), DataFiles: c.dataFiles.Status(), Options: c.cfg.Model}
+		Drift: c.applier.Owned.Drift(), DataFiles: c.dataFiles.Status(), Options: c.cfg.Model,
+		TCPServices: c.cfg.Watch.TCPServices, UDPServices: c.cfg.Watch.UDPServices}
 	enc := json.NewEncoder(w)
 	// The model is tens of MB with 10,000 Ingresses: only on request,
 	// and not indented.

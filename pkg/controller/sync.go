@@ -151,7 +151,7 @@ func (c *Controller) apply(ctx context.Context, conf []byte, sum string, p *plan
 	// A stuck nginx must not stall the loop: give up and retry with backoff.
 	actx, cancel := context.WithTimeout(ctx, applyTimeout)
 	defer cancel()
-	dyn := apply.Dynamic{Documents: p.Documents, AuthFiles: p.AuthFiles}
+	dyn := apply.Dynamic{Documents: p.Documents, AuthFiles: p.AuthFiles, PeerFiles: p.PeerFiles}
 	if conf != nil {
 		var err error
 		if dyn.RoutedHosts, err = c.routedHosts(p, c.last.Load()); err != nil {
@@ -200,6 +200,8 @@ func (c *Controller) modelInput(snap watch.Snapshot) model.Input {
 		Secrets:        snap.Secrets,
 		ConfigMap:      snap.ConfigMap,
 		ConfigMaps:     snap.ConfigMaps,
+		TCPServices:    snap.TCPServices,
+		UDPServices:    snap.UDPServices,
 		Previous:       prev,
 		Options:        c.cfg.Model,
 		Now:            time.Now(),

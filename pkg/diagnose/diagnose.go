@@ -95,6 +95,12 @@ type diagnosis struct {
 	be  *model.Backend
 	svc *corev1.Service
 	sp  corev1.ServicePort
+
+	// stream is the TCP or UDP service DiagnoseStream diagnoses, by the
+	// API objects (nil when none serves the port); streamName names it,
+	// "tcp/5432".
+	stream     *model.StreamService
+	streamName string
 }
 
 func (d *diagnosis) add(h Hop) bool {
@@ -437,6 +443,9 @@ func (d *diagnosis) endpoints() Hop {
 	// Requests fail when nothing is behind what nginx proxies to: the
 	// endpoints, or with service-upstream the Pods behind the cluster IP.
 	served, fails := len(d.be.Endpoints) > 0, ": requests get 503"
+	if d.stream != nil {
+		fails = ": " + dropped(d.stream)
+	}
 	if d.be.ViaService {
 		if len(d.be.Endpoints) > 0 {
 			e := d.be.Endpoints[0]
@@ -555,6 +564,9 @@ const certWarnDays = 14
 
 func (d *diagnosis) tls() Hop {
 	h := Hop{Name: HopTLS}
+	if d.srv != nil && d.srv.Passthrough != "" {
+		return d.passthroughTLS()
+	}
 	if d.srv == nil || d.srv.TLS == nil {
 		h.State, h.Summary = Skip, "no spec.tls for this host: HTTP only (HTTPS gets the default certificate)"
 		return h
@@ -660,6 +672,21 @@ func (d *diagnosis) nginx() Hop {
 				drift += fmt.Sprintf(" (from line %d)", dr.Last.Line)
 			}
 			h.Details = append(h.Details, "hand edits: "+drift)
+		}
+		if st.Model != nil && d.streamName != "" {
+			problem, detail := d.streamDrift(st.Model)
+			if problem != "" {
+				problems = append(problems, problem)
+				fix = cmp.Or(fix, "the controller has not caught up with the API (or runs with other flags); check its log and /status")
+			} else if detail != "" {
+				h.Details = append(h.Details, detail)
+			}
+		}
+		if st.Model != nil && d.srv != nil && d.srv.Passthrough != "" {
+			if rs, _ := st.Model.Match(d.host, d.path); rs == nil || rs.Passthrough != d.srv.Passthrough {
+				problems = append(problems, fmt.Sprintf("the running controller does not pass %s's TLS connections through to %s", d.host, d.srv.Passthrough))
+				fix = cmp.Or(fix, "the controller has not caught up with the API, or runs without --enable-ssl-passthrough; check its log and /status")
+			}
 		}
 		if st.Model != nil && d.loc != nil {
 			_, rl := st.Model.Match(d.host, d.path)

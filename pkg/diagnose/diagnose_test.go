@@ -394,27 +394,33 @@ func TestDiagnose(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Diagnose(tt.snap(), tt.host, tt.path)
-			var states []string
-			for _, h := range r.Hops {
-				states = append(states, h.Name+":"+string(h.State))
-			}
-			var buf bytes.Buffer
-			if err := Write(&buf, r, false); err != nil {
-				t.Fatal(err)
-			}
-			if got := strings.Join(states, " "); got != tt.states {
-				t.Errorf("states:\n got %s\nwant %s\n%s", got, tt.states, buf.String())
-			}
-			if wantOK := !strings.Contains(tt.states, ":fail"); r.OK() != wantOK {
-				t.Errorf("OK() = %v, want %v", r.OK(), wantOK)
-			}
-			for _, want := range tt.text {
-				if !strings.Contains(buf.String(), want) {
-					t.Errorf("output lacks %q:\n%s", want, buf.String())
-				}
-			}
+			checkReport(t, Diagnose(tt.snap(), tt.host, tt.path), tt.states, tt.text)
 		})
+	}
+}
+
+// checkReport checks r's hops and their states ("hop:state ...", in
+// order), OK() against them, and that Write's text holds each of text.
+func checkReport(t *testing.T, r Report, states string, text []string) {
+	t.Helper()
+	var got []string
+	for _, h := range r.Hops {
+		got = append(got, h.Name+":"+string(h.State))
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if g := strings.Join(got, " "); g != states {
+		t.Errorf("states:\n got %s\nwant %s\n%s", g, states, buf.String())
+	}
+	if wantOK := !strings.Contains(states, ":fail"); r.OK() != wantOK {
+		t.Errorf("OK() = %v, want %v", r.OK(), wantOK)
+	}
+	for _, want := range text {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, buf.String())
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +23,9 @@ type GatherOptions struct {
 	Namespace string
 	// ConfigMapNamespace/ConfigMapName name the controller's ConfigMap.
 	ConfigMapNamespace, ConfigMapName string
+	// TCPServices and UDPServices name the ConfigMaps of TCP and UDP
+	// services, "namespace/name"; "" is none.
+	TCPServices, UDPServices string
 	// WithPods also lists Pods and Pod Warning Events (for diagnose).
 	WithPods bool
 	// AllSecrets lists every Secret, not only TLS ones (basic-auth and
@@ -85,6 +89,22 @@ func Gather(ctx context.Context, c kubernetes.Interface, o GatherOptions) (*Snap
 			return nil, fmt.Errorf("get ConfigMap %s/%s: %w", o.ConfigMapNamespace, o.ConfigMapName, err)
 		}
 		s.ConfigMap = cm
+	}
+	for _, l := range []struct {
+		ref string
+		to  **corev1.ConfigMap
+	}{{o.TCPServices, &s.TCPServices}, {o.UDPServices, &s.UDPServices}} {
+		ns, name, _ := strings.Cut(l.ref, "/")
+		if name == "" {
+			continue
+		}
+		cm, err := c.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("get ConfigMap %s: %w", l.ref, err)
+		}
+		if err == nil {
+			*l.to = cm
+		}
 	}
 	if !o.WithPods {
 		return s, nil

@@ -21,6 +21,9 @@ type Snapshot struct {
 	ConfigMap      *corev1.ConfigMap
 	// ConfigMaps are those the Ingresses' annotations name that exist.
 	ConfigMaps []*corev1.ConfigMap
+	// TCPServices and UDPServices are the controller's ConfigMaps of TCP
+	// and UDP services; nil when it has none.
+	TCPServices, UDPServices *corev1.ConfigMap
 	// Pods and Events explain not-ready endpoints; they may be partial.
 	Pods   []*corev1.Pod
 	Events []*corev1.Event
@@ -59,7 +62,11 @@ type Status struct {
 	// files it writes (hand edits of nginx.conf).
 	Drift   Drift          `json:"drift"`
 	Options *model.Options `json:"options,omitempty"`
-	Model   *model.Config  `json:"model,omitempty"`
+	// TCPServices and UDPServices name the ConfigMaps of TCP and UDP
+	// services, "namespace/name".
+	TCPServices string        `json:"tcpServices,omitempty"`
+	UDPServices string        `json:"udpServices,omitempty"`
+	Model       *model.Config `json:"model,omitempty"`
 }
 
 // NginxStats are the reload counters of /status (its "nginx" member, as
@@ -116,6 +123,8 @@ func (s *Snapshot) build() *model.Config {
 		Secrets:        s.Secrets,
 		ConfigMap:      s.ConfigMap,
 		ConfigMaps:     s.ConfigMaps,
+		TCPServices:    s.TCPServices,
+		UDPServices:    s.UDPServices,
 		Options:        s.options(),
 		Now:            s.Now,
 	})

@@ -106,8 +106,16 @@ type Input struct {
 
 // Analyze reports, per object, what carries over to Portico.
 func Analyze(in Input) Report {
-	cfg := model.Build(model.Input{Ingresses: in.Ingresses, IngressClasses: in.IngressClasses, Services: in.Services,
-		EndpointSlices: in.EndpointSlices, Secrets: in.Secrets, ConfigMap: in.ConfigMap, ConfigMaps: in.ConfigMaps, Options: in.Options, Now: in.Now})
+	mi := model.Input{Ingresses: in.Ingresses, IngressClasses: in.IngressClasses, Services: in.Services,
+		EndpointSlices: in.EndpointSlices, Secrets: in.Secrets, ConfigMap: in.ConfigMap, ConfigMaps: in.ConfigMaps, Options: in.Options, Now: in.Now}
+	for _, l4 := range in.Layer4 {
+		if l4.Protocol == "UDP" {
+			mi.UDPServices = l4.ConfigMap
+		} else {
+			mi.TCPServices = l4.ConfigMap
+		}
+	}
+	cfg := model.Build(mi)
 	byObj := map[diag.Object][]diag.Diagnostic{}
 	for _, d := range cfg.Diagnostics {
 		byObj[d.Object] = append(byObj[d.Object], d)
@@ -119,13 +127,8 @@ func Analyze(in Input) Report {
 		r.add(objectOf(obj, configMapItems(cm, byObj[obj])))
 	}
 	for _, l4 := range in.Layer4 {
-		cm := l4.ConfigMap
-		var items []Item
-		for _, k := range sortedKeys(cm.Data) {
-			items = append(items, Item{Field: "data[" + k + "]", Value: cm.Data[k], Status: Unsupported,
-				Detail: "Portico does not proxy " + l4.Protocol + " services yet: port " + k + " is not served"})
-		}
-		r.add(objectOf(diag.Object{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}, items))
+		obj := diag.Object{Kind: "ConfigMap", Namespace: l4.ConfigMap.Namespace, Name: l4.ConfigMap.Name}
+		r.add(objectOf(obj, layer4Items(l4, byObj[obj])))
 	}
 	owned := map[model.IngressRef]bool{}
 	for _, ref := range cfg.Ingresses {
@@ -241,6 +244,31 @@ func configMapItems(cm *corev1.ConfigMap, ds []diag.Diagnostic) []Item {
 	for _, k := range sortedKeys(cm.Data) {
 		field := "data[" + k + "]"
 		items = append(items, judge("configmap", k, field, cm.Data[k], byField[field]))
+	}
+	return items
+}
+
+// layer4Items judges the entries of a TCP or UDP services ConfigMap: one
+// the model refuses is not served (Unsupported); one it serves with a
+// Warning differs (ingress-nginx does not listen on a port whose Service
+// has no endpoints; Portico listens and closes its connections).
+func layer4Items(l4 Layer4, ds []diag.Diagnostic) []Item {
+	byField := fieldFindings(ds)
+	var items []Item
+	for _, k := range sortedKeys(l4.ConfigMap.Data) {
+		field := "data[" + k + "]"
+		it := Item{Field: field, Value: l4.ConfigMap.Data[k], Status: Unchanged}
+		for _, d := range byField[field] {
+			switch d.Severity {
+			case diag.Error:
+				it.Status, it.Detail = Unsupported, "Portico refuses it: "+d.Reason+": "+d.Message
+			case diag.Warning:
+				if it.Status == Unchanged {
+					it.Status, it.Detail = Differs, d.Reason+": "+d.Message
+				}
+			}
+		}
+		items = append(items, it)
 	}
 	return items
 }

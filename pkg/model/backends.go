@@ -118,7 +118,7 @@ func (b *backends) problem(name string) string { return b.problems[name] }
 
 func (b *backends) resolve(be *Backend) {
 	if sp, ok := b.service(be); ok {
-		be.Endpoints, be.NoEndpoints = endpoints(be.Service, sp, b.slices[be.Service])
+		be.Endpoints, be.NoEndpoints = endpoints(be.Service, sp, corev1.ProtocolTCP, b.slices[be.Service])
 	}
 }
 
@@ -157,19 +157,20 @@ func findPort(svc *corev1.Service, port string) (corev1.ServicePort, bool) {
 	return corev1.ServicePort{}, false
 }
 
-// endpoints collects the addresses of sp from the Service's EndpointSlices.
+// endpoints collects the addresses of sp from the Service's EndpointSlices,
+// of the ports of protocol proto.
 // Ready endpoints receive traffic; when none is ready, endpoints that are
 // terminating but still serving do (as kube-proxy does), so a rollout's
 // last Pods drain instead of failing. The second result explains an empty
 // list.
-func endpoints(svc ServiceRef, sp corev1.ServicePort, eps []*discoveryv1.EndpointSlice) ([]Endpoint, string) {
+func endpoints(svc ServiceRef, sp corev1.ServicePort, proto corev1.Protocol, eps []*discoveryv1.EndpointSlice) ([]Endpoint, string) {
 	var ready, draining []Endpoint
 	notReady := 0
 	for _, s := range eps {
 		if s.AddressType != discoveryv1.AddressTypeIPv4 && s.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
 		}
-		port, ok := slicePort(s, sp)
+		port, ok := slicePort(s, sp, proto)
 		if !ok {
 			continue
 		}
@@ -212,9 +213,9 @@ func endpoints(svc ServiceRef, sp corev1.ServicePort, eps []*discoveryv1.Endpoin
 	return slices.Compact(out), ""
 }
 
-// slicePort finds sp's target port in an EndpointSlice: slice ports carry
-// the Service port's name ("" for an unnamed port).
-func slicePort(s *discoveryv1.EndpointSlice, sp corev1.ServicePort) (int32, bool) {
+// slicePort finds sp's target port of protocol proto in an EndpointSlice:
+// slice ports carry the Service port's name ("" for an unnamed port).
+func slicePort(s *discoveryv1.EndpointSlice, sp corev1.ServicePort, proto corev1.Protocol) (int32, bool) {
 	for _, p := range s.Ports {
 		if p.Port == nil || *p.Port <= 0 || *p.Port > 65535 {
 			continue
@@ -223,11 +224,11 @@ func slicePort(s *discoveryv1.EndpointSlice, sp corev1.ServicePort) (int32, bool
 		if p.Name != nil {
 			name = *p.Name
 		}
-		proto := corev1.ProtocolTCP
+		pp := corev1.ProtocolTCP
 		if p.Protocol != nil {
-			proto = *p.Protocol
+			pp = *p.Protocol
 		}
-		if name == sp.Name && proto == corev1.ProtocolTCP {
+		if name == sp.Name && pp == proto {
 			return *p.Port, true
 		}
 	}
@@ -244,7 +245,8 @@ func (b *backends) sorted() []*Backend {
 	return out
 }
 
-// WithEndpoints is c with the endpoints of its backends taken from eps
+// WithEndpoints is c with the endpoints of its backends and stream
+// services taken from eps
 // instead: the model of c's objects after a change to EndpointSlices
 // alone. services must be those c was built from. A backend whose
 // endpoints did not change is c's own; c is left as it is.
@@ -262,6 +264,15 @@ func (c *Config) WithEndpoints(services []*corev1.Service, eps []*discoveryv1.En
 		b.resolve(&nb)
 		if nb.NoEndpoints != be.NoEndpoints || nb.ServiceBroken != be.ServiceBroken || !slices.Equal(nb.Endpoints, be.Endpoints) {
 			out.Backends[i] = &nb
+		}
+	}
+	out.Streams = make([]*StreamService, len(c.Streams))
+	for i, s := range c.Streams {
+		out.Streams[i] = s
+		ns := *s
+		b.resolveStream(&ns)
+		if ns.NoEndpoints != s.NoEndpoints || !slices.Equal(ns.Endpoints, s.Endpoints) {
+			out.Streams[i] = &ns
 		}
 	}
 	return &out

@@ -44,6 +44,7 @@ func Build(in Input) *Config {
 	b.defaultBackend(in.Options.DefaultBackend)
 	b.optFallback = b.fallback
 	b.defaultCertificate(in.Options.DefaultCertificate)
+	b.passthroughOn = in.Options.SSLPassthrough
 
 	cls := newClassifier(in.Options, in.IngressClasses)
 	var ings []*networkingv1.Ingress
@@ -72,6 +73,7 @@ func Build(in Input) *Config {
 	b.resolveAliases()
 	b.finishServers()
 	b.cfg.Backends = b.backends.sorted()
+	b.streams(in.TCPServices, in.UDPServices, in.Options.ReservedPorts)
 	for _, c := range b.certs {
 		b.cfg.Certificates = append(b.cfg.Certificates, c)
 	}
@@ -115,6 +117,8 @@ type builder struct {
 	// aliasClaims are the names server-alias and from-to-www-redirect ask
 	// for, oldest Ingress first (resolveAliases).
 	aliasClaims []aliasClaim
+	// passthroughOn serves ssl-passthrough (--enable-ssl-passthrough).
+	passthroughOn bool
 }
 
 // aliasClaim is a name an Ingress asks its host to answer to as well: an
@@ -144,6 +148,9 @@ type serverBuild struct {
 	// tlsCiphers are ssl-ciphers and ssl-prefer-server-ciphers, each of
 	// the oldest Ingress of the host that sets it.
 	tlsCiphers annotations.TLSCiphers
+	// passthrough is the oldest Ingress of the host with ssl-passthrough
+	// (claimPassthrough); nil when none.
+	passthrough *diag.Object
 }
 
 // route is a claim of one Ingress path on one nginx location.
@@ -218,6 +225,10 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 			b.fallback = fallback
 		}
 	}
+	if set.SSLPassthrough && !b.passthroughOn {
+		b.diag(obj, diag.Warnf(passthroughField, "SSLPassthroughIgnored",
+			"the controller runs without --enable-ssl-passthrough; TLS to the Ingress's hosts ends at Portico"))
+	}
 	for ri, rule := range ing.Spec.Rules {
 		if rule.Host != "" {
 			if _, err := parseHost(rule.Host); err != nil {
@@ -236,6 +247,9 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 			srv.snippets = append(srv.snippets, set.ServerSnippet)
 		}
 		b.claimAliases(obj, rule.Host, set)
+		if set.SSLPassthrough && b.passthroughOn {
+			b.claimPassthrough(obj, srv, fmt.Sprintf("spec.rules[%d]", ri))
+		}
 		if srv.clientTLS == nil {
 			srv.clientTLS = hx.clientTLS
 		}
@@ -436,6 +450,7 @@ func (b *builder) finishServers() {
 			srv.Locations = append(srv.Locations, loc)
 		}
 		sortLocations(srv.Locations)
+		b.passthrough(s, srv)
 		b.cfg.Servers = append(b.cfg.Servers, srv)
 	}
 	slices.SortFunc(b.cfg.Servers, func(x, y *Server) int { return cmp.Compare(x.Host, y.Host) })

@@ -31,6 +31,9 @@ type Config struct {
 	// RateLimits are the limit zones of Ingresses with limits, in Ingress
 	// order; locations refer to them.
 	RateLimits []*RateLimit `json:"rateLimits,omitempty"`
+	// Streams are the TCP and UDP services of the tcp-services and
+	// udp-services ConfigMaps, sorted by protocol and port.
+	Streams []*StreamService `json:"streams,omitempty"`
 	// AuthFiles are the htpasswd files basic auth locations name, sorted
 	// by Name; pkg/apply writes them, never into nginx.conf.
 	AuthFiles []*AuthFile `json:"authFiles,omitempty"`
@@ -104,6 +107,10 @@ type Global struct {
 	// RealIP, when set, takes the client address from a header or the
 	// PROXY protocol for connections from trusted networks.
 	RealIP *RealIP `json:"realIP,omitempty"`
+	// TrustedProxies are the networks of proxy-real-ip-cidr, canonical
+	// CIDRs: whose PROXY protocol header names the client on the ports
+	// of TCP services that decode it, whatever RealIP says.
+	TrustedProxies []string `json:"trustedProxies"`
 	// UseProxyProtocol makes the traffic ports expect the PROXY protocol.
 	UseProxyProtocol bool `json:"useProxyProtocol,omitempty"`
 	// WorkerProcesses is "auto" or a number from 1 to 1024.
@@ -210,6 +217,10 @@ type Server struct {
 	// redirect to (308, same scheme and URI): the www. twin of
 	// from-to-www-redirect. TLS is the host's.
 	RedirectTo string `json:"redirectTo,omitempty"`
+	// Passthrough, on a host of an ssl-passthrough Ingress (with
+	// --enable-ssl-passthrough), names the entry of Config.Backends its
+	// TLS connections go to untouched; "" when TLS ends at Portico.
+	Passthrough string `json:"passthrough,omitempty"`
 }
 
 // ServerTLS is the TLS setup of a host.

@@ -44,7 +44,7 @@ func fixed(what string) string {
 }
 
 const (
-	noStream          = "Portico serves HTTP and HTTPS only; its nginx.conf has no `stream` block (TCP/UDP services)."
+	noStreamRetry     = "A TCP/UDP session goes to one endpoint, picked at random from its Service's ready ones; when it refuses the connection the session is closed, with no other endpoint tried (docs/layer4.md)."
 	noOpenTelemetry   = "Portico's nginx has no OpenTelemetry module."
 	noOpenTracing     = "ingress-nginx v1.15 still documents this key but no longer reads it: OpenTracing was removed (v1.10); OpenTelemetry replaced it (`enable-opentelemetry`, `otlp-collector-host` and the `otel-*` keys)."
 	noStatusWhitelist = "nginx's `/nginx_status` is served only on the loopback status port, where the controller reads it for its metrics, not on the HTTP port as in ingress-nginx's catch-all server (in Portico that server also serves the hosts the Lua router routes)."
@@ -405,7 +405,8 @@ var configKeys = []ConfigKey{
 	{Name: "log-format-escape-none", Status: annotations.Full, Default: "false",
 		Meaning: "Do not escape the access log's variables (`escape=none`; wins over `log-format-escape-json`): a client can then write quotes and line breaks into the log.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.logging.escapeNone })},
-	{Name: "log-format-stream", Default: "(ingress-nginx's)", Meaning: "Access log format of TCP/UDP services.", Differs: noStream},
+	{Name: "log-format-stream", Default: "(ingress-nginx's)", Meaning: "Access log format of TCP/UDP services.",
+		Differs: "Portico always logs TCP/UDP sessions in ingress-nginx's default format."},
 	{Name: "log-format-upstream", Status: annotations.Partly, Default: "(Portico's)",
 		Meaning: "Access log format: `$variables` (or `${variables}`) and printable ASCII but `'` and `\\`, so ingress-nginx's default and JSON formats pass. The variables are nginx's (docs/logging.md lists them), Portico's `$portico_backend`, `$portico_ingress`, `$portico_server`, `$portico_path`, and ingress-nginx's `$req_id`, `$proxy_upstream_name`, `$proxy_alternative_upstream_name`, `$namespace`, `$ingress_name`, `$service_name`, `$service_port`, `$location_path`; any other is refused. Portico's default: `" + defaultLogFormat + "`.",
 		Differs: "Portico's default format differs (ingress-nginx's, with `$req_id`, makes an X-Request-ID with OpenSSL for every request); `$proxy_alternative_upstream_name` is always empty.",
@@ -507,7 +508,7 @@ var configKeys = []ConfigKey{
 		Meaning: "Tries per request (0: no limit); the `proxy-next-upstream-tries` annotation overrides it.",
 		parse:   annotationDefault("proxy-next-upstream-tries", func(s *annotations.Set, d *Defaults) { d.Proxy.NextUpstreamTries = s.Proxy.NextUpstreamTries })},
 	{Name: "proxy-protocol-header-timeout", Default: "5s", Meaning: "Timeout of ingress-nginx's TLS passthrough listener for the PROXY header.",
-		Differs: "There is no TLS passthrough listener, the only place ingress-nginx reads it; on the HTTP and HTTPS ports (`use-proxy-protocol`) nginx reads the PROXY header within `client-header-timeout`, in both."},
+		Differs: "Portico's TLS passthrough front is nginx (`ssl_preread`); with `use-proxy-protocol` it reads the PROXY header within nginx's stream default (30 s), and the HTTP and HTTPS ports within `client-header-timeout`."},
 	{Name: "proxy-read-timeout", Status: annotations.Full, Default: "60", Meaning: "Seconds between two reads from a backend; the annotation overrides it.",
 		parse: secondsOption(1, 86400, func(b *globalBuild) *int { return &b.g.ProxyReadTimeout })},
 	{Name: "proxy-real-ip-cidr", Status: annotations.Full, Default: "0.0.0.0/0",
@@ -545,11 +546,11 @@ var configKeys = []ConfigKey{
 		parse:   headerMapOption("proxy-set-headers", true, func(b *globalBuild) *[]Header { return &b.g.Headers.Request })},
 	{Name: "proxy-ssl-location-only", Default: "false", Meaning: "Put the `proxy-ssl-*` directives in locations only.",
 		Differs: "Portico always puts them in the locations, as with `true`."},
-	{Name: "proxy-stream-next-upstream", Default: "true", Meaning: "TCP/UDP services.", Differs: noStream},
-	{Name: "proxy-stream-next-upstream-timeout", Default: "600s", Meaning: "TCP/UDP services.", Differs: noStream},
-	{Name: "proxy-stream-next-upstream-tries", Default: "3", Meaning: "TCP/UDP services.", Differs: noStream},
-	{Name: "proxy-stream-responses", Default: "1", Meaning: "UDP services.", Differs: noStream},
-	{Name: "proxy-stream-timeout", Default: "600s", Meaning: "TCP/UDP services.", Differs: noStream},
+	{Name: "proxy-stream-next-upstream", Default: "true", Meaning: "TCP/UDP services.", Differs: noStreamRetry},
+	{Name: "proxy-stream-next-upstream-timeout", Default: "600s", Meaning: "TCP/UDP services.", Differs: noStreamRetry},
+	{Name: "proxy-stream-next-upstream-tries", Default: "3", Meaning: "TCP/UDP services.", Differs: noStreamRetry},
+	{Name: "proxy-stream-responses", Default: "1", Meaning: "UDP services.", Differs: fixed("1: a UDP session ends with the first datagram answered")},
+	{Name: "proxy-stream-timeout", Default: "600s", Meaning: "TCP/UDP services.", Differs: fixed("600s")},
 	{Name: "relative-redirects", Status: annotations.Full, Default: "false",
 		Meaning: "`true`: nginx's redirects to a path stay relative in every location (`absolute_redirect off`), as the `relative-redirects` annotation does for one Ingress.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.RelativeRedirects })},
@@ -636,8 +637,10 @@ var configKeys = []ConfigKey{
 		parse: boolOption(func(b *globalBuild) *bool { return &b.g.TLS.SessionTickets })},
 	{Name: "ssl-session-timeout", Status: annotations.Full, Default: "10m", Meaning: "How long a TLS session may be resumed (`ssl_session_timeout`), an nginx time from 1s to 7d.",
 		parse: timeOption(minSessionTimeout, maxSessionTimeout, func(b *globalBuild) *string { return &b.g.TLS.SessionTimeout })},
-	{Name: "stream-access-log-path", Default: "", Meaning: "Access log of TCP/UDP services.", Differs: noStream},
-	{Name: "stream-snippet", Default: "", Meaning: "Raw configuration in the `stream` block.", Differs: noStream},
+	{Name: "stream-access-log-path", Default: "", Meaning: "Access log of TCP/UDP services.",
+		Differs: "TCP/UDP sessions are logged to standard output, and not at all with `disable-access-log`."},
+	{Name: "stream-snippet", Default: "", Meaning: "Raw configuration in the `stream` block.",
+		Differs: "Portico has no ConfigMap snippets; its `stream` block holds only the TCP/UDP services of the tcp-services/udp-services ConfigMaps and the TLS passthrough front (docs/layer4.md)."},
 	{Name: "strict-validate-path-type", Status: annotations.Partly, Default: "true",
 		Meaning: "Check `Exact` and `Prefix` paths strictly (`true` or `false`).",
 		Differs: "Portico checks every path against its own grammar either way: absolute; letters, digits and `-._~/!&()*+,=:@`; no empty, `.` or `..` segments (`use-regex` paths have theirs); so `false` lets no more paths through.",

@@ -118,6 +118,7 @@ func (b *globalBuild) finish() {
 	}
 	b.finishRedirect()
 	b.finishBuffers()
+	b.g.TrustedProxies = b.realIPFrom
 	switch {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}

@@ -34,7 +34,9 @@ func TestConfigMapProxyOptions(t *testing.T) {
 		{"enable-real-ip", "true", with(func(g *Global) {
 			g.RealIP = &RealIP{Header: "X-Forwarded-For", From: []string{"0.0.0.0/0"}}
 		}), []string{"enabled"}},
-		{"proxy-real-ip-cidr", "10.0.0.0/8,192.168.1.7, 10.1.2.3/16, fd00::/8", with(func(g *Global) {}),
+		{"proxy-real-ip-cidr", "10.0.0.0/8,192.168.1.7, 10.1.2.3/16, fd00::/8", with(func(g *Global) {
+			g.TrustedProxies = []string{"10.0.0.0/8", "192.168.1.7/32", "10.1.0.0/16", "fd00::/8"}
+		}),
 			[]string{"10.0.0.0/33", "10.0.0.0/8;", "", "10.0.0.0/8,,", "example.com", "fe80::1%eth0"}},
 		{"use-proxy-protocol", "true", with(func(g *Global) {
 			g.UseProxyProtocol = true

@@ -23,6 +23,9 @@ type Input struct {
 	// fastcgi-params-configmap, auth-proxy-set-headers) may name: the
 	// watched namespaces' (Config.ConfigMapRefs says which were read).
 	ConfigMaps []*corev1.ConfigMap
+	// TCPServices and UDPServices are the ConfigMaps of
+	// --tcp-services-configmap and --udp-services-configmap; nil: none.
+	TCPServices, UDPServices *corev1.ConfigMap
 	// Previous is the model of the last plan nginx took (nil for none):
 	// a ConfigMap key whose value is now invalid keeps its value in
 	// effect there (Config.ConfigMapValues) instead of its default.
@@ -59,6 +62,12 @@ type Options struct {
 	// Ingress whose ingressClassName names no IngressClass (lint sets it;
 	// the controller does not, as such Ingresses are not its own).
 	ReportUnknownClass bool
+	// SSLPassthrough serves the ssl-passthrough annotation
+	// (--enable-ssl-passthrough).
+	SSLPassthrough bool
+	// ReservedPorts are the controller's own ports, with what each is
+	// ("HTTP port"): stream services may not take them.
+	ReservedPorts map[int]string
 }
 
 // SecretRef names a Secret.

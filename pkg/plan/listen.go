@@ -15,8 +15,67 @@ import (
 // IPv6). The HTTPS port speaks HTTP/2 too with use-http2 (nginx 1.22
 // takes it as a listen parameter, which applies to every server block of
 // the address). Only the catch-all server's carry default_server, the
-// backlog and reuseport: options an address takes once.
+// backlog and reuseport: options an address takes once. Behind the TLS
+// passthrough front (opts.SSLPassthrough), which takes the HTTPS port
+// (frontListens), the HTTPS listener is the unix socket the front hands
+// its connections to, with the PROXY protocol naming the client.
 func listens(g model.Global, opts Options) (listen, def []string) {
+	addrs := listenAddrs(g, opts)
+	https := " ssl"
+	if g.Client.HTTP2 {
+		https += " http2"
+	}
+	common := proxyProtocol(g)
+	once := " default_server"
+	if g.Listen.ReusePort {
+		once += " reuseport"
+	}
+	once += " backlog=4096"
+	ports := []struct {
+		n    int
+		opts string
+	}{{opts.HTTPPort, ""}, {opts.HTTPSPort, https}}
+	if opts.SSLPassthrough {
+		ports = ports[:1]
+	}
+	for _, port := range ports {
+		for _, a := range addrs {
+			l := a + strconv.Itoa(port.n) + port.opts + common
+			listen = append(listen, l)
+			def = append(def, l+once)
+		}
+	}
+	if opts.SSLPassthrough {
+		l := "unix:" + HTTPSSocket(opts.RunDir) + https + " proxy_protocol"
+		listen = append(listen, l)
+		def = append(def, l+" default_server backlog=4096")
+	}
+	return listen, def
+}
+
+// frontListens are the arguments of the listen directives of the TLS
+// passthrough front: the HTTPS port on the addresses of listens, with the
+// PROXY protocol when the ConfigMap asks for it.
+func frontListens(g model.Global, opts Options) []string {
+	var out []string
+	for _, a := range listenAddrs(g, opts) {
+		out = append(out, a+strconv.Itoa(opts.HTTPSPort)+proxyProtocol(g))
+	}
+	return out
+}
+
+// proxyProtocol is the listen parameter of the traffic ports with
+// use-proxy-protocol.
+func proxyProtocol(g model.Global) string {
+	if g.UseProxyProtocol {
+		return " proxy_protocol"
+	}
+	return ""
+}
+
+// listenAddrs are the address prefixes of the traffic listen directives
+// ("" for all IPv4 addresses, "[::]:" for all IPv6 ones).
+func listenAddrs(g model.Global, opts Options) []string {
 	v4 := []string{""}
 	if len(g.Listen.BindIPv4) > 0 {
 		v4 = nil
@@ -35,30 +94,7 @@ func listens(g model.Global, opts Options) (listen, def []string) {
 		}
 		addrs = append(addrs, v6...)
 	}
-	https := " ssl"
-	if g.Client.HTTP2 {
-		https += " http2"
-	}
-	common := ""
-	if g.UseProxyProtocol {
-		common = " proxy_protocol"
-	}
-	once := " default_server"
-	if g.Listen.ReusePort {
-		once += " reuseport"
-	}
-	once += " backlog=4096"
-	for _, port := range []struct {
-		n    int
-		opts string
-	}{{opts.HTTPPort, ""}, {opts.HTTPSPort, https}} {
-		for _, a := range addrs {
-			l := a + strconv.Itoa(port.n) + port.opts + common
-			listen = append(listen, l)
-			def = append(def, l+once)
-		}
-	}
-	return listen, def
+	return addrs
 }
 
 // resolversOf are the nameservers nginx's resolver uses: all of them, or

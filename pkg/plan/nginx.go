@@ -32,6 +32,9 @@ type Options struct {
 	// blocks they stand for (RoutedHosts); nginx.conf names it where the
 	// catch-all server hands requests to the Lua router. "": nowhere.
 	RoutedHostsFile string
+	// SSLPassthrough puts the passthrough front on the HTTPS port
+	// (--enable-ssl-passthrough).
+	SSLPassthrough bool
 	// DataFiles maps each of model.Config.DataFiles with a copy to the
 	// copy nginx.conf names (apply.DataFiles).
 	DataFiles map[string]string
@@ -74,6 +77,12 @@ type HTTP struct {
 	// NextUpstream is the http level's proxy_next_upstream and
 	// grpc_next_upstream.
 	NextUpstream string
+	// ServerPort is the variable of the port the client connected to:
+	// $server_port, or behind the passthrough front
+	// $portico_server_port (the PROXY header's port for its socket),
+	// which ServerPortFromProxy maps.
+	ServerPort          string
+	ServerPortFromProxy bool
 	// Forwarded names the nginx variable each X-Forwarded-* header sends.
 	Forwarded ForwardedVars
 	// ProxyHeaders are the headers every proxied request gets
@@ -138,7 +147,11 @@ func httpOf(g model.Global, opts Options) *HTTP {
 	h.Resolvers, h.ResolverIPv6Off = resolversOf(opts.Resolvers, g.Listen.DisableIPv6DNS || !opts.IPv6)
 	h.OpenFiles, h.Connections = workerLimits(g.Workers, opts.OpenFilesLimit)
 	h.NextUpstream = nextUpstream(g.Defaults.Proxy.NextUpstream, g.RetryNonIdempotent)
-	h.Forwarded = ForwardedVars{Proto: "$scheme", Host: "$portico_host", Port: "$server_port", For: "$remote_addr"}
+	h.ServerPort = "$server_port"
+	if opts.SSLPassthrough {
+		h.passthroughFront()
+	}
+	h.Forwarded = ForwardedVars{Proto: "$scheme", Host: "$portico_host", Port: h.ServerPort, For: "$remote_addr"}
 	if g.UseForwardedHeaders {
 		h.Forwarded.Proto, h.Forwarded.Host, h.Forwarded.Port = "$portico_fwd_proto", "$portico_fwd_host", "$portico_fwd_port"
 	}

@@ -40,6 +40,12 @@ type Plan struct {
 	AuthFiles map[string][]byte `json:"-"`
 	// routed are the hosts the router serves, for RoutedHosts.
 	routed []RoutedHost
+	// Stream is the stream context: TCP and UDP services, the
+	// passthrough front; nil when there is none. PeerFiles are the files
+	// its njs script picks peers from, by name (in PeersDir): an endpoint
+	// change rewrites them, never nginx.conf.
+	Stream    *Stream           `json:"stream,omitempty"`
+	PeerFiles map[string][]byte `json:"-"`
 }
 
 // Make plans how nginx and Lua carry m, with the controller's settings
@@ -51,6 +57,9 @@ type Plan struct {
 func Make(m *model.Config, prev *Plan, opts Options) (*Plan, error) {
 	p := &Plan{Model: m, HTTP: httpOf(m.Global, opts), Upstreams: upstreams, AuthUpstreams: authUpstreams(m), AuthFiles: authFiles(m)}
 	p.HTTP.tlsFiles(m.Global.TLS, p.AuthFiles)
+	if p.Stream = streamOf(m, p.HTTP, opts); p.Stream != nil {
+		p.PeerFiles = peerFilesOf(m)
+	}
 	routes, needs := p.serve(m)
 	p.HTTP.ServerNames = serverNamesHash(p.Servers, m.Global.Hashes)
 	if needs != nil {
@@ -158,6 +167,7 @@ func (p *Plan) sameNginx(prev *Plan, router *Router) bool {
 	return reflect.DeepEqual(router, prev.Router) && reflect.DeepEqual(p.HTTP, prev.HTTP) &&
 		reflect.DeepEqual(p.RateLimits, prev.RateLimits) && reflect.DeepEqual(p.Upstreams, prev.Upstreams) &&
 		reflect.DeepEqual(p.AuthUpstreams, prev.AuthUpstreams) && p.AuthCache == prev.AuthCache &&
+		reflect.DeepEqual(p.Stream, prev.Stream) &&
 		sameServers(p.Servers, prev.Servers)
 }
 
@@ -194,7 +204,8 @@ func (p *Plan) Carried() *Plan {
 }
 
 // WithEndpoints is the plan of m, p's model after a change to
-// EndpointSlices alone (model.Config.WithEndpoints): p with m's backends.
+// EndpointSlices alone (model.Config.WithEndpoints): p with m's backends
+// and peer files.
 // nginx.conf, the routes and the certificates stay as they are; a
 // backend m shares with p's model keeps its JSON.
 func (p *Plan) WithEndpoints(m *model.Config) (*Plan, error) {
@@ -220,5 +231,8 @@ func (p *Plan) WithEndpoints(m *model.Config) (*Plan, error) {
 	docs := *p.Documents
 	docs.Backends = w.finish()
 	q.Model, q.Documents = m, &docs
+	if q.Stream != nil {
+		q.PeerFiles = peerFilesOf(m)
+	}
 	return &q, nil
 }

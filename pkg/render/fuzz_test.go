@@ -51,7 +51,7 @@ var fuzzRefs = map[string][]string{
 	// Refused in the fuzz config (allow-snippet-annotations is off).
 	"configuration-snippet": {}, "server-snippet": {},
 	"server-alias": {"alias.example", "a.example, b.example"}, "from-to-www-redirect": {"true", "false"},
-	"load-balance": {"ewma"}, "ssl-redirect": {"true"}, "force-ssl-redirect": {"true", "false"}, "service-upstream": {"true", "false"},
+	"load-balance": {"ewma"}, "ssl-redirect": {"true"}, "force-ssl-redirect": {"true", "false"}, "service-upstream": {"true", "false"}, "ssl-passthrough": {"true", "false"},
 	// Traffic policy.
 	"canary": {"true", "false"}, "canary-weight": {"20"}, "canary-weight-total": {"1000"},
 	"canary-by-header": {"X-Canary"}, "canary-by-header-value": {"yes"}, "canary-by-header-pattern": {"^a.*"},

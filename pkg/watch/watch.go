@@ -30,6 +30,10 @@ type Options struct {
 	// ConfigMapNamespace and ConfigMapName name the controller's ConfigMap;
 	// empty means none.
 	ConfigMapNamespace, ConfigMapName string
+	// TCPServices and UDPServices name the ConfigMaps of TCP and UDP
+	// services (--tcp-services-configmap, --udp-services-configmap) as
+	// namespace/name; empty means none.
+	TCPServices, UDPServices string
 	// Resync, when non-zero, replays every cached object this often.
 	Resync time.Duration
 	// PublishServiceNamespace and PublishServiceName name the Service whose
@@ -53,6 +57,9 @@ type Snapshot struct {
 	// ConfigMaps are the watched namespaces' (the controller's ConfigMap
 	// and annotations name some).
 	ConfigMaps []*corev1.ConfigMap
+	// TCPServices and UDPServices are the ConfigMaps of Options'
+	// TCPServices and UDPServices; nil when unset or missing.
+	TCPServices, UDPServices *corev1.ConfigMap
 	// PublishService is the --publish-service Service, nil when unset or
 	// missing; Nodes are listed only when it is set.
 	PublishService *corev1.Service
@@ -70,6 +77,7 @@ type Watcher struct {
 
 	ingresses, classes, services, slices, secrets, configMaps cache.SharedIndexInformer
 	publishService, nodes                                     cache.SharedIndexInformer
+	tcpServices, udpServices                                  cache.SharedIndexInformer
 	namespaces                                                cache.SharedIndexInformer
 	// referenced watches the watched namespaces' ConfigMaps; a change to
 	// one syncs only while it is in refs (SetReferencedConfigMaps), or
@@ -126,16 +134,26 @@ func New(client kubernetes.Interface, opts Options) *Watcher {
 		DeleteFunc: func(obj any) { w.configMapChanged("deleted", obj) },
 	})
 	w.handlersSynced = append(w.handlersSynced, reg.HasSynced)
-	if opts.ConfigMapName != "" {
-		cm := informers.NewSharedInformerFactoryWithOptions(client, opts.Resync,
-			informers.WithNamespace(opts.ConfigMapNamespace),
+	// One informer per named ConfigMap, its watch narrowed to the name.
+	configMap := func(ns, name string) cache.SharedIndexInformer {
+		if name == "" {
+			return nil
+		}
+		f := informers.NewSharedInformerFactoryWithOptions(client, opts.Resync,
+			informers.WithNamespace(ns),
 			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", opts.ConfigMapName).String()
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
 			}))
-		w.factories = append(w.factories, cm)
-		w.configMaps = cm.Core().V1().ConfigMaps().Informer()
-		informerList = append(informerList, w.configMaps)
+		w.factories = append(w.factories, f)
+		inf := f.Core().V1().ConfigMaps().Informer()
+		informerList = append(informerList, inf)
+		return inf
 	}
+	w.configMaps = configMap(opts.ConfigMapNamespace, opts.ConfigMapName)
+	tcpNS, tcpName, _ := strings.Cut(opts.TCPServices, "/")
+	w.tcpServices = configMap(tcpNS, tcpName)
+	udpNS, udpName, _ := strings.Cut(opts.UDPServices, "/")
+	w.udpServices = configMap(udpNS, udpName)
 	if opts.PublishServiceName != "" {
 		ps := informers.NewSharedInformerFactoryWithOptions(client, opts.Resync,
 			informers.WithNamespace(opts.PublishServiceNamespace),
@@ -344,16 +362,27 @@ func (w *Watcher) Snapshot() Snapshot {
 		}
 		s.Nodes = list[*corev1.Node](w.nodes)
 	}
-	if w.configMaps != nil {
-		// The field selector narrows the watch; the name check keeps the
-		// answer right where a selector is not honoured (fake clientsets).
-		for _, cm := range list[*corev1.ConfigMap](w.configMaps) {
-			if cm.Name == w.opts.ConfigMapName {
-				s.ConfigMap = cm
-			}
+	s.ConfigMap = namedConfigMap(w.configMaps, w.opts.ConfigMapName)
+	_, tcpName, _ := strings.Cut(w.opts.TCPServices, "/")
+	s.TCPServices = namedConfigMap(w.tcpServices, tcpName)
+	_, udpName, _ := strings.Cut(w.opts.UDPServices, "/")
+	s.UDPServices = namedConfigMap(w.udpServices, udpName)
+	return s
+}
+
+// namedConfigMap is the ConfigMap called name in inf's cache, or nil. The
+// field selector narrows the watch; the name check keeps the answer right
+// where a selector is not honoured (fake clientsets).
+func namedConfigMap(inf cache.SharedIndexInformer, name string) *corev1.ConfigMap {
+	if inf == nil {
+		return nil
+	}
+	for _, cm := range list[*corev1.ConfigMap](inf) {
+		if cm.Name == name {
+			return cm
 		}
 	}
-	return s
+	return nil
 }
 
 // inSelectedNamespaces keeps the Ingresses whose namespace exists and

@@ -103,9 +103,10 @@ func TestChangesWhileBusyCoalesce(t *testing.T) {
 }
 
 func TestNamespaceAndConfigMapFilters(t *testing.T) {
-	w, _ := start(t, Options{Namespace: "watched", ConfigMapNamespace: "ingress-nginx", ConfigMapName: "portico"},
+	w, client := start(t, Options{Namespace: "watched", ConfigMapNamespace: "ingress-nginx", ConfigMapName: "portico",
+		TCPServices: "ingress-nginx/tcp-services", UDPServices: "dns/udp-services"},
 		ingress("watched", "in"), ingress("other", "out"),
-		configMap("ingress-nginx", "portico"), configMap("ingress-nginx", "unrelated"))
+		configMap("ingress-nginx", "portico"), configMap("ingress-nginx", "unrelated"), configMap("ingress-nginx", "tcp-services"))
 	next(t, w)
 	snap := w.Snapshot()
 	if len(snap.Ingresses) != 1 || snap.Ingresses[0].Name != "in" {
@@ -113,6 +114,19 @@ func TestNamespaceAndConfigMapFilters(t *testing.T) {
 	}
 	if snap.ConfigMap == nil || snap.ConfigMap.Name != "portico" {
 		t.Errorf("ConfigMap = %v, want ingress-nginx/portico", snap.ConfigMap)
+	}
+	if snap.TCPServices == nil || snap.TCPServices.Name != "tcp-services" || snap.UDPServices != nil {
+		t.Errorf("TCP services %v, UDP services %v; want ingress-nginx/tcp-services and none", snap.TCPServices, snap.UDPServices)
+	}
+	// The UDP services' ConfigMap, once created, is a change and is listed.
+	if _, err := client.CoreV1().ConfigMaps("dns").Create(context.Background(), configMap("dns", "udp-services"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if reasons := next(t, w); len(reasons) != 1 || reasons[0] != "ConfigMap dns/udp-services added" {
+		t.Errorf("reasons %q", reasons)
+	}
+	if snap := w.Snapshot(); snap.UDPServices == nil || snap.UDPServices.Namespace != "dns" {
+		t.Errorf("UDP services %v after its creation", snap.UDPServices)
 	}
 }
 

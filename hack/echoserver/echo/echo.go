@@ -47,6 +47,9 @@ type Response struct {
 	Proto      string              `json:"proto"`
 	Headers    map[string][]string `json:"headers"`
 	RemoteAddr string              `json:"remoteAddr"`
+	// ServerName is the TLS server name (SNI) the client sent; "" over
+	// plain HTTP.
+	ServerName string `json:"serverName,omitempty"`
 	// BodyBytes is the length of the request body the backend read.
 	BodyBytes int64 `json:"bodyBytes"`
 	// FastCGI are the parameters of a FastCGI request that are not in the
@@ -149,6 +152,7 @@ func Handler(service, pod string) http.Handler {
 			Proto:      r.Proto,
 			Headers:    r.Header,
 			RemoteAddr: r.RemoteAddr,
+			ServerName: serverName(r),
 			BodyBytes:  n,
 			FastCGI:    fcgi.ProcessEnv(r),
 		}
@@ -192,4 +196,11 @@ func readiness(w http.ResponseWriter, r *http.Request, pod string, failing *atom
 	}
 	w.Write([]byte("ok\n")) //nolint:errcheck // the client may be gone
 	return true
+}
+
+func serverName(r *http.Request) string {
+	if r.TLS == nil {
+		return ""
+	}
+	return r.TLS.ServerName
 }

@@ -21,6 +21,9 @@ type Set struct {
 	SSLRedirect *bool
 	// ForceSSLRedirect redirects to HTTPS even without a TLS section.
 	ForceSSLRedirect bool
+	// SSLPassthrough hands the TLS connections of the Ingress's hosts to
+	// the backend of their "/" path without ending TLS.
+	SSLPassthrough bool
 	// ServiceUpstream proxies to the Services' cluster IPs, not their Pods.
 	ServiceUpstream bool
 

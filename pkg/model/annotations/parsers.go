@@ -20,6 +20,7 @@ const (
 	serverAliasParser
 	sslRedirectParser
 	forceSSLRedirectParser
+	sslPassthroughParser
 	loadBalanceParser
 	trafficParser
 	serviceUpstreamParser
@@ -66,6 +67,8 @@ func (p parser) run(a Annotations, s *Set) (ds []diag.Diagnostic) {
 		s.SSLRedirect, ds = parseSSLRedirect(a)
 	case forceSSLRedirectParser:
 		s.ForceSSLRedirect, ds = parseForceSSLRedirect(a)
+	case sslPassthroughParser:
+		s.SSLPassthrough, ds = parseSSLPassthrough(a)
 	case loadBalanceParser:
 		s.LoadBalance, ds = parseLoadBalance(a)
 	case trafficParser:

@@ -1,0 +1,111 @@
+package framework
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/portico-ingress/portico/hack/echoserver/echo"
+)
+
+// StartStreamEcho runs hack/echoserver as the backend of a stream service
+// in host's namespace: a TCP echo on host.Addr():tcpPort that first writes
+// "pod=<pod> client=<address:port>\n" (the client of the PROXY protocol
+// header it reads with proxy), and a UDP echo on udpPort answering
+// "pod=<pod> <datagram>"; a port of 0 is not served. It returns once both
+// answer.
+func StartStreamEcho(ctx context.Context, host *Host, pod string, tcpPort, udpPort int, proxy bool) (*Echo, error) {
+	bin, err := echoBinary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"--pod=" + pod}
+	var tcp, udp netip.AddrPort
+	if tcpPort != 0 {
+		tcp = netip.AddrPortFrom(host.Addr(), uint16(tcpPort))
+		args = append(args, "--tcp="+tcp.String())
+	}
+	if udpPort != 0 {
+		udp = netip.AddrPortFrom(host.Addr(), uint16(udpPort))
+		args = append(args, "--udp="+udp.String())
+	}
+	if proxy {
+		args = append(args, "--proxy-protocol")
+	}
+	out := new(syncBuffer)
+	cmd := host.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	proc, err := startProcess("echoserver "+pod, cmd)
+	if err != nil {
+		return nil, err
+	}
+	e := &Echo{addr: tcp, proc: proc, out: out}
+	rctx, cancel := context.WithTimeout(ctx, echoReadyTimeout)
+	defer cancel()
+	for {
+		err := streamReady(tcp, udp, pod, proxy)
+		if err == nil {
+			return e, nil
+		}
+		select {
+		case <-proc.done:
+			return nil, proc.exitError(out.Bytes())
+		case <-rctx.Done():
+			return nil, errors.Join(fmt.Errorf("%s not answering: %v; output:\n%s", pod, err, tail(out.Bytes(), 30)), proc.stop(echoStopGrace))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// streamReady checks that the TCP and UDP echoes answer as pod.
+func streamReady(tcp, udp netip.AddrPort, pod string, proxy bool) error {
+	if tcp.IsValid() {
+		c, err := net.DialTimeout("tcp", tcp.String(), time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(time.Second))
+		if proxy {
+			if _, err := c.Write(echo.ProxyV2(netip.MustParseAddrPort("198.18.0.1:1"), tcp)); err != nil {
+				return err
+			}
+		}
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "pod="+pod+" ") {
+			return fmt.Errorf("TCP %s: %q, %v", tcp, line, err)
+		}
+	}
+	if udp.IsValid() {
+		got, err := UDPExchange(udp.String(), "ready", time.Second)
+		if err != nil || got != "pod="+pod+" ready" {
+			return fmt.Errorf("UDP %s: %q, %v", udp, got, err)
+		}
+	}
+	return nil
+}
+
+// UDPExchange sends msg to addr from a new socket and returns the one
+// answer, waiting at most timeout.
+func UDPExchange(addr, msg string, timeout time.Duration) (string, error) {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 64<<10)
+	n, err := c.Read(buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
