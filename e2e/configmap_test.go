@@ -74,22 +74,29 @@ func TestConfigMapAndAnnotationLoadBalance(t *testing.T) {
 	if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "Warning Event on the ConfigMap", func() error {
-		list, err := env.client.CoreV1().Events(configMapNamespace).List(ctx, metav1.ListOptions{
-			FieldSelector: fields.Set{"involvedObject.kind": "ConfigMap", "involvedObject.name": configMapName, "type": "Warning"}.String()})
-		if err != nil {
-			return err
-		}
-		for _, e := range list.Items {
-			if e.Reason == "InvalidOption" && strings.Contains(e.Message, "data[load-balance]") {
-				return nil
-			}
-		}
-		return fmt.Errorf("%d events, none InvalidOption for data[load-balance]", len(list.Items))
-	})
+	configMapEventWith(t, "InvalidOption", "data[load-balance]")
 	expect(ns+"/a:80", "ewma")
 	servedBy(t, "lb.example.com", "/", a)
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("algorithm changes reloaded nginx %d times; they are pushed", after-before)
 	}
+}
+
+// configMapEventWith waits for a Warning Event of reason on the
+// controller's ConfigMap whose message holds text.
+func configMapEventWith(t *testing.T, reason, text string) {
+	t.Helper()
+	eventually(t, "Warning Event "+reason+" on the ConfigMap", func() error {
+		list, err := env.client.CoreV1().Events(configMapNamespace).List(context.Background(), metav1.ListOptions{
+			FieldSelector: fields.Set{"involvedObject.kind": "ConfigMap", "involvedObject.name": configMapName, "type": "Warning"}.String()})
+		if err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Reason == reason && strings.Contains(e.Message, text) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none %s with %q", len(list.Items), reason, text)
+	})
 }

@@ -88,9 +88,9 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 	}
 	ing("plain", nil, class)
 	ing("cors", map[string]string{"nginx.ingress.kubernetes.io/enable-cors": "true"}, class)
-	ing("waf", map[string]string{"nginx.ingress.kubernetes.io/enable-owasp-core-rules": "true"}, class)
+	ing("waf", map[string]string{"nginx.ingress.kubernetes.io/opentelemetry-operation-name": "checkout"}, class)
 	ing("regex", map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/"}, class)
-	ing("suite", map[string]string{"nginx.ingress.kubernetes.io/enable-owasp-core-rules": "true"}, "nginx") // not its class
+	ing("suite", map[string]string{"nginx.ingress.kubernetes.io/opentelemetry-operation-name": "checkout"}, "nginx") // not its class
 
 	r, code, out := migrateRun(t, "-n", ctrlNS, "-o", "json")
 	if code != 1 {
@@ -111,8 +111,8 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 		"ConfigMap " + ctrlNS + "/ingress-nginx-tcp data[5432]": migrate.Differs,
 		"Ingress " + apps + "/plain":                            migrate.Unchanged,
 		"Ingress " + apps + "/cors":                             migrate.Unchanged,
-		"Ingress " + apps + "/waf metadata.annotations[nginx.ingress.kubernetes.io/enable-owasp-core-rules]": migrate.Unsupported,
-		"Ingress " + apps + "/regex metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]":        migrate.Differs,
+		"Ingress " + apps + "/waf metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]": migrate.Unsupported,
+		"Ingress " + apps + "/regex metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]":             migrate.Differs,
 	}
 	for k, s := range want {
 		if got[k] != s {
@@ -129,7 +129,7 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 	}
 	// The text report names the differences.
 	_, code, text := migrateRun(t, "--controller="+ctrlNS+"/ingress-nginx-controller")
-	if code != 1 || !strings.Contains(text, "✗ unsupported Ingress "+apps+"/waf") || !strings.Contains(text, "enable-owasp-core-rules") ||
+	if code != 1 || !strings.Contains(text, "✗ unsupported Ingress "+apps+"/waf") || !strings.Contains(text, "opentelemetry-operation-name") ||
 		!strings.Contains(text, "7 objects: 2 unchanged, 2 behave differently, 3 with unsupported settings") ||
 		!strings.Contains(text, "StreamServiceNoEndpoints") {
 		t.Errorf("text report, exit %d:\n%s", code, text)

@@ -10,7 +10,7 @@ set -euo pipefail
 # the one-node cluster (containerd, runc, CNI plugins, iptables for
 # kube-proxy); no argument adds both to what tests and make dev use; "bench"
 # adds valgrind (BenchmarkDataPlaneInstructions).
-runtime=(nginx-light libnginx-mod-http-lua libnginx-mod-stream libnginx-mod-stream-js lua-resty-core lua-cjson ca-certificates libnginx-mod-http-brotli-filter libnginx-mod-http-headers-more-filter)
+runtime=(nginx-light libnginx-mod-http-lua libnginx-mod-stream libnginx-mod-stream-js lua-resty-core lua-cjson ca-certificates libnginx-mod-http-brotli-filter libnginx-mod-http-headers-more-filter libnginx-mod-http-modsecurity modsecurity-crs libnginx-mod-http-geoip2)
 cluster=(mmdebstrap buildah containerd runc containernetworking-plugins iptables conntrack)
 tests=("${runtime[@]}" iproute2 curl openssl wrk brotli)
 case ${1:-all} in

@@ -3,10 +3,12 @@
 // the root), status.tmpl (the status server), server.tmpl (a server
 // block), router.tmpl (the locations of the Lua router), location.tmpl
 // (a server block's location), auth.tmpl (the internal location of
-// auth subrequests, a server block's or the router's) and stream.tmpl (the
-// stream context: TCP and UDP services, the TLS passthrough front);
-// routed.tmpl prints a file beside nginx.conf, which nginx does not load:
-// the hosts the Lua router serves as the server blocks they stand for.
+// auth subrequests, a server block's or the router's), stream.tmpl (the
+// stream context: TCP and UDP services, the TLS passthrough front) and
+// modules.tmpl (what the modules loaded on demand print in the http
+// context: ModSecurity, GeoIP2); routed.tmpl prints a file beside
+// nginx.conf, which nginx does not load: the hosts the Lua router serves
+// as the server blocks they stand for.
 //
 // Contract: each section prints one typed view of package plan (Plan,
 // plan.Status, plan.Server, plan.Router, plan.Location,

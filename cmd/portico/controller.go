@@ -190,6 +190,11 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 	if st, err := os.Stat(filepath.Join(f.luaDir, "portico", "balancer.lua")); err != nil || st.IsDir() {
 		bad("--lua-dir=%q does not hold portico/balancer.lua", f.luaDir)
 	}
+	for _, e := range f.maxmindEditions {
+		if model.GeoIP2Variables[e] == nil {
+			bad("--maxmind-edition-ids: %q is no edition Portico knows the variables of (GeoLite2-City, GeoLite2-Country, GeoLite2-ASN, GeoIP2-City, GeoIP2-Country, GeoIP2-ASN, GeoIP2-ISP, GeoIP2-Connection-Type, GeoIP2-Anonymous-IP)", e)
+		}
+	}
 	modules := []string{"ndk_http_module.so", "ngx_http_lua_module.so"}
 	if f.tcpServices != "" || f.udpServices != "" || f.sslPassthrough {
 		// The stream context (TCP/UDP services, the passthrough front).
@@ -256,6 +261,11 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 		return controller.Config{}, err
 	}
 	luaDir, _ := filepath.Abs(f.luaDir)
+	geoIP2Dir, _ := filepath.Abs(f.geoIP2Dir)
+	var geoIP2 []string
+	for _, e := range f.maxmindEditions {
+		geoIP2 = append(geoIP2, filepath.Join(geoIP2Dir, e+".mmdb"))
+	}
 	var profiler string
 	if f.profiling {
 		profiler = net.JoinHostPort(f.profilerAddress.String(), strconv.Itoa(f.profilerPort))
@@ -284,6 +294,7 @@ func (f *controllerFlags) config(fs *pflag.FlagSet) (controller.Config, error) {
 			DefaultCertificate: defCert,
 			SSLPassthrough:     f.sslPassthrough,
 			ReservedPorts:      f.reservedPorts(),
+			GeoIP2Databases:    geoIP2,
 		},
 		Plan: plan.Options{
 			HTTPPort:   f.httpPort,

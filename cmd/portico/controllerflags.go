@@ -87,6 +87,9 @@ type controllerFlags struct {
 	luaDir      string
 	modulesDir  string
 	logLevel    string
+	geoIP2Dir   string
+
+	maxmindEditions []string
 }
 
 // seconds is a duration given as whole seconds, as ingress-nginx's flags
@@ -120,7 +123,8 @@ func (f *controllerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.luaDir, "lua-dir", "/etc/nginx/lua", "directory holding Portico's Lua modules")
 	fs.StringVar(&f.modulesDir, "modules-dir", "/usr/lib/nginx/modules", "directory holding the nginx ndk and lua modules")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (--v=3 and more also means debug)")
-	own("resolver", "nginx-binary", "config-dir", "lua-dir", "modules-dir", "log-level")
+	fs.StringVar(&f.geoIP2Dir, "geoip2-dir", "/etc/ingress-controller/geoip", "directory of the GeoIP2 databases the operator mounts (<edition>.mmdb, per --maxmind-edition-ids), read with the ConfigMap's use-geoip2; Portico downloads nothing")
+	own("resolver", "nginx-binary", "config-dir", "lua-dir", "modules-dir", "log-level", "geoip2-dir")
 
 	// ingress-nginx's, implemented.
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty means the in-cluster config")
@@ -169,6 +173,7 @@ func (f *controllerFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.sslPassthrough, "enable-ssl-passthrough", false, "serve the ssl-passthrough annotation: nginx reads the TLS server name on the HTTPS port and passes those hosts' connections to their backends untouched")
 	fs.IntVarP(&f.verbosity, "v", "v", 0, "log verbosity as klog's: 3 or more logs at debug level")
 	fs.BoolVar(&f.showVersion, "version", false, "print the version and exit")
+	fs.StringSliceVar(&f.maxmindEditions, "maxmind-edition-ids", []string{"GeoLite2-City", "GeoLite2-ASN"}, "MaxMind editions whose databases (<edition>.mmdb in --geoip2-dir) use-geoip2 reads; Portico downloads nothing (--maxmind-license-key has no effect)")
 	compat("kubeconfig", "apiserver-host", "certificate-authority", "ingress-class", "controller-class", "ingress-class-by-name",
 		"watch-namespace", "watch-namespace-selector", "watch-ingress-without-class", "disable-catch-all", "configmap",
 		"default-backend-service", "default-ssl-certificate", "publish-service", "publish-status-address", "update-status",
@@ -176,7 +181,7 @@ func (f *controllerFlags) register(fs *pflag.FlagSet) {
 		"validating-webhook", "validating-webhook-certificate", "validating-webhook-key", "http-port", "https-port",
 		"healthz-port", "healthz-host", "health-check-path", "status-port", "profiling", "profiler-port", "profiler-address",
 		"enable-metrics", "metrics-per-host", "disable-svc-external-name", "disable-sync-events", "sync-period", "shutdown-grace-period",
-		"post-shutdown-grace-period", "v", "version", "tcp-services-configmap", "udp-services-configmap", "enable-ssl-passthrough")
+		"post-shutdown-grace-period", "v", "version", "tcp-services-configmap", "udp-services-configmap", "enable-ssl-passthrough", "maxmind-edition-ids")
 
 	registerNoEffect(fs, &f.metricsPerUndefHost, &f.defaultServerPort)
 }
@@ -193,7 +198,7 @@ func setGroup(fs *pflag.FlagSet, group string, names ...string) {
 const (
 	whyMetrics     = "Portico's per-request metrics have fixed labels and buckets"
 	whyKlog        = "Portico logs with zap to stderr; use --log-level or --v"
-	whyMaxmind     = "Portico has no GeoIP databases"
+	whyMaxmind     = "Portico downloads no GeoIP2 databases: the operator mounts them (--geoip2-dir)"
 	whyUnneeded    = "Portico has no such process"
 	whyEventDriven = "Portico writes status and syncs on changes, not on a timer"
 )
@@ -238,7 +243,6 @@ func registerNoEffect(fs *pflag.FlagSet, undefinedHost *bool, defaultServerPort 
 		{"monitor-max-batch-size", whyMetrics, integer(10000)},
 		{"maxmind-mirror", whyMaxmind, str("")},
 		{"maxmind-license-key", whyMaxmind, str("")},
-		{"maxmind-edition-ids", whyMaxmind, str("GeoLite2-City,GeoLite2-ASN")},
 		{"maxmind-retries-count", whyMaxmind, integer(1)},
 		{"maxmind-retries-timeout", whyMaxmind, func(n string) { fs.Duration(n, 0, "") }},
 		// klog's flags, which ingress-nginx's command line includes.

@@ -20,8 +20,10 @@ import (
 // luaCheckConf loads the Lua module and Portico's Lua modules as
 // nginx.conf does (nginx -t does not run init_by_lua: nginx must start),
 // and the modules nginx.conf loads when the ConfigMap asks (Brotli,
-// headers-more) or a stream flag is set (stream, njs, with Portico's njs
-// script: TCP/UDP services, passthrough), and answers on a unix socket
+// headers-more; ModSecurity with Portico's rules and the Core Rule Set
+// from their paths in the image; GeoIP2) or a stream flag is set (stream,
+// njs, with Portico's njs script: TCP/UDP services, passthrough), and
+// answers on a unix socket
 // from Lua.
 const luaCheckConf = `pid /tmp/check.pid;
 error_log stderr notice;
@@ -31,6 +33,8 @@ load_module /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so;
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 load_module /usr/lib/nginx/modules/ngx_stream_js_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_modsecurity_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_geoip2_module.so;
 events {}
 stream {
     js_import portico_stream from /etc/nginx/lua/portico/stream.js;
@@ -43,6 +47,9 @@ stream {
 http {
     brotli on;
     more_set_headers "X-Image: checked";
+    modsecurity on;
+    modsecurity_rules_file /etc/nginx/modsecurity/modsecurity.conf;
+    modsecurity_rules_file /etc/nginx/owasp-modsecurity-crs/nginx-modsecurity.conf;
     lua_package_path "/etc/nginx/lua/?.lua;;";
     lua_shared_dict portico_backends 1m;
     lua_shared_dict portico_certificates 1m;

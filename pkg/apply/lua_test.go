@@ -68,7 +68,7 @@ http {
     init_by_lua_block {
         portico = require("portico.balancer")
         portico_router = require("portico.router")
-        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test", "router_test", "cidr_test", "match_test"}) do require(m) end
+        for _, m in ipairs({"runner", "round_robin_test", "ewma_test", "configure_test", "canary_test", "chash_test", "sticky_test", "metrics_test", "router_test", "cidr_test", "match_test", "tracing_test"}) do require(m) end
         local f = assert(io.open("%[5]s"))
         portico_match_cases = f:read("*a")
         f:close()
@@ -246,7 +246,7 @@ http {
 		t.Fatal(err)
 	}
 	defer n.Stop(5 * time.Second)
-	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky", "metrics", "router", "cidr", "match"} {
+	for _, suite := range []string{"round_robin", "ewma", "configure", "canary", "chash", "sticky", "metrics", "router", "cidr", "match", "tracing"} {
 		t.Run(suite, func(t *testing.T) {
 			var body string
 			deadline := time.Now().Add(10 * time.Second)

@@ -71,7 +71,7 @@ func TestAnalyzeSeeded(t *testing.T) {
 		"  spec.rules[0].http.paths[0].backend.service: differs",
 		"  spec.rules[0].http.paths[1].backend.service: unchanged",
 		"Ingress apps/mixed: unsupported",
-		"  metadata.annotations[nginx.ingress.kubernetes.io/enable-owasp-core-rules]: unsupported",
+		"  metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]: unsupported",
 		"  metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]: differs",
 		"  metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]: differs",
 		"  (whole object): differs",
@@ -97,14 +97,14 @@ func TestAnalyzeSeeded(t *testing.T) {
 	for key, want := range map[string]string{
 		"mixed metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]": "does not turn the host's paths into regular expressions",
 		"mixed (whole object)": "IngressRejected: the Ingress is not served",
-		"mixed metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]":      "Portico refuses it: InvalidAnnotation",
-		"mixed metadata.annotations[nginx.ingress.kubernetes.io/enable-owasp-core-rules]": "ModSecurity",
-		"ingress-nginx-controller data[jaeger-collector-host]":                            "no longer reads it",
-		"ingress-nginx-controller data[proxy-connect-timeout]":                            "Portico refuses it: InvalidOption",
-		"ingress-nginx-tcp data[9000]":                                                    "connections to TCP port 9000 are closed",
-		"ingress-nginx-tcp data[22]":                                                      "Portico refuses it: InvalidStreamService",
-		"backends spec.rules[0].http.paths[0].backend.service":                            "ExternalName",
-		"backends spec.rules[0].http.paths[1].backend.service":                            "as in ingress-nginx: BackendNotFound",
+		"mixed metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]":           "Portico refuses it: InvalidAnnotation",
+		"mixed metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]": "spans",
+		"ingress-nginx-controller data[jaeger-collector-host]":                                 "no longer reads it",
+		"ingress-nginx-controller data[proxy-connect-timeout]":                                 "Portico refuses it: InvalidOption",
+		"ingress-nginx-tcp data[9000]":                                                         "connections to TCP port 9000 are closed",
+		"ingress-nginx-tcp data[22]":                                                           "Portico refuses it: InvalidStreamService",
+		"backends spec.rules[0].http.paths[0].backend.service":                                 "ExternalName",
+		"backends spec.rules[0].http.paths[1].backend.service":                                 "as in ingress-nginx: BackendNotFound",
 	} {
 		if !strings.Contains(details[key], want) {
 			t.Errorf("%s: detail %q lacks %q", key, details[key], want)

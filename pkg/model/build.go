@@ -86,6 +86,9 @@ func Build(in Input) *Config {
 		b.cfg.ConfigMapRefs = append(b.cfg.ConfigMapRefs, ref)
 	}
 	slices.Sort(b.cfg.ConfigMapRefs)
+	if b.cfg.Global.UseGeoIP2 {
+		b.cfg.DataFiles = slices.Sorted(slices.Values(in.Options.GeoIP2Databases))
+	}
 	diag.Sort(b.diags)
 	b.cfg.Diagnostics = b.diags
 	return &b.cfg

@@ -165,6 +165,50 @@ type Global struct {
 	Policy Policy `json:"policy"`
 	// Snippets are the ConfigMap's own snippets (configsnippets.go).
 	Snippets ConfigSnippets `json:"snippets,omitzero"`
+	// WAF is ModSecurity on every location (enable-modsecurity and its
+	// keys).
+	WAF WAF `json:"waf,omitzero"`
+	// Tracing sends backends a W3C traceparent (enable-opentelemetry).
+	Tracing Tracing `json:"tracing,omitzero"`
+	// UseGeoIP2 looks client addresses up in the GeoIP2 databases
+	// (Options.GeoIP2Databases).
+	UseGeoIP2 bool `json:"useGeoIP2,omitempty"`
+}
+
+// Tracing is the ConfigMap's OpenTelemetry: On sends every backend a
+// traceparent that continues a valid incoming one when TrustIncoming.
+type Tracing struct {
+	On            bool `json:"on,omitempty"`
+	TrustIncoming bool `json:"trustIncoming,omitempty"`
+	// Export, when set, sends nginx's spans to an OTLP/HTTP collector.
+	Export *SpanExport `json:"export,omitempty"`
+	// Sampler decides the sampled flag of a new trace (and, without
+	// ParentBased, of a continued one): AlwaysOn, AlwaysOff or
+	// TraceIdRatioBased with Ratio.
+	Sampler     string  `json:"sampler,omitempty"`
+	Ratio       float64 `json:"ratio,omitempty"`
+	ParentBased bool    `json:"parentBased,omitempty"`
+}
+
+// SpanExport is where and how nginx's spans go: POST /v1/traces (OTLP/HTTP
+// JSON) to Host (an IPv4 address or a DNS name) and Port, in batches of
+// at most Batch every DelayMillis, at most Queue waiting per worker.
+type SpanExport struct {
+	Host        string `json:"host"`
+	Port        int    `json:"port"`
+	Service     string `json:"service"`
+	DelayMillis int    `json:"delayMillis"`
+	Batch       int    `json:"batch"`
+	Queue       int    `json:"queue"`
+}
+
+// WAF is the ConfigMap's ModSecurity: On on every location (a location's
+// annotations may turn it off), with the OWASP Core Rule Set when CRS,
+// and Rules in place of Portico's modsecurity.conf when set.
+type WAF struct {
+	On    bool                         `json:"on,omitempty"`
+	CRS   bool                         `json:"crs,omitempty"`
+	Rules annotations.ModSecurityRules `json:"rules,omitempty"`
 }
 
 // RealIP is the realip setup: which source names the client, and the
@@ -315,6 +359,10 @@ type Location struct {
 	Mirror *annotations.Mirror `json:"mirror,omitempty"`
 	// FastCGI is set for backend-protocol FCGI.
 	FastCGI *FastCGI `json:"fastCGI,omitempty"`
+	// ModSecurity is its Ingress's ModSecurity annotations; nil when none.
+	ModSecurity *annotations.ModSecurity `json:"modSecurity,omitempty"`
+	// Tracing is its Ingress's OpenTelemetry annotations; nil when none.
+	Tracing *annotations.Tracing `json:"tracing,omitempty"`
 }
 
 // Header is a request header for the backend: Name is a token; exactly

@@ -45,7 +45,8 @@ func fixed(what string) string {
 
 const (
 	noStreamRetry     = "A TCP/UDP session goes to one endpoint, picked at random from its Service's ready ones; when it refuses the connection the session is closed, with no other endpoint tried (docs/layer4.md)."
-	noOpenTelemetry   = "Portico's nginx has no OpenTelemetry module."
+	noOpenTelemetry   = "Portico's nginx has no OpenTelemetry module to configure: the keys of its Lua tracing are `enable-opentelemetry`, `otlp-*` and `otel-*` (docs/tracing.md)."
+	noSpans           = "Debian has no nginx OpenTelemetry module: the trace context and nginx's span are made in Lua (docs/tracing.md); spans go to the collector as OTLP/HTTP JSON, not gRPC."
 	noOpenTracing     = "ingress-nginx v1.15 still documents this key but no longer reads it: OpenTracing was removed (v1.10); OpenTelemetry replaced it (`enable-opentelemetry`, `otlp-collector-host` and the `otel-*` keys)."
 	noStatusWhitelist = "nginx's `/nginx_status` is served only on the loopback status port, where the controller reads it for its metrics, not on the HTTP port as in ingress-nginx's catch-all server (in Portico that server also serves the hosts the Lua router routes)."
 	goneOpenTracing   = "ingress-nginx removed OpenTracing (v1.10); OpenTelemetry replaced it (`enable-opentelemetry`, `otlp-collector-host` and the `otel-*` keys)."
@@ -53,8 +54,6 @@ const (
 	goneDatadog       = "ingress-nginx removed Datadog tracing with OpenTracing (v1.10); OpenTelemetry replaced it (`enable-opentelemetry`, `otlp-collector-host`, with Datadog's OTLP intake)."
 	goneGlobalLimit   = "ingress-nginx removed the global rate limit (memcached) in v1.12; the `limit-rps`, `limit-rpm` and `limit-connections` annotations limit per client address and Ingress, in each controller."
 	goneVTS           = "ingress-nginx removed the VTS module (v0.16); the Prometheus metrics replaced it (docs/metrics.md)."
-	noModSecurity     = "Portico's nginx has no ModSecurity module."
-	noGeoIP2          = "Portico's nginx has no GeoIP2 module."
 )
 
 // configKeys holds one entry for every ConfigMap key ingress-nginx v1.15.1
@@ -179,15 +178,22 @@ var configKeys = []ConfigKey{
 	{Name: "enable-brotli", Status: annotations.Full, Default: "false",
 		Meaning: "Compress answers with Brotli for clients that accept `br` (Debian's ngx_brotli filter module, loaded only then), with `Vary: Accept-Encoding` (which ingress-nginx leaves out without gzip); preferred to gzip when a client takes both.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.compression.enableBrotli })},
-	{Name: "enable-modsecurity", Default: "false", Meaning: "Turn on ModSecurity.", Differs: noModSecurity},
+	{Name: "enable-modsecurity", Status: annotations.Full, Default: "false",
+		Meaning: "ModSecurity (Debian's module, loaded only then or while an Ingress's `enable-modsecurity` asks) on every location, with Portico's `modsecurity.conf` (`SecRuleEngine DetectionOnly`, as ingress-nginx's: it logs and blocks nothing) or `modsecurity-snippet`; the loopback status server, where the controller pushes its configuration, runs without it. docs/waf.md.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.WAF.On })},
 	{Name: "enable-multi-accept", Status: annotations.Full, Default: "true", Meaning: "A worker accepts all new connections at once (`multi_accept`).",
 		parse: boolOption(func(b *globalBuild) *bool { return &b.g.Workers.MultiAccept })},
 	{Name: "enable-ocsp", Status: annotations.Full, Default: "false",
 		Meaning: "Staple OCSP responses to TLS handshakes, as ingress-nginx does in Lua: a certificate whose `tls.crt` carries its issuer and names an `http://` OCSP responder gets the responder's answer, fetched in the background (the first handshakes go without), kept only if it verifies and says good, fetched again hourly and stapled at most three days while the responder is down. Responder host names are resolved with nginx's resolver (`--resolver`).",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.TLS.OCSP })},
-	{Name: "enable-opentelemetry", Default: "false", Meaning: "Trace requests with OpenTelemetry.", Differs: noOpenTelemetry},
+	{Name: "enable-opentelemetry", Status: annotations.Partly, Default: "false",
+		Meaning: "Every backend gets a W3C `traceparent` (made in Lua, per request) whose parent is nginx's span, which continues the client's trace or starts a new one (`opentelemetry-trust-incoming-span`, `otel-sampler*`); with `otlp-collector-host` the sampled spans are exported. The `enable-opentelemetry` annotation overrides it per Ingress. docs/tracing.md.",
+		Differs: noSpans,
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Tracing.On })},
 	{Name: "enable-opentracing", Gone: true, Default: "", Meaning: "OpenTracing (removed).", Differs: goneOpenTracing},
-	{Name: "enable-owasp-modsecurity-crs", Default: "false", Meaning: "Load the OWASP Core Rule Set.", Differs: noModSecurity},
+	{Name: "enable-owasp-modsecurity-crs", Status: annotations.Full, Default: "false",
+		Meaning: "With `enable-modsecurity`, the OWASP Core Rule Set (Debian's `modsecurity-crs` 3.3, through `/etc/nginx/owasp-modsecurity-crs/nginx-modsecurity.conf` as in ingress-nginx) on every location. It blocks only with `SecRuleEngine On` (`modsecurity-snippet`). docs/waf.md.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.WAF.CRS })},
 	{Name: "enable-real-ip", Status: annotations.Full, Default: "false",
 		Meaning: "Take the client address from `X-Forwarded-For` of connections from `proxy-real-ip-cidr`.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.enableRealIP })},
@@ -225,7 +231,8 @@ var configKeys = []ConfigKey{
 	{Name: "generate-request-id", Status: annotations.Full, Default: "true",
 		Meaning: "Send backends a new `X-Request-ID` when the client sent none (the client's own always passes): 32 hex digits made in Lua (a random prefix per nginx worker and a count), or nginx's `$request_id` when `log-format-upstream` names `$request_id`, so that the log and the header agree.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.GenerateRequestID })},
-	{Name: "geoip2-autoreload-in-minutes", Default: "0", Meaning: "Reload the GeoIP2 databases.", Differs: noGeoIP2},
+	{Name: "geoip2-autoreload-in-minutes", Default: "0", Meaning: "Reload the GeoIP2 databases every so many minutes.",
+		Differs: "Not needed: Portico watches the database files and applies a replaced one at once (docs/geoip2.md)."},
 	{Name: "global-allowed-response-headers", Status: annotations.Full, Default: "",
 		Meaning: "Comma-separated header names (letters, digits, `-` and `_`) the `custom-headers` annotation may set; an Ingress whose ConfigMap names another is refused. Empty: none.",
 		parse: func(v string, b *globalBuild) string {
@@ -408,7 +415,7 @@ var configKeys = []ConfigKey{
 	{Name: "log-format-stream", Default: "(ingress-nginx's)", Meaning: "Access log format of TCP/UDP services.",
 		Differs: "Portico always logs TCP/UDP sessions in ingress-nginx's default format."},
 	{Name: "log-format-upstream", Status: annotations.Partly, Default: "(Portico's)",
-		Meaning: "Access log format: `$variables` (or `${variables}`) and printable ASCII but `'` and `\\`, so ingress-nginx's default and JSON formats pass. The variables are nginx's (docs/logging.md lists them), Portico's `$portico_backend`, `$portico_ingress`, `$portico_server`, `$portico_path`, and ingress-nginx's `$req_id`, `$proxy_upstream_name`, `$proxy_alternative_upstream_name`, `$namespace`, `$ingress_name`, `$service_name`, `$service_port`, `$location_path`; any other is refused. Portico's default: `" + defaultLogFormat + "`.",
+		Meaning: "Access log format: `$variables` (or `${variables}`) and printable ASCII but `'` and `\\`, so ingress-nginx's default and JSON formats pass. The variables are nginx's (docs/logging.md lists them), Portico's `$portico_backend`, `$portico_ingress`, `$portico_server`, `$portico_path`, ingress-nginx's `$geoip2_*` (docs/geoip2.md), and ingress-nginx's `$req_id`, `$proxy_upstream_name`, `$proxy_alternative_upstream_name`, `$namespace`, `$ingress_name`, `$service_name`, `$service_port`, `$location_path`; any other is refused. Portico's default: `" + defaultLogFormat + "`.",
 		Differs: "Portico's default format differs (ingress-nginx's, with `$req_id`, makes an X-Request-ID with OpenSSL for every request); `$proxy_alternative_upstream_name` is always empty.",
 		parse: func(v string, b *globalBuild) string {
 			if want := checkLogFormat(v); want != "" {
@@ -430,7 +437,17 @@ var configKeys = []ConfigKey{
 	{Name: "max-worker-open-files", Status: annotations.Full, Default: "0",
 		Meaning: "Open files per worker (`worker_rlimit_nofile`); 0: the controller's hard limit less 1024, at least 1024.",
 		parse:   intOption(0, 1<<24, "a number of files from 0 to 16777216", func(b *globalBuild) *int { return &b.g.Workers.MaxOpenFiles })},
-	{Name: "modsecurity-snippet", Default: "", Meaning: "ModSecurity rules.", Differs: noModSecurity},
+	{Name: "modsecurity-snippet", Status: annotations.Partly, Default: "",
+		Meaning: "With `enable-modsecurity`, ModSecurity rules in place of Portico's `modsecurity.conf` (`modsecurity_rules` at the http level), e.g. `SecRuleEngine On`.",
+		Differs: "Gated as snippets are: taken only with `allow-snippet-annotations: \"true\"` and `annotations-risk-level: Critical` (ingress-nginx takes it always); printed in nginx's single quotes as ingress-nginx does, so every `'` must be escaped as `\\'`.",
+		parse: func(v string, b *globalBuild) string {
+			if !b.g.AllowSnippets || b.g.RiskLevel != annotations.RiskCritical {
+				return "allow-snippet-annotations: \"true\" and annotations-risk-level: Critical first (it is a snippet)"
+			}
+			r, want := annotations.ParseModSecurityRules(v)
+			b.g.WAF.Rules = r
+			return want
+		}},
 	{Name: "nginx-status-ipv4-whitelist", Default: "127.0.0.1", Meaning: "Clients allowed ingress-nginx's `/nginx_status` on its HTTP port.",
 		Differs: noStatusWhitelist},
 	{Name: "nginx-status-ipv6-whitelist", Default: "::1", Meaning: "As above, IPv6 clients.",
@@ -441,21 +458,64 @@ var configKeys = []ConfigKey{
 	{Name: "no-tls-redirect-locations", Status: annotations.Full, Default: "/.well-known/acme-challenge",
 		Meaning: "Comma-separated prefixes of Ingress paths never redirected to HTTPS, whatever `ssl-redirect` or `force-ssl-redirect` say: an ACME HTTP-01 solver's Ingress (`/.well-known/acme-challenge/<token>`) answers over HTTP on a host that redirects the rest. A string prefix of the Ingress path, as in ingress-nginx (a request URI under it on another path is redirected).",
 		parse:   parseNoTLSRedirect},
-	{Name: "opentelemetry-config", Default: "/etc/ingress-controller/telemetry/opentelemetry.toml", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "opentelemetry-operation-name", Default: "", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "opentelemetry-trust-incoming-span", Default: "true", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
+	{Name: "opentelemetry-config", Default: "/etc/ingress-controller/telemetry/opentelemetry.toml", Meaning: "The OpenTelemetry module's configuration file.", Differs: noOpenTelemetry},
+	{Name: "opentelemetry-operation-name", Default: "", Meaning: "The name of nginx's spans.", Differs: "Portico names nginx's spans `HTTP <method>`."},
+	{Name: "opentelemetry-trust-incoming-span", Status: annotations.Full, Default: "true",
+		Meaning: "With `enable-opentelemetry`, continue a valid incoming `traceparent` (same trace id and flags, a new parent id); `false`: every request starts a new trace and an incoming `tracestate` is dropped. The annotation of the same name overrides it per Ingress.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Tracing.TrustIncoming })},
 	{Name: "opentracing-location-operation-name", Gone: true, Default: "", Meaning: "OpenTracing (removed).", Differs: goneOpenTracing},
 	{Name: "opentracing-operation-name", Gone: true, Default: "", Meaning: "OpenTracing (removed).", Differs: goneOpenTracing},
 	{Name: "opentracing-trust-incoming-span", Gone: true, Default: "", Meaning: "OpenTracing (removed).", Differs: goneOpenTracing},
-	{Name: "otel-max-export-batch-size", Default: "512", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "otel-max-queuesize", Default: "2048", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "otel-sampler", Default: "AlwaysOn", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "otel-sampler-parent-based", Default: "true", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "otel-sampler-ratio", Default: "0.01", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "otel-schedule-delay-millis", Default: "5000", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "otel-service-name", Default: "nginx", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "otlp-collector-host", Default: "", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
-	{Name: "otlp-collector-port", Default: "4317", Meaning: "OpenTelemetry.", Differs: noOpenTelemetry},
+	{Name: "otel-max-export-batch-size", Status: annotations.Full, Default: "512", Meaning: "Spans exported per request to the collector (1–10000).",
+		parse: intOption(1, 10000, "a number of spans from 1 to 10000", func(b *globalBuild) *int { return &b.export.Batch })},
+	{Name: "otel-max-queuesize", Status: annotations.Full, Default: "2048", Meaning: "Spans waiting for export, per nginx worker (1–100000); more are dropped.",
+		parse: intOption(1, 100000, "a number of spans from 1 to 100000", func(b *globalBuild) *int { return &b.export.Queue })},
+	{Name: "otel-sampler", Status: annotations.Full, Default: "AlwaysOn", Meaning: "Which new traces are sampled (the `traceparent` flag; only sampled spans are exported): `AlwaysOn`, `AlwaysOff`, `TraceIdRatioBased` (`otel-sampler-ratio`).",
+		parse: func(v string, b *globalBuild) string {
+			switch v {
+			case "AlwaysOn", "AlwaysOff", "TraceIdRatioBased":
+				b.g.Tracing.Sampler = v
+				return ""
+			}
+			return "AlwaysOn, AlwaysOff or TraceIdRatioBased"
+		}},
+	{Name: "otel-sampler-parent-based", Status: annotations.Full, Default: "true", Meaning: "A trusted incoming trace keeps its sampled flag; `false`: the sampler decides for it too.",
+		parse: boolOption(func(b *globalBuild) *bool { return &b.g.Tracing.ParentBased })},
+	{Name: "otel-sampler-ratio", Status: annotations.Full, Default: "0.01", Meaning: "Share of new traces `TraceIdRatioBased` samples, 0 to 1.",
+		parse: func(v string, b *globalBuild) string {
+			r, err := strconv.ParseFloat(v, 64)
+			if err != nil || r < 0 || r > 1 || len(v) > 16 {
+				return "a number from 0 to 1"
+			}
+			b.g.Tracing.Ratio = r
+			return ""
+		}},
+	{Name: "otel-schedule-delay-millis", Status: annotations.Full, Default: "5000", Meaning: "Milliseconds between span exports (100–60000).",
+		parse: intOption(100, 60000, "a number of milliseconds from 100 to 60000", func(b *globalBuild) *int { return &b.export.DelayMillis })},
+	{Name: "otel-service-name", Status: annotations.Full, Default: "nginx", Meaning: "The `service.name` of nginx's spans: letters, digits, `-._/`, at most 128.",
+		parse: func(v string, b *globalBuild) string {
+			if len(v) == 0 || len(v) > 128 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/") != "" {
+				return "letters, digits and -._/, at most 128 characters"
+			}
+			b.export.Service = v
+			return ""
+		}},
+	{Name: "otlp-collector-host", Status: annotations.Partly, Default: "", Meaning: "With `enable-opentelemetry` (ConfigMap or annotation), nginx's spans go to this collector (an IPv4 address or a DNS name, resolved with `--resolver`) as OTLP/HTTP JSON (`POST /v1/traces`), from a timer in each worker; unset: no spans are exported.",
+		Differs: "OTLP/HTTP with JSON, not OTLP/gRPC as ingress-nginx's module: point `otlp-collector-port` at the collector's OTLP/HTTP port (4318, Portico's default).",
+		parse: func(v string, b *globalBuild) string {
+			if a, err := netip.ParseAddr(v); err == nil && a.Is4() {
+				b.export.Host = v
+				return ""
+			}
+			if _, err := parseHost(v); err != nil || strings.HasPrefix(v, "*.") {
+				return "an IPv4 address or a DNS name"
+			}
+			b.export.Host = v
+			return ""
+		}},
+	{Name: "otlp-collector-port", Status: annotations.Partly, Default: "4318", Meaning: "The collector's OTLP/HTTP port.",
+		Differs: "ingress-nginx's default is 4317, the OTLP/gRPC port; Portico speaks OTLP/HTTP.",
+		parse:   intOption(1, 65535, "a port from 1 to 65535", func(b *globalBuild) *int { return &b.export.Port })},
 	{Name: "proxy-add-original-uri-header", Status: annotations.Full, Default: "false",
 		Meaning: "Send backends `X-Original-URI`, the request URI as the client sent it (auth services and error backends always get it).",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Headers.OriginalURI })},
@@ -669,7 +729,9 @@ var configKeys = []ConfigKey{
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.UseForwardedHeaders })},
 	{Name: "use-geoip", Default: "true", Meaning: "The legacy GeoIP module.",
 		Differs: "ingress-nginx v1.15 documents it but no longer reads it."},
-	{Name: "use-geoip2", Default: "false", Meaning: "The GeoIP2 module.", Differs: noGeoIP2},
+	{Name: "use-geoip2", Status: annotations.Full, Default: "false",
+		Meaning: "Look client addresses up in the GeoIP2 databases the operator mounts (`--geoip2-dir`, default `/etc/ingress-controller/geoip`, one `<edition>.mmdb` per `--maxmind-edition-ids`; nothing is downloaded) and set ingress-nginx's `$geoip2_*` variables for log formats and snippets. A replaced database is checked by `nginx -t` and applied with one reload; one nginx refuses keeps the last good one (Warning log, `/status`). docs/geoip2.md.",
+		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.UseGeoIP2 })},
 	{Name: "use-gzip", Status: annotations.Full, Default: "false",
 		Meaning: "Compress answers with gzip for clients that accept it (`gzip_proxied any`, `gzip_vary on`, HTTP/1.1 and later).",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.compression.useGzip })},

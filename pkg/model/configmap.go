@@ -42,6 +42,9 @@ type globalBuild struct {
 	// localAddrs, when not nil, the host's addresses (bind-address).
 	secrets    map[SecretRef]*corev1.Secret
 	localAddrs []netip.Addr
+	// export is the span export the otel keys describe; Global has it
+	// when a collector host is set (finish).
+	export SpanExport
 	// Inputs of Global.RealIP and Global.AppendForwardedFor.
 	enableRealIP, computeFullForwardedFor bool
 	realIPFrom                            []string
@@ -80,11 +83,13 @@ func defaults() globalBuild {
 			Listen:            defaultListenSettings(),
 			Workers:           defaultWorkerSettings(),
 			Hashes:            defaultHashSizes(),
+			Tracing:           Tracing{TrustIncoming: true, Sampler: "AlwaysOn", Ratio: 0.01, ParentBased: true},
 		},
 		hsts:               hsts{on: true, includeSubdomains: true, maxAge: 31536000},
 		compression:        defaultCompression(),
 		logging:            defaultLogging(),
 		forwardedForHeader: "X-Forwarded-For",
+		export:             SpanExport{Port: 4318, Service: "nginx", DelayMillis: 5000, Batch: 512, Queue: 2048},
 	}.withProxyDefaults()
 }
 
@@ -119,6 +124,10 @@ func (b *globalBuild) finish() {
 	b.finishRedirect()
 	b.finishBuffers()
 	b.g.TrustedProxies = b.realIPFrom
+	if b.export.Host != "" {
+		e := b.export
+		b.g.Tracing.Export = &e
+	}
 	switch {
 	case b.g.UseProxyProtocol:
 		b.g.RealIP = &RealIP{Header: "proxy_protocol", From: b.realIPFrom}

@@ -210,6 +210,8 @@ func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath
 	loc.Snippet = s.ConfigurationSnippet
 	loc.Redirects, loc.Satisfy, loc.Mirror = s.RedirectForm, s.Satisfy, s.Mirror
 	loc.ResponseHeaders, loc.FastCGI = h.responseHeaders, h.fastCGI
+	loc.ModSecurity = s.ModSecurity
+	loc.Tracing = s.Tracing
 	if s.XForwardedPrefix != "" {
 		loc.Headers = append(loc.Headers, Header{Name: "X-Forwarded-Prefix", Value: string(s.XForwardedPrefix)})
 	}

@@ -68,6 +68,10 @@ type Options struct {
 	// ReservedPorts are the controller's own ports, with what each is
 	// ("HTTP port"): stream services may not take them.
 	ReservedPorts map[int]string
+	// GeoIP2Databases are the GeoIP2 database files the operator mounts
+	// (--geoip2-dir and --maxmind-edition-ids), read when the ConfigMap
+	// sets use-geoip2 (Config.DataFiles).
+	GeoIP2Databases []string
 }
 
 // SecretRef names a Secret.

@@ -214,7 +214,7 @@ func checkLogFormat(v string) string {
 }
 
 func knownLogVariable(name string) bool {
-	if logVariables[name] {
+	if logVariables[name] || geoIP2Variable[name] {
 		return true
 	}
 	for _, p := range LogVariablePrefixes {

@@ -7,7 +7,10 @@
 // server, the upstreams; locations.go: the
 // locations of server blocks; authrequest.go: the internal locations of
 // auth subrequests, the upstreams that keep connections to auth services
-// and the cache of their answers), where X-Request-ID is made, the wire
+// and the cache of their answers), what the modules loaded on demand
+// print (waf.go: ModSecurity; geoip2.go: the GeoIP2 databases' copies and
+// variables) and how a location traces (tracing.go: the Lua calls of
+// portico/tracing.lua), where X-Request-ID is made, the wire
 // format of the Lua configuration endpoints (lua.go, documented against
 // rootfs/etc/nginx/lua/portico), the model in that format (wire.go) and
 // the documents pushed to the endpoints (document.go). Endpoints have a

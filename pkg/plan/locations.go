@@ -48,6 +48,9 @@ type Location struct {
 	RepeatHSTS bool
 	// AccessMakesRequestID: the access phase's Lua makes X-Request-ID.
 	AccessMakesRequestID bool
+	// Propagate is the access phase's Lua call that sends the backend a
+	// traceparent; "" when the location does not trace.
+	Propagate string
 	// Limits are the location's Ingress's limit zones.
 	Limits *LimitZones
 	// Auth is the internal location of its auth subrequest (auth-url, the
@@ -108,7 +111,9 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 		if m := l.Mirror; m != nil {
 			loc.MirrorLocation, loc.MirrorTarget, loc.MirrorHost = fmt.Sprintf("/;portico-mirror-%d", i), mirrorTarget(m), m.Host
 		}
+		loc.Propagate = propagation(h.Tracing, l.Tracing)
 		loc.Settings = append(h.settingsDirectives(l.Proxy), loc.Extras.directives(loc.MirrorLocation)...)
+		loc.Settings = append(loc.Settings, h.WAF.directives(l.ModSecurity)...)
 		if l.SSLRedirect {
 			loc.SSLRedirectURL = h.sslRedirectURL(l.Redirects)
 		}

@@ -123,6 +123,12 @@ type HTTP struct {
 	// ResponseHeaders are the more_set_headers arguments of add-headers
 	// (Plan.HeadersMore).
 	ResponseHeaders []string
+	// WAF is ModSecurity's part; GeoIP2 the databases nginx reads.
+	WAF    *WAF
+	GeoIP2 []GeoIP2Database
+	// TraceConfig configures portico/tracing.lua in each worker (a Lua
+	// table of validated values); "" when nothing traces.
+	TraceConfig string
 }
 
 // ForwardedVars are the nginx variables the X-Forwarded-* headers send:
@@ -245,6 +251,11 @@ type Status struct {
 	// auth-url (and its cache scope), its satisfy any, custom errors and
 	// mirrors.
 	GeneratedID, LimitScope, BasicAuth, Auth, AuthCacheScope, AuthSkip, Errors, Mirror bool
+	// WAF: ModSecurity is on at the http level; the status server turns
+	// it off.
+	WAF bool
+	// Tracing declares $portico_span, nginx's span of a traced request.
+	Tracing bool
 }
 
 // StatusPaths are the paths of the status server's endpoints.

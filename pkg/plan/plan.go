@@ -60,6 +60,9 @@ func Make(m *model.Config, prev *Plan, opts Options) (*Plan, error) {
 	if p.Stream = streamOf(m, p.HTTP, opts); p.Stream != nil {
 		p.PeerFiles = peerFilesOf(m)
 	}
+	p.HTTP.WAF = wafOf(m, opts.LuaDir)
+	p.HTTP.GeoIP2 = geoIP2Of(m, opts)
+	p.HTTP.TraceConfig = traceConfigOf(m)
 	routes, needs := p.serve(m)
 	p.HTTP.ServerNames = serverNamesHash(p.Servers, m.Global.Hashes)
 	if needs != nil {
@@ -149,7 +152,8 @@ func (p *Plan) withAuthCache(router *Router) *Plan {
 
 // Status is p's loopback status server.
 func (p *Plan) Status() Status {
-	st := Status{Port: p.HTTP.StatusPort, Paths: statusPaths, GeneratedID: p.HTTP.RequestIDByLua}
+	st := Status{Port: p.HTTP.StatusPort, Paths: statusPaths, GeneratedID: p.HTTP.RequestIDByLua, WAF: p.HTTP.WAF.On,
+		Tracing: p.HTTP.TraceConfig != ""}
 	if r := p.Router; r != nil {
 		st.LimitScope, st.BasicAuth, st.Errors = r.Zones != nil, r.BasicAuth, r.Errors
 		st.Auth = len(r.AuthLocations) > 0

@@ -168,7 +168,10 @@ func plainServer(s *model.Server) bool {
 
 // plainLocation reports whether the router and the locations it hands
 // requests to can do all l does: everything but a snippet (the global
-// auth's goes into a router auth location). The router
+// auth's goes into a router auth location), the ModSecurity annotations
+// (the engine runs in the first location that turns it on, and the
+// router's "/" comes first) and the OpenTelemetry ones (the router's "/"
+// propagates as the ConfigMap says). The router
 // matches, redirects, answers CORS preflights, checks source ranges and
 // body limits, rewrites the URI and sets X-Forwarded-Prefix, the Host and
 // the upstream; the balancer applies the timeouts and the traffic policy
@@ -185,7 +188,7 @@ func plainLocation(l *model.Location) bool {
 	_, p = locationSettings(p)
 	_, headersOK := forwardedPrefix(l.Headers)
 	authSnippet := l.ExternalAuth != nil && !l.GlobalAuth && l.ExternalAuth.Snippet != ""
-	return p.IsZero() && headersOK && l.Snippet == "" && !authSnippet
+	return p.IsZero() && headersOK && l.Snippet == "" && !authSnippet && l.ModSecurity == nil && l.Tracing == nil
 }
 
 // forwardedPrefix returns the X-Forwarded-Prefix among hs; ok is false

@@ -49,7 +49,10 @@ var fuzzRefs = map[string][]string{
 	"proxy-cookie-domain": {"off", "a.internal a.example"}, "proxy-cookie-path": {"off", "/app /"},
 	"custom-http-errors": {"404"}, "default-backend": {"errors"},
 	// Refused in the fuzz config (allow-snippet-annotations is off).
-	"configuration-snippet": {}, "server-snippet": {},
+	"configuration-snippet": {}, "server-snippet": {}, "modsecurity-snippet": {},
+	"enable-modsecurity": {"true", "false"}, "enable-owasp-core-rules": {"true", "false"},
+	"modsecurity-transaction-id": {"$request_id", "tx-${request_id}"},
+	"enable-opentelemetry":       {"true", "false"}, "opentelemetry-trust-incoming-span": {"true", "false"},
 	"server-alias": {"alias.example", "a.example, b.example"}, "from-to-www-redirect": {"true", "false"},
 	"load-balance": {"ewma"}, "ssl-redirect": {"true"}, "force-ssl-redirect": {"true", "false"}, "service-upstream": {"true", "false"}, "ssl-passthrough": {"true", "false"},
 	// Traffic policy.
@@ -84,9 +87,11 @@ var fuzzRefs = map[string][]string{
 // effect.
 var fuzzCompanions = map[string]map[string]string{
 	"rewrite-target":          {"use-regex": "true"},
-	"permanent-redirect-code": {"permanent-redirect": "https://a.example/"},
-	"temporal-redirect-code":  {"temporal-redirect": "http://a.example/"},
-	"cors-allow-origin":       {"enable-cors": "true"}, "cors-allow-methods": {"enable-cors": "true"},
+	"enable-owasp-core-rules": {"enable-modsecurity": "true"}, "modsecurity-transaction-id": {"enable-modsecurity": "true"},
+	"opentelemetry-trust-incoming-span": {"enable-opentelemetry": "true"},
+	"permanent-redirect-code":           {"permanent-redirect": "https://a.example/"},
+	"temporal-redirect-code":            {"temporal-redirect": "http://a.example/"},
+	"cors-allow-origin":                 {"enable-cors": "true"}, "cors-allow-methods": {"enable-cors": "true"},
 	"cors-allow-headers": {"enable-cors": "true"}, "cors-allow-credentials": {"enable-cors": "true"},
 	"cors-max-age": {"enable-cors": "true"}, "cors-expose-headers": {"enable-cors": "true"},
 	"auth-tls-verify-client": {"auth-tls-secret": "client-ca"}, "auth-tls-verify-depth": {"auth-tls-secret": "client-ca"},

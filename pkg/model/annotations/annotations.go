@@ -76,6 +76,10 @@ type Set struct {
 	Mirror *Mirror
 	// FastCGI is fastcgi-index and fastcgi-params-configmap.
 	FastCGI FastCGI
+	// ModSecurity is nil when no ModSecurity annotation is set.
+	ModSecurity *ModSecurity
+	// Tracing is nil when no OpenTelemetry annotation is set.
+	Tracing *Tracing
 }
 
 // Annotations are the annotations of one object.

@@ -2,9 +2,8 @@ package annotations
 
 // Texts several entries share.
 const (
-	asAbove         = "As above."
-	noModSecurity   = "Portico's nginx has no ModSecurity module."
-	noOpenTelemetry = "Portico's nginx has no OpenTelemetry module; backends get an `X-Request-ID` (ConfigMap `generate-request-id`)."
+	asAbove = "As above."
+	noSpans = "Debian has no nginx OpenTelemetry module: Portico makes the trace context and nginx's span in Lua and exports spans as OTLP/HTTP JSON (ConfigMap `otlp-collector-host`), not OTLP/gRPC; spans are named `HTTP <method>` (docs/tracing.md)."
 	// requestVariablesNote names the variables an auth template may use
 	// (RequestVariable).
 	requestVariablesNote = "`$host`, `$hostname`, `$scheme`, `$https`, `$request_uri`, `$uri`, `$args`, `$query_string`, `$request_method`, `$remote_addr`, `$remote_port`, `$remote_user`, `$server_name`, `$server_port`, `$server_addr`, `$server_protocol`, `$content_type`, `$content_length`, `$msec`, `$time_iso8601`, `$time_local`, `$ssl_client_*`, `$ssl_server_name`, `$ssl_protocol`, `$ssl_cipher`, `$http_<header>`, `$cookie_<name>`, `$arg_<name>`"
@@ -315,19 +314,27 @@ var catalog = []Entry{
 	{Name: nameAuthSnippet, Section: SectionSnippets, Status: Partly, Risk: RiskCritical, parser: externalAuthParser,
 		Differs: snippetChecks,
 		Notes:   "Gated as `configuration-snippet`. Inserted in the location of the Ingress's auth subrequest (with `auth-url`; ignored without it, as in ingress-nginx); such a host is not routed in Lua. e2e `TestAuthRequestHeaders`."},
-	{Name: "modsecurity-snippet", Section: SectionSnippets, Differs: noModSecurity},
+	{Name: nameModSecuritySnippet, Section: SectionSnippets, Status: Partly, Risk: RiskCritical, parser: modSecurityParser,
+		Differs: "The rules are printed as ingress-nginx prints them, in nginx's single quotes, and refused when they would not stay there: a `'` not escaped as `\\'`, a `\\` at the end, a NUL byte or more than 64 KiB.",
+		Notes:   "ModSecurity rules for the Ingress's locations (`modsecurity_rules`), in place of the default `modsecurity.conf` when the ConfigMap has not turned ModSecurity on; turns ModSecurity on for them. Gated as the other snippets (`allow-snippet-annotations: \"true\"` and `annotations-risk-level: Critical`). docs/waf.md."},
 
 	// Other.
 	{Name: nameEnableAccessLog, Section: SectionOther, Status: Full, Risk: RiskLow, parser: proxyParser,
 		Notes: "`\"false\"` leaves the Ingress's requests out of the access log (`access_log off` in its locations; routed hosts: a router location of its own, so the other routes pay nothing; e2e `TestAccessLogOffPerIngress`)."},
 	{Name: nameEnableRewriteLog, Section: SectionOther, Status: Full, Risk: RiskLow, parser: proxyParser,
 		Notes: "`\"true\"` logs nginx's rewrites of its locations at notice level (`rewrite_log on`); a routed host's `rewrite-target` runs in Lua, which it does not log."},
-	{Name: "enable-opentelemetry", Section: SectionOther, Differs: noOpenTelemetry},
-	{Name: "opentelemetry-trust-incoming-span", Section: SectionOther, Differs: noOpenTelemetry},
-	{Name: "opentelemetry-operation-name", Section: SectionOther, Differs: noOpenTelemetry},
-	{Name: "enable-modsecurity", Section: SectionOther, Differs: noModSecurity},
-	{Name: "enable-owasp-core-rules", Section: SectionOther, Differs: noModSecurity},
-	{Name: "modsecurity-transaction-id", Section: SectionOther, Differs: noModSecurity},
+	{Name: nameEnableOpenTelemetry, Section: SectionOther, Status: Partly, Risk: RiskLow, parser: tracingParser,
+		Differs: noSpans,
+		Notes:   "`\"true\"`: the backend gets a W3C `traceparent` (made in Lua, per request) whose parent is nginx's span, which continues the client's trace or starts a new one (`opentelemetry-trust-incoming-span`); with the ConfigMap's `otlp-collector-host` nginx's sampled spans are exported. `\"false\"` turns the ConfigMap's `enable-opentelemetry` off for the Ingress. A host with an OpenTelemetry annotation keeps a `server` block (a change reloads). docs/tracing.md."},
+	{Name: nameTrustIncomingSpan, Section: SectionOther, Status: Full, Risk: RiskLow, parser: tracingParser,
+		Notes: "`\"true\"` (default: the ConfigMap's `opentelemetry-trust-incoming-span`): a valid incoming `traceparent` is continued (same trace id and flags, a new parent id); `\"false\"`: every request starts a new trace and an incoming `tracestate` is dropped."},
+	{Name: "opentelemetry-operation-name", Section: SectionOther, Differs: "Portico names nginx's spans `HTTP <method>`."},
+	{Name: nameEnableModSecurity, Section: SectionOther, Status: Full, Risk: RiskLow, parser: modSecurityParser,
+		Notes: "`\"true\"`: ModSecurity (Debian's module, loaded only while some location or the ConfigMap uses it) inspects the Ingress's requests with Portico's `modsecurity.conf` (`SecRuleEngine DetectionOnly`, as ingress-nginx's); `\"false\"` turns the ConfigMap's `enable-modsecurity` off for them. A host with any ModSecurity annotation keeps a `server` block (a change reloads): the engine runs once per request, in the first location that turns it on. docs/waf.md."},
+	{Name: nameEnableOWASPCoreRules, Section: SectionOther, Status: Full, Risk: RiskLow, parser: modSecurityParser,
+		Notes: "`\"true\"`: the OWASP Core Rule Set (Debian's `modsecurity-crs`, 3.3) for the Ingress's locations, unless the ConfigMap loads it for all. It blocks only where the rules turn `SecRuleEngine On` (`modsecurity-snippet`). docs/waf.md."},
+	{Name: nameModSecurityTransID, Section: SectionOther, Status: Full, Risk: RiskHigh, parser: modSecurityParser,
+		Notes: "The transaction id ModSecurity logs (`modsecurity_transaction_id`): nginx variables (`$name`, `${name}`) and letters, digits, `_.:-`, at most 256 characters, e.g. `$request_id`."},
 	{Name: nameHTTP2PushPreload, Section: SectionOther, Status: Full, Risk: RiskLow, parser: http2PushPreloadParser,
 		Notes: "`\"true\"` or `\"false\"`, and nothing happens, as in ingress-nginx v1.15: nginx removed HTTP/2 server push in 1.25.1, and ingress-nginx's nginx (1.27) ignores `http2_push_preload`; browsers dropped push before that. e2e `TestAnnotationsHTTP2PushPreload`."},
 }

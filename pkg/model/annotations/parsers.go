@@ -42,6 +42,8 @@ const (
 	mirrorParser
 	fastCGIParser
 	interceptErrorsParser
+	modSecurityParser
+	tracingParser
 )
 
 // run runs parser p. A switch rather than function values: a direct call
@@ -115,6 +117,10 @@ func (p parser) run(a Annotations, s *Set) (ds []diag.Diagnostic) {
 		s.FastCGI, ds = parseFastCGI(a)
 	case interceptErrorsParser:
 		s.NoInterceptErrors, ds = parseNoInterceptErrors(a)
+	case modSecurityParser:
+		s.ModSecurity, ds = parseModSecurity(a)
+	case tracingParser:
+		s.Tracing, ds = parseTracing(a)
 	default:
 		panic("annotations: parser has no case in run")
 	}

@@ -1,0 +1,272 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// incomingTrace is the traceparent a client sends, with its tracestate.
+const (
+	incomingTrace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	incomingState = "vendor=opaque"
+)
+
+var traceparent = regexp.MustCompile(`^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$`)
+
+// traceSeen is what the backend saw of the trace context.
+type traceSeen struct{ traceID, parentID, flags, state string }
+
+// tracedBy is what the backend behind host saw of the trace context of a
+// request with headers hdr (traceparent "" when it got none).
+func tracedBy(t *testing.T, host string, hdr map[string]string) traceSeen {
+	t.Helper()
+	var seen traceSeen
+	expect(t, host+" reaches the backend", "GET", host, "/", hdr, "", func(r reply) error {
+		if r.code != 200 || r.echo == nil || r.echo.Service != "a" {
+			return fmt.Errorf("want the backend's 200")
+		}
+		tp := strings.Join(r.echo.Headers["Traceparent"], ",")
+		seen = traceSeen{state: strings.Join(r.echo.Headers["Tracestate"], ",")}
+		if m := traceparent.FindStringSubmatch(tp); m != nil {
+			seen.traceID, seen.parentID, seen.flags = m[1], m[2], m[3]
+		} else if tp != "" {
+			return fmt.Errorf("the backend got traceparent %q, no valid one", tp)
+		}
+		return nil
+	})
+	return seen
+}
+
+// enable-opentelemetry: the backend gets a traceparent that continues the
+// client's trace (same trace id and flags, a new parent id, its
+// tracestate) while trusted, or starts a new one (the ConfigMap's or the
+// annotation's opentelemetry-trust-incoming-span false, which also drops
+// the tracestate), and a new one when the client sent none; on a routed
+// host (which stays routed) and on a server block alike. An Ingress with
+// enable-opentelemetry "false" passes the client's header untouched; with
+// the ConfigMap's off, the annotation turns it on for its Ingress alone.
+func TestTracingTraceparent(t *testing.T) {
+	ns := namespace(t, "trace")
+	newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "routed", nil, hostRule("routed.trace.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "static", needsServerBlock(), hostRule("static.trace.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "untrusted", map[string]string{ann + "opentelemetry-trust-incoming-span": "false"},
+		hostRule("untrusted.trace.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "off", map[string]string{ann + "enable-opentelemetry": "false"},
+		hostRule("off.trace.example.com", prefixPath("/", "a"))))
+	in := map[string]string{"traceparent": incomingTrace, "tracestate": incomingState}
+	allowSnippets(t, "enable-opentelemetry", "true")
+	eventually(t, "the ConfigMap's tracing in effect", func() error {
+		if s := tracedBy(t, "routed.trace.example.com", nil); s.traceID == "" {
+			return fmt.Errorf("no traceparent yet")
+		}
+		return nil
+	})
+
+	for _, h := range []string{"routed.trace.example.com", "static.trace.example.com"} {
+		s := tracedBy(t, h, in)
+		if s.traceID != "4bf92f3577b34da6a3ce929d0e0e4736" || s.flags != "01" || s.parentID == "00f067aa0ba902b7" || s.state != incomingState {
+			t.Errorf("%s: the backend saw %+v; want the client's trace and flags continued with a new parent id and its tracestate", h, s)
+		}
+		fresh := tracedBy(t, h, nil)
+		if fresh.traceID == "" || fresh.traceID == s.traceID || fresh.flags != "01" {
+			t.Errorf("%s without a traceparent: the backend saw %+v; want a new sampled trace", h, fresh)
+		}
+		if again := tracedBy(t, h, nil); again.traceID == fresh.traceID {
+			t.Errorf("%s: two requests share trace id %s", h, again.traceID)
+		}
+	}
+	if isServerBlock(t, "routed.trace.example.com") {
+		t.Error("the ConfigMap's tracing gave a routed host a server block")
+	}
+	if s := tracedBy(t, "untrusted.trace.example.com", in); s.traceID == "" || s.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" || s.state != "" {
+		t.Errorf("trust-incoming-span false: the backend saw %+v; want a new trace without the tracestate", s)
+	}
+	if s := tracedBy(t, "off.trace.example.com", in); s.traceID != "4bf92f3577b34da6a3ce929d0e0e4736" || s.parentID != "00f067aa0ba902b7" {
+		t.Errorf("enable-opentelemetry false: the backend saw %+v; want the client's header untouched", s)
+	}
+
+	// Trust off for all; then tracing off for all but one Ingress.
+	allowSnippets(t, "enable-opentelemetry", "true", "opentelemetry-trust-incoming-span", "false")
+	eventually(t, "the ConfigMap's trust off in effect", func() error {
+		if s := tracedBy(t, "routed.trace.example.com", in); s.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" || s.traceID == "" {
+			return fmt.Errorf("the backend saw %+v", s)
+		}
+		return nil
+	})
+	createIngress(t, newIngress(ns, "on", map[string]string{ann + "enable-opentelemetry": "true"}, hostRule("on.trace.example.com", prefixPath("/", "a"))))
+	allowSnippets(t)
+	eventually(t, "the ConfigMap's tracing off", func() error {
+		if s := tracedBy(t, "routed.trace.example.com", nil); s.traceID != "" {
+			return fmt.Errorf("the backend still gets %+v", s)
+		}
+		return nil
+	})
+	if s := tracedBy(t, "on.trace.example.com", in); s.traceID != "4bf92f3577b34da6a3ce929d0e0e4736" || s.parentID == "00f067aa0ba902b7" {
+		t.Errorf("the annotation alone: the backend saw %+v; want the client's trace continued", s)
+	}
+	if !isServerBlock(t, "on.trace.example.com") {
+		t.Error("a host with an OpenTelemetry annotation is routed in Lua; it needs a server block")
+	}
+}
+
+// otlpCollector records the spans posted to it as OTLP/HTTP JSON.
+type otlpCollector struct {
+	mu    sync.Mutex
+	spans []otlpSpan
+	addr  string
+}
+
+// otlpSpan is the part of an OTLP span the test reads, with its
+// resource's service.name.
+type otlpSpan struct {
+	Service      string
+	TraceID      string `json:"traceId"`
+	SpanID       string `json:"spanId"`
+	ParentSpanID string `json:"parentSpanId"`
+	Name         string `json:"name"`
+	Attributes   []struct {
+		Key   string         `json:"key"`
+		Value map[string]any `json:"value"`
+	} `json:"attributes"`
+}
+
+func startCollector(t *testing.T) *otlpCollector {
+	t.Helper()
+	c := &otlpCollector{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.addr = l.Addr().String()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			ResourceSpans []struct {
+				Resource struct {
+					Attributes []struct {
+						Key   string `json:"key"`
+						Value struct {
+							StringValue string `json:"stringValue"`
+						} `json:"value"`
+					} `json:"attributes"`
+				} `json:"resource"`
+				ScopeSpans []struct {
+					Spans []otlpSpan `json:"spans"`
+				} `json:"scopeSpans"`
+			} `json:"resourceSpans"`
+		}
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/json" ||
+			json.NewDecoder(r.Body).Decode(&body) != nil {
+			http.Error(w, "not OTLP/HTTP JSON", http.StatusBadRequest)
+			return
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, rs := range body.ResourceSpans {
+			service := ""
+			for _, a := range rs.Resource.Attributes {
+				if a.Key == "service.name" {
+					service = a.Value.StringValue
+				}
+			}
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					s.Service = service
+					c.spans = append(c.spans, s)
+				}
+			}
+		}
+		w.WriteHeader(http.StatusOK)
+	})}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return c
+}
+
+// span returns the span of id, once the collector has it.
+func (c *otlpCollector) span(t *testing.T, id string) otlpSpan {
+	t.Helper()
+	var found otlpSpan
+	eventually(t, "span "+id+" exported", func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, s := range c.spans {
+			if s.SpanID == id {
+				found = s
+				return nil
+			}
+		}
+		return fmt.Errorf("%d spans, not %s", len(c.spans), id)
+	})
+	return found
+}
+
+func (s otlpSpan) attr(key string) string {
+	for _, a := range s.Attributes {
+		if a.Key == key {
+			for _, v := range a.Value {
+				return fmt.Sprint(v)
+			}
+		}
+	}
+	return ""
+}
+
+// With a collector, nginx's span of each sampled request is exported as
+// OTLP/HTTP JSON: the span the backend's traceparent names as its parent,
+// in the client's trace with the client's span as its parent, under
+// otel-service-name, with the request's method, target and status; on a
+// routed host and a server block alike. With otel-sampler AlwaysOff a new
+// trace is not sampled and nothing is exported for it.
+func TestTracingSpansExported(t *testing.T) {
+	c := startCollector(t)
+	host, port, _ := net.SplitHostPort(c.addr)
+	ns := namespace(t, "spans")
+	newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "routed", nil, hostRule("routed.spans.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "static", needsServerBlock(), hostRule("static.spans.example.com", prefixPath("/", "a"))))
+	allowSnippets(t, "enable-opentelemetry", "true", "otlp-collector-host", host, "otlp-collector-port", port,
+		"otel-schedule-delay-millis", "200", "otel-service-name", "edge")
+	in := map[string]string{"traceparent": incomingTrace}
+	for _, h := range []string{"routed.spans.example.com", "static.spans.example.com"} {
+		var seen traceSeen
+		eventually(t, h+" traced", func() error {
+			if seen = tracedBy(t, h, in); seen.parentID == "" || seen.parentID == "00f067aa0ba902b7" {
+				return fmt.Errorf("the backend saw %+v: not nginx's span yet", seen)
+			}
+			return nil
+		})
+		s := c.span(t, seen.parentID)
+		if s.TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" || s.ParentSpanID != "00f067aa0ba902b7" || s.Service != "edge" ||
+			s.Name != "HTTP GET" || s.attr("http.status_code") != "200" || s.attr("http.host") != h {
+			t.Errorf("%s: exported %+v; want nginx's span between the client's and the backend's", h, s)
+		}
+	}
+
+	allowSnippets(t, "enable-opentelemetry", "true", "otlp-collector-host", host, "otlp-collector-port", port,
+		"otel-schedule-delay-millis", "200", "otel-sampler", "AlwaysOff")
+	var seen traceSeen
+	eventually(t, "AlwaysOff in effect", func() error {
+		if seen = tracedBy(t, "routed.spans.example.com", nil); seen.flags != "00" {
+			return fmt.Errorf("the backend saw %+v", seen)
+		}
+		return nil
+	})
+	// A sampled request after it is exported: the unsampled one before it
+	// would have been too.
+	s := tracedBy(t, "routed.spans.example.com", in)
+	c.span(t, s.parentID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, sp := range c.spans {
+		if sp.TraceID == seen.traceID {
+			t.Errorf("an unsampled trace was exported: %+v", sp)
+		}
+	}
+}

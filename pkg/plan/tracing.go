@@ -1,0 +1,67 @@
+package plan
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+)
+
+// propagation is the Lua call that gives the backend a traceparent
+// (portico/tracing.lua) for the ConfigMap's tracing g and a location's
+// annotations t, as ingress-nginx decides per location: the annotation's
+// enable-opentelemetry, else the ConfigMap's; its trust, else the
+// ConfigMap's. "" when the location does not trace.
+func propagation(g model.Tracing, t *annotations.Tracing) string {
+	on, trust := g.On, g.TrustIncoming
+	if t != nil {
+		if t.EnableSet {
+			on = t.Enable
+		}
+		if t.Trust != nil {
+			trust = *t.Trust
+		}
+	}
+	switch {
+	case !on:
+		return ""
+	case trust:
+		return `require("portico.tracing").propagate(true)`
+	}
+	return `require("portico.tracing").propagate(false)`
+}
+
+// Propagate is the Lua call of the router's location l that gives the
+// backends of routed hosts a traceparent: "/" only, where every request
+// arrives once (the others are reached by ngx.exec from it). Routed hosts
+// have no OpenTelemetry annotation (plainLocation): the ConfigMap's
+// setting is theirs.
+func (r *Router) Propagate(l RouterLocation) string {
+	if l.Name != "/" {
+		return ""
+	}
+	return propagation(r.HTTP.Tracing, nil)
+}
+
+// traceConfigOf is the Lua table nginx.conf's init_worker gives
+// portico/tracing.lua's configure: the sampler and the span export; ""
+// when no location traces (nothing is configured or declared then).
+func traceConfigOf(m *model.Config) string {
+	used := m.Global.Tracing.On
+	for _, s := range m.Servers {
+		for _, l := range s.Locations {
+			used = used || (l.Tracing != nil && l.Tracing.Enable)
+		}
+	}
+	if !used {
+		return ""
+	}
+	t := m.Global.Tracing
+	out := fmt.Sprintf(`{sampler = "%s", ratio = %s, parent_based = %t`, t.Sampler, strconv.FormatFloat(t.Ratio, 'f', -1, 64), t.ParentBased)
+	if e := t.Export; e != nil {
+		out += fmt.Sprintf(`, export = {host = "%s", port = %d, service = "%s", delay = %d, batch = %d, queue = %d}`,
+			e.Host, e.Port, e.Service, e.DelayMillis, e.Batch, e.Queue)
+	}
+	return out + "}"
+}

@@ -1,0 +1,50 @@
+package plan
+
+import (
+	"testing"
+
+	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/model/annotations"
+)
+
+// A location traces as ingress-nginx decides: its annotation, else the
+// ConfigMap; its trust, else the ConfigMap's.
+func TestPropagation(t *testing.T) {
+	yes, no := true, false
+	for _, c := range []struct {
+		name string
+		g    model.Tracing
+		t    *annotations.Tracing
+		want string
+	}{
+		{"off", model.Tracing{TrustIncoming: true}, nil, ""},
+		{"global", model.Tracing{On: true, TrustIncoming: true}, nil, `require("portico.tracing").propagate(true)`},
+		{"global untrusted", model.Tracing{On: true}, nil, `require("portico.tracing").propagate(false)`},
+		{"annotation off", model.Tracing{On: true, TrustIncoming: true}, &annotations.Tracing{EnableSet: true}, ""},
+		{"annotation on", model.Tracing{TrustIncoming: true}, &annotations.Tracing{Enable: true, EnableSet: true}, `require("portico.tracing").propagate(true)`},
+		{"annotation trust off", model.Tracing{On: true, TrustIncoming: true}, &annotations.Tracing{Trust: &no}, `require("portico.tracing").propagate(false)`},
+		{"annotation trust on", model.Tracing{On: true}, &annotations.Tracing{Trust: &yes}, `require("portico.tracing").propagate(true)`},
+	} {
+		if got := propagation(c.g, c.t); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// The workers' configuration is printed only when something traces, with
+// the export when a collector is set.
+func TestTraceConfig(t *testing.T) {
+	g := model.Tracing{Sampler: "TraceIdRatioBased", Ratio: 0.25, ParentBased: true}
+	m := &model.Config{Global: model.Global{Tracing: g}, Servers: []*model.Server{{Host: "a.example", Locations: []*model.Location{{Path: "/"}}}}}
+	if got := traceConfigOf(m); got != "" {
+		t.Fatalf("nothing traces: %q", got)
+	}
+	m.Servers[0].Locations[0].Tracing = &annotations.Tracing{Enable: true, EnableSet: true}
+	if got, want := traceConfigOf(m), `{sampler = "TraceIdRatioBased", ratio = 0.25, parent_based = true}`; got != want {
+		t.Fatalf("an annotation traces: %q, want %q", got, want)
+	}
+	m.Global.Tracing.Export = &model.SpanExport{Host: "otel.example", Port: 4318, Service: "edge", DelayMillis: 200, Batch: 10, Queue: 100}
+	if got, want := traceConfigOf(m), `{sampler = "TraceIdRatioBased", ratio = 0.25, parent_based = true, export = {host = "otel.example", port = 4318, service = "edge", delay = 200, batch = 10, queue = 100}}`; got != want {
+		t.Fatalf("with a collector: %q, want %q", got, want)
+	}
+}
