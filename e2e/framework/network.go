@@ -111,9 +111,12 @@ type Network struct {
 	bridge string
 	gw     netip.Addr
 
-	mu     sync.Mutex
-	hosts  map[string]*Host
-	next   int // index in subnet of the next host's address
+	mu    sync.Mutex
+	hosts map[string]*Host
+	next  int // index in subnet of the next host's address
+	// free are the addresses of closed hosts, oldest first: taken again
+	// only once the subnet has no fresh one left.
+	free   []netip.Addr
 	closed bool
 }
 
@@ -223,9 +226,14 @@ func (n *Network) AddHost(name string) (*Host, error) {
 	if n.hosts[name] != nil {
 		return nil, fmt.Errorf("host %s: exists on network %s", name, n.name)
 	}
-	addr, ok := nthAddr(n.subnet, n.next)
-	if !ok {
-		return nil, fmt.Errorf("host %s: subnet %s of network %s is full", name, n.subnet, n.name)
+	addr, fresh := nthAddr(n.subnet, n.next)
+	if !fresh {
+		if len(n.free) == 0 {
+			return nil, fmt.Errorf("host %s: subnet %s of network %s is full", name, n.subnet, n.name)
+		}
+		addr = n.free[0]
+		// The root namespace may still know the closed host's MAC.
+		_ = ipCmds([]string{"neigh", "flush", "to", addr.String(), "dev", n.bridge})
 	}
 	h := &Host{
 		net:   n,
@@ -249,7 +257,11 @@ func (n *Network) AddHost(name string) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host %s: %w", name, errors.Join(err, h.remove()))
 	}
-	n.next++
+	if fresh {
+		n.next++
+	} else {
+		n.free = n.free[1:]
+	}
 	n.hosts[name] = h
 	return h, nil
 }
@@ -338,6 +350,7 @@ func (h *Host) Close() error {
 	if err := h.remove(); err != nil {
 		return fmt.Errorf("close host %s: %w", h.name, err)
 	}
+	n.free = append(n.free, h.addr)
 	return nil
 }
 
