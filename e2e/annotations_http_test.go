@@ -512,8 +512,8 @@ func TestAnnotationsAuthHostVariable(t *testing.T) {
 		}
 		return nil
 	})
-	if r := get(t, "anything.example.com", "/"+ns); r.code != 404 {
-		t.Errorf("the refused Ingress is served: %d %s", r.code, short(r.body))
+	if r := get(t, "anything.example.com", "/"+ns); r.code != 503 || r.echo != nil {
+		t.Errorf("the refused Ingress: %d %s, want 503", r.code, short(r.body))
 	}
 }
 
@@ -608,8 +608,13 @@ func eventWith(t *testing.T, ns, name string, wants ...string) {
 	})
 }
 
-// Snippets are refused with an Event until the operator allows them (and
-// raises annotations-risk-level to Critical); then they apply verbatim.
+// Snippets as ingress-nginx treats them: above annotations-risk-level
+// (High by default; snippets are Critical) the Ingress is refused, and
+// its paths answer 503 naming the cause; within it but not allowed
+// (allow-snippet-annotations false) the snippets are dropped with a
+// Warning and the Ingress is served, as ingress-nginx's e2e "drops
+// snippet more_set_header in all locations if disabled by admin";
+// allowed, they apply verbatim.
 func TestAnnotationsSnippets(t *testing.T) {
 	ns := namespace(t, "snip")
 	a := newApp(t, ns, "a", 1, "")
@@ -617,16 +622,31 @@ func TestAnnotationsSnippets(t *testing.T) {
 	createIngress(t, newIngress(ns, "snippet", map[string]string{ann + "configuration-snippet": "add_header X-Snippet applied always;",
 		ann + "server-snippet": "location = /from-snippet { return 204; }"}, hostRule("snip.example.com", prefixPath("/", "a"))))
 	servedBy(t, "good.snip.example.com", "/", a)
+	eventWith(t, ns, "snippet", "AnnotationRiskTooHigh: metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet]",
+		"AnnotationRiskTooHigh: metadata.annotations[nginx.ingress.kubernetes.io/server-snippet]", "IngressRejected")
+	if r := get(t, "snip.example.com", "/"); r.code != 503 || !strings.Contains(r.body, "AnnotationRiskTooHigh") {
+		t.Errorf("refused snippet Ingress: %d %s, want 503 naming the cause", r.code, short(r.body))
+	}
+
+	putConfigMap(t, map[string]string{"annotations-risk-level": "Critical"})
+	r := expect(t, "served without its configuration-snippet", "GET", "snip.example.com", "/", nil, "", fromApp(a, 200))
+	if v := r.header.Get("X-Snippet"); v != "" {
+		t.Errorf("a dropped configuration-snippet applied: X-Snippet %q", v)
+	}
+	expect(t, "served without its server-snippet", "GET", "snip.example.com", "/from-snippet", nil, "", fromApp(a, 200))
 	eventWith(t, ns, "snippet", "SnippetsDisabled: metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet]",
-		"SnippetsDisabled: metadata.annotations[nginx.ingress.kubernetes.io/server-snippet]", "IngressRejected")
-	if r := get(t, "snip.example.com", "/"); r.code != 404 {
-		t.Errorf("refused snippet Ingress served: %d", r.code)
-	}
+		"SnippetsDisabled: metadata.annotations[nginx.ingress.kubernetes.io/server-snippet]")
+
 	allowSnippets(t)
-	r := expect(t, "configuration-snippet applied", "GET", "snip.example.com", "/", nil, "", fromApp(a, 200))
-	if r.header.Get("X-Snippet") != "applied" {
-		t.Errorf("X-Snippet %q", r.header.Get("X-Snippet"))
-	}
+	expect(t, "configuration-snippet applied", "GET", "snip.example.com", "/", nil, "", func(r reply) error {
+		if err := fromApp(a, 200)(r); err != nil {
+			return err
+		}
+		if v := r.header.Get("X-Snippet"); v != "applied" {
+			return fmt.Errorf("X-Snippet %q", v)
+		}
+		return nil
+	})
 	expect(t, "server-snippet applied", "GET", "snip.example.com", "/from-snippet", nil, "", status(204))
 	servedBy(t, "good.snip.example.com", "/", a)
 }
@@ -645,11 +665,12 @@ func TestAnnotationsInjectionRefused(t *testing.T) {
 		ann + "use-regex":          "true",
 	}, hostRule("evil.inject.example.com", prefixPath(`/x"; return 200; #`, "a"), prefixPath("/", "a"))))
 	servedBy(t, "good.inject.example.com", "/", a)
-	eventWith(t, ns, "evil", "InvalidAnnotation: metadata.annotations[nginx.ingress.kubernetes.io/cors-allow-origin]",
+	eventWith(t, ns, "evil", "AnnotationValueIgnored: metadata.annotations[nginx.ingress.kubernetes.io/cors-allow-origin]",
 		"InvalidAnnotation: metadata.annotations[nginx.ingress.kubernetes.io/auth-url]",
 		"InvalidAnnotation: metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]", "IngressRejected")
+	// Its paths answer 503, the one it could not read too (under its "/").
 	for _, p := range []string{"/", "/pwned", "/x"} {
-		if r := get(t, "evil.inject.example.com", p); r.code != 404 || strings.Contains(r.body, "pwned") {
+		if r := get(t, "evil.inject.example.com", p); r.code != 503 || strings.Contains(r.body, "pwned") {
 			t.Errorf("%s: %d %s", p, r.code, short(r.body))
 		}
 	}
@@ -870,4 +891,136 @@ func TestAnnotationsLimitRate(t *testing.T) {
 		t.Errorf("256 KiB at 64 KiB/s after 32 KiB took %v, want 3-3.5 s", took)
 	}
 	t.Logf("256 KiB at 64 KiB/s after 32 KiB: %v", took)
+}
+
+// CORS as ingress-nginx v1.15 reads it: its default cors-allow-headers
+// (Range among them), and an origin list with entries it skips (no
+// scheme, empty ones, a trailing comma) and origins of app schemes: the
+// Ingress is served, the skipped entry named in a Warning Event, the
+// other origins allowed. On routed and server-block hosts.
+func TestCORSAsIngressNginxReadsIt(t *testing.T) {
+	allowSnippets(t)
+	ns := namespace(t, "corsnginx")
+	a := newApp(t, ns, "a", 1, "")
+	for _, kind := range servingKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			host := "cors-" + kind.name + ".example.com"
+			name := "cors-" + kind.name
+			createIngress(t, newIngress(ns, name, kind.anns(ann+"enable-cors", "true",
+				ann+"cors-allow-origin", "tauri://localhost, app.example.com, ,https://ok.example,"),
+				hostRule(host, prefixPath("/", "a"))))
+			preflight := func(origin string) map[string]string {
+				return map[string]string{"Origin": origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range"}
+			}
+			r := expect(t, "preflight", "OPTIONS", host, "/x", preflight("tauri://localhost"), "", status(204))
+			if got := r.header.Get("Access-Control-Allow-Origin"); got != "tauri://localhost" {
+				t.Errorf("Access-Control-Allow-Origin %q, want tauri://localhost", got)
+			}
+			if got, want := r.header.Get("Access-Control-Allow-Headers"), "DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization"; got != want {
+				t.Errorf("Access-Control-Allow-Headers %q, want ingress-nginx v1.15's %q", got, want)
+			}
+			for origin, allowed := range map[string]bool{"https://ok.example": true, "https://app.example.com": false, "http://app.example.com": false} {
+				r, err := send("OPTIONS", host, "/", preflight(origin), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := r.header.Get("Access-Control-Allow-Origin"); allowed && got != origin || !allowed && got != "" {
+					t.Errorf("origin %s: Access-Control-Allow-Origin %q, allowed=%v", origin, got, allowed)
+				}
+			}
+			expect(t, "served", "GET", host, "/y", map[string]string{"Origin": "https://ok.example"}, "", fromApp(a, 200))
+			eventWith(t, ns, name, `AnnotationValueIgnored: metadata.annotations[nginx.ingress.kubernetes.io/cors-allow-origin]: entry "app.example.com"`)
+		})
+	}
+}
+
+// An empty x-forwarded-prefix is no value, as in ingress-nginx: the
+// Ingress is served and the backend gets no X-Forwarded-Prefix.
+func TestEmptyForwardedPrefix(t *testing.T) {
+	ns := namespace(t, "fwdempty")
+	a := newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "empty", map[string]string{ann + "x-forwarded-prefix": ""},
+		hostRule("fwd-empty.example.com", prefixPath("/", "a"))))
+	r := servedBy(t, "fwd-empty.example.com", "/x", a)
+	if got, ok := r.echo.Headers["X-Forwarded-Prefix"]; ok {
+		t.Errorf("X-Forwarded-Prefix %v, want none", got)
+	}
+	if evs, _ := warningEvents(ns, "empty"); len(evs) != 0 {
+		t.Errorf("Warning Events %v, want none", evs)
+	}
+}
+
+// default-backend without custom-http-errors, as ingress-nginx's e2e
+// (annotations/default_backend.go): while the Ingress's Service does not
+// exist or has no ready endpoint, its requests go to the annotation's
+// Service, unchanged, with X-Code 503 and the Ingress's names, instead of
+// a 503; once the Service has an endpoint, it serves again (no reload
+// decides it). On routed and server-block hosts.
+func TestDefaultBackendAnnotation(t *testing.T) {
+	allowSnippets(t)
+	ns := namespace(t, "defbackend")
+	fallback := newApp(t, ns, "fallback", 1, "")
+	empty := newApp(t, ns, "empty", 0, "")
+	for _, kind := range servingKinds {
+		createIngress(t, newIngress(ns, "db-"+kind.name, kind.anns(ann+"default-backend", "fallback"),
+			hostRule("defbackend-"+kind.name+".example.com", prefixPath("/", "invalid"), prefixPath("/empty", "empty"))))
+	}
+	for _, kind := range servingKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			host := "defbackend-" + kind.name + ".example.com"
+			hdr := map[string]string{"X-Request-ID": "something-unique", "Accept": "application/json"}
+			for path, svc := range map[string]string{"/alma/armud": "invalid", "/empty/x": "empty"} {
+				r := expect(t, path+" served by the default backend", "GET", host, path, hdr, "", fromApp(fallback, 200))
+				if r.echo.Path != path {
+					t.Errorf("%s: the default backend saw path %s", path, r.echo.Path)
+				}
+				for k, want := range map[string]string{"X-Code": "503", "X-Format": "application/json", "X-Namespace": ns,
+					"X-Ingress-Name": "db-" + kind.name, "X-Service-Name": svc, "X-Service-Port": "80", "X-Request-Id": "something-unique"} {
+					if got := r.echo.Headers[k]; len(got) != 1 || got[0] != want {
+						t.Errorf("%s: the default backend saw %s %v, want %s", path, k, got, want)
+					}
+				}
+			}
+		})
+	}
+	// The Service gets a ready endpoint: it serves, on both kinds of host.
+	empty.addPod(t, "empty-0")
+	empty.syncSlice(t, "")
+	for _, kind := range servingKinds {
+		expect(t, "the Service with an endpoint ("+kind.name+")", "GET", "defbackend-"+kind.name+".example.com", "/empty/x", nil, "", func(r reply) error {
+			if err := fromApp(empty, 200)(r); err != nil {
+				return err
+			}
+			if got := r.echo.Headers["X-Code"]; got != nil {
+				return fmt.Errorf("the Service saw X-Code %v", got)
+			}
+			return nil
+		})
+	}
+}
+
+// Allowed snippets may use headers-more's directives, the most common
+// snippet content (ingress-nginx's e2e "set snippet more_set_headers in
+// all locations"): nginx loads Debian's headers-more module while a
+// snippet is present.
+func TestSnippetHeadersMore(t *testing.T) {
+	allowSnippets(t)
+	ns := namespace(t, "headersmore")
+	a := newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "more", map[string]string{
+		ann + "configuration-snippet": `more_set_headers "Foo1: Bar1"; more_clear_headers "Server";`,
+		ann + "server-snippet":        `more_set_headers "X-From-Server: yes";`,
+	}, hostRule("headersmore.example.com", prefixPath("/", "a"))))
+	expect(t, "more_set_headers and more_clear_headers applied", "GET", "headersmore.example.com", "/", nil, "", func(r reply) error {
+		if err := fromApp(a, 200)(r); err != nil {
+			return err
+		}
+		if got := r.header.Values("Foo1"); len(got) != 1 || got[0] != "Bar1" {
+			return fmt.Errorf("Foo1 %v", got)
+		}
+		if got := r.header.Get("Server"); got != "" {
+			return fmt.Errorf("Server %q not cleared", got)
+		}
+		return nil
+	})
 }

@@ -458,3 +458,30 @@ func TestUpstreamHashBy(t *testing.T) {
 		return nil
 	})
 }
+
+// The affinity cookie's Path is the Ingress path of the location that
+// sets it, as in ingress-nginx, unless session-cookie-path names one; on
+// routed and server-block hosts.
+func TestStickyCookiePath(t *testing.T) {
+	allowSnippets(t)
+	ns := namespace(t, "stickypath")
+	newApp(t, ns, "web", 2, "")
+	for _, kind := range servingKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			host := "sticky-" + kind.name + ".example.com"
+			createIngress(t, newIngress(ns, "shop-"+kind.name, kind.anns(ann+"affinity", "cookie"),
+				hostRule(host, prefixPath("/shop", "web"), prefixPath("/", "web"))))
+			createIngress(t, newIngress(ns, "fixed-"+kind.name, map[string]string{ann + "affinity": "cookie", ann + "session-cookie-path": "/"},
+				hostRule(host, prefixPath("/fixed", "web"))))
+			for path, want := range map[string]string{"/shop/cart": "; Path=/shop;", "/shop": "; Path=/shop;", "/other": "; Path=/;", "/fixed/x": "; Path=/;"} {
+				eventually(t, "the cookie of "+path, func() error {
+					r, cookie := getWith(t, host, path, nil)
+					if r.echo == nil || !strings.HasPrefix(cookie, "INGRESSCOOKIE=") || !strings.Contains(cookie, want) {
+						return fmt.Errorf("answer %s, Set-Cookie %q, want %q", serviceOf(r), cookie, want)
+					}
+					return nil
+				})
+			}
+		})
+	}
+}

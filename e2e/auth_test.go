@@ -278,12 +278,12 @@ func TestAuthRequestHeaders(t *testing.T) {
 		}
 		return nil
 	})
-	// A missing ConfigMap refuses the Ingress (its host answers 404, never
-	// the backend) until it is created.
+	// A missing ConfigMap refuses the Ingress (its paths answer 503 naming
+	// the cause, never the backend) until it is created.
 	createIngress(t, newIngress(ns, "later", map[string]string{ann + "auth-url": authURL(svc, 200, ""), ann + "auth-proxy-set-headers": "later-headers"},
 		hostRule("later.hdr.example.com", prefixPath("/", "a"))))
 	eventWith(t, ns, "later", "InvalidAuthProxySetHeaders", "ConfigMap "+ns+"/later-headers does not exist", "IngressRejected")
-	if r := get(t, "later.hdr.example.com", "/"); r.code != 404 || r.echo != nil {
+	if r := get(t, "later.hdr.example.com", "/"); r.code != 503 || r.echo != nil || !strings.Contains(r.body, "InvalidAuthProxySetHeaders") {
 		t.Errorf("the Ingress without its headers is served: %d %s", r.code, short(r.body))
 	}
 	if _, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "later-headers"},
@@ -464,7 +464,7 @@ func TestAuthRefusedNeverOpens(t *testing.T) {
 		"bad-redirect":  {"auth-request-redirect", "$document_root"},
 		"bad-param":     {"auth-signin-redirect-param", "a b"},
 		"bad-cookie":    {"auth-always-set-cookie", "sometimes"},
-		"snippet":       {"auth-snippet", "proxy_set_header A b;"}, // snippets not allowed
+		"snippet":       {"auth-snippet", "proxy_set_header A b;"}, // Critical: above the default annotations-risk-level
 		"foreign":       {"auth-proxy-set-headers", "kube-system/auth-headers"},
 		// No Debian nginx module does digest authentication.
 		"digest": {"auth-type", "digest"},

@@ -119,7 +119,8 @@ func TestConfigMapSecurityPolicy(t *testing.T) {
 	createIngress(t, newIngress(ns, "worded", map[string]string{ann + "rewrite-target": "/lua_package/x"},
 		hostRule("worded.cmsec.example.com", prefixPath("/", "a"))))
 	eventWith(t, ns, "worded", "BlockedAnnotationWord", "lua_package")
-	answers(t, "worded.cmsec.example.com", "/", 404)
+	// Refused: its paths answer 503 naming the cause, never another route.
+	answers(t, "worded.cmsec.example.com", "/", 503)
 	servedBy(t, host, "/", a)
 
 	// allow-cross-namespace-resources: basic auth with another
@@ -129,7 +130,7 @@ func TestConfigMapSecurityPolicy(t *testing.T) {
 	createIngress(t, newIngress(ns, "cross", map[string]string{ann + "auth-type": "basic", ann + "auth-secret": other + "/users"},
 		hostRule("cross.cmsec.example.com", prefixPath("/", "a"))))
 	eventWith(t, ns, "cross", "allow-cross-namespace-resources is false")
-	answers(t, "cross.cmsec.example.com", "/", 404)
+	answers(t, "cross.cmsec.example.com", "/", 503)
 	putConfigMap(t, map[string]string{"allow-cross-namespace-resources": "true"})
 	creds := map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:wonderland"))}
 	expect(t, "cross-namespace Secret, no credentials", "GET", "cross.cmsec.example.com", "/", nil, "", status(401))

@@ -27,8 +27,8 @@ func warningEvents(ns, name string) ([]string, error) {
 }
 
 // An annotation value that could inject nginx directives is refused: the
-// Ingress is not served and gets a Warning Event naming the annotation,
-// while every other Ingress keeps working.
+// Ingress's paths answer 503 naming the cause, it gets a Warning Event
+// naming the annotation, and every other Ingress keeps working.
 func TestInvalidAnnotationRejectedWithEvent(t *testing.T) {
 	ns := namespace(t, "reject")
 	a := newApp(t, ns, "a", 1, "")
@@ -56,10 +56,11 @@ func TestInvalidAnnotationRejectedWithEvent(t *testing.T) {
 		}
 		return nil
 	})
-	if r := get(t, "evil.example.com", "/"); r.code != 404 {
-		t.Errorf("rejected Ingress is served: %d %s", r.code, short(r.body))
+	answers(t, "evil.example.com", "/", 503)
+	if r := get(t, "evil.example.com", "/"); r.code != 503 || !strings.Contains(r.body, "Ingress "+ns+"/evil is refused: InvalidAnnotation") {
+		t.Errorf("rejected Ingress: %d %s, want 503 naming the cause", r.code, short(r.body))
 	}
-	if r := get(t, "evil.example.com", "/pwned"); r.code != 404 || strings.Contains(r.body, "pwned") {
+	if r := get(t, "evil.example.com", "/pwned"); r.code != 503 || strings.Contains(r.body, "pwned") {
 		t.Errorf("injected location answered: %d %s", r.code, short(r.body))
 	}
 	if evs, _ := warningEvents(ns, "good"); len(evs) != 0 {

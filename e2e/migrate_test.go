@@ -88,8 +88,8 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 	}
 	ing("plain", nil, class)
 	ing("cors", map[string]string{"nginx.ingress.kubernetes.io/enable-cors": "true"}, class)
-	ing("waf", map[string]string{"nginx.ingress.kubernetes.io/opentelemetry-operation-name": "checkout"}, class)
-	ing("regex", map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/"}, class)
+	ing("mirror", map[string]string{"nginx.ingress.kubernetes.io/opentelemetry-operation-name": "checkout"}, class)
+	ing("alias", map[string]string{"nginx.ingress.kubernetes.io/server-alias": "alias2.migrate.example.com"}, class)
 	ing("suite", map[string]string{"nginx.ingress.kubernetes.io/opentelemetry-operation-name": "checkout"}, "nginx") // not its class
 
 	r, code, out := migrateRun(t, "-n", ctrlNS, "-o", "json")
@@ -111,8 +111,8 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 		"ConfigMap " + ctrlNS + "/ingress-nginx-tcp data[5432]": migrate.Differs,
 		"Ingress " + apps + "/plain":                            migrate.Unchanged,
 		"Ingress " + apps + "/cors":                             migrate.Unchanged,
-		"Ingress " + apps + "/waf metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]": migrate.Unsupported,
-		"Ingress " + apps + "/regex metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]":             migrate.Differs,
+		"Ingress " + apps + "/mirror metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]": migrate.Unsupported,
+		"Ingress " + apps + "/alias metadata.annotations[nginx.ingress.kubernetes.io/server-alias]":                  migrate.Differs,
 	}
 	for k, s := range want {
 		if got[k] != s {
@@ -129,7 +129,7 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 	}
 	// The text report names the differences.
 	_, code, text := migrateRun(t, "--controller="+ctrlNS+"/ingress-nginx-controller")
-	if code != 1 || !strings.Contains(text, "✗ unsupported Ingress "+apps+"/waf") || !strings.Contains(text, "opentelemetry-operation-name") ||
+	if code != 1 || !strings.Contains(text, "✗ unsupported Ingress "+apps+"/mirror") || !strings.Contains(text, "opentelemetry-operation-name") ||
 		!strings.Contains(text, "7 objects: 2 unchanged, 2 behave differently, 3 with unsupported settings") ||
 		!strings.Contains(text, "StreamServiceNoEndpoints") {
 		t.Errorf("text report, exit %d:\n%s", code, text)
@@ -141,7 +141,7 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 		t.Errorf("two controllers: exit %d\n%s", code, out)
 	}
 	// With only what Portico does the same: exit 0.
-	for _, n := range []string{"waf", "regex"} {
+	for _, n := range []string{"mirror", "alias"} {
 		if err := env.client.NetworkingV1().Ingresses(apps).Delete(ctx, n, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}

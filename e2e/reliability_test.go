@@ -150,8 +150,10 @@ func nginxProcs(p *portico) (master int, workers []int) {
 
 // isolatedStack gives the test its own control plane and controller, in
 // place of the shared ones until it ends, so a fault it injects into them
-// cannot leak into other tests.
-func isolatedStack(t *testing.T) {
+// cannot leak into other tests. before runs once the control plane is up
+// and before the controller starts: what it creates is the controller's
+// first sync.
+func isolatedStack(t *testing.T, before ...func()) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o755); err != nil { // nginx workers run as nobody
@@ -170,6 +172,9 @@ func isolatedStack(t *testing.T) {
 	env.cp, env.client = cp, cp.Client()
 	if err := createIngressClass(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f()
 	}
 	p, err := startPortico(env.binary, cp.Kubeconfig(), dir)
 	if err != nil {
@@ -591,6 +596,51 @@ func fill(path string) error {
 		}
 	}
 	return fmt.Errorf("%s: the file system never filled", path)
+}
+
+// Several Ingress changes in one sync (the controller's first, here), two
+// of them snippets nginx -t refuses: exactly those two are held back
+// (Warning Events naming nginx's error), and every valid one is served
+// with its snippet.
+func TestFaultNginxRefusesTwoOfManyIngresses(t *testing.T) {
+	var ns string
+	var a *app
+	good := []string{"good-1", "good-2", "good-3", "good-4", "good-5"}
+	isolatedStack(t, func() {
+		allowSnippets(t)
+		ns = namespace(t, "refusemany")
+		a = newApp(t, ns, "a", 1, "")
+		for _, name := range append([]string{"bad-1", "bad-2"}, good...) {
+			snippet := fmt.Sprintf("more_set_headers \"X-Snippet: %s\";", name)
+			if strings.HasPrefix(name, "bad") {
+				snippet = "no_such_directive on;"
+			}
+			createIngress(t, newIngress(ns, name, map[string]string{ann + "configuration-snippet": snippet},
+				hostRule(name+".refusemany.example.com", prefixPath("/", "a"))))
+		}
+	})
+	for _, name := range good {
+		expect(t, name+" served with its snippet", "GET", name+".refusemany.example.com", "/", nil, "", func(r reply) error {
+			if err := fromApp(a, 200)(r); err != nil {
+				return err
+			}
+			if v := r.header.Get("X-Snippet"); v != name {
+				return fmt.Errorf("X-Snippet %q", v)
+			}
+			return nil
+		})
+	}
+	for _, name := range []string{"bad-1", "bad-2"} {
+		eventWith(t, ns, name, "ConfigNotApplied", "no_such_directive")
+		if r := get(t, name+".refusemany.example.com", "/"); r.echo != nil {
+			t.Errorf("%s, which nginx refuses, is served", name)
+		}
+	}
+	for _, name := range good {
+		if evs, err := warningEvents(ns, name); err != nil || len(evs) > 0 {
+			t.Errorf("%s: Warning Events %v %v, want none", name, evs, err)
+		}
+	}
 }
 
 // An Ingress change that nginx refuses (a snippet with an unknown

@@ -97,9 +97,12 @@ type Controller struct {
 	// The sync goroutine writes it; the webhook reads it.
 	last atomic.Pointer[plan.Plan]
 	// applied holds the Ingress objects of the last config nginx took,
-	// and held the Ingresses whose latest version nginx refused
+	// served the versions of them it served (the previous one of an
+	// Ingress whose latest the model refuses: model.Input.Served), and
+	// held the Ingresses whose latest version nginx refused
 	// (quarantine.go); only the sync goroutine uses them.
 	applied map[model.IngressRef]*networkingv1.Ingress
+	served  map[model.IngressRef]*networkingv1.Ingress
 	held    map[model.IngressRef]heldIngress
 	// heldCM are the ConfigMap keys nginx refused (heldkeys.go); only
 	// the sync goroutine uses it.

@@ -11,10 +11,13 @@
 // and pushes them, without a build or a render (syncEndpoints). When nginx
 // refuses a config, the changed Ingress that causes it is held at its last
 // good version and the rest applied (quarantine.go), or else the changed
-// ConfigMap keys that cause it at their last good values (heldkeys.go).
-// A change to a ConfigMap that the controller's ConfigMap or an annotation
-// names (Config.ConfigMapRefs) syncs; other ConfigMaps do not. A failed sync is
-// retried with backoff while nginx keeps serving the last good config.
+// ConfigMap keys that cause it at their last good values (heldkeys.go);
+// the versions of Ingresses the last config served are the model's
+// Input.Served, so an Ingress whose change the model refuses keeps
+// serving its previous version. A change to a ConfigMap that the
+// controller's ConfigMap or an annotation names (Config.ConfigMapRefs)
+// syncs; other ConfigMaps do not. A failed sync is retried with backoff
+// while nginx keeps serving the last good config.
 //
 // Replicas: every replica serves traffic and reloads its own nginx; only the
 // holder of the coordination Lease (leader.go) writes Ingress status. An

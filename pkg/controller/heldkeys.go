@@ -81,6 +81,10 @@ func changedKeys(cm *corev1.ConfigMap, lastGood map[string]string) []string {
 	return slices.Compact(out)
 }
 
+// maxIsolate bounds the single keys isolateKeys tries before it holds
+// back every changed one.
+const maxIsolate = 5
+
 // isolateKeys looks for the changed ConfigMap keys whose new values make
 // nginx refuse the config: it tries holding each alone (up to
 // maxIsolate), then all of them. On success it remembers them (c.heldCM)

@@ -48,6 +48,7 @@ func (c *Controller) sync(ctx context.Context, change watch.Change) (err error) 
 	in := c.modelInput(snap)
 	in.Ingresses = c.holdBack(snap.Ingresses)
 	in.ConfigMap = c.withHeldKeys(in.ConfigMap)
+	in.Served = c.served
 	reason := strings.Join(reasons, ", ")
 	cfg, res, err := c.buildAndApply(ctx, in, reasons)
 	var rejected *apply.RejectedError
@@ -67,7 +68,7 @@ func (c *Controller) sync(ctx context.Context, change watch.Change) (err error) 
 		}
 		return err
 	}
-	c.rememberApplied(in.Ingresses)
+	c.rememberApplied(in, cfg)
 	c.addHeldDiagnostics(cfg, snap.ConfigMap)
 	if ds := refusalDiagnostics(c.applier.Refused(), cfg, in.Ingresses); len(ds) > 0 {
 		cfg.Diagnostics = append(cfg.Diagnostics, ds...)

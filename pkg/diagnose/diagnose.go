@@ -266,7 +266,23 @@ func (d *diagnosis) ingress() Hop {
 		}
 	}
 	h.Details = append(h.Details, accessNotes(d.cfg.Global.Policy, d.loc)...)
+	if d.refused() {
+		h.State = Fail
+		h.Summary += ": the Ingress is refused, its paths answer 503"
+		h.Fix = "fix the errors above (kubectl describe ingress -n " + ref.Namespace + " " + ref.Name + " shows the same Warning Events)"
+	}
 	return h
+}
+
+// refused reports whether the matched location is a refused Ingress's:
+// its backend stands in for no Service (model refusal.go).
+func (d *diagnosis) refused() bool {
+	for _, b := range d.cfg.Backends {
+		if b.Name == d.loc.Backend {
+			return b.Refused
+		}
+	}
+	return false
 }
 
 // ingressPath describes the Ingress path behind the matched location.

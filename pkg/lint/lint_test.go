@@ -39,7 +39,7 @@ func TestLintGood(t *testing.T) {
 	r := Lint(objs, opts)
 	// Notes only: the annotations Portico supports with a difference.
 	want := []string{
-		"Info | Ingress lab/path-ingress | metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target] | PartlySupported",
+		"Info | Ingress lab/path-ingress | metadata.annotations[nginx.ingress.kubernetes.io/server-alias] | PartlySupported",
 	}
 	if diff := cmp.Diff(want, summary(r)); r.Failed() || diff != "" {
 		t.Errorf("good manifests reported (-want +got):\n%s", diff)
@@ -58,7 +58,7 @@ func TestLintBad(t *testing.T) {
 		"Warning | Ingress lab/refs | spec.rules[0].http.paths[0].backend.service | BackendNotFound",
 		"Warning | Ingress lab/refs | spec.rules[0].http.paths[1].backend.service | BackendNotFound",
 		"Error | Ingress lab/snippets |  | IngressRejected",
-		"Error | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet] | SnippetsDisabled",
+		"Error | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet] | AnnotationRiskTooHigh",
 		"Warning | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name] | UnsupportedAnnotation",
 		"Info | Ingress lab/theirs |  | NotServed",
 		"Warning | Ingress lab/typo | spec.ingressClassName | UnknownIngressClass",

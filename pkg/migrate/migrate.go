@@ -209,15 +209,19 @@ func fieldFindings(ds []diag.Diagnostic) map[string][]diag.Diagnostic {
 }
 
 // refusal is the model's Error or Warning about a field other than an
-// unsupported name (which the registry covers), as an item detail.
-func refusal(ds []diag.Diagnostic) (string, bool) {
+// unsupported name (which the registry covers), as an item status and
+// detail: unchanged for what ingress-nginx does too (sameAsIngressNginx).
+func refusal(ds []diag.Diagnostic) (Status, string, bool) {
 	for _, d := range ds {
 		if d.Severity == diag.Info || d.Reason == "UnsupportedAnnotation" || d.Reason == "UnsupportedOption" {
 			continue
 		}
-		return "Portico refuses it: " + d.Reason + ": " + d.Message, true
+		if sameAsIngressNginx[d.Reason] {
+			return Unchanged, "as in ingress-nginx: " + d.Reason + ": " + d.Message, true
+		}
+		return Differs, "Portico refuses it: " + d.Reason + ": " + d.Message, true
 	}
-	return "", false
+	return "", "", false
 }
 
 // judge is one annotation or ConfigMap key: its registry status, unless
@@ -232,8 +236,8 @@ func judge(kind, name, field, value string, ds []diag.Diagnostic) Item {
 		}
 		it.Status, it.Detail = Unchanged, "not "+noun+" of ingress-nginx v1.15: both ignore it"
 	}
-	if why, ok := refusal(ds); ok && it.Status != Unsupported {
-		it.Status, it.Detail = Differs, why
+	if status, why, ok := refusal(ds); ok && it.Status != Unsupported {
+		it.Status, it.Detail = status, why
 	}
 	return it
 }
@@ -279,8 +283,9 @@ const wholeObject = "(whole object)"
 
 // sameAsIngressNginx are model findings that ingress-nginx would have
 // answered the same way (a missing Service or port answers 503, an
-// unusable TLS Secret gives the default certificate).
-var sameAsIngressNginx = map[string]bool{"BackendNotFound": true, "InvalidTLSSecret": true, "NoDefaultBackend": true}
+// unusable TLS Secret gives the default certificate, a snippet the
+// operator has not allowed is dropped).
+var sameAsIngressNginx = map[string]bool{"BackendNotFound": true, "InvalidTLSSecret": true, "NoDefaultBackend": true, "SnippetsDisabled": true}
 
 func ingressItems(ing *networkingv1.Ingress, ds []diag.Diagnostic, disableExternalName bool) []Item {
 	byField := fieldFindings(ds)

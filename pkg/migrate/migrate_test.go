@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/portico-ingress/portico/pkg/lint"
 	"github.com/portico-ingress/portico/pkg/model"
@@ -73,7 +75,7 @@ func TestAnalyzeSeeded(t *testing.T) {
 		"Ingress apps/mixed: unsupported",
 		"  metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]: unsupported",
 		"  metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]: differs",
-		"  metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]: differs",
+		"  metadata.annotations[nginx.ingress.kubernetes.io/server-alias]: differs",
 		"  (whole object): differs",
 		"Ingress apps/plain: unchanged",
 		"Ingress apps/supported: unchanged",
@@ -95,8 +97,8 @@ func TestAnalyzeSeeded(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]string{
-		"mixed metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]": "does not turn the host's paths into regular expressions",
-		"mixed (whole object)": "IngressRejected: the Ingress is not served",
+		"mixed metadata.annotations[nginx.ingress.kubernetes.io/server-alias]": "Host names only",
+		"mixed (whole object)": "IngressRejected: the Ingress is refused because of the errors above: its paths answer 503",
 		"mixed metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]":           "Portico refuses it: InvalidAnnotation",
 		"mixed metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]": "spans",
 		"ingress-nginx-controller data[jaeger-collector-host]":                                 "no longer reads it",
@@ -133,6 +135,44 @@ func TestAnalyzeNothingChanges(t *testing.T) {
 	for _, o := range Analyze(in).Objects {
 		if o.Name == "backends" && o.Status != Unchanged {
 			t.Errorf("backends with --disable-svc-external-name: %s %+v", o.Status, o.Items)
+		}
+	}
+}
+
+// A snippet the operator has not allowed is dropped, as ingress-nginx
+// drops it: no change; one above annotations-risk-level refuses the
+// Ingress in both, which Portico answers 503 rather than leaving out.
+func TestAnalyzeSnippets(t *testing.T) {
+	for _, tc := range []struct {
+		risk, item, whole string
+	}{
+		{"Critical", "unchanged", ""},
+		{"High", "differs", "differs"},
+	} {
+		in := seeded(t)
+		in.ConfigMap = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "ingress-nginx-controller"},
+			Data: map[string]string{"annotations-risk-level": tc.risk}}
+		in.Layer4 = nil
+		var keep = in.Ingresses[:0]
+		for _, ing := range in.Ingresses {
+			if ing.Name == "plain" {
+				ing.Annotations = map[string]string{"nginx.ingress.kubernetes.io/configuration-snippet": `more_set_headers "A: b";`}
+				keep = append(keep, ing)
+			}
+		}
+		in.Ingresses = keep
+		items := map[string]Item{}
+		for _, o := range Analyze(in).Objects {
+			for _, it := range o.Items {
+				items[o.Name+" "+it.Field] = it
+			}
+		}
+		it := items["plain metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet]"]
+		if string(it.Status) != tc.item || tc.item == "unchanged" && !strings.Contains(it.Detail, "as in ingress-nginx: SnippetsDisabled") {
+			t.Errorf("risk %s: snippet %s %q, want %s", tc.risk, it.Status, it.Detail, tc.item)
+		}
+		if whole := items["plain (whole object)"]; string(whole.Status) != tc.whole {
+			t.Errorf("risk %s: whole object %s %q, want %q", tc.risk, whole.Status, whole.Detail, tc.whole)
 		}
 	}
 }

@@ -256,8 +256,8 @@ func (c *Config) WithEndpoints(services []*corev1.Service, eps []*discoveryv1.En
 	out.Backends = make([]*Backend, len(c.Backends))
 	for i, be := range c.Backends {
 		out.Backends[i] = be
-		if be.ViaService {
-			continue // the Service's cluster IP: no endpoints of its own
+		if be.ViaService || be.Refused {
+			continue // the Service's cluster IP, or no Service: no endpoints of their own
 		}
 		nb := *be
 		nb.Endpoints, nb.NoEndpoints, nb.ServiceBroken = nil, "", false

@@ -24,6 +24,7 @@ func Build(in Input) *Config {
 		now:           in.Now,
 		configMaps:    make(map[string]*corev1.ConfigMap, len(in.ConfigMaps)),
 		configMapRefs: map[string]bool{},
+		served:        in.Served,
 	}
 	for _, s := range in.Secrets {
 		b.secrets[SecretRef{s.Namespace, s.Name}] = s
@@ -69,6 +70,7 @@ func Build(in Input) *Config {
 	slices.SortFunc(b.cfg.Ingresses, func(x, y IngressRef) int {
 		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
 	})
+	b.placeClaims()
 	b.attachCanaries()
 	b.resolveAliases()
 	b.finishServers()
@@ -122,6 +124,8 @@ type builder struct {
 	aliasClaims []aliasClaim
 	// passthroughOn serves ssl-passthrough (--enable-ssl-passthrough).
 	passthroughOn bool
+	// served is Input.Served.
+	served map[IngressRef]*networkingv1.Ingress
 }
 
 // aliasClaim is a name an Ingress asks its host to answer to as well: an
@@ -143,6 +147,13 @@ type serverBuild struct {
 	// host's Ingresses.
 	appRoot  annotations.URIPath
 	snippets []annotations.Snippet
+	// claims are the paths of the host's Ingresses, oldest first;
+	// placeClaims makes them routes: the locations of routes, or, when
+	// regex (regexhosts.go), the regex locations of ordered, in nginx's
+	// order.
+	claims  []*claim
+	regex   bool
+	ordered []*route
 	// aliases are the names of server-alias that the host got, in claim
 	// order (resolveAliases).
 	aliases []string
@@ -159,8 +170,10 @@ type serverBuild struct {
 // route is a claim of one Ingress path on one nginx location.
 type route struct {
 	pathType networkingv1.PathType
-	loc      Location
-	field    string
+	// path is the Ingress path, as validated; "" for a synthesized route.
+	path  string
+	loc   Location
+	field string
 	// sslRedirect is the route's ssl-redirect annotation (nil: unset) and
 	// force its force-ssl-redirect; they become loc.SSLRedirect once the
 	// server's TLS is known.
@@ -195,25 +208,38 @@ func (b *builder) defaultBackend(ref *ServiceRef) {
 
 func (b *builder) addIngress(ing *networkingv1.Ingress) {
 	obj := diag.Object{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
-	ref := IngressRef{ing.Namespace, ing.Name}
-	set, ds := annotations.Parse(ing.Annotations)
+	set, hx, ds := b.settings(obj, ing)
+	b.diags = append(b.diags, diag.For(obj, ds)...)
+	if diag.HasError(ds) {
+		b.refuse(obj, ing, set, ds)
+		return
+	}
+	b.serve(obj, ing, set, hx)
+}
+
+// settings parses the annotations of ing under the operator's policy
+// and resolves what they name (Secrets, Services); an Error diagnostic
+// means the Ingress is refused.
+func (b *builder) settings(obj diag.Object, ing *networkingv1.Ingress) (annotations.Set, ingressHTTP, []diag.Diagnostic) {
+	anns := annotations.Annotations(ing.Annotations)
+	if !b.cfg.Global.AllowSnippets {
+		anns = annotations.WithoutSnippets(anns)
+	}
+	set, ds := annotations.Parse(anns)
 	ds = append(ds, annotations.Policy(ing.Annotations, b.cfg.Global.RiskLevel, b.cfg.Global.AllowSnippets)...)
 	ds = append(ds, b.cfg.Global.Policy.blockedWords(ing.Annotations)...)
-	b.diags = append(b.diags, diag.For(obj, ds)...)
 	if diag.HasError(ds) {
-		b.diags = append(b.diags, diag.For(obj, []diag.Diagnostic{diag.Errorf("", "IngressRejected",
-			"the Ingress is not served because of invalid annotations")})...)
-		return
+		return set, ingressHTTP{set: set}, ds
 	}
 	b.cfg.Global.withDefaults(ing.Annotations, &set)
+	hx, hds := b.httpIngress(obj, ing, set, cmp.Or(set.LoadBalance, b.cfg.Global.LoadBalance))
+	return set, hx, append(ds, hds...)
+}
+
+// serve adds the hosts and paths of an Ingress whose settings passed.
+func (b *builder) serve(obj diag.Object, ing *networkingv1.Ingress, set annotations.Set, hx ingressHTTP) {
+	ref := IngressRef{ing.Namespace, ing.Name}
 	lb := cmp.Or(set.LoadBalance, b.cfg.Global.LoadBalance)
-	hx, ds := b.httpIngress(obj, ing, set, lb)
-	b.diags = append(b.diags, diag.For(obj, ds)...)
-	if diag.HasError(ds) {
-		b.diags = append(b.diags, diag.For(obj, []diag.Diagnostic{diag.Errorf("", "IngressRejected",
-			"the Ingress is not served because of invalid annotations")})...)
-		return
-	}
 	// A canary attaches to the routes of others once they are known.
 	if set.Traffic.Canary.Enabled {
 		b.canaries = append(b.canaries, canaryIngress{ing: ing, set: set, lb: lb})
@@ -328,6 +354,28 @@ func (b *builder) defaultCertificate(ref *SecretRef) {
 
 func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, field string, p networkingv1.HTTPIngressPath, hx *ingressHTTP, lb annotations.LoadBalance) {
 	set := hx.set
+	c := b.claimOf(obj, ref, field, p, set)
+	if c == nil {
+		return
+	}
+	be := b.routeBackend(obj, field+".backend", &p.Backend, lb, set.ServiceUpstream)
+	if be == "" {
+		return
+	}
+	r := &c.route
+	r.loc.Backend = be
+	if tr := b.trafficOf[ref]; tr != nil {
+		r.loc.RateLimit, r.loc.SourceRange = tr.rateLimit, tr.sourceRange
+	}
+	hx.locationHTTP(&r.loc, p, srv.host)
+	srv.claims = append(srv.claims, c)
+}
+
+// claimOf validates the path p of an Ingress with settings set (a regex
+// when the Ingress reads its paths as ones, else by its pathType) and
+// returns its claim, whose location has no backend yet; nil, with a
+// diagnostic, when the path is refused.
+func (b *builder) claimOf(obj diag.Object, ref IngressRef, field string, p networkingv1.HTTPIngressPath, set annotations.Set) *claim {
 	pt := networkingv1.PathTypeImplementationSpecific
 	if p.PathType != nil {
 		pt = *p.PathType
@@ -336,50 +384,59 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 	if path == "" {
 		path = "/"
 	}
-	var ms []match
+	c := &claim{obj: obj, path: path, useRegex: set.UseRegex, rewrite: set.RewriteTarget}
 	var err error
-	if set.UseRegex {
+	if c.regex() {
 		var groups int
-		ms, groups, err = regexMatches(path, pt)
+		groups, err = annotations.ParseRegexPath(path)
 		if err == nil && set.RewriteTarget.Captures() > groups {
 			err = fmt.Errorf("rewrite-target references $%d but the path has %d capture groups", set.RewriteTarget.Captures(), groups)
 		}
 	} else {
-		ms, err = pathMatches(path, pt)
+		c.matches, err = pathMatches(path, pt)
 	}
 	if err != nil {
 		b.diag(obj, diag.Errorf(field, "InvalidPath", "%v; the path is not served", err))
-		return
+		return nil
 	}
-	be := b.routeBackend(obj, field+".backend", &p.Backend, lb, set.ServiceUpstream)
-	if be == "" {
-		return
+	// A regex path's '$' anchors would read as variables in nginx's
+	// set: the metrics label goes without them.
+	c.route = route{pathType: pt, path: path, field: field, sslRedirect: set.SSLRedirect, force: set.ForceSSLRedirect,
+		loc: Location{Ingress: ref, IngressPath: strings.ReplaceAll(path, "$", "")}}
+	return c
+}
+
+// placePlain gives a claim of a host whose paths are not regular
+// expressions its locations (the matches of its pathType): the older
+// claim of a location keeps it, but an Exact path takes the exact half
+// of a Prefix one.
+func (b *builder) placePlain(srv *serverBuild, c *claim) {
+	if c.matches == nil {
+		// A regex claim that lost to an older claim of the same path and
+		// pathType (placeClaims): its path is a plain one.
+		var err error
+		if c.matches, err = pathMatches(c.path, c.route.pathType); err != nil {
+			b.diag(c.obj, diag.Errorf(c.route.field, "InvalidPath", "%v; the path is not served", err))
+			return
+		}
 	}
 	lost := false
-	for _, m := range ms {
-		r := &route{pathType: pt, field: field, sslRedirect: set.SSLRedirect, force: set.ForceSSLRedirect, loc: Location{
-			Modifier: m.mod, Path: m.path, Backend: be, Ingress: ref, RewriteTarget: set.RewriteTarget,
-		}}
-		if tr := b.trafficOf[ref]; tr != nil {
-			r.loc.RateLimit, r.loc.SourceRange = tr.rateLimit, tr.sourceRange
-		}
-		// A regex path's '$' anchors would read as variables in nginx's
-		// set: the metrics label goes without them.
-		r.loc.IngressPath = strings.ReplaceAll(path, "$", "")
-		hx.locationHTTP(&r.loc, p, srv.host)
+	for _, m := range c.matches {
+		r := c.route // a copy per location
+		r.loc.Modifier, r.loc.Path = m.mod, m.path
 		cur, taken := srv.routes[m]
 		switch {
 		case !taken:
-			srv.routes[m] = r
-		case exactBeatsPrefix(r, cur):
-			srv.routes[m] = r
-		case exactBeatsPrefix(cur, r):
+			srv.routes[m] = &r
+		case exactBeatsPrefix(&r, cur):
+			srv.routes[m] = &r
+		case exactBeatsPrefix(cur, &r):
 		case !lost:
 			// The older claim wins; report each losing path once.
 			lost = true
-			b.diag(obj, diag.Warnf(field, "PathConflict",
+			b.diag(c.obj, diag.Warnf(c.route.field, "PathConflict",
 				"%s path %s on host %q is already served by Ingress %s (%s), which is older; this path is not served",
-				pt, path, srv.host, cur.loc.Ingress, cur.field))
+				c.route.pathType, c.path, srv.host, cur.loc.Ingress, cur.field))
 		}
 	}
 }
@@ -422,23 +479,27 @@ func (b *builder) diag(obj diag.Object, d diag.Diagnostic) {
 	b.diags = append(b.diags, d)
 }
 
-// finishServers turns the collected routes into sorted Servers. A server
-// without a "/" location gets one that sends what matches nothing to the
-// fallback backend, or answers 404.
+// finishServers turns the collected routes into Servers: a plain host's
+// locations sorted, a regex host's in their order (placeClaims). A plain
+// server without a "/" location gets one that sends what matches
+// nothing to the fallback backend, or answers 404.
 func (b *builder) finishServers() {
 	for _, s := range b.servers {
-		root := match{ModPrefix, "/"}
-		if _, ok := s.routes[root]; !ok {
-			fb := s.fallback
-			if fb == "" {
-				fb = b.fallback
+		routes := s.ordered
+		if !s.regex {
+			root := match{ModPrefix, "/"}
+			if _, ok := s.routes[root]; !ok {
+				s.routes[root] = s.fallbackRoute(b)
 			}
-			s.routes[root] = &route{loc: Location{Modifier: ModPrefix, Path: "/", Backend: fb}}
+			routes = make([]*route, 0, len(s.routes))
+			for _, r := range s.routes {
+				routes = append(routes, r)
+			}
 		}
 		srv := &Server{Host: s.host, Default: s.host == "", TLS: s.tls,
 			AppRoot: s.appRoot, Snippets: s.snippets, Aliases: s.aliases, ClientTLS: s.clientTLS, TLSCiphers: s.tlsCiphers}
-		srv.Locations = make([]*Location, 0, len(s.routes))
-		for _, r := range s.routes {
+		srv.Locations = make([]*Location, 0, len(routes))
+		for _, r := range routes {
 			loc := &r.loc // the route is not used after this
 			redirect := b.cfg.Global.SSLRedirect
 			if r.sslRedirect != nil {
@@ -448,11 +509,14 @@ func (b *builder) finishServers() {
 			loc.SSLRedirect = (r.force || (s.tls != nil && redirect)) && b.cfg.Global.TLS.redirects(loc)
 			loc.Backend = b.variant(r)
 			if s.clientTLS != nil && loc.Backend != "" {
-				loc.Headers = append(loc.Headers, ClientTLSHeaders(s.clientTLS)...)
+				// Clipped: the locations of one path share their headers.
+				loc.Headers = append(slices.Clip(loc.Headers), ClientTLSHeaders(s.clientTLS)...)
 			}
 			srv.Locations = append(srv.Locations, loc)
 		}
-		sortLocations(srv.Locations)
+		if !s.regex {
+			sortLocations(srv.Locations)
+		}
 		b.passthrough(s, srv)
 		b.cfg.Servers = append(b.cfg.Servers, srv)
 	}

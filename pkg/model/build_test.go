@@ -53,9 +53,10 @@ func TestBuild(t *testing.T) {
 		},
 		want: Config{
 			Servers: []*Server{catchAll(), {Host: "app.example.com", Locations: []*Location{
-				{Modifier: ModPrefix, Path: "/", Backend: fe.Name, Ingress: IngressRef{"lab", "path-ingress"}, IngressPath: "/", RewriteTarget: "/"},
-				{Modifier: ModExact, Path: "/api", Backend: api.Name, Ingress: IngressRef{"lab", "path-ingress"}, IngressPath: "/api", RewriteTarget: "/"},
-				{Modifier: ModPrefix, Path: "/api/", Backend: api.Name, Ingress: IngressRef{"lab", "path-ingress"}, IngressPath: "/api", RewriteTarget: "/"},
+				// rewrite-target makes the host's paths regexes, as in
+				// ingress-nginx; "/" is its own target: no rewrite.
+				{Modifier: ModRegex, Path: "^/api", Backend: api.Name, Ingress: IngressRef{"lab", "path-ingress"}, IngressPath: "/api", RewriteTarget: "/"},
+				{Modifier: ModRegex, Path: "^/", Backend: fe.Name, Ingress: IngressRef{"lab", "path-ingress"}, IngressPath: "/"},
 			}}},
 			Backends:  []*Backend{api, fe},
 			Ingresses: []IngressRef{{"lab", "path-ingress"}},
@@ -266,7 +267,7 @@ func TestBuild(t *testing.T) {
 			Ingresses: []IngressRef{{"lab", "eps"}},
 		},
 	}, {
-		name: "a bad annotation rejects only its Ingress; a bad path only that path",
+		name: "a bad annotation refuses only its Ingress, whose paths answer 503; a bad path only that path",
 		in: Input{
 			Ingresses: []*networkingv1.Ingress{
 				ingress("lab", "bad-annotation", annotate(annotations.Prefix+"rewrite-target", "/x; return 200"),
@@ -282,11 +283,15 @@ func TestBuild(t *testing.T) {
 			Servers: []*Server{catchAll(), {Host: "app.example.com", Locations: []*Location{
 				loc(ModPrefix, "/", "", "", ""),
 				loc(ModExact, "/ok", api.Name, "lab", "bad-path"),
+			}}, {Host: "evil.example.com", Locations: []*Location{
+				loc(ModPrefix, "/", "lab/bad-annotation@refused", "lab", "bad-annotation"),
 			}}},
-			Backends:  []*Backend{api},
+			Backends: []*Backend{api, {Name: "lab/bad-annotation@refused", LoadBalance: annotations.RoundRobin, Refused: true,
+				NoEndpoints: "Ingress lab/bad-annotation is refused: InvalidAnnotation at metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target] (kubectl describe ingress -n lab bad-annotation)"}},
 			Ingresses: []IngressRef{{"lab", "bad-annotation"}, {"lab", "bad-host"}, {"lab", "bad-path"}},
 			Diagnostics: []diag.Diagnostic{
-				errd("Ingress", "lab", "bad-annotation", "", "IngressRejected", "the Ingress is not served because of invalid annotations"),
+				errd("Ingress", "lab", "bad-annotation", "", "IngressRejected",
+					"the Ingress is refused because of the errors above: its paths answer 503 until they are fixed, so that none of its requests goes to another route"),
 				errd("Ingress", "lab", "bad-annotation", "metadata.annotations[nginx.ingress.kubernetes.io/rewrite-target]", "InvalidAnnotation",
 					`invalid value "/x; return 200": want an absolute path such as / or /app/ made of letters, digits and -._~/!&()*+,=:@`),
 				errd("Ingress", "lab", "bad-host", "spec.rules[0].host", "InvalidHost", `host "Not_A_Host" is not a lower-case DNS name (optionally prefixed with "*."); the rule is not served`),

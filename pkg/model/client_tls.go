@@ -36,7 +36,7 @@ const maxCABundle = 1 << 20
 func (b *builder) clientTLS(ing *networkingv1.Ingress, c *annotations.ClientTLS) (*ClientTLS, []diag.Diagnostic) {
 	f := "metadata.annotations[" + annotations.Prefix + "auth-tls-secret]"
 	fail := func(format string, args ...any) (*ClientTLS, []diag.Diagnostic) {
-		return nil, []diag.Diagnostic{diag.Errorf(f, "InvalidAuthTLSSecret", "%s; the Ingress is not served", fmt.Sprintf(format, args...))}
+		return nil, []diag.Diagnostic{diag.Errorf(f, "InvalidAuthTLSSecret", "%s; the Ingress is refused", fmt.Sprintf(format, args...))}
 	}
 	for _, r := range ing.Spec.Rules {
 		if r.Host == "" {

@@ -47,6 +47,10 @@ type Config struct {
 	// ConfigMapValues are the ConfigMap values in effect, per key: the
 	// ConfigMap's own when valid, else those of Input.Previous.
 	ConfigMapValues map[string]string `json:"configMapValues,omitempty"`
+	// ServedPrevious are the Ingresses whose latest version is refused
+	// and whose previous one (Input.Served) is served instead, in
+	// Ingress order.
+	ServedPrevious []IngressRef `json:"servedPrevious,omitempty"`
 }
 
 // Global holds settings from the controller's ConfigMap.
@@ -237,7 +241,8 @@ type Server struct {
 	// Default marks the catch-all server: the rules without a host, and
 	// the hosts no rule names.
 	Default bool `json:"default,omitempty"`
-	// Locations are sorted by Path, then Modifier.
+	// Locations are sorted by Path, then Modifier; on a regex host (all
+	// ModRegex, regexhosts.go) they are in the order nginx tries them.
 	Locations []*Location `json:"locations"`
 	// TLS is set when an Ingress lists the host under spec.tls.
 	TLS *ServerTLS `json:"tls,omitempty"`
@@ -299,8 +304,8 @@ const (
 	ModExact Modifier = "="
 	// ModPrefix is "location /p": the URI starts with the path.
 	ModPrefix Modifier = ""
-	// ModRegex is "location ~* re": Path is an anchored, case-insensitive
-	// regular expression (use-regex).
+	// ModRegex is "location ~* re": Path is a case-insensitive regular
+	// expression anchored at the start (every path of a regex host).
 	ModRegex Modifier = "~*"
 )
 
@@ -320,7 +325,8 @@ type Location struct {
 	// and without '$' (a regex path's anchors); "" for a synthesized one.
 	// It labels request metrics.
 	IngressPath string `json:"ingressPath,omitempty"`
-	// RewriteTarget, when set, replaces the URI before proxying.
+	// RewriteTarget, when set, replaces the URI before proxying, its
+	// $1..$9 the groups of Path (only a regex location rewrites).
 	RewriteTarget annotations.URIPath `json:"rewriteTarget,omitempty"`
 	// SSLRedirect answers plain-HTTP requests with a 308 to HTTPS.
 	SSLRedirect bool `json:"sslRedirect,omitempty"`
@@ -344,8 +350,12 @@ type Location struct {
 	ExternalAuth *annotations.ExternalAuth `json:"externalAuth,omitempty"`
 	GlobalAuth   bool                      `json:"globalAuth,omitempty"`
 	// Errors intercepts backend errors and serves them from another backend.
-	Errors  *ErrorPage          `json:"errors,omitempty"`
-	Snippet annotations.Snippet `json:"snippet,omitempty"`
+	Errors *ErrorPage `json:"errors,omitempty"`
+	// DefaultBackend serves the location's requests, unchanged, with
+	// X-Code 503, while Backend has no endpoint (the default-backend
+	// annotation, as in ingress-nginx); nil: those get 503.
+	DefaultBackend *ErrorBackend       `json:"defaultBackend,omitempty"`
+	Snippet        annotations.Snippet `json:"snippet,omitempty"`
 	// Redirects is how its redirects are written; Relative is on with the
 	// ConfigMap's relative-redirects too.
 	Redirects annotations.RedirectForm `json:"redirects,omitzero"`
@@ -392,17 +402,23 @@ type BasicAuth struct {
 // ErrorPage intercepts backend answers with Codes and serves them from
 // Backend.
 type ErrorPage struct {
-	Codes   []int  `json:"codes"`
+	Codes []int `json:"codes"`
+	ErrorBackend
+	// NoIntercept leaves the backend's answers as they are: only the
+	// errors nginx makes itself go to Backend
+	// (disable-proxy-intercept-errors).
+	NoIntercept bool `json:"noIntercept,omitempty"`
+}
+
+// ErrorBackend is a backend that answers for a location's Service, and
+// what it is told of that Service.
+type ErrorBackend struct {
 	Backend string `json:"backend"`
 	// Service and Port are sent to the error backend as X-Service-Name
 	// and X-Service-Port; Ingress as X-Namespace and X-Ingress-Name.
 	Service string     `json:"service"`
 	Port    string     `json:"port"`
 	Ingress IngressRef `json:"ingress"`
-	// NoIntercept leaves the backend's answers as they are: only the
-	// errors nginx makes itself go to Backend
-	// (disable-proxy-intercept-errors).
-	NoIntercept bool `json:"noIntercept,omitempty"`
 }
 
 // Backend is a Service port as the Lua balancer sees it.
@@ -423,6 +439,9 @@ type Backend struct {
 	// Service or port, or one Portico does not proxy to); NoEndpoints
 	// says how.
 	ServiceBroken bool `json:"serviceBroken,omitempty"`
+	// Refused: the stand-in of a refused Ingress's paths (refusal.go),
+	// of no Service; NoEndpoints says why it answers 503.
+	Refused bool `json:"refused,omitempty"`
 	// The traffic policy travels to Lua, never into nginx.conf.
 	Canary   *Canary               `json:"canary,omitempty"`
 	Affinity *annotations.Affinity `json:"affinity,omitempty"`

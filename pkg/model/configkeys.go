@@ -86,13 +86,13 @@ var configKeys = []ConfigKey{
 		Meaning: "Let annotations name Secrets of other namespaces as `namespace/name` (`auth-secret`, `auth-tls-secret`, `proxy-ssl-secret`); `false` refuses such an Ingress.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Policy.AllowCrossNamespace })},
 	{Name: "allow-snippet-annotations", Status: annotations.Full, Default: "false",
-		Meaning: "Accept the `configuration-snippet` and `server-snippet` annotations; they also need `annotations-risk-level: Critical`.",
+		Meaning: "Accept the snippet annotations (`configuration-snippet`, `server-snippet`, `auth-snippet`); they also need `annotations-risk-level: Critical`. As in ingress-nginx, `false` with `Critical` drops an Ingress's snippets with a Warning (`SnippetsDisabled`) and serves it without them; below `Critical` a snippet refuses its Ingress (docs/snippets.md).",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.AllowSnippets })},
 	{Name: "annotation-value-word-blocklist", Status: annotations.Full, Default: "",
 		Meaning: "Comma-separated words no annotation value may contain; an Ingress with one is not served (Error `BlockedAnnotationWord`). Every value also passes its typed grammar (docs/annotations.md).",
 		parse:   wordBlocklist},
 	{Name: "annotations-risk-level", Status: annotations.Partly, Default: "High",
-		Meaning: "The highest risk an annotation may have: `Low`, `Medium`, `High` or `Critical`. An annotation above it is an Error (`AnnotationRiskTooHigh`) and the Ingress is not served. `High` is the default of current ingress-nginx (lowered from `Critical` in 1.12).",
+		Meaning: "The highest risk an annotation may have: `Low`, `Medium`, `High` or `Critical`. An annotation above it is an Error (`AnnotationRiskTooHigh`) and the Ingress is refused (docs/annotations.md, `Refused values`). `High` is the default of current ingress-nginx (lowered from `Critical` in 1.12).",
 		Differs: "Portico gives some annotations another level than ingress-nginx does, by its own rule (docs/annotations.md, \"Risk levels\").",
 		parse: func(v string, b *globalBuild) string {
 			r, ok := annotations.ParseRisk(v)

@@ -126,9 +126,16 @@ func TestConfigSecurityPolicy(t *testing.T) {
 		cfg := Build(Input{Ingresses: []*networkingv1.Ingress{ing}, IngressClasses: []*networkingv1.IngressClass{ourClass()}, Services: svcs,
 			EndpointSlices: slices, Secrets: []*corev1.Secret{secret}, Options: defaultOptions, Now: t0,
 			ConfigMap: configMap(map[string]string{"allow-cross-namespace-resources": allow})})
+		// A refused Ingress's paths answer 503 through a refused backend.
+		refused := map[string]bool{}
+		for _, b := range cfg.Backends {
+			refused[b.Name] = b.Refused
+		}
 		served := false
 		for _, s := range cfg.Servers {
-			served = served || s.Host == "x.example.com"
+			for _, l := range s.Locations {
+				served = served || s.Host == "x.example.com" && !refused[l.Backend]
+			}
 		}
 		if served != (allow == "true") {
 			t.Errorf("allow-cross-namespace-resources %s: served %v, diagnostics %v", allow, served, cfg.Diagnostics)

@@ -7,7 +7,9 @@
 // user-written value that reaches Config (hosts, paths, annotation values,
 // ConfigMap values) has passed a typed parser; what fails one is left out and
 // reported as a diagnostic naming the object and field. One bad Ingress, or
-// one bad path of an Ingress, never removes another's routes.
+// one bad path of an Ingress, never removes another's routes, and a
+// refused Ingress never opens a path (refusal.go): its previous version
+// (Input.Served) keeps serving, or its paths answer 503 naming the cause.
 //
 // ConfigMap keys have one registry, configKeys (configkeys.go): one entry
 // per key ingress-nginx v1.15.1 documents, and per key of Portico's own,

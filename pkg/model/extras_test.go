@@ -61,10 +61,16 @@ func TestBuildConfigMapAnnotations(t *testing.T) {
 	if got := reasonsOf(cfg.Diagnostics); got != want {
 		t.Errorf("diagnostics %s\nwant %s\n%v", got, want, cfg.Diagnostics)
 	}
+	// Served: a location whose backend is not the refused one (a refused
+	// Ingress's paths answer 503 through it).
+	refused := map[string]bool{}
+	for _, b := range cfg.Backends {
+		refused[b.Name] = b.Refused
+	}
 	byHost := map[string]*Location{}
 	for _, s := range cfg.Servers {
 		for _, l := range s.Locations {
-			if l.Path == "/" {
+			if l.Path == "/" && !refused[l.Backend] {
 				byHost[s.Host] = l
 			}
 		}

@@ -27,6 +27,9 @@ type ingressHTTP struct {
 	// intercepted.
 	errBackend string
 	errCodes   []int
+	// defaultBackend is the default-backend annotation's Backend; "" when
+	// unset.
+	defaultBackend string
 	// clientTLS is auth-tls, for the Ingress's hosts.
 	clientTLS *ClientTLS
 	// responseHeaders are custom-headers'; fastCGI is set for FCGI.
@@ -98,7 +101,7 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 			}
 		}
 		if err != nil {
-			ds = append(ds, diag.Errorf(f, "InvalidAuthSecret", "%v; the Ingress is not served", err))
+			ds = append(ds, diag.Errorf(f, "InvalidAuthSecret", "%v; the Ingress is refused", err))
 		} else {
 			name := ing.Namespace + "_" + ba.Secret
 			if b.authFiles == nil {
@@ -143,9 +146,7 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 	if h.errCodes == nil {
 		h.errCodes = b.cfg.Global.CustomHTTPErrors
 	}
-	switch {
-	case len(h.errCodes) == 0:
-	case set.DefaultBackend != "":
+	if set.DefaultBackend != "" {
 		ref := ServiceRef{ing.Namespace, set.DefaultBackend}
 		port := "-"
 		if svc := b.backends.services[ref]; svc != nil && len(svc.Spec.Ports) > 0 {
@@ -153,9 +154,15 @@ func (b *builder) httpIngress(obj diag.Object, ing *networkingv1.Ingress, set an
 		}
 		be := b.backends.get(ref, port, lb)
 		if why := b.backends.problem(be.Name); why != "" {
-			ds = append(ds, diag.Warnf("metadata.annotations["+annotations.Prefix+"default-backend]", "BackendNotFound", "%s; intercepted errors get 503", why))
+			ds = append(ds, diag.Warnf("metadata.annotations["+annotations.Prefix+"default-backend]", "BackendNotFound",
+				"%s; requests to a Service without endpoints, and intercepted errors, get 503", why))
 		}
-		h.errBackend = be.Name
+		h.defaultBackend = be.Name
+	}
+	switch {
+	case len(h.errCodes) == 0:
+	case h.defaultBackend != "":
+		h.errBackend = h.defaultBackend
 	case b.optFallback != "":
 		h.errBackend = b.optFallback
 	case set.CustomHTTPErrors != nil:
@@ -187,20 +194,6 @@ func hostVarRules(ing *networkingv1.Ingress, ea *annotations.ExternalAuth) []dia
 	return nil
 }
 
-// regexMatches turns a use-regex path into its nginx location: "~*" with
-// the path anchored at the start, and at the end for Exact.
-func regexMatches(path string, pt networkingv1.PathType) ([]match, int, error) {
-	groups, err := annotations.ParseRegexPath(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	re := "^" + path
-	if pt == networkingv1.PathTypeExact && !strings.HasSuffix(path, "$") {
-		re += "$"
-	}
-	return []match{{ModRegex, re}}, groups, nil
-}
-
 // locationHTTP fills the HTTP settings of a location from its Ingress.
 func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath, host string) {
 	s := h.set
@@ -220,35 +213,23 @@ func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath
 		path = "/"
 	}
 	h.locationAuth(loc, path, host)
+	port := p.Backend.Service.Port.Name
+	if port == "" {
+		port = strconv.Itoa(int(p.Backend.Service.Port.Number))
+	}
 	if h.errBackend != "" {
-		port := p.Backend.Service.Port.Name
-		if port == "" {
-			port = strconv.Itoa(int(p.Backend.Service.Port.Number))
-		}
-		loc.Errors = &ErrorPage{Codes: h.errCodes, Backend: h.errBackend, Service: p.Backend.Service.Name, Port: port, Ingress: loc.Ingress,
+		loc.Errors = &ErrorPage{Codes: h.errCodes, ErrorBackend: ErrorBackend{Backend: h.errBackend, Service: p.Backend.Service.Name, Port: port, Ingress: loc.Ingress},
 			NoIntercept: s.NoInterceptErrors}
+	}
+	if h.defaultBackend != "" {
+		loc.DefaultBackend = &ErrorBackend{Backend: h.defaultBackend, Service: p.Backend.Service.Name, Port: port, Ingress: loc.Ingress}
 	}
 }
 
-// sortLocations orders prefix and exact locations by path, then regex
-// locations longest first: nginx tries regexes in file order.
+// sortLocations orders the locations of a plain host by path, then
+// modifier.
 func sortLocations(locs []*Location) {
 	slices.SortFunc(locs, func(x, y *Location) int {
-		xr, yr := x.Modifier == ModRegex, y.Modifier == ModRegex
-		switch {
-		case xr != yr:
-			if xr {
-				return 1
-			}
-			return -1
-		case xr:
-			if len(x.Path) != len(y.Path) {
-				return len(y.Path) - len(x.Path)
-			}
-		}
 		return strings.Compare(x.Path+"\x00"+string(x.Modifier), y.Path+"\x00"+string(y.Modifier))
 	})
 }
-
-// IsRegex reports whether Path is a regular expression.
-func (l *Location) IsRegex() bool { return l.Modifier == ModRegex }

@@ -68,6 +68,7 @@ func TestBuildHTTPAnnotations(t *testing.T) {
 				rule("x.example", path("/", pfx(), "app", 80))),
 			ingress("web", "errors", annotate(annotations.Prefix+"custom-http-errors", "404,503"), annotate(annotations.Prefix+"default-backend", "errors"),
 				rule("e.example", path("/", pfx(), "app", 80))),
+			ingress("web", "default-backend", annotate(annotations.Prefix+"default-backend", "errors"), rule("d.example", path("/", pfx(), "app", 80))),
 			ingress("web", "snippet", annotate(annotations.Prefix+"configuration-snippet", "return 418;"), rule("s.example", path("/", pfx(), "app", 80))),
 			// $host on a rule without a host or with a wildcard is what the
 			// client sends: the client would pick the auth service.
@@ -80,8 +81,8 @@ func TestBuildHTTPAnnotations(t *testing.T) {
 	cfg := Build(in)
 	got := reasonsOf(cfg.Diagnostics)
 	want := "host-var-hostless:IngressRejected,host-var-hostless:InvalidAnnotation,host-var-wildcard:IngressRejected,host-var-wildcard:InvalidAnnotation," +
-		"missing-secret:IngressRejected,missing-secret:InvalidAuthSecret,other-ns-secret:IngressRejected,other-ns-secret:InvalidAuthSecret," +
-		"snippet:IngressRejected,snippet:SnippetsDisabled,too-many-captures:InvalidPath"
+		"missing-secret:IngressRejected,missing-secret:InvalidAuthSecret,other-ns-secret:IngressRejected,other-ns-secret:InvalidAuthSecret,other-ns-secret:PathConflict," +
+		"snippet:IngressRejected,snippet:AnnotationRiskTooHigh,too-many-captures:InvalidPath"
 	if got != want {
 		t.Errorf("diagnostics:\n%s\nwant\n%s\n%v", got, want, cfg.Diagnostics)
 	}
@@ -89,8 +90,22 @@ func TestBuildHTTPAnnotations(t *testing.T) {
 	for _, s := range cfg.Servers {
 		hosts[s.Host] = s
 	}
-	if hosts["x.example"] != nil || hosts["s.example"] != nil || hosts["y.example"] != nil || hosts["*.w.example"] != nil {
-		t.Errorf("a refused Ingress is served")
+	// A refused Ingress's paths answer 503 (its refused backend): none
+	// falls to another route.
+	backends := map[string]*Backend{}
+	for _, be := range cfg.Backends {
+		backends[be.Name] = be
+	}
+	for _, h := range []string{"x.example", "s.example", "y.example", "*.w.example"} {
+		for _, l := range hosts[h].Locations {
+			if l.Path == "/" && (backends[l.Backend] == nil || !backends[l.Backend].Refused) {
+				t.Errorf("refused Ingress's %s%s: %+v", h, l.Path, l)
+			}
+		}
+	}
+	if be := backends["web/missing-secret@refused"]; be == nil || be.NoEndpoints !=
+		"Ingress web/missing-secret is refused: InvalidAuthSecret at metadata.annotations[nginx.ingress.kubernetes.io/auth-secret] (kubectl describe ingress -n web missing-secret)" {
+		t.Errorf("refused backend %+v", be)
 	}
 	for _, d := range cfg.Diagnostics {
 		if d.Object.Name == "host-var-wildcard" && d.Reason == "InvalidAnnotation" &&
@@ -106,28 +121,39 @@ func TestBuildHTTPAnnotations(t *testing.T) {
 	for _, l := range h.Locations {
 		paths = append(paths, string(l.Modifier)+" "+l.Path)
 	}
-	// Prefix and exact locations by path, then regexes longest first.
-	if want := []string{" /", "= /private", "~* ^/(abc)/(.*)$", "~* ^/a(/|$)(.*)"}; !reflect.DeepEqual(paths, want) {
+	// A regex Ingress makes every path of the host a regex, the plain
+	// Exact one of another Ingress too, longest first, as ingress-nginx
+	// does; only the regex Ingress's locations rewrite.
+	if want := []string{"~* ^/a(/|$)(.*)", "~* ^/(abc)/(.*)", "~* ^/private", "~* ^/"}; !reflect.DeepEqual(paths, want) {
 		t.Errorf("locations %q, want %q", paths, want)
 	}
 	if h.AppRoot != "/home" {
 		t.Errorf("app-root %q, want /home", h.AppRoot)
 	}
-	if l := h.Locations[1]; !reflect.DeepEqual(l.BasicAuth, &BasicAuth{Realm: "Authentication Required", File: "web_users"}) {
+	if l := h.Locations[2]; !reflect.DeepEqual(l.BasicAuth, &BasicAuth{Realm: "Authentication Required", File: "web_users"}) {
 		t.Errorf("basic auth %+v", l.BasicAuth)
 	}
-	if l := h.Locations[3]; l.RewriteTarget != "/$2" {
-		t.Errorf("regex rewrite %q", l.RewriteTarget)
+	for i, want := range []annotations.URIPath{"/$2", "/$2", "", ""} {
+		if got := h.Locations[i].RewriteTarget; got != want {
+			t.Errorf("location %d rewrites to %q, want %q", i, got, want)
+		}
 	}
 	wantFiles := []*AuthFile{{Name: "web_umap", Content: "bob:" + apr1 + "\n"}, {Name: "web_users", Content: "alice:" + apr1 + "\n"}}
 	if !reflect.DeepEqual(cfg.AuthFiles, wantFiles) {
 		t.Errorf("auth files %+v", cfg.AuthFiles)
 	}
 	e := hosts["e.example"].Locations[0]
-	wantErr := &ErrorPage{Codes: []int{404, 503}, Backend: "web/errors:8080", Service: "app", Port: "80",
-		Ingress: IngressRef{"web", "errors"}}
+	wantErr := &ErrorPage{Codes: []int{404, 503}, ErrorBackend: ErrorBackend{Backend: "web/errors:8080", Service: "app", Port: "80",
+		Ingress: IngressRef{"web", "errors"}}}
 	if !reflect.DeepEqual(e.Errors, wantErr) {
 		t.Errorf("error page %+v, want %+v", e.Errors, wantErr)
+	}
+	// default-backend alone: no error page, the location's stand-in while
+	// its Service has no endpoint.
+	d := hosts["d.example"].Locations[0]
+	wantDefault := &ErrorBackend{Backend: "web/errors:8080", Service: "app", Port: "80", Ingress: IngressRef{"web", "default-backend"}}
+	if d.Errors != nil || !reflect.DeepEqual(d.DefaultBackend, wantDefault) {
+		t.Errorf("default-backend: error page %+v, default backend %+v, want none and %+v", d.Errors, d.DefaultBackend, wantDefault)
 	}
 }
 
@@ -142,29 +168,48 @@ func TestSnippetsAndRiskFromConfigMap(t *testing.T) {
 				annotate(annotations.Prefix+"auth-url", "http://10.0.0.1/"), rule("s.example", path("/", pfx(), "app", 80)))},
 		})
 	}
+	// As in ingress-nginx: a snippet above annotations-risk-level refuses
+	// the Ingress; within it but not allowed, the snippet is dropped (a
+	// Warning, even when it is not valid) and the Ingress served.
 	for _, tc := range []struct {
-		data   map[string]string
-		want   string
-		served bool
+		data    map[string]string
+		want    string
+		served  bool
+		snippet bool
 	}{
-		{nil, "snippet:IngressRejected,snippet:SnippetsDisabled", false},
-		{map[string]string{"allow-snippet-annotations": "true"}, "snippet:IngressRejected,snippet:AnnotationRiskTooHigh", false},
-		{map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"}, "", true},
-		{map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Medium"}, "snippet:IngressRejected,snippet:AnnotationRiskTooHigh,snippet:AnnotationRiskTooHigh", false},
-		{map[string]string{"annotations-risk-level": "Extreme"}, "portico:InvalidOption,snippet:IngressRejected,snippet:SnippetsDisabled", false},
+		{nil, "snippet:IngressRejected,snippet:AnnotationRiskTooHigh", false, false},
+		{map[string]string{"allow-snippet-annotations": "true"}, "snippet:IngressRejected,snippet:AnnotationRiskTooHigh", false, false},
+		{map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical"}, "", true, true},
+		{map[string]string{"annotations-risk-level": "Critical"}, "snippet:SnippetsDisabled", true, false},
+		{map[string]string{"allow-snippet-annotations": "false", "annotations-risk-level": "Critical"}, "snippet:SnippetsDisabled", true, false},
+		{map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Medium"}, "snippet:IngressRejected,snippet:AnnotationRiskTooHigh,snippet:AnnotationRiskTooHigh", false, false},
+		{map[string]string{"annotations-risk-level": "Extreme"}, "portico:InvalidOption,snippet:IngressRejected,snippet:AnnotationRiskTooHigh", false, false},
 	} {
 		cfg := mk(tc.data)
 		if got := reasonsOf(cfg.Diagnostics); got != tc.want {
 			t.Errorf("%v: diagnostics %s, want %s", tc.data, got, tc.want)
 		}
-		served := false
+		served, snippet := false, false
 		for _, s := range cfg.Servers {
 			if s.Host == "s.example" {
-				served = reflect.DeepEqual(s.Snippets, []annotations.Snippet{"return 418;"})
+				served = len(s.Locations) > 0 && s.Locations[0].Backend == "web/app:80" && s.Locations[0].ExternalAuth != nil
+				snippet = reflect.DeepEqual(s.Snippets, []annotations.Snippet{"return 418;"})
 			}
 		}
-		if served != tc.served {
-			t.Errorf("%v: served %v, want %v", tc.data, served, tc.served)
+		if served != tc.served || snippet != tc.snippet {
+			t.Errorf("%v: served %v with snippet %v, want %v and %v", tc.data, served, snippet, tc.served, tc.snippet)
 		}
+	}
+	// A snippet that is dropped is not read: not valid, it refuses nothing.
+	cfg := Build(Input{
+		IngressClasses: []*networkingv1.IngressClass{ourClass()},
+		Services:       []*corev1.Service{service("web", "app", svcPort("", 80, 8080))},
+		ConfigMap:      &corev1.ConfigMap{ObjectMeta: metaNS("portico", "portico"), Data: map[string]string{"annotations-risk-level": "Critical"}},
+		Options:        Options{IngressClass: "nginx", ControllerClass: "k8s.io/ingress-nginx"},
+		Ingresses: []*networkingv1.Ingress{ingress("web", "snippet", annotate(annotations.Prefix+"configuration-snippet", "} location /x {"),
+			rule("s.example", path("/", pfx(), "app", 80)))},
+	})
+	if got := reasonsOf(cfg.Diagnostics); got != "snippet:SnippetsDisabled" {
+		t.Errorf("a dropped snippet that is not valid: diagnostics %s", got)
 	}
 }

@@ -30,7 +30,11 @@ type Input struct {
 	// a ConfigMap key whose value is now invalid keeps its value in
 	// effect there (Config.ConfigMapValues) instead of its default.
 	Previous *Config
-	Options  Options
+	// Served is the version of each Ingress the last config nginx took
+	// served: an Ingress whose latest version is refused keeps that one
+	// serving (Config.ServedPrevious) when it is not refused itself.
+	Served  map[IngressRef]*networkingv1.Ingress
+	Options Options
 	// Now is the time certificates are checked against.
 	Now time.Time
 	// LocalAddresses are the addresses of the host nginx runs on, which

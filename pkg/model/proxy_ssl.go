@@ -16,7 +16,7 @@ import (
 func (b *builder) proxySSL(ing *networkingv1.Ingress, p *annotations.ProxySSL) (*annotations.ProxySSL, []diag.Diagnostic) {
 	fail := func(format string, args ...any) (*annotations.ProxySSL, []diag.Diagnostic) {
 		return nil, []diag.Diagnostic{diag.Errorf("metadata.annotations["+annotations.Prefix+"proxy-ssl-secret]", "InvalidProxySSLSecret",
-			"%s; the Ingress is not served", fmt.Sprintf(format, args...))}
+			"%s; the Ingress is refused", fmt.Sprintf(format, args...))}
 	}
 	s, ref, err := b.ownSecret(ing, p.Namespace, p.Secret)
 	if err != nil {

@@ -200,11 +200,11 @@ func TestBuildClientTLS(t *testing.T) {
 		}
 	}
 	want := []string{
-		"bad: secret lab/bad-ca: certificate 1 of ca.crt does not parse: x509: malformed certificate; the Ingress is not served",
-		"hostless: auth-tls needs every rule to name a host: the rules without a host are served by the catch-all server, which asks no client for a certificate; the Ingress is not served",
-		"missing: secret lab/nope does not exist; the Ingress is not served",
-		"no-key: secret lab/no-ca has no key ca.crt; the Ingress is not served",
-		"other-ns: secret kube-system/ca is not in the Ingress's namespace (allow-cross-namespace-resources is false); the Ingress is not served",
+		"bad: secret lab/bad-ca: certificate 1 of ca.crt does not parse: x509: malformed certificate; the Ingress is refused",
+		"hostless: auth-tls needs every rule to name a host: the rules without a host are served by the catch-all server, which asks no client for a certificate; the Ingress is refused",
+		"missing: secret lab/nope does not exist; the Ingress is refused",
+		"no-key: secret lab/no-ca has no key ca.crt; the Ingress is refused",
+		"other-ns: secret kube-system/ca is not in the Ingress's namespace (allow-cross-namespace-resources is false); the Ingress is refused",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)
@@ -214,8 +214,15 @@ func TestBuildClientTLS(t *testing.T) {
 		if s.Host == "m.example.com" {
 			m = s
 		}
-		if s.Host == "o.example.com" || s.Host == "x.example.com" || s.Host == "" && s.ClientTLS != nil {
-			t.Errorf("server %q exists or asks for client certificates: %+v", s.Host, s.ClientTLS)
+		// A refused Ingress's paths answer 503; it asks for no client
+		// certificate.
+		if s.Host == "o.example.com" || s.Host == "x.example.com" {
+			if l := s.Locations[0]; s.ClientTLS != nil || !strings.HasSuffix(l.Backend, "@refused") {
+				t.Errorf("server %q: %+v, location %+v", s.Host, s.ClientTLS, l)
+			}
+		}
+		if s.Host == "" && s.ClientTLS != nil {
+			t.Errorf("the catch-all server asks for client certificates: %+v", s.ClientTLS)
 		}
 	}
 	if m == nil || m.ClientTLS == nil {

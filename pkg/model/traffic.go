@@ -163,10 +163,27 @@ func (b *builder) attachCanary(obj diag.Object, ref IngressRef, srv *serverBuild
 	if path == "" {
 		path = "/"
 	}
-	ms, err := pathMatches(path, pt)
-	if err != nil {
-		b.diag(obj, diag.Errorf(field, "InvalidPath", "%v; the canary path is ignored", err))
-		return
+	// The main routes: on a regex host those of the same path and
+	// pathType, as ingress-nginx matches them; else those of the same
+	// locations.
+	var routes []*route
+	if srv != nil && srv.regex {
+		if _, err := annotations.ParseRegexPath(path); err != nil {
+			b.diag(obj, diag.Errorf(field, "InvalidPath", "%v; the canary path is ignored", err))
+			return
+		}
+		routes = srv.regexRoutesOf(path, pt)
+	} else {
+		ms, err := pathMatches(path, pt)
+		if err != nil {
+			b.diag(obj, diag.Errorf(field, "InvalidPath", "%v; the canary path is ignored", err))
+			return
+		}
+		for _, m := range ms {
+			if srv != nil && srv.routes[m] != nil {
+				routes = append(routes, srv.routes[m])
+			}
+		}
 	}
 	be := b.routeBackend(obj, field+".backend", &p.Backend, c.lb, c.set.ServiceUpstream)
 	if be == "" {
@@ -174,12 +191,8 @@ func (b *builder) attachCanary(obj diag.Object, ref IngressRef, srv *serverBuild
 	}
 	cs := c.set.Traffic.Canary
 	attached, taken := false, ""
-	for _, m := range ms {
-		var r *route
-		if srv != nil {
-			r = srv.routes[m]
-		}
-		if r == nil || r.loc.Backend == "" {
+	for _, r := range routes {
+		if r.loc.Backend == "" {
 			continue
 		}
 		if r.canary != nil && r.canary.Ingress != ref {

@@ -111,7 +111,7 @@ func TestBuildTraffic(t *testing.T) {
 				}}},
 				Backends: []*Backend{api, with(api, hashed, func(b *Backend) { b.HashBy = "$arg_user" }),
 					with(api, sticky, func(b *Backend) {
-						b.Affinity = &annotations.Affinity{Cookie: "route", Path: "/", Mode: "balanced"}
+						b.Affinity = &annotations.Affinity{Cookie: "route", Mode: "balanced"}
 					})},
 				Ingresses:  []IngressRef{{"lab", "hashed"}, {"lab", "limited"}},
 				RateLimits: []*RateLimit{rl},

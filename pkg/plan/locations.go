@@ -37,8 +37,8 @@ type Location struct {
 	// one of its own (Headers, upstream-vhost), and nginx inherits none
 	// of the http level's then.
 	SetHeaders []Header
-	// RewritePattern is what rewrite-target matches: the regex path, or
-	// "^" for the whole URI.
+	// RewritePattern is what rewrite-target matches: the location's
+	// regex (only a regex location rewrites), case-insensitive.
 	RewritePattern string
 	// MatchCN is the server's auth-tls-match-cn: after the redirect to
 	// HTTPS, a client certificate whose subject does not match gets 403.
@@ -51,6 +51,10 @@ type Location struct {
 	// Propagate is the access phase's Lua call that sends the backend a
 	// traceparent; "" when the location does not trace.
 	Propagate string
+	// DefaultBackend is the Lua table of the default backend the access
+	// phase hands the request to while Backend has no endpoint; "" for
+	// none (nil).
+	DefaultBackend string
 	// Limits are the location's Ingress's limit zones.
 	Limits *LimitZones
 	// Auth is the internal location of its auth subrequest (auth-url, the
@@ -121,7 +125,7 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 			loc.MatchCN = s.ClientTLS.MatchCN
 		}
 		if l.RewriteTarget != "" {
-			loc.RewritePattern = rewritePattern(l.IsRegex(), l.Path)
+			loc.RewritePattern = rewritePattern(l.Modifier == model.ModRegex, l.Path)
 		}
 		if l.RateLimit != nil {
 			loc.Limits = zones[l.RateLimit]
@@ -147,6 +151,9 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 				loc.Signin = &Signin{Name: fmt.Sprintf("@portico_signin_%d", i), URL: ea.SigninPrefix(), Mode: string(ea.SigninRD),
 					Appends: ea.SigninRD != annotations.RDNone}
 			}
+		}
+		if d := l.DefaultBackend; d != nil {
+			loc.DefaultBackend = routeErrors(*d).luaTable()
 		}
 		if e := l.Errors; e != nil {
 			loc.ErrorLocation = fmt.Sprintf("@portico_error_%d", i)
@@ -330,4 +337,12 @@ func (h *HTTP) settingsDirectives(p annotations.Proxy) []string {
 		}
 	}
 	return out
+}
+
+// luaTable prints e as the Lua table the balancer's access takes for a
+// default backend: every value is a validated name (a Backend name, a
+// namespace, an Ingress or Service name, a port), which %q quotes for
+// Lua as for Go.
+func (e *RouteErrors) luaTable() string {
+	return fmt.Sprintf("{backend = %q, namespace = %q, ingress = %q, service = %q, port = %q}", e.Backend, e.Namespace, e.Ingress, e.Service, e.Port)
 }

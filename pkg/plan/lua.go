@@ -37,8 +37,10 @@ type Canary struct {
 // Service port the cookie names besides the endpoint, so that a canary
 // tells the clients the main backend pinned from its own.
 type Affinity struct {
-	Cookie                  string `json:"cookie"`
-	Path                    string `json:"path"`
+	Cookie string `json:"cookie"`
+	// Path is session-cookie-path; "" for the Ingress path of the
+	// request's location, as ingress-nginx sets it.
+	Path                    string `json:"path,omitempty"`
 	MaxAge                  int    `json:"maxAge,omitempty"`
 	Expires                 int    `json:"expires,omitempty"`
 	SameSite                string `json:"sameSite,omitempty"`
@@ -185,6 +187,9 @@ type Route struct {
 	// Errors names the backend of the errors Location intercepts; nil:
 	// none.
 	Errors *RouteErrors `json:"errors,omitempty"`
+	// DefaultBackend serves the route, with X-Code 503 and these names,
+	// while Backend has no endpoint; nil: none (503).
+	DefaultBackend *RouteErrors `json:"defaultBackend,omitempty"`
 	// BasicAuth is the realm and htpasswd file (a name in AuthFiles.Dir)
 	// of the auth_basic of Location; nil: none.
 	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
@@ -237,7 +242,8 @@ type BasicAuth struct {
 // RouteErrors is what the router sets in $portico_err_* before it hands a
 // request to its route's Location, whose intercepted errors go to the
 // error backend Backend with X-Namespace, X-Ingress-Name, X-Service-Name
-// and X-Service-Port.
+// and X-Service-Port; as a route's DefaultBackend, the balancer sends
+// the same headers itself.
 type RouteErrors struct {
 	Backend   string `json:"backend"`
 	Namespace string `json:"namespace"`

@@ -153,7 +153,7 @@ func TestServe(t *testing.T) {
 	}, {
 		name: "static wildcards and the hosts they shadow stay static; plain wildcards, app-root, timeouts, regex paths, rewrites and x-forwarded-prefix go with the route",
 		ings: []*networkingv1.Ingress{
-			ingress("lab", "rewrite", annotate(annotations.Prefix+"rewrite-target", "/"), rule("r.example.com", path("/", prefix, "api-service", 80))),
+			ingress("lab", "rewrite", annotate(annotations.Prefix+"rewrite-target", "/"), rule("r.example.com", path("/v1", prefix, "api-service", 80))),
 			ingress("lab", "approot", annotate(annotations.Prefix+"app-root", "/app"), rule("root.example.com", path("/", prefix, "api-service", 80))),
 			ingress("lab", "regex", annotate(annotations.Prefix+"use-regex", "true"), rule("re.example.com", path("/a+", impl, "api-service", 80))),
 			ingress("lab", "timeout", annotate(annotations.Prefix+"proxy-read-timeout", "5"), rule("slow.example.com", path("/", prefix, "api-service", 80))),
@@ -191,15 +191,18 @@ func TestServe(t *testing.T) {
 			"cors.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("cors"), IngressPath: "/", CORS: &CORS{
 				OriginRegex: `^(https://app\.example\.com)$`,
 				Methods:     "GET, PUT, POST, DELETE, PATCH, OPTIONS", Credentials: true, MaxAge: 1728000,
-				Headers: "DNT, X-CustomHeader, Keep-Alive, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Authorization"}}}},
+				Headers: "DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization"}}}},
 			"httpbe.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("httpbackend"), IngressPath: "/"}}},
 			// Redirects go before the backend, as nginx's return does.
 			"moved.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("moved"), IngressPath: "/",
 				Redirect: &Redirect{Code: 308, URL: "https://new.example.com/x?y=1"}}}},
 			"p.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("fwdprefix"), IngressPath: "/", ForwardedPrefix: "/shop"}}},
-			"r.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rewrite"), IngressPath: "/", RewriteTarget: "/"}}},
-			// A host without a "/" rule answers 404 there.
-			"re.example.com": {Routes: []Route{{Path: "/"}, {Regex: true, Path: "^/a+", Backend: api, Ingress: ref("regex"), IngressPath: "/a+"}}},
+			// rewrite-target and use-regex make every path of the host a
+			// regex, longest first; a host without a "/" rule answers 404
+			// there.
+			"r.example.com": {Routes: []Route{{Regex: true, Path: "^/v1", Backend: api, Ingress: ref("rewrite"), IngressPath: "/v1", RewriteTarget: "/"},
+				{Regex: true, Path: "^/"}}},
+			"re.example.com": {Routes: []Route{{Regex: true, Path: "^/a+", Backend: api, Ingress: ref("regex"), IngressPath: "/a+"}, {Regex: true, Path: "^/"}}},
 			// The router redirects "/" before any route.
 			"root.example.com": {AppRoot: "/app", Routes: []Route{{Path: "/", Backend: api, Ingress: ref("approot"), IngressPath: "/"}}},
 			// Affinity only changes the backend the balancer uses.
@@ -308,7 +311,8 @@ func TestServe(t *testing.T) {
 			"conn.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("conn"), IngressPath: "/",
 				RateLimit: &RateLimit{Scope: scope("conn"), Allowlist: []string{"0a000000/8"}}, Location: connLoc}}},
 			"errors.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("errors"), IngressPath: "/",
-				Errors: &RouteErrors{Backend: fe, Namespace: "lab", Ingress: "errors", Service: "api-service", Port: "80"}, Location: errLoc}}},
+				Errors:         &RouteErrors{Backend: fe, Namespace: "lab", Ingress: "errors", Service: "api-service", Port: "80"},
+				DefaultBackend: &RouteErrors{Backend: fe, Namespace: "lab", Ingress: "errors", Service: "api-service", Port: "80"}, Location: errLoc}}},
 			"rps.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rps"), IngressPath: "/",
 				RateLimit: &RateLimit{Scope: scope("rps")}, Location: rps10Loc}}},
 			"rps2.example.com": {Routes: []Route{{Path: "/", Backend: api, Ingress: ref("rps2"), IngressPath: "/",

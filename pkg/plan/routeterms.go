@@ -171,6 +171,9 @@ func (r *Route) Terms(c TermsContext) []RouteTerm {
 	if e := r.Errors; e != nil {
 		add("errors it intercepts served by " + e.Backend)
 	}
+	if d := r.DefaultBackend; d != nil {
+		add("while its Service has no endpoint, served by " + d.Backend + " with X-Code 503 (default-backend) instead of 503")
+	}
 	if r.RewriteTarget != "" {
 		add("URI rewritten to "+r.RewriteTarget, "rewrite "+rewritePattern(r.Regex, r.Path)+` "`+r.RewriteTarget+`" break`)
 	}

@@ -122,7 +122,10 @@ func routeOf(host string, l *model.Location) Route {
 		}
 	}
 	if e := l.Errors; e != nil {
-		r.Errors = &RouteErrors{Backend: e.Backend, Namespace: e.Ingress.Namespace, Ingress: e.Ingress.Name, Service: e.Service, Port: e.Port}
+		r.Errors = routeErrors(e.ErrorBackend)
+	}
+	if d := l.DefaultBackend; d != nil {
+		r.DefaultBackend = routeErrors(*d)
 	}
 	return r
 }
@@ -149,4 +152,9 @@ func authFiles(cfg *model.Config) map[string][]byte {
 		out[f.Name] = []byte(f.Content)
 	}
 	return out
+}
+
+// routeErrors is the router's form of an error backend.
+func routeErrors(e model.ErrorBackend) *RouteErrors {
+	return &RouteErrors{Backend: e.Backend, Namespace: e.Ingress.Namespace, Ingress: e.Ingress.Name, Service: e.Service, Port: e.Port}
 }

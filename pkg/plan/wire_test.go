@@ -34,7 +34,7 @@ func TestRouteOf(t *testing.T) {
 	}, {
 		l: model.Location{Modifier: model.ModRegex, Path: "^/r(.*)", Backend: "ns/a:80", RewriteTarget: "/$1",
 			RateLimit: &model.RateLimit{Scope: "0a1b", Allowlist: []string{"192.168.0.0/16"}},
-			Errors:    &model.ErrorPage{Codes: []int{503}, Backend: "ns/errs:80", Service: "a", Port: "80", Ingress: ing},
+			Errors:    &model.ErrorPage{Codes: []int{503}, ErrorBackend: model.ErrorBackend{Backend: "ns/errs:80", Service: "a", Port: "80", Ingress: ing}},
 			BasicAuth: &model.BasicAuth{Realm: "Staff", File: "ns_users"}},
 		want: Route{Regex: true, Path: "^/r(.*)", Backend: "ns/a:80", RewriteTarget: "/$1", RateLimit: &RateLimit{Scope: "0a1b", Allowlist: []string{"c0a80000/16"}},
 			Errors: &RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &BasicAuth{Realm: "Staff", File: "ns_users"}},

@@ -38,8 +38,9 @@ var fuzzRefs = map[string][]string{
 	"auth-keepalive": {"0", "4"}, "auth-keepalive-requests": {"10"}, "auth-keepalive-timeout": {"10"}, "auth-keepalive-share-vars": {"true"},
 	"auth-proxy-set-headers": {"auth-headers"}, "auth-request-redirect": {"https://a.example/"},
 	"auth-signin-redirect-param": {"next"}, "auth-always-set-cookie": {"true", "false"}, "enable-global-auth": {"false", "true"},
-	// Refused in the fuzz config, as the other snippets.
-	"auth-snippet":    {},
+	// Dropped in the fuzz config (snippets not allowed), as the other
+	// snippets: any value renders as none.
+	"auth-snippet":    {"proxy_set_header X-A 1;"},
 	"auth-tls-secret": {"client-ca", "web/client-ca"}, "auth-tls-verify-client": {"on", "optional", "optional_no_ca", "off"},
 	"auth-tls-match-cn": {"CN=alice", "^CN=(a|b),O=Ex Inc$"}, "auth-tls-error-page": {"https://help.example/cert"},
 	"auth-tls-verify-depth": {"1", "3"}, "auth-tls-pass-certificate-to-upstream": {"true", "false"},
@@ -49,7 +50,7 @@ var fuzzRefs = map[string][]string{
 	"proxy-cookie-domain": {"off", "a.internal a.example"}, "proxy-cookie-path": {"off", "/app /"},
 	"custom-http-errors": {"404"}, "default-backend": {"errors"},
 	// Refused in the fuzz config (allow-snippet-annotations is off).
-	"configuration-snippet": {}, "server-snippet": {}, "modsecurity-snippet": {},
+	"configuration-snippet": {"add_header X-A 1;"}, "server-snippet": {"add_header X-A 1;"}, "modsecurity-snippet": {},
 	"enable-modsecurity": {"true", "false"}, "enable-owasp-core-rules": {"true", "false"},
 	"modsecurity-transaction-id": {"$request_id", "tx-${request_id}"},
 	"enable-opentelemetry":       {"true", "false"}, "opentelemetry-trust-incoming-span": {"true", "false"},
@@ -86,7 +87,6 @@ var fuzzRefs = map[string][]string{
 // fuzzCompanions are annotations set beside the fuzzed one so it has an
 // effect.
 var fuzzCompanions = map[string]map[string]string{
-	"rewrite-target":          {"use-regex": "true"},
 	"enable-owasp-core-rules": {"enable-modsecurity": "true"}, "modsecurity-transaction-id": {"enable-modsecurity": "true"},
 	"opentelemetry-trust-incoming-span": {"enable-opentelemetry": "true"},
 	"permanent-redirect-code":           {"permanent-redirect": "https://a.example/"},
@@ -220,8 +220,9 @@ func TestFuzzRefsCoverSupported(t *testing.T) {
 // FuzzAnnotationValues gives one supported annotation an arbitrary value
 // and checks that the rendered nginx.conf parses and has exactly the
 // directive structure of a reference value or of the Ingress refused: no
-// value adds a directive, a block or an include. Snippets are off here, so
-// they must always be refused.
+// value adds a directive, a block or an include. Snippets are not allowed
+// here (annotations-risk-level Critical, allow-snippet-annotations off),
+// so they must always be dropped.
 //
 // The corpus names the annotation, so that a seed keeps its target when
 // names are added; a name the fuzzer makes up stands for a supported one
@@ -258,8 +259,16 @@ func FuzzAnnotationValues(f *testing.F) {
 		if !served {
 			t.Fatalf("%s=%q: the other Ingress is not served", name, value)
 		}
-		if strings.Contains(name, "snippet") && !diag.HasError(cfg.Diagnostics) {
-			t.Fatalf("%s accepted while allow-snippet-annotations is off", name)
+		if strings.Contains(name, "snippet") {
+			for _, s := range cfg.Servers {
+				snippet := len(s.Snippets) > 0
+				for _, l := range s.Locations {
+					snippet = snippet || l.Snippet != ""
+				}
+				if snippet {
+					t.Fatalf("%s=%q reached server %q while allow-snippet-annotations is off", name, value, s.Host)
+				}
+			}
 		}
 	})
 }

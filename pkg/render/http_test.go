@@ -139,7 +139,7 @@ func httpFeatures() model.Input {
 		httpIngress("temporal", "h.example.com", map[string]string{"temporal-redirect": "http://[2001:db8::1]:8080/"}, pfx, "/tmp"),
 		// A snippet keeps h.example.com a server block, so that the static
 		// form of each annotation is here.
-		httpIngress("static", "h.example.com", map[string]string{"configuration-snippet": "add_header X-Static yes;"}, pfx, "/static"),
+		httpIngress("static", "h.example.com", map[string]string{"configuration-snippet": "add_header X-Static yes; more_set_headers \"X-More: yes\"; more_clear_headers Server;"}, pfx, "/static"),
 		// The router hands g.example.com to a location with grpc_pass; a
 		// snippet keeps gs.example.com a server block.
 		httpIngress("grpc", "g.example.com", map[string]string{"backend-protocol": "GRPCS", "proxy-read-timeout": "300"}, pfx, "/"),

@@ -28,9 +28,8 @@ func seedModel(g model.Global) *model.Config {
 			{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/"},
 		}},
 		{Host: "app.example.com", TLS: &model.ServerTLS{Certificate: "ingress-lab/app-tls-secret"}, Locations: []*model.Location{
-			{Path: "/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/", SSLRedirect: true},
-			{Modifier: model.ModExact, Path: "/api", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
-			{Modifier: model.ModPrefix, Path: "/api/", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
+			{Modifier: model.ModRegex, Path: "^/api", Backend: "ingress-lab/api-service:80", Ingress: ref, IngressPath: "/api", RewriteTarget: "/", SSLRedirect: true},
+			{Modifier: model.ModRegex, Path: "^/", Backend: "ingress-lab/frontend-service:80", Ingress: ref, IngressPath: "/", SSLRedirect: true},
 		}},
 	}}
 }

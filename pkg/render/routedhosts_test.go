@@ -75,7 +75,7 @@ func TestRenderRoutedHostsGolden(t *testing.T) {
 	}
 	for _, want := range []string{
 		"server_name shop.example.com www.shop.example.com;",
-		`location = "/cart" {`,
+		`location ~* "^/cart" {`, // a host with a regex path: every path is one, as in ingress-nginx
 		`location ~* "^/api/(.*)" {`,
 		"# Ingress lab/api, path /api/(.*)",
 		`rewrite "(?i)^/api/(.*)" "/v2/$1" break;`,
@@ -110,7 +110,7 @@ func TestRoutedHostsFileAgain(t *testing.T) {
 		ing  *networkingv1.Ingress
 		want string
 	}{
-		{"unchanged", nil, `location = "/upload" {`},
+		{"unchanged", nil, `location ~* "^/upload" {`},
 		{"a new path on a host", modeltest.Ingress("lab", "moved", modeltest.Annotate(ann+"permanent-redirect", "https://new.example.com/"),
 			modeltest.Rule("old.example.com", modeltest.Path("/", modeltest.Prefix, "api-service", 80), modeltest.Path("/kept", modeltest.Exact, "api-service", 80))),
 			`location = "/kept" {`},

@@ -22,7 +22,7 @@ func routesPlan(t testing.TB, opts plan.Options) *plan.Plan {
 	p := staticPlan(t, &model.Config{Global: model.Build(model.Input{}).Global, Servers: []*model.Server{
 		{Default: true, Locations: []*model.Location{{Path: "/"}}},
 		{Host: "static.example.com", Locations: []*model.Location{
-			{Path: "/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/x"},
+			{Modifier: model.ModRegex, Path: "^/", Backend: "lab/api:80", Ingress: ref, IngressPath: "/", RewriteTarget: "/x"},
 		}},
 	}}, opts)
 	p.Router = &plan.Router{

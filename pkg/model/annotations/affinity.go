@@ -24,8 +24,9 @@ const (
 type Affinity struct {
 	// Cookie is the cookie's name; "" means affinity is off.
 	Cookie CookieName `json:"cookie"`
-	// Path is the cookie's Path attribute.
-	Path URIPath `json:"path"`
+	// Path is the cookie's Path attribute; "" for the Ingress path of the
+	// location that sets the cookie, as ingress-nginx does.
+	Path URIPath `json:"path,omitempty"`
 	// MaxAge and Expires are seconds; zero leaves the attribute out (a
 	// session cookie when both are zero).
 	MaxAge  int `json:"maxAge,omitempty"`
@@ -54,7 +55,7 @@ func parseAffinity(a Annotations) (Affinity, []diag.Diagnostic) {
 	if set && kind != "cookie" {
 		ds = append(ds, invalid(nameAffinity, kind, "want cookie")...)
 	}
-	af := Affinity{Cookie: defaultSessionCookie, Path: "/", Mode: "balanced"}
+	af := Affinity{Cookie: defaultSessionCookie, Mode: "balanced"}
 	if v, ok := a.lookup(nameAffinityMode); ok {
 		if v != "balanced" && v != "persistent" {
 			ds = append(ds, invalid(nameAffinityMode, v, "want balanced or persistent")...)

@@ -85,7 +85,9 @@ type Set struct {
 // Annotations are the annotations of one object.
 type Annotations map[string]string
 
-// lookup returns the value of the annotation Prefix+name. It allocates
+// lookup returns the value of the annotation Prefix+name; an empty value
+// is no value, as in ingress-nginx, which skips an annotation whose value
+// is empty (an empty x-forwarded-prefix sends no header). It allocates
 // nothing: a build looks up every name on every Ingress.
 func (a Annotations) lookup(name string) (string, bool) {
 	if len(a) == 0 {
@@ -93,8 +95,8 @@ func (a Annotations) lookup(name string) (string, bool) {
 	}
 	var buf [128]byte
 	key := append(append(buf[:0], Prefix...), name...)
-	v, ok := a[string(key)]
-	return v, ok
+	v := a[string(key)]
+	return v, v != ""
 }
 
 // Parse parses every annotation under Prefix: it runs the parser of each

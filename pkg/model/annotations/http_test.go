@@ -54,7 +54,7 @@ func TestParsePathsAndRedirects(t *testing.T) {
 	runHTTPCases(t, []httpCase{
 		{"use-regex", map[string]string{"use-regex": "true"}, Set{UseRegex: true}, nil},
 		{"use-regex: not a bool", map[string]string{"use-regex": "yes"}, Set{}, bad},
-		{"capture needs use-regex", map[string]string{"rewrite-target": "/$1"}, Set{}, bad},
+		{"capture without use-regex (rewrite-target makes the paths regexes)", map[string]string{"rewrite-target": "/$1"}, Set{RewriteTarget: "/$1"}, nil},
 		{"capture with use-regex", map[string]string{"rewrite-target": "/v2/$1/$2", "use-regex": "true"}, Set{UseRegex: true, RewriteTarget: "/v2/$1/$2"}, nil},
 		{"capture $0 refused", map[string]string{"rewrite-target": "/$0", "use-regex": "true"}, Set{UseRegex: true}, bad},
 		{"variable refused with use-regex", map[string]string{"rewrite-target": "/$host", "use-regex": "true"}, Set{UseRegex: true}, bad},
@@ -63,6 +63,10 @@ func TestParsePathsAndRedirects(t *testing.T) {
 		{"app-root: absolute URL refused", map[string]string{"app-root": "http://x/"}, Set{}, bad},
 		{"x-forwarded-prefix", map[string]string{"x-forwarded-prefix": "/api"}, Set{XForwardedPrefix: "/api"}, nil},
 		{"x-forwarded-prefix: quote", map[string]string{"x-forwarded-prefix": `/a"`}, Set{}, bad},
+		// An empty value is no value, as in ingress-nginx: no header, and
+		// no refusal; the same for any annotation.
+		{"x-forwarded-prefix: empty", map[string]string{"x-forwarded-prefix": ""}, Set{}, nil},
+		{"empty values are unset", map[string]string{"rewrite-target": "", "ssl-redirect": "", "use-regex": ""}, Set{}, nil},
 		{"permanent redirect default 301", map[string]string{"permanent-redirect": "https://www.example.com/new?x=1"},
 			Set{Redirect: &Redirect{Code: 301, URL: URL{Scheme: "https", Host: "www.example.com", Path: "/new", Query: "x=1"}}}, nil},
 		{"permanent redirect 308", map[string]string{"permanent-redirect": "http://Example.com:8080", "permanent-redirect-code": "308"},
@@ -211,22 +215,47 @@ func TestParseCORS(t *testing.T) {
 	list.Origins = []CORSOrigin{{Scheme: "https", Host: "app.example.com"}, {Scheme: "http", Wildcard: true, Host: "example.org", Port: 8080}}
 	list.OriginRegex = `^(https://app\.example\.com|http://[a-z0-9-]+\.example\.org:8080)$`
 	list.Methods, list.Headers, list.ExposeHeaders, list.Credentials, list.MaxAge = "GET, POST", "X-Token, Content-Type", "*, X-Id", false, 600
+	origins := func(regex string, os ...CORSOrigin) Set {
+		c := def
+		c.AnyOrigin, c.Origins, c.OriginRegex = false, os, regex
+		return Set{CORS: &c}
+	}
+	a := CORSOrigin{Scheme: "https", Host: "a.example"}
+	ignored := []string{"AnnotationValueIgnored"}
 	runHTTPCases(t, []httpCase{
-		{"defaults", map[string]string{"enable-cors": "true"}, Set{CORS: &def}, nil},
+		{"defaults, ingress-nginx v1.15's", map[string]string{"enable-cors": "true"}, Set{CORS: &def}, nil},
 		{"off ignores the rest", map[string]string{"enable-cors": "false", "cors-allow-origin": "https://a.example"}, Set{}, nil},
 		{"everything", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://app.example.com, http://*.Example.org:8080",
 			"cors-allow-methods": "GET,POST", "cors-allow-headers": "X-Token , Content-Type", "cors-expose-headers": "*, X-Id",
 			"cors-allow-credentials": "false", "cors-max-age": "600"}, Set{CORS: &list}, nil},
-		{"origin: path", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://a.example/x"}, Set{}, bad},
-		{"origin: regex", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://.*"}, Set{}, bad},
-		{"origin: deep wildcard", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://*.*.a.example"}, Set{}, bad},
-		{"origin: quote", map[string]string{"enable-cors": "true", "cors-allow-origin": `https://a.example"`}, Set{}, bad},
-		{"origin: empty item", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://a.example,"}, Set{}, bad},
-		{"origin: port range", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://a.example:70000"}, Set{}, bad},
-		{"methods: space inside", map[string]string{"enable-cors": "true", "cors-allow-methods": "GET PUT"}, Set{}, bad},
-		{"headers: star refused", map[string]string{"enable-cors": "true", "cors-allow-headers": "*"}, Set{}, bad},
-		{"headers: injection", map[string]string{"enable-cors": "true", "cors-allow-headers": "X\" always; add_header Y"}, Set{}, bad},
-		{"max-age: negative", map[string]string{"enable-cors": "true", "cors-max-age": "-1"}, Set{}, bad},
+		// Origins as ingress-nginx reads them: empty entries and a trailing
+		// comma skipped, any lower-case scheme, null; an entry that is no
+		// origin skipped with a Warning.
+		{"origin: empty entries, trailing comma", map[string]string{"enable-cors": "true", "cors-allow-origin": ",https://a.example,, "},
+			origins(`^(https://a\.example)$`, a), nil},
+		{"origin: app schemes and null", map[string]string{"enable-cors": "true", "cors-allow-origin": "tauri://localhost, capacitor://localhost:8080, null"},
+			origins(`^(tauri://localhost|capacitor://localhost:8080|null)$`, CORSOrigin{Scheme: "tauri", Host: "localhost"},
+				CORSOrigin{Scheme: "capacitor", Host: "localhost", Port: 8080}, CORSOrigin{Null: true}), nil},
+		{"origin: no scheme skipped", map[string]string{"enable-cors": "true", "cors-allow-origin": "a.example, https://a.example"},
+			origins(`^(https://a\.example)$`, a), ignored},
+		{"origin: nothing left allows nothing", map[string]string{"enable-cors": "true", "cors-allow-origin": "a.example"},
+			origins(`^$^`), ignored},
+		{"origin: empty value is *", map[string]string{"enable-cors": "true", "cors-allow-origin": ""}, Set{CORS: &def}, nil},
+		{"origin: * entry", map[string]string{"enable-cors": "true", "cors-allow-origin": "https://a.example, *"}, Set{CORS: &def}, nil},
+		{"origin: path, regex, deep wildcard, quote, port range skipped", map[string]string{"enable-cors": "true",
+			"cors-allow-origin": `https://a.example/x,https://.*,https://*.*.a.example,https://a.example",https://a.example:70000,https://a.example`},
+			origins(`^(https://a\.example)$`, a), []string{"AnnotationValueIgnored", "AnnotationValueIgnored", "AnnotationValueIgnored",
+				"AnnotationValueIgnored", "AnnotationValueIgnored"}},
+		{"origin: upper-case scheme skipped", map[string]string{"enable-cors": "true", "cors-allow-origin": "HTTPS://a.example"}, origins(`^$^`), ignored},
+		// Other values outside their grammar: ingress-nginx's defaults.
+		{"methods: space inside", map[string]string{"enable-cors": "true", "cors-allow-methods": "GET PUT"}, Set{CORS: &def}, ignored},
+		{"headers: star", map[string]string{"enable-cors": "true", "cors-allow-headers": "*"}, Set{CORS: &def}, ignored},
+		{"headers: injection", map[string]string{"enable-cors": "true", "cors-allow-headers": "X\" always; add_header Y"}, Set{CORS: &def}, ignored},
+		{"headers: empty items", map[string]string{"enable-cors": "true", "cors-allow-headers": "X-A,,X-B,"},
+			func() Set { c := def; c.Headers = "X-A, X-B"; return Set{CORS: &c} }(), nil},
+		{"max-age: negative", map[string]string{"enable-cors": "true", "cors-max-age": "-1"}, Set{CORS: &def}, ignored},
+		{"credentials: not a bool", map[string]string{"enable-cors": "true", "cors-allow-credentials": "yes"}, Set{CORS: &def}, ignored},
+		{"enable-cors: not a bool is off", map[string]string{"enable-cors": "yes"}, Set{}, ignored},
 	})
 }
 
@@ -335,7 +364,7 @@ func TestPolicy(t *testing.T) {
 		{RiskCritical, true, ""},
 		{RiskCritical, false, "SnippetsDisabled"},
 		{RiskHigh, true, "AnnotationRiskTooHigh"},
-		{RiskMedium, false, "AnnotationRiskTooHigh,SnippetsDisabled"},
+		{RiskMedium, false, "AnnotationRiskTooHigh,AnnotationRiskTooHigh"},
 		{RiskLow, true, "AnnotationRiskTooHigh,AnnotationRiskTooHigh,AnnotationRiskTooHigh"},
 	} {
 		if got := reasons(Policy(a, tc.max, tc.allow)); got != tc.want {

@@ -54,7 +54,7 @@ func (p parser) run(a Annotations, s *Set) (ds []diag.Diagnostic) {
 	case useRegexParser:
 		s.UseRegex, ds = parseUseRegex(a)
 	case rewriteTargetParser:
-		s.RewriteTarget, ds = parseRewriteTarget(a, s.UseRegex)
+		s.RewriteTarget, ds = parseRewriteTarget(a)
 	case appRootParser:
 		s.AppRoot, ds = parseAppRoot(a)
 	case xForwardedPrefixParser:
@@ -73,8 +73,12 @@ func (p parser) run(a Annotations, s *Set) (ds []diag.Diagnostic) {
 		s.SSLPassthrough, ds = parseSSLPassthrough(a)
 	case loadBalanceParser:
 		s.LoadBalance, ds = parseLoadBalance(a)
-	case trafficParser:
+	case trafficParser: // after useRegexParser: it reads s.UseRegex
 		s.Traffic, ds = parseTraffic(a)
+		if s.UseRegex && s.Traffic.Affinity.Cookie != "" && s.Traffic.Affinity.Path == "" {
+			ds = append(ds, diag.Warnf(field(nameSessionCookiePath), "IneffectiveAnnotation",
+				"with use-regex the affinity cookie's Path is the regular expression, which browsers read literally: set session-cookie-path (ingress-nginx warns the same)"))
+		}
 	case serviceUpstreamParser: // after trafficParser: it reads s.Traffic
 		s.ServiceUpstream, ds = parseServiceUpstream(a)
 		if s.ServiceUpstream && (s.Traffic.Affinity.Cookie != "" || s.Traffic.HashBy != "") {

@@ -52,15 +52,13 @@ func (p URIPath) Captures() int {
 }
 
 // parseRewriteTarget parses rewrite-target: the URI the backend receives
-// instead of the request's path (the query string is kept). With use-regex
-// it may reference the path's capture groups as $1..$9.
-func parseRewriteTarget(a Annotations, useRegex bool) (URIPath, []diag.Diagnostic) {
+// instead of the request's path (the query string is kept). It may
+// reference the path's capture groups as $1..$9: a rewrite-target makes
+// the paths of its hosts regular expressions, as use-regex does.
+func parseRewriteTarget(a Annotations) (URIPath, []diag.Diagnostic) {
 	v, ok := a.lookup(nameRewriteTarget)
 	if !ok {
 		return "", nil
-	}
-	if len(v) <= maxURIPath && rewriteTarget.MatchString(v) && !uriPath.MatchString(v) && !useRegex {
-		return "", invalid(nameRewriteTarget, v, "capture references such as $1 need "+Prefix+nameUseRegex+": \"true\"")
 	}
 	if len(v) > maxURIPath || !rewriteTarget.MatchString(v) {
 		return "", invalid(nameRewriteTarget, v, "want an absolute path such as / or /app/ made of letters, digits and -._~/!&()*+,=:@")

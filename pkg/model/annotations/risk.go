@@ -45,27 +45,33 @@ func RiskOf(name string) Risk {
 	return RiskCritical
 }
 
-// Policy applies the operator's limits to the annotations of one Ingress:
-// snippets (the Snippets section's) need allowSnippets, and no annotation may be riskier than max.
-// Each violation is an Error: the Ingress is not served.
+// Policy applies the operator's limits to the annotations of one Ingress,
+// as ingress-nginx does. An annotation riskier than max is an Error: the
+// Ingress is refused (model.Build). A snippet within max that the
+// operator has not allowed (allowSnippets false) is a Warning: the
+// Ingress is served without it (the caller parses WithoutSnippets).
 func Policy(a Annotations, max Risk, allowSnippets bool) []diag.Diagnostic {
 	var names []string
-	for k := range a {
-		if n, ok := strings.CutPrefix(k, Prefix); ok && Supported(n) {
+	for k, v := range a {
+		if n, ok := strings.CutPrefix(k, Prefix); ok && Supported(n) && v != "" {
 			names = append(names, n)
 		}
 	}
 	sort.Strings(names)
 	var ds []diag.Diagnostic
 	for _, n := range names {
-		if byName[n].Section == SectionSnippets && !allowSnippets {
-			ds = append(ds, diag.Errorf(field(n), "SnippetsDisabled",
-				"snippet annotations are disabled; the operator can allow them with the ConfigMap key allow-snippet-annotations: \"true\" (and annotations-risk-level: Critical)"))
+		if r := RiskOf(n); r > max {
+			allow := ""
+			if isSnippet(n) && !allowSnippets {
+				allow = `, and snippets need allow-snippet-annotations: "true" too`
+			}
+			ds = append(ds, diag.Errorf(field(n), "AnnotationRiskTooHigh",
+				"annotation risk level %s is above the ConfigMap's annotations-risk-level %s%s", r, max, allow))
 			continue
 		}
-		if r := RiskOf(n); r > max {
-			ds = append(ds, diag.Errorf(field(n), "AnnotationRiskTooHigh",
-				"annotation risk level %s is above the ConfigMap's annotations-risk-level %s", r, max))
+		if isSnippet(n) && !allowSnippets {
+			ds = append(ds, diag.Warnf(field(n), "SnippetsDisabled",
+				"snippet annotations are disabled (ConfigMap allow-snippet-annotations); the Ingress is served without this snippet, as in ingress-nginx"))
 		}
 	}
 	return ds

@@ -49,3 +49,32 @@ func ParseSnippet(v string) (sn Snippet, want string) {
 	}
 	return Snippet(v), ""
 }
+
+// isSnippet reports whether annotation name (without Prefix) is a
+// snippet: raw nginx configuration.
+func isSnippet(name string) bool {
+	e, ok := byName[name]
+	return ok && e.Section == SectionSnippets
+}
+
+// WithoutSnippets returns a without its snippet annotations (a itself
+// when it has none): what ingress-nginx serves of an Ingress whose
+// snippets the operator has not allowed.
+func WithoutSnippets(a Annotations) Annotations {
+	var out Annotations
+	for k := range a {
+		if n, ok := strings.CutPrefix(k, Prefix); ok && isSnippet(n) {
+			if out == nil {
+				out = make(Annotations, len(a))
+				for k, v := range a {
+					out[k] = v
+				}
+			}
+			delete(out, k)
+		}
+	}
+	if out == nil {
+		return a
+	}
+	return out
+}

@@ -125,7 +125,7 @@ func TestParseSourceRange(t *testing.T) {
 func TestParseAffinity(t *testing.T) {
 	runTraffic(t, parseAffinity, []trafficCase[Affinity]{
 		{"unset", nil, Affinity{}, nil},
-		{"defaults", ann("affinity", "cookie"), Affinity{Cookie: "INGRESSCOOKIE", Path: "/", Mode: "balanced"}, nil},
+		{"defaults (the cookie path: the location's)", ann("affinity", "cookie"), Affinity{Cookie: "INGRESSCOOKIE", Mode: "balanced"}, nil},
 		{"all", ann("affinity", "cookie", "affinity-mode", "persistent", "session-cookie-name", "route", "session-cookie-path", "/app",
 			"session-cookie-max-age", "3600", "session-cookie-expires", "7200", "session-cookie-samesite", "Lax"),
 			Affinity{Cookie: "route", Path: "/app", MaxAge: 3600, Expires: 7200, SameSite: "Lax", Mode: "persistent"}, nil},
@@ -136,11 +136,11 @@ func TestParseAffinity(t *testing.T) {
 		{"path with semicolon", ann("affinity", "cookie", "session-cookie-path", "/; Secure"), Affinity{}, badTraffic},
 		{"max-age not a number", ann("affinity", "cookie", "session-cookie-max-age", "1h"), Affinity{}, badTraffic},
 		{"samesite lower case", ann("affinity", "cookie", "session-cookie-samesite", "none"),
-			Affinity{Cookie: "INGRESSCOOKIE", Path: "/", Mode: "balanced", SameSite: "None"}, nil},
+			Affinity{Cookie: "INGRESSCOOKIE", Mode: "balanced", SameSite: "None"}, nil},
 		{"samesite unknown", ann("affinity", "cookie", "session-cookie-samesite", "relaxed"), Affinity{}, badTraffic},
 		{"change on failure, conditional none", ann("affinity", "cookie", "session-cookie-change-on-failure", "true",
 			"session-cookie-conditional-samesite-none", "true"),
-			Affinity{Cookie: "INGRESSCOOKIE", Path: "/", Mode: "balanced", AffinityOptions: AffinityOptions{ChangeOnFailure: true,
+			Affinity{Cookie: "INGRESSCOOKIE", Mode: "balanced", AffinityOptions: AffinityOptions{ChangeOnFailure: true,
 				ConditionalSameSiteNone: true}}, nil},
 		{"change on failure not a bool", ann("affinity", "cookie", "session-cookie-change-on-failure", "yes"), Affinity{}, badTraffic},
 	})

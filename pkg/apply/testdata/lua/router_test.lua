@@ -465,6 +465,12 @@ function _M.test_error_locations()
     { path = "/", backend = "ns/dyn:80", location = loc, errors = bad } } } } })), "bad.example.com", "error headers are names")
   refused(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
     { path = "/", backend = "ns/dyn:80", errors = errors } } } } })), "bad.example.com", "errors need a location")
+  refused(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", defaultBackend = bad } } } } })), "bad.example.com", "default backend headers are names")
+  refused(post(cjson.encode({ hosts = { ["bad.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", defaultBackend = "ns/errs:80" } } } } })), "bad.example.com", "a default backend is an object")
+  eq(post(cjson.encode({ hosts = { ["errors.example.com"] = { routes = {
+    { path = "/", backend = "ns/dyn:80", defaultBackend = errors } } } } })).status, 201, "a default backend needs no location")
 end
 
 -- A route with basic auth goes to its location with its realm and

@@ -81,6 +81,12 @@ function _M.test_cookie_attributes()
   eq(cond:cookie("k", now, false, ios12), "c=k|" .. key_of("b") .. "; Path=/; HttpOnly", "iOS 12")
   eq(cond:cookie("k", now, false, new), "c=k|" .. key_of("b") .. "; Path=/; SameSite=None; Secure; HttpOnly", "current Chrome")
   eq(cond:cookie("k", now, false, nil), "c=k|" .. key_of("b") .. "; Path=/; SameSite=None; Secure; HttpOnly", "no User-Agent")
+  -- No path of its own: the Ingress path of the request's location, else /.
+  local located = sticky.new({ cookie = "c", backend = "b" }, eps)
+  eq(located:cookie("k", now, true, nil, "/shop"), "c=k|" .. key_of("b") .. "; Path=/shop; Secure; HttpOnly", "location's path")
+  eq(located:cookie("k", now, false), "c=k|" .. key_of("b") .. "; Path=/; HttpOnly", "no path")
+  local own = sticky.new({ cookie = "c", path = "/app", backend = "b" }, eps)
+  eq(own:cookie("k", now, false, nil, "/shop"):find("Path=/app;", 1, true) ~= nil, true, "session-cookie-path wins")
 end
 
 function _M.test_validate_refuses_bad_pushes()
@@ -88,12 +94,13 @@ function _M.test_validate_refuses_bad_pushes()
     { cookie = "a;b", path = "/", backend = "b" }, { cookie = "a", path = "/; Domain=x", backend = "b" },
     { cookie = "a", path = "/", maxAge = -1, backend = "b" }, { cookie = "a", path = "/", sameSite = "lax", backend = "b" },
     { path = "/", backend = "b" }, { cookie = "a", path = "/" }, { cookie = "a", path = "/", backend = "b", mode = "x" },
-    { cookie = "a", path = "/", backend = "b", changeOnFailure = "yes" },
+    { cookie = "a", path = "/", backend = "b", changeOnFailure = "yes" }, { cookie = "a", path = 1, backend = "b" },
   }) do
     assert(sticky.validate(a) ~= nil, "accepted bad affinity " .. tostring(a.cookie) .. " " .. tostring(a.path))
   end
   eq(sticky.validate(persistent), nil, "good settings")
   eq(sticky.validate(balanced), nil, "good settings")
+  eq(sticky.validate({ cookie = "a", backend = "b" }), nil, "no path: the location's")
 end
 
 return _M

@@ -152,23 +152,53 @@ function _M.configure()
 end
 
 -- pin picks a new endpoint of sticky backend b, not one of tried, and
--- sets the cookie that pins the client to it.
+-- sets the cookie that pins the client to it. The cookie's Path, unless
+-- the settings name one, is the Ingress path of the request's route, or
+-- of its static location ($portico_path).
 local function pin(b, tried)
   local ep, key = b.sticky:pick(b.picker, tried)
   if not ep then
     return b.picker:pick(tried)
   end
   local var = ngx.var
-  ngx.header["Set-Cookie"] = b.sticky:cookie(key, ngx.time(), var.scheme == "https", var.http_user_agent)
+  local route = ngx.ctx.portico_route
+  local path = route and route.ingressPath
+  if not path and not b.sticky.settings.path then
+    path = var.portico_path
+  end
+  ngx.header["Set-Cookie"] = b.sticky:cookie(key, ngx.time(), var.scheme == "https", var.http_user_agent,
+    path ~= "" and path or nil)
   return ep
+end
+
+-- unavailable hands a request whose backend has no endpoint to the
+-- default backend d (the default-backend annotation: backend, and the
+-- namespace, ingress, service and port it is told of), as ingress-nginx
+-- does: the request goes unchanged, with X-Code 503, X-Format (the
+-- client's Accept) and the names. It returns d's backend, or nil when d
+-- has no endpoint either.
+local function unavailable(d)
+  local b = entry(d.backend)
+  if not b or #b.endpoints == 0 then
+    return nil
+  end
+  local set = ngx.req.set_header
+  set("X-Code", "503")
+  set("X-Format", ngx.var.http_accept)
+  set("X-Namespace", d.namespace)
+  set("X-Ingress-Name", d.ingress)
+  set("X-Service-Name", d.service)
+  set("X-Service-Port", d.port)
+  return b
 end
 
 -- access runs before proxying: it finds the backend (name, else the
 -- location's $portico_backend) and answers 503, naming the cause, when no
--- endpoint can take the request. route, when given, is the Lua router's
--- route: its timeouts ({connect, send, read}, nil for nginx.conf's) are
--- set for the request, its metrics labels kept for the log phase.
-function _M.access(name, route)
+-- endpoint can take the request and no default backend (default, else
+-- the route's) can. route, when given, is the Lua router's route: its
+-- timeouts ({connect, send, read}, nil for nginx.conf's) are set for the
+-- request, its metrics labels kept for the log phase.
+function _M.access(name, route, default)
   sync()
   local ctx = ngx.ctx
   if route then
@@ -201,9 +231,14 @@ function _M.access(name, route)
     end
   end
   if #b.endpoints == 0 then
-    local why = b.reason or ("backend " .. name .. " has no endpoints")
-    ngx_log(WARN, "portico: ", why)
-    return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: " .. why)
+    default = default or route and route.defaultBackend
+    local d = default and unavailable(default)
+    if not d then
+      local why = b.reason or ("backend " .. name .. " has no endpoints")
+      ngx_log(WARN, "portico: ", why)
+      return reply(ngx.HTTP_SERVICE_UNAVAILABLE, "503 Service Unavailable: " .. why)
+    end
+    b = d
   end
   ctx.portico_backend = b
   -- Affinity first, then hashing, as ingress-nginx picks its balancer.
@@ -358,10 +393,10 @@ end
 
 -- access_making_id is access for locations of servers without a
 -- set_by_lua: it makes the request's X-Request-ID ($portico_generated_id)
--- first, in the phase the location runs anyway.
-function _M.access_making_id()
+-- first, in the phase the location runs anyway; default is access's.
+function _M.access_making_id(default)
   ngx.var.portico_generated_id = _M.request_id()
-  return _M.access()
+  return _M.access(nil, nil, default)
 end
 
 -- backends returns this worker's view of every backend, for tests.

@@ -158,13 +158,16 @@ local function validate_host(host, h)
       return "host " .. host .. ": route " .. i .. ": cors: " .. bad
     end
     local e = r.errors
-    if e ~= nil then
-      if type(e) ~= "table" or r.location == nil then
-        return "host " .. host .. ": route " .. i .. ": errors need the route's location"
+    if e ~= nil and (type(e) ~= "table" or r.location == nil) then
+      return "host " .. host .. ": route " .. i .. ": errors need the route's location"
+    end
+    for field, t in pairs({ errors = e, defaultBackend = r.defaultBackend }) do
+      if type(t) ~= "table" then
+        return "host " .. host .. ": route " .. i .. ": " .. field .. " must be an object"
       end
       for _, k in ipairs({ "backend", "namespace", "ingress", "service", "port" }) do
-        if type(e[k]) ~= "string" or not e[k]:find("^[%w%._:/@+%-]+$") then
-          return "host " .. host .. ": route " .. i .. ": errors." .. k .. " must be a name"
+        if type(t[k]) ~= "string" or not t[k]:find("^[%w%._:/@+%-]+$") then
+          return "host " .. host .. ": route " .. i .. ": " .. field .. "." .. k .. " must be a name"
         end
       end
     end

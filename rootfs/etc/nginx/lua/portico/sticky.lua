@@ -23,8 +23,8 @@ function _M.validate(a)
   if type(a) ~= "table" or type(a.cookie) ~= "string" or not a.cookie:match("^[%w_-]+$") then
     return "affinity needs a cookie name of letters, digits, _ and -"
   end
-  if type(a.path) ~= "string" or not a.path:match("^/[%w%-%._~/!&()*+,=:@]*$") then
-    return "affinity needs an absolute cookie path"
+  if a.path ~= nil and (type(a.path) ~= "string" or not a.path:match("^/[%w%-%._~/!&()*+,=:@]*$")) then
+    return "affinity cookie path must be absolute"
   end
   for _, k in ipairs({ "maxAge", "expires" }) do
     local v = a[k]
@@ -135,10 +135,12 @@ _M.same_site_none_ok = same_site_none_ok
 
 -- cookie returns the Set-Cookie value that pins a client to the endpoint
 -- of key; now is ngx.time(), secure adds the Secure attribute, ua is the
--- client's User-Agent (conditionalSameSiteNone).
-function _M:cookie(key, now, secure, ua)
+-- client's User-Agent (conditionalSameSiteNone), path the Ingress path of
+-- the request's location, the cookie's Path when the settings name none
+-- (session-cookie-path), as ingress-nginx does ("/" when nil).
+function _M:cookie(key, now, secure, ua, path)
   local s = self.settings
-  local parts = { s.cookie .. "=" .. key .. "|" .. self.backend_key, "Path=" .. s.path }
+  local parts = { s.cookie .. "=" .. key .. "|" .. self.backend_key, "Path=" .. (s.path or path or "/") }
   if s.domain then
     parts[#parts + 1] = "Domain=" .. s.domain
   end
