@@ -259,13 +259,10 @@ func (b *builder) serve(obj diag.Object, ing *networkingv1.Ingress, set annotati
 			"the controller runs without --enable-ssl-passthrough; TLS to the Ingress's hosts ends at Portico"))
 	}
 	for ri, rule := range ing.Spec.Rules {
-		if rule.Host != "" {
-			if _, err := parseHost(rule.Host); err != nil {
-				b.diag(obj, diag.Errorf(fmt.Sprintf("spec.rules[%d].host", ri), "InvalidHost", "%v; the rule is not served", err))
-				continue
-			}
+		srv := b.ruleServer(obj, ri, rule.Host)
+		if srv == nil {
+			continue
 		}
-		srv := b.server(rule.Host)
 		if srv.fallback == "" {
 			srv.fallback = fallback
 		}
@@ -521,4 +518,16 @@ func (b *builder) finishServers() {
 		b.cfg.Servers = append(b.cfg.Servers, srv)
 	}
 	slices.SortFunc(b.cfg.Servers, func(x, y *Server) int { return cmp.Compare(x.Host, y.Host) })
+}
+
+// ruleServer is the server of rule ri's host, or nil (with an InvalidHost
+// error) when the host does not parse and the rule is not served.
+func (b *builder) ruleServer(obj diag.Object, ri int, host string) *serverBuild {
+	if host != "" {
+		if _, err := parseHost(host); err != nil {
+			b.diag(obj, diag.Errorf(fmt.Sprintf("spec.rules[%d].host", ri), "InvalidHost", "%v; the rule is not served", err))
+			return nil
+		}
+	}
+	return b.server(host)
 }

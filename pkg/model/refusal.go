@@ -56,13 +56,10 @@ func (b *builder) refuse(obj diag.Object, ing *networkingv1.Ingress, set annotat
 	b.diag(obj, diag.Errorf("", "IngressRejected",
 		"the Ingress is refused because of the errors above: its paths answer 503 until they are fixed, so that none of its requests goes to another route"))
 	for ri, rule := range ing.Spec.Rules {
-		if rule.Host != "" {
-			if _, err := parseHost(rule.Host); err != nil {
-				b.diag(obj, diag.Errorf(fmt.Sprintf("spec.rules[%d].host", ri), "InvalidHost", "%v; the rule is not served", err))
-				continue
-			}
+		srv := b.ruleServer(obj, ri, rule.Host)
+		if srv == nil {
+			continue
 		}
-		srv := b.server(rule.Host)
 		if srv.fallback == "" && ing.Spec.DefaultBackend != nil {
 			srv.fallback = be.Name
 		}
