@@ -7,6 +7,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/plan"
 )
@@ -81,29 +82,10 @@ type NginxStats struct {
 
 // Drift is /status's "drift" member, as pkg/apply's OwnedFiles reports
 // it: the changes the controller did not make to files it writes.
-type Drift struct {
-	// Edits counts them since the controller started.
-	Edits int `json:"edits"`
-	// Last is the latest.
-	Last *DriftEvent `json:"last,omitempty"`
-	// Unrestored are the files that differ from the controller's version
-	// now: writing it back failed.
-	Unrestored []DriftEvent `json:"unrestored,omitempty"`
-}
+type Drift = apply.Drift
 
 // DriftEvent is one such change.
-type DriftEvent struct {
-	Path string    `json:"path"`
-	At   time.Time `json:"at"`
-	// Change is "edited" or "removed".
-	Change string `json:"change"`
-	// Line is the first line that differs, when the file was edited.
-	Line int `json:"line,omitempty"`
-	// Restored says the controller's version was written back; Error
-	// says why not.
-	Restored bool   `json:"restored"`
-	Error    string `json:"error,omitempty"`
-}
+type DriftEvent = apply.DriftEvent
 
 // options are the controller options in effect.
 func (s *Snapshot) options() model.Options {
