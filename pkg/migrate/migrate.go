@@ -1,6 +1,8 @@
 package migrate
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -245,7 +247,7 @@ func judge(kind, name, field, value string, ds []diag.Diagnostic) Item {
 func configMapItems(cm *corev1.ConfigMap, ds []diag.Diagnostic) []Item {
 	byField := fieldFindings(ds)
 	var items []Item
-	for _, k := range sortedKeys(cm.Data) {
+	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
 		field := "data[" + k + "]"
 		items = append(items, judge("configmap", k, field, cm.Data[k], byField[field]))
 	}
@@ -259,7 +261,7 @@ func configMapItems(cm *corev1.ConfigMap, ds []diag.Diagnostic) []Item {
 func layer4Items(l4 Layer4, ds []diag.Diagnostic) []Item {
 	byField := fieldFindings(ds)
 	var items []Item
-	for _, k := range sortedKeys(l4.ConfigMap.Data) {
+	for _, k := range slices.Sorted(maps.Keys(l4.ConfigMap.Data)) {
 		field := "data[" + k + "]"
 		it := Item{Field: field, Value: l4.ConfigMap.Data[k], Status: Unchanged}
 		for _, d := range byField[field] {
@@ -290,7 +292,7 @@ var sameAsIngressNginx = map[string]bool{"BackendNotFound": true, "InvalidTLSSec
 func ingressItems(ing *networkingv1.Ingress, ds []diag.Diagnostic, disableExternalName bool) []Item {
 	byField := fieldFindings(ds)
 	var items []Item
-	for _, k := range sortedKeys(ing.Annotations) {
+	for _, k := range slices.Sorted(maps.Keys(ing.Annotations)) {
 		name, ok := strings.CutPrefix(k, annotations.Prefix)
 		if !ok {
 			continue
@@ -300,7 +302,7 @@ func ingressItems(ing *networkingv1.Ingress, ds []diag.Diagnostic, disableExtern
 		delete(byField, field)
 	}
 	// Findings about the rest of the Ingress: hosts, paths, backends, TLS.
-	for _, field := range sortedKeys(byField) {
+	for _, field := range slices.Sorted(maps.Keys(byField)) {
 		for _, d := range byField[field] {
 			if d.Severity == diag.Info || d.Reason == "UnsupportedAnnotation" {
 				continue
@@ -323,13 +325,4 @@ func ingressItems(ing *networkingv1.Ingress, ds []diag.Diagnostic, disableExtern
 		}
 	}
 	return items
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
