@@ -147,7 +147,10 @@ type Route struct {
 	SSLRedirectPort  bool `json:"sslRedirectPort,omitempty"`
 	SSLRedirectSlash bool `json:"sslRedirectSlash,omitempty"`
 	// RewriteTarget replaces the URI; $1..$9 are a Regex Path's groups.
+	// RewriteLog (enable-rewrite-log) logs the rewrite at notice level,
+	// as nginx's rewrite_log does.
 	RewriteTarget string `json:"rewriteTarget,omitempty"`
+	RewriteLog    bool   `json:"rewriteLog,omitempty"`
 	// ForwardedPrefix is sent as X-Forwarded-Prefix.
 	ForwardedPrefix string `json:"forwardedPrefix,omitempty"`
 	// Timeouts in seconds; 0 keeps nginx.conf's.

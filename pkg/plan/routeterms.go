@@ -174,6 +174,9 @@ func (r *Route) Terms(c TermsContext) []RouteTerm {
 	if d := r.DefaultBackend; d != nil {
 		add("while its Service has no endpoint, served by " + d.Backend + " with X-Code 503 (default-backend) instead of 503")
 	}
+	if r.RewriteLog {
+		add("the router logs the rewrite at notice level", "rewrite_log on")
+	}
 	if r.RewriteTarget != "" {
 		add("URI rewritten to "+r.RewriteTarget, "rewrite "+rewritePattern(r.Regex, r.Path)+` "`+r.RewriteTarget+`" break`)
 	}

@@ -73,6 +73,7 @@ func routeOf(host string, l *model.Location) Route {
 	prefix, _ := forwardedPrefix(l.Headers)
 	r := Route{Exact: l.Modifier == model.ModExact, Regex: l.Modifier == model.ModRegex, Path: l.Path, Backend: l.Backend,
 		IngressPath: l.IngressPath, SSLRedirect: l.SSLRedirect, RewriteTarget: string(l.RewriteTarget), ForwardedPrefix: prefix,
+		RewriteLog:     l.Proxy.RewriteLog && l.RewriteTarget != "",
 		ConnectTimeout: int(l.Proxy.ConnectTimeout), SendTimeout: int(l.Proxy.SendTimeout), ReadTimeout: int(l.Proxy.ReadTimeout),
 		UpstreamVhost: l.Proxy.UpstreamVhost, SSLRedirectPort: l.SSLRedirect && l.Redirects.Port,
 		SSLRedirectSlash: l.SSLRedirect && l.Redirects.KeepTrailingSlash, SatisfyAny: l.Satisfy == "any"}

@@ -39,6 +39,14 @@ func TestRouteOf(t *testing.T) {
 		want: Route{Regex: true, Path: "^/r(.*)", Backend: "ns/a:80", RewriteTarget: "/$1", RateLimit: &RateLimit{Scope: "0a1b", Allowlist: []string{"c0a80000/16"}},
 			Errors: &RouteErrors{Backend: "ns/errs:80", Namespace: "ns", Ingress: "a", Service: "a", Port: "80"}, BasicAuth: &BasicAuth{Realm: "Staff", File: "ns_users"}},
 	}, {
+		// enable-rewrite-log: the router logs the rewrite itself; no
+		// location of its own (rewrite_log there would log nothing).
+		l:    model.Location{Path: "/rw", Backend: "ns/a:80", RewriteTarget: "/", Proxy: annotations.Proxy{RewriteLog: true}},
+		want: Route{Path: "/rw", Backend: "ns/a:80", RewriteTarget: "/", RewriteLog: true},
+	}, {
+		l:    model.Location{Path: "/plain", Backend: "ns/a:80", Proxy: annotations.Proxy{RewriteLog: true}},
+		want: Route{Path: "/plain", Backend: "ns/a:80"},
+	}, {
 		l: model.Location{Path: "/open", CORS: &annotations.CORS{OriginRegex: "^(https://b)$", Origins: []annotations.CORSOrigin{{Scheme: "https", Host: "b"}},
 			Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
 		want: Route{Path: "/open", CORS: &CORS{OriginRegex: "^(https://b)$", Methods: "GET", Headers: "X", MaxAge: 5, Credentials: true}},
@@ -66,3 +74,15 @@ func TestRouteOf(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// enable-rewrite-log alone keeps a location plain: the router, which
+// rewrites, logs; it takes no router location.
+func TestRewriteLogNeedsNoRouterLocation(t *testing.T) {
+	l := &model.Location{Path: "/rw", Backend: "ns/a:80", RewriteTarget: "/", Proxy: annotations.Proxy{RewriteLog: true}}
+	if !plainLocation(l) {
+		t.Error("a location with enable-rewrite-log is not plain")
+	}
+	if settings, _ := locationSettings(l.Proxy); !settings.IsZero() {
+		t.Errorf("router location settings %+v, want none", settings)
+	}
+}

@@ -24,7 +24,9 @@ const (
 type Canary struct {
 	// Enabled is the canary annotation.
 	Enabled bool
-	// Weight of WeightTotal requests go to the canary.
+	// Weight of WeightTotal requests go to the canary: WeightTotal is at
+	// least 100 and Weight at most WeightTotal, as ingress-nginx's
+	// balancer counts canary-weight and canary-weight-total.
 	Weight      int
 	WeightTotal int
 	// Header names the request header: "always" routes to the canary,
@@ -49,6 +51,8 @@ type CookieName string
 
 const (
 	maxWeightTotal = 1000000
+	// minWeightTotal is the least total ingress-nginx's balancer counts.
+	minWeightTotal = 100
 	maxHeaderValue = 256
 	maxPattern     = 256
 	maxName        = 128
@@ -93,14 +97,20 @@ func parseCanary(a Annotations) (Canary, []diag.Diagnostic) {
 	)
 	on, _, d := parseBool(a, nameCanary)
 	ds = append(ds, d...)
-	c.WeightTotal, d = parseInt(a, nameCanaryWeightTotal, 1, maxWeightTotal, 100)
+	c.WeightTotal, d = parseInt(a, nameCanaryWeightTotal, 0, maxWeightTotal, 100)
 	ds = append(ds, d...)
 	c.Weight, d = parseInt(a, nameCanaryWeight, 0, maxWeightTotal, 0)
 	ds = append(ds, d...)
-	if c.Weight > c.WeightTotal {
-		v, _ := a.lookup(nameCanaryWeight)
-		ds = append(ds, invalid(nameCanaryWeight, v, "want at most canary-weight-total")...)
+	// ingress-nginx's balancer sends a request to the canary when
+	// math.random(total) <= weight, with a total below 100 taken as 100:
+	// so is the share here.
+	if c.WeightTotal < minWeightTotal {
+		ds = append(ds, diag.Warnf(field(nameCanaryWeightTotal), "IneffectiveAnnotation",
+			"%d counts as %d, as in ingress-nginx: canary-weight %d sends %d of every %d requests to the canary",
+			c.WeightTotal, minWeightTotal, c.Weight, min(c.Weight, minWeightTotal), minWeightTotal))
+		c.WeightTotal = minWeightTotal
 	}
+	c.Weight = min(c.Weight, c.WeightTotal)
 	if v, ok := a.lookup(nameCanaryByHeader); ok {
 		if len(v) > maxName || !headerName.MatchString(v) {
 			ds = append(ds, invalid(nameCanaryByHeader, v, "want a header name of letters, digits and -")...)

@@ -46,7 +46,10 @@ func runHTTPCases(t *testing.T, cases []httpCase) {
 	}
 }
 
-var bad = []string{"InvalidAnnotation"}
+var (
+	bad     = []string{"InvalidAnnotation"}
+	ignored = []string{"AnnotationValueIgnored"}
+)
 
 func ptr[T any](v T) *T { return &v }
 
@@ -71,13 +74,29 @@ func TestParsePathsAndRedirects(t *testing.T) {
 			Set{Redirect: &Redirect{Code: 301, URL: URL{Scheme: "https", Host: "www.example.com", Path: "/new", Query: "x=1"}}}, nil},
 		{"permanent redirect 308", map[string]string{"permanent-redirect": "http://Example.com:8080", "permanent-redirect-code": "308"},
 			Set{Redirect: &Redirect{Code: 308, URL: URL{Scheme: "http", Host: "example.com", Port: 8080, Path: "/"}}}, nil},
-		{"permanent redirect code 200 refused", map[string]string{"permanent-redirect": "http://a.example", "permanent-redirect-code": "200"}, Set{}, bad},
+		// As ingress-nginx's redirect parser: a code that is no number
+		// refuses the Ingress, a number outside 300-308 (300-307 for
+		// temporal-redirect) gives the default code, with a Warning; the
+		// numbers within that nginx's return does not redirect with are
+		// refused.
+		{"permanent redirect code 200 gives 301", map[string]string{"permanent-redirect": "http://a.example", "permanent-redirect-code": "200"},
+			Set{Redirect: &Redirect{Code: 301, URL: URL{Scheme: "http", Host: "a.example", Path: "/"}}}, ignored},
+		{"permanent redirect code not a number", map[string]string{"permanent-redirect": "http://a.example", "permanent-redirect-code": "moved"}, Set{}, bad},
+		{"permanent redirect code 304 refused", map[string]string{"permanent-redirect": "http://a.example", "permanent-redirect-code": "304"}, Set{}, bad},
+		{"temporal redirect 301", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "301"},
+			Set{Redirect: &Redirect{Code: 301, URL: URL{Scheme: "https", Host: "a.example", Path: "/"}}}, nil},
+		{"temporal redirect 308 gives 302", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "308"},
+			Set{Redirect: &Redirect{Code: 302, URL: URL{Scheme: "https", Host: "a.example", Path: "/"}}}, ignored},
+		{"temporal redirect code 0 gives 302", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "0"},
+			Set{Redirect: &Redirect{Code: 302, URL: URL{Scheme: "https", Host: "a.example", Path: "/"}}}, ignored},
+		{"temporal redirect code not a number", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "307 "}, Set{}, bad},
+		{"temporal redirect code 300 refused", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "300"}, Set{}, bad},
 		{"temporal redirect default 302", map[string]string{"temporal-redirect": "https://[2001:db8::1]/x"},
 			Set{Redirect: &Redirect{Code: 302, URL: URL{Scheme: "https", Host: "[2001:db8::1]", Path: "/x"}}}, nil},
 		{"temporal redirect 307", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "307"},
 			Set{Redirect: &Redirect{Code: 307, URL: URL{Scheme: "https", Host: "a.example", Path: "/"}}}, nil},
-		{"permanent wins over temporal", map[string]string{"temporal-redirect": "https://t.example/", "permanent-redirect": "https://p.example/"},
-			Set{Redirect: &Redirect{Code: 301, URL: URL{Scheme: "https", Host: "p.example", Path: "/"}}}, nil},
+		{"temporal wins over permanent, as in ingress-nginx", map[string]string{"temporal-redirect": "https://t.example/", "permanent-redirect": "https://p.example/"},
+			Set{Redirect: &Redirect{Code: 302, URL: URL{Scheme: "https", Host: "t.example", Path: "/"}}}, nil},
 		{"redirect: variable", map[string]string{"permanent-redirect": "https://a.example/$request_uri"}, Set{}, bad},
 		{"redirect: injection", map[string]string{"permanent-redirect": "https://a.example/\"; return 200; #"}, Set{}, bad},
 		{"redirect: user info", map[string]string{"permanent-redirect": "https://u:p@a.example/"}, Set{}, bad},

@@ -128,12 +128,17 @@ func parsePathURL(v string) (URL, bool) {
 
 // parseRedirect parses permanent-redirect (+ permanent-redirect-code, 301
 // by default) and temporal-redirect (+ temporal-redirect-code, 302 by
-// default); permanent-redirect wins when both are set, as in ingress-nginx.
+// default); temporal-redirect wins when both are set, as in ingress-nginx.
 // permanent-redirect may also be a path ("/new"), as ingress-nginx takes
 // it: nginx makes it absolute (relative-redirects, use-port-in-redirects).
+// A code is read as ingress-nginx reads it: no number refuses the
+// Ingress, a number outside 300-308 (300-307 for temporal-redirect-code)
+// gives the default with a Warning; of the numbers within, those nginx's
+// return does not redirect with (300, 304, 305, 306: ingress-nginx's
+// answer has no Location) are refused.
 func parseRedirect(a Annotations) (*Redirect, []diag.Diagnostic) {
 	var ds []diag.Diagnostic
-	pick := func(name, codeName string, def int, codes map[int]bool) *Redirect {
+	pick := func(name, codeName string, def, max int) *Redirect {
 		v, ok := a.lookup(name)
 		if !ok {
 			return nil
@@ -153,26 +158,39 @@ func parseRedirect(a Annotations) (*Redirect, []diag.Diagnostic) {
 		code := def
 		if c, ok := a.lookup(codeName); ok {
 			n, err := strconv.Atoi(c)
-			if err != nil || !codes[n] {
-				ds = append(ds, invalid(codeName, c, "want a redirect status: "+codeList(codes))...)
+			switch {
+			case err != nil || len(c) > 3:
+				ds = append(ds, invalid(codeName, c, "want a redirect status: "+codeList(max))...)
 				return nil
+			case n < 300 || n > max:
+				ds = append(ds, diag.Warnf(field(codeName), "AnnotationValueIgnored",
+					"%d is not from 300 to %d; %d is used instead, as in ingress-nginx", n, max, def))
+			case !redirectCodes[n]:
+				ds = append(ds, invalid(codeName, c, "want a redirect status: "+codeList(max)+
+					" (nginx answers other codes without a Location)")...)
+				return nil
+			default:
+				code = n
 			}
-			code = n
 		}
 		return &Redirect{Code: code, URL: u}
 	}
-	perm := pick(namePermanentRedirect, namePermanentRedirectCode, 301, map[int]bool{301: true, 302: true, 303: true, 307: true, 308: true})
-	temp := pick(nameTemporalRedirect, nameTemporalRedirectCode, 302, map[int]bool{302: true, 303: true, 307: true})
-	if perm != nil {
-		return perm, ds
+	perm := pick(namePermanentRedirect, namePermanentRedirectCode, 301, 308)
+	temp := pick(nameTemporalRedirect, nameTemporalRedirectCode, 302, 307)
+	if temp != nil {
+		return temp, ds
 	}
-	return temp, ds
+	return perm, ds
 }
 
-func codeList(codes map[int]bool) string {
+// redirectCodes are the codes nginx's return redirects with.
+var redirectCodes = map[int]bool{301: true, 302: true, 303: true, 307: true, 308: true}
+
+// codeList lists the redirect codes up to max.
+func codeList(max int) string {
 	var s []string
-	for c := 300; c < 400; c++ {
-		if codes[c] {
+	for c := 300; c <= max; c++ {
+		if redirectCodes[c] {
 			s = append(s, strconv.Itoa(c))
 		}
 	}

@@ -78,6 +78,7 @@ function _M.test_rejects_malformed_pushes()
     '{"hosts":{"a":{"routes":[{"path":"/(","regex":true}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"^/(","regex":true}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","rewriteTarget":"x"}]}}}',
+    '{"hosts":{"a":{"routes":[{"path":"/","rewriteTarget":"/x","rewriteLog":"yes"}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","forwardedPrefix":1}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","connectTimeout":1.5}]}}}',
     '{"hosts":{"a":{"routes":[{"path":"/","sendTimeout":"5s"}]}}}',
@@ -283,7 +284,7 @@ function _M.test_regex_routes_and_rewrites()
     { exact = true, path = "/rw/something/exact", backend = "ns/exact:80" },
     { path = "/rw/", backend = "ns/r:80", rewriteTarget = "/fixed", forwardedPrefix = "/rw" },
     { path = "/rw/something/deep/", backend = "ns/deep:80" },
-    { regex = true, path = "^/rw/something(/|$)(.*)", backend = "ns/r:80", rewriteTarget = "/$2" },
+    { regex = true, path = "^/rw/something(/|$)(.*)", backend = "ns/r:80", rewriteTarget = "/$2", rewriteLog = true },
     { regex = true, path = "^/rw/other$", backend = "ns/other:80" },
   } } } })).status, 201, "push")
   eq(backend_of("127.0.0.1", "/rw/something/exact"), "127.0.0.1 ns/exact:80", "exact before regex")

@@ -33,6 +33,7 @@ local cidr = require("portico.cidr")
 local shm = ngx.shared.portico_routes
 local re_find, re_match = ngx.re.find, ngx.re.match
 local set_uri, set_header = ngx.req.set_uri, ngx.req.set_header
+local ngx_log, NOTICE = ngx.log, ngx.NOTICE
 
 local _M = {}
 
@@ -123,6 +124,7 @@ local function validate_host(host, h)
     if type(r) ~= "table" or type(r.path) ~= "string" or r.path:sub(1, r.regex and 2 or 1) ~= (r.regex and "^/" or "/")
       or not opt(r.exact, "boolean") or not opt(r.regex, "boolean")
       or not opt(r.rewriteTarget, "string") or (r.rewriteTarget and r.rewriteTarget:sub(1, 1) ~= "/")
+      or not opt(r.rewriteLog, "boolean")
       or not opt(r.forwardedPrefix, "string")
       or not opt(r.backend, "string") or not opt(r.ingress, "string")
       or not opt(r.ingressPath, "string") or not opt(r.sslRedirect, "boolean")
@@ -361,7 +363,9 @@ end
 
 -- rewrite replaces the URI with r's target, its $1..$9 taken from r's
 -- regex match of uri (an unmatched group is empty), as nginx's rewrite
--- does; the query string stays.
+-- does; the query string stays. With r.rewriteLog (enable-rewrite-log)
+-- it writes the two notices nginx's rewrite_log writes for the
+-- rewrite ... break of a server block (pkg/plan rewritePattern).
 local function rewrite(r, uri)
   local target = r.rewriteTarget
   if r.captures then
@@ -369,6 +373,10 @@ local function rewrite(r, uri)
     target = target:gsub("%$(%d)", function(d)
       return m[tonumber(d)] or ""
     end)
+  end
+  if r.rewriteLog then
+    ngx_log(NOTICE, '"', r.regex and "(?i)" .. r.path or "^", '" matches "', uri, '"')
+    ngx_log(NOTICE, 'rewritten data: "', target, '", args: "', ngx.var.args or "", '"')
   end
   set_uri(target)
 end
