@@ -83,7 +83,7 @@ var catalog = []Entry{
 	{Name: nameCanaryByHeaderValue, Section: SectionTraffic, Status: Full, Risk: RiskMedium, parser: trafficParser,
 		Notes: asAbove},
 	{Name: nameCanaryByHeaderPattern, Section: SectionTraffic, Status: Full, Risk: RiskMedium, parser: trafficParser,
-		Notes: "Go `regexp` plus a strict grammar (no `(?` groups, whitespace or back-references). As in ingress-nginx, a value of the `canary-by-header` header the pattern matches anywhere (PCRE) goes to the canary; any other value, `always` and `never` included, falls through to the cookie and the weight; ignored when `canary-by-header-value` is set. e2e `TestCanaryByHeaderPattern` (both kinds of host)."},
+		Notes: "Go `regexp` plus a strict grammar (no `(?` groups, whitespace or back-references). As in ingress-nginx, a value of the `canary-by-header` header the pattern matches anywhere (PCRE) goes to the canary; any other value, `always` and `never` included, falls through to the cookie and the weight; ignored when `canary-by-header-value` is set. A pattern PCRE fails to run (a limit reached) sends the request to the main backend, also as in ingress-nginx. e2e `TestCanaryByHeaderPattern` (both kinds of host)."},
 	{Name: nameCanaryByCookie, Section: SectionTraffic, Status: Full, Risk: RiskMedium, parser: trafficParser,
 		Notes: "`always`/`never` as documented; after the header, before the weight."},
 	{Name: nameLimitRPS, Section: SectionTraffic, Status: Full, Risk: RiskLow, parser: trafficParser,

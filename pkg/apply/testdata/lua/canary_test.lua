@@ -33,6 +33,15 @@ function _M.test_header_value_and_pattern()
   eq(p:use({ http_x_region = "asia-1" }), false, "pattern does not match")
 end
 
+-- A pattern PCRE cannot run (the model refuses those it knows of) is
+-- no canary, and decides: the cookie and the weight are not asked, as in
+-- ingress-nginx's balancer.
+function _M.test_pattern_error_is_no_canary()
+  local c = new({ header = "X-Canary", headerPattern = "(", cookie = "beta", weight = 100 })
+  eq(c:use({ http_x_canary = "x", cookie_beta = "always" }, never), false, "a pattern error decides: no canary")
+  eq(c:use({ cookie_beta = "always" }, never), true, "without the header, the cookie decides")
+end
+
 function _M.test_header_beats_cookie_beats_weight()
   local c = new({ header = "X-Canary", cookie = "beta", weight = 100 })
   eq(c:use({ http_x_canary = "never", cookie_beta = "always" }, never), false, "header never beats cookie always")

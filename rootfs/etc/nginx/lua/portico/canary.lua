@@ -1,8 +1,9 @@
 -- Canary choice for one backend: a request goes to the alternative backend
 -- by header, then cookie, then weight. A header set to "always" or "never"
 -- decides (or, when a value or pattern is configured, a match sends it to
--- the canary); a cookie set to "always" or "never" decides; other values
--- fall through. Weight sends weight of total requests at random.
+-- the canary; a pattern PCRE fails to run sends it to the main backend);
+-- a cookie set to "always" or "never" decides; other values fall through.
+-- Weight sends weight of total requests at random.
 local ngx_re_find = ngx.re.find
 local ngx_log, ERR = ngx.log, ngx.ERR
 
@@ -64,7 +65,10 @@ function _M:use(var, random)
           return true
         end
         if err then
+          -- As ingress-nginx's balancer: no canary, and the cookie and
+          -- weight are not asked.
           ngx_log(ERR, "portico: canary header pattern: ", err)
+          return false
         end
       elseif v == "always" then
         return true
