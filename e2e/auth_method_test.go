@@ -6,8 +6,9 @@ import (
 )
 
 // auth-method: the auth service is asked with that method (nginx's
-// proxy_method in the auth location, as in ingress-nginx), without the
-// client's body; without it, with GET. The client's own method reaches the
+// proxy_method in the auth location, as in ingress-nginx, which takes
+// TRACE and CONNECT too), without the client's body; without it, with
+// GET. The client's own method reaches the
 // backend unchanged. On a routed host and a host with a server block.
 func TestAuthMethod(t *testing.T) {
 	allowSnippets(t)
@@ -18,6 +19,8 @@ func TestAuthMethod(t *testing.T) {
 	for _, k := range kinds {
 		createIngress(t, newIngress(ns, k.name+"-post", k.annotations(map[string]string{"auth-url": authURL(authSvc, 200, k.name+"-post"),
 			"auth-method": "POST"}), hostRule(k.host, prefixPath("/post", "a"))))
+		createIngress(t, newIngress(ns, k.name+"-trace", k.annotations(map[string]string{"auth-url": authURL(authSvc, 200, k.name+"-trace"),
+			"auth-method": "TRACE"}), hostRule(k.host, prefixPath("/trace", "a"))))
 		createIngress(t, newIngress(ns, k.name+"-default", k.annotations(map[string]string{"auth-url": authURL(authSvc, 200, k.name+"-default")}),
 			hostRule(k.host, prefixPath("/default", "a"))))
 	}
@@ -25,6 +28,7 @@ func TestAuthMethod(t *testing.T) {
 		for _, tc := range []struct{ path, method, want string }{
 			{"/post", "GET", "POST"},
 			{"/post", "PUT", "POST"},
+			{"/trace", "GET", "TRACE"},
 			{"/default", "GET", "GET"},
 		} {
 			what := k.name + ": " + tc.method + " " + tc.path

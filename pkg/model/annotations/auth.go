@@ -225,9 +225,11 @@ type AuthHeader struct {
 }
 
 var (
-	realmGrammar  = regexp.MustCompile(`^[A-Za-z0-9 _.,:/@()!&*+=-]{1,128}$`)
-	secretName    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
-	authMethods   = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
+	realmGrammar = regexp.MustCompile(`^[A-Za-z0-9 _.,:/@()!&*+=-]{1,128}$`)
+	secretName   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+	// authMethods are ingress-nginx's (its ValidMethod).
+	authMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "CONNECT": true,
+		"OPTIONS": true, "TRACE": true}
 	headerNameTok = regexp.MustCompile(`^[A-Za-z0-9-]{1,128}$`)
 )
 
@@ -272,7 +274,7 @@ func parseBasicAuth(a Annotations) (*BasicAuth, []diag.Diagnostic) {
 }
 
 const (
-	wantAuthMethod          = "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"
+	wantAuthMethod          = "GET, HEAD, POST, PUT, PATCH, DELETE, CONNECT, OPTIONS or TRACE"
 	wantAuthResponseHeaders = "a comma-separated list of header names (letters, digits, -)"
 )
 

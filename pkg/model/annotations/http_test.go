@@ -298,6 +298,8 @@ func TestParseAuth(t *testing.T) {
 		{"external: variable in URL", map[string]string{"auth-url": "http://a.example/$request_uri"}, Set{}, bad},
 		{"external: ftp", map[string]string{"auth-url": "ftp://a.example/"}, Set{}, bad},
 		{"external: method", map[string]string{"auth-url": "http://a.example/", "auth-method": "get"}, Set{}, bad},
+		{"external: method TRACE, as ingress-nginx takes it", map[string]string{"auth-url": "http://a.example/", "auth-method": "TRACE"},
+			Set{ExternalAuth: &ExternalAuth{URL: URL{Scheme: "http", Host: "a.example", Path: "/"}, Method: "TRACE"}}, nil},
 		{"external: header name", map[string]string{"auth-url": "http://a.example/", "auth-response-headers": "X_User"}, Set{}, bad},
 		// A fixed value of the redirect parameter: nothing is added.
 		{"signin: fixed rd", map[string]string{"auth-url": "http://10.0.0.5/", "auth-signin": "https://login.example.com/start?rd=x"},

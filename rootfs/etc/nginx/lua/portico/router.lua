@@ -59,7 +59,9 @@ local redirect_codes = { [301] = true, [302] = true, [303] = true, [307] = true,
 local https_redirect_codes = { [301] = true, [302] = true, [307] = true, [308] = true }
 
 -- The methods an auth subrequest may use (auth-method).
-local auth_methods = { GET = true, HEAD = true, POST = true, PUT = true, PATCH = true, DELETE = true, OPTIONS = true }
+local auth_methods = {
+  GET = true, HEAD = true, POST = true, PUT = true, PATCH = true, DELETE = true, CONNECT = true, OPTIONS = true, TRACE = true,
+}
 
 -- The variables a mirror target may name (mirror-target): the parts of
 -- the request's URI.
