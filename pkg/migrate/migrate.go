@@ -286,8 +286,10 @@ const wholeObject = "(whole object)"
 // sameAsIngressNginx are model findings that ingress-nginx would have
 // answered the same way (a missing Service or port answers 503, an
 // unusable TLS Secret gives the default certificate, a snippet the
-// operator has not allowed is dropped).
-var sameAsIngressNginx = map[string]bool{"BackendNotFound": true, "InvalidTLSSecret": true, "NoDefaultBackend": true, "SnippetsDisabled": true}
+// operator has not allowed is dropped, a value outside the grammar gives
+// ingress-nginx's default: AnnotationValueIgnored).
+var sameAsIngressNginx = map[string]bool{"AnnotationValueIgnored": true, "BackendNotFound": true, "InvalidTLSSecret": true, "NoDefaultBackend": true,
+	"SnippetsDisabled": true}
 
 func ingressItems(ing *networkingv1.Ingress, ds []diag.Diagnostic, disableExternalName bool) []Item {
 	byField := fieldFindings(ds)

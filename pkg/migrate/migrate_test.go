@@ -176,3 +176,37 @@ func TestAnalyzeSnippets(t *testing.T) {
 		}
 	}
 }
+
+// A value ingress-nginx also replaces by its default (AnnotationValueIgnored)
+// is no change; one it takes and Portico refuses is.
+func TestAnalyzeValuesIngressNginxIgnores(t *testing.T) {
+	for _, tc := range []struct {
+		code, item string
+	}{
+		{"200", "unchanged"},
+		{"304", "differs"},
+	} {
+		in := seeded(t)
+		in.Layer4 = nil
+		var keep = in.Ingresses[:0]
+		for _, ing := range in.Ingresses {
+			if ing.Name == "plain" {
+				ing.Annotations = map[string]string{"nginx.ingress.kubernetes.io/temporal-redirect": "https://maint.example.com/",
+					"nginx.ingress.kubernetes.io/temporal-redirect-code": tc.code}
+				keep = append(keep, ing)
+			}
+		}
+		in.Ingresses = keep
+		var it Item
+		for _, o := range Analyze(in).Objects {
+			for _, i := range o.Items {
+				if o.Name == "plain" && i.Field == "metadata.annotations[nginx.ingress.kubernetes.io/temporal-redirect-code]" {
+					it = i
+				}
+			}
+		}
+		if string(it.Status) != tc.item {
+			t.Errorf("temporal-redirect-code %s: %s %q, want %s", tc.code, it.Status, it.Detail, tc.item)
+		}
+	}
+}

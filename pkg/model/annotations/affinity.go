@@ -79,6 +79,14 @@ func parseAffinity(a Annotations) (Affinity, []diag.Diagnostic) {
 	ds = append(ds, d...)
 	af.Expires, d = parseInt(a, nameSessionCookieExpires, 0, maxCookieSeconds, 0)
 	ds = append(ds, d...)
+	// ingress-nginx sends 0 as Max-Age=0 or an Expires of now, a cookie
+	// the browser drops at once; here 0 is no lifetime: a session cookie.
+	for _, name := range []string{nameSessionCookieMaxAge, nameSessionCookieExpires} {
+		if v, _ := a.lookup(name); v == "0" {
+			ds = append(ds, diag.Warnf(field(name), "CookieLifetimeZero",
+				"0 makes a session cookie here; ingress-nginx sends a cookie that has expired, so that no request is pinned"))
+		}
+	}
 	if v, ok := a.lookup(nameSessionCookieSameSite); ok {
 		// Any case, as ingress-nginx takes it; browsers read it so too.
 		switch strings.ToLower(v) {

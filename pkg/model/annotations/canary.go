@@ -105,7 +105,7 @@ func parseCanary(a Annotations) (Canary, []diag.Diagnostic) {
 	// math.random(total) <= weight, with a total below 100 taken as 100:
 	// so is the share here.
 	if c.WeightTotal < minWeightTotal {
-		ds = append(ds, diag.Warnf(field(nameCanaryWeightTotal), "IneffectiveAnnotation",
+		ds = append(ds, diag.Infof(field(nameCanaryWeightTotal), "CanaryWeightTotalRaised",
 			"%d counts as %d, as in ingress-nginx: canary-weight %d sends %d of every %d requests to the canary",
 			c.WeightTotal, minWeightTotal, c.Weight, min(c.Weight, minWeightTotal), minWeightTotal))
 		c.WeightTotal = minWeightTotal

@@ -67,11 +67,11 @@ func TestParseCanary(t *testing.T) {
 		// 100, and a weight above the total sends every request.
 		{"weight above total: all", ann("canary", "true", "canary-weight", "101"), Canary{Enabled: true, Weight: 100, WeightTotal: 100}, nil},
 		{"total below 100 counts as 100", ann("canary", "true", "canary-weight", "10", "canary-weight-total", "10"),
-			Canary{Enabled: true, Weight: 10, WeightTotal: 100}, []string{"IneffectiveAnnotation"}},
+			Canary{Enabled: true, Weight: 10, WeightTotal: 100}, []string{"CanaryWeightTotalRaised"}},
 		{"weight above a total below 100", ann("canary", "true", "canary-weight", "11", "canary-weight-total", "10"),
-			Canary{Enabled: true, Weight: 11, WeightTotal: 100}, []string{"IneffectiveAnnotation"}},
+			Canary{Enabled: true, Weight: 11, WeightTotal: 100}, []string{"CanaryWeightTotalRaised"}},
 		{"zero total counts as 100", ann("canary", "true", "canary-weight", "1", "canary-weight-total", "0"),
-			Canary{Enabled: true, Weight: 1, WeightTotal: 100}, []string{"IneffectiveAnnotation"}},
+			Canary{Enabled: true, Weight: 1, WeightTotal: 100}, []string{"CanaryWeightTotalRaised"}},
 		{"total 100", ann("canary", "true", "canary-weight", "1", "canary-weight-total", "100"), Canary{Enabled: true, Weight: 1, WeightTotal: 100}, nil},
 		{"negative weight", ann("canary", "true", "canary-weight", "-1"), Canary{}, badTraffic},
 		{"weight injection", ann("canary", "true", "canary-weight", "1; }"), Canary{}, badTraffic},
@@ -143,6 +143,10 @@ func TestParseAffinity(t *testing.T) {
 		{"cookie name injection", ann("affinity", "cookie", "session-cookie-name", "a=b; Domain=evil"), Affinity{}, badTraffic},
 		{"path with semicolon", ann("affinity", "cookie", "session-cookie-path", "/; Secure"), Affinity{}, badTraffic},
 		{"max-age not a number", ann("affinity", "cookie", "session-cookie-max-age", "1h"), Affinity{}, badTraffic},
+		// ingress-nginx sends Max-Age=0 / an Expires of now: a cookie the
+		// browser drops; Portico a session cookie, and says so.
+		{"max-age and expires 0", ann("affinity", "cookie", "session-cookie-max-age", "0", "session-cookie-expires", "0"),
+			Affinity{Cookie: "INGRESSCOOKIE", Mode: "balanced"}, []string{"CookieLifetimeZero", "CookieLifetimeZero"}},
 		{"samesite lower case", ann("affinity", "cookie", "session-cookie-samesite", "none"),
 			Affinity{Cookie: "INGRESSCOOKIE", Mode: "balanced", SameSite: "None"}, nil},
 		{"samesite unknown", ann("affinity", "cookie", "session-cookie-samesite", "relaxed"), Affinity{}, badTraffic},
