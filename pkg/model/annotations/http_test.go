@@ -87,6 +87,8 @@ func TestParsePathsAndRedirects(t *testing.T) {
 			Set{Redirect: &Redirect{Code: 301, URL: URL{Scheme: "https", Host: "a.example", Path: "/"}}}, nil},
 		{"temporal redirect 308 gives 302", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "308"},
 			Set{Redirect: &Redirect{Code: 302, URL: URL{Scheme: "https", Host: "a.example", Path: "/"}}}, ignored},
+		{"temporal redirect code 99999 gives 302", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "99999"},
+			Set{Redirect: &Redirect{Code: 302, URL: URL{Scheme: "https", Host: "a.example", Path: "/"}}}, ignored},
 		{"temporal redirect code 0 gives 302", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "0"},
 			Set{Redirect: &Redirect{Code: 302, URL: URL{Scheme: "https", Host: "a.example", Path: "/"}}}, ignored},
 		{"temporal redirect code not a number", map[string]string{"temporal-redirect": "https://a.example/", "temporal-redirect-code": "307 "}, Set{}, bad},

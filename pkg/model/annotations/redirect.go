@@ -138,7 +138,7 @@ func parsePathURL(v string) (URL, bool) {
 // answer has no Location) are refused.
 func parseRedirect(a Annotations) (*Redirect, []diag.Diagnostic) {
 	var ds []diag.Diagnostic
-	pick := func(name, codeName string, def, max int) *Redirect {
+	pick := func(name, codeName string, def, highest int) *Redirect {
 		v, ok := a.lookup(name)
 		if !ok {
 			return nil
@@ -159,14 +159,14 @@ func parseRedirect(a Annotations) (*Redirect, []diag.Diagnostic) {
 		if c, ok := a.lookup(codeName); ok {
 			n, err := strconv.Atoi(c)
 			switch {
-			case err != nil || len(c) > 3:
-				ds = append(ds, invalid(codeName, c, "want a redirect status: "+codeList(max))...)
+			case err != nil:
+				ds = append(ds, invalid(codeName, c, "want a redirect status: "+codeList(highest))...)
 				return nil
-			case n < 300 || n > max:
+			case n < 300 || n > highest:
 				ds = append(ds, diag.Warnf(field(codeName), "AnnotationValueIgnored",
-					"%d is not from 300 to %d; %d is used instead, as in ingress-nginx", n, max, def))
+					"%d is not from 300 to %d; %d is used instead, as in ingress-nginx", n, highest, def))
 			case !redirectCodes[n]:
-				ds = append(ds, invalid(codeName, c, "want a redirect status: "+codeList(max)+
+				ds = append(ds, invalid(codeName, c, "want a redirect status: "+codeList(highest)+
 					" (nginx answers other codes without a Location)")...)
 				return nil
 			default:
@@ -186,10 +186,10 @@ func parseRedirect(a Annotations) (*Redirect, []diag.Diagnostic) {
 // redirectCodes are the codes nginx's return redirects with.
 var redirectCodes = map[int]bool{301: true, 302: true, 303: true, 307: true, 308: true}
 
-// codeList lists the redirect codes up to max.
-func codeList(max int) string {
+// codeList lists the redirect codes up to highest.
+func codeList(highest int) string {
 	var s []string
-	for c := 300; c <= max; c++ {
+	for c := 300; c <= highest; c++ {
 		if redirectCodes[c] {
 			s = append(s, strconv.Itoa(c))
 		}
