@@ -161,6 +161,8 @@ type Global struct {
 	LimitConnZoneVariable string `json:"limitConnZoneVariable"`
 	// GRPCBufferSizeKB is grpc_buffer_size in KiB; 0 keeps nginx's.
 	GRPCBufferSizeKB int `json:"grpcBufferSizeKB,omitempty"`
+	// Stream are the settings of the TCP and UDP services.
+	Stream StreamOptions `json:"stream"`
 
 	// Defaults are the ConfigMap's defaults of per-Ingress settings
 	// (configdefaults.go).

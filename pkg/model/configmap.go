@@ -82,6 +82,7 @@ func defaults() globalBuild {
 			Client:            defaultClientLimits(),
 			Listen:            defaultListenSettings(),
 			Workers:           defaultWorkerSettings(),
+			Stream:            defaultStreamOptions(),
 			Hashes:            defaultHashSizes(),
 			Tracing:           Tracing{TrustIncoming: true, Sampler: "AlwaysOn", Ratio: 0.01, ParentBased: true},
 		},

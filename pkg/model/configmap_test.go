@@ -61,6 +61,11 @@ func TestConfigMapProxyOptions(t *testing.T) {
 			[]string{"-1", "100001", "many"}},
 		{"upstream-keepalive-timeout", "30", with(func(g *Global) { g.UpstreamKeepaliveTimeout = 30 }), []string{"0", "1h"}},
 		{"upstream-keepalive-requests", "50", with(func(g *Global) { g.UpstreamKeepaliveRequests = 50 }), []string{"0", "1e3"}},
+		{"proxy-stream-timeout", "1h", with(func(g *Global) { g.Stream.Timeout = "1h" }),
+			[]string{"0", "0s", "8d", "1 h", "10m;", "forever", ""}},
+		{"proxy-stream-timeout", "30", with(func(g *Global) { g.Stream.Timeout = "30" }), nil},
+		{"proxy-stream-responses", "3", with(func(g *Global) { g.Stream.Responses = 3 }),
+			[]string{"0", "-1", "1000001", "2;", "many", ""}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

@@ -30,7 +30,11 @@ type Stream struct {
 	// (set_real_ip_from): on the ports that decode it, $remote_addr
 	// becomes the client's, and so does the header sent on.
 	TrustedProxies []string
-	Servers        []StreamServer
+	// Timeout (proxy_timeout) and Responses (proxy_responses, UDP) of
+	// the TCP and UDP services.
+	Timeout   string
+	Responses int
+	Servers   []StreamServer
 	// Passthrough is the front on the HTTPS port (--enable-ssl-passthrough);
 	// nil without it.
 	Passthrough *PassthroughFront
@@ -42,7 +46,7 @@ type StreamServer struct {
 	Name string
 	// Listen is the listen directive's arguments.
 	Listen string
-	// UDP answers with one datagram per request (proxy_responses 1).
+	// UDP ends each session after Stream.Responses answer datagrams.
 	UDP bool
 	// SendProxy sends the PROXY protocol to the backend.
 	SendProxy bool
@@ -131,7 +135,8 @@ func streamOf(m *model.Config, h *HTTP, opts Options) *Stream {
 	}
 	g := &m.Global
 	st := &Stream{ModulesDir: opts.ModulesDir, Script: opts.LuaDir + "/" + streamScript, PeersDir: PeersDir(opts.RunDir),
-		AccessLog: g.AccessLog, LogFormat: streamLogFormat, TrustedProxies: g.TrustedProxies}
+		AccessLog: g.AccessLog, LogFormat: streamLogFormat, TrustedProxies: g.TrustedProxies,
+		Timeout: g.Stream.Timeout, Responses: g.Stream.Responses}
 	for _, s := range m.Streams {
 		v := StreamServer{Name: s.Name() + " to " + s.Service.String() + ":" + s.ServicePort, Listen: strconv.Itoa(s.Port)}
 		if s.Protocol == corev1.ProtocolUDP {

@@ -16,10 +16,11 @@ import (
 
 // streamInput has a TCP service with the PROXY protocol both ways, a UDP
 // service and, with --enable-ssl-passthrough, a passthrough host beside a
-// terminating one; the ConfigMap trusts 10.0.0.0/8's PROXY headers.
+// terminating one; the ConfigMap trusts 10.0.0.0/8's PROXY headers and
+// sets the proxy-stream-* keys.
 func streamInput(passthrough bool) model.Input {
 	pfx := networkingv1.PathTypePrefix
-	in := httpInput(map[string]string{"proxy-real-ip-cidr": "10.0.0.0/8"},
+	in := httpInput(map[string]string{"proxy-real-ip-cidr": "10.0.0.0/8", "proxy-stream-timeout": "1h", "proxy-stream-responses": "2"},
 		httpIngress("argocd", "argocd.example.com", map[string]string{"ssl-passthrough": "true"}, pfx, "/"),
 		httpIngress("wild", "*.pass.example.com", map[string]string{"ssl-passthrough": "true"}, pfx, "/"),
 		httpIngress("site", "site.example.com", nil, pfx, "/"))
@@ -56,6 +57,7 @@ func TestRenderStream(t *testing.T) {
 		`"~*^[^.]+\.pass\.example\.com$" "tls-web_app:80";`,
 		"listen 5432 proxy_protocol;",
 		"listen 53 udp;",
+		"proxy_timeout 1h;\n        proxy_responses 2;",
 	} {
 		if !bytes.Contains(conf, []byte(want)) {
 			t.Errorf("nginx.conf lacks %q", want)
