@@ -1,11 +1,15 @@
 package incluster
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,14 +36,20 @@ func helm(args ...string) (string, error) {
 }
 
 // Portico's Helm chart installed with helm: the controller becomes Ready
-// under the chart's RBAC, serves an Ingress of its class, and its
+// under the chart's RBAC, serves an Ingress of its class and a TCP
+// service of the chart's tcp: value to clients outside its Pod, and its
 // validating webhook, with the certificate the chart made, refuses a bad
 // one. helm upgrade with a changed controller.config value applies it
 // without restarting the controller, and keeps the webhook's certificate.
 func TestHelmChartInstall(t *testing.T) {
 	ctx := context.Background()
+	if _, err := kubectl("apply", "-f", "e2e/incluster/testdata/tcp-echo.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = kubectl("delete", "-f", "e2e/incluster/testdata/tcp-echo.yaml", "--wait=false") })
 	if _, err := helm("install", helmRelease, "deploy/helm/portico", "--namespace", helmNS, "--create-namespace",
 		"--set", "controller.replicaCount=1",
+		"--set", "tcp."+strconv.Itoa(helmTCPPort)+"=ingress-lab/tcp-echo:echo",
 		"--set", "controller.ingressClass="+helmClass,
 		"--set", "controller.ingressClassResource.name="+helmClass,
 		"--set", "controller.ingressClassResource.controllerValue=k8s.io/"+helmClass,
@@ -74,6 +84,28 @@ func TestHelmChartInstall(t *testing.T) {
 		}
 		return err
 	})
+	// The chart's tcp: value, from this host to the controller Pod's port:
+	// the echo Pod greets, names nginx's address as its client, and
+	// echoes.
+	if _, err := kubectl("wait", "-n", "ingress-lab", "--for=condition=Available", "deploy/tcp-echo", "--timeout=60s"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "the TCP service on the chart's controller", func() error {
+		return tcpEcho(net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(helmTCPPort)), "tcp-echo-", pod.Status.PodIP)
+	})
+	// portico conf in the Pod: the server block, and the echo Pod as the
+	// endpoint its peer file lists.
+	echoPods := pods(t, "ingress-lab", "app=tcp-echo")
+	if len(echoPods) != 1 {
+		t.Fatalf("%d tcp-echo Pods", len(echoPods))
+	}
+	out, err := kubectl("exec", "-n", helmNS, pod.Name, "--", "portico", "conf", "--service", "tcp/"+strconv.Itoa(helmTCPPort))
+	for _, want := range []string{"listen " + strconv.Itoa(helmTCPPort) + ";", "#   " + echoPods[0].Status.PodIP + ":9000"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("portico conf --service tcp/%d in the Pod: %v, want %q:\n%s", helmTCPPort, err, want, out)
+		}
+	}
+
 	// deploy/portico.yaml's controller does not serve that class.
 	if status, _, _, err := get(podURL(readyControllers(t)[0], 80, "/"), "helm-web.example.com"); err != nil || status != http.StatusNotFound {
 		t.Errorf("the other controller answers helm-web.example.com: %d %v", status, err)
@@ -165,6 +197,37 @@ func TestHelmChartInstall(t *testing.T) {
 	if strings.Contains(strings.ToLower(logs), "forbidden") {
 		t.Errorf("the controller's log says forbidden:\n%s", logs)
 	}
+}
+
+// helmTCPPort is the release's TCP service port (values tcp:).
+const helmTCPPort = 9000
+
+// tcpEcho connects to addr, reads the TCP echo's greeting, "pod=<pod>
+// client=<address:port>", and wants a pod named podPrefix... and the
+// client clientIP, then a line echoed.
+func tcpEcho(addr, podPrefix, clientIP string) error {
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	greeting, err := r.ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("greeting %q: %v", greeting, err)
+	}
+	f := strings.Fields(greeting)
+	if len(f) != 2 || !strings.HasPrefix(f[0], "pod="+podPrefix) || !strings.HasPrefix(f[1], "client="+clientIP+":") {
+		return fmt.Errorf("greeting %q, want pod=%s... client=%s:...", greeting, podPrefix, clientIP)
+	}
+	if _, err := io.WriteString(c, "ping through the TCP service\n"); err != nil {
+		return err
+	}
+	if line, err := r.ReadString('\n'); err != nil || line != "ping through the TCP service\n" {
+		return fmt.Errorf("echo %q: %v", line, err)
+	}
+	return nil
 }
 
 // helmControllerPod waits for the release's one controller Pod to be

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ServeTCP serves the TCP echo of a stream service on ln: each connection
@@ -45,7 +46,9 @@ func ServeTCP(ln net.Listener, pod string, proxy bool) error {
 }
 
 // ServeUDP serves the UDP echo of a stream service on pc: each datagram
-// is answered with "pod=<pod> " and the datagram.
+// is answered with "pod=<pod> " and the datagram. A datagram that starts
+// with "sleep=<ms> " is answered after that many milliseconds (at most
+// MaxSleep), as a slow DNS server would, without holding up the others.
 func ServeUDP(pc net.PacketConn, pod string) error {
 	buf := make([]byte, 64<<10)
 	for {
@@ -53,8 +56,27 @@ func ServeUDP(pc net.PacketConn, pod string) error {
 		if err != nil {
 			return err
 		}
-		_, _ = pc.WriteTo(append([]byte("pod="+pod+" "), buf[:n]...), addr)
+		answer := append([]byte("pod="+pod+" "), buf[:n]...)
+		if d, ok := udpDelay(buf[:n]); ok {
+			time.AfterFunc(d, func() { _, _ = pc.WriteTo(answer, addr) })
+			continue
+		}
+		_, _ = pc.WriteTo(answer, addr)
 	}
+}
+
+// udpDelay is the delay a "sleep=<ms> " datagram asks for.
+func udpDelay(q []byte) (time.Duration, bool) {
+	rest, ok := bytes.CutPrefix(q, []byte("sleep="))
+	if !ok {
+		return 0, false
+	}
+	ms, _, ok := bytes.Cut(rest, []byte(" "))
+	n, err := strconv.Atoi(string(ms))
+	if !ok || err != nil || n < 0 {
+		return 0, false
+	}
+	return min(time.Duration(n)*time.Millisecond, MaxSleep), true
 }
 
 // v2Signature starts a PROXY protocol v2 header.

@@ -3,9 +3,11 @@ package echo
 import (
 	"bufio"
 	"bytes"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReadProxyHeader(t *testing.T) {
@@ -35,5 +37,43 @@ func TestReadProxyHeader(t *testing.T) {
 		if a, err := ReadProxyHeader(bufio.NewReader(strings.NewReader(bad))); err == nil {
 			t.Errorf("%q read as %v", bad, a)
 		}
+	}
+}
+
+// A "sleep=<ms> " datagram is answered late, and others meanwhile at once.
+func TestServeUDPSleep(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	go ServeUDP(pc, "p") //nolint:errcheck // ends with pc
+	c, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	for _, q := range []string{"sleep=300 slow", "fast", "sleep=x bad"} {
+		if _, err := c.Write([]byte(q)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf := make([]byte, 100)
+	var got []string
+	for range 3 {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(buf[:n]))
+	}
+	want := []string{"pod=p fast", "pod=p sleep=x bad", "pod=p sleep=300 slow"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("answers %q, want %q", got, want)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("the slow answer came after %v, want 300ms", d)
 	}
 }
