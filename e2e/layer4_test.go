@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -261,7 +262,8 @@ func startUDPLoop(port int, stop <-chan struct{}) *udpLoop {
 }
 
 // layer4Portico is a controller of its own for ns, with the TCP and UDP
-// services ConfigMaps ns/tcp and ns/udp and SSL passthrough.
+// services ConfigMaps ns/tcp and ns/udp, SSL passthrough and the
+// ConfigMap ns/portico.
 func layer4Portico(t testing.TB, ns string) *portico {
 	t.Helper()
 	// nginx workers run as nobody: they read the peer files and connect
@@ -271,7 +273,7 @@ func layer4Portico(t testing.TB, ns string) *portico {
 		t.Fatal(err)
 	}
 	p, err := startPortico(env.binary, env.cp.Kubeconfig(), dir, "--watch-namespace="+ns, "--update-status=false",
-		"--tcp-services-configmap="+ns+"/tcp", "--udp-services-configmap="+ns+"/udp", "--enable-ssl-passthrough")
+		"--tcp-services-configmap="+ns+"/tcp", "--udp-services-configmap="+ns+"/udp", "--enable-ssl-passthrough", "--configmap="+ns+"/portico")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,6 +568,30 @@ func TestLayer4Services(t *testing.T) {
 			t.Errorf("the answer in flight in an old worker at the reload came back: nginx keeps UDP sessions across a reload now; docs/layer4.md says it loses them")
 		default:
 			t.Logf("the answer in flight at the reload is lost, as nginx 1.22 does: %v", err)
+		}
+	})
+
+	t.Run("proxy-stream-timeout", func(t *testing.T) {
+		// The ConfigMap's proxy-stream-timeout closes a session that
+		// passes nothing for that long (600 s without it).
+		st, _ := p.status()
+		putServicesConfigMap(t, ns, "portico", map[string]string{"proxy-stream-timeout": "1s"})
+		eventually(t, "the reload", func() error {
+			if now, _ := p.status(); now.Nginx.Reloads <= st.Nginx.Reloads {
+				return fmt.Errorf("%d reloads", now.Nginx.Reloads)
+			}
+			return nil
+		})
+		c, err := dialStream(ppSend, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		t0 := time.Now()
+		_ = c.SetReadDeadline(t0.Add(5 * time.Second))
+		n, err := c.r.Read(make([]byte, 1))
+		if d := time.Since(t0); !errors.Is(err, io.EOF) || d < 900*time.Millisecond {
+			t.Errorf("an idle session with proxy-stream-timeout 1s: read %d bytes, %v after %v; want EOF after about 1 s", n, err, d)
 		}
 	})
 }
