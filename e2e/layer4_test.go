@@ -289,7 +289,8 @@ func layer4Portico(t testing.TB, ns string) *portico {
 // TCP and UDP services: the ConfigMaps' entries served, a bad one refused
 // alone with a Warning Event, a port change, endpoint changes under a
 // running TCP stream and under UDP queries (no reset, no loss, no
-// reload), the PROXY protocol both ways.
+// reload), the PROXY protocol both ways, what a reload costs UDP queries,
+// and proxy-stream-timeout from the controller's ConfigMap.
 func TestLayer4Services(t *testing.T) {
 	framework.SkipUnlessRoot(t)
 	ns := namespace(t, "l4")

@@ -17,7 +17,8 @@ import (
 // in host's namespace: a TCP echo on host.Addr():tcpPort that first writes
 // "pod=<pod> client=<address:port>\n" (the client of the PROXY protocol
 // header it reads with proxy), and a UDP echo on udpPort answering
-// "pod=<pod> <datagram>"; a port of 0 is not served. It returns once both
+// "pod=<pod> <datagram>" (after <ms> for "sleep=<ms> ..."); a port of 0
+// is not served. It returns once both
 // answer.
 func StartStreamEcho(ctx context.Context, host *Host, pod string, tcpPort, udpPort int, proxy bool) (*Echo, error) {
 	bin, err := echoBinary(ctx)
