@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -44,4 +47,49 @@ func checkKinds(t *testing.T, kinds []hostKind) {
 			t.Errorf("%s host %s: server block in nginx.conf = %v", k.name, k.host, has)
 		}
 	}
+}
+
+// loadedServer returns the server block of k's host as nginx loaded it
+// (nginx.conf) for a static host, or as the routed-hosts file shows the
+// Lua router's routes (with the directives of their router locations)
+// for a routed one: from its server_name to the next server block.
+func loadedServer(k hostKind) (string, error) {
+	file, name := "routed-hosts.conf", "server_name "+k.host+";"
+	if k.name == "static" {
+		file, name = "nginx.conf", `server_name "`+k.host+`"`
+	}
+	data, err := os.ReadFile(filepath.Join(env.portico.configDir, file))
+	if err != nil {
+		return "", err
+	}
+	s := string(data)
+	i := strings.Index(s, name)
+	if i < 0 {
+		return "", fmt.Errorf("%s has no server block of %s", file, k.host)
+	}
+	s = s[i:]
+	if end := strings.Index(s, "server {"); end >= 0 {
+		s = s[:end]
+	}
+	return s, nil
+}
+
+// loads waits until the server block of each of kinds, as loadedServer
+// reads it, has every directive of want.
+func loads(t *testing.T, kinds []hostKind, want ...string) {
+	t.Helper()
+	eventually(t, "the hosts' loaded configuration", func() error {
+		for _, k := range kinds {
+			block, err := loadedServer(k)
+			if err != nil {
+				return err
+			}
+			for _, d := range want {
+				if !strings.Contains(block, d) {
+					return fmt.Errorf("%s host %s: no %q in its server block:\n%s", k.name, k.host, d, block)
+				}
+			}
+		}
+		return nil
+	})
 }

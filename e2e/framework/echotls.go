@@ -11,10 +11,11 @@ import (
 	"time"
 )
 
-// StartEchoTLS is StartEcho serving HTTPS with the PEM certificate and key
-// (written to dir), for backend-protocol HTTPS tests. It returns once the
-// server answers over TLS.
-func StartEchoTLS(ctx context.Context, host *Host, service, pod string, port int, certPEM, keyPEM []byte, dir string) (*Echo, error) {
+// StartEchoTLS is StartEcho serving HTTPS with the PEM certificate (a
+// chain: the leaf first) and key (written to dir), for backend-protocol
+// HTTPS tests; flags are more echoserver flags (--tls-version,
+// --tls-ciphers). It returns once the server answers over TLS.
+func StartEchoTLS(ctx context.Context, host *Host, service, pod string, port int, certPEM, keyPEM []byte, dir string, flags ...string) (*Echo, error) {
 	if port < 1 || port > 65535 {
 		return nil, fmt.Errorf("echo %s: port %d out of range", pod, port)
 	}
@@ -31,7 +32,7 @@ func StartEchoTLS(ctx context.Context, host *Host, service, pod string, port int
 	}
 	addr := netip.AddrPortFrom(host.Addr(), uint16(port))
 	out := new(syncBuffer)
-	cmd := host.Command(bin, "--listen="+addr.String(), "--service="+service, "--pod="+pod, "--tls-cert="+crt, "--tls-key="+key)
+	cmd := host.Command(bin, append([]string{"--listen=" + addr.String(), "--service=" + service, "--pod=" + pod, "--tls-cert=" + crt, "--tls-key=" + key}, flags...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	proc, err := startProcess("echoserver "+pod, cmd)
 	if err != nil {

@@ -329,6 +329,15 @@ func (h *Host) AddAddress(addr netip.Addr) error {
 	return nil
 }
 
+// Blackhole makes the host send nothing to the root namespace (a
+// blackhole route to the network's gateway): a connection to it never
+// completes, as to a node that drops packets, since its SYN-ACKs and
+// resets are dropped; ARP still answers. It lasts as long as the host.
+func (h *Host) Blackhole() error {
+	_, err := ip("-n", h.netns, "route", "add", "blackhole", netip.PrefixFrom(h.net.gw, 32).String())
+	return err
+}
+
 // Command returns a command running name inside the host's network
 // namespace, killed with SIGKILL when the caller's process dies.
 func (h *Host) Command(name string, args ...string) *exec.Cmd {

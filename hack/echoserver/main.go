@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"net/http"
 	"net/http/fcgi"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +33,8 @@ func main() {
 	pod := flag.String("pod", "", "pod name reported in answers and in the X-Echo-Pod header")
 	tlsCert := flag.String("tls-cert", "", "PEM certificate; with --tls-key, serve HTTPS")
 	tlsKey := flag.String("tls-key", "", "PEM private key of --tls-cert")
+	tlsVersion := flag.String("tls-version", "", "with --tls-cert, the one TLS version served: 1.2 or 1.3 (default both)")
+	tlsCiphers := flag.String("tls-ciphers", "", "with --tls-cert, the TLS 1.2 cipher suites served, comma-separated IANA names (default Go's)")
 	shutdownTimeout := flag.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may finish after SIGTERM")
 	fastCGI := flag.Bool("fastcgi", false, "speak FastCGI (a responder, as PHP-FPM) instead of HTTP")
 	tcp := flag.String("tcp", "", "address:port of a TCP echo (a stream service's backend) served instead of HTTP")
@@ -46,11 +50,14 @@ func main() {
 	if (*tlsCert == "") != (*tlsKey == "") {
 		log.Fatal("echoserver: --tls-cert and --tls-key go together")
 	}
-	var err error
+	tlsConfig, err := serverTLS(*tlsVersion, *tlsCiphers)
+	if err != nil {
+		log.Fatalf("echoserver: %v", err)
+	}
 	if *fastCGI {
 		err = runFastCGI(*listen, *service, *pod)
 	} else {
-		err = run(*listen, *service, *pod, *tlsCert, *tlsKey, *shutdownTimeout)
+		err = run(*listen, *service, *pod, *tlsCert, *tlsKey, tlsConfig, *shutdownTimeout)
 	}
 	if err != nil {
 		log.Fatalf("echoserver: %v", err)
@@ -78,7 +85,7 @@ func runFastCGI(listen, service, pod string) error {
 }
 
 // run serves until SIGTERM or SIGINT, then drains for at most shutdownTimeout.
-func run(listen, service, pod, tlsCert, tlsKey string, shutdownTimeout time.Duration) error {
+func run(listen, service, pod, tlsCert, tlsKey string, tlsConfig *tls.Config, shutdownTimeout time.Duration) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
@@ -96,6 +103,7 @@ func run(listen, service, pod, tlsCert, tlsKey string, shutdownTimeout time.Dura
 		ReadHeaderTimeout: 10 * time.Second,
 		Protocols:         protocols,
 		ConnContext:       auth.ConnContext,
+		TLSConfig:         tlsConfig,
 	}
 	served := make(chan error, 1)
 	go func() {
@@ -121,6 +129,36 @@ func run(listen, service, pod, tlsCert, tlsKey string, shutdownTimeout time.Dura
 		return err
 	}
 	return nil
+}
+
+// serverTLS is the TLS configuration of --tls-version and --tls-ciphers:
+// a backend that speaks one TLS version, or offers only some TLS 1.2
+// cipher suites (what a proxy's protocols and ciphers must meet).
+func serverTLS(version, ciphers string) (*tls.Config, error) {
+	c := &tls.Config{}
+	switch version {
+	case "":
+	case "1.2":
+		c.MinVersion, c.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+	case "1.3":
+		c.MinVersion, c.MaxVersion = tls.VersionTLS13, tls.VersionTLS13
+	default:
+		return nil, fmt.Errorf("--tls-version %q: want 1.2 or 1.3", version)
+	}
+	if ciphers != "" {
+		byName := map[string]uint16{}
+		for _, s := range tls.CipherSuites() {
+			byName[s.Name] = s.ID
+		}
+		for _, n := range strings.Split(ciphers, ",") {
+			id, ok := byName[n]
+			if !ok {
+				return nil, fmt.Errorf("--tls-ciphers: unknown cipher suite %q", n)
+			}
+			c.CipherSuites = append(c.CipherSuites, id)
+		}
+	}
+	return c, nil
 }
 
 // runLayer4 serves the TCP and UDP echoes until one fails or SIGTERM.

@@ -75,6 +75,9 @@ type Response struct {
 //	                  /__health/ok): a readiness probe the test can fail
 //	/__seen           answers the last MaxSeen requests it echoed, as a JSON
 //	                  array of Response (what a mirror received)
+//	/__fail/<code>    a POST makes every request the pod echoes from then on
+//	                  answer <code> (200-599; 0 answers 200 again): one pod
+//	                  of a Service failing while the others answer
 //
 // and the streaming paths of special (/__slow/<n>, /__ws, /__upload,
 // /__uploads).
@@ -85,9 +88,10 @@ type Response struct {
 func Handler(service, pod string) http.Handler {
 	var uploads atomic.Int64
 	var failing atomic.Bool
+	var failCode atomic.Int64
 	var seen seenLog
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if special(w, r, pod, &uploads) || readiness(w, r, pod, &failing) || seen.serve(w, r) {
+		if special(w, r, pod, &uploads) || readiness(w, r, pod, &failing) || seen.serve(w, r) || failMode(w, r, &failCode) {
 			return
 		}
 		if r.URL.Path == "/__ok" {
@@ -97,6 +101,9 @@ func Handler(service, pod string) http.Handler {
 			return
 		}
 		status := http.StatusOK
+		if c := failCode.Load(); c != 0 {
+			status = int(c)
+		}
 		if s, ok := strings.CutPrefix(r.URL.Path, "/__status/"); ok {
 			code, err := strconv.Atoi(s)
 			if err != nil || code < 200 || code > 599 {
@@ -203,4 +210,25 @@ func serverName(r *http.Request) string {
 		return ""
 	}
 	return r.TLS.ServerName
+}
+
+// failMode serves POST /__fail/<code>, which sets the code every echoed
+// request answers (0: 200 again); it reports whether it handled r.
+func failMode(w http.ResponseWriter, r *http.Request, code *atomic.Int64) bool {
+	s, ok := strings.CutPrefix(r.URL.Path, "/__fail/")
+	if !ok {
+		return false
+	}
+	n, err := strconv.Atoi(s)
+	switch {
+	case r.Method != http.MethodPost:
+		http.Error(w, "POST to change what the pod answers", http.StatusMethodNotAllowed)
+	case err != nil || n != 0 && (n < 200 || n > 599):
+		http.Error(w, "want /__fail/<code> with a code from 200 to 599, or 0", http.StatusBadRequest)
+	default:
+		code.Store(int64(n))
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok\n")) //nolint:errcheck // the client may be gone
+	}
+	return true
 }

@@ -100,6 +100,34 @@ func TestHealth(t *testing.T) {
 	}
 }
 
+// A pod told to fail answers every echoed request with that code (and
+// still records it) until told 0.
+func TestFailMode(t *testing.T) {
+	h := Handler("svc", "pod-0")
+	do := func(method, target string) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+		return rec.Code
+	}
+	for _, s := range []struct {
+		method, target string
+		want           int
+	}{
+		{"GET", "/x", 200},
+		{"GET", "/__fail/502", 405},
+		{"POST", "/__fail/99", 400},
+		{"POST", "/__fail/502", 200},
+		{"GET", "/x", 502},
+		{"GET", "/__status/404", 404},
+		{"POST", "/__fail/0", 200},
+		{"GET", "/x", 200},
+	} {
+		if got := do(s.method, s.target); got != s.want {
+			t.Fatalf("%s %s: %d, want %d", s.method, s.target, got, s.want)
+		}
+	}
+}
+
 func TestOK(t *testing.T) {
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/__ok", nil)
