@@ -77,6 +77,12 @@ type HTTP struct {
 	// NextUpstream is the http level's proxy_next_upstream and
 	// grpc_next_upstream.
 	NextUpstream string
+	// BackendSSLProtocols are the TLS versions nginx offers HTTPS and
+	// GRPCS backends unless proxy-ssl-protocols says otherwise
+	// (proxy_ssl_protocols, grpc_ssl_protocols): those of ingress-nginx's
+	// nginx (1.23.4 and later), where Debian's 1.22 would offer TLSv1 to
+	// TLSv1.2 and fail a backend of TLS 1.3 only.
+	BackendSSLProtocols string
 	// ServerPort is the variable of the port the client connected to:
 	// $server_port, or behind the passthrough front
 	// $portico_server_port (the PROXY header's port for its socket),
@@ -153,6 +159,7 @@ func httpOf(g model.Global, opts Options) *HTTP {
 	h.Resolvers, h.ResolverIPv6Off = resolversOf(opts.Resolvers, g.Listen.DisableIPv6DNS || !opts.IPv6)
 	h.OpenFiles, h.Connections = workerLimits(g.Workers, opts.OpenFilesLimit)
 	h.NextUpstream = nextUpstream(g.Defaults.Proxy.NextUpstream, g.RetryNonIdempotent)
+	h.BackendSSLProtocols = "TLSv1.2 TLSv1.3"
 	h.ServerPort = "$server_port"
 	if opts.SSLPassthrough {
 		h.passthroughFront()
