@@ -16,16 +16,17 @@ import (
 //     request is answered 200, though the failing pod saw some of them;
 //   - "off" gives the client the failing pod's 502.
 //
-// A Service of two pods that both answer 502, with http_502: each request
-// tries both (2 requests seen for each), and with tries 1 only one. Two
-// pods that never answer (connect timeout 1 s): the request tries both
-// (504 after 2 s), with next-upstream-timeout 1 only the first (504
-// after 1 s).
+// A Service of three pods that all answer 502, with http_502: each
+// request is tried proxy-next-upstream-tries times, as ingress-nginx's
+// balancer does, other pods first and then the same ones again: 3 by
+// default, 1 with tries 1, 5 with tries 5 (counted by what the pods saw).
+// Two pods that never answer (connect timeout 1 s): 3 tries (504 after
+// 3 s), with next-upstream-timeout 1 only the first (504 after 1 s).
 func TestAnnotationsNextUpstream(t *testing.T) {
 	allowSnippets(t)
 	ns := namespace(t, "nextup")
 	pair := newApp(t, ns, "pair", 2, "")
-	bad := newApp(t, ns, "bad", 2, "")
+	bad := newApp(t, ns, "bad", 3, "")
 	dark := newApp(t, ns, "dark", 2, "")
 	for _, p := range dark.pods {
 		if err := p.host.Blackhole(); err != nil {
@@ -45,6 +46,7 @@ func TestAnnotationsNextUpstream(t *testing.T) {
 			{"off", "/off", "pair", map[string]string{"proxy-next-upstream": "off"}},
 			{"all", "/all", "bad", map[string]string{"proxy-next-upstream": "http_502"}},
 			{"once", "/once", "bad", map[string]string{"proxy-next-upstream": "http_502", "proxy-next-upstream-tries": "1"}},
+			{"five", "/five", "bad", map[string]string{"proxy-next-upstream": "http_502", "proxy-next-upstream-tries": "5"}},
 			{"dark", "/dark", "dark", map[string]string{"proxy-connect-timeout": "1"}},
 			{"brief", "/brief", "dark", map[string]string{"proxy-connect-timeout": "1", "proxy-next-upstream-timeout": "1"}},
 		} {
@@ -52,7 +54,7 @@ func TestAnnotationsNextUpstream(t *testing.T) {
 		}
 	}
 	for _, k := range kinds {
-		for _, p := range []string{"/retry", "/off", "/all", "/once", "/dark", "/brief"} {
+		for _, p := range []string{"/retry", "/off", "/all", "/once", "/five", "/dark", "/brief"} {
 			// Each path's Ingress served: not the 404 of a path it lacks.
 			expect(t, k.host+p+" routed", "GET", k.host, p+"/ready", nil, "", func(r reply) error {
 				if r.code == 404 {
@@ -64,9 +66,9 @@ func TestAnnotationsNextUpstream(t *testing.T) {
 	}
 	checkKinds(t, kinds)
 	loads(t, kinds, "proxy_next_upstream error timeout http_502;", "proxy_next_upstream off;", "proxy_next_upstream http_502;",
-		"proxy_next_upstream_tries 1;", "proxy_next_upstream_timeout 1s;")
+		"proxy_next_upstream_tries 1;", "proxy_next_upstream_tries 5;", "proxy_next_upstream_timeout 1s;")
 
-	const n = 8
+	const n = 6
 	for _, k := range kinds {
 		mark := func(s string) string { return k.name + "-" + s }
 		for i := range n {
@@ -96,20 +98,28 @@ func TestAnnotationsNextUpstream(t *testing.T) {
 		for _, tc := range []struct {
 			path  string
 			tries int
-		}{{"/all", 2}, {"/once", 1}} {
+		}{{"/all", 3}, {"/once", 1}, {"/five", 5}} {
 			for i := range n {
 				if r, err := send("GET", k.host, fmt.Sprintf("%s?m=%s-%d", tc.path, mark(tc.path[1:]), i), nil, ""); err != nil || r.code != 502 || r.echo == nil {
 					t.Fatalf("%s%s: %v %d %s, want a pod's 502", k.name, tc.path, err, r.code, short(r.body))
 				}
 			}
-			if got := seenWith(t, bad.pods[0], mark(tc.path[1:])) + seenWith(t, bad.pods[1], mark(tc.path[1:])); got != tc.tries*n {
+			got, least := 0, n
+			for _, p := range bad.pods {
+				c := seenWith(t, p, mark(tc.path[1:]))
+				got, least = got+c, min(least, c)
+			}
+			if got != tc.tries*n {
 				t.Errorf("%s%s: the pods saw %d requests of %d, want %d tries each", k.name, tc.path, got, n, tc.tries)
+			}
+			if tc.tries >= len(bad.pods) && least < n {
+				t.Errorf("%s%s: a pod saw %d of %d requests, want each tried before one is tried again", k.name, tc.path, least, n)
 			}
 		}
 		for _, tc := range []struct {
 			path     string
 			min, max time.Duration
-		}{{"/dark", 1900 * time.Millisecond, 4 * time.Second}, {"/brief", 900 * time.Millisecond, 1900 * time.Millisecond}} {
+		}{{"/dark", 2900 * time.Millisecond, 4500 * time.Millisecond}, {"/brief", 900 * time.Millisecond, 1900 * time.Millisecond}} {
 			start := time.Now()
 			r, err := send("GET", k.host, tc.path, nil, "")
 			if took := time.Since(start); err != nil || r.code != 504 || took < tc.min || took > tc.max {

@@ -23,8 +23,11 @@ local _M = {}
 
 local reply = push.reply
 
--- Most peers one request tries; proxy_next_upstream_tries caps it as well.
-local MAX_TRIES = 3
+-- Most tries of one request. Each try allows one more, as ingress-nginx's
+-- balancer does, so that nginx's proxy_next_upstream_tries caps them (a
+-- request tries the other endpoints first, then the same ones again);
+-- this bounds them where proxy_next_upstream_tries is 0 (no limit).
+local MAX_TRIES = 100
 
 local algorithms = { round_robin = round_robin, ewma = ewma }
 
@@ -287,10 +290,7 @@ function _M.balance()
   -- requests that need no retry), then a table from the second.
   local first, tried = ctx.portico_tried_first, NONE
   if not first then
-    local more = math.min(#b.endpoints, MAX_TRIES) - 1
-    if more > 0 then
-      ngx_balancer.set_more_tries(more)
-    end
+    ngx_balancer.set_more_tries(1)
     local t = ctx.portico_route and ctx.portico_route.timeouts
     if t then
       local ok, err = ngx_balancer.set_timeouts(t[1], t[2], t[3])
@@ -303,6 +303,11 @@ function _M.balance()
     if not tried then
       tried = { [first] = true }
       ctx.portico_tried = tried
+    end
+    local tries = (ctx.portico_tries or 1) + 1
+    ctx.portico_tries = tries
+    if tries < MAX_TRIES then
+      ngx_balancer.set_more_tries(1)
     end
     -- A retry goes to the endpoints nginx holds now: the one that failed
     -- may be a pod that stopped after its endpoint was removed, and the
