@@ -71,19 +71,29 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+// step is one request of a sequence to one handler, and the status it
+// must answer.
+type step struct {
+	method, target string
+	want           int
+}
+
+// run sends steps to h in order.
+func run(t *testing.T, h http.Handler, steps []step) {
+	t.Helper()
+	for _, s := range steps {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(s.method, s.target, nil))
+		if rec.Code != s.want {
+			t.Fatalf("%s %s: %d, want %d", s.method, s.target, rec.Code, s.want)
+		}
+	}
+}
+
 // /__health answers 200 until a POST to /__health/fail, then 503 until a
 // POST to /__health/ok; a GET changes nothing.
 func TestHealth(t *testing.T) {
-	h := Handler("svc", "pod-0")
-	do := func(method, target string) int {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
-		return rec.Code
-	}
-	steps := []struct {
-		method, target string
-		want           int
-	}{
+	run(t, Handler("svc", "pod-0"), []step{
 		{"GET", "/__health", 200},
 		{"GET", "/__health/fail", 405},
 		{"GET", "/__health", 200},
@@ -92,27 +102,14 @@ func TestHealth(t *testing.T) {
 		{"GET", "/other", 200},
 		{"POST", "/__health/ok", 200},
 		{"GET", "/__health", 200},
-	}
-	for _, s := range steps {
-		if got := do(s.method, s.target); got != s.want {
-			t.Fatalf("%s %s: %d, want %d", s.method, s.target, got, s.want)
-		}
-	}
+	})
 }
 
-// A pod told to fail answers every echoed request with that code (and
-// still records it) until told 0.
+// A pod told to fail answers every echoed request with that code, and
+// still records it, until told 0.
 func TestFailMode(t *testing.T) {
 	h := Handler("svc", "pod-0")
-	do := func(method, target string) int {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
-		return rec.Code
-	}
-	for _, s := range []struct {
-		method, target string
-		want           int
-	}{
+	run(t, h, []step{
 		{"GET", "/x", 200},
 		{"GET", "/__fail/502", 405},
 		{"POST", "/__fail/99", 400},
@@ -121,10 +118,12 @@ func TestFailMode(t *testing.T) {
 		{"GET", "/__status/404", 404},
 		{"POST", "/__fail/0", 200},
 		{"GET", "/x", 200},
-	} {
-		if got := do(s.method, s.target); got != s.want {
-			t.Fatalf("%s %s: %d, want %d", s.method, s.target, got, s.want)
-		}
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/__seen", nil))
+	var seen []Response
+	if err := json.Unmarshal(rec.Body.Bytes(), &seen); err != nil || len(seen) != 4 || seen[1].Path != "/x" {
+		t.Errorf("/__seen: %v %s, want the 4 requests echoed", err, rec.Body.String())
 	}
 }
 
