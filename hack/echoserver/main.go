@@ -2,7 +2,9 @@
 // answers every request with a JSON description of it, and plays an auth
 // service on /__auth/ (see package echo).
 // On the same port it speaks HTTP/2 too (cleartext by prior knowledge, or
-// ALPN h2 over TLS) and answers gRPC health checks (echo.GRPC). With
+// ALPN h2 over TLS) and answers gRPC health checks (echo.GRPC). Over TLS
+// (--tls-cert) it may speak one TLS version (--tls-version) and offer
+// only some TLS 1.2 cipher suites (--tls-ciphers). With
 // --fastcgi it is a FastCGI responder instead, as PHP-FPM is. With --tcp
 // or --udp it is the backend of a stream service instead: a TCP echo that
 // first names the pod and the client (echo.ServeTCP, which reads the PROXY
