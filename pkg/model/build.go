@@ -240,6 +240,7 @@ func (b *builder) settings(obj diag.Object, ing *networkingv1.Ingress) (annotati
 func (b *builder) serve(obj diag.Object, ing *networkingv1.Ingress, set annotations.Set, hx ingressHTTP) {
 	ref := IngressRef{ing.Namespace, ing.Name}
 	lb := cmp.Or(set.LoadBalance, b.cfg.Global.LoadBalance)
+	b.addStreamSnippet(ref, set.StreamSnippet)
 	// A canary attaches to the routes of others once they are known.
 	if set.Traffic.Canary.Enabled {
 		b.canaries = append(b.canaries, canaryIngress{ing: ing, set: set, lb: lb})

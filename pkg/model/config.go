@@ -34,6 +34,9 @@ type Config struct {
 	// Streams are the TCP and UDP services of the tcp-services and
 	// udp-services ConfigMaps, sorted by protocol and port.
 	Streams []*StreamService `json:"streams,omitempty"`
+	// StreamSnippets are the stream-snippet annotations of the served
+	// Ingresses, in Ingress order (streamsnippets.go).
+	StreamSnippets []StreamSnippet `json:"streamSnippets,omitempty"`
 	// AuthFiles are the htpasswd files basic auth locations name, sorted
 	// by Name; pkg/apply writes them, never into nginx.conf.
 	AuthFiles []*AuthFile `json:"authFiles,omitempty"`

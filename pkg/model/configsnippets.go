@@ -8,9 +8,10 @@ import (
 
 // ConfigSnippets are the operator's own nginx configuration from the
 // ConfigMap, as ingress-nginx's main-snippet, http-snippet,
-// server-snippet and location-snippet: printed in nginx's main context,
-// the http block, every server block (the catch-all server's too, which
-// serves the routed hosts) and every location (the router's too). They
+// server-snippet, location-snippet and stream-snippet: printed in nginx's
+// main context, the http block, every server block (the catch-all
+// server's too, which serves the routed hosts), every location (the
+// router's too) and the stream block. They
 // are not gated by allow-snippet-annotations, as in ingress-nginx: the
 // ConfigMap is the operator's. nginx's tokenizer checks each here, and
 // nginx -t before nginx runs it: a snippet nginx refuses is held at its
@@ -20,10 +21,11 @@ type ConfigSnippets struct {
 	HTTP     string `json:"http,omitempty"`
 	Server   string `json:"server,omitempty"`
 	Location string `json:"location,omitempty"`
+	Stream   string `json:"stream,omitempty"`
 }
 
 // SnippetKeys are the ConfigMap keys of ConfigSnippets.
-var SnippetKeys = []string{"main-snippet", "http-snippet", "server-snippet", "location-snippet"}
+var SnippetKeys = []string{"main-snippet", "http-snippet", "server-snippet", "location-snippet", "stream-snippet"}
 
 // maxConfigSnippet bounds a ConfigMap snippet's size.
 const maxConfigSnippet = 64 << 10

@@ -99,7 +99,9 @@ func Make(m *model.Config, prev *Plan, opts Options) (*Plan, error) {
 // ConfigMap), which may use more_set_headers as ingress-nginx users'
 // snippets do.
 func (p *Plan) HeadersMore() bool {
-	if len(p.HTTP.ResponseHeaders) > 0 || p.HTTP.Snippets != (model.ConfigSnippets{}) {
+	http := p.HTTP.Snippets
+	http.Stream = "" // the stream block has no headers
+	if len(p.HTTP.ResponseHeaders) > 0 || http != (model.ConfigSnippets{}) {
 		return true
 	}
 	for _, s := range p.Servers {

@@ -38,6 +38,16 @@ type Stream struct {
 	// Passthrough is the front on the HTTPS port (--enable-ssl-passthrough);
 	// nil without it.
 	Passthrough *PassthroughFront
+	// Snippets are the Ingresses' stream-snippet annotations, then the
+	// ConfigMap's stream-snippet, printed last.
+	Snippets []StreamSnippet
+}
+
+// StreamSnippet is raw configuration of the stream block (checked by the
+// model), with the comment that says whose it is.
+type StreamSnippet struct {
+	Source string
+	Text   string
 }
 
 // StreamServer is one TCP or UDP service's server block.
@@ -130,7 +140,8 @@ func peerLines(eps []model.Endpoint) []byte {
 // serve there. With the passthrough front it also moves h's HTTPS
 // listener behind the front (passthroughFront).
 func streamOf(m *model.Config, h *HTTP, opts Options) *Stream {
-	if len(m.Streams) == 0 && !opts.SSLPassthrough {
+	snippets := streamSnippetsOf(m)
+	if len(m.Streams) == 0 && !opts.SSLPassthrough && len(snippets) == 0 {
 		return nil
 	}
 	g := &m.Global
@@ -152,7 +163,21 @@ func streamOf(m *model.Config, h *HTTP, opts Options) *Stream {
 	if opts.SSLPassthrough {
 		st.Passthrough = passthroughFront(m, h, opts)
 	}
+	st.Snippets = snippets
 	return st
+}
+
+// streamSnippetsOf are the stream snippets of m: each served Ingress's,
+// oldest first, then the ConfigMap's, as ingress-nginx prints them.
+func streamSnippetsOf(m *model.Config) []StreamSnippet {
+	var out []StreamSnippet
+	for _, s := range m.StreamSnippets {
+		out = append(out, StreamSnippet{Source: "stream-snippet of Ingress " + s.Ingress.String() + " (allow-snippet-annotations)", Text: string(s.Snippet)})
+	}
+	if sn := m.Global.Snippets.Stream; sn != "" {
+		out = append(out, StreamSnippet{Source: "stream-snippet (the ConfigMap's)", Text: sn})
+	}
+	return out
 }
 
 // passthroughFront plans the front on the HTTPS port.

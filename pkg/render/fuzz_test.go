@@ -41,6 +41,7 @@ var fuzzRefs = map[string][]string{
 	// Dropped in the fuzz config (snippets not allowed), as the other
 	// snippets: any value renders as none.
 	"auth-snippet":    {"proxy_set_header X-A 1;"},
+	"stream-snippet":  {"server { listen 9000; proxy_pass 10.0.0.1:9000; }"},
 	"auth-tls-secret": {"client-ca", "web/client-ca"}, "auth-tls-verify-client": {"on", "optional", "optional_no_ca", "off"},
 	"auth-tls-match-cn": {"CN=alice", "^CN=(a|b),O=Ex Inc$"}, "auth-tls-error-page": {"https://help.example/cert"},
 	"auth-tls-verify-depth": {"1", "3"}, "auth-tls-pass-certificate-to-upstream": {"true", "false"},
@@ -268,6 +269,9 @@ func FuzzAnnotationValues(f *testing.F) {
 				if snippet {
 					t.Fatalf("%s=%q reached server %q while allow-snippet-annotations is off", name, value, s.Host)
 				}
+			}
+			if len(cfg.StreamSnippets) > 0 {
+				t.Fatalf("%s=%q reached the stream block while allow-snippet-annotations is off", name, value)
 			}
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/portico-ingress/portico/pkg/model"
+	"github.com/portico-ingress/portico/pkg/nginxconf"
 	"github.com/portico-ingress/portico/pkg/plan"
 )
 
@@ -131,4 +133,61 @@ func slice80(ns, svc string, addrs ...string) *discoveryv1.EndpointSlice {
 		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{a}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
 	}
 	return s
+}
+
+// Stream snippets, the Ingresses' (oldest first) and then the
+// ConfigMap's, print inside the stream block, which they alone bring (and
+// its modules) when there is no TCP/UDP service; not allowed, an
+// Ingress's is dropped and the ConfigMap's stays. nginx -t takes the
+// result.
+func TestRenderStreamSnippets(t *testing.T) {
+	pfx := networkingv1.PathTypePrefix
+	older := httpIngress("older", "older.example.com", map[string]string{"stream-snippet": "server { listen 127.0.0.1:19001; proxy_pass 10.0.0.1:9000; }"}, pfx, "/")
+	newer := httpIngress("newer", "newer.example.com", map[string]string{"stream-snippet": "upstream newer { server 10.0.0.2:9000; }\nserver { listen 127.0.0.1:19002; proxy_pass newer; }"}, pfx, "/")
+	newer.CreationTimestamp.Time = newer.CreationTimestamp.Add(time.Second)
+	cm := map[string]string{"allow-snippet-annotations": "true", "annotations-risk-level": "Critical",
+		"stream-snippet": "server { listen 127.0.0.1:19003 udp; proxy_pass 10.0.0.3:53; }"}
+	in := func(cm map[string]string) model.Input { return httpInput(cm, newer, older) }
+	streamBlock := func(conf []byte) []string {
+		root, err := nginxconf.Parse(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var listens []string
+		for _, d := range root {
+			if d.Name != "stream" {
+				continue
+			}
+			for _, s := range d.Block {
+				for _, l := range s.Block {
+					if s.Name == "server" && l.Name == "listen" {
+						listens = append(listens, l.Args[0])
+					}
+				}
+			}
+		}
+		return listens
+	}
+	conf, _, err := Render(planOf(t, model.Build(in(cm)), testOptions))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(streamBlock(conf), " "), "127.0.0.1:19001 127.0.0.1:19002 127.0.0.1:19003"; got != want {
+		t.Errorf("stream servers listen on %s, want %s", got, want)
+	}
+	for _, want := range []string{"ngx_stream_module.so;", "# stream-snippet of Ingress web/older (allow-snippet-annotations)\n", "# stream-snippet (the ConfigMap's)\n"} {
+		if !bytes.Contains(conf, []byte(want)) {
+			t.Errorf("nginx.conf lacks %q", want)
+		}
+	}
+	nginxTestConfig(t, "stream-snippets", func(o plan.Options) *plan.Plan { return planOf(t, model.Build(in(cm)), o) })
+
+	delete(cm, "allow-snippet-annotations")
+	conf, _, err = Render(planOf(t, model.Build(in(cm)), testOptions))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(streamBlock(conf), " "); got != "127.0.0.1:19003" {
+		t.Errorf("snippets not allowed: stream servers listen on %s, want the ConfigMap's 127.0.0.1:19003 only", got)
+	}
 }

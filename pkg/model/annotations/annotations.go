@@ -63,6 +63,8 @@ type Set struct {
 	NoInterceptErrors    bool
 	ConfigurationSnippet Snippet
 	ServerSnippet        Snippet
+	// StreamSnippet goes into nginx's stream block, once per Ingress.
+	StreamSnippet Snippet
 
 	// RedirectForm is how the locations' redirects are written.
 	RedirectForm RedirectForm

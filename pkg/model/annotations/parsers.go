@@ -44,6 +44,7 @@ const (
 	interceptErrorsParser
 	modSecurityParser
 	tracingParser
+	streamSnippetParser
 )
 
 // run runs parser p. A switch rather than function values: a direct call
@@ -125,6 +126,8 @@ func (p parser) run(a Annotations, s *Set) (ds []diag.Diagnostic) {
 		s.ModSecurity, ds = parseModSecurity(a)
 	case tracingParser:
 		s.Tracing, ds = parseTracing(a)
+	case streamSnippetParser:
+		s.StreamSnippet, ds = parseSnippet(a, nameStreamSnippet)
 	default:
 		panic("annotations: parser has no case in run")
 	}

@@ -10,6 +10,7 @@ import (
 const (
 	nameConfigurationSnippet = "configuration-snippet"
 	nameServerSnippet        = "server-snippet"
+	nameStreamSnippet        = "stream-snippet"
 )
 
 // maxSnippet bounds a snippet's size.

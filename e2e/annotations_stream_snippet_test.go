@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/e2e/framework"
+)
+
+// stream-snippet as ingress-nginx takes it: not allowed (within
+// annotations-risk-level Critical, allow-snippet-annotations off) it is
+// dropped with a Warning and the Ingress is served; allowed, its server
+// in nginx's stream block proxies TCP to a backend. A second Ingress's
+// snippet that listens on the same port makes nginx -t refuse the
+// config: that Ingress alone is held back (Warning Event naming nginx's
+// error), the first snippet and other Ingresses keep being served, and
+// the fixed snippet is applied.
+func TestAnnotationsStreamSnippet(t *testing.T) {
+	framework.SkipUnlessRoot(t)
+	ns := namespace(t, "streamsnip")
+	a := newApp(t, ns, "a", 1, "")
+	db := newStreamApp(t, ns, "db", 1, false)
+	backend := db.pods[0]
+	port, second := freePort(), freePort()
+	server := func(p int) map[string]string {
+		return map[string]string{ann + "stream-snippet": fmt.Sprintf("server {\n    listen 127.0.0.1:%d;\n    proxy_pass %s:9000;\n}", p, backend.host.Addr())}
+	}
+	echoes := func(p int) error {
+		c, err := dialStream(p, nil)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if c.pod != backend.name {
+			return fmt.Errorf("port %d: answered by %q, want %s", p, c.pod, backend.name)
+		}
+		return c.echoes("through the stream snippet")
+	}
+	// The shared controller keeps the namespace's Ingresses: take the
+	// snippets out of its stream block when done.
+	t.Cleanup(func() {
+		for _, name := range []string{"stream", "clash"} {
+			_ = env.client.NetworkingV1().Ingresses(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
+		}
+	})
+
+	putConfigMap(t, map[string]string{"annotations-risk-level": "Critical"})
+	createIngress(t, newIngress(ns, "stream", server(port), hostRule("stream.streamsnip.example.com", prefixPath("/", "a"))))
+	servedBy(t, "stream.streamsnip.example.com", "/", a)
+	eventWith(t, ns, "stream", "SnippetsDisabled: metadata.annotations[nginx.ingress.kubernetes.io/stream-snippet]")
+	if err := echoes(port); err == nil {
+		t.Errorf("a stream-snippet that is not allowed serves port %d", port)
+	}
+
+	allowSnippets(t)
+	eventually(t, "the stream-snippet serves TCP", func() error { return echoes(port) })
+
+	createIngress(t, newIngress(ns, "clash", server(port), hostRule("clash.streamsnip.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "later", nil, hostRule("later.streamsnip.example.com", prefixPath("/", "a"))))
+	servedBy(t, "later.streamsnip.example.com", "/", a)
+	eventWith(t, ns, "clash", "ConfigNotApplied", "duplicate")
+	if r := get(t, "clash.streamsnip.example.com", "/"); r.echo != nil {
+		t.Errorf("the Ingress whose stream-snippet nginx refuses is served")
+	}
+	if err := echoes(port); err != nil {
+		t.Errorf("the first stream-snippet, beside a refused one: %v", err)
+	}
+	if evs, err := warningEvents(ns, "stream"); err != nil || strings.Contains(strings.Join(evs, "\n"), "ConfigNotApplied") {
+		t.Errorf("the first Ingress: Warning Events %q %v, want no ConfigNotApplied", evs, err)
+	}
+
+	updateAnnotations(t, ns, "clash", server(second))
+	eventually(t, "the fixed stream-snippet serves TCP", func() error { return echoes(second) })
+	servedBy(t, "clash.streamsnip.example.com", "/", a)
+	if err := echoes(port); err != nil {
+		t.Errorf("the first stream-snippet: %v", err)
+	}
+}
