@@ -88,7 +88,7 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 	}
 	ing("plain", nil, class)
 	ing("cors", map[string]string{"nginx.ingress.kubernetes.io/enable-cors": "true"}, class)
-	ing("mirror", map[string]string{"nginx.ingress.kubernetes.io/opentelemetry-operation-name": "checkout"}, class)
+	ing("mirror", map[string]string{"nginx.ingress.kubernetes.io/enable-opentelemetry": "true", "nginx.ingress.kubernetes.io/opentelemetry-operation-name": "checkout"}, class)
 	ing("alias", map[string]string{"nginx.ingress.kubernetes.io/server-alias": "alias2.migrate.example.com"}, class)
 	ing("suite", map[string]string{"nginx.ingress.kubernetes.io/opentelemetry-operation-name": "checkout"}, "nginx") // not its class
 
@@ -111,7 +111,7 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 		"ConfigMap " + ctrlNS + "/ingress-nginx-tcp data[5432]": migrate.Differs,
 		"Ingress " + apps + "/plain":                            migrate.Unchanged,
 		"Ingress " + apps + "/cors":                             migrate.Unchanged,
-		"Ingress " + apps + "/mirror metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]": migrate.Unsupported,
+		"Ingress " + apps + "/mirror metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]": migrate.Differs,
 		"Ingress " + apps + "/alias metadata.annotations[nginx.ingress.kubernetes.io/server-alias]":                  migrate.Differs,
 	}
 	for k, s := range want {
@@ -124,13 +124,13 @@ func TestMigrateAgainstTheAPIServer(t *testing.T) {
 			t.Errorf("an Ingress of another class is reported: %s", k)
 		}
 	}
-	if r.Unchanged != 2 || r.Differs != 2 || r.Unsupported != 3 {
-		t.Errorf("counts %d/%d/%d, want 2 unchanged, 2 differ, 3 unsupported", r.Unchanged, r.Differs, r.Unsupported)
+	if r.Unchanged != 2 || r.Differs != 3 || r.Unsupported != 2 {
+		t.Errorf("counts %d/%d/%d, want 2 unchanged, 3 differ, 2 unsupported", r.Unchanged, r.Differs, r.Unsupported)
 	}
 	// The text report names the differences.
 	_, code, text := migrateRun(t, "--controller="+ctrlNS+"/ingress-nginx-controller")
-	if code != 1 || !strings.Contains(text, "✗ unsupported Ingress "+apps+"/mirror") || !strings.Contains(text, "opentelemetry-operation-name") ||
-		!strings.Contains(text, "7 objects: 2 unchanged, 2 behave differently, 3 with unsupported settings") ||
+	if code != 1 || !strings.Contains(text, "~ differs     Ingress "+apps+"/mirror") || !strings.Contains(text, `opentelemetry-operation-name]="checkout"`) ||
+		!strings.Contains(text, "7 objects: 2 unchanged, 3 behave differently, 2 with unsupported settings") ||
 		!strings.Contains(text, "StreamServiceNoEndpoints") {
 		t.Errorf("text report, exit %d:\n%s", code, text)
 	}

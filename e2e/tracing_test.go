@@ -26,8 +26,14 @@ type traceSeen struct{ traceID, parentID, flags, state string }
 // request with headers hdr (traceparent "" when it got none).
 func tracedBy(t *testing.T, host string, hdr map[string]string) traceSeen {
 	t.Helper()
+	return tracedAt(t, host, "/", hdr)
+}
+
+// tracedAt is tracedBy for a request to path.
+func tracedAt(t *testing.T, host, path string, hdr map[string]string) traceSeen {
+	t.Helper()
 	var seen traceSeen
-	expect(t, host+" reaches the backend", "GET", host, "/", hdr, "", func(r reply) error {
+	expect(t, host+path+" reaches the backend", "GET", host, path, hdr, "", func(r reply) error {
 		if r.code != 200 || r.echo == nil || r.echo.Service != "a" {
 			return fmt.Errorf("want the backend's 200")
 		}
@@ -269,4 +275,67 @@ func TestTracingSpansExported(t *testing.T) {
 			t.Errorf("an unsampled trace was exported: %+v", sp)
 		}
 	}
+}
+
+// opentelemetry-operation-name names nginx's spans, its variables filled
+// in per request: the ConfigMap's (ingress-nginx's documented example) on
+// a routed host and on an Ingress with only the annotation's
+// enable-opentelemetry, the annotation's in place of it beside
+// enable-opentelemetry "true"; alone, the annotation is ignored with a
+// Warning, as ingress-nginx ignores it, and a variable outside the
+// documented set refuses the Ingress. A ConfigMap name with the
+// location's labels gets them on a routed host too.
+func TestTracingSpanNames(t *testing.T) {
+	c := startCollector(t)
+	host, port, _ := net.SplitHostPort(c.addr)
+	ns := namespace(t, "spannames")
+	newApp(t, ns, "a", 1, "")
+	createIngress(t, newIngress(ns, "routed", nil, hostRule("routed.spannames.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "named", map[string]string{ann + "enable-opentelemetry": "true",
+		ann + "opentelemetry-operation-name": "${namespace}/${ingress_name} $request_method $location_path $status"},
+		hostRule("named.spannames.example.com", prefixPath("/shop", "a"))))
+	createIngress(t, newIngress(ns, "ignored", map[string]string{ann + "opentelemetry-operation-name": "ignored"},
+		hostRule("ignored.spannames.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "bad", map[string]string{ann + "enable-opentelemetry": "true",
+		ann + "opentelemetry-operation-name": "$remote_addr"}, hostRule("bad.spannames.example.com", prefixPath("/", "a"))))
+	cm := []string{"enable-opentelemetry", "true", "otlp-collector-host", host, "otlp-collector-port", port,
+		"otel-schedule-delay-millis", "200", "opentelemetry-operation-name", "HTTP $request_method $service_name $uri"}
+	putConfigMap(t, map[string]string{cm[0]: cm[1], cm[2]: cm[3], cm[4]: cm[5], cm[6]: cm[7], cm[8]: cm[9]})
+	name := func(host, path, want string) {
+		t.Helper()
+		var seen traceSeen
+		eventually(t, host+path+" traced", func() error {
+			if seen = tracedAt(t, host, path, nil); seen.parentID == "" {
+				return fmt.Errorf("the backend saw %+v: no traceparent yet", seen)
+			}
+			return nil
+		})
+		if s := c.span(t, seen.parentID); s.Name != want {
+			t.Errorf("%s%s: span named %q, want %q", host, path, s.Name, want)
+		}
+	}
+	name("routed.spannames.example.com", "/x", "HTTP GET a /x")
+	name("named.spannames.example.com", "/shop/cart", ns+"/named GET /shop 200")
+	name("ignored.spannames.example.com", "/z", "HTTP GET a /z")
+	eventWith(t, ns, "ignored", "SpanNameIgnored: metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]")
+	eventWith(t, ns, "bad", "InvalidAnnotation: metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]", "IngressRejected")
+	if r := get(t, "bad.spannames.example.com", "/"); r.code != 503 {
+		t.Errorf("the Ingress with a refused span name: %d %s, want 503", r.code, short(r.body))
+	}
+	routedInLua(t, "routed.spannames.example.com")
+
+	cm[9] = "$server_name ${namespace}/${ingress_name}$location_path"
+	putConfigMap(t, map[string]string{cm[0]: cm[1], cm[2]: cm[3], cm[4]: cm[5], cm[6]: cm[7], cm[8]: cm[9]})
+	want := "routed.spannames.example.com " + ns + "/routed/"
+	eventually(t, "the new ConfigMap name in effect", func() error {
+		seen := tracedAt(t, "routed.spannames.example.com", "/y", nil)
+		if seen.parentID == "" {
+			return fmt.Errorf("the backend saw %+v: no traceparent", seen)
+		}
+		if s := c.span(t, seen.parentID); s.Name != want {
+			return fmt.Errorf("span named %q, want %q", s.Name, want)
+		}
+		return nil
+	})
+	routedInLua(t, "routed.spannames.example.com")
 }

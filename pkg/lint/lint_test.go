@@ -59,7 +59,7 @@ func TestLintBad(t *testing.T) {
 		"Warning | Ingress lab/refs | spec.rules[0].http.paths[1].backend.service | BackendNotFound",
 		"Error | Ingress lab/snippets |  | IngressRejected",
 		"Error | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet] | AnnotationRiskTooHigh",
-		"Warning | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name] | UnsupportedAnnotation",
+		"Warning | Ingress lab/snippets | metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name] | SpanNameIgnored",
 		"Info | Ingress lab/theirs |  | NotServed",
 		"Warning | Ingress lab/typo | spec.ingressClassName | UnknownIngressClass",
 	}

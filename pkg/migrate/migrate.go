@@ -287,9 +287,10 @@ const wholeObject = "(whole object)"
 // answered the same way (a missing Service or port answers 503, an
 // unusable TLS Secret gives the default certificate, a snippet the
 // operator has not allowed is dropped, a value outside the grammar gives
-// ingress-nginx's default: AnnotationValueIgnored).
+// ingress-nginx's default: AnnotationValueIgnored, a span name without
+// enable-opentelemetry is ignored).
 var sameAsIngressNginx = map[string]bool{"AnnotationValueIgnored": true, "BackendNotFound": true, "InvalidTLSSecret": true, "NoDefaultBackend": true,
-	"SnippetsDisabled": true}
+	"SnippetsDisabled": true, "SpanNameIgnored": true}
 
 func ingressItems(ing *networkingv1.Ingress, ds []diag.Diagnostic, disableExternalName bool) []Item {
 	byField := fieldFindings(ds)

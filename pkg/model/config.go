@@ -197,6 +197,9 @@ type Tracing struct {
 	Sampler     string  `json:"sampler,omitempty"`
 	Ratio       float64 `json:"ratio,omitempty"`
 	ParentBased bool    `json:"parentBased,omitempty"`
+	// OperationName names nginx's spans (opentelemetry-operation-name);
+	// "": Portico's default name.
+	OperationName annotations.SpanName `json:"operationName,omitempty"`
 }
 
 // SpanExport is where and how nginx's spans go: POST /v1/traces (OTLP/HTTP

@@ -459,7 +459,16 @@ var configKeys = []ConfigKey{
 		Meaning: "Comma-separated prefixes of Ingress paths never redirected to HTTPS, whatever `ssl-redirect` or `force-ssl-redirect` say: an ACME HTTP-01 solver's Ingress (`/.well-known/acme-challenge/<token>`) answers over HTTP on a host that redirects the rest. A string prefix of the Ingress path, as in ingress-nginx (a request URI under it on another path is redirected).",
 		parse:   parseNoTLSRedirect},
 	{Name: "opentelemetry-config", Default: "/etc/ingress-controller/telemetry/opentelemetry.toml", Meaning: "The OpenTelemetry module's configuration file.", Differs: noOpenTelemetry},
-	{Name: "opentelemetry-operation-name", Default: "", Meaning: "The name of nginx's spans.", Differs: "Portico names nginx's spans `HTTP <method>`."},
+	{Name: "opentelemetry-operation-name", Status: annotations.Partly, Default: "",
+		Meaning: "The name of nginx's spans, e.g. `HTTP $request_method $service_name $uri`; the annotation of the same name overrides it per Ingress. docs/tracing.md.",
+		Differs: "Literal text and a fixed set of variables, filled in by Lua when the span ends: " + annotations.SpanNameGrammar + "; another variable is refused (the last good value stays). Unset, ingress-nginx's module names the span after the nginx location (e.g. `/api/`), Portico `HTTP <method>`.",
+		parse: func(v string, b *globalBuild) string {
+			n, want := annotations.ParseSpanName(v)
+			if want == "" {
+				b.g.Tracing.OperationName = n
+			}
+			return want
+		}},
 	{Name: "opentelemetry-trust-incoming-span", Status: annotations.Full, Default: "true",
 		Meaning: "With `enable-opentelemetry`, continue a valid incoming `traceparent` (same trace id and flags, a new parent id); `false`: every request starts a new trace and an incoming `tracestate` is dropped. The annotation of the same name overrides it per Ingress.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Tracing.TrustIncoming })},

@@ -49,8 +49,9 @@ type Location struct {
 	// AccessMakesRequestID: the access phase's Lua makes X-Request-ID.
 	AccessMakesRequestID bool
 	// Propagate is the access phase's Lua call that sends the backend a
-	// traceparent; "" when the location does not trace.
-	Propagate string
+	// traceparent, Finish the log phase's that ends nginx's span; "" when
+	// the location does not trace.
+	Propagate, Finish string
 	// DefaultBackend is the Lua table of the default backend the access
 	// phase hands the request to while Backend has no endpoint; "" for
 	// none (nil).
@@ -115,7 +116,7 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 		if m := l.Mirror; m != nil {
 			loc.MirrorLocation, loc.MirrorTarget, loc.MirrorHost = fmt.Sprintf("/;portico-mirror-%d", i), mirrorTarget(m), m.Host
 		}
-		loc.Propagate = propagation(h.Tracing, l.Tracing)
+		loc.Propagate, loc.Finish = propagation(h.Tracing, l.Tracing), finish(h.Tracing, l.Tracing)
 		loc.Settings = append(h.settingsDirectives(l.Proxy), loc.Extras.directives(loc.MirrorLocation)...)
 		loc.Settings = append(loc.Settings, h.WAF.directives(l.ModSecurity)...)
 		if l.SSLRedirect {

@@ -118,8 +118,8 @@ type HTTP struct {
 	BlockedAgents, BlockedReferers []string
 	// LogsRouteLabels is true when the access log names $portico_server,
 	// $portico_ingress or $portico_path (or ingress-nginx's variables
-	// made of them): the Lua router then sets them per request (it always
-	// sets $portico_backend).
+	// made of them), or the ConfigMap's span name does: the Lua router
+	// then sets them per request (it always sets $portico_backend).
 	LogsRouteLabels bool
 	// Logs are the log directives.
 	Logs Logs
@@ -183,7 +183,7 @@ func httpOf(g model.Global, opts Options) *HTTP {
 		{"X-Original-URI", "$request_uri"}, {"X-Forwarded-For", "$remote_addr"}, {"X-Forwarded-Proto", "$scheme"},
 		{"X-Forwarded-Host", "$portico_host"}, {"X-Auth-Request-Redirect", "$request_uri"}, {"X-Request-ID", "$portico_request_id"}}
 	h.Logs = logsOf(g)
-	h.LogsRouteLabels = logsAny(g, routeLabelVariables)
+	h.LogsRouteLabels = logsAny(g, routeLabelVariables) || g.Tracing.On && g.Tracing.Export != nil && g.Tracing.OperationName.RouteLabels()
 	h.RequestIDByLua = g.GenerateRequestID && !logsAny(g, requestIDVariables)
 	switch {
 	case h.RequestIDByLua:

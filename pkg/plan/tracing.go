@@ -32,6 +32,21 @@ func propagation(g model.Tracing, t *annotations.Tracing) string {
 	return `require("portico.tracing").propagate(false)`
 }
 
+// finish is the Lua call that ends nginx's span of a location with the
+// ConfigMap's tracing g and its annotations t (the log phase): with the
+// annotation's span name, or the one configure gave the worker (the
+// ConfigMap's); "" when the location does not trace. The name passed
+// ParseSpanName: it prints as a Lua string as it is.
+func finish(g model.Tracing, t *annotations.Tracing) string {
+	switch {
+	case propagation(g, t) == "":
+		return ""
+	case t != nil && t.OperationName != "":
+		return `require("portico.tracing").finish("` + string(t.OperationName) + `")`
+	}
+	return `require("portico.tracing").finish()`
+}
+
 // Propagate is the Lua call of the router's location l that gives the
 // backends of routed hosts a traceparent: "/" only, where every request
 // arrives once (the others are reached by ngx.exec from it). Routed hosts
@@ -62,6 +77,9 @@ func traceConfigOf(m *model.Config) string {
 	if e := t.Export; e != nil {
 		out += fmt.Sprintf(`, export = {host = "%s", port = %d, service = "%s", delay = %d, batch = %d, queue = %d}`,
 			e.Host, e.Port, e.Service, e.DelayMillis, e.Batch, e.Queue)
+	}
+	if t.OperationName != "" {
+		out += `, name = "` + string(t.OperationName) + `"`
 	}
 	return out + "}"
 }

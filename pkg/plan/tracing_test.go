@@ -48,3 +48,29 @@ func TestTraceConfig(t *testing.T) {
 		t.Fatalf("with a collector: %q, want %q", got, want)
 	}
 }
+
+// A location's span is named by its annotation, else by the name the
+// workers were configured with (the ConfigMap's).
+func TestSpanNames(t *testing.T) {
+	on := model.Tracing{On: true, OperationName: "HTTP $request_method $uri"}
+	for _, c := range []struct {
+		name string
+		g    model.Tracing
+		t    *annotations.Tracing
+		want string
+	}{
+		{"off", model.Tracing{OperationName: "x"}, nil, ""},
+		{"the configured name", on, nil, `require("portico.tracing").finish()`},
+		{"the annotation's", on, &annotations.Tracing{Enable: true, EnableSet: true, OperationName: "${namespace}/$ingress_name"},
+			`require("portico.tracing").finish("${namespace}/$ingress_name")`},
+		{"the annotation's tracing off", on, &annotations.Tracing{EnableSet: true, OperationName: "x"}, ""},
+	} {
+		if got := finish(c.g, c.t); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	m := &model.Config{Global: model.Global{Tracing: on}}
+	if got, want := traceConfigOf(m), `{sampler = "", ratio = 0, parent_based = false, name = "HTTP $request_method $uri"}`; got != want {
+		t.Errorf("the ConfigMap's name: %q, want %q", got, want)
+	}
+}

@@ -3,7 +3,7 @@ package annotations
 // Texts several entries share.
 const (
 	asAbove = "As above."
-	noSpans = "Debian has no nginx OpenTelemetry module: Portico makes the trace context and nginx's span in Lua and exports spans as OTLP/HTTP JSON (ConfigMap `otlp-collector-host`), not OTLP/gRPC; spans are named `HTTP <method>` (docs/tracing.md)."
+	noSpans = "Debian has no nginx OpenTelemetry module: Portico makes the trace context and nginx's span in Lua and exports spans as OTLP/HTTP JSON (ConfigMap `otlp-collector-host`), not OTLP/gRPC; spans are named `HTTP <method>` unless `opentelemetry-operation-name` names them (docs/tracing.md)."
 	// requestVariablesNote names the variables an auth template may use
 	// (RequestVariable).
 	requestVariablesNote = "`$host`, `$hostname`, `$scheme`, `$https`, `$request_uri`, `$uri`, `$args`, `$query_string`, `$request_method`, `$remote_addr`, `$remote_port`, `$remote_user`, `$server_name`, `$server_port`, `$server_addr`, `$server_protocol`, `$content_type`, `$content_length`, `$msec`, `$time_iso8601`, `$time_local`, `$ssl_client_*`, `$ssl_server_name`, `$ssl_protocol`, `$ssl_cipher`, `$http_<header>`, `$cookie_<name>`, `$arg_<name>`"
@@ -326,7 +326,9 @@ var catalog = []Entry{
 		Notes:   "`\"true\"`: the backend gets a W3C `traceparent` (made in Lua, per request) whose parent is nginx's span, which continues the client's trace or starts a new one (`opentelemetry-trust-incoming-span`); with the ConfigMap's `otlp-collector-host` nginx's sampled spans are exported. `\"false\"` turns the ConfigMap's `enable-opentelemetry` off for the Ingress. A host with an OpenTelemetry annotation keeps a `server` block (a change reloads). docs/tracing.md."},
 	{Name: nameTrustIncomingSpan, Section: SectionOther, Status: Full, Risk: RiskLow, parser: tracingParser,
 		Notes: "`\"true\"` (default: the ConfigMap's `opentelemetry-trust-incoming-span`): a valid incoming `traceparent` is continued (same trace id and flags, a new parent id); `\"false\"`: every request starts a new trace and an incoming `tracestate` is dropped."},
-	{Name: "opentelemetry-operation-name", Section: SectionOther, Differs: "Portico names nginx's spans `HTTP <method>`."},
+	{Name: nameOperationName, Section: SectionOther, Status: Partly, Risk: RiskMedium, parser: tracingParser,
+		Differs: "ingress-nginx takes only `A-Za-z0-9_-` here (its ConfigMap key takes any nginx variable); Portico takes that, spaces and the variables listed, filled in by Lua when the span ends; another variable is refused (`InvalidAnnotation`). Unset, ingress-nginx's module names the span after the nginx location (e.g. `/api/`), Portico `HTTP <method>`; `$location_path` is the nearest name to ingress-nginx's.",
+		Notes:   "The name of nginx's spans of the Ingress's locations, in place of the ConfigMap's `opentelemetry-operation-name`: " + SpanNameGrammar + "; `$service_name`, `$namespace`, `$ingress_name` and `$location_path` are the location's, as in ingress-nginx's locations, `$server_name` the host, `$status` the answer's. As in ingress-nginx it applies only beside `enable-opentelemetry: \"true\"` on the Ingress (otherwise a Warning, `SpanNameIgnored`). docs/tracing.md. e2e `TestTracingSpansExported`."},
 	{Name: nameEnableModSecurity, Section: SectionOther, Status: Full, Risk: RiskLow, parser: modSecurityParser,
 		Notes: "`\"true\"`: ModSecurity (Debian's module, loaded only while some location or the ConfigMap uses it) inspects the Ingress's requests with Portico's `modsecurity.conf` (`SecRuleEngine DetectionOnly`, as ingress-nginx's); `\"false\"` turns the ConfigMap's `enable-modsecurity` off for them. A host with any ModSecurity annotation keeps a `server` block (a change reloads): the engine runs once per request, in the first location that turns it on. docs/waf.md."},
 	{Name: nameEnableOWASPCoreRules, Section: SectionOther, Status: Full, Risk: RiskLow, parser: modSecurityParser,

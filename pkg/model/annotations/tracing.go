@@ -8,12 +8,15 @@ const (
 )
 
 // Tracing is what an Ingress's OpenTelemetry annotations ask: Enable with
-// EnableSet (given: "false" turns the ConfigMap's off), and Trust, when
-// set, in place of the ConfigMap's opentelemetry-trust-incoming-span.
+// EnableSet (given: "false" turns the ConfigMap's off), Trust, when set,
+// in place of the ConfigMap's opentelemetry-trust-incoming-span, and
+// OperationName, when set, in place of the ConfigMap's
+// opentelemetry-operation-name.
 type Tracing struct {
-	Enable    bool  `json:"enable,omitempty"`
-	EnableSet bool  `json:"enableSet,omitempty"`
-	Trust     *bool `json:"trust,omitempty"`
+	Enable        bool     `json:"enable,omitempty"`
+	EnableSet     bool     `json:"enableSet,omitempty"`
+	Trust         *bool    `json:"trust,omitempty"`
+	OperationName SpanName `json:"operationName,omitempty"`
 }
 
 func parseTracing(a Annotations) (*Tracing, []diag.Diagnostic) {
@@ -24,6 +27,20 @@ func parseTracing(a Annotations) (*Tracing, []diag.Diagnostic) {
 	ds = append(ds, d...)
 	if trustSet {
 		t.Trust = &trust
+	}
+	if v, ok := a.lookup(nameOperationName); ok {
+		n, want := ParseSpanName(v)
+		switch {
+		case want != "":
+			ds = append(ds, invalid(nameOperationName, v, want)...)
+		case !t.Enable:
+			// ingress-nginx reads the name only beside
+			// enable-opentelemetry: "true".
+			ds = append(ds, diag.Warnf(field(nameOperationName), "SpanNameIgnored",
+				`the span name applies only with enable-opentelemetry: "true" on the Ingress, as in ingress-nginx`))
+		default:
+			t.OperationName = n
+		}
 	}
 	if !set && !trustSet {
 		return nil, ds

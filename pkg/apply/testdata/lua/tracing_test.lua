@@ -60,4 +60,21 @@ function _M.test_samplers()
   tracing.configure({ sampler = "AlwaysOn", parent_based = true })
 end
 
+function _M.test_span_name()
+  local var = {
+    uri = "/shop/cart", request_uri = "/shop/cart?x=1", host = "shop.example.com", scheme = "https",
+    server_name = "_", portico_server = "shop.example.com", portico_ingress = "web/shop",
+    portico_backend = "web/cart:8080", portico_path = "/shop",
+  }
+  eq(tracing.span_name("checkout", var), "checkout", "literal text stays")
+  eq(tracing.span_name("$scheme://${host}$uri", var), "https://shop.example.com/shop/cart", "$name and ${name}")
+  eq(tracing.span_name("$namespace/$ingress_name $service_name $location_path", var), "web/shop cart /shop",
+    "the location's labels")
+  eq(tracing.span_name("$server_name $request_uri", var), "shop.example.com /shop/cart?x=1", "the host, not nginx's server_name")
+  var.portico_server = ""
+  eq(tracing.span_name("$server_name", var), "_", "no host label: nginx's server_name")
+  eq(tracing.span_name("$location_path|$namespace", {}), "|", "unset labels are empty")
+  eq(tracing.span_name("$secret ${uri", var), "$secret ${uri", "anything else stays as written")
+end
+
 return _M

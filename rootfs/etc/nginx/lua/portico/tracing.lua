@@ -14,6 +14,7 @@ local random, format, lower, concat = math.random, string.format, string.lower, 
 -- The settings of nginx.conf's init_worker (configure).
 local sampler, ratio, parent_based = "AlwaysOn", 0.01, true
 local export -- {host, port, service, delay, batch, queue}; nil: no export
+local default_name -- the ConfigMap's opentelemetry-operation-name; nil: "HTTP <method>"
 
 -- Spans waiting for export in this worker, and how many were dropped.
 local queue, dropped = {}, 0
@@ -86,6 +87,7 @@ end
 function _M.configure(cfg)
   sampler, ratio, parent_based = cfg.sampler or sampler, cfg.ratio or ratio, cfg.parent_based ~= false
   export = cfg.export
+  default_name = cfg.name
   if export then
     local ok, err = ngx.timer.every(export.delay / 1000, _M.flush)
     if not ok then
@@ -125,8 +127,45 @@ local function nanos(s)
   return format("%d", s * 1000) .. "000000"
 end
 
--- finish queues nginx's span of a sampled request (log phase).
-function _M.finish()
+-- The variables a span name may use (annotations.SpanNameVariables),
+-- of the request var at the end of its span; the location's labels are
+-- those nginx.conf's locations (or the router) set.
+local span_variables = {
+  request_method = function() return ngx.req.get_method() end,
+  uri = function(var) return var.uri end,
+  request_uri = function(var) return var.request_uri end,
+  host = function(var) return var.host end,
+  scheme = function(var) return var.scheme end,
+  server_name = function(var)
+    local s = var.portico_server
+    if s == nil or s == "" then
+      return var.server_name
+    end
+    return s
+  end,
+  status = function() return tostring(ngx.status) end,
+  namespace = function(var) return (var.portico_ingress or ""):match("^([^/]*)/") end,
+  ingress_name = function(var) return (var.portico_ingress or ""):match("/(.*)$") end,
+  service_name = function(var) return (var.portico_backend or ""):match("^[^/]*/([^:]*):") end,
+  location_path = function(var) return var.portico_path end,
+}
+
+-- span_name fills in the variables ($name or ${name}) of name, a span
+-- name the controller checked; an unknown one stays as written.
+function _M.span_name(name, var)
+  return (name:gsub("%$({?)([%w_]+)(}?)", function(open, v, close)
+    local f = span_variables[v]
+    if not f or (open == "{") ~= (close == "}") then
+      return nil
+    end
+    return f(var) or ""
+  end))
+end
+
+-- finish queues nginx's span of a sampled request (log phase), named
+-- name (the location's opentelemetry-operation-name annotation), else
+-- the ConfigMap's, else "HTTP <method>".
+function _M.finish(name)
   local v = export and ngx.var.portico_span
   if not v or v == "" then
     return
@@ -138,11 +177,12 @@ function _M.finish()
   local span, parent, trace = v:sub(1, 16), v:sub(17, -33), v:sub(-32)
   local status = ngx.status
   local method = ngx.req.get_method()
+  name = name or default_name
   queue[#queue + 1] = {
     traceId = trace,
     spanId = span,
     parentSpanId = parent ~= "" and parent or nil,
-    name = "HTTP " .. method,
+    name = name and _M.span_name(name, ngx.var) or "HTTP " .. method,
     kind = 2, -- SERVER
     startTimeUnixNano = nanos(ngx.req.start_time()),
     endTimeUnixNano = nanos(ngx.now()),
