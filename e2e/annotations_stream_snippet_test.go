@@ -18,7 +18,8 @@ import (
 // snippet that listens on the same port makes nginx -t refuse the
 // config: that Ingress alone is held back (Warning Event naming nginx's
 // error), the first snippet and other Ingresses keep being served, and
-// the fixed snippet is applied.
+// the fixed snippet is applied. One on Portico's HTTP port is refused
+// before nginx sees it.
 func TestAnnotationsStreamSnippet(t *testing.T) {
 	framework.SkipUnlessRoot(t)
 	ns := namespace(t, "streamsnip")
@@ -43,7 +44,7 @@ func TestAnnotationsStreamSnippet(t *testing.T) {
 	// The shared controller keeps the namespace's Ingresses: take the
 	// snippets out of its stream block when done.
 	t.Cleanup(func() {
-		for _, name := range []string{"stream", "clash"} {
+		for _, name := range []string{"stream", "clash", "httpport"} {
 			_ = env.client.NetworkingV1().Ingresses(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
 		}
 	})
@@ -71,6 +72,15 @@ func TestAnnotationsStreamSnippet(t *testing.T) {
 	}
 	if evs, err := warningEvents(ns, "stream"); err != nil || strings.Contains(strings.Join(evs, "\n"), "ConfigNotApplied") {
 		t.Errorf("the first Ingress: Warning Events %q %v, want no ConfigNotApplied", evs, err)
+	}
+
+	// Portico's own port: nginx -t would pass and the reload fail to
+	// bind it, so the model refuses the Ingress first.
+	createIngress(t, newIngress(ns, "httpport", server(env.portico.httpPort), hostRule("httpport.streamsnip.example.com", prefixPath("/", "a"))))
+	eventWith(t, ns, "httpport", "StreamPortTaken", "HTTP port", "IngressRejected")
+	answers(t, "httpport.streamsnip.example.com", "/", 503)
+	if err := echoes(port); err != nil {
+		t.Errorf("the first stream-snippet, beside one on the HTTP port: %v", err)
 	}
 
 	updateAnnotations(t, ns, "clash", server(second))

@@ -46,6 +46,7 @@ func Build(in Input) *Config {
 	b.optFallback = b.fallback
 	b.defaultCertificate(in.Options.DefaultCertificate)
 	b.passthroughOn = in.Options.SSLPassthrough
+	b.streamPortsHeld = streamPortsHeld(in)
 
 	cls := newClassifier(in.Options, in.IngressClasses)
 	var ings []*networkingv1.Ingress
@@ -126,6 +127,8 @@ type builder struct {
 	passthroughOn bool
 	// served is Input.Served.
 	served map[IngressRef]*networkingv1.Ingress
+	// streamPortsHeld are the ports a stream snippet may not listen on.
+	streamPortsHeld map[streamListen]string
 }
 
 // aliasClaim is a name an Ingress asks its host to answer to as well: an
@@ -228,6 +231,7 @@ func (b *builder) settings(obj diag.Object, ing *networkingv1.Ingress) (annotati
 	set, ds := annotations.Parse(anns)
 	ds = append(ds, annotations.Policy(ing.Annotations, b.cfg.Global.RiskLevel, b.cfg.Global.AllowSnippets)...)
 	ds = append(ds, b.cfg.Global.Policy.blockedWords(ing.Annotations)...)
+	ds = append(ds, b.checkStreamSnippet(set.StreamSnippet)...)
 	if diag.HasError(ds) {
 		return set, ingressHTTP{set: set}, ds
 	}
