@@ -11,9 +11,10 @@ import (
 	"github.com/portico-ingress/portico/e2e/framework"
 )
 
-// stream-snippet as ingress-nginx takes it: not allowed (within
-// annotations-risk-level Critical, allow-snippet-annotations off) it is
-// dropped with a Warning and the Ingress is served; allowed, its server
+// stream-snippet as ingress-nginx takes it: above annotations-risk-level
+// it refuses its Ingress; not allowed (within annotations-risk-level
+// Critical, allow-snippet-annotations off) it is dropped with a Warning
+// and the Ingress is served; allowed, its server
 // in nginx's stream block proxies TCP to a backend. A second Ingress's
 // snippet that listens on the same port makes nginx -t refuse the
 // config: that Ingress alone is held back (Warning Event naming nginx's
@@ -49,8 +50,11 @@ func TestAnnotationsStreamSnippet(t *testing.T) {
 		}
 	})
 
-	putConfigMap(t, map[string]string{"annotations-risk-level": "Critical"})
 	createIngress(t, newIngress(ns, "stream", server(port), hostRule("stream.streamsnip.example.com", prefixPath("/", "a"))))
+	eventWith(t, ns, "stream", "AnnotationRiskTooHigh: metadata.annotations[nginx.ingress.kubernetes.io/stream-snippet]", "IngressRejected")
+	answers(t, "stream.streamsnip.example.com", "/", 503)
+
+	putConfigMap(t, map[string]string{"annotations-risk-level": "Critical"})
 	servedBy(t, "stream.streamsnip.example.com", "/", a)
 	eventWith(t, ns, "stream", "SnippetsDisabled: metadata.annotations[nginx.ingress.kubernetes.io/stream-snippet]")
 	if err := echoes(port); err == nil {
