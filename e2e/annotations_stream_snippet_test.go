@@ -14,7 +14,7 @@ import (
 // stream-snippet as ingress-nginx takes it: above annotations-risk-level
 // it refuses its Ingress; not allowed (within annotations-risk-level
 // Critical, allow-snippet-annotations off) it is dropped with a Warning
-// and the Ingress is served; allowed, its server
+// and the Ingress is served, while the ConfigMap's stream-snippet serves; allowed, its server
 // in nginx's stream block proxies TCP to a backend. A second Ingress's
 // snippet that listens on the same port makes nginx -t refuse the
 // config: that Ingress alone is held back (Warning Event naming nginx's
@@ -27,10 +27,11 @@ func TestAnnotationsStreamSnippet(t *testing.T) {
 	a := newApp(t, ns, "a", 1, "")
 	db := newStreamApp(t, ns, "db", 1, false)
 	backend := db.pods[0]
-	port, second := freePort(), freePort()
-	server := func(p int) map[string]string {
-		return map[string]string{ann + "stream-snippet": fmt.Sprintf("server {\n    listen 127.0.0.1:%d;\n    proxy_pass %s:9000;\n}", p, backend.host.Addr())}
+	port, second, cmPort := freePort(), freePort(), freePort()
+	text := func(p int) string {
+		return fmt.Sprintf("server {\n    listen 127.0.0.1:%d;\n    proxy_pass %s:9000;\n}", p, backend.host.Addr())
 	}
+	server := func(p int) map[string]string { return map[string]string{ann + "stream-snippet": text(p)} }
 	echoes := func(p int) error {
 		c, err := dialStream(p, nil)
 		if err != nil {
@@ -54,9 +55,13 @@ func TestAnnotationsStreamSnippet(t *testing.T) {
 	eventWith(t, ns, "stream", "AnnotationRiskTooHigh: metadata.annotations[nginx.ingress.kubernetes.io/stream-snippet]", "IngressRejected")
 	answers(t, "stream.streamsnip.example.com", "/", 503)
 
-	putConfigMap(t, map[string]string{"annotations-risk-level": "Critical"})
+	// The ConfigMap's stream-snippet is the operator's: taken while the
+	// annotation's is dropped (ingress-nginx's e2e "should add
+	// stream-snippet and drop annotations per admin config").
+	putConfigMap(t, map[string]string{"annotations-risk-level": "Critical", "stream-snippet": text(cmPort)})
 	servedBy(t, "stream.streamsnip.example.com", "/", a)
 	eventWith(t, ns, "stream", "SnippetsDisabled: metadata.annotations[nginx.ingress.kubernetes.io/stream-snippet]")
+	eventually(t, "the ConfigMap's stream-snippet serves TCP", func() error { return echoes(cmPort) })
 	if err := echoes(port); err == nil {
 		t.Errorf("a stream-snippet that is not allowed serves port %d", port)
 	}

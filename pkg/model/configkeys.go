@@ -714,7 +714,7 @@ var configKeys = []ConfigKey{
 		Differs: "TCP/UDP sessions are logged to standard output, and not at all with `disable-access-log`."},
 	{Name: "stream-snippet", Status: annotations.Partly, Default: "",
 		Differs: "Portico's `stream` block has no Lua (Debian has no stream Lua module) and no `upstream_balancer`: a snippet names its peers itself.",
-		Meaning: "The operator's nginx configuration in the `stream` block, after the Ingresses' `stream-snippet` annotations; not gated by `allow-snippet-annotations` (as in ingress-nginx); its presence alone loads the stream module. nginx -t checks it first: one nginx refuses is held at its last good value (Warning Event `ConfigNotApplied` on the ConfigMap) while the rest applies. docs/layer4.md.",
+		Meaning: "The operator's nginx configuration in the `stream` block, after the Ingresses' `stream-snippet` annotations; not gated by `allow-snippet-annotations` (as in ingress-nginx); its presence alone loads the stream module. nginx -t checks it first: one nginx refuses is held at its last good value (Warning Event `ConfigNotApplied` on the ConfigMap) while the rest applies. docs/layer4.md; e2e `TestAnnotationsStreamSnippet`.",
 		parse:   snippetOption(func(b *globalBuild) *string { return &b.g.Snippets.Stream })},
 	{Name: "strict-validate-path-type", Status: annotations.Partly, Default: "true",
 		Meaning: "Check `Exact` and `Prefix` paths strictly (`true` or `false`).",
