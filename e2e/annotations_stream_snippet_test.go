@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 
@@ -97,5 +98,46 @@ func TestAnnotationsStreamSnippet(t *testing.T) {
 	servedBy(t, "clash.streamsnip.example.com", "/", a)
 	if err := echoes(port); err != nil {
 		t.Errorf("the first stream-snippet: %v", err)
+	}
+}
+
+// A stream snippet on a port another process of the node holds: nginx -t
+// passes and the reload fails to bind it, the master trying again for
+// seconds. Exactly that Ingress is held back (its error names bind()), and
+// a valid change to another Ingress in the same sync is applied, not held
+// with the master's later retries of the failed reload.
+func TestAnnotationsStreamSnippetPortInUse(t *testing.T) {
+	framework.SkipUnlessRoot(t)
+	ns := namespace(t, "streamheld")
+	a := newApp(t, ns, "a", 1, "")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	held := ln.Addr().(*net.TCPAddr).Port
+	allowSnippets(t)
+	t.Cleanup(func() {
+		_ = env.client.NetworkingV1().Ingresses(ns).Delete(context.Background(), "inuse", metav1.DeleteOptions{})
+	})
+	createIngress(t, newIngress(ns, "inuse", map[string]string{ann + "stream-snippet": fmt.Sprintf("server { listen 127.0.0.1:%d; proxy_pass 127.0.0.1:9; }", held)},
+		hostRule("inuse.streamheld.example.com", prefixPath("/", "a"))))
+	createIngress(t, newIngress(ns, "good", map[string]string{ann + "configuration-snippet": "add_header X-Good yes always;"},
+		hostRule("good.streamheld.example.com", prefixPath("/", "a"))))
+	eventWith(t, ns, "inuse", "ConfigNotApplied", "bind()")
+	servedBy(t, "good.streamheld.example.com", "/", a)
+	if evs, err := warningEvents(ns, "good"); err != nil || len(evs) > 0 {
+		t.Errorf("the valid Ingress: Warning Events %q %v, want none", evs, err)
+	}
+	// Its next change is applied too.
+	updateAnnotations(t, ns, "good", map[string]string{ann + "configuration-snippet": "add_header X-Good again always;"})
+	expect(t, "the valid Ingress's change", "GET", "good.streamheld.example.com", "/", nil, "", func(r reply) error {
+		if v := r.header.Get("X-Good"); v != "again" {
+			return fmt.Errorf("X-Good %q", v)
+		}
+		return nil
+	})
+	if r := get(t, "inuse.streamheld.example.com", "/"); r.echo != nil {
+		t.Errorf("the Ingress nginx cannot load is served")
 	}
 }

@@ -151,7 +151,7 @@ func (a *Applier) waitNewWorkers(ctx context.Context, master int, was map[int]bo
 				return nil
 			}
 		}
-		if lines := a.Nginx.Refused(mark, master); len(lines) > 0 {
+		if lines := a.Nginx.Refused(mark, master); len(lines) > 0 && !bindRetrying(lines) {
 			return &RejectedError{Err: errors.New(strings.Join(lines, "; "))}
 		}
 		select {
@@ -162,6 +162,22 @@ func (a *Applier) waitNewWorkers(ctx context.Context, master int, was map[int]bo
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// bindRetrying reports whether the master, refusing a reload, is still
+// trying to bind a port in use: nginx tries five times, 500 ms apart,
+// logging each failure, and gives up with "still could not bind()". A
+// reload refused before that would leave the later lines to be read as
+// the refusal of the next config.
+func bindRetrying(emerg []string) bool {
+	inUse := false
+	for _, l := range emerg {
+		if strings.Contains(l, "still could not bind()") {
+			return false
+		}
+		inUse = inUse || strings.Contains(l, "bind() to ") && strings.Contains(l, "Address already in use")
+	}
+	return inUse
 }
 
 // waitOldWorkers waits until none of the workers in old accepts
