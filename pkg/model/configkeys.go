@@ -461,7 +461,7 @@ var configKeys = []ConfigKey{
 	{Name: "opentelemetry-config", Default: "/etc/ingress-controller/telemetry/opentelemetry.toml", Meaning: "The OpenTelemetry module's configuration file.", Differs: noOpenTelemetry},
 	{Name: "opentelemetry-operation-name", Status: annotations.Partly, Default: "",
 		Meaning: "The name of nginx's spans, e.g. `HTTP $request_method $service_name $uri`; the annotation of the same name overrides it per Ingress. docs/tracing.md.",
-		Differs: "Literal text and a fixed set of variables, filled in by Lua when the span ends: " + annotations.SpanNameGrammar + "; another variable is refused (the last good value stays). Unset, ingress-nginx's module names the span after the nginx location (e.g. `/api/`), Portico `HTTP <method>`.",
+		Differs: "Literal text and a fixed set of variables, filled in by Lua when the span ends: " + annotations.SpanNameGrammar + "; another variable is refused (the last good value stays). Unset, ingress-nginx's module names the span after the nginx location (e.g. `/api/`), Portico `HTTP <method>`. e2e `TestTracingSpanNames`.",
 		parse: func(v string, b *globalBuild) string {
 			n, want := annotations.ParseSpanName(v)
 			if want == "" {
