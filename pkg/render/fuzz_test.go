@@ -34,7 +34,7 @@ var fuzzRefs = map[string][]string{
 	"auth-url":              {"http://10.0.0.1/a", "http://auth.example/a", "https://$host/oauth2/auth"},
 	"auth-signin":           {"https://s.example/", "https://$host/start?rd=$escaped_request_uri"},
 	"auth-response-headers": {"X-A"}, "auth-method": {"GET"},
-	"auth-cache-key": {"$http_authorization"}, "auth-cache-duration": {"200 1m", "200 1m, 401 5s"},
+	"auth-cache-key": {"$http_authorization"}, "auth-cache-duration": {"200 1m", "200 1m, 401 5s", "5m"},
 	"auth-keepalive": {"0", "4"}, "auth-keepalive-requests": {"10"}, "auth-keepalive-timeout": {"10"}, "auth-keepalive-share-vars": {"true"},
 	"auth-proxy-set-headers": {"auth-headers"}, "auth-request-redirect": {"https://a.example/"},
 	"auth-signin-redirect-param": {"next"}, "auth-always-set-cookie": {"true", "false"}, "enable-global-auth": {"false", "true"},
@@ -191,7 +191,13 @@ func allowedSkeletons() (map[string]map[string]bool, error) {
 			return
 		}
 		for name, refs := range fuzzRefs {
-			allowed[name] = map[string]bool{rejected: true}
+			// An empty value is no value: the companions alone.
+			unset, _, err := skeletonOf(fuzzInput(name, ""))
+			if err != nil {
+				allowedErr = err
+				return
+			}
+			allowed[name] = map[string]bool{rejected: true, unset: true}
 			for _, v := range refs {
 				sk, cfg, err := skeletonOf(fuzzInput(name, v))
 				if err != nil {
