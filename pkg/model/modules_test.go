@@ -57,8 +57,12 @@ func TestConfigMapTracing(t *testing.T) {
 	if len(ds) != 0 || !cmp.Equal(g.Tracing.Export, want) || g.Tracing.Ratio != 0.5 || g.Tracing.TrustIncoming {
 		t.Fatalf("export: %+v %+v %v", g.Tracing, g.Tracing.Export, ds)
 	}
+	g, _, ds = parseConfigMapKeeping(configMap(map[string]string{"opentelemetry-operation-name": "HTTP $request_method $service_name $uri"}), nil, configRefs{})
+	if len(ds) != 0 || g.Tracing.OperationName != "HTTP $request_method $service_name $uri" {
+		t.Fatalf("operation name: %+v %v", g.Tracing, ds)
+	}
 	for k, v := range map[string]string{"otlp-collector-host": `a"; os.exit()`, "otel-service-name": `x" }`, "otel-sampler": "Sometimes",
-		"otel-sampler-ratio": "2", "otlp-collector-port": "0"} {
+		"otel-sampler-ratio": "2", "otlp-collector-port": "0", "opentelemetry-operation-name": `HTTP $remote_addr`} {
 		_, _, ds := parseConfigMapKeeping(configMap(map[string]string{k: v}), nil, configRefs{})
 		if !diag.HasError(ds) || !strings.Contains(fmt.Sprint(ds), "data["+k+"]") {
 			t.Errorf("%s=%q accepted: %v", k, v, ds)
