@@ -41,7 +41,7 @@ func ParseSpanName(v string) (n SpanName, want string) {
 	if strings.TrimSpace(v) == "" {
 		return "", ""
 	}
-	bad := "want " + SpanNameGrammar
+	bad := SpanNameGrammar
 	if len(v) > maxSpanName {
 		return "", bad
 	}

@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/portico-ingress/portico/pkg/model/diag"
@@ -61,7 +62,7 @@ func TestOperationNameAnnotation(t *testing.T) {
 		}
 	}
 	_, ds = Parse(Annotations{Prefix + nameEnableOpenTelemetry: "true", Prefix + nameOperationName: "$remote_addr"})
-	if !diag.HasError(ds) || ds[0].Reason != "InvalidAnnotation" {
+	if !diag.HasError(ds) || ds[0].Reason != "InvalidAnnotation" || !strings.Contains(ds[0].Message, `: want letters, digits`) {
 		t.Errorf("$remote_addr: %v, want InvalidAnnotation", ds)
 	}
 }

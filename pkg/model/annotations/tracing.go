@@ -32,7 +32,7 @@ func parseTracing(a Annotations) (*Tracing, []diag.Diagnostic) {
 		n, want := ParseSpanName(v)
 		switch {
 		case want != "":
-			ds = append(ds, invalid(nameOperationName, v, want)...)
+			ds = append(ds, invalid(nameOperationName, v, "want "+want)...)
 		case !t.Enable:
 			// ingress-nginx reads the name only beside
 			// enable-opentelemetry: "true".
