@@ -4,5 +4,9 @@
 // through the API and assert on HTTP responses: status codes, which backend
 // answered, and what the backend saw.
 //
+// The whole suite also fails when an annotation Portico supports was set
+// on no Ingress of any test: the API server's audit log records the
+// annotations of every Ingress written.
+//
 // It needs root (network namespaces) and runs with `make e2e`.
 package e2e

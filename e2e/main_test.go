@@ -50,7 +50,7 @@ func run(m *testing.M) int {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("build portico: %v\n%s", err, out))
 	}
-	env.cp, err = framework.StartControlPlane(ctx, framework.ControlPlaneOptions{WorkDir: filepath.Join(work, "cluster")})
+	env.cp, err = framework.StartControlPlane(ctx, framework.ControlPlaneOptions{WorkDir: filepath.Join(work, "cluster"), AuditIngresses: true})
 	if err != nil {
 		return fail(err)
 	}
@@ -75,6 +75,12 @@ func run(m *testing.M) int {
 	}
 	code := m.Run()
 	env.portico.stop()
+	if code == 0 {
+		if err := checkAnnotationsExercised(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			code = 1
+		}
+	}
 	if err := writeFaultTable(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: fault table:", err)
 	}

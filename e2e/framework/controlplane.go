@@ -63,6 +63,10 @@ type ControlPlaneOptions struct {
 	// did what to which object, and the answer's code) for every request
 	// to logs/audit.log, one JSON object a line (AuditLog).
 	Audit bool
+	// AuditIngresses makes kube-apiserver write, to the same log, the
+	// body of every request that creates, updates or patches an Ingress
+	// (level Request); IngressAnnotationsAudited reads them.
+	AuditIngresses bool
 
 	// NetNS, if set, is the path of a network namespace (/run/netns/NAME)
 	// that etcd and kube-apiserver run in (nsenter --net), listening on
@@ -151,10 +155,16 @@ func StartControlPlane(ctx context.Context, opts ControlPlaneOptions) (*ControlP
 	}
 	cp.etcdArgs = cp.etcdFlags("http://" + addr + ":" + strconv.Itoa(FreePort()))
 	cp.apiArgs = cp.apiServerFlags(apiPort)
-	if opts.Audit {
+	if opts.Audit || opts.AuditIngresses {
 		policy := filepath.Join(workDir, "audit-policy.yaml")
-		const everything = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n"
-		if err := os.WriteFile(policy, []byte(everything), 0o600); err != nil {
+		rules := "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n"
+		if opts.AuditIngresses {
+			rules += "  - level: Request\n    verbs: [create, update, patch]\n    resources: [{group: networking.k8s.io, resources: [ingresses]}]\n"
+		}
+		if opts.Audit {
+			rules += "  - level: Metadata\n"
+		}
+		if err := os.WriteFile(policy, []byte(rules), 0o600); err != nil {
 			return nil, fmt.Errorf("start control plane: %w", err)
 		}
 		cp.apiArgs = append(cp.apiArgs, "--audit-policy-file="+policy, "--audit-log-path="+cp.AuditLog(), "--audit-log-mode=blocking")

@@ -12,8 +12,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -284,5 +286,51 @@ func TestFreeSubnetSkipsOneInUse(t *testing.T) {
 	}
 	if s.Overlaps(n.Subnet()) || !BenchmarkRange.Contains(s.Addr()) {
 		t.Errorf("FreeSubnet %s, while %s is in use", s, n.Subnet())
+	}
+}
+
+// The audit log gives the annotation keys of every Ingress write, however
+// it was written, and of nothing else.
+func TestIngressAnnotationsAudited(t *testing.T) {
+	SkipUnlessRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cp, err := StartControlPlane(ctx, ControlPlaneOptions{WorkDir: t.TempDir(), AuditIngresses: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cp.Stop() })
+	c := cp.Client()
+	ings := c.NetworkingV1().Ingresses("default")
+	ing, err := ings.Create(ctx, &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: "a", Annotations: map[string]string{"example.com/created": "1"}},
+		Spec:       networkingv1.IngressSpec{DefaultBackend: &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "s", Port: networkingv1.ServiceBackendPort{Number: 80}}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ing.Annotations["example.com/updated"] = "1"
+	if _, err := ings.Update(ctx, ing, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ings.Patch(ctx, "a", types.MergePatchType, []byte(`{"metadata":{"annotations":{"example.com/merged":"1"}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ings.Patch(ctx, "a", types.JSONPatchType, []byte(`[{"op":"add","path":"/metadata/annotations/example.com~1json-patched","value":"1"}]`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CoreV1().Services("default").Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "s", Annotations: map[string]string{"example.com/on-a-service": "1"}},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cp.IngressAnnotationsAudited()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"example.com/created": true, "example.com/updated": true, "example.com/merged": true, "example.com/json-patched": true}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("audited annotations %v, want %v", got, want)
 	}
 }
