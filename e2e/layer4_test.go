@@ -551,7 +551,10 @@ func TestLayer4Services(t *testing.T) {
 		})
 		reloaded := time.Since(t0)
 		sentAtReload := loop.sent.Load()
-		time.Sleep(time.Second)
+		// 20 more queries, or 10 s (a lost one waits out its second).
+		for end := time.Now().Add(10 * time.Second); loop.sent.Load()-sentAtReload < 20 && time.Now().Before(end); {
+			time.Sleep(50 * time.Millisecond)
+		}
 		close(stop)
 		<-loop.done
 		t.Logf("reload %v after the change; %d queries one at a time, %d unanswered %q", reloaded, loop.sent.Load(), loop.lost.Load(), loop.errs)

@@ -315,7 +315,8 @@ func TestStaticAliasesAndWWWRedirect(t *testing.T) {
 	}
 	for _, want := range []string{
 		`server_name "example.com" "alias.example.com";`,
-		"server_name \"www.example.com\";\n        set $portico_backend \"\";\n        set $portico_server \"www.example.com\";",
+		"server_name \"www.example.com\";\n        # The access log's",
+		"uninitialized_variable_warn off;\n        set $portico_backend \"\";\n        set $portico_server \"www.example.com\";",
 		`return 308 "$scheme://example.com$request_uri";`,
 	} {
 		if !strings.Contains(string(conf), want) {
