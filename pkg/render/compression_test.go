@@ -19,27 +19,14 @@ var compressionOptions = map[string]string{
 // left out of the types (nginx always compresses it), and load the Brotli
 // module; gzip_vary is on with either; by default neither is there.
 func TestRenderCompression(t *testing.T) {
-	conf, _, err := Render(configWith(t, compressionOptions, testOptions))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(conf)
-	for _, want := range []string{
+	s := renderConf(t, configWith(t, compressionOptions, testOptions))
+	wantIn(t, "nginx.conf", s,
 		"\nload_module /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so;\n",
-		"\n    gzip on;\n    gzip_comp_level 5;\n    gzip_disable \"msie [1-6]\\.\";\n    gzip_http_version 1.1;\n" +
+		"\n    gzip on;\n    gzip_comp_level 5;\n    gzip_disable \"msie [1-6]\\.\";\n    gzip_http_version 1.1;\n"+
 			"    gzip_min_length 100;\n    gzip_types application/json text/css;\n    gzip_proxied any;\n    gzip_vary on;\n",
 		"\n    brotli on;\n    brotli_comp_level 6;\n    brotli_min_length 30;\n    brotli_types *;\n\n",
-	} {
-		if !strings.Contains(s, want) {
-			t.Errorf("nginx.conf lacks %q", want)
-		}
-	}
-	defaults, _, _ := Render(configWith(t, nil, testOptions))
-	for _, unwanted := range []string{"gzip", "brotli"} {
-		if strings.Contains(string(defaults), unwanted) {
-			t.Errorf("default nginx.conf names %s", unwanted)
-		}
-	}
+	)
+	wantNotIn(t, "default nginx.conf", renderConf(t, configWith(t, nil, testOptions)), "gzip", "brotli")
 	// The Brotli module sends Vary only with gzip_vary, gzip's.
 	brotli, _, _ := Render(configWith(t, map[string]string{"enable-brotli": "true"}, testOptions))
 	if !strings.Contains(string(brotli), "\n    gzip_vary on;\n") || strings.Contains(string(brotli), "gzip on") {

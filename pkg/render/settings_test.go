@@ -73,12 +73,8 @@ func settingsPlan(t testing.TB, opts plan.Options) *plan.Plan {
 
 // Every key reaches nginx.conf as the directives it stands for.
 func TestRenderSettings(t *testing.T) {
-	conf, _, err := Render(settingsPlan(t, testOptions))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(conf)
-	for _, want := range []string{
+	s := renderConf(t, settingsPlan(t, testOptions))
+	wantIn(t, "nginx.conf", s,
 		"\nworker_cpu_affinity auto;\n",
 		"\nworker_rlimit_nofile 4096;\n",
 		"\nworker_shutdown_timeout 30s;\n",
@@ -98,26 +94,16 @@ func TestRenderSettings(t *testing.T) {
 		"\n    proxy_next_upstream error timeout non_idempotent;\n    grpc_next_upstream error timeout non_idempotent;\n",
 		"\n    grpc_buffer_size 64k;\n",
 		"\n        keepalive_time 30m;\n",
-		"\n        listen 127.0.0.1:80 default_server backlog=4096;\n        listen [::1]:80 default_server backlog=4096;\n" +
+		"\n        listen 127.0.0.1:80 default_server backlog=4096;\n        listen [::1]:80 default_server backlog=4096;\n"+
 			"        listen 127.0.0.1:443 ssl default_server backlog=4096;\n        listen [::1]:443 ssl default_server backlog=4096;\n",
 		"\n        listen 127.0.0.1:80;\n        listen [::1]:80;\n        listen 127.0.0.1:443 ssl;\n        listen [::1]:443 ssl;\n",
 		"\n                return 301 https://$host$portico_uri_no_slash;\n",
 		"\n    lua_shared_dict portico_ocsp 16m;\n",
-	} {
-		if !strings.Contains(s, want) {
-			t.Errorf("nginx.conf lacks %q", want)
-		}
-	}
-	for _, unwanted := range []string{"http2", "reuseport", "[::]"} {
-		if strings.Contains(strings.ReplaceAll(s, "http2_max_concurrent_streams", ""), unwanted) {
-			t.Errorf("nginx.conf has %q", unwanted)
-		}
-	}
+	)
+	wantNotIn(t, "nginx.conf", strings.ReplaceAll(s, "http2_max_concurrent_streams", ""), "http2", "reuseport", "[::]")
 	// Without a session cache neither its size nor its timeout is set.
-	noCache, _, _ := Render(configWith(t, map[string]string{"ssl-session-cache": "false"}, testOptions))
-	if strings.Contains(string(noCache), "ssl_session_cache") || strings.Contains(string(noCache), "ssl_session_timeout") {
-		t.Error("ssl-session-cache false still sets a cache")
-	}
+	noCache := renderConf(t, configWith(t, map[string]string{"ssl-session-cache": "false"}, testOptions))
+	wantNotIn(t, "nginx.conf with ssl-session-cache false", noCache, "ssl_session_cache", "ssl_session_timeout")
 }
 
 // The same settings pass the real nginx -t, DH parameters and ticket key
