@@ -32,10 +32,14 @@ var allOptions = map[string]string{
 	"disable-access-log":             "true",
 }
 
+// controllerConfigMap is the controller's ConfigMap with data.
+func controllerConfigMap(data map[string]string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "portico"}, Data: data}
+}
+
 // configWith is the seed's plan with the ConfigMap data.
 func configWith(t testing.TB, data map[string]string, opts plan.Options) *plan.Plan {
-	return staticPlan(t, seedModel(model.Build(model.Input{ConfigMap: &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "portico"}, Data: data}}).Global), opts)
+	return staticPlan(t, seedModel(model.Build(model.Input{ConfigMap: controllerConfigMap(data)}).Global), opts)
 }
 
 // Every option reaches nginx.conf as the directive it stands for.

@@ -14,9 +14,9 @@ import (
 // headersPlan is the seed's plan with every header key set, and the
 // ConfigMaps of add-headers and proxy-set-headers.
 func headersPlan(t testing.TB, opts plan.Options) *plan.Plan {
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "portico"}, Data: map[string]string{
+	cm := controllerConfigMap(map[string]string{
 		"add-headers": "ingress-nginx/response", "proxy-set-headers": "ingress-nginx/request", "hide-headers": "X-Powered-By,X-Runtime",
-		"allow-backend-server-header": "true", "proxy-add-original-uri-header": "true"}}
+		"allow-backend-server-header": "true", "proxy-add-original-uri-header": "true"})
 	named := []*corev1.ConfigMap{
 		{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "response"},
 			Data: map[string]string{"X-Frame-Options": "DENY", "Clear-Site-Data": `"cache"`, "X-Served-By": "$hostname"}},

@@ -62,8 +62,7 @@ func settingsPlan(t testing.TB, opts plan.Options) *plan.Plan {
 		t.Fatal(err)
 	}
 	dh := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "dh"}, Data: map[string][]byte{"dhparam.pem": pem}}
-	cfg := model.Build(model.Input{Secrets: []*corev1.Secret{dh}, ConfigMap: &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "portico"}, Data: settings}})
+	cfg := model.Build(model.Input{Secrets: []*corev1.Secret{dh}, ConfigMap: controllerConfigMap(settings)})
 	if len(cfg.Diagnostics) != 0 {
 		t.Fatalf("diagnostics: %v", cfg.Diagnostics)
 	}
