@@ -77,7 +77,7 @@ func BenchmarkLayer4(b *testing.B) {
 
 	direct := db.pods[0].host.Addr().String() + ":9000"
 	stream := "127.0.0.1:" + strconv.Itoa(tcpPort)
-	waitFor(b, 20*time.Second, "the TCP service", func() error { _, err := dialStream(tcpPort, nil); return err })
+	framework.WaitFor(b, 20*time.Second, "the TCP service", func() error { _, err := dialStream(tcpPort, nil); return err })
 	https := "127.0.0.1:" + strconv.Itoa(p.httpsPort)
 	tlsDirect := tlsApp.pods[0].host.Addr().String() + ":8443"
 	pool := x509.NewCertPool()
@@ -89,7 +89,7 @@ func BenchmarkLayer4(b *testing.B) {
 		{"ending at Portico", https, "site.example.com"},
 	}
 	for _, tt := range tlsTargets {
-		waitFor(b, 20*time.Second, tt.name, func() error { _, err := tlsHandshake(tt.addr, tt.sni, pool); return err })
+		framework.WaitFor(b, 20*time.Second, tt.name, func() error { _, err := tlsHandshake(tt.addr, tt.sni, pool); return err })
 	}
 	b.ResetTimer()
 

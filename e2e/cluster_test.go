@@ -22,6 +22,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+
+	"github.com/portico-ingress/portico/e2e/framework"
 )
 
 // startReplica starts another controller in its own work dir, stopped at
@@ -73,23 +75,6 @@ func ensureNamespace(t testing.TB, name string) {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
-	}
-}
-
-// waitFor retries check until it returns nil or limit passes; for waits
-// longer than eventually's.
-func waitFor(t testing.TB, limit time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after %s: %v", what, limit, err)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }
 
@@ -189,7 +174,7 @@ func TestClusterLeaderElection(t *testing.T) {
 	}
 	<-replicas[leader].exited
 	// A killed leader does not release the Lease: it expires (15 s).
-	waitFor(t, 45*time.Second, other+" takes over", statusIs(other))
+	framework.WaitFor(t, 45*time.Second, other+" takes over", statusIs(other))
 	resp, _, err := request(replicas[other].httpPort, http.MethodGet, "ha.example.com", "/", nil)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("%s after the takeover: %v %v", other, resp, err)

@@ -263,20 +263,10 @@ func tryGet(host, path string) (response, error) {
 	return r, nil
 }
 
-// eventually retries check until it returns nil or 20 s pass.
+// eventually retries check every 50 ms until it returns nil or 20 s pass.
 func eventually(t *testing.T, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	var err error
-	for {
-		if err = check(); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after 20s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	framework.Poll(t, 20*time.Second, 50*time.Millisecond, what, check)
 }
 
 // servedBy waits until host+path answers 200 from a pod of want, and

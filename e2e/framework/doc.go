@@ -18,6 +18,7 @@
 //   - NewHTTPClient and GetEcho: HTTP that never goes through a proxy, never
 //     follows redirects and refuses to connect anywhere but loopback and
 //     198.18.0.0/15.
+//   - Poll and WaitFor: a test's retries of a check, bounded in time.
 //
 // Contract:
 //   - Network and Host need root and iproute2; the control plane needs the

@@ -13,6 +13,8 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/e2e/framework"
 )
 
 // maxLoad bounds every request loop: at about 40 requests a second, a
@@ -89,7 +91,7 @@ func TestLeaderPodDeleted(t *testing.T) {
 	if _, err := kubectl("delete", "pod", "-n", controllerNS, leader, "--wait=false"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "another replica holds the Lease", func() error {
+	framework.WaitFor(t, time.Minute, "another replica holds the Lease", func() error {
 		h, err := leaseHolder()
 		if err == nil && h == leader {
 			err = fmt.Errorf("still held by %s", leader)
@@ -109,7 +111,7 @@ func TestLeaderPodDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _, _ = kubectl("delete", "ingress", "-n", "ingress-lab", "status-check") })
-	waitFor(t, time.Minute, "the new Ingress's status holds the node's address", func() error {
+	framework.WaitFor(t, time.Minute, "the new Ingress's status holds the node's address", func() error {
 		ing, err := env.client.NetworkingV1().Ingresses("ingress-lab").Get(ctx, "status-check", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -142,7 +144,7 @@ func leaseHolder() (string, error) {
 func waitGone(t *testing.T, ps ...corev1.Pod) {
 	t.Helper()
 	for _, p := range ps {
-		waitFor(t, 2*time.Minute, p.Name+" gone", func() error {
+		framework.WaitFor(t, 2*time.Minute, p.Name+" gone", func() error {
 			_, err := env.client.CoreV1().Pods(controllerNS).Get(context.Background(), p.Name, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
 				return nil

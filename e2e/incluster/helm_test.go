@@ -16,6 +16,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/e2e/framework"
 )
 
 // The chart's release on this cluster, beside deploy/portico.yaml's
@@ -69,7 +71,7 @@ func TestHelmChartInstall(t *testing.T) {
 	ing := strings.Replace(string(apiIngress("helm-web")), "ingressClassName: nginx", "ingressClassName: "+helmClass, 1)
 	// Until kube-proxy routes the webhook Service's new cluster IP, the API
 	// server's calls to it fail (failurePolicy Fail).
-	waitFor(t, 30*time.Second, "an Ingress of the release's class admitted", func() error {
+	framework.WaitFor(t, 30*time.Second, "an Ingress of the release's class admitted", func() error {
 		_, err := kubectlIn([]byte(ing), "apply", "-f", "-")
 		if err != nil && !strings.Contains(err.Error(), "failed calling webhook") {
 			t.Fatal(err)
@@ -77,7 +79,7 @@ func TestHelmChartInstall(t *testing.T) {
 		return err
 	})
 	t.Cleanup(func() { _, _ = kubectl("delete", "ingress", "-n", "ingress-lab", "helm-web") })
-	waitFor(t, time.Minute, "helm-web.example.com served by the chart's controller", func() error {
+	framework.WaitFor(t, time.Minute, "helm-web.example.com served by the chart's controller", func() error {
 		status, from, body, err := get(podURL(pod, 80, "/"), "helm-web.example.com")
 		if err == nil && (status != http.StatusOK || !strings.HasPrefix(from, "api-")) {
 			err = fmt.Errorf("%d from %q: %.200s", status, from, body)
@@ -90,7 +92,7 @@ func TestHelmChartInstall(t *testing.T) {
 	if _, err := kubectl("wait", "-n", "ingress-lab", "--for=condition=Available", "deploy/tcp-echo", "--timeout=60s"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "the TCP service on the chart's controller", func() error {
+	framework.WaitFor(t, time.Minute, "the TCP service on the chart's controller", func() error {
 		return tcpEcho(net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(helmTCPPort)), "tcp-echo-", pod.Status.PodIP)
 	})
 	// portico conf in the Pod: the server block, and the echo Pod as the
@@ -123,7 +125,7 @@ func TestHelmChartInstall(t *testing.T) {
 	bad := strings.Replace(string(apiIngress("helm-bad", `nginx.ingress.kubernetes.io/proxy-body-size: "lots"`)),
 		"ingressClassName: nginx", "ingressClassName: "+helmClass, 1)
 	var msg string
-	waitFor(t, 30*time.Second, "the bad Ingress refused by the chart's webhook", func() error {
+	framework.WaitFor(t, 30*time.Second, "the bad Ingress refused by the chart's webhook", func() error {
 		_, err := kubectlIn([]byte(bad), "apply", "-f", "-")
 		if err == nil {
 			_, _ = kubectl("delete", "ingress", "-n", "ingress-lab", "helm-bad")
@@ -144,7 +146,7 @@ func TestHelmChartInstall(t *testing.T) {
 		"--set", "controller.config.proxy-body-size=1k", "--wait", "--timeout=3m"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "proxy-body-size 1k from controller.config", func() error {
+	framework.WaitFor(t, time.Minute, "proxy-body-size 1k from controller.config", func() error {
 		req, _ := http.NewRequest(http.MethodPost, podURL(pod, 80, "/"), bytes.NewReader(make([]byte, 4096)))
 		req.Host = "helm-web.example.com"
 		resp, err := env.http.Do(req)
@@ -168,7 +170,7 @@ func TestHelmChartInstall(t *testing.T) {
 	// ingress-nginx's families, from inside the image: nginx's processes
 	// (/proc) and connections (stub_status), the request just counted,
 	// under this Pod's name.
-	waitFor(t, 30*time.Second, "ingress-nginx's families on /metrics", func() error {
+	framework.WaitFor(t, 30*time.Second, "ingress-nginx's families on /metrics", func() error {
 		_, _, body, err := get(podURL(pod, 10254, "/metrics"), "")
 		if err != nil {
 			return err
@@ -235,7 +237,7 @@ func tcpEcho(addr, podPrefix, clientIP string) error {
 func helmControllerPod(t *testing.T) corev1.Pod {
 	t.Helper()
 	var p corev1.Pod
-	waitFor(t, 2*time.Minute, "the chart's controller Ready", func() error {
+	framework.WaitFor(t, 2*time.Minute, "the chart's controller Ready", func() error {
 		ps := pods(t, helmNS, "app.kubernetes.io/instance="+helmRelease+",app.kubernetes.io/component=controller")
 		if len(ps) != 1 {
 			return fmt.Errorf("%d controller Pods", len(ps))

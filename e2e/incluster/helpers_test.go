@@ -16,22 +16,6 @@ import (
 	"github.com/portico-ingress/portico/e2e/framework"
 )
 
-// waitFor retries check every 200 ms until it returns nil or limit passes.
-func waitFor(t *testing.T, limit time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after %s: %v", what, limit, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // podReady reports whether p's Ready condition is True.
 func podReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
@@ -65,7 +49,7 @@ func pods(t *testing.T, ns, selector string) []corev1.Pod {
 func readyControllers(t *testing.T) []corev1.Pod {
 	t.Helper()
 	var ready []corev1.Pod
-	waitFor(t, 2*time.Minute, "2 controller replicas Running and Ready", func() error {
+	framework.WaitFor(t, 2*time.Minute, "2 controller replicas Running and Ready", func() error {
 		all, err := env.client.CoreV1().Pods(controllerNS).List(context.Background(), metav1.ListOptions{LabelSelector: controllerLabels})
 		if err != nil {
 			return err

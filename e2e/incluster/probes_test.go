@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/portico-ingress/portico/e2e/framework"
 )
 
 // A controller Pod whose nginx cannot start (another container of the Pod
@@ -60,7 +62,7 @@ spec:
 		}
 		return err
 	}
-	waitFor(t, time.Minute, "the controller running, its /healthz and probe failing", func() error {
+	framework.WaitFor(t, time.Minute, "the controller running, its /healthz and probe failing", func() error {
 		p, err := env.client.CoreV1().Pods(controllerNS).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -137,7 +139,7 @@ func TestHealthzFailsOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	healthz := podURL(p, 10254, "/healthz")
-	waitFor(t, 30*time.Second, "/healthz 503 shutting down", func() error {
+	framework.WaitFor(t, 30*time.Second, "/healthz 503 shutting down", func() error {
 		status, _, body, err := get(healthz, "")
 		if err == nil && (status != http.StatusServiceUnavailable || !strings.Contains(body, "shutting down")) {
 			err = fmt.Errorf("%d %q", status, body)
@@ -196,7 +198,7 @@ func TestReadinessTakesEndpointOut(t *testing.T) {
 	// onlyFrom waits until 20 requests in a row are answered by want.
 	onlyFrom := func(want string) time.Duration {
 		start := time.Now()
-		waitFor(t, 15*time.Second, "only "+want+" answers", func() error {
+		framework.WaitFor(t, 15*time.Second, "only "+want+" answers", func() error {
 			for range 20 {
 				status, pod, body, err := get(nodeURL("/api/only"), "app.example.com")
 				if err == nil && (status != 200 || pod != want) {
@@ -230,7 +232,7 @@ func TestReadinessTakesEndpointOut(t *testing.T) {
 	l.check(t, "one backend unready")
 
 	health(api[1], "fail")
-	waitFor(t, 15*time.Second, "503 naming the cause once no Pod is ready", func() error {
+	framework.WaitFor(t, 15*time.Second, "503 naming the cause once no Pod is ready", func() error {
 		status, _, body, err := get(nodeURL("/api/none"), "app.example.com")
 		if err == nil && (status != http.StatusServiceUnavailable || !strings.Contains(body, "ingress-lab/api-service")) {
 			err = fmt.Errorf("%d %.200q", status, body)
@@ -250,7 +252,7 @@ func TestReadinessTakesEndpointOut(t *testing.T) {
 
 	health(api[0], "ok")
 	health(api[1], "ok")
-	waitFor(t, 15*time.Second, "both Pods serve again", func() error {
+	framework.WaitFor(t, 15*time.Second, "both Pods serve again", func() error {
 		seen := map[string]bool{}
 		for range 40 {
 			status, pod, _, err := get(nodeURL("/api/back"), "app.example.com")

@@ -73,7 +73,7 @@ func TestValidatingWebhook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the webhook Service routed", func() error {
+	framework.WaitFor(t, 30*time.Second, "the webhook Service routed", func() error {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort(svc.Spec.ClusterIP, "443"), time.Second)
 		if err == nil {
 			c.Close()
@@ -81,7 +81,7 @@ func TestValidatingWebhook(t *testing.T) {
 		return err
 	})
 	var msg string
-	waitFor(t, 30*time.Second, "the bad Ingress refused by the webhook", func() error {
+	framework.WaitFor(t, 30*time.Second, "the bad Ingress refused by the webhook", func() error {
 		_, err := kubectlIn(ingress("webhook-bad", "lots"), "apply", "-f", "-")
 		if err == nil {
 			_, _ = kubectl("delete", "ingress", "-n", "ingress-lab", "webhook-bad")
