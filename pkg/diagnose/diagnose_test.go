@@ -139,14 +139,13 @@ func lua(s *Snapshot, names ...string) *Controller {
 
 func TestDiagnose(t *testing.T) {
 	healthy := func() *Snapshot {
-		return &Snapshot{
+		return &Snapshot{Input: model.Input{
 			Ingresses:      []*networkingv1.Ingress{ingress("api", "nginx", "app.example.com", "/api", "api-service", num(80), 1)},
 			IngressClasses: []*networkingv1.IngressClass{ourClass(), otherClass()},
 			Services:       []*corev1.Service{service("api-service", "")},
 			EndpointSlices: []*discoveryv1.EndpointSlice{slice("api-service", "", endpoint{addr: "10.0.0.5", pod: "api-1", ready: true})},
-			Pods:           []*corev1.Pod{pod("api-1", corev1.ConditionTrue)},
 			Options:        opts, Now: now,
-		}
+		}, Pods: []*corev1.Pod{pod("api-1", corev1.ConditionTrue)}}
 	}
 	tests := []struct {
 		name   string

@@ -4,33 +4,21 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/portico-ingress/portico/pkg/apply"
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/plan"
 )
 
-// Snapshot is everything Diagnose reads.
+// Snapshot is everything Diagnose reads: the model's input as the
+// controller would build it (with no previous model; Options are the
+// controller's, Controller.Status.Options wins when set), and what
+// explains the answer beside it.
 type Snapshot struct {
-	Ingresses      []*networkingv1.Ingress
-	IngressClasses []*networkingv1.IngressClass
-	Services       []*corev1.Service
-	EndpointSlices []*discoveryv1.EndpointSlice
-	Secrets        []*corev1.Secret
-	ConfigMap      *corev1.ConfigMap
-	// ConfigMaps are those the Ingresses' annotations name that exist.
-	ConfigMaps []*corev1.ConfigMap
-	// TCPServices and UDPServices are the controller's ConfigMaps of TCP
-	// and UDP services; nil when it has none.
-	TCPServices, UDPServices *corev1.ConfigMap
+	model.Input
 	// Pods and Events explain not-ready endpoints; they may be partial.
 	Pods   []*corev1.Pod
 	Events []*corev1.Event
-	// Options are the controller's; Controller.Status.Options wins when set.
-	Options model.Options
-	Now     time.Time
 	// Controller is what the running controller reported; nil when it was
 	// not asked.
 	Controller *Controller
@@ -97,17 +85,7 @@ func (s *Snapshot) options() model.Options {
 
 // build runs the controller's model on the snapshot.
 func (s *Snapshot) build() *model.Config {
-	return model.Build(model.Input{
-		Ingresses:      s.Ingresses,
-		IngressClasses: s.IngressClasses,
-		Services:       s.Services,
-		EndpointSlices: s.EndpointSlices,
-		Secrets:        s.Secrets,
-		ConfigMap:      s.ConfigMap,
-		ConfigMaps:     s.ConfigMaps,
-		TCPServices:    s.TCPServices,
-		UDPServices:    s.UDPServices,
-		Options:        s.options(),
-		Now:            s.Now,
-	})
+	in := s.Input
+	in.Options = s.options()
+	return model.Build(in)
 }

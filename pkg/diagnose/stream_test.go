@@ -10,6 +10,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/portico-ingress/portico/pkg/model"
 )
 
 // streamSnapshot has Service lab/db with TCP port "pg" 5432 and UDP port
@@ -22,8 +24,8 @@ func streamSnapshot(tcp, udp map[string]string) *Snapshot {
 	es := slice("db", "pg", endpoint{addr: "10.0.0.7", pod: "db-0", ready: true})
 	dns, udpProto, p53 := "dns", corev1.ProtocolUDP, int32(5353)
 	es.Ports = append(es.Ports, discoveryv1.EndpointPort{Name: &dns, Port: &p53, Protocol: &udpProto})
-	s := &Snapshot{Services: []*corev1.Service{svc}, EndpointSlices: []*discoveryv1.EndpointSlice{es},
-		Pods: []*corev1.Pod{pod("db-0", corev1.ConditionTrue)}, Options: opts, Now: now}
+	s := &Snapshot{Input: model.Input{Services: []*corev1.Service{svc}, EndpointSlices: []*discoveryv1.EndpointSlice{es}, Options: opts, Now: now},
+		Pods: []*corev1.Pod{pod("db-0", corev1.ConditionTrue)}}
 	if tcp != nil {
 		s.TCPServices = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: "tcp"}, Data: tcp}
 	}
@@ -170,14 +172,13 @@ func TestDiagnosePassthrough(t *testing.T) {
 		ing.Annotations = map[string]string{"nginx.ingress.kubernetes.io/ssl-passthrough": "true"}
 		o := opts
 		o.SSLPassthrough = passthroughOn
-		return &Snapshot{
+		return &Snapshot{Input: model.Input{
 			Ingresses:      []*networkingv1.Ingress{ing},
 			IngressClasses: []*networkingv1.IngressClass{ourClass()},
 			Services:       []*corev1.Service{service("argocd", "")},
 			EndpointSlices: []*discoveryv1.EndpointSlice{slice("argocd", "", endpoint{addr: "10.0.0.9", pod: "argocd-0", ready: true})},
-			Pods:           []*corev1.Pod{pod("argocd-0", corev1.ConditionTrue)},
 			Options:        o, Now: now,
-		}
+		}, Pods: []*corev1.Pod{pod("argocd-0", corev1.ConditionTrue)}}
 	}
 	write := func(r Report) string {
 		var buf bytes.Buffer
