@@ -19,16 +19,8 @@ const (
 
 // lbOf returns the algorithm the Lua balancer holds for backend name.
 func lbOf(name string) (string, error) {
-	bs, err := env.portico.luaBackends()
-	if err != nil {
-		return "", err
-	}
-	for _, b := range bs.Backends {
-		if b.Name == name {
-			return b.LoadBalance, nil
-		}
-	}
-	return "", fmt.Errorf("backend %s not in Lua", name)
+	b, err := env.portico.luaBackend(name)
+	return b.LoadBalance, err
 }
 
 // The ConfigMap's load-balance sets the default algorithm, the annotation

@@ -129,16 +129,11 @@ func TestScaleEndpointsWithoutReload(t *testing.T) {
 	a.pods = a.pods[:1]
 	a.syncSlice(t, "")
 	eventually(t, "Lua holds one endpoint", func() error {
-		bs, err := env.portico.luaBackends()
-		if err != nil {
-			return err
+		b, err := env.portico.luaBackend(ns + "/web:80")
+		if err == nil && len(b.Endpoints) != 1 {
+			err = fmt.Errorf("backend %+v", b)
 		}
-		for _, b := range bs.Backends {
-			if b.Name == ns+"/web:80" && len(b.Endpoints) == 1 {
-				return nil
-			}
-		}
-		return fmt.Errorf("backends %+v", bs)
+		return err
 	})
 	for _, p := range gone {
 		p.echo.Stop()
@@ -258,16 +253,11 @@ func TestRetryUsesTheCurrentEndpoints(t *testing.T) {
 	a.pods = a.pods[len(old):]
 	a.syncSlice(t, "")
 	eventually(t, "Lua holds the new endpoint alone", func() error {
-		bs, err := env.portico.luaBackends()
-		if err != nil {
-			return err
+		b, err := env.portico.luaBackend(ns + "/api:80")
+		if err == nil && (len(b.Endpoints) != 1 || b.Endpoints[0].Address != a.pods[0].host.Addr().String()) {
+			err = fmt.Errorf("backend %+v", b)
 		}
-		for _, b := range bs.Backends {
-			if b.Name == ns+"/api:80" && len(b.Endpoints) == 1 && b.Endpoints[0].Address == a.pods[0].host.Addr().String() {
-				return nil
-			}
-		}
-		return fmt.Errorf("backends %+v", bs)
+		return err
 	})
 	for _, p := range old {
 		p.echo.Kill()

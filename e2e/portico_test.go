@@ -143,14 +143,17 @@ func (p *portico) status() (controllerStatus, error) {
 
 // luaBackends is what GET /configuration/backends returns.
 type luaBackends struct {
-	Backends []struct {
-		Name        string `json:"name"`
-		LoadBalance string `json:"loadBalance"`
-		Endpoints   []struct {
-			Address string `json:"address"`
-			Port    int    `json:"port"`
-		} `json:"endpoints"`
-	} `json:"backends"`
+	Backends []luaBackend `json:"backends"`
+}
+
+// luaBackend is one backend the Lua balancer holds.
+type luaBackend struct {
+	Name        string `json:"name"`
+	LoadBalance string `json:"loadBalance"`
+	Endpoints   []struct {
+		Address string `json:"address"`
+		Port    int    `json:"port"`
+	} `json:"endpoints"`
 }
 
 func (p *portico) luaBackends() (luaBackends, error) {
@@ -160,6 +163,21 @@ func (p *portico) luaBackends() (luaBackends, error) {
 		return b, err
 	}
 	return b, json.Unmarshal([]byte(body), &b)
+}
+
+// luaBackend is the backend name (namespace/service:port) as the Lua
+// balancer holds it; an error when it holds none of that name.
+func (p *portico) luaBackend(name string) (luaBackend, error) {
+	bs, err := p.luaBackends()
+	if err != nil {
+		return luaBackend{}, err
+	}
+	for _, b := range bs.Backends {
+		if b.Name == name {
+			return b, nil
+		}
+	}
+	return luaBackend{}, fmt.Errorf("backend %s not in Lua: %+v", name, bs)
 }
 
 func (p *portico) stop() {
