@@ -39,10 +39,10 @@ func TestAnnotationsStreamSnippet(t *testing.T) {
 			return err
 		}
 		defer c.Close()
-		if c.pod != backend.name {
-			return fmt.Errorf("port %d: answered by %q, want %s", p, c.pod, backend.name)
+		if c.Pod != backend.name {
+			return fmt.Errorf("port %d: answered by %q, want %s", p, c.Pod, backend.name)
 		}
-		return c.echoes("through the stream snippet")
+		return c.Echoes("through the stream snippet", streamEchoTimeout)
 	}
 	// The shared controller keeps the namespace's Ingresses: take the
 	// snippets out of its stream block when done.

@@ -212,20 +212,16 @@ func newStreamAppTB(tb testing.TB, ns, name string, listed int) *streamApp {
 // tcpThroughput writes 64 KiB blocks to the TCP echo at addr for d while
 // reading them back, and returns MB/s each way.
 func tcpThroughput(tb testing.TB, addr string, d time.Duration) float64 {
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	c, err := framework.DialStreamEcho(addr, nil, 2*time.Second)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer c.Close()
-	r := bufio.NewReader(c)
-	if _, err := r.ReadString('\n'); err != nil { // the greeting
-		tb.Fatal(err)
-	}
 	var n int64
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		n, _ = io.Copy(io.Discard, r)
+		n, _ = io.Copy(io.Discard, c)
 	}()
 	block := make([]byte, 64<<10)
 	start := time.Now()
@@ -234,7 +230,7 @@ func tcpThroughput(tb testing.TB, addr string, d time.Duration) float64 {
 			tb.Fatal(err)
 		}
 	}
-	_ = c.(*net.TCPConn).CloseWrite()
+	_ = c.Conn.(*net.TCPConn).CloseWrite()
 	<-done
 	return float64(n) / time.Since(start).Seconds() / 1e6
 }

@@ -128,10 +128,10 @@ func TestIngressNginxChart(t *testing.T) {
 					return err
 				}
 				defer c.Close()
-				if c.pod != "echo-0" {
-					return fmt.Errorf("answered by %q", c.pod)
+				if c.Pod != "echo-0" {
+					return fmt.Errorf("answered by %q", c.Pod)
 				}
-				return c.echoes("through the chart's tcp value")
+				return c.Echoes("through the chart's tcp value", streamEchoTimeout)
 			})
 			eventually(t, "the chart's UDP service on port 5353", func() error {
 				got, err := framework.UDPExchange("127.0.0.1:5353", "q", time.Second)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -156,60 +155,14 @@ func putServicesConfigMap(t testing.TB, ns, name string, data map[string]string)
 	}
 }
 
-// tcpConn is a connection to a TCP echo through Portico: the greeting
-// read, the pod and the client it names.
-type tcpConn struct {
-	net.Conn
-	r           *bufio.Reader
-	pod, client string
-}
-
 // dialStream connects to 127.0.0.1:port, writes header first (a PROXY
 // header, or nothing), and reads the echo's greeting.
-func dialStream(port int, header []byte) (*tcpConn, error) {
-	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 2*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
-	if len(header) > 0 {
-		if _, err := c.Write(header); err != nil {
-			c.Close()
-			return nil, err
-		}
-	}
-	tc := &tcpConn{Conn: c, r: bufio.NewReader(c)}
-	line, err := tc.r.ReadString('\n')
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("greeting: %q, %w", line, err)
-	}
-	for _, f := range strings.Fields(line) {
-		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "pod":
-			tc.pod = v
-		case "client":
-			tc.client = v
-		}
-	}
-	_ = c.SetDeadline(time.Time{})
-	return tc, nil
+func dialStream(port int, header []byte) (*framework.StreamConn, error) {
+	return framework.DialStreamEcho("127.0.0.1:"+strconv.Itoa(port), header, 3*time.Second)
 }
 
-// echoes writes msg and checks it comes back.
-func (c *tcpConn) echoes(msg string) error {
-	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
-	defer c.SetDeadline(time.Time{})
-	if _, err := c.Write([]byte(msg + "\n")); err != nil {
-		return err
-	}
-	got, err := c.r.ReadString('\n')
-	if err != nil || got != msg+"\n" {
-		return fmt.Errorf("echo of %q: %q, %v", msg, got, err)
-	}
-	return nil
-}
+// streamEchoTimeout bounds one line's echo through Portico.
+const streamEchoTimeout = 3 * time.Second
 
 // podOf is the pod that answers a new connection to port.
 func podOf(port int) (string, error) {
@@ -218,7 +171,7 @@ func podOf(port int) (string, error) {
 		return "", err
 	}
 	defer c.Close()
-	return c.pod, nil
+	return c.Pod, nil
 }
 
 // udpLoop sends one UDP query a new session at a time to port until
@@ -309,7 +262,7 @@ func TestLayer4Services(t *testing.T) {
 	})
 	putServicesConfigMap(t, ns, "udp", map[string]string{strconv.Itoa(udpPort): ns + "/db:53"})
 
-	var greeting *tcpConn
+	var greeting *framework.StreamConn
 	eventually(t, "the TCP service answers", func() error {
 		c, err := dialStream(tcpPort, nil)
 		if err != nil {
@@ -319,10 +272,10 @@ func TestLayer4Services(t *testing.T) {
 		return nil
 	})
 	defer greeting.Close()
-	if greeting.pod != "db-0" || !strings.HasPrefix(greeting.client, env.net.Gateway().String()+":") {
-		t.Errorf("TCP service: pod %q saw client %q; want db-0 and nginx's address %s", greeting.pod, greeting.client, env.net.Gateway())
+	if greeting.Pod != "db-0" || !strings.HasPrefix(greeting.Client, env.net.Gateway().String()+":") {
+		t.Errorf("TCP service: pod %q saw client %q; want db-0 and nginx's address %s", greeting.Pod, greeting.Client, env.net.Gateway())
 	}
-	if err := greeting.echoes("hello"); err != nil {
+	if err := greeting.Echoes("hello", streamEchoTimeout); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the UDP service answers", func() error {
@@ -417,16 +370,16 @@ func TestLayer4Services(t *testing.T) {
 			// Encode only: the backend sees the real client, this test.
 			{"encode", ppSend, nil, "127.0.0.1:"},
 		} {
-			var c *tcpConn
+			var c *framework.StreamConn
 			eventually(t, tc.name, func() error {
 				var err error
 				c, err = dialStream(tc.port, tc.header)
 				return err
 			})
-			if c.pod != "pp-0" || !strings.HasPrefix(c.client, tc.want) {
-				t.Errorf("%s: pod %q saw client %q, want %q", tc.name, c.pod, c.client, tc.want)
+			if c.Pod != "pp-0" || !strings.HasPrefix(c.Client, tc.want) {
+				t.Errorf("%s: pod %q saw client %q, want %q", tc.name, c.Pod, c.Client, tc.want)
 			}
-			if err := c.echoes("after the header"); err != nil {
+			if err := c.Echoes("after the header", streamEchoTimeout); err != nil {
 				t.Errorf("%s: %v", tc.name, err)
 			}
 			c.Close()
@@ -464,7 +417,7 @@ func TestLayer4Services(t *testing.T) {
 		close(stop)
 		<-udp.done
 		// The stream opened before the change still runs, to db-0.
-		if err := greeting.echoes("still here"); err != nil {
+		if err := greeting.Echoes("still here", streamEchoTimeout); err != nil {
 			t.Errorf("the stream opened before the endpoint change: %v", err)
 		}
 		if n := udp.lost.Load(); n != 0 {
@@ -512,7 +465,7 @@ func TestLayer4Services(t *testing.T) {
 		if after.Nginx.Reloads <= st.Nginx.Reloads {
 			t.Errorf("a port change did not reload nginx (%d -> %d)", st.Nginx.Reloads, after.Nginx.Reloads)
 		}
-		if err := other.echoes("across the reload"); err != nil {
+		if err := other.Echoes("across the reload", streamEchoTimeout); err != nil {
 			t.Errorf("a stream on another port across the reload: %v", err)
 		}
 	})
@@ -593,7 +546,7 @@ func TestLayer4Services(t *testing.T) {
 		defer c.Close()
 		t0 := time.Now()
 		_ = c.SetReadDeadline(t0.Add(5 * time.Second))
-		n, err := c.r.Read(make([]byte, 1))
+		n, err := c.Read(make([]byte, 1))
 		if d := time.Since(t0); !errors.Is(err, io.EOF) || d < 900*time.Millisecond {
 			t.Errorf("an idle session with proxy-stream-timeout 1s: read %d bytes, %v after %v; want EOF after about 1 s", n, err, d)
 		}

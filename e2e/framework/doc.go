@@ -8,7 +8,8 @@
 //     admission plugin is off because no default ServiceAccounts get created.
 //   - Network and Host: network namespaces on a Linux bridge, addressed from
 //     the benchmarking range 198.18.0.0/15 (RFC 2544), standing in for pods.
-//   - Echo: hack/echoserver serving inside a Host.
+//   - Echo: hack/echoserver serving inside a Host; DialStreamEcho connects
+//     to its stream echo and reads the greeting (StreamConn).
 //   - Cluster: a real one-node Kubernetes (the ControlPlane with Nodes,
 //     kube-controller-manager, kube-scheduler, kubelet, kube-proxy,
 //     containerd with runc and a bridge CNI) in a network namespace of its

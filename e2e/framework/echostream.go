@@ -1,13 +1,11 @@
 package framework
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/portico-ingress/portico/hack/echoserver/echo"
@@ -66,20 +64,17 @@ func StartStreamEcho(ctx context.Context, host *Host, pod string, tcpPort, udpPo
 // streamReady checks that the TCP and UDP echoes answer as pod.
 func streamReady(tcp, udp netip.AddrPort, pod string, proxy bool) error {
 	if tcp.IsValid() {
-		c, err := net.DialTimeout("tcp", tcp.String(), time.Second)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(time.Second))
+		var header []byte
 		if proxy {
-			if _, err := c.Write(echo.ProxyV2(netip.MustParseAddrPort("198.18.0.1:1"), tcp)); err != nil {
-				return err
-			}
+			header = echo.ProxyV2(netip.MustParseAddrPort("198.18.0.1:1"), tcp)
 		}
-		line, err := bufio.NewReader(c).ReadString('\n')
-		if err != nil || !strings.HasPrefix(line, "pod="+pod+" ") {
-			return fmt.Errorf("TCP %s: %q, %v", tcp, line, err)
+		c, err := DialStreamEcho(tcp.String(), header, time.Second)
+		if err != nil {
+			return fmt.Errorf("TCP %s: %w", tcp, err)
+		}
+		c.Close()
+		if c.Pod != pod {
+			return fmt.Errorf("TCP %s: %q", tcp, c.Greeting)
 		}
 	}
 	if udp.IsValid() {

@@ -1,11 +1,9 @@
 package incluster
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -208,28 +206,15 @@ const helmTCPPort = 9000
 // client=<address:port>", and wants a pod named podPrefix... and the
 // client clientIP, then a line echoed.
 func tcpEcho(addr, podPrefix, clientIP string) error {
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	c, err := framework.DialStreamEcho(addr, nil, 5*time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	r := bufio.NewReader(c)
-	greeting, err := r.ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("greeting %q: %v", greeting, err)
+	if !strings.HasPrefix(c.Pod, podPrefix) || !strings.HasPrefix(c.Client, clientIP+":") {
+		return fmt.Errorf("greeting %q, want pod=%s... client=%s:...", c.Greeting, podPrefix, clientIP)
 	}
-	f := strings.Fields(greeting)
-	if len(f) != 2 || !strings.HasPrefix(f[0], "pod="+podPrefix) || !strings.HasPrefix(f[1], "client="+clientIP+":") {
-		return fmt.Errorf("greeting %q, want pod=%s... client=%s:...", greeting, podPrefix, clientIP)
-	}
-	if _, err := io.WriteString(c, "ping through the TCP service\n"); err != nil {
-		return err
-	}
-	if line, err := r.ReadString('\n'); err != nil || line != "ping through the TCP service\n" {
-		return fmt.Errorf("echo %q: %v", line, err)
-	}
-	return nil
+	return c.Echoes("ping through the TCP service", 5*time.Second)
 }
 
 // helmControllerPod waits for the release's one controller Pod to be
