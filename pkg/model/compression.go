@@ -120,12 +120,5 @@ func minLengthOption(field func(*globalBuild) *int) func(string, *globalBuild) s
 }
 
 func typesOption(field func(*globalBuild) *[]string) func(string, *globalBuild) string {
-	return func(v string, b *globalBuild) string {
-		ts, ok := parseMIMETypes(v)
-		if !ok {
-			return wantMIMETypes
-		}
-		*field(b) = ts
-		return ""
-	}
+	return parsedOption(parseMIMETypes, wantMIMETypes, field)
 }

@@ -64,14 +64,8 @@ var configKeys = []ConfigKey{
 	{Name: "access-log-params", Status: annotations.Partly, Default: "",
 		Meaning: "Parameters of `access_log`, space- or comma-separated: `buffer=<size>`, `gzip[=<level>]`, `flush=<time>` (with a buffer).",
 		Differs: "Unset, Portico buffers the access log (`buffer=64k flush=1s`: one write per 64 KiB or per second); ingress-nginx writes each line at once. `if=` is Portico's (`skip-access-log-urls`).",
-		parse: func(v string, b *globalBuild) string {
-			ps, ok := parseAccessLogParams(v)
-			if !ok {
-				return "buffer=<size>, gzip[=1-9] and flush=<time> (with buffer or gzip), each at most once"
-			}
-			b.logging.l.AccessLogParams = ps
-			return ""
-		}},
+		parse: parsedOption(parseAccessLogParams, "buffer=<size>, gzip[=1-9] and flush=<time> (with buffer or gzip), each at most once",
+			func(b *globalBuild) *[]string { return &b.logging.l.AccessLogParams })},
 	{Name: "access-log-path", Status: annotations.Partly, Default: "/var/log/nginx/access.log",
 		Meaning: "Where the access log goes: `/dev/stdout`, `/dev/stderr` or a file under `/var/log/` (its directory writable by nginx, such as a mounted volume); ingress-nginx's default, a link to standard output in its image, is standard output.",
 		Differs: "Only those paths (no other file, no `syslog:` here: see `enable-syslog`).",
@@ -94,14 +88,7 @@ var configKeys = []ConfigKey{
 	{Name: "annotations-risk-level", Status: annotations.Partly, Default: "High",
 		Meaning: "The highest risk an annotation may have: `Low`, `Medium`, `High` or `Critical`. An annotation above it is an Error (`AnnotationRiskTooHigh`) and the Ingress is refused (docs/annotations.md, `Refused values`). `High` is the default of current ingress-nginx (lowered from `Critical` in 1.12).",
 		Differs: "Portico gives some annotations another level than ingress-nginx does, by its own rule (docs/annotations.md, \"Risk levels\").",
-		parse: func(v string, b *globalBuild) string {
-			r, ok := annotations.ParseRisk(v)
-			if !ok {
-				return "Critical, High, Medium or Low"
-			}
-			b.g.RiskLevel = r
-			return ""
-		}},
+		parse:   parsedOption(annotations.ParseRisk, "Critical, High, Medium or Low", func(b *globalBuild) *annotations.Risk { return &b.g.RiskLevel })},
 	{Name: "bind-address", Status: annotations.Full, Default: "",
 		Meaning: "Comma-separated IPv4 and IPv6 addresses the HTTP and HTTPS ports listen on instead of all addresses of their family (the IPv6 ones only while IPv6 listens, `disable-ipv6`). Each must be an address of the host: a value naming another is refused with a Warning and the last good value kept (ingress-nginx's nginx would not start).",
 		parse:   parseBindAddress},
@@ -136,14 +123,8 @@ var configKeys = []ConfigKey{
 	{Name: "custom-http-errors", Status: annotations.Partly, Default: "",
 		Meaning: "Status codes (400–599, comma-separated) intercepted on every location and served by `--default-backend-service`; the `custom-http-errors` annotation overrides it per Ingress.",
 		Differs: "The client keeps the original status code; ingress-nginx passes on the error backend's status.",
-		parse: func(v string, b *globalBuild) string {
-			codes, ok := annotations.ParseHTTPErrors(v)
-			if !ok {
-				return "a comma-separated list of status codes from 400 to 599"
-			}
-			b.g.CustomHTTPErrors = codes
-			return ""
-		}},
+		parse: parsedOption(annotations.ParseHTTPErrors, "a comma-separated list of status codes from 400 to 599",
+			func(b *globalBuild) *[]int { return &b.g.CustomHTTPErrors })},
 	{Name: "datadog-collector-host", Gone: true, Default: "", Meaning: "Datadog tracing (removed).", Differs: goneDatadog},
 	{Name: "datadog-collector-port", Gone: true, Default: "", Meaning: "Datadog tracing (removed).", Differs: goneDatadog},
 	{Name: "datadog-environment", Gone: true, Default: "", Meaning: "Datadog tracing (removed).", Differs: goneDatadog},
@@ -310,14 +291,7 @@ var configKeys = []ConfigKey{
 		parse:   typesOption(func(b *globalBuild) *[]string { return &b.compression.gzip.Types })},
 	{Name: "hide-headers", Status: annotations.Full, Default: "",
 		Meaning: "Comma-separated backend answer headers not passed to the client (`proxy_hide_header`, `grpc_hide_header`).",
-		parse: func(v string, b *globalBuild) string {
-			hs, ok := parseHeaderNames(v)
-			if !ok {
-				return "comma-separated header names of letters, digits and ._-"
-			}
-			b.g.Headers.Hide = hs
-			return ""
-		}},
+		parse:   parsedOption(parseHeaderNames, "comma-separated header names of letters, digits and ._-", func(b *globalBuild) *[]string { return &b.g.Headers.Hide })},
 	{Name: "hsts", Status: annotations.Full, Default: "true",
 		Meaning: "Send `Strict-Transport-Security` on HTTPS answers of hosts with TLS.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.hsts.on })},
@@ -395,14 +369,7 @@ var configKeys = []ConfigKey{
 		parse:   statusOption(func(b *globalBuild) *int { return &b.g.LimitReqStatus })},
 	{Name: "load-balance", Status: annotations.Full, Default: "round_robin",
 		Meaning: "Default algorithm of the Lua balancer: `round_robin` or `ewma`; the `load-balance` annotation overrides it.",
-		parse: func(v string, b *globalBuild) string {
-			lb, ok := annotations.ParseLoadBalance(v)
-			if !ok {
-				return "round_robin or ewma"
-			}
-			b.g.LoadBalance = lb
-			return ""
-		}},
+		parse:   parsedOption(annotations.ParseLoadBalance, "round_robin or ewma", func(b *globalBuild) *annotations.LoadBalance { return &b.g.LoadBalance })},
 	{Name: "location-snippet", Status: annotations.Full, Default: "",
 		Meaning: "The operator's nginx configuration in every location (the Lua router's too); not gated by `allow-snippet-annotations` (as in ingress-nginx). nginx -t checks it first: one nginx refuses is held at its last good value (Warning Event `ConfigNotApplied` on the ConfigMap) while the rest applies.",
 		parse:   snippetOption(func(b *globalBuild) *string { return &b.g.Snippets.Location })},
@@ -649,14 +616,8 @@ var configKeys = []ConfigKey{
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Defaults.ServiceUpstream })},
 	{Name: "skip-access-log-urls", Status: annotations.Full, Default: "",
 		Meaning: "Comma-separated request URIs (path and query) left out of the access log: exact, or a regular expression after `~` (`~*`: without case).",
-		parse: func(v string, b *globalBuild) string {
-			us, ok := parseSkipURLs(v)
-			if !ok {
-				return "comma-separated URIs such as /healthz, or regular expressions such as ~*^/health (no quotes or spaces)"
-			}
-			b.logging.l.SkipURLs = us
-			return ""
-		}},
+		parse: parsedOption(parseSkipURLs, "comma-separated URIs such as /healthz, or regular expressions such as ~*^/health (no quotes or spaces)",
+			func(b *globalBuild) *[]string { return &b.logging.l.SkipURLs })},
 	{Name: "ssl-buffer-size", Status: annotations.Full, Default: "4k", Meaning: "Buffer for sending TLS data (`ssl_buffer_size`, 1 to 1m): small ones make the first byte come sooner.",
 		parse: sizeOption(1, 1<<20, func(b *globalBuild) *string { return &b.g.TLS.BufferSize })},
 	{Name: "ssl-ciphers", Status: annotations.Full, Default: defaultSSLCiphers,

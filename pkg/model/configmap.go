@@ -154,14 +154,10 @@ var (
 var sizeValue = regexp.MustCompile(`^[0-9]{1,9}[kKmMgG]?$`)
 
 func intOption(lo, hi int, want string, field func(*globalBuild) *int) func(string, *globalBuild) string {
-	return func(v string, b *globalBuild) string {
+	return parsedOption(func(v string) (int, bool) {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < lo || n > hi {
-			return want
-		}
-		*field(b) = n
-		return ""
-	}
+		return n, err == nil && n >= lo && n <= hi
+	}, want, field)
 }
 
 // secondsOption takes a number of seconds, with or without an "s" suffix.
@@ -172,15 +168,24 @@ func secondsOption(lo, hi int, field func(*globalBuild) *int) func(string, *glob
 	}
 }
 
-func boolOption(field func(*globalBuild) *bool) func(string, *globalBuild) string {
+// parsedOption takes what parse makes of a value into field; a value it
+// refuses is reported with want, what a value must be.
+func parsedOption[T any](parse func(string) (T, bool), want string, field func(*globalBuild) *T) func(string, *globalBuild) string {
 	return func(v string, b *globalBuild) string {
-		x, err := strconv.ParseBool(v)
-		if err != nil {
-			return "true or false"
+		x, ok := parse(v)
+		if !ok {
+			return want
 		}
 		*field(b) = x
 		return ""
 	}
+}
+
+func boolOption(field func(*globalBuild) *bool) func(string, *globalBuild) string {
+	return parsedOption(func(v string) (bool, bool) {
+		x, err := strconv.ParseBool(v)
+		return x, err == nil
+	}, "true or false", field)
 }
 
 // statusOption parses an HTTP error status from 400 to 599.
