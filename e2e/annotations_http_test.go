@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -23,57 +22,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/portico-ingress/portico/e2e/framework"
-	"github.com/portico-ingress/portico/hack/echoserver/echo"
 )
 
 const ann = "nginx.ingress.kubernetes.io/"
-
-// reply is one answer through Portico with its headers.
-type reply struct {
-	code   int
-	header http.Header
-	body   string
-	echo   *echo.Response
-}
-
-// send sends one request to Portico's HTTP port.
-func send(method, host, path string, hdr map[string]string, body string) (reply, error) {
-	return sendBody(method, host, path, hdr, body, false)
-}
-
-// sendBody is send; with chunked the body goes without a Content-Length.
-func sendBody(method, host, path string, hdr map[string]string, body string, chunked bool) (reply, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, fmt.Sprintf("http://127.0.0.1:%d%s", env.portico.httpPort, path), strings.NewReader(body))
-	if err != nil {
-		return reply{}, err
-	}
-	if chunked {
-		req.ContentLength = -1 // unknown: Transfer-Encoding: chunked
-	}
-	req.Host = host
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := noProxyClient.Do(req)
-	if err != nil {
-		return reply{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return reply{}, err
-	}
-	r := reply{code: resp.StatusCode, header: resp.Header, body: string(b)}
-	if resp.Header.Get(echo.PodHeader) != "" {
-		r.echo = &echo.Response{}
-		if err := json.Unmarshal(b, r.echo); err != nil {
-			return r, err
-		}
-	}
-	return r, nil
-}
 
 // expect retries one request until check accepts the reply (bounded by
 // eventually) and returns that reply.

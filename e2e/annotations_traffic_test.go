@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -17,38 +15,17 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
-
-	"github.com/portico-ingress/portico/hack/echoserver/echo"
 )
 
 // getWith sends GET path with extra headers; it returns the answer and the
 // response's Set-Cookie header.
 func getWith(t *testing.T, host, path string, header map[string]string) (response, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", env.portico.httpPort, path), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = host
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := noProxyClient.Do(req)
+	r, err := send(http.MethodGet, host, path, header, "")
 	if err != nil {
 		t.Fatalf("GET %s%s: %v", host, path, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	r := response{code: resp.StatusCode, body: string(b)}
-	if resp.Header.Get("X-Echo-Pod") != "" {
-		r.echo = &echo.Response{}
-		if err := json.Unmarshal(b, r.echo); err != nil {
-			t.Fatalf("echo body: %v", err)
-		}
-	}
-	return r, resp.Header.Get("Set-Cookie")
+	return response{code: r.code, body: r.body, echo: r.echo}, r.header.Get("Set-Cookie")
 }
 
 // serviceOf is the echo service that answered, or the status and body.

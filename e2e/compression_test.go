@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,23 +45,7 @@ func configMapWarning(t *testing.T, wants ...string) {
 // getRaw sends GET path with hdr to Portico's HTTP port and returns the
 // answer as it came, not decoded (send parses an echo body).
 func getRaw(host, path string, hdr map[string]string) (reply, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", env.portico.httpPort, path), nil)
-	if err != nil {
-		return reply{}, err
-	}
-	req.Host = host
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := noProxyClient.Do(req)
-	if err != nil {
-		return reply{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return reply{code: resp.StatusCode, header: resp.Header, body: string(b)}, err
+	return sendRaw(http.MethodGet, host, path, hdr, "", false)
 }
 
 // expectRaw is expect with getRaw.

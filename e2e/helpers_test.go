@@ -235,32 +235,62 @@ func get(t *testing.T, host, path string) response {
 }
 
 func tryGet(host, path string) (response, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", env.portico.httpPort, path), nil)
+	r, err := send(http.MethodGet, host, path, nil, "")
+	return response{code: r.code, body: r.body, echo: r.echo}, err
+}
+
+// reply is one answer through Portico with its headers.
+type reply struct {
+	code   int
+	header http.Header
+	body   string
+	echo   *echo.Response
+}
+
+// send sends one request to Portico's HTTP port.
+func send(method, host, path string, hdr map[string]string, body string) (reply, error) {
+	return sendBody(method, host, path, hdr, body, false)
+}
+
+// sendBody is send; with chunked the body goes without a Content-Length.
+func sendBody(method, host, path string, hdr map[string]string, body string, chunked bool) (reply, error) {
+	r, err := sendRaw(method, host, path, hdr, body, chunked)
 	if err != nil {
-		return response{}, err
+		return reply{}, err
 	}
-	if host != "" {
-		req.Host = host
-	}
-	resp, err := noProxyClient.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return response{}, err
-	}
-	r := response{code: resp.StatusCode, body: string(b)}
-	if resp.Header.Get("X-Echo-Pod") != "" {
+	if r.header.Get(echo.PodHeader) != "" {
 		r.echo = &echo.Response{}
-		if err := json.Unmarshal(b, r.echo); err != nil {
+		if err := json.Unmarshal([]byte(r.body), r.echo); err != nil {
 			return r, fmt.Errorf("echo body: %w", err)
 		}
 	}
 	return r, nil
+}
+
+// sendRaw is sendBody with the answer as it came, its body not decoded;
+// with an error reading the body, what was read. An empty host sends
+// Portico's address as the Host header.
+func sendRaw(method, host, path string, hdr map[string]string, body string, chunked bool) (reply, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, fmt.Sprintf("http://127.0.0.1:%d%s", env.portico.httpPort, path), strings.NewReader(body))
+	if err != nil {
+		return reply{}, err
+	}
+	if chunked {
+		req.ContentLength = -1 // unknown: Transfer-Encoding: chunked
+	}
+	req.Host = host
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := noProxyClient.Do(req)
+	if err != nil {
+		return reply{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return reply{code: resp.StatusCode, header: resp.Header, body: string(b)}, err
 }
 
 // eventually retries check every 50 ms until it returns nil or 20 s pass.
