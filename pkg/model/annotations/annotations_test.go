@@ -8,6 +8,26 @@ import (
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
 
+// checkReasons checks that ds have the reasons want, in order, that an
+// InvalidAnnotation is an Error and that no message repeats a raw control
+// character.
+func checkReasons(t *testing.T, ds []diag.Diagnostic, want []string) {
+	t.Helper()
+	var reasons []string
+	for _, d := range ds {
+		reasons = append(reasons, d.Reason)
+		if d.Reason == "InvalidAnnotation" && d.Severity != diag.Error {
+			t.Errorf("invalid value must be an Error, got %s", d.Severity)
+		}
+		if strings.ContainsAny(d.Message, "\n\r\x00") {
+			t.Errorf("message repeats a raw control character: %q", d.Message)
+		}
+	}
+	if strings.Join(reasons, ",") != strings.Join(want, ",") {
+		t.Errorf("diagnostics %v, want reasons %v", ds, want)
+	}
+}
+
 func TestParse(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -78,19 +98,7 @@ func TestParse(t *testing.T) {
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Parse() = %+v, want %+v", got, tc.want)
 			}
-			var reasons []string
-			for _, d := range ds {
-				reasons = append(reasons, d.Reason)
-				if d.Reason == "InvalidAnnotation" && d.Severity != diag.Error {
-					t.Errorf("invalid value must be an Error, got %s", d.Severity)
-				}
-				if strings.ContainsAny(d.Message, "\n\r") {
-					t.Errorf("message repeats a raw control character: %q", d.Message)
-				}
-			}
-			if strings.Join(reasons, ",") != strings.Join(tc.reasons, ",") {
-				t.Errorf("diagnostics %v, want reasons %v", ds, tc.reasons)
-			}
+			checkReasons(t, ds, tc.reasons)
 		})
 	}
 }

@@ -29,19 +29,7 @@ func runHTTPCases(t *testing.T, cases []httpCase) {
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Parse() =\n%+v\nwant\n%+v", got, tc.want)
 			}
-			var reasons []string
-			for _, d := range ds {
-				reasons = append(reasons, d.Reason)
-				if d.Reason == "InvalidAnnotation" && d.Severity != diag.Error {
-					t.Errorf("invalid value must be an Error, got %s", d.Severity)
-				}
-				if strings.ContainsAny(d.Message, "\n\r\x00") {
-					t.Errorf("message repeats a raw control character: %q", d.Message)
-				}
-			}
-			if strings.Join(reasons, ",") != strings.Join(tc.reasons, ",") {
-				t.Errorf("diagnostics %v, want reasons %v", ds, tc.reasons)
-			}
+			checkReasons(t, ds, tc.reasons)
 		})
 	}
 }

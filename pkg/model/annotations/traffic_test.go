@@ -3,7 +3,6 @@ package annotations
 import (
 	"net/netip"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/portico-ingress/portico/pkg/model/diag"
@@ -34,16 +33,7 @@ func runTraffic[T any](t *testing.T, parse func(Annotations) (T, []diag.Diagnost
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
-			var reasons []string
-			for _, d := range ds {
-				reasons = append(reasons, d.Reason)
-				if strings.ContainsAny(d.Message, "\n\r") {
-					t.Errorf("message repeats a raw control character: %q", d.Message)
-				}
-			}
-			if strings.Join(reasons, ",") != strings.Join(tc.reasons, ",") {
-				t.Errorf("diagnostics %v, want reasons %v", ds, tc.reasons)
-			}
+			checkReasons(t, ds, tc.reasons)
 		})
 	}
 }
