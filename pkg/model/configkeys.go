@@ -189,13 +189,8 @@ var configKeys = []ConfigKey{
 	{Name: "enable-vts-status", Gone: true, Default: "", Meaning: "The VTS status module (removed).", Differs: goneVTS},
 	{Name: "error-log-level", Status: annotations.Full, Default: "notice",
 		Meaning: "Level of nginx's error log: `debug`, `info`, `notice`, `warn`, `error`, `crit`, `alert` or `emerg` (Debian's nginx has no debug build: `debug` logs as `info`).",
-		parse: func(v string, b *globalBuild) string {
-			if !errorLogLevels[v] {
-				return "debug, info, notice, warn, error, crit, alert or emerg"
-			}
-			b.logging.l.ErrorLogLevel = v
-			return ""
-		}},
+		parse: validOption(func(v string) bool { return errorLogLevels[v] }, "debug, info, notice, warn, error, crit, alert or emerg",
+			func(b *globalBuild) *string { return &b.logging.l.ErrorLogLevel })},
 	{Name: "error-log-path", Status: annotations.Partly, Default: "/var/log/nginx/error.log",
 		Meaning: "Where the error log goes: `/dev/stderr`, `/dev/stdout` or a file under `/var/log/`; ingress-nginx's default, a link to standard error in its image, is standard error. `[emerg]` lines also stay on standard error.",
 		Differs: "Only those paths.",
@@ -275,13 +270,8 @@ var configKeys = []ConfigKey{
 		parse:   intOption(0, 65536, "a number of KiB from 0 to 65536", func(b *globalBuild) *int { return &b.g.GRPCBufferSizeKB })},
 	{Name: "gzip-disable", Status: annotations.Full, Default: "",
 		Meaning: "User agents not sent gzip'd answers: a regular expression matched without case (`gzip_disable`), or `msie6`.",
-		parse: func(v string, b *globalBuild) string {
-			if !parseGzipDisable(v) {
-				return "msie6, degradation, or a regular expression without quotes"
-			}
-			b.compression.gzip.Disable = v
-			return ""
-		}},
+		parse: validOption(parseGzipDisable, "msie6, degradation, or a regular expression without quotes",
+			func(b *globalBuild) *string { return &b.compression.gzip.Disable })},
 	{Name: "gzip-level", Status: annotations.Full, Default: "1", Meaning: "gzip compression level, 1–9 (with `use-gzip`).",
 		parse: levelOption(1, 9, func(b *globalBuild) *int { return &b.compression.gzip.Level })},
 	{Name: "gzip-min-length", Status: annotations.Full, Default: "256", Meaning: "Smallest answer gzip compresses, in bytes (by its `Content-Length`).",
@@ -497,13 +487,7 @@ var configKeys = []ConfigKey{
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Headers.OriginalURI })},
 	{Name: "proxy-body-size", Status: annotations.Full, Default: "1m",
 		Meaning: "Largest request body (`client_max_body_size`; `0`: no limit); larger gets 413. The `proxy-body-size` annotation overrides it.",
-		parse: func(v string, b *globalBuild) string {
-			if !sizeValue.MatchString(v) {
-				return "a size such as 1m, 512k or 0 (no limit)"
-			}
-			b.g.ProxyBodySize = v
-			return ""
-		}},
+		parse:   validOption(sizeValue.MatchString, "a size such as 1m, 512k or 0 (no limit)", func(b *globalBuild) *string { return &b.g.ProxyBodySize })},
 	{Name: "proxy-buffer-size", Status: annotations.Full, Default: "(nginx's, a memory page: 4k on x86-64)",
 		Meaning: "Buffer for the first part of an answer, and the size of each of `proxy-buffers-number`; the `proxy-buffer-size` annotation overrides it.",
 		parse:   annotationDefault("proxy-buffer-size", func(s *annotations.Set, d *Defaults) { d.Proxy.BufferSize = s.Proxy.BufferSize })},
@@ -683,13 +667,7 @@ var configKeys = []ConfigKey{
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.Policy.StrictPathType })},
 	{Name: "syslog-host", Status: annotations.Full, Default: "",
 		Meaning: "Syslog server of `enable-syslog`: an IP address or a DNS name, which nginx resolves when it loads its configuration.",
-		parse: func(v string, b *globalBuild) string {
-			if !syslogHostValue(v) {
-				return "an IP address or a DNS name"
-			}
-			b.logging.syslogHost = v
-			return ""
-		}},
+		parse:   validOption(syslogHostValue, "an IP address or a DNS name", func(b *globalBuild) *string { return &b.logging.syslogHost })},
 	{Name: "syslog-port", Status: annotations.Full, Default: "514", Meaning: "UDP port of the syslog server.",
 		parse: intOption(1, 65535, "a port from 1 to 65535", func(b *globalBuild) *int { return &b.logging.syslogPort })},
 	{Name: "upstream-keepalive-connections", Status: annotations.Full, Default: "320", Meaning: "Idle backend connections kept per worker (`0`: none).",

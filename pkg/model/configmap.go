@@ -181,6 +181,11 @@ func parsedOption[T any](parse func(string) (T, bool), want string, field func(*
 	}
 }
 
+// validOption takes a value valid accepts into field as it is.
+func validOption(valid func(string) bool, want string, field func(*globalBuild) *string) func(string, *globalBuild) string {
+	return parsedOption(func(v string) (string, bool) { return v, valid(v) }, want, field)
+}
+
 func boolOption(field func(*globalBuild) *bool) func(string, *globalBuild) string {
 	return parsedOption(func(v string) (bool, bool) {
 		x, err := strconv.ParseBool(v)
