@@ -298,12 +298,8 @@ func (d *diagnosis) ingressPath(ref model.IngressRef) string {
 			for _, p := range r.HTTP.Paths {
 				// The location's Ingress path is the path as written
 				// (without a regex path's '$').
-				if strings.ReplaceAll(cmp.Or(p.Path, "/"), "$", "") == d.loc.IngressPath {
-					pt := networkingv1.PathTypeImplementationSpecific
-					if p.PathType != nil {
-						pt = *p.PathType
-					}
-					return fmt.Sprintf("path %s (%s)", cmp.Or(p.Path, "/"), pt)
+				if path, pt := model.IngressPathOf(p); strings.ReplaceAll(path, "$", "") == d.loc.IngressPath {
+					return fmt.Sprintf("path %s (%s)", path, pt)
 				}
 			}
 		}

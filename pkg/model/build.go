@@ -378,14 +378,7 @@ func (b *builder) addPath(obj diag.Object, ref IngressRef, srv *serverBuild, fie
 // returns its claim, whose location has no backend yet; nil, with a
 // diagnostic, when the path is refused.
 func (b *builder) claimOf(obj diag.Object, ref IngressRef, field string, p networkingv1.HTTPIngressPath, set annotations.Set) *claim {
-	pt := networkingv1.PathTypeImplementationSpecific
-	if p.PathType != nil {
-		pt = *p.PathType
-	}
-	path := p.Path
-	if path == "" {
-		path = "/"
-	}
+	path, pt := IngressPathOf(p)
 	c := &claim{obj: obj, path: path, useRegex: set.UseRegex, rewrite: set.RewriteTarget}
 	var err error
 	if c.regex() {

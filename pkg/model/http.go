@@ -208,10 +208,7 @@ func (h *ingressHTTP) locationHTTP(loc *Location, p networkingv1.HTTPIngressPath
 	if s.XForwardedPrefix != "" {
 		loc.Headers = append(loc.Headers, Header{Name: "X-Forwarded-Prefix", Value: string(s.XForwardedPrefix)})
 	}
-	path := p.Path
-	if path == "" {
-		path = "/"
-	}
+	path, _ := IngressPathOf(p)
 	h.locationAuth(loc, path, host)
 	port := p.Backend.Service.Port.Name
 	if port == "" {

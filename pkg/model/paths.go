@@ -16,6 +16,20 @@ var pathChars = regexp.MustCompile(`^/[A-Za-z0-9\-._~/!&()*+,=:@]*$`)
 
 const maxPath = 2048
 
+// IngressPathOf is the path and pathType of an Ingress path as Portico
+// reads them: an empty path is "/", an unset pathType
+// ImplementationSpecific.
+func IngressPathOf(p networkingv1.HTTPIngressPath) (string, networkingv1.PathType) {
+	pt := networkingv1.PathTypeImplementationSpecific
+	if p.PathType != nil {
+		pt = *p.PathType
+	}
+	if p.Path == "" {
+		return "/", pt
+	}
+	return p.Path, pt
+}
+
 // match is one nginx location a path becomes.
 type match struct {
 	mod  Modifier

@@ -155,14 +155,7 @@ func (b *builder) attachCanaries() {
 }
 
 func (b *builder) attachCanary(obj diag.Object, ref IngressRef, srv *serverBuild, host, field string, p networkingv1.HTTPIngressPath, c canaryIngress) {
-	pt := networkingv1.PathTypeImplementationSpecific
-	if p.PathType != nil {
-		pt = *p.PathType
-	}
-	path := p.Path
-	if path == "" {
-		path = "/"
-	}
+	path, pt := IngressPathOf(p)
 	// The main routes: on a regex host those of the same path and
 	// pathType, as ingress-nginx matches them; else those of the same
 	// locations.
