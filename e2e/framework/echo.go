@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -50,22 +51,10 @@ func StartEcho(ctx context.Context, host *Host, service, pod string, port int) (
 // StartEchoOn is StartEcho listening on addr, an address of host (its own,
 // or one given with AddAddress).
 func StartEchoOn(ctx context.Context, host *Host, addr netip.AddrPort, service, pod string) (*Echo, error) {
-	bin, err := echoBinary(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := new(syncBuffer)
-	cmd := host.Command(bin, "--listen="+addr.String(), "--service="+service, "--pod="+pod)
-	cmd.Stdout, cmd.Stderr = out, out
-	proc, err := startProcess("echoserver "+pod, cmd)
-	if err != nil {
-		return nil, err
-	}
-	e := &Echo{addr: addr, proc: proc, out: out}
-	if err := e.waitReady(ctx, pod); err != nil {
-		return nil, errors.Join(err, proc.stop(echoStopGrace))
-	}
-	return e, nil
+	c := NewHTTPClient()
+	c.Timeout = time.Second
+	return startEchoServer(ctx, host, pod, addr, []string{"--listen=" + addr.String(), "--service=" + service, "--pod=" + pod},
+		answersAs(c, "http://"+addr.String()+"/", pod))
 }
 
 // StartFastCGI runs hack/echoserver as a FastCGI responder (as PHP-FPM
@@ -73,60 +62,60 @@ func StartEchoOn(ctx context.Context, host *Host, addr netip.AddrPort, service, 
 // accepts connections. Its answers report the request's FastCGI
 // parameters.
 func StartFastCGI(ctx context.Context, host *Host, service, pod string, port int) (*Echo, error) {
+	addr := netip.AddrPortFrom(host.Addr(), uint16(port))
+	return startEchoServer(ctx, host, pod, addr, []string{"--fastcgi", "--listen=" + addr.String(), "--service=" + service, "--pod=" + pod},
+		func(ctx context.Context) error {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", addr.String())
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+}
+
+// startEchoServer runs hack/echoserver with args in host's namespace as
+// pod, serving on addr, and returns once ready, polled every 100 ms,
+// returns nil. It gives up when the server exits, or stops it after
+// echoReadyTimeout, with ready's last error and the server's output.
+func startEchoServer(ctx context.Context, host *Host, pod string, addr netip.AddrPort, args []string, ready func(context.Context) error) (*Echo, error) {
 	bin, err := echoBinary(ctx)
 	if err != nil {
 		return nil, err
 	}
-	addr := netip.AddrPortFrom(host.Addr(), uint16(port))
 	out := new(syncBuffer)
-	cmd := host.Command(bin, "--fastcgi", "--listen="+addr.String(), "--service="+service, "--pod="+pod)
+	cmd := host.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	proc, err := startProcess("echoserver "+pod, cmd)
 	if err != nil {
 		return nil, err
 	}
-	e := &Echo{addr: addr, proc: proc, out: out}
 	rctx, cancel := context.WithTimeout(ctx, echoReadyTimeout)
 	defer cancel()
 	for {
-		var d net.Dialer
-		c, err := d.DialContext(rctx, "tcp", addr.String())
+		err := ready(rctx)
 		if err == nil {
-			c.Close()
-			return e, nil
+			return &Echo{addr: addr, proc: proc, out: out}, nil
 		}
 		select {
 		case <-proc.done:
 			return nil, proc.exitError(out.Bytes())
 		case <-rctx.Done():
-			return nil, errors.Join(fmt.Errorf("%s not accepting on %s: %w", proc.name, addr, err), proc.stop(echoStopGrace))
+			return nil, errors.Join(fmt.Errorf("%s not answering on %s: %w (last: %v); output:\n%s", proc.name, addr, context.Cause(rctx), err, tail(out.Bytes(), 30)),
+				proc.stop(echoStopGrace))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
-// waitReady polls GET / until the answer names pod.
-func (e *Echo) waitReady(ctx context.Context, pod string) error {
-	ctx, cancel := context.WithTimeout(ctx, echoReadyTimeout)
-	defer cancel()
-	c := NewHTTPClient()
-	c.Timeout = time.Second
-	url := "http://" + e.addr.String() + "/"
-	for {
+// answersAs is a readiness check: GET url with c answers as pod's echo.
+func answersAs(c *http.Client, url, pod string) func(context.Context) error {
+	return func(context.Context) error {
 		_, resp, _, err := GetEcho(c, url, "")
-		if err == nil && resp != nil && resp.Pod == pod {
-			return nil
-		}
-		if err == nil {
+		if err == nil && (resp == nil || resp.Pod != pod) {
 			err = fmt.Errorf("GET %s: not an echo of pod %s", url, pod)
 		}
-		select {
-		case <-e.proc.done:
-			return e.proc.exitError(e.out.Bytes())
-		case <-ctx.Done():
-			return fmt.Errorf("%s not answering on %s: %w (last: %v); output:\n%s", e.proc.name, e.addr, context.Cause(ctx), err, tail(e.out.Bytes(), 30))
-		case <-time.After(100 * time.Millisecond):
-		}
+		return err
 	}
 }
 

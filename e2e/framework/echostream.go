@@ -2,7 +2,6 @@ package framework
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -19,10 +18,6 @@ import (
 // is not served. It returns once both
 // answer.
 func StartStreamEcho(ctx context.Context, host *Host, pod string, tcpPort, udpPort int, proxy bool) (*Echo, error) {
-	bin, err := echoBinary(ctx)
-	if err != nil {
-		return nil, err
-	}
 	args := []string{"--pod=" + pod}
 	var tcp, udp netip.AddrPort
 	if tcpPort != 0 {
@@ -36,29 +31,7 @@ func StartStreamEcho(ctx context.Context, host *Host, pod string, tcpPort, udpPo
 	if proxy {
 		args = append(args, "--proxy-protocol")
 	}
-	out := new(syncBuffer)
-	cmd := host.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	proc, err := startProcess("echoserver "+pod, cmd)
-	if err != nil {
-		return nil, err
-	}
-	e := &Echo{addr: tcp, proc: proc, out: out}
-	rctx, cancel := context.WithTimeout(ctx, echoReadyTimeout)
-	defer cancel()
-	for {
-		err := streamReady(tcp, udp, pod, proxy)
-		if err == nil {
-			return e, nil
-		}
-		select {
-		case <-proc.done:
-			return nil, proc.exitError(out.Bytes())
-		case <-rctx.Done():
-			return nil, errors.Join(fmt.Errorf("%s not answering: %v; output:\n%s", pod, err, tail(out.Bytes(), 30)), proc.stop(echoStopGrace))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return startEchoServer(ctx, host, pod, tcp, args, func(context.Context) error { return streamReady(tcp, udp, pod, proxy) })
 }
 
 // streamReady checks that the TCP and UDP echoes answer as pod.

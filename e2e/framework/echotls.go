@@ -3,7 +3,6 @@ package framework
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -19,10 +18,6 @@ func StartEchoTLS(ctx context.Context, host *Host, service, pod string, port int
 	if port < 1 || port > 65535 {
 		return nil, fmt.Errorf("echo %s: port %d out of range", pod, port)
 	}
-	bin, err := echoBinary(ctx)
-	if err != nil {
-		return nil, err
-	}
 	crt, key := filepath.Join(dir, pod+".crt"), filepath.Join(dir, pod+".key")
 	if err := os.WriteFile(crt, certPEM, 0o644); err != nil {
 		return nil, err
@@ -31,30 +26,9 @@ func StartEchoTLS(ctx context.Context, host *Host, service, pod string, port int
 		return nil, err
 	}
 	addr := netip.AddrPortFrom(host.Addr(), uint16(port))
-	out := new(syncBuffer)
-	cmd := host.Command(bin, append([]string{"--listen=" + addr.String(), "--service=" + service, "--pod=" + pod, "--tls-cert=" + crt, "--tls-key=" + key}, flags...)...)
-	cmd.Stdout, cmd.Stderr = out, out
-	proc, err := startProcess("echoserver "+pod, cmd)
-	if err != nil {
-		return nil, err
-	}
-	e := &Echo{addr: addr, proc: proc, out: out}
-	rctx, cancel := context.WithTimeout(ctx, echoReadyTimeout)
-	defer cancel()
 	c := NewHTTPClient(WithTLSConfig(&tls.Config{InsecureSkipVerify: true})) //nolint:gosec // test server with a throwaway certificate
 	c.Timeout = time.Second
-	url := "https://" + addr.String() + "/"
-	for {
-		_, resp, _, err := GetEcho(c, url, "")
-		if err == nil && resp != nil && resp.Pod == pod {
-			return e, nil
-		}
-		select {
-		case <-proc.done:
-			return nil, proc.exitError(out.Bytes())
-		case <-rctx.Done():
-			return nil, errors.Join(fmt.Errorf("%s not answering on %s over TLS: %v; output:\n%s", pod, addr, err, tail(out.Bytes(), 30)), proc.stop(echoStopGrace))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return startEchoServer(ctx, host, pod, addr,
+		append([]string{"--listen=" + addr.String(), "--service=" + service, "--pod=" + pod, "--tls-cert=" + crt, "--tls-key=" + key}, flags...),
+		answersAs(c, "https://"+addr.String()+"/", pod))
 }
