@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -137,16 +136,31 @@ func dynamic(t *testing.T, l plan.Lua) apply.Dynamic {
 
 func (f *fixture) get(path string) (int, string) {
 	f.t.Helper()
-	req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", f.httpPort, path), nil)
-	req.Host = "app.test"
-	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
-	resp, err := c.Do(req)
-	if err != nil {
-		f.t.Fatalf("GET %s: %v", path, err)
+	code, body, _ := f.do(path, nil)
+	return code, body
+}
+
+// killMaster kills nginx's master with SIGKILL, with Supervise running
+// until t ends, and waits until a new master has loaded the config.
+func (f *fixture) killMaster(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go f.applier.Supervise(ctx)
+	old := f.applier.Nginx.PID()
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if pid := f.applier.Nginx.PID(); pid != 0 && pid != old && f.applier.Loaded() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx not restarted within 20s; stats %+v", f.applier.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // backendServer answers with its name on a loopback address.
@@ -312,23 +326,7 @@ func TestDeadMasterIsRestarted(t *testing.T) {
 	a := backendServer(t, "a")
 	conf, sum := f.config(map[string]string{"/x": "ns/x:80"})
 	f.apply(conf, sum, plan.Backend{Name: "ns/x:80", Endpoints: []plan.Endpoint{a}})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go f.applier.Supervise(ctx)
-	old := f.applier.Nginx.PID()
-	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if pid := f.applier.Nginx.PID(); pid != 0 && pid != old && f.applier.Loaded() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx not restarted within 20s; stats %+v", f.applier.Stats())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	f.killMaster(t)
 	if code, body := f.get("/x"); code != 200 || body != "a" {
 		t.Fatalf("after restart GET /x = %d %q", code, body)
 	}

@@ -14,7 +14,6 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -130,20 +129,7 @@ func TestRefusedItemsAreIsolated(t *testing.T) {
 
 	// nginx dies with the bad certificate present: the new one serves the
 	// rest again.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go f.applier.Supervise(ctx)
-	old := f.applier.Nginx.PID()
-	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for f.applier.Nginx.PID() == old || !f.applier.Loaded() {
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx not back within 20 s: %+v", f.applier.Stats())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	f.killMaster(t)
 	if code, body := f.get("/y"); code != 200 || body != "b" {
 		t.Errorf("after the restart GET /y = %d %q", code, body)
 	}
