@@ -190,3 +190,32 @@ func TestAnnotationsBackendProtocolGRPC(t *testing.T) {
 		t.Errorf("gRPC through a plain HTTP location = %v, want a transport error", err)
 	}
 }
+
+// backend-protocol GRPCS to a backend that speaks TLS 1.3 only: nginx
+// offers its gRPC backends TLSv1.2 and TLSv1.3 (grpc_ssl_protocols), as
+// ingress-nginx's nginx does, so the call is answered; a backend of TLS
+// 1.2 only is answered too.
+func TestAnnotationsBackendProtocolGRPCSTLSVersions(t *testing.T) {
+	ns := namespace(t, "grpcstls")
+	root := newChainCA(t, "root", nil)
+	c := newCert(t, time.Now().Add(time.Hour), "grpcs13.example.com", "grpcs12.example.com")
+	putTLSSecret(t, ns, "grpcs-tls", c)
+	for _, i := range []struct{ host, version string }{
+		{"grpcs13.example.com", "1.3"},
+		{"grpcs12.example.com", "1.2"},
+	} {
+		name := "v" + strings.ReplaceAll(i.version, ".", "")
+		b := newChainedTLSApp(t, ns, name, root, "--tls-version="+i.version)
+		ing := newIngress(ns, name, map[string]string{ann + "backend-protocol": "GRPCS"}, hostRule(i.host, prefixPath("/", b.name)))
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{i.host}, SecretName: "grpcs-tls"}}
+		createIngress(t, ing)
+		client := grpcClient(t, c, i.host)
+		eventually(t, "Health/Check on "+i.host+" answered by a TLS "+i.version+" backend", func() error {
+			seen, err := grpcCheck(client, b.name)
+			if err == nil && (seen.Pod != b.pods[0].name || seen.Proto != "HTTP/2.0" || seen.Host != i.host) {
+				err = fmt.Errorf("answered by %s for %s over %s", seen.Pod, seen.Host, seen.Proto)
+			}
+			return err
+		})
+	}
+}
