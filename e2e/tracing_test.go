@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // incomingTrace is the traceparent a client sends, with its tracestate.
@@ -250,7 +252,7 @@ func TestTracingSpansExported(t *testing.T) {
 		})
 		s := c.span(t, seen.parentID)
 		if s.TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" || s.ParentSpanID != "00f067aa0ba902b7" || s.Service != "edge" ||
-			s.Name != "HTTP GET" || s.attr("http.status_code") != "200" || s.attr("http.host") != h {
+			s.Name != "/" || s.attr("http.status_code") != "200" || s.attr("http.host") != h {
 			t.Errorf("%s: exported %+v; want nginx's span between the client's and the backend's", h, s)
 		}
 	}
@@ -338,4 +340,62 @@ func TestTracingSpanNames(t *testing.T) {
 		return nil
 	})
 	routedInLua(t, "routed.spannames.example.com")
+}
+
+// Without opentelemetry-operation-name, nginx's span is named after the
+// nginx location that served the request, as ingress-nginx's
+// OpenTelemetry module names it: a Prefix path /api is the locations
+// "/api/" and "= /api" ("/api/" for /api/x, "/api" for /api), an Exact
+// one its path, a path of a regex host "~* ^<path>" ("^<path>"); on a
+// routed host (the route's location, from the routes pushed to Lua: a
+// new path there needs no reload) and on a server block alike.
+func TestTracingSpanLocationNames(t *testing.T) {
+	c := startCollector(t)
+	host, port, _ := net.SplitHostPort(c.addr)
+	ns := namespace(t, "spanloc")
+	newApp(t, ns, "a", 1, "")
+	paths := func() []networkingv1.HTTPIngressPath {
+		return []networkingv1.HTTPIngressPath{prefixPath("/", "a"), prefixPath("/api", "a"),
+			pathOf("/exact", networkingv1.PathTypeExact, "a", 80)}
+	}
+	createIngress(t, newIngress(ns, "routed", nil, hostRule("routed.spanloc.example.com", paths()...)))
+	createIngress(t, newIngress(ns, "static", needsServerBlock(), hostRule("static.spanloc.example.com", paths()...)))
+	createIngress(t, newIngress(ns, "regex", map[string]string{ann + "use-regex": "true"},
+		hostRule("regex.spanloc.example.com", pathOf(`/v[0-9]+/items`, networkingv1.PathTypeImplementationSpecific, "a", 80))))
+	createIngress(t, newIngress(ns, "staticregex", needsServerBlock(ann+"use-regex", "true"),
+		hostRule("staticregex.spanloc.example.com", pathOf(`/files/.+\.json`, networkingv1.PathTypeImplementationSpecific, "a", 80))))
+	allowSnippets(t, "enable-opentelemetry", "true", "otlp-collector-host", host, "otlp-collector-port", port,
+		"otel-schedule-delay-millis", "200")
+	name := func(host, path, want string) {
+		t.Helper()
+		var seen traceSeen
+		eventually(t, host+path+" traced", func() error {
+			if seen = tracedAt(t, host, path, nil); seen.parentID == "" {
+				return fmt.Errorf("the backend saw %+v: no traceparent yet", seen)
+			}
+			return nil
+		})
+		if s := c.span(t, seen.parentID); s.Name != want {
+			t.Errorf("%s%s: span named %q, want %q", host, path, s.Name, want)
+		}
+	}
+	for _, h := range []string{"routed.spanloc.example.com", "static.spanloc.example.com"} {
+		name(h, "/api/x", "/api/")
+		name(h, "/api", "/api")
+		name(h, "/exact", "/exact")
+		name(h, "/other", "/")
+	}
+	name("regex.spanloc.example.com", "/v2/items/9", "^/v[0-9]+/items")
+	name("staticregex.spanloc.example.com", "/files/a.json", `^/files/.+\.json`)
+	routedInLua(t, "routed.spanloc.example.com", "regex.spanloc.example.com")
+
+	// A new routed host: its spans get its route's location without a
+	// reload.
+	before := quietReloads(t)
+	createIngress(t, newIngress(ns, "more", nil, hostRule("more.spanloc.example.com", prefixPath("/more/", "a"))))
+	name("more.spanloc.example.com", "/more/x", "/more/")
+	routedInLua(t, "more.spanloc.example.com")
+	if after := mustStatus(t).Nginx.Reloads; after != before {
+		t.Errorf("a new routed host reloaded nginx %d times; want 0", after-before)
+	}
 }

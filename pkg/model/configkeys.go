@@ -417,8 +417,8 @@ var configKeys = []ConfigKey{
 		parse:   parseNoTLSRedirect},
 	{Name: "opentelemetry-config", Default: "/etc/ingress-controller/telemetry/opentelemetry.toml", Meaning: "The OpenTelemetry module's configuration file.", Differs: noOpenTelemetry},
 	{Name: "opentelemetry-operation-name", Status: annotations.Partly, Default: "",
-		Meaning: "The name of nginx's spans, e.g. `HTTP $request_method $service_name $uri`; the annotation of the same name overrides it per Ingress. docs/tracing.md.",
-		Differs: "Literal text and a fixed set of variables, filled in by Lua when the span ends: " + annotations.SpanNameGrammar + "; another variable is refused (the last good value stays). Unset, ingress-nginx's module names the span after the nginx location (e.g. `/api/`), Portico `HTTP <method>`. e2e `TestTracingSpanNames`.",
+		Meaning: "The name of nginx's spans, e.g. `HTTP $request_method $service_name $uri`; the annotation of the same name overrides it per Ingress. Unset, a span is named after the nginx location that served the request, as ingress-nginx's module names it (`/api/`, `/api` for the request `/api` of a `Prefix` `/api`, `^<path>` on a regex host; e2e `TestTracingSpanLocationNames`). docs/tracing.md.",
+		Differs: "Literal text and a fixed set of variables, filled in by Lua when the span ends: " + annotations.SpanNameGrammar + "; another variable is refused (the last good value stays). e2e `TestTracingSpanNames`.",
 		parse: func(v string, b *globalBuild) string {
 			n, want := annotations.ParseSpanName(v)
 			if want == "" {

@@ -116,7 +116,7 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 		if m := l.Mirror; m != nil {
 			loc.MirrorLocation, loc.MirrorTarget, loc.MirrorHost = fmt.Sprintf("/;portico-mirror-%d", i), mirrorTarget(m), m.Host
 		}
-		loc.Propagate, loc.Finish = propagation(h.Tracing, l.Tracing), finish(h.Tracing, l.Tracing)
+		loc.Propagate, loc.Finish = propagation(h.Tracing, l.Tracing), finish(h.Tracing, l.Tracing, l)
 		loc.Settings = append(h.settingsDirectives(l.Proxy), loc.Extras.directives(loc.MirrorLocation)...)
 		loc.Settings = append(loc.Settings, h.WAF.directives(l.ModSecurity)...)
 		if l.SSLRedirect {

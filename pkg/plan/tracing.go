@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/portico-ingress/portico/pkg/model"
 	"github.com/portico-ingress/portico/pkg/model/annotations"
@@ -34,17 +35,31 @@ func propagation(g model.Tracing, t *annotations.Tracing) string {
 
 // finish is the Lua call that ends nginx's span of a location with the
 // ConfigMap's tracing g and its annotations t (the log phase): with the
-// annotation's span name, or the one configure gave the worker (the
-// ConfigMap's); "" when the location does not trace. The name passed
-// ParseSpanName: it prints as a Lua string as it is.
-func finish(g model.Tracing, t *annotations.Tracing) string {
+// annotation's span name, else the one configure gave the worker (the
+// ConfigMap's), else the name of nginx location l, as ingress-nginx's
+// OpenTelemetry module names it (spanLocation); "" when the location
+// does not trace. The name passed ParseSpanName: it prints as a Lua
+// string as it is.
+func finish(g model.Tracing, t *annotations.Tracing, l *model.Location) string {
 	switch {
 	case propagation(g, t) == "":
 		return ""
 	case t != nil && t.OperationName != "":
 		return `require("portico.tracing").finish("` + string(t.OperationName) + `")`
+	case g.OperationName != "":
+		return `require("portico.tracing").finish()`
 	}
-	return `require("portico.tracing").finish()`
+	return `require("portico.tracing").finish(nil, "` + spanLocation(l.Path) + `")`
+}
+
+// spanLocation is nginx location path p as a Lua string's text: the
+// name ingress-nginx's OpenTelemetry module gives a span without
+// opentelemetry-operation-name is its nginx location's ("/api/", "/api"
+// of "= /api", "^/api" of "~* ^/api"), and Portico's locations are
+// ingress-nginx's (model.Location). A path holds no quote or newline
+// (model's path grammars); a regex's '\' is escaped for Lua.
+func spanLocation(p string) string {
+	return strings.ReplaceAll(p, `\`, `\\`)
 }
 
 // Propagate is the Lua call of the router's location l that gives the
@@ -80,6 +95,10 @@ func traceConfigOf(m *model.Config) string {
 	}
 	if t.OperationName != "" {
 		out += `, name = "` + string(t.OperationName) + `"`
+	} else if t.On && t.Export != nil {
+		// The router names the span of a routed host's request after its
+		// route's location ($portico_location).
+		out += `, route_locations = true`
 	}
 	return out + "}"
 }

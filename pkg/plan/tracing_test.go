@@ -64,13 +64,25 @@ func TestSpanNames(t *testing.T) {
 		{"the annotation's", on, &annotations.Tracing{Enable: true, EnableSet: true, OperationName: "${namespace}/$ingress_name"},
 			`require("portico.tracing").finish("${namespace}/$ingress_name")`},
 		{"the annotation's tracing off", on, &annotations.Tracing{EnableSet: true, OperationName: "x"}, ""},
+		{"no name: the location's", model.Tracing{On: true}, nil, `require("portico.tracing").finish(nil, "/api/")`},
+		{"no name: the annotation's tracing, the location's", model.Tracing{}, &annotations.Tracing{Enable: true, EnableSet: true},
+			`require("portico.tracing").finish(nil, "/api/")`},
 	} {
-		if got := finish(c.g, c.t); got != c.want {
+		if got := finish(c.g, c.t, &model.Location{Path: "/api/"}); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
+	}
+	regex := &model.Location{Modifier: model.ModRegex, Path: `^/api/v[0-9]+\.json$`}
+	if got, want := finish(model.Tracing{On: true}, nil, regex), `require("portico.tracing").finish(nil, "^/api/v[0-9]+\\.json$")`; got != want {
+		t.Errorf("a regex location: %q, want %q", got, want)
 	}
 	m := &model.Config{Global: model.Global{Tracing: on}}
 	if got, want := traceConfigOf(m), `{sampler = "", ratio = 0, parent_based = false, name = "HTTP $request_method $uri"}`; got != want {
 		t.Errorf("the ConfigMap's name: %q, want %q", got, want)
+	}
+	// Without a name, the router names the spans of routed hosts.
+	m.Global.Tracing = model.Tracing{On: true, Export: &model.SpanExport{Host: "10.0.0.1", Port: 4318, Service: "nginx", DelayMillis: 1, Batch: 1, Queue: 1}}
+	if got, want := traceConfigOf(m), `{sampler = "", ratio = 0, parent_based = false, export = {host = "10.0.0.1", port = 4318, service = "nginx", delay = 1, batch = 1, queue = 1}, route_locations = true}`; got != want {
+		t.Errorf("no name: %q, want %q", got, want)
 	}
 }

@@ -77,4 +77,12 @@ function _M.test_span_name()
   eq(tracing.span_name("$secret ${uri", var), "$secret ${uri", "anything else stays as written")
 end
 
+function _M.test_name()
+  local var = { uri = "/api/x", portico_location = "/api/" }
+  eq(tracing.name("op $uri", "= /x", var), "op /api/x", "a configured name first")
+  eq(tracing.name(nil, "^/api\\d+", var), "^/api\\d+", "else the server block location's")
+  eq(tracing.name(nil, nil, var), "/api/", "else the route's location")
+  eq(tracing.name(nil, nil, { portico_location = "" }), "/", "no route: ingress-nginx's default location")
+end
+
 return _M

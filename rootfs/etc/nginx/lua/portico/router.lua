@@ -28,6 +28,7 @@ local push = require("portico.push")
 local reply = push.reply
 local metrics = require("portico.metrics")
 local balancer = require("portico.balancer")
+local tracing = require("portico.tracing")
 local cidr = require("portico.cidr")
 
 local shm = ngx.shared.portico_routes
@@ -542,7 +543,8 @@ end
 -- $portico_backend, and with log_labels $portico_server, $portico_ingress
 -- and $portico_path too (each variable write costs a request ~500
 -- instructions; the controller asks for them when the access log names
--- them).
+-- them), and $portico_location, the route's nginx location that names
+-- its span, when tracing asks for it (tracing.route_locations).
 function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   local var = ngx.var
   local host, uri = var.host, var.uri
@@ -569,6 +571,9 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
   end
   if not r then
     return ngx.exit(ngx.HTTP_NOT_FOUND)
+  end
+  if tracing.route_locations then
+    var.portico_location = r.path
   end
   local limit = r.bodyLimit or body_global
   local act, there

@@ -14,7 +14,7 @@ local random, format, lower, concat = math.random, string.format, string.lower, 
 -- The settings of nginx.conf's init_worker (configure).
 local sampler, ratio, parent_based = "AlwaysOn", 0.01, true
 local export -- {host, port, service, delay, batch, queue}; nil: no export
-local default_name -- the ConfigMap's opentelemetry-operation-name; nil: "HTTP <method>"
+local default_name -- the ConfigMap's opentelemetry-operation-name; nil: the location's
 
 -- Spans waiting for export in this worker, and how many were dropped.
 local queue, dropped = {}, 0
@@ -88,6 +88,7 @@ function _M.configure(cfg)
   sampler, ratio, parent_based = cfg.sampler or sampler, cfg.ratio or ratio, cfg.parent_based ~= false
   export = cfg.export
   default_name = cfg.name
+  _M.route_locations = cfg.route_locations == true
   if export then
     local ok, err = ngx.timer.every(export.delay / 1000, _M.flush)
     if not ok then
@@ -162,10 +163,31 @@ function _M.span_name(name, var)
   end))
 end
 
+-- name is the span name of a request with variables var: name with its
+-- variables filled in, else location, else var.portico_location (the
+-- router's), else "/".
+function _M.name(name, location, var)
+  if name then
+    return _M.span_name(name, var)
+  end
+  location = location or var.portico_location
+  if location == nil or location == "" then
+    return "/"
+  end
+  return location
+end
+
+-- route_locations is true when the router names the location of each
+-- request's route ($portico_location) for its span (configure).
+_M.route_locations = false
+
 -- finish queues nginx's span of a sampled request (log phase), named
 -- name (the location's opentelemetry-operation-name annotation), else
--- the ConfigMap's, else "HTTP <method>".
-function _M.finish(name)
+-- the ConfigMap's, else after the nginx location that served it, as
+-- ingress-nginx's OpenTelemetry module does: location (a server block's),
+-- else the route's the router set, else "/" (no route: ingress-nginx's
+-- default location).
+function _M.finish(name, location)
   local v = export and ngx.var.portico_span
   if not v or v == "" then
     return
@@ -177,12 +199,12 @@ function _M.finish(name)
   local span, parent, trace = v:sub(1, 16), v:sub(17, -33), v:sub(-32)
   local status = ngx.status
   local method = ngx.req.get_method()
-  name = name or default_name
+  name = _M.name(name or default_name, location, ngx.var)
   queue[#queue + 1] = {
     traceId = trace,
     spanId = span,
     parentSpanId = parent ~= "" and parent or nil,
-    name = name and _M.span_name(name, ngx.var) or "HTTP " .. method,
+    name = name,
     kind = 2, -- SERVER
     startTimeUnixNano = nanos(ngx.req.start_time()),
     endTimeUnixNano = nanos(ngx.now()),
