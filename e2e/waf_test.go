@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -110,4 +112,79 @@ func TestAnnotationsModSecurity(t *testing.T) {
 	createIngress(t, newIngress(ns, "off", map[string]string{ann + "enable-modsecurity": "false"}, hostRule("off.wafann.example.com", prefixPath("/", "a"))))
 	expect(t, "the ConfigMap's rules block on a host without annotations", "GET", "none.wafann.example.com", sqlInjection, nil, "", status(403))
 	expect(t, "enable-modsecurity false lets the attack through", "GET", "off.wafann.example.com", sqlInjection, nil, "", fromApp(a, 200))
+}
+
+// inspectionRule is a ModSecurity rule that logs (at nginx's info level)
+// every transaction whose query has e2e=inspect: one line per inspection.
+const inspectionRule = `SecRule ARGS:e2e "@streq inspect" "id:900901,phase:1,pass,log,msg:portico-e2e-inspection"`
+
+// inspections counts the error log's lines of inspectionRule for the
+// request whose query has n=token.
+func inspections(t *testing.T, token string) int {
+	t.Helper()
+	b, err := os.ReadFile(env.portico.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "portico-e2e-inspection") && strings.Contains(l, "n="+token+" ") {
+			n++
+		}
+	}
+	return n
+}
+
+// The ConfigMap's ModSecurity inspects each request once, as
+// ingress-nginx's does: not again in the internal locations nginx passes
+// it through, which turn it off (the auth subrequest of auth-url, the
+// custom-http-errors page), so a clean request passes through the auth
+// service to the backend and an error page is served, each logged by a
+// rule once; on a routed host (where the router's "/" hands every request
+// on to the location that inspects it, and what no route serves to one
+// that answers 404) and a server block alike.
+func TestModSecurityInternalLocations(t *testing.T) {
+	ns := namespace(t, "wafint")
+	a := newApp(t, ns, "a", 1, "")
+	auth := newApp(t, ns, "auth", 1, "")
+	errs := newApp(t, ns, "errsvc", 1, "")
+	authed, authedStatic := withStatic(map[string]string{ann + "auth-url": authURL(auth, 200, "")})
+	errors, errorsStatic := withStatic(map[string]string{ann + "custom-http-errors": "503", ann + "default-backend": "errsvc"})
+	for name, an := range map[string]map[string]string{"plain": nil, "auth": authed, "auth-static": authedStatic, "errors": errors, "errors-static": errorsStatic} {
+		createIngress(t, newIngress(ns, name, an, hostRule(name+".wafint.example.com", prefixPath("/", "a"))))
+	}
+	allowSnippets(t, "enable-modsecurity", "true", "enable-owasp-modsecurity-crs", "true", "error-log-level", "info",
+		"modsecurity-snippet", engineOn+"\n"+inspectionRule)
+	token := 0
+	once := func(host, path string, check func(reply) error) {
+		t.Helper()
+		expect(t, host+": an attack is blocked (ModSecurity in effect)", "GET", host, sqlInjection, nil, "", status(403))
+		expect(t, host+path+" served", "GET", host, path, nil, "", check)
+		token++
+		tok := fmt.Sprintf("%s-%d", ns, token)
+		if r, err := send("GET", host, path+"?e2e=inspect&n="+tok, nil, ""); err != nil {
+			t.Fatal(err)
+		} else if err := check(r); err != nil {
+			t.Errorf("%s%s with the marker: %v (got %d %s)", host, path, err, r.code, short(r.body))
+		}
+		eventually(t, host+path+" inspected", func() error {
+			if inspections(t, tok) == 0 {
+				return fmt.Errorf("no inspection logged")
+			}
+			return nil
+		})
+		if n := inspections(t, tok); n != 1 {
+			t.Errorf("%s%s: inspected %d times, want once", host, path, n)
+		}
+	}
+	for _, h := range []string{"plain.wafint.example.com", "auth.wafint.example.com", "auth-static.wafint.example.com"} {
+		once(h, "/", fromApp(a, 200))
+	}
+	// What no route serves is inspected too (the router hands it to a
+	// location that answers 404).
+	once("nothing.wafint.example.com", "/", status(404))
+	for _, h := range []string{"errors.wafint.example.com", "errors-static.wafint.example.com"} {
+		once(h, "/__status/503", fromApp(errs, 503))
+	}
+	routedInLua(t, "plain.wafint.example.com", "auth.wafint.example.com", "errors.wafint.example.com")
 }

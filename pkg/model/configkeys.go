@@ -160,7 +160,7 @@ var configKeys = []ConfigKey{
 		Meaning: "Compress answers with Brotli for clients that accept `br` (Debian's ngx_brotli filter module, loaded only then), with `Vary: Accept-Encoding` (which ingress-nginx leaves out without gzip); preferred to gzip when a client takes both.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.compression.enableBrotli })},
 	{Name: "enable-modsecurity", Status: annotations.Full, Default: "false",
-		Meaning: "ModSecurity (Debian's module, loaded only then or while an Ingress's `enable-modsecurity` asks) on every location, with Portico's `modsecurity.conf` (`SecRuleEngine DetectionOnly`, as ingress-nginx's: it logs and blocks nothing) or `modsecurity-snippet`; the loopback status server, where the controller pushes its configuration, runs without it. docs/waf.md.",
+		Meaning: "ModSecurity (Debian's module, loaded only then or while an Ingress's `enable-modsecurity` asks) on every location, with Portico's `modsecurity.conf` (`SecRuleEngine DetectionOnly`, as ingress-nginx's: it logs and blocks nothing) or `modsecurity-snippet`; the loopback status server, where the controller pushes its configuration, runs without it. A request is inspected once: the internal locations nginx hands it on to (the `auth-url` subrequest, the `custom-http-errors` page, the sign-in redirect) turn it off, as ingress-nginx's do (e2e `TestModSecurityInternalLocations`). docs/waf.md.",
 		parse:   boolOption(func(b *globalBuild) *bool { return &b.g.WAF.On })},
 	{Name: "enable-multi-accept", Status: annotations.Full, Default: "true", Meaning: "A worker accepts all new connections at once (`multi_accept`).",
 		parse: boolOption(func(b *globalBuild) *bool { return &b.g.Workers.MultiAccept })},

@@ -48,6 +48,10 @@ type AuthLocation struct {
 	CacheValid []string `json:"cacheValid,omitempty"`
 	// Snippet is auth-snippet's, or global-auth-snippet's.
 	Snippet annotations.Snippet `json:"snippet,omitempty"`
+	// WAFOff turns ModSecurity off: the ConfigMap's is on, and the request
+	// was inspected where it arrived (ingress-nginx's auth locations turn
+	// it off too).
+	WAFOff bool `json:"wafOff,omitempty"`
 	// Skip answers 200 without asking when the router set
 	// $portico_auth_skip: a route with satisfy any whose source range let
 	// the client in (router auth locations only).
@@ -136,7 +140,7 @@ func (h *HTTP) authHeaders(ea *annotations.ExternalAuth, extra []Header) []Heade
 func (h *HTTP) staticAuth(name, host string, l *model.Location, clientTLS *model.ClientTLS) *AuthLocation {
 	ea := l.ExternalAuth
 	a := &AuthLocation{Name: name, Backend: l.Backend, Host: `"` + ea.URL.HostPort() + `"`, Method: ea.Method,
-		Pass: authTarget(ea), Resolve: ea.Keepalive == nil && !ea.URL.IsIP(), Snippet: ea.Snippet}
+		Pass: authTarget(ea), Resolve: ea.Keepalive == nil && !ea.URL.IsIP(), Snippet: ea.Snippet, WAFOff: h.WAF.InspectsOnce()}
 	if ea.URL.Scheme == "https" {
 		a.SSLName = `"` + ea.URL.Host + `"`
 	}
@@ -164,7 +168,7 @@ const RouterAuthLocation = "/;portico-auth"
 // snippet.
 func (h *HTTP) routerAuth(ea *annotations.ExternalAuth) *AuthLocation {
 	a := &AuthLocation{Name: RouterAuthLocation, Host: "$portico_auth_host", Method: "$portico_auth_method",
-		SSLName: "$portico_auth_host", Pass: "$portico_auth_url", Headers: h.authHeaders(ea, nil), Snippet: ea.Snippet}
+		SSLName: "$portico_auth_host", Pass: "$portico_auth_url", Headers: h.authHeaders(ea, nil), Snippet: ea.Snippet, WAFOff: h.WAF.InspectsOnce()}
 	fixed := struct {
 		Cache    *annotations.AuthCache
 		Redirect annotations.Template

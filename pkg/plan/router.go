@@ -270,7 +270,8 @@ func (n *routerNeeds) add(l *model.Location, g *model.Global, r *Route) {
 	n.pass = n.pass || r.Pass != ""
 	settings, _ := locationSettings(l.Proxy)
 	extras := extrasOf(l, g, true)
-	if settings.IsZero() && l.RateLimit == nil && l.Errors == nil && l.BasicAuth == nil && l.ExternalAuth == nil && extras.IsZero() {
+	if settings.IsZero() && l.RateLimit == nil && l.Errors == nil && l.BasicAuth == nil && l.ExternalAuth == nil && extras.IsZero() &&
+		!n.http.WAF.InspectsOnce() {
 		if _, ok := n.limits[limit]; !ok {
 			n.limits[limit] = size
 		}
@@ -417,13 +418,45 @@ func (l RouterLocation) PassTarget() string {
 	return target
 }
 
-// Directives are those of l's Settings, then of its Extras.
+// Directives are those of l's Settings, then of its Extras; "/" turns
+// the ConfigMap's ModSecurity off: every route then has a location of its
+// own, which inspects the request once (ModSecurity would make the
+// request a new transaction there, after "/" hands it on), and what no
+// route serves goes to NotFound.
 func (r *Router) Directives(l RouterLocation) []string {
 	mirror := RouterMirrorLocation
 	if l.Extras.Mirror == "off" {
 		mirror = RouterMirrorNoBodyLocation
 	}
-	return append(r.HTTP.settingsDirectives(l.Settings), l.Extras.directives(mirror)...)
+	var out []string
+	if l.Name == "/" && r.HTTP.WAF.InspectsOnce() {
+		out = append(out, "modsecurity off")
+	}
+	out = append(out, r.HTTP.settingsDirectives(l.Settings)...)
+	return append(out, l.Extras.directives(mirror)...)
+}
+
+// RouterNotFoundLocation answers 404 for what no route serves when
+// ModSecurity must inspect it (NotFound).
+const RouterNotFoundLocation = "@portico_not_found"
+
+// NotFoundLocation is RouterNotFoundLocation while the ConfigMap's
+// ModSecurity is on, else "" (none).
+func (r *Router) NotFoundLocation() string {
+	if r.HTTP.WAF.InspectsOnce() {
+		return RouterNotFoundLocation
+	}
+	return ""
+}
+
+// NotFound is the location the router in l hands what no route serves
+// to: NotFoundLocation from "/", which does not inspect; "" (l answers
+// 404 itself) elsewhere.
+func (r *Router) NotFound(l RouterLocation) string {
+	if l.Name != "/" {
+		return ""
+	}
+	return r.NotFoundLocation()
 }
 
 // SetHeaders are every header l sends, when it sends some of its own (the

@@ -11,7 +11,10 @@ import (
 // while the ConfigMap or a location turns it on (it costs every request
 // it inspects); On is the ConfigMap's enable-modsecurity, printed at the
 // http level with its Rules (or RulesFile) and CRSFile, and turned off
-// again in the status server.
+// again in the status server and, as ingress-nginx's nginx.conf does, in
+// the internal locations a request passes on to (auth subrequests, error
+// pages, sign-in redirects): ModSecurity would make each a transaction
+// of its own and inspect (and log) the request again there.
 type WAF struct {
 	Module, On bool
 	Rules      annotations.ModSecurityRules
@@ -22,6 +25,11 @@ type WAF struct {
 	RulesFile, CRSFile string
 	CRS                bool
 }
+
+// InspectsOnce reports whether internal locations turn ModSecurity off:
+// the ConfigMap's is on (an annotation's is on in its own locations
+// only).
+func (w *WAF) InspectsOnce() bool { return w != nil && w.On }
 
 // wafOf is m's WAF; Portico's ModSecurity files are beside its Lua
 // modules (rootfs/etc/nginx).

@@ -78,3 +78,43 @@ func TestWAFServerBlock(t *testing.T) {
 		t.Fatalf("rules file %q", p.HTTP.WAF.RulesFile)
 	}
 }
+
+// With the ConfigMap's ModSecurity a request is inspected once, as in
+// ingress-nginx: the router's "/" does not inspect and hands every route
+// to a location of its own, and what no route serves to the not-found
+// location; auth subrequests turn it off. Without it, "/" serves plain
+// routes itself.
+func TestWAFInspectsOnce(t *testing.T) {
+	svcs, eps := labObjects()
+	in := model.Input{Ingresses: []*networkingv1.Ingress{
+		ingress("lab", "plain", rule("plain.example", path("/", prefix, "api-service", 80))),
+		ingress("lab", "authed", annotate(annotations.Prefix+"auth-url", "http://auth.example/check"), rule("authed.example", path("/", prefix, "api-service", 80)))},
+		IngressClasses: []*networkingv1.IngressClass{ourClass()}, Services: svcs, EndpointSlices: eps, Options: defaultOptions,
+		ConfigMap: configMap(map[string]string{"enable-modsecurity": "true"})}
+	p := planOf(t, model.Build(in))
+	root := p.Router.Locations[0]
+	if root.Name != "/" || !slices.Contains(p.Router.Directives(root), "modsecurity off") || p.Router.NotFound(root) != RouterNotFoundLocation {
+		t.Fatalf("router %q: directives %q, not found %q; want ModSecurity off and the not-found location", root.Name, p.Router.Directives(root), p.Router.NotFound(root))
+	}
+	if own := p.Router.Locations[1]; slices.Contains(p.Router.Directives(own), "modsecurity off") || p.Router.NotFound(own) != "" {
+		t.Errorf("%s: directives %q, not found %q; want it to inspect and answer 404 itself", own.Name, p.Router.Directives(own), p.Router.NotFound(own))
+	}
+	if plain := routesOf(t, p).Hosts["plain.example"].Routes[0]; plain.Location == "" {
+		t.Error("a plain route is served in the router's \"/\", which does not inspect")
+	}
+	if len(p.Router.AuthLocations) != 1 || !p.Router.AuthLocations[0].WAFOff {
+		t.Errorf("auth locations %+v: want ModSecurity off", p.Router.AuthLocations)
+	}
+
+	in.ConfigMap = configMap(nil)
+	p = planOf(t, model.Build(in))
+	if root := p.Router.Locations[0]; slices.Contains(p.Router.Directives(root), "modsecurity off") || p.Router.NotFound(root) != "" || p.Router.NotFoundLocation() != "" {
+		t.Errorf("without ModSecurity: %q, not found %q", p.Router.Directives(root), p.Router.NotFound(root))
+	}
+	if plain := routesOf(t, p).Hosts["plain.example"].Routes[0]; plain.Location != "" {
+		t.Errorf("without ModSecurity a plain route goes to %s", plain.Location)
+	}
+	if p.Router.AuthLocations[0].WAFOff {
+		t.Error("without ModSecurity the auth location turns it off")
+	}
+}

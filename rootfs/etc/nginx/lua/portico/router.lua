@@ -521,6 +521,15 @@ local function https_url(r, host, suffix, uri)
   return "https://" .. host .. (r.sslRedirectPort and suffix or "") .. uri
 end
 
+-- unrouted answers 404 for what no route serves, in the location
+-- not_found when set.
+local function unrouted(not_found)
+  if not_found then
+    return ngx.exec(not_found)
+  end
+  return ngx.exit(ngx.HTTP_NOT_FOUND)
+end
+
 -- route runs in the access phase of the catch-all server (the rewrite
 -- phase in locations with satisfy any); suffix is the HTTPS port of
 -- redirects (":443"), here_name and
@@ -535,7 +544,8 @@ end
 -- auth subrequest sends. A route that needs what its location lacks
 -- (pushed before the reload that adds it) gets 503 rather than the
 -- client's Host or plain HTTP. It answers 302 for "/" on a host with
--- app-root, 404 for what no route serves, 413 for a body above the
+-- app-root, 404 for what no route serves (in the location not_found
+-- names, when set: ModSecurity inspects there), 413 for a body above the
 -- route's limit, the redirect code (308 unless http-redirect-code says) for
 -- plain HTTP on ssl-redirect routes, the route's
 -- own redirect, 204 for CORS preflights and 403 for clients its source
@@ -545,12 +555,12 @@ end
 -- instructions; the controller asks for them when the access log names
 -- them), and $portico_location, the route's nginx location that names
 -- its span, when tracing asks for it (tracing.route_locations).
-function _M.route(suffix, log_labels, here, vhost, pass, here_name)
+function _M.route(suffix, log_labels, here, vhost, pass, here_name, not_found)
   local var = ngx.var
   local host, uri = var.host, var.uri
   local key, h, r = _M.lookup(host, uri)
   if not h then
-    return ngx.exit(ngx.HTTP_NOT_FOUND)
+    return unrouted(not_found)
   end
   if log_labels then
     var.portico_server = key
@@ -570,7 +580,7 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     return ngx.redirect(var.scheme .. "://" .. (var.http_host or "") .. h.app_root, 302)
   end
   if not r then
-    return ngx.exit(ngx.HTTP_NOT_FOUND)
+    return unrouted(not_found)
   end
   if tracing.route_locations then
     var.portico_location = r.path
@@ -597,7 +607,7 @@ function _M.route(suffix, log_labels, here, vhost, pass, here_name)
     return ngx.redirect(absolute(r, var, host, redirect.url), redirect.code)
   end
   if not r.backend then
-    return ngx.exit(ngx.HTTP_NOT_FOUND)
+    return unrouted(not_found)
   end
   if r.cors and cors(var, r.cors) then
     return ngx.exit(204)
