@@ -197,6 +197,22 @@ func startCollector(t *testing.T) *otlpCollector {
 	return c
 }
 
+// wantName checks the name of nginx's span of a request to host and
+// path, once the backend got a traceparent.
+func (c *otlpCollector) wantName(t *testing.T, host, path, want string) {
+	t.Helper()
+	var seen traceSeen
+	eventually(t, host+path+" traced", func() error {
+		if seen = tracedAt(t, host, path, nil); seen.parentID == "" {
+			return fmt.Errorf("the backend saw %+v: no traceparent yet", seen)
+		}
+		return nil
+	})
+	if s := c.span(t, seen.parentID); s.Name != want {
+		t.Errorf("%s%s: span named %q, want %q", host, path, s.Name, want)
+	}
+}
+
 // span returns the span of id, once the collector has it.
 func (c *otlpCollector) span(t *testing.T, id string) otlpSpan {
 	t.Helper()
@@ -303,22 +319,9 @@ func TestTracingSpanNames(t *testing.T) {
 	cm := []string{"enable-opentelemetry", "true", "otlp-collector-host", host, "otlp-collector-port", port,
 		"otel-schedule-delay-millis", "200", "opentelemetry-operation-name", "HTTP $request_method $service_name $uri"}
 	putConfigMap(t, map[string]string{cm[0]: cm[1], cm[2]: cm[3], cm[4]: cm[5], cm[6]: cm[7], cm[8]: cm[9]})
-	name := func(host, path, want string) {
-		t.Helper()
-		var seen traceSeen
-		eventually(t, host+path+" traced", func() error {
-			if seen = tracedAt(t, host, path, nil); seen.parentID == "" {
-				return fmt.Errorf("the backend saw %+v: no traceparent yet", seen)
-			}
-			return nil
-		})
-		if s := c.span(t, seen.parentID); s.Name != want {
-			t.Errorf("%s%s: span named %q, want %q", host, path, s.Name, want)
-		}
-	}
-	name("routed.spannames.example.com", "/x", "HTTP GET a /x")
-	name("named.spannames.example.com", "/shop/cart", ns+"/named GET /shop 200")
-	name("ignored.spannames.example.com", "/z", "HTTP GET a /z")
+	c.wantName(t, "routed.spannames.example.com", "/x", "HTTP GET a /x")
+	c.wantName(t, "named.spannames.example.com", "/shop/cart", ns+"/named GET /shop 200")
+	c.wantName(t, "ignored.spannames.example.com", "/z", "HTTP GET a /z")
 	eventWith(t, ns, "ignored", "SpanNameIgnored: metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]")
 	eventWith(t, ns, "bad", "InvalidAnnotation: metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]", "IngressRejected")
 	if r := get(t, "bad.spannames.example.com", "/"); r.code != 503 {
@@ -366,34 +369,21 @@ func TestTracingSpanLocationNames(t *testing.T) {
 		hostRule("staticregex.spanloc.example.com", pathOf(`/files/.+\.json`, networkingv1.PathTypeImplementationSpecific, "a", 80))))
 	allowSnippets(t, "enable-opentelemetry", "true", "otlp-collector-host", host, "otlp-collector-port", port,
 		"otel-schedule-delay-millis", "200")
-	name := func(host, path, want string) {
-		t.Helper()
-		var seen traceSeen
-		eventually(t, host+path+" traced", func() error {
-			if seen = tracedAt(t, host, path, nil); seen.parentID == "" {
-				return fmt.Errorf("the backend saw %+v: no traceparent yet", seen)
-			}
-			return nil
-		})
-		if s := c.span(t, seen.parentID); s.Name != want {
-			t.Errorf("%s%s: span named %q, want %q", host, path, s.Name, want)
-		}
-	}
 	for _, h := range []string{"routed.spanloc.example.com", "static.spanloc.example.com"} {
-		name(h, "/api/x", "/api/")
-		name(h, "/api", "/api")
-		name(h, "/exact", "/exact")
-		name(h, "/other", "/")
+		c.wantName(t, h, "/api/x", "/api/")
+		c.wantName(t, h, "/api", "/api")
+		c.wantName(t, h, "/exact", "/exact")
+		c.wantName(t, h, "/other", "/")
 	}
-	name("regex.spanloc.example.com", "/v2/items/9", "^/v[0-9]+/items")
-	name("staticregex.spanloc.example.com", "/files/a.json", `^/files/.+\.json`)
+	c.wantName(t, "regex.spanloc.example.com", "/v2/items/9", "^/v[0-9]+/items")
+	c.wantName(t, "staticregex.spanloc.example.com", "/files/a.json", `^/files/.+\.json`)
 	routedInLua(t, "routed.spanloc.example.com", "regex.spanloc.example.com")
 
 	// A new routed host: its spans get its route's location without a
 	// reload.
 	before := quietReloads(t)
 	createIngress(t, newIngress(ns, "more", nil, hostRule("more.spanloc.example.com", prefixPath("/more/", "a"))))
-	name("more.spanloc.example.com", "/more/x", "/more/")
+	c.wantName(t, "more.spanloc.example.com", "/more/x", "/more/")
 	routedInLua(t, "more.spanloc.example.com")
 	if after := mustStatus(t).Nginx.Reloads; after != before {
 		t.Errorf("a new routed host reloaded nginx %d times; want 0", after-before)
