@@ -97,7 +97,7 @@ func TestAnalyzeSeeded(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]string{
-		"mixed metadata.annotations[nginx.ingress.kubernetes.io/server-alias]": "Host names only",
+		"mixed metadata.annotations[nginx.ingress.kubernetes.io/server-alias]": "leading `*.`",
 		"mixed (whole object)": "IngressRejected: the Ingress is refused because of the errors above: its paths answer 503",
 		"mixed metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]":           "Portico refuses it: InvalidAnnotation",
 		"mixed metadata.annotations[nginx.ingress.kubernetes.io/opentelemetry-operation-name]": "as in ingress-nginx: SpanNameIgnored",

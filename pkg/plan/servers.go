@@ -21,6 +21,8 @@ type Server struct {
 	// its listen directives (HTTP.Listen, HTTP.DefaultListen on it).
 	Default bool     `json:"default,omitempty"`
 	Listen  []string `json:"listen,omitempty"`
+	// Aliases are the server_name arguments of the host's server-alias
+	// names (serverName).
 	Aliases []string `json:"aliases,omitempty"`
 	// HSTS sends Strict-Transport-Security: the host has TLS and the
 	// ConfigMap turns HSTS on.
@@ -61,6 +63,32 @@ func serverName(host string) string {
 	return host
 }
 
+// serverNames are the server_name arguments of aliases.
+func serverNames(aliases []string) []string {
+	if len(aliases) == 0 {
+		return nil
+	}
+	out := make([]string, len(aliases))
+	for i, a := range aliases {
+		out[i] = serverName(a)
+	}
+	return out
+}
+
+// underStatic reports whether a name of s (its host or an alias) that is
+// not a wildcard lies one label under a parent of static: nginx would pick
+// that static server's wildcard (a regex server_name) before the catch-all
+// server that runs the router, so s needs a server block of its own
+// (exact names come first).
+func underStatic(static map[string]bool, s *model.Server) bool {
+	for _, n := range append([]string{s.Host}, s.Aliases...) {
+		if _, parent, _ := strings.Cut(n, "."); !strings.HasPrefix(n, "*.") && static[parent] {
+			return true
+		}
+	}
+	return false
+}
+
 // serve decides how each of m's servers is carried: as a server block
 // (p.Servers) or by the Lua router (the routes it returns, with what the
 // router's locations need). The catch-all server runs the router when
@@ -84,11 +112,17 @@ func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 			router = s
 		}
 	}
-	// Parent domains of static wildcard servers.
+	// Parent domains of the wildcard names (hosts and aliases) of static
+	// servers.
 	static := map[string]bool{}
 	for _, s := range m.Servers {
-		if rest, ok := strings.CutPrefix(s.Host, "*."); ok && router != nil && !plainServer(s) {
-			static[rest] = true
+		if router == nil || plainServer(s) {
+			continue
+		}
+		for _, n := range append([]string{s.Host}, s.Aliases...) {
+			if rest, ok := strings.CutPrefix(n, "*."); ok {
+				static[rest] = true
+			}
 		}
 	}
 	if router != nil {
@@ -96,15 +130,14 @@ func (p *Plan) serve(m *model.Config) (routes Routes, needs *routerNeeds) {
 	}
 	for _, s := range m.Servers {
 		early := earlyRequestID(s)
-		v := &Server{HTTP: p.HTTP, Host: s.Host, ServerName: serverName(s.Host), Default: s.Default, Listen: p.HTTP.Listen, Aliases: s.Aliases,
+		v := &Server{HTTP: p.HTTP, Host: s.Host, ServerName: serverName(s.Host), Default: s.Default, Listen: p.HTTP.Listen, Aliases: serverNames(s.Aliases),
 			HSTS: s.TLS != nil && g.HSTS != "", ClientTLS: s.ClientTLS, TLSCiphers: s.TLSCiphers, RedirectTo: s.RedirectTo, AppRoot: s.AppRoot, Snippets: s.Snippets,
 			MakesRequestID: p.HTTP.RequestIDByLua && early, AccessMakesRequestID: p.HTTP.RequestIDByLua && !early}
 		if s.Default {
 			v.Listen = p.HTTP.DefaultListen
 		}
-		_, parent, _ := strings.Cut(s.Host, ".")
 		switch {
-		case router == nil, s != router && !plainServer(s), static[parent] && !strings.HasPrefix(s.Host, "*."):
+		case router == nil, s != router && !plainServer(s), underStatic(static, s):
 			v.Locations = p.HTTP.locationsOf(s, v, zones)
 			p.Servers = append(p.Servers, v)
 			continue

@@ -17,7 +17,8 @@ const maxServerAliases = 32
 
 // parseServerAlias parses server-alias: comma-separated host names that
 // the Ingress's hosts answer to as well, lower-cased, without duplicates.
-// Wildcards, IP addresses and ports are refused.
+// A name may start with "*." (a wildcard for one label, as an Ingress
+// host); other wildcards and regexes, IP addresses and ports are refused.
 func parseServerAlias(a Annotations) ([]string, []diag.Diagnostic) {
 	v, ok := a.lookup(nameServerAlias)
 	if !ok {
@@ -29,8 +30,9 @@ func parseServerAlias(a Annotations) ([]string, []diag.Diagnostic) {
 		if n == "" {
 			continue
 		}
-		if len(n) > 253 || !dnsName.MatchString(n) || !strings.Contains(n, ".") || ipLike(n) {
-			return nil, invalid(nameServerAlias, v, "want comma-separated host names such as www.example.com (no wildcards, addresses or ports)")
+		name, wild := strings.CutPrefix(n, "*.")
+		if len(n) > 253 || !dnsName.MatchString(name) || !strings.Contains(name, ".") || !wild && ipLike(name) {
+			return nil, invalid(nameServerAlias, v, "want comma-separated host names such as www.example.com or *.example.com (no regexes, addresses or ports)")
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
