@@ -172,9 +172,11 @@ http {
             content_by_lua_block { ngx.say("limited ", ngx.var.portico_limit_scope) }
         }
         # The location of custom errors (the content stands for a backend
-        # answering with the status the URI names) and the error location.
+        # answering with the status the URI names, which ngx.exit keeps
+        # for the error page's answer) and the error pages.
         location @portico_proxy_33334444ccccdddd {
-            error_page 404 502 @portico_route_error;
+            error_page 404 = @portico_route_error_404;
+            error_page 502 = @portico_route_error_502;
             access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, "@portico_proxy_33334444ccccdddd") }
             content_by_lua_block {
                 local code = tonumber(ngx.var.uri:match("(%%d+)$"))
@@ -190,10 +192,16 @@ http {
             access_by_lua_block { require("portico.router").route(":8443", false, 1048576, false, false, "@portico_proxy_55556666eeeeffff") }
             content_by_lua_block { ngx.say("welcome ", ngx.var.remote_user) }
         }
-        location @portico_route_error {
+        location @portico_route_error_404 {
             content_by_lua_block {
                 local v = ngx.var
-                ngx.say("error ", v.status, " ", v.portico_err_backend, " ", v.portico_err_namespace, "/", v.portico_err_ingress, " ", v.portico_err_service, ":", v.portico_err_port)
+                ngx.say("error 404 ", v.portico_err_backend, " ", v.portico_err_namespace, "/", v.portico_err_ingress, " ", v.portico_err_service, ":", v.portico_err_port)
+            }
+        }
+        location @portico_route_error_502 {
+            content_by_lua_block {
+                local v = ngx.var
+                ngx.say("error 502 ", v.portico_err_backend, " ", v.portico_err_namespace, "/", v.portico_err_ingress, " ", v.portico_err_service, ":", v.portico_err_port)
             }
         }
         # The location of auth-url, the auth location and the sign-in

@@ -59,15 +59,13 @@ type Location struct {
 	// Limits are the location's Ingress's limit zones.
 	Limits *LimitZones
 	// Auth is the internal location of its auth subrequest (auth-url, the
-	// global auth); Signin (its 401 redirect) and ErrorLocation (custom
-	// errors) are internal locations too. They are named after the
-	// location's index: Ingress paths hold neither ';' nor '@', so none
-	// can collide with them.
-	Auth          *AuthLocation
-	Signin        *Signin
-	ErrorLocation string
-	// ErrorHeaders are what the error location sends.
-	ErrorHeaders []Header
+	// global auth); Signin (its 401 redirect) and ErrorPages (custom
+	// errors, one per code) are internal locations too. They are named
+	// after the location's index: Ingress paths hold neither ';' nor '@',
+	// so none can collide with them.
+	Auth       *AuthLocation
+	Signin     *Signin
+	ErrorPages []ErrorPage
 }
 
 // Signin is the named location that redirects a 401 of the auth service
@@ -157,10 +155,9 @@ func (h *HTTP) locationsOf(s *model.Server, v *Server, zones map[*model.RateLimi
 			loc.DefaultBackend = routeErrors(*d).luaTable()
 		}
 		if e := l.Errors; e != nil {
-			loc.ErrorLocation = fmt.Sprintf("@portico_error_%d", i)
-			loc.ErrorHeaders = h.errorHeaders(Header{"X-Code", "$status"}, Header{"X-Format", "$http_accept"}, Header{"X-Namespace", `"` + e.Ingress.Namespace + `"`},
-				Header{"X-Ingress-Name", `"` + e.Ingress.Name + `"`}, Header{"X-Service-Name", `"` + e.Service + `"`},
-				Header{"X-Service-Port", `"` + e.Port + `"`})
+			loc.ErrorPages = errorPages(fmt.Sprintf("@portico_error_%d", i), e.Codes, func(code int) []Header {
+				return h.errorPageHeaders(code, `"`+e.Ingress.Namespace+`"`, `"`+e.Ingress.Name+`"`, `"`+e.Service+`"`, `"`+e.Port+`"`)
+			})
 		}
 		out = append(out, loc)
 	}

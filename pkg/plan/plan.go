@@ -157,7 +157,7 @@ func (p *Plan) Status() Status {
 	st := Status{Port: p.HTTP.StatusPort, Paths: statusPaths, GeneratedID: p.HTTP.RequestIDByLua, WAF: p.HTTP.WAF.On,
 		Tracing: p.HTTP.TraceConfig != ""}
 	if r := p.Router; r != nil {
-		st.LimitScope, st.BasicAuth, st.Errors = r.Zones != nil, r.BasicAuth, r.Errors
+		st.LimitScope, st.BasicAuth, st.Errors = r.Zones != nil, r.BasicAuth, len(r.ErrorCodes) > 0
 		st.Auth = len(r.AuthLocations) > 0
 		for _, a := range r.AuthLocations {
 			st.AuthCacheScope = st.AuthCacheScope || a.CacheKey != ""

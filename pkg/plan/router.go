@@ -26,9 +26,10 @@ type Router struct {
 	// Zones are the limit zones the locations share; nil when no route
 	// has limits.
 	Zones *RouterZones `json:"zones,omitempty"`
-	// Errors is set when a location intercepts errors: the catch-all
-	// server has @portico_route_error (Route.Errors).
-	Errors bool `json:"errors,omitempty"`
+	// ErrorCodes are the codes its locations intercept, sorted: the
+	// catch-all server has an error page for each (ErrorPages), serving
+	// the error backend the router names (Route.Errors).
+	ErrorCodes []int `json:"errorCodes,omitempty"`
 	// BasicAuth is set when a location has basic auth (the router sets
 	// $portico_basic_realm and $portico_basic_file).
 	BasicAuth bool `json:"basicAuth,omitempty"`
@@ -110,8 +111,8 @@ type RouterLocation struct {
 	// limit_req in the shared zone of its rate and limit_conn in the
 	// shared connection zone (RouterZones); zero elsewhere.
 	Limits model.Limits `json:"limits,omitzero"`
-	// ErrorCodes are the statuses it intercepts for @portico_route_error
-	// (Route.Errors names the backend); nil elsewhere.
+	// ErrorCodes are the statuses it intercepts for the Router's error
+	// pages (Route.Errors names the backend); nil elsewhere.
 	ErrorCodes []int `json:"errorCodes,omitempty"`
 	// BasicAuth is set when its routes have basic auth: auth_basic with
 	// the realm and file the router sets (Route.BasicAuth).
@@ -357,7 +358,7 @@ func (n *routerNeeds) router(keep *Router) *Router {
 	for i := range r.Locations {
 		l := &r.Locations[i]
 		l.UpstreamVhost, l.Pass = vhost, pass
-		r.Errors = r.Errors || l.ErrorCodes != nil
+		r.ErrorCodes = addErrorCodes(r.ErrorCodes, l.ErrorCodes)
 		r.BasicAuth = r.BasicAuth || l.BasicAuth
 		r.Signin = r.Signin || l.Signin
 		r.Mirror = r.Mirror || l.Extras.Mirror == "on"
@@ -477,14 +478,6 @@ func (r *Router) SetHeaders(l RouterLocation) []Header {
 		hs = append(hs, Header{a.Name, "$portico_auth_" + a.Var})
 	}
 	return hs
-}
-
-// ErrorHeaders are what @portico_route_error sends the error backend the
-// router names.
-func (r *Router) ErrorHeaders() []Header {
-	return r.HTTP.errorHeaders(Header{"X-Code", "$status"}, Header{"X-Format", "$http_accept"}, Header{"X-Namespace", "$portico_err_namespace"},
-		Header{"X-Ingress-Name", "$portico_err_ingress"}, Header{"X-Service-Name", "$portico_err_service"},
-		Header{"X-Service-Port", "$portico_err_port"})
 }
 
 func clone[K comparable, V any](m map[K]V) map[K]V {

@@ -295,7 +295,7 @@ func TestServe(t *testing.T) {
 				annotate(annotations.Prefix+"limit-rpm", "600"), annotate(annotations.Prefix+"limit-burst-multiplier", "2"),
 				rule("conn.example.com", path("/", prefix, "api-service", 80))),
 			// Custom errors: the location intercepts them for
-			// @portico_route_error; the route names the error backend.
+			// @portico_route_error_<code>; the route names the error backend.
 			ingress("lab", "errors", annotate(annotations.Prefix+"custom-http-errors", "503,404"), annotate(annotations.Prefix+"default-backend", "frontend-service"),
 				rule("errors.example.com", path("/", prefix, "api-service", 80))),
 			// Limits and proxy settings: one location with both.
@@ -522,14 +522,23 @@ func TestServe(t *testing.T) {
 			if diff := cmp.Diff(tc.body, &r.Body); diff != "" {
 				t.Errorf("router body (-want +got):\n%s", diff)
 			}
-			intercepts, basic, auth, signin := false, false, false, false
+			codes := map[int]bool{}
+			basic, auth, signin := false, false, false
 			for _, l := range r.Locations {
-				intercepts, basic = intercepts || l.ErrorCodes != nil, basic || l.BasicAuth
-				auth, signin = auth || l.Auth != "", signin || l.Signin
+				for _, c := range l.ErrorCodes {
+					codes[c] = true
+				}
+				basic, auth, signin = basic || l.BasicAuth, auth || l.Auth != "", signin || l.Signin
 			}
-			if r.Errors != intercepts || r.BasicAuth != basic || (len(r.AuthLocations) > 0) != auth || r.Signin != signin {
-				t.Errorf("Router Errors, BasicAuth, AuthLocations, Signin = %v, %v, %v, %v; want %v, %v, %v, %v",
-					r.Errors, r.BasicAuth, r.AuthLocations, r.Signin, intercepts, basic, auth, signin)
+			var intercepts []int
+			for c := 599; c >= 400; c-- {
+				if codes[c] {
+					intercepts = append([]int{c}, intercepts...)
+				}
+			}
+			if !cmp.Equal(r.ErrorCodes, intercepts) || r.BasicAuth != basic || (len(r.AuthLocations) > 0) != auth || r.Signin != signin {
+				t.Errorf("Router ErrorCodes, BasicAuth, AuthLocations, Signin = %v, %v, %v, %v; want %v, %v, %v, %v",
+					r.ErrorCodes, r.BasicAuth, r.AuthLocations, r.Signin, intercepts, basic, auth, signin)
 			}
 			if diff := cmp.Diff(tc.zones, r.Zones); diff != "" {
 				t.Errorf("router zones (-want +got):\n%s", diff)

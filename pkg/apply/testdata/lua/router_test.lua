@@ -442,7 +442,7 @@ end
 
 -- A route with custom errors goes to its location with the error
 -- backend in $portico_err_*, where error_page sends the statuses it
--- intercepts to @portico_route_error.
+-- intercepts to @portico_route_error_<code>.
 function _M.test_error_locations()
   push_backends()
   local loc = "@portico_proxy_33334444ccccdddd"
