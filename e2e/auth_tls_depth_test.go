@@ -23,7 +23,7 @@ import (
 // Secret's root. A client certificate under one intermediate (the client
 // sends it and the intermediate's) passes at depth 1 (the default); one
 // under two intermediates gets nginx's 400 at depth 1 and passes at
-// depth 2.
+// depth 2. "0" is depth 1, as ingress-nginx reads it.
 func TestAnnotationsAuthTLSVerifyDepth(t *testing.T) {
 	ns := namespace(t, "mtlsdepth")
 	a := newApp(t, ns, "a", 1, "")
@@ -40,8 +40,9 @@ func TestAnnotationsAuthTLSVerifyDepth(t *testing.T) {
 	if _, err := env.client.CoreV1().Secrets(ns).Create(context.Background(), caSecret, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	hosts := map[string]string{"": "depth-default." + ns + ".example.com", "1": "depth1." + ns + ".example.com", "2": "depth2." + ns + ".example.com"}
-	srv := newCert(t, time.Now().AddDate(0, 1, 0), hosts[""], hosts["1"], hosts["2"])
+	hosts := map[string]string{"": "depth-default." + ns + ".example.com", "0": "depth0." + ns + ".example.com",
+		"1": "depth1." + ns + ".example.com", "2": "depth2." + ns + ".example.com"}
+	srv := newCert(t, time.Now().AddDate(0, 1, 0), hosts[""], hosts["0"], hosts["1"], hosts["2"])
 	putTLSSecret(t, ns, "site-tls", srv)
 	for depth, host := range hosts {
 		annotations := map[string]string{ann + "auth-tls-secret": "client-ca"}
@@ -74,8 +75,10 @@ func TestAnnotationsAuthTLSVerifyDepth(t *testing.T) {
 		{"2", oneBelow, true},
 		{"1", oneBelow, true},
 		{"", oneBelow, true},
+		{"0", oneBelow, true},
 		{"1", twoBelow, false},
 		{"", twoBelow, false},
+		{"0", twoBelow, false},
 	} {
 		who := tc.client.Leaf.Subject.CommonName
 		// Just after a reload a connection may still reach an old worker,

@@ -22,8 +22,24 @@ const (
 // this subset); no quotes, backslashes, braces or semicolons.
 var dnPattern = regexp.MustCompile(`^[A-Za-z0-9 =,.*+?^$()|\[\]_@:/-]{1,256}$`)
 
-// maxVerifyDepth bounds auth-tls-verify-depth.
+// maxVerifyDepth bounds auth-tls-verify-depth and proxy-ssl-verify-depth.
 const maxVerifyDepth = 10
+
+// parseVerifyDepth parses a verify depth (auth-tls-verify-depth,
+// proxy-ssl-verify-depth): 1 to maxVerifyDepth, and "0", which
+// ingress-nginx reads as its default, 1. ok is false when the annotation
+// is unset or refused (ds).
+func parseVerifyDepth(a Annotations, name string) (depth int, ok bool, ds []diag.Diagnostic) {
+	v, set := a.lookup(name)
+	if !set {
+		return 0, false, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > maxVerifyDepth || v != strconv.Itoa(n) {
+		return 0, false, invalid(name, v, "want a depth from 1 to 10 (0 is read as 1)")
+	}
+	return max(n, 1), true, nil
+}
 
 // ClientTLS is auth-tls: HTTPS clients of the Ingress's hosts show a
 // certificate that a CA of the Secret's ca.crt signed (the model reads
@@ -62,12 +78,10 @@ func parseClientTLS(a Annotations) (*ClientTLS, []diag.Diagnostic) {
 			ds = append(ds, invalid(nameAuthTLSVerify, v, "want on, off, optional or optional_no_ca")...)
 		}
 	}
-	if v, ok := a.lookup(nameAuthTLSDepth); ok {
-		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= maxVerifyDepth && v == strconv.Itoa(n) {
-			c.Depth = n
-		} else {
-			ds = append(ds, invalid(nameAuthTLSDepth, v, "want a depth from 1 to 10")...)
-		}
+	if n, ok, d := parseVerifyDepth(a, nameAuthTLSDepth); ok {
+		c.Depth = n
+	} else {
+		ds = append(ds, d...)
 	}
 	pass, _, d := parseBool(a, nameAuthTLSPassCert)
 	c.PassCertificate = pass

@@ -2,7 +2,6 @@ package annotations
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/portico-ingress/portico/pkg/model/diag"
@@ -55,12 +54,10 @@ func parseProxySSL(a Annotations) (*ProxySSL, []diag.Diagnostic) {
 	ds = append(ds, d...)
 	p.ServerName, d = parseOnOff(a, nameProxySSLServerName)
 	ds = append(ds, d...)
-	if v, ok := a.lookup(nameProxySSLDepth); ok {
-		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 10 && v == strconv.Itoa(n) {
-			p.Depth = n
-		} else {
-			ds = append(ds, invalid(nameProxySSLDepth, v, "want a depth from 1 to 10")...)
-		}
+	if n, ok, d := parseVerifyDepth(a, nameProxySSLDepth); ok {
+		p.Depth = n
+	} else {
+		ds = append(ds, d...)
 	}
 	if v, ok := a.lookup(nameProxySSLName); ok {
 		n := strings.ToLower(v)
