@@ -9,7 +9,8 @@ import (
 	"github.com/portico-ingress/portico/pkg/model/diag"
 )
 
-// proxySSL reads proxy-ssl-secret from the Ingress's namespace: its
+// proxySSL reads proxy-ssl-secret (another namespace's only with
+// allow-cross-namespace-resources, ownSecret): its
 // ca.crt (required) becomes the trusted CAs, its tls.crt and tls.key (both
 // or neither) the client certificate nginx shows the backend. A Secret
 // that cannot give them refuses the Ingress: it asked for checked TLS.
