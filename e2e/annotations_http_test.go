@@ -779,6 +779,11 @@ func TestAnnotationsProxyRewrites(t *testing.T) {
 		ann + "proxy-redirect-to": "https://rewrites.example.com/app/", ann + "proxy-cookie-domain": "app.internal rewrites.example.com",
 		ann + "proxy-cookie-path": "/ /app/"}, hostRule("rewrites.example.com", prefixPath("/", "a"))))
 	createIngress(t, newIngress(ns, "plain", nil, hostRule("norewrites.example.com", prefixPath("/", "a"))))
+	// default: nginx's rewrite of the proxy_pass URL, which is the
+	// balancer's upstream in ingress-nginx as in Portico, so no backend's
+	// Location matches it (proxy-redirect-to is not needed).
+	createIngress(t, newIngress(ns, "default", map[string]string{ann + "proxy-redirect-from": "default"},
+		hostRule("defaultrewrites.example.com", prefixPath("/", "a"))))
 	loc := url.QueryEscape("http://app.internal/login?next=1")
 	cookie := url.QueryEscape("s=1; Domain=app.internal; Path=/")
 	for _, tc := range []struct {
@@ -786,6 +791,7 @@ func TestAnnotationsProxyRewrites(t *testing.T) {
 	}{
 		{"rewrites.example.com", "https://rewrites.example.com/app/login?next=1", "s=1; Domain=rewrites.example.com; Path=/app/"},
 		{"norewrites.example.com", "http://app.internal/login?next=1", "s=1; Domain=app.internal; Path=/"},
+		{"defaultrewrites.example.com", "http://app.internal/login?next=1", "s=1; Domain=app.internal; Path=/"},
 	} {
 		expect(t, tc.host+" redirect", "GET", tc.host, "/__redirect?to="+loc, nil, "", func(r reply) error {
 			if r.code != 302 || r.header.Get("Location") != tc.location {

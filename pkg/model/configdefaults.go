@@ -70,10 +70,10 @@ func redirectPart(field func(b *globalBuild) *string) func(string, *globalBuild)
 
 // finishRedirect sets the http level's proxy_redirect from
 // proxy-redirect-from and -to, as ingress-nginx prints them: off unless
-// both are set and not off.
+// both are set and not off ("default" is off too, as for the annotation).
 func (b *globalBuild) finishRedirect() {
 	from, to := b.redirectFrom, b.redirectTo
-	if from != "" && from != "off" && to != "" && to != "off" {
+	if from != "" && from != "off" && from != "default" && to != "" && to != "off" {
 		b.g.Defaults.Proxy.Redirect = &annotations.Rewrite{From: from, To: to}
 	}
 }

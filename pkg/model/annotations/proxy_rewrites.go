@@ -34,19 +34,21 @@ type Rewrite struct {
 
 // parseProxyRewrites parses proxy-redirect-from/-to (the Location and
 // Refresh headers of backend answers; "off" for none) and proxy-cookie-domain/-path ("<from>
-// <to>" or "off").
+// <to>" or "off"). proxy-redirect-from "default" is "off": ingress-nginx
+// prints nginx's "proxy_redirect default", which rewrites the proxy_pass
+// URL, the Lua balancer's upstream there as here, and no backend sends it.
 func parseProxyRewrites(a Annotations, p *Proxy) []diag.Diagnostic {
 	var ds []diag.Diagnostic
 	from, hasFrom := a.lookup(nameProxyRedirectFrom)
 	to, hasTo := a.lookup(nameProxyRedirectTo)
 	switch {
 	case !hasFrom && !hasTo:
-	case hasFrom && from == "off":
+	case hasFrom && (from == "off" || from == "default"):
 		p.Redirect = &Rewrite{Off: true}
 	case hasFrom && hasTo && rewriteToken.MatchString(from) && rewriteToken.MatchString(to):
 		p.Redirect = &Rewrite{From: from, To: to}
 	case hasFrom && hasTo && !rewriteToken.MatchString(from):
-		ds = append(ds, invalid(nameProxyRedirectFrom, from, "want off, or a URL or path without quotes, spaces or $ (default is not supported: the upstream is the Lua balancer, whose name no backend sends)")...)
+		ds = append(ds, invalid(nameProxyRedirectFrom, from, "want off, default, or a URL or path without quotes, spaces or $")...)
 	case hasFrom && hasTo:
 		ds = append(ds, invalid(nameProxyRedirectTo, to, "want a URL or path without quotes, spaces or $")...)
 	case hasTo:
