@@ -133,6 +133,7 @@ func TestParseRegexPath(t *testing.T) {
 }
 
 func TestParseProxy(t *testing.T) {
+	tls12 := []string{"TLSv1.2"} // ingress-nginx's default with proxy-ssl-secret
 	runHTTPCases(t, []httpCase{
 		{"all proxy settings", map[string]string{"backend-protocol": "grpcs", "proxy-body-size": "8m", "proxy-connect-timeout": "5",
 			"proxy-send-timeout": "30s", "proxy-read-timeout": "3600", "proxy-buffering": "off", "proxy-buffer-size": "16k",
@@ -174,17 +175,17 @@ func TestParseProxy(t *testing.T) {
 			Set{Proxy: Proxy{SSL: &ProxySSL{Namespace: "ns", Secret: "ca", Verify: "on", Depth: 3, Name: "app.internal",
 				ServerName: "on", Protocols: []string{"TLSv1.2", "TLSv1.3"}, Ciphers: "HIGH:!aNULL"}}}, nil},
 		{"proxy-ssl: depth 0 is 1", map[string]string{"proxy-ssl-secret": "ca", "proxy-ssl-verify-depth": "0"},
-			Set{Proxy: Proxy{SSL: &ProxySSL{Secret: "ca", Depth: 1}}}, nil},
+			Set{Proxy: Proxy{SSL: &ProxySSL{Secret: "ca", Depth: 1, Protocols: tls12}}}, nil},
 		{"proxy-ssl: depth 11", map[string]string{"proxy-ssl-secret": "ca", "proxy-ssl-verify-depth": "11"},
-			Set{Proxy: Proxy{SSL: &ProxySSL{Secret: "ca"}}}, bad},
+			Set{Proxy: Proxy{SSL: &ProxySSL{Secret: "ca", Protocols: tls12}}}, bad},
 		{"proxy-ssl for gRPC", map[string]string{"backend-protocol": "GRPCS", "proxy-ssl-secret": "ca"},
-			Set{Proxy: Proxy{Protocol: ProtoGRPCS, SSL: &ProxySSL{Secret: "ca"}}}, nil},
-		{"proxy-ssl: protocol TLSv1", map[string]string{"proxy-ssl-secret": "ca", "proxy-ssl-protocols": "TLSv1"},
-			Set{Proxy: Proxy{SSL: &ProxySSL{Secret: "ca"}}}, bad},
+			Set{Proxy: Proxy{Protocol: ProtoGRPCS, SSL: &ProxySSL{Secret: "ca", Protocols: tls12}}}, nil},
+		{"proxy-ssl: protocol TLSv1 is TLSv1.2", map[string]string{"proxy-ssl-secret": "ca", "proxy-ssl-protocols": "TLSv1"},
+			Set{Proxy: Proxy{SSL: &ProxySSL{Secret: "ca", Protocols: tls12}}}, ignored},
 		{"proxy-ssl: cipher injection", map[string]string{"proxy-ssl-secret": "ca", "proxy-ssl-ciphers": `HIGH"; include x; #`},
-			Set{Proxy: Proxy{SSL: &ProxySSL{Secret: "ca"}}}, bad},
+			Set{Proxy: Proxy{SSL: &ProxySSL{Secret: "ca", Protocols: tls12}}}, bad},
 		{"proxy-ssl: name variable", map[string]string{"proxy-ssl-secret": "ca", "proxy-ssl-name": "$host"},
-			Set{Proxy: Proxy{SSL: &ProxySSL{Secret: "ca"}}}, bad},
+			Set{Proxy: Proxy{SSL: &ProxySSL{Secret: "ca", Protocols: tls12}}}, bad},
 		{"rewrites", map[string]string{"proxy-redirect-from": "http://app.internal/", "proxy-redirect-to": "/app/",
 			"proxy-cookie-domain": "app.internal  example.com", "proxy-cookie-path": "off"},
 			Set{Proxy: Proxy{Redirect: &Rewrite{From: "http://app.internal/", To: "/app/"},

@@ -68,7 +68,16 @@ func parseProxySSL(a Annotations) (*ProxySSL, []diag.Diagnostic) {
 		}
 	}
 	p.Protocols, d = parseTokens(a, nameProxySSLProtocols, sslProtocols, "want TLSv1.2 and/or TLSv1.3, space-separated")
-	ds = append(ds, d...)
+	if d != nil {
+		// ingress-nginx warns and uses its default.
+		v, _ := a.lookup(nameProxySSLProtocols)
+		ds = append(ds, diag.Warnf(field(nameProxySSLProtocols), "AnnotationValueIgnored",
+			"invalid value %s: want TLSv1.2 and/or TLSv1.3, space-separated; TLSv1.2 is used instead, as in ingress-nginx", quoteValue(v)))
+	}
+	if p.Protocols == nil {
+		// ingress-nginx's default with a proxy-ssl-secret.
+		p.Protocols = []string{"TLSv1.2"}
+	}
 	if v, ok := a.lookup(nameProxySSLCiphers); ok {
 		if cipherGrammar.MatchString(v) {
 			p.Ciphers = v
