@@ -30,7 +30,8 @@ import (
 //     offers with proxy-ssl-secret: a backend of TLS 1.3 only fails; without
 //     proxy-ssl-secret nginx offers both;
 //   - ciphers: a list the backend shares no suite of fails, one it shares
-//     reaches it;
+//     reaches it, a value outside the grammar is nginx's DEFAULT (the
+//     Ingress is served, as ingress-nginx warns and serves it);
 //   - verify-depth counts the intermediate CAs between the backend's
 //     certificate and the trusted root, as OpenSSL does: a chain with two
 //     fails at 1 (nginx's and ingress-nginx's default) and passes at 2; a
@@ -65,6 +66,7 @@ func TestAnnotationsProxySSLSettings(t *testing.T) {
 		{"pbad", "v13", map[string]string{"proxy-ssl-protocols": "TLSv1.1 TLSv1.3"}, 502, []string{"proxy_ssl_protocols TLSv1.2;"}},
 		{"pdefault12", "v12", nil, 200, nil},
 		{"cnone", "v12", map[string]string{"proxy-ssl-ciphers": "ECDHE-ECDSA-AES256-GCM-SHA384"}, 502, nil},
+		{"cbad", "v12", map[string]string{"proxy-ssl-ciphers": "HIGH ECDHE"}, 200, []string{}},
 		{"cshared", "v12", map[string]string{"proxy-ssl-ciphers": "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256"}, 200, nil},
 		{"d1", "deep", map[string]string{"proxy-ssl-verify-depth": "1"}, 502, nil},
 		{"ddefault", "deep", nil, 502, nil},

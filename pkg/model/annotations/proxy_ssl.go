@@ -82,7 +82,9 @@ func parseProxySSL(a Annotations) (*ProxySSL, []diag.Diagnostic) {
 		if cipherGrammar.MatchString(v) {
 			p.Ciphers = v
 		} else {
-			ds = append(ds, invalid(nameProxySSLCiphers, v, "want an OpenSSL cipher list such as HIGH:!aNULL:!MD5")...)
+			// ingress-nginx warns and uses its default, nginx's.
+			ds = append(ds, diag.Warnf(field(nameProxySSLCiphers), "AnnotationValueIgnored",
+				"invalid value %s: want an OpenSSL cipher list such as HIGH:!aNULL:!MD5; DEFAULT is used instead, as in ingress-nginx", quoteValue(v)))
 		}
 	}
 	ns, secret, ok, d := secretRef(a, nameProxySSLSecret)
