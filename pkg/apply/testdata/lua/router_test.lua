@@ -1,7 +1,7 @@
 local cjson = require("cjson.safe")
 local router = require("portico.router")
 local runner = require("runner")
-local eq, refused = runner.eq, runner.refused
+local eq, refused, same = runner.eq, runner.refused, runner.same
 
 local _M = {}
 
@@ -125,24 +125,6 @@ function _M.test_rejects_malformed_pushes()
     eq(cjson.decode(res.body).refused["good.example.com"], nil, "the good host beside " .. host)
     eq(backend_of("good.example.com", "/x"), "good.example.com ns/good:80", "the good host beside " .. host)
   end
-end
-
--- same reports whether a and b are equal values, tables compared deeply.
-local function same(a, b)
-  if type(a) ~= "table" or type(b) ~= "table" then
-    return a == b
-  end
-  for k, v in pairs(a) do
-    if not same(v, b[k]) then
-      return false
-    end
-  end
-  for k in pairs(b) do
-    if a[k] == nil then
-      return false
-    end
-  end
-  return true
 end
 
 local function get()

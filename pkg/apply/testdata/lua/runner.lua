@@ -39,6 +39,24 @@ function _M.eq(got, want, what)
   end
 end
 
+-- same reports whether a and b are equal values, tables compared deeply.
+function _M.same(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" then
+    return a == b
+  end
+  for k, v in pairs(a) do
+    if not _M.same(v, b[k]) then
+      return false
+    end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then
+      return false
+    end
+  end
+  return true
+end
+
 -- refused fails the test unless res is a push nginx took (201) that
 -- refused the item name, and returns the reason.
 function _M.refused(res, name, what)
