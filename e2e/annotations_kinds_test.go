@@ -24,6 +24,23 @@ func hostKinds(domain string) []hostKind {
 	return []hostKind{{"routed", "routed." + domain}, {"static", "static." + domain}}
 }
 
+// servingKinds are the two ways Portico serves a host, the Lua router and
+// a server block, for tests that name their hosts themselves.
+var servingKinds = []hostKind{{name: "routed"}, {name: "static"}}
+
+// anns are the annotations kv (full keys and values, in turn), with the
+// snippet of needsServerBlock for a static host.
+func (k hostKind) anns(kv ...string) map[string]string {
+	if k.name == "static" {
+		return needsServerBlock(kv...)
+	}
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
 // annotations are ann-prefixed kv (names without the prefix), with the
 // snippet of needsServerBlock for a static host.
 func (k hostKind) annotations(kv map[string]string) map[string]string {

@@ -9,22 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// servingKinds are the two ways Portico serves a host: the Lua router, and
-// a server block (a snippet keeps the host out of the router).
-var servingKinds = []struct {
-	name string
-	anns func(kv ...string) map[string]string
-}{
-	{"routed", func(kv ...string) map[string]string {
-		m := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
-	}},
-	{"server-block", needsServerBlock},
-}
-
 // backendPath waits until host+path is served by a and returns the path
 // and query the backend saw.
 func backendPath(t *testing.T, host, path string, a *app) string {
